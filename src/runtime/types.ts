@@ -1,0 +1,39 @@
+// The things a sans-IO core must never reach for itself: time, timers, randomness and logging.
+// The real runtime (src/runtime/real.ts) backs them with the OS; the simulator
+// (src/sim/) backs them with a virtual clock and a seeded PRNG, so the same node code runs in
+// both worlds and a simulated run replays exactly from its seed.
+
+/** Milliseconds on a monotonic clock. Only differences are meaningful. */
+export interface Clock {
+  now(): number;
+}
+
+/** Cancels a scheduled callback; calling it twice is harmless. */
+export type Cancel = () => void;
+
+export interface Scheduler {
+  /** Runs `fn` once after `delayMs` (clamped to >= 0). */
+  schedule(delayMs: number, fn: () => void): Cancel;
+}
+
+/** A source of uniform randomness in [0, 1). Seeded in tests and in the simulator. */
+export interface Rng {
+  next(): number;
+}
+
+/** The subset of pino's API the project uses, so cores can log without depending on pino. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: object): Logger;
+}
+
+/** Everything a node needs from its world, injected once. */
+export interface Runtime {
+  clock: Clock;
+  scheduler: Scheduler;
+  rng: Rng;
+  logger: Logger;
+}
