@@ -1,0 +1,188 @@
+// Carrying out the merge rules of state.ts: when a claim is accepted this updates the table,
+// starts or cancels Lifeguard suspicion timers, queues the fact for piggybacking and reports member
+// events. swim.ts decides *when* claims arrive (packets, probe failures, push-pull, timers); this
+// file decides what they do. It also reaps dead and left members once they have been shown long
+// enough.
+
+import type { Awareness } from './awareness.js';
+import { BroadcastQueue } from './broadcast-queue.js';
+import type { SwimConfig } from './config.js';
+import { suspicionConfirmationsWanted, suspicionTimeout } from './math.js';
+import { encodeMessage } from './messages.js';
+import type { ProbeOrder } from './probe-order.js';
+import { MemberTable, copyMember, decideAlive, decideDead, decideSuspect, isLive, type AccusationClaim, type AliveClaim } from './state.js';
+import { Suspicion } from './suspicion.js';
+import type { MemberEventKind, MemberInfo, SwimEffect } from './types.js';
+
+type Out = SwimEffect[];
+
+/** Origin recorded for suspicions learned from push-pull: no member's own probe, so any real accuser confirms. */
+export const PUSH_PULL_ORIGIN = '\u0000push-pull';
+
+export class Membership {
+  readonly table = new MemberTable();
+  readonly queue = new BroadcastQueue();
+  readonly suspicions = new Map<string, Suspicion>();
+  /** Set once we left gracefully: we stop refuting accusations about ourselves. */
+  leaving = false;
+  /** Earliest moment a dead/left member may be due for reaping (a lower bound, rechecked). */
+  private nextReapAt = Infinity;
+
+  constructor(
+    private readonly self: MemberInfo,
+    private readonly cfg: SwimConfig,
+    private readonly awareness: Awareness,
+    private readonly order: ProbeOrder,
+    private readonly counters: Record<string, number>,
+  ) {
+    this.table.set(self);
+  }
+
+  get name(): string {
+    return this.self.name;
+  }
+
+  /** When reap() next has work to do. */
+  reapDeadline(): number {
+    return this.nextReapAt;
+  }
+
+  applyAlive(claim: AliveClaim, now: number, out: Out): void {
+    const existing = this.table.get(claim.name);
+    const decision = decideAlive(existing, claim, claim.name === this.self.name);
+    switch (decision.action) {
+      case 'ignore':
+        if (decision.reason === 'address-conflict') this.counters.addressConflicts!++;
+        return;
+      case 'refute':
+        if (!this.leaving) this.refute(claim.incarnation);
+        return;
+      case 'add': {
+        const member: MemberInfo = { name: claim.name, address: claim.address, meta: claim.meta.slice(), incarnation: claim.incarnation, state: 'alive', stateChangedAt: now };
+        this.table.set(member);
+        this.order.add(member.name);
+        this.broadcastAlive(member);
+        this.emit('join', member, out);
+        return;
+      }
+      case 'accept': {
+        const member = existing!;
+        member.address = claim.address;
+        member.meta = claim.meta.slice();
+        member.incarnation = claim.incarnation;
+        this.table.setState(member, 'alive', now);
+        this.suspicions.delete(member.name);
+        this.broadcastAlive(member);
+        if (decision.event) this.emit(decision.event, member, out);
+        return;
+      }
+    }
+  }
+
+  applySuspect(claim: AccusationClaim, now: number, out: Out): void {
+    const existing = this.table.get(claim.name);
+    const decision = decideSuspect(existing, claim, claim.name === this.self.name, this.leaving);
+    switch (decision.action) {
+      case 'ignore':
+        return;
+      case 'refute':
+        this.refute(claim.incarnation);
+        return;
+      case 'confirm': {
+        const suspicion = this.suspicions.get(claim.name);
+        if (suspicion && claim.from !== PUSH_PULL_ORIGIN && suspicion.confirm(claim.from)) {
+          this.counters.confirmations!++;
+          // Pass the new accuser's claim on: every member's timer should count it.
+          this.queue.enqueue({ kind: 'suspect', subject: claim.name, from: claim.from, bytes: encodeMessage({ type: 'suspect', ...claim }) });
+        }
+        return;
+      }
+      case 'suspect': {
+        const member = existing!;
+        member.incarnation = claim.incarnation;
+        this.table.setState(member, 'suspect', now);
+        const n = this.table.liveCount();
+        const min = suspicionTimeout(this.cfg.suspicionMult, n, this.cfg.probeIntervalMs);
+        const k = suspicionConfirmationsWanted(this.cfg.suspicionMult, n);
+        this.suspicions.set(member.name, new Suspicion(claim.from, k, min, min * this.cfg.suspicionMaxTimeoutMult, now));
+        this.counters.suspicions!++;
+        if (claim.from !== this.self.name) this.order.prioritise(member.name);
+        if (claim.from !== PUSH_PULL_ORIGIN) {
+          this.queue.enqueue({ kind: 'suspect', subject: claim.name, from: claim.from, bytes: encodeMessage({ type: 'suspect', ...claim }) });
+        }
+        this.emit('suspect', member, out);
+        return;
+      }
+    }
+  }
+
+  applyDead(claim: AccusationClaim, now: number, out: Out): void {
+    const existing = this.table.get(claim.name);
+    const decision = decideDead(existing, claim, claim.name === this.self.name, this.leaving);
+    switch (decision.action) {
+      case 'ignore':
+        return;
+      case 'refute':
+        this.refute(claim.incarnation);
+        return;
+      case 'mark': {
+        const member = existing!;
+        member.incarnation = claim.incarnation;
+        this.table.setState(member, decision.state, now);
+        this.suspicions.delete(member.name);
+        this.nextReapAt = Math.min(this.nextReapAt, member.stateChangedAt + this.cfg.reapAfterMs);
+        this.counters[decision.state === 'left' ? 'leaves' : 'deaths']!++;
+        this.queue.enqueue({ kind: 'dead', subject: claim.name, from: claim.from, bytes: encodeMessage({ type: 'dead', ...claim }) });
+        this.emit(decision.state, member, out);
+        return;
+      }
+    }
+  }
+
+  /** Someone thinks we are suspect or dead, or holds a newer picture of us: out-number it. */
+  refute(accusedIncarnation: number): void {
+    this.self.incarnation = Math.max(this.self.incarnation, accusedIncarnation) + 1;
+    this.counters.refutations!++;
+    // Being accused suggests our own packets are late or lost: slow our accusations of others.
+    this.awareness.applyDelta(1);
+    this.broadcastAlive(this.self);
+  }
+
+  broadcastAlive(m: MemberInfo): void {
+    const bytes = encodeMessage({ type: 'alive', incarnation: m.incarnation, name: m.name, address: m.address, meta: m.meta });
+    this.queue.enqueue({ kind: 'alive', subject: m.name, bytes });
+  }
+
+  expireSuspicions(now: number, out: Out): void {
+    for (const [name, s] of this.suspicions) {
+      if (now < s.deadline()) continue;
+      this.suspicions.delete(name);
+      const m = this.table.get(name);
+      if (m && m.state === 'suspect') this.applyDead({ incarnation: m.incarnation, name, from: this.self.name }, now, out);
+    }
+  }
+
+  /** Removes dead and left members that have been listed for reapAfterMs. */
+  reap(now: number, out: Out): void {
+    if (now < this.nextReapAt) return;
+    this.nextReapAt = Infinity;
+    for (const m of [...this.table.all()]) {
+      if (m === this.self || isLive(m.state)) continue;
+      const due = m.stateChangedAt + this.cfg.reapAfterMs;
+      if (now < due) {
+        this.nextReapAt = Math.min(this.nextReapAt, due);
+        continue;
+      }
+      this.table.delete(m.name);
+      this.order.remove(m.name);
+      this.queue.forget(m.name);
+      this.suspicions.delete(m.name);
+      this.counters.reaped!++;
+      this.emit('reap', m, out);
+    }
+  }
+
+  emit(kind: MemberEventKind, member: MemberInfo, out: Out): void {
+    out.push({ type: 'member', event: { kind, member: copyMember(member) } });
+  }
+}

@@ -1,0 +1,191 @@
+// The failure detector's probe cycle and the relay side of indirect probes.
+//
+// Our probe: ping the target; at the (health-stretched) probe timeout, ask up to indirectChecks
+// alive members to ping it for us and to nack if it stays silent; when the (health-stretched)
+// period ends without any ack, accuse it. Lifeguard's self-awareness feeds on the outcome: a direct
+// ack lowers our health score, every relay that failed to nack raises it (their nacks not reaching
+// us means our own network is the problem), so a struggling node slows itself down.
+//
+// As a relay: ping the target with a sequence number of our own, forward its ack to the
+// requester, and send a nack if nothing came back within probeTimeout.
+
+import type { Awareness } from './awareness.js';
+import type { SwimConfig } from './config.js';
+import { ewma } from './math.js';
+import type { Membership } from './membership.js';
+import { encodeMessage, type Ack, type Nack, type PingReq } from './messages.js';
+import { pickRandom, type ProbeOrder } from './probe-order.js';
+import { isLive } from './state.js';
+import type { MemberInfo, SwimEffect } from './types.js';
+
+type Out = SwimEffect[];
+/** Sends primary messages (plus piggyback) to an address; false when nothing went out. */
+export type SendFn = (to: string, primary: Uint8Array[], out: Out) => boolean;
+
+/** Weight of the newest sample in the per-member RTT average. */
+const RTT_EWMA_ALPHA = 0.2;
+
+interface ProbeInFlight {
+  seq: number;
+  target: string;
+  address: string;
+  startedAt: number;
+  ackDeadline: number;
+  endDeadline: number;
+  indirectSent: boolean;
+  expectedNacks: number;
+  nacks: number;
+}
+
+interface Relay {
+  requester: string;
+  requesterSeq: number;
+  deadline: number;
+  wantNack: boolean;
+}
+
+export class Prober {
+  private probe: ProbeInFlight | undefined;
+  private readonly relays = new Map<number, Relay>();
+  private seq = 0;
+
+  constructor(
+    private readonly self: MemberInfo,
+    private readonly cfg: SwimConfig,
+    private readonly random: () => number,
+    private readonly membership: Membership,
+    private readonly awareness: Awareness,
+    private readonly order: ProbeOrder,
+    private readonly counters: Record<string, number>,
+    private readonly send: SendFn,
+  ) {}
+
+  /** Starts the probe of this period (prioritised suspects first, then the round-robin). */
+  start(now: number, out: Out): void {
+    const table = this.membership.table;
+    const live = (name: string): boolean => {
+      const m = table.get(name);
+      return m !== undefined && m !== this.self && isLive(m.state);
+    };
+    const suspected = (name: string): boolean => live(name) && table.get(name)!.state === 'suspect';
+    const targetName = this.order.next(live, suspected);
+    if (targetName === undefined) return;
+    const target = table.get(targetName)!;
+    const seq = this.nextSeq();
+    this.probe = {
+      seq, target: target.name, address: target.address, startedAt: now,
+      ackDeadline: now + this.awareness.scale(this.cfg.probeTimeoutMs),
+      endDeadline: now + this.awareness.scale(this.cfg.probeIntervalMs),
+      indirectSent: false, expectedNacks: 0, nacks: 0,
+    };
+    this.counters.probes!++;
+    this.send(target.address, [...this.buddy(target), encodeMessage({ type: 'ping', seq, target: target.name })], out);
+  }
+
+  /** Drops the probe in flight (we are leaving). */
+  cancel(): void {
+    this.probe = undefined;
+  }
+
+  /** Runs due timeouts: indirect probes, probe failure, relay nacks. */
+  advance(now: number, out: Out): void {
+    const p = this.probe;
+    if (p && !p.indirectSent && now >= p.ackDeadline) this.askRelays(p, out);
+    if (p && now >= p.endDeadline) this.fail(p, now, out);
+    for (const [seq, r] of this.relays) {
+      if (now < r.deadline) continue;
+      this.relays.delete(seq);
+      if (r.wantNack) {
+        this.counters.relayNacksSent!++;
+        this.send(r.requester, [encodeMessage({ type: 'nack', seq: r.requesterSeq })], out);
+      }
+    }
+  }
+
+  /** The earliest of our pending timeouts (Infinity when idle). */
+  deadline(): number {
+    let at = Infinity;
+    if (this.probe) at = this.probe.indirectSent ? this.probe.endDeadline : this.probe.ackDeadline;
+    for (const r of this.relays.values()) at = Math.min(at, r.deadline);
+    return at;
+  }
+
+  onPingReq(from: string, msg: PingReq, now: number, out: Out): void {
+    if (msg.target === this.self.name) {
+      // Asked to probe ourselves (the requester's view of our address is stale): answer directly.
+      this.send(from, [encodeMessage({ type: 'ack', seq: msg.seq })], out);
+      return;
+    }
+    const seq = this.nextSeq();
+    this.relays.set(seq, { requester: from, requesterSeq: msg.seq, deadline: now + this.cfg.probeTimeoutMs, wantNack: msg.wantNack });
+    this.counters.relayedPings!++;
+    const known = this.membership.table.get(msg.target);
+    const buddy = known && known.address === msg.targetAddress ? this.buddy(known) : [];
+    this.send(msg.targetAddress, [...buddy, encodeMessage({ type: 'ping', seq, target: msg.target })], out);
+  }
+
+  onAck(from: string, msg: Ack, now: number, out: Out): void {
+    const p = this.probe;
+    if (p && p.seq === msg.seq) {
+      this.probe = undefined;
+      if (from === p.address) {
+        this.counters.acks!++;
+        this.awareness.applyDelta(-1);
+        const target = this.membership.table.get(p.target);
+        if (target) target.rttMs = ewma(target.rttMs, now - p.startedAt, RTT_EWMA_ALPHA);
+      } else {
+        this.counters.indirectAcks!++; // alive, but our direct path failed: no health credit
+      }
+      return;
+    }
+    const relay = this.relays.get(msg.seq);
+    if (relay) {
+      this.relays.delete(msg.seq);
+      this.send(relay.requester, [encodeMessage({ type: 'ack', seq: relay.requesterSeq })], out);
+      return;
+    }
+    this.counters.lateAcks!++;
+  }
+
+  onNack(msg: Nack): void {
+    this.counters.nacks!++;
+    if (this.probe && this.probe.seq === msg.seq) this.probe.nacks++;
+  }
+
+  /**
+   * Lifeguard's buddy system: a ping to a suspect carries the suspicion, placed before the ping so
+   * the suspect queues its refutation before it acks and the ack carries it straight back.
+   */
+  private buddy(target: MemberInfo): Uint8Array[] {
+    if (target.state !== 'suspect') return [];
+    return [encodeMessage({ type: 'suspect', incarnation: target.incarnation, name: target.name, from: this.self.name })];
+  }
+
+  private askRelays(p: ProbeInFlight, out: Out): void {
+    p.indirectSent = true;
+    const candidates = [...this.membership.table.all()].filter((m) => m !== this.self && m.name !== p.target && m.state === 'alive');
+    const relays = pickRandom(candidates, this.cfg.indirectChecks, this.random);
+    p.expectedNacks = relays.length;
+    const req = encodeMessage({ type: 'ping-req', seq: p.seq, target: p.target, targetAddress: p.address, wantNack: true });
+    for (const relay of relays) {
+      this.counters.indirectProbes!++;
+      this.send(relay.address, [req], out);
+    }
+  }
+
+  private fail(p: ProbeInFlight, now: number, out: Out): void {
+    this.probe = undefined;
+    this.counters.probeFailures!++;
+    // Missing nacks mean our own packets are not getting through: blame ourselves first.
+    this.awareness.applyDelta(p.expectedNacks > 0 ? p.expectedNacks - p.nacks : 1);
+    const target = this.membership.table.get(p.target);
+    if (target && isLive(target.state)) {
+      this.membership.applySuspect({ incarnation: target.incarnation, name: target.name, from: this.self.name }, now, out);
+    }
+  }
+
+  private nextSeq(): number {
+    this.seq = this.seq >= Number.MAX_SAFE_INTEGER ? 1 : this.seq + 1;
+    return this.seq;
+  }
+}

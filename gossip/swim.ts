@@ -1,0 +1,264 @@
+// The SWIM membership state machine with the Lifeguard refinements, sans-IO: the driver feeds it
+// packets and the time, and carries out the effects it returns (send a packet, run a push-pull,
+// report a member event). Nothing here reads a clock, draws randomness or touches a socket.
+//
+// One probe runs per (health-stretched) period: ping the target; at the probe timeout ask k
+// relays to ping it for us (ping-req) and to nack if it stays silent; if the period ends without
+// any ack, suspect it. A suspicion becomes death when its Lifeguard timer runs out; confirmations
+// from other members shorten that timer. Facts spread by piggybacking on probes and acks and by
+// periodic gossip; push-pull exchanges the whole table now and then.
+
+import { ConfigError } from '../src/errors.js';
+import { Awareness } from './awareness.js';
+import { validateConfig, type SwimConfig } from './config.js';
+import { Membership, PUSH_PULL_ORIGIN } from './membership.js';
+import { pushPullScale, retransmitLimit } from './math.js';
+import { MAX_ADDRESS_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, decodePacket, encodeMessage, type GossipMessage } from './messages.js';
+import { packPacket } from './packer.js';
+import { ProbeOrder, pickRandom } from './probe-order.js';
+import { Prober } from './prober.js';
+import { decodePushPull, encodePushPull } from './push-pull.js';
+import { copyMember, isLive } from './state.js';
+import type { MemberInfo, SwimEffect } from './types.js';
+import { utf8Length } from './wire.js';
+
+export type { MemberEvent, MemberEventKind, MemberInfo, MemberState, SwimEffect } from './types.js';
+export type { SwimConfig } from './config.js';
+
+export interface SwimInit {
+  name: string;
+  address: string;
+  meta: Uint8Array;
+  /** Start above any incarnation a previous life of this node may have used (0 if unknown). */
+  incarnation?: number;
+  config: SwimConfig;
+  random: () => number;
+  now: number;
+}
+
+type Out = SwimEffect[];
+
+export class Swim {
+  readonly name: string;
+  private readonly cfg: SwimConfig;
+  private readonly random: () => number;
+  private readonly self: MemberInfo;
+  private readonly membership: Membership;
+  private readonly awareness: Awareness;
+  private readonly order: ProbeOrder;
+  private readonly prober: Prober;
+  private nextProbeAt: number;
+  private nextGossipAt: number;
+  private nextPushPullAt: number;
+  private readonly counters: Record<string, number> = {
+    probes: 0, probeFailures: 0, acks: 0, indirectAcks: 0, nacks: 0, indirectProbes: 0, relayedPings: 0,
+    relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0,
+    deaths: 0, leaves: 0, reaped: 0, addressConflicts: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0,
+    bytesOut: 0, droppedMalformed: 0, gossipRounds: 0, pushPulls: 0, pushPullMerges: 0,
+  };
+
+  constructor(init: SwimInit) {
+    validateConfig(init.config);
+    if (init.name.length === 0 || utf8Length(init.name) > MAX_NAME_BYTES) throw new ConfigError(`member name must be 1-${MAX_NAME_BYTES} bytes, got "${init.name}"`);
+    if (utf8Length(init.address) > MAX_ADDRESS_BYTES) throw new ConfigError(`member address must be at most ${MAX_ADDRESS_BYTES} bytes`);
+    checkMeta(init.meta);
+    this.name = init.name;
+    this.cfg = { ...init.config };
+    this.random = init.random;
+    this.awareness = new Awareness(this.cfg.awarenessMaxMultiplier);
+    this.order = new ProbeOrder(this.random);
+    this.self = { name: init.name, address: init.address, meta: init.meta.slice(), incarnation: init.incarnation ?? 0, state: 'alive', stateChangedAt: init.now };
+    this.membership = new Membership(this.self, this.cfg, this.awareness, this.order, this.counters);
+    this.prober = new Prober(this.self, this.cfg, this.random, this.membership, this.awareness, this.order, this.counters, (to, primary, out) => this.send(to, primary, out));
+    // Random phases so that nodes started together do not probe and gossip in lockstep.
+    this.nextProbeAt = init.now + Math.floor(this.random() * this.cfg.probeIntervalMs);
+    this.nextGossipAt = init.now + Math.floor(this.random() * this.cfg.gossipIntervalMs);
+    this.nextPushPullAt = init.now + this.cfg.pushPullIntervalMs + Math.floor(this.random() * this.cfg.pushPullIntervalMs);
+  }
+
+  // ---- driving -------------------------------------------------------------------------------
+
+  tick(now: number): SwimEffect[] {
+    const out: Out = [];
+    this.prober.advance(now, out);
+    this.membership.expireSuspicions(now, out);
+    if (now >= this.nextProbeAt) {
+      if (!this.membership.leaving) this.prober.start(now, out);
+      this.nextProbeAt = now + this.awareness.scale(this.cfg.probeIntervalMs);
+    }
+    if (now >= this.nextGossipAt) {
+      this.gossip(now, out);
+      this.nextGossipAt = now + this.cfg.gossipIntervalMs;
+    }
+    if (now >= this.nextPushPullAt) {
+      if (!this.membership.leaving) this.periodicPushPull(out);
+      this.nextPushPullAt = now + pushPullScale(this.cfg.pushPullIntervalMs, this.membership.table.liveCount());
+    }
+    this.membership.reap(now, out);
+    return out;
+  }
+
+  nextDeadline(): number {
+    let at = Math.min(this.nextProbeAt, this.nextGossipAt, this.nextPushPullAt);
+    at = Math.min(at, this.prober.deadline());
+    for (const s of this.membership.suspicions.values()) at = Math.min(at, s.deadline());
+    return Math.min(at, this.membership.reapDeadline());
+  }
+
+  receive(from: string, packet: Uint8Array, now: number): SwimEffect[] {
+    this.counters.packetsIn!++;
+    this.counters.bytesIn! += packet.length;
+    let messages: GossipMessage[];
+    try {
+      messages = decodePacket(packet, this.cfg.maxPacketBytes);
+    } catch {
+      this.counters.droppedMalformed!++;
+      return [];
+    }
+    const out: Out = [];
+    for (const msg of messages) this.handle(from, msg, now, out);
+    return out;
+  }
+
+  join(seeds: string[], _now: number): SwimEffect[] {
+    const unique = [...new Set(seeds)].filter((s) => s !== this.self.address);
+    return unique.map((to) => ({ type: 'push-pull', to, join: true }));
+  }
+
+  encodeState(join: boolean): Uint8Array {
+    const members = [...this.membership.table.all()].map(({ name, address, meta, incarnation, state }) => ({ name, address, meta, incarnation, state }));
+    return encodePushPull({ join, members });
+  }
+
+  mergeState(payload: Uint8Array, now: number): SwimEffect[] {
+    const remote = decodePushPull(payload); // throws DecodeError before anything changes
+    this.counters.pushPullMerges!++;
+    const out: Out = [];
+    for (const m of remote.members) {
+      if (m.state === 'alive') {
+        this.membership.applyAlive(m, now, out);
+      } else if (m.state === 'left') {
+        this.membership.applyDead({ incarnation: m.incarnation, name: m.name, from: m.name }, now, out);
+      } else {
+        // Like memberlist: a remote "dead" only makes us suspect, so one node's stale verdict
+        // cannot kill a member without our own timer (and its chance to refute) running.
+        this.membership.applySuspect({ incarnation: m.incarnation, name: m.name, from: PUSH_PULL_ORIGIN }, now, out);
+      }
+    }
+    return out;
+  }
+
+  leave(now: number): SwimEffect[] {
+    if (this.membership.leaving) return [];
+    this.membership.leaving = true;
+    this.prober.cancel();
+    this.membership.table.setState(this.self, 'left', now);
+    const claim = { incarnation: this.self.incarnation, name: this.name, from: this.name };
+    const bytes = encodeMessage({ type: 'dead', ...claim });
+    this.membership.queue.enqueue({ kind: 'dead', subject: this.name, from: this.name, bytes });
+    const out: Out = [];
+    // Tell every live member directly as well: gossip alone would need the driver to keep
+    // ticking for several rounds, and a member that misses the news would declare us dead.
+    for (const m of this.membership.table.all()) {
+      if (m !== this.self && isLive(m.state)) this.send(m.address, [bytes], out);
+    }
+    this.membership.emit('left', this.self, out);
+    return out;
+  }
+
+  setMeta(meta: Uint8Array, _now: number): SwimEffect[] {
+    checkMeta(meta);
+    this.self.meta = meta.slice();
+    this.self.incarnation++;
+    const out: Out = [];
+    this.membership.broadcastAlive(this.self);
+    this.membership.emit('update', this.self, out);
+    return out;
+  }
+
+  // ---- queries ----------------------------------------------------------------------------------
+
+  members(): MemberInfo[] {
+    return [...this.membership.table.all()].map(copyMember);
+  }
+
+  member(name: string): MemberInfo | undefined {
+    const m = this.membership.table.get(name);
+    return m ? copyMember(m) : undefined;
+  }
+
+  incarnation(): number {
+    return this.self.incarnation;
+  }
+
+  localHealth(): number {
+    return this.awareness.healthScore();
+  }
+
+  stats(): Record<string, number> {
+    return {
+      ...this.counters,
+      members: this.membership.table.size(),
+      liveMembers: this.membership.table.liveCount(),
+      activeSuspicions: this.membership.suspicions.size,
+      broadcastQueue: this.membership.queue.size(),
+      localHealth: this.awareness.healthScore(),
+    };
+  }
+
+  // ---- incoming messages -------------------------------------------------------------------------
+
+  private handle(from: string, msg: GossipMessage, now: number, out: Out): void {
+    switch (msg.type) {
+      case 'ping':
+        if (msg.target !== this.name) {
+          this.counters.misdirectedPings!++; // the address now belongs to someone else
+          return;
+        }
+        this.send(from, [encodeMessage({ type: 'ack', seq: msg.seq })], out);
+        return;
+      case 'ping-req': return this.prober.onPingReq(from, msg, now, out);
+      case 'ack': return this.prober.onAck(from, msg, now, out);
+      case 'nack': return this.prober.onNack(msg);
+      case 'alive': return this.membership.applyAlive(msg, now, out);
+      case 'suspect': return this.membership.applySuspect(msg, now, out);
+      case 'dead': return this.membership.applyDead(msg, now, out);
+    }
+  }
+
+  // ---- dissemination and housekeeping ----------------------------------------------------------
+
+  private gossip(now: number, out: Out): void {
+    if (this.membership.queue.size() === 0) return;
+    const targets = [...this.membership.table.all()].filter(
+      (m) => m !== this.self && (isLive(m.state) || now - m.stateChangedAt < this.cfg.gossipToTheDeadMs),
+    );
+    this.counters.gossipRounds!++;
+    for (const m of pickRandom(targets, this.cfg.gossipNodes, this.random)) {
+      if (!this.send(m.address, [], out)) break; // queue drained
+    }
+  }
+
+  private periodicPushPull(out: Out): void {
+    const peers = [...this.membership.table.all()].filter((m) => m !== this.self && m.state === 'alive');
+    const [peer] = pickRandom(peers, 1, this.random);
+    if (!peer) return;
+    this.counters.pushPulls!++;
+    out.push({ type: 'push-pull', to: peer.address, join: false });
+  }
+
+  /** Sends `primary` plus piggybacked broadcasts; returns false when there was nothing to send. */
+  private send(to: string, primary: Uint8Array[], out: Out): boolean {
+    const limit = retransmitLimit(this.cfg.retransmitMult, this.membership.table.liveCount());
+    const packet = packPacket(primary, this.membership.queue, this.cfg.maxPacketBytes, limit);
+    if (!packet) return false;
+    this.counters.packetsOut!++;
+    this.counters.bytesOut! += packet.length;
+    out.push({ type: 'send', to, packet });
+    return true;
+  }
+}
+
+function checkMeta(meta: Uint8Array): void {
+  if (meta.length > MAX_META_BYTES) throw new ConfigError(`member meta is ${meta.length} bytes; the limit is ${MAX_META_BYTES}: store less in it`);
+}

@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+import { registerKeys } from './keys.js';
+import { registerNode } from './node.js';
+import { registerNodes } from './nodes.js';
+
+export function registerCommands(program: Command): void {
+  registerNode(program);
+  registerNodes(program);
+  registerKeys(program);
+}

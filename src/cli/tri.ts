@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// The `tri` command line (DESIGN.md "Command line"). Exit codes: 0 ok, 1 error, 2 bad usage,
+// 3 no quorum, 4 not acknowledged in time. Every error message says what was wrong and what to do.
+import { Command, CommanderError } from 'commander';
+import { TriError } from '../errors.js';
+import { registerCommands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('tri')
+    .description('trinity-cluster: replicated agent memory over SWIM gossip')
+    .showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)')
+    .exitOverride();
+  registerCommands(program);
+  // Subcommands inherit exit handling so a bad flag anywhere is a usage error (exit 2).
+  for (const c of allCommands(program)) c.exitOverride().showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)');
+  return program;
+}
+
+function allCommands(c: Command): Command[] {
+  return c.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are not errors
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof TriError) {
+      process.stderr.write(`tri: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`tri: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+// Long-running commands (node start, cluster) resolve only when they are done, so this is the end.
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,203 @@
+// A cluster node: SWIM membership, the RPC endpoint and the lifecycle an operator sees. It is
+// built from an injected world (runtime, packet and stream transports), so the same class runs on
+// real sockets (src/node/start-node.ts) and in the simulator (src/sim/). Memory, quorum and tasks
+// attach to it as further components.
+import { Swim, type MemberEvent, type MemberInfo } from '../../gossip/swim.js';
+import { profile, type ProfileName } from '../../gossip/config.js';
+import { ConfigError, NodeStoppedError } from '../errors.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import type { PacketTransport, StreamTransport } from '../transport/types.js';
+import { parseAddress } from '../transport/address.js';
+import { RpcEndpoint } from '../rpc/endpoint.js';
+import { SwimDriver } from './swim-driver.js';
+import { decodeMeta, encodeMeta, PROTOCOL_VERSION, type NodeMeta, type Role } from './meta.js';
+import { memberLifecycle, type LifecycleState } from './lifecycle.js';
+import { joinWithBackoff } from './join.js';
+
+export interface NodeWorld {
+  runtime: Runtime;
+  /** Gossip packets, already sealed by the keyring unless the cluster is --insecure. */
+  packets: PacketTransport;
+  /** Streams for push-pull, sync and client RPC, TLS unless --insecure. */
+  streams: StreamTransport;
+}
+
+export interface ClusterNodeOptions {
+  name: string;
+  role?: Role;
+  slots?: number;
+  profile?: ProfileName;
+  join?: string[];
+  /** Stable id from the data directory; a random one when the node keeps no data. */
+  nodeId: string;
+  /** Incarnation to start from (persisted across restarts so a restart refutes stale claims). */
+  incarnation?: number;
+  rpcPort: number;
+  httpPort?: number;
+  /** Called to find seeds when none are given (UDP broadcast discovery). */
+  discover?: () => Promise<string[]>;
+}
+
+/** A member as `tri nodes --json` shows it (DESIGN.md "Command line"). */
+export interface MemberView {
+  name: string;
+  address: string;
+  port: number;
+  rpcPort: number;
+  role: Role;
+  state: LifecycleState;
+  swimState: MemberInfo['state'];
+  incarnation: number;
+  rttMs: number | null;
+  slots: number;
+  freeSlots: number;
+}
+
+export class ClusterNode {
+  readonly rpc: RpcEndpoint;
+  readonly swim: Swim;
+  private readonly driver: SwimDriver;
+  private readonly log: Logger;
+  private meta: NodeMeta;
+  private lifecycle: LifecycleState = 'JOINING';
+  private readonly listeners = new Set<(e: MemberEvent) => void>();
+  private stopped = false;
+
+  constructor(
+    readonly world: NodeWorld,
+    readonly options: ClusterNodeOptions,
+  ) {
+    const cfg = profile(options.profile ?? 'lan');
+    const slots = options.slots ?? 16;
+    if (!Number.isInteger(slots) || slots < 0 || slots > 4096) throw new ConfigError(`slots must be an integer from 0 to 4096, got ${slots}`);
+    this.log = world.runtime.logger.child({ node: options.name });
+    this.meta = {
+      role: options.role ?? 'hybrid',
+      slots,
+      freeSlots: slots,
+      rpcPort: options.rpcPort,
+      httpPort: options.httpPort ?? 0,
+      protocol: PROTOCOL_VERSION,
+      lifecycle: this.lifecycle,
+      nodeId: options.nodeId,
+    };
+    this.rpc = new RpcEndpoint(world.streams, world.runtime);
+    this.swim = new Swim({
+      name: options.name,
+      address: world.packets.address,
+      meta: encodeMeta(this.meta),
+      incarnation: options.incarnation ?? 0,
+      config: cfg,
+      random: () => world.runtime.rng.next(),
+      now: world.runtime.clock.now(),
+    });
+    this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.onMemberEvent(e), cfg.tcpTimeoutMs);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get state(): LifecycleState {
+    return this.lifecycle;
+  }
+
+  /** Starts gossiping and joins the cluster; resolves once ACTIVE (at once for a first node). */
+  async start(): Promise<void> {
+    this.driver.start();
+    let seeds = (this.options.join ?? []).filter((s) => s !== this.world.packets.address);
+    if (seeds.length === 0 && this.options.discover) {
+      this.setLifecycle('DISCOVERING');
+      seeds = (await this.options.discover()).filter((s) => s !== this.world.packets.address);
+    }
+    if (seeds.length > 0) {
+      this.setLifecycle('JOINING');
+      const joined = await joinWithBackoff(seeds, (s) => this.driver.pushPull(s, true), this.world.runtime, () => this.stopped, this.log);
+      if (!joined) return;
+    }
+    this.setLifecycle('ACTIVE');
+    this.log.info({ members: this.swim.members().length, seeds }, 'node is ACTIVE');
+  }
+
+  /** Graceful leave: others see this node as LEFT, not FAILED. */
+  async stop(leaveWaitMs = 1000): Promise<void> {
+    if (this.stopped) return;
+    this.setLifecycle('LEAVING');
+    const now = this.world.runtime.clock.now();
+    this.driver.apply(this.swim.leave(now));
+    // Give the leave message a few gossip rounds to spread before the sockets close.
+    if (this.swim.members().some((m) => m.name !== this.name && m.state === 'alive')) {
+      await new Promise<void>((r) => this.world.runtime.scheduler.schedule(leaveWaitMs, r));
+    }
+    this.stopped = true;
+    this.driver.stop();
+    await this.rpc.close();
+    await Promise.all([this.world.packets.close(), this.world.streams.close()]);
+    this.lifecycle = 'LEFT';
+    this.log.info({}, 'node left the cluster');
+  }
+
+  /** Stops at once without telling anyone (tests and the simulator use it to model a crash). */
+  async crash(): Promise<void> {
+    this.stopped = true;
+    this.driver.stop();
+    await this.rpc.close();
+    await Promise.all([this.world.packets.close(), this.world.streams.close()]);
+  }
+
+  members(): MemberView[] {
+    return this.swim.members().map((m) => this.view(m)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  onMemberEvent(listener: (e: MemberEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Publishes new self-reported metadata (free slots, lifecycle) to the cluster. */
+  updateMeta(patch: Partial<Pick<NodeMeta, 'freeSlots' | 'lifecycle'>>): void {
+    if (this.stopped) throw new NodeStoppedError('the node has stopped');
+    const next = { ...this.meta, ...patch };
+    if (next.freeSlots === this.meta.freeSlots && next.lifecycle === this.meta.lifecycle) return;
+    this.meta = next;
+    this.driver.apply(this.swim.setMeta(encodeMeta(this.meta), this.world.runtime.clock.now()));
+  }
+
+  setLifecycle(state: LifecycleState): void {
+    if (state === this.lifecycle) return;
+    this.log.info({ from: this.lifecycle, to: state }, 'lifecycle');
+    this.lifecycle = state;
+    if (!this.stopped) this.updateMeta({ lifecycle: state });
+  }
+
+  private view(m: MemberInfo): MemberView {
+    const { host, port } = parseAddress(m.address);
+    let meta: NodeMeta | undefined;
+    try {
+      meta = decodeMeta(m.meta);
+    } catch {
+      meta = undefined; // a member from a newer or broken build: show what SWIM knows
+    }
+    const self = m.name === this.name;
+    return {
+      name: m.name,
+      address: host,
+      port,
+      rpcPort: meta?.rpcPort ?? 0,
+      role: meta?.role ?? 'hybrid',
+      state: self ? this.lifecycle : memberLifecycle(m.state, meta?.lifecycle ?? 'ACTIVE'),
+      swimState: m.state,
+      incarnation: m.incarnation,
+      rttMs: m.rttMs === undefined ? null : Math.round(m.rttMs * 100) / 100,
+      slots: meta?.slots ?? 0,
+      freeSlots: meta?.freeSlots ?? 0,
+    };
+  }
+
+  private onMemberEvent(e: MemberEvent): void {
+    if (e.member.name !== this.name && e.kind !== 'update') {
+      this.log.info({ member: e.member.name, event: e.kind, address: e.member.address, incarnation: e.member.incarnation }, `member ${e.kind}`);
+    }
+    for (const l of this.listeners) l(e);
+  }
+}

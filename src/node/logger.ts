@@ -1,0 +1,17 @@
+// JSON-lines logging through pino (levels, child loggers, fast serialisation). Cores receive the
+// Logger interface of src/runtime/types.ts, so nothing below the node depends on pino itself.
+import { pino } from 'pino';
+import type { Logger } from '../runtime/types.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export function createLogger(options: { level?: LogLevel; name?: string; destination?: number } = {}): Logger {
+  const level = options.level ?? (process.env.TRI_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  return pino({ level, base: options.name ? { name: options.name } : {}, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: options.destination ?? 1, sync: true })) as unknown as Logger;
+}
+
+/** A logger that drops everything; tests and the simulator use it. */
+export function silentLogger(): Logger {
+  const l: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => l };
+  return l;
+}

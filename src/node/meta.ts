@@ -1,0 +1,55 @@
+// Member metadata carried in every SWIM alive message (opaque bytes to the gossip layer, <= 512
+// bytes as in memberlist). It is how other nodes learn a member's role, capacity, ports and the
+// lifecycle state it reports about itself (ACTIVE/SYNCING/DEGRADED/LEAVING).
+import * as encoding from 'lib0/encoding';
+import { decodeWith, readBoundedString, readBoundedUint } from '../codec.js';
+import { DecodeError } from '../errors.js';
+import { LIFECYCLE_STATES, type LifecycleState } from './lifecycle.js';
+
+export const ROLES = ['coordinator', 'worker', 'hybrid'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PROTOCOL_VERSION = 1;
+const META_FORMAT = 1;
+
+export interface NodeMeta {
+  role: Role;
+  slots: number;
+  freeSlots: number;
+  rpcPort: number;
+  httpPort: number;
+  protocol: number;
+  lifecycle: LifecycleState;
+  /** Stable node id from the data directory; survives restarts and renames of the address. */
+  nodeId: string;
+}
+
+export function encodeMeta(m: NodeMeta): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, META_FORMAT);
+  encoding.writeVarUint(e, ROLES.indexOf(m.role));
+  encoding.writeVarUint(e, m.slots);
+  encoding.writeVarUint(e, m.freeSlots);
+  encoding.writeVarUint(e, m.rpcPort);
+  encoding.writeVarUint(e, m.httpPort);
+  encoding.writeVarUint(e, m.protocol);
+  encoding.writeVarUint(e, LIFECYCLE_STATES.indexOf(m.lifecycle));
+  encoding.writeVarString(e, m.nodeId);
+  return encoding.toUint8Array(e);
+}
+
+export function decodeMeta(bytes: Uint8Array): NodeMeta {
+  return decodeWith(bytes, 'member metadata', (d) => {
+    const format = readBoundedUint(d, 255, 'meta format');
+    if (format !== META_FORMAT) throw new DecodeError(`unknown member metadata format ${format}`);
+    const role = ROLES[readBoundedUint(d, ROLES.length - 1, 'role')]!;
+    const slots = readBoundedUint(d, 1 << 16, 'slots');
+    const freeSlots = readBoundedUint(d, 1 << 16, 'free slots');
+    const rpcPort = readBoundedUint(d, 65535, 'rpc port');
+    const httpPort = readBoundedUint(d, 65535, 'http port');
+    const protocol = readBoundedUint(d, 1 << 16, 'protocol version');
+    const lifecycle = LIFECYCLE_STATES[readBoundedUint(d, LIFECYCLE_STATES.length - 1, 'lifecycle')]!;
+    const nodeId = readBoundedString(d, 64, 'node id');
+    return { role, slots, freeSlots, rpcPort, httpPort, protocol, lifecycle, nodeId };
+  });
+}

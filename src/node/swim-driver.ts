@@ -1,0 +1,94 @@
+// Binds the sans-IO SWIM core to a world: packets in and out, its deadline on the scheduler, and
+// push-pull state exchange as an RPC over the stream transport. The same driver runs on real
+// sockets and in the simulator.
+import type { MemberEvent, Swim, SwimEffect } from '../../gossip/swim.js';
+import type { Cancel, Logger, Runtime } from '../runtime/types.js';
+import type { PacketTransport } from '../transport/types.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+
+export const PUSH_PULL_METHOD = 'swim.push-pull';
+
+export class SwimDriver {
+  private timer: Cancel | undefined;
+  private timerAt = Infinity;
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(
+    readonly swim: Swim,
+    private readonly packets: PacketTransport,
+    private readonly rpc: RpcEndpoint,
+    private readonly runtime: Runtime,
+    private readonly onEvent: (e: MemberEvent) => void,
+    private readonly pushPullTimeoutMs: number,
+  ) {
+    this.log = runtime.logger.child({ component: 'swim' });
+  }
+
+  start(): void {
+    this.packets.onPacket((from, data) => {
+      if (this.stopped) return;
+      this.apply(this.swim.receive(from, data, this.runtime.clock.now()));
+    });
+    this.rpc.handle(PUSH_PULL_METHOD, 'member', (payload) => {
+      // mergeState throws DecodeError on a bad payload and changes nothing; the RPC layer turns
+      // that into an error reply.
+      const effects = this.swim.mergeState(payload, this.runtime.clock.now());
+      const reply = this.swim.encodeState(false);
+      this.apply(effects);
+      return reply;
+    });
+    this.arm();
+  }
+
+  /** Push-pull with one seed; resolves true when it answered and we merged its member table. */
+  async pushPull(to: string, join: boolean): Promise<boolean> {
+    try {
+      const reply = await this.rpc.call(to, PUSH_PULL_METHOD, this.swim.encodeState(join), this.pushPullTimeoutMs);
+      if (this.stopped) return false;
+      this.apply(this.swim.mergeState(reply, this.runtime.clock.now()));
+      return true;
+    } catch (err) {
+      this.log.debug({ to, err: (err as Error).message }, 'push-pull failed');
+      return false;
+    }
+  }
+
+  /** Runs effects returned by any call into the core, then re-arms the deadline timer. */
+  apply(effects: SwimEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send':
+          this.packets.send(e.to, e.packet);
+          break;
+        case 'push-pull':
+          void this.pushPull(e.to, e.join);
+          break;
+        case 'member':
+          this.onEvent(e.event);
+          break;
+      }
+    }
+    this.arm();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.();
+    this.timer = undefined;
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const at = this.swim.nextDeadline();
+    if (at >= this.timerAt && this.timer) return; // an earlier or equal wake-up is already set
+    this.timer?.();
+    this.timerAt = at;
+    this.timer = this.runtime.scheduler.schedule(Math.max(0, at - this.runtime.clock.now()), () => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      if (this.stopped) return;
+      this.apply(this.swim.tick(this.runtime.clock.now()));
+    });
+  }
+}

@@ -1,0 +1,71 @@
+// The quorum rules of DESIGN.md "Quorum and split brain", as pure functions so both halves of a
+// partition provably compute the same answer from the same voter set, and so they table-test.
+import type { LifecycleState } from '../node/lifecycle.js';
+import type { Role } from '../node/meta.js';
+
+export interface MemberForQuorum {
+  name: string;
+  role: Role;
+  /** Lifecycle as this node sees the member (self-reported, or FAILED/LEFT as concluded). */
+  state: LifecycleState;
+  /** Removed from the voter set by the writable side after staying FAILED for stable-after. */
+  removed?: boolean;
+}
+
+/** Members that joined and have not left or been removed. JOINING/DISCOVERING/LEAVING do not vote. */
+export function isVoter(m: MemberForQuorum): boolean {
+  if (m.removed) return false;
+  return m.state === 'ACTIVE' || m.state === 'SYNCING' || m.state === 'DEGRADED' || m.state === 'FAILED';
+}
+
+/** Sorted voter names: the one order every node uses, so tie-breaking agrees everywhere. */
+export function voters(members: MemberForQuorum[]): MemberForQuorum[] {
+  return members.filter(isVoter).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The tiebreaker for an exact half: the coordinator-role voter with the lowest name, or the lowest
+ * name of all voters when there is no coordinator. A function of the voter set alone (never of
+ * reachability), so both halves name the same member.
+ */
+export function tiebreaker(voterSet: MemberForQuorum[]): string | undefined {
+  const sorted = voters(voterSet);
+  return (sorted.find((v) => v.role === 'coordinator') ?? sorted[0])?.name;
+}
+
+/** Acknowledgements (the writer's own included) a write needs: a strict majority of voters. */
+export function majority(voterCount: number): number {
+  return Math.floor(voterCount / 2) + 1;
+}
+
+export interface WritableVerdict {
+  writable: boolean;
+  reachable: number;
+  total: number;
+  tiebreaker: string | undefined;
+  /** Why, in words an operator can act on. */
+  reason: string;
+}
+
+/**
+ * Whether this node may accept writes: it reaches more than half of the voters, or exactly half
+ * and its side holds the tiebreaker. `reachable` names the voters this node can reach (itself included).
+ */
+export function writableVerdict(voterSet: MemberForQuorum[], reachable: ReadonlySet<string>): WritableVerdict {
+  const vs = voters(voterSet);
+  const total = vs.length;
+  const count = vs.filter((v) => reachable.has(v.name)).length;
+  const tb = tiebreaker(vs);
+  if (total === 0) return { writable: false, reachable: 0, total, tiebreaker: tb, reason: 'no voters yet (the node has not joined)' };
+  if (2 * count > total) return { writable: true, reachable: count, total, tiebreaker: tb, reason: `reaches ${count} of ${total} voters (a majority)` };
+  if (2 * count === total && tb !== undefined && reachable.has(tb)) {
+    return { writable: true, reachable: count, total, tiebreaker: tb, reason: `reaches exactly half (${count} of ${total}) including the tiebreaker ${tb}` };
+  }
+  return {
+    writable: false,
+    reachable: count,
+    total,
+    tiebreaker: tb,
+    reason: `reaches ${count} of ${total} voters; writes need more than half (or exactly half with the tiebreaker ${tb ?? 'none'})`,
+  };
+}

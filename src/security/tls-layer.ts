@@ -1,0 +1,129 @@
+// SocketLayer implementations over node:tls (DESIGN.md "Security": streams are TLS keyed by the
+// cluster key, or mutual TLS with operator certificates). The two flavours differ only in their
+// tls options and in how a peer's identity is read, so this file holds the shared machinery
+// (connect with a deadline, error mapping, counted handshake failures) and tls-psk.ts /
+// tls-mtls.ts supply the flavours.
+import type { Server, Socket } from 'node:net';
+import tls from 'node:tls';
+import type { AuthError, TransportError } from '../errors.js';
+import type { SocketLayer } from '../transport/types.js';
+import { formatAddress } from '../transport/address.js';
+import { classifyHandshakeError, handshakeTimeout, type HandshakeSide } from './tls-errors.js';
+
+export interface HandshakeDrop {
+  side: HandshakeSide;
+  reason: 'auth' | 'transport';
+  remote: string;
+  error: AuthError | TransportError;
+}
+
+export interface TlsStats {
+  /** Handshakes that failed on credentials (both sides). */
+  auth: number;
+  /** Handshakes that failed otherwise (timeouts, resets before TCP was up, refused). */
+  transport: number;
+}
+
+export interface TlsSocketLayer extends SocketLayer {
+  readonly stats: Readonly<TlsStats>;
+}
+
+/** What a flavour supplies. */
+export interface TlsFlavour {
+  serverOptions: tls.TlsOptions;
+  /** Fresh per connection, so a key rotation takes effect on the next connect. */
+  clientOptions(host: string): tls.ConnectionOptions;
+  /** Identity of a handshaken socket's peer, if the flavour can tell. */
+  identity(socket: tls.TLSSocket): string | undefined;
+  /** Extra check once the client handshake is done; an error rejects the connection. */
+  verifyClientSide?(socket: tls.TLSSocket): Error | undefined;
+  /** Extra check once a server handshake is done; an error drops the connection (counted). */
+  verifyServerSide?(socket: tls.TLSSocket): Error | undefined;
+}
+
+/** Bounds how long a half-open handshake may hold a server socket (Node's default is 120 s). */
+const SERVER_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDrop) => void): TlsSocketLayer {
+  const stats: TlsStats = { auth: 0, transport: 0 };
+  const count = (side: HandshakeSide, remote: string, error: AuthError | TransportError): void => {
+    const reason = error.name === 'AuthError' ? 'auth' : 'transport';
+    stats[reason]++;
+    try {
+      onDrop?.({ side, reason, remote, error });
+    } catch {
+      /* a faulty drop logger must not break the listener */
+    }
+  };
+
+  return {
+    stats,
+
+    createServer(onSocket: (socket: Socket) => void): Server {
+      const server = tls.createServer(
+        { handshakeTimeout: SERVER_HANDSHAKE_TIMEOUT_MS, ...flavour.serverOptions },
+        (socket) => {
+          const bad = flavour.verifyServerSide?.(socket);
+          if (bad) {
+            const remote = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+            count('server', remote, classifyHandshakeError(bad, 'server', remote, true));
+            socket.destroy();
+            return;
+          }
+          onSocket(socket);
+        },
+      );
+      server.on('tlsClientError', (err, socket) => {
+        const remote = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+        // Node drops a rejected client certificate without an error code; the reason is here.
+        const authz = (socket as tls.TLSSocket & { authorizationError?: string }).authorizationError;
+        const cause = authz ? Object.assign(new Error(`client certificate rejected: ${authz}`), { code: authz }) : err;
+        count('server', remote, classifyHandshakeError(cause, 'server', remote, true));
+      });
+      return server;
+    },
+
+    connect(host: string, port: number, timeoutMs: number): Promise<Socket> {
+      const remote = formatAddress(host, port);
+      return new Promise<Socket>((resolve, reject) => {
+        let settled = false;
+        let tcpUp = false;
+        let socket: tls.TLSSocket;
+        try {
+          socket = tls.connect({ host, port, ...flavour.clientOptions(host) });
+        } catch (err) {
+          // Bad options (e.g. an invalid host) throw synchronously; keep the promise's contract.
+          const e = classifyHandshakeError(err, 'client', remote, false);
+          count('client', remote, e);
+          reject(e);
+          return;
+        }
+        const fail = (err: unknown): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          socket.destroy();
+          const e = classifyHandshakeError(err, 'client', remote, tcpUp);
+          count('client', remote, e);
+          reject(e);
+        };
+        const timer = setTimeout(() => fail(handshakeTimeout(remote, timeoutMs)), Math.max(0, timeoutMs));
+        socket.once('connect', () => (tcpUp = true));
+        socket.once('error', fail);
+        socket.once('close', () => fail(Object.assign(new Error('connection closed during handshake'), { code: 'ECONNRESET' })));
+        socket.once('secureConnect', () => {
+          const bad = flavour.verifyClientSide?.(socket);
+          if (bad) return fail(bad);
+          settled = true;
+          clearTimeout(timer);
+          socket.removeListener('error', fail);
+          resolve(socket);
+        });
+      });
+    },
+
+    peerIdentity(socket: Socket): string | undefined {
+      return socket instanceof tls.TLSSocket ? flavour.identity(socket) : undefined;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// A DocSet whose documents live in a NodeStore: loaded from it on open, and every change
+// appended to it before the call that made the change returns. This is what makes the sync
+// engine's `ack` honest: DocSet.apply returns only after the update is on disk.
+//
+// Remote updates are stored as received (raw), not as the 'update' event Yjs emits for them,
+// because an update whose dependencies are missing integrates nothing yet and emits no event:
+// storing only events would lose an acknowledged, still-pending update in a crash.
+import * as Y from 'yjs';
+import { YDocSet, type UpdateListener } from '../sync/ydoc-set.js';
+import { isRemoteOrigin, type DocSet } from '../sync/types.js';
+import type { NodeStore } from './types.js';
+
+/** Origin of updates replayed from disk, so they are not stored a second time. */
+const FROM_DISK = Symbol('from-disk');
+
+export class DurableDocSet implements DocSet {
+  private readonly inner = new YDocSet();
+
+  constructor(private readonly store: NodeStore) {
+    for (const id of store.docIds()) {
+      const doc = this.inner.doc(id);
+      // Disk content was validated when it arrived; replay it without a second validation pass.
+      for (const part of store.loadDoc(id)) Y.applyUpdate(doc, part, FROM_DISK);
+    }
+    this.inner.onLocalUpdate((id, update, origin) => {
+      // Local writes are stored here; remote ones in apply(); replays not at all.
+      if (origin !== FROM_DISK && !isRemoteOrigin(origin)) this.store.append(id, update);
+    });
+  }
+
+  /** The document, for local reads and writes (writes are stored on their 'update' event). */
+  doc(id: string): Y.Doc {
+    return this.inner.doc(id);
+  }
+
+  ids(): string[] {
+    return this.inner.ids();
+  }
+  stateVector(id: string): Uint8Array {
+    return this.inner.stateVector(id);
+  }
+  diff(id: string, remoteSV: Uint8Array): Uint8Array {
+    return this.inner.diff(id, remoteSV);
+  }
+
+  apply(id: string, update: Uint8Array, origin: unknown): { pending: boolean } {
+    const r = this.inner.apply(id, update, origin);
+    // A duplicate that changed nothing and left nothing pending is already on disk.
+    if (r.changed || r.pending) this.store.append(id, update);
+    return { pending: r.pending };
+  }
+
+  digest(id: string): Uint8Array {
+    return this.inner.digest(id);
+  }
+  onLocalUpdate(cb: UpdateListener): void {
+    this.inner.onLocalUpdate(cb);
+  }
+}

@@ -1,0 +1,80 @@
+// The node's durable state behind one interface (DESIGN.md "Storage"), so the node code runs the
+// same on SQLite (real nodes) and in memory (the simulator, where 1,000 nodes share a process).
+//
+// Every method is synchronous: better-sqlite3 is synchronous, and a write that returned has been
+// fsynced (SqliteStore runs `synchronous = FULL`), which is what lets a node acknowledge it.
+
+/** Who this node is; generated once when the data directory is created, then never changes. */
+export interface NodeIdentity {
+  /** Stable across restarts and renames: the data directory's identity. */
+  nodeId: string;
+  /** Human name (`--name`); may change between runs. */
+  name: string;
+}
+
+/** One document update to append; `update` is a Yjs v1 update. */
+export interface AppendEntry {
+  docId: string;
+  update: Uint8Array;
+}
+
+/** Sizes that decide compaction, exposed for metrics and tests. */
+export interface DocStorageStats {
+  /** Bytes of the merged snapshot (0 when the document was never compacted). */
+  snapshotBytes: number;
+  /** Bytes and count of updates appended since the last snapshot. */
+  logBytes: number;
+  logEntries: number;
+  /** Sequence number of the last update appended to this document (0 when none). */
+  lastSeq: number;
+}
+
+export interface NodeStore {
+  /** Identity, created on first open. */
+  identity(): NodeIdentity;
+  /** Records a new human name for this node (the node id does not change). */
+  setName(name: string): void;
+
+  /** The incarnation persisted by the last `bumpIncarnation` (0 on a fresh directory). */
+  incarnation(): number;
+  /** Increments and durably stores the incarnation; a node calls this once per start. */
+  bumpIncarnation(): number;
+
+  /** Appends one update durably and returns its per-document sequence number (1, 2, ...). */
+  append(docId: string, update: Uint8Array): number;
+  /** Appends several updates in one transaction (one fsync); returns their sequence numbers in order. */
+  appendMany(entries: readonly AppendEntry[]): number[];
+  /** Snapshot first (if any), then log entries in sequence order: apply them all to rebuild the doc. */
+  loadDoc(docId: string): Uint8Array[];
+  /** Every document that has a snapshot or a log entry. */
+  docIds(): string[];
+  /** Merges snapshot and log into a new snapshot now; returns false when there was nothing to merge. */
+  compact(docId: string): boolean;
+  docStats(docId: string): DocStorageStats;
+
+  /** Small key-value space for other layers (keyring JSON, task rows). Keys are namespaced by caller. */
+  kvGet(key: string): string | undefined;
+  kvSet(key: string, value: string): void;
+  kvDelete(key: string): void;
+  /** Entries whose key starts with `prefix`, sorted by key. */
+  kvList(prefix: string): Array<[string, string]>;
+
+  close(): void;
+}
+
+/** Compaction policy shared by both stores so the simulator behaves like a real node. */
+export interface CompactionPolicy {
+  /**
+   * Compact once the log holds more bytes than the snapshot AND at least this many bytes, so a
+   * young document is not rewritten on every append. 0 compacts as soon as the log outgrows the
+   * snapshot.
+   */
+  minLogBytes: number;
+}
+
+export const DEFAULT_COMPACTION: CompactionPolicy = { minLogBytes: 64 * 1024 };
+
+/** True when a document's log has outgrown its snapshot under `policy`. */
+export function shouldCompact(stats: DocStorageStats, policy: CompactionPolicy): boolean {
+  return stats.logEntries > 0 && stats.logBytes > stats.snapshotBytes && stats.logBytes >= policy.minLogBytes;
+}

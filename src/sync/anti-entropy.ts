@@ -1,0 +1,59 @@
+// The pure steps of a delta_only anti-entropy round: each takes the local digest tree and what
+// the peer sent, and says what to answer. The engine wraps them with sessions and sending.
+//
+//   initiator                          responder
+//   ae-root(root)            ──────▶   respondToRoot: equal → ae-done
+//                                        few docs → ae-docs(all) | else ae-groups
+//   groupsToBuckets          ◀──────   ae-groups
+//   ae-buckets(differing groups) ───▶  bucketsToDocs → ae-docs(docs in differing buckets)
+//   differingDocs            ◀──────   ae-docs
+//   then doc-states / doc-deltas for the differing documents only.
+import { BUCKETS_PER_GROUP, type DigestTree } from './digest-tree.js';
+import { equalBytes } from './hash.js';
+import type { DocDigestEntry, GroupBuckets, SyncMessage } from './messages.js';
+
+/** Responder, on ae-root. */
+export function respondToRoot(tree: DigestTree, session: number, root: Uint8Array, listAllUpTo: number): SyncMessage {
+  if (equalBytes(root, tree.root())) return { kind: 'ae-done', session };
+  if (tree.size <= listAllUpTo) return { kind: 'ae-docs', session, all: true, buckets: [], docs: digestsOf(tree, tree.allDocs()) };
+  return { kind: 'ae-groups', session, hashes: tree.groupHashes() };
+}
+
+/** Initiator, on ae-groups: our bucket hashes for the groups that differ (undefined: none do). */
+export function groupsToBuckets(tree: DigestTree, session: number, theirs: Uint8Array[]): SyncMessage | undefined {
+  const mine = tree.groupHashes();
+  const groups: GroupBuckets[] = [];
+  for (let g = 0; g < mine.length; g++) {
+    if (!equalBytes(mine[g]!, theirs[g]!)) groups.push({ group: g, hashes: tree.bucketHashes(g) });
+  }
+  return groups.length > 0 ? { kind: 'ae-buckets', session, groups } : undefined;
+}
+
+/** Responder, on ae-buckets: our documents, with digests, in the buckets that differ. */
+export function bucketsToDocs(tree: DigestTree, session: number, groups: GroupBuckets[]): SyncMessage {
+  const buckets: number[] = [];
+  for (const { group, hashes } of groups) {
+    const mine = tree.bucketHashes(group);
+    for (let i = 0; i < BUCKETS_PER_GROUP; i++) if (!equalBytes(mine[i]!, hashes[i]!)) buckets.push(group * BUCKETS_PER_GROUP + i);
+  }
+  return { kind: 'ae-docs', session, all: false, buckets, docs: digestsOf(tree, tree.docsInBuckets(buckets)) };
+}
+
+/**
+ * Initiator, on ae-docs: documents either side holds in the compared range whose digests differ
+ * or that one side lacks.
+ */
+export function differingDocs(tree: DigestTree, all: boolean, buckets: number[], theirs: DocDigestEntry[]): string[] {
+  const candidates = new Set(all ? tree.allDocs() : tree.docsInBuckets(buckets));
+  const theirDigest = new Map(theirs.map((d) => [d.id, d.digest]));
+  for (const id of theirDigest.keys()) candidates.add(id);
+  return [...candidates].filter((id) => {
+    const a = tree.docDigest(id);
+    const b = theirDigest.get(id);
+    return !a || !b || !equalBytes(a, b);
+  });
+}
+
+function digestsOf(tree: DigestTree, ids: string[]): DocDigestEntry[] {
+  return ids.map((id) => ({ id, digest: tree.docDigest(id)! }));
+}

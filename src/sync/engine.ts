@@ -1,0 +1,313 @@
+// The sync engine: one state machine per node that runs sync sessions with its peers in the four
+// modes of DESIGN.md. Sans-IO: `handle` takes a peer's message, `tick` the time, `localUpdate` a
+// local write; each returns effects (messages to send, events) for the driver to carry out.
+//
+// Sessions are owned by their initiator, who numbers them; responders keep no session state and
+// answer each message on its own, so a lost or duplicated message costs a retry, never a stuck
+// peer. Initiator sessions expire after `sessionTimeoutMs`.
+import { DecodeError } from '../errors.js';
+import { bucketsToDocs, differingDocs, groupsToBuckets, respondToRoot } from './anti-entropy.js';
+import { EMPTY_STATE_VECTOR, entrySize } from './batch.js';
+import { Reassembler } from './chunker.js';
+import { syncConfig, type SyncConfig } from './config.js';
+import { DigestTree } from './digest-tree.js';
+import { decodeMessage, encodeMessage, type DocDeltaEntry, type SyncMessage } from './messages.js';
+import { Outbox } from './outbox.js';
+import { SessionTable } from './sessions.js';
+import { StatsCounter, type SyncStats } from './stats.js';
+import { isRemoteOrigin, type DocSet, type PeerId, type RemoteOrigin, type SyncEffect, type SyncMode } from './types.js';
+import { checkStateVector, checkUpdate } from './validate.js';
+
+export interface SyncEngineOptions {
+  docs: DocSet;
+  config?: Partial<SyncConfig>;
+}
+
+export class SyncEngine {
+  readonly config: SyncConfig;
+  private readonly docs: DocSet;
+  private readonly tree: DigestTree;
+  private readonly peers: PeerId[] = [];
+  private nextPeer = 0;
+  private nextAntiEntropyAt = 0; // 0: at the first tick
+  private nextRequestId = 1;
+  private readonly sessions: SessionTable;
+  /** `${peer}\0${docId}` -> when we last asked that peer to resync that document. */
+  private readonly resyncSentAt = new Map<string, number>();
+  private readonly reassembler: Reassembler;
+  private readonly counters = new StatsCounter();
+  private readonly outbox: Outbox;
+  private lastNow = 0;
+
+  constructor(opts: SyncEngineOptions) {
+    this.config = syncConfig(opts.config);
+    this.docs = opts.docs;
+    this.tree = new DigestTree((id) => this.docs.digest(id));
+    for (const id of this.docs.ids()) this.tree.markDirty(id);
+    this.docs.onLocalUpdate((id) => this.tree.markDirty(id));
+    this.sessions = new SessionTable(this.config.sessionTimeoutMs);
+    this.reassembler = new Reassembler(this.config.reassembly);
+    this.outbox = new Outbox(this.config.maxMessageBytes, this.counters);
+  }
+
+  // ---- peers -------------------------------------------------------------------------------
+
+  addPeer(peer: PeerId): void {
+    if (!this.peers.includes(peer)) this.peers.push(peer);
+  }
+
+  /** Forgets a peer that left or failed: its sessions, partial messages and resync marks. */
+  removePeer(peer: PeerId): void {
+    const i = this.peers.indexOf(peer);
+    if (i >= 0) this.peers.splice(i, 1);
+    this.sessions.dropPeer(peer);
+    for (const key of this.resyncSentAt.keys()) if (key.startsWith(`${peer}\0`)) this.resyncSentAt.delete(key);
+    this.reassembler.forgetPeer(peer);
+  }
+
+  peerList(): PeerId[] {
+    return [...this.peers];
+  }
+
+  // ---- what the driver calls ---------------------------------------------------------------
+
+  /** The 16-byte root of the digest tree: equal roots mean equal document sets. */
+  rootDigest(): Uint8Array {
+    this.refreshTree();
+    return this.tree.root();
+  }
+
+  stats(): SyncStats {
+    return this.counters.snapshot();
+  }
+
+  /**
+   * continuous mode: push an update to every peer except the one it came from. Call it for
+   * every DocSet update, passing the update's Yjs origin: updates the engine applied carry a
+   * RemoteOrigin and are not pushed on (unless relayRemoteUpdates), never back to their sender.
+   */
+  localUpdate(docId: string, update: Uint8Array, origin: unknown): SyncEffect[] {
+    this.tree.markDirty(docId);
+    const from = isRemoteOrigin(origin) ? origin.remotePeer : undefined;
+    if (from !== undefined && !this.config.relayRemoteUpdates) return [];
+    const targets = this.peers.filter((p) => p !== from);
+    if (targets.length === 0) return [];
+    const requestId = this.nextRequestId++;
+    const out: SyncEffect[] = [];
+    const bytes = encodeMessage({ kind: 'update', requestId, docId, update });
+    for (const peer of targets) this.outbox.sendEncoded(out, peer, 'update', bytes);
+    out.push({ type: 'pushed', docId, requestId, peers: targets });
+    return out;
+  }
+
+  /** delta_only: start one anti-entropy round with `peer` (tick() does this periodically). */
+  startAntiEntropy(peer: PeerId, now: number = this.lastNow): SyncEffect[] {
+    this.lastNow = now;
+    this.refreshTree();
+    const session = this.sessions.open(peer, 'delta_only', now);
+    return this.emit(peer, { kind: 'ae-root', session, root: this.tree.root() });
+  }
+
+  /** full_snapshot: pull every document `peer` has (a joining node). */
+  requestFullSnapshot(peer: PeerId, now: number = this.lastNow): SyncEffect[] {
+    const session = this.sessions.open(peer, 'full_snapshot', now);
+    return this.emit(peer, { kind: 'snapshot-request', session });
+  }
+
+  /** on_demand: pull what `peer` has of one document (before reading it). */
+  syncDocument(peer: PeerId, docId: string, now: number = this.lastNow): SyncEffect[] {
+    const session = this.sessions.open(peer, 'on_demand', now, [docId]);
+    return this.emit(peer, { kind: 'doc-states', session, mode: 'on_demand', entries: [{ id: docId, sv: this.docs.stateVector(docId) }] });
+  }
+
+  /** Expires sessions and partial messages, and starts anti-entropy rounds when due. */
+  tick(now: number): SyncEffect[] {
+    this.lastNow = now;
+    const out: SyncEffect[] = [];
+    this.sessions.expire(out, now);
+    this.reassembler.expire(now);
+    for (const [key, at] of this.resyncSentAt) if (now - at >= this.config.resyncRetryMs) this.resyncSentAt.delete(key);
+    if (now >= this.nextAntiEntropyAt) {
+      this.nextAntiEntropyAt = now + this.config.antiEntropyIntervalMs;
+      const n = Math.min(this.config.antiEntropyPeersPerRound, this.peers.length);
+      for (let i = 0; i < n; i++) out.push(...this.startAntiEntropy(this.peers[this.nextPeer++ % this.peers.length]!, now));
+    }
+    return out;
+  }
+
+  /** When `tick` next has work to do. */
+  nextDeadline(): number {
+    return Math.min(this.nextAntiEntropyAt, this.sessions.nextDeadline() ?? Infinity, this.reassembler.nextDeadline() ?? Infinity);
+  }
+
+  /**
+   * Handles one message from `peer`. Throws DecodeError (OversizeError for reassembly limits)
+   * when the bytes are malformed; the message is then dropped whole, before anything is applied.
+   */
+  handle(peer: PeerId, bytes: Uint8Array, now: number): SyncEffect[] {
+    this.lastNow = now;
+    let msg = decodeMessage(bytes);
+    if (msg.kind === 'chunk') {
+      // Received chunk frames count as 'chunk' (a middle chunk cannot tell what it carries);
+      // the sender counts them under the kind they carry.
+      this.counters.received('chunk', bytes.byteLength);
+      const whole = this.reassembler.add(peer, msg, now);
+      if (!whole) return [];
+      msg = decodeMessage(whole);
+      if (msg.kind === 'chunk') throw new DecodeError('malformed sync message: a chunk inside a chunk; dropped');
+    } else {
+      this.counters.received(msg.kind, bytes.byteLength);
+    }
+    checkPayloads(msg);
+    const out: SyncEffect[] = [];
+    this.dispatch(out, peer, msg, now);
+    return out;
+  }
+
+  // ---- message handlers --------------------------------------------------------------------
+
+  private dispatch(out: SyncEffect[], peer: PeerId, m: SyncMessage, now: number): void {
+    switch (m.kind) {
+      case 'ae-root':
+        this.refreshTree();
+        return this.outbox.send(out, peer, respondToRoot(this.tree, m.session, m.root, this.config.listAllDocsUpTo));
+      case 'ae-done':
+        return this.sessions.finish(out, m.session, peer);
+      case 'ae-groups': {
+        if (!this.sessions.own(m.session, peer, 'delta_only')) return;
+        const reply = groupsToBuckets(this.tree, m.session, m.hashes);
+        // No group differs any more: we converged while the round was in flight.
+        return reply ? this.outbox.send(out, peer, reply) : this.sessions.finish(out, m.session, peer);
+      }
+      case 'ae-buckets':
+        this.refreshTree();
+        return this.outbox.send(out, peer, bucketsToDocs(this.tree, m.session, m.groups));
+      case 'ae-docs': {
+        const s = this.sessions.own(m.session, peer, 'delta_only');
+        if (!s) return;
+        const ids = differingDocs(this.tree, m.all, m.buckets, m.docs);
+        if (ids.length === 0) return this.sessions.finish(out, m.session, peer);
+        for (const id of ids) {
+          s.remaining.add(id);
+          s.docs.add(id);
+        }
+        return this.sendStates(out, peer, m.session, 'delta_only', ids);
+      }
+      case 'doc-states': {
+        // Answer each state vector with our diff, plus our own state vector unless pull-only.
+        const withSV = m.mode !== 'on_demand';
+        const deltas = m.entries.map(({ id, sv }): DocDeltaEntry => {
+          const update = this.docs.diff(id, sv);
+          return withSV ? { id, update, sv: this.docs.stateVector(id) } : { id, update };
+        });
+        return this.sendDeltas(out, peer, m.session, m.mode, true, deltas);
+      }
+      case 'doc-deltas':
+        return this.onDeltas(out, peer, m.session, m.mode, m.reply, m.entries, now);
+      case 'update': {
+        const { pending } = this.apply(m.docId, m.update, peer);
+        // The DocSet stored the update durably before apply returned: acknowledging is safe.
+        // This ack is the hook quorum writes count.
+        this.outbox.send(out, peer, { kind: 'ack', requestId: m.requestId });
+        if (pending) this.resync(out, peer, m.docId, now);
+        return;
+      }
+      case 'ack':
+        out.push({ type: 'ack', peer, requestId: m.requestId });
+        return;
+      case 'snapshot-request': {
+        this.refreshTree();
+        const ids = this.tree.allDocs();
+        const full = ids.map((id) => ({ id, update: this.docs.diff(id, EMPTY_STATE_VECTOR) }));
+        this.sendDeltas(out, peer, m.session, 'full_snapshot', true, full);
+        return this.outbox.send(out, peer, { kind: 'snapshot-end', session: m.session, docs: ids.length });
+      }
+      case 'snapshot-end': {
+        // Deltas may arrive after the end marker on a reordering network: finish on whichever is last.
+        const s = this.sessions.own(m.session, peer, 'full_snapshot');
+        if (!s) return;
+        s.expectedDocs = m.docs;
+        if (s.docs.size >= m.docs) this.sessions.finish(out, m.session, peer);
+        return;
+      }
+      case 'chunk':
+        return; // unreachable: handle() unwraps chunks
+    }
+  }
+
+  private onDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[], now: number): void {
+    const answers: DocDeltaEntry[] = [];
+    const pendingDocs: string[] = [];
+    for (const e of entries) {
+      if (this.apply(e.id, e.update, peer).pending) pendingDocs.push(e.id);
+      if (e.sv) answers.push({ id: e.id, update: this.docs.diff(e.id, e.sv) });
+    }
+    if (answers.length > 0) this.sendDeltas(out, peer, session, mode, false, answers);
+    const s = reply ? this.sessions.own(session, peer, mode) : undefined;
+    if (s) {
+      for (const e of entries) {
+        s.remaining.delete(e.id);
+        s.docs.add(e.id);
+      }
+      const snapshotDone = s.mode !== 'full_snapshot' || (s.expectedDocs !== undefined && s.docs.size >= s.expectedDocs);
+      if (s.remaining.size === 0 && snapshotDone) this.sessions.finish(out, session, peer);
+    }
+    // After the session bookkeeping, so a resync of a pending document is a fresh session.
+    for (const id of pendingDocs) this.resync(out, peer, id, now);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private apply(docId: string, update: Uint8Array, peer: PeerId): { pending: boolean } {
+    const origin: RemoteOrigin = { remotePeer: peer };
+    const r = this.docs.apply(docId, update, origin);
+    // An empty update creates the document without firing an update event; count it anyway.
+    this.tree.markDirty(docId);
+    return r;
+  }
+
+  /** Pending document: pull it (both ways) from the peer whose update needed what we lack. */
+  private resync(out: SyncEffect[], peer: PeerId, docId: string, now: number): void {
+    const key = `${peer}\0${docId}`;
+    const last = this.resyncSentAt.get(key);
+    if (last !== undefined && now - last < this.config.resyncRetryMs) return;
+    this.resyncSentAt.set(key, now);
+    const session = this.sessions.open(peer, 'resync', now, [docId]);
+    out.push({ type: 'resync', peer, docId });
+    this.sendStates(out, peer, session, 'resync', [docId]);
+  }
+
+  /** Picks up documents the DocSet holds but never announced through an update (created empty). */
+  private refreshTree(): void {
+    const ids = this.docs.ids();
+    if (ids.length === this.tree.size) return;
+    for (const id of ids) if (this.tree.docDigest(id) === undefined) this.tree.markDirty(id);
+  }
+
+  private emit(peer: PeerId, m: SyncMessage): SyncEffect[] {
+    const out: SyncEffect[] = [];
+    this.outbox.send(out, peer, m);
+    return out;
+  }
+
+  private sendStates(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, ids: string[]): void {
+    const entries = ids.map((id) => ({ id, sv: this.docs.stateVector(id) }));
+    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.sv), (batch) => ({ kind: 'doc-states', session, mode, entries: batch }));
+  }
+
+  private sendDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[]): void {
+    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }));
+  }
+}
+
+/** Validates every Yjs payload of a message up front, so a bad one drops the message whole. */
+function checkPayloads(m: SyncMessage): void {
+  if (m.kind === 'update') checkUpdate(m.docId, m.update);
+  if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
+  if (m.kind === 'doc-deltas') {
+    for (const e of m.entries) {
+      checkUpdate(e.id, e.update);
+      if (e.sv) checkStateVector(e.id, e.sv);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// A DocSet over plain Y.Docs held in memory: what the tests and the simulator drive the engine
+// with. Remote bytes enter through crdt/updates.ts (validated) and digests are crdt's, so it
+// behaves like the node's agent memories, minus their schema.
+import * as Y from 'yjs';
+import { applyRemoteUpdate, deltaSince, docDigest } from '../../crdt/index.js';
+import { HASH_BYTES } from './hash.js';
+import type { DocSet } from './types.js';
+
+export type UpdateListener = (id: string, update: Uint8Array, origin: unknown) => void;
+
+export class YDocSet implements DocSet {
+  private readonly docs = new Map<string, Y.Doc>();
+  private readonly listeners: UpdateListener[] = [];
+
+  /** The document, created (and watched) on first use. */
+  doc(id: string): Y.Doc {
+    let d = this.docs.get(id);
+    if (!d) {
+      d = new Y.Doc();
+      d.on('update', (update: Uint8Array, origin: unknown) => {
+        for (const l of this.listeners) l(id, update, origin);
+      });
+      this.docs.set(id, d);
+    }
+    return d;
+  }
+
+  has(id: string): boolean {
+    return this.docs.has(id);
+  }
+
+  ids(): string[] {
+    return [...this.docs.keys()];
+  }
+
+  stateVector(id: string): Uint8Array {
+    const d = this.docs.get(id);
+    return d ? Y.encodeStateVector(d) : EMPTY_SV;
+  }
+
+  diff(id: string, remoteSV: Uint8Array): Uint8Array {
+    // deltaSince validates the remote state vector (DecodeError), which comes off the network.
+    return deltaSince(this.docs.get(id) ?? EMPTY_DOC, remoteSV);
+  }
+
+  /** `changed`: the update added something (false for a duplicate that only confirmed known state). */
+  apply(id: string, update: Uint8Array, origin: unknown): { pending: boolean; changed: boolean } {
+    // crdt's applyRemoteUpdate decodes and checks the whole update before touching the doc, so a
+    // malformed one raises DecodeError and leaves the document as it was.
+    const r = applyRemoteUpdate(this.doc(id), update, origin);
+    return { pending: r.pending, changed: r.changed };
+  }
+
+  digest(id: string): Uint8Array {
+    // The memory digest (state vector + delete set, cached per doc until it changes), cut to
+    // the sync layer's 16 bytes. An unknown document digests as an empty one.
+    return docDigest(this.docs.get(id) ?? EMPTY_DOC).subarray(0, HASH_BYTES);
+  }
+
+  onLocalUpdate(cb: UpdateListener): void {
+    this.listeners.push(cb);
+  }
+}
+
+const EMPTY_DOC = new Y.Doc();
+const EMPTY_SV = Y.encodeStateVector(EMPTY_DOC);

@@ -1,0 +1,27 @@
+// Naming of everything the harness creates. Names embed the creating process id so that a
+// later run can tell leftovers of a dead process (safe to delete) from a live run's (not ours).
+export const NAME_PREFIX = 'tri-';
+
+let counter = 0;
+
+/** A fresh base name, unique within this machine while this process lives: `tri-<pid>-<n>`. */
+export function nextBaseName(): string {
+  counter += 1;
+  return `${NAME_PREFIX}${process.pid}-${counter}`;
+}
+
+/** The pid encoded in a harness name, or undefined for names the harness did not make. */
+export function ownerPid(name: string): number | undefined {
+  const m = /^tri-(\d+)-\d+/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** True when no process with this pid exists (EPERM means it exists but is not ours). */
+export function isPidDead(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

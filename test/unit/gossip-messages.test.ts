@@ -1,0 +1,92 @@
+// Codec round trips, and the promise that hostile bytes only ever produce DecodeError.
+import { describe, expect, it } from 'vitest';
+import { MAX_META_BYTES, decodeMessage, decodePacket, encodeCompound, encodeMessage, type GossipMessage } from '../../gossip/messages.js';
+import { decodePushPull, encodePushPull, type PushPullState } from '../../gossip/push-pull.js';
+import { DecodeError, OversizeError } from '../../src/errors.js';
+
+const samples: GossipMessage[] = [
+  { type: 'ping', seq: 1, target: 'node-a' },
+  { type: 'ping', seq: Number.MAX_SAFE_INTEGER, target: 'ünïcødé-✓' },
+  { type: 'ping-req', seq: 42, target: 'b', targetAddress: '10.0.0.2:7946', wantNack: true },
+  { type: 'ping-req', seq: 0, target: 'b', targetAddress: '[::1]:7946', wantNack: false },
+  { type: 'ack', seq: 7 },
+  { type: 'nack', seq: 300 },
+  { type: 'suspect', incarnation: 3, name: 'c', from: 'd' },
+  { type: 'alive', incarnation: 9, name: 'e', address: '10.0.0.5:7946', meta: new Uint8Array(MAX_META_BYTES).fill(7) },
+  { type: 'alive', incarnation: 0, name: 'e', address: 'h:1', meta: new Uint8Array() },
+  { type: 'dead', incarnation: 2, name: 'f', from: 'f' },
+];
+
+describe('gossip message codecs', () => {
+  it.each(samples.map((m) => [m.type, m] as const))('%s round-trips', (_t, m) => {
+    const bytes = encodeMessage(m);
+    expect(decodeMessage(bytes)).toEqual(m);
+    expect(decodePacket(bytes, 1336)).toEqual([m]);
+  });
+
+  it('compound packets round-trip in order', () => {
+    const bytes = encodeCompound(samples.slice(0, 7).map(encodeMessage));
+    expect(decodePacket(bytes, 1336)).toEqual(samples.slice(0, 7));
+  });
+
+  it('every truncation of every message is a DecodeError', () => {
+    for (const m of samples) {
+      const bytes = encodeMessage(m);
+      for (let len = 0; len < bytes.length; len++) {
+        expect(() => decodePacket(bytes.subarray(0, len), 1336), `${m.type} cut at ${len}`).toThrow(DecodeError);
+      }
+    }
+    const compound = encodeCompound(samples.slice(0, 4).map(encodeMessage));
+    for (let len = 0; len < compound.length; len++) expect(() => decodePacket(compound.subarray(0, len), 1336)).toThrow(DecodeError);
+  });
+
+  it('a length prefix that points past the packet is refused even inside a larger buffer', () => {
+    // A view into a bigger buffer: lib0 alone would happily read the bytes beyond the view.
+    const backing = new Uint8Array(64).fill(0x61);
+    backing.set([1, 5, 40], 0); // ping, seq 5, name length 40 but the view is 3 bytes
+    expect(() => decodePacket(backing.subarray(0, 3), 1336)).toThrow(DecodeError);
+  });
+
+  it('refuses oversized packets, oversized fields, trailing bytes, bad UTF-8, nested compounds and unknown types', () => {
+    expect(() => decodePacket(new Uint8Array(1337), 1336)).toThrow(OversizeError);
+    const bigMeta = encodeMessage({ type: 'alive', incarnation: 1, name: 'a', address: 'b', meta: new Uint8Array(MAX_META_BYTES + 1) });
+    expect(() => decodePacket(bigMeta, 4096)).toThrow(DecodeError);
+    const ack = encodeMessage({ type: 'ack', seq: 1 });
+    expect(() => decodePacket(new Uint8Array([...ack, 0]), 1336)).toThrow(DecodeError);
+    expect(() => decodePacket(new Uint8Array([1, 1, 2, 0xc3, 0x28]), 1336)).toThrow(DecodeError);
+    expect(() => decodePacket(encodeCompound([encodeCompound([ack])]), 1336)).toThrow(DecodeError);
+    expect(() => decodePacket(new Uint8Array([8, 0]), 1336)).toThrow(DecodeError);
+    expect(() => decodePacket(new Uint8Array([99]), 1336)).toThrow(DecodeError);
+    expect(() => decodePacket(new Uint8Array([3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), 1336)).toThrow(DecodeError);
+    expect(() => decodePacket(new Uint8Array([5, 1, 1, 0x61, 1]), 1336)).toThrow(DecodeError); // bool-free but truncated
+    expect(() => decodePacket(new Uint8Array([2, 1, 1, 0x61, 1, 0x62, 2]), 1336)).toThrow(DecodeError); // wantNack byte 2
+  });
+});
+
+describe('push-pull codec', () => {
+  const state: PushPullState = {
+    join: true,
+    members: [
+      { name: 'a', address: 'a:1', meta: new Uint8Array([1]), incarnation: 0, state: 'alive' },
+      { name: 'b', address: 'b:1', meta: new Uint8Array(), incarnation: 5, state: 'suspect' },
+      { name: 'c', address: 'c:1', meta: new Uint8Array(512), incarnation: 2 ** 40, state: 'dead' },
+      { name: 'd', address: 'd:1', meta: new Uint8Array([4]), incarnation: 1, state: 'left' },
+    ],
+  };
+
+  it('round-trips', () => {
+    expect(decodePushPull(encodePushPull(state))).toEqual(state);
+    expect(decodePushPull(encodePushPull({ join: false, members: [] }))).toEqual({ join: false, members: [] });
+  });
+
+  it('every truncation, a bad version, a bad state code and trailing bytes are DecodeErrors', () => {
+    const bytes = encodePushPull(state);
+    for (let len = 0; len < bytes.length; len++) expect(() => decodePushPull(bytes.subarray(0, len)), `cut at ${len}`).toThrow(DecodeError);
+    expect(() => decodePushPull(new Uint8Array([2, ...bytes.subarray(1)]))).toThrow(/version/);
+    const badState = encodePushPull({ join: false, members: [state.members[0]!] });
+    badState[badState.length - 1] = 4;
+    expect(() => decodePushPull(badState)).toThrow(/state/);
+    expect(() => decodePushPull(new Uint8Array([...bytes, 0]))).toThrow(DecodeError);
+    expect(() => decodePushPull(new Uint8Array([1, 0, 0xff, 0xff, 0xff, 0x7f]))).toThrow(DecodeError); // forged huge count
+  });
+});

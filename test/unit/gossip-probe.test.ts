@@ -1,0 +1,197 @@
+// The probe cycle of one Swim instance, driven by hand: direct ping, indirect ping-req, nacks,
+// suspicion, the relay role, the buddy rule, prioritised probing of suspects, health-stretched
+// intervals, gossip to the dead and the push-pull timer.
+import { describe, expect, it } from 'vitest';
+import { profile } from '../../gossip/config.js';
+import { decodePacket, encodeMessage, type GossipMessage } from '../../gossip/messages.js';
+import { Swim, type SwimEffect } from '../../gossip/swim.js';
+
+const SEED = 3;
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A node at t=0 that knows `peers` (alive at incarnation 1, address NAME:7946). */
+function node(peers: string[], seed = SEED): Swim {
+  const s = new Swim({ name: 'me', address: 'me:7946', meta: new Uint8Array(), config: profile('lan'), random: seeded(seed), now: 0 });
+  for (const p of peers) s.receive(`${p}:7946`, encodeMessage({ type: 'alive', incarnation: 1, name: p, address: `${p}:7946`, meta: new Uint8Array() }), 0);
+  return s;
+}
+
+interface Sent { to: string; msgs: GossipMessage[] }
+function sends(effects: SwimEffect[]): Sent[] {
+  return effects.flatMap((e) => (e.type === 'send' ? [{ to: e.to, msgs: decodePacket(e.packet, 1336) }] : []));
+}
+function withType<T extends GossipMessage['type']>(effects: SwimEffect[], type: T): { to: string; msg: Extract<GossipMessage, { type: T }> }[] {
+  return sends(effects).flatMap((s) => s.msgs.filter((m): m is Extract<GossipMessage, { type: T }> => m.type === type).map((msg) => ({ to: s.to, msg })));
+}
+function memberEvents(effects: SwimEffect[]): string[] {
+  return effects.flatMap((e) => (e.type === 'member' ? [`${e.event.kind}:${e.event.member.name}`] : []));
+}
+
+describe(`probe cycle (seed ${SEED})`, () => {
+  it('ping, then ping-req to the other members at the timeout, then suspicion at the end of the period', () => {
+    const s = node(['a', 'b', 'c']);
+    const [ping] = withType(s.tick(1000), 'ping');
+    expect(ping, 'one ping per period').toBeDefined();
+    const target = ping!.msg.target;
+    expect(ping!.to).toBe(`${target}:7946`);
+
+    expect(withType(s.tick(1499), 'ping-req')).toEqual([]);
+    const reqs = withType(s.tick(1500), 'ping-req');
+    expect(reqs.map((r) => r.to).sort()).toEqual(['a', 'b', 'c'].filter((n) => n !== target).map((n) => `${n}:7946`).sort());
+    for (const r of reqs) expect(r.msg).toEqual({ type: 'ping-req', seq: ping!.msg.seq, target, targetAddress: `${target}:7946`, wantNack: true });
+
+    // One relay reports the target silent; the other relay's nack never arrives.
+    s.receive(reqs[0]!.to, encodeMessage({ type: 'nack', seq: ping!.msg.seq }), 1800);
+    const end = s.tick(2000);
+    expect(memberEvents(end)).toContain(`suspect:${target}`);
+    expect(s.member(target)?.state).toBe('suspect');
+    expect(s.localHealth(), 'one missing nack counts against us').toBe(1);
+    expect(s.stats()).toMatchObject({ probes: 2, probeFailures: 1, indirectProbes: 2, nacks: 1, suspicions: 1 });
+  });
+
+  it('a direct ack records the round trip and improves our health score', () => {
+    const s = node(['a', 'b']);
+    expect(withType(s.tick(1000), 'ping')).toHaveLength(1);
+    s.tick(1500);
+    // The first probe fails (no ack, no nack) and the next one starts in the same tick.
+    const [ping] = withType(s.tick(2000), 'ping');
+    const health = s.localHealth();
+    expect(health).toBeGreaterThan(0);
+    s.receive(ping!.to, encodeMessage({ type: 'ack', seq: ping!.msg.seq }), 2012);
+    expect(s.member(ping!.msg.target)?.rttMs).toBe(12);
+    expect(s.localHealth()).toBe(health - 1);
+    expect(s.stats().acks).toBe(1);
+  });
+
+  it('an ack through a relay counts as success but not as a round trip', () => {
+    const s = node(['a', 'b']);
+    const [ping] = withType(s.tick(1000), 'ping');
+    const [req] = withType(s.tick(1500), 'ping-req');
+    s.receive(req!.to, encodeMessage({ type: 'ack', seq: ping!.msg.seq }), 1600);
+    expect(memberEvents(s.tick(2000))).toEqual([]);
+    expect(s.member(ping!.msg.target)?.state).toBe('alive');
+    expect(s.member(ping!.msg.target)?.rttMs).toBeUndefined();
+    expect(s.stats().indirectAcks).toBe(1);
+  });
+
+  it('as a relay: pings the target, forwards its ack, and nacks when it stays silent', () => {
+    const s = node(['a']);
+    const out = s.receive('r:7946', encodeMessage({ type: 'ping-req', seq: 77, target: 'a', targetAddress: 'a:7946', wantNack: true }), 100);
+    const [ping] = withType(out, 'ping');
+    expect(ping!.to).toBe('a:7946');
+    const fwd = withType(s.receive('a:7946', encodeMessage({ type: 'ack', seq: ping!.msg.seq }), 110), 'ack');
+    expect(fwd).toEqual([{ to: 'r:7946', msg: { type: 'ack', seq: 77 } }]);
+
+    s.receive('r:7946', encodeMessage({ type: 'ping-req', seq: 78, target: 'a', targetAddress: 'a:7946', wantNack: true }), 200);
+    expect(withType(s.tick(699), 'nack')).toEqual([]);
+    expect(withType(s.tick(700), 'nack')).toEqual([{ to: 'r:7946', msg: { type: 'nack', seq: 78 } }]);
+  });
+
+  it('answers a ping addressed to it (piggybacking news), and ignores a ping meant for another name', () => {
+    const s = node(['a']);
+    const reply = sends(s.receive('a:7946', encodeMessage({ type: 'ping', seq: 5, target: 'me' }), 10));
+    expect(reply[0]!.to).toBe('a:7946');
+    expect(reply[0]!.msgs[0]).toEqual({ type: 'ack', seq: 5 });
+    expect(reply[0]!.msgs.some((m) => m.type === 'alive'), 'queued news rides along').toBe(true);
+    expect(s.receive('a:7946', encodeMessage({ type: 'ping', seq: 6, target: 'someone-else' }), 11)).toEqual([]);
+    expect(s.stats().misdirectedPings).toBe(1);
+  });
+
+  it('hearing of a suspicion makes the suspect our next probe, and the ping carries the suspicion (buddy rule)', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const s = node(['a', 'b', 'c', 'd', 'e'], seed);
+      s.receive('c:7946', encodeMessage({ type: 'suspect', incarnation: 1, name: 'd', from: 'c' }), 500);
+      const probe = sends(s.tick(1000)).find((p) => p.msgs.some((m) => m.type === 'ping'));
+      expect(probe?.to, `seed ${seed}`).toBe('d:7946');
+      const types = probe!.msgs.map((m) => m.type);
+      expect(types.indexOf('suspect'), `seed ${seed}: suspicion goes before the ping`).toBeLessThan(types.indexOf('ping'));
+      expect(probe!.msgs[0], `seed ${seed}`).toEqual({ type: 'suspect', incarnation: 1, name: 'd', from: 'me' });
+    }
+  });
+
+  it('our own failed probe of an already-suspect member confirms it and re-broadcasts our accusation', () => {
+    const s = node(['a', 'b', 'c', 'd']);
+    s.receive('c:7946', encodeMessage({ type: 'suspect', incarnation: 1, name: 'd', from: 'c' }), 500);
+    s.tick(1000); // probes d
+    s.tick(1500);
+    const atEnd = s.tick(2000); // no ack: we confirm
+    expect(s.stats().confirmations).toBe(1);
+    // Our accusation rides on the next packets (the new probe in this tick, then gossip).
+    const rumours = [...withType(atEnd, 'suspect'), ...withType(s.tick(s.nextDeadline()), 'suspect')].map((r) => r.msg.from);
+    expect(rumours).toContain('me');
+  });
+
+  it('a struggling node stretches its own probe interval (Lifeguard awareness)', () => {
+    const s = node(['a', 'b', 'c']); // nobody ever answers or nacks
+    const pingTimes: number[] = [];
+    let now = 0;
+    while (now < 20_000) {
+      now = s.nextDeadline();
+      if (withType(s.tick(now), 'ping').length > 0) pingTimes.push(now);
+    }
+    const gaps = pingTimes.slice(1).map((t, i) => t - pingTimes[i]!);
+    expect(gaps[0]).toBe(1000);
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(3000);
+    expect(s.localHealth()).toBeGreaterThan(0);
+  });
+});
+
+describe('dissemination timers', () => {
+  it('gossips to recently dead members, and stops after gossipToTheDeadMs', () => {
+    const s = node(['a', 'b']);
+    s.receive('b:7946', encodeMessage({ type: 'dead', incarnation: 1, name: 'a', from: 'b' }), 100);
+    const early = sends(s.tick(200)).map((p) => p.to);
+    expect(early).toContain('a:7946');
+    // Much later, with fresh news to spread, the dead member is no longer a gossip target.
+    s.receive('b:7946', encodeMessage({ type: 'alive', incarnation: 1, name: 'c', address: 'c:7946', meta: new Uint8Array() }), 40_000);
+    let targets: string[] = [];
+    for (let t = 40_000; t < 41_000; t = Math.max(t + 1, s.nextDeadline())) targets = targets.concat(sends(s.tick(t)).map((p) => p.to));
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets).not.toContain('a:7946');
+  });
+
+  it('runs push-pull with one random live member every pushPullInterval', () => {
+    const s = node(['a', 'b']);
+    const pushPulls: SwimEffect[] = [];
+    for (let t = 0; t <= 120_000; t = s.nextDeadline()) {
+      const out = s.tick(t);
+      pushPulls.push(...out.filter((e) => e.type === 'push-pull'));
+      // Peers answer every ping so they stay alive.
+      for (const p of withType(out, 'ping')) s.receive(p.to, encodeMessage({ type: 'ack', seq: p.msg.seq }), t + 1);
+    }
+    expect(pushPulls.length).toBeGreaterThanOrEqual(2);
+    for (const p of pushPulls) expect(p).toMatchObject({ type: 'push-pull', join: false, to: expect.stringMatching(/^[ab]:7946$/) });
+  });
+
+  it('join asks each distinct seed for a push-pull, skipping our own address', () => {
+    const s = node([]);
+    expect(s.join(['x:1', 'me:7946', 'y:1', 'x:1'], 0)).toEqual([
+      { type: 'push-pull', to: 'x:1', join: true },
+      { type: 'push-pull', to: 'y:1', join: true },
+    ]);
+  });
+
+  it('keeps every packet within maxPacketBytes even with a large backlog of big facts', () => {
+    const s = node([]);
+    for (let i = 0; i < 60; i++) {
+      s.receive(`p${i}:7946`, encodeMessage({ type: 'alive', incarnation: 1, name: `peer-${i}`, address: `p${i}:7946`, meta: new Uint8Array(500) }), 0);
+    }
+    let count = 0;
+    for (let t = 0; t < 5_000; t = s.nextDeadline()) {
+      for (const e of s.tick(t)) {
+        if (e.type !== 'send') continue;
+        count++;
+        expect(e.packet.length).toBeLessThanOrEqual(1336);
+      }
+    }
+    expect(count).toBeGreaterThan(10);
+  });
+});

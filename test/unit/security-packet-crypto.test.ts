@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { AuthError, DecodeError } from '../../src/errors.js';
+import { Keyring, generateKey } from '../../src/security/keyring.js';
+import { PacketCrypto, SEAL_OVERHEAD } from '../../src/security/packet-crypto.js';
+
+const msg = new TextEncoder().encode('ping from n1: incarnation 7');
+const hdr = { senderId: 0x0102030405060708n, seq: 42n };
+const make = (ring: Keyring, label = 'prod', version = 1): PacketCrypto => new PacketCrypto({ keyring: ring, label, version });
+
+describe('PacketCrypto', () => {
+  it('round trips and adds exactly SEAL_OVERHEAD (45) bytes', () => {
+    const c = make(new Keyring(generateKey()));
+    const sealed = c.seal(msg, hdr);
+    expect(SEAL_OVERHEAD).toBe(45);
+    expect(sealed.length).toBe(msg.length + SEAL_OVERHEAD);
+    const opened = c.openOrThrow(sealed);
+    expect(Buffer.from(opened.plaintext).equals(Buffer.from(msg))).toBe(true);
+    expect(opened.senderId).toBe(hdr.senderId);
+    expect(opened.seq).toBe(hdr.seq);
+    expect(opened.keyIndex).toBe(0);
+  });
+
+  it('uses a fresh IV per packet', () => {
+    const c = make(new Keyring(generateKey()));
+    expect(c.seal(msg, hdr).equals(c.seal(msg, hdr))).toBe(false);
+  });
+
+  it('seals an empty packet', () => {
+    const c = make(new Keyring(generateKey()));
+    expect(c.openOrThrow(c.seal(new Uint8Array(0), hdr)).plaintext.length).toBe(0);
+  });
+
+  it('fails with a wrong key', () => {
+    const sealed = make(new Keyring(generateKey())).seal(msg, hdr);
+    const r = make(new Keyring(generateKey())).open(sealed);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toBeInstanceOf(AuthError);
+  });
+
+  it('fails when any single byte is flipped', () => {
+    const c = make(new Keyring(generateKey()));
+    const sealed = c.seal(msg, hdr);
+    for (let i = 0; i < sealed.length; i++) {
+      const t = Buffer.from(sealed);
+      t[i]! ^= 0x01;
+      const r = c.open(t);
+      expect(r.ok, `byte ${i}`).toBe(false);
+      // Byte 0 is the format version: a DecodeError; everything else fails authentication.
+      expect(!r.ok && r.error).toBeInstanceOf(i === 0 ? DecodeError : AuthError);
+    }
+  });
+
+  it('binds label and protocol version (AAD)', () => {
+    const ring = new Keyring(generateKey());
+    const sealed = make(ring, 'prod', 1).seal(msg, hdr);
+    expect(make(ring, 'staging', 1).open(sealed).ok).toBe(false);
+    expect(make(ring, 'prod', 2).open(sealed).ok).toBe(false);
+    expect(make(ring, 'prod', 1).open(sealed).ok).toBe(true);
+  });
+
+  it('rejects short packets and unknown versions as DecodeError', () => {
+    const c = make(new Keyring(generateKey()));
+    expect(() => c.openOrThrow(new Uint8Array(10))).toThrow(DecodeError);
+    const sealed = c.seal(msg, hdr);
+    sealed[0] = 9;
+    expect(() => c.openOrThrow(sealed)).toThrow(/format version 9/);
+  });
+
+  it('rotation: old-primary packets open after use(new) and stop after remove(old)', () => {
+    const oldKey = generateKey();
+    const newKey = generateKey();
+    const sender = new Keyring(oldKey);
+    const receiver = new Keyring(oldKey);
+    const s = make(sender);
+    const r = make(receiver);
+    const before = s.seal(msg, hdr);
+    // Step 1: install the new key everywhere.
+    sender.install(newKey);
+    receiver.install(newKey);
+    // Step 2: use it. The receiver still opens packets sealed with the old primary.
+    receiver.use(newKey);
+    expect(r.openOrThrow(before).keyIndex).toBe(1);
+    // A sender that has not switched yet is still understood, and one that has is too.
+    expect(r.open(s.seal(msg, hdr)).ok).toBe(true);
+    sender.use(newKey);
+    const after = s.seal(msg, hdr);
+    expect(r.openOrThrow(after).keyIndex).toBe(0);
+    // Step 3: remove the old key: old packets no longer open.
+    receiver.remove(oldKey);
+    expect(r.open(before).ok).toBe(false);
+    expect(r.open(after).ok).toBe(true);
+  });
+});

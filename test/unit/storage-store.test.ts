@@ -1,0 +1,147 @@
+// NodeStore contract, run against both implementations: append/load round trip, sequence
+// numbers, compaction that keeps content identical, identity/incarnation and the key-value space.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { StorageError } from '../../src/errors.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+import { SqliteStore } from '../../src/storage/sqlite-store.js';
+import type { CompactionPolicy, NodeStore } from '../../src/storage/types.js';
+
+const dirs: string[] = [];
+const stores: NodeStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tri-store-'));
+  dirs.push(d);
+  return d;
+}
+
+const impls: Array<[string, (c?: CompactionPolicy) => NodeStore]> = [
+  ['MemoryStore', (c) => track(new MemoryStore({ nodeId: 'n-1', name: 'a', compaction: c }))],
+  ['SqliteStore', (c) => track(SqliteStore.open({ dir: tempDir(), name: 'a', compaction: c }))],
+];
+function track(s: NodeStore): NodeStore {
+  stores.push(s);
+  return s;
+}
+
+/** Captures each update a doc emits while `edit` runs. */
+function updatesOf(doc: Y.Doc, edit: () => void): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const h = (u: Uint8Array) => out.push(u);
+  doc.on('update', h);
+  edit();
+  doc.off('update', h);
+  return out;
+}
+
+function rebuild(parts: Uint8Array[]): Y.Doc {
+  const d = new Y.Doc();
+  for (const p of parts) Y.applyUpdate(d, p);
+  return d;
+}
+
+describe.each(impls)('%s', (_name, make) => {
+  it('round-trips appended updates with per-document sequence numbers', () => {
+    const s = make();
+    const doc = new Y.Doc();
+    const ups = updatesOf(doc, () => {
+      for (let i = 0; i < 5; i++) doc.getArray('a').push([i]);
+    });
+    expect(ups.map((u) => s.append('d1', u))).toEqual([1, 2, 3, 4, 5]);
+    expect(s.appendMany([{ docId: 'd2', update: ups[0]! }, { docId: 'd1', update: ups[0]! }])).toEqual([1, 6]);
+    expect(s.docIds()).toEqual(['d1', 'd2']);
+    const back = rebuild(s.loadDoc('d1'));
+    expect(back.getArray('a').toArray()).toEqual([0, 1, 2, 3, 4]);
+    expect(s.loadDoc('nope')).toEqual([]);
+  });
+
+  it('compaction keeps the content identical and trims the log', () => {
+    const s = make({ minLogBytes: 0 });
+    const doc = new Y.Doc();
+    const ups = updatesOf(doc, () => {
+      for (let i = 0; i < 50; i++) doc.getText('t').insert(0, `line ${i}\n`);
+      doc.getText('t').delete(0, 20);
+      doc.getMap('m').set('k', 'v');
+    });
+    for (const u of ups) s.append('d', u);
+    const stats = s.docStats('d');
+    // Auto-compaction ran: the log never holds more bytes than the snapshot.
+    expect(stats.logBytes).toBeLessThanOrEqual(Math.max(stats.snapshotBytes, ups.at(-1)!.byteLength));
+    expect(stats.lastSeq).toBe(ups.length);
+    s.compact('d');
+    expect(s.loadDoc('d')).toHaveLength(1);
+    const back = rebuild(s.loadDoc('d'));
+    expect(back.getText('t').toString()).toBe(doc.getText('t').toString());
+    expect(Y.encodeStateVector(back)).toEqual(Y.encodeStateVector(doc));
+    expect(Y.encodeSnapshot(Y.snapshot(back))).toEqual(Y.encodeSnapshot(Y.snapshot(doc)));
+    // Sequence numbers continue after compaction.
+    expect(s.append('d', ups[0]!)).toBe(ups.length + 1);
+  });
+
+  it('does not compact below the minimum log size', () => {
+    const s = make({ minLogBytes: 1 << 20 });
+    const doc = new Y.Doc();
+    for (const u of updatesOf(doc, () => doc.getArray('a').push([1, 2, 3]))) s.append('d', u);
+    expect(s.docStats('d')).toMatchObject({ snapshotBytes: 0, logEntries: 1 });
+  });
+
+  it('bumps the incarnation and keeps a key-value space', () => {
+    const s = make();
+    expect(s.incarnation()).toBe(0);
+    expect(s.bumpIncarnation()).toBe(1);
+    expect(s.bumpIncarnation()).toBe(2);
+    s.kvSet('keyring', '{"keys":[]}');
+    s.kvSet('task/2', 'b');
+    s.kvSet('task/1', 'a');
+    expect(s.kvGet('keyring')).toBe('{"keys":[]}');
+    expect(s.kvList('task/')).toEqual([['task/1', 'a'], ['task/2', 'b']]);
+    s.kvDelete('task/1');
+    expect(s.kvList('task/')).toEqual([['task/2', 'b']]);
+    expect(s.identity().name).toBe('a');
+    s.setName('b');
+    expect(s.identity().name).toBe('b');
+  });
+});
+
+describe('SqliteStore on disk', () => {
+  it('persists identity, incarnation, documents and seqs across reopen', () => {
+    const dir = tempDir();
+    const a = SqliteStore.open({ dir, name: 'n1', compaction: { minLogBytes: 0 } });
+    const id = a.identity().nodeId;
+    a.bumpIncarnation();
+    a.bumpIncarnation();
+    const doc = new Y.Doc();
+    const ups = updatesOf(doc, () => {
+      for (let i = 0; i < 10; i++) doc.getArray('a').push([i]);
+    });
+    a.appendMany(ups.map((update) => ({ docId: 'x', update })));
+    a.close();
+    const b = track(SqliteStore.open({ dir, name: 'n1-renamed' }));
+    expect(b.identity()).toEqual({ nodeId: id, name: 'n1-renamed' });
+    expect(b.incarnation()).toBe(2);
+    expect(b.docStats('x').lastSeq).toBe(10);
+    expect(b.append('x', ups[0]!)).toBe(11);
+    expect(rebuild(b.loadDoc('x')).getArray('a').toArray()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('refuses a second open of the same data directory with StorageError', () => {
+    const dir = tempDir();
+    track(SqliteStore.open({ dir, name: 'n1' }));
+    expect(() => SqliteStore.open({ dir, name: 'n1' })).toThrow(StorageError);
+    expect(() => SqliteStore.open({ dir, name: 'n1' })).toThrow(/in use by another node process/);
+  });
+
+  it('releases the directory on close', () => {
+    const dir = tempDir();
+    SqliteStore.open({ dir, name: 'n1' }).close();
+    expect(() => track(SqliteStore.open({ dir, name: 'n1' }))).not.toThrow();
+  });
+});

@@ -1,0 +1,70 @@
+// Codec round trips for every sync message kind, and malformed input: truncations, bit flips and
+// random bytes must raise DecodeError and nothing else.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../../src/errors.js';
+import { decodeMessage, encodeMessage, type SyncMessage } from '../../src/sync/messages.js';
+
+const h = (n: number) => new Uint8Array(16).fill(n);
+const samples: SyncMessage[] = [
+  { kind: 'ae-root', session: 300, root: h(1) },
+  { kind: 'ae-done', session: 1 },
+  { kind: 'ae-groups', session: 2, hashes: Array.from({ length: 16 }, (_, i) => h(i)) },
+  { kind: 'ae-buckets', session: 3, groups: [{ group: 15, hashes: Array.from({ length: 16 }, (_, i) => h(i + 1)) }] },
+  { kind: 'ae-docs', session: 4, all: false, buckets: [0, 255], docs: [{ id: 'agent-ü', digest: h(9) }] },
+  { kind: 'doc-states', session: 5, mode: 'resync', entries: [{ id: 'a', sv: Uint8Array.of(0) }] },
+  { kind: 'doc-deltas', session: 6, mode: 'on_demand', reply: true, entries: [{ id: 'a', update: Uint8Array.of(0, 0) }, { id: 'b', update: Uint8Array.of(0, 0), sv: Uint8Array.of(1, 5, 7) }] },
+  { kind: 'update', requestId: 77, docId: 'd', update: Uint8Array.of(1, 2, 3) },
+  { kind: 'ack', requestId: 77 },
+  { kind: 'snapshot-request', session: 8 },
+  { kind: 'snapshot-end', session: 8, docs: 512 },
+  { kind: 'chunk', messageId: 1, index: 1, count: 3, payload: Uint8Array.of(4, 5) },
+];
+
+describe('sync message codecs', () => {
+  it.each(samples.map((m) => [m.kind, m] as const))('round-trips %s', (_k, m) => {
+    expect(decodeMessage(encodeMessage(m))).toEqual(m);
+  });
+
+  it('an in-sync root probe is 18 bytes', () => {
+    expect(encodeMessage({ kind: 'ae-root', session: 1, root: h(0) }).byteLength).toBe(18);
+  });
+
+  it('rejects every truncation and trailing garbage with DecodeError', () => {
+    for (const m of samples) {
+      const bytes = encodeMessage(m);
+      for (let n = 0; n < bytes.length; n++) expect(() => decodeMessage(bytes.subarray(0, n))).toThrow(DecodeError);
+      expect(() => decodeMessage(Uint8Array.of(...bytes, 0))).toThrow(DecodeError);
+    }
+  });
+
+  it('does not read past a subarray into its parent buffer', () => {
+    const whole = encodeMessage({ kind: 'update', requestId: 1, docId: 'd', update: new Uint8Array(50) });
+    // A view that ends early: the length prefix claims more than the view holds.
+    expect(() => decodeMessage(whole.subarray(0, 20))).toThrow(DecodeError);
+  });
+
+  it('throws only DecodeError on random and mutated input', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(samples.length - 1), fc.nat(), fc.integer({ min: 0, max: 255 }), (junk, i, pos, val) => {
+        const mutated = encodeMessage(samples[i]!).slice();
+        mutated[pos % mutated.length] = val;
+        for (const input of [junk, mutated]) {
+          try {
+            decodeMessage(input);
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err;
+          }
+        }
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
+  });
+
+  it('rejects inconsistent chunk headers and unknown modes', () => {
+    expect(() => decodeMessage(encodeMessage({ kind: 'chunk', messageId: 1, index: 3, count: 3, payload: Uint8Array.of(1) }))).toThrow(DecodeError);
+    const states = encodeMessage({ kind: 'doc-states', session: 1, mode: 'delta_only', entries: [] });
+    states[2] = 9; // mode byte
+    expect(() => decodeMessage(states)).toThrow(/unknown mode/);
+  });
+});
