@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { transactionChanged } from './updates.js';
 
 /** Version tag so a future change of the encoding cannot compare equal to an old digest. */
 const DIGEST_VERSION = 1;
@@ -54,17 +55,22 @@ export function computeDocDigest(doc: Y.Doc): Uint8Array {
 const cache = new WeakMap<Y.Doc, Uint8Array | null>();
 
 /**
- * Cached digest. The cache entry is dropped on every 'update' event, which Yjs emits for any
- * transaction that added structs or deleted something, local or remote, and also when
- * pending structs finally integrate.
+ * Cached digest. The entry is dropped after any transaction that added structs or deleted
+ * something, local or remote, including the one in which pending structs finally integrate.
+ * (An 'update' listener would do the same but make Yjs encode every transaction's update.)
  */
 export function docDigest(doc: Y.Doc): Uint8Array {
   const cached = cache.get(doc);
-  if (cached) return cached;
-  if (cached === undefined) doc.on('update', () => cache.set(doc, null));
+  // Copies out, so a caller that edits its digest cannot corrupt the cached one.
+  if (cached) return cached.slice();
+  if (cached === undefined) {
+    doc.on('afterTransaction', (tr: Y.Transaction) => {
+      if (transactionChanged(tr)) cache.set(doc, null);
+    });
+  }
   const digest = computeDocDigest(doc);
   cache.set(doc, digest);
-  return digest;
+  return digest.slice();
 }
 
 export function docDigestHex(doc: Y.Doc): string {

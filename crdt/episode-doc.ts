@@ -81,6 +81,7 @@ export class AgentMemoryDoc {
       throw new UsageError('addEpisode needs ctx.now, the creation time in milliseconds');
     }
     const tags = input.tags ?? [];
+    if (!Array.isArray(tags)) throw new UsageError('episode tags must be an array of strings');
     tags.forEach(assertTag);
     const fields = Object.entries(input.fields ?? {});
     for (const [name, value] of fields) {

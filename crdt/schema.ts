@@ -3,7 +3,7 @@
 //
 //   doc.getMap('episodes'): id -> Y.Map (one per episode, created once by its writer)
 //     task, outcome, node, createdAt   plain values, written once at creation
-//     notes      Y.Text                 concurrent appends interleave, none is lost
+//     notes      Y.Text                 concurrent appends are all kept, each as one run
 //     counters   Y.Map  "<clientID>:<name>" -> number   one slot per writer (counter-slots.ts)
 //     tags       Y.Map  dot -> tag                       add-wins set (add-wins-set.ts)
 //     fields     Y.Map  dot -> {f, v}                     multi-value register (mv-register.ts)

@@ -20,7 +20,7 @@ export interface ApplyOptions {
 }
 
 export interface ApplyResult {
-  /** The doc's visible state changed (an 'update' event fired). */
+  /** The doc's state changed (Yjs emitted an 'update' for it). */
   changed: boolean;
   /**
    * The doc holds structs or deletes waiting for updates it has not seen. They integrate by
@@ -58,6 +58,13 @@ export function pendingState(doc: Y.Doc): { pending: boolean; missing: Map<numbe
   };
 }
 
+/** The test Yjs itself uses to decide whether a transaction emits an update. */
+export function transactionChanged(tr: Y.Transaction): boolean {
+  if (tr.deleteSet.clients.size > 0) return true;
+  for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) return true;
+  return false;
+}
+
 export function applyRemoteUpdate(
   doc: Y.Doc,
   update: Uint8Array,
@@ -71,18 +78,20 @@ export function applyRemoteUpdate(
   if (problem !== undefined) {
     throw new DecodeError(`update refused: ${problem}; dropped it unapplied; the peer sent a malformed or foreign update`);
   }
+  // Watch the transaction rather than the 'update' event: listening to 'update' would make
+  // Yjs re-encode every applied update just to tell us something changed.
   let changed = false;
-  const onUpdate = (): void => {
-    changed = true;
+  const onTransaction = (tr: Y.Transaction): void => {
+    changed ||= transactionChanged(tr);
   };
-  doc.on('update', onUpdate);
+  doc.on('afterTransaction', onTransaction);
   try {
     Y.applyUpdate(doc, update, origin);
   } catch (cause) {
     // Validation above should make this unreachable; if Yjs still fails, report it as bad input.
     throw new DecodeError('update failed to integrate; request a full resync from the peer', { cause });
   } finally {
-    doc.off('update', onUpdate);
+    doc.off('afterTransaction', onTransaction);
   }
   return { changed, ...pendingState(doc) };
 }

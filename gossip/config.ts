@@ -21,6 +21,14 @@ export interface SwimConfig {
   suspicionMult: number;
   /** Maximum suspicion timeout (no confirmations) is this multiple of the minimum. */
   suspicionMaxTimeoutMult: number;
+  /**
+   * Optional, ours: the multiplier for the *minimum* (fully confirmed) suspicion timeout only,
+   * leaving the maximum at suspicionMaxTimeoutMult * suspicionMult * log(N) * interval. Unset
+   * means suspicionMult, exactly memberlist. A lower value (2) speeds up detection once k members
+   * independently confirmed the failure, at the price of less tolerance for a node that pauses
+   * (GC, VM steal) longer than the shorter floor.
+   */
+  suspicionMinMult?: number;
   /** How often we piggyback pending broadcasts to random members outside of probes. */
   gossipIntervalMs: number;
   /** How many random members each gossip round goes to. */
@@ -107,6 +115,9 @@ export function validateConfig(cfg: SwimConfig): void {
   ];
   for (const key of counts) {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1) throw new ConfigError(`gossip config ${key} must be an integer >= 1, got ${cfg[key]}`);
+  }
+  if (cfg.suspicionMinMult !== undefined && (!Number.isInteger(cfg.suspicionMinMult) || cfg.suspicionMinMult < 1 || cfg.suspicionMinMult > cfg.suspicionMult)) {
+    throw new ConfigError(`gossip config suspicionMinMult must be an integer from 1 to suspicionMult (${cfg.suspicionMult}), got ${cfg.suspicionMinMult}`);
   }
   if (cfg.probeTimeoutMs >= cfg.probeIntervalMs) {
     throw new ConfigError(`gossip config probeTimeoutMs (${cfg.probeTimeoutMs}) must be below probeIntervalMs (${cfg.probeIntervalMs}) to leave time for indirect probes`);

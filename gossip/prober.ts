@@ -67,7 +67,7 @@ export class Prober {
       const m = table.get(name);
       return m !== undefined && m !== this.self && isLive(m.state);
     };
-    const suspected = (name: string): boolean => live(name) && table.get(name)!.state === 'suspect';
+    const suspected = (name: string): boolean => live(name) && table.get(name)!.state === 'suspect' && this.membership.wantsConfirmation(name);
     const targetName = this.order.next(live, suspected);
     if (targetName === undefined) return;
     const target = table.get(targetName)!;

@@ -54,7 +54,7 @@ export class Swim {
     probes: 0, probeFailures: 0, acks: 0, indirectAcks: 0, nacks: 0, indirectProbes: 0, relayedPings: 0,
     relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0,
     deaths: 0, leaves: 0, reaped: 0, addressConflicts: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0,
-    bytesOut: 0, droppedMalformed: 0, gossipRounds: 0, pushPulls: 0, pushPullMerges: 0,
+    bytesOut: 0, droppedMalformed: 0, handlerErrors: 0, gossipRounds: 0, pushPulls: 0, pushPullMerges: 0,
   };
 
   constructor(init: SwimInit) {
@@ -116,7 +116,15 @@ export class Swim {
       return [];
     }
     const out: Out = [];
-    for (const msg of messages) this.handle(from, msg, now, out);
+    for (const msg of messages) {
+      try {
+        this.handle(from, msg, now, out);
+      } catch {
+        // A bug must not take the node's receive loop down with it; the counter makes it visible
+        // (tests assert it stays 0).
+        this.counters.handlerErrors!++;
+      }
+    }
     return out;
   }
 

@@ -44,6 +44,8 @@ export class Reader {
     } catch (err) {
       throw new DecodeError(`malformed ${this.what}: bad or truncated integer; the input was dropped`, { cause: err });
     }
+    // lib0 turns a long run of zero continuation bytes into NaN (0 * Infinity) instead of failing.
+    if (!Number.isSafeInteger(value)) this.fail('integer is not a safe integer');
     if (value > max) this.fail(`integer ${value} above limit ${max}`);
     return value;
   }

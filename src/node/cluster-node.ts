@@ -13,6 +13,9 @@ import { SwimDriver } from './swim-driver.js';
 import { decodeMeta, encodeMeta, PROTOCOL_VERSION, type NodeMeta, type Role } from './meta.js';
 import { memberLifecycle, type LifecycleState } from './lifecycle.js';
 import { joinWithBackoff } from './join.js';
+import { METHODS } from '../rpc/methods.js';
+import { toJsonPayload } from '../rpc/json.js';
+import type { NodeStore } from '../storage/types.js';
 
 export interface NodeWorld {
   runtime: Runtime;
@@ -20,6 +23,10 @@ export interface NodeWorld {
   packets: PacketTransport;
   /** Streams for push-pull, sync and client RPC, TLS unless --insecure. */
   streams: StreamTransport;
+  /** Durable state (SQLite on a real node, in memory in the simulator); closed on stop. */
+  store: NodeStore;
+  /** Whether streams authenticate peers (TLS), so member-only RPCs can be enforced. */
+  secure: boolean;
 }
 
 export interface ClusterNodeOptions {
@@ -61,6 +68,7 @@ export class ClusterNode {
   private meta: NodeMeta;
   private lifecycle: LifecycleState = 'JOINING';
   private readonly listeners = new Set<(e: MemberEvent) => void>();
+  private readonly stopHooks: Array<() => Promise<void> | void> = [];
   private stopped = false;
 
   constructor(
@@ -81,7 +89,7 @@ export class ClusterNode {
       lifecycle: this.lifecycle,
       nodeId: options.nodeId,
     };
-    this.rpc = new RpcEndpoint(world.streams, world.runtime);
+    this.rpc = new RpcEndpoint(world.streams, world.runtime, { secure: world.secure });
     this.swim = new Swim({
       name: options.name,
       address: world.packets.address,
@@ -91,7 +99,8 @@ export class ClusterNode {
       random: () => world.runtime.rng.next(),
       now: world.runtime.clock.now(),
     });
-    this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.onMemberEvent(e), cfg.tcpTimeoutMs);
+    this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
+    this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs);
   }
 
   get name(): string {
@@ -129,20 +138,34 @@ export class ClusterNode {
     if (this.swim.members().some((m) => m.name !== this.name && m.state === 'alive')) {
       await new Promise<void>((r) => this.world.runtime.scheduler.schedule(leaveWaitMs, r));
     }
-    this.stopped = true;
-    this.driver.stop();
-    await this.rpc.close();
-    await Promise.all([this.world.packets.close(), this.world.streams.close()]);
+    await this.shutdown();
     this.lifecycle = 'LEFT';
     this.log.info({}, 'node left the cluster');
   }
 
   /** Stops at once without telling anyone (tests and the simulator use it to model a crash). */
   async crash(): Promise<void> {
+    if (this.stopped) return;
+    await this.shutdown();
+  }
+
+  /** Runs `hook` when the node stops (components close their servers and timers here). */
+  onStopped(hook: () => Promise<void> | void): void {
+    this.stopHooks.push(hook);
+  }
+
+  /** Extra fields for /status; components add theirs. */
+  statusExtras(): Record<string, unknown> {
+    return { nodeId: this.options.nodeId, incarnation: this.swim.incarnation(), address: this.world.packets.address, gossip: this.swim.stats() };
+  }
+
+  private async shutdown(): Promise<void> {
     this.stopped = true;
     this.driver.stop();
+    for (const h of this.stopHooks.reverse()) await Promise.resolve(h()).catch((err: Error) => this.log.warn({ err: err.message }, 'stop hook failed'));
     await this.rpc.close();
     await Promise.all([this.world.packets.close(), this.world.streams.close()]);
+    this.world.store.close();
   }
 
   members(): MemberView[] {
@@ -194,7 +217,7 @@ export class ClusterNode {
     };
   }
 
-  private onMemberEvent(e: MemberEvent): void {
+  private handleMemberEvent(e: MemberEvent): void {
     if (e.member.name !== this.name && e.kind !== 'update') {
       this.log.info({ member: e.member.name, event: e.kind, address: e.member.address, incarnation: e.member.incarnation }, `member ${e.kind}`);
     }

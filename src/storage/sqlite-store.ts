@@ -194,6 +194,16 @@ export class SqliteStore implements NodeStore {
     if (this.db.open) this.db.close();
   }
 
+  /** The durability settings in force, as SQLite reports them (for /status and tests). */
+  settings(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; lockingMode: string } {
+    const sync = this.db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[sync] ?? 'OFF',
+      lockingMode: String(this.db.pragma('locking_mode', { simple: true })),
+    };
+  }
+
   private meta(key: string): string | undefined {
     return this.st.metaGet.get(key) as string | undefined;
   }

@@ -21,8 +21,10 @@ export function bucketOf(docId: string): number {
 }
 
 export class DigestTree {
-  private readonly buckets: Uint8Array[] = Array.from({ length: BUCKETS }, () => new Uint8Array(HASH_BYTES));
-  private readonly members: Array<Set<string>> = Array.from({ length: BUCKETS }, () => new Set());
+  // One flat array for all bucket hashes and member sets made on first use: the simulator runs
+  // a thousand nodes in one process, and 256 small objects per node would add up.
+  private readonly flat = new Uint8Array(BUCKETS * HASH_BYTES);
+  private readonly members: Array<Set<string> | undefined> = new Array(BUCKETS);
   private readonly groups: Uint8Array[] = [];
   private rootHash: Uint8Array = new Uint8Array(HASH_BYTES);
   /** Each document's current XOR contribution to its bucket. */
@@ -58,7 +60,7 @@ export class DigestTree {
   /** The 16 bucket hashes of group `g`. */
   bucketHashes(g: number): Uint8Array[] {
     this.flush();
-    return this.buckets.slice(g * BUCKETS_PER_GROUP, (g + 1) * BUCKETS_PER_GROUP);
+    return Array.from({ length: BUCKETS_PER_GROUP }, (_, i) => this.bucket(g * BUCKETS_PER_GROUP + i).slice());
   }
 
   docsInBuckets(buckets: Iterable<number>): string[] {
@@ -85,10 +87,14 @@ export class DigestTree {
       this.dirtyDocs.clear();
     }
     if (this.dirtyGroups.size > 0) {
-      for (const g of this.dirtyGroups) this.groups[g] = hash16(...this.buckets.slice(g * BUCKETS_PER_GROUP, (g + 1) * BUCKETS_PER_GROUP));
+      for (const g of this.dirtyGroups) this.groups[g] = hash16(this.flat.subarray(g * BUCKETS_PER_GROUP * HASH_BYTES, (g + 1) * BUCKETS_PER_GROUP * HASH_BYTES));
       this.dirtyGroups.clear();
       this.rootHash = hash16(...this.groups);
     }
+  }
+
+  private bucket(b: number): Uint8Array {
+    return this.flat.subarray(b * HASH_BYTES, (b + 1) * HASH_BYTES);
   }
 
   private refresh(docId: string): void {
@@ -97,13 +103,13 @@ export class DigestTree {
       b = bucketOf(docId);
       this.bucketIndex.set(docId, b);
     }
-    const bucket = this.buckets[b]!;
+    const bucket = this.bucket(b);
     const old = this.contribution.get(docId);
     if (old) xorInto(bucket, old);
     const next = hash16(utf8.encode(docId), this.digestOf(docId));
     xorInto(bucket, next);
     this.contribution.set(docId, next);
-    this.members[b]!.add(docId);
+    (this.members[b] ??= new Set()).add(docId);
     this.dirtyGroups.add(Math.floor(b / BUCKETS_PER_GROUP));
   }
 }

@@ -27,7 +27,8 @@ export class SyncEngine {
   readonly config: SyncConfig;
   private readonly docs: DocSet;
   private readonly tree: DigestTree;
-  private readonly peers: PeerId[] = [];
+  /** Insertion-ordered, for round-robin anti-entropy. */
+  private readonly peers = new Set<PeerId>();
   private nextPeer = 0;
   private nextAntiEntropyAt = 0; // 0: at the first tick
   private nextRequestId = 1;
@@ -53,13 +54,12 @@ export class SyncEngine {
   // ---- peers -------------------------------------------------------------------------------
 
   addPeer(peer: PeerId): void {
-    if (!this.peers.includes(peer)) this.peers.push(peer);
+    this.peers.add(peer);
   }
 
   /** Forgets a peer that left or failed: its sessions, partial messages and resync marks. */
   removePeer(peer: PeerId): void {
-    const i = this.peers.indexOf(peer);
-    if (i >= 0) this.peers.splice(i, 1);
+    this.peers.delete(peer);
     this.sessions.dropPeer(peer);
     for (const key of this.resyncSentAt.keys()) if (key.startsWith(`${peer}\0`)) this.resyncSentAt.delete(key);
     this.reassembler.forgetPeer(peer);
@@ -90,7 +90,7 @@ export class SyncEngine {
     this.tree.markDirty(docId);
     const from = isRemoteOrigin(origin) ? origin.remotePeer : undefined;
     if (from !== undefined && !this.config.relayRemoteUpdates) return [];
-    const targets = this.peers.filter((p) => p !== from);
+    const targets = [...this.peers].filter((p) => p !== from);
     if (targets.length === 0) return [];
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
@@ -129,8 +129,9 @@ export class SyncEngine {
     for (const [key, at] of this.resyncSentAt) if (now - at >= this.config.resyncRetryMs) this.resyncSentAt.delete(key);
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.config.antiEntropyIntervalMs;
-      const n = Math.min(this.config.antiEntropyPeersPerRound, this.peers.length);
-      for (let i = 0; i < n; i++) out.push(...this.startAntiEntropy(this.peers[this.nextPeer++ % this.peers.length]!, now));
+      const peers = [...this.peers];
+      const n = Math.min(this.config.antiEntropyPeersPerRound, peers.length);
+      for (let i = 0; i < n; i++) out.push(...this.startAntiEntropy(peers[this.nextPeer++ % peers.length]!, now));
     }
     return out;
   }

@@ -48,7 +48,7 @@ export class SessionTable {
     for (const [id, s] of this.sessions) {
       if (now - s.startedAt >= this.timeoutMs) {
         this.sessions.delete(id);
-        out.push({ type: 'sync-timeout', peer: s.peer, mode: s.mode });
+        out.push({ type: 'sync-timeout', peer: s.peer, mode: s.mode, docs: [...s.docs] });
       }
     }
   }

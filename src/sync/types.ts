@@ -47,8 +47,8 @@ export type SyncEvent =
   | { type: 'ack'; peer: PeerId; requestId: number }
   /** A document is pending after an update from `peer`; a resync of it was sent to that peer. */
   | { type: 'resync'; peer: PeerId; docId: string }
-  /** A session this node started got no answer in time and was dropped. */
-  | { type: 'sync-timeout'; peer: PeerId; mode: SyncMode };
+  /** A session this node started got no answer in time and was dropped (`docs`: those it was syncing, if known). */
+  | { type: 'sync-timeout'; peer: PeerId; mode: SyncMode; docs: string[] };
 
 /** Origin the engine passes to DocSet.apply, so drivers can tell remote updates apart. */
 export interface RemoteOrigin {

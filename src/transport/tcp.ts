@@ -27,6 +27,8 @@ export interface TcpTransportOptions {
    */
   maxBufferedBytes?: number;
   logger?: Logger;
+  /** False for a client that only dials out (the CLI): no server socket is opened. */
+  listen?: boolean;
 }
 
 export interface TcpStats {
@@ -53,7 +55,7 @@ const CLOSE_GRACE_MS = 2000;
 
 export async function createTcpTransport(options: TcpTransportOptions): Promise<TcpTransport> {
   const transport = new TcpStreamTransport(options);
-  await transport.listen();
+  if (options.listen !== false) await transport.listen();
   return transport;
 }
 
@@ -138,7 +140,7 @@ class TcpStreamTransport implements TcpTransport {
     if (this.closed) return;
     this.closed = true;
     this.handler = undefined;
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const serverClosed = this.server.listening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
     for (const conn of [...this.connections]) conn.destroy();
     await serverClosed;
   }

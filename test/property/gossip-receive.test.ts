@@ -54,6 +54,7 @@ describe('hostile input (property)', () => {
           malformed = true;
         }
         const effects = s.receive('x:1', bytes, 5);
+        expect(s.stats().handlerErrors).toBe(0);
         if (malformed) {
           expect(effects).toEqual([]);
           expect(snapshot(s)).toBe(before);
@@ -76,6 +77,7 @@ describe('hostile input (property)', () => {
         for (const [at, v] of flips) if (at < bytes.length) bytes[at] = v;
         const s = fixture();
         expect(() => s.receive('x:1', bytes, 5)).not.toThrow();
+        expect(s.stats().handlerErrors).toBe(0);
       }),
       { seed, numRuns: 1000, verbose: true },
     );

@@ -210,6 +210,28 @@ describe('AgentMemoryDoc writes', () => {
     expect(a.get(late)?.node).toBe('n1');
   });
 
+  it('a client id clash is replaced from the injected randomness, and replicas still converge', () => {
+    // Two replicas seeded alike draw the same Yjs client id. The first remote update showing
+    // "our" id makes Yjs swap ours for a random one; the next write replaces that with one
+    // from the injected source, so simulated runs stay reproducible.
+    const clash = (): { a: AgentMemoryDoc; b: AgentMemoryDoc; id: string } => {
+      const a = new AgentMemoryDoc({ node: 'a', random: seeded(5) });
+      const b = new AgentMemoryDoc({ node: 'b', random: seeded(5) });
+      expect(a.clientID).toBe(b.clientID);
+      const id = a.addEpisode({ task: 't', outcome: 'o' }, { now: 1 });
+      b.applyRemote(a.deltaSince(b.stateVector()), 'a');
+      b.increment(id, 'uses', 1);
+      a.increment(id, 'uses', 1);
+      return { a, b, id };
+    };
+    const { a, b, id } = clash();
+    expect(b.clientID).not.toBe(a.clientID);
+    expect(clash().b.clientID).toBe(b.clientID);
+    syncAll([a, b]);
+    expect(a.get(id)?.counters).toEqual({ uses: 2 });
+    expect(b.get(id)).toEqual(a.get(id));
+  });
+
   it('same seeds give byte-identical updates (determinism)', () => {
     const run = (): string[] => {
       const a = new AgentMemoryDoc({ node: 'n1', random: seeded(42), agentId: 'ag' });

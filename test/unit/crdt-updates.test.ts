@@ -79,6 +79,32 @@ describe('applyRemoteUpdate', () => {
     expect(a.get(id)?.task).toBe('t');
   });
 
+  it('refuses an item that refers forward to a later struct of its own client (Yjs throws mid-apply on it)', () => {
+    const a = new AgentMemoryDoc({ node: 'a', random: seeded(1) });
+    a.addEpisode({ task: 't', outcome: 'o' }, { now: 1 });
+    const hostile = singleItemUpdate(
+      new Y.Item(Y.createID(999, 0), null, null, null, null, Y.createID(999, 5), 'k', new Y.ContentAny([1])),
+    );
+    const victim = new Y.Doc();
+    expect(() => Y.applyUpdate(victim, hostile)).toThrow();
+    const before = snapshotOf(a.doc);
+    expect(() => a.applyRemote(hostile, 'evil')).toThrow(/later struct of its own client/);
+    expect(snapshotOf(a.doc)).toBe(before);
+  });
+
+  it('refuses an empty delete range (Yjs throws on it after integrating the structs)', () => {
+    const enc = new Y.UpdateEncoderV1();
+    encoding.writeVarUint(enc.restEncoder, 0); // no structs
+    encoding.writeVarUint(enc.restEncoder, 1); // one client in the delete set
+    encoding.writeVarUint(enc.restEncoder, 12345);
+    encoding.writeVarUint(enc.restEncoder, 1);
+    encoding.writeVarUint(enc.restEncoder, 100); // clock beyond what we hold: stays pending
+    encoding.writeVarUint(enc.restEncoder, 0); // len 0
+    const doc = new Y.Doc();
+    expect(() => applyRemoteUpdate(doc, enc.toUint8Array(), 'evil')).toThrow(/empty or out-of-range range/);
+    expect(doc.store.pendingDs).toBeNull();
+  });
+
   it('refuses foreign roots and content kinds outside the memory schema', () => {
     const a = new AgentMemoryDoc({ node: 'a', random: seeded(1) });
     const other = new Y.Doc();

@@ -172,6 +172,26 @@ describe('SWIM cluster (deterministic harness)', () => {
     expect(mean, `seeds ${seeds.join(',')}: ${times.join(', ')} ms`).toBeLessThan(6_500);
   });
 
+  it('at 32 nodes a crash is detected by all within first-probe + the 6 s floor, and nobody else is suspected', () => {
+    for (const seed of [71, 72]) {
+      const h = new Harness(seed);
+      const names = bootCluster(h, 32);
+      h.runUntil(30_000, () => allSeeAllAlive(h, names));
+      expect(allSeeAllAlive(h, names), `seed ${seed}`).toBe(true);
+      h.runUntil(40_000);
+      const crashAt = h.now;
+      h.down.add(h.addr('n31'));
+      h.runUntil(crashAt + 60_000, () => h.viewsOf('n31').every((s) => s === 'dead'));
+      expect(new Set(h.viewsOf('n31')), `seed ${seed}`).toEqual(new Set(['dead']));
+      const firstSuspicion = Math.min(...h.eventsAbout('n31', 'suspect').map((e) => e.at));
+      const allDead = Math.max(...h.eventsAbout('n31', 'dead').map((e) => e.at));
+      // suspicionTimeout(4, 32, 1 s) = 6.02 s; confirmations arrive in time to reach it.
+      expect(allDead - firstSuspicion, `seed ${seed}`).toBeLessThan(6_400);
+      const others = h.events.filter((e) => e.event.kind === 'suspect' && e.event.member.name !== 'n31');
+      expect(others, `seed ${seed}`).toEqual([]);
+    }
+  });
+
   it('a suspected but alive node refutes and nobody declares it dead', () => {
     const seed = 21;
     const h = new Harness(seed);
@@ -258,5 +278,6 @@ describe('SWIM cluster (deterministic harness)', () => {
     h.loss = 0;
     h.runUntil(h.now + 20_000);
     expect(allSeeAllAlive(h, names), `seed ${seed}`).toBe(true);
+    for (const n of names) expect(h.node(n).stats().handlerErrors, `seed ${seed}`).toBe(0);
   });
 });

@@ -58,7 +58,12 @@ describe('gossip message codecs', () => {
     expect(() => decodePacket(new Uint8Array([8, 0]), 1336)).toThrow(DecodeError);
     expect(() => decodePacket(new Uint8Array([99]), 1336)).toThrow(DecodeError);
     expect(() => decodePacket(new Uint8Array([3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), 1336)).toThrow(DecodeError);
-    expect(() => decodePacket(new Uint8Array([5, 1, 1, 0x61, 1]), 1336)).toThrow(DecodeError); // bool-free but truncated
+    expect(() => decodePacket(new Uint8Array([5, 1, 1, 0x61, 1]), 1336)).toThrow(DecodeError); // truncated accuser name
+    // An ack whose seq is 200 zero continuation bytes: lib0 alone decodes it to NaN, silently.
+    const nanSeq = new Uint8Array(202).fill(0x80);
+    nanSeq[0] = 3;
+    nanSeq[201] = 0;
+    expect(() => decodePacket(nanSeq, 1336)).toThrow(DecodeError);
     expect(() => decodePacket(new Uint8Array([2, 1, 1, 0x61, 1, 0x62, 2]), 1336)).toThrow(DecodeError); // wantNack byte 2
   });
 });

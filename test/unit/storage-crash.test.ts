@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
+import { StorageError } from '../../src/errors.js';
 import { DB_FILE, SCHEMA_SQL, SQLITE_PRAGMAS } from '../../src/storage/sqlite-schema.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 
@@ -39,7 +40,7 @@ for (let seq = 1; ; seq++) {
 `;
 }
 
-it('keeps every acknowledged append after SIGKILL', async () => {
+it('keeps every acknowledged append after SIGKILL, and locks out other processes meanwhile', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tri-crash-'));
   dirs.push(dir);
   const script = join(dir, 'writer.mjs');
@@ -48,10 +49,20 @@ it('keeps every acknowledged append after SIGKILL', async () => {
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
+  let lockedOut: unknown;
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const acked = await new Promise<number[]>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
+      if (lockedOut === undefined) {
+        // The writer is running: a second process (us) must not be able to open its directory.
+        try {
+          SqliteStore.open({ dir, name: 'intruder' }).close();
+          lockedOut = false;
+        } catch (e) {
+          lockedOut = e;
+        }
+      }
       const lines = out.split('\n');
       if (lines.length > 300 && !child.killed) {
         child.kill('SIGKILL');
@@ -65,6 +76,7 @@ it('keeps every acknowledged append after SIGKILL', async () => {
     });
   });
   expect(acked.length).toBeGreaterThanOrEqual(300);
+  expect(lockedOut).toBeInstanceOf(StorageError);
 
   const store = SqliteStore.open({ dir, name: 'after-crash' });
   try {

@@ -132,6 +132,12 @@ describe('SqliteStore on disk', () => {
     expect(rebuild(b.loadDoc('x')).getArray('a').toArray()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('runs WAL with synchronous = FULL under an exclusive lock', () => {
+    const s = SqliteStore.open({ dir: tempDir(), name: 'n1' });
+    track(s);
+    expect(s.settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL', lockingMode: 'exclusive' });
+  });
+
   it('refuses a second open of the same data directory with StorageError', () => {
     const dir = tempDir();
     track(SqliteStore.open({ dir, name: 'n1' }));

@@ -251,6 +251,6 @@ describe('faults', () => {
     n.effects('a', n.node('a').engine.startAntiEntropy('b', 100));
     n.queue.length = 0; // lost
     expect(n.node('a').engine.tick(100 + 29_999).filter((e) => e.type === 'sync-timeout')).toEqual([]);
-    expect(n.node('a').engine.tick(100 + 30_000).filter((e) => e.type === 'sync-timeout')).toEqual([{ type: 'sync-timeout', peer: 'b', mode: 'delta_only' }]);
+    expect(n.node('a').engine.tick(100 + 30_000).filter((e) => e.type === 'sync-timeout')).toEqual([{ type: 'sync-timeout', peer: 'b', mode: 'delta_only', docs: [] }]);
   });
 });

@@ -1,0 +1,62 @@
+// The flags every client command shares (--at, --key-file, --insecure, TLS certificates) and
+// the open-call-close wrapper around NodeClient.
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { NodeClient } from '../client/node-client.js';
+import { ConfigError, TransportError, UsageError } from '../errors.js';
+import { readKeyFileSync } from '../security/index.js';
+import { parseHostPort, parseIntIn } from './parse.js';
+
+export interface ClientFlags {
+  at: string;
+  keyFile?: string;
+  insecure?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  timeout?: number;
+}
+
+export const DEFAULT_RPC_PORT = 10000;
+
+export function addClientOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--at <host[:rpc-port]>', `the node to ask (RPC port ${DEFAULT_RPC_PORT} by default)`, parseHostPort(DEFAULT_RPC_PORT))
+    .option('--key-file <file>', 'cluster key file (tri keys generate > cluster.key)')
+    .option('--insecure', 'talk plaintext to a node started with --insecure')
+    .addOption(new Option('--tls-cert <file>', 'client certificate (PEM) for a mutual-TLS cluster').hideHelp(false))
+    .option('--tls-key <file>', 'client certificate key (PEM)')
+    .option('--tls-ca <file>', 'CA certificate (PEM) that signed the node certificates')
+    .option('--timeout <ms>', 'how long to wait for the node', parseIntIn(1, 600_000), 10_000);
+}
+
+export function readTlsFlags(f: { tlsCert?: string; tlsKey?: string; tlsCa?: string }): { cert: string; key: string; ca: string } | undefined {
+  const given = [f.tlsCert, f.tlsKey, f.tlsCa].filter((x) => x !== undefined).length;
+  if (given === 0) return undefined;
+  if (given !== 3) throw new UsageError('mutual TLS needs all three of --tls-cert, --tls-key and --tls-ca');
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read ${p}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { cert: read(f.tlsCert!), key: read(f.tlsKey!), ca: read(f.tlsCa!) };
+}
+
+export async function withClient<T>(flags: ClientFlags, fn: (c: NodeClient) => Promise<T>): Promise<T> {
+  if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
+  const tls = readTlsFlags(flags);
+  const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
+  const client = await NodeClient.connect({ at: flags.at, key, tls, insecure: flags.insecure, timeoutMs: flags.timeout });
+  try {
+    return await fn(client);
+  } catch (err) {
+    if (err instanceof TransportError) {
+      throw new TransportError(`cannot reach the node at ${flags.at}: ${err.message}. Is it running, and is that its RPC port (default ${DEFAULT_RPC_PORT})?`, { cause: err });
+    }
+    throw err;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,99 @@
+// `tri node start ...`: this process becomes the node (no wrapper that forks a child), so a
+// signal sent to it reaches the node. SIGTERM/SIGINT leave gracefully (LEAVING, then LEFT);
+// SIGKILL is a crash. Logs are JSON lines on stdout.
+import type { Command } from 'commander';
+import { ROLES, type Role } from '../../node/meta.js';
+import type { ProfileName } from '../../../gossip/config.js';
+import { startNode } from '../../node/start-node.js';
+import { createLogger, type LogLevel } from '../../node/logger.js';
+import { readKeyFileSync } from '../../security/index.js';
+import { UsageError } from '../../errors.js';
+import { collect, parseChoice, parseHostPort, parseIntIn, parsePort } from '../parse.js';
+import { readTlsFlags } from '../client.js';
+import { discoverSeeds } from '../../node/discovery-seeds.js';
+
+interface StartFlags {
+  name: string;
+  bind: string;
+  port: number;
+  rpcPort: number;
+  httpPort: number;
+  join?: string[];
+  discover?: boolean;
+  role: Role;
+  slots: number;
+  data?: string;
+  keyFile?: string;
+  insecure?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  profile: ProfileName;
+  agents?: string;
+  logLevel: LogLevel;
+}
+
+export function registerNode(program: Command): void {
+  const node = program.command('node').description('run a node');
+  node
+    .command('start')
+    .description('start a node in this process; SIGTERM leaves the cluster gracefully')
+    .requiredOption('--name <name>', 'unique node name (letters, digits, . _ -)')
+    .option('--bind <address>', 'address for gossip, RPC and HTTP', '127.0.0.1')
+    .option('--port <port>', 'gossip port (UDP, and TCP push-pull)', parsePort, 9999)
+    .option('--rpc-port <port>', 'RPC port (TCP) for streams and client tools', parsePort, 10000)
+    .option('--http-port <port>', 'HTTP port for /status, /metrics and the dashboard (0 = off)', parsePort, 10080)
+    .option('--join <host:port>', 'seed node gossip address; repeat for more', (v: string, prev: string[] | undefined) => collect(parseHostPort(9999)(v), prev))
+    .option('--discover', 'find seeds by UDP broadcast on port 9999 (LAN)')
+    .option('--role <role>', `${ROLES.join(' | ')}`, parseChoice(ROLES), 'hybrid')
+    .option('--slots <n>', 'agent slots on this node', parseIntIn(0, 4096), 16)
+    .option('--data <dir>', 'data directory (durable memory, identity, keyring); memory only without it')
+    .option('--key-file <file>', 'cluster key file (tri keys generate > cluster.key)')
+    .option('--insecure', 'plaintext, unauthenticated cluster (test clusters only)')
+    .option('--tls-cert <file>', 'node certificate (PEM) for mutual TLS on streams')
+    .option('--tls-key <file>', 'node certificate key (PEM)')
+    .option('--tls-ca <file>', 'CA certificate (PEM) for mutual TLS')
+    .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
+    .option('--agents <module>', 'JavaScript module exporting agent handlers')
+    .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
+    .action(async (flags: StartFlags) => {
+      if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
+      const logger = createLogger({ level: flags.logLevel, name: flags.name });
+      const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
+      const tls = readTlsFlags(flags);
+      const discover = flags.discover
+        ? () => discoverSeeds({ bind: flags.bind, gossipPort: flags.port, key, insecure: flags.insecure === true, logger })
+        : undefined;
+      const n = await startNode({
+        name: flags.name,
+        bind: flags.bind,
+        port: flags.port,
+        rpcPort: flags.rpcPort,
+        httpPort: flags.httpPort,
+        join: flags.join,
+        role: flags.role,
+        slots: flags.slots,
+        dataDir: flags.data,
+        key,
+        tls,
+        insecure: flags.insecure,
+        profile: flags.profile,
+        logger,
+        discover,
+      });
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const leave = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          logger.info({ signal }, 'leaving the cluster');
+          n.stop().then(resolve, (err: Error) => {
+            logger.error({ err: err.message }, 'graceful stop failed');
+            resolve();
+          });
+        };
+        process.on('SIGTERM', () => leave('SIGTERM'));
+        process.on('SIGINT', () => leave('SIGINT'));
+      });
+    });
+}

@@ -1,0 +1,61 @@
+// A client of one node's RPC port, as the CLI and embedding programs use it: dials out only,
+// authenticates with the cluster key (TLS-PSK, identity "client:NAME") or operator certificates,
+// and speaks the JSON control-plane methods of src/rpc/methods.ts.
+import { realRuntime } from '../runtime/real.js';
+import { createTcpTransport, type TcpTransport } from '../transport/tcp.js';
+import { createPlainSocketLayer } from '../transport/plain-socket-layer.js';
+import type { SocketLayer } from '../transport/types.js';
+import { Keyring, mutualTlsLayer, tlsPskLayer } from '../security/index.js';
+import { RpcEndpoint } from '../rpc/endpoint.js';
+import { METHODS } from '../rpc/methods.js';
+import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { silentLogger } from '../node/logger.js';
+import type { MemberView } from '../node/cluster-node.js';
+import { ConfigError } from '../errors.js';
+
+export interface ClientOptions {
+  /** HOST:RPC_PORT of any node. */
+  at: string;
+  key?: string;
+  tls?: { cert: string; key: string; ca: string };
+  insecure?: boolean;
+  label?: string;
+  timeoutMs?: number;
+}
+
+export class NodeClient {
+  private constructor(
+    private readonly transport: TcpTransport,
+    private readonly rpc: RpcEndpoint,
+    private readonly at: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async connect(opts: ClientOptions): Promise<NodeClient> {
+    if (!opts.insecure && !opts.key && !opts.tls) {
+      throw new ConfigError('no cluster key: pass --key-file FILE (the key the cluster was started with), or --insecure for a plaintext test cluster');
+    }
+    const layer: SocketLayer = opts.tls
+      ? mutualTlsLayer(opts.tls)
+      : opts.key
+        ? tlsPskLayer({ keyring: new Keyring(opts.key), name: `client:tri-${process.pid}`, label: opts.label ?? 'trinity' })
+        : createPlainSocketLayer();
+    const transport = await createTcpTransport({ host: '0.0.0.0', port: 0, layer, listen: false });
+    const rpc = new RpcEndpoint(transport, realRuntime(silentLogger()), { secure: !opts.insecure });
+    return new NodeClient(transport, rpc, opts.at, opts.timeoutMs ?? 10_000);
+  }
+
+  async call<T>(method: string, args: unknown = null, timeoutMs = this.timeoutMs): Promise<T> {
+    const reply = await this.rpc.call(this.at, method, toJsonPayload(args), timeoutMs);
+    return fromJsonPayload<T>(reply, `reply to ${method}`);
+  }
+
+  members(): Promise<MemberView[]> {
+    return this.call<MemberView[]>(METHODS.members);
+  }
+
+  async close(): Promise<void> {
+    await this.rpc.close();
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,142 @@
+// startNode(): a node on real sockets. Builds the world (runtime, UDP sealed with the keyring,
+// TCP over TLS-PSK or mutual TLS, SQLite storage) and hands it to ClusterNode, which is the same
+// class the simulator runs.
+import { randomBytes } from 'node:crypto';
+import type { ProfileName } from '../../gossip/config.js';
+import { ConfigError } from '../errors.js';
+import { realRuntime } from '../runtime/real.js';
+import type { Logger } from '../runtime/types.js';
+import { createUdpTransport } from '../transport/udp.js';
+import { createTcpTransport } from '../transport/tcp.js';
+import { createPlainSocketLayer } from '../transport/plain-socket-layer.js';
+import { formatAddress, parseAddress } from '../transport/address.js';
+import { fanInStreams } from '../transport/fan-in.js';
+import type { PacketTransport, SocketLayer } from '../transport/types.js';
+import { Keyring, insecureWarning, mutualTlsLayer, securePackets, tlsPskLayer } from '../security/index.js';
+import { SqliteStore } from '../storage/sqlite-store.js';
+import { MemoryStore } from '../storage/memory-store.js';
+import type { NodeStore } from '../storage/types.js';
+import { ClusterNode } from './cluster-node.js';
+import { createLogger } from './logger.js';
+import { PROTOCOL_VERSION, type Role } from './meta.js';
+import { NodeHttpServer } from './http-server.js';
+import { statusRoute } from './status-route.js';
+
+export interface StartNodeOptions {
+  name: string;
+  /** Address to bind gossip, RPC and HTTP on (default 127.0.0.1). */
+  bind?: string;
+  /** Gossip (UDP) and push-pull port (default 9999). */
+  port?: number;
+  /** RPC (TCP) port for streams and client tools (default 10000). */
+  rpcPort?: number;
+  /** HTTP port for /status, /metrics and the dashboard (default 10080; 0 turns it off). */
+  httpPort?: number;
+  /** Seeds, HOST:PORT of the gossip port of any member. */
+  join?: string[];
+  role?: Role;
+  slots?: number;
+  /** Data directory; without it the node keeps its state in memory only. */
+  dataDir?: string;
+  /** Base64 32-byte cluster key (tri keys generate), or a keyring. */
+  key?: string | Keyring;
+  /** Operator certificates for mutual TLS on streams instead of TLS-PSK (PEM text). */
+  tls?: { cert: string; key: string; ca: string };
+  /** Plaintext, unauthenticated: for throwaway test clusters only. */
+  insecure?: boolean;
+  profile?: ProfileName;
+  /** Cluster label bound into every packet and handshake (default "trinity"). */
+  clusterLabel?: string;
+  logger?: Logger;
+  /** Called to find seeds by UDP broadcast when `join` is empty. */
+  discover?: () => Promise<string[]>;
+}
+
+export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
+  if (!opts.name || !/^[A-Za-z0-9._-]{1,64}$/.test(opts.name)) {
+    throw new ConfigError(`node name "${opts.name}" is not valid: use 1-64 letters, digits, ".", "_" or "-"`);
+  }
+  if (!opts.insecure && !opts.key) {
+    throw new ConfigError('no cluster key: make one with `tri keys generate > cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
+  }
+  const bind = opts.bind ?? '127.0.0.1';
+  const logger = opts.logger ?? createLogger({ name: opts.name });
+  const runtime = realRuntime(logger);
+  const label = opts.clusterLabel ?? 'trinity';
+
+  const store: NodeStore = opts.dataDir
+    ? SqliteStore.open({ dir: opts.dataDir, name: opts.name })
+    : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
+  const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  try {
+    const keyring = opts.insecure ? undefined : loadKeyring(opts.key!, store);
+    const udp = await createUdpTransport({ host: bind, port: opts.port ?? 9999, logger });
+    cleanup.push(() => udp.close());
+    const packets: PacketTransport = keyring
+      ? securePackets(udp, {
+          keyring,
+          label,
+          version: PROTOCOL_VERSION,
+          clock: runtime.clock,
+          onDrop: (d) => logger.debug({ from: d.from, reason: d.reason }, 'dropped packet'),
+        })
+      : udp;
+    const layer: SocketLayer = opts.tls
+      ? mutualTlsLayer({ ...opts.tls })
+      : keyring
+        ? tlsPskLayer({ keyring, name: `member:${opts.name}`, label })
+        : createPlainSocketLayer({ localAddress: bind });
+    const rpcStreams = await createTcpTransport({ host: bind, port: opts.rpcPort ?? 10000, layer, logger });
+    cleanup.push(() => rpcStreams.close());
+    const gossipStreams = await createTcpTransport({ host: bind, port: parseAddress(udp.address).port, layer, logger });
+    cleanup.push(() => gossipStreams.close());
+    const streams = fanInStreams(rpcStreams, gossipStreams);
+    if (!keyring) {
+      const w = insecureWarning(formatAddress(bind, opts.port ?? 9999));
+      logger.warn(w.fields, w.msg);
+    }
+
+    const http = new NodeHttpServer(logger);
+    const httpPort = opts.httpPort ?? 10080;
+    const boundHttp = httpPort === 0 ? 0 : await http.listen(bind, httpPort);
+    if (httpPort !== 0) cleanup.push(() => http.close());
+
+    const identity = store.identity();
+    const node = new ClusterNode(
+      { runtime, packets, streams, store, secure: keyring !== undefined || opts.tls !== undefined },
+      {
+        name: opts.name,
+        role: opts.role,
+        slots: opts.slots,
+        profile: opts.profile,
+        join: opts.join,
+        nodeId: identity.nodeId,
+        incarnation: store.bumpIncarnation(),
+        rpcPort: parseAddress(rpcStreams.address).port,
+        httpPort: boundHttp,
+        discover: opts.discover,
+      },
+    );
+    if (httpPort !== 0) {
+      http.route('/status', statusRoute(node));
+      node.onStopped(() => http.close());
+    }
+    await node.start();
+    return node;
+  } catch (err) {
+    for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The keyring persisted in the data directory wins over the key given, so rotations survive restarts. */
+function loadKeyring(key: string | Keyring, store: NodeStore): Keyring {
+  if (key instanceof Keyring) return key;
+  const saved = store.kvGet('security/keyring');
+  // A key removed by a rotation must stay removed even if an old --key-file is given again.
+  const keyring = saved ? Keyring.fromJSON(JSON.parse(saved)) : new Keyring(key);
+  const persist = () => store.kvSet('security/keyring', JSON.stringify(keyring.toJSON()));
+  persist();
+  keyring.onChange(persist);
+  return keyring;
+}

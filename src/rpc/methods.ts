@@ -1,0 +1,4 @@
+// Names of every RPC method, in one place so client and node cannot drift apart.
+export const METHODS = {
+  members: 'cluster.members',
+} as const;
