@@ -104,13 +104,14 @@ export function profile(name: ProfileName, overrides: Partial<SwimConfig> = {}):
 
 /** Throws ConfigError naming the first field that cannot work. */
 export function validateConfig(cfg: SwimConfig): void {
-  const positive: (keyof SwimConfig)[] = [
+  type Required = Exclude<keyof SwimConfig, 'suspicionMinMult'>;
+  const positive: Required[] = [
     'probeIntervalMs', 'probeTimeoutMs', 'gossipIntervalMs', 'pushPullIntervalMs', 'tcpTimeoutMs', 'reapAfterMs',
   ];
   for (const key of positive) {
     if (!(cfg[key] > 0)) throw new ConfigError(`gossip config ${key} must be > 0, got ${cfg[key]}`);
   }
-  const counts: (keyof SwimConfig)[] = [
+  const counts: Required[] = [
     'indirectChecks', 'retransmitMult', 'suspicionMult', 'suspicionMaxTimeoutMult', 'gossipNodes', 'awarenessMaxMultiplier',
   ];
   for (const key of counts) {

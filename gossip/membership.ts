@@ -42,16 +42,6 @@ export class Membership {
     return this.self.name;
   }
 
-  /**
-   * True while our timer for a suspect still wants confirmations. Once it has k, probing the
-   * suspect again cannot speed the verdict up, so the prioritised probe is skipped (in a big
-   * cluster this spares the suspect a ping from everyone).
-   */
-  wantsConfirmation(name: string): boolean {
-    const s = this.suspicions.get(name);
-    return s !== undefined && s.confirmations() < s.k;
-  }
-
   /** When reap() next has work to do. */
   reapDeadline(): number {
     return this.nextReapAt;
@@ -94,6 +84,7 @@ export class Membership {
     const decision = decideSuspect(existing, claim, claim.name === this.self.name, this.leaving);
     switch (decision.action) {
       case 'ignore':
+        if (decision.reason === 'stale' && claim.name === this.self.name) this.reannounce();
         return;
       case 'refute':
         this.refute(claim.incarnation);
@@ -118,7 +109,6 @@ export class Membership {
         const k = suspicionConfirmationsWanted(this.cfg.suspicionMult, n);
         this.suspicions.set(member.name, new Suspicion(claim.from, k, min, base * this.cfg.suspicionMaxTimeoutMult, now));
         this.counters.suspicions!++;
-        if (claim.from !== this.self.name) this.order.prioritise(member.name);
         if (claim.from !== PUSH_PULL_ORIGIN) {
           this.queue.enqueue({ kind: 'suspect', subject: claim.name, from: claim.from, bytes: encodeMessage({ type: 'suspect', ...claim }) });
         }
@@ -133,6 +123,7 @@ export class Membership {
     const decision = decideDead(existing, claim, claim.name === this.self.name, this.leaving);
     switch (decision.action) {
       case 'ignore':
+        if (decision.reason === 'stale' && claim.name === this.self.name) this.reannounce();
         return;
       case 'refute':
         this.refute(claim.incarnation);
@@ -149,6 +140,18 @@ export class Membership {
         return;
       }
     }
+  }
+
+  /**
+   * An accusation of an older incarnation of us means the accuser never heard our refutation
+   * (it was sent its few times and is gone from our queue). Queue our current alive again so the
+   * answer we are about to send (the ack to a buddy-rule ping) carries it; otherwise that member's
+   * timer would run to its maximum and declare us dead.
+   */
+  private reannounce(): void {
+    if (this.leaving) return;
+    this.counters.reannounced!++;
+    this.broadcastAlive(this.self);
   }
 
   /** Someone thinks we are suspect or dead, or holds a newer picture of us: out-number it. */

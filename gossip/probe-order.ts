@@ -1,18 +1,11 @@
 // Who we probe next. SWIM's round-robin over a shuffled list bounds the time until every member
 // is probed (at most two passes) while keeping probe targets uncorrelated between nodes; new
 // members go in at random positions so a join does not shift everyone's schedule the same way.
-//
-// On top of that, a priority lane: when we hear that someone else suspects a member, we probe
-// that member at our very next period. Memberlist waits until its round-robin happens to reach
-// the suspect, so the independent confirmations Lifeguard needs trickle in over several periods;
-// probing at once brings them within about one period, which lets the suspicion timer fall to its
-// minimum early. A healthy suspect also benefits: our ping carries the suspicion (the buddy
-// rule), so it refutes immediately.
+// Suspects jump this queue; prober.ts decides when.
 
 export class ProbeOrder {
   private list: string[] = [];
   private index = 0;
-  private priority: string[] = [];
 
   constructor(private readonly random: () => number) {}
 
@@ -30,23 +23,10 @@ export class ProbeOrder {
       this.list.splice(at, 1);
       if (at < this.index) this.index--;
     }
-    this.priority = this.priority.filter((n) => n !== name);
   }
 
-  /** Probe this member before resuming the round-robin. */
-  prioritise(name: string): void {
-    if (!this.priority.includes(name)) this.priority.push(name);
-  }
-
-  /**
-   * The next member to probe: prioritised ones passing `urgent`, else the next round-robin
-   * member passing `eligible`. Undefined when nobody qualifies.
-   */
-  next(eligible: (name: string) => boolean, urgent: (name: string) => boolean): string | undefined {
-    while (this.priority.length > 0) {
-      const name = this.priority.shift()!;
-      if (urgent(name)) return name;
-    }
+  /** The next round-robin member passing `eligible`; undefined when nobody qualifies. */
+  next(eligible: (name: string) => boolean): string | undefined {
     for (let step = 0; step <= this.list.length; step++) {
       if (this.index >= this.list.length) {
         this.shuffle();

@@ -6,6 +6,16 @@
 // ack lowers our health score, every relay that failed to nack raises it (their nacks not reaching
 // us means our own network is the problem), so a struggling node slows itself down.
 //
+// Suspects jump the round-robin (memberlist waits until its round-robin happens to reach them):
+//  - first probe: when we hear that someone else suspects a member and its timer still wants
+//    confirmations, we probe it at our very next period, so the k independent confirmations
+//    Lifeguard needs arrive within about one period instead of trickling in over several, and
+//    the timer falls to its minimum early;
+//  - last-chance probes: in the last periods before our timer would declare it dead, we probe
+//    it again. A live suspect whose refutation we missed (lost to packet loss) answers the
+//    buddy-rule ping with an ack carrying that refutation, which saves it from a false death.
+// Both kinds carry the suspicion (the buddy rule), so a live suspect refutes at once.
+//
 // As a relay: ping the target with a sequence number of our own, forward its ack to the
 // requester, and send a nack if nothing came back within probeTimeout.
 
@@ -16,6 +26,7 @@ import type { Membership } from './membership.js';
 import { encodeMessage, type Ack, type Nack, type PingReq } from './messages.js';
 import { pickRandom, type ProbeOrder } from './probe-order.js';
 import { isLive } from './state.js';
+import type { Suspicion } from './suspicion.js';
 import type { MemberInfo, SwimEffect } from './types.js';
 
 type Out = SwimEffect[];
@@ -24,6 +35,14 @@ export type SendFn = (to: string, primary: Uint8Array[], out: Out) => boolean;
 
 /** Weight of the newest sample in the per-member RTT average. */
 const RTT_EWMA_ALPHA = 0.2;
+/** Probes of a suspect in the periods just before our timer for it runs out. */
+const LAST_CHANCE_PROBES = 2;
+
+/** What we already did about one suspicion (keyed by the timer, so it dies with it). */
+interface SuspectProbes {
+  first: boolean;
+  lastChance: number;
+}
 
 interface ProbeInFlight {
   seq: number;
@@ -47,6 +66,7 @@ interface Relay {
 export class Prober {
   private probe: ProbeInFlight | undefined;
   private readonly relays = new Map<number, Relay>();
+  private readonly suspectProbes = new WeakMap<Suspicion, SuspectProbes>();
   private seq = 0;
 
   constructor(
@@ -60,15 +80,14 @@ export class Prober {
     private readonly send: SendFn,
   ) {}
 
-  /** Starts the probe of this period (prioritised suspects first, then the round-robin). */
+  /** Starts the probe of this period: an urgent suspect if any, else the next round-robin member. */
   start(now: number, out: Out): void {
     const table = this.membership.table;
     const live = (name: string): boolean => {
       const m = table.get(name);
       return m !== undefined && m !== this.self && isLive(m.state);
     };
-    const suspected = (name: string): boolean => live(name) && table.get(name)!.state === 'suspect' && this.membership.wantsConfirmation(name);
-    const targetName = this.order.next(live, suspected);
+    const targetName = this.urgentSuspect(now) ?? this.order.next(live);
     if (targetName === undefined) return;
     const target = table.get(targetName)!;
     const seq = this.nextSeq();
@@ -150,6 +169,26 @@ export class Prober {
   onNack(msg: Nack): void {
     this.counters.nacks!++;
     if (this.probe && this.probe.seq === msg.seq) this.probe.nacks++;
+  }
+
+  /** The suspect most in need of a probe from us now (earliest deadline first), if any. */
+  private urgentSuspect(now: number): string | undefined {
+    const window = LAST_CHANCE_PROBES * this.awareness.scale(this.cfg.probeIntervalMs);
+    let best: { name: string; deadline: number; mark: () => void } | undefined;
+    for (const [name, suspicion] of this.membership.suspicions) {
+      if (this.membership.table.get(name)?.state !== 'suspect') continue;
+      let done = this.suspectProbes.get(suspicion);
+      if (!done) this.suspectProbes.set(suspicion, (done = { first: false, lastChance: 0 }));
+      const deadline = suspicion.deadline();
+      const first = !done.first && suspicion.origin !== this.self.name && suspicion.confirmations() < suspicion.k;
+      const lastChance = done.lastChance < LAST_CHANCE_PROBES && deadline - now <= window;
+      if (!first && !lastChance) continue;
+      if (best && best.deadline <= deadline) continue;
+      const flags = done;
+      best = { name, deadline, mark: first ? () => (flags.first = true) : () => flags.lastChance++ };
+    }
+    best?.mark();
+    return best?.name;
   }
 
   /**

@@ -52,7 +52,7 @@ export class Swim {
   private nextPushPullAt: number;
   private readonly counters: Record<string, number> = {
     probes: 0, probeFailures: 0, acks: 0, indirectAcks: 0, nacks: 0, indirectProbes: 0, relayedPings: 0,
-    relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0,
+    relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0, reannounced: 0,
     deaths: 0, leaves: 0, reaped: 0, addressConflicts: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0,
     bytesOut: 0, droppedMalformed: 0, handlerErrors: 0, gossipRounds: 0, pushPulls: 0, pushPullMerges: 0,
   };

@@ -12,6 +12,7 @@ import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { silentLogger } from '../node/logger.js';
 import type { MemberView } from '../node/cluster-node.js';
 import { ConfigError } from '../errors.js';
+import type { Episode } from '../../crdt/index.js';
 
 export interface ClientOptions {
   /** HOST:RPC_PORT of any node. */
@@ -52,6 +53,18 @@ export class NodeClient {
 
   members(): Promise<MemberView[]> {
     return this.call<MemberView[]>(METHODS.members);
+  }
+
+  addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[] }): Promise<Episode> {
+    return this.call<Episode>(METHODS.memoryAdd, args);
+  }
+
+  showMemory(agent: string): Promise<Episode[]> {
+    return this.call<Episode[]>(METHODS.memoryShow, { agent });
+  }
+
+  memoryDigest(): Promise<{ digest: string; documents: number }> {
+    return this.call(METHODS.memoryDigest);
   }
 
   async close(): Promise<void> {

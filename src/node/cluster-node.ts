@@ -16,6 +16,11 @@ import { joinWithBackoff } from './join.js';
 import { METHODS } from '../rpc/methods.js';
 import { toJsonPayload } from '../rpc/json.js';
 import type { NodeStore } from '../storage/types.js';
+import { QuorumGate, type QuorumMember } from '../quorum/quorum-gate.js';
+import { MemoryService } from '../memory/memory-service.js';
+import type { AgentMemory } from '../memory/agent-memory.js';
+import { registerMemoryMethods } from '../memory/memory-rpc.js';
+import type { SyncConfig } from '../sync/index.js';
 
 export interface NodeWorld {
   runtime: Runtime;
@@ -43,7 +48,16 @@ export interface ClusterNodeOptions {
   httpPort?: number;
   /** Called to find seeds when none are given (UDP broadcast discovery). */
   discover?: () => Promise<string[]>;
+  /** Members FAILED this long are removed from the voter set by the writable side (default 10 s). */
+  stableAfterMs?: number;
+  /** How long a write waits for a majority of voters to acknowledge it (default 5 s). */
+  writeTimeoutMs?: number;
+  /** Sync engine overrides (anti-entropy period and so on). */
+  sync?: Partial<SyncConfig>;
 }
+
+/** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
+const QUORUM_CHECK_MS = 500;
 
 /** A member as `tri nodes --json` shows it (DESIGN.md "Command line"). */
 export interface MemberView {
@@ -63,6 +77,8 @@ export interface MemberView {
 export class ClusterNode {
   readonly rpc: RpcEndpoint;
   readonly swim: Swim;
+  readonly gate: QuorumGate;
+  readonly memoryService: MemoryService;
   private readonly driver: SwimDriver;
   private readonly log: Logger;
   private meta: NodeMeta;
@@ -100,6 +116,21 @@ export class ClusterNode {
       now: world.runtime.clock.now(),
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
+    this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log);
+    this.memoryService = new MemoryService({
+      self: options.name,
+      runtime: world.runtime,
+      store: world.store,
+      rpc: this.rpc,
+      gate: this.gate,
+      addressOf: (name) => {
+        const m = this.swim.member(name);
+        return m && m.state !== 'dead' && m.state !== 'left' ? m.address : undefined;
+      },
+      writeTimeoutMs: options.writeTimeoutMs,
+      sync: options.sync,
+    });
+    registerMemoryMethods(this.rpc, this.memoryService);
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs);
   }
 
@@ -123,9 +154,69 @@ export class ClusterNode {
       this.setLifecycle('JOINING');
       const joined = await joinWithBackoff(seeds, (s) => this.driver.pushPull(s, true), this.world.runtime, () => this.stopped, this.log);
       if (!joined) return;
+      await this.catchUp();
     }
+    if (this.stopped) return;
     this.setLifecycle('ACTIVE');
     this.log.info({ members: this.swim.members().length, seeds }, 'node is ACTIVE');
+    this.scheduleQuorumCheck();
+  }
+
+  /** SYNCING: pull a full snapshot of all memory from one live member before voting. */
+  private async catchUp(): Promise<void> {
+    for (const m of this.swim.members()) if (m.name !== this.name && m.state === 'alive') this.memoryService.addPeer(m.name);
+    const source = this.swim.members().find((m) => m.name !== this.name && m.state === 'alive');
+    if (!source) return;
+    this.setLifecycle('SYNCING');
+    const ok = await this.memoryService.fullSnapshotFrom(source.name, 30_000);
+    if (!ok) this.log.warn({ from: source.name }, 'full snapshot did not complete; anti-entropy will finish catching up');
+  }
+
+  /** The replicated memory of one agent (DESIGN.md "Library API"). */
+  memory(agentId: string): AgentMemory {
+    return this.memoryService.memory(agentId);
+  }
+
+  /** Re-evaluates quorum: DEGRADED without it, ACTIVE with it, and downing of long-FAILED members. */
+  private scheduleQuorumCheck(): void {
+    if (this.stopped) return;
+    this.world.runtime.scheduler.schedule(QUORUM_CHECK_MS, () => {
+      if (this.stopped) return;
+      this.checkQuorum();
+      this.scheduleQuorumCheck();
+    });
+  }
+
+  private checkQuorum(): void {
+    this.gate.tick(this.world.runtime.clock.now());
+    if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
+    const v = this.gate.verdict();
+    if (!v.writable && this.lifecycle === 'ACTIVE') {
+      this.log.warn({ reachable: v.reachable, voters: v.total }, `no quorum: read-only (${v.reason})`);
+      this.setLifecycle('DEGRADED');
+    } else if (v.writable && this.lifecycle === 'DEGRADED') {
+      this.log.info({ reachable: v.reachable, voters: v.total }, 'quorum regained: writable');
+      this.setLifecycle('ACTIVE');
+    }
+  }
+
+  private quorumMembers(): QuorumMember[] {
+    return this.swim.members().map((m) => {
+      const self = m.name === this.name;
+      let meta: NodeMeta | undefined;
+      try {
+        meta = self ? this.meta : decodeMeta(m.meta);
+      } catch {
+        meta = undefined;
+      }
+      return {
+        name: m.name,
+        role: meta?.role ?? 'hybrid',
+        state: self ? this.lifecycle : memberLifecycle(m.state, meta?.lifecycle ?? 'JOINING'),
+        reachable: self || m.state === 'alive',
+        stateChangedAt: m.stateChangedAt,
+      };
+    });
   }
 
   /** Graceful leave: others see this node as LEFT, not FAILED. */
@@ -156,12 +247,21 @@ export class ClusterNode {
 
   /** Extra fields for /status; components add theirs. */
   statusExtras(): Record<string, unknown> {
-    return { nodeId: this.options.nodeId, incarnation: this.swim.incarnation(), address: this.world.packets.address, gossip: this.swim.stats() };
+    const q = this.gate.verdict();
+    return {
+      nodeId: this.options.nodeId,
+      incarnation: this.swim.incarnation(),
+      address: this.world.packets.address,
+      quorum: { writable: q.writable, reachable: q.reachable, voters: q.total, tiebreaker: q.tiebreaker ?? null, removed: this.gate.removedMembers(), reason: q.reason },
+      memory: { ...this.memoryService.digest(), agents: this.memoryService.agentIds().length, sync: this.memoryService.engine.stats() },
+      gossip: this.swim.stats(),
+    };
   }
 
   private async shutdown(): Promise<void> {
     this.stopped = true;
     this.driver.stop();
+    this.memoryService.stop();
     for (const h of this.stopHooks.reverse()) await Promise.resolve(h()).catch((err: Error) => this.log.warn({ err: err.message }, 'stop hook failed'));
     await this.rpc.close();
     await Promise.all([this.world.packets.close(), this.world.streams.close()]);
@@ -218,6 +318,16 @@ export class ClusterNode {
   }
 
   private handleMemberEvent(e: MemberEvent): void {
+    if (e.member.name !== this.name) {
+      if (e.member.state === 'alive' || e.member.state === 'suspect') this.memoryService.addPeer(e.member.name);
+      else this.memoryService.removePeer(e.member.name);
+      if (e.kind === 'join' || (e.kind === 'alive' && this.lifecycle !== 'SYNCING')) {
+        // A member that (re)appears after a partition or restart: reconcile with it at once
+        // instead of waiting for the periodic anti-entropy round.
+        if (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') this.memoryService.antiEntropyWith(e.member.name);
+      }
+      if (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') this.checkQuorum();
+    }
     if (e.member.name !== this.name && e.kind !== 'update') {
       this.log.info({ member: e.member.name, event: e.kind, address: e.member.address, incarnation: e.member.incarnation }, `member ${e.kind}`);
     }

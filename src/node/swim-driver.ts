@@ -2,15 +2,15 @@
 // push-pull state exchange as an RPC over the stream transport. The same driver runs on real
 // sockets and in the simulator.
 import type { MemberEvent, Swim, SwimEffect } from '../../gossip/swim.js';
-import type { Cancel, Logger, Runtime } from '../runtime/types.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import type { PacketTransport } from '../transport/types.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 
 export const PUSH_PULL_METHOD = 'swim.push-pull';
 
 export class SwimDriver {
-  private timer: Cancel | undefined;
-  private timerAt = Infinity;
+  private readonly timer: DeadlineTimer;
   private stopped = false;
   private readonly log: Logger;
 
@@ -23,6 +23,7 @@ export class SwimDriver {
     private readonly pushPullTimeoutMs: number,
   ) {
     this.log = runtime.logger.child({ component: 'swim' });
+    this.timer = new DeadlineTimer(runtime, () => swim.nextDeadline(), (now) => this.apply(swim.tick(now)));
   }
 
   start(): void {
@@ -38,7 +39,7 @@ export class SwimDriver {
       this.apply(effects);
       return reply;
     });
-    this.arm();
+    this.timer.arm();
   }
 
   /** Push-pull with one seed; resolves true when it answered and we merged its member table. */
@@ -69,26 +70,11 @@ export class SwimDriver {
           break;
       }
     }
-    this.arm();
+    this.timer.arm();
   }
 
   stop(): void {
     this.stopped = true;
-    this.timer?.();
-    this.timer = undefined;
-  }
-
-  private arm(): void {
-    if (this.stopped) return;
-    const at = this.swim.nextDeadline();
-    if (at >= this.timerAt && this.timer) return; // an earlier or equal wake-up is already set
-    this.timer?.();
-    this.timerAt = at;
-    this.timer = this.runtime.scheduler.schedule(Math.max(0, at - this.runtime.clock.now()), () => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      if (this.stopped) return;
-      this.apply(this.swim.tick(this.runtime.clock.now()));
-    });
+    this.timer.stop();
   }
 }

@@ -12,10 +12,14 @@ export interface MemberForQuorum {
   removed?: boolean;
 }
 
-/** Members that joined and have not left or been removed. JOINING/DISCOVERING/LEAVING do not vote. */
+/**
+ * Members that joined and have not left or been removed. JOINING, DISCOVERING and LEAVING do not
+ * vote, and neither does SYNCING: a node still catching up does not vote until it is ACTIVE
+ * (issue 5, which narrows DESIGN.md's list), so its acknowledgement never stands for data it lacks.
+ */
 export function isVoter(m: MemberForQuorum): boolean {
   if (m.removed) return false;
-  return m.state === 'ACTIVE' || m.state === 'SYNCING' || m.state === 'DEGRADED' || m.state === 'FAILED';
+  return m.state === 'ACTIVE' || m.state === 'DEGRADED' || m.state === 'FAILED';
 }
 
 /** Sorted voter names: the one order every node uses, so tie-breaking agrees everywhere. */

@@ -8,6 +8,7 @@ import type { Cancel, Clock, Logger, Rng, Runtime, Scheduler } from './types.js'
 /** performance.now() is monotonic (wall-clock jumps do not move it), as timeouts need. */
 const monotonicClock: Clock = {
   now: () => performance.now(),
+  wall: () => Date.now(),
 };
 
 /**

@@ -6,6 +6,8 @@
 /** Milliseconds on a monotonic clock. Only differences are meaningful. */
 export interface Clock {
   now(): number;
+  /** Wall-clock milliseconds since the epoch, for timestamps people read (episode createdAt). Defaults to now(). */
+  wall?(): number;
 }
 
 /** Cancels a scheduled callback; calling it twice is harmless. */

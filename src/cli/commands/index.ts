@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerKeys } from './keys.js';
+import { registerMemory } from './memory.js';
 import { registerNode } from './node.js';
 import { registerNodes } from './nodes.js';
 
@@ -7,4 +8,5 @@ export function registerCommands(program: Command): void {
   registerNode(program);
   registerNodes(program);
   registerKeys(program);
+  registerMemory(program);
 }

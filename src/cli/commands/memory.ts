@@ -1,0 +1,52 @@
+// `tri memory add | show | digest`: write and read an agent's replicated memory through any node.
+import type { Command } from 'commander';
+import { addClientOptions, withClient, type ClientFlags } from '../client.js';
+import { collect } from '../parse.js';
+import { printTable } from '../table.js';
+
+export function registerMemory(program: Command): void {
+  const memory = program.command('memory').description("an agent's replicated memory");
+
+  addClientOptions(
+    memory
+      .command('add')
+      .description('record an episode in an agent\'s memory (needs quorum: exit 3 when read-only, 4 when not acknowledged in time)')
+      .requiredOption('--agent <id>', 'agent id')
+      .requiredOption('--task <text>', 'what the agent did')
+      .requiredOption('--outcome <text>', 'how it went')
+      .option('--note <text>', 'free text notes')
+      .option('--tag <tag>', 'a tag; repeat for more', collect)
+      .option('--json', 'print the episode as JSON'),
+  ).action(async (f: ClientFlags & { agent: string; task: string; outcome: string; note?: string; tag?: string[]; json?: boolean }) => {
+    const ep = await withClient(f, (c) => c.addEpisode({ agent: f.agent, task: f.task, outcome: f.outcome, note: f.note, tags: f.tag }));
+    process.stdout.write(f.json ? JSON.stringify(ep) + '\n' : `recorded episode ${ep.id} for agent ${f.agent}\n`);
+  });
+
+  addClientOptions(
+    memory
+      .command('show')
+      .description("list an agent's episodes (an unknown agent has none)")
+      .requiredOption('--agent <id>', 'agent id')
+      .option('--json', 'print one JSON array'),
+  ).action(async (f: ClientFlags & { agent: string; json?: boolean }) => {
+    const eps = await withClient(f, (c) => c.showMemory(f.agent));
+    if (f.json) {
+      process.stdout.write(JSON.stringify(eps) + '\n');
+      return;
+    }
+    printTable(
+      ['ID', 'TASK', 'OUTCOME', 'NODE', 'TAGS', 'NOTES'],
+      eps.map((e) => [e.id, e.task, e.outcome, e.node, e.tags.join(','), e.notes.length > 40 ? e.notes.slice(0, 37) + '...' : e.notes]),
+    );
+  });
+
+  addClientOptions(
+    memory
+      .command('digest')
+      .description('one hash over all memory the node holds (equal on converged replicas)')
+      .option('--json', 'print {digest, documents}'),
+  ).action(async (f: ClientFlags & { json?: boolean }) => {
+    const d = await withClient(f, (c) => c.memoryDigest());
+    process.stdout.write(f.json ? JSON.stringify(d) + '\n' : `${d.digest}  (${d.documents} documents)\n`);
+  });
+}

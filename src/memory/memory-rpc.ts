@@ -1,0 +1,38 @@
+// Client-facing memory methods (tri memory add | show | digest). Arguments arrive as JSON from any
+// authenticated client and are validated here; errors travel back by class name, so QuorumError
+// and WriteTimeoutError keep their exit codes (3 and 4) in the CLI.
+import { ConfigError } from '../errors.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { METHODS } from '../rpc/methods.js';
+import type { MemoryService } from './memory-service.js';
+
+interface AddArgs {
+  agent: string;
+  task: string;
+  outcome: string;
+  note?: string;
+  tags?: string[];
+}
+
+function str(v: unknown, what: string, optional = false): string | undefined {
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 64 * 1024) throw new ConfigError(`${what} must be a non-empty string of at most 64 KiB`);
+  return v;
+}
+
+export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): void {
+  rpc.handle(METHODS.memoryAdd, 'client', async (payload) => {
+    const a = fromJsonPayload<AddArgs>(payload, 'memory add arguments');
+    const tags = a.tags ?? [];
+    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new ConfigError('tags must be an array of strings');
+    const mem = memory.memory(str(a.agent, 'agent')!);
+    const id = await mem.addEpisode({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags });
+    return toJsonPayload(mem.get(id));
+  });
+  rpc.handle(METHODS.memoryShow, 'client', (payload) => {
+    const a = fromJsonPayload<{ agent: string }>(payload, 'memory show arguments');
+    return toJsonPayload(memory.memory(str(a.agent, 'agent')!).list());
+  });
+  rpc.handle(METHODS.memoryDigest, 'client', () => toJsonPayload(memory.digest()));
+}

@@ -1,0 +1,236 @@
+// Replicated agent memory on a node: every agent's Yjs document in a DurableDocSet (stored and
+// fsynced before anything is acknowledged), the sync engine carrying updates to the other members
+// over RPC notifications (continuous push, periodic anti-entropy, full snapshot on join), and the
+// quorum write path: a write needs a writable node and resolves once a majority of voters
+// acknowledged storing it.
+import { AgentMemoryDoc } from '../../crdt/index.js';
+import { ConfigError, WriteTimeoutError } from '../errors.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import { DeadlineTimer } from '../runtime/deadline-timer.js';
+import { DurableDocSet } from '../storage/durable-doc-set.js';
+import type { NodeStore } from '../storage/types.js';
+import { SyncEngine, syncConfig, type SyncConfig, type SyncEffect, type SyncMode } from '../sync/index.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import type { QuorumGate } from '../quorum/quorum-gate.js';
+import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
+import { decodeSyncEnvelope, encodeSyncEnvelope } from './sync-envelope.js';
+
+export const SYNC_METHOD = 'memory.sync';
+const AGENT_PREFIX = 'agent/';
+const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+export interface MemoryServiceOptions {
+  self: string;
+  runtime: Runtime;
+  store: NodeStore;
+  rpc: RpcEndpoint;
+  gate: QuorumGate;
+  /** Current stream address of a member by name, or undefined if unknown/dead. */
+  addressOf: (name: string) => string | undefined;
+  writeTimeoutMs?: number;
+  sync?: Partial<SyncConfig>;
+}
+
+interface PendingWrite {
+  voters: Set<string>;
+  needed: number;
+  acks: Set<string>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  cancelTimer: () => void;
+}
+
+type SyncListener = (e: { peer: string; mode: SyncMode; docs: string[] }) => void;
+
+export class MemoryService implements AgentMemoryWriter {
+  readonly docs: DurableDocSet;
+  readonly engine: SyncEngine;
+  private readonly memories = new Map<string, AgentMemoryDoc>();
+  private readonly subscribers = new Map<string, Set<() => void>>();
+  private readonly pending = new Map<number, PendingWrite>();
+  private readonly syncListeners = new Set<SyncListener>();
+  private readonly timer: DeadlineTimer;
+  private readonly log: Logger;
+  /** Set by the update listener while a local write runs, so the write learns its request id. */
+  private lastPush: { requestId: number; peers: string[] } | undefined;
+  private stopped = false;
+  readonly writeTimeoutMs: number;
+
+  constructor(private readonly o: MemoryServiceOptions) {
+    this.log = o.runtime.logger.child({ component: 'memory' });
+    this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
+    this.docs = new DurableDocSet(o.store);
+    this.engine = new SyncEngine({ docs: this.docs, config: syncConfig(o.sync) });
+    this.docs.onLocalUpdate((docId, update, origin) => {
+      this.run(this.engine.localUpdate(docId, update, origin));
+      const subs = this.subscribers.get(docId);
+      if (subs) for (const cb of subs) cb();
+    });
+    o.rpc.onNotify(SYNC_METHOD, 'member', (payload) => this.receive(payload));
+    this.timer = new DeadlineTimer(o.runtime, () => this.engine.nextDeadline(), (now) => this.run(this.engine.tick(now)));
+    this.timer.arm();
+  }
+
+  /** The API object for one agent's memory. */
+  memory(agentId: string): AgentMemory {
+    assertAgentId(agentId);
+    const clock = this.o.runtime.clock;
+    return new AgentMemory(agentId, this, () => (clock.wall ? clock.wall() : clock.now()));
+  }
+
+  agentIds(): string[] {
+    return this.docs
+      .ids()
+      .filter((id) => id.startsWith(AGENT_PREFIX))
+      .map((id) => id.slice(AGENT_PREFIX.length))
+      .sort();
+  }
+
+  peek(agentId: string): AgentMemoryDoc | undefined {
+    const docId = AGENT_PREFIX + agentId;
+    if (!this.memories.has(agentId) && !this.docs.ids().includes(docId)) return undefined;
+    return this.open(agentId);
+  }
+
+  subscribe(agentId: string, cb: () => void): () => void {
+    const docId = AGENT_PREFIX + agentId;
+    let subs = this.subscribers.get(docId);
+    if (!subs) this.subscribers.set(docId, (subs = new Set()));
+    subs.add(cb);
+    return () => subs!.delete(cb);
+  }
+
+  async write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
+    assertAgentId(agentId);
+    this.o.gate.assertWritable(); // QuorumError before anything is applied
+    const plan = this.o.gate.ackPlan();
+    this.lastPush = undefined;
+    const result = op(this.open(agentId)); // the update is stored (fsync) and pushed synchronously
+    const push = this.lastPush as { requestId: number; peers: string[] } | undefined;
+    this.lastPush = undefined;
+    if (plan.needed === 0) return result;
+    const reachableVoters = push ? push.peers.filter((p) => plan.voters.has(p)).length : 0;
+    if (!push || reachableVoters < plan.needed) {
+      // Not enough voters were even sent the update: it stays applied here and converges later.
+      throw new WriteTimeoutError(`write applied locally but only ${reachableVoters} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const cancelTimer = this.o.runtime.scheduler.schedule(this.writeTimeoutMs, () => {
+        const p = this.pending.get(push.requestId);
+        if (!p) return;
+        this.pending.delete(push.requestId);
+        reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${p.acks.size} of the ${p.needed} other voters needed within ${this.writeTimeoutMs} ms; it will converge later`));
+      });
+      this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, acks: new Set(), resolve, reject, cancelTimer });
+    });
+    return result;
+  }
+
+  /** Pulls everything a peer has (a joining node); resolves true when the snapshot arrived. */
+  fullSnapshotFrom(peer: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const cancel = this.o.runtime.scheduler.schedule(timeoutMs, () => {
+        this.syncListeners.delete(l);
+        resolve(false);
+      });
+      const l: SyncListener = (e) => {
+        if (e.peer !== peer || e.mode !== 'full_snapshot') return;
+        this.syncListeners.delete(l);
+        cancel();
+        resolve(true);
+      };
+      this.syncListeners.add(l);
+      this.run(this.engine.requestFullSnapshot(peer, this.o.runtime.clock.now()));
+    });
+  }
+
+  /** Starts one anti-entropy round with `peer` now (tests and heal speed-ups use it). */
+  antiEntropyWith(peer: string): void {
+    this.run(this.engine.startAntiEntropy(peer, this.o.runtime.clock.now()));
+  }
+
+  addPeer(name: string): void {
+    if (name !== this.o.self) this.engine.addPeer(name);
+  }
+
+  removePeer(name: string): void {
+    this.engine.removePeer(name);
+  }
+
+  /** One hex digest over every document this node holds, and how many there are. */
+  digest(): { digest: string; documents: number } {
+    return { digest: Buffer.from(this.engine.rootDigest()).toString('hex'), documents: this.docs.ids().length };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer.stop();
+    for (const p of this.pending.values()) {
+      p.cancelTimer();
+      p.reject(new WriteTimeoutError('the node stopped before a majority acknowledged the write; it is stored locally'));
+    }
+    this.pending.clear();
+  }
+
+  private open(agentId: string): AgentMemoryDoc {
+    let m = this.memories.get(agentId);
+    if (!m) {
+      m = new AgentMemoryDoc({ node: this.o.self, random: () => this.o.runtime.rng.next(), agentId, doc: this.docs.doc(AGENT_PREFIX + agentId) });
+      this.memories.set(agentId, m);
+    }
+    return m;
+  }
+
+  private receive(payload: Uint8Array): void {
+    if (this.stopped) return;
+    try {
+      const { from, bytes } = decodeSyncEnvelope(payload);
+      this.run(this.engine.handle(from, bytes, this.o.runtime.clock.now()));
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'dropped a sync message that does not decode');
+    }
+  }
+
+  private run(effects: SyncEffect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send': {
+          const to = this.o.addressOf(e.peer);
+          if (to === undefined) break;
+          this.o.rpc.notify(to, SYNC_METHOD, encodeSyncEnvelope(this.o.self, e.bytes)).catch((err: Error) => this.log.debug({ peer: e.peer, err: err.message }, 'sync send failed'));
+          break;
+        }
+        case 'pushed':
+          this.lastPush = { requestId: e.requestId, peers: e.peers };
+          break;
+        case 'ack': {
+          const p = this.pending.get(e.requestId);
+          if (!p || !p.voters.has(e.peer)) break;
+          p.acks.add(e.peer);
+          if (p.acks.size >= p.needed) {
+            this.pending.delete(e.requestId);
+            p.cancelTimer();
+            p.resolve();
+          }
+          break;
+        }
+        case 'synced':
+          for (const l of [...this.syncListeners]) l(e);
+          break;
+        case 'resync':
+          this.log.info({ peer: e.peer, doc: e.docId }, 'update pending on missing dependencies: resyncing the document');
+          break;
+        case 'sync-timeout':
+          this.log.debug({ peer: e.peer, mode: e.mode }, 'sync session timed out');
+          break;
+      }
+    }
+    this.timer.arm();
+  }
+}
+
+function assertAgentId(agentId: string): void {
+  if (typeof agentId !== 'string' || !AGENT_ID.test(agentId)) {
+    throw new ConfigError(`agent id "${String(agentId)}" is not valid: use 1-128 letters, digits, ".", "_", ":", "@" or "-"`);
+  }
+}

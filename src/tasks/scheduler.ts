@@ -1,0 +1,155 @@
+// The task scheduler as a sans-IO state machine (DESIGN.md "Principles"): the node calls
+// tick(table, members, now, random) when a task is submitted, a member changes state, a lease
+// timer fires or a result arrives; the scheduler writes assignments and give-ups into the task
+// table and returns the effects for the node to carry out (send `run` over RPC, tell an old
+// holder it was fenced off, log why a task waits) plus the time at which to tick again.
+//
+// Execution is at-least-once: a task is handed out again when its holder is FAILED (or LEFT)
+// or when its lease ran out without renewal (a crashed, paused or partitioned holder looks
+// the same). Every hand-out takes a new fencing token, so a late answer from an old holder is
+// refused by the table and results are recorded once. After maxAttempts hand-outs the task
+// fails with the reason of the last loss.
+
+import type { Json } from '../../crdt/json.js';
+import type { LifecycleState } from '../node/lifecycle.js';
+import type { Candidate, NoCapacityReason } from './candidates.js';
+import { route, LARGE_PAYLOAD_BYTES } from './routing.js';
+import { DEFAULT_LEASE_MS, type TaskTable } from './task-table.js';
+import type { TaskState } from './task-state.js';
+
+/** What the scheduler needs from a membership entry; MemberView satisfies it. */
+export interface SchedulerMember {
+  name: string;
+  state: LifecycleState;
+  slots: number;
+  freeSlots: number;
+  rttMs: number | null;
+  /** Measured by the node's transfers; leave out when unknown. */
+  throughputBytesPerSec?: number | null;
+}
+
+export interface RunTask {
+  id: string;
+  type: string;
+  agent: string;
+  input: Json;
+}
+
+export type SchedulerEffect =
+  /** Send the task to `node`; it runs it under `token` and renews every leaseMs/3 or so. */
+  | { type: 'run'; task: RunTask; node: string; token: number; leaseMs: number; attempt: number }
+  /** `node` lost the task to a newer token: tell it to abort (an optimisation; the fence already holds). */
+  | { type: 'revoke'; id: string; node: string; token: number; why: string }
+  /** The task ended as failed after its last attempt; `reason` says why. */
+  | { type: 'failed'; id: string; reason: string }
+  /** No member can take the task now; it stays queued (or waits for reassignment). */
+  | { type: 'wait'; id: string; reason: NoCapacityReason; detail: string };
+
+export interface TickResult {
+  effects: SchedulerEffect[];
+  /** The next lease expiry on this node's clock: tick again then (null: nothing to watch). */
+  wakeAt: number | null;
+}
+
+export interface SchedulerOptions {
+  /** This node's name: its candidate is `local`. */
+  self: string;
+  leaseMs?: number;
+  largePayloadBytes?: number;
+}
+
+/** Members whose tasks are lost for sure: the cluster confirmed them dead or they left. */
+const GONE: ReadonlySet<LifecycleState> = new Set(['FAILED', 'LEFT']);
+
+export class TaskScheduler {
+  readonly leaseMs: number;
+  private readonly self: string;
+  private readonly largePayloadBytes: number;
+  /** Round-robin position: the member chosen last. The only state the scheduler keeps. */
+  private cursor: string | null = null;
+
+  constructor(options: SchedulerOptions) {
+    this.self = options.self;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.largePayloadBytes = options.largePayloadBytes ?? LARGE_PAYLOAD_BYTES;
+  }
+
+  tick(table: TaskTable, members: readonly SchedulerMember[], now: number, random: () => number, wallMs: number = now): TickResult {
+    const effects: SchedulerEffect[] = [];
+    const states = table.states();
+    const candidates = this.candidates(members, states);
+    const byName = new Map(members.map((m) => [m.name, m]));
+    const expired = new Map(table.expired(now).map((l) => [l.id, l]));
+
+    for (const s of states) {
+      if (s.status === 'queued') {
+        this.place(table, s, candidates, now, random, effects);
+        continue;
+      }
+      if (s.status !== 'running' || !s.current) continue;
+      const holder = byName.get(s.current.holder);
+      const lost = holder && GONE.has(holder.state) ? `its node ${s.current.holder} is ${holder.state}` : expired.has(s.spec.id) ? `the lease of ${s.current.holder} ran out` : undefined;
+      if (lost === undefined) continue;
+      if (s.attempts >= s.spec.maxAttempts) {
+        const reason = `gave up after ${s.attempts} attempt(s): ${lost}`;
+        if (table.giveUp(s.spec.id, reason, wallMs).accepted) effects.push({ type: 'failed', id: s.spec.id, reason });
+        continue;
+      }
+      const placed = this.place(table, s, candidates, now, random, effects);
+      if (placed && !(holder && GONE.has(holder.state))) {
+        effects.push({ type: 'revoke', id: s.spec.id, node: s.current.holder, token: s.current.token, why: lost });
+      }
+    }
+    return { effects, wakeAt: table.nextExpiry(now) };
+  }
+
+  /** Routes and assigns one task; false when no member can take it now. */
+  private place(table: TaskTable, s: TaskState, candidates: Candidate[], now: number, random: () => number, effects: SchedulerEffect[]): boolean {
+    const { choice, cursor } = route(s.spec.strategy, candidates, {
+      random,
+      payloadBytes: jsonBytes(s.spec.input),
+      cursor: this.cursor,
+      largePayloadBytes: this.largePayloadBytes,
+    });
+    this.cursor = cursor;
+    if (!choice.ok) {
+      effects.push({ type: 'wait', id: s.spec.id, reason: choice.reason, detail: choice.detail });
+      return false;
+    }
+    const token = table.assign(s.spec.id, choice.node, now, this.leaseMs);
+    // Gossip reports free slots with a delay; count what this tick hands out so one burst does
+    // not pour into the member that looked free a moment ago.
+    const c = candidates.find((x) => x.name === choice.node)!;
+    c.freeSlots -= 1;
+    c.inFlight += 1;
+    const { id, type, agent, input } = s.spec;
+    effects.push({ type: 'run', task: { id, type, agent, input }, node: choice.node, token, leaseMs: this.leaseMs, attempt: s.attempts + 1 });
+    return true;
+  }
+
+  private candidates(members: readonly SchedulerMember[], states: readonly TaskState[]): Candidate[] {
+    const inFlight = new Map<string, number>();
+    for (const s of states) {
+      if (s.status === 'running' && s.current) inFlight.set(s.current.holder, (inFlight.get(s.current.holder) ?? 0) + 1);
+    }
+    // Reported free slots lag behind assignments (gossip), and the table lags behind nothing this
+    // coordinator did itself: trust whichever is lower.
+    return members.map((m) => ({
+      name: m.name,
+      local: m.name === this.self,
+      freeSlots: Math.max(0, Math.min(m.freeSlots, m.slots - (inFlight.get(m.name) ?? 0))),
+      slots: m.slots,
+      inFlight: inFlight.get(m.name) ?? 0,
+      rttMs: m.rttMs,
+      throughputBytesPerSec: m.throughputBytesPerSec ?? null,
+      state: m.state,
+    }));
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** Size of the input as it travels (UTF-8 JSON). */
+export function jsonBytes(value: Json): number {
+  return encoder.encode(JSON.stringify(value)).length;
+}
