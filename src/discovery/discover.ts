@@ -88,7 +88,10 @@ export async function discoverPeers(opts: DiscoverOptions): Promise<DiscoveredPe
   });
 
   const sendAll = (): void => {
-    for (const target of targets) socket.send(session.request(), port, target);
+    // One sealed request per attempt, the same bytes to every target: a responder reached by both
+    // the directed and the limited broadcast then answers once and drops the copy as a replay.
+    const request = session.request();
+    for (const target of targets) socket.send(request, port, target);
   };
   // Sends at 0, g, 3g, 7g, ... with g = timeoutMs / 2^attempts: backing off doubles each gap, and
   // the last send is before timeoutMs / 2, leaving at least half the time for its replies.

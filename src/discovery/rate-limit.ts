@@ -45,12 +45,13 @@ export interface RateLimitConfig {
 }
 
 /**
- * Defaults: a discoverer sends a handful of requests per run, so 5 at once and one a second per
- * source leaves room for several nodes starting behind one address; 50 a second overall is far
- * more than a LAN's worth of starting nodes and far less than anything that hurts a network.
+ * Defaults: one discovery run costs a responder `attempts` (3) replies, so a burst of 10 and 2 a
+ * second per source leaves room for a few nodes starting behind one address at once; 50 a second
+ * overall is far more than a LAN's worth of starting nodes and far less than anything that hurts
+ * a network (replies are ~200 bytes: 10 KB/s at most).
  */
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
-  perSource: { capacity: 5, refillPerSecond: 1 },
+  perSource: { capacity: 10, refillPerSecond: 2 },
   global: { capacity: 50, refillPerSecond: 50 },
   maxSources: 1024,
 };

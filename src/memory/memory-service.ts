@@ -4,7 +4,7 @@
 // quorum write path: a write needs a writable node and resolves once a majority of voters
 // acknowledged storing it.
 import { AgentMemoryDoc } from '../../crdt/index.js';
-import { ConfigError, WriteTimeoutError } from '../errors.js';
+import { ConfigError, QuorumError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import { DurableDocSet } from '../storage/durable-doc-set.js';
@@ -40,6 +40,8 @@ interface PendingWrite {
   cancelTimer: () => void;
 }
 
+export type WriteOutcome = 'acknowledged' | 'timeout' | 'refused';
+
 type SyncListener = (e: { peer: string; mode: SyncMode; docs: string[] }) => void;
 
 export class MemoryService implements AgentMemoryWriter {
@@ -55,6 +57,7 @@ export class MemoryService implements AgentMemoryWriter {
   private lastPush: { requestId: number; peers: string[] } | undefined;
   private stopped = false;
   readonly writeTimeoutMs: number;
+  private readonly writeListeners = new Set<(ms: number, outcome: WriteOutcome) => void>();
 
   constructor(private readonly o: MemoryServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'memory' });
@@ -100,8 +103,29 @@ export class MemoryService implements AgentMemoryWriter {
     return () => subs!.delete(cb);
   }
 
+  /** Observes every write: its latency and how it ended (metrics). */
+  onWrite(cb: (ms: number, outcome: WriteOutcome) => void): void {
+    this.writeListeners.add(cb);
+  }
+
   async write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
     assertAgentId(agentId);
+    const started = this.o.runtime.clock.now();
+    const report = (outcome: WriteOutcome) => {
+      const ms = this.o.runtime.clock.now() - started;
+      for (const l of this.writeListeners) l(ms, outcome);
+    };
+    try {
+      const result = await this.writeQuorum(agentId, op);
+      report('acknowledged');
+      return result;
+    } catch (err) {
+      report(err instanceof QuorumError ? 'refused' : 'timeout');
+      throw err;
+    }
+  }
+
+  private async writeQuorum<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
     this.o.gate.assertWritable(); // QuorumError before anything is applied
     const plan = this.o.gate.ackPlan();
     this.lastPush = undefined;

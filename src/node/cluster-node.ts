@@ -58,6 +58,8 @@ export interface ClusterNodeOptions {
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
 const QUORUM_CHECK_MS = 500;
+/** How often a node that discovered nobody asks the LAN again while it is alone. */
+const REDISCOVER_MS = 3000;
 
 /** A member as `tri nodes --json` shows it (DESIGN.md "Command line"). */
 export interface MemberView {
@@ -160,6 +162,24 @@ export class ClusterNode {
     this.setLifecycle('ACTIVE');
     this.log.info({ members: this.swim.members().length, seeds }, 'node is ACTIVE');
     this.scheduleQuorumCheck();
+    if (this.options.discover && (this.options.join ?? []).length === 0) this.rediscoverWhileAlone();
+  }
+
+  /**
+   * Nodes started together on a LAN may all find nobody and each become a cluster of one; while
+   * alone, keep asking the LAN and join whoever answers, so they merge into one cluster.
+   */
+  private rediscoverWhileAlone(): void {
+    this.world.runtime.scheduler.schedule(REDISCOVER_MS * (0.5 + this.world.runtime.rng.next()), () => {
+      if (this.stopped || this.swim.members().some((m) => m.name !== this.name && m.state === 'alive')) return;
+      void this.options.discover!()
+        .then(async (found) => {
+          const seeds = found.filter((s) => s !== this.world.packets.address);
+          for (const s of seeds) if (await this.driver.pushPull(s, true)) break;
+        })
+        .catch((err: Error) => this.log.debug({ err: err.message }, 'rediscovery failed'))
+        .finally(() => this.rediscoverWhileAlone());
+    });
   }
 
   /** SYNCING: pull a full snapshot of all memory from one live member before voting. */
@@ -243,6 +263,11 @@ export class ClusterNode {
   /** Runs `hook` when the node stops (components close their servers and timers here). */
   onStopped(hook: () => Promise<void> | void): void {
     this.stopHooks.push(hook);
+  }
+
+  /** Tasks by status in the replicated task table (filled in by the task service). */
+  taskCounts(): Record<string, number> {
+    return {};
   }
 
   /** Extra fields for /status; components add theirs. */

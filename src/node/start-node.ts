@@ -21,6 +21,8 @@ import { createLogger } from './logger.js';
 import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { statusRoute } from './status-route.js';
+import { NodeMetrics } from './metrics.js';
+import { DISCOVERY_PORT, DiscoveryResponder, createDiscoveryCrypto, discover as discoverSeeds } from '../discovery/index.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -48,8 +50,8 @@ export interface StartNodeOptions {
   /** Cluster label bound into every packet and handshake (default "trinity"). */
   clusterLabel?: string;
   logger?: Logger;
-  /** Called to find seeds by UDP broadcast when `join` is empty. */
-  discover?: () => Promise<string[]>;
+  /** Find seeds by authenticated UDP broadcast on port 9999 when `join` is empty, and answer others' requests. */
+  discover?: boolean;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
@@ -70,7 +72,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
     const keyring = opts.insecure ? undefined : loadKeyring(opts.key!, store);
-    const udp = await createUdpTransport({ host: bind, port: opts.port ?? 9999, logger });
+    const udp = await createUdpTransport({ host: bind, port: opts.port ?? 9999, logger, reuseAddr: opts.discover === true });
     cleanup.push(() => udp.close());
     const packets: PacketTransport = keyring
       ? securePackets(udp, {
@@ -101,6 +103,21 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     const boundHttp = httpPort === 0 ? 0 : await http.listen(bind, httpPort);
     if (httpPort !== 0) cleanup.push(() => http.close());
 
+    let discover: (() => Promise<string[]>) | undefined;
+    let closeResponder: (() => Promise<void>) | undefined;
+    if (opts.discover) {
+      const security = keyring ? { crypto: createDiscoveryCrypto({ keyring, label }) } : { insecure: true as const };
+      const responder = await DiscoveryResponder.start({
+        ...security,
+        advertise: { name: opts.name, host: bind, port: parseAddress(udp.address).port, rpcPort: parseAddress(rpcStreams.address).port },
+        port: DISCOVERY_PORT,
+        logger,
+      });
+      closeResponder = () => responder.close();
+      cleanup.push(closeResponder);
+      discover = () => discoverSeeds({ ...security, bindHost: bind, port: DISCOVERY_PORT, self: [udp.address], logger });
+    }
+
     const identity = store.identity();
     const node = new ClusterNode(
       { runtime, packets, streams, store, secure: keyring !== undefined || opts.tls !== undefined },
@@ -114,11 +131,14 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         incarnation: store.bumpIncarnation(),
         rpcPort: parseAddress(rpcStreams.address).port,
         httpPort: boundHttp,
-        discover: opts.discover,
+        discover,
       },
     );
+    // ClusterNode closes its transports and store itself; the extras of a real node close with it.
+    if (closeResponder) node.onStopped(closeResponder);
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
+      http.route('/metrics', new NodeMetrics(node).route());
       node.onStopped(() => http.close());
     }
     await node.start();

@@ -240,7 +240,7 @@ export class TaskTable {
     if (!parts) return { ok: false, verdict: { accepted: false, reason: 'unknown-task', detail: `no task ${id}` } };
     const state = deriveState(parts);
     if (state.winner) {
-      const dup = sameFence(state.winner, fence);
+      const dup = state.winner.kind !== 'giveup' && sameFence(state.winner, fence);
       return {
         ok: false,
         verdict: dup

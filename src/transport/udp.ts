@@ -15,6 +15,12 @@ export interface UdpTransportOptions {
   /** Port to bind; 0 lets the OS choose (read it back from `address`). */
   port: number;
   logger?: Logger;
+  /**
+   * Share the port with a wildcard-bound discovery responder (UDP broadcast discovery on the
+   * gossip port). Off by default: on Linux it would also let a second node bind the very same
+   * address silently, so only nodes started with discovery turn it on.
+   */
+  reuseAddr?: boolean;
 }
 
 export interface UdpStats {
@@ -33,7 +39,7 @@ export interface UdpTransport extends PacketTransport {
 /** Binds a UDP socket; rejects with TransportError if the address is unusable or taken. */
 export async function createUdpTransport(options: UdpTransportOptions): Promise<UdpTransport> {
   const type = options.host.includes(':') ? 'udp6' : 'udp4';
-  const socket = DgramAsPromised.createSocket({ type });
+  const socket = DgramAsPromised.createSocket({ type, reuseAddr: options.reuseAddr === true });
   try {
     const bound = await socket.bind(options.port, options.host);
     return new DgramTransport(socket, formatAddress(options.host, bound.port), options.logger);

@@ -82,7 +82,8 @@ describe('discover()', () => {
     const peers = await result;
     expect(peers.map((p) => p.address)).toEqual(['10.213.1.1:9999', '10.213.1.2:9999']);
     expect(found).toEqual(['10.213.1.1', '10.213.1.2']);
-    // 3 attempts x 2 broadcast addresses, at 0, 250 and 750 ms (gap 2000 / 2^3 doubling).
+    // 3 attempts x 2 broadcast addresses, at 0, 250 and 750 ms (gap 2000 / 2^3 doubling). Each
+    // responder answered each attempt once: the second copy of a request is a replay.
     expect(sent.map((s) => s.at)).toEqual([0, 0, 250, 250, 750, 750]);
     expect(sched.now()).toBe(2_000);
   });

@@ -126,5 +126,7 @@ describe('profiles', () => {
     expect(() => profile('lan', { indirectChecks: 0 })).toThrow(ConfigError);
     expect(() => profile('lan', { maxPacketBytes: 200 })).toThrow(ConfigError);
     expect(() => profile('nope' as never)).toThrow(ConfigError);
+    expect(() => profile('lan', { suspicionMinMult: 5 })).toThrow(/suspicionMinMult/);
+    expect(profile('lan', { suspicionMinMult: 2 }).suspicionMinMult).toBe(2);
   });
 });

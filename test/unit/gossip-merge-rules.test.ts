@@ -2,7 +2,7 @@
 // push-pull payload), feed it to a Swim, look at the table and the effects.
 import { describe, expect, it } from 'vitest';
 import { profile } from '../../gossip/config.js';
-import { decodePacket, encodeMessage, type GossipMessage } from '../../gossip/messages.js';
+import { decodePacket, encodeCompound, encodeMessage, type GossipMessage } from '../../gossip/messages.js';
 import { encodePushPull } from '../../gossip/push-pull.js';
 import { Swim, type SwimEffect } from '../../gossip/swim.js';
 import { DecodeError } from '../../src/errors.js';
@@ -122,10 +122,20 @@ describe('merge rules (seed 7)', () => {
     expect(s.member('me')?.state).toBe('alive');
   });
 
-  it('a stale accusation of ourselves (older incarnation) needs no refutation', () => {
+  it('a stale accusation of ourselves needs no new incarnation, but our current alive goes back on the wire', () => {
     const s = node(5);
-    feed(s, { type: 'suspect', incarnation: 3, name: 'me', from: 'b' });
+    // A buddy-rule ping from someone who missed our refutation: suspicion first, then the ping.
+    const ping = encodeCompound([
+      encodeMessage({ type: 'suspect', incarnation: 3, name: 'me', from: 'b' }),
+      encodeMessage({ type: 'ping', seq: 9, target: 'me' }),
+    ]);
+    const [reply] = s.receive('b:7946', ping, 1).filter((e) => e.type === 'send');
     expect(s.incarnation()).toBe(5);
+    expect(s.stats()).toMatchObject({ refutations: 0, reannounced: 1 });
+    expect(decodePacket(reply!.type === 'send' ? reply!.packet : new Uint8Array(), 1336)).toEqual([
+      { type: 'ack', seq: 9 },
+      { type: 'alive', incarnation: 5, name: 'me', address: '10.0.0.1:7946', meta },
+    ]);
   });
 
   it('a leave (dead from the member itself) shows as left, and a later dead claim does not change it', () => {

@@ -3,7 +3,7 @@
 // intervals, gossip to the dead and the push-pull timer.
 import { describe, expect, it } from 'vitest';
 import { profile } from '../../gossip/config.js';
-import { decodePacket, encodeMessage, type GossipMessage } from '../../gossip/messages.js';
+import { decodePacket, encodeCompound, encodeMessage, type GossipMessage } from '../../gossip/messages.js';
 import { Swim, type SwimEffect } from '../../gossip/swim.js';
 
 const SEED = 3;
@@ -18,8 +18,10 @@ function seeded(seed: number): () => number {
 }
 
 /** A node at t=0 that knows `peers` (alive at incarnation 1, address NAME:7946). */
+// memberlist's exact LAN timing (without our lower confirmed-suspicion floor), so the deadlines
+// below are memberlist's numbers.
 function node(peers: string[], seed = SEED): Swim {
-  const s = new Swim({ name: 'me', address: 'me:7946', meta: new Uint8Array(), config: profile('lan'), random: seeded(seed), now: 0 });
+  const s = new Swim({ name: 'me', address: 'me:7946', meta: new Uint8Array(), config: profile('lan', { suspicionMinMult: undefined }), random: seeded(seed), now: 0 });
   for (const p of peers) s.receive(`${p}:7946`, encodeMessage({ type: 'alive', incarnation: 1, name: p, address: `${p}:7946`, meta: new Uint8Array() }), 0);
   return s;
 }
@@ -127,6 +129,45 @@ describe(`probe cycle (seed ${SEED})`, () => {
     // Our accusation rides on the next packets (the new probe in this tick, then gossip).
     const rumours = [...withType(atEnd, 'suspect'), ...withType(s.tick(s.nextDeadline()), 'suspect')].map((r) => r.msg.from);
     expect(rumours).toContain('me');
+  });
+
+  it('probes a suspect again just before declaring it dead, and an ack carrying its refutation saves it', () => {
+    for (const refutes of [false, true]) {
+      const s = node(['a', 'b', 'c', 'd', 'e']);
+      s.receive('c:7946', encodeMessage({ type: 'suspect', incarnation: 1, name: 'd', from: 'c' }), 500);
+      // n = 6, k = 2; our own failed first probe is one confirmation: deadline 500 + 11 381 ms.
+      const deadline = 500 + 11_381;
+      const pingsToD: number[] = [];
+      let now = 0;
+      while (now < 30_000 && s.member('d')?.state === 'suspect') {
+        now = s.nextDeadline();
+        const out = s.tick(now);
+        // Relays report d silent, so our health stays perfect and periods keep their length.
+        for (const r of withType(out, 'ping-req')) s.receive(r.to, encodeMessage({ type: 'nack', seq: r.msg.seq }), now + 1);
+        for (const p of withType(out, 'ping')) {
+          if (p.to !== 'd:7946') {
+            s.receive(p.to, encodeMessage({ type: 'ack', seq: p.msg.seq }), now + 1); // everyone else is fine
+            continue;
+          }
+          pingsToD.push(now);
+          if (refutes && now >= deadline - 2_000) {
+            // d was alive all along; the ack to this buddy-rule ping carries its refutation.
+            const ack = encodeMessage({ type: 'ack', seq: p.msg.seq });
+            const alive = encodeMessage({ type: 'alive', incarnation: 2, name: 'd', address: 'd:7946', meta: new Uint8Array() });
+            s.receive('d:7946', encodeCompound([ack, alive]), now + 2);
+          }
+        }
+      }
+      expect(pingsToD[0], `refutes=${refutes}: first probe at the next period; pings at ${pingsToD.join(',')}`).toBeLessThanOrEqual(1500);
+      const lastChance = pingsToD.filter((t) => t >= deadline - 2_000 && t < deadline);
+      if (refutes) {
+        expect(s.member('d')?.state).toBe('alive');
+        expect(lastChance).toHaveLength(1);
+      } else {
+        expect(s.member('d')?.state).toBe('dead');
+        expect(lastChance, `pings at ${pingsToD.join(',')}`).toHaveLength(2);
+      }
+    }
   });
 
   it('a struggling node stretches its own probe interval (Lifeguard awareness)', () => {

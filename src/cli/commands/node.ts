@@ -10,7 +10,6 @@ import { readKeyFileSync } from '../../security/index.js';
 import { UsageError } from '../../errors.js';
 import { collect, parseChoice, parseHostPort, parseIntIn, parsePort } from '../parse.js';
 import { readTlsFlags } from '../client.js';
-import { discoverSeeds } from '../../node/discovery-seeds.js';
 
 interface StartFlags {
   name: string;
@@ -61,9 +60,6 @@ export function registerNode(program: Command): void {
       const logger = createLogger({ level: flags.logLevel, name: flags.name });
       const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
       const tls = readTlsFlags(flags);
-      const discover = flags.discover
-        ? () => discoverSeeds({ bind: flags.bind, gossipPort: flags.port, key, insecure: flags.insecure === true, logger })
-        : undefined;
       const n = await startNode({
         name: flags.name,
         bind: flags.bind,
@@ -79,7 +75,7 @@ export function registerNode(program: Command): void {
         insecure: flags.insecure,
         profile: flags.profile,
         logger,
-        discover,
+        discover: flags.discover === true,
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -1,0 +1,113 @@
+// /metrics in Prometheus text format through prom-client. One registry per node (several nodes
+// may share a process), and values are read from the components' own counters at scrape time
+// (collect callbacks), so the hot paths pay nothing for metrics.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ClusterNode } from './cluster-node.js';
+import type { Route } from './http-server.js';
+
+const SWIM_COUNTERS = ['probes', 'probeFailures', 'acks', 'nacks', 'indirectProbes', 'suspicions', 'confirmations', 'refutations', 'deaths', 'leaves', 'droppedMalformed', 'pushPulls'];
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly writeLatency: Histogram<'outcome'>;
+  private readonly refusedWrites: Counter;
+
+  constructor(node: ClusterNode) {
+    const r = this.registry;
+    r.setDefaultLabels({ node: node.name });
+    new Gauge({
+      name: 'tri_members',
+      help: 'Members by lifecycle state, as this node sees them',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const m of node.members()) this.inc({ state: m.state });
+      },
+    });
+    new Gauge({
+      name: 'tri_gossip_events_total',
+      help: 'SWIM protocol events since start (probes, suspicions, refutations, ...)',
+      labelNames: ['event'],
+      registers: [r],
+      collect() {
+        const s = node.swim.stats();
+        for (const k of SWIM_COUNTERS) this.set({ event: k }, s[k] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tri_bytes_total',
+      help: 'Bytes on the wire by plane, message kind and direction',
+      labelNames: ['plane', 'kind', 'direction'],
+      registers: [r],
+      collect() {
+        const g = node.swim.stats();
+        this.set({ plane: 'gossip', kind: 'all', direction: 'out' }, g.bytesOut ?? 0);
+        this.set({ plane: 'gossip', kind: 'all', direction: 'in' }, g.bytesIn ?? 0);
+        const s = node.memoryService.engine.stats();
+        for (const [kind, c] of Object.entries(s.sent)) this.set({ plane: 'sync', kind, direction: 'out' }, c?.bytes ?? 0);
+        for (const [kind, c] of Object.entries(s.received)) this.set({ plane: 'sync', kind, direction: 'in' }, c?.bytes ?? 0);
+        const rpc = node.rpc.stats;
+        this.set({ plane: 'rpc', kind: 'all', direction: 'out' }, rpc.bytesOut);
+        this.set({ plane: 'rpc', kind: 'all', direction: 'in' }, rpc.bytesIn);
+      },
+    });
+    new Gauge({
+      name: 'tri_sync_messages_total',
+      help: 'Sync engine messages by kind (anti-entropy rounds are ae-root messages)',
+      labelNames: ['kind', 'direction'],
+      registers: [r],
+      collect() {
+        const s = node.memoryService.engine.stats();
+        for (const [kind, c] of Object.entries(s.sent)) this.set({ kind, direction: 'out' }, c?.messages ?? 0);
+        for (const [kind, c] of Object.entries(s.received)) this.set({ kind, direction: 'in' }, c?.messages ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tri_quorum',
+      help: 'Quorum: writable (1/0), reachable voters and total voters',
+      labelNames: ['what'],
+      registers: [r],
+      collect() {
+        const v = node.gate.verdict();
+        this.set({ what: 'writable' }, v.writable ? 1 : 0);
+        this.set({ what: 'reachable' }, v.reachable);
+        this.set({ what: 'voters' }, v.total);
+      },
+    });
+    new Gauge({
+      name: 'tri_memory_documents',
+      help: 'Agent memory documents held by this node',
+      registers: [r],
+      collect() {
+        this.set(node.memoryService.digest().documents);
+      },
+    });
+    new Gauge({
+      name: 'tri_tasks',
+      help: 'Tasks in the replicated task table by status',
+      labelNames: ['status'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [status, n] of Object.entries(node.taskCounts())) this.set({ status }, n);
+      },
+    });
+    this.writeLatency = new Histogram({
+      name: 'tri_write_latency_seconds',
+      help: 'Memory write latency until a majority acknowledged (or it failed)',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [r],
+    });
+    this.refusedWrites = new Counter({ name: 'tri_writes_refused_total', help: 'Writes refused because this node had no quorum', registers: [r] });
+    node.memoryService.onWrite((ms, outcome) => {
+      if (outcome === 'refused') this.refusedWrites.inc();
+      else this.writeLatency.observe({ outcome }, ms / 1000);
+    });
+  }
+
+  route(): Route {
+    return async () => ({ type: this.registry.contentType, body: await this.registry.metrics() });
+  }
+}

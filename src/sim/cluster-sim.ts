@@ -1,0 +1,321 @@
+// SimCluster: N whole ClusterNodes (gossip + memory + quorum) in one process on a SimNetwork
+// (DESIGN.md "The same node code runs in both worlds"). The node class is the one startNode()
+// runs on real sockets; only the world differs: a virtual clock and a per-host scheduler, the
+// simulated packet and stream transports, and a MemoryStore per node that outlives a crash, so a
+// restarted node sees its durable data as a real node sees its data directory.
+//
+// Determinism: every random number comes from the seed (node ids, each node life's rng, link
+// faults), and nothing here reads a real clock, so a seed replays the same run.
+
+import type { ProfileName } from '../../gossip/config.js';
+import { ClusterNode, type ClusterNodeOptions, type MemberView } from '../node/cluster-node.js';
+import { silentLogger } from '../node/logger.js';
+import type { LifecycleState } from '../node/lifecycle.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import { MemoryStore } from '../storage/memory-store.js';
+import type { HostStats } from './host.js';
+import type { LinkConfig } from './link.js';
+import { SimNetwork, SIM_GOSSIP_PORT, type SimNetworkOptions } from './network.js';
+import { createPrng, type Prng } from './prng.js';
+import { SimWorld } from './world.js';
+import { SimStoreHandle } from './cluster-store.js';
+
+export interface SimClusterOptions {
+  seed: number | string;
+  nodes: number;
+  /** Gossip profile of every node (default 'lan'). */
+  profile?: ProfileName;
+  /** Link behaviour between every pair of hosts (latency, jitter, loss, duplication). */
+  link?: Partial<LinkConfig>;
+  /** Connect and stream-break timeouts of the simulated network. */
+  network?: Omit<SimNetworkOptions, 'link'>;
+  /** Extra ClusterNode options for every node, or per node index. */
+  nodeOptions?: Partial<ClusterNodeOptions> | ((index: number) => Partial<ClusterNodeOptions>);
+  /** 'seed': every node joins via node 0 (default); 'chain': node i joins via node i-1. */
+  join?: 'seed' | 'chain';
+  /** Logger for every node (default silent). */
+  logger?: Logger;
+}
+
+/** One simulated machine and the node (current life) running on it. */
+interface Slot {
+  index: number;
+  ip: string;
+  name: string;
+  nodeId: string;
+  store: MemoryStore;
+  node: ClusterNode;
+  /** Lives so far (1 after start, +1 per restart); each life gets its own rng stream. */
+  life: number;
+  /** Settles when the current life's start() settles. */
+  started: Promise<void>;
+  down: boolean;
+}
+
+export class SimCluster {
+  readonly world = new SimWorld();
+  readonly network: SimNetwork;
+  readonly prng: Prng;
+  readonly seed: number | string;
+  private readonly slots: Slot[] = [];
+  private readonly logger: Logger;
+
+  constructor(private readonly opts: SimClusterOptions) {
+    if (!Number.isInteger(opts.nodes) || opts.nodes < 1) throw new RangeError(`nodes must be an integer >= 1, got ${opts.nodes}`);
+    this.seed = opts.seed;
+    this.prng = createPrng(opts.seed);
+    this.network = new SimNetwork(this.world, this.prng, { ...opts.network, link: opts.link });
+    this.logger = opts.logger ?? silentLogger();
+    const ids = this.prng.fork('node-ids');
+    for (let i = 0; i < opts.nodes; i++) {
+      const ip = this.network.addHost();
+      const name = `n${i}`;
+      const nodeId = hex(ids, 16);
+      const store = new MemoryStore({ nodeId, name });
+      const slot: Slot = { index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false };
+      this.slots.push(slot);
+      slot.node = this.build(slot, this.seedsFor(i));
+    }
+  }
+
+  /** Hint printed on failure: how to replay this run. */
+  replayHint(): string {
+    return `seed=${JSON.stringify(this.seed)} nodes=${this.opts.nodes} profile=${this.opts.profile ?? 'lan'}: rerun with the same SimCluster options to replay`;
+  }
+
+  // ---- building and starting nodes ---------------------------------------------------------------
+
+  private seedsFor(i: number): string[] {
+    if (i === 0) return [];
+    const via = this.opts.join === 'chain' ? i - 1 : 0;
+    return [`${this.slots[via]?.ip ?? this.network.hosts()[via]}:${SIM_GOSSIP_PORT}`];
+  }
+
+  private build(slot: Slot, join: string[]): ClusterNode {
+    slot.life++;
+    const base = this.network.runtime(slot.ip, this.logger);
+    // The network derives a host's rng from its IP alone; a restarted node must not replay its
+    // previous life's random numbers (its Yjs client id would collide with the old one), so each
+    // life gets its own named stream.
+    const runtime: Runtime = { ...base, rng: this.prng.fork(`node/${slot.index}/life/${slot.life}`) };
+    const packets = this.network.packetTransport(slot.ip, SIM_GOSSIP_PORT);
+    // One stream listener on the gossip port: push-pull and memory sync both dial a member's
+    // gossip address, and client RPCs can use it too (the real node fans in two listeners).
+    const streams = this.network.streamTransport(slot.ip, SIM_GOSSIP_PORT);
+    const store = new SimStoreHandle(slot.store);
+    const extra = typeof this.opts.nodeOptions === 'function' ? this.opts.nodeOptions(slot.index) : (this.opts.nodeOptions ?? {});
+    return new ClusterNode(
+      { runtime, packets, streams, store, secure: false },
+      {
+        profile: this.opts.profile ?? 'lan',
+        ...extra,
+        name: slot.name,
+        nodeId: slot.nodeId,
+        join,
+        incarnation: store.bumpIncarnation(),
+        rpcPort: SIM_GOSSIP_PORT,
+      },
+    );
+  }
+
+  private launch(slot: Slot): Promise<void> {
+    const node = slot.node;
+    slot.started = node.start();
+    slot.started.catch((err: Error) => this.logger.warn({ node: slot.name, err: err.message }, 'start failed'));
+    return slot.started;
+  }
+
+  /**
+   * Starts every node at once (node 0 first; the others join via node 0 or, with join 'chain',
+   * via their predecessor) and runs the world until all are ACTIVE. Throws after `maxMs`.
+   */
+  async start(maxMs = 120_000): Promise<void> {
+    const all = this.slots.map((s) => this.launch(s));
+    await this.world.runUntilSettled(Promise.all(all), maxMs);
+  }
+
+  // ---- access ---------------------------------------------------------------------------------
+
+  /** The current node on host `i` (a new object after restart(i)). */
+  node(i: number): ClusterNode {
+    return this.slot(i).node;
+  }
+
+  get nodes(): ClusterNode[] {
+    return this.slots.map((s) => s.node);
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  ip(i: number): string {
+    return this.slot(i).ip;
+  }
+
+  /** Indices of nodes not crashed or stopped. */
+  live(): number[] {
+    return this.slots.filter((s) => !s.down).map((s) => s.index);
+  }
+
+  isDown(i: number): boolean {
+    return this.slot(i).down;
+  }
+
+  private slot(i: number): Slot {
+    const s = this.slots[i];
+    if (!s) throw new RangeError(`no node ${i}: the cluster has ${this.slots.length}`);
+    return s;
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  now(): number {
+    return this.world.now();
+  }
+
+  runFor(ms: number): Promise<void> {
+    return this.world.runFor(ms);
+  }
+
+  /** Runs until `pred()` holds (checked after each batch of same-time events) or `maxMs` pass. */
+  runUntil(pred: () => boolean, maxMs: number): Promise<boolean> {
+    return this.world.runUntilTrue(pred, maxMs);
+  }
+
+  /** Runs the world until `promise` settles; its value, or its error. */
+  settle<T>(promise: Promise<T>, maxMs: number): Promise<T> {
+    return this.world.runUntilSettled(promise, maxMs);
+  }
+
+  // ---- faults -------------------------------------------------------------------------------
+
+  /** Splits the cluster into sides by node index; nodes not listed form one more side. */
+  partition(...groups: number[][]): void {
+    this.network.partition(groups.map((g) => g.map((i) => this.slot(i).ip)));
+  }
+
+  isolate(i: number): void {
+    this.network.isolate(this.slot(i).ip);
+  }
+
+  heal(): void {
+    this.network.heal();
+  }
+
+  /** Kills node i's process: no goodbye, its timers and sockets die, its store survives. */
+  crash(i: number): void {
+    const s = this.slot(i);
+    if (s.down) return;
+    s.down = true;
+    this.network.crash(s.ip);
+    // Releases the node's own state (timers, pending writes). The network crash came first, so
+    // nothing it does on the way out reaches anyone.
+    void s.node.crash();
+  }
+
+  /**
+   * Brings a crashed (or stopped) node back: a new ClusterNode on the same host with the same
+   * store (durable data kept, incarnation bumped), joining via the first live node. Returns its
+   * start() promise; the cluster keeps running it as the world runs.
+   */
+  restart(i: number): Promise<void> {
+    const s = this.slot(i);
+    if (!s.down) throw new Error(`node ${i} is running: crash(${i}) or stop(${i}) it first`);
+    this.network.restart(s.ip);
+    s.down = false;
+    const via = this.slots.find((o) => o !== s && !o.down);
+    s.node = this.build(s, via ? [`${via.ip}:${SIM_GOSSIP_PORT}`] : []);
+    return this.launch(s);
+  }
+
+  /** Graceful stop (SIGTERM): the node leaves; others see it LEFT. Resolves when it has left. */
+  async stop(i: number, maxMs = 30_000): Promise<void> {
+    const s = this.slot(i);
+    if (s.down) return;
+    s.down = true;
+    await this.world.runUntilSettled(s.node.stop(), maxMs);
+  }
+
+  pause(i: number): void {
+    this.network.pause(this.slot(i).ip);
+  }
+
+  resume(i: number): void {
+    this.network.resume(this.slot(i).ip);
+  }
+
+  /** Overrides links between two nodes, both directions. */
+  setLink(a: number, b: number, patch: Partial<LinkConfig>): void {
+    this.network.setLink(this.slot(a).ip, this.slot(b).ip, patch);
+    this.network.setLink(this.slot(b).ip, this.slot(a).ip, patch);
+  }
+
+  setDefaultLink(patch: Partial<LinkConfig>): void {
+    this.network.setDefaultLink(patch);
+  }
+
+  // ---- views --------------------------------------------------------------------------------
+
+  /** Node i's member table as `tri nodes --json` shows it. */
+  membersSeenBy(i: number): MemberView[] {
+    return this.slot(i).node.members();
+  }
+
+  /** Lifecycle of member `name` as node i sees it (undefined when i does not know it). */
+  stateSeenBy(i: number, name: string): LifecycleState | undefined {
+    const m = this.slot(i).node.swim.member(name);
+    if (!m) return undefined;
+    return this.slot(i).node.members().find((v) => v.name === name)?.state;
+  }
+
+  /** True when `predicate(node i's member views, i)` holds for every live node. */
+  allSee(predicate: (members: MemberView[], i: number) => boolean, nodes: number[] = this.live()): boolean {
+    return nodes.every((i) => predicate(this.membersSeenBy(i), i));
+  }
+
+  /**
+   * True when every live node sees `count` members in SWIM state alive. Cheap (no meta decoding),
+   * for polling at scale.
+   */
+  allSeeAlive(count: number, nodes: number[] = this.live()): boolean {
+    return nodes.every((i) => this.slot(i).node.swim.stats().liveMembers === count && this.aliveCount(i) === count);
+  }
+
+  private aliveCount(i: number): number {
+    let n = 0;
+    for (const m of this.slot(i).node.swim.members()) if (m.state === 'alive') n++;
+    return n;
+  }
+
+  /** The memory digest of every live node (index -> hex). */
+  digests(nodes: number[] = this.live()): Map<number, string> {
+    return new Map(nodes.map((i) => [i, this.slot(i).node.memoryService.digest().digest]));
+  }
+
+  /** True when every live node holds the same memory digest. */
+  digestsEqual(nodes: number[] = this.live()): boolean {
+    return new Set(this.digests(nodes).values()).size <= 1;
+  }
+
+  /** Per-host network counters, summed (packets, frames, bytes, connections). */
+  totals(): HostStats {
+    return this.network.totals();
+  }
+
+  /** Stops every live node without goodbye (test teardown). */
+  async destroy(): Promise<void> {
+    for (const s of this.slots) {
+      if (s.down) continue;
+      s.down = true;
+      this.network.crash(s.ip);
+      await s.node.crash().catch(() => undefined);
+    }
+  }
+}
+
+function hex(rng: Prng, length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += rng.int(16).toString(16);
+  return s;
+}

@@ -1,0 +1,123 @@
+// 5 real `tri` nodes in 5 network namespaces, split 3+2 by moving veths to other bridges (root
+// only; skips loudly elsewhere). The 2 turn DEGRADED and refuse writes at once with exit 3 and a
+// message naming reachable/voters, applying nothing; the 3 accept and acknowledge writes; after
+// heal all 5 are ACTIVE voters again, their digests are equal and every node holds every
+// acknowledged episode (exit 0), and none holds a refused one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canUseNetns, createLan, sweepStale, type Host, type Lan } from './lib/index.js';
+import { startCluster, summarize, TriCluster } from './lib/cluster.js';
+
+const support = await canUseNetns();
+if (!support.ok) console.warn(`SKIPPING quorum 3+2 netns tests: ${support.reason}`);
+
+const AGENT = 'agent-split';
+
+describe.skipIf(!support.ok)('quorum: 5 nodes split 3+2 between network namespaces', () => {
+  let lan: Lan;
+  let cluster: TriCluster;
+  let hosts: Host[];
+  const acked: string[] = [];
+  const refusedTasks: string[] = [];
+
+  beforeAll(async () => {
+    await sweepStale();
+    lan = await createLan(5);
+    hosts = [...lan.hosts];
+    cluster = await TriCluster.create(lan);
+    const t0 = Date.now();
+    await startCluster(cluster, hosts);
+    console.log(`[quorum 3+2] cluster of 5 ACTIVE in ${Date.now() - t0} ms`);
+  }, 90_000);
+
+  afterAll(async () => {
+    try {
+      await cluster?.destroy();
+    } finally {
+      await lan?.destroy();
+    }
+  });
+
+  it('before the split every node accepts and acknowledges a write', async () => {
+    for (const n of ['n1', 'n4']) {
+      const r = await cluster.addEpisode(cluster.node(n), AGENT, `before-${n}`);
+      expect(r, r.stderr).toMatchObject({ code: 0 });
+      acked.push(r.id!);
+    }
+  });
+
+  it('the 2 turn DEGRADED and refuse writes at once with exit 3, applying nothing; the 3 stay ACTIVE and write', async () => {
+    const t0 = Date.now();
+    await lan.partition([hosts.slice(0, 3), hosts.slice(3)]);
+    const minority = await cluster.waitStatus(['n4', 'n5'], (s) => s.state === 'DEGRADED' && !s.quorum.writable, 20_000);
+    expect(minority.ok, `minority not DEGRADED: ${JSON.stringify(summarize(minority.statuses))}\n${cluster.logs()}`).toBe(true);
+    console.log(`[quorum 3+2] minority DEGRADED ${Date.now() - t0} ms after the cut`);
+    for (const n of ['n4', 'n5']) {
+      const s = minority.statuses[n]!;
+      expect(s.quorum).toMatchObject({ writable: false, reachable: 2, voters: 5 });
+      // tri nodes --json shows the node itself DEGRADED too.
+      const self = (await cluster.members(cluster.node(n))).find((m) => m.name === n);
+      expect(self?.state).toBe('DEGRADED');
+    }
+
+    for (const n of ['n4', 'n5']) {
+      const node = cluster.node(n);
+      const before = await cluster.digest(node);
+      const task = `refused-${n}`;
+      const w0 = Date.now();
+      const r = await cluster.addEpisode(node, AGENT, task);
+      const took = Date.now() - w0;
+      refusedTasks.push(task);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/read-only/);
+      expect(r.stderr).toMatch(/reaches 2 of 5 voters/);
+      // At once: far below the 5 s write timeout (the time includes starting the CLI process).
+      expect(took).toBeLessThan(4_000);
+      console.log(`[quorum 3+2] ${n} refused in ${took} ms: ${r.stderr}`);
+      expect(await cluster.digest(node)).toEqual(before);
+      expect((await cluster.show(node, AGENT)).map((e) => e.task)).not.toContain(task);
+    }
+
+    const majority = await cluster.waitStatus(['n1', 'n2', 'n3'], (s) => s.state === 'ACTIVE' && s.quorum.writable && s.quorum.reachable === 3, 20_000);
+    expect(majority.ok, `majority: ${JSON.stringify(summarize(majority.statuses))}`).toBe(true);
+    for (const n of ['n1', 'n2', 'n3']) {
+      for (let i = 0; i < 2; i++) {
+        const r = await cluster.addEpisode(cluster.node(n), AGENT, `during-${n}-${i}`);
+        expect(r.code, r.stderr).toBe(0);
+        acked.push(r.id!);
+      }
+    }
+  }, 90_000);
+
+  it('after heal all 5 are ACTIVE voters, digests are equal and every node holds every acknowledged write', async () => {
+    const t0 = Date.now();
+    await lan.heal();
+    const all = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const healed = await cluster.waitStatus(all, (s) => s.state === 'ACTIVE' && s.quorum.writable && s.quorum.voters === 5 && s.quorum.reachable === 5, 45_000);
+    expect(healed.ok, `not healed: ${JSON.stringify(summarize(healed.statuses))}\n${cluster.logs()}`).toBe(true);
+    console.log(`[quorum 3+2] all 5 ACTIVE with 5/5 voters ${Date.now() - t0} ms after heal`);
+
+    const converged = await cluster.waitStatus(all, (s) => {
+      const first = healed.statuses['n1'];
+      return first !== undefined && s.memory.digest.length > 0;
+    }, 1_000);
+    expect(converged.ok).toBe(true);
+    // Digests through the CLI, polled until equal (anti-entropy runs at once on rejoin).
+    const deadline = Date.now() + 30_000;
+    let digests: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      digests = await Promise.all(all.map(async (n) => (await cluster.digest(cluster.node(n))).digest));
+      if (new Set(digests).size === 1 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(new Set(digests).size, `digests differ: ${digests.join(' ')}`).toBe(1);
+    console.log(`[quorum 3+2] digests equal ${Date.now() - t0} ms after heal`);
+
+    for (const n of all) {
+      const eps = await cluster.show(cluster.node(n), AGENT);
+      const ids = eps.map((e) => e.id);
+      for (const id of acked) expect(ids, `${n} lacks acknowledged episode ${id}`).toContain(id);
+      for (const t of refusedTasks) expect(eps.map((e) => e.task)).not.toContain(t);
+    }
+    expect(acked.length).toBe(8);
+  }, 90_000);
+});
