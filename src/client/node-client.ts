@@ -11,6 +11,7 @@ import { METHODS } from '../rpc/methods.js';
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { silentLogger } from '../node/logger.js';
 import type { MemberView } from '../node/cluster-node.js';
+import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError } from '../errors.js';
 import type { Episode } from '../../crdt/index.js';
 
@@ -65,6 +66,17 @@ export class NodeClient {
 
   memoryDigest(): Promise<{ digest: string; documents: number }> {
     return this.call(METHODS.memoryDigest);
+  }
+
+  /** Cluster-wide keyring view, per member, by key fingerprint. */
+  listKeys(): Promise<KeyOpReply> {
+    return this.call<KeyOpReply>(METHODS.keysList);
+  }
+
+  /** install | use | remove `key` (base64) on every live member; `force` skips the ordering checks. */
+  changeKeys(op: KeyOp, key: string, force = false): Promise<KeyOpReply> {
+    const method = op === 'install' ? METHODS.keysInstall : op === 'use' ? METHODS.keysUse : METHODS.keysRemove;
+    return this.call<KeyOpReply>(method, { key, force });
   }
 
   async close(): Promise<void> {

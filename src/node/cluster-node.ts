@@ -58,6 +58,14 @@ export interface ClusterNodeOptions {
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
 const QUORUM_CHECK_MS = 500;
+/** Members that reconcile memory at once with a member that (re)appears, in a large cluster (see handleMemberEvent). */
+const RECONCILE_FANOUT = 8;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 /** How often a node that discovered nobody asks the LAN again while it is alone. */
 const REDISCOVER_MS = 3000;
 
@@ -74,6 +82,8 @@ export interface MemberView {
   rttMs: number | null;
   slots: number;
   freeSlots: number;
+  /** HTTP port of the member's /status and dashboard (0 when off); beyond the CLI contract's fields. */
+  httpPort: number;
 }
 
 export class ClusterNode {
@@ -87,6 +97,16 @@ export class ClusterNode {
   private lifecycle: LifecycleState = 'JOINING';
   private readonly listeners = new Set<(e: MemberEvent) => void>();
   private readonly stopHooks: Array<() => Promise<void> | void> = [];
+  /**
+   * quorumMembers() result, valid until the next member event or lifecycle change (every change
+   * to a member's state or meta emits an event). The quorum gate reads it several times per check;
+   * rebuilding it, with a meta decode per member, made each check O(N) at 1,000 nodes.
+   */
+  private quorumCache: QuorumMember[] | undefined;
+  /** Decoded meta per member name, reused while the meta bytes stay the same. */
+  private readonly metaCache = new Map<string, { bytes: Uint8Array; meta: NodeMeta | undefined }>();
+  private quorumCheckQueued = false;
+  private readonly statusFields = new Map<string, () => unknown>();
   private stopped = false;
 
   constructor(
@@ -221,14 +241,10 @@ export class ClusterNode {
   }
 
   private quorumMembers(): QuorumMember[] {
-    return this.swim.members().map((m) => {
+    if (this.quorumCache) return this.quorumCache;
+    this.quorumCache = this.swim.members().map((m) => {
       const self = m.name === this.name;
-      let meta: NodeMeta | undefined;
-      try {
-        meta = self ? this.meta : decodeMeta(m.meta);
-      } catch {
-        meta = undefined;
-      }
+      const meta = self ? this.meta : this.cachedMeta(m.name, m.meta);
       return {
         name: m.name,
         role: meta?.role ?? 'hybrid',
@@ -236,6 +252,30 @@ export class ClusterNode {
         reachable: self || m.state === 'alive',
         stateChangedAt: m.stateChangedAt,
       };
+    });
+    return this.quorumCache;
+  }
+
+  private cachedMeta(name: string, bytes: Uint8Array): NodeMeta | undefined {
+    const hit = this.metaCache.get(name);
+    if (hit && sameBytes(hit.bytes, bytes)) return hit.meta;
+    let meta: NodeMeta | undefined;
+    try {
+      meta = decodeMeta(bytes);
+    } catch {
+      meta = undefined;
+    }
+    this.metaCache.set(name, { bytes, meta });
+    return meta;
+  }
+
+  /** One quorum re-check at the current time, however many member events arrive in a burst. */
+  private queueQuorumCheck(): void {
+    if (this.quorumCheckQueued || this.stopped) return;
+    this.quorumCheckQueued = true;
+    this.world.runtime.scheduler.schedule(0, () => {
+      this.quorumCheckQueued = false;
+      if (!this.stopped && (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED')) this.checkQuorum();
     });
   }
 
@@ -270,6 +310,11 @@ export class ClusterNode {
     return {};
   }
 
+  /** Adds a field to /status computed on each request (e.g. "security" counters from start-node). */
+  addStatus(field: string, fn: () => unknown): void {
+    this.statusFields.set(field, fn);
+  }
+
   /** Extra fields for /status; components add theirs. */
   statusExtras(): Record<string, unknown> {
     const q = this.gate.verdict();
@@ -280,6 +325,7 @@ export class ClusterNode {
       quorum: { writable: q.writable, reachable: q.reachable, voters: q.total, tiebreaker: q.tiebreaker ?? null, removed: this.gate.removedMembers(), reason: q.reason },
       memory: { ...this.memoryService.digest(), agents: this.memoryService.agentIds().length, sync: this.memoryService.engine.stats() },
       gossip: this.swim.stats(),
+      ...Object.fromEntries([...this.statusFields].map(([k, fn]) => [k, fn()])),
     };
   }
 
@@ -315,6 +361,7 @@ export class ClusterNode {
     if (state === this.lifecycle) return;
     this.log.info({ from: this.lifecycle, to: state }, 'lifecycle');
     this.lifecycle = state;
+    this.quorumCache = undefined;
     if (!this.stopped) this.updateMeta({ lifecycle: state });
   }
 
@@ -339,19 +386,27 @@ export class ClusterNode {
       rttMs: m.rttMs === undefined ? null : Math.round(m.rttMs * 100) / 100,
       slots: meta?.slots ?? 0,
       freeSlots: meta?.freeSlots ?? 0,
+      httpPort: meta?.httpPort ?? 0,
     };
   }
 
   private handleMemberEvent(e: MemberEvent): void {
+    this.quorumCache = undefined;
+    if (e.kind === 'reap') this.metaCache.delete(e.member.name);
     if (e.member.name !== this.name) {
       if (e.member.state === 'alive' || e.member.state === 'suspect') this.memoryService.addPeer(e.member.name);
       else this.memoryService.removePeer(e.member.name);
       if (e.kind === 'join' || (e.kind === 'alive' && this.lifecycle !== 'SYNCING')) {
         // A member that (re)appears after a partition or restart: reconcile with it at once
         // instead of waiting for the periodic anti-entropy round.
-        if (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') this.memoryService.antiEntropyWith(e.member.name);
+        // In a large cluster every member sees every join: if all reconciled, a cluster forming
+        // would run N^2 rounds (and keep N^2 connections). About RECONCILE_FANOUT members (drawn
+        // at random) reconcile at once; periodic anti-entropy spreads the rest.
+        const peers = this.memoryService.engine.peerList().length;
+        const chosen = peers <= RECONCILE_FANOUT || this.world.runtime.rng.next() * peers < RECONCILE_FANOUT;
+        if (chosen && (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED')) this.memoryService.antiEntropyWith(e.member.name);
       }
-      if (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') this.checkQuorum();
+      if (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') this.queueQuorumCheck();
     }
     if (e.member.name !== this.name && e.kind !== 'update') {
       this.log.info({ member: e.member.name, event: e.kind, address: e.member.address, incarnation: e.member.incarnation }, `member ${e.kind}`);

@@ -4,7 +4,13 @@
 import http from 'node:http';
 import type { Logger } from '../runtime/types.js';
 
-export type Route = (req: http.IncomingMessage) => Promise<{ status?: number; type: string; body: string }> | { status?: number; type: string; body: string };
+export interface RouteResult {
+  status?: number;
+  type: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+export type Route = (req: http.IncomingMessage) => Promise<RouteResult> | RouteResult;
 
 export class NodeHttpServer {
   private readonly server: http.Server;
@@ -53,7 +59,7 @@ export class NodeHttpServer {
     }
     try {
       const out = await route(req);
-      res.writeHead(out.status ?? 200, { 'content-type': out.type, 'cache-control': 'no-store' }).end(out.body);
+      res.writeHead(out.status ?? 200, { 'content-type': out.type, 'cache-control': 'no-store', ...out.headers }).end(req.method === 'HEAD' ? undefined : out.body);
     } catch (err) {
       this.log.warn({ path, err: (err as Error).message }, 'http route failed');
       res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');

@@ -12,7 +12,8 @@ import { createPlainSocketLayer } from '../transport/plain-socket-layer.js';
 import { formatAddress, parseAddress } from '../transport/address.js';
 import { fanInStreams } from '../transport/fan-in.js';
 import type { PacketTransport, SocketLayer } from '../transport/types.js';
-import { Keyring, insecureWarning, mutualTlsLayer, securePackets, tlsPskLayer } from '../security/index.js';
+import { Keyring, insecureWarning, mutualTlsLayer, securePackets, securityStatus, tlsPskLayer, type SecurePacketTransport, type TlsSocketLayer } from '../security/index.js';
+import { registerKeyringMethods } from './keyring-rpc.js';
 import { SqliteStore } from '../storage/sqlite-store.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import type { NodeStore } from '../storage/types.js';
@@ -22,6 +23,7 @@ import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { statusRoute } from './status-route.js';
 import { NodeMetrics } from './metrics.js';
+import { dashboardRoute } from './dashboard-page.js';
 import { DISCOVERY_PORT, DiscoveryResponder, createDiscoveryCrypto, discover as discoverSeeds } from '../discovery/index.js';
 
 export interface StartNodeOptions {
@@ -74,7 +76,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     const keyring = opts.insecure ? undefined : loadKeyring(opts.key!, store);
     const udp = await createUdpTransport({ host: bind, port: opts.port ?? 9999, logger, reuseAddr: opts.discover === true });
     cleanup.push(() => udp.close());
-    const packets: PacketTransport = keyring
+    const packets: PacketTransport | SecurePacketTransport = keyring
       ? securePackets(udp, {
           keyring,
           label,
@@ -136,9 +138,12 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.
     if (closeResponder) node.onStopped(closeResponder);
+    registerKeyringMethods(node, keyring);
+    node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
       http.route('/metrics', new NodeMetrics(node).route());
+      http.route('/', dashboardRoute());
       node.onStopped(() => http.close());
     }
     await node.start();

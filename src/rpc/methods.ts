@@ -4,4 +4,9 @@ export const METHODS = {
   memoryAdd: 'memory.add',
   memoryShow: 'memory.show',
   memoryDigest: 'memory.digest',
+  keysList: 'keys.list',
+  keysInstall: 'keys.install',
+  keysUse: 'keys.use',
+  keysRemove: 'keys.remove',
+  keysApply: 'keys.apply',
 } as const;

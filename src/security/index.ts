@@ -15,3 +15,4 @@ export { tlsPskLayer, PSK_CIPHERS, type PskLayerOptions } from './tls-psk.js';
 export { mutualTlsLayer, MTLS_CIPHERS, type MtlsLayerOptions } from './tls-mtls.js';
 export type { HandshakeDrop, TlsSocketLayer, TlsStats } from './tls-layer.js';
 export { insecureWarning, type InsecureWarning } from './plaintext-warning.js';
+export { securityStatus, type SecurityStatus } from './status.js';

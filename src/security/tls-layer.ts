@@ -3,6 +3,7 @@
 // tls options and in how a peer's identity is read, so this file holds the shared machinery
 // (connect with a deadline, error mapping, counted handshake failures) and tls-psk.ts /
 // tls-mtls.ts supply the flavours.
+import { randomBytes } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
 import tls from 'node:tls';
 import type { AuthError, TransportError } from '../errors.js';
@@ -26,6 +27,11 @@ export interface TlsStats {
 
 export interface TlsSocketLayer extends SocketLayer {
   readonly stats: Readonly<TlsStats>;
+  /**
+   * Invalidates every TLS session ticket our servers issued, so no peer can resume a session
+   * established under credentials that were since revoked (e.g. a removed cluster key).
+   */
+  forgetSessions(): void;
 }
 
 /** What a flavour supplies. */
@@ -39,6 +45,11 @@ export interface TlsFlavour {
   verifyClientSide?(socket: tls.TLSSocket): Error | undefined;
   /** Extra check once a server handshake is done; an error drops the connection (counted). */
   verifyServerSide?(socket: tls.TLSSocket): Error | undefined;
+  /**
+   * Called with every socket that completed its handshake and was let in; `options` is the object
+   * `clientOptions` returned for it (client side). Lets a flavour revoke live connections later.
+   */
+  track?(socket: tls.TLSSocket, side: HandshakeSide, options?: tls.ConnectionOptions): void;
 }
 
 /** Bounds how long a half-open handshake may hold a server socket (Node's default is 120 s). */
@@ -56,8 +67,13 @@ export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDro
     }
   };
 
+  const servers = new Set<tls.Server>();
   return {
     stats,
+
+    forgetSessions(): void {
+      for (const server of servers) server.setTicketKeys(randomBytes(48));
+    },
 
     createServer(onSocket: (socket: Socket) => void): Server {
       const server = tls.createServer(
@@ -70,9 +86,12 @@ export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDro
             socket.destroy();
             return;
           }
+          flavour.track?.(socket, 'server');
           onSocket(socket);
         },
       );
+      servers.add(server);
+      server.once('close', () => servers.delete(server));
       server.on('tlsClientError', (err, socket) => {
         const remote = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
         // Node drops a rejected client certificate without an error code; the reason is here.
@@ -89,8 +108,10 @@ export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDro
         let settled = false;
         let tcpUp = false;
         let socket: tls.TLSSocket;
+        let options: tls.ConnectionOptions;
         try {
-          socket = tls.connect({ host, port, ...flavour.clientOptions(host) });
+          options = flavour.clientOptions(host);
+          socket = tls.connect({ host, port, ...options });
         } catch (err) {
           // Bad options (e.g. an invalid host) throw synchronously; keep the promise's contract.
           const e = classifyHandshakeError(err, 'client', remote, false);
@@ -117,6 +138,7 @@ export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDro
           settled = true;
           clearTimeout(timer);
           socket.removeListener('error', fail);
+          flavour.track?.(socket, 'client', options);
           resolve(socket);
         });
       });

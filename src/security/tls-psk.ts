@@ -13,6 +13,11 @@
 // fingerprint ("NAME@KEYID", kdf.ts keyId) so the server can pick that key among all installed
 // ones. Install a new key everywhere, `use` it, then `remove` the old one, and no connection fails.
 //
+// Revocation: when `remove` takes a key out of the keyring, new handshakes with it fail at once
+// (the PSK lookup no longer finds it), live connections keyed with it are closed after a short
+// grace (so replies in flight, such as the answer to the `remove` itself, still get out), and all
+// session tickets are invalidated so nobody resumes a session that the old key opened.
+//
 // Identity: the server learns the client's name from the PSK identity; it proves only that the
 // client holds a cluster key (any member could claim any name). TLS 1.3 PSK has no server
 // identity hint, so on the client side `peerIdentity` is undefined: the client knows whom it dialled.
@@ -23,6 +28,9 @@ import type { Keyring } from './keyring.js';
 import { tlsSocketLayer, type HandshakeDrop, type TlsSocketLayer } from './tls-layer.js';
 
 export const PSK_CIPHERS = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256';
+
+/** How long a connection keyed with a removed key may live on (replies in flight get out). */
+export const REVOKED_KEY_GRACE_MS = 2000;
 
 /** OpenSSL caps PSK identities at 128 bytes; ours is NAME + "@" + 16 hex chars. */
 const MAX_NAME_BYTES = 128 - 17;
@@ -51,9 +59,23 @@ export function tlsPskLayer(opts: PskLayerOptions): TlsSocketLayer {
     return cache.byId;
   };
   const names = new WeakMap<tls.TLSSocket, string>();
+  // Which key each live socket was keyed with, so removing a key can cut its connections.
+  const serverKeyIds = new WeakMap<tls.TLSSocket, string>();
+  const clientKeyIds = new WeakMap<object, string>();
+  const live = new Map<string, Set<tls.TLSSocket>>();
   const base = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: PSK_CIPHERS } as const;
+  const track = (socket: tls.TLSSocket, id: string | undefined): void => {
+    if (id === undefined || socket.destroyed) return;
+    let set = live.get(id);
+    if (!set) live.set(id, (set = new Set()));
+    set.add(socket);
+    socket.once('close', () => {
+      set.delete(socket);
+      if (set.size === 0 && live.get(id) === set) live.delete(id);
+    });
+  };
 
-  return tlsSocketLayer(
+  const layer = tlsSocketLayer(
     {
       serverOptions: {
         ...base,
@@ -61,7 +83,10 @@ export function tlsPskLayer(opts: PskLayerOptions): TlsSocketLayer {
           const at = identity.lastIndexOf('@');
           if (at <= 0) return null; // unknown identity: the handshake fails with an alert
           const psk = byId().get(identity.slice(at + 1));
-          if (psk) names.set(socket, identity.slice(0, at));
+          if (psk) {
+            names.set(socket, identity.slice(0, at));
+            serverKeyIds.set(socket, identity.slice(at + 1));
+          }
           return psk ?? null;
         },
       },
@@ -69,7 +94,7 @@ export function tlsPskLayer(opts: PskLayerOptions): TlsSocketLayer {
         const primary = opts.keyring.rawKeys()[0]!;
         const identity = `${opts.name}@${keyId(primary)}`;
         const psk = byId().get(keyId(primary))!;
-        return {
+        const options: tls.ConnectionOptions = {
           ...base,
           pskCallback: () => ({ identity, psk }),
           // A PSK handshake presents no certificate. Refuse one if offered: with hostname checks off
@@ -77,6 +102,11 @@ export function tlsPskLayer(opts: PskLayerOptions): TlsSocketLayer {
           checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
             cert && Object.keys(cert).length > 0 ? new AuthError('server presented a certificate; expected TLS-PSK') : undefined,
         };
+        clientKeyIds.set(options, keyId(primary));
+        return options;
+      },
+      track(socket, side, options) {
+        track(socket, side === 'server' ? serverKeyIds.get(socket) : options && clientKeyIds.get(options));
       },
       verifyClientSide(socket) {
         const cert = socket.getPeerCertificate();
@@ -87,4 +117,16 @@ export function tlsPskLayer(opts: PskLayerOptions): TlsSocketLayer {
     },
     opts.onDrop,
   );
+  opts.keyring.onChange((change) => {
+    if (change.type !== 'remove') return;
+    layer.forgetSessions();
+    const sockets = live.get(change.keyId);
+    live.delete(change.keyId);
+    if (!sockets) return;
+    const doomed = [...sockets];
+    setTimeout(() => {
+      for (const s of doomed) s.destroy();
+    }, REVOKED_KEY_GRACE_MS).unref();
+  });
+  return layer;
 }

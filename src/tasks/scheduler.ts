@@ -77,9 +77,16 @@ export class TaskScheduler {
   tick(table: TaskTable, members: readonly SchedulerMember[], now: number, random: () => number, wallMs: number = now): TickResult {
     const effects: SchedulerEffect[] = [];
     const states = table.states();
-    const candidates = this.candidates(members, states);
     const byName = new Map(members.map((m) => [m.name, m]));
     const expired = new Map(table.expired(now).map((l) => [l.id, l]));
+    // Tasks whose holder is gone or whose lease ran out are presumed not running: they must not
+    // occupy a slot in the accounting, or a lost task on a one-slot member would block itself.
+    const live = states.filter((s) => {
+      if (s.status !== 'running' || !s.current || expired.has(s.spec.id)) return false;
+      const h = byName.get(s.current.holder);
+      return !(h && GONE.has(h.state));
+    });
+    const candidates = this.candidates(members, live);
 
     for (const s of states) {
       if (s.status === 'queued') {
@@ -95,16 +102,17 @@ export class TaskScheduler {
         if (table.giveUp(s.spec.id, reason, wallMs).accepted) effects.push({ type: 'failed', id: s.spec.id, reason });
         continue;
       }
-      const placed = this.place(table, s, candidates, now, random, effects);
-      if (placed && !(holder && GONE.has(holder.state))) {
+      const placedOn = this.place(table, s, candidates, now, random, effects);
+      // A live old holder is told to stop (unless the task went back to it: the new run supersedes).
+      if (placedOn !== undefined && placedOn !== s.current.holder && !(holder && GONE.has(holder.state))) {
         effects.push({ type: 'revoke', id: s.spec.id, node: s.current.holder, token: s.current.token, why: lost });
       }
     }
     return { effects, wakeAt: table.nextExpiry(now) };
   }
 
-  /** Routes and assigns one task; false when no member can take it now. */
-  private place(table: TaskTable, s: TaskState, candidates: Candidate[], now: number, random: () => number, effects: SchedulerEffect[]): boolean {
+  /** Routes and assigns one task; returns the chosen member, undefined when none can take it now. */
+  private place(table: TaskTable, s: TaskState, candidates: Candidate[], now: number, random: () => number, effects: SchedulerEffect[]): string | undefined {
     const { choice, cursor } = route(s.spec.strategy, candidates, {
       random,
       payloadBytes: jsonBytes(s.spec.input),
@@ -114,7 +122,7 @@ export class TaskScheduler {
     this.cursor = cursor;
     if (!choice.ok) {
       effects.push({ type: 'wait', id: s.spec.id, reason: choice.reason, detail: choice.detail });
-      return false;
+      return undefined;
     }
     const token = table.assign(s.spec.id, choice.node, now, this.leaseMs);
     // Gossip reports free slots with a delay; count what this tick hands out so one burst does
@@ -124,14 +132,12 @@ export class TaskScheduler {
     c.inFlight += 1;
     const { id, type, agent, input } = s.spec;
     effects.push({ type: 'run', task: { id, type, agent, input }, node: choice.node, token, leaseMs: this.leaseMs, attempt: s.attempts + 1 });
-    return true;
+    return choice.node;
   }
 
-  private candidates(members: readonly SchedulerMember[], states: readonly TaskState[]): Candidate[] {
+  private candidates(members: readonly SchedulerMember[], live: readonly TaskState[]): Candidate[] {
     const inFlight = new Map<string, number>();
-    for (const s of states) {
-      if (s.status === 'running' && s.current) inFlight.set(s.current.holder, (inFlight.get(s.current.holder) ?? 0) + 1);
-    }
+    for (const s of live) inFlight.set(s.current!.holder, (inFlight.get(s.current!.holder) ?? 0) + 1);
     // Reported free slots lag behind assignments (gossip), and the table lags behind nothing this
     // coordinator did itself: trust whichever is lower.
     return members.map((m) => ({

@@ -7,7 +7,7 @@ it('scratch scale', async () => {
   await c.start(600_000);
   const t1 = performance.now();
   console.log(`started: wall ${(t1 - t0).toFixed(0)} ms virtual ${c.now().toFixed(0)} ms events ${c.world.eventsRun}`);
-  const ok = await c.runUntil(() => c.allSeeAlive(N), 600_000);
+  const ok = await c.runUntil(() => c.allSeeAlive(N), 600_000, 100);
   const t2 = performance.now();
   console.log(`converged ${ok}: wall ${(t2 - t0).toFixed(0)} ms virtual ${c.now().toFixed(0)} ms events ${c.world.eventsRun}`, JSON.stringify(c.totals()));
   await c.runFor(10_000);

@@ -105,3 +105,13 @@ describe('task scheduler', () => {
     expect(Object.fromEntries(per)).toEqual({ n1: 10, n2: 10, n3: 10 });
   });
 });
+
+describe('task scheduler: lost tasks do not hold slots', () => {
+  it('a task whose lease ran out on a one-slot member can go back to that member', () => {
+    const { table, scheduler, random } = setup(500);
+    const id = table.submit({ type: 'echo', input: 1 }, 0);
+    scheduler.tick(table, [m('solo', { slots: 1, freeSlots: 1 })], 0, random); // the run RPC is lost
+    const { effects } = scheduler.tick(table, [m('solo', { slots: 1, freeSlots: 1 })], 500, random);
+    expect(effects).toEqual([expect.objectContaining({ type: 'run', node: 'solo', token: 2, task: expect.objectContaining({ id }) })]);
+  });
+});

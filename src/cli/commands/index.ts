@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerKeys } from './keys.js';
+import { registerCluster } from './cluster.js';
 import { registerMemory } from './memory.js';
 import { registerNode } from './node.js';
 import { registerNodes } from './nodes.js';
@@ -9,4 +10,5 @@ export function registerCommands(program: Command): void {
   registerNodes(program);
   registerKeys(program);
   registerMemory(program);
+  registerCluster(program);
 }

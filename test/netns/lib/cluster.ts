@@ -66,10 +66,17 @@ export interface StartOptions {
   join?: string[];
 }
 
-// Fetches http://ADDR:PORT/status inside the namespace, prints the body or "ERR <why>".
+// GETs http://ADDR:PORT/status inside the namespace, prints the body or "ERR <why>". node:http,
+// not fetch: the default HTTP port 10080 is on the Fetch standard's blocked-port list ("bad port").
 const STATUS_SCRIPT = `
-const ctl = AbortSignal.timeout(Number(process.argv[2]));
-fetch(process.argv[1], { signal: ctl }).then((r) => r.text()).then((t) => console.log(t), (e) => console.log('ERR ' + e.message));
+const req = require('node:http').get(process.argv[1], { timeout: Number(process.argv[2]) }, (res) => {
+  let body = '';
+  res.setEncoding('utf8');
+  res.on('data', (d) => (body += d));
+  res.on('end', () => console.log(body));
+});
+req.on('timeout', () => req.destroy(new Error('timed out')));
+req.on('error', (e) => console.log('ERR ' + e.message));
 `;
 
 export class TriCluster {

@@ -1,0 +1,62 @@
+// The scripted scenario of `tri cluster`: real processes join, memory replicates, a node is
+// killed and declared FAILED (its tasks reassigned), a node leaves gracefully, and the survivors
+// converge. Each step reports what it saw; a step whose expectation fails makes the demo fail.
+import type { ProcessCluster } from './process-cluster.js';
+import { waitFor } from './process-cluster.js';
+import { runTaskSteps } from './task-steps.js';
+
+export type Say = (line: string) => void;
+
+export class DemoFailure extends Error {}
+
+export async function runScenario(c: ProcessCluster, say: Say): Promise<void> {
+  const n = c.size;
+  say(`starting ${n} node processes on ${c.nodes[0]!.host}-${c.nodes[n - 1]!.host} (gossip :9999, rpc :10000, http :10080)`);
+  for (let i = 0; i < n; i++) c.start(i);
+
+  const joined = await waitFor(async () => {
+    const m = await c.members(0);
+    return m && m.filter((x) => x.state === 'ACTIVE').length === n ? m : undefined;
+  }, 30_000);
+  if (!joined) throw new DemoFailure(`the ${n} nodes did not all become ACTIVE within 30 s`);
+  say(`joined: ${joined.map((m) => `${m.name} ${m.state}`).join(', ')}`);
+  say(`dashboard: http://${c.nodes[0]!.host}:10080/`);
+
+  // Memory: write through every node, then every replica must hold the same digest.
+  for (let i = 0; i < n; i++) {
+    const client = await c.client(i);
+    await client.addEpisode({ agent: 'researcher', task: `survey part ${i + 1}`, outcome: 'ok', note: `written through ${c.nodes[i]!.name}`, tags: ['demo'] });
+  }
+  const digest = await convergedDigest(c, [...Array(n).keys()]);
+  say(`memory: ${n} episodes written through ${n} different nodes; every replica has digest ${digest.slice(0, 12)}`);
+
+  const victim = n - 1; // never the coordinator (n1)
+  await runTaskSteps(c, say, victim);
+
+  const leaver = n - 2;
+  if (leaver > 0) {
+    c.kill(leaver, 'SIGTERM');
+    const left = await waitFor(async () => {
+      const m = await c.members(0);
+      return m?.find((x) => x.name === c.nodes[leaver]!.name && x.state === 'LEFT');
+    }, 15_000);
+    if (!left) throw new DemoFailure(`${c.nodes[leaver]!.name} did not show as LEFT after SIGTERM`);
+    say(`graceful leave: SIGTERM to ${left.name}; the others show it LEFT (not FAILED)`);
+  }
+
+  say('isolating a minority needs network namespaces (root); the netns test suite shows it: test/netns/quorum-*.test.ts');
+
+  const survivors = c.running().filter((i) => i !== victim && i !== leaver);
+  const final = await convergedDigest(c, survivors);
+  say(`converged: ${survivors.length} surviving nodes hold memory digest ${final.slice(0, 12)}`);
+}
+
+/** Waits until every listed node reports the same memory digest; returns it. */
+export async function convergedDigest(c: ProcessCluster, nodes: number[], timeoutMs = 20_000): Promise<string> {
+  const d = await waitFor(async () => {
+    const ds = await Promise.all(nodes.map(async (i) => (await c.client(i)).memoryDigest().then((x) => x.digest).catch(() => undefined)));
+    return ds.every((x) => x !== undefined && x === ds[0]) ? ds[0] : undefined;
+  }, timeoutMs, 250);
+  if (!d) throw new DemoFailure(`memory did not converge within ${timeoutMs / 1000} s`);
+  return d;
+}
