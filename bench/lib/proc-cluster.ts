@@ -5,6 +5,7 @@
 // lines about other members (suspect, dead, ...) are kept, so a transient false suspicion that a
 // poll would miss still shows.
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -176,15 +177,35 @@ export class ProcCluster {
   }
 }
 
-/** GET /status of the node at `address` (default HTTP port), or undefined if it does not answer in time. */
-export async function fetchStatus(address: string, timeoutMs = 1_000): Promise<NodeStatus | undefined> {
-  try {
-    const res = await fetch(`http://${address}:${HTTP_PORT}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return undefined;
-    return (await res.json()) as NodeStatus;
-  } catch {
-    return undefined;
-  }
+/** Keep-alive, so polling dozens of nodes every 50 ms does not open a connection per poll. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+/**
+ * GET /status of the node at `address` (default HTTP port), or undefined if it does not answer in
+ * time. node:http, not fetch(): fetch refuses port 10080 (on the WHATWG "bad ports" list).
+ */
+export function fetchStatus(address: string, timeoutMs = 1_000): Promise<NodeStatus | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port: HTTP_PORT, path: '/status', agent, timeout: timeoutMs }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        resolve(undefined);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as NodeStatus);
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(undefined));
+  });
 }
 
 /** Per-observer times (ms after the start event); observers that never saw it are `missing`. */

@@ -1,6 +1,7 @@
 // The terminal view of `tri cluster`: redraws members, states, slots, tasks, memory digests and
 // gossip bytes per second every half second, with the scenario's latest lines below.
 import type { ProcessCluster } from './process-cluster.js';
+import { httpGetJson } from '../util/http-get.js';
 
 interface NodeStatus {
   name: string;
@@ -68,8 +69,7 @@ export class LiveView {
 
 async function fetchStatus(host: string): Promise<NodeStatus | undefined> {
   try {
-    const r = await fetch(`http://${host}:10080/status`, { signal: AbortSignal.timeout(400) });
-    return r.ok ? ((await r.json()) as NodeStatus) : undefined;
+    return await httpGetJson<NodeStatus>(`http://${host}:10080/status`, 400);
   } catch {
     return undefined;
   }

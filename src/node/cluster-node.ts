@@ -60,6 +60,8 @@ export interface ClusterNodeOptions {
 const QUORUM_CHECK_MS = 500;
 /** Members that reconcile memory at once with a member that (re)appears, in a large cluster (see handleMemberEvent). */
 const RECONCILE_FANOUT = 8;
+/** Up to this many members, member events re-check quorum at once (see queueQuorumCheck). */
+const EVENT_CHECK_MAX_MEMBERS = 64;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -106,6 +108,8 @@ export class ClusterNode {
   /** Decoded meta per member name, reused while the meta bytes stay the same. */
   private readonly metaCache = new Map<string, { bytes: Uint8Array; meta: NodeMeta | undefined }>();
   private quorumCheckQueued = false;
+  /** Size of the member table when quorumMembers() last rebuilt it. */
+  private memberCount = 1;
   private readonly statusFields = new Map<string, () => unknown>();
   private stopped = false;
 
@@ -253,6 +257,7 @@ export class ClusterNode {
         stateChangedAt: m.stateChangedAt,
       };
     });
+    this.memberCount = this.quorumCache.length;
     return this.quorumCache;
   }
 
@@ -269,9 +274,14 @@ export class ClusterNode {
     return meta;
   }
 
-  /** One quorum re-check at the current time, however many member events arrive in a burst. */
+  /**
+   * One quorum re-check at the current time, however many member events arrive in a burst. In a
+   * large cluster (where events never stop and each check rebuilds an O(N) table) the periodic
+   * check, at most QUORUM_CHECK_MS later, does it instead. Writes never wait for this: they ask
+   * the gate directly.
+   */
   private queueQuorumCheck(): void {
-    if (this.quorumCheckQueued || this.stopped) return;
+    if (this.quorumCheckQueued || this.stopped || this.memberCount > EVENT_CHECK_MAX_MEMBERS) return;
     this.quorumCheckQueued = true;
     this.world.runtime.scheduler.schedule(0, () => {
       this.quorumCheckQueued = false;

@@ -19,6 +19,13 @@ export interface QuorumMember {
 
 export class QuorumGate {
   private readonly removed = new Set<string>();
+  /**
+   * The last verdict and what it was computed from. `members()` returns the same array until the
+   * member table changes (ClusterNode caches it), so a check on an unchanged table costs O(1)
+   * instead of two sorts of the voter set: at 1,000 nodes that is most of the idle cost.
+   */
+  private memo: { members: QuorumMember[]; removedVersion: number; verdict: WritableVerdict } | undefined;
+  private removedVersion = 0;
 
   constructor(
     private readonly self: string,
@@ -32,8 +39,12 @@ export class QuorumGate {
   }
 
   verdict(): WritableVerdict {
-    const reach = new Set(this.members().filter((m) => m.reachable || m.name === this.self).map((m) => m.name));
-    return writableVerdict(this.table(), reach);
+    const members = this.members();
+    if (this.memo && this.memo.members === members && this.memo.removedVersion === this.removedVersion) return this.memo.verdict;
+    const reach = new Set(members.filter((m) => m.reachable || m.name === this.self).map((m) => m.name));
+    const verdict = writableVerdict(this.table(), reach);
+    this.memo = { members, removedVersion: this.removedVersion, verdict };
+    return verdict;
   }
 
   /** Throws QuorumError (nothing applied) when this side may not write. */
@@ -61,6 +72,7 @@ export class QuorumGate {
     for (const m of this.members()) {
       if (this.removed.has(m.name) && m.state !== 'FAILED' && m.state !== 'LEFT') {
         this.removed.delete(m.name);
+        this.removedVersion++;
         this.log.info({ member: m.name }, 'member is back: voter again once ACTIVE');
       }
     }
@@ -68,6 +80,7 @@ export class QuorumGate {
     for (const m of this.members()) {
       if (m.state === 'FAILED' && !this.removed.has(m.name) && now - m.stateChangedAt >= this.stableAfterMs) {
         this.removed.add(m.name);
+        this.removedVersion++;
         this.log.info({ member: m.name, failedForMs: Math.round(now - m.stateChangedAt) }, 'removed a failed member from the voter set');
       }
     }

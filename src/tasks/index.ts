@@ -15,8 +15,11 @@ export {
   chooseCheapest,
 } from './routing.js';
 export type { Strategy, RouteContext } from './routing.js';
-export { TaskTable, DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from './task-table.js';
-export type { NewTask, TaskTableOptions, Verdict, Refusal, LeaseRef } from './task-table.js';
+export { TaskTable, DEFAULT_LEASE_MS } from './task-table.js';
+export type { TaskTableOptions, LeaseRef } from './task-table.js';
+export { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, validateNewTask } from './new-task.js';
+export type { NewTask } from './new-task.js';
+export type { Verdict, Refusal } from './fencing.js';
 export type { Fence, TaskStatus, TaskState, TaskView } from './task-state.js';
 export { TaskScheduler, jsonBytes } from './scheduler.js';
 export type { SchedulerMember, SchedulerEffect, SchedulerOptions, RunTask, TickResult } from './scheduler.js';

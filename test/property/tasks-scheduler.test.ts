@@ -15,7 +15,7 @@ import { TaskScheduler, type SchedulerEffect, type SchedulerMember } from '../..
 import { TaskTable } from '../../src/tasks/task-table.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261125);
-const RUNS = Number(process.env.FC_RUNS ?? 60);
+const RUNS = Number(process.env.FC_RUNS ?? 40);
 
 const STEP_MS = 50;
 const LEASE_MS = 1000;

@@ -2,6 +2,7 @@
 // in-memory tail for failure messages), signal it, wait for its exit, read its HTTP /status.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import http from 'node:http';
 import { REPO_ROOT, TRI, assertBuilt, trackChild, untrackChild } from './run-tri.js';
 
 /** A member as `tri nodes --json` and /status show it (DESIGN.md "Command line"). */
@@ -128,10 +129,11 @@ export class NodeProcess {
   /** GET /status, or undefined when the node does not answer (yet, or any more). */
   async status(timeoutMs = 2_000): Promise<NodeStatus | undefined> {
     if (!this.running) return undefined;
+    // node:http, not fetch: 10080 is on the WHATWG fetch "bad port" list, so fetch refuses it.
+    const body = await httpGet(`http://${this.address}:${this.httpPort}/status`, timeoutMs);
+    if (body === undefined) return undefined;
     try {
-      const res = await fetch(`http://${this.address}:${this.httpPort}/status`, { signal: AbortSignal.timeout(timeoutMs) });
-      if (!res.ok) return undefined;
-      return (await res.json()) as NodeStatus;
+      return JSON.parse(body) as NodeStatus;
     } catch {
       return undefined;
     }
@@ -153,4 +155,19 @@ export class NodeProcess {
     if (this.tail.length > TAIL_LINES) this.tail.splice(0, this.tail.length - TAIL_LINES);
     this.log?.write(line + '\n');
   }
+}
+
+/** The body of a 200 answer, or undefined on any error, other status or timeout. */
+export function httpGet(url: string, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 ? body : undefined));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(undefined));
+  });
 }

@@ -1,0 +1,77 @@
+// Benchmark runner: runs the named scenarios, each writing <out>/<scenario>.json, then prints the
+// summary table. `tri cluster-bench` calls runBench(); run directly after compiling:
+//   node dist/bench/run.js --out DIR [--quick] [--only membership-detection,membership-dissemination]
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { printTable } from './lib/print-table.js';
+import type { BenchResult } from './lib/result.js';
+import { runMembershipDetection, runMembershipDissemination } from './membership.js';
+
+export interface ScenarioOptions {
+  out: string;
+  quick: boolean;
+  log?: (msg: string) => void;
+}
+
+export type Scenario = (opts: ScenarioOptions) => Promise<BenchResult>;
+
+/** Scenarios by name (DESIGN.md "Benchmarks"); further ones register here as they land. */
+export const SCENARIOS: Record<string, Scenario> = {
+  'membership-detection': runMembershipDetection,
+  'membership-dissemination': runMembershipDissemination,
+};
+
+export interface RunBenchOptions extends ScenarioOptions {
+  /** Scenario names; default all. */
+  only?: string[];
+  /** Where the table goes; default stdout. */
+  print?: (s: string) => void;
+}
+
+export interface RunBenchOutcome {
+  results: BenchResult[];
+  /** Scenarios that threw, with the message. */
+  failed: { scenario: string; error: string }[];
+}
+
+export async function runBench(opts: RunBenchOptions): Promise<RunBenchOutcome> {
+  const names = opts.only?.length ? opts.only : Object.keys(SCENARIOS);
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const results: BenchResult[] = [];
+  const failed: RunBenchOutcome['failed'] = [];
+  for (const name of names) {
+    try {
+      results.push(await SCENARIOS[name]!({ out: opts.out, quick: opts.quick, log: opts.log }));
+    } catch (err) {
+      failed.push({ scenario: name, error: (err as Error).stack ?? String(err) });
+    }
+  }
+  if (results.length) printTable(results, opts.print);
+  return { results, failed };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { out: { type: 'string', default: 'bench/out' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+  });
+  // A signal must still run the process 'exit' hooks that SIGKILL every node and agent started.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  const { failed } = await runBench({
+    out: values.out ?? 'bench/out',
+    quick: values.quick ?? false,
+    only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
+  });
+  for (const f of failed) console.error(`scenario ${f.scenario} failed: ${f.error}`);
+  return failed.length ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(err.stack ?? err.message);
+      process.exit(1);
+    },
+  );
+}

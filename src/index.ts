@@ -1,0 +1,26 @@
+// The public API of trinity-cluster (DESIGN.md "Library API"). Internals are not re-exported.
+export { startNode, type StartNodeOptions } from './node/start-node.js';
+export type { ClusterNode, MemberView } from './node/cluster-node.js';
+export type { AgentMemory } from './memory/agent-memory.js';
+export type { Episode, Json, NewEpisode, Conflict, FieldValue } from '../crdt/index.js';
+export type { LifecycleState } from './node/lifecycle.js';
+export type { Role } from './node/meta.js';
+export type { ProfileName } from '../gossip/config.js';
+export { NodeClient, type ClientOptions } from './client/node-client.js';
+export { generateKey, Keyring } from './security/index.js';
+export {
+  TriError,
+  UsageError,
+  ConfigError,
+  DecodeError,
+  OversizeError,
+  AuthError,
+  TransportError,
+  TimeoutError,
+  QuorumError,
+  WriteTimeoutError,
+  UnknownAgentTypeError,
+  NotFoundError,
+  StorageError,
+  NodeStoppedError,
+} from './errors.js';
