@@ -10,11 +10,11 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
-import { median, percentile } from './lib/stats.js';
+import { mean, median, percentile } from './lib/stats.js';
 import { barChartSvg, writeChart } from './lib/svg-chart.js';
 import { ensureSerf } from './serf/ensure-serf.js';
 import { runSerfMembership, type SerfMembershipResult } from './serf/serf-membership.js';
-import { allInState, allInSwimState, fetchStatus, ProcCluster, timeUntilEach, type MemberLogEvent, type NodeStatus, type ProcNode } from './lib/proc-cluster.js';
+import { allInState, allInSwimState, bytesSentBetween, fetchStatus, nodeTcpBytesSent, ProcCluster, snapshotCli, timeUntilEach, type MemberLogEvent, type NodeStatus, type ProcNode } from './lib/proc-cluster.js';
 import { SEAL_OVERHEAD } from '../src/security/packet-crypto.js';
 
 export interface MembershipBenchOptions {
@@ -34,7 +34,8 @@ interface Plan {
 /** Rounds and idle window per cluster size: the large clusters are the expensive ones. */
 export function planFor(size: number, largest: number, quick: boolean): Plan {
   const rounds = quick ? 3 : size >= 20 ? 5 : 7;
-  const idleWindowMs = size === largest ? (quick ? 15_000 : 30_000) : 0;
+  // >= 30 s covers one push-pull per node (lan: every 30 s), as serf's runner advises.
+  const idleWindowMs = size === largest ? (quick ? 30_000 : 60_000) : 0;
   return { rounds, idleWindowMs };
 }
 
@@ -114,19 +115,21 @@ export interface OurMembershipRun {
   nodes: number;
   startupConvergedMs: number;
   samples: { detectionMs: number[][]; joinMs: number[][]; joinFromReadyMs: number[][] };
+  /** Per detection round: what the survivors' logs and counters say happened. */
+  diagnostics: RoundDiagnostics[];
   /** Log events accusing a live member, over the whole run (startup included). */
   falseAccusations: MemberLogEvent[];
   /** Polls that showed a live member suspect/dead. */
   falseStates: { observer: string; member: string; swimState: string }[];
   /** Sum of the `refutations` counters of the nodes alive at the end. */
   refutations: number;
-  idle?: IdleRates & { windowMs: number };
+  idle?: IdleRates & { tcpBytesPerS: number; windowMs: number };
   notes: string[];
 }
 
-export async function runOurMembership(n: number, plan: Plan, log: (m: string) => void): Promise<OurMembershipRun> {
+export async function runOurMembership(n: number, plan: Plan, log: (m: string) => void, triPath?: string): Promise<OurMembershipRun> {
   if (n < 3) throw new Error('need at least 3 nodes: a seed, a victim and another observer');
-  const cluster = new ProcCluster({ profile: 'lan' });
+  const cluster = new ProcCluster({ profile: 'lan', ...(triPath ? { triPath } : {}) });
   const notes: string[] = [];
   const killed = new Set<string>();
   const falseStates: OurMembershipRun['falseStates'] = [];
@@ -153,32 +156,45 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
     if (plan.idleWindowMs > 0) {
       await sleep(3_000); // let join-time gossip drain, as serf's runner does
       log(`counting idle gossip for ${plan.idleWindowMs} ms`);
-      const before = await gossipCounters(cluster.nodes);
+      const [before, tcpBefore] = await Promise.all([gossipCounters(cluster.nodes), nodeTcpBytesSent()]);
       const start = performance.now();
       await sleep(plan.idleWindowMs);
-      const after = await gossipCounters(cluster.nodes);
+      const [after, tcpAfter] = await Promise.all([gossipCounters(cluster.nodes), nodeTcpBytesSent()]);
       const seconds = (performance.now() - start) / 1000;
-      idle = { ...idleRates(before, after, seconds, SEAL_OVERHEAD), windowMs: Math.round(seconds * 1000) };
+      const udp = idleRates(before, after, seconds, SEAL_OVERHEAD);
+      const tcpBytesPerS = tcpBefore && tcpAfter ? round1(bytesSentBetween(tcpBefore, tcpAfter) / n / seconds) : NaN;
+      idle = { ...udp, tcpBytesPerS, windowMs: Math.round(seconds * 1000) };
       notes.push(
-        `idle bytes: /status gossip bytesOut (UDP payload) and packetsOut x ${SEAL_OVERHEAD} B seal overhead; push-pull (TLS stream) bytes are not exposed by /status and not included`,
+        `idle bytes: UDP from /status gossip bytesOut (SWIM payload) plus packetsOut x ${SEAL_OVERHEAD} B seal overhead (nonce, tag, label); ` +
+          'TCP from `ss` bytes_sent on node-to-node stream sockets (ports 9999/10000: push-pull and memory anti-entropy, TLS records included); no IP/UDP/TCP headers',
       );
     } else await sleep(2_000);
 
     const detectionMs: number[][] = [];
+    const diagnostics: RoundDiagnostics[] = [];
     const joinMs: number[][] = [];
     const joinFromReadyMs: number[][] = [];
     let alive = [...cluster.nodes];
     for (let r = 0; r < plan.rounds; r++) {
       const victim = alive[alive.length - 1]!;
       const survivors = alive.slice(0, -1);
+      const countersBefore = await gossipCounters(survivors);
       log(`round ${r + 1}: SIGKILL ${victim.name}`);
       killed.add(victim.name);
       const killedAt = performance.now();
+      const killedWall = Date.now();
       cluster.kill(victim);
       const detect = await timeUntilEach(survivors, killedAt, allInState([victim.name], 'FAILED'), { timeoutMs: TIMEOUT_MS, pollMs: POLL_MS, inspect });
       if (detect.missing.length) notes.push(`round ${r + 1}: never reported ${victim.name} FAILED: ${detect.missing.join(', ')}`);
       detectionMs.push(detect.times);
-      log(`round ${r + 1}: first ${fmt(Math.min(...detect.times))} ms, all ${fmt(Math.max(...detect.times))} ms`);
+      await sleep(300); // let the last "member dead" log lines arrive
+      const diag = roundDiagnostics(survivors, victim, killedWall, killedAt, countersBefore, await gossipCounters(survivors));
+      diagnostics.push(diag);
+      log(
+        `round ${r + 1}: first ${fmt(Math.min(...detect.times))} ms, all ${fmt(Math.max(...detect.times))} ms ` +
+          `(logs: first suspect ${fmt(diag.firstSuspectMs)} ms, first dead ${fmt(diag.firstDeadMs)} ms, last dead ${fmt(diag.lastDeadMs)} ms; ` +
+          `victim up ${fmt(diag.victimUpMs)} ms; health at kill mean ${diag.healthAtKill.mean} max ${diag.healthAtKill.max}; confirmations ${diag.counters.confirmations ?? 0})`,
+      );
 
       const joinStart = performance.now();
       const joiner = await cluster.startNode();
@@ -203,6 +219,7 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
       nodes: n,
       startupConvergedMs,
       samples: { detectionMs, joinMs, joinFromReadyMs },
+      diagnostics,
       falseAccusations: falseAccusations(events, killed),
       falseStates: dedupeStates(falseStates),
       refutations,
@@ -212,6 +229,55 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
   } finally {
     await cluster.stopAll();
   }
+}
+
+/** One detection round as the survivors' logs and gossip counters tell it. */
+export interface RoundDiagnostics {
+  victim: string;
+  /** How long the victim had been up (its /status answering) when it was killed. */
+  victimUpMs: number;
+  /** From the kill to the first survivor logging "member suspect" / "member dead" about it, and to the last "member dead". */
+  firstSuspectMs: number;
+  firstDeadMs: number;
+  lastDeadMs: number;
+  /** Survivors that logged it dead. */
+  deadLogged: number;
+  /** Lifeguard local health scores of the survivors at the kill (0 = healthy; >0 stretches their probe period). */
+  healthAtKill: { mean: number; max: number };
+  /** Sum over survivors of the growth of these gossip counters during the round. */
+  counters: Record<string, number>;
+}
+
+const DIAG_COUNTERS = ['suspicions', 'confirmations', 'probeFailures', 'indirectProbes', 'nacks', 'refutations', 'deaths'];
+
+function roundDiagnostics(
+  survivors: readonly ProcNode[],
+  victim: ProcNode,
+  killedWall: number,
+  killedAt: number,
+  before: ReadonlyMap<string, Record<string, number>>,
+  after: ReadonlyMap<string, Record<string, number>>,
+): RoundDiagnostics {
+  const evs = survivors.flatMap((s) => s.events).filter((e) => e.member === victim.name && e.at >= killedWall - 5);
+  const at = (kind: string): number[] => evs.filter((e) => e.event === kind).map((e) => e.at - killedWall);
+  const suspects = at('suspect');
+  const deads = at('dead');
+  const health = [...before.values()].map((c) => c.localHealth ?? 0);
+  const counters: Record<string, number> = {};
+  for (const k of DIAG_COUNTERS) {
+    counters[k] = 0;
+    for (const [name, a] of after) counters[k] += (a[k] ?? 0) - (before.get(name)?.[k] ?? 0);
+  }
+  return {
+    victim: victim.name,
+    victimUpMs: Math.round(killedAt - victim.readyAt),
+    firstSuspectMs: suspects.length ? Math.min(...suspects) : NaN,
+    firstDeadMs: deads.length ? Math.min(...deads) : NaN,
+    lastDeadMs: deads.length ? Math.max(...deads) : NaN,
+    deadLogged: new Set(evs.filter((e) => e.event === 'dead').map((e) => e.observer)).size,
+    healthAtKill: { mean: round1(mean(health)), max: health.length ? Math.max(...health) : NaN },
+    counters,
+  };
 }
 
 async function gossipCounters(nodes: readonly ProcNode[]): Promise<Map<string, Record<string, number>>> {
@@ -279,25 +345,30 @@ async function runPair(opts: MembershipBenchOptions): Promise<MembershipPairResu
   if (!serfBin.ok) log(`serf unavailable, running ours only: ${serfBin.reason}`);
   const started = performance.now();
   const runs: SizeRun[] = [];
-  for (const size of sizes) {
-    const plan = planFor(size, largest, quick);
-    const ours = await runOurMembership(size, plan, (m) => log(`[trinity ${size}] ${m}`));
-    const run: SizeRun = { size, ours };
-    if (serfBin.ok) {
-      try {
-        run.serf = await runSerfMembership(serfBin.path, {
-          agents: size,
-          idleWindowMs: plan.idleWindowMs,
-          detectionRounds: plan.rounds,
-          timeoutMs: TIMEOUT_MS,
-          log: (m) => log(`[serf ${size}] ${m}`),
-        });
-      } catch (err) {
-        run.serfError = (err as Error).message;
-        log(`[serf ${size}] failed: ${run.serfError}`);
+  const cli = await snapshotCli();
+  try {
+    for (const size of sizes) {
+      const plan = planFor(size, largest, quick);
+      const ours = await runOurMembership(size, plan, (m) => log(`[trinity ${size}] ${m}`), cli.triPath);
+      const run: SizeRun = { size, ours };
+      if (serfBin.ok) {
+        try {
+          run.serf = await runSerfMembership(serfBin.path, {
+            agents: size,
+            idleWindowMs: plan.idleWindowMs,
+            detectionRounds: plan.rounds,
+            timeoutMs: TIMEOUT_MS,
+            log: (m) => log(`[serf ${size}] ${m}`),
+          });
+        } catch (err) {
+          run.serfError = (err as Error).message;
+          log(`[serf ${size}] failed: ${run.serfError}`);
+        }
       }
+      runs.push(run);
     }
-    runs.push(run);
+  } finally {
+    cli.cleanup();
   }
   const wallS = Math.round((performance.now() - started) / 100) / 10;
   const load = (await import('node:os')).loadavg().map((v) => Math.round(v * 100) / 100);
@@ -310,6 +381,8 @@ async function runPair(opts: MembershipBenchOptions): Promise<MembershipPairResu
     if (serf) Object.assign(detSerf, roundMetrics(`n${size}_detection`, serf.samples.detectionMs));
     det[`n${size}_detection_ratio_vs_serf`] = metric(ratio(det[`n${size}_detection_all_median`]?.value, detSerf[`n${size}_detection_all_median`]?.value), 'x');
     det[`n${size}_detection_first_ratio_vs_serf`] = metric(ratio(det[`n${size}_detection_first_median`]?.value, detSerf[`n${size}_detection_first_median`]?.value), 'x');
+    det[`n${size}_detection_first_suspect_median`] = metric(round1(median(ours.diagnostics.map((d) => d.firstSuspectMs).filter(Number.isFinite))), 'ms');
+    det[`n${size}_detection_all_from_logs_median`] = metric(round1(median(ours.diagnostics.map((d) => d.lastDeadMs).filter(Number.isFinite))), 'ms');
     det[`n${size}_false_accusations`] = metric(ours.falseAccusations.length, 'events');
     det[`n${size}_false_states_polled`] = metric(ours.falseStates.length, 'observer-member pairs');
     det[`n${size}_refutations`] = metric(ours.refutations, 'refutations');
@@ -331,6 +404,8 @@ async function runPair(opts: MembershipBenchOptions): Promise<MembershipPairResu
       dis[`n${size}_idle_udp_sealed_bytes_per_node_per_s`] = metric(ours.idle.wireBytesPerS, 'B/s');
       dis[`n${size}_idle_packets_per_node_per_s`] = metric(ours.idle.packetsPerS, 'pkt/s');
       dis[`n${size}_idle_push_pulls_per_node_per_s`] = metric(ours.idle.pushPullsPerS, '1/s');
+      dis[`n${size}_idle_tcp_bytes_per_node_per_s`] = metric(ours.idle.tcpBytesPerS, 'B/s');
+      dis[`n${size}_idle_bytes_per_node_per_s`] = metric(round1(ours.idle.wireBytesPerS + ours.idle.tcpBytesPerS), 'B/s');
     }
     if (serf) {
       for (const k of ['startup_converged', 'idle_bytes_per_node_per_s', 'idle_udp_bytes_per_node_per_s']) {
@@ -339,6 +414,7 @@ async function runPair(opts: MembershipBenchOptions): Promise<MembershipPairResu
       }
       if (ours.idle) {
         dis[`n${size}_idle_udp_ratio_vs_serf`] = metric(ratio(ours.idle.wireBytesPerS, serf.metrics.idle_udp_bytes_per_node_per_s?.value), 'x');
+        dis[`n${size}_idle_bytes_ratio_vs_serf`] = metric(ratio(ours.idle.wireBytesPerS + ours.idle.tcpBytesPerS, serf.metrics.idle_bytes_per_node_per_s?.value), 'x');
       }
     }
   }

@@ -19,24 +19,26 @@ export interface Fact {
 interface Entry extends Fact {
   transmits: number;
   id: number;
-  /** Superseded, forgotten or sent `limit` times: skipped, and dropped at the next compaction. */
+  /** Superseded, forgotten or sent `limit` times. */
   gone: boolean;
 }
 
-/** Send order: fewest transmits first, newest (highest id) first among equals. */
-function sendOrder(a: Entry, b: Entry): number {
-  return a.transmits - b.transmits || b.id - a.id;
-}
-
+/**
+ * Facts are kept in buckets by transmit count, each bucket in id order (oldest first), so a packet
+ * walks buckets from the fewest transmits and each bucket from its end (newest first): the send
+ * order, without copying or sorting the queue. A sent fact moves one bucket up; the slot it leaves
+ * (like the slot of a dropped fact) is stale until its bucket is compacted. While 1,000 members
+ * join, each node's queue holds about 1,000 facts and every packet it sends takes from it, so
+ * this is what keeps gossip O(packet) rather than O(queue) per send.
+ */
 export class BroadcastQueue {
-  /**
-   * Entries kept in send order (gone ones included until compaction), so a packet needs one scan
-   * instead of a copy and a sort of the whole queue: while 1,000 members join, each node's queue
-   * holds about 1,000 facts and every packet it sends takes from it.
-   */
-  private entries: Entry[] = [];
+  private buckets: Entry[][] = [];
+  /** Stale slots per bucket (moved up or dropped), for compaction. */
+  private stale: number[] = [];
   /** Live entries by subject, so a new fact finds what it supersedes without a scan. */
   private readonly bySubject = new Map<string, Entry[]>();
+  /** Live entries per message length, so a packet stops scanning once nothing left could fit. */
+  private readonly byLength = new Map<number, { count: number; sample: Uint8Array }>();
   private live = 0;
   private nextId = 0;
 
@@ -52,53 +54,58 @@ export class BroadcastQueue {
     const kept: Entry[] = [];
     if (same) {
       for (const e of same) {
-        if (supersedes(fact, e)) this.drop(e);
+        if (supersedes(fact, e)) this.drop(e, true);
         else kept.push(e);
       }
     }
     kept.push(entry);
     this.bySubject.set(fact.subject, kept);
-    // Zero transmits and the highest id: it goes first.
-    this.entries.unshift(entry);
+    // Zero transmits and the highest id: the end of bucket 0, sent first.
+    this.bucket(0).push(entry);
     this.live++;
-    this.maybeCompact();
+    const len = this.byLength.get(fact.bytes.length);
+    if (len) len.count++;
+    else this.byLength.set(fact.bytes.length, { count: 1, sample: fact.bytes });
   }
 
   /**
    * Picks facts for one packet within `budget` bytes, where `cost(bytes)` is what one fact adds to
-   * the packet, taking at most `maxItems`. Every picked fact counts one transmit; facts reaching
-   * `limit` leave the queue.
+   * the packet (it must not shrink as the bytes grow), taking at most `maxItems`. Every picked
+   * fact counts one transmit; facts reaching `limit` leave the queue.
    */
   take(budget: number, limit: number, cost: (bytes: Uint8Array) => number, maxItems = Infinity): Uint8Array[] {
     if (this.live === 0) return [];
+    const minCost = this.minCost(cost);
     const picked: Uint8Array[] = [];
+    const moved: Entry[] = [];
     let left = budget;
-    for (const entry of this.entries) {
-      if (picked.length >= maxItems) break;
-      if (entry.gone) continue;
-      const c = cost(entry.bytes);
-      if (c > left) continue; // a smaller fact further down may still fit
-      left -= c;
-      picked.push(entry.bytes);
-      entry.transmits++;
+    scan: for (let t = 0; t < this.buckets.length; t++) {
+      const b = this.buckets[t]!;
+      for (let j = b.length - 1; j >= 0; j--) {
+        if (picked.length >= maxItems || left < minCost) break scan;
+        const entry = b[j]!;
+        if (entry.gone || entry.transmits !== t) continue; // stale slot
+        const c = cost(entry.bytes);
+        if (c > left) continue; // a smaller fact further down may still fit
+        left -= c;
+        picked.push(entry.bytes);
+        entry.transmits++;
+        this.stale[t]!++;
+        moved.push(entry);
+      }
     }
-    // Drop what reached the limit (the limit shrinks with the cluster, so check every entry) and
-    // restore the send order; only picked entries moved, so the sort sees long sorted runs.
-    const next: Entry[] = [];
-    for (const e of this.entries) {
-      if (e.gone) continue;
-      if (e.transmits >= limit) this.drop(e);
-      else next.push(e);
+    for (const e of moved) {
+      if (e.transmits >= limit) this.drop(e, false);
+      else insertById(this.bucket(e.transmits), e);
     }
-    if (picked.length > 0) next.sort(sendOrder);
-    this.entries = next;
+    this.dropFrom(limit); // the limit shrinks when members leave: facts at or over it go
+    for (let t = 0; t < this.buckets.length; t++) this.maybeCompact(t);
     return picked;
   }
 
   /** Drops everything about a member (it was reaped). */
   forget(subject: string): void {
-    for (const e of this.bySubject.get(subject) ?? []) this.drop(e);
-    this.maybeCompact();
+    for (const e of this.bySubject.get(subject) ?? []) this.drop(e, true);
   }
 
   size(): number {
@@ -107,16 +114,38 @@ export class BroadcastQueue {
 
   /** Transmit counts by subject in the order the facts were queued, for tests and diagnostics. */
   snapshot(): { kind: FactKind; subject: string; from?: string; transmits: number }[] {
-    return this.entries
-      .filter((e) => !e.gone)
+    const all: Entry[] = [];
+    this.buckets.forEach((b, t) => {
+      for (const e of b) if (!e.gone && e.transmits === t) all.push(e);
+    });
+    return all
       .sort((a, b) => a.id - b.id)
       .map(({ kind, subject, from, transmits }) => (from === undefined ? { kind, subject, transmits } : { kind, subject, from, transmits }));
   }
 
-  private drop(e: Entry): void {
+  private bucket(t: number): Entry[] {
+    while (this.buckets.length <= t) {
+      this.buckets.push([]);
+      this.stale.push(0);
+    }
+    return this.buckets[t]!;
+  }
+
+  /** The cost of the shortest queued fact: with less budget left than that, nothing else fits. */
+  private minCost(cost: (bytes: Uint8Array) => number): number {
+    let min: Uint8Array | undefined;
+    for (const { sample } of this.byLength.values()) if (min === undefined || sample.length < min.length) min = sample;
+    return min === undefined ? 0 : cost(min);
+  }
+
+  /** `inBucket`: the entry still holds a live slot in the bucket of its transmit count. */
+  private drop(e: Entry, inBucket: boolean): void {
     if (e.gone) return;
     e.gone = true;
     this.live--;
+    if (inBucket) this.stale[e.transmits]!++;
+    const len = this.byLength.get(e.bytes.length);
+    if (len && --len.count === 0) this.byLength.delete(e.bytes.length);
     const same = this.bySubject.get(e.subject);
     if (!same) return;
     const rest = same.filter((x) => x !== e);
@@ -124,10 +153,36 @@ export class BroadcastQueue {
     else this.bySubject.set(e.subject, rest);
   }
 
-  /** Keeps gone entries from piling up between packets. */
-  private maybeCompact(): void {
-    if (this.entries.length > 32 && this.entries.length > 2 * this.live) this.entries = this.entries.filter((e) => !e.gone);
+  private dropFrom(limit: number): void {
+    if (this.buckets.length <= limit) return;
+    for (let t = Math.max(0, limit); t < this.buckets.length; t++) {
+      for (const e of this.buckets[t]!) if (!e.gone && e.transmits === t) this.drop(e, true);
+    }
+    this.buckets.length = Math.max(0, limit);
+    this.stale.length = this.buckets.length;
   }
+
+  private maybeCompact(t: number): void {
+    const b = this.buckets[t]!;
+    const stale = this.stale[t]!;
+    if (stale > 16 && 2 * stale > b.length) {
+      this.buckets[t] = b.filter((e) => !e.gone && e.transmits === t);
+      this.stale[t] = 0;
+    }
+  }
+}
+
+/** Inserts into an id-ascending bucket (stale slots keep their ids, so the order holds). */
+function insertById(b: Entry[], e: Entry): void {
+  let lo = 0;
+  let hi = b.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (b[mid]!.id < e.id) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === b.length) b.push(e);
+  else b.splice(lo, 0, e);
 }
 
 function supersedes(incoming: Fact, queued: Fact): boolean {

@@ -5,19 +5,23 @@
 
 export class ProbeOrder {
   private list: string[] = [];
+  /** Who is in `list`: a join must not scan the whole list (1,000 members). */
+  private readonly present = new Set<string>();
   private index = 0;
 
   constructor(private readonly random: () => number) {}
 
   /** Adds a member at a random position (no-op if already present). */
   add(name: string): void {
-    if (this.list.includes(name)) return;
+    if (this.present.has(name)) return;
+    this.present.add(name);
     const at = Math.floor(this.random() * (this.list.length + 1));
     this.list.splice(at, 0, name);
     if (at < this.index) this.index++; // keep the cursor on the same member
   }
 
   remove(name: string): void {
+    if (!this.present.delete(name)) return;
     const at = this.list.indexOf(name);
     if (at >= 0) {
       this.list.splice(at, 1);

@@ -7,10 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './run-command.js';
 
 export const NODE_ADDRESS_PREFIX = '127.0.3.';
 export const GOSSIP_PORT = 9999;
@@ -82,6 +83,44 @@ export function defaultTriPath(): string {
   const compiled = resolve(here, '..', '..', 'src', 'cli', 'tri.js');
   if (existsSync(compiled)) return compiled;
   return resolve(here, '..', '..', 'dist', 'src', 'cli', 'tri.js');
+}
+
+/** A private copy of the compiled CLI; `cleanup` removes it. */
+export interface CliSnapshot {
+  triPath: string;
+  cleanup: () => void;
+}
+
+/**
+ * Copies the compiled tree (dist/src, dist/gossip, dist/crdt) to a temporary directory and checks
+ * that the copy loads, so nodes started minutes apart run the same code even while someone
+ * rebuilds dist/ in the shared checkout (a half-written dist/ otherwise kills a node at import).
+ * Bare imports resolve through a symlink to the checkout's node_modules. Retries a few times.
+ */
+export async function snapshotCli(triPath = defaultTriPath(), attempts = 4): Promise<CliSnapshot> {
+  const distRoot = resolve(dirname(triPath), '..', '..');
+  const repoRoot = resolve(distRoot, '..');
+  let lastError = '';
+  for (let i = 0; i < attempts; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'tri-bench-cli-'));
+    const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+    try {
+      for (const sub of ['src', 'gossip', 'crdt']) {
+        if (existsSync(join(distRoot, sub))) cpSync(join(distRoot, sub), join(dir, 'dist', sub), { recursive: true });
+      }
+      cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
+      symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+      const copy = join(dir, 'dist', 'src', 'cli', 'tri.js');
+      // Loading the CLI links every module a node imports; a torn copy fails here, not mid-run.
+      await runCommand(process.execPath, [copy, 'node', 'start', '--help'], { timeoutMs: 20_000 });
+      return { triPath: copy, cleanup };
+    } catch (err) {
+      cleanup();
+      lastError = (err as Error).message;
+      await sleep(3_000);
+    }
+  }
+  throw new Error(`could not take a working copy of ${distRoot} in ${attempts} attempts: ${lastError}`);
 }
 
 /** Parses one JSON log line of a node into a member event, if it is one. */
@@ -255,6 +294,41 @@ export function allInState(names: readonly string[], state: string) {
 /** Every name listed with SWIM state `swimState` (alive, suspect, dead, left). */
 export function allInSwimState(names: readonly string[], swimState: string) {
   return (s: NodeStatus): boolean => names.every((n) => s.members.some((m) => m.name === n && m.swimState === swimState));
+}
+
+/**
+ * bytes_sent per established TCP socket from `ss -tinH` output, keyed "local peer", for sockets
+ * whose local address starts with `addressPrefix` and whose local or peer port is in `ports`.
+ * On loopback both ends of a connection are listed, so the sum is what all nodes sent.
+ */
+export function parseSsBytesSent(text: string, addressPrefix: string, ports: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const cols = lines[i]!.trim().split(/\s+/);
+    if (cols.length < 4 || lines[i]!.startsWith('\t') || lines[i]!.startsWith(' ')) continue;
+    const [local, peer] = cols.slice(-2) as [string, string];
+    const info = lines[i + 1] ?? '';
+    const m = /bytes_sent:(\d+)/.exec(info);
+    const port = (a: string): number => Number(a.slice(a.lastIndexOf(':') + 1));
+    if (!local.startsWith(addressPrefix) || !(ports.includes(port(local)) || ports.includes(port(peer)))) continue;
+    out.set(`${local} ${peer}`, m ? Number(m[1]) : 0);
+  }
+  return out;
+}
+
+/** Bytes sent between `before` and `after` (a socket new in `after` counts from zero; closed ones are lost). */
+export function bytesSentBetween(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
+  let total = 0;
+  for (const [k, v] of after) total += Math.max(0, v - (before.get(k) ?? 0));
+  return total;
+}
+
+/** TCP bytes sent so far on our nodes' stream sockets (push-pull, RPC), from `ss`; undefined without ss. */
+export async function nodeTcpBytesSent(addressPrefix = NODE_ADDRESS_PREFIX, ports: readonly number[] = [GOSSIP_PORT, 10_000]): Promise<Map<string, number> | undefined> {
+  const r = await runCommand('ss', ['-tinH', 'state', 'established'], { allowFailure: true, timeoutMs: 10_000 }).catch(() => undefined);
+  if (!r || r.code !== 0) return undefined;
+  return parseSsBytesSent(r.stdout, addressPrefix, ports);
 }
 
 function keepTail(node: ProcNode, line: string): void {

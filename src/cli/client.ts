@@ -47,6 +47,9 @@ export function readTlsFlags(f: { tlsCert?: string; tlsKey?: string; tlsCa?: str
 export async function withClient<T>(flags: ClientFlags, fn: (c: NodeClient) => Promise<T>): Promise<T> {
   if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
   const tls = readTlsFlags(flags);
+  if (!flags.keyFile && !flags.insecure && !tls) {
+    throw new UsageError('no cluster key: pass --key-file FILE (the key the cluster was started with, made by `tri keys generate`), or --insecure for a cluster started with --insecure');
+  }
   const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
   const client = await NodeClient.connect({ at: flags.at, key, tls, insecure: flags.insecure, timeoutMs: flags.timeout });
   try {

@@ -14,6 +14,7 @@ import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError } from '../errors.js';
 import type { Episode } from '../../crdt/index.js';
+import type { NewTask, TaskView } from '../tasks/index.js';
 
 export interface ClientOptions {
   /** HOST:RPC_PORT of any node. */
@@ -77,6 +78,28 @@ export class NodeClient {
   changeKeys(op: KeyOp, key: string, force = false): Promise<KeyOpReply> {
     const method = op === 'install' ? METHODS.keysInstall : op === 'use' ? METHODS.keysUse : METHODS.keysRemove;
     return this.call<KeyOpReply>(method, { key, force });
+  }
+
+  submitTask(task: NewTask): Promise<TaskView> {
+    return this.call<TaskView>(METHODS.taskSubmit, task);
+  }
+
+  getTask(id: string): Promise<TaskView> {
+    return this.call<TaskView>(METHODS.taskGet, { id });
+  }
+
+  listTasks(): Promise<TaskView[]> {
+    return this.call<TaskView[]>(METHODS.taskList);
+  }
+
+  /** Polls until the task is done or failed, or `timeoutMs` passes (then returns its latest state). */
+  async waitForTask(id: string, timeoutMs: number): Promise<TaskView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const t = await this.getTask(id);
+      if (t.status === 'done' || t.status === 'failed' || Date.now() > deadline) return t;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import { DurableDocSet } from '../storage/durable-doc-set.js';
 import type { NodeStore } from '../storage/types.js';
-import { SyncEngine, syncConfig, type SyncConfig, type SyncEffect, type SyncMode } from '../sync/index.js';
+import { SyncEngine, isRemoteOrigin, syncConfig, type SyncConfig, type SyncEffect, type SyncMode } from '../sync/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
@@ -34,6 +34,8 @@ export interface MemoryServiceOptions {
 interface PendingWrite {
   voters: Set<string>;
   needed: number;
+  /** Whether these acknowledgements (besides our own) make the write's quorum (QuorumGate.ackPlan). */
+  complete: (acks: ReadonlySet<string>) => boolean;
   acks: Set<string>;
   resolve: () => void;
   reject: (e: Error) => void;
@@ -56,6 +58,8 @@ export class MemoryService implements AgentMemoryWriter {
   /** Set by the update listener while a local write runs, so the write learns its request id. */
   private lastPush: { requestId: number; peers: string[] } | undefined;
   private stopped = false;
+  /** Local updates so far; a write that produced none needs no acknowledgement. */
+  private localChanges = 0;
   readonly writeTimeoutMs: number;
   private readonly writeListeners = new Set<(ms: number, outcome: WriteOutcome) => void>();
 
@@ -65,6 +69,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.docs = new DurableDocSet(o.store);
     this.engine = new SyncEngine({ docs: this.docs, config: syncConfig(o.sync) });
     this.docs.onLocalUpdate((docId, update, origin) => {
+      if (!isRemoteOrigin(origin)) this.localChanges++;
       this.run(this.engine.localUpdate(docId, update, origin));
       const subs = this.subscribers.get(docId);
       if (subs) for (const cb of subs) cb();
@@ -110,13 +115,23 @@ export class MemoryService implements AgentMemoryWriter {
 
   async write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
     assertAgentId(agentId);
+    return this.writeQuorum(() => op(this.open(agentId)));
+  }
+
+  /**
+   * The quorum write path for any replicated document (agent memories, the task table): refuses
+   * at once with QuorumError on a read-only node (nothing applied), runs `op` (its updates are
+   * stored with fsync and pushed synchronously), then waits for a majority of voters to
+   * acknowledge. WriteTimeoutError leaves the write applied; it converges later.
+   */
+  async writeQuorum<T>(op: () => T): Promise<T> {
     const started = this.o.runtime.clock.now();
     const report = (outcome: WriteOutcome) => {
       const ms = this.o.runtime.clock.now() - started;
       for (const l of this.writeListeners) l(ms, outcome);
     };
     try {
-      const result = await this.writeQuorum(agentId, op);
+      const result = await this.replicate(op);
       report('acknowledged');
       return result;
     } catch (err) {
@@ -125,14 +140,15 @@ export class MemoryService implements AgentMemoryWriter {
     }
   }
 
-  private async writeQuorum<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
+  private async replicate<T>(op: () => T): Promise<T> {
     this.o.gate.assertWritable(); // QuorumError before anything is applied
     const plan = this.o.gate.ackPlan();
     this.lastPush = undefined;
-    const result = op(this.open(agentId)); // the update is stored (fsync) and pushed synchronously
+    const changesBefore = this.localChanges;
+    const result = op(); // the update is stored (fsync) and pushed synchronously
     const push = this.lastPush as { requestId: number; peers: string[] } | undefined;
     this.lastPush = undefined;
-    if (plan.needed === 0) return result;
+    if (plan.needed === 0 || this.localChanges === changesBefore) return result; // a single voter, or a write that changed nothing
     const reachableVoters = push ? push.peers.filter((p) => plan.voters.has(p)).length : 0;
     if (!push || reachableVoters < plan.needed) {
       // Not enough voters were even sent the update: it stays applied here and converges later.
@@ -145,7 +161,7 @@ export class MemoryService implements AgentMemoryWriter {
         this.pending.delete(push.requestId);
         reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${p.acks.size} of the ${p.needed} other voters needed within ${this.writeTimeoutMs} ms; it will converge later`));
       });
-      this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, acks: new Set(), resolve, reject, cancelTimer });
+      this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, complete: plan.complete, acks: new Set(), resolve, reject, cancelTimer });
     });
     return result;
   }
@@ -231,7 +247,7 @@ export class MemoryService implements AgentMemoryWriter {
           const p = this.pending.get(e.requestId);
           if (!p || !p.voters.has(e.peer)) break;
           p.acks.add(e.peer);
-          if (p.acks.size >= p.needed) {
+          if (p.complete(p.acks)) {
             this.pending.delete(e.requestId);
             p.cancelTimer();
             p.resolve();

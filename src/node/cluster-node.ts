@@ -21,6 +21,9 @@ import { MemoryService } from '../memory/memory-service.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import type { SyncConfig } from '../sync/index.js';
+import { TaskService } from './task-service.js';
+import type { AgentHandler } from '../agents/index.js';
+import type { NewTask, TaskView } from '../tasks/index.js';
 
 export interface NodeWorld {
   runtime: Runtime;
@@ -54,6 +57,8 @@ export interface ClusterNodeOptions {
   writeTimeoutMs?: number;
   /** Sync engine overrides (anti-entropy period and so on). */
   sync?: Partial<SyncConfig>;
+  /** Task lease: a holder that neither finishes nor renews within it loses the task. */
+  leaseMs?: number;
 }
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
@@ -70,6 +75,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 /** How often a node that discovered nobody asks the LAN again while it is alone. */
 const REDISCOVER_MS = 3000;
+/** How often a node tries to reach one FAILED member again (serf's reconnect loop, quicker). */
+const RECONNECT_MS = 5000;
+/** Members answer this before a downing decision, so it never rests on a stale view (see QuorumGate.downingPlan). */
+export const QUORUM_PING_METHOD = 'quorum.ping';
+/** How long a downing confirmation waits for members to answer. */
+const DOWNING_CONFIRM_MS = 2000;
+/** Sent by the writable side to a removed member that is back: pull a full snapshot from me. */
+export const QUORUM_REJOIN_METHOD = 'quorum.rejoin';
+/** Members of the writable side all ask at once; one snapshot per this long is enough. */
+const REJOIN_SNAPSHOT_EVERY_MS = 30_000;
 
 /** A member as `tri nodes --json` shows it (DESIGN.md "Command line"). */
 export interface MemberView {
@@ -93,6 +108,7 @@ export class ClusterNode {
   readonly swim: Swim;
   readonly gate: QuorumGate;
   readonly memoryService: MemoryService;
+  readonly tasks: TaskService;
   private readonly driver: SwimDriver;
   private readonly log: Logger;
   private meta: NodeMeta;
@@ -108,10 +124,13 @@ export class ClusterNode {
   /** Decoded meta per member name, reused while the meta bytes stay the same. */
   private readonly metaCache = new Map<string, { bytes: Uint8Array; meta: NodeMeta | undefined }>();
   private quorumCheckQueued = false;
-  /** Size of the member table when quorumMembers() last rebuilt it. */
+  /** Members in the SWIM table (ourselves included), kept from member events: join adds, reap removes. */
   private memberCount = 1;
   private readonly statusFields = new Map<string, () => unknown>();
   private stopped = false;
+  private downingInFlight = false;
+  /** When this node last pulled a rejoin snapshot (several members may ask for one at once). */
+  private rejoinSnapshotAt = -Infinity;
 
   constructor(
     readonly world: NodeWorld,
@@ -142,6 +161,8 @@ export class ClusterNode {
       now: world.runtime.clock.now(),
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
+    this.rpc.handle(QUORUM_PING_METHOD, 'member', () => new Uint8Array(0));
+    this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => this.rejoinSnapshot(new TextDecoder().decode(payload)));
     this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log);
     this.memoryService = new MemoryService({
       self: options.name,
@@ -157,6 +178,23 @@ export class ClusterNode {
       sync: options.sync,
     });
     registerMemoryMethods(this.rpc, this.memoryService);
+    this.tasks = new TaskService({
+      self: options.name,
+      runtime: world.runtime,
+      rpc: this.rpc,
+      memory: this.memoryService,
+      slots,
+      members: () => this.members(),
+      addressOf: (name) => {
+        const m = this.swim.member(name);
+        return m && m.state !== 'dead' && m.state !== 'left' ? m.address : undefined;
+      },
+      writable: () => (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') && this.gate.verdict().writable,
+      onFreeSlots: (free) => {
+        if (!this.stopped) this.updateMeta({ freeSlots: free });
+      },
+      leaseMs: options.leaseMs,
+    });
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs);
   }
 
@@ -186,7 +224,25 @@ export class ClusterNode {
     this.setLifecycle('ACTIVE');
     this.log.info({ members: this.swim.members().length, seeds }, 'node is ACTIVE');
     this.scheduleQuorumCheck();
+    this.reconnectFailed();
     if (this.options.discover && (this.options.join ?? []).length === 0) this.rediscoverWhileAlone();
+  }
+
+  /**
+   * After a partition both sides have declared each other dead, and SWIM stops talking to dead
+   * members (gossip to the dead ends after gossipToTheDeadMs, push-pull picks live members), so a
+   * partition longer than that never healed. Like serf's reconnect loop: now and then push-pull
+   * with one FAILED (not LEFT) member; if it answers, each side refutes the other's dead verdict
+   * with a new incarnation and the member rejoins by itself. One attempt in flight at a time.
+   */
+  private reconnectFailed(): void {
+    this.world.runtime.scheduler.schedule(RECONNECT_MS, () => {
+      if (this.stopped) return;
+      const dead = this.swim.members().filter((m) => m.name !== this.name && m.state === 'dead');
+      const pick = dead.length > 1 ? dead[Math.floor(this.world.runtime.rng.next() * dead.length)] : dead[0];
+      if (!pick) return this.reconnectFailed();
+      void this.driver.pushPull(pick.address, false).finally(() => this.reconnectFailed());
+    });
   }
 
   /**
@@ -209,11 +265,18 @@ export class ClusterNode {
   /** SYNCING: pull a full snapshot of all memory from one live member before voting. */
   private async catchUp(): Promise<void> {
     for (const m of this.swim.members()) if (m.name !== this.name && m.state === 'alive') this.memoryService.addPeer(m.name);
-    const source = this.swim.members().find((m) => m.name !== this.name && m.state === 'alive');
-    if (!source) return;
+    const sources = this.swim.members().filter((m) => m.name !== this.name && m.state === 'alive');
+    if (sources.length === 0) return;
     this.setLifecycle('SYNCING');
-    const ok = await this.memoryService.fullSnapshotFrom(source.name, 30_000);
-    if (!ok) this.log.warn({ from: source.name }, 'full snapshot did not complete; anti-entropy will finish catching up');
+    // A member that still lists us as left or dead (it has not heard our new incarnation yet, as
+    // after a restart) has no address for us and drops its answer; so ask again, rotating through
+    // the live members, with growing waits (2+4+8+16 s, the former single 30 s budget).
+    for (let attempt = 0; attempt < 4 && !this.stopped; attempt++) {
+      const source = sources[attempt % sources.length]!;
+      if (await this.memoryService.fullSnapshotFrom(source.name, 2000 * 2 ** attempt)) return;
+      this.log.info({ from: source.name, attempt: attempt + 1 }, 'no full snapshot yet; asking again');
+    }
+    this.log.warn({ from: sources.map((m) => m.name) }, 'full snapshot did not complete; anti-entropy will finish catching up');
   }
 
   /** The replicated memory of one agent (DESIGN.md "Library API"). */
@@ -231,8 +294,51 @@ export class ClusterNode {
     });
   }
 
+  /**
+   * Downing with a confirmation round: only the members that answer us now count as reachable
+   * for the decision, so a side that takes unreachable members for alive cannot remove anyone.
+   */
+  private maybeDown(now: number): void {
+    if (this.downingInFlight || this.stopped) return;
+    const plan = this.gate.downingPlan(now);
+    if (!plan) return;
+    this.downingInFlight = true;
+    const asks = plan.confirm.map((name) => {
+      const m = this.swim.member(name);
+      if (!m) return Promise.resolve(undefined);
+      return this.rpc.call(m.address, QUORUM_PING_METHOD, new Uint8Array(0), DOWNING_CONFIRM_MS).then(
+        () => name,
+        () => undefined,
+      );
+    });
+    void Promise.all(asks).then((answers) => {
+      this.downingInFlight = false;
+      if (this.stopped) return;
+      if (this.gate.confirmDowning(plan.candidates, new Set(answers.filter((a): a is string => a !== undefined)))) this.queueQuorumCheck();
+    });
+  }
+
+  /**
+   * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
+   * brain"): it cannot know it was removed, so the writable side, reinstating it, tells it.
+   */
+  private rejoinSnapshot(from: string): void {
+    const now = this.world.runtime.clock.now();
+    if (this.stopped || from === this.name || !this.swim.member(from) || now - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) return;
+    this.rejoinSnapshotAt = now;
+    this.log.info({ from }, 'removed from the voter set while away: pulling a full snapshot');
+    void this.memoryService.fullSnapshotFrom(from, 30_000).then((ok) => {
+      if (!ok) this.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
+    });
+  }
+
   private checkQuorum(): void {
-    this.gate.tick(this.world.runtime.clock.now());
+    const now = this.world.runtime.clock.now();
+    for (const name of this.gate.tick(now)) {
+      const m = this.swim.member(name);
+      if (m) this.rpc.notify(m.address, QUORUM_REJOIN_METHOD, new TextEncoder().encode(this.name)).catch((err: Error) => this.log.debug({ member: name, err: err.message }, 'rejoin notice failed'));
+    }
+    this.maybeDown(now);
     if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
     const v = this.gate.verdict();
     if (!v.writable && this.lifecycle === 'ACTIVE') {
@@ -246,24 +352,25 @@ export class ClusterNode {
 
   private quorumMembers(): QuorumMember[] {
     if (this.quorumCache) return this.quorumCache;
-    this.quorumCache = this.swim.members().map((m) => {
+    const out: QuorumMember[] = [];
+    this.swim.forEachMember((m) => {
       const self = m.name === this.name;
       const meta = self ? this.meta : this.cachedMeta(m.name, m.meta);
-      return {
+      out.push({
         name: m.name,
         role: meta?.role ?? 'hybrid',
         state: self ? this.lifecycle : memberLifecycle(m.state, meta?.lifecycle ?? 'JOINING'),
         reachable: self || m.state === 'alive',
         stateChangedAt: m.stateChangedAt,
-      };
+      });
     });
-    this.memberCount = this.quorumCache.length;
-    return this.quorumCache;
+    this.quorumCache = out;
+    return out;
   }
 
   private cachedMeta(name: string, bytes: Uint8Array): NodeMeta | undefined {
     const hit = this.metaCache.get(name);
-    if (hit && sameBytes(hit.bytes, bytes)) return hit.meta;
+    if (hit && (hit.bytes === bytes || sameBytes(hit.bytes, bytes))) return hit.meta;
     let meta: NodeMeta | undefined;
     try {
       meta = decodeMeta(bytes);
@@ -315,9 +422,19 @@ export class ClusterNode {
     this.stopHooks.push(hook);
   }
 
-  /** Tasks by status in the replicated task table (filled in by the task service). */
+  /** Tasks by status in the replicated task table. */
   taskCounts(): Record<string, number> {
-    return {};
+    return this.tasks.counts();
+  }
+
+  /** Registers an agent type on this node (DESIGN.md "Library API"). */
+  defineAgent(type: string, handler: AgentHandler): void {
+    this.tasks.defineAgent(type, handler);
+  }
+
+  /** Submits a task (quorum write) and places it by its strategy; resolves with its record. */
+  submit(task: NewTask): Promise<TaskView> {
+    return this.tasks.submit(task);
   }
 
   /** Adds a field to /status computed on each request (e.g. "security" counters from start-node). */
@@ -333,6 +450,7 @@ export class ClusterNode {
       incarnation: this.swim.incarnation(),
       address: this.world.packets.address,
       quorum: { writable: q.writable, reachable: q.reachable, voters: q.total, tiebreaker: q.tiebreaker ?? null, removed: this.gate.removedMembers(), reason: q.reason },
+      tasks: this.tasks.counts(),
       memory: { ...this.memoryService.digest(), agents: this.memoryService.agentIds().length, sync: this.memoryService.engine.stats() },
       gossip: this.swim.stats(),
       ...Object.fromEntries([...this.statusFields].map(([k, fn]) => [k, fn()])),
@@ -342,6 +460,7 @@ export class ClusterNode {
   private async shutdown(): Promise<void> {
     this.stopped = true;
     this.driver.stop();
+    this.tasks.stop();
     this.memoryService.stop();
     for (const h of this.stopHooks.reverse()) await Promise.resolve(h()).catch((err: Error) => this.log.warn({ err: err.message }, 'stop hook failed'));
     await this.rpc.close();
@@ -350,7 +469,9 @@ export class ClusterNode {
   }
 
   members(): MemberView[] {
-    return this.swim.members().map((m) => this.view(m)).sort((a, b) => a.name.localeCompare(b.name));
+    const out: MemberView[] = [];
+    this.swim.forEachMember((m) => out.push(this.view(m)));
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   onMemberEvent(listener: (e: MemberEvent) => void): () => void {
@@ -375,14 +496,10 @@ export class ClusterNode {
     if (!this.stopped) this.updateMeta({ lifecycle: state });
   }
 
-  private view(m: MemberInfo): MemberView {
+  private view(m: Readonly<MemberInfo>): MemberView {
     const { host, port } = parseAddress(m.address);
-    let meta: NodeMeta | undefined;
-    try {
-      meta = decodeMeta(m.meta);
-    } catch {
-      meta = undefined; // a member from a newer or broken build: show what SWIM knows
-    }
+    // undefined for a member from a newer or broken build: show what SWIM knows
+    const meta = this.cachedMeta(m.name, m.meta);
     const self = m.name === this.name;
     return {
       name: m.name,
@@ -403,6 +520,7 @@ export class ClusterNode {
   private handleMemberEvent(e: MemberEvent): void {
     this.quorumCache = undefined;
     if (e.kind === 'reap') this.metaCache.delete(e.member.name);
+    if (e.member.name !== this.name && (e.kind === 'join' || e.kind === 'reap')) this.memberCount = this.swim.stats().members;
     if (e.member.name !== this.name) {
       if (e.member.state === 'alive' || e.member.state === 'suspect') this.memoryService.addPeer(e.member.name);
       else this.memoryService.removePeer(e.member.name);
@@ -412,7 +530,7 @@ export class ClusterNode {
         // In a large cluster every member sees every join: if all reconciled, a cluster forming
         // would run N^2 rounds (and keep N^2 connections). About RECONCILE_FANOUT members (drawn
         // at random) reconcile at once; periodic anti-entropy spreads the rest.
-        const peers = this.memoryService.engine.peerList().length;
+        const peers = this.memberCount - 1;
         const chosen = peers <= RECONCILE_FANOUT || this.world.runtime.rng.next() * peers < RECONCILE_FANOUT;
         if (chosen && (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED')) this.memoryService.antiEntropyWith(e.member.name);
       }

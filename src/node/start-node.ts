@@ -52,6 +52,8 @@ export interface StartNodeOptions {
   /** Cluster label bound into every packet and handshake (default "trinity"). */
   clusterLabel?: string;
   logger?: Logger;
+  /** A JavaScript module exporting agent handlers (`--agents`), loaded before the node joins. */
+  agents?: string;
   /** Find seeds by authenticated UDP broadcast on port 9999 when `join` is empty, and answer others' requests. */
   discover?: boolean;
 }
@@ -146,6 +148,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/', dashboardRoute());
       node.onStopped(() => http.close());
     }
+    if (opts.agents) await node.tasks.loadAgents(opts.agents);
     await node.start();
     return node;
   } catch (err) {

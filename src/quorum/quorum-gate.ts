@@ -56,34 +56,81 @@ export class QuorumGate {
     return v;
   }
 
-  /** Names of current voters, and how many acknowledgements besides our own a write needs. */
-  ackPlan(): { voters: Set<string>; needed: number } {
+  /**
+   * Names of current voters, how many acknowledgements besides our own a write needs, and when a
+   * set of acknowledgements completes it. A write needs the same kind of quorum that makes a side
+   * writable: a majority of voters, or, while this side is writable only as exactly half holding
+   * the tiebreaker, that half. (Two such quorums always intersect, so both cannot happen at once;
+   * without this a 2+2 split left the tiebreaker's side writable but unable to acknowledge
+   * anything until downing shrank the voter set.)
+   */
+  ackPlan(): { voters: Set<string>; needed: number; complete: (acks: ReadonlySet<string>) => boolean } {
     const vs = voters(this.table());
     const names = new Set(vs.map((v) => v.name));
     const selfVotes = names.has(this.self);
-    return { voters: names, needed: Math.max(0, majority(vs.length) - (selfVotes ? 1 : 0)) };
+    const v = this.verdict();
+    const byTiebreaker = v.writable && 2 * v.reachable === v.total && v.tiebreaker !== undefined;
+    const quorumSize = byTiebreaker ? v.total / 2 : majority(vs.length);
+    const complete = (acks: ReadonlySet<string>): boolean => {
+      const n = vs.filter((x) => acks.has(x.name) || (x.name === this.self && selfVotes)).length;
+      return 2 * n > vs.length || (byTiebreaker && 2 * n === vs.length && (acks.has(v.tiebreaker!) || v.tiebreaker === this.self));
+    };
+    return { voters: names, needed: Math.max(0, quorumSize - (selfVotes ? 1 : 0)), complete };
   }
 
-  /**
-   * Downing: on the writable side only, members FAILED for at least stable-after leave the voter
-   * set. A member seen alive again is reinstated (it rejoined with a new incarnation).
-   */
-  tick(now: number): void {
+  /** Reinstates removed members seen alive again (they rejoined with a new incarnation); returns their names. */
+  tick(_now: number): string[] {
+    const back: string[] = [];
     for (const m of this.members()) {
       if (this.removed.has(m.name) && m.state !== 'FAILED' && m.state !== 'LEFT') {
+        back.push(m.name);
         this.removed.delete(m.name);
         this.removedVersion++;
         this.log.info({ member: m.name }, 'member is back: voter again once ACTIVE');
       }
     }
-    if (!this.verdict().writable) return;
-    for (const m of this.members()) {
-      if (m.state === 'FAILED' && !this.removed.has(m.name) && now - m.stateChangedAt >= this.stableAfterMs) {
-        this.removed.add(m.name);
-        this.removedVersion++;
-        this.log.info({ member: m.name, failedForMs: Math.round(now - m.stateChangedAt) }, 'removed a failed member from the voter set');
-      }
+    return back;
+  }
+
+  /**
+   * Downing, step 1: on the writable side only, once the view has been settled for stable-after
+   * (nobody suspect, no member changed SWIM state), every FAILED member is a candidate for
+   * removal, to be confirmed by asking the members we take for reachable (`confirm`). A side's
+   * view can be stale: a cut-off side notices unreachable members one at a time, slowly, so it
+   * may still take some of them for alive and think itself writable. Downing on such a view (one
+   * member at a time) let a 2 of 5 pair shrink the voter set until it was a majority of what was
+   * left, in a real 2+2+1 split. Removal therefore waits for confirmDowning().
+   */
+  downingPlan(now: number): { candidates: string[]; confirm: string[] } | undefined {
+    if (!this.verdict().writable) return undefined;
+    const others = this.members().filter((m) => m.name !== this.self);
+    if (others.some((m) => !m.reachable && m.state !== 'FAILED' && m.state !== 'LEFT')) return undefined;
+    if (others.some((m) => now - m.stateChangedAt < this.stableAfterMs)) return undefined;
+    const candidates = others.filter((m) => m.state === 'FAILED' && !this.removed.has(m.name)).map((m) => m.name);
+    if (candidates.length === 0) return undefined;
+    return { candidates, confirm: others.filter((m) => m.reachable).map((m) => m.name) };
+  }
+
+  /**
+   * Downing, step 2: `answered` are the members that just answered us. Only if they (with us) are
+   * still a writable side of the current voter set do the candidates leave it, all at once.
+   */
+  confirmDowning(candidates: readonly string[], answered: ReadonlySet<string>): boolean {
+    const reach = new Set([...answered, this.self]);
+    const v = writableVerdict(this.table(), reach);
+    if (!v.writable) {
+      this.log.warn({ candidates, answered: [...answered] }, `not removing failed members: only ${v.reachable} of ${v.total} voters answered`);
+      return false;
     }
+    const now = new Map(this.members().map((m) => [m.name, m]));
+    for (const name of candidates) {
+      const m = now.get(name);
+      if (!m || m.state !== 'FAILED' || this.removed.has(name)) continue;
+      this.removed.add(name);
+      this.removedVersion++;
+      this.log.info({ member: name, answered: v.reachable, voters: v.total }, 'removed a failed member from the voter set');
+    }
+    return true;
   }
 
   removedMembers(): string[] {

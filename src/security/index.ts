@@ -13,6 +13,6 @@ export {
 } from './secure-packet-transport.js';
 export { tlsPskLayer, PSK_CIPHERS, type PskLayerOptions } from './tls-psk.js';
 export { mutualTlsLayer, MTLS_CIPHERS, type MtlsLayerOptions } from './tls-mtls.js';
-export type { HandshakeDrop, TlsSocketLayer, TlsStats } from './tls-layer.js';
+export { DEFAULT_MAX_CONNECTIONS_PER_PEER, type HandshakeDrop, type TlsLimits, type TlsSocketLayer, type TlsStats } from './tls-layer.js';
 export { insecureWarning, type InsecureWarning } from './plaintext-warning.js';
 export { securityStatus, type SecurityStatus } from './status.js';

@@ -79,8 +79,12 @@ class IvPool {
 
 export class PacketCrypto {
   readonly #keyring: Keyring;
-  /** Protocol version (2 bytes) then the label: the AAD after the per-packet header. */
-  readonly #aadSuffix: Buffer;
+  /**
+   * The AAD: the packet's 29-byte header, then the protocol version (2 bytes) and the label. One
+   * buffer reused for every packet (setAAD copies it synchronously), so sealing and opening
+   * allocate no AAD per packet.
+   */
+  readonly #aad: Buffer;
   #derived: { generation: number; keys: Buffer[] } | undefined;
   readonly #ivs = new IvPool();
 
@@ -90,9 +94,9 @@ export class PacketCrypto {
     }
     this.#keyring = opts.keyring;
     const label = Buffer.from(opts.label, 'utf8');
-    this.#aadSuffix = Buffer.alloc(2 + label.length);
-    this.#aadSuffix.writeUInt16BE(opts.version, 0);
-    label.copy(this.#aadSuffix, 2);
+    this.#aad = Buffer.alloc(HEADER_BYTES + 2 + label.length);
+    this.#aad.writeUInt16BE(opts.version, HEADER_BYTES);
+    label.copy(this.#aad, HEADER_BYTES + 2);
   }
 
   /** Seals `plaintext` with the primary key. */
@@ -105,7 +109,7 @@ export class PacketCrypto {
     const cipher = createCipheriv('aes-256-gcm', this.#keys()[0]!, out.subarray(OFF_IV, HEADER_BYTES), {
       authTagLength: TAG_BYTES,
     });
-    cipher.setAAD(this.#aad(out));
+    cipher.setAAD(this.#aadFor(out));
     const n = cipher.update(plaintext).copy(out, HEADER_BYTES);
     cipher.final(); // GCM is a stream mode: final() emits nothing, it only computes the tag.
     cipher.getAuthTag().copy(out, HEADER_BYTES + n);
@@ -137,7 +141,7 @@ export class PacketCrypto {
       const iv = b.subarray(OFF_IV, HEADER_BYTES);
       const body = b.subarray(HEADER_BYTES, b.length - TAG_BYTES);
       const tag = b.subarray(b.length - TAG_BYTES);
-      const aad = this.#aad(b);
+      const aad = this.#aadFor(b);
       const keys = this.#keys();
       for (let i = 0; i < keys.length; i++) {
         const d = createDecipheriv('aes-256-gcm', keys[i]!, iv, { authTagLength: TAG_BYTES });
@@ -149,7 +153,7 @@ export class PacketCrypto {
         } catch {
           continue;
         }
-        return { ok: true, packet: { ...header, plaintext, keyIndex: i } };
+        return { ok: true, packet: { senderId: header.senderId, seq: header.seq, plaintext, keyIndex: i } };
       }
       return {
         ok: false,
@@ -171,8 +175,9 @@ export class PacketCrypto {
     return r.packet;
   }
 
-  #aad(packet: Buffer): Buffer {
-    return Buffer.concat([packet.subarray(0, HEADER_BYTES), this.#aadSuffix]);
+  #aadFor(packet: Buffer): Buffer {
+    packet.copy(this.#aad, 0, 0, HEADER_BYTES);
+    return this.#aad;
   }
 
   /** Per-purpose subkeys (kdf.ts), primary first; rebuilt only when the keyring changes. */

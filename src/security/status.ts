@@ -12,6 +12,8 @@ export interface SecurityStatus {
   packetDrops: { auth: number; replay: number; malformed: number; oversize: number; total: number };
   /** TLS handshakes that failed on credentials (auth) or otherwise (transport). */
   tlsHandshakeFailures: { auth: number; transport: number };
+  /** Inbound connections refused by the per-peer connection cap. */
+  connectionsOverPeerLimit: number;
   /** Key fingerprints, primary first (never the keys). */
   keys: string[];
 }
@@ -23,6 +25,7 @@ export function securityStatus(packets: SecurePacketTransport | undefined, layer
       encrypted: packets !== undefined,
       packetDrops: { ...d, total: d.auth + d.replay + d.malformed + d.oversize },
       tlsHandshakeFailures: { auth: layer?.stats?.auth ?? 0, transport: layer?.stats?.transport ?? 0 },
+      connectionsOverPeerLimit: layer?.stats?.overPeerLimit ?? 0,
       keys: keyring ? keyring.rawKeys().map((k) => keyId(k)) : [],
     };
   };

@@ -23,7 +23,20 @@ export interface TlsStats {
   auth: number;
   /** Handshakes that failed otherwise (timeouts, resets before TCP was up, refused). */
   transport: number;
+  /** Inbound connections refused because their peer address already had the most allowed. */
+  overPeerLimit: number;
 }
+
+export interface TlsLimits {
+  /**
+   * Most TCP connections one peer address may hold open at a server at once, handshaking or
+   * established (default 64). Stops one host from exhausting the transport's global cap with
+   * half-open handshakes. Members need a handful each; client tools one per command.
+   */
+  maxConnectionsPerPeer?: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 64;
 
 export interface TlsSocketLayer extends SocketLayer {
   readonly stats: Readonly<TlsStats>;
@@ -55,8 +68,10 @@ export interface TlsFlavour {
 /** Bounds how long a half-open handshake may hold a server socket (Node's default is 120 s). */
 const SERVER_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDrop) => void): TlsSocketLayer {
-  const stats: TlsStats = { auth: 0, transport: 0 };
+export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDrop) => void, limits: TlsLimits = {}): TlsSocketLayer {
+  const stats: TlsStats = { auth: 0, transport: 0, overPeerLimit: 0 };
+  const perPeerMax = limits.maxConnectionsPerPeer ?? DEFAULT_MAX_CONNECTIONS_PER_PEER;
+  const perPeer = new Map<string, number>();
   const count = (side: HandshakeSide, remote: string, error: AuthError | TransportError): void => {
     const reason = error.name === 'AuthError' ? 'auth' : 'transport';
     stats[reason]++;
@@ -92,12 +107,32 @@ export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDro
       );
       servers.add(server);
       server.once('close', () => servers.delete(server));
+      // Raw TCP, before any TLS byte: count connections per peer address and refuse the excess.
+      server.on('connection', (raw: Socket) => {
+        const ip = raw.remoteAddress ?? '?';
+        const n = perPeer.get(ip) ?? 0;
+        if (n >= perPeerMax) {
+          stats.overPeerLimit++;
+          raw.on('error', () => {});
+          raw.destroy();
+          return;
+        }
+        perPeer.set(ip, n + 1);
+        raw.once('close', () => {
+          const left = (perPeer.get(ip) ?? 1) - 1;
+          if (left <= 0) perPeer.delete(ip);
+          else perPeer.set(ip, left);
+        });
+      });
       server.on('tlsClientError', (err, socket) => {
         const remote = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
         // Node drops a rejected client certificate without an error code; the reason is here.
         const authz = (socket as tls.TLSSocket & { authorizationError?: string }).authorizationError;
         const cause = authz ? Object.assign(new Error(`client certificate rejected: ${authz}`), { code: authz }) : err;
         count('server', remote, classifyHandshakeError(cause, 'server', remote, true));
+        // Node reports a failed or timed-out handshake here but leaves the socket open: a client
+        // that connects and never finishes (half-open, or stalled mid-record) would hold it forever.
+        socket.destroy();
       });
       return server;
     },

@@ -25,7 +25,7 @@ import tls from 'node:tls';
 import { AuthError, ConfigError } from '../errors.js';
 import { keyId, pskKey } from './kdf.js';
 import type { Keyring } from './keyring.js';
-import { tlsSocketLayer, type HandshakeDrop, type TlsSocketLayer } from './tls-layer.js';
+import { tlsSocketLayer, type HandshakeDrop, type TlsLimits, type TlsSocketLayer } from './tls-layer.js';
 
 export const PSK_CIPHERS = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256';
 
@@ -42,6 +42,8 @@ export interface PskLayerOptions {
   /** Cluster label; salts the PSK derivation so other clusters cannot connect. */
   label: string;
   onDrop?: (drop: HandshakeDrop) => void;
+  /** Per-peer connection cap and other server limits (tls-layer.ts). */
+  limits?: TlsLimits;
 }
 
 export function tlsPskLayer(opts: PskLayerOptions): TlsSocketLayer {
@@ -116,6 +118,7 @@ export function tlsPskLayer(opts: PskLayerOptions): TlsSocketLayer {
       identity: (socket) => names.get(socket),
     },
     opts.onDrop,
+    opts.limits,
   );
   opts.keyring.onChange((change) => {
     if (change.type !== 'remove') return;

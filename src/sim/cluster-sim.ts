@@ -8,6 +8,7 @@
 // faults), and nothing here reads a real clock, so a seed replays the same run.
 
 import type { ProfileName } from '../../gossip/config.js';
+import type { MemberEvent } from '../../gossip/swim.js';
 import { ClusterNode, type ClusterNodeOptions, type MemberView } from '../node/cluster-node.js';
 import { silentLogger } from '../node/logger.js';
 import type { LifecycleState } from '../node/lifecycle.js';
@@ -59,6 +60,7 @@ export class SimCluster {
   readonly seed: number | string;
   private readonly slots: Slot[] = [];
   private readonly logger: Logger;
+  private readonly eventListeners = new Set<(index: number, e: MemberEvent) => void>();
 
   constructor(private readonly opts: SimClusterOptions) {
     if (!Number.isInteger(opts.nodes) || opts.nodes < 1) throw new RangeError(`nodes must be an integer >= 1, got ${opts.nodes}`);
@@ -104,7 +106,7 @@ export class SimCluster {
     const streams = this.network.streamTransport(slot.ip, SIM_GOSSIP_PORT);
     const store = new SimStoreHandle(slot.store);
     const extra = typeof this.opts.nodeOptions === 'function' ? this.opts.nodeOptions(slot.index) : (this.opts.nodeOptions ?? {});
-    return new ClusterNode(
+    const node = new ClusterNode(
       { runtime, packets, streams, store, secure: false },
       {
         profile: this.opts.profile ?? 'lan',
@@ -116,6 +118,16 @@ export class SimCluster {
         rpcPort: SIM_GOSSIP_PORT,
       },
     );
+    node.onMemberEvent((e) => {
+      for (const l of this.eventListeners) l(slot.index, e);
+    });
+    return node;
+  }
+
+  /** Calls `listener(i, event)` for every member event on every node, restarted ones included. */
+  onMemberEvent(listener: (index: number, e: MemberEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
   private launch(slot: Slot): Promise<void> {

@@ -170,6 +170,18 @@ export class StreamPair {
     }
   }
 
+  /**
+   * A frame reached an end whose process crashed. If the crash happened behind a partition, the
+   * other end never got its reset; the host (now back, or the frame could not have arrived)
+   * answers the stray frame with one, as a real OS answers a segment for an unknown connection.
+   */
+  bounce(end: SimConnection): void {
+    const other = end === this.client ? this.server : this.client;
+    if (!other.open) return;
+    const reset = new TransportError(`connection to ${other.remote} reset: the peer crashed and lost the connection`);
+    this.fabric.world.schedule(this.fabric.delay(end.host, other.host), () => other.finish(reset));
+  }
+
   /** Stops tracking once neither end is open. */
   settled(): void {
     if (this.client.open || this.server.open) return;
@@ -183,6 +195,8 @@ export class StreamPair {
 
 export class SimConnection implements StreamConnection {
   open = true;
+  /** Set when this end's host crashed (the end is gone, not closed). */
+  vanished = false;
   readonly generation: number;
   private frameHandler: ((frame: Uint8Array) => void) | undefined;
   private closeHandler: ((err?: Error) => void) | undefined;
@@ -230,7 +244,10 @@ export class SimConnection implements StreamConnection {
 
   /** An item from the peer reached this end. */
   arrive(item: Item): void {
-    if (!this.open) return;
+    if (!this.open) {
+      if (this.vanished) this.pair.bounce(this);
+      return;
+    }
     if (item.kind === 'fin') return this.finish(undefined);
     this.host.stats.framesReceived++;
     this.host.stats.streamBytesReceived += item.data.byteLength + 4;
@@ -251,6 +268,7 @@ export class SimConnection implements StreamConnection {
   /** The host crashed: no handler of a dead process may run again. */
   vanish(): void {
     this.open = false;
+    this.vanished = true;
     this.release?.();
     this.closeReported = true;
     this.frameHandler = undefined;

@@ -11,7 +11,7 @@ describe('cluster membership: 5 real node processes', () => {
   let anyFailed = false;
 
   beforeAll(async () => {
-    c = await TriCluster.create({ addresses: loopbackRange(10, 5), profile: 'local' });
+    c = await TriCluster.create({ addresses: loopbackRange(10, 5), profile: 'lan' });
     const t0 = Date.now();
     try {
       await c.startAll(40_000);
@@ -74,5 +74,19 @@ describe('cluster membership: 5 real node processes', () => {
     expect(r.code, describeResult(r)).toBe(0);
     const byName = Object.fromEntries((JSON.parse(r.stdout) as MemberJson[]).map((m) => [m.name, `${m.state}/${m.swimState}`]));
     expect(byName).toEqual({ n1: 'ACTIVE/alive', n2: 'ACTIVE/alive', n3: 'ACTIVE/alive', n4: 'LEFT/left', n5: 'FAILED/dead' });
+  });
+
+  it('both come back: the left node and the crashed node restart on their --data and are ACTIVE everywhere with a higher incarnation', async () => {
+    const before = await c.node('n1').status();
+    const inc = (name: string) => before!.members.find((m) => m.name === name)!.incarnation;
+    const t0 = Date.now();
+    await Promise.all([c.restart('n4'), c.restart('n5')]);
+    const seen = await c.waitAllActive(30_000);
+    console.log(`[cluster-membership] restart of n4 (left) and n5 (failed): ACTIVE everywhere after ${Date.now() - t0} ms`);
+    for (const [observer, s] of seen) {
+      for (const name of ['n4', 'n5']) {
+        expect(s.members.find((m) => m.name === name)!.incarnation, `${name} as seen by ${observer}`).toBeGreaterThan(inc(name));
+      }
+    }
   });
 });

@@ -3,6 +3,7 @@
 // `tri` CLI as a child process. Every process started here is killed by `killAll()` (call it in
 // afterAll/afterEach), and every wait is bounded in time.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,6 +41,7 @@ export interface StatusJson {
     encrypted: boolean;
     packetDrops: { auth: number; replay: number; malformed: number; oversize: number; total: number };
     tlsHandshakeFailures: { auth: number; transport: number };
+    connectionsOverPeerLimit: number;
     keys: string[];
   };
   members: MemberJson[];
@@ -109,14 +111,24 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function status(ip: string, timeoutMs = 2000): Promise<StatusJson | undefined> {
-  try {
-    const res = await fetch(`http://${ip}:10080/status`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return undefined;
-    return (await res.json()) as StatusJson;
-  } catch {
-    return undefined;
-  }
+/** GET /status (node:http: fetch() refuses port 10080, which is on the WHATWG "bad ports" list). */
+export function status(ip: string, timeoutMs = 2000): Promise<StatusJson | undefined> {
+  return new Promise((resolvePromise) => {
+    const req = http.get({ host: ip, port: 10080, path: '/status', timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolvePromise(res.statusCode === 200 ? (JSON.parse(Buffer.concat(chunks).toString()) as StatusJson) : undefined);
+        } catch {
+          resolvePromise(undefined);
+        }
+      });
+      res.on('error', () => resolvePromise(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolvePromise(undefined));
+  });
 }
 
 /** Polls `check` every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
@@ -131,14 +143,14 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** Waits until the node at `ip` is ACTIVE and sees exactly `names` alive. */
-export function waitForView(ip: string, names: string[], timeoutMs = 20_000): Promise<StatusJson> {
+/** Waits until the node at `ip` sees exactly `names` alive (and is ACTIVE itself, unless told otherwise). */
+export function waitForView(ip: string, names: string[], timeoutMs = 20_000, requireActive = true): Promise<StatusJson> {
   const want = [...names].sort().join(',');
   return waitFor(
     `${ip} to see ${want} alive`,
     async () => {
       const s = await status(ip);
-      if (!s || s.state !== 'ACTIVE') return undefined;
+      if (!s || (requireActive && s.state !== 'ACTIVE')) return undefined;
       const alive = s.members.filter((m) => m.swimState === 'alive').map((m) => m.name).sort().join(',');
       return alive === want ? s : undefined;
     },

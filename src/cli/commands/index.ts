@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerKeys } from './keys.js';
+import { registerTask } from './task.js';
 import { registerCluster } from './cluster.js';
 import { registerMemory } from './memory.js';
 import { registerNode } from './node.js';
@@ -10,5 +11,6 @@ export function registerCommands(program: Command): void {
   registerNodes(program);
   registerKeys(program);
   registerMemory(program);
+  registerTask(program);
   registerCluster(program);
 }

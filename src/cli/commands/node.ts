@@ -57,6 +57,10 @@ export function registerNode(program: Command): void {
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
     .action(async (flags: StartFlags) => {
       if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
+      // Neither is bad usage too (exit 2), caught before anything binds.
+      if (!flags.keyFile && !flags.insecure) {
+        throw new UsageError('no cluster key: make one with `tri keys generate > cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
+      }
       const logger = createLogger({ level: flags.logLevel, name: flags.name });
       const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
       const tls = readTlsFlags(flags);
@@ -76,6 +80,7 @@ export function registerNode(program: Command): void {
         profile: flags.profile,
         logger,
         discover: flags.discover === true,
+        agents: flags.agents,
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

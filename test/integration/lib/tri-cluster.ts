@@ -47,7 +47,7 @@ export class TriCluster {
     const seed = `${opts.addresses[0]}:9999`;
     this.nodes = opts.addresses.map((address, i) => {
       const name = `${prefix}${i + 1}`;
-      const args = ['node', 'start', '--name', name, '--bind', address, '--key-file', keyFile, '--data', join(dir, name), '--profile', opts.profile ?? 'local'];
+      const args = ['node', 'start', '--name', name, '--bind', address, '--key-file', keyFile, '--data', join(dir, name), '--profile', opts.profile ?? 'lan'];
       if (i > 0) args.push('--join', seed);
       args.push(...(opts.extraArgs?.(i) ?? []));
       return new NodeProcess(name, address, args, join(dir, `${name}.log`));

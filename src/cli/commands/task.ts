@@ -1,0 +1,57 @@
+// `tri task submit | list`: run work on the cluster and see the replicated task table.
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import type { TaskView } from '../../tasks/index.js';
+import { STRATEGIES } from '../../tasks/routing.js';
+import { addClientOptions, withClient, type ClientFlags } from '../client.js';
+import { parseChoice } from '../parse.js';
+import { printTable } from '../table.js';
+import type { Json } from '../../../crdt/index.js';
+import { TriError } from '../../errors.js';
+
+/** The `--json` shape of a task (DESIGN.md): {id, type, status, node, attempts, result}. */
+function brief(t: TaskView): { id: string; type: string; status: string; node: string | null; attempts: number; result: Json; error?: string } {
+  return { id: t.id, type: t.type, status: t.status, node: t.node, attempts: t.attempts, result: t.result, ...(t.error ? { error: t.error } : {}) };
+}
+
+function parseJsonInput(value: string): Json {
+  try {
+    return JSON.parse(value) as Json;
+  } catch (err) {
+    throw new InvalidArgumentError(`--input is not JSON (${(err as Error).message}); quote it, for example --input '{"text":"hello"}'`);
+  }
+}
+
+export function registerTask(program: Command): void {
+  const task = program.command('task').description('submit tasks to agents and list the task table');
+
+  addClientOptions(
+    task
+      .command('submit')
+      .description('submit a task (needs quorum: exit 3 on a read-only node)')
+      .requiredOption('--type <type>', 'agent type: echo, wordcount, sha256, sleep, or one from --agents modules')
+      .requiredOption('--input <json>', 'task input as JSON', parseJsonInput)
+      .option('--strategy <strategy>', STRATEGIES.join(' | '), parseChoice(STRATEGIES))
+      .option('--agent <id>', "whose memory records the episode (default: the type)")
+      .option('--wait', 'wait until the task is done or failed')
+      .option('--json', 'print {id, type, status, node, attempts, result}'),
+  ).action(async (f: ClientFlags & { type: string; input: Json; strategy?: (typeof STRATEGIES)[number]; agent?: string; wait?: boolean; json?: boolean }) => {
+    const t = await withClient(f, async (c) => {
+      let view = await c.submitTask({ type: f.type, input: f.input, strategy: f.strategy, agent: f.agent });
+      if (f.wait) view = await c.waitForTask(view.id, f.timeout ?? 10_000);
+      return view;
+    });
+    if (f.json) process.stdout.write(JSON.stringify(brief(t)) + '\n');
+    else process.stdout.write(`task ${t.id} ${t.status}${t.node ? ` on ${t.node}` : ''}${t.status === 'done' ? `: ${JSON.stringify(t.result)}` : t.error ? `: ${t.error}` : ''}\n`);
+    if (f.wait && t.status === 'failed') throw new TriError(`task ${t.id} failed: ${t.error ?? 'no reason recorded'}`);
+  });
+
+  addClientOptions(task.command('list').description('list the replicated task table').option('--json', 'print one JSON array')).action(async (f: ClientFlags & { json?: boolean }) => {
+    const list = await withClient(f, (c) => c.listTasks());
+    if (f.json) {
+      process.stdout.write(JSON.stringify(list.map(brief)) + '\n');
+      return;
+    }
+    printTable(['ID', 'TYPE', 'STATUS', 'NODE', 'ATTEMPTS', 'RESULT'], list.map((t) => [t.id, t.type, t.status, t.node ?? '-', String(t.attempts), t.error ?? JSON.stringify(t.result ?? null).slice(0, 50)]));
+  });
+}

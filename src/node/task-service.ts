@@ -1,0 +1,225 @@
+// Tasks on a node: the replicated task table (a Yjs document synced like agent memory), the
+// scheduler, the agent executor and the RPCs between them.
+//
+// Who schedules: the node a task is submitted to places it at once (so `local-first` means local
+// to the submitter); lost tasks (holder FAILED or LEFT, or lease expired) are re-placed by the
+// scheduling leader, the lowest-named ACTIVE member, and only while it is writable. Two nodes that
+// briefly both think they lead may both reassign: execution is at-least-once by design and the
+// fencing tokens keep the recorded result unique.
+//
+// Ordering: an assignment is a table update pushed on the member's stream before the `run`
+// request on that same stream, so the executor's replica knows the token when the run arrives.
+import type { Json } from '../../crdt/index.js';
+import { ConfigError, NotFoundError } from '../errors.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentRegistry } from '../agents/index.js';
+import { TaskScheduler, TaskTable, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask } from '../tasks/index.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { METHODS } from '../rpc/methods.js';
+import type { MemoryService } from '../memory/memory-service.js';
+
+export const TASKS_DOC = 'tasks';
+/** Re-check leases and lost tasks at least this often, besides member events and lease expiries. */
+const SWEEP_MS = 1000;
+
+export interface TaskServiceOptions {
+  self: string;
+  runtime: Runtime;
+  rpc: RpcEndpoint;
+  memory: MemoryService;
+  slots: number;
+  members: () => SchedulerMember[];
+  addressOf: (name: string) => string | undefined;
+  writable: () => boolean;
+  onFreeSlots: (free: number) => void;
+  leaseMs?: number;
+}
+
+interface RunRequest {
+  id: string;
+  type: string;
+  agent: string;
+  input: Json;
+  token: number;
+  leaseMs: number;
+}
+
+export class TaskService {
+  readonly table: TaskTable;
+  readonly registry: AgentRegistry;
+  readonly executor: AgentExecutor;
+  private readonly scheduler: TaskScheduler;
+  private readonly log: Logger;
+  private stopped = false;
+  private tickQueued = false;
+
+  constructor(private readonly o: TaskServiceOptions) {
+    this.log = o.runtime.logger.child({ component: 'tasks' });
+    this.table = new TaskTable({ node: o.self, random: () => o.runtime.rng.next(), doc: o.memory.docs.doc(TASKS_DOC) });
+    this.registry = createAgentRegistry();
+    this.executor = new AgentExecutor({ node: o.self, registry: this.registry, slots: o.slots });
+    this.executor.pool.onChange((free) => o.onFreeSlots(free));
+    this.scheduler = new TaskScheduler({ self: o.self, leaseMs: o.leaseMs });
+
+    o.rpc.handle(METHODS.taskSubmit, 'client', async (p) => toJsonPayload(await this.submit(fromJsonPayload<NewTask>(p, 'task submit arguments'))));
+    o.rpc.handle(METHODS.taskGet, 'client', (p) => toJsonPayload(this.get(fromJsonPayload<{ id: string }>(p, 'task get arguments').id)));
+    o.rpc.handle(METHODS.taskList, 'client', () => toJsonPayload(this.list()));
+    o.rpc.handle(METHODS.taskRun, 'member', (p) => {
+      this.startRun(fromJsonPayload<RunRequest>(p, 'task run request'));
+      return toJsonPayload(true);
+    });
+    o.rpc.onNotify(METHODS.taskRevoke, 'member', (p) => {
+      const r = fromJsonPayload<{ id: string; token: number; why: string }>(p, 'task revoke');
+      this.executor.abort(r.id, r.why, r.token);
+    });
+    this.sweep();
+  }
+
+  defineAgent(type: string, handler: AgentHandler): void {
+    this.registry.defineAgent(type, handler, { replace: true });
+  }
+
+  async loadAgents(modulePath: string): Promise<string[]> {
+    return loadAgentModule(this.registry, modulePath);
+  }
+
+  /** Records the task (quorum write: QuorumError on a read-only node) and places it at once. */
+  async submit(task: NewTask): Promise<TaskView> {
+    if (typeof task !== 'object' || task === null) throw new ConfigError('a task needs {type, input}');
+    // An unknown type is still accepted (another node may define it); the node that runs it
+    // without a handler fails the task with UnknownAgentTypeError's reason.
+    const id = await this.o.memory.writeQuorum(() => this.table.submit(task, this.wallNow()));
+    this.tick();
+    return this.get(id);
+  }
+
+  get(id: string): TaskView {
+    if (typeof id !== 'string') throw new ConfigError('task id must be a string');
+    const v = this.table.get(id);
+    if (!v) throw new NotFoundError(`no task "${id}" on this node; check the id with "tri task list"`);
+    return v;
+  }
+
+  list(): TaskView[] {
+    return this.table.list();
+  }
+
+  counts(): Record<string, number> {
+    const c: Record<string, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+    for (const t of this.table.list()) c[t.status] = (c[t.status] ?? 0) + 1;
+    return c;
+  }
+
+  /** A member changed state: the leader re-places the lost tasks. */
+  onMembership(): void {
+    if (this.isLeader()) this.queueTick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.executor.stop();
+  }
+
+  private isLeader(): boolean {
+    if (!this.o.writable()) return false;
+    const active = this.o.members().filter((m) => m.state === 'ACTIVE').map((m) => m.name).sort();
+    return active[0] === this.o.self;
+  }
+
+  private sweep(): void {
+    this.o.runtime.scheduler.schedule(SWEEP_MS, () => {
+      if (this.stopped) return;
+      if (this.isLeader()) this.tick();
+      this.sweep();
+    });
+  }
+
+  private queueTick(): void {
+    if (this.tickQueued) return;
+    this.tickQueued = true;
+    queueMicrotask(() => {
+      this.tickQueued = false;
+      if (!this.stopped) this.tick();
+    });
+  }
+
+  /** One scheduler pass over the table on this node; only a writable node assigns. */
+  private tick(): void {
+    if (this.stopped || !this.o.writable()) return;
+    const now = this.o.runtime.clock.now();
+    const { effects, wakeAt } = this.scheduler.tick(this.table, this.o.members(), now, () => this.o.runtime.rng.next(), this.wallNow());
+    for (const e of effects) this.carryOut(e);
+    if (wakeAt !== null && this.isLeader()) this.o.runtime.scheduler.schedule(Math.max(0, wakeAt - now) + 1, () => this.queueTick());
+  }
+
+  private carryOut(e: SchedulerEffect): void {
+    switch (e.type) {
+      case 'run': {
+        const req: RunRequest = { ...e.task, token: e.token, leaseMs: e.leaseMs };
+        this.log.info({ task: e.task.id, type: e.task.type, node: e.node, token: e.token, attempt: e.attempt }, 'task assigned');
+        if (e.node === this.o.self) {
+          this.startRun(req);
+          break;
+        }
+        const to = this.o.addressOf(e.node);
+        if (!to) break; // the lease expires and the task is re-placed
+        this.o.rpc.call(to, METHODS.taskRun, toJsonPayload(req), 10_000).catch((err: Error) => this.log.info({ task: e.task.id, node: e.node, err: err.message }, 'could not hand the task over; it is re-placed when its lease expires'));
+        break;
+      }
+      case 'revoke': {
+        const to = this.o.addressOf(e.node);
+        if (e.node === this.o.self) this.executor.abort(e.id, e.why, e.token);
+        else if (to) this.o.rpc.notify(to, METHODS.taskRevoke, toJsonPayload({ id: e.id, token: e.token, why: e.why })).catch(() => undefined);
+        break;
+      }
+      case 'failed':
+        this.log.warn({ task: e.id, reason: e.reason }, 'task failed');
+        break;
+      case 'wait':
+        this.log.debug({ task: e.id, reason: e.reason, detail: e.detail }, 'task waits for capacity');
+        break;
+    }
+  }
+
+  /** Runs an assigned task here: renews its lease while it runs, records the outcome and an episode. */
+  private startRun(r: RunRequest): void {
+    const fence = { token: r.token, holder: this.o.self };
+    const renewEvery = Math.max(50, Math.floor(r.leaseMs / 3));
+    let running = true;
+    const renew = () => {
+      if (!running || this.stopped) return;
+      this.o.memory
+        .writeQuorum(() => this.table.renew(r.id, fence, this.o.runtime.clock.now(), r.leaseMs))
+        .catch(() => undefined) // a lost renewal only risks a duplicate run; fencing keeps one result
+        .finally(() => this.o.runtime.scheduler.schedule(renewEvery, renew));
+    };
+    this.o.runtime.scheduler.schedule(renewEvery, renew);
+    void this.executor.execute({ taskId: r.id, type: r.type, agentId: r.agent, input: r.input, token: r.token }).then(async (outcome) => {
+      running = false;
+      if (this.stopped) return;
+      const wall = this.wallNow();
+      try {
+        const verdict = await this.o.memory.writeQuorum(() => (outcome.ok ? this.table.complete(r.id, fence, outcome.result, wall) : this.table.fail(r.id, fence, outcome.error, wall)));
+        if (!verdict.accepted) {
+          this.log.info({ task: r.id, token: r.token, reason: verdict.reason }, 'outcome not recorded (fenced off or already recorded)');
+          return;
+        }
+        await this.o.memory.memory(r.agent).addEpisode({
+          task: `${r.type} ${r.id}`,
+          outcome: outcome.ok ? 'done' : 'failed',
+          note: outcome.ok ? `result: ${JSON.stringify(outcome.result).slice(0, 500)}` : `error: ${outcome.error}`,
+          tags: [r.type],
+          fields: { taskId: r.id, durationMs: Math.round(outcome.durationMs) },
+        });
+      } catch (err) {
+        this.log.warn({ task: r.id, err: (err as Error).message }, 'could not record the task outcome with a majority; its lease will expire and it will be reassigned');
+      }
+    });
+  }
+
+  private wallNow(): number {
+    const c = this.o.runtime.clock;
+    return c.wall ? c.wall() : c.now();
+  }
+}
