@@ -30,7 +30,7 @@ export async function runScenario(c: ProcessCluster, say: Say): Promise<void> {
   const digest = await convergedDigest(c, [...Array(n).keys()]);
   say(`memory: ${n} episodes written through ${n} different nodes; every replica has digest ${digest.slice(0, 12)}`);
 
-  const victim = n - 1; // never the coordinator (n1)
+  const victim = n - 1; // never the coordinator (n1), whose address the demo reads from
   await runTaskSteps(c, say, victim);
 
   const leaver = n - 2;
