@@ -185,7 +185,11 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
       const killedWall = Date.now();
       cluster.kill(victim);
       const detect = await timeUntilEach(survivors, killedAt, allInState([victim.name], 'FAILED'), { timeoutMs: TIMEOUT_MS, pollMs: POLL_MS, inspect });
-      if (detect.missing.length) notes.push(`round ${r + 1}: never reported ${victim.name} FAILED: ${detect.missing.join(', ')}`);
+      if (detect.missing.length) {
+        const dead = survivors.filter((x) => !cluster.isRunning(x)).map((x) => `${x.name} exited ${String(x.process.exitCode ?? x.process.signalCode)}: ${x.logTail.slice(-3).join(' | ')}`);
+        notes.push(`round ${r + 1}: never reported ${victim.name} FAILED: ${detect.missing.join(', ')}${dead.length ? `; ${dead.join('; ')}` : ''}`);
+        log(notes[notes.length - 1]!);
+      }
       detectionMs.push(detect.times);
       await sleep(300); // let the last "member dead" log lines arrive
       const diag = roundDiagnostics(survivors, victim, killedWall, killedAt, countersBefore, await gossipCounters(survivors));
@@ -383,6 +387,11 @@ async function runPair(opts: MembershipBenchOptions): Promise<MembershipPairResu
     det[`n${size}_detection_first_ratio_vs_serf`] = metric(ratio(det[`n${size}_detection_first_median`]?.value, detSerf[`n${size}_detection_first_median`]?.value), 'x');
     det[`n${size}_detection_first_suspect_median`] = metric(round1(median(ours.diagnostics.map((d) => d.firstSuspectMs).filter(Number.isFinite))), 'ms');
     det[`n${size}_detection_all_from_logs_median`] = metric(round1(median(ours.diagnostics.map((d) => d.lastDeadMs).filter(Number.isFinite))), 'ms');
+    // Rounds where no survivor had backed off (Lifeguard health 0 at the kill): the undisturbed case.
+    const healthy = ours.samples.detectionMs.filter((_, i) => ours.diagnostics[i]?.healthAtKill.max === 0);
+    det[`n${size}_detection_all_median_health0`] = metric(round1(median(healthy.filter((t) => t.length).map((t) => Math.max(...t)))), 'ms');
+    det[`n${size}_detection_rounds_health0`] = metric(healthy.length, 'rounds');
+    det[`n${size}_health_at_kill_mean`] = metric(round1(mean(ours.diagnostics.map((d) => d.healthAtKill.mean))), 'score');
     det[`n${size}_false_accusations`] = metric(ours.falseAccusations.length, 'events');
     det[`n${size}_false_states_polled`] = metric(ours.falseStates.length, 'observer-member pairs');
     det[`n${size}_refutations`] = metric(ours.refutations, 'refutations');

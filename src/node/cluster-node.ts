@@ -126,6 +126,7 @@ export class ClusterNode {
   private quorumCheckQueued = false;
   /** Members in the SWIM table (ourselves included), kept from member events: join adds, reap removes. */
   private memberCount = 1;
+  private readonly known = new Set<string>();
   private readonly statusFields = new Map<string, () => unknown>();
   private stopped = false;
   private downingInFlight = false;
@@ -520,7 +521,11 @@ export class ClusterNode {
   private handleMemberEvent(e: MemberEvent): void {
     this.quorumCache = undefined;
     if (e.kind === 'reap') this.metaCache.delete(e.member.name);
-    if (e.member.name !== this.name && (e.kind === 'join' || e.kind === 'reap')) this.memberCount = this.swim.stats().members;
+    if (e.member.name !== this.name) {
+      if (e.kind === 'reap') this.known.delete(e.member.name);
+      else this.known.add(e.member.name);
+      this.memberCount = this.known.size + 1;
+    }
     if (e.member.name !== this.name) {
       if (e.member.state === 'alive' || e.member.state === 'suspect') this.memoryService.addPeer(e.member.name);
       else this.memoryService.removePeer(e.member.name);

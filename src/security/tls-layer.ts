@@ -30,13 +30,14 @@ export interface TlsStats {
 export interface TlsLimits {
   /**
    * Most TCP connections one peer address may hold open at a server at once, handshaking or
-   * established (default 64). Stops one host from exhausting the transport's global cap with
-   * half-open handshakes. Members need a handful each; client tools one per command.
+   * established (default 256). Stops one host from exhausting the transport's global cap (1,024) with
+   * half-open handshakes. Members need a few each (several nodes may share one address on a test
+   * machine); client tools one per command.
    */
   maxConnectionsPerPeer?: number;
 }
 
-export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 64;
+export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 256;
 
 export interface TlsSocketLayer extends SocketLayer {
   readonly stats: Readonly<TlsStats>;

@@ -80,7 +80,10 @@ describe('cluster membership: 5 real node processes', () => {
     const before = await c.node('n1').status();
     const inc = (name: string) => before!.members.find((m) => m.name === name)!.incarnation;
     const t0 = Date.now();
-    await Promise.all([c.restart('n4'), c.restart('n5')]);
+    // One after the other, as startAll does (see TriCluster.startAll on concurrent joins).
+    await c.restart('n4');
+    await c.waitStates({ n4: { state: 'ACTIVE', swimState: 'alive' } }, { timeoutMs: 30_000 });
+    await c.restart('n5');
     const seen = await c.waitAllActive(30_000);
     console.log(`[cluster-membership] restart of n4 (left) and n5 (failed): ACTIVE everywhere after ${Date.now() - t0} ms`);
     for (const [observer, s] of seen) {

