@@ -117,6 +117,8 @@ export interface OurMembershipRun {
   samples: { detectionMs: number[][]; joinMs: number[][]; joinFromReadyMs: number[][] };
   /** Per detection round: what the survivors' logs and counters say happened. */
   diagnostics: RoundDiagnostics[];
+  /** Per round: from spawning the joiner until the last survivor logged "member join" for it (NaN if one never did). */
+  joinAllFromLogsMs: number[];
   /** Log events accusing a live member, over the whole run (startup included). */
   falseAccusations: MemberLogEvent[];
   /** Polls that showed a live member suspect/dead. */
@@ -174,6 +176,7 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
     const diagnostics: RoundDiagnostics[] = [];
     const joinMs: number[][] = [];
     const joinFromReadyMs: number[][] = [];
+    const joinAllFromLogsMs: number[] = [];
     let alive = [...cluster.nodes];
     for (let r = 0; r < plan.rounds; r++) {
       const victim = alive[alive.length - 1]!;
@@ -201,11 +204,15 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
       );
 
       const joinStart = performance.now();
+      const joinStartWall = Date.now();
       const joiner = await cluster.startNode();
       alive = [...survivors, joiner];
       const join = await timeUntilEach(alive, joinStart, allInSwimState([joiner.name], 'alive'), { timeoutMs: TIMEOUT_MS, pollMs: POLL_MS, inspect });
       if (join.missing.length) notes.push(`round ${r + 1}: never saw ${joiner.name} alive: ${join.missing.join(', ')}`);
       joinMs.push(join.times);
+      await sleep(300); // let the last "member join" log lines arrive
+      const joinLogged = survivors.flatMap((x) => x.events).filter((e) => e.member === joiner.name && e.event === 'join' && e.at >= joinStartWall - 5);
+      joinAllFromLogsMs.push(joinLogged.length === survivors.length ? Math.max(...joinLogged.map((e) => e.at - joinStartWall)) : NaN);
       const readyAfter = joiner.readyAt - joinStart;
       joinFromReadyMs.push(join.times.map((t) => Math.max(0, t - readyAfter)));
       log(`round ${r + 1}: ${joiner.name} up after ${fmt(readyAfter)} ms, seen by all after ${fmt(Math.max(...join.times))} ms`);
@@ -224,6 +231,7 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
       startupConvergedMs,
       samples: { detectionMs, joinMs, joinFromReadyMs },
       diagnostics,
+      joinAllFromLogsMs,
       falseAccusations: falseAccusations(events, killed),
       falseStates: dedupeStates(falseStates),
       refutations,
@@ -406,6 +414,7 @@ async function runPair(opts: MembershipBenchOptions): Promise<MembershipPairResu
     Object.assign(dis, roundMetrics(`n${size}_join`, ours.samples.joinMs));
     Object.assign(dis, roundMetrics(`n${size}_join_from_ready`, ours.samples.joinFromReadyMs));
     if (serf) Object.assign(disSerf, roundMetrics(`n${size}_join`, serf.samples.joinMs));
+    dis[`n${size}_join_all_from_logs_median`] = metric(round1(median(ours.joinAllFromLogsMs.filter(Number.isFinite))), 'ms');
     dis[`n${size}_join_ratio_vs_serf`] = metric(ratio(dis[`n${size}_join_all_median`]?.value, disSerf[`n${size}_join_all_median`]?.value), 'x');
     dis[`n${size}_startup_converged`] = metric(ours.startupConvergedMs, 'ms');
     if (ours.idle) {

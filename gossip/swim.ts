@@ -73,7 +73,9 @@ export class Swim {
     // Random phases so that nodes started together do not probe and gossip in lockstep.
     this.nextProbeAt = init.now + Math.floor(this.random() * this.cfg.probeIntervalMs);
     this.nextGossipAt = init.now + Math.floor(this.random() * this.cfg.gossipIntervalMs);
-    this.nextPushPullAt = init.now + this.cfg.pushPullIntervalMs + Math.floor(this.random() * this.cfg.pushPullIntervalMs);
+    // The first push-pull falls anywhere in the first interval (as memberlist's): a node that joined
+    // while others' state changes were still spreading catches up within one interval, not two.
+    this.nextPushPullAt = init.now + Math.floor(this.random() * this.cfg.pushPullIntervalMs);
   }
 
   // ---- driving -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 import type { ProcessCluster } from './process-cluster.js';
 import { waitFor } from './process-cluster.js';
 import { runTaskSteps } from './task-steps.js';
+import { runPartitionStep } from './partition-step.js';
 
 export type Say = (line: string) => void;
 
@@ -30,6 +31,8 @@ export async function runScenario(c: ProcessCluster, say: Say): Promise<void> {
   const digest = await convergedDigest(c, [...Array(n).keys()]);
   say(`memory: ${n} episodes written through ${n} different nodes; every replica has digest ${digest.slice(0, 12)}`);
 
+  await runPartitionStep(c, say);
+
   const victim = n - 1; // never the coordinator (n1), whose address the demo reads from
   await runTaskSteps(c, say, victim);
 
@@ -43,8 +46,6 @@ export async function runScenario(c: ProcessCluster, say: Say): Promise<void> {
     if (!left) throw new DemoFailure(`${c.nodes[leaver]!.name} did not show as LEFT after SIGTERM`);
     say(`graceful leave: SIGTERM to ${left.name}; the others show it LEFT (not FAILED)`);
   }
-
-  say('isolating a minority needs network namespaces (root); the netns test suite shows it: test/netns/quorum-*.test.ts');
 
   const survivors = c.running().filter((i) => i !== victim && i !== leaver);
   const final = await convergedDigest(c, survivors);

@@ -13,6 +13,7 @@ import { SwimDriver } from './swim-driver.js';
 import { decodeMeta, encodeMeta, PROTOCOL_VERSION, type NodeMeta, type Role } from './meta.js';
 import { memberLifecycle, type LifecycleState } from './lifecycle.js';
 import { joinWithBackoff } from './join.js';
+import { IncarnationReservation } from './incarnation.js';
 import { METHODS } from '../rpc/methods.js';
 import { toJsonPayload } from '../rpc/json.js';
 import type { NodeStore } from '../storage/types.js';
@@ -63,6 +64,8 @@ export interface ClusterNodeOptions {
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
 const QUORUM_CHECK_MS = 500;
+/** Free-slot changes are published at most this often (see the TaskService onFreeSlots hook). */
+const FREE_SLOTS_PUBLISH_MS = 250;
 /** Members that reconcile memory at once with a member that (re)appears, in a large cluster (see handleMemberEvent). */
 const RECONCILE_FANOUT = 8;
 /** Up to this many members, member events re-check quorum at once (see queueQuorumCheck). */
@@ -107,6 +110,9 @@ export class ClusterNode {
   readonly rpc: RpcEndpoint;
   readonly swim: Swim;
   readonly gate: QuorumGate;
+  private readonly incarnations: IncarnationReservation;
+  private pendingFreeSlots: number | undefined;
+  private freeSlotsFlush: (() => void) | undefined;
   readonly memoryService: MemoryService;
   readonly tasks: TaskService;
   private readonly driver: SwimDriver;
@@ -151,12 +157,13 @@ export class ClusterNode {
       lifecycle: this.lifecycle,
       nodeId: options.nodeId,
     };
+    this.incarnations = new IncarnationReservation(world.store);
     this.rpc = new RpcEndpoint(world.streams, world.runtime, { secure: world.secure });
     this.swim = new Swim({
       name: options.name,
       address: world.packets.address,
       meta: encodeMeta(this.meta),
-      incarnation: options.incarnation ?? 0,
+      incarnation: this.incarnations.start(options.incarnation ?? 0),
       config: cfg,
       random: () => world.runtime.rng.next(),
       now: world.runtime.clock.now(),
@@ -192,11 +199,20 @@ export class ClusterNode {
       },
       writable: () => (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') && this.gate.verdict().writable,
       onFreeSlots: (free) => {
-        if (!this.stopped) this.updateMeta({ freeSlots: free });
+        // Every metadata change bumps the incarnation and is gossiped: coalesce slot changes (a
+        // busy node changes them thousands of times a second) into one update per period.
+        this.pendingFreeSlots = free;
+        if (this.freeSlotsFlush) return;
+        this.freeSlotsFlush = this.world.runtime.scheduler.schedule(FREE_SLOTS_PUBLISH_MS, () => {
+          this.freeSlotsFlush = undefined;
+          if (!this.stopped && this.pendingFreeSlots !== undefined) this.updateMeta({ freeSlots: this.pendingFreeSlots });
+        });
       },
       leaseMs: options.leaseMs,
     });
-    this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs);
+    this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
+      this.incarnations.observe(this.swim.incarnation()),
+    );
   }
 
   get name(): string {

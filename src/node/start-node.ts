@@ -88,9 +88,9 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         })
       : udp;
     const layer: SocketLayer = opts.tls
-      ? mutualTlsLayer({ ...opts.tls })
+      ? mutualTlsLayer({ ...opts.tls, limits: { localAddress: bind } })
       : keyring
-        ? tlsPskLayer({ keyring, name: `member:${opts.name}`, label })
+        ? tlsPskLayer({ keyring, name: `member:${opts.name}`, label, limits: { localAddress: bind } })
         : createPlainSocketLayer({ localAddress: bind });
     const rpcStreams = await createTcpTransport({ host: bind, port: opts.rpcPort ?? 10000, layer, logger });
     cleanup.push(() => rpcStreams.close());

@@ -21,6 +21,8 @@ export class SwimDriver {
     private readonly runtime: Runtime,
     private readonly onEvent: (e: MemberEvent) => void,
     private readonly pushPullTimeoutMs: number,
+    /** Called after each batch of effects (the node persists incarnation growth here). */
+    private readonly onApplied: () => void = () => undefined,
   ) {
     this.log = runtime.logger.child({ component: 'swim' });
     this.timer = new DeadlineTimer(runtime, () => swim.nextDeadline(), (now) => this.apply(swim.tick(now)));
@@ -70,6 +72,7 @@ export class SwimDriver {
           break;
       }
     }
+    this.onApplied();
     this.timer.arm();
   }
 

@@ -35,6 +35,11 @@ export interface TlsLimits {
    * machine); client tools one per command.
    */
   maxConnectionsPerPeer?: number;
+  /**
+   * Source address for outgoing connections (a node's bind address), so peers, logs and
+   * per-address firewall rules see the node's own address rather than the host's default.
+   */
+  localAddress?: string;
 }
 
 export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 256;
@@ -147,7 +152,7 @@ export function tlsSocketLayer(flavour: TlsFlavour, onDrop?: (drop: HandshakeDro
         let options: tls.ConnectionOptions;
         try {
           options = flavour.clientOptions(host);
-          socket = tls.connect({ host, port, ...options });
+          socket = tls.connect({ host, port, ...options, ...(limits.localAddress ? { localAddress: limits.localAddress } : {}) });
         } catch (err) {
           // Bad options (e.g. an invalid host) throw synchronously; keep the promise's contract.
           const e = classifyHandshakeError(err, 'client', remote, false);

@@ -9,7 +9,7 @@
 // and membership in the cluster is what the CA vouches for.
 import { createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { AuthError, ConfigError } from '../errors.js';
-import { tlsSocketLayer, type HandshakeDrop, type TlsSocketLayer } from './tls-layer.js';
+import { tlsSocketLayer, type HandshakeDrop, type TlsLimits, type TlsSocketLayer } from './tls-layer.js';
 
 export const MTLS_CIPHERS = [
   'ECDHE-ECDSA-AES256-GCM-SHA384',
@@ -28,6 +28,8 @@ export interface MtlsLayerOptions {
   /** The CA(s) that sign cluster members (PEM). Node's public CA list is NOT trusted. */
   ca: string | Buffer | Array<string | Buffer>;
   onDrop?: (drop: HandshakeDrop) => void;
+  /** Per-peer connection cap and source address (tls-layer.ts). */
+  limits?: TlsLimits;
 }
 
 function commonName(cert: PeerCertificate | undefined): string | undefined {
@@ -68,5 +70,6 @@ export function mutualTlsLayer(opts: MtlsLayerOptions): TlsSocketLayer {
       identity: (socket: TLSSocket) => commonName(socket.getPeerCertificate()),
     },
     opts.onDrop,
+    opts.limits,
   );
 }

@@ -12,7 +12,7 @@ if (!support.ok) console.warn(`SKIPPING quorum 2+2+1 netns tests: ${support.reas
 const AGENT = 'agent-three-way';
 const ALL = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
-describe.skipIf(!support.ok)('quorum: 5 nodes split 2+2+1 between network namespaces', { timeout: 110_000 }, () => {
+describe.skipIf(!support.ok)('quorum: 5 nodes split 2+2+1 between network namespaces', { timeout: 115_000 }, () => {
   let lan: Lan;
   let cluster: TriCluster;
   let hosts: Host[];
@@ -55,7 +55,7 @@ describe.skipIf(!support.ok)('quorum: 5 nodes split 2+2+1 between network namesp
         if (s.quorum.removed.length > 0) everRemoved.add(`${n} removed ${s.quorum.removed.join(',')}`);
         return s.state === 'DEGRADED' && !s.quorum.writable && s.quorum.reachable === expected[n];
       },
-      75_000,
+      80_000,
     );
     expect([...everRemoved], cluster.logs()).toEqual([]);
     expect(all.ok, `not all DEGRADED: ${JSON.stringify(summarize(all.statuses))}\n${cluster.logs()}`).toBe(true);
