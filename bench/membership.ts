@@ -179,6 +179,11 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
     const joinAllFromLogsMs: number[] = [];
     let alive = [...cluster.nodes];
     for (let r = 0; r < plan.rounds; r++) {
+      const gone = alive.filter((x) => !cluster.isRunning(x));
+      if (gone.length) {
+        const why = gone.map((x) => `${x.name} (exit ${String(x.process.exitCode ?? x.process.signalCode)}: ${x.logTail.slice(-1).join('')})`);
+        throw new Error(`nodes this benchmark did not kill have exited, so the run is void: ${why.join('; ')}`);
+      }
       const victim = alive[alive.length - 1]!;
       const survivors = alive.slice(0, -1);
       const countersBefore = await gossipCounters(survivors);

@@ -68,6 +68,7 @@ export class Prober {
   private readonly relays = new Map<number, Relay>();
   private readonly suspectProbes = new WeakMap<Suspicion, SuspectProbes>();
   private seq = 0;
+  private lastWasUrgent = false;
 
   constructor(
     private readonly self: MemberInfo,
@@ -87,7 +88,13 @@ export class Prober {
       const m = table.get(name);
       return m !== undefined && m !== this.self && isLive(m.state);
     };
-    const targetName = this.urgentSuspect(now) ?? this.order.next(live);
+    // First probes of suspects alternate with the round-robin: after a partition one node may hold
+    // many suspicions at once, and serving only those would leave members it has not probed yet
+    // unsuspected for a long time (Lifeguard also stretches a cut-off node's periods). Last-chance
+    // probes are few (two per suspicion) and time-critical, so they never wait.
+    const urgent = this.urgentSuspect(now, !this.lastWasUrgent);
+    const targetName = urgent ?? this.order.next(live) ?? this.urgentSuspect(now, true);
+    this.lastWasUrgent = urgent !== undefined;
     if (targetName === undefined) return;
     const target = table.get(targetName)!;
     const seq = this.nextSeq();
@@ -172,7 +179,7 @@ export class Prober {
   }
 
   /** The suspect most in need of a probe from us now (earliest deadline first), if any. */
-  private urgentSuspect(now: number): string | undefined {
+  private urgentSuspect(now: number, allowFirst: boolean): string | undefined {
     const window = LAST_CHANCE_PROBES * this.awareness.scale(this.cfg.probeIntervalMs);
     let best: { name: string; deadline: number; mark: () => void } | undefined;
     for (const [name, suspicion] of this.membership.suspicions) {
@@ -180,7 +187,7 @@ export class Prober {
       let done = this.suspectProbes.get(suspicion);
       if (!done) this.suspectProbes.set(suspicion, (done = { first: false, lastChance: 0 }));
       const deadline = suspicion.deadline();
-      const first = !done.first && suspicion.origin !== this.self.name && suspicion.confirmations() < suspicion.k;
+      const first = allowFirst && !done.first && suspicion.origin !== this.self.name && suspicion.confirmations() < suspicion.k;
       const lastChance = done.lastChance < LAST_CHANCE_PROBES && deadline - now <= window;
       if (!first && !lastChance) continue;
       if (best && best.deadline <= deadline) continue;
