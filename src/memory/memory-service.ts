@@ -135,7 +135,9 @@ export class MemoryService implements AgentMemoryWriter {
       report('acknowledged');
       return result;
     } catch (err) {
-      report(err instanceof QuorumError ? 'refused' : 'timeout');
+      const refused = err instanceof QuorumError;
+      report(refused ? 'refused' : 'timeout');
+      this.log.info({ err: (err as Error).message }, refused ? 'write refused: no quorum' : 'write not acknowledged in time');
       throw err;
     }
   }

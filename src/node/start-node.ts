@@ -23,6 +23,7 @@ import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { statusRoute } from './status-route.js';
 import { NodeMetrics } from './metrics.js';
+import { DropSummary } from './drop-summary.js';
 import { dashboardRoute } from './dashboard-page.js';
 import { DISCOVERY_PORT, DiscoveryResponder, createDiscoveryCrypto, discover as discoverSeeds } from '../discovery/index.js';
 
@@ -69,6 +70,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   const logger = opts.logger ?? createLogger({ name: opts.name });
   const runtime = realRuntime(logger);
   const label = opts.clusterLabel ?? 'trinity';
+  const packetDrops = new DropSummary(logger, runtime.scheduler, 'gossip packets that failed authentication or decoding');
 
   const store: NodeStore = opts.dataDir
     ? SqliteStore.open({ dir: opts.dataDir, name: opts.name })
@@ -84,7 +86,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
           label,
           version: PROTOCOL_VERSION,
           clock: runtime.clock,
-          onDrop: (d) => logger.debug({ from: d.from, reason: d.reason }, 'dropped packet'),
+          onDrop: (d) => packetDrops.record(d.reason, d.from),
         })
       : udp;
     const layer: SocketLayer = opts.tls
@@ -140,6 +142,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.
     if (closeResponder) node.onStopped(closeResponder);
+    node.onStopped(() => packetDrops.stop());
     registerKeyringMethods(node, keyring);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {

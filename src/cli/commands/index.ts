@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerKeys } from './keys.js';
 import { registerTask } from './task.js';
 import { registerCluster } from './cluster.js';
+import { registerClusterBench } from './cluster-bench.js';
 import { registerMemory } from './memory.js';
 import { registerNode } from './node.js';
 import { registerNodes } from './nodes.js';
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerMemory(program);
   registerTask(program);
   registerCluster(program);
+  registerClusterBench(program);
 }

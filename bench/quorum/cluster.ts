@@ -1,0 +1,121 @@
+// Real `tri node start` processes for the quorum benchmarks (quorum-writes, heal-convergence):
+// node i binds 127.0.11.i with the default ports (gossip 9999, RPC 10000, HTTP 10080), keeps a
+// durable SQLite data directory (WAL, synchronous = FULL: the write path under test), and joins
+// node 1. Processes run from a private copy of dist/ (snapshotCli), are SIGKILLed by stop() and
+// also if this process exits without calling it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchStatus, snapshotCli, type CliSnapshot } from '../lib/proc-cluster.js';
+import { NodeClient } from '../../src/client/node-client.js';
+
+export const QUORUM_PREFIX = '127.0.11.';
+export const RPC_PORT = 10_000;
+
+export interface QNode {
+  name: string;
+  address: string;
+  proc: ChildProcess;
+  tail: string[];
+}
+
+/** The parts of /status these benchmarks read. */
+export interface QStatus {
+  name: string;
+  state: string;
+  members: { name: string; state: string; swimState: string }[];
+  memory?: { digest: string; documents: number };
+  quorum?: { writable: boolean; reachable: number; voters: number };
+}
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+export class QuorumCluster {
+  readonly nodes: QNode[] = [];
+  readonly key = randomBytes(32).toString('base64');
+  private readonly dir = mkdtempSync(join(tmpdir(), 'tri-bench-quorum-'));
+  private readonly keyFile = join(this.dir, 'cluster.key');
+  private cli: CliSnapshot | undefined;
+  private readonly clients: NodeClient[] = [];
+
+  constructor(private readonly first = 1) {
+    if (!hooked) {
+      hooked = true;
+      process.once('exit', () => {
+        for (const c of live) c.kill('SIGKILL');
+      });
+    }
+    writeFileSync(this.keyFile, `${this.key}\n`, { mode: 0o600 });
+  }
+
+  address(i: number): string {
+    return `${QUORUM_PREFIX}${this.first + i}`;
+  }
+
+  /** Starts n nodes and resolves once every node lists every other as ACTIVE. */
+  async start(n: number, timeoutMs = 60_000): Promise<void> {
+    if (this.first + n - 1 > 254) throw new Error('addresses must stay within 127.0.11.1-254');
+    this.cli ??= await snapshotCli();
+    for (let i = 0; i < n; i++) {
+      const name = `q${i + 1}`;
+      const address = this.address(i);
+      const args = [this.cli.triPath, 'node', 'start', '--name', name, '--bind', address, '--key-file', this.keyFile];
+      args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn');
+      if (i > 0) args.push('--join', `${this.address(0)}:9999`);
+      const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      live.add(proc);
+      proc.once('exit', () => live.delete(proc));
+      const node: QNode = { name, address, proc, tail: [] };
+      const keep = (d: Buffer): void => {
+        for (const line of d.toString().split('\n')) if (line.trim()) node.tail.push(line);
+        node.tail.splice(0, Math.max(0, node.tail.length - 20));
+      };
+      proc.stdout?.on('data', keep);
+      proc.stderr?.on('data', keep);
+      this.nodes.push(node);
+    }
+    const names = this.nodes.map((x) => x.name);
+    const ok = await this.waitAll((s) => names.every((nm) => nm === s.name || s.members.some((m) => m.name === nm && m.state === 'ACTIVE')) && s.state === 'ACTIVE', timeoutMs);
+    if (!ok) throw new Error(`cluster of ${n} did not form within ${timeoutMs} ms; logs: ${this.nodes.map((x) => `${x.name}: ${x.tail.slice(-3).join(' | ')}`).join(' || ')}`);
+  }
+
+  /** Polls every node's /status until `holds` is true for all of them (bounded). */
+  async waitAll(holds: (s: QStatus) => boolean, timeoutMs: number, pollMs = 100): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      for (const n of this.nodes) if (n.proc.exitCode !== null || n.proc.signalCode !== null) throw new Error(`node ${n.name} exited: ${n.tail.join(' | ')}`);
+      const all = await Promise.all(this.nodes.map((n) => fetchStatus(n.address, 1_000) as Promise<QStatus | undefined>));
+      if (all.every((s) => s !== undefined && holds(s))) return true;
+      await sleep(pollMs);
+    }
+    return false;
+  }
+
+  async status(i: number): Promise<QStatus | undefined> {
+    return (await fetchStatus(this.nodes[i]!.address, 2_000)) as QStatus | undefined;
+  }
+
+  /** A TLS-PSK RPC client of node i (kept and closed by stop()). */
+  async client(i: number, timeoutMs = 10_000): Promise<NodeClient> {
+    const c = await NodeClient.connect({ at: `${this.nodes[i]!.address}:${RPC_PORT}`, key: this.key, timeoutMs });
+    this.clients.push(c);
+    return c;
+  }
+
+  /** Closes clients, SIGKILLs every node, waits (bounded) for exits, removes data dirs. */
+  async stop(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
+    const running = this.nodes.filter((n) => n.proc.exitCode === null && n.proc.signalCode === null);
+    const exited = running.map((n) => new Promise<void>((r) => n.proc.once('exit', () => r())));
+    for (const n of running) n.proc.kill('SIGKILL');
+    await Promise.race([Promise.all(exited), sleep(5_000)]);
+    rmSync(this.dir, { recursive: true, force: true });
+    this.cli?.cleanup();
+    this.cli = undefined;
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
