@@ -64,6 +64,8 @@ export interface StartOptions {
   role?: Role;
   /** Gossip addresses HOST:PORT of seeds. */
   join?: string[];
+  /** Further `tri node start` flags (e.g. --discover). */
+  extraArgs?: string[];
 }
 
 // GETs http://ADDR:PORT/status inside the namespace, prints the body or "ERR <why>". node:http,
@@ -129,6 +131,7 @@ export class TriCluster {
       '--profile', 'lan',
     ];
     for (const j of opts.join ?? []) args.push('--join', j);
+    args.push(...(opts.extraArgs ?? []));
     const child = this.lan.spawn(host, process.execPath, args);
     const log = existing?.log ?? [];
     for (const stream of [child.stdout, child.stderr]) {

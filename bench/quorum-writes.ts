@@ -1,0 +1,64 @@
+// quorum-writes: acknowledged episode write latency (p50, p99) and throughput on 3 and 5 real
+// `tri node start` processes on loopback (127.0.11.x, durable SQLite data directories).
+//
+// Load: the RPC client (NodeClient.addEpisode over TLS-PSK), i.e. exactly what `tri memory add`
+// and any remote program do, from this (separate) process, so the figures include the client
+// round trip and no benchmark code runs inside the nodes. A write is counted once it resolved:
+// a majority of voters stored it with fsync.
+// - latency: one write in flight at a time on node 1 (the unloaded latency a caller sees);
+// - throughput: many writes in flight, spread over every node as coordinator, for a fixed time;
+//   the latencies under that load are reported too.
+// The machine's 1-minute load average is recorded with each size (other work shares the cores).
+import { writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
+import type { ScenarioOptions } from './run.js';
+import { QuorumCluster } from './quorum/cluster.js';
+import { load1m, runLoad } from './quorum/load.js';
+
+export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
+
+export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResult> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const metrics: Metrics = {};
+  const details: Record<string, unknown> = {};
+  for (const n of [3, 5]) {
+    const cluster = new QuorumCluster();
+    try {
+      await cluster.start(n);
+      const clients = [];
+      for (let i = 0; i < n; i++) clients.push(await cluster.client(i));
+      // Warm-up: TLS sessions, JIT, documents created.
+      await runLoad({ clients, concurrency: 8, maxWrites: opts.quick ? 200 : 1_000, maxMs: 20_000, agents: 32 });
+
+      const seq = await runLoad({ clients: [clients[0]!], concurrency: 1, maxWrites: opts.quick ? 300 : 2_000, maxMs: 30_000, agents: 32 });
+      const loadSeq = load1m();
+      const s = summarize(seq.latencies);
+      log(`quorum-writes n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq})`);
+
+      const concurrency = opts.quick ? 64 : 256;
+      const tp = await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: opts.quick ? 3_000 : 8_000, agents: 64 });
+      const loadTp = load1m();
+      const t = summarize(tp.latencies);
+      const rate = (tp.acked / tp.elapsedMs) * 1000;
+      log(`quorum-writes n=${n}: ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}`);
+
+      metrics[`n${n}_latency_p50`] = metric(round(s.p50), 'ms');
+      metrics[`n${n}_latency_p99`] = metric(round(s.p99), 'ms');
+      metrics[`n${n}_throughput`] = metric(Math.round(rate), 'writes/s');
+      metrics[`n${n}_loaded_latency_p50`] = metric(round(t.p50), 'ms');
+      metrics[`n${n}_loaded_latency_p99`] = metric(round(t.p99), 'ms');
+      metrics[`n${n}_errors`] = metric(Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0), 'writes');
+      metrics[`n${n}_load_avg_1m`] = metric(loadTp, 'load');
+      details[`n${n}`] = { sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
+    } finally {
+      await cluster.stop();
+    }
+  }
+  const peers = {
+    goals: { latency_p50_ms: GOALS.p50Ms, latency_p99_ms: GOALS.p99Ms, n5_throughput_writes_per_s: GOALS.writesPerSec5 },
+    load: 'RPC client (NodeClient.addEpisode, TLS-PSK) in the benchmark process; sequential for latency, many in flight over all nodes for throughput',
+    details,
+  };
+  return writeResult(opts.out, 'quorum-writes', metrics, peers).result;
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;

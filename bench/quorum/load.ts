@@ -1,0 +1,56 @@
+// Load generation for the quorum benchmarks: acknowledged episode writes through the RPC client
+// (NodeClient.addEpisode, TLS-PSK, the path `tri memory add` takes), with a fixed number of
+// requests in flight spread over the clients given. Bounded by count and by time.
+import { loadavg } from 'node:os';
+import type { NodeClient } from '../../src/client/node-client.js';
+
+export interface LoadResult {
+  /** Latency of each acknowledged write, ms, as the client saw it (RPC round trip included). */
+  latencies: number[];
+  acked: number;
+  /** Failures by error class name (QuorumError, WriteTimeoutError, ...). */
+  errors: Record<string, number>;
+  elapsedMs: number;
+}
+
+export interface LoadOptions {
+  clients: readonly NodeClient[];
+  /** Requests in flight at once (workers); worker w uses clients[w % clients.length]. */
+  concurrency: number;
+  /** Stop after this many writes were issued ... */
+  maxWrites: number;
+  /** ... or once this much time passed, whichever first. */
+  maxMs: number;
+  /** Agent ids the writes rotate over (one Yjs document each). */
+  agents: number;
+  agentPrefix?: string;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  let issued = 0;
+  const started = performance.now();
+  const deadline = started + o.maxMs;
+  const prefix = o.agentPrefix ?? 'bench';
+  const worker = async (w: number): Promise<void> => {
+    const client = o.clients[w % o.clients.length]!;
+    while (issued < o.maxWrites && performance.now() < deadline) {
+      const i = issued++;
+      const t0 = performance.now();
+      try {
+        await client.addEpisode({ agent: `${prefix}-${i % o.agents}`, task: `task ${i}`, outcome: 'ok', note: `episode ${i} from worker ${w}`, tags: ['bench'] });
+        latencies.push(performance.now() - t0);
+      } catch (err) {
+        const name = (err as Error).name && (err as Error).name !== 'Error' ? (err as Error).name : ((err as Error).message.split(':')[0] ?? 'Error');
+        errors[name] = (errors[name] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, (_, w) => worker(w)));
+  return { latencies, acked: latencies.length, errors, elapsedMs: performance.now() - started };
+}
+
+export function load1m(): number {
+  return Math.round(loadavg()[0]! * 100) / 100;
+}
