@@ -6,6 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { printTable } from './lib/print-table.js';
 import type { BenchResult } from './lib/result.js';
 import { runMembershipDetection, runMembershipDissemination } from './membership.js';
+import { runQuorumWrites } from './quorum-writes.js';
+import { runHealConvergence } from './heal-convergence.js';
 
 export interface ScenarioOptions {
   out: string;
@@ -19,6 +21,9 @@ export type Scenario = (opts: ScenarioOptions) => Promise<BenchResult>;
 export const SCENARIOS: Record<string, Scenario> = {
   'membership-detection': runMembershipDetection,
   'membership-dissemination': runMembershipDissemination,
+  'quorum-writes': runQuorumWrites,
+  'heal-convergence': runHealConvergence,
+  'task-failover': (o) => import('./task-failover.js').then((m) => m.runTaskFailover(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {

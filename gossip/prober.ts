@@ -59,9 +59,19 @@ interface ProbeInFlight {
 interface Relay {
   requester: string;
   requesterSeq: number;
+  /** When we stop waiting for the target's ack (and drop this relay). */
   deadline: number;
-  wantNack: boolean;
+  /** When we tell the requester the target is silent, if it asked for nacks (undefined once sent). */
+  nackAt: number | undefined;
 }
+
+/**
+ * Lifeguard: a relay nacks after 80% of the probe timeout, not the full timeout. The requester
+ * asks relays only at its own probe timeout and gives up at the probe interval (2x the timeout in
+ * the lan profile), so a nack sent at the full timeout always arrived a round trip too late, and
+ * every failed probe then counted as missed nacks against the requester's own health.
+ */
+const NACK_AT = 0.8;
 
 export class Prober {
   private probe: ProbeInFlight | undefined;
@@ -119,12 +129,12 @@ export class Prober {
     if (p && !p.indirectSent && now >= p.ackDeadline) this.askRelays(p, out);
     if (p && now >= p.endDeadline) this.fail(p, now, out);
     for (const [seq, r] of this.relays) {
-      if (now < r.deadline) continue;
-      this.relays.delete(seq);
-      if (r.wantNack) {
+      if (r.nackAt !== undefined && now >= r.nackAt) {
+        r.nackAt = undefined;
         this.counters.relayNacksSent!++;
         this.send(r.requester, [encodeMessage({ type: 'nack', seq: r.requesterSeq })], out);
       }
+      if (now >= r.deadline) this.relays.delete(seq);
     }
   }
 
@@ -132,7 +142,7 @@ export class Prober {
   deadline(): number {
     let at = Infinity;
     if (this.probe) at = this.probe.indirectSent ? this.probe.endDeadline : this.probe.ackDeadline;
-    for (const r of this.relays.values()) at = Math.min(at, r.deadline);
+    for (const r of this.relays.values()) at = Math.min(at, r.nackAt ?? r.deadline, r.deadline);
     return at;
   }
 
@@ -143,7 +153,7 @@ export class Prober {
       return;
     }
     const seq = this.nextSeq();
-    this.relays.set(seq, { requester: from, requesterSeq: msg.seq, deadline: now + this.cfg.probeTimeoutMs, wantNack: msg.wantNack });
+    this.relays.set(seq, { requester: from, requesterSeq: msg.seq, deadline: now + this.cfg.probeTimeoutMs, nackAt: msg.wantNack ? now + Math.floor(NACK_AT * this.cfg.probeTimeoutMs) : undefined });
     this.counters.relayedPings!++;
     const known = this.membership.table.get(msg.target);
     const buddy = known && known.address === msg.targetAddress ? this.buddy(known) : [];

@@ -62,12 +62,28 @@ export class MemoryService implements AgentMemoryWriter {
   private localChanges = 0;
   readonly writeTimeoutMs: number;
   private readonly writeListeners = new Set<(ms: number, outcome: WriteOutcome) => void>();
+  /**
+   * Group commit, where the runtime can run work at the end of an event-loop turn (real nodes):
+   * every update stored in one turn, local or replicated, is committed in one transaction (one
+   * fsync), and sync messages (pushes, acks, deltas) wait in `outgoing` until that commit
+   * returned. So an ack still means "stored durably", and an ack arriving for our own write
+   * means our copy is on disk too. Without it (the simulator) updates are stored and sent at once.
+   */
+  private readonly groupCommit: ((fn: () => void) => void) | undefined;
+  private outgoing: Array<{ peer: string; bytes: Uint8Array }> = [];
+  private flushQueued = false;
+  /** Writes whose own update waits in the current batch, and callers waiting for that batch. */
+  private batchWrites: number[] = [];
+  private durableWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   constructor(private readonly o: MemoryServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'memory' });
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
     this.docs = new DurableDocSet(o.store);
     this.engine = new SyncEngine({ docs: this.docs, config: syncConfig(o.sync) });
+    const immediate = o.runtime.scheduler.immediate;
+    this.groupCommit = immediate ? (fn) => immediate.call(o.runtime.scheduler, fn) : undefined;
+    if (this.groupCommit) this.docs.hold();
     this.docs.onLocalUpdate((docId, update, origin) => {
       if (!isRemoteOrigin(origin)) this.localChanges++;
       this.run(this.engine.localUpdate(docId, update, origin));
@@ -150,7 +166,11 @@ export class MemoryService implements AgentMemoryWriter {
     const result = op(); // the update is stored (fsync) and pushed synchronously
     const push = this.lastPush as { requestId: number; peers: string[] } | undefined;
     this.lastPush = undefined;
-    if (plan.needed === 0 || this.localChanges === changesBefore) return result; // a single voter, or a write that changed nothing
+    if (this.localChanges === changesBefore) return result; // a write that changed nothing
+    if (plan.needed === 0) {
+      await this.durable(); // a single voter: resolves once its own copy is on disk
+      return result;
+    }
     const reachableVoters = push ? push.peers.filter((p) => plan.voters.has(p)).length : 0;
     if (!push || reachableVoters < plan.needed) {
       // Not enough voters were even sent the update: it stays applied here and converges later.
@@ -164,6 +184,7 @@ export class MemoryService implements AgentMemoryWriter {
         reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${p.acks.size} of the ${p.needed} other voters needed within ${this.writeTimeoutMs} ms; it will converge later`));
       });
       this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, complete: plan.complete, acks: new Set(), resolve, reject, cancelTimer });
+      if (this.groupCommit) this.batchWrites.push(push.requestId);
     });
     return result;
   }
@@ -207,6 +228,15 @@ export class MemoryService implements AgentMemoryWriter {
   stop(): void {
     this.stopped = true;
     this.timer.stop();
+    // What this turn stored goes to disk now (the store closes after us); unsent messages are dropped.
+    this.outgoing = [];
+    try {
+      this.docs.release();
+      for (const w of this.durableWaiters.splice(0)) w.resolve();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'storing the last updates failed at stop');
+      for (const w of this.durableWaiters.splice(0)) w.reject(err as Error);
+    }
     for (const p of this.pending.values()) {
       p.cancelTimer();
       p.reject(new WriteTimeoutError('the node stopped before a majority acknowledged the write; it is stored locally'));
@@ -236,12 +266,10 @@ export class MemoryService implements AgentMemoryWriter {
   private run(effects: SyncEffect[]): void {
     for (const e of effects) {
       switch (e.type) {
-        case 'send': {
-          const to = this.o.addressOf(e.peer);
-          if (to === undefined) break;
-          this.o.rpc.notify(to, SYNC_METHOD, encodeSyncEnvelope(this.o.self, e.bytes)).catch((err: Error) => this.log.debug({ peer: e.peer, err: err.message }, 'sync send failed'));
+        case 'send':
+          if (this.groupCommit && !this.stopped) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
+          else this.send(e.peer, e.bytes);
           break;
-        }
         case 'pushed':
           this.lastPush = { requestId: e.requestId, peers: e.peers };
           break;
@@ -268,6 +296,51 @@ export class MemoryService implements AgentMemoryWriter {
       }
     }
     this.timer.arm();
+    if (this.groupCommit && !this.flushQueued && !this.stopped && (this.outgoing.length > 0 || this.docs.heldCount() > 0)) {
+      this.flushQueued = true;
+      this.groupCommit(() => this.flush());
+    }
+  }
+
+  private send(peer: string, bytes: Uint8Array): void {
+    const to = this.o.addressOf(peer);
+    if (to === undefined) return;
+    this.o.rpc.notify(to, SYNC_METHOD, encodeSyncEnvelope(this.o.self, bytes)).catch((err: Error) => this.log.debug({ peer, err: err.message }, 'sync send failed'));
+  }
+
+  /** Resolves once every update stored so far is on disk (at once without group commit). */
+  private durable(): Promise<void> {
+    if (!this.groupCommit || this.docs.heldCount() === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.durableWaiters.push({ resolve, reject }));
+  }
+
+  /** Group commit: one transaction for everything stored this turn, then the messages that waited for it. */
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.stopped) return;
+    const sends = this.outgoing;
+    const writes = this.batchWrites;
+    const waiters = this.durableWaiters;
+    this.outgoing = [];
+    this.batchWrites = [];
+    this.durableWaiters = [];
+    try {
+      this.docs.commit();
+    } catch (err) {
+      // Nothing of this batch is acknowledged or sent; its writes fail with the storage error.
+      this.log.error({ err: (err as Error).message, updates: sends.length }, 'storing updates failed: not acknowledging or sending them');
+      for (const id of writes) {
+        const p = this.pending.get(id);
+        if (!p) continue;
+        this.pending.delete(id);
+        p.cancelTimer();
+        p.reject(err as Error);
+      }
+      for (const w of waiters) w.reject(err as Error);
+      return;
+    }
+    for (const w of waiters) w.resolve();
+    for (const m of sends) this.send(m.peer, m.bytes);
   }
 }
 

@@ -19,6 +19,9 @@ const monotonicClock: Clock = {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const timerScheduler: Scheduler = {
+  immediate(fn: () => void): void {
+    setImmediate(fn);
+  },
   schedule(delayMs: number, fn: () => void): Cancel {
     let remaining = delayMs > 0 ? delayMs : 0;
     let timer: NodeJS.Timeout | undefined;

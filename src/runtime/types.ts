@@ -16,6 +16,12 @@ export type Cancel = () => void;
 export interface Scheduler {
   /** Runs `fn` once after `delayMs` (clamped to >= 0). */
   schedule(delayMs: number, fn: () => void): Cancel;
+  /**
+   * Optional: runs `fn` once as soon as the I/O callbacks of this event-loop turn are done
+   * (setImmediate), so work arriving in one turn can be batched (group commit). The simulator
+   * has none; callers then do the work at once.
+   */
+  immediate?(fn: () => void): void;
 }
 
 /** A source of uniform randomness in [0, 1). Seeded in tests and in the simulator. */

@@ -8,13 +8,15 @@
 import * as Y from 'yjs';
 import { YDocSet, type UpdateListener } from '../sync/ydoc-set.js';
 import { isRemoteOrigin, type DocSet } from '../sync/types.js';
-import type { NodeStore } from './types.js';
+import type { AppendEntry, NodeStore } from './types.js';
 
 /** Origin of updates replayed from disk, so they are not stored a second time. */
 const FROM_DISK = Symbol('from-disk');
 
 export class DurableDocSet implements DocSet {
   private readonly inner = new YDocSet();
+  /** Appends waiting for commit() while group commit is on (hold()). */
+  private held: AppendEntry[] | undefined;
 
   constructor(private readonly store: NodeStore) {
     for (const id of store.docIds()) {
@@ -24,8 +26,41 @@ export class DurableDocSet implements DocSet {
     }
     this.inner.onLocalUpdate((id, update, origin) => {
       // Local writes are stored here; remote ones in apply(); replays not at all.
-      if (origin !== FROM_DISK && !isRemoteOrigin(origin)) this.store.append(id, update);
+      if (origin !== FROM_DISK && !isRemoteOrigin(origin)) this.append(id, update);
     });
+  }
+
+  /**
+   * Group commit: from now on appends wait in memory until commit() writes them all in one
+   * transaction (one fsync). The caller must not let anything depend on a held update being
+   * durable (send an acknowledgement, resolve a write) before commit() returned.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Updates held and not yet committed. */
+  heldCount(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Writes the held updates in one transaction (one fsync); appends stay held. Throws StorageError. */
+  commit(): void {
+    if (!this.held || this.held.length === 0) return;
+    const batch = this.held;
+    this.held = [];
+    this.store.appendMany(batch);
+  }
+
+  /** Commits what is held and turns group commit off: appends are stored at once again. */
+  release(): void {
+    this.commit();
+    this.held = undefined;
+  }
+
+  private append(docId: string, update: Uint8Array): void {
+    if (this.held) this.held.push({ docId, update });
+    else this.store.append(docId, update);
   }
 
   /** The document, for local reads and writes (writes are stored on their 'update' event). */
@@ -46,7 +81,7 @@ export class DurableDocSet implements DocSet {
   apply(id: string, update: Uint8Array, origin: unknown): { pending: boolean } {
     const r = this.inner.apply(id, update, origin);
     // A duplicate that changed nothing and left nothing pending is already on disk.
-    if (r.changed || r.pending) this.store.append(id, update);
+    if (r.changed || r.pending) this.append(id, update);
     return { pending: r.pending };
   }
 

@@ -122,7 +122,7 @@ describe('tasks on 3 real node processes', () => {
     for (const t of done) perNode[t.node!] = (perNode[t.node!] ?? 0) + 1;
     console.log(`[tasks-run] round-robin spread: ${JSON.stringify(perNode)}`);
     for (const n of ['n1', 'n2', 'n3']) expect(perNode[n], JSON.stringify(perNode)).toBeGreaterThanOrEqual(8);
-    for (const t of done) expect(t.result).toEqual({ i: (submitted.find((s) => s.id === t.id)!.result as null) ?? (t.result as { i: number }).i !== undefined ? t.result : null });
+    for (const t of done) expect(t.result).toEqual({ i: submitted.findIndex((s) => s.id === t.id) });
   });
 
   it('bad input gives a failed task with the reason, never a crashed node', async () => {
@@ -181,6 +181,8 @@ describe('tasks on 3 real node processes', () => {
     const killedAt = Date.now();
     expect(c.node('n2').signal('SIGKILL')).toBe(true);
     await c.node('n2').waitExit(5_000);
+    await c.waitStates({ n2: { state: 'FAILED' } }, { timeoutMs: 30_000, observers: [c.node('n1')] });
+    const detectedMs = Date.now() - killedAt;
     const done = await waitFor(
       'the task to finish on a survivor',
       async () => {
@@ -189,7 +191,7 @@ describe('tasks on 3 real node processes', () => {
       },
       { timeoutMs: 30_000, intervalMs: 200, diagnostics: () => c.diagnostics() },
     );
-    console.log(`[tasks-run] failover: done on ${done.node} ${Date.now() - killedAt} ms after SIGKILL of n2 (includes the 4 s sleep)`);
+    console.log(`[tasks-run] failover: n1 saw n2 FAILED ${detectedMs} ms and the task done on ${done.node} ${Date.now() - killedAt} ms after SIGKILL of n2 (includes the 4 s sleep)`);
     expect(done).toMatchObject({ status: 'done', attempts: 2, result: { sleptMs: 4000 } });
     expect(['n1', 'n3']).toContain(done.node);
     // Both survivors agree on the record, and the agent's memory holds exactly one episode for it.

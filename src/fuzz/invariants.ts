@@ -1,0 +1,141 @@
+// The invariants a fuzz run checks (DESIGN.md use 2, "Quorum and split brain"):
+//   split-brain     never two writable groups at once: any two running nodes that call themselves
+//                   writable see reachable voter groups that intersect (checked all along the run);
+//   convergence     after the last heal (everyone restarted and resumed) all replicas reach one
+//                   memory digest;
+//   lost-write      every episode whose addEpisode resolved (acknowledged) is on every node;
+//   lost-increment  every counter holds at least the acknowledged increments and at most all
+//                   attempted ones (concurrent +1s give +2: one slot per writer, never LWW);
+//   lost-task       every task whose submit resolved is in every node's task table;
+//   task-results    no task with two results: every node shows the same outcome for every task.
+import { isVoter } from '../quorum/rules.js';
+import type { SimCluster } from '../sim/cluster-sim.js';
+import type { WritableVerdict } from '../quorum/rules.js';
+
+export type InvariantName = 'split-brain' | 'convergence' | 'lost-write' | 'lost-increment' | 'lost-task' | 'task-results' | 'cluster-formed';
+
+export class Violation extends Error {
+  constructor(
+    readonly invariant: InvariantName,
+    message: string,
+    readonly atMs: number,
+  ) {
+    super(`${invariant}: ${message}`);
+  }
+}
+
+/**
+ * Instant split-brain check, cheap enough to run every 100 virtual ms: a node's reachable voter
+ * group is recomputed only when its quorum verdict object changes (the gate memoises the verdict
+ * until the member table changes).
+ */
+export class SplitBrainChecker {
+  private readonly groups = new WeakMap<WritableVerdict, Set<string>>();
+
+  constructor(private readonly c: SimCluster) {}
+
+  /** Throws a Violation when two running writable nodes reach disjoint voter groups. */
+  check(running: number[]): void {
+    const c = this.c;
+    const writable: Array<{ i: number; group: Set<string> }> = [];
+    for (const i of running) {
+      const v = c.node(i).gate.verdict();
+      if (!v.writable) continue;
+      let g = this.groups.get(v);
+      if (!g) {
+        g = reachableVoters(c, i);
+        this.groups.set(v, g);
+      }
+      writable.push({ i, group: g });
+    }
+    for (let a = 0; a < writable.length; a++) {
+      for (let b = a + 1; b < writable.length; b++) {
+        const ga = writable[a]!;
+        const gb = writable[b]!;
+        if (ga.group === gb.group) continue;
+        let meet = false;
+        for (const n of ga.group) if (gb.group.has(n)) meet = true;
+        if (meet) continue;
+        const view = (i: number) => {
+          const removed = new Set(c.node(i).gate.removedMembers());
+          return c.node(i).members().map((m) => `${m.name}=${m.state}/${m.swimState}${removed.has(m.name) ? '/removed' : ''}`).join(' ');
+        };
+        throw new Violation(
+          'split-brain',
+          `n${ga.i} is writable reaching voters {${[...ga.group].join(',')}} and n${gb.i} is writable reaching voters {${[...gb.group].join(',')}}` +
+            `\n    n${ga.i} (${c.node(ga.i).gate.verdict().reason}) sees ${view(ga.i)}\n    n${gb.i} (${c.node(gb.i).gate.verdict().reason}) sees ${view(gb.i)}`,
+          c.now(),
+        );
+      }
+    }
+  }
+}
+
+/** The voters node i can reach as it sees them (itself included), as ClusterNode.quorumMembers does. */
+export function reachableVoters(c: SimCluster, i: number): Set<string> {
+  const node = c.node(i);
+  const removed = new Set(node.gate.removedMembers());
+  const out = new Set<string>();
+  for (const m of node.members()) {
+    const self = m.name === node.name;
+    if (!isVoter({ name: m.name, role: m.role, state: m.state, removed: removed.has(m.name) })) continue;
+    if (self || m.swimState === 'alive') out.add(m.name);
+  }
+  return out;
+}
+
+/** What the workload got acknowledged (and attempted), to hold the final state against. */
+export interface Ledger {
+  /** Episodes whose addEpisode resolved. */
+  writes: Array<{ agent: string; id: string; via: number }>;
+  /** Per counter episode (agent/id): increments acknowledged and attempted (applied locally or maybe). */
+  counters: Map<string, { agent: string; id: string; acked: number; attempted: number }>;
+  /** Tasks whose submit resolved. */
+  tasks: Array<{ id: string; via: number }>;
+}
+
+export const COUNTER = 'uses';
+
+/** The final checks, on a healed cluster whose replicas converged. Throws the first Violation. */
+export function checkFinal(c: SimCluster, ledger: Ledger): void {
+  const at = c.now();
+  const all = c.live();
+  for (const i of all) {
+    for (const w of ledger.writes) {
+      if (!c.node(i).memory(w.agent).get(w.id)) throw new Violation('lost-write', `acknowledged episode ${w.agent}/${w.id} (written via n${w.via}) is missing on n${i}`, at);
+    }
+    for (const k of ledger.counters.values()) {
+      const ep = c.node(i).memory(k.agent).get(k.id);
+      const value = ep?.counters[COUNTER] ?? 0;
+      if (value < k.acked || value > k.attempted) {
+        throw new Violation(
+          'lost-increment',
+          `counter "${COUNTER}" of ${k.agent}/${k.id} reads ${value} on n${i}, but ${k.acked} increment(s) of +1 were acknowledged (${k.attempted} attempted): ` +
+            (value < k.acked ? 'acknowledged increments were lost (a counter merged by last-write-wins?)' : 'more than was ever added'),
+          at,
+        );
+      }
+    }
+    for (const t of ledger.tasks) {
+      if (!c.node(i).tasks.table.get(t.id)) throw new Violation('lost-task', `acknowledged task ${t.id} (submitted via n${t.via}) is missing from n${i}'s task table`, at);
+    }
+  }
+  // No task with two results: every replica derives the same outcome for every task.
+  const first = all[0];
+  if (first === undefined) return;
+  const outcome = (i: number) =>
+    new Map(
+      c
+        .node(i)
+        .tasks.list()
+        .map((t) => [t.id, JSON.stringify({ status: t.status, node: t.status === 'done' || t.status === 'failed' ? t.node : null, result: t.result, error: t.error })]),
+    );
+  const ref = outcome(first);
+  for (const i of all.slice(1)) {
+    const mine = outcome(i);
+    for (const [id, o] of ref) {
+      const other = mine.get(id);
+      if (other !== undefined && other !== o) throw new Violation('task-results', `task ${id} has two results: n${first} shows ${o}, n${i} shows ${other}`, at);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// What one fuzz run does, as data: fault and workload steps over virtual time (DESIGN.md use 2,
+// "Fuzz convergence"). fast-check generates and shrinks these; scenario.ts carries them out.
+// A schedule is plain JSON, so a failure prints the shrunk one as it is.
+import fc from 'fast-check';
+
+/** Link behaviour a `link` step sets (every link, or one pair of nodes both ways). */
+export interface LinkPatch {
+  latencyMs: number;
+  jitterMs: number;
+  loss: number;
+  duplicate: number;
+}
+
+export type Op =
+  /** Nodes on the same side reach each other only; `sides[i]` is node i's side. */
+  | { kind: 'partition'; sides: number[] }
+  | { kind: 'heal' }
+  | { kind: 'crash'; node: number }
+  | { kind: 'restart'; node: number }
+  /** Freezes a node (SIGSTOP) for `ms`, then resumes it. */
+  | { kind: 'pause'; node: number; ms: number }
+  /** Delay, jitter (reordering), loss and duplication, on every link or between two nodes. */
+  | { kind: 'link'; pair: [number, number] | null; link: LinkPatch }
+  /** A new episode in agent `agent`'s memory, through node `node`. */
+  | { kind: 'write'; node: number; agent: number }
+  /** Each listed node adds 1 to the same counter of agent `agent`'s counter episode at the same instant. */
+  | { kind: 'incr'; nodes: number[]; agent: number }
+  /** Submits task number `pick` of the workload through node `node`. */
+  | { kind: 'task'; node: number; pick: number };
+
+export interface Step {
+  op: Op;
+  /** Virtual ms to run after the op. */
+  waitMs: number;
+}
+
+export interface Run {
+  /** Seeds the simulated network and the nodes (node ids, link faults, Yjs client ids). */
+  simSeed: number;
+  steps: Step[];
+}
+
+/** Agents (memory documents) the workload writes to. */
+export const AGENTS = 3;
+
+export function opArb(nodes: number): fc.Arbitrary<Op> {
+  const node = fc.integer({ min: 0, max: nodes - 1 });
+  const agent = fc.integer({ min: 0, max: AGENTS - 1 });
+  const link: fc.Arbitrary<LinkPatch> = fc.record({
+    latencyMs: fc.integer({ min: 0, max: 30 }),
+    jitterMs: fc.integer({ min: 0, max: 30 }),
+    loss: fc.constantFrom(0, 0, 0.01, 0.05, 0.2, 0.5),
+    duplicate: fc.constantFrom(0, 0, 0.01, 0.05, 0.2),
+  });
+  const pair = fc.tuple(node, node).filter(([a, b]) => a !== b);
+  return fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant('partition' as const), sides: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: nodes, maxLength: nodes }) }), weight: 2 },
+    { arbitrary: fc.constant({ kind: 'heal' as const }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('crash' as const), node }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('restart' as const), node }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('pause' as const), node, ms: fc.integer({ min: 100, max: 8_000 }) }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('link' as const), pair: fc.option(pair, { nil: null }), link }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('write' as const), node, agent }), weight: 4 },
+    { arbitrary: fc.record({ kind: fc.constant('incr' as const), nodes: fc.uniqueArray(node, { minLength: 1, maxLength: Math.min(4, nodes) }), agent }), weight: 3 },
+    { arbitrary: fc.record({ kind: fc.constant('task' as const), node, pick: fc.nat({ max: 1_000 }) }), weight: 2 },
+  );
+}
+
+export function stepArb(nodes: number): fc.Arbitrary<Step> {
+  return fc.record({ op: opArb(nodes), waitMs: fc.integer({ min: 0, max: 6_000 }) });
+}
+
+/** A whole run: a seed for the simulated world and up to `maxSteps` steps. */
+export function runArb(nodes: number, maxSteps = 30): fc.Arbitrary<Run> {
+  return fc.record({ simSeed: fc.integer({ min: 1, max: 2 ** 31 - 1 }), steps: fc.array(stepArb(nodes), { minLength: 1, maxLength: maxSteps }) });
+}
+
+/** One line per step, with the virtual time it starts at (relative to the formed cluster). */
+export function describeSchedule(run: Run): string[] {
+  let t = 0;
+  const lines = [`simSeed ${run.simSeed}`];
+  for (const s of run.steps) {
+    lines.push(`t=${(t / 1000).toFixed(1)}s ${describeOp(s.op)}; wait ${s.waitMs} ms`);
+    t += s.waitMs;
+  }
+  return lines;
+}
+
+export function describeOp(op: Op): string {
+  switch (op.kind) {
+    case 'partition': {
+      const groups = sidesToGroups(op.sides).map((g) => `{${g.map((i) => `n${i}`).join(',')}}`);
+      return `partition ${groups.join(' | ')}`;
+    }
+    case 'heal':
+      return 'heal';
+    case 'crash':
+    case 'restart':
+      return `${op.kind} n${op.node}`;
+    case 'pause':
+      return `pause n${op.node} for ${op.ms} ms`;
+    case 'link':
+      return `link ${op.pair ? `n${op.pair[0]}<->n${op.pair[1]}` : 'all'} latency ${op.link.latencyMs} ms jitter ${op.link.jitterMs} ms loss ${op.link.loss} duplicate ${op.link.duplicate}`;
+    case 'write':
+      return `write agent-${op.agent} via n${op.node}`;
+    case 'incr':
+      return `increment agent-${op.agent} counter via ${op.nodes.map((n) => `n${n}`).join(',')} at once`;
+    case 'task':
+      return `submit task #${op.pick} via n${op.node}`;
+  }
+}
+
+/** Groups of node indices by side, non-empty, in side order. */
+export function sidesToGroups(sides: number[]): number[][] {
+  const max = Math.max(0, ...sides);
+  const groups: number[][] = [];
+  for (let s = 0; s <= max; s++) {
+    const g = sides.flatMap((side, i) => (side === s ? [i] : []));
+    if (g.length > 0) groups.push(g);
+  }
+  return groups;
+}
