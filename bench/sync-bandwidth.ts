@@ -25,8 +25,9 @@ import { MemoryStore } from '../src/storage/memory-store.js';
 import { barChartSvg, writeChart } from './lib/svg-chart.js';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
 import { mean, median } from './lib/stats.js';
-import { settle, startPair, type NodePair } from './sync/harness.js';
+import { startPair, type NodePair } from './sync/harness.js';
 import { delta, framesAll, snap, syncAll, wireAll, type LayerSnap } from './sync/layers.js';
+import { inSync, measure, partition, quiet, reconnect } from './sync/measure.js';
 import { newEpisode, seeded, smallChange } from './sync/workload.js';
 import * as yp from './sync/yprotocols.js';
 
@@ -46,26 +47,8 @@ type Mode = (typeof MODES)[number];
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-const quiet = (p: NodePair): Promise<void> => settle(() => p.wireTotal());
-
-async function inSync(p: NodePair, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (p.a.service.digest().digest === p.b.service.digest().digest) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${what}: the two nodes did not converge`);
-}
-
-/** Runs `start`, waits until the wire is quiet, returns the bytes it cost by layer. */
-async function measure(p: NodePair, start: () => unknown): Promise<LayerSnap> {
-  const s0 = snap(p);
-  await start();
-  await quiet(p);
-  return delta(snap(p), s0);
-}
-
 /** A fresh pair with connections up both ways (handshakes done) and `episodes` episodes on both. */
-async function warmPair(episodes: number, seed: number): Promise<{ p: NodePair; ep: string }> {
+export async function warmPair(episodes: number, seed: number): Promise<{ p: NodePair; ep: string }> {
   const p = await startPair(HOSTS);
   const rand = seeded(seed);
   const mem = p.a.service.memory(AGENT);
@@ -152,16 +135,6 @@ async function perUpdateBytes(quick: boolean, metrics: Metrics, peer: Metrics, l
 }
 
 // ---- 2. catch-up after missing N updates, and bytes per update by sync mode -------------------
-
-/** A's writes stop reaching B (no push) until `reconnect`. */
-function partition(p: NodePair): void {
-  p.a.service.removePeer('n2');
-  p.a.needAck = false;
-}
-function reconnect(p: NodePair): void {
-  p.a.service.addPeer('n2');
-  p.a.needAck = true;
-}
 
 async function missUpdates(p: NodePair, ep: string, n: number, offset: number): Promise<number> {
   const mem = p.a.service.memory(AGENT);

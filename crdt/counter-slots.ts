@@ -25,11 +25,21 @@ export function assertCounterArgs(name: string, by: number): void {
   }
 }
 
+/**
+ * TEST ONLY: the fuzzer's self-test (`tri fuzz --planted-bug lww-counter`, src/fuzz/planted-bugs.ts)
+ * plants the classic bug on purpose, one shared slot per counter name, merged last-write-wins, and
+ * checks that fuzzing finds it. Nothing else sets this; production always uses per-writer slots.
+ */
+let plantedLwwCounter = false;
+export function plantLwwCounterBugForTesting(on: boolean): void {
+  plantedLwwCounter = on;
+}
+
 /** Adds `by` to this writer's slot. Returns false (and writes nothing) for by = 0. */
 export function incrementSlot(counters: Y.Map<unknown>, clientID: number, name: string, by: number): boolean {
   assertCounterArgs(name, by);
   if (by === 0) return false;
-  const key = slotKey(clientID, name);
+  const key = slotKey(plantedLwwCounter ? 0 : clientID, name);
   const current = counters.get(key);
   counters.set(key, (typeof current === 'number' ? current : 0) + by);
   return true;

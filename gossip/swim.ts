@@ -176,6 +176,20 @@ export class Swim {
     return out;
   }
 
+  /**
+   * Sends our alive message straight to every live member once, right after a join push-pull
+   * gave us the member table. Gossip alone takes about log(N) gossip rounds to tell everyone a
+   * node joined; one packet per member (a one-off O(N) cost per join) makes it one round trip.
+   */
+  announce(_now: number): SwimEffect[] {
+    const bytes = encodeMessage({ type: 'alive', incarnation: this.self.incarnation, name: this.name, address: this.self.address, meta: this.self.meta });
+    const out: Out = [];
+    for (const m of this.membership.table.all()) {
+      if (m !== this.self && isLive(m.state)) this.send(m.address, [bytes], out);
+    }
+    return out;
+  }
+
   setMeta(meta: Uint8Array, _now: number): SwimEffect[] {
     checkMeta(meta);
     this.self.meta = meta.slice();

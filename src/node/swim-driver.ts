@@ -49,7 +49,9 @@ export class SwimDriver {
     try {
       const reply = await this.rpc.call(to, PUSH_PULL_METHOD, this.swim.encodeState(join), this.pushPullTimeoutMs);
       if (this.stopped) return false;
-      this.apply(this.swim.mergeState(reply, this.runtime.clock.now()));
+      const now = this.runtime.clock.now();
+      this.apply(this.swim.mergeState(reply, now));
+      if (join) this.apply(this.swim.announce(now));
       return true;
     } catch (err) {
       this.log.debug({ to, err: (err as Error).message }, 'push-pull failed');

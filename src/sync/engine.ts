@@ -301,9 +301,12 @@ export class SyncEngine {
   }
 }
 
-/** Validates every Yjs payload of a message up front, so a bad one drops the message whole. */
+/**
+ * Validates every Yjs payload of a message up front, so a bad one drops the message whole.
+ * A continuous `update` carries one payload, which DocSet.apply already decodes in full before
+ * changing anything (its contract): checking it here too decoded every pushed update twice.
+ */
 function checkPayloads(m: SyncMessage): void {
-  if (m.kind === 'update') checkUpdate(m.docId, m.update);
   if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
   if (m.kind === 'doc-deltas') {
     for (const e of m.entries) {

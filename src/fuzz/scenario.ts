@@ -1,0 +1,251 @@
+// One fuzz run: a SimCluster of whole nodes (gossip, memory, quorum, tasks), a schedule of faults
+// and workload (schedule.ts) over `durationMs` of virtual time, then a last heal and the final
+// checks (invariants.ts). Everything comes from `run.simSeed` and the schedule; nothing reads a
+// real clock or Math.random, so the same run replays the same trace and the same summary.
+import { createHash } from 'node:crypto';
+import type { ProfileName } from '../../gossip/config.js';
+import { SimCluster } from '../sim/cluster-sim.js';
+import { checkFinal, COUNTER, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
+import { AGENTS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
+import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
+
+export interface ScenarioConfig {
+  nodes: number;
+  /** Virtual ms of faults and workload after the cluster formed (the schedule is cut there). */
+  durationMs: number;
+  /** Virtual ms allowed for convergence after the last heal. */
+  convergeMs: number;
+  /** How often (virtual ms) the split-brain invariant is checked. */
+  checkEveryMs: number;
+  profile: ProfileName;
+  workload: Workload;
+}
+
+export const DEFAULT_SCENARIO: ScenarioConfig = {
+  nodes: 7,
+  durationMs: 60_000,
+  convergeMs: 120_000,
+  checkEveryMs: 100,
+  profile: 'local',
+  workload: DEFAULT_WORKLOAD,
+};
+
+/** The links a run starts with and returns to at the last heal: LAN-like, slightly lossy. */
+const BASE_LINK: LinkPatch = { latencyMs: 1, jitterMs: 2, loss: 0.01, duplicate: 0 };
+const CALM_LINK: LinkPatch = { latencyMs: 1, jitterMs: 2, loss: 0, duplicate: 0 };
+
+export interface RunStats {
+  /** Steps carried out (the schedule is cut at durationMs). */
+  steps: number;
+  writesAcked: number;
+  incrementsAcked: number;
+  tasksAcked: number;
+  tasksDone: number;
+  crashes: number;
+  pauses: number;
+  partitions: number;
+  /** Virtual ms from the last heal until every replica held one digest. */
+  convergedAfterMs: number | null;
+  virtualMs: number;
+  events: number;
+}
+
+export interface RunResult {
+  violation: Violation | undefined;
+  stats: RunStats;
+  /**
+   * Hex digest of what the run did (schedule, counts, acknowledged ids, verdict): equal runs, equal
+   * digests. Not the memory digest: task episodes record a real-time duration (run-agent.ts).
+   */
+  digest: string;
+}
+
+/** Carries out `run` and checks the invariants; never throws for a violation (it is returned). */
+export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCENARIO): Promise<RunResult> {
+  const n = config.nodes;
+  const c = new SimCluster({ seed: run.simSeed, nodes: n, profile: config.profile, link: BASE_LINK });
+  const workload = config.workload;
+  const defineAgents = (i: number) => {
+    for (const [type, handler] of workload.agents) c.node(i).defineAgent(type, handler);
+  };
+  for (let i = 0; i < n; i++) defineAgents(i);
+  const ledger: Ledger = { writes: [], counters: new Map(), tasks: [] };
+  const stats: RunStats = { steps: 0, writesAcked: 0, incrementsAcked: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, pauses: 0, partitions: 0, convergedAfterMs: null, virtualMs: 0, events: 0 };
+  const paused = new Set<number>();
+  const touchedPairs: Array<[number, number]> = [];
+  const checker = new SplitBrainChecker(c);
+  const running = () => c.live().filter((i) => !paused.has(i));
+  const check = () => checker.check(running());
+  /** Runs `ms` of virtual time, checking split brain every checkEveryMs. */
+  const advance = async (ms: number) => {
+    for (let t = 0; t < ms; t += config.checkEveryMs) {
+      await c.runFor(Math.min(config.checkEveryMs, ms - t));
+      check();
+    }
+  };
+  const counterIds: string[] = [];
+  let violation: Violation | undefined;
+  let writes = 0;
+  try {
+    await c.start();
+    const formed = () => c.allSee((ms) => ms.length === n && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE'));
+    if (!(await c.runUntil(formed, 60_000, 50))) throw new Violation('cluster-formed', `${n} nodes did not all see each other ACTIVE within 60 s of starting`, c.now());
+    // One counter episode per agent, acknowledged before the schedule starts; `incr` steps add to it.
+    for (let a = 0; a < AGENTS; a++) {
+      const agent = `agent-${a}`;
+      const id = await c.settle(c.node(0).memory(agent).addEpisode({ task: 'counter', outcome: 'ok' }), 30_000);
+      counterIds.push(id);
+      ledger.counters.set(`${agent}/${id}`, { agent, id, acked: 0, attempted: 0 });
+      ledger.writes.push({ agent, id, via: 0 });
+    }
+    await c.runUntil(() => c.live().every((i) => counterIds.every((id, a) => c.node(i).memory(`agent-${a}`).get(id))), 10_000, 50);
+    const t0 = c.now();
+    for (const step of run.steps) {
+      const elapsed = c.now() - t0;
+      if (elapsed >= config.durationMs) break;
+      stats.steps++;
+      apply(step);
+      check();
+      await advance(Math.min(step.waitMs, config.durationMs - elapsed));
+    }
+    if (c.now() - t0 < config.durationMs) await advance(t0 + config.durationMs - c.now());
+
+    // The last heal: links calm, partitions gone, paused nodes resumed, crashed nodes restarted.
+    c.heal();
+    c.setDefaultLink(CALM_LINK);
+    for (const [a, b] of touchedPairs) c.setLink(a, b, CALM_LINK);
+    for (const i of [...paused]) resume(i);
+    for (let i = 0; i < n; i++) if (c.isDown(i)) restart(i);
+    const healedAt = c.now();
+    const converged = () =>
+      c.live().length === n && c.allSee((ms) => ms.length === n && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')) && c.digestsEqual();
+    const deadline = healedAt + config.convergeMs;
+    while (!converged() && c.now() < deadline) await advance(Math.min(500, deadline - c.now()));
+    check();
+    if (!converged()) {
+      const views = c.nodes.map(
+        (node, i) =>
+          `n${i}: ${c.isDown(i) ? 'down' : `${node.state} ${node.members().map((m) => `${m.name}=${m.state}/${m.swimState}`).join(' ')} digest=${node.memoryService.digest().digest.slice(0, 8)}`}`,
+      );
+      throw new Violation('convergence', `replicas did not converge within ${config.convergeMs / 1000} s of the last heal:\n    ${views.join('\n    ')}`, c.now());
+    }
+    stats.convergedAfterMs = Math.round(c.now() - healedAt);
+    checkFinal(c, ledger);
+  } catch (err) {
+    if (!(err instanceof Violation)) throw err;
+    violation = err;
+  } finally {
+    stats.virtualMs = Math.round(c.now());
+    stats.events = c.world.eventsRun;
+    stats.writesAcked = ledger.writes.length;
+    stats.tasksAcked = ledger.tasks.length;
+    for (const k of ledger.counters.values()) stats.incrementsAcked += k.acked;
+    if (!violation) stats.tasksDone = c.node(0).tasks.list().filter((t) => t.status === 'done').length;
+    await c.destroy();
+  }
+  return { violation, stats, digest: runDigest(run, stats, violation, ledger) };
+
+  function apply(step: Step): void {
+    const op = step.op;
+    const up = (i: number) => !c.isDown(i) && !paused.has(i);
+    switch (op.kind) {
+      case 'partition':
+        stats.partitions++;
+        c.partition(...sidesToGroups(op.sides));
+        break;
+      case 'heal':
+        c.heal();
+        break;
+      case 'crash':
+        // At most a minority down at once, so a majority can always come back.
+        if (!c.isDown(op.node) && c.live().length > n - Math.floor((n - 1) / 2)) {
+          paused.delete(op.node);
+          c.crash(op.node);
+          stats.crashes++;
+        }
+        break;
+      case 'restart':
+        if (c.isDown(op.node)) restart(op.node);
+        break;
+      case 'pause':
+        if (up(op.node)) {
+          stats.pauses++;
+          paused.add(op.node);
+          c.pause(op.node);
+          const node = c.node(op.node);
+          c.world.schedule(op.ms, () => {
+            if (c.node(op.node) === node) resume(op.node);
+          });
+        }
+        break;
+      case 'link':
+        if (op.pair) {
+          c.setLink(op.pair[0], op.pair[1], op.link);
+          touchedPairs.push(op.pair);
+        } else c.setDefaultLink(op.link);
+        break;
+      case 'write': {
+        if (!up(op.node)) break;
+        const agent = `agent-${op.agent}`;
+        const id = writes++;
+        c.node(op.node)
+          .memory(agent)
+          .addEpisode({ task: `w${id}`, outcome: 'ok', note: `via n${op.node}` })
+          .then(
+            (epId) => ledger.writes.push({ agent, id: epId, via: op.node }),
+            () => undefined, // QuorumError / WriteTimeoutError / stopped: not acknowledged
+          );
+        break;
+      }
+      case 'incr': {
+        const agent = `agent-${op.agent}`;
+        const id = counterIds[op.agent]!;
+        const k = ledger.counters.get(`${agent}/${id}`)!;
+        for (const i of op.nodes) {
+          if (!up(i)) continue;
+          const mem = c.node(i).memory(agent);
+          if (!mem.get(id)) continue; // this replica has not seen the episode yet: nothing to add to
+          k.attempted++;
+          mem.increment(id, COUNTER, 1).then(
+            () => k.acked++,
+            () => undefined,
+          );
+        }
+        break;
+      }
+      case 'task': {
+        if (!up(op.node)) break;
+        const via = op.node;
+        c.node(via)
+          .submit(workload.task(op.pick))
+          .then(
+            (t) => ledger.tasks.push({ id: t.id, via }),
+            () => undefined,
+          );
+        break;
+      }
+    }
+  }
+
+  function resume(i: number): void {
+    if (!paused.delete(i)) return;
+    c.resume(i);
+  }
+
+  function restart(i: number): void {
+    paused.delete(i);
+    void c.restart(i).catch(() => undefined);
+    defineAgents(i);
+  }
+}
+
+function runDigest(run: Run, stats: RunStats, violation: Violation | undefined, ledger: Ledger): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(run));
+  h.update(JSON.stringify({ ...stats }));
+  h.update(violation ? violation.message : 'ok');
+  h.update(JSON.stringify(ledger.writes.map((w) => w.id).sort()));
+  h.update(JSON.stringify([...ledger.counters.values()].map((k) => [k.id, k.acked, k.attempted])));
+  h.update(JSON.stringify(ledger.tasks.map((t) => t.id).sort()));
+  return h.digest('hex').slice(0, 16);
+}
