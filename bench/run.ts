@@ -24,6 +24,8 @@ export const SCENARIOS: Record<string, Scenario> = {
   'quorum-writes': runQuorumWrites,
   'heal-convergence': runHealConvergence,
   'task-failover': (o) => import('./task-failover.js').then((m) => m.runTaskFailover(o)),
+  'sync-bandwidth': (o) => import('./sync-bandwidth.js').then((m) => m.runSyncBandwidth(o)),
+  'anti-entropy-idle': (o) => import('./anti-entropy-idle.js').then((m) => m.runAntiEntropyIdle(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {

@@ -11,6 +11,8 @@
 // Run after compiling: node dist/bench/run.js --only sync-bandwidth --out bench/out [--quick]
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
@@ -21,6 +23,9 @@ import { SYNC_METHOD } from '../src/memory/memory-service.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { encodeMessage } from '../src/sync/messages.js';
 import { DurableDocSet } from '../src/storage/durable-doc-set.js';
+import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { YDocSet } from '../src/sync/ydoc-set.js';
+import type { DocSet } from '../src/sync/types.js';
 import { MemoryStore } from '../src/storage/memory-store.js';
 import { barChartSvg, writeChart } from './lib/svg-chart.js';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
@@ -311,28 +316,46 @@ function applyThroughput(quick: boolean, metrics: Metrics, peer: Metrics, log: (
   const theirs: number[] = [];
   for (let rep = 0; rep < 3; rep++) {
     const docs = new DurableDocSet(new MemoryStore({ nodeId: 'b', name: 'n2' }));
-    docs.apply(DOC, base, { remotePeer: 'n1' });
-    const engine = new SyncEngine({ docs });
-    engine.addPeer('n1');
-    let t = performance.now();
-    for (const f of frames) {
-      const frame = decodeRpcFrame(f);
-      if (frame.kind !== 'notify') throw new Error('bad frame');
-      const env = decodeSyncEnvelope(frame.payload);
-      engine.handle(env.from, env.bytes, 0);
-    }
-    ours.push(n / ((performance.now() - t) / 1000));
+    ours.push(engineRate(docs, base, frames));
     const doc = new Y.Doc();
     Y.applyUpdate(doc, base);
     const msgs = updates.map((u) => yp.updateMessage(u));
-    t = performance.now();
+    const t = performance.now();
     for (const m of msgs) yp.applyMessage(doc, m);
     theirs.push(n / ((performance.now() - t) / 1000));
     if (Y.encodeStateVector(doc).join() !== Y.encodeStateVector(docs.doc(DOC)).join()) throw new Error('throughput replicas differ');
   }
+  // Where the time goes: the same messages into a DocSet without storage, and into the SQLite
+  // store a real node uses (synchronous = FULL: one fsync per received update).
+  const noStore: number[] = [];
+  for (let rep = 0; rep < 3; rep++) noStore.push(engineRate(new YDocSet(), base, frames));
+  const dir = mkdtempSync(join(tmpdir(), 'tri-bench-sync-'));
+  try {
+    const store = SqliteStore.open({ dir, name: 'n2' });
+    metrics.apply_updates_per_s_sqlite_fsync = metric(Math.round(engineRate(new DurableDocSet(store), base, frames.slice(0, quick ? 300 : 1500))), 'updates/s');
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  metrics.apply_updates_per_s_no_store = metric(Math.round(median(noStore)), 'updates/s');
   metrics.apply_updates_per_s = metric(Math.round(median(ours)), 'updates/s');
   peer.apply_updates_per_s = metric(Math.round(median(theirs)), 'updates/s');
-  log(`apply: ${median(ours).toFixed(0)} updates/s (y-protocols ${median(theirs).toFixed(0)})`);
+  log(`apply: ${median(ours).toFixed(0)} updates/s with the in-memory store, ${median(noStore).toFixed(0)} without a store, ${metrics.apply_updates_per_s_sqlite_fsync!.value} with SQLite (fsync each); y-protocols ${median(theirs).toFixed(0)}`);
+}
+
+/** Updates per second through frame decode, envelope decode and the engine into `docs`. */
+function engineRate(docs: DocSet, base: Uint8Array, frames: Uint8Array[]): number {
+  docs.apply(DOC, base, { remotePeer: 'n1' });
+  const engine = new SyncEngine({ docs });
+  engine.addPeer('n1');
+  const t = performance.now();
+  for (const f of frames) {
+    const frame = decodeRpcFrame(f);
+    if (frame.kind !== 'notify') throw new Error('bad frame');
+    const env = decodeSyncEnvelope(frame.payload);
+    engine.handle(env.from, env.bytes, 0);
+  }
+  return frames.length / ((performance.now() - t) / 1000);
 }
 
 function gcFn(): () => void {

@@ -15,6 +15,8 @@ import type { WritableVerdict } from '../quorum/rules.js';
 export type InvariantName = 'split-brain' | 'convergence' | 'lost-write' | 'lost-increment' | 'lost-task' | 'task-results' | 'cluster-formed';
 
 export class Violation extends Error {
+  /** When, in the run's terms ("t=12.3 s into the schedule", "2.0 s after the last heal"); set by the scenario. */
+  when = '';
   constructor(
     readonly invariant: InvariantName,
     message: string,

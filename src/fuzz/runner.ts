@@ -15,7 +15,7 @@ export interface FuzzOptions {
   nodes: number;
   /** Virtual ms of faults and workload per run (default 60 s). */
   durationMs?: number;
-  /** Most steps a schedule has (default 30). */
+  /** Most steps a schedule has (default 40). */
   maxSteps?: number;
   workload?: Workload;
   plantedBug?: PlantedBug;
@@ -34,6 +34,8 @@ export interface FuzzFailure {
   run: number;
   invariant: string;
   message: string;
+  /** When the shrunk case broke it, e.g. "t=0.1 s into the schedule" or "2.0 s after the last heal". */
+  when: string;
   /** The message of the first failing run, before shrinking. */
   firstMessage: string;
   simSeed: number;
@@ -92,7 +94,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   let shrinkRuns = 0;
   let first: { index: number; message: string } | undefined;
 
-  const property = fc.asyncProperty(runArb(o.nodes, o.maxSteps ?? 30), async (run) => {
+  const property = fc.asyncProperty(runArb(o.nodes, o.maxSteps ?? 40), async (run) => {
     const shrinking = first !== undefined;
     if (shrinking && shrinkRuns >= maxShrinkRuns) return; // shrink budget spent: keep what we have
     if (shrinking) shrinkRuns++;
@@ -124,11 +126,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const failures: FuzzFailure[] = [];
   if (details.failed && details.counterexample && details.counterexamplePath !== null) {
     const [run] = details.counterexample;
-    const err = details.errorInstance as { invariant?: string; message?: string } | null;
+    const err = details.errorInstance as { invariant?: string; message?: string; when?: string } | null;
     failures.push({
       run: first?.index ?? details.numRuns,
       invariant: err?.invariant ?? 'error',
       message: err?.message ?? String(details.errorInstance),
+      when: err?.when ?? '',
       firstMessage: first?.message ?? String(err?.message),
       simSeed: run.simSeed,
       schedule: describeSchedule(run),
@@ -154,7 +157,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   };
   if (wall) {
     const wallMs = Math.round(wall() - started);
-    report.timings = { wallMs, runsPerMinute: Math.round((executed / Math.max(1, wallMs)) * 60_000), shrinkRuns };
+    // Shrink runs are whole runs too, so they count towards the rate.
+    report.timings = { wallMs, runsPerMinute: Math.round(((executed + shrinkRuns) / Math.max(1, wallMs)) * 60_000), shrinkRuns };
   }
   return report;
 }

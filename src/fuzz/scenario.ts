@@ -86,6 +86,8 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   const counterIds: string[] = [];
   let violation: Violation | undefined;
   let writes = 0;
+  let t0: number | undefined;
+  let healedAt: number | undefined;
   try {
     await c.start();
     const formed = () => c.allSee((ms) => ms.length === n && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE'));
@@ -99,9 +101,9 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
       ledger.writes.push({ agent, id, via: 0 });
     }
     await c.runUntil(() => c.live().every((i) => counterIds.every((id, a) => c.node(i).memory(`agent-${a}`).get(id))), 10_000, 50);
-    const t0 = c.now();
+    t0 = c.now();
     for (const step of run.steps) {
-      const elapsed = c.now() - t0;
+      const elapsed = c.now() - t0!;
       if (elapsed >= config.durationMs) break;
       stats.steps++;
       apply(step);
@@ -116,7 +118,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     for (const [a, b] of touchedPairs) c.setLink(a, b, CALM_LINK);
     for (const i of [...paused]) resume(i);
     for (let i = 0; i < n; i++) if (c.isDown(i)) restart(i);
-    const healedAt = c.now();
+    healedAt = c.now();
     const converged = () =>
       c.live().length === n && c.allSee((ms) => ms.length === n && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')) && c.digestsEqual();
     const deadline = healedAt + config.convergeMs;
@@ -134,6 +136,8 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   } catch (err) {
     if (!(err instanceof Violation)) throw err;
     violation = err;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    err.when = healedAt !== undefined ? `${s(err.atMs - healedAt)} after the last heal` : t0 !== undefined ? `t=${s(err.atMs - t0)} into the schedule` : `${s(err.atMs)} after the start`;
   } finally {
     stats.virtualMs = Math.round(c.now());
     stats.events = c.world.eventsRun;

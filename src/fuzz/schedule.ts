@@ -67,12 +67,13 @@ export function opArb(nodes: number): fc.Arbitrary<Op> {
 }
 
 export function stepArb(nodes: number): fc.Arbitrary<Step> {
-  return fc.record({ op: opArb(nodes), waitMs: fc.integer({ min: 0, max: 6_000 }) });
+  return fc.record({ op: opArb(nodes), waitMs: fc.integer({ min: 0, max: 4_000 }) });
 }
 
 /** A whole run: a seed for the simulated world and up to `maxSteps` steps. */
-export function runArb(nodes: number, maxSteps = 30): fc.Arbitrary<Run> {
-  return fc.record({ simSeed: fc.integer({ min: 1, max: 2 ** 31 - 1 }), steps: fc.array(stepArb(nodes), { minLength: 1, maxLength: maxSteps }) });
+export function runArb(nodes: number, maxSteps = 40): fc.Arbitrary<Run> {
+  // size 'max': step counts spread over the whole range (fast-check's default favours short arrays).
+  return fc.record({ simSeed: fc.integer({ min: 1, max: 2 ** 31 - 1 }), steps: fc.array(stepArb(nodes), { minLength: 1, maxLength: maxSteps, size: 'max' }) });
 }
 
 /** One line per step, with the virtual time it starts at (relative to the formed cluster). */

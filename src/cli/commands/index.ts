@@ -6,6 +6,7 @@ import { registerClusterBench } from './cluster-bench.js';
 import { registerMemory } from './memory.js';
 import { registerNode } from './node.js';
 import { registerNodes } from './nodes.js';
+import { registerFuzz } from './fuzz.js';
 
 export function registerCommands(program: Command): void {
   registerNode(program);
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerTask(program);
   registerCluster(program);
   registerClusterBench(program);
+  registerFuzz(program);
 }

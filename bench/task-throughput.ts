@@ -1,0 +1,166 @@
+// Task throughput on real processes (scenario `task-throughput`): N node processes on
+// 127.0.8.131.. (default ports, `local` profile, 16 slots each: 32 nodes = 512 agent slots), one
+// agent id per slot (a0..a{slots-1}), `echo` tasks submitted through every node at once with a
+// bounded window of outstanding submits per node (default strategy, local-first). Measures:
+//   tasks_per_sec        tasks done (as the last node's replica of the task table sees them)
+//                        per second from the first submit to the last result
+//   submit_latency_p50   one submit (a quorum write of the task, then its placement)
+// and, in-process, the routing overhead per task: route() over 32 candidates, and one scheduler
+// pass (route + assign) as the task table grows, since every submit runs one. Goal: >= 2,000/s.
+// `quick`: 4 nodes, 64 agents, fewer tasks.
+import { performance } from 'node:perf_hooks';
+import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
+import { percentile } from './lib/stats.js';
+import { fetchStatus } from './lib/proc-cluster.js';
+import { sleep, snapshotDist, TaskProcCluster, type TaskBenchOptions } from './task-failover.js';
+import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
+
+export interface ThroughputPlan {
+  nodes: number;
+  tasks: number;
+  /** Outstanding submits per node. */
+  window: number;
+  durable: boolean;
+}
+
+export function planThroughput(quick: boolean): ThroughputPlan {
+  const nodes = Number(process.env.TRI_TP_NODES ?? (quick ? 4 : 32));
+  return {
+    nodes,
+    tasks: Number(process.env.TRI_TP_TASKS ?? (quick ? 2_000 : 6_000)),
+    window: Number(process.env.TRI_TP_WINDOW ?? 8),
+    durable: process.env.TRI_TP_DURABLE === '1',
+  };
+}
+
+/** Microseconds per route() call over `n` candidates, per strategy. */
+export function measureRouting(n = 32, calls = 20_000): Record<string, number> {
+  const cands: Candidate[] = Array.from({ length: n }, (_, i) => ({
+    name: `n${i + 1}`,
+    local: i === 0,
+    freeSlots: 16,
+    slots: 16,
+    inFlight: i % 5,
+    rttMs: 0.2 + (i % 7) * 0.1,
+    throughputBytesPerSec: 1e8,
+    state: 'ACTIVE',
+  }));
+  let x = 1;
+  const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
+  const out: Record<string, number> = {};
+  for (const strategy of ['local-first', 'latency-aware', 'round-robin'] as const) {
+    let cursor: string | null = null;
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) cursor = route(strategy, cands, { random, payloadBytes: 20, cursor }).cursor;
+    out[strategy] = ((performance.now() - t0) * 1000) / calls;
+  }
+  return out;
+}
+
+/** Microseconds per submit + scheduler pass (what a node does per submit) with `size` tasks already in the table, all finished. */
+export function measureSchedulerPass(size: number, n = 32, samples = 200): number {
+  let x = 7;
+  const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
+  const table = new TaskTable({ node: 'n1', random });
+  const members: SchedulerMember[] = Array.from({ length: n }, (_, i) => ({ name: `n${i + 1}`, state: 'ACTIVE', slots: 16, freeSlots: 16, rttMs: 0.3 }));
+  const sched = new TaskScheduler({ self: 'n1' });
+  for (let i = 0; i < size; i++) {
+    const id = table.submit({ type: 'echo', input: { i }, agent: `a${i % 512}` }, i);
+    const tok = table.assign(id, 'n1', i);
+    table.complete(id, { token: tok, holder: 'n1' }, { i }, i);
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < samples; i++) {
+    const id = table.submit({ type: 'echo', input: { i }, agent: `a${i % 512}` }, size + i);
+    sched.tick(table, members, size + i, random, size + i);
+    const s = table.state(id)!;
+    table.complete(id, s.current!, { i }, size + i);
+  }
+  return ((performance.now() - t0) * 1000) / samples;
+}
+
+async function doneCounts(cluster: TaskProcCluster): Promise<number[]> {
+  return Promise.all(cluster.nodes.map(async (n) => ((await fetchStatus(n.address, 5_000)) as unknown as { tasks?: { done?: number } } | undefined)?.tasks?.done ?? -1));
+}
+
+export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchResult> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const plan = planThroughput(opts.quick);
+  const routing = measureRouting();
+  const passes = Object.fromEntries([0, 1_000, 5_000, 20_000].map((size) => [size, measureSchedulerPass(size)]));
+  log(`task-throughput: route() ${JSON.stringify(routing)} us; scheduler pass by table size ${JSON.stringify(passes)} us`);
+
+  const snap = snapshotDist();
+  const cluster = new TaskProcCluster(snap.triPath, { firstHost: 131, profile: 'local', durable: plan.durable });
+  const agents = plan.nodes * 16;
+  let metrics: Metrics;
+  try {
+    const t0 = performance.now();
+    await cluster.start(plan.nodes, 120_000, 4);
+    log(`task-throughput: ${plan.nodes} nodes ACTIVE in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const clients = await Promise.all(cluster.nodes.map((n) => cluster.client(n)));
+    // Warm-up: one task per node (connections, JIT), not counted.
+    await Promise.all(clients.map((c, i) => c.submitTask({ type: 'echo', input: { warm: i }, agent: `a${i}` })));
+    await sleep(1_000);
+    const base = await doneCounts(cluster);
+    let next = 0;
+    let errors = 0;
+    const latencies: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      clients.flatMap((c) =>
+        Array.from({ length: plan.window }, async () => {
+          while (next < plan.tasks) {
+            const i = next++;
+            const s = performance.now();
+            try {
+              await c.submitTask({ type: 'echo', input: { i }, agent: `a${i % agents}` });
+              latencies.push(performance.now() - s);
+            } catch {
+              errors++;
+            }
+          }
+        }),
+      ),
+    );
+    const submittedMs = performance.now() - started;
+    const want = plan.tasks - errors;
+    // Every replica must see every result; the slowest replica ends the measurement.
+    let doneMs = NaN;
+    let last: number[] = [];
+    const deadline = performance.now() + 180_000;
+    while (performance.now() < deadline) {
+      last = await doneCounts(cluster);
+      if (last.every((d, i) => d - base[i]! >= want)) {
+        doneMs = performance.now() - started;
+        break;
+      }
+      await sleep(100);
+    }
+    const minDone = Math.min(...last.map((d, i) => d - base[i]!));
+    log(`task-throughput: ${plan.tasks} tasks (${errors} submit errors) submitted in ${(submittedMs / 1000).toFixed(1)} s, all done everywhere in ${(doneMs / 1000).toFixed(1)} s (slowest replica ${minDone}/${want})`);
+    metrics = {
+      nodes: metric(plan.nodes, 'processes'),
+      agents: metric(agents, 'agents'),
+      tasks: metric(plan.tasks, 'tasks'),
+      submit_errors: metric(errors, 'tasks'),
+      tasks_per_sec: metric(Math.round((want / doneMs) * 1000), 'tasks/s'),
+      submits_per_sec: metric(Math.round((latencies.length / submittedMs) * 1000), 'tasks/s'),
+      submit_latency_p50: metric(Math.round(percentile(latencies, 50) * 10) / 10, 'ms'),
+      submit_latency_p99: metric(Math.round(percentile(latencies, 99) * 10) / 10, 'ms'),
+      route_local_first: metric(Math.round(routing['local-first']! * 100) / 100, 'us/task'),
+      route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),
+      route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),
+      ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
+    };
+  } finally {
+    await cluster.stop();
+    snap.cleanup();
+  }
+  const { result, path } = writeResult(opts.out, opts.quick ? 'task-throughput-quick' : 'task-throughput', metrics, {
+    goal: { tasksPerSec: 2000 },
+    plan,
+  });
+  log(`task-throughput: wrote ${path}`);
+  return result;
+}
