@@ -12,7 +12,7 @@
 import { writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
 import type { ScenarioOptions } from './run.js';
 import { QuorumCluster } from './quorum/cluster.js';
-import { load1m, runLoad } from './quorum/load.js';
+import { load1m, procCpuSeconds, runLoad, selfCpuSeconds } from './quorum/load.js';
 
 export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
 
@@ -35,11 +35,15 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       log(`quorum-writes n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq})`);
 
       const concurrency = opts.quick ? 64 : 256;
+      const nodeCpu = (): number => cluster.nodes.reduce((a, x) => a + procCpuSeconds(x.proc.pid), 0);
+      const cpu0 = { nodes: nodeCpu(), client: selfCpuSeconds() };
       const tp = await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: opts.quick ? 3_000 : 8_000, agents: 64 });
       const loadTp = load1m();
+      const cpuNodesMs = ((nodeCpu() - cpu0.nodes) * 1000) / Math.max(1, tp.acked);
+      const cpuClientMs = ((selfCpuSeconds() - cpu0.client) * 1000) / Math.max(1, tp.acked);
       const t = summarize(tp.latencies);
       const rate = (tp.acked / tp.elapsedMs) * 1000;
-      log(`quorum-writes n=${n}: ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}`);
+      log(`quorum-writes n=${n}: ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}; CPU per write: nodes ${cpuNodesMs.toFixed(3)} ms, client ${cpuClientMs.toFixed(3)} ms`);
 
       metrics[`n${n}_latency_p50`] = metric(round(s.p50), 'ms');
       metrics[`n${n}_latency_p99`] = metric(round(s.p99), 'ms');
@@ -47,6 +51,8 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       metrics[`n${n}_loaded_latency_p50`] = metric(round(t.p50), 'ms');
       metrics[`n${n}_loaded_latency_p99`] = metric(round(t.p99), 'ms');
       metrics[`n${n}_errors`] = metric(Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0), 'writes');
+      metrics[`n${n}_node_cpu_per_write`] = metric(Math.round(cpuNodesMs * 1000) / 1000, 'ms');
+      metrics[`n${n}_client_cpu_per_write`] = metric(Math.round(cpuClientMs * 1000) / 1000, 'ms');
       metrics[`n${n}_load_avg_1m`] = metric(loadTp, 'load');
       details[`n${n}`] = { sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
     } finally {

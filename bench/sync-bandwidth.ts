@@ -68,6 +68,9 @@ export async function warmPair(episodes: number, seed: number): Promise<{ p: Nod
   return { p, ep };
 }
 
+/** Samples perUpdate left out because other traffic overlapped them. */
+let discarded = 0;
+
 interface UpdateSample {
   yjs: number;
   d: LayerSnap;
@@ -83,7 +86,9 @@ async function perUpdate(p: NodePair, count: number, op: (i: number) => Promise<
     const d = delta(snap(p), s0);
     const made = p.a.localUpdateBytes.slice(n0);
     if (made.length !== 1) throw new Error(`a write made ${made.length} Yjs updates, expected 1`);
-    out.push({ yjs: made[0]!, d });
+    // One frame each way (the update, its ack); anything else in flight would blur the sample.
+    if (d.framesA === 1 && d.framesB === 1) out.push({ yjs: made[0]!, d });
+    else discarded++;
   }
   return out;
 }
@@ -123,6 +128,7 @@ async function perUpdateBytes(quick: boolean, metrics: Metrics, peer: Metrics, l
     const all = [...small, ...episodes];
     const tlsPerRecord = sum(all.map((x) => wireAll(x.d) - x.d.tcpA - x.d.tcpB)) / sum(all.map((x) => framesAll(x.d)));
     metrics.tls_bytes_per_record = metric(r2(tlsPerRecord), 'bytes');
+    metrics.update_samples_discarded = metric(discarded, 'samples');
     metrics.small_update_overhead_with_ack = metric(r1(s.wire + s.ack - s.yjs), 'bytes');
     // y-protocols: the update message alone (no doc id, no sender, no ack), and on our stream.
     const ySmall = mean(small.map((x) => yp.updateMessage(new Uint8Array(x.yjs)).byteLength));

@@ -150,6 +150,10 @@ export class Swim {
       } else if (m.state === 'left') {
         this.membership.applyDead({ incarnation: m.incarnation, name: m.name, from: m.name }, now, out);
       } else {
+        // Unlike memberlist, a member we never heard of is learnt even when the peer holds it
+        // suspect or dead: a joining node that skipped it would count fewer voters than the rest
+        // of the cluster and could believe a minority to be a majority. It enters as suspect.
+        if (!this.membership.table.get(m.name)) this.membership.applyAlive(m, now, out);
         // Like memberlist: a remote "dead" only makes us suspect, so one node's stale verdict
         // cannot kill a member without our own timer (and its chance to refute) running.
         this.membership.applySuspect({ incarnation: m.incarnation, name: m.name, from: PUSH_PULL_ORIGIN }, now, out);

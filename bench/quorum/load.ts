@@ -1,6 +1,7 @@
 // Load generation for the quorum benchmarks: acknowledged episode writes through the RPC client
 // (NodeClient.addEpisode, TLS-PSK, the path `tri memory add` takes), with a fixed number of
 // requests in flight spread over the clients given. Bounded by count and by time.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { NodeClient } from '../../src/client/node-client.js';
 
@@ -53,4 +54,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
 export function load1m(): number {
   return Math.round(loadavg()[0]! * 100) / 100;
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN elsewhere. */
+export function procCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of this process so far. */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }

@@ -86,6 +86,8 @@ export const QUORUM_PING_METHOD = 'quorum.ping';
 const DOWNING_CONFIRM_MS = 2000;
 /** Sent by the writable side to a removed member that is back: pull a full snapshot from me. */
 export const QUORUM_REJOIN_METHOD = 'quorum.rejoin';
+/** Sent to a member we hold as removed when it shows up alive while we cannot reinstate it. */
+export const QUORUM_REMOVED_METHOD = 'quorum.removed';
 /** Members of the writable side all ask at once; one snapshot per this long is enough. */
 const REJOIN_SNAPSHOT_EVERY_MS = 30_000;
 
@@ -138,6 +140,8 @@ export class ClusterNode {
   private downingInFlight = false;
   /** When this node last pulled a rejoin snapshot (several members may ask for one at once). */
   private rejoinSnapshotAt = -Infinity;
+  /** Removed members we told so since they came back alive. */
+  private readonly toldRemoved = new Set<string>();
 
   constructor(
     readonly world: NodeWorld,
@@ -170,7 +174,18 @@ export class ClusterNode {
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
     this.rpc.handle(QUORUM_PING_METHOD, 'member', () => new Uint8Array(0));
-    this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => this.rejoinSnapshot(new TextDecoder().decode(payload)));
+    this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => {
+      const from = new TextDecoder().decode(payload);
+      if (this.swim.member(from)) this.gate.clearSelfRemoved();
+      this.rejoinSnapshot(from);
+    });
+    this.rpc.onNotify(QUORUM_REMOVED_METHOD, 'member', (payload) => {
+      const from = new TextDecoder().decode(payload);
+      if (from !== this.name && this.swim.member(from)) {
+        this.gate.markSelfRemoved(from);
+        this.queueQuorumCheck();
+      }
+    });
     this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log);
     this.memoryService = new MemoryService({
       self: options.name,
@@ -336,6 +351,25 @@ export class ClusterNode {
   }
 
   /**
+   * A member we removed that shows up alive while we cannot reinstate it (we are not writable)
+   * does not know it was removed and may count itself and us towards a majority of the voter set
+   * it last knew. Tell it, once per sighting, so it stays read-only until a writable side
+   * reinstates it (quorum.rejoin).
+   */
+  private tellRemovedMembers(): void {
+    for (const name of this.gate.removedMembers()) {
+      const m = this.swim.member(name);
+      if (!m || m.state !== 'alive') {
+        this.toldRemoved.delete(name);
+        continue;
+      }
+      if (this.toldRemoved.has(name)) continue;
+      this.toldRemoved.add(name);
+      this.rpc.notify(m.address, QUORUM_REMOVED_METHOD, new TextEncoder().encode(this.name)).catch(() => this.toldRemoved.delete(name));
+    }
+  }
+
+  /**
    * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
    * brain"): it cannot know it was removed, so the writable side, reinstating it, tells it.
    */
@@ -355,6 +389,7 @@ export class ClusterNode {
       const m = this.swim.member(name);
       if (m) this.rpc.notify(m.address, QUORUM_REJOIN_METHOD, new TextEncoder().encode(this.name)).catch((err: Error) => this.log.debug({ member: name, err: err.message }, 'rejoin notice failed'));
     }
+    this.tellRemovedMembers();
     this.maybeDown(now);
     if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
     const v = this.gate.verdict();

@@ -26,6 +26,8 @@ export class QuorumGate {
    */
   private memo: { members: QuorumMember[]; removedVersion: number; verdict: WritableVerdict } | undefined;
   private removedVersion = 0;
+  /** Set when a member told us we were removed from the voter set (see markSelfRemoved). */
+  private selfRemovedBy: string | undefined;
 
   constructor(
     private readonly self: string,
@@ -42,7 +44,16 @@ export class QuorumGate {
     const members = this.members();
     if (this.memo && this.memo.members === members && this.memo.removedVersion === this.removedVersion) return this.memo.verdict;
     const reach = new Set(members.filter((m) => m.reachable || m.name === this.self).map((m) => m.name));
-    const verdict = writableVerdict(this.table(), reach);
+    let verdict = writableVerdict(this.table(), reach);
+    if (this.selfRemovedBy !== undefined) {
+      verdict = { ...verdict, writable: false, reason: `was removed from the voter set (${this.selfRemovedBy} holds it removed) and waits for a writable side to reinstate it` };
+    }
+    // A node that is still joining or catching up (or leaving) has a partial view of the voters
+    // (it may not know members the cluster holds as failed), so it never accepts writes itself.
+    const own = members.find((m) => m.name === this.self)?.state;
+    if (verdict.writable && own !== 'ACTIVE' && own !== 'DEGRADED') {
+      verdict = { ...verdict, writable: false, reason: `is ${own ?? 'not a member yet'}; it accepts writes once it is ACTIVE` };
+    }
     this.memo = { members, removedVersion: this.removedVersion, verdict };
     return verdict;
   }
@@ -81,6 +92,10 @@ export class QuorumGate {
   /** Reinstates removed members seen alive again (they rejoined with a new incarnation); returns their names. */
   tick(_now: number): string[] {
     const back: string[] = [];
+    // Only a side that is writable under the current voter set may change it: a cut-off node
+    // that reinstated removed members on sight would count them again and could call itself
+    // writable together with them while the side that removed them is writable too.
+    if (!this.verdict().writable) return back;
     for (const m of this.members()) {
       if (this.removed.has(m.name) && m.state !== 'FAILED' && m.state !== 'LEFT') {
         back.push(m.name);
@@ -131,6 +146,24 @@ export class QuorumGate {
       this.log.info({ member: name, answered: v.reachable, voters: v.total }, 'removed a failed member from the voter set');
     }
     return true;
+  }
+
+  /**
+   * A member that holds us as removed told us so (we cannot see it ourselves): until a writable
+   * side reinstates us we are no voter and accept no writes, even if we think we reach a majority
+   * of the voter set we last knew.
+   */
+  markSelfRemoved(by: string): void {
+    if (this.selfRemovedBy !== undefined) return;
+    this.selfRemovedBy = by;
+    this.removedVersion++;
+    this.log.warn({ by }, 'this node was removed from the voter set while away: read-only until a writable side reinstates it');
+  }
+
+  clearSelfRemoved(): void {
+    if (this.selfRemovedBy === undefined) return;
+    this.selfRemovedBy = undefined;
+    this.removedVersion++;
   }
 
   removedMembers(): string[] {

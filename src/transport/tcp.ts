@@ -239,6 +239,12 @@ class TcpConnection implements StreamConnection {
     }
     this.owner.counters.framesSent++;
     this.owner.counters.bytesSent += frame.byteLength + 4;
+    // Frames sent in one tick leave in one write (one TLS record, one syscall): a node under load
+    // sends many small frames (replication pushes, acks) to the same peer per tick.
+    if (!this.socket.writableCorked) {
+      this.socket.cork();
+      process.nextTick(uncork, this.socket);
+    }
     // encodeFrame copies the payload, so a caller may reuse its buffer right after send().
     this.socket.write(encodeFrame(frame));
   }
@@ -327,4 +333,8 @@ class TcpConnection implements StreamConnection {
       this.owner.log('warn', { err, remote: this.remote }, 'close handler threw');
     }
   }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
 }
