@@ -12,7 +12,7 @@
 import { writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
 import type { ScenarioOptions } from './run.js';
 import { QuorumCluster } from './quorum/cluster.js';
-import { load1m, procCpuSeconds, runLoad, selfCpuSeconds } from './quorum/load.js';
+import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
 
 export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
 
@@ -29,10 +29,15 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       // Warm-up: TLS sessions, JIT, documents created.
       await runLoad({ clients, concurrency: 8, maxWrites: opts.quick ? 200 : 1_000, maxMs: 20_000, agents: 32 });
 
+      const buckets0 = await writeLatencyBuckets(cluster.address(0)).catch(() => new Map<number, number>());
       const seq = await runLoad({ clients: [clients[0]!], concurrency: 1, maxWrites: opts.quick ? 300 : 2_000, maxMs: 30_000, agents: 32 });
       const loadSeq = load1m();
+      // The node's own view (tri_write_latency_seconds): from the write call to the majority's acks.
+      const buckets1 = await writeLatencyBuckets(cluster.address(0)).catch(() => new Map<number, number>());
+      const within2 = shareWithin(buckets0, buckets1, 0.002);
+      const within10 = shareWithin(buckets0, buckets1, 0.01);
       const s = summarize(seq.latencies);
-      log(`quorum-writes n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq})`);
+      log(`quorum-writes n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq}); node-side ${(within2 * 100).toFixed(1)}% within 2 ms, ${(within10 * 100).toFixed(1)}% within 10 ms`);
 
       const concurrency = opts.quick ? 64 : 256;
       const nodeCpu = (): number => cluster.nodes.reduce((a, x) => a + procCpuSeconds(x.proc.pid), 0);
@@ -47,6 +52,8 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
 
       metrics[`n${n}_latency_p50`] = metric(round(s.p50), 'ms');
       metrics[`n${n}_latency_p99`] = metric(round(s.p99), 'ms');
+      metrics[`n${n}_node_side_within_2ms`] = metric(round(within2 * 100), '%');
+      metrics[`n${n}_node_side_within_10ms`] = metric(round(within10 * 100), '%');
       metrics[`n${n}_throughput`] = metric(Math.round(rate), 'writes/s');
       metrics[`n${n}_loaded_latency_p50`] = metric(round(t.p50), 'ms');
       metrics[`n${n}_loaded_latency_p99`] = metric(round(t.p99), 'ms');

@@ -11,7 +11,7 @@
 // 127.0.8.x only, every process SIGKILLed on stop and on exit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +24,8 @@ import type { TaskView } from '../src/tasks/index.js';
 import type { MemberView } from '../src/node/cluster-node.js';
 
 export const TASK_BENCH_PREFIX = '127.0.8.';
+/** Set TRI_TASK_BENCH_LOGS=DIR to keep every node's info-level log in DIR/<name>.log (diagnosis). */
+const LOG_DIR = process.env.TRI_TASK_BENCH_LOGS;
 
 export interface TaskBenchOptions {
   out: string;
@@ -75,7 +77,7 @@ export class TaskProcCluster {
   spawnNode(i: number): TaskProc {
     const name = `n${i + 1}`;
     const address = this.address(i);
-    const args = [...(this.opts.nodeArgs ?? []), this.triPath, 'node', 'start', '--name', name, '--bind', address, '--key-file', this.keyFile, '--profile', this.opts.profile, '--log-level', 'warn'];
+    const args = [...(this.opts.nodeArgs ?? []), this.triPath, 'node', 'start', '--name', name, '--bind', address, '--key-file', this.keyFile, '--profile', this.opts.profile, '--log-level', LOG_DIR ? 'info' : 'warn'];
     if (this.opts.slots !== undefined) args.push('--slots', String(this.opts.slots));
     if (this.opts.durable) args.push('--data', join(this.dir, name));
     if (i > 0) args.push('--join', `${this.address(0)}:9999`);
@@ -89,6 +91,11 @@ export class TaskProcCluster {
       node.tail.splice(0, Math.max(0, node.tail.length - 20));
     };
     child.stdout?.on('data', keep);
+    if (LOG_DIR) {
+      mkdirSync(LOG_DIR, { recursive: true });
+      const file = createWriteStream(join(LOG_DIR, `${name}.log`), { flags: 'a' });
+      child.stdout?.pipe(file);
+    }
     child.stderr?.on('data', keep);
     this.nodes[i] = node;
     return node;

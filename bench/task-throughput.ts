@@ -87,7 +87,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const log = opts.log ?? ((m: string) => console.log(m));
   const plan = planThroughput(opts.quick);
   const routing = measureRouting();
-  const passes = Object.fromEntries([0, 1_000, 5_000, 20_000].map((size) => [size, measureSchedulerPass(size)]));
+  const passes = Object.fromEntries([0, 1_000, 10_000].map((size) => [size, measureSchedulerPass(size)]));
   log(`task-throughput: route() ${JSON.stringify(routing)} us; scheduler pass by table size ${JSON.stringify(passes)} us`);
 
   const snap = snapshotDist();

@@ -28,7 +28,7 @@ export interface QStatus {
   state: string;
   members: { name: string; state: string; swimState: string }[];
   memory?: { digest: string; documents: number };
-  quorum?: { writable: boolean; reachable: number; voters: number };
+  quorum?: { writable: boolean; reachable: number; voters: number; removed?: string[] };
 }
 
 const live = new Set<ChildProcess>();

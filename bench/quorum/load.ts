@@ -73,3 +73,33 @@ export function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
+
+/** Cumulative acknowledged-write counts by upper bound (s) from a node's /metrics (tri_write_latency_seconds). */
+export async function writeLatencyBuckets(address: string, httpPort = 10_080): Promise<Map<number, number>> {
+  const http = await import('node:http');
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = http.get({ host: address, port: httpPort, path: '/metrics', timeout: 3_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+  const out = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('tri_write_latency_seconds_bucket') || !line.includes('outcome="acknowledged"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (le !== undefined) out.set(le === '+Inf' ? Infinity : Number(le), v);
+  }
+  return out;
+}
+
+/** Share (0-1) of the writes between two bucket snapshots that took at most `le` seconds. */
+export function shareWithin(before: Map<number, number>, after: Map<number, number>, le: number): number {
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  const within = (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  return total > 0 ? within / total : NaN;
+}

@@ -303,15 +303,18 @@ export class SyncEngine {
 
 /**
  * Validates every Yjs payload of a message up front, so a bad one drops the message whole.
- * A continuous `update` carries one payload, which DocSet.apply already decodes in full before
- * changing anything (its contract): checking it here too decoded every pushed update twice.
+ * The first update of a message is the exception: it is applied before anything else of the
+ * message happens, and DocSet.apply decodes it in full and changes nothing when it is bad (its
+ * contract), so checking it here too only decoded it twice: every continuous `update`, and every
+ * large document (which travels alone in its doc-deltas message; Y.decodeUpdate of a 4 MB
+ * memory takes longer than applying it).
  */
 function checkPayloads(m: SyncMessage): void {
   if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
   if (m.kind === 'doc-deltas') {
-    for (const e of m.entries) {
-      checkUpdate(e.id, e.update);
+    m.entries.forEach((e, i) => {
+      if (i > 0) checkUpdate(e.id, e.update);
       if (e.sv) checkStateVector(e.id, e.sv);
-    }
+    });
   }
 }

@@ -16,7 +16,9 @@ export class YDocSet implements DocSet {
   doc(id: string): Y.Doc {
     let d = this.docs.get(id);
     if (!d) {
-      d = new Y.Doc();
+      // guid = the doc id: Yjs would otherwise draw a uuid from crypto (about 30 getRandomValues
+      // calls, a visible cost in the simulator, which rebuilds every doc on each restart).
+      d = new Y.Doc({ guid: id });
       d.on('update', (update: Uint8Array, origin: unknown) => {
         for (const l of this.listeners) l(id, update, origin);
       });

@@ -76,7 +76,7 @@ export class TaskScheduler {
 
   tick(table: TaskTable, members: readonly SchedulerMember[], now: number, random: () => number, wallMs: number = now): TickResult {
     const effects: SchedulerEffect[] = [];
-    const states = table.states();
+    const states = table.openStates(); // finished tasks need nothing: O(open), not O(table)
     const byName = new Map(members.map((m) => [m.name, m]));
     const expired = new Map(table.expired(now).map((l) => [l.id, l]));
     // Tasks whose holder is gone or whose lease ran out are presumed not running: they must not

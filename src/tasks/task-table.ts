@@ -45,6 +45,14 @@ export class TaskTable {
   private readonly random: () => number;
   private readonly tasks: Y.Map<TaskMap>;
   private readonly leases = new LeaseObserver();
+  /**
+   * Ids of tasks not (yet) seen finished on this replica. A finished task stays finished
+   * (assignments and outcomes are only ever added), so the scheduler, lease timers and counts
+   * only ever need to look at these: a scheduler pass costs O(open tasks), not O(all tasks ever).
+   */
+  private readonly open = new Set<string>();
+  /** Tasks seen finished, with their final status (for counts without re-deriving them). */
+  private readonly finished = new Map<string, 'done' | 'failed'>();
 
   constructor(options: TaskTableOptions) {
     this.node = options.node;
@@ -54,6 +62,16 @@ export class TaskTable {
     // simulator, and never reused after a restart (which would corrupt peers' struct stores).
     this.doc.clientID = randomClientId(this.random);
     this.tasks = tasksOf(this.doc);
+    this.tasks.forEach((_, id) => this.open.add(id));
+    // Local and remote (merged) additions alike; a key set again (two replicas submitting the
+    // same explicit id) is looked at afresh.
+    this.tasks.observe((e) => {
+      for (const [id, change] of e.changes.keys) {
+        this.finished.delete(id);
+        if (change.action === 'delete') this.open.delete(id);
+        else this.open.add(id);
+      }
+    });
   }
 
   /** Adds a queued task; returns its id. `wallMs` is shown to users only (submittedAt). */
@@ -159,10 +177,39 @@ export class TaskTable {
     return out.sort((a, b) => a.spec.submittedAt - b.spec.submittedAt || (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
   }
 
+  /**
+   * Unfinished (queued or running) tasks, in the order of states(). Tasks found finished leave
+   * the open set for good, so repeated calls stay cheap however long the table grows.
+   */
+  openStates(): TaskState[] {
+    const out: TaskState[] = [];
+    for (const id of this.open) {
+      const p = taskParts(this.tasks.get(id));
+      if (!p) continue; // malformed: states() skips it too
+      const s = deriveState(p);
+      if (s.winner) {
+        this.open.delete(id);
+        this.finished.set(id, s.status === 'done' ? 'done' : 'failed');
+        this.leases.observe(s, 0); // drops its lease timer
+        continue;
+      }
+      out.push(s);
+    }
+    return out.sort((a, b) => a.spec.submittedAt - b.spec.submittedAt || (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
+  }
+
+  /** Tasks by status, from the open set plus the finished ones already counted. */
+  counts(): Record<'queued' | 'running' | 'done' | 'failed', number> {
+    const c = { queued: 0, running: 0, done: 0, failed: 0 };
+    for (const s of this.openStates()) c[s.status]++;
+    for (const st of this.finished.values()) c[st]++;
+    return c;
+  }
+
   /** Running tasks whose lease, timed on this replica's clock, has run out at `now`. */
   expired(now: number): LeaseRef[] {
     const out: LeaseRef[] = [];
-    for (const s of this.states()) {
+    for (const s of this.openStates()) {
       if (s.status !== 'running' || !s.current) continue;
       const expiresAt = this.leases.observe(s, now);
       if (expiresAt !== null && expiresAt <= now) out.push({ id: s.spec.id, token: s.current.token, holder: s.current.holder, expiresAt });
@@ -172,7 +219,7 @@ export class TaskTable {
 
   /** Running tasks currently held by `node`: what to reassign when that node is FAILED. */
   heldBy(node: string): (Fence & { id: string })[] {
-    return this.states()
+    return this.openStates()
       .filter((s) => s.status === 'running' && s.current?.holder === node)
       .map((s) => ({ id: s.spec.id, token: s.current!.token, holder: node }));
   }
@@ -180,7 +227,7 @@ export class TaskTable {
   /** The earliest lease expiry this replica knows of (for the driver to arm one timer), or null. */
   nextExpiry(now: number): number | null {
     let next: number | null = null;
-    for (const s of this.states()) {
+    for (const s of this.openStates()) {
       const at = s.status === 'running' ? this.leases.observe(s, now) : null;
       if (at !== null && (next === null || at < next)) next = at;
     }

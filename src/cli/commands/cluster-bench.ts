@@ -2,18 +2,19 @@
 // scenarios of DESIGN.md "Benchmarks" on this machine, each writing <out>/<scenario>.json (and its
 // charts), then prints one table. Where Debian's serf can be unpacked it runs beside ours.
 import type { Command } from 'commander';
-import { runBench, SCENARIOS } from '../../../bench/run.js';
 import { TriError, UsageError } from '../../errors.js';
 
 export function registerClusterBench(program: Command): void {
   program
     .command('cluster-bench')
     .alias('nodes-bench')
-    .description(`run the benchmarks (${Object.keys(SCENARIOS).join(', ')}) and print a table`)
+    .description('run the benchmark scenarios of DESIGN.md (membership, sync bandwidth, quorum writes, failover, ...) and print a table')
     .option('--out <dir>', 'where each <scenario>.json and chart goes', 'bench/out')
     .option('--quick', 'fewer rounds and smaller clusters (under 10 minutes on 2 cores)')
     .option('--only <names>', 'comma-separated scenario names')
     .action(async (f: { out: string; quick?: boolean; only?: string }) => {
+      // Loaded only here: a node process (tri node start) never pays for the benchmark code.
+      const { runBench, SCENARIOS } = await import('../../../bench/run.js');
       const only = f.only ? f.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
       const unknown = (only ?? []).filter((n) => !(n in SCENARIOS));
       if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);

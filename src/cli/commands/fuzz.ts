@@ -4,6 +4,8 @@
 // which prints the seed, the shrunk schedule and the command that replays it. The same seed gives
 // the same result document, wall-clock timings aside.
 import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Option, type Command } from 'commander';
 import { TriError, UsageError } from '../../errors.js';
@@ -19,6 +21,7 @@ interface Flags {
   replay?: string;
   plantedBug?: string;
   quiet?: boolean;
+  workers: number;
 }
 
 const MAX_SEED = 2 ** 31 - 1;
@@ -33,6 +36,7 @@ export function registerFuzz(program: Command): void {
     .option('--agents <module>', 'JavaScript module exporting agent handlers and optionally `workload` (tasks to submit); agents must be deterministic')
     .option('--replay <path>', 'replay one failing case: the counterexample path a failure printed (with the same --seed, --nodes, --agents)')
     .option('--json', 'print one JSON document {seed, runs, nodes, failures, digest, ...} on stdout')
+    .option('--workers <n>', 'worker threads for the search (default: one per CPU); the result does not depend on it', parseIntIn(1, 256), Math.min(availableParallelism(), 16))
     .option('--quiet', 'no progress on stderr')
     .addOption(new Option('--planted-bug <name>', 'test only: plant a known bug the fuzzer must find').hideHelp())
     .action(async (f: Flags) => {
@@ -54,16 +58,18 @@ export function registerFuzz(program: Command): void {
         runs: f.runs,
         nodes: f.nodes,
         workload,
+        workloadModule: f.agents !== undefined ? resolve(f.agents) : undefined,
+        workers: f.workers,
         plantedBug,
         replayPath: f.replay,
         wallClock: () => performance.now(),
         onRun: progress
-          ? ({ index, shrinking, failed }) => {
+          ? ({ done, shrinking, failed }) => {
               if (shrinking) progress('s');
-              else if (failed) progress(`\nrun ${index} FAILED; shrinking `);
-              else if (index - lastShown >= 10 || index === f.runs) {
-                lastShown = index;
-                progress(`\r${index}/${f.runs} runs ok`);
+              else if (failed) progress(`\na run FAILED; finishing the runs before it, then shrinking `);
+              else if (done - lastShown >= 10 || done === f.runs) {
+                lastShown = done;
+                progress(`\r${done}/${f.runs} runs`);
               }
             }
           : undefined,
@@ -81,10 +87,14 @@ export function registerFuzz(program: Command): void {
 function printHuman(r: FuzzReport): void {
   const out = (s: string) => process.stdout.write(s + '\n');
   const t = r.timings;
-  out(`seed ${r.seed}: ${r.runsExecuted} run(s) of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${t ? ` in ${(t.wallMs / 1000).toFixed(1)} s (${t.runsPerMinute} runs/min)` : ''}`);
-  out(
-    `  acknowledged: ${r.totals.writesAcked} writes, ${r.totals.incrementsAcked} increments, ${r.totals.tasksAcked} tasks; faults: ${r.totals.partitions} partitions, ${r.totals.crashes} crashes, ${r.totals.pauses} pauses; slowest convergence ${(r.totals.maxConvergedAfterMs / 1000).toFixed(1)} s`,
-  );
+  const took = t ? ` in ${(t.wallMs / 1000).toFixed(1)} s (${t.runsPerMinute} runs/min on ${t.workers} thread(s))` : '';
+  if (r.runsExecuted === 0) out(`seed ${r.seed}: replayed one run of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${took}`);
+  else out(`seed ${r.seed}: ${r.runsExecuted} run(s) of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${took}`);
+  if (r.runsExecuted > 0) {
+    out(
+      `  acknowledged: ${r.totals.writesAcked} writes, ${r.totals.incrementsAcked} increments, ${r.totals.tasksAcked} tasks; faults: ${r.totals.partitions} partitions, ${r.totals.crashes} crashes, ${r.totals.pauses} pauses; slowest convergence ${(r.totals.maxConvergedAfterMs / 1000).toFixed(1)} s`,
+    );
+  }
   const failure = r.failures[0];
   if (!failure) {
     out(`  no invariant broken; digest ${r.digest}`);
