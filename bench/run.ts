@@ -26,6 +26,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'task-failover': (o) => import('./task-failover.js').then((m) => m.runTaskFailover(o)),
   'sync-bandwidth': (o) => import('./sync-bandwidth.js').then((m) => m.runSyncBandwidth(o)),
   'anti-entropy-idle': (o) => import('./anti-entropy-idle.js').then((m) => m.runAntiEntropyIdle(o)),
+  'sim-scale': (o) => import('./sim-scale.js').then((m) => m.runSimScale(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {
