@@ -3,6 +3,7 @@
 // Date.now(), Math.random() or setTimeout").
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 const sansIoCores = ['gossip/**/*.ts', 'crdt/**/*.ts', 'src/sync/**/*.ts', 'src/quorum/**/*.ts', 'src/tasks/**/*.ts'];
 
@@ -10,6 +11,10 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // Everything here runs on Node.js (examples are plain .mjs programs).
+    languageOptions: { globals: { ...globals.node } },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -24,6 +24,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'quorum-writes': runQuorumWrites,
   'heal-convergence': runHealConvergence,
   'task-failover': (o) => import('./task-failover.js').then((m) => m.runTaskFailover(o)),
+  'task-throughput': (o) => import('./task-throughput.js').then((m) => m.runTaskThroughput(o)),
   'sync-bandwidth': (o) => import('./sync-bandwidth.js').then((m) => m.runSyncBandwidth(o)),
   'anti-entropy-idle': (o) => import('./anti-entropy-idle.js').then((m) => m.runAntiEntropyIdle(o)),
   'sim-scale': (o) => import('./sim-scale.js').then((m) => m.runSimScale(o)),

@@ -26,6 +26,8 @@ import type { MemberView } from '../src/node/cluster-node.js';
 export const TASK_BENCH_PREFIX = '127.0.8.';
 /** Set TRI_TASK_BENCH_LOGS=DIR to keep every node's info-level log in DIR/<name>.log (diagnosis). */
 const LOG_DIR = process.env.TRI_TASK_BENCH_LOGS;
+/** Set TRI_TASK_BENCH_PROF=DIR to run every node with --cpu-prof into DIR (nodes then stop with SIGTERM, so the profile is written). */
+const PROF_DIR = process.env.TRI_TASK_BENCH_PROF;
 
 export interface TaskBenchOptions {
   out: string;
@@ -77,7 +79,7 @@ export class TaskProcCluster {
   spawnNode(i: number): TaskProc {
     const name = `n${i + 1}`;
     const address = this.address(i);
-    const args = [...(this.opts.nodeArgs ?? []), this.triPath, 'node', 'start', '--name', name, '--bind', address, '--key-file', this.keyFile, '--profile', this.opts.profile, '--log-level', LOG_DIR ? 'info' : 'warn'];
+    const args = [...(this.opts.nodeArgs ?? []), ...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), this.triPath, 'node', 'start', '--name', name, '--bind', address, '--key-file', this.keyFile, '--profile', this.opts.profile, '--log-level', LOG_DIR ? 'info' : 'warn'];
     if (this.opts.slots !== undefined) args.push('--slots', String(this.opts.slots));
     if (this.opts.durable) args.push('--data', join(this.dir, name));
     if (i > 0) args.push('--join', `${this.address(0)}:9999`);
@@ -108,7 +110,7 @@ export class TaskProcCluster {
   async client(n: TaskProc): Promise<NodeClient> {
     let c = this.clients.get(n.name);
     if (!c) {
-      c = await NodeClient.connect({ at: `${n.address}:10000`, key: this.key, timeoutMs: 5_000 });
+      c = await NodeClient.connect({ at: `${n.address}:10000`, key: this.key, timeoutMs: 30_000 });
       this.clients.set(n.name, c);
     }
     return c;
@@ -155,7 +157,11 @@ export class TaskProcCluster {
     this.clients.clear();
     const running = this.nodes.filter((n) => n && this.running(n));
     const exited = running.map((n) => new Promise<void>((r) => n.child.once('exit', () => r())));
-    for (const n of running) this.kill(n);
+    if (PROF_DIR) {
+      for (const n of running) n.child.kill('SIGTERM');
+      await Promise.race([Promise.all(exited), sleep(15_000)]);
+    }
+    for (const n of running) if (this.running(n)) this.kill(n);
     await Promise.race([Promise.all(exited), sleep(5_000)]);
     rmSync(this.dir, { recursive: true, force: true });
   }

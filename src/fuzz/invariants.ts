@@ -8,7 +8,6 @@
 //                   attempted ones (concurrent +1s give +2: one slot per writer, never LWW);
 //   lost-task       every task whose submit resolved is in every node's task table;
 //   task-results    no task with two results: every node shows the same outcome for every task.
-import { isVoter } from '../quorum/rules.js';
 import type { SimCluster } from '../sim/cluster-sim.js';
 import type { WritableVerdict } from '../quorum/rules.js';
 
@@ -75,15 +74,8 @@ export class SplitBrainChecker {
 
 /** The voters node i can reach as it sees them (itself included), as ClusterNode.quorumMembers does. */
 export function reachableVoters(c: SimCluster, i: number): Set<string> {
-  const node = c.node(i);
-  const removed = new Set(node.gate.removedMembers());
-  const out = new Set<string>();
-  for (const m of node.members()) {
-    const self = m.name === node.name;
-    if (!isVoter({ name: m.name, role: m.role, state: m.state, removed: removed.has(m.name) })) continue;
-    if (self || m.swimState === 'alive') out.add(m.name);
-  }
-  return out;
+  // The gate's own view: the voters it counted when it called itself writable.
+  return c.node(i).gate.reachableVoters();
 }
 
 /** What the workload got acknowledged (and attempted), to hold the final state against. */

@@ -38,6 +38,8 @@ interface PendingWrite {
   /** Whether these acknowledgements (besides our own) make the write's quorum (QuorumGate.ackPlan). */
   complete: (acks: ReadonlySet<string>) => boolean;
   acks: Set<string>;
+  /** Our own copy is on disk (false while group commit still holds the update). */
+  durable: boolean;
   resolve: () => void;
   reject: (e: Error) => void;
   cancelTimer: () => void;
@@ -66,13 +68,16 @@ export class MemoryService implements AgentMemoryWriter {
   /**
    * Group commit, where the runtime can run work at the end of an event-loop turn (real nodes):
    * every update stored in one turn, local or replicated, is committed in one transaction (one
-   * fsync), and sync messages (pushes, acks, deltas) wait in `outgoing` until that commit
-   * returned. So an ack still means "stored durably", and an ack arriving for our own write
-   * means our copy is on disk too. Without it (the simulator) updates are stored and sent at once.
+   * fsync), and the sync messages that answer peers (acks, deltas) wait in `outgoing` until that
+   * commit returned, so an ack still means "stored durably". Pushes of our own updates go out at
+   * once, so the replicas store them while we do (a write resolves only once its own copy is
+   * committed too: PendingWrite.durable). Without it (the simulator) updates are stored at once.
    */
   private readonly groupCommit: ((fn: () => void) => void) | undefined;
   private outgoing: Array<{ peer: string; bytes: Uint8Array }> = [];
   private flushQueued = false;
+  /** True while the pushes of a local update are produced: those need not wait for our commit. */
+  private pushingLocal = false;
   /** Writes whose own update waits in the current batch, and callers waiting for that batch. */
   private batchWrites: number[] = [];
   private durableWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
@@ -86,8 +91,14 @@ export class MemoryService implements AgentMemoryWriter {
     this.groupCommit = immediate ? (fn) => immediate.call(o.runtime.scheduler, fn) : undefined;
     if (this.groupCommit) this.docs.hold();
     this.docs.onLocalUpdate((docId, update, origin) => {
-      if (!isRemoteOrigin(origin)) this.localChanges++;
-      this.run(this.engine.localUpdate(docId, update, origin));
+      const local = !isRemoteOrigin(origin);
+      if (local) this.localChanges++;
+      this.pushingLocal = local;
+      try {
+        this.run(this.engine.localUpdate(docId, update, origin));
+      } finally {
+        this.pushingLocal = false;
+      }
       const subs = this.subscribers.get(docId);
       if (subs) for (const cb of subs) cb();
     });
@@ -184,7 +195,7 @@ export class MemoryService implements AgentMemoryWriter {
         this.pending.delete(push.requestId);
         reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${p.acks.size} of the ${p.needed} other voters needed within ${this.writeTimeoutMs} ms; it will converge later`));
       });
-      this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, complete: plan.complete, acks: new Set(), resolve, reject, cancelTimer });
+      this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, complete: plan.complete, acks: new Set(), durable: !this.groupCommit, resolve, reject, cancelTimer });
       if (this.groupCommit) this.batchWrites.push(push.requestId);
     });
     return result;
@@ -268,7 +279,7 @@ export class MemoryService implements AgentMemoryWriter {
     for (const e of effects) {
       switch (e.type) {
         case 'send':
-          if (this.groupCommit && !this.stopped) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
+          if (this.groupCommit && !this.stopped && !this.pushingLocal) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
           else this.send(e.peer, e.bytes);
           break;
         case 'pushed':
@@ -278,11 +289,7 @@ export class MemoryService implements AgentMemoryWriter {
           const p = this.pending.get(e.requestId);
           if (!p || !p.voters.has(e.peer)) break;
           p.acks.add(e.peer);
-          if (p.complete(p.acks)) {
-            this.pending.delete(e.requestId);
-            p.cancelTimer();
-            p.resolve();
-          }
+          this.settle(e.requestId, p);
           break;
         }
         case 'synced':
@@ -340,8 +347,22 @@ export class MemoryService implements AgentMemoryWriter {
       for (const w of waiters) w.reject(err as Error);
       return;
     }
+    for (const id of writes) {
+      const p = this.pending.get(id);
+      if (!p) continue;
+      p.durable = true;
+      this.settle(id, p);
+    }
     for (const w of waiters) w.resolve();
     for (const m of sends) this.send(m.peer, m.bytes);
+  }
+
+  /** Resolves a write once its own copy is durable and its acknowledgements make the quorum. */
+  private settle(requestId: number, p: PendingWrite): void {
+    if (!p.durable || !p.complete(p.acks)) return;
+    this.pending.delete(requestId);
+    p.cancelTimer();
+    p.resolve();
   }
 }
 

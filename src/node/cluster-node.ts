@@ -186,7 +186,10 @@ export class ClusterNode {
         this.queueQuorumCheck();
       }
     });
-    this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log);
+    this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log, {
+      load: () => world.store.kvGet('quorum/voters'),
+      save: (json) => world.store.kvSet('quorum/voters', json),
+    });
     this.memoryService = new MemoryService({
       self: options.name,
       runtime: world.runtime,
@@ -595,6 +598,8 @@ export class ClusterNode {
     if (e.member.name !== this.name && e.kind !== 'update') {
       this.log.info({ member: e.member.name, event: e.kind, address: e.member.address, incarnation: e.member.incarnation }, `member ${e.kind}`);
     }
+    // A member that died or left may hold tasks: the leader re-places them now, not at its next sweep.
+    if (e.member.name !== this.name && (e.member.state === 'dead' || e.member.state === 'left')) this.tasks.onMembership();
     for (const l of this.listeners) l(e);
   }
 }

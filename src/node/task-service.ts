@@ -22,6 +22,11 @@ import type { MemoryService } from '../memory/memory-service.js';
 export const TASKS_DOC = 'tasks';
 /** Re-check leases and lost tasks at least this often, besides member events and lease expiries. */
 const SWEEP_MS = 1000;
+/** Refusals of a report that may only mean this replica has not merged our assignment yet. */
+const MAYBE_BEHIND: ReadonlySet<string> = new Set(['unknown-task', 'unknown-token', 'not-holder']);
+/** First re-judge of such a report, doubling up to the max, until the lease would have run out. */
+const REPORT_RETRY_MS = 20;
+const REPORT_RETRY_MAX_MS = 1000;
 
 export interface TaskServiceOptions {
   self: string;
@@ -146,7 +151,8 @@ export class TaskService {
   private tick(): void {
     if (this.stopped || !this.o.writable()) return;
     const now = this.o.runtime.clock.now();
-    const { effects, wakeAt } = this.scheduler.tick(this.table, this.o.members(), now, () => this.o.runtime.rng.next(), this.wallNow());
+    // Only the submitter places its new task at once; the leader adopts others' still queued.
+    const { effects, wakeAt } = this.scheduler.tick(this.table, this.o.members(), now, () => this.o.runtime.rng.next(), this.wallNow(), { leader: this.isLeader() });
     for (const e of effects) this.carryOut(e);
     if (wakeAt !== null && this.isLeader()) this.o.runtime.scheduler.schedule(Math.max(0, wakeAt - now) + 1, () => this.queueTick());
   }
@@ -198,7 +204,19 @@ export class TaskService {
       if (this.stopped) return;
       const wall = this.wallNow();
       try {
-        const verdict = await this.o.memory.writeQuorum(() => (outcome.ok ? this.table.complete(r.id, fence, outcome.result, wall) : this.table.fail(r.id, fence, outcome.error, wall)));
+        const record = () => this.o.memory.writeQuorum(() => (outcome.ok ? this.table.complete(r.id, fence, outcome.result, wall) : this.table.fail(r.id, fence, outcome.error, wall)));
+        let verdict = await record();
+        // The run request can arrive before this replica merged the assignment that names us
+        // (e.g. it depends on the submitter's update, still in flight from a third node): then
+        // the report is refused as unknown / not ours. Dropping it would leave the task running
+        // until its lease ran out, and after maxAttempts such losses fail it. Re-judge while
+        // the replica catches up (a refused report writes nothing, so a retry costs no quorum
+        // round), until the lease would have run out anyway.
+        const until = this.o.runtime.clock.now() + r.leaseMs;
+        for (let wait = REPORT_RETRY_MS; !verdict.accepted && MAYBE_BEHIND.has(verdict.reason) && !this.stopped && this.o.runtime.clock.now() + wait < until; wait = Math.min(wait * 2, REPORT_RETRY_MAX_MS)) {
+          await new Promise<void>((res) => this.o.runtime.scheduler.schedule(wait, res));
+          verdict = await record();
+        }
         if (!verdict.accepted) {
           this.log.info({ task: r.id, token: r.token, reason: verdict.reason }, 'outcome not recorded (fenced off or already recorded)');
           return;

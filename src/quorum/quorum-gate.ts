@@ -26,6 +26,12 @@ export class QuorumGate {
    */
   private memo: { members: QuorumMember[]; removedVersion: number; verdict: WritableVerdict } | undefined;
   private removedVersion = 0;
+  /**
+   * Members seen as voters, with their roles; they keep voting while they restart (see table()).
+   * Persisted with the removed set, so a restarted node whose member table is still partial
+   * counts every voter it knew as an unreachable voter rather than believing the cluster small.
+   */
+  private readonly knownVoters = new Map<string, Role>();
   /** Set when a member told us we were removed from the voter set (see markSelfRemoved). */
   private selfRemovedBy: string | undefined;
 
@@ -34,10 +40,46 @@ export class QuorumGate {
     private readonly members: () => QuorumMember[],
     private readonly stableAfterMs: number,
     private readonly log: Logger,
-  ) {}
+    private readonly persisted?: { load(): string | undefined; save(json: string): void },
+  ) {
+    try {
+      const saved = JSON.parse(persisted?.load() ?? 'null') as { known?: Record<string, Role>; removed?: string[] } | null;
+      for (const [name, role] of Object.entries(saved?.known ?? {})) if (name !== self) this.knownVoters.set(name, role);
+      for (const name of saved?.removed ?? []) this.removed.add(name);
+    } catch {
+      // An unreadable record only makes this node forget who voted: it relearns from the cluster.
+    }}
 
+  /**
+   * A member that has voted stays a voter while it restarts and catches up (JOINING, SYNCING):
+   * only a member that never was a voter waits until it is ACTIVE. Otherwise the side that saw a
+   * voter restart would count one voter fewer than the side that did not, and the two could each
+   * believe they hold a majority (or the half with the tiebreaker) at once.
+   */
   private table(): MemberForQuorum[] {
-    return this.members().map((m) => ({ name: m.name, role: m.role, state: m.state, removed: this.removed.has(m.name) }));
+    let changed = false;
+    const members = this.members();
+    const seen = new Set<string>();
+    const out: MemberForQuorum[] = members.map((m) => {
+      seen.add(m.name);
+      if (m.name !== this.self && (m.state === 'ACTIVE' || m.state === 'DEGRADED' || m.state === 'FAILED') && this.knownVoters.get(m.name) !== m.role) {
+        this.knownVoters.set(m.name, m.role);
+        changed = true;
+      } else if (m.state === 'LEFT' && this.knownVoters.delete(m.name)) {
+        changed = true;
+      }
+      const rejoining = (m.state === 'JOINING' || m.state === 'SYNCING' || m.state === 'DISCOVERING') && this.knownVoters.has(m.name) && m.name !== this.self;
+      return { name: m.name, role: m.role, state: rejoining ? 'DEGRADED' : m.state, removed: this.removed.has(m.name) };
+    });
+    // Voters we knew but do not see (yet) in the member table count as unreachable voters.
+    for (const [name, role] of this.knownVoters) if (!seen.has(name)) out.push({ name, role, state: 'FAILED', removed: this.removed.has(name) });
+    if (changed) this.persist();
+    return out;
+  }
+
+  private persist(): void {
+    this.removedVersion++;
+    this.persisted?.save(JSON.stringify({ known: Object.fromEntries(this.knownVoters), removed: [...this.removed].sort() }));
   }
 
   verdict(): WritableVerdict {
@@ -100,7 +142,7 @@ export class QuorumGate {
       if (this.removed.has(m.name) && m.state !== 'FAILED' && m.state !== 'LEFT') {
         back.push(m.name);
         this.removed.delete(m.name);
-        this.removedVersion++;
+        this.persist();
         this.log.info({ member: m.name }, 'member is back: voter again once ACTIVE');
       }
     }
@@ -121,7 +163,11 @@ export class QuorumGate {
     const others = this.members().filter((m) => m.name !== this.self);
     if (others.some((m) => !m.reachable && m.state !== 'FAILED' && m.state !== 'LEFT')) return undefined;
     if (others.some((m) => now - m.stateChangedAt < this.stableAfterMs)) return undefined;
-    const candidates = others.filter((m) => m.state === 'FAILED' && !this.removed.has(m.name)).map((m) => m.name);
+    const listed = new Set(others.map((m) => m.name));
+    // Known voters missing from the member table (reaped, or not relearnt after a restart) are
+    // failed for good as far as this view goes: candidates as well.
+    const unlisted = [...this.knownVoters.keys()].filter((n) => !listed.has(n) && n !== this.self && !this.removed.has(n));
+    const candidates = [...others.filter((m) => m.state === 'FAILED' && !this.removed.has(m.name)).map((m) => m.name), ...unlisted];
     if (candidates.length === 0) return undefined;
     return { candidates, confirm: others.filter((m) => m.reachable).map((m) => m.name) };
   }
@@ -140,9 +186,9 @@ export class QuorumGate {
     const now = new Map(this.members().map((m) => [m.name, m]));
     for (const name of candidates) {
       const m = now.get(name);
-      if (!m || m.state !== 'FAILED' || this.removed.has(name)) continue;
+      if (this.removed.has(name) || (m ? m.state !== 'FAILED' : !this.knownVoters.has(name))) continue;
       this.removed.add(name);
-      this.removedVersion++;
+      this.persist();
       this.log.info({ member: name, answered: v.reachable, voters: v.total }, 'removed a failed member from the voter set');
     }
     return true;
@@ -164,6 +210,12 @@ export class QuorumGate {
     if (this.selfRemovedBy === undefined) return;
     this.selfRemovedBy = undefined;
     this.removedVersion++;
+  }
+
+  /** The voters this node counts as reachable right now (itself included when it votes). */
+  reachableVoters(): Set<string> {
+    const reach = new Set(this.members().filter((m) => m.reachable || m.name === this.self).map((m) => m.name));
+    return new Set(voters(this.table()).filter((v) => reach.has(v.name)).map((v) => v.name));
   }
 
   removedMembers(): string[] {

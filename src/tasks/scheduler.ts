@@ -58,6 +58,19 @@ export interface SchedulerOptions {
   largePayloadBytes?: number;
 }
 
+/**
+ * A queued task of another submitter is adopted (placed) by the leader only once it has been
+ * queued this long here: its submitter places it right after its quorum write, and a second
+ * placer racing it would only run it twice (both executions cost a slot, one result is refused).
+ */
+export const ADOPT_QUEUED_AFTER_MS = 1000;
+
+/** Who may place what (TaskService passes it; without it every queued task is placed, as before). */
+export interface TickRole {
+  /** This node is the scheduling leader (adopts other submitters' tasks still queued). */
+  leader: boolean;
+}
+
 /** Members whose tasks are lost for sure: the cluster confirmed them dead or they left. */
 const GONE: ReadonlySet<LifecycleState> = new Set(['FAILED', 'LEFT']);
 
@@ -67,6 +80,8 @@ export class TaskScheduler {
   private readonly largePayloadBytes: number;
   /** Round-robin position: the member chosen last. The only state the scheduler keeps. */
   private cursor: string | null = null;
+  /** Other submitters' queued tasks: when this node first saw each queued (its clock). */
+  private readonly queuedSince = new Map<string, number>();
 
   constructor(options: SchedulerOptions) {
     this.self = options.self;
@@ -74,7 +89,7 @@ export class TaskScheduler {
     this.largePayloadBytes = options.largePayloadBytes ?? LARGE_PAYLOAD_BYTES;
   }
 
-  tick(table: TaskTable, members: readonly SchedulerMember[], now: number, random: () => number, wallMs: number = now): TickResult {
+  tick(table: TaskTable, members: readonly SchedulerMember[], now: number, random: () => number, wallMs: number = now, role?: TickRole): TickResult {
     const effects: SchedulerEffect[] = [];
     const states = table.openStates(); // finished tasks need nothing: O(open), not O(table)
     const byName = new Map(members.map((m) => [m.name, m]));
@@ -88,8 +103,15 @@ export class TaskScheduler {
     });
     const candidates = this.candidates(members, live);
 
+    const stillQueued = new Set<string>();
     for (const s of states) {
       if (s.status === 'queued') {
+        if (role && s.spec.submittedBy !== this.self) {
+          const since = this.queuedSince.get(s.spec.id) ?? now;
+          this.queuedSince.set(s.spec.id, since);
+          stillQueued.add(s.spec.id);
+          if (!role.leader || now - since < ADOPT_QUEUED_AFTER_MS) continue; // its submitter places it
+        }
         this.place(table, s, candidates, now, random, effects);
         continue;
       }
@@ -108,6 +130,7 @@ export class TaskScheduler {
         effects.push({ type: 'revoke', id: s.spec.id, node: s.current.holder, token: s.current.token, why: lost });
       }
     }
+    for (const id of this.queuedSince.keys()) if (!stillQueued.has(id)) this.queuedSince.delete(id);
     return { effects, wakeAt: table.nextExpiry(now) };
   }
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { AgentMemoryDoc } from '../../crdt/index.js';
-import { describeSchedule, runArb, runFuzz, sidesToGroups, type FuzzReport } from '../../src/fuzz/index.js';
+import { describeSchedule, runArb, runFuzz, runSeed, sampleRun, sidesToGroups, type FuzzReport } from '../../src/fuzz/index.js';
 
 describe('fuzz runner', () => {
   it('gives the same document for the same seed', async () => {
@@ -21,7 +21,7 @@ describe('fuzz runner', () => {
 
   it('finds a planted last-write-wins counter within 100 runs, shrinks it and prints the replay', async () => {
     const seed = 20261125;
-    const report: FuzzReport = await runFuzz({ seed, runs: 100, nodes: 7, plantedBug: 'lww-counter', maxShrinkRuns: 60 });
+    const report: FuzzReport = await runFuzz({ seed, runs: 100, nodes: 7, plantedBug: 'lww-counter', maxShrinkRuns: 30 });
     expect(report.failures).toHaveLength(1);
     const f = report.failures[0]!;
     expect(f.run).toBeLessThanOrEqual(100);
@@ -45,6 +45,20 @@ describe('fuzz runner', () => {
     Y.applyUpdate(d1!.doc, Y.encodeStateAsUpdate(d2!.doc));
     expect(d1!.get(id)?.counters.uses).toBe(2);
   }, 120_000);
+
+  it('samples run k exactly as fast-check checks it from run k\'s seed (so shrinking starts from the failing run)', () => {
+    for (const k of [0, 1, 57]) {
+      let first: unknown;
+      fc.check(
+        fc.property(runArb(7), (r) => {
+          first ??= r;
+        }),
+        { seed: runSeed(99, k), numRuns: 1 },
+      );
+      expect(first).toEqual(sampleRun(99, k, 7));
+    }
+    expect(runSeed(99, 0)).not.toBe(runSeed(99, 1));
+  });
 
   it('describes schedules as readable lines', () => {
     const [run] = fc.sample(runArb(5), { seed: 1, numRuns: 1 });

@@ -1,0 +1,99 @@
+// The exact guarantee under group commit (MemoryService on a runtime with scheduler.immediate):
+// a replica acknowledges only after its commit returned, and a write resolves only once a
+// majority acknowledged AND its own copy is committed, whatever the order those happen in.
+import { expect, it } from 'vitest';
+import { MemoryService } from '../../src/memory/memory-service.js';
+import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
+import { silentLogger } from '../../src/node/logger.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+import type { AppendEntry } from '../../src/storage/types.js';
+import type { RpcEndpoint } from '../../src/rpc/endpoint.js';
+import type { Runtime } from '../../src/runtime/types.js';
+
+interface Node {
+  name: string;
+  service: MemoryService;
+  store: MemoryStore;
+  immediates: Array<() => void>;
+  handler?: (payload: Uint8Array) => void;
+}
+
+function makeNode(name: string, names: string[], net: Map<string, Node>): Node {
+  const immediates: Array<() => void> = [];
+  const runtime: Runtime = {
+    clock: { now: () => 0 },
+    scheduler: { schedule: () => () => undefined, immediate: (fn) => void immediates.push(fn) },
+    rng: { next: () => 0.5 },
+    logger: silentLogger(),
+  };
+  const store = new MemoryStore({ nodeId: name, name });
+  const node = { name, store, immediates } as unknown as Node;
+  const rpc = {
+    onNotify: (_m: string, _a: string, fn: (p: Uint8Array) => void) => {
+      node.handler = fn;
+    },
+    // Delivered at once (synchronously), as if the network took no time.
+    notify: (to: string, _m: string, payload: Uint8Array) => {
+      net.get(to)!.handler!(payload);
+      return Promise.resolve();
+    },
+  } as unknown as RpcEndpoint;
+  const members = (): QuorumMember[] => names.map((n) => ({ name: n, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0 }));
+  const gate = new QuorumGate(name, members, 10_000, silentLogger());
+  node.service = new MemoryService({ self: name, runtime, store, rpc, gate, addressOf: (n) => n });
+  for (const n of names) node.service.addPeer(n);
+  net.set(name, node);
+  return node;
+}
+
+function runImmediates(n: Node): void {
+  for (const fn of n.immediates.splice(0)) fn();
+}
+
+function appended(store: MemoryStore): number {
+  return store.docIds().reduce((a, id) => a + store.docStats(id).lastSeq, 0);
+}
+
+it('acks only after the replica committed; resolves only after our own commit too', async () => {
+  const net = new Map<string, Node>();
+  const names = ['a', 'b', 'c'];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net)) as [Node, Node, Node];
+  const batches: number[] = [];
+  const appendMany = b.store.appendMany.bind(b.store);
+  b.store.appendMany = (e: readonly AppendEntry[]) => (batches.push(e.length), appendMany(e));
+
+  let resolved = false;
+  const w1 = a.service.memory('x').addEpisode({ task: 't1', outcome: 'ok' }).then(() => (resolved = true));
+  const w2 = a.service.memory('x').addEpisode({ task: 't2', outcome: 'ok' });
+  // The pushes went out at once; the replicas applied them but stored nothing and acked nothing yet.
+  expect(b.service.memory('x').list()).toHaveLength(2);
+  expect(appended(b.store)).toBe(0);
+  expect(appended(a.store)).toBe(0);
+
+  // b commits both updates in one batch, then acks: a has a majority of acks but not its own copy.
+  runImmediates(b);
+  expect(batches).toEqual([2]);
+  await Promise.resolve();
+  expect(resolved).toBe(false);
+
+  // a's own commit completes the write.
+  runImmediates(a);
+  expect(appended(a.store)).toBe(2);
+  await w1;
+  await w2;
+  expect(resolved).toBe(true);
+  runImmediates(c);
+  expect(appended(c.store)).toBe(2);
+});
+
+it('a single voter resolves only after its own commit', async () => {
+  const net = new Map<string, Node>();
+  const a = makeNode('a', ['a'], net);
+  let resolved = false;
+  const w = a.service.memory('x').addEpisode({ task: 't', outcome: 'ok' }).then(() => (resolved = true));
+  await Promise.resolve();
+  expect(resolved).toBe(false);
+  runImmediates(a);
+  await w;
+  expect(appended(a.store)).toBe(1);
+});
