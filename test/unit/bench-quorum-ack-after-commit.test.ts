@@ -20,10 +20,12 @@ interface Node {
 
 function makeNode(name: string, names: string[], net: Map<string, Node>): Node {
   const immediates: Array<() => void> = [];
+  let seed = names.indexOf(name) + 1;
   const runtime: Runtime = {
     clock: { now: () => 0 },
     scheduler: { schedule: () => () => undefined, immediate: (fn) => void immediates.push(fn) },
-    rng: { next: () => 0.5 },
+    // Distinct values (episode ids are drawn from it); a constant would repeat ids.
+    rng: { next: () => ((seed = (seed * 48271) % 2147483647) / 2147483647) },
     logger: silentLogger(),
   };
   const store = new MemoryStore({ nodeId: name, name });

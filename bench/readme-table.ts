@@ -1,0 +1,67 @@
+// Prints the README's performance table (Markdown) from a directory of benchmark results
+// (<dir>/<scenario>.json as every scenario writes them), headline metrics beside their goals:
+//   node dist/bench/readme-table.js bench/results
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BenchResult } from './lib/result.js';
+
+interface Row {
+  scenario: string;
+  metric: string;
+  label: string;
+  goal: string;
+  /** Another metric of the same scenario shown beside it (serf, y-protocols). */
+  peer?: string;
+}
+
+const ROWS: Row[] = [
+  { scenario: 'membership-detection', metric: 'n5_detection_all_median', label: 'crash detection, 5 processes (SIGKILL until all say FAILED)', goal: '<= 0.6 x serf', peer: 'n5_detection_ratio_vs_serf' },
+  { scenario: 'membership-detection', metric: 'n32_detection_all_median', label: 'crash detection, 32 processes', goal: '<= 0.6 x serf', peer: 'n32_detection_ratio_vs_serf' },
+  { scenario: 'membership-detection', metric: 'n32_false_accusations', label: 'false suspicions of live members, 32 processes', goal: 'no more than serf' },
+  { scenario: 'membership-dissemination', metric: 'n32_join_from_ready_all_median', label: 'join seen by all 32 (from the new node answering)', goal: 'below serf' },
+  { scenario: 'membership-dissemination', metric: 'n32_join_all_median', label: 'join seen by all 32 (from process spawn)', goal: 'below serf', peer: 'n32_join_ratio_vs_serf' },
+  { scenario: 'membership-dissemination', metric: 'n32_idle_bytes_per_node_per_s', label: 'idle traffic per node, 32 processes (UDP + TCP)', goal: '< 1 KB/s' },
+  { scenario: 'crypto-cost', metric: 'udp_300b_throughput_cost', label: 'encryption cost, 300 B packets (bare UDP echo)', goal: '< 15 %' },
+  { scenario: 'crypto-cost', metric: 'udp_bytes_added_per_packet', label: 'bytes added per sealed packet', goal: 'memberlist: 29' },
+  { scenario: 'sync-bandwidth', metric: 'small_update_overhead_bytes', label: 'wire overhead per small memory update (TLS included)', goal: '<= 48 B' },
+  { scenario: 'anti-entropy-idle', metric: 'docs512_idle_round_wire_bytes', label: 'in-sync anti-entropy round, 512 documents (TLS included)', goal: '<= 64 B' },
+  { scenario: 'quorum-writes', metric: 'n5_latency_p50', label: 'acknowledged write latency p50, 5 processes', goal: '< 2 ms' },
+  { scenario: 'quorum-writes', metric: 'n5_latency_p99', label: 'acknowledged write latency p99, 5 processes', goal: '< 10 ms' },
+  { scenario: 'quorum-writes', metric: 'n5_throughput', label: 'acknowledged episode writes per second, 5 processes', goal: '>= 5,000/s' },
+  { scenario: 'heal-convergence', metric: 'heal_to_equal_digests_median', label: 'heal to equal digests, 3+2 split, 1,000 divergent episodes', goal: '< 2 s' },
+  { scenario: 'task-failover', metric: 'lan_failover_median', label: 'task failover, lan profile (SIGKILL to running elsewhere)', goal: 'detection + 1 s' },
+  { scenario: 'sim-scale', metric: 'wall_s_for_60_virtual_s_1000', label: '1,000 simulated nodes for 60 virtual s (wall time)', goal: '< 60 s' },
+  { scenario: 'sim-scale', metric: 'wall_s_for_60_virtual_s_100', label: '100 simulated nodes for 60 virtual s (wall time)', goal: '' },
+];
+
+function fmt(v: { value: number; unit: string } | undefined): string {
+  if (!v || !Number.isFinite(v.value)) return 'not measured';
+  const n = Math.abs(v.value) >= 100 ? Math.round(v.value).toLocaleString('en') : String(Math.round(v.value * 100) / 100);
+  return `${n} ${v.unit}`.trim();
+}
+
+export function readmeTable(dir: string): string {
+  const results = new Map<string, BenchResult>();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+    try {
+      const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchResult;
+      if (r.scenario && r.metrics) results.set(r.scenario, r);
+    } catch {
+      // not a result file
+    }
+  }
+  const lines = ['| what | measured | goal | run |', '| --- | --- | --- | --- |'];
+  for (const row of ROWS) {
+    const r = results.get(row.scenario);
+    if (!r) continue;
+    const value = fmt(r.metrics[row.metric]);
+    const peer = row.peer && r.metrics[row.peer] ? ` (${fmt(r.metrics[row.peer])})` : '';
+    lines.push(`| ${row.label} | ${value}${peer} | ${row.goal} | ${row.scenario}, ${r.date.slice(0, 16).replace('T', ' ')} |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write(readmeTable(process.argv[2] ?? 'bench/results') + '\n');
+}
