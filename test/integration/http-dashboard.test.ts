@@ -42,14 +42,15 @@ afterAll(async () => {
 describe('node HTTP', () => {
   it('/status is JSON with the members array, quorum and memory', async () => {
     await nodes[1]!.memory('web-agent').addEpisode({ task: 'fetch', outcome: 'ok' });
-    const s = (await httpGetJson(`http://${hosts[0]}:10080/status`)) as { name: string; state: string; members: { name: string; state: string }[]; quorum: { writable: boolean; voters: number }; memory: { documents: number } };
+    const s = (await httpGetJson(`http://${hosts[0]}:10080/status`)) as { name: string; state: string; members: { name: string; state: string }[]; quorum: { writable: boolean; voters: number }; memory: { documents: number; agents: number } };
     expect(s.name).toBe('h1');
     expect(s.state).toBe('ACTIVE');
     expect(s.members.map((m) => m.name).sort()).toEqual(['h1', 'h2', 'h3']);
     expect(s.quorum).toMatchObject({ writable: true, voters: 3 });
     await until(async () => {
       const again = (await httpGetJson(`http://${hosts[0]}:10080/status`)) as typeof s;
-      return again.memory.documents === 1 ? true : undefined;
+      // The agent's memory document replicated here (besides the task table every node holds).
+      return again.memory.agents === 1 ? true : undefined;
     }, 5000);
   });
 
