@@ -5,8 +5,8 @@
 // (exit 3). After heal n3 rejoins by itself: a voter again, with a new incarnation and a full
 // snapshot, holding every acknowledged write; its refused write never happened anywhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createLan, sweepStale, type Host, type Lan } from './lib/index.js';
-import { startCluster, summarize, TriCluster, type StatusJson } from './lib/cluster.js';
+import { canUseNetns, type Host, type Lan } from './lib/index.js';
+import { destroyLanCluster, launchLanCluster, summarize, TriCluster, type StatusJson } from './lib/cluster.js';
 
 const support = await canUseNetns();
 if (!support.ok) console.warn(`SKIPPING quorum downing netns tests: ${support.reason}`);
@@ -25,22 +25,10 @@ describe.skipIf(!support.ok)('quorum: downing a partitioned node and its rejoin'
   const acked: string[] = [];
 
   beforeAll(async () => {
-    await sweepStale();
-    lan = await createLan(3);
-    hosts = [...lan.hosts];
-    cluster = await TriCluster.create(lan);
-    const t0 = Date.now();
-    await startCluster(cluster, hosts);
-    console.log(`[quorum downing] cluster of 3 ACTIVE in ${Date.now() - t0} ms`);
+    ({ lan, cluster, hosts } = await launchLanCluster(3, {}, 'quorum downing'));
   }, 90_000);
 
-  afterAll(async () => {
-    try {
-      await cluster?.destroy();
-    } finally {
-      await lan?.destroy();
-    }
-  });
+  afterAll(() => destroyLanCluster(cluster, lan));
 
   it('the writable side removes n3 after stable-after, n3 refuses writes, and after heal n3 rejoins by itself', async () => {
     const r0 = await cluster.addEpisode(cluster.node('n3'), AGENT, 'before');

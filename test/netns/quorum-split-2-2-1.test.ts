@@ -3,8 +3,8 @@
 // node turns DEGRADED and refuses writes with exit 3, applying nothing. After heal all 5 are
 // ACTIVE voters again, writable, with equal digests and no trace of a refused write.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createLan, sweepStale, type Host, type Lan } from './lib/index.js';
-import { startCluster, summarize, TriCluster } from './lib/cluster.js';
+import { canUseNetns, type Host, type Lan } from './lib/index.js';
+import { destroyLanCluster, launchLanCluster, summarize, TriCluster } from './lib/cluster.js';
 
 const support = await canUseNetns();
 if (!support.ok) console.warn(`SKIPPING quorum 2+2+1 netns tests: ${support.reason}`);
@@ -19,23 +19,10 @@ describe.skipIf(!support.ok)('quorum: 5 nodes split 2+2+1 between network namesp
   const acked: string[] = [];
 
   beforeAll(async () => {
-    await sweepStale();
-    lan = await createLan(5);
-    hosts = [...lan.hosts];
-    cluster = await TriCluster.create(lan);
-    const t0 = Date.now();
-    // A coordinator does not help: 2 of 5 is not half.
-    await startCluster(cluster, hosts, { n1: 'coordinator' });
-    console.log(`[quorum 2+2+1] cluster of 5 ACTIVE in ${Date.now() - t0} ms`);
+    ({ lan, cluster, hosts } = await launchLanCluster(5, { n1: 'coordinator' }, 'quorum 2+2+1'));
   }, 90_000);
 
-  afterAll(async () => {
-    try {
-      await cluster?.destroy();
-    } finally {
-      await lan?.destroy();
-    }
-  });
+  afterAll(() => destroyLanCluster(cluster, lan));
 
   it('nobody accepts writes', async () => {
     const r0 = await cluster.addEpisode(cluster.node('n5'), AGENT, 'before');

@@ -4,8 +4,8 @@
 // writes with exit 3. After heal all 4 are ACTIVE voters with equal digests holding every
 // acknowledged write and no refused one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createLan, sweepStale, type Host, type Lan } from './lib/index.js';
-import { startCluster, summarize, TriCluster } from './lib/cluster.js';
+import { canUseNetns, type Host, type Lan } from './lib/index.js';
+import { destroyLanCluster, launchLanCluster, summarize, TriCluster } from './lib/cluster.js';
 
 const support = await canUseNetns();
 if (!support.ok) console.warn(`SKIPPING quorum 2+2 netns tests: ${support.reason}`);
@@ -21,24 +21,12 @@ describe.skipIf(!support.ok)('quorum: 4 nodes split 2+2 between network namespac
   const refusedTasks: string[] = [];
 
   beforeAll(async () => {
-    await sweepStale();
-    lan = await createLan(4);
-    hosts = [...lan.hosts];
-    cluster = await TriCluster.create(lan);
-    const t0 = Date.now();
-    await startCluster(cluster, hosts, { n3: 'coordinator' });
-    console.log(`[quorum 2+2] cluster of 4 ACTIVE in ${Date.now() - t0} ms`);
+    ({ lan, cluster, hosts } = await launchLanCluster(4, { n3: 'coordinator' }, 'quorum 2+2'));
     const s = await cluster.status(cluster.node('n1'));
     expect(s?.quorum.tiebreaker).toBe('n3');
   }, 90_000);
 
-  afterAll(async () => {
-    try {
-      await cluster?.destroy();
-    } finally {
-      await lan?.destroy();
-    }
-  });
+  afterAll(() => destroyLanCluster(cluster, lan));
 
   it('only the side with the coordinator accepts writes', async () => {
     const r0 = await cluster.addEpisode(cluster.node('n2'), AGENT, 'before');

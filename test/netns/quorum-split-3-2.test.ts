@@ -4,8 +4,8 @@
 // heal all 5 are ACTIVE voters again, their digests are equal and every node holds every
 // acknowledged episode (exit 0), and none holds a refused one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createLan, sweepStale, type Host, type Lan } from './lib/index.js';
-import { startCluster, summarize, TriCluster } from './lib/cluster.js';
+import { canUseNetns, type Host, type Lan } from './lib/index.js';
+import { destroyLanCluster, launchLanCluster, summarize, TriCluster } from './lib/cluster.js';
 
 const support = await canUseNetns();
 if (!support.ok) console.warn(`SKIPPING quorum 3+2 netns tests: ${support.reason}`);
@@ -20,22 +20,10 @@ describe.skipIf(!support.ok)('quorum: 5 nodes split 3+2 between network namespac
   const refusedTasks: string[] = [];
 
   beforeAll(async () => {
-    await sweepStale();
-    lan = await createLan(5);
-    hosts = [...lan.hosts];
-    cluster = await TriCluster.create(lan);
-    const t0 = Date.now();
-    await startCluster(cluster, hosts);
-    console.log(`[quorum 3+2] cluster of 5 ACTIVE in ${Date.now() - t0} ms`);
+    ({ lan, cluster, hosts } = await launchLanCluster(5, {}, 'quorum 3+2'));
   }, 90_000);
 
-  afterAll(async () => {
-    try {
-      await cluster?.destroy();
-    } finally {
-      await lan?.destroy();
-    }
-  });
+  afterAll(() => destroyLanCluster(cluster, lan));
 
   it('before the split every node accepts and acknowledges a write', async () => {
     for (const n of ['n1', 'n4']) {

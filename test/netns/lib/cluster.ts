@@ -10,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Host } from './host.js';
-import type { Lan } from './lan.js';
+import { createLan, type Lan } from './lan.js';
+import { sweepStale } from './sweep.js';
 import type { CommandResult } from './run-command.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -280,4 +281,28 @@ export function summarize(statuses: Record<string, StatusJson | undefined>): Rec
   return Object.fromEntries(
     Object.entries(statuses).map(([n, s]) => [n, s ? `${s.state} ${s.quorum.reachable}/${s.quorum.voters} writable=${s.quorum.writable} removed=[${s.quorum.removed.join(',')}]` : 'no answer']),
   );
+}
+
+/**
+ * The setup every quorum test shares: sweep stale namespaces, make a LAN of `count` hosts, start
+ * a `tri` node on each (n1 first, the rest joining it) and wait until all are ACTIVE.
+ */
+export async function launchLanCluster(count: number, roles: Partial<Record<string, Role>>, label: string): Promise<{ lan: Lan; cluster: TriCluster; hosts: Host[] }> {
+  await sweepStale();
+  const lan = await createLan(count);
+  const hosts = [...lan.hosts];
+  const cluster = await TriCluster.create(lan);
+  const t0 = Date.now();
+  await startCluster(cluster, hosts, roles);
+  console.log(`[${label}] cluster of ${count} ACTIVE in ${Date.now() - t0} ms`);
+  return { lan, cluster, hosts };
+}
+
+/** Stops every node, then removes the namespaces, even if stopping fails. */
+export async function destroyLanCluster(cluster: TriCluster | undefined, lan: Lan | undefined): Promise<void> {
+  try {
+    await cluster?.destroy();
+  } finally {
+    await lan?.destroy();
+  }
 }
