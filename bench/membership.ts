@@ -115,6 +115,8 @@ export interface OurMembershipRun {
   nodes: number;
   startupConvergedMs: number;
   samples: { detectionMs: number[][]; joinMs: number[][]; joinFromReadyMs: number[][] };
+  /** Per join round: from spawning the joiner until its /status answered (process start-up, before it joins). */
+  joinerReadyMs: number[];
   /** Per detection round: what the survivors' logs and counters say happened. */
   diagnostics: RoundDiagnostics[];
   /** Per round: from spawning the joiner until the last survivor logged "member join" for it (NaN if one never did). */
@@ -176,6 +178,7 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
     const diagnostics: RoundDiagnostics[] = [];
     const joinMs: number[][] = [];
     const joinFromReadyMs: number[][] = [];
+    const joinerReadyMs: number[] = [];
     const joinAllFromLogsMs: number[] = [];
     let alive = [...cluster.nodes];
     for (let r = 0; r < plan.rounds; r++) {
@@ -220,6 +223,7 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
       joinAllFromLogsMs.push(joinLogged.length === survivors.length ? Math.max(...joinLogged.map((e) => e.at - joinStartWall)) : NaN);
       const readyAfter = joiner.readyAt - joinStart;
       joinFromReadyMs.push(join.times.map((t) => Math.max(0, t - readyAfter)));
+      joinerReadyMs.push(round1(readyAfter));
       log(`round ${r + 1}: ${joiner.name} up after ${fmt(readyAfter)} ms, seen by all after ${fmt(Math.max(...join.times))} ms`);
       // Spread the kills over the probe cycle instead of locking them to its phase (as serf's runner).
       await sleep(500 + 317 * r);
@@ -235,6 +239,7 @@ export async function runOurMembership(n: number, plan: Plan, log: (m: string) =
       nodes: n,
       startupConvergedMs,
       samples: { detectionMs, joinMs, joinFromReadyMs },
+      joinerReadyMs,
       diagnostics,
       joinAllFromLogsMs,
       falseAccusations: falseAccusations(events, killed),
@@ -420,6 +425,8 @@ async function runPair(opts: MembershipBenchOptions): Promise<MembershipPairResu
     Object.assign(dis, roundMetrics(`n${size}_join_from_ready`, ours.samples.joinFromReadyMs));
     if (serf) Object.assign(disSerf, roundMetrics(`n${size}_join`, serf.samples.joinMs));
     dis[`n${size}_join_all_from_logs_median`] = metric(round1(median(ours.joinAllFromLogsMs.filter(Number.isFinite))), 'ms');
+    // Process start-up of the joiner (spawn until its /status answers): the part of join time that is not gossip.
+    dis[`n${size}_joiner_startup_median`] = metric(round1(median(ours.joinerReadyMs.filter(Number.isFinite))), 'ms');
     dis[`n${size}_join_ratio_vs_serf`] = metric(ratio(dis[`n${size}_join_all_median`]?.value, disSerf[`n${size}_join_all_median`]?.value), 'x');
     dis[`n${size}_startup_converged`] = metric(ours.startupConvergedMs, 'ms');
     if (ours.idle) {

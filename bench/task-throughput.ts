@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
 import { percentile } from './lib/stats.js';
 import { fetchStatus } from './lib/proc-cluster.js';
+import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, snapshotDist, TaskProcCluster, type TaskBenchOptions } from './task-failover.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
 
@@ -110,6 +111,9 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     if (warmFailed) log(`task-throughput: ${warmFailed} warm-up submits failed: ${String((warm.find((w) => w.status === 'rejected') as PromiseRejectedResult).reason)}`);
     await sleep(2_000);
     const base = await doneCounts(cluster);
+    // CPU the node processes spend per task: robust where the wall-clock rate depends on what else runs.
+    const nodeCpu = (): number => cluster.nodes.reduce((a, n) => a + procCpuSeconds(n.child.pid), 0);
+    const cpu0 = nodeCpu();
     let next = 0;
     let errors = 0;
     const latencies: number[] = [];
@@ -145,7 +149,9 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
       await sleep(100);
     }
     const minDone = Math.min(...last.map((d, i) => d - base[i]!));
-    log(`task-throughput: ${next} tasks (${errors} submit errors) submitted in ${(submittedMs / 1000).toFixed(1)} s, all done everywhere in ${(doneMs / 1000).toFixed(1)} s (slowest replica ${minDone}/${want})`);
+    const cpuPerTaskMs = ((nodeCpu() - cpu0) * 1000) / Math.max(1, want);
+    const loadAvg = load1m();
+    log(`task-throughput: ${next} tasks (${errors} submit errors) submitted in ${(submittedMs / 1000).toFixed(1)} s, all done everywhere in ${(doneMs / 1000).toFixed(1)} s (slowest replica ${minDone}/${want}); node CPU ${cpuPerTaskMs.toFixed(2)} ms/task, load ${loadAvg}`);
     metrics = {
       nodes: metric(plan.nodes, 'processes'),
       agents: metric(agents, 'agents'),
@@ -155,6 +161,8 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
       submits_per_sec: metric(Math.round((latencies.length / submittedMs) * 1000), 'tasks/s'),
       submit_latency_p50: metric(Math.round(percentile(latencies, 50) * 10) / 10, 'ms'),
       submit_latency_p99: metric(Math.round(percentile(latencies, 99) * 10) / 10, 'ms'),
+      node_cpu_per_task: metric(Math.round(cpuPerTaskMs * 100) / 100, 'ms'),
+      load_avg_1m: metric(loadAvg, 'load'),
       route_local_first: metric(Math.round(routing['local-first']! * 100) / 100, 'us/task'),
       route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),
       route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),

@@ -49,17 +49,18 @@ export class BroadcastQueue {
    * confirmations Lifeguard needs, and dropping them would slow detection down.
    */
   enqueue(fact: Fact): void {
-    const entry: Entry = { ...fact, transmits: 0, id: this.nextId++, gone: false };
+    // One object shape for every entry (a spread of facts with and without `from` made several).
+    const entry: Entry = { kind: fact.kind, subject: fact.subject, from: fact.from, bytes: fact.bytes, transmits: 0, id: this.nextId++, gone: false };
     const same = this.bySubject.get(fact.subject);
-    const kept: Entry[] = [];
     if (same) {
-      for (const e of same) {
-        if (supersedes(fact, e)) this.drop(e, true);
-        else kept.push(e);
-      }
+      // drop() takes superseded entries out of `same` itself (a fresh array each time).
+      for (const e of same) if (supersedes(fact, e)) this.drop(e, true);
+      const rest = this.bySubject.get(fact.subject);
+      if (rest) rest.push(entry);
+      else this.bySubject.set(fact.subject, [entry]);
+    } else {
+      this.bySubject.set(fact.subject, [entry]);
     }
-    kept.push(entry);
-    this.bySubject.set(fact.subject, kept);
     // Zero transmits and the highest id: the end of bucket 0, sent first.
     this.bucket(0).push(entry);
     this.live++;
@@ -94,12 +95,17 @@ export class BroadcastQueue {
         moved.push(entry);
       }
     }
-    for (const e of moved) {
+    // Newest-first within each bucket, so walk backwards: each lands at the end of its new bucket.
+    for (let i = moved.length - 1; i >= 0; i--) {
+      const e = moved[i]!;
       if (e.transmits >= limit) this.drop(e, false);
       else insertById(this.bucket(e.transmits), e);
     }
     this.dropFrom(limit); // the limit shrinks when members leave: facts at or over it go
-    for (let t = 0; t < this.buckets.length; t++) this.maybeCompact(t);
+    for (let t = 0; t < this.buckets.length; t++) {
+      this.trimTail(t);
+      this.maybeCompact(t);
+    }
     return picked;
   }
 
@@ -162,6 +168,24 @@ export class BroadcastQueue {
     this.stale.length = this.buckets.length;
   }
 
+  /**
+   * Pops the stale slots at the end of bucket t. A packet takes the newest facts of a bucket (its
+   * end) and moves them up, so without this every later packet would walk past them again: with a
+   * thousand facts queued, that walk was most of the cost of sending a packet.
+   */
+  private trimTail(t: number): void {
+    const b = this.buckets[t]!;
+    let n = b.length;
+    while (n > 0) {
+      const e = b[n - 1]!;
+      if (!e.gone && e.transmits === t) break;
+      n--;
+    }
+    if (n === b.length) return;
+    this.stale[t]! -= b.length - n;
+    b.length = n;
+  }
+
   private maybeCompact(t: number): void {
     const b = this.buckets[t]!;
     const stale = this.stale[t]!;
@@ -174,6 +198,10 @@ export class BroadcastQueue {
 
 /** Inserts into an id-ascending bucket (stale slots keep their ids, so the order holds). */
 function insertById(b: Entry[], e: Entry): void {
+  if (b.length === 0 || b[b.length - 1]!.id < e.id) {
+    b.push(e);
+    return;
+  }
   let lo = 0;
   let hi = b.length;
   while (lo < hi) {

@@ -70,6 +70,7 @@ export class Membership {
         member.address = claim.address;
         member.meta = claim.meta.slice();
         member.incarnation = claim.incarnation;
+        this.table.touch();
         this.table.setState(member, 'alive', now);
         this.suspicions.delete(member.name);
         this.broadcastAlive(member);
@@ -101,6 +102,7 @@ export class Membership {
       case 'suspect': {
         const member = existing!;
         member.incarnation = claim.incarnation;
+        this.table.touch();
         this.table.setState(member, 'suspect', now);
         const n = this.table.liveCount();
         // memberlist: min = suspicionMult * log(n) * interval, max = suspicionMaxTimeoutMult * min.
@@ -131,6 +133,7 @@ export class Membership {
       case 'mark': {
         const member = existing!;
         member.incarnation = claim.incarnation;
+        this.table.touch();
         this.table.setState(member, decision.state, now);
         this.suspicions.delete(member.name);
         this.nextReapAt = Math.min(this.nextReapAt, member.stateChangedAt + this.cfg.reapAfterMs);
@@ -157,6 +160,7 @@ export class Membership {
   /** Someone thinks we are suspect or dead, or holds a newer picture of us: out-number it. */
   refute(accusedIncarnation: number): void {
     this.self.incarnation = Math.max(this.self.incarnation, accusedIncarnation) + 1;
+    this.table.touch();
     this.counters.refutations!++;
     // Being accused suggests our own packets are late or lost: slow our accusations of others.
     this.awareness.applyDelta(1);
@@ -168,13 +172,22 @@ export class Membership {
     this.queue.enqueue({ kind: 'alive', subject: m.name, bytes });
   }
 
-  expireSuspicions(now: number, out: Out): void {
+  /**
+   * Declares dead every suspect whose Lifeguard timer ran out. Returns those verdicts (the dead
+   * messages we originated) so the caller can announce them.
+   */
+  expireSuspicions(now: number, out: Out): { name: string; bytes: Uint8Array }[] {
+    const declared: { name: string; bytes: Uint8Array }[] = [];
     for (const [name, s] of this.suspicions) {
       if (now < s.deadline()) continue;
       this.suspicions.delete(name);
       const m = this.table.get(name);
-      if (m && m.state === 'suspect') this.applyDead({ incarnation: m.incarnation, name, from: this.self.name }, now, out);
+      if (!m || m.state !== 'suspect') continue;
+      const claim = { incarnation: m.incarnation, name, from: this.self.name };
+      this.applyDead(claim, now, out);
+      if (this.table.get(name)?.state === 'dead') declared.push({ name, bytes: encodeMessage({ type: 'dead', ...claim }) });
     }
+    return declared;
   }
 
   /** Removes dead and left members that have been listed for reapAfterMs. */

@@ -4,7 +4,7 @@
 // over the limit) and nothing else, because these bytes come straight off the network.
 
 import { DecodeError, OversizeError } from '../src/errors.js';
-import { Reader, createEncoder, finish, writeBool, writeBytes, writeString, writeU8, writeUint, type Encoder } from './wire.js';
+import { Reader, createEncoder, finish, scratchEncoder, varUintSize, writeBool, writeBytes, writeString, writeU8, writeUint, type Encoder } from './wire.js';
 
 /** Longest member name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 256;
@@ -102,7 +102,7 @@ export function readDead(r: Reader): Dead {
 
 /** One message as a standalone packet (or compound part): type byte, then its fields. */
 export function encodeMessage(m: GossipMessage): Uint8Array {
-  const enc = createEncoder();
+  const enc = scratchEncoder();
   switch (m.type) {
     case 'ping': writeU8(enc, MessageType.ping); writePing(enc, m); break;
     case 'ping-req': writeU8(enc, MessageType.pingReq); writePingReq(enc, m); break;
@@ -118,11 +118,14 @@ export function encodeMessage(m: GossipMessage): Uint8Array {
 /** Several encoded messages in one packet. Callers budget the size (see compoundSize). */
 export function encodeCompound(parts: Uint8Array[]): Uint8Array {
   if (parts.length > MAX_COMPOUND_PARTS) throw new RangeError(`a compound packet holds at most ${MAX_COMPOUND_PARTS} messages`);
-  const enc = createEncoder();
+  // Sized exactly up front: one allocation and no final copy (this runs for every packet sent).
+  let size = 1 + varUintSize(parts.length);
+  for (const part of parts) size += varUintSize(part.length) + part.length;
+  const enc = createEncoder(size);
   writeU8(enc, MessageType.compound);
   writeUint(enc, parts.length);
   for (const part of parts) writeBytes(enc, part);
-  return finish(enc);
+  return enc.pos === enc.buf.length ? enc.buf : finish(enc);
 }
 
 /** Decodes one non-compound message that fills `bytes` exactly. */
@@ -150,7 +153,12 @@ export function decodePacket(bytes: Uint8Array, maxBytes: number): GossipMessage
     const count = r.uint(MAX_COMPOUND_PARTS);
     if (count === 0) r.fail('empty compound');
     const out: GossipMessage[] = [];
-    for (let i = 0; i < count; i++) out.push(decodeMessage(r.bytesField(maxBytes)));
+    for (let i = 0; i < count; i++) {
+      // Each part is read in place (no copy); like decodeMessage, it must be filled exactly.
+      const part = r.sub(maxBytes, 'gossip message');
+      out.push(readBody(part, part.u8()));
+      part.end();
+    }
     r.end();
     return out;
   } catch (err) {

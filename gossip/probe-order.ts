@@ -50,13 +50,24 @@ export class ProbeOrder {
   }
 }
 
-/** Up to k distinct random picks from `items` (partial Fisher-Yates; does not modify the input). */
+/**
+ * Up to k distinct random picks from `items` (partial Fisher-Yates; does not modify the input).
+ * The swaps are kept in a small map instead of a copy of `items`: callers pick 1-3 of up to
+ * 1,000 members several times a second, and copying the list each time was O(N) per pick.
+ */
 export function pickRandom<T>(items: readonly T[], k: number, random: () => number): T[] {
-  const pool = [...items];
-  const n = Math.min(k, pool.length);
+  const len = items.length;
+  const n = Math.min(k, len);
+  const out: T[] = [];
+  if (n <= 0) return out;
+  const moved = new Map<number, T>();
+  const at = (i: number): T => (moved.has(i) ? moved.get(i)! : items[i]!);
   for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(random() * (pool.length - i));
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    const j = i + Math.floor(random() * (len - i));
+    const picked = at(j);
+    moved.set(j, at(i));
+    moved.set(i, picked);
+    out.push(picked);
   }
-  return pool.slice(0, n);
+  return out;
 }

@@ -5,7 +5,7 @@
 import { DecodeError } from '../src/errors.js';
 import { MAX_ADDRESS_BYTES, MAX_META_BYTES, MAX_NAME_BYTES } from './messages.js';
 import type { MemberState } from './types.js';
-import { Reader, createEncoder, finish, writeBool, writeBytes, writeString, writeU8, writeUint } from './wire.js';
+import { Reader, finish, scratchEncoder, writeBool, writeBytes, writeString, writeU8, writeUint } from './wire.js';
 
 const FORMAT_VERSION = 1;
 /** More members than any cluster we plan for; bounds the work a forged count can cause. */
@@ -28,7 +28,7 @@ export interface PushPullState {
 }
 
 export function encodePushPull(state: PushPullState): Uint8Array {
-  const enc = createEncoder();
+  const enc = scratchEncoder();
   writeU8(enc, FORMAT_VERSION);
   writeBool(enc, state.join);
   writeUint(enc, state.members.length);

@@ -91,12 +91,27 @@ export function decideDead(existing: MemberInfo | undefined, claim: AccusationCl
 export class MemberTable {
   private readonly byName = new Map<string, MemberInfo>();
   private live = 0;
+  private changes = 0;
+
+  /**
+   * Grows on every change to the table or to a record's name, address, meta, incarnation or state
+   * (not its RTT estimate): what depends on those can be cached until it moves.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Records that a member's address, meta or incarnation was changed in place. */
+  touch(): void {
+    this.changes++;
+  }
 
   get(name: string): MemberInfo | undefined {
     return this.byName.get(name);
   }
 
   set(member: MemberInfo): void {
+    this.changes++;
     this.delete(member.name);
     this.byName.set(member.name, member);
     if (isLive(member.state)) this.live++;
@@ -105,6 +120,7 @@ export class MemberTable {
   delete(name: string): void {
     const old = this.byName.get(name);
     if (!old) return;
+    this.changes++;
     this.byName.delete(name);
     if (isLive(old.state)) this.live--;
   }
@@ -124,6 +140,7 @@ export class MemberTable {
 
   setState(member: MemberInfo, state: MemberState, now: number): void {
     if (member.state === state) return;
+    this.changes++;
     this.live += (isLive(state) ? 1 : 0) - (isLive(member.state) ? 1 : 0);
     member.stateChangedAt = now;
     member.state = state;

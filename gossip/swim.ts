@@ -13,14 +13,14 @@ import { Awareness } from './awareness.js';
 import { validateConfig, type SwimConfig } from './config.js';
 import { Membership, PUSH_PULL_ORIGIN } from './membership.js';
 import { pushPullScale, retransmitLimit } from './math.js';
-import { MAX_ADDRESS_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, decodePacket, encodeMessage, type GossipMessage } from './messages.js';
-import { packPacket } from './packer.js';
+import { MAX_ADDRESS_BYTES, MAX_COMPOUND_PARTS, MAX_META_BYTES, MAX_NAME_BYTES, decodePacket, encodeCompound, encodeMessage, type GossipMessage } from './messages.js';
+import { compoundPartCost, packPacket } from './packer.js';
 import { ProbeOrder, pickRandom } from './probe-order.js';
 import { Prober } from './prober.js';
 import { decodePushPull, encodePushPull } from './push-pull.js';
 import { copyMember, isLive } from './state.js';
 import type { MemberInfo, SwimEffect } from './types.js';
-import { utf8Length } from './wire.js';
+import { utf8Length, varUintSize } from './wire.js';
 
 export type { MemberEvent, MemberEventKind, MemberInfo, MemberState, SwimEffect } from './types.js';
 export type { SwimConfig } from './config.js';
@@ -37,6 +37,8 @@ export interface SwimInit {
 }
 
 type Out = SwimEffect[];
+/** A compound packet's fixed overhead: its type byte and part count. */
+const COMPOUND_HEADER_BYTES = 1 + varUintSize(MAX_COMPOUND_PARTS);
 
 export class Swim {
   readonly name: string;
@@ -50,6 +52,8 @@ export class Swim {
   private nextProbeAt: number;
   private nextGossipAt: number;
   private nextPushPullAt: number;
+  /** gossipTargets() as of a table version; `dead` are the members in it only for their window. */
+  private targetCache: { version: number; at: number; list: MemberInfo[]; dead: MemberInfo[] } | undefined;
   private readonly counters: Record<string, number> = {
     probes: 0, probeFailures: 0, acks: 0, indirectAcks: 0, nacks: 0, indirectProbes: 0, relayedPings: 0,
     relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0, reannounced: 0,
@@ -83,7 +87,8 @@ export class Swim {
   tick(now: number): SwimEffect[] {
     const out: Out = [];
     this.prober.advance(now, out);
-    this.membership.expireSuspicions(now, out);
+    const declared = this.membership.expireSuspicions(now, out);
+    if (declared.length > 0) this.announceDeaths(declared, out);
     if (now >= this.nextProbeAt) {
       if (!this.membership.leaving) this.prober.start(now, out);
       this.nextProbeAt = now + this.awareness.scale(this.cfg.probeIntervalMs);
@@ -198,6 +203,7 @@ export class Swim {
     checkMeta(meta);
     this.self.meta = meta.slice();
     this.self.incarnation++;
+    this.membership.table.touch();
     const out: Out = [];
     this.membership.broadcastAlive(this.self);
     this.membership.emit('update', this.self, out);
@@ -219,9 +225,26 @@ export class Swim {
     for (const m of this.membership.table.all()) fn(m);
   }
 
+  /**
+   * Grows whenever a member is added or removed or its address, meta, incarnation or state changes
+   * (RTT estimates aside): views derived from the member table can be cached until it moves.
+   */
+  tableVersion(): number {
+    return this.membership.table.version;
+  }
+
   member(name: string): MemberInfo | undefined {
     const m = this.membership.table.get(name);
     return m ? copyMember(m) : undefined;
+  }
+
+  /**
+   * One member's record without copying it, for hot paths that read a field or two (an address
+   * lookup per RPC, per-member checks in every quorum round): member() copies the record and its
+   * meta bytes each time. The result must not be kept or modified.
+   */
+  peek(name: string): Readonly<MemberInfo> | undefined {
+    return this.membership.table.get(name);
   }
 
   incarnation(): number {
@@ -270,13 +293,57 @@ export class Swim {
     // As memberlist: live members, plus the recently dead (so a falsely accused node hears it must
     // refute); never members that left, whose sockets are closed: a packet there wastes one of a
     // fact's few transmits.
-    const targets = [...this.membership.table.all()].filter(
-      (m) => m !== this.self && (isLive(m.state) || (m.state === 'dead' && now - m.stateChangedAt < this.cfg.gossipToTheDeadMs)),
-    );
+    const targets = this.gossipTargets(now);
     this.counters.gossipRounds!++;
     for (const m of pickRandom(targets, this.cfg.gossipNodes, this.random)) {
       if (!this.send(m.address, [], out)) break; // queue drained
     }
+  }
+
+  /**
+   * Sends the dead verdicts our own timer reached straight to every live member and to the
+   * accused, bare (no piggyback), as announce() and leave() do for joins and leaves: a one-off
+   * O(N) packets per death instead of gossip's several rounds until the last member hears it. The
+   * verdicts stay queued for gossip as well. If the accused is in fact alive (paused, cut off), it
+   * hears at once that it must refute.
+   */
+  private announceDeaths(verdicts: { name: string; bytes: Uint8Array }[], out: Out): void {
+    const packets = packAll(verdicts.map((v) => v.bytes), this.cfg.maxPacketBytes);
+    const accused = new Set(verdicts.map((v) => v.name));
+    for (const m of this.membership.table.all()) {
+      if (m === this.self || !(isLive(m.state) || (m.state === 'dead' && accused.has(m.name)))) continue;
+      for (const packet of packets) {
+        this.counters.packetsOut!++;
+        this.counters.bytesOut! += packet.length;
+        out.push({ type: 'send', to: m.address, packet });
+      }
+    }
+  }
+
+  /**
+   * Live members plus the recently dead, in table order. Rebuilt only when the table changed or a
+   * dead member's gossip window closed: a gossip round runs every 200 ms, and filtering 1,000
+   * members each time was O(N) per round.
+   */
+  private gossipTargets(now: number): MemberInfo[] {
+    const cache = this.targetCache;
+    const table = this.membership.table;
+    // Time only moves on, so members left out for an expired window stay out; those in it for
+    // theirs are checked again.
+    const fresh = cache && cache.version === table.version && now >= cache.at && cache.dead.every((m) => now - m.stateChangedAt < this.cfg.gossipToTheDeadMs);
+    if (fresh) return cache.list;
+    const list: MemberInfo[] = [];
+    const dead: MemberInfo[] = [];
+    for (const m of table.all()) {
+      if (m === this.self) continue;
+      if (isLive(m.state)) list.push(m);
+      else if (m.state === 'dead' && now - m.stateChangedAt < this.cfg.gossipToTheDeadMs) {
+        list.push(m);
+        dead.push(m);
+      }
+    }
+    this.targetCache = { version: table.version, at: now, list, dead };
+    return list;
   }
 
   private periodicPushPull(out: Out): void {
@@ -297,6 +364,27 @@ export class Swim {
     out.push({ type: 'send', to, packet });
     return true;
   }
+}
+
+/** Packs messages into as few packets as fit `maxBytes` (a lone message goes bare). */
+function packAll(messages: Uint8Array[], maxBytes: number): Uint8Array[] {
+  const packets: Uint8Array[] = [];
+  let batch: Uint8Array[] = [];
+  let used = COMPOUND_HEADER_BYTES;
+  const flush = (): void => {
+    if (batch.length === 1) packets.push(batch[0]!);
+    else if (batch.length > 1) packets.push(encodeCompound(batch));
+    batch = [];
+    used = COMPOUND_HEADER_BYTES;
+  };
+  for (const m of messages) {
+    const cost = compoundPartCost(m);
+    if (batch.length > 0 && (used + cost > maxBytes || batch.length === MAX_COMPOUND_PARTS)) flush();
+    batch.push(m);
+    used += cost;
+  }
+  flush();
+  return packets;
 }
 
 function checkMeta(meta: Uint8Array): void {

@@ -1,30 +1,82 @@
-// Bounds-checked primitives on top of lib0 encoding. lib0's own readers trust length prefixes:
-// a Uint8Array that is a view into a larger buffer would let a forged length read past the
-// packet, and a bad UTF-8 string decodes to replacement characters. Every read here checks what
-// is left first and throws DecodeError, so the codecs built on it can promise exactly one failure
-// mode for hostile input.
+// Bounds-checked primitives for the gossip codecs. Every read checks what is left first and throws
+// DecodeError, so the codecs built on it can promise exactly one failure mode for hostile input:
+// a Uint8Array that is a view into a larger buffer can never let a forged length read past the
+// packet, and a bad UTF-8 string is refused rather than decoded to replacement characters.
+//
+// The byte format is lib0's (varuints of 7 bits per byte, least significant first; byte strings
+// with a varuint length prefix), written and read here directly: every gossip packet passes
+// through these functions, and lib0's general-purpose encoder (a chain of buffers) and decoder
+// (a fresh view per field) were a large part of the simulator's time at 1,000 nodes.
 
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import { DecodeError } from '../src/errors.js';
-
-export type Encoder = encoding.Encoder;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
+/** Names and addresses are short and nearly always ASCII: those take the fast paths below. */
+const ASCII_FAST_MAX = 64;
+
+/**
+ * Recently decoded short strings, direct-mapped by a hash of their bytes. A node hears the same
+ * few names and addresses over and over (every alive fact about a member carries both), and
+ * decoding each afresh cost more than everything else done with the fact; a hit also returns a
+ * string whose hash V8 already knows, so the member-table lookup that follows is cheaper too.
+ * The cache only ever returns a string equal to what decoding the bytes gives.
+ */
+const INTERN_SLOTS = 4096;
+const internBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(INTERN_SLOTS);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS);
+
+function decodeShort(bytes: Uint8Array, start: number, end: number): string {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const known = internBytes[slot];
+  if (known !== undefined && known.length === end - start) {
+    let same = true;
+    for (let i = 0; i < known.length; i++) {
+      if (known[i] !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return internStrings[slot]!;
+  }
+  const s = utf8.decode(bytes.subarray(start, end)); // throws on invalid UTF-8: nothing cached
+  internBytes[slot] = bytes.slice(start, end);
+  internStrings[slot] = s;
+  return s;
+}
+
 export class Reader {
-  private readonly dec: decoding.Decoder;
+  private pos: number;
+  /** One past the last byte this reader may read (a compound part ends before its packet does). */
+  private readonly limit: number;
 
   constructor(
     private readonly bytes: Uint8Array,
     private readonly what: string,
+    start = 0,
+    end = bytes.length,
   ) {
-    this.dec = decoding.createDecoder(bytes);
+    this.pos = start;
+    this.limit = end;
   }
 
   remaining(): number {
-    return this.bytes.length - this.dec.pos;
+    return this.limit - this.pos;
+  }
+
+  /**
+   * Reads a length-prefixed field of at most `maxLen` bytes as a reader of its own, without
+   * copying: `what` names it in errors, and the field's bytes are skipped here.
+   */
+  sub(maxLen: number, what: string): Reader {
+    const len = this.uint(maxLen);
+    if (len > this.remaining()) this.fail(`length ${len} runs past the end`);
+    const start = this.pos;
+    this.pos += len;
+    return new Reader(this.bytes, what, start, start + len);
   }
 
   fail(reason: string): never {
@@ -32,19 +84,25 @@ export class Reader {
   }
 
   u8(): number {
-    if (this.remaining() < 1) this.fail('truncated');
-    return decoding.readUint8(this.dec);
+    if (this.pos >= this.limit) this.fail('truncated');
+    return this.bytes[this.pos++]!;
   }
 
   /** A variable-length unsigned integer no larger than `max` (and never above 2^53). */
   uint(max = Number.MAX_SAFE_INTEGER): number {
-    let value: number;
-    try {
-      value = decoding.readVarUint(this.dec);
-    } catch (err) {
-      throw new DecodeError(`malformed ${this.what}: bad or truncated integer; the input was dropped`, { cause: err });
+    const bytes = this.bytes;
+    const len = this.limit;
+    let value = 0;
+    let mult = 1;
+    for (;;) {
+      if (this.pos >= len) throw new DecodeError(`malformed ${this.what}: bad or truncated integer; the input was dropped`);
+      const b = bytes[this.pos++]!;
+      value += (b & 127) * mult;
+      mult *= 128;
+      if (b < 128) break;
+      if (value > Number.MAX_SAFE_INTEGER) throw new DecodeError(`malformed ${this.what}: bad or truncated integer; the input was dropped`);
     }
-    // lib0 turns a long run of zero continuation bytes into NaN (0 * Infinity) instead of failing.
+    // A long run of zero continuation bytes makes 0 * Infinity = NaN instead of failing.
     if (!Number.isSafeInteger(value)) this.fail('integer is not a safe integer');
     if (value > max) this.fail(`integer ${value} above limit ${max}`);
     return value;
@@ -60,14 +118,21 @@ export class Reader {
   bytesField(maxLen: number): Uint8Array {
     const len = this.uint(maxLen);
     if (len > this.remaining()) this.fail(`length ${len} runs past the end`);
-    return decoding.readUint8Array(this.dec, len).slice();
+    const start = this.pos;
+    this.pos += len;
+    return this.bytes.slice(start, start + len);
   }
 
   /** Length-prefixed strict UTF-8. */
   string(maxBytes: number): string {
-    const raw = this.bytesField(maxBytes);
+    const len = this.uint(maxBytes);
+    if (len > this.remaining()) this.fail(`length ${len} runs past the end`);
+    const bytes = this.bytes;
+    const start = this.pos;
+    const end = start + len;
+    this.pos = end;
     try {
-      return utf8.decode(raw);
+      return len <= ASCII_FAST_MAX ? decodeShort(bytes, start, end) : utf8.decode(bytes.subarray(start, end));
     } catch (err) {
       throw new DecodeError(`malformed ${this.what}: invalid UTF-8; the input was dropped`, { cause: err });
     }
@@ -79,32 +144,92 @@ export class Reader {
   }
 }
 
-export function createEncoder(): Encoder {
-  return encoding.createEncoder();
+/** A growable byte buffer; `finish` returns exactly the bytes written. */
+export class Encoder {
+  buf: Uint8Array;
+  pos = 0;
+
+  constructor(initial = 128) {
+    this.buf = new Uint8Array(initial);
+  }
+
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(need, this.buf.length * 2));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+}
+
+export function createEncoder(initial?: number): Encoder {
+  return new Encoder(initial);
+}
+
+const scratch = new Encoder(1024);
+
+/**
+ * A shared encoder, emptied, for codecs that `finish` (copy out) before returning: saves a buffer
+ * allocation per message. Not for anything that can call back into another codec mid-encoding.
+ */
+export function scratchEncoder(): Encoder {
+  scratch.pos = 0;
+  return scratch;
 }
 
 export function finish(enc: Encoder): Uint8Array {
-  return encoding.toUint8Array(enc);
+  return enc.buf.slice(0, enc.pos);
 }
 
 export function writeU8(enc: Encoder, v: number): void {
-  encoding.writeUint8(enc, v);
+  enc.reserve(1);
+  enc.buf[enc.pos++] = v;
 }
 
 export function writeUint(enc: Encoder, v: number): void {
-  encoding.writeVarUint(enc, v);
+  if (enc.pos + 8 > enc.buf.length) enc.reserve(varUintSize(v));
+  const buf = enc.buf;
+  let num = v;
+  while (num > 127) {
+    buf[enc.pos++] = 128 | (127 & num);
+    num = Math.floor(num / 128);
+  }
+  buf[enc.pos++] = 127 & num;
 }
 
 export function writeBool(enc: Encoder, v: boolean): void {
-  encoding.writeUint8(enc, v ? 1 : 0);
+  writeU8(enc, v ? 1 : 0);
 }
 
 export function writeBytes(enc: Encoder, v: Uint8Array): void {
-  encoding.writeVarUint8Array(enc, v);
+  writeUint(enc, v.byteLength);
+  enc.reserve(v.byteLength);
+  enc.buf.set(v, enc.pos);
+  enc.pos += v.byteLength;
 }
 
 export function writeString(enc: Encoder, v: string): void {
-  encoding.writeVarUint8Array(enc, utf8Encoder.encode(v));
+  const n = v.length;
+  if (n <= ASCII_FAST_MAX) {
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (v.charCodeAt(i) >= 128) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      writeUint(enc, n);
+      enc.reserve(n);
+      const buf = enc.buf;
+      let p = enc.pos;
+      for (let i = 0; i < n; i++) buf[p++] = v.charCodeAt(i);
+      enc.pos = p;
+      return;
+    }
+  }
+  writeBytes(enc, utf8Encoder.encode(v));
 }
 
 /** Bytes a varuint prefix takes, for exact packet budgeting. */

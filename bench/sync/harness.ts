@@ -96,6 +96,9 @@ function twoVoterGate(peer: string, node: { needAck: boolean }): QuorumGate {
   return {
     assertWritable: () => ({ writable: true }),
     ackPlan: () => ({ voters: new Set([peer]), needed: node.needAck ? 1 : 0, complete: (acks: ReadonlySet<string>) => acks.has(peer) }),
+    // One voter configuration (epoch 0) for both: every ack counts, and ours carry word 0.
+    word: () => 0,
+    countsAck: (word: number) => word === 0,
   } as unknown as QuorumGate;
 }
 

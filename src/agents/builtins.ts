@@ -57,7 +57,8 @@ export const sleepAgent: AgentHandler = async (input: Json, ctx: AgentContext) =
   }
   throwIfAborted(ctx.signal);
   try {
-    await delay(ms, undefined, { signal: ctx.signal });
+    // ctx.sleep waits on the node's clock (virtual in the simulator); a direct call has none.
+    await (ctx.sleep ? ctx.sleep(ms) : delay(ms, undefined, { signal: ctx.signal }));
   } catch (err) {
     if (ctx.signal.aborted) throw new Error(`aborted after less than ${ms} ms: ${reasonText(ctx.signal.reason)}`, { cause: err });
     throw err;

@@ -1,7 +1,9 @@
 // Runs tasks on this node: takes a slot from the pool, spawns the agent into it, runs it with
 // an abort signal, and always gives the slot back. This is what the node's `run` RPC handler
 // calls. A revoked task (fenced off by a newer assignment), a timeout and node shutdown all
-// abort through the same signal; the outcome then says why.
+// abort through the same signal; the outcome then says why. Time (durations, the timeout, agents'
+// ctx.sleep) comes from the injected runtime: the node's own, virtual in the simulator.
+import { REAL_AGENT_TIME, sleepOn, type AgentTime } from './agent-clock.js';
 import type { AgentRegistry } from './registry.js';
 import { describe, runAgent } from './run-agent.js';
 import { SlotPool } from './slot-pool.js';
@@ -24,6 +26,8 @@ export interface ExecutorOptions {
   /** A pool to share, or a capacity to create one with. */
   pool?: SlotPool;
   slots?: number;
+  /** The node's clock and scheduler (its Runtime); default: the real clock and Node timers. */
+  runtime?: AgentTime;
 }
 
 export const DEFAULT_SLOTS = 16;
@@ -38,6 +42,7 @@ export class AgentExecutor {
   readonly pool: SlotPool;
   readonly node: string;
   private readonly registry: AgentRegistry;
+  private readonly time: AgentTime;
   /** One controller per running task: a task id runs at most once per node at a time. */
   private readonly running = new Map<string, Running>();
   private stopped = false;
@@ -45,6 +50,7 @@ export class AgentExecutor {
   constructor(options: ExecutorOptions) {
     this.node = options.node;
     this.registry = options.registry;
+    this.time = options.runtime ?? REAL_AGENT_TIME;
     this.pool = options.pool ?? new SlotPool(options.slots ?? DEFAULT_SLOTS);
   }
 
@@ -67,8 +73,8 @@ export class AgentExecutor {
 
   private async run(req: ExecuteRequest, entry: Running): Promise<AgentOutcome> {
     const { signal } = entry.controller;
-    const timer = req.timeoutMs !== undefined ? setTimeout(() => entry.controller.abort(new Error(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs) : undefined;
-    timer?.unref();
+    const { clock, scheduler } = this.time;
+    const cancelTimeout = req.timeoutMs !== undefined ? scheduler.schedule(req.timeoutMs, () => entry.controller.abort(new Error(`timed out after ${req.timeoutMs} ms`))) : undefined;
     try {
       let lease;
       try {
@@ -77,12 +83,13 @@ export class AgentExecutor {
         return { ok: false, error: `aborted while waiting for a free slot: ${describe(signal.reason)}`, durationMs: 0 };
       }
       try {
-        return await runAgent(this.registry, req.type, req.input, { taskId: req.taskId, agentId: req.agentId, node: this.node, signal });
+        const sleep = (ms: number): Promise<void> => sleepOn(scheduler, ms, signal);
+        return await runAgent(this.registry, req.type, req.input, { taskId: req.taskId, agentId: req.agentId, node: this.node, signal, sleep }, clock);
       } finally {
         lease.release();
       }
     } finally {
-      if (timer) clearTimeout(timer);
+      cancelTimeout?.();
       if (this.running.get(req.taskId) === entry) this.running.delete(req.taskId);
     }
   }

@@ -10,6 +10,8 @@ export { countWords } from './wordcount.js';
 export { loadAgentModule } from './load-module.js';
 export type { LoadOptions } from './load-module.js';
 export { runAgent } from './run-agent.js';
+export { REAL_AGENT_TIME, sleepOn } from './agent-clock.js';
+export type { AgentTime } from './agent-clock.js';
 export { SlotPool } from './slot-pool.js';
 export type { SlotLease, SlotOccupant } from './slot-pool.js';
 export { AgentExecutor, DEFAULT_SLOTS } from './executor.js';

@@ -1,15 +1,17 @@
 // Runs one agent invocation and turns every way it can go wrong into a failed outcome with a
 // reason: unknown type, input that is not JSON, a handler that throws (synchronously or not),
 // output that is not JSON, an abort. The node records that outcome in the task table; nothing
-// an agent does can crash the node.
-import { performance } from 'node:perf_hooks';
+// an agent does can crash the node. durationMs is measured on the injected clock (the node's
+// runtime clock: virtual in the simulator, so a seed replays the same durations).
 import { isJson } from '../../crdt/json.js';
+import type { Clock } from '../runtime/types.js';
+import { REAL_AGENT_TIME } from './agent-clock.js';
 import type { AgentRegistry } from './registry.js';
 import type { AgentContext, AgentHandler, AgentOutcome, Json } from './types.js';
 
-export async function runAgent(registry: AgentRegistry, type: string, input: unknown, ctx: AgentContext): Promise<AgentOutcome> {
-  const started = performance.now();
-  const done = (o: { ok: true; result: Json } | { ok: false; error: string }): AgentOutcome => ({ ...o, durationMs: performance.now() - started });
+export async function runAgent(registry: AgentRegistry, type: string, input: unknown, ctx: AgentContext, clock: Clock = REAL_AGENT_TIME.clock): Promise<AgentOutcome> {
+  const started = clock.now();
+  const done = (o: { ok: true; result: Json } | { ok: false; error: string }): AgentOutcome => ({ ...o, durationMs: clock.now() - started });
   let handler: AgentHandler;
   try {
     handler = registry.get(type);

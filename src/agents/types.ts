@@ -12,6 +12,13 @@ export interface AgentContext {
   node: string;
   /** Aborted when the task is revoked (fenced off by a newer assignment), times out or the node stops. */
   signal: AbortSignal;
+  /**
+   * Waits `ms` on the node's clock (virtual time in the simulator) and rejects when `signal` is
+   * aborted. The node's executor always sets it; agents that wait should use it rather than
+   * setTimeout so simulated runs stay deterministic. Optional only so handlers can be called
+   * directly (tests); the `sleep` built-in falls back to a real timer without it.
+   */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type AgentHandler = (input: Json, ctx: AgentContext) => Promise<Json> | Json;

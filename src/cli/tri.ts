@@ -5,12 +5,13 @@ import { Command, CommanderError } from 'commander';
 import { TriError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 
-export function buildProgram(): Command {
+/** The program for `argv` (without node and script): only the command it names is loaded. */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('tri')
     .description('trinity-cluster: replicated agent memory over SWIM gossip')
     .showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)')
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   // Subcommands inherit exit handling so a bad flag anywhere is a usage error (exit 2).
   for (const c of allCommands(program)) c.exitOverride().showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)');
   return program;
@@ -21,8 +22,8 @@ function allCommands(c: Command): Command[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {

@@ -9,7 +9,6 @@
 //   lost-task       every task whose submit resolved is in every node's task table;
 //   task-results    no task with two results: every node shows the same outcome for every task.
 import type { SimCluster } from '../sim/cluster-sim.js';
-import type { WritableVerdict } from '../quorum/rules.js';
 
 export type InvariantName = 'split-brain' | 'convergence' | 'lost-write' | 'lost-increment' | 'lost-task' | 'task-results' | 'cluster-formed';
 
@@ -31,8 +30,6 @@ export class Violation extends Error {
  * until the member table changes).
  */
 export class SplitBrainChecker {
-  private readonly groups = new WeakMap<WritableVerdict, Set<string>>();
-
   constructor(private readonly c: SimCluster) {}
 
   /** Throws a Violation when two running writable nodes reach disjoint voter groups. */
@@ -42,12 +39,11 @@ export class SplitBrainChecker {
     for (const i of running) {
       const v = c.node(i).gate.verdict();
       if (!v.writable) continue;
-      let g = this.groups.get(v);
-      if (!g) {
-        g = reachableVoters(c, i);
-        this.groups.set(v, g);
-      }
-      writable.push({ i, group: g });
+      const group = acknowledgingVoters(c, i);
+      // Counted voters that have in truth moved to another configuration would not acknowledge
+      // its writes (acknowledgements carry the configuration): writable only in its own view.
+      if (!c.node(i).gate.isQuorum(group)) continue;
+      writable.push({ i, group });
     }
     for (let a = 0; a < writable.length; a++) {
       for (let b = a + 1; b < writable.length; b++) {
@@ -70,6 +66,26 @@ export class SplitBrainChecker {
       }
     }
   }
+}
+
+/**
+ * The voters node i counts that would acknowledge its writes now: those really on its voter
+ * configuration (or pending on the one before, which can only end on it), as the simulator knows
+ * them. Acknowledgements carry the acker's configuration word and a writer counts only these
+ * (MemoryService), so a member counted by stale metadata adds nothing to what i can acknowledge.
+ */
+export function acknowledgingVoters(c: SimCluster, i: number): Set<string> {
+  const self = c.node(i);
+  const word = 2 * self.gate.voterConfig().epoch;
+  const index = new Map(c.nodes.map((n, k) => [n.name, k]));
+  const out = new Set<string>();
+  for (const name of reachableVoters(c, i)) {
+    const k = index.get(name);
+    if (k === undefined || c.isDown(k)) continue;
+    const w = c.node(k).gate.word();
+    if (k === i || w === word || (word > 0 && w === word - 1)) out.add(name);
+  }
+  return out;
 }
 
 /** The voters node i can reach as it sees them (itself included), as ClusterNode.quorumMembers does. */

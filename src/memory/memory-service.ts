@@ -4,7 +4,7 @@
 // quorum write path: a write needs a writable node and resolves once a majority of voters
 // acknowledged storing it.
 import { AgentMemoryDoc } from '../../crdt/index.js';
-import { ConfigError, QuorumError, WriteTimeoutError } from '../errors.js';
+import { ConfigError, DecodeError, QuorumError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import { DurableDocSet } from '../storage/durable-doc-set.js';
@@ -13,7 +13,10 @@ import { SyncEngine, isRemoteOrigin, syncConfig, type SyncConfig, type SyncEffec
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
-import { decodeSyncEnvelope, encodeSyncEnvelope } from './sync-envelope.js';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { decodeWith, readBoundedString, readBoundedUint } from '../codec.js';
+import { encodeSyncEnvelope } from './sync-envelope.js';
 
 /** Every sync message carries this name in its RPC frame, so it is kept short (was 'memory.sync': 7 bytes more per message). */
 export const SYNC_METHOD = 'sync';
@@ -32,6 +35,7 @@ export interface MemoryServiceOptions {
   sync?: Partial<SyncConfig>;
 }
 
+/** One pushed update of a write (a write that touches two documents pushes two). */
 interface PendingWrite {
   voters: Set<string>;
   needed: number;
@@ -40,10 +44,24 @@ interface PendingWrite {
   acks: Set<string>;
   /** Our own copy is on disk (false while group commit still holds the update). */
   durable: boolean;
+  group: WriteGroup;
+}
+
+/** A write: resolves once every one of its pushed updates is settled. */
+interface WriteGroup {
+  requestIds: number[];
+  open: number;
   resolve: () => void;
   reject: (e: Error) => void;
   cancelTimer: () => void;
 }
+
+/** Messages to one peer that flush() sends together: one RPC frame carries up to this many bytes of them. */
+const BATCH_BYTES = 256 * 1024;
+/** Most sync messages one frame may carry (receiving side bound). */
+const MAX_BATCH_MESSAGES = 65_536;
+const MAX_SENDER = 64;
+const MAX_SYNC_MESSAGE = 2 * 1024 * 1024;
 
 export type WriteOutcome = 'acknowledged' | 'timeout' | 'refused';
 
@@ -58,8 +76,14 @@ export class MemoryService implements AgentMemoryWriter {
   private readonly syncListeners = new Set<SyncListener>();
   private readonly timer: DeadlineTimer;
   private readonly log: Logger;
-  /** Set by the update listener while a local write runs, so the write learns its request id. */
-  private lastPush: { requestId: number; peers: string[] } | undefined;
+  /** Set by the update listener while a local write runs, so the write learns its pushes' request ids. */
+  private pushes: Array<{ requestId: number; peers: string[] }> | undefined;
+  /**
+   * Pushes of the quorum write running now: sent together when its op returns (still before
+   * writeQuorum yields), so a write that changes two documents (a task's outcome and its
+   * episode) reaches each peer as one frame, and the peer's two acks come back as one.
+   */
+  private opSends: Array<{ peer: string; bytes: Uint8Array }> | undefined;
   private stopped = false;
   /** Local updates so far; a write that produced none needs no acknowledgement. */
   private localChanges = 0;
@@ -75,6 +99,9 @@ export class MemoryService implements AgentMemoryWriter {
    */
   private readonly groupCommit: ((fn: () => void) => void) | undefined;
   private outgoing: Array<{ peer: string; bytes: Uint8Array }> = [];
+  /** The last message wrapped in a sync envelope, and its envelope (one push, many peers). */
+  private lastWrapped: Uint8Array | undefined;
+  private lastEnvelope: Uint8Array | undefined;
   private flushQueued = false;
   /** True while the pushes of a local update are produced: those need not wait for our commit. */
   private pushingLocal = false;
@@ -86,7 +113,14 @@ export class MemoryService implements AgentMemoryWriter {
     this.log = o.runtime.logger.child({ component: 'memory' });
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
     this.docs = new DurableDocSet(o.store);
-    this.engine = new SyncEngine({ docs: this.docs, config: syncConfig(o.sync) });
+    this.engine = new SyncEngine({
+      docs: this.docs,
+      config: syncConfig(o.sync),
+      // From the runtime's generator, so a simulated run replays exactly (the sim seeds it).
+      epoch: Math.floor(o.runtime.rng.next() * 2 ** 32),
+      // Our acks say which voter configuration we are on; see the 'ack' case below.
+      ackWord: () => o.gate.word(),
+    });
     const immediate = o.runtime.scheduler.immediate;
     this.groupCommit = immediate ? (fn) => immediate.call(o.runtime.scheduler, fn) : undefined;
     if (this.groupCommit) this.docs.hold();
@@ -105,6 +139,15 @@ export class MemoryService implements AgentMemoryWriter {
     o.rpc.onNotify(SYNC_METHOD, 'member', (payload) => this.receive(payload));
     this.timer = new DeadlineTimer(o.runtime, () => this.engine.nextDeadline(), (now) => this.run(this.engine.tick(now)));
     this.timer.arm();
+  }
+
+  /**
+   * An agent's document for writing inside a writeQuorum op, so one quorum write can cover a
+   * change of the task table and the agent's episode together (both wait for the same majority).
+   */
+  agentDoc(agentId: string): AgentMemoryDoc {
+    assertAgentId(agentId);
+    return this.open(agentId);
   }
 
   /** The API object for one agent's memory. */
@@ -173,30 +216,48 @@ export class MemoryService implements AgentMemoryWriter {
   private async replicate<T>(op: () => T): Promise<T> {
     this.o.gate.assertWritable(); // QuorumError before anything is applied
     const plan = this.o.gate.ackPlan();
-    this.lastPush = undefined;
     const changesBefore = this.localChanges;
-    const result = op(); // the update is stored (fsync) and pushed synchronously
-    const push = this.lastPush as { requestId: number; peers: string[] } | undefined;
-    this.lastPush = undefined;
+    const pushes: Array<{ requestId: number; peers: string[] }> = [];
+    const sends: Array<{ peer: string; bytes: Uint8Array }> = [];
+    this.pushes = pushes;
+    this.opSends = sends;
+    let result: T;
+    try {
+      result = op(); // its updates are stored (held for the group commit) and pushed synchronously
+    } finally {
+      this.pushes = undefined;
+      this.opSends = undefined;
+      this.sendBatched(sends);
+    }
     if (this.localChanges === changesBefore) return result; // a write that changed nothing
     if (plan.needed === 0) {
       await this.durable(); // a single voter: resolves once its own copy is on disk
       return result;
     }
-    const reachableVoters = push ? push.peers.filter((p) => plan.voters.has(p)).length : 0;
-    if (!push || reachableVoters < plan.needed) {
+    // Every update of the write (one per document it changed) must reach enough voters.
+    const changed = this.localChanges - changesBefore;
+    const reachableVoters = pushes.length < changed ? 0 : Math.min(...pushes.map((push) => push.peers.filter((p) => plan.voters.has(p)).length));
+    if (reachableVoters < plan.needed) {
       // Not enough voters were even sent the update: it stays applied here and converges later.
       throw new WriteTimeoutError(`write applied locally but only ${reachableVoters} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
     }
     await new Promise<void>((resolve, reject) => {
-      const cancelTimer = this.o.runtime.scheduler.schedule(this.writeTimeoutMs, () => {
-        const p = this.pending.get(push.requestId);
-        if (!p) return;
-        this.pending.delete(push.requestId);
-        reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${p.acks.size} of the ${p.needed} other voters needed within ${this.writeTimeoutMs} ms; it will converge later`));
+      const group: WriteGroup = { requestIds: pushes.map((p) => p.requestId), open: pushes.length, resolve, reject, cancelTimer: () => undefined };
+      group.cancelTimer = this.o.runtime.scheduler.schedule(this.writeTimeoutMs, () => {
+        let acked = Infinity;
+        for (const id of group.requestIds) {
+          const p = this.pending.get(id);
+          if (!p) continue;
+          acked = Math.min(acked, p.acks.size);
+          this.pending.delete(id);
+        }
+        if (acked === Infinity) return; // settled meanwhile
+        reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${acked} of the ${plan.needed} other voters needed within ${this.writeTimeoutMs} ms; it will converge later`));
       });
-      this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, complete: plan.complete, acks: new Set(), durable: !this.groupCommit, resolve, reject, cancelTimer });
-      if (this.groupCommit) this.batchWrites.push(push.requestId);
+      for (const push of pushes) {
+        this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, complete: plan.complete, acks: new Set(), durable: !this.groupCommit, group });
+        if (this.groupCommit) this.batchWrites.push(push.requestId);
+      }
     });
     return result;
   }
@@ -249,11 +310,12 @@ export class MemoryService implements AgentMemoryWriter {
       this.log.error({ err: (err as Error).message }, 'storing the last updates failed at stop');
       for (const w of this.durableWaiters.splice(0)) w.reject(err as Error);
     }
-    for (const p of this.pending.values()) {
-      p.cancelTimer();
-      p.reject(new WriteTimeoutError('the node stopped before a majority acknowledged the write; it is stored locally'));
-    }
+    const groups = new Set([...this.pending.values()].map((p) => p.group));
     this.pending.clear();
+    for (const g of groups) {
+      g.cancelTimer();
+      g.reject(new WriteTimeoutError('the node stopped before a majority acknowledged the write; it is stored locally'));
+    }
   }
 
   private open(agentId: string): AgentMemoryDoc {
@@ -265,13 +327,23 @@ export class MemoryService implements AgentMemoryWriter {
     return m;
   }
 
+  /** One frame: the sender's name, then one or more sync messages (see flush()). */
   private receive(payload: Uint8Array): void {
     if (this.stopped) return;
+    let batch: { from: string; messages: Uint8Array[] };
     try {
-      const { from, bytes } = decodeSyncEnvelope(payload);
-      this.run(this.engine.handle(from, bytes, this.o.runtime.clock.now()));
+      batch = decodeSyncBatch(payload);
     } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'dropped a sync message that does not decode');
+      this.log.debug({ err: (err as Error).message }, 'dropped a sync frame that does not decode');
+      return;
+    }
+    const now = this.o.runtime.clock.now();
+    for (const bytes of batch.messages) {
+      try {
+        this.run(this.engine.handle(batch.from, bytes, now));
+      } catch (err) {
+        this.log.debug({ err: (err as Error).message }, 'dropped a sync message that does not decode');
+      }
     }
   }
 
@@ -279,15 +351,19 @@ export class MemoryService implements AgentMemoryWriter {
     for (const e of effects) {
       switch (e.type) {
         case 'send':
-          if (this.groupCommit && !this.stopped && !this.pushingLocal) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
+          if (this.pushingLocal && this.opSends) this.opSends.push({ peer: e.peer, bytes: e.bytes });
+          else if (this.groupCommit && !this.stopped && !this.pushingLocal) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
           else this.send(e.peer, e.bytes);
           break;
         case 'pushed':
-          this.lastPush = { requestId: e.requestId, peers: e.peers };
+          this.pushes?.push({ requestId: e.requestId, peers: e.peers });
           break;
         case 'ack': {
           const p = this.pending.get(e.requestId);
           if (!p || !p.voters.has(e.peer)) break;
+          // A member on another voter configuration (ours counted it by stale metadata) is not
+          // part of our quorum: its ack must not make a write acknowledged.
+          if (!this.o.gate.countsAck(e.word)) break;
           p.acks.add(e.peer);
           this.settle(e.requestId, p);
           break;
@@ -313,7 +389,39 @@ export class MemoryService implements AgentMemoryWriter {
   private send(peer: string, bytes: Uint8Array): void {
     const to = this.o.addressOf(peer);
     if (to === undefined) return;
-    this.o.rpc.notify(to, SYNC_METHOD, encodeSyncEnvelope(this.o.self, bytes)).catch((err: Error) => this.log.debug({ peer, err: err.message }, 'sync send failed'));
+    // A push goes to every peer as the same bytes: wrap it once (the RPC layer then encodes its frame once too).
+    if (bytes !== this.lastWrapped) {
+      this.lastWrapped = bytes;
+      this.lastEnvelope = encodeSyncEnvelope(this.o.self, bytes);
+    }
+    this.o.rpc.notify(to, SYNC_METHOD, this.lastEnvelope!).catch((err: Error) => this.log.debug({ peer, err: err.message }, 'sync send failed'));
+  }
+
+  /**
+   * Sends the messages that waited for a commit, one frame per peer (acknowledgements of every
+   * update a peer pushed this turn travel together), in order per peer.
+   */
+  private sendBatched(messages: Array<{ peer: string; bytes: Uint8Array }>): void {
+    const byPeer = new Map<string, Uint8Array[]>();
+    for (const m of messages) {
+      const list = byPeer.get(m.peer);
+      if (list) list.push(m.bytes);
+      else byPeer.set(m.peer, [m.bytes]);
+    }
+    let last: { list: Uint8Array[]; frames: Uint8Array[] } | undefined;
+    for (const [peer, list] of byPeer) {
+      if (list.length === 1) {
+        this.send(peer, list[0]!);
+        continue;
+      }
+      const to = this.o.addressOf(peer);
+      if (to === undefined) continue;
+      // The pushes of one write are the same messages for every peer: encode their frames once.
+      if (!last || last.list.length !== list.length || last.list.some((m, i) => m !== list[i])) last = { list, frames: encodeSyncBatches(this.o.self, list) };
+      for (const frame of last.frames) {
+        this.o.rpc.notify(to, SYNC_METHOD, frame).catch((err: Error) => this.log.debug({ peer, err: err.message }, 'sync send failed'));
+      }
+    }
   }
 
   /** Resolves once every update stored so far is on disk (at once without group commit). */
@@ -340,9 +448,9 @@ export class MemoryService implements AgentMemoryWriter {
       for (const id of writes) {
         const p = this.pending.get(id);
         if (!p) continue;
-        this.pending.delete(id);
-        p.cancelTimer();
-        p.reject(err as Error);
+        for (const other of p.group.requestIds) this.pending.delete(other);
+        p.group.cancelTimer();
+        p.group.reject(err as Error);
       }
       for (const w of waiters) w.reject(err as Error);
       return;
@@ -354,16 +462,68 @@ export class MemoryService implements AgentMemoryWriter {
       this.settle(id, p);
     }
     for (const w of waiters) w.resolve();
-    for (const m of sends) this.send(m.peer, m.bytes);
+    this.sendBatched(sends);
   }
 
-  /** Resolves a write once its own copy is durable and its acknowledgements make the quorum. */
+  /** Settles one pushed update once our own copy is durable and its acknowledgements make the quorum; a write resolves when all of its updates are settled. */
   private settle(requestId: number, p: PendingWrite): void {
     if (!p.durable || !p.complete(p.acks)) return;
     this.pending.delete(requestId);
-    p.cancelTimer();
-    p.resolve();
+    if (--p.group.open > 0) return;
+    p.group.cancelTimer();
+    p.group.resolve();
   }
+}
+
+/**
+ * Several sync messages to one peer in one RPC frame: the sync envelope of the first (sender name
+ * and message, byte for byte what a single message travels as) followed by the others, each
+ * length-prefixed. Split so no frame carries much more than BATCH_BYTES.
+ */
+export function encodeSyncBatches(from: string, messages: readonly Uint8Array[]): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  let e: encoding.Encoder | undefined;
+  let size = 0;
+  let count = 0;
+  for (const m of messages) {
+    if (e && (size + m.byteLength > BATCH_BYTES || count >= MAX_BATCH_MESSAGES)) {
+      frames.push(encoding.toUint8Array(e));
+      e = undefined;
+    }
+    if (!e) {
+      e = encoding.createEncoder();
+      encoding.writeVarString(e, from);
+      size = 0;
+      count = 0;
+    }
+    encoding.writeVarUint8Array(e, m);
+    size += m.byteLength;
+    count++;
+  }
+  if (e) frames.push(encoding.toUint8Array(e));
+  return frames;
+}
+
+/**
+ * The sender and the one or more messages of a sync frame (a plain sync envelope is a batch of
+ * one). The messages are views into `payload`, as decodeSyncEnvelope's (the engine copies what it keeps).
+ */
+export function decodeSyncBatch(payload: Uint8Array): { from: string; messages: Uint8Array[] } {
+  return decodeWith(payload, 'sync frame', (d) => {
+    const from = readBoundedString(d, MAX_SENDER, 'sender');
+    const messages = [readMessage(d)];
+    while (decoding.hasContent(d)) {
+      if (messages.length >= MAX_BATCH_MESSAGES) throw new DecodeError(`a sync frame carries more than ${MAX_BATCH_MESSAGES} messages`);
+      messages.push(readMessage(d));
+    }
+    return { from, messages };
+  });
+}
+
+function readMessage(d: decoding.Decoder): Uint8Array {
+  const n = readBoundedUint(d, MAX_SYNC_MESSAGE, 'sync message length');
+  if (d.pos + n > d.arr.length) throw new DecodeError('sync message truncated');
+  return decoding.readUint8Array(d, n);
 }
 
 function assertAgentId(agentId: string): void {

@@ -18,13 +18,16 @@ import { METHODS } from '../rpc/methods.js';
 import { toJsonPayload } from '../rpc/json.js';
 import type { NodeStore } from '../storage/types.js';
 import { QuorumGate, type QuorumMember } from '../quorum/quorum-gate.js';
+import { VoterConfigSync } from './voter-config-sync.js';
 import { MemoryService } from '../memory/memory-service.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import type { SyncConfig } from '../sync/index.js';
 import { TaskService } from './task-service.js';
 import type { AgentHandler } from '../agents/index.js';
-import type { NewTask, TaskView } from '../tasks/index.js';
+import type { NewTask, SchedulerMember, TaskView } from '../tasks/index.js';
+import { MIN_THROUGHPUT_SAMPLE_BYTES, ThroughputMeter } from '../tasks/routing-throughput.js';
+import type { CallTiming } from '../rpc/endpoint.js';
 
 export interface NodeWorld {
   runtime: Runtime;
@@ -78,16 +81,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 /** How often a node that discovered nobody asks the LAN again while it is alone. */
 const REDISCOVER_MS = 3000;
-/** How often a node tries to reach one FAILED member again (serf's reconnect loop, quicker). */
-const RECONNECT_MS = 5000;
-/** Members answer this before a downing decision, so it never rests on a stale view (see QuorumGate.downingPlan). */
-export const QUORUM_PING_METHOD = 'quorum.ping';
-/** How long a downing confirmation waits for members to answer. */
-const DOWNING_CONFIRM_MS = 2000;
+/**
+ * How often a node tries to reach one FAILED member again (serf's reconnect loop, which waits
+ * 30 s). After a partition longer than gossip-to-the-dead this is how the sides find each other,
+ * so it bounds the time from heal to one cluster; one push-pull attempt in flight at a time keeps
+ * it to a connection attempt per second while members are dead (was 5 s: 2.8 s heals in the
+ * heal-convergence bench, goal 2 s).
+ */
+const RECONNECT_MS = 1000;
 /** Sent by the writable side to a removed member that is back: pull a full snapshot from me. */
 export const QUORUM_REJOIN_METHOD = 'quorum.rejoin';
-/** Sent to a member we hold as removed when it shows up alive while we cannot reinstate it. */
-export const QUORUM_REMOVED_METHOD = 'quorum.removed';
 /** Members of the writable side all ask at once; one snapshot per this long is enough. */
 const REJOIN_SNAPSHOT_EVERY_MS = 30_000;
 
@@ -106,6 +109,24 @@ export interface MemberView {
   freeSlots: number;
   /** HTTP port of the member's /status and dashboard (0 when off); beyond the CLI contract's fields. */
   httpPort: number;
+}
+
+/** A copy of a view with another RTT; a literal, as an object spread cost several times more. */
+function withRtt(v: MemberView, rttMs: number | null): MemberView {
+  return {
+    name: v.name,
+    address: v.address,
+    port: v.port,
+    rpcPort: v.rpcPort,
+    role: v.role,
+    state: v.state,
+    swimState: v.swimState,
+    incarnation: v.incarnation,
+    rttMs,
+    slots: v.slots,
+    freeSlots: v.freeSlots,
+    httpPort: v.httpPort,
+  };
 }
 
 export class ClusterNode {
@@ -131,17 +152,23 @@ export class ClusterNode {
   private quorumCache: QuorumMember[] | undefined;
   /** Decoded meta per member name, reused while the meta bytes stay the same. */
   private readonly metaCache = new Map<string, { bytes: Uint8Array; meta: NodeMeta | undefined }>();
+  /** members() as of a member table version and lifecycle (RTTs are filled in per call). */
+  private viewCache: { version: number; lifecycle: LifecycleState; rows: Array<{ m: Readonly<MemberInfo>; v: MemberView }> } | undefined;
+  /** Each member's view as of the record fields it was built from (see members()). */
+  private readonly viewMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; incarnation: number; lifecycle: LifecycleState; v: MemberView }>();
   private quorumCheckQueued = false;
   /** Members in the SWIM table (ourselves included), kept from member events: join adds, reap removes. */
   private memberCount = 1;
   private readonly known = new Set<string>();
+  /** Member names by gossip address (packets arrive with the address only). */
+  private readonly nameByAddress = new Map<string, string>();
   private readonly statusFields = new Map<string, () => unknown>();
+  /** Throughput to each member measured from large calls (bandwidth-aware routing). */
+  private readonly throughput = new ThroughputMeter();
   private stopped = false;
-  private downingInFlight = false;
+  private readonly voterConfigSync: VoterConfigSync;
   /** When this node last pulled a rejoin snapshot (several members may ask for one at once). */
   private rejoinSnapshotAt = -Infinity;
-  /** Removed members we told so since they came back alive. */
-  private readonly toldRemoved = new Set<string>();
 
   constructor(
     readonly world: NodeWorld,
@@ -151,6 +178,10 @@ export class ClusterNode {
     const slots = options.slots ?? 16;
     if (!Number.isInteger(slots) || slots < 0 || slots > 4096) throw new ConfigError(`slots must be an integer from 0 to 4096, got ${slots}`);
     this.log = world.runtime.logger.child({ node: options.name });
+    this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log, {
+      load: () => world.store.kvGet('quorum/voters'),
+      save: (json) => world.store.kvSet('quorum/voters', json),
+    });
     this.meta = {
       role: options.role ?? 'hybrid',
       slots,
@@ -160,9 +191,11 @@ export class ClusterNode {
       protocol: PROTOCOL_VERSION,
       lifecycle: this.lifecycle,
       nodeId: options.nodeId,
+      configWord: this.gate.word(),
     };
     this.incarnations = new IncarnationReservation(world.store);
     this.rpc = new RpcEndpoint(world.streams, world.runtime, { secure: world.secure });
+    this.rpc.observeCalls((t) => this.measureThroughput(t));
     this.swim = new Swim({
       name: options.name,
       address: world.packets.address,
@@ -173,22 +206,41 @@ export class ClusterNode {
       now: world.runtime.clock.now(),
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
-    this.rpc.handle(QUORUM_PING_METHOD, 'member', () => new Uint8Array(0));
-    this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => {
-      const from = new TextDecoder().decode(payload);
-      if (this.swim.member(from)) this.gate.clearSelfRemoved();
-      this.rejoinSnapshot(from);
-    });
-    this.rpc.onNotify(QUORUM_REMOVED_METHOD, 'member', (payload) => {
-      const from = new TextDecoder().decode(payload);
-      if (from !== this.name && this.swim.member(from)) {
-        this.gate.markSelfRemoved(from);
+    this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => this.rejoinSnapshot(new TextDecoder().decode(payload)));
+    this.voterConfigSync = new VoterConfigSync({
+      self: options.name,
+      gate: this.gate,
+      rpc: this.rpc,
+      runtime: world.runtime,
+      log: this.log,
+      peers: () =>
+        this.quorumMembers().flatMap((q) => {
+          const m = this.swim.peek(q.name);
+          return m && m.state !== 'left' ? [{ name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' }] : [];
+        }),
+      onChosen: (_config, back) => {
+        // A reinstated member cannot know it was removed: tell it to pull a full snapshot.
+        for (const name of back) {
+          const m = this.swim.member(name);
+          if (m) this.rpc.notify(m.address, QUORUM_REJOIN_METHOD, new TextEncoder().encode(this.name)).catch((err: Error) => this.log.debug({ member: name, err: err.message }, 'rejoin notice failed'));
+        }
+      },
+      onAdopted: () => this.queueQuorumCheck(),
+      onVerified: () => {
+        this.quorumCache = undefined;
         this.queueQuorumCheck();
-      }
+      },
+      // Our last metadata update may have been gossiped only to members cut off at the time.
+      onStaleView: () => {
+        if (!this.stopped) this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
+      },
     });
-    this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log, {
-      load: () => world.store.kvGet('quorum/voters'),
-      save: (json) => world.store.kvSet('quorum/voters', json),
+    this.gate.onConfigChange(() => {
+      this.quorumCache = undefined;
+      if (this.stopped) return;
+      this.updateMeta({ configWord: this.gate.word() });
+      // Straight to every live member as well: a quorum counts on this word.
+      this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
     });
     this.memoryService = new MemoryService({
       self: options.name,
@@ -197,7 +249,7 @@ export class ClusterNode {
       rpc: this.rpc,
       gate: this.gate,
       addressOf: (name) => {
-        const m = this.swim.member(name);
+        const m = this.swim.peek(name);
         return m && m.state !== 'dead' && m.state !== 'left' ? m.address : undefined;
       },
       writeTimeoutMs: options.writeTimeoutMs,
@@ -210,9 +262,9 @@ export class ClusterNode {
       rpc: this.rpc,
       memory: this.memoryService,
       slots,
-      members: () => this.members(),
+      members: () => this.routingMembers(),
       addressOf: (name) => {
-        const m = this.swim.member(name);
+        const m = this.swim.peek(name);
         return m && m.state !== 'dead' && m.state !== 'left' ? m.address : undefined;
       },
       writable: () => (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') && this.gate.verdict().writable,
@@ -231,6 +283,13 @@ export class ClusterNode {
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),
     );
+    this.driver.onPacketFrom = (address) => {
+      // Only once the voter set has changed can a member be on an older configuration than ours.
+      if (this.gate.voterConfig().epoch === 0) return;
+      const name = this.nameByAddress.get(address);
+      const m = name === undefined ? undefined : this.swim.member(name);
+      if (m) this.voterConfigSync.contact(m.name, this.cachedMeta(m.name, m.meta)?.configWord ?? 0);
+    };
   }
 
   get name(): string {
@@ -273,10 +332,14 @@ export class ClusterNode {
   private reconnectFailed(): void {
     this.world.runtime.scheduler.schedule(RECONNECT_MS, () => {
       if (this.stopped) return;
-      const dead = this.swim.members().filter((m) => m.name !== this.name && m.state === 'dead');
+      // Addresses only, without copying the member table (every node runs this every 5 s).
+      const dead: string[] = [];
+      this.swim.forEachMember((m) => {
+        if (m.name !== this.name && m.state === 'dead') dead.push(m.address);
+      });
       const pick = dead.length > 1 ? dead[Math.floor(this.world.runtime.rng.next() * dead.length)] : dead[0];
-      if (!pick) return this.reconnectFailed();
-      void this.driver.pushPull(pick.address, false).finally(() => this.reconnectFailed());
+      if (pick === undefined) return this.reconnectFailed();
+      void this.driver.pushPull(pick, false).finally(() => this.reconnectFailed());
     });
   }
 
@@ -303,6 +366,9 @@ export class ClusterNode {
     const sources = this.swim.members().filter((m) => m.name !== this.name && m.state === 'alive');
     if (sources.length === 0) return;
     this.setLifecycle('SYNCING');
+    // The voter configuration first: the cluster may have removed us, or changed the voter set, while we were away.
+    for (const s of sources.slice(0, 3)) if (this.stopped || (await this.voterConfigSync.catchUpFrom(s.name))) break;
+    await this.voterConfigSync.verifyAll();
     // A member that still lists us as left or dead (it has not heard our new incarnation yet, as
     // after a restart) has no address for us and drops its answer; so ask again, rotating through
     // the live members, with growing waits (2+4+8+16 s, the former single 30 s budget).
@@ -330,49 +396,6 @@ export class ClusterNode {
   }
 
   /**
-   * Downing with a confirmation round: only the members that answer us now count as reachable
-   * for the decision, so a side that takes unreachable members for alive cannot remove anyone.
-   */
-  private maybeDown(now: number): void {
-    if (this.downingInFlight || this.stopped) return;
-    const plan = this.gate.downingPlan(now);
-    if (!plan) return;
-    this.downingInFlight = true;
-    const asks = plan.confirm.map((name) => {
-      const m = this.swim.member(name);
-      if (!m) return Promise.resolve(undefined);
-      return this.rpc.call(m.address, QUORUM_PING_METHOD, new Uint8Array(0), DOWNING_CONFIRM_MS).then(
-        () => name,
-        () => undefined,
-      );
-    });
-    void Promise.all(asks).then((answers) => {
-      this.downingInFlight = false;
-      if (this.stopped) return;
-      if (this.gate.confirmDowning(plan.candidates, new Set(answers.filter((a): a is string => a !== undefined)))) this.queueQuorumCheck();
-    });
-  }
-
-  /**
-   * A member we removed that shows up alive while we cannot reinstate it (we are not writable)
-   * does not know it was removed and may count itself and us towards a majority of the voter set
-   * it last knew. Tell it, once per sighting, so it stays read-only until a writable side
-   * reinstates it (quorum.rejoin).
-   */
-  private tellRemovedMembers(): void {
-    for (const name of this.gate.removedMembers()) {
-      const m = this.swim.member(name);
-      if (!m || m.state !== 'alive') {
-        this.toldRemoved.delete(name);
-        continue;
-      }
-      if (this.toldRemoved.has(name)) continue;
-      this.toldRemoved.add(name);
-      this.rpc.notify(m.address, QUORUM_REMOVED_METHOD, new TextEncoder().encode(this.name)).catch(() => this.toldRemoved.delete(name));
-    }
-  }
-
-  /**
    * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
    * brain"): it cannot know it was removed, so the writable side, reinstating it, tells it.
    */
@@ -387,13 +410,7 @@ export class ClusterNode {
   }
 
   private checkQuorum(): void {
-    const now = this.world.runtime.clock.now();
-    for (const name of this.gate.tick(now)) {
-      const m = this.swim.member(name);
-      if (m) this.rpc.notify(m.address, QUORUM_REJOIN_METHOD, new TextEncoder().encode(this.name)).catch((err: Error) => this.log.debug({ member: name, err: err.message }, 'rejoin notice failed'));
-    }
-    this.tellRemovedMembers();
-    this.maybeDown(now);
+    this.voterConfigSync.drive(this.world.runtime.clock.now());
     if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
     const v = this.gate.verdict();
     if (!v.writable && this.lifecycle === 'ACTIVE') {
@@ -417,6 +434,7 @@ export class ClusterNode {
         state: self ? this.lifecycle : memberLifecycle(m.state, meta?.lifecycle ?? 'JOINING'),
         reachable: self || m.state === 'alive',
         stateChangedAt: m.stateChangedAt,
+        configWord: self ? this.gate.word() : this.voterConfigSync.countedWord(m.name, meta?.configWord ?? 0),
       });
     });
     this.quorumCache = out;
@@ -524,9 +542,55 @@ export class ClusterNode {
   }
 
   members(): MemberView[] {
-    const out: MemberView[] = [];
-    this.swim.forEachMember((m) => out.push(this.view(m)));
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    // The sorted views (address parse, meta decode) are rebuilt only when the member table or our
+    // lifecycle changed; the task leader check reads them every second on every node.
+    const version = this.swim.tableVersion();
+    let cache = this.viewCache;
+    if (!cache || cache.version !== version || cache.lifecycle !== this.lifecycle) {
+      const rows: Array<{ m: Readonly<MemberInfo>; v: MemberView }> = [];
+      // During a join storm the table changes with nearly every packet: rebuild only the views of
+      // the members that changed.
+      this.swim.forEachMember((m) => {
+        let memo = this.viewMemo.get(m.name);
+        if (!memo || memo.m !== m || memo.address !== m.address || memo.meta !== m.meta || memo.state !== m.state || memo.incarnation !== m.incarnation || memo.lifecycle !== this.lifecycle) {
+          memo = { m, address: m.address, meta: m.meta, state: m.state, incarnation: m.incarnation, lifecycle: this.lifecycle, v: this.view(m) };
+          this.viewMemo.set(m.name, memo);
+        }
+        rows.push({ m, v: memo.v });
+      });
+      rows.sort((a, b) => a.v.name.localeCompare(b.v.name));
+      cache = this.viewCache = { version, lifecycle: this.lifecycle, rows };
+    }
+    // RTT moves with every probe without a table change: read it fresh, into a copy callers own.
+    return cache.rows.map(({ m, v }) => withRtt(v, m.rttMs === undefined ? null : Math.round(m.rttMs * 100) / 100));
+  }
+
+  /**
+   * Members as task routing sees them: the views plus the throughput this node measured to each,
+   * and this node's own free slots as they are now (its gossiped count is published up to
+   * FREE_SLOTS_PUBLISH_MS late, which would send work away from slots that just freed).
+   */
+  private routingMembers(): SchedulerMember[] {
+    return this.members().map((m) =>
+      Object.assign(m, {
+        throughputBytesPerSec: this.throughput.get(m.name),
+        freeSlots: m.name === this.name ? this.tasks.executor.pool.freeSlots : m.freeSlots,
+      }),
+    );
+  }
+
+  /**
+   * Per-member throughput for bandwidth-aware routing, from this node's own large RPC calls (a
+   * task input handed over, a snapshot) timed on the runtime clock, minus the probe RTT EWMA.
+   */
+  private measureThroughput(t: CallTiming): void {
+    const bytes = t.bytesOut + t.bytesIn;
+    if (bytes < MIN_THROUGHPUT_SAMPLE_BYTES) return;
+    let member: Readonly<MemberInfo> | undefined;
+    this.swim.forEachMember((m) => {
+      if (m.address === t.to && m.name !== this.name) member = m;
+    });
+    if (member) this.throughput.observe(member.name, bytes, t.elapsedMs, member.rttMs ?? null);
   }
 
   onMemberEvent(listener: (e: MemberEvent) => void): () => void {
@@ -535,10 +599,10 @@ export class ClusterNode {
   }
 
   /** Publishes new self-reported metadata (free slots, lifecycle) to the cluster. */
-  updateMeta(patch: Partial<Pick<NodeMeta, 'freeSlots' | 'lifecycle'>>): void {
+  updateMeta(patch: Partial<Pick<NodeMeta, 'freeSlots' | 'lifecycle' | 'configWord'>>): void {
     if (this.stopped) throw new NodeStoppedError('the node has stopped');
     const next = { ...this.meta, ...patch };
-    if (next.freeSlots === this.meta.freeSlots && next.lifecycle === this.meta.lifecycle) return;
+    if (next.freeSlots === this.meta.freeSlots && next.lifecycle === this.meta.lifecycle && next.configWord === this.meta.configWord) return;
     this.meta = next;
     this.driver.apply(this.swim.setMeta(encodeMeta(this.meta), this.world.runtime.clock.now()));
   }
@@ -574,10 +638,18 @@ export class ClusterNode {
 
   private handleMemberEvent(e: MemberEvent): void {
     this.quorumCache = undefined;
-    if (e.kind === 'reap') this.metaCache.delete(e.member.name);
+    if (e.kind === 'reap') {
+      this.metaCache.delete(e.member.name);
+      this.viewMemo.delete(e.member.name);
+    }
     if (e.member.name !== this.name) {
-      if (e.kind === 'reap') this.known.delete(e.member.name);
-      else this.known.add(e.member.name);
+      if (e.kind === 'reap') {
+        this.known.delete(e.member.name);
+        if (this.nameByAddress.get(e.member.address) === e.member.name) this.nameByAddress.delete(e.member.address);
+      } else {
+        this.known.add(e.member.name);
+        this.nameByAddress.set(e.member.address, e.member.name);
+      }
       this.memberCount = this.known.size + 1;
     }
     if (e.member.name !== this.name) {

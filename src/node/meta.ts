@@ -22,6 +22,12 @@ export interface NodeMeta {
   lifecycle: LifecycleState;
   /** Stable node id from the data directory; survives restarts and renames of the address. */
   nodeId: string;
+  /**
+   * The voter configuration this node is on (src/quorum/voter-config.ts configWord): members
+   * count each other towards a quorum only on the same word. Optional on the wire (last field,
+   * read as 0 when absent) and omitted while 0, so a fresh cluster's metadata is unchanged.
+   */
+  configWord?: number;
 }
 
 export function encodeMeta(m: NodeMeta): Uint8Array {
@@ -35,6 +41,7 @@ export function encodeMeta(m: NodeMeta): Uint8Array {
   encoding.writeVarUint(e, m.protocol);
   encoding.writeVarUint(e, LIFECYCLE_STATES.indexOf(m.lifecycle));
   encoding.writeVarString(e, m.nodeId);
+  if (m.configWord) encoding.writeVarUint(e, m.configWord);
   return encoding.toUint8Array(e);
 }
 
@@ -50,6 +57,7 @@ export function decodeMeta(bytes: Uint8Array): NodeMeta {
     const protocol = readBoundedUint(d, 1 << 16, 'protocol version');
     const lifecycle = LIFECYCLE_STATES[readBoundedUint(d, LIFECYCLE_STATES.length - 1, 'lifecycle')]!;
     const nodeId = readBoundedString(d, 64, 'node id');
-    return { role, slots, freeSlots, rpcPort, httpPort, protocol, lifecycle, nodeId };
+    const configWord = d.pos < d.arr.length ? readBoundedUint(d, 2 ** 41, 'voter config word') : 0;
+    return { role, slots, freeSlots, rpcPort, httpPort, protocol, lifecycle, nodeId, configWord };
   });
 }

@@ -1,6 +1,12 @@
 // startNode(): a node on real sockets. Builds the world (runtime, UDP sealed with the keyring,
 // TCP over TLS-PSK or mutual TLS, SQLite storage) and hands it to ClusterNode, which is the same
 // class the simulator runs.
+//
+// Start-up time is join time: the others see a new member only once its process has loaded its
+// modules and sent its join. So what only some nodes need (SQLite with --data, discovery with
+// --discover) is imported only then, and what no node needs before it joins (prom-client for
+// /metrics, the dashboard page) is imported while the join is in flight. The store still opens
+// before the join: the node id, the persisted incarnation and the keyring come from it.
 import { randomBytes } from 'node:crypto';
 import type { ProfileName } from '../../gossip/config.js';
 import { ConfigError } from '../errors.js';
@@ -14,7 +20,6 @@ import { fanInStreams } from '../transport/fan-in.js';
 import type { PacketTransport, SocketLayer } from '../transport/types.js';
 import { Keyring, insecureWarning, mutualTlsLayer, securePackets, securityStatus, tlsPskLayer, type SecurePacketTransport, type TlsSocketLayer } from '../security/index.js';
 import { registerKeyringMethods } from './keyring-rpc.js';
-import { SqliteStore } from '../storage/sqlite-store.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import type { NodeStore } from '../storage/types.js';
 import { ClusterNode } from './cluster-node.js';
@@ -22,10 +27,7 @@ import { createLogger } from './logger.js';
 import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { statusRoute } from './status-route.js';
-import { NodeMetrics } from './metrics.js';
 import { DropSummary } from './drop-summary.js';
-import { dashboardRoute } from './dashboard-page.js';
-import { DISCOVERY_PORT, DiscoveryResponder, createDiscoveryCrypto, discover as discoverSeeds } from '../discovery/index.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -73,7 +75,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   const packetDrops = new DropSummary(logger, runtime.scheduler, 'gossip packets that failed authentication or decoding');
 
   const store: NodeStore = opts.dataDir
-    ? SqliteStore.open({ dir: opts.dataDir, name: opts.name })
+    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name })
     : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
@@ -112,6 +114,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     let discover: (() => Promise<string[]>) | undefined;
     let closeResponder: (() => Promise<void>) | undefined;
     if (opts.discover) {
+      const { DISCOVERY_PORT, DiscoveryResponder, createDiscoveryCrypto, discover: discoverSeeds } = await import('../discovery/index.js');
       const security = keyring ? { crypto: createDiscoveryCrypto({ keyring, label }) } : { insecure: true as const };
       const responder = await DiscoveryResponder.start({
         ...security,
@@ -147,12 +150,19 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
-      http.route('/metrics', new NodeMetrics(node).route());
-      http.route('/', dashboardRoute());
       node.onStopped(() => http.close());
     }
     if (opts.agents) await node.tasks.loadAgents(opts.agents);
-    await node.start();
+    // Join first: start() sends the push-pull to the seeds at once and resolves when ACTIVE.
+    // What only /metrics and the dashboard need loads while the join is in flight.
+    const started = node.start();
+    started.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
+    if (httpPort !== 0) {
+      const [{ NodeMetrics }, { dashboardRoute }] = await Promise.all([import('./metrics.js'), import('./dashboard-page.js')]);
+      http.route('/metrics', new NodeMetrics(node).route());
+      http.route('/', dashboardRoute());
+    }
+    await started;
     return node;
   } catch (err) {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);

@@ -13,6 +13,8 @@ export class SwimDriver {
   private readonly timer: DeadlineTimer;
   private stopped = false;
   private readonly log: Logger;
+  /** Called with the source address of every packet, before it is handled. */
+  onPacketFrom: ((address: string) => void) | undefined;
 
   constructor(
     readonly swim: Swim,
@@ -31,6 +33,7 @@ export class SwimDriver {
   start(): void {
     this.packets.onPacket((from, data) => {
       if (this.stopped) return;
+      this.onPacketFrom?.(from);
       this.apply(this.swim.receive(from, data, this.runtime.clock.now()));
     });
     this.rpc.handle(PUSH_PULL_METHOD, 'member', (payload) => {

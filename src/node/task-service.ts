@@ -10,7 +10,7 @@
 // Ordering: an assignment is a table update pushed on the member's stream before the `run`
 // request on that same stream, so the executor's replica knows the token when the run arrives.
 import type { Json } from '../../crdt/index.js';
-import { ConfigError, NotFoundError } from '../errors.js';
+import { ConfigError, NotFoundError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentRegistry } from '../agents/index.js';
 import { TaskScheduler, TaskTable, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask } from '../tasks/index.js';
@@ -58,12 +58,17 @@ export class TaskService {
   private readonly log: Logger;
   private stopped = false;
   private tickQueued = false;
+  /**
+   * A task this node submitted found no free slot anywhere: it waits queued, and until a pass
+   * placed it, submits take the full scheduler pass (oldest queued first) instead of the fast path.
+   */
+  private waiting = false;
 
   constructor(private readonly o: TaskServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'tasks' });
     this.table = new TaskTable({ node: o.self, random: () => o.runtime.rng.next(), doc: o.memory.docs.doc(TASKS_DOC) });
     this.registry = createAgentRegistry();
-    this.executor = new AgentExecutor({ node: o.self, registry: this.registry, slots: o.slots });
+    this.executor = new AgentExecutor({ node: o.self, registry: this.registry, slots: o.slots, runtime: o.runtime });
     this.executor.pool.onChange((free) => o.onFreeSlots(free));
     this.scheduler = new TaskScheduler({ self: o.self, leaseMs: o.leaseMs });
 
@@ -89,13 +94,39 @@ export class TaskService {
     return loadAgentModule(this.registry, modulePath);
   }
 
-  /** Records the task (quorum write: QuorumError on a read-only node) and places it at once. */
+  /**
+   * Records the task and places it at once: one quorum write (QuorumError on a read-only node)
+   * carrying both the task and its assignment, then the run goes to the chosen member.
+   */
   async submit(task: NewTask): Promise<TaskView> {
     if (typeof task !== 'object' || task === null) throw new ConfigError('a task needs {type, input}');
     // An unknown type is still accepted (another node may define it); the node that runs it
     // without a handler fails the task with UnknownAgentTypeError's reason.
-    const id = await this.o.memory.writeQuorum(() => this.table.submit(task, this.wallNow()));
-    this.tick();
+    if (this.waiting || !this.o.writable()) {
+      // Slow path: older tasks of ours wait for capacity and go first (a read-only node refuses in writeQuorum).
+      const id = await this.o.memory.writeQuorum(() => this.table.submit(task, this.wallNow()));
+      this.tick();
+      return this.get(id);
+    }
+    const now = this.o.runtime.clock.now();
+    let effects: SchedulerEffect[] = [];
+    let id: string;
+    try {
+      id = await this.o.memory.writeQuorum(() =>
+        this.table.transact(() => {
+          const id = this.table.submit(task, this.wallNow());
+          effects = this.scheduler.placeNew(this.table, id, this.o.members(), now, () => this.o.runtime.rng.next());
+          return id;
+        }),
+      );
+    } catch (err) {
+      // Not acknowledged in time: task and assignment stay applied here and converge later, so
+      // the run starts anyway rather than waiting a whole lease for the leader to re-place it.
+      if (err instanceof WriteTimeoutError && !this.stopped) for (const e of effects) this.carryOut(e);
+      throw err;
+    }
+    // The run is handed out once the assignment is stored by a majority (as after a pass).
+    if (!this.stopped) for (const e of effects) this.carryOut(e);
     return this.get(id);
   }
 
@@ -126,8 +157,11 @@ export class TaskService {
 
   private isLeader(): boolean {
     if (!this.o.writable()) return false;
-    const active = this.o.members().filter((m) => m.state === 'ACTIVE').map((m) => m.name).sort();
-    return active[0] === this.o.self;
+    // The ACTIVE member whose name sorts first (a scan: sorting every name each second was
+    // O(N log N) per node per sweep).
+    let first: string | undefined;
+    for (const m of this.o.members()) if (m.state === 'ACTIVE' && (first === undefined || m.name < first)) first = m.name;
+    return first === this.o.self;
   }
 
   private sweep(): void {
@@ -153,6 +187,7 @@ export class TaskService {
     const now = this.o.runtime.clock.now();
     // Only the submitter places its new task at once; the leader adopts others' still queued.
     const { effects, wakeAt } = this.scheduler.tick(this.table, this.o.members(), now, () => this.o.runtime.rng.next(), this.wallNow(), { leader: this.isLeader() });
+    this.waiting = false;
     for (const e of effects) this.carryOut(e);
     if (wakeAt !== null && this.isLeader()) this.o.runtime.scheduler.schedule(Math.max(0, wakeAt - now) + 1, () => this.queueTick());
   }
@@ -181,6 +216,7 @@ export class TaskService {
         this.log.warn({ task: e.id, reason: e.reason }, 'task failed');
         break;
       case 'wait':
+        this.waiting = true;
         this.log.debug({ task: e.id, reason: e.reason, detail: e.detail }, 'task waits for capacity');
         break;
     }
@@ -202,9 +238,34 @@ export class TaskService {
     void this.executor.execute({ taskId: r.id, type: r.type, agentId: r.agent, input: r.input, token: r.token }).then(async (outcome) => {
       running = false;
       if (this.stopped) return;
+      if (this.waiting) this.queueTick(); // a slot came free here: place what waits for one
       const wall = this.wallNow();
       try {
-        const record = () => this.o.memory.writeQuorum(() => (outcome.ok ? this.table.complete(r.id, fence, outcome.result, wall) : this.table.fail(r.id, fence, outcome.error, wall)));
+        // The outcome and the agent's episode are one quorum write (two documents, one wait for
+        // the majority); the episode is written only when the outcome is accepted, so a fenced-off
+        // or duplicate run leaves no episode behind.
+        const record = () =>
+          this.o.memory.writeQuorum(() => {
+            const verdict = outcome.ok ? this.table.complete(r.id, fence, outcome.result, wall) : this.table.fail(r.id, fence, outcome.error, wall);
+            if (verdict.accepted) {
+              try {
+                this.o.memory.agentDoc(r.agent).addEpisode(
+                  {
+                    task: `${r.type} ${r.id}`,
+                    outcome: outcome.ok ? 'done' : 'failed',
+                    note: outcome.ok ? `result: ${JSON.stringify(outcome.result).slice(0, 500)}` : `error: ${outcome.error}`,
+                    tags: [r.type],
+                    fields: { taskId: r.id, durationMs: Math.round(outcome.durationMs) },
+                  },
+                  { now: Math.round(wall) },
+                );
+              } catch (err) {
+                // A bad agent id or episode: the outcome still stands (it was validated); say why there is no episode.
+                this.log.warn({ task: r.id, agent: r.agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
+              }
+            }
+            return verdict;
+          });
         let verdict = await record();
         // The run request can arrive before this replica merged the assignment that names us
         // (e.g. it depends on the submitter's update, still in flight from a third node): then
@@ -221,13 +282,6 @@ export class TaskService {
           this.log.info({ task: r.id, token: r.token, reason: verdict.reason }, 'outcome not recorded (fenced off or already recorded)');
           return;
         }
-        await this.o.memory.memory(r.agent).addEpisode({
-          task: `${r.type} ${r.id}`,
-          outcome: outcome.ok ? 'done' : 'failed',
-          note: outcome.ok ? `result: ${JSON.stringify(outcome.result).slice(0, 500)}` : `error: ${outcome.error}`,
-          tags: [r.type],
-          fields: { taskId: r.id, durationMs: Math.round(outcome.durationMs) },
-        });
       } catch (err) {
         this.log.warn({ task: r.id, err: (err as Error).message }, 'could not record the task outcome with a majority; its lease will expire and it will be reassigned');
       }

@@ -1,11 +1,15 @@
 // Applies the quorum rules to the live member table: whether this node may write now, which
-// voters must acknowledge, and downing (the writable side removes members that stayed FAILED for
-// `stable-after`). A removed member that comes back alive is a voter again once it is ACTIVE.
+// voters must acknowledge, and changes of the voter set (downing: the writable side removes
+// members that stayed FAILED for `stable-after`; a removed member that comes back alive is
+// reinstated). Voter-set changes are numbered configurations agreed by a writable set of the old
+// one (see voter-config.ts for the rules and why); this class holds the state and decides, while
+// src/node/voter-config-sync.ts carries proposals, commits and fetches between nodes.
 import { QuorumError } from '../errors.js';
 import type { LifecycleState } from '../node/lifecycle.js';
 import type { Role } from '../node/meta.js';
 import type { Logger } from '../runtime/types.js';
 import { majority, voters, writableVerdict, type MemberForQuorum, type WritableVerdict } from './rules.js';
+import { compareBallots, configWord, INITIAL_CONFIG, nextConfig, parseBallot, parseVoterConfig, type Ballot, type VoterConfig } from './voter-config.js';
 
 export interface QuorumMember {
   name: string;
@@ -15,25 +19,50 @@ export interface QuorumMember {
   reachable: boolean;
   /** When SWIM last changed this member's state (node clock, ms). */
   stateChangedAt: number;
+  /** The voter-config word the member advertises (voter-config.ts configWord); absent reads as 0. */
+  configWord?: number;
+}
+
+/** A Paxos acceptor's answer: ok or not, our committed epoch, and (to a prepare) what we accepted. */
+export interface AcceptorAnswer {
+  ok: boolean;
+  epoch: number;
+  accepted?: { ballot: Ballot; config: VoterConfig };
+}
+
+interface Persisted {
+  known?: Record<string, Role>;
+  removed?: string[];
+  epoch?: number;
+  id?: string;
+  promised?: Ballot;
+  accepted?: { ballot: Ballot; config: VoterConfig };
 }
 
 export class QuorumGate {
-  private readonly removed = new Set<string>();
+  private config: VoterConfig = INITIAL_CONFIG;
+  private removed = new Set<string>();
+  /**
+   * Paxos acceptor state for the next epoch: the highest ballot promised, and the value accepted
+   * (whose outcome this node does not know yet: it is pending while it holds one). Persisted
+   * before any answer leaves, as Paxos requires.
+   */
+  private promised: Ballot | undefined;
+  private accepted: { ballot: Ballot; config: VoterConfig } | undefined;
   /**
    * The last verdict and what it was computed from. `members()` returns the same array until the
    * member table changes (ClusterNode caches it), so a check on an unchanged table costs O(1)
    * instead of two sorts of the voter set: at 1,000 nodes that is most of the idle cost.
    */
-  private memo: { members: QuorumMember[]; removedVersion: number; verdict: WritableVerdict } | undefined;
-  private removedVersion = 0;
+  private memo: { members: QuorumMember[]; version: number; verdict: WritableVerdict } | undefined;
+  private version = 0;
   /**
    * Members seen as voters, with their roles; they keep voting while they restart (see table()).
-   * Persisted with the removed set, so a restarted node whose member table is still partial
+   * Persisted with the configuration, so a restarted node whose member table is still partial
    * counts every voter it knew as an unreachable voter rather than believing the cluster small.
    */
   private readonly knownVoters = new Map<string, Role>();
-  /** Set when a member told us we were removed from the voter set (see markSelfRemoved). */
-  private selfRemovedBy: string | undefined;
+  private readonly configListeners = new Set<() => void>();
 
   constructor(
     private readonly self: string,
@@ -43,12 +72,36 @@ export class QuorumGate {
     private readonly persisted?: { load(): string | undefined; save(json: string): void },
   ) {
     try {
-      const saved = JSON.parse(persisted?.load() ?? 'null') as { known?: Record<string, Role>; removed?: string[] } | null;
+      const saved = JSON.parse(persisted?.load() ?? 'null') as Persisted | null;
       for (const [name, role] of Object.entries(saved?.known ?? {})) if (name !== self) this.knownVoters.set(name, role);
-      for (const name of saved?.removed ?? []) this.removed.add(name);
+      if (saved) this.config = parseVoterConfig({ epoch: saved.epoch ?? 0, id: saved.id ?? '', removed: saved.removed ?? [] }, 'saved voter config');
+      if (saved?.promised) this.promised = parseBallot(saved.promised, 'saved ballot');
+      if (saved?.accepted) this.accepted = { ballot: parseBallot(saved.accepted.ballot, 'saved ballot'), config: parseVoterConfig(saved.accepted.config, 'saved accepted config') };
     } catch {
       // An unreadable record only makes this node forget who voted: it relearns from the cluster.
-    }}
+    }
+    this.removed = new Set(this.config.removed);
+  }
+
+  /** The committed voter configuration. */
+  voterConfig(): VoterConfig {
+    return this.config;
+  }
+
+  /** The value this node accepted for the next epoch and whose outcome it does not know yet. */
+  pending(): VoterConfig | undefined {
+    return this.accepted?.config;
+  }
+
+  /** The word this node advertises in its metadata. */
+  word(): number {
+    return configWord(this.config.epoch, this.accepted !== undefined);
+  }
+
+  /** Called whenever the advertised word changes (the node republishes its metadata). */
+  onConfigChange(fn: () => void): void {
+    this.configListeners.add(fn);
+  }
 
   /**
    * A member that has voted stays a voter while it restarts and catches up (JOINING, SYNCING):
@@ -56,7 +109,7 @@ export class QuorumGate {
    * voter restart would count one voter fewer than the side that did not, and the two could each
    * believe they hold a majority (or the half with the tiebreaker) at once.
    */
-  private table(): MemberForQuorum[] {
+  private table(removed: ReadonlySet<string> = this.removed): MemberForQuorum[] {
     let changed = false;
     const members = this.members();
     const seen = new Set<string>();
@@ -69,26 +122,48 @@ export class QuorumGate {
         changed = true;
       }
       const rejoining = (m.state === 'JOINING' || m.state === 'SYNCING' || m.state === 'DISCOVERING') && this.knownVoters.has(m.name) && m.name !== this.self;
-      return { name: m.name, role: m.role, state: rejoining ? 'DEGRADED' : m.state, removed: this.removed.has(m.name) };
+      return { name: m.name, role: m.role, state: rejoining ? 'DEGRADED' : m.state, removed: removed.has(m.name) };
     });
     // Voters we knew but do not see (yet) in the member table count as unreachable voters.
-    for (const [name, role] of this.knownVoters) if (!seen.has(name)) out.push({ name, role, state: 'FAILED', removed: this.removed.has(name) });
+    for (const [name, role] of this.knownVoters) if (!seen.has(name)) out.push({ name, role, state: 'FAILED', removed: removed.has(name) });
     if (changed) this.persist();
     return out;
   }
 
   private persist(): void {
-    this.removedVersion++;
-    this.persisted?.save(JSON.stringify({ known: Object.fromEntries(this.knownVoters), removed: [...this.removed].sort() }));
+    this.version++;
+    const record: Persisted = {
+      known: Object.fromEntries(this.knownVoters),
+      removed: this.config.removed,
+      epoch: this.config.epoch,
+      id: this.config.id,
+      ...(this.promised ? { promised: this.promised } : {}),
+      ...(this.accepted ? { accepted: this.accepted } : {}),
+    };
+    this.persisted?.save(JSON.stringify(record));
+  }
+
+  /**
+   * The members this node counts as reachable: alive ones on its own committed configuration, and
+   * ones still pending on the epoch before it. Those accepted a value for our epoch, which is
+   * decided now (we hold it), so they can only end up on our configuration, and they are not
+   * writable until they do; counting them spares the cluster a moment of read-only while the
+   * commit notice and their new metadata travel.
+   */
+  private reachableNames(): Set<string> {
+    const word = configWord(this.config.epoch, false);
+    const catchingUp = this.config.epoch > 0 ? configWord(this.config.epoch - 1, true) : -1;
+    return new Set(this.members().filter((m) => m.name === this.self || (m.reachable && ((m.configWord ?? 0) === word || m.configWord === catchingUp))).map((m) => m.name));
   }
 
   verdict(): WritableVerdict {
     const members = this.members();
-    if (this.memo && this.memo.members === members && this.memo.removedVersion === this.removedVersion) return this.memo.verdict;
-    const reach = new Set(members.filter((m) => m.reachable || m.name === this.self).map((m) => m.name));
-    let verdict = writableVerdict(this.table(), reach);
-    if (this.selfRemovedBy !== undefined) {
-      verdict = { ...verdict, writable: false, reason: `was removed from the voter set (${this.selfRemovedBy} holds it removed) and waits for a writable side to reinstate it` };
+    if (this.memo && this.memo.members === members && this.memo.version === this.version) return this.memo.verdict;
+    let verdict = writableVerdict(this.table(), this.reachableNames());
+    if (this.removed.has(this.self)) {
+      verdict = { ...verdict, writable: false, reason: `was removed from the voter set (configuration ${this.config.epoch}) and waits for a writable side to reinstate it` };
+    } else if (this.accepted) {
+      verdict = { ...verdict, writable: false, reason: `is agreeing a change of the voter set (configuration ${this.accepted.config.epoch}); writes resume once it is decided` };
     }
     // A node that is still joining or catching up (or leaving) has a partial view of the voters
     // (it may not know members the cluster holds as failed), so it never accepts writes itself.
@@ -96,7 +171,7 @@ export class QuorumGate {
     if (verdict.writable && own !== 'ACTIVE' && own !== 'DEGRADED') {
       verdict = { ...verdict, writable: false, reason: `is ${own ?? 'not a member yet'}; it accepts writes once it is ACTIVE` };
     }
-    this.memo = { members, removedVersion: this.removedVersion, verdict };
+    this.memo = { members, version: this.version, verdict };
     return verdict;
   }
 
@@ -131,90 +206,103 @@ export class QuorumGate {
     return { voters: names, needed: Math.max(0, quorumSize - (selfVotes ? 1 : 0)), complete };
   }
 
-  /** Reinstates removed members seen alive again (they rejoined with a new incarnation); returns their names. */
-  tick(_now: number): string[] {
-    const back: string[] = [];
-    // Only a side that is writable under the current voter set may change it: a cut-off node
-    // that reinstated removed members on sight would count them again and could call itself
-    // writable together with them while the side that removed them is writable too.
-    if (!this.verdict().writable) return back;
-    for (const m of this.members()) {
-      if (this.removed.has(m.name) && m.state !== 'FAILED' && m.state !== 'LEFT') {
-        back.push(m.name);
-        this.removed.delete(m.name);
-        this.persist();
-        this.log.info({ member: m.name }, 'member is back: voter again once ACTIVE');
+  /**
+   * The next voter-set change this node should propose, if any: only a writable node with no
+   * proposal pending proposes. It reinstates removed members seen alive again (they rejoined with
+   * a new incarnation) and, once the view has been settled for stable-after (nobody suspect, no
+   * member changed SWIM state), removes every FAILED member. `ask` names the members to ask:
+   * every member alive on our configuration (the proposal commits only if enough of them accept).
+   */
+  changePlan(now: number): { proposal: VoterConfig; down: string[]; back: string[]; ask: string[] } | undefined {
+    if (this.accepted || !this.verdict().writable) return undefined;
+    const others = this.members().filter((m) => m.name !== this.self);
+    const back = others.filter((m) => this.removed.has(m.name) && m.reachable && m.state !== 'FAILED' && m.state !== 'LEFT').map((m) => m.name);
+    let down: string[] = [];
+    const settled = !others.some((m) => !m.reachable && m.state !== 'FAILED' && m.state !== 'LEFT') && !others.some((m) => now - m.stateChangedAt < this.stableAfterMs);
+    if (settled) {
+      const listed = new Set(others.map((m) => m.name));
+      // Known voters missing from the member table (reaped, or not relearnt after a restart) are
+      // failed for good as far as this view goes: candidates as well.
+      const unlisted = [...this.knownVoters.keys()].filter((n) => !listed.has(n) && n !== this.self && !this.removed.has(n));
+      down = [...others.filter((m) => m.state === 'FAILED' && !this.removed.has(m.name)).map((m) => m.name), ...unlisted];
+    }
+    if (down.length === 0 && back.length === 0) return undefined;
+    const word = configWord(this.config.epoch, false);
+    const ask = others.filter((m) => m.reachable && (m.configWord ?? 0) === word).map((m) => m.name);
+    return { proposal: nextConfig(this.config, this.self, down, back), down, back, ask };
+  }
+
+  /** Paxos phase 1 for the next epoch: promise to accept nothing below `ballot`. */
+  prepare(epoch: number, ballot: Ballot): AcceptorAnswer {
+    const ok = epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
+    if (ok && compareBallots(ballot, this.promised) > 0) {
+      this.promised = ballot;
+      this.persist();
+    }
+    return { ok, epoch: this.config.epoch, ...(ok && this.accepted ? { accepted: this.accepted } : {}) };
+  }
+
+  /** Paxos phase 2: accept `config` under `ballot` unless a higher ballot was promised; pending from then on. */
+  accept(ballot: Ballot, config: VoterConfig): AcceptorAnswer {
+    const ok = config.epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
+    if (ok) {
+      const fresh = !this.accepted;
+      this.promised = ballot;
+      this.accepted = { ballot, config };
+      this.persist();
+      if (fresh) {
+        this.log.info({ epoch: config.epoch, id: config.id, removed: config.removed }, 'accepted a voter-set change; read-only until it is decided');
+        this.changed();
       }
     }
-    return back;
+    return { ok, epoch: this.config.epoch };
   }
 
-  /**
-   * Downing, step 1: on the writable side only, once the view has been settled for stable-after
-   * (nobody suspect, no member changed SWIM state), every FAILED member is a candidate for
-   * removal, to be confirmed by asking the members we take for reachable (`confirm`). A side's
-   * view can be stale: a cut-off side notices unreachable members one at a time, slowly, so it
-   * may still take some of them for alive and think itself writable. Downing on such a view (one
-   * member at a time) let a 2 of 5 pair shrink the voter set until it was a majority of what was
-   * left, in a real 2+2+1 split. Removal therefore waits for confirmDowning().
-   */
-  downingPlan(now: number): { candidates: string[]; confirm: string[] } | undefined {
-    if (!this.verdict().writable) return undefined;
-    const others = this.members().filter((m) => m.name !== this.self);
-    if (others.some((m) => !m.reachable && m.state !== 'FAILED' && m.state !== 'LEFT')) return undefined;
-    if (others.some((m) => now - m.stateChangedAt < this.stableAfterMs)) return undefined;
-    const listed = new Set(others.map((m) => m.name));
-    // Known voters missing from the member table (reaped, or not relearnt after a restart) are
-    // failed for good as far as this view goes: candidates as well.
-    const unlisted = [...this.knownVoters.keys()].filter((n) => !listed.has(n) && n !== this.self && !this.removed.has(n));
-    const candidates = [...others.filter((m) => m.state === 'FAILED' && !this.removed.has(m.name)).map((m) => m.name), ...unlisted];
-    if (candidates.length === 0) return undefined;
-    return { candidates, confirm: others.filter((m) => m.reachable).map((m) => m.name) };
+  /** A round number above every ballot this node has seen for the next epoch. */
+  nextRound(seen = 0): number {
+    return Math.max(seen, this.promised?.round ?? 0, this.accepted?.ballot.round ?? 0) + 1;
   }
 
-  /**
-   * Downing, step 2: `answered` are the members that just answered us. Only if they (with us) are
-   * still a writable side of the current voter set do the candidates leave it, all at once.
-   */
-  confirmDowning(candidates: readonly string[], answered: ReadonlySet<string>): boolean {
-    const reach = new Set([...answered, this.self]);
-    const v = writableVerdict(this.table(), reach);
-    if (!v.writable) {
-      this.log.warn({ candidates, answered: [...answered] }, `not removing failed members: only ${v.reachable} of ${v.total} voters answered`);
-      return false;
-    }
-    const now = new Map(this.members().map((m) => [m.name, m]));
-    for (const name of candidates) {
-      const m = now.get(name);
-      if (this.removed.has(name) || (m ? m.state !== 'FAILED' : !this.knownVoters.has(name))) continue;
-      this.removed.add(name);
-      this.persist();
-      this.log.info({ member: name, answered: v.reachable, voters: v.total }, 'removed a failed member from the voter set');
-    }
+  /** Whether these members (their names) are a writable set of our current voters: a Paxos quorum. */
+  isQuorum(names: ReadonlySet<string>): boolean {
+    return writableVerdict(this.table(), names).writable;
+  }
+
+  /** Adopts a committed configuration newer than ours (it supersedes anything pending). */
+  adopt(config: VoterConfig): boolean {
+    if (config.epoch <= this.config.epoch) return false;
+    const before = this.removed;
+    this.config = config;
+    this.removed = new Set(config.removed);
+    this.promised = undefined;
+    this.accepted = undefined;
+    this.persist();
+    const down = config.removed.filter((n) => !before.has(n));
+    const back = [...before].filter((n) => !this.removed.has(n));
+    this.log.info({ epoch: config.epoch, id: config.id, removed: down, reinstated: back }, 'voter set changed');
+    this.changed();
     return true;
   }
 
-  /**
-   * A member that holds us as removed told us so (we cannot see it ourselves): until a writable
-   * side reinstates us we are no voter and accept no writes, even if we think we reach a majority
-   * of the voter set we last knew.
-   */
-  markSelfRemoved(by: string): void {
-    if (this.selfRemovedBy !== undefined) return;
-    this.selfRemovedBy = by;
-    this.removedVersion++;
-    this.log.warn({ by }, 'this node was removed from the voter set while away: read-only until a writable side reinstates it');
+  private changed(): void {
+    this.version++;
+    for (const fn of this.configListeners) fn();
   }
 
-  clearSelfRemoved(): void {
-    if (this.selfRemovedBy === undefined) return;
-    this.selfRemovedBy = undefined;
-    this.removedVersion++;
+  /**
+   * Whether an acknowledgement carrying this config word counts towards our writes: only from
+   * members on our configuration (or pending on the one before, which can only end on ours). A
+   * member we count by stale metadata that has moved on answers with its real word and so adds
+   * nothing to what we can acknowledge.
+   */
+  countsAck(word: number): boolean {
+    const own = configWord(this.config.epoch, false);
+    return word === own || (this.config.epoch > 0 && word === own - 1);
   }
 
   /** The voters this node counts as reachable right now (itself included when it votes). */
   reachableVoters(): Set<string> {
-    const reach = new Set(this.members().filter((m) => m.reachable || m.name === this.self).map((m) => m.name));
+    const reach = this.reachableNames();
     return new Set(voters(this.table()).filter((v) => reach.has(v.name)).map((v) => v.name));
   }
 

@@ -6,6 +6,7 @@
 import { DecodeError, NodeStoppedError, TimeoutError, TransportError, TriError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { Address, StreamConnection, StreamTransport } from '../transport/types.js';
+import { parseAddress } from '../transport/address.js';
 import { decodeRpcFrame, encodeRpcFrame, type RpcFrame } from './frames.js';
 import { rebuildRemoteError } from './remote-error.js';
 
@@ -29,6 +30,18 @@ interface Pending {
   reject: (e: Error) => void;
   cancelTimer: () => void;
   conn: StreamConnection;
+  /** Set while call observers are registered: what the answered call is reported with. */
+  timing?: { to: Address; method: string; bytesOut: number; startedAt: number };
+}
+
+/** One answered call, timed on the runtime clock from sending the request to receiving the reply. */
+export interface CallTiming {
+  to: Address;
+  method: string;
+  /** Encoded request and response frames, in bytes. */
+  bytesOut: number;
+  bytesIn: number;
+  elapsedMs: number;
 }
 
 export interface RpcOptions {
@@ -37,20 +50,31 @@ export interface RpcOptions {
    * methods only if its identity names a member; without TLS there are no identities to check.
    */
   secure?: boolean;
-  /** Most requests a single connection may have outstanding at us; more get a "busy" error. */
-  maxInFlightPerConnection?: number;
+  /**
+   * Most requests one peer (its authenticated identity at its host, over all its connections)
+   * may have outstanding at us; more get a "busy" error. Per peer, not per connection, so opening
+   * more connections (up to the transport's per-peer limit) does not multiply it.
+   */
+  maxInFlightPerPeer?: number;
   connectTimeoutMs?: number;
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export class RpcEndpoint {
   private readonly handlers = new Map<string, { fn: Handler; access: Access }>();
   private readonly notifyHandlers = new Map<string, { fn: NotifyHandler; access: Access }>();
   private readonly outgoing = new Map<Address, Promise<StreamConnection>>();
+  /** Outgoing connections already established: sends on them skip the promise (and its microtask). */
+  private readonly ready = new Map<Address, StreamConnection>();
   private readonly pending = new Map<number, Pending>();
-  private readonly inFlight = new Map<StreamConnection, number>();
+  /** Requests being handled, per peer key (see peerKey). */
+  private readonly inFlight = new Map<string, number>();
   private readonly open = new Set<StreamConnection>();
   private nextId = 1;
   private closed = false;
+  private lastNotify: { method: string; payload: Uint8Array; frame: Uint8Array } | undefined;
+  private readonly callObservers = new Set<(t: CallTiming) => void>();
   private readonly log: Logger;
   readonly stats = { requestsIn: 0, requestsOut: 0, notifiesIn: 0, notifiesOut: 0, badFrames: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
 
@@ -71,6 +95,15 @@ export class RpcEndpoint {
     this.notifyHandlers.set(method, { fn, access });
   }
 
+  /**
+   * Reports every call answered with a response (not errors or timeouts): its sizes and round-trip
+   * time. The node derives per-member throughput from the large ones (bandwidth-aware routing).
+   */
+  observeCalls(observer: (t: CallTiming) => void): () => void {
+    this.callObservers.add(observer);
+    return () => this.callObservers.delete(observer);
+  }
+
   /** Calls `method` on the node at `to`; rejects with the peer's error class, TimeoutError or TransportError. */
   async call(to: Address, method: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const conn = await this.connection(to);
@@ -80,17 +113,40 @@ export class RpcEndpoint {
       const cancelTimer = this.runtime.scheduler.schedule(timeoutMs, () => {
         if (this.pending.delete(id)) reject(new TimeoutError(`${method} to ${to} got no answer in ${timeoutMs} ms`));
       });
-      this.pending.set(id, { resolve, reject, cancelTimer, conn });
+      const pending: Pending = { resolve, reject, cancelTimer, conn };
+      this.pending.set(id, pending);
       this.stats.requestsOut++;
-      this.sendFrame(conn, { kind: 'request', id, method, payload });
+      const startedAt = this.callObservers.size > 0 ? this.runtime.clock.now() : 0;
+      const bytesOut = this.sendFrame(conn, { kind: 'request', id, method, payload });
+      if (this.callObservers.size > 0) pending.timing = { to, method, bytesOut, startedAt };
     });
   }
 
-  /** One-way message; resolves once queued on the connection. Loss is possible (the peer may die). */
-  async notify(to: Address, method: string, payload: Uint8Array): Promise<void> {
-    const conn = await this.connection(to);
-    this.stats.notifiesOut++;
-    this.sendFrame(conn, { kind: 'notify', method, payload });
+  /**
+   * One-way message; resolves once queued on the connection. Loss is possible (the peer may die).
+   * On an established connection the frame is queued before this returns, so messages to one
+   * peer keep the order of the calls.
+   */
+  notify(to: Address, method: string, payload: Uint8Array): Promise<void> {
+    const ready = this.closed ? undefined : this.ready.get(to);
+    if (ready) {
+      this.stats.notifiesOut++;
+      this.sendBytes(ready, this.notifyFrame(method, payload));
+      return RESOLVED;
+    }
+    return this.connection(to).then((conn) => {
+      this.stats.notifiesOut++;
+      this.sendBytes(conn, this.notifyFrame(method, payload));
+    });
+  }
+
+  /** The encoded notify frame; the same payload sent to many peers in a row is encoded once. */
+  private notifyFrame(method: string, payload: Uint8Array): Uint8Array {
+    const last = this.lastNotify;
+    if (last && last.payload === payload && last.method === method) return last.frame;
+    const frame = encodeRpcFrame({ kind: 'notify', method, payload });
+    this.lastNotify = { method, payload, frame };
+    return frame;
   }
 
   async close(): Promise<void> {
@@ -103,6 +159,7 @@ export class RpcEndpoint {
     for (const conn of this.open) conn.close();
     this.open.clear();
     this.outgoing.clear();
+    this.ready.clear();
   }
 
   private connection(to: Address): Promise<StreamConnection> {
@@ -111,6 +168,7 @@ export class RpcEndpoint {
     if (!conn) {
       conn = this.streams.connect(to, this.opts.connectTimeoutMs ?? 3000).then((c) => {
         this.attach(c, to);
+        if (!this.closed) this.ready.set(to, c);
         return c;
       });
       // A failed connect is forgotten at once so the next call retries.
@@ -129,8 +187,10 @@ export class RpcEndpoint {
     conn.onFrame((bytes) => this.receive(conn, bytes, outgoingTo !== undefined));
     conn.onClose((err) => {
       this.open.delete(conn);
-      this.inFlight.delete(conn);
-      if (outgoingTo !== undefined) this.outgoing.delete(outgoingTo);
+      if (outgoingTo !== undefined) {
+        this.outgoing.delete(outgoingTo);
+        if (this.ready.get(outgoingTo) === conn) this.ready.delete(outgoingTo);
+      }
       for (const [id, p] of this.pending) {
         if (p.conn !== conn) continue;
         this.pending.delete(id);
@@ -176,8 +236,10 @@ export class RpcEndpoint {
         if (!p || p.conn !== conn) return; // late or forged reply: ignore
         this.pending.delete(frame.id);
         p.cancelTimer();
-        if (frame.kind === 'response') p.resolve(frame.payload);
-        else p.reject(rebuildRemoteError(frame.name, frame.message));
+        if (frame.kind === 'response') {
+          if (p.timing) this.reportCall(p.timing, bytes.length);
+          p.resolve(frame.payload);
+        } else p.reject(rebuildRemoteError(frame.name, frame.message));
         return;
       }
     }
@@ -191,12 +253,13 @@ export class RpcEndpoint {
       this.stats.refused++;
       return this.replyError(conn, id, new TriError(`"${method}" is for cluster members only`));
     }
-    const busy = this.inFlight.get(conn) ?? 0;
-    if (busy >= (this.opts.maxInFlightPerConnection ?? 256)) {
+    const peer = peerKey(ctx.identity, ctx.remote);
+    const busy = this.inFlight.get(peer) ?? 0;
+    if (busy >= (this.opts.maxInFlightPerPeer ?? 256)) {
       this.stats.refused++;
-      return this.replyError(conn, id, new TriError('too many requests in flight on this connection; retry later'));
+      return this.replyError(conn, id, new TriError('too many requests in flight from this peer; retry later'));
     }
-    this.inFlight.set(conn, busy + 1);
+    this.inFlight.set(peer, busy + 1);
     Promise.resolve()
       .then(() => h.fn(payload, ctx))
       .then(
@@ -204,8 +267,9 @@ export class RpcEndpoint {
         (err: unknown) => this.replyError(conn, id, err instanceof Error ? err : new TriError(String(err))),
       )
       .finally(() => {
-        const n = this.inFlight.get(conn);
-        if (n !== undefined) this.inFlight.set(conn, n - 1);
+        const n = (this.inFlight.get(peer) ?? 1) - 1;
+        if (n <= 0) this.inFlight.delete(peer);
+        else this.inFlight.set(peer, n);
       });
   }
 
@@ -223,8 +287,23 @@ export class RpcEndpoint {
     this.sendFrame(conn, { kind: 'error', id, name: err.name, message: err.message });
   }
 
-  private sendFrame(conn: StreamConnection, frame: RpcFrame): void {
-    const bytes = encodeRpcFrame(frame);
+  private reportCall(t: NonNullable<Pending['timing']>, bytesIn: number): void {
+    const timing: CallTiming = { to: t.to, method: t.method, bytesOut: t.bytesOut, bytesIn, elapsedMs: this.runtime.clock.now() - t.startedAt };
+    for (const o of this.callObservers) {
+      try {
+        o(timing);
+      } catch (err) {
+        this.log.debug({ err: (err as Error).message }, 'call observer failed');
+      }
+    }
+  }
+
+  /** Sends one frame; returns its encoded size. */
+  private sendFrame(conn: StreamConnection, frame: RpcFrame): number {
+    return this.sendBytes(conn, encodeRpcFrame(frame));
+  }
+
+  private sendBytes(conn: StreamConnection, bytes: Uint8Array): number {
     this.stats.bytesOut += bytes.length;
     try {
       conn.send(bytes);
@@ -232,6 +311,17 @@ export class RpcEndpoint {
       this.log.debug({ remote: conn.remote, err: (err as Error).message }, 'rpc send failed');
       conn.close();
     }
+    return bytes.length;
   }
 }
 
+/** A peer for the in-flight limit: its identity (undefined in --insecure mode) at its host; the port varies per connection. */
+function peerKey(identity: string | undefined, remote: Address): string {
+  let host = remote;
+  try {
+    host = parseAddress(remote).host;
+  } catch {
+    // an address we cannot parse stays whole: at worst a per-connection limit for it
+  }
+  return `${identity ?? '-'}@${host}`;
+}

@@ -23,19 +23,21 @@ const MAX_SEQ = (1n << 64n) - 1n;
 class Window {
   highest: bigint;
   readonly bits: Uint32Array;
+  /** `size` as a bigint, made once: converting it on every packet showed up in profiles. */
+  readonly #sizeBig: bigint;
   constructor(
     readonly size: number,
     first: bigint,
   ) {
     this.bits = new Uint32Array(size / 32);
+    this.#sizeBig = BigInt(size);
     this.highest = first;
     this.set(first);
   }
 
   check(seq: bigint): ReplayVerdict {
     if (seq > this.highest) return 'new';
-    const behind = this.highest - seq;
-    if (behind >= BigInt(this.size)) return 'stale';
+    if (this.highest - seq >= this.#sizeBig) return 'stale';
     return this.get(seq) ? 'duplicate' : 'new';
   }
 
@@ -43,7 +45,7 @@ class Window {
   mark(seq: bigint): void {
     if (seq > this.highest) {
       const ahead = seq - this.highest;
-      if (ahead >= BigInt(this.size)) {
+      if (ahead >= this.#sizeBig) {
         this.bits.fill(0);
       } else {
         // Clear the slots of the numbers we skipped over: they now stand for new numbers.
@@ -55,7 +57,7 @@ class Window {
   }
 
   private slot(seq: bigint): number {
-    return Number(seq % BigInt(this.size));
+    return Number(seq % this.#sizeBig);
   }
   private get(seq: bigint): boolean {
     const i = this.slot(seq);
@@ -73,6 +75,8 @@ class Window {
 
 export class ReplayWindow {
   readonly #senders = new Map<bigint, Window>();
+  /** The most recently used sender (last in the map's order), so its packets skip the LRU refresh. */
+  #mru: bigint | undefined;
   readonly #size: number;
   readonly #maxSenders: number;
 
@@ -103,6 +107,7 @@ export class ReplayWindow {
     const w = this.#senders.get(sender);
     if (!w) {
       this.#senders.set(sender, new Window(this.#size, seq));
+      this.#mru = sender;
       if (this.#senders.size > this.#maxSenders) {
         // Map iterates in insertion order, so the first key is the least recently used.
         const oldest = this.#senders.keys().next().value as bigint;
@@ -112,9 +117,12 @@ export class ReplayWindow {
     }
     const verdict = w.check(seq);
     if (verdict === 'new') w.mark(seq);
-    // Refresh LRU position.
-    this.#senders.delete(sender);
-    this.#senders.set(sender, w);
+    // Refresh LRU position (already last when the same sender sent the previous packet too).
+    if (this.#mru !== sender) {
+      this.#senders.delete(sender);
+      this.#senders.set(sender, w);
+      this.#mru = sender;
+    }
     return verdict;
   }
 }

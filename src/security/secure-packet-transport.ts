@@ -80,7 +80,7 @@ export function securePackets(inner: PacketTransport, opts: SecurePacketsOptions
       drop('replay', from, replayError(from));
       return undefined;
     }
-    const r = crypto.open(data);
+    const r = crypto.openPeeked(data, header);
     if (!r.ok) {
       drop(r.error instanceof AuthError ? 'auth' : 'malformed', from, r.error);
       return undefined;

@@ -287,7 +287,7 @@ export class SimCluster {
 
   /** Lifecycle of member `name` as node i sees it (undefined when i does not know it). */
   stateSeenBy(i: number, name: string): LifecycleState | undefined {
-    const m = this.slot(i).node.swim.member(name);
+    const m = this.slot(i).node.swim.peek(name);
     if (!m) return undefined;
     return this.slot(i).node.members().find((v) => v.name === name)?.state;
   }
@@ -307,7 +307,9 @@ export class SimCluster {
 
   private aliveCount(i: number): number {
     let n = 0;
-    for (const m of this.slot(i).node.swim.members()) if (m.state === 'alive') n++;
+    this.slot(i).node.swim.forEachMember((m) => {
+      if (m.state === 'alive') n++;
+    });
     return n;
   }
 

@@ -12,6 +12,12 @@ export interface LinkConfig {
   loss: number;
   /** Probability a delivered packet arrives twice (0..1); the copy draws its own delay. */
   duplicate: number;
+  /**
+   * Bytes per second the link carries (one direction, shared by its packets and streams); absent
+   * or Infinity: unlimited. Each packet or frame then also waits for the link to finish sending
+   * what was queued before it, and takes size / bandwidth to send (serialization delay).
+   */
+  bandwidthBytesPerSec?: number;
 }
 
 /** A LAN-like default: about 1-2 ms one way, no loss, no duplication. */
@@ -26,5 +32,7 @@ export function mergeLink(base: Readonly<LinkConfig>, patch: Partial<LinkConfig>
   for (const key of ['loss', 'duplicate'] as const) {
     if (!(merged[key] >= 0 && merged[key] <= 1)) throw new RangeError(`link ${key} must be a probability in [0, 1], got ${merged[key]}`);
   }
+  const bw = merged.bandwidthBytesPerSec;
+  if (bw !== undefined && !(bw > 0)) throw new RangeError(`link bandwidthBytesPerSec must be > 0 (or Infinity for unlimited), got ${bw}`);
   return merged;
 }

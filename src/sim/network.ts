@@ -45,7 +45,11 @@ export class SimNetwork implements StreamFabric {
   private readonly side = new Map<string, number>();
   private nextSide = 1;
   private readonly pairs = new Set<StreamPair>();
+  /** Open pairs by host (each pair under both of its hosts), so a crash does not scan every pair. */
+  private readonly pairsByHost = new Map<SimHost, Set<StreamPair>>();
   private readonly rng: Prng;
+  /** Bandwidth-limited links ("from>to"): when the link finishes sending what is queued on it. */
+  private readonly linkBusyUntil = new Map<string, number>();
 
   constructor(
     readonly world: SimWorld,
@@ -164,9 +168,27 @@ export class SimNetwork implements StreamFabric {
     return this.linkOverrides.get(`${from.ip}>${to.ip}`) ?? this.defaultLink;
   }
 
-  delay(from: SimHost, to: SimHost): number {
+  /**
+   * One-way delay of a message of `bytes` sent now from `from` to `to`: propagation (latency plus
+   * jitter) and, on a bandwidth-limited link, the wait for the link to send what is queued ahead
+   * plus this message's own serialization (bytes / bandwidth). Sending reserves the link, so call
+   * it once per message actually sent. Unlimited links draw exactly as before (same replays).
+   */
+  delay(from: SimHost, to: SimHost, bytes = 0): number {
     const link = this.link(from, to);
-    return link.jitterMs > 0 ? link.latencyMs + this.rng.next() * link.jitterMs : link.latencyMs;
+    const propagation = link.jitterMs > 0 ? link.latencyMs + this.rng.next() * link.jitterMs : link.latencyMs;
+    const bw = link.bandwidthBytesPerSec;
+    if (bw === undefined || bw === Infinity || !(bytes > 0)) return propagation;
+    return propagation + this.serialize(`${from.ip}>${to.ip}`, bytes, bw);
+  }
+
+  /** Reserves the link for `bytes`; returns how long from now until the last byte has left. */
+  private serialize(key: string, bytes: number, bytesPerSec: number): number {
+    const now = this.world.now();
+    const start = Math.max(now, this.linkBusyUntil.get(key) ?? now);
+    const sent = start + (bytes * 1000) / bytesPerSec;
+    this.linkBusyUntil.set(key, sent);
+    return sent - now;
   }
 
   // ---- faults ---------------------------------------------------------------------------
@@ -203,7 +225,7 @@ export class SimNetwork implements StreamFabric {
     host.held = [];
     for (const transport of [...host.packetPorts.values()]) transport.kill();
     for (const transport of [...host.streamPorts.values()]) transport.kill();
-    for (const pair of [...this.pairs]) {
+    for (const pair of [...(this.pairsByHost.get(host) ?? [])]) {
       if (pair.client.host === host && pair.client.open) pair.crashEnd(pair.client);
       else if (pair.server.host === host && pair.server.open) pair.crashEnd(pair.server);
     }
@@ -259,6 +281,16 @@ export class SimNetwork implements StreamFabric {
   trackPair(pair: StreamPair, open: boolean): void {
     if (open) this.pairs.add(pair);
     else this.pairs.delete(pair);
+    for (const host of [pair.client.host, pair.server.host]) {
+      let set = this.pairsByHost.get(host);
+      if (open) {
+        if (!set) this.pairsByHost.set(host, (set = new Set()));
+        set.add(pair);
+      } else if (set) {
+        set.delete(pair);
+        if (set.size === 0) this.pairsByHost.delete(host);
+      }
+    }
   }
 
   /** Open stream connections, for tests and leak checks. */
@@ -269,7 +301,7 @@ export class SimNetwork implements StreamFabric {
   // ---- delivery -------------------------------------------------------------------------
 
   carry(from: SimHost, to: SimHost, arrive: () => void): void {
-    this.transmit(from, to, from.generation, to.generation, arrive, undefined);
+    this.transmit(from, to, from.generation, to.generation, arrive, undefined, 0);
   }
 
   /**
@@ -284,11 +316,12 @@ export class SimNetwork implements StreamFabric {
     toGen: number,
     arrive: () => void,
     lost: (() => void) | undefined,
+    bytes: number,
   ): boolean {
     if (from.generation !== fromGen || !from.up) return false;
     if (from.paused) {
       from.held.push(() => {
-        if (!this.transmit(from, to, fromGen, toGen, arrive, lost)) lost?.();
+        if (!this.transmit(from, to, fromGen, toGen, arrive, lost, bytes)) lost?.();
       });
       return true;
     }
@@ -298,7 +331,7 @@ export class SimNetwork implements StreamFabric {
       if (to.paused) to.held.push(land);
       else arrive();
     };
-    this.world.schedule(this.delay(from, to), land);
+    this.world.schedule(this.delay(from, to, bytes), land);
     return true;
   }
 
@@ -328,7 +361,7 @@ export class SimNetwork implements StreamFabric {
         }
         dest.stats.packetsReceived++;
         dest.stats.bytesReceived += payload.byteLength;
-      }, lost);
+      }, lost, payload.byteLength);
       if (!sent) {
         stats.packetsDropped++;
         break;

@@ -17,8 +17,8 @@ export interface StreamFabric {
   readonly connectTimeoutMs: number;
   readonly streamBreakTimeoutMs: number;
   hostOf(address: Address): { host: SimHost; port: number } | undefined;
-  /** One-way delay for the next frame or control message on a link. */
-  delay(from: SimHost, to: SimHost): number;
+  /** One-way delay for the next frame (of `bytes` on the wire) or control message on a link. */
+  delay(from: SimHost, to: SimHost, bytes?: number): number;
   /** True when nothing (pause, partition, crash) stops traffic from `from` to `to` right now. */
   canFlow(from: SimHost, to: SimHost): boolean;
   /** True when the two hosts are up and on the same side of any partition (pauses aside). */
@@ -46,7 +46,8 @@ class Direction {
 
   push(item: Item): void {
     const fabric = this.pair.fabric;
-    const readyAt = Math.max(fabric.world.now() + fabric.delay(this.from.host, this.to.host), this.lastReadyAt);
+    const bytes = item.kind === 'frame' ? item.data.byteLength + 4 : 0; // + the 4-byte length prefix
+    const readyAt = Math.max(fabric.world.now() + fabric.delay(this.from.host, this.to.host, bytes), this.lastReadyAt);
     this.lastReadyAt = readyAt;
     this.queue.push({ item, readyAt });
     this.arm();

@@ -28,6 +28,9 @@ export class DurableDocSet implements DocSet {
       // Local writes are stored here; remote ones in apply(); replays not at all.
       if (origin !== FROM_DISK && !isRemoteOrigin(origin)) this.append(id, update);
     });
+    // Compaction happens inside appendMany, when nothing is held back: then each document
+    // holds exactly what the store holds, and its encoding is the merged snapshot.
+    store.setSnapshotSource?.((id) => (this.held === undefined || this.held.length === 0) && this.inner.has(id) ? Y.encodeStateAsUpdate(this.inner.doc(id)) : undefined);
   }
 
   /**

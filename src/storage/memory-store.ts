@@ -11,6 +11,7 @@ import {
   type DocStorageStats,
   type NodeIdentity,
   type NodeStore,
+  type SnapshotSource,
 } from './types.js';
 
 interface MemDoc {
@@ -34,6 +35,7 @@ export class MemoryStore implements NodeStore {
   private inc = 0;
   private closed = false;
   private readonly policy: CompactionPolicy;
+  private snapshotSource: SnapshotSource | undefined;
 
   constructor(opts: MemoryStoreOptions) {
     this.ident = { nodeId: opts.nodeId, name: opts.name };
@@ -54,23 +56,29 @@ export class MemoryStore implements NodeStore {
   }
 
   append(docId: string, update: Uint8Array): number {
-    return this.appendMany([{ docId, update }])[0]!;
+    // appendMany for one entry, without its arrays and set (one call per replicated update).
+    this.checkOpen();
+    const seq = this.push(docId, update);
+    if (shouldCompact(this.docStats(docId), this.policy)) this.compact(docId);
+    return seq;
   }
 
   appendMany(entries: readonly AppendEntry[]): number[] {
     this.checkOpen();
-    const seqs = entries.map(({ docId, update }) => {
-      const doc = this.doc(docId, true)!;
-      const seq = ++doc.lastSeq;
-      // Copy: the caller may reuse its buffer, and a store must not change under it.
-      doc.log.push({ seq, update: update.slice() });
-      doc.logBytes += update.byteLength;
-      return seq;
-    });
+    const seqs = entries.map(({ docId, update }) => this.push(docId, update));
     for (const docId of new Set(entries.map((e) => e.docId))) {
       if (shouldCompact(this.docStats(docId), this.policy)) this.compact(docId);
     }
     return seqs;
+  }
+
+  private push(docId: string, update: Uint8Array): number {
+    const doc = this.doc(docId, true)!;
+    const seq = ++doc.lastSeq;
+    // Copy: the caller may reuse its buffer, and a store must not change under it.
+    doc.log.push({ seq, update: update.slice() });
+    doc.logBytes += update.byteLength;
+    return seq;
   }
 
   loadDoc(docId: string): Uint8Array[] {
@@ -85,10 +93,16 @@ export class MemoryStore implements NodeStore {
     return [...this.docs.keys()].sort();
   }
 
+  setSnapshotSource(source: SnapshotSource | undefined): void {
+    this.snapshotSource = source;
+  }
+
   compact(docId: string): boolean {
     const doc = this.doc(docId, false);
     if (!doc || doc.log.length === 0) return false;
-    doc.snapshot = mergeForSnapshot(docId, this.loadDoc(docId));
+    // The live document's encoding is much cheaper than merging the log (Y.mergeUpdates), and
+    // garbage-collected, so smaller.
+    doc.snapshot = this.snapshotSource?.(docId) ?? mergeForSnapshot(docId, this.loadDoc(docId));
     doc.log = [];
     doc.logBytes = 0;
     return true;

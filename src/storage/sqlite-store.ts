@@ -17,6 +17,7 @@ import {
   type DocStorageStats,
   type NodeIdentity,
   type NodeStore,
+  type SnapshotSource,
 } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -33,6 +34,7 @@ export class SqliteStore implements NodeStore {
   readonly dir: string;
   private readonly db: Database.Database;
   private readonly policy: CompactionPolicy;
+  private snapshotSource: SnapshotSource | undefined;
   /** Per-document sizes, kept in memory so the compaction check costs no query per append. */
   private readonly stats = new Map<string, DocStorageStats>();
   private readonly st: Record<
@@ -155,10 +157,15 @@ export class SqliteStore implements NodeStore {
     return [...this.stats.keys()].sort();
   }
 
+  setSnapshotSource(source: SnapshotSource | undefined): void {
+    this.snapshotSource = source;
+  }
+
   compact(docId: string): boolean {
     const s = this.stats.get(docId);
     if (!s || s.logEntries === 0) return false;
-    const merged = mergeForSnapshot(docId, this.loadDoc(docId));
+    // The live document's encoding (cheap, garbage-collected) when a source vouches for it.
+    const merged = this.snapshotSource?.(docId) ?? mergeForSnapshot(docId, this.loadDoc(docId));
     this.guard('compact', () =>
       // Snapshot write and log trim in one transaction: a crash leaves either the old
       // snapshot + full log or the new snapshot + empty log, never a gap or a double.

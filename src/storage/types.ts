@@ -29,6 +29,9 @@ export interface DocStorageStats {
   lastSeq: number;
 }
 
+/** A document's state as one update (everything stored for it), or undefined to merge from the log. */
+export type SnapshotSource = (docId: string) => Uint8Array | undefined;
+
 export interface NodeStore {
   /** Identity, created on first open. */
   identity(): NodeIdentity;
@@ -50,6 +53,12 @@ export interface NodeStore {
   docIds(): string[];
   /** Merges snapshot and log into a new snapshot now; returns false when there was nothing to merge. */
   compact(docId: string): boolean;
+  /**
+   * Optional: where compaction can get a document's merged state without merging its log (the
+   * live Y.Doc holding exactly what the store holds; DurableDocSet registers one). The source
+   * returns undefined for documents it cannot vouch for, which are merged from the log.
+   */
+  setSnapshotSource?(source: SnapshotSource | undefined): void;
   docStats(docId: string): DocStorageStats;
 
   /** Small key-value space for other layers (keyring JSON, task rows). Keys are namespaced by caller. */

@@ -2,20 +2,22 @@
 // the peer sent, and says what to answer. The engine wraps them with sessions and sending.
 //
 //   initiator                          responder
-//   ae-root(root)            ──────▶   respondToRoot: equal → ae-done
+//   ae-root(root)            ──────▶   respondToRoot: equal → (no answer)
 //                                        few docs → ae-docs(all) | else ae-groups
 //   groupsToBuckets          ◀──────   ae-groups
 //   ae-buckets(differing groups) ───▶  bucketsToDocs → ae-docs(docs in differing buckets)
-//   differingDocs            ◀──────   ae-docs
-//   then doc-states / doc-deltas for the differing documents only.
+//   differingDocs            ◀──────   ae-docs (with the responder's state vectors)
+//   then doc-deltas for the differing documents only.
 import { BUCKETS_PER_GROUP, type DigestTree } from './digest-tree.js';
 import { equalBytes } from './hash.js';
-import type { DocDigestEntry, GroupBuckets, SyncMessage } from './messages.js';
+import { DOC_DIGEST_BYTES, type DocDigestEntry, type GroupBuckets, type SyncMessage } from './messages.js';
 
-/** Responder, on ae-root. */
-export function respondToRoot(tree: DigestTree, session: number, root: Uint8Array, listAllUpTo: number): SyncMessage {
-  if (equalBytes(root, tree.root())) return { kind: 'ae-done', session };
-  if (tree.size <= listAllUpTo) return { kind: 'ae-docs', session, all: true, buckets: [], docs: digestsOf(tree, tree.allDocs()) };
+type StateVectorOf = (docId: string) => Uint8Array;
+
+/** Responder, on ae-root: nothing when the roots are equal (the round's only message was the probe). */
+export function respondToRoot(tree: DigestTree, session: number, root: Uint8Array, listAllUpTo: number, svOf: StateVectorOf): SyncMessage | undefined {
+  if (equalBytes(root, tree.root())) return undefined;
+  if (tree.size <= listAllUpTo) return { kind: 'ae-docs', session, all: true, buckets: [], docs: digestsOf(tree, tree.allDocs(), svOf) };
   return { kind: 'ae-groups', session, hashes: tree.groupHashes() };
 }
 
@@ -30,13 +32,13 @@ export function groupsToBuckets(tree: DigestTree, session: number, theirs: Uint8
 }
 
 /** Responder, on ae-buckets: our documents, with digests, in the buckets that differ. */
-export function bucketsToDocs(tree: DigestTree, session: number, groups: GroupBuckets[]): SyncMessage {
+export function bucketsToDocs(tree: DigestTree, session: number, groups: GroupBuckets[], svOf: StateVectorOf): SyncMessage {
   const buckets: number[] = [];
   for (const { group, hashes } of groups) {
     const mine = tree.bucketHashes(group);
     for (let i = 0; i < BUCKETS_PER_GROUP; i++) if (!equalBytes(mine[i]!, hashes[i]!)) buckets.push(group * BUCKETS_PER_GROUP + i);
   }
-  return { kind: 'ae-docs', session, all: false, buckets, docs: digestsOf(tree, tree.docsInBuckets(buckets)) };
+  return { kind: 'ae-docs', session, all: false, buckets, docs: digestsOf(tree, tree.docsInBuckets(buckets), svOf) };
 }
 
 /**
@@ -50,10 +52,10 @@ export function differingDocs(tree: DigestTree, all: boolean, buckets: number[],
   return [...candidates].filter((id) => {
     const a = tree.docDigest(id);
     const b = theirDigest.get(id);
-    return !a || !b || !equalBytes(a, b);
+    return !a || !b || !equalBytes(a.subarray(0, DOC_DIGEST_BYTES), b);
   });
 }
 
-function digestsOf(tree: DigestTree, ids: string[]): DocDigestEntry[] {
-  return ids.map((id) => ({ id, digest: tree.docDigest(id)! }));
+function digestsOf(tree: DigestTree, ids: string[], svOf: StateVectorOf): DocDigestEntry[] {
+  return ids.map((id) => ({ id, digest: tree.docDigest(id)!.subarray(0, DOC_DIGEST_BYTES), sv: svOf(id) }));
 }

@@ -5,13 +5,20 @@
 // Sessions are owned by their initiator, who numbers them; responders keep no session state and
 // answer each message on its own, so a lost or duplicated message costs a retry, never a stuck
 // peer. Initiator sessions expire after `sessionTimeoutMs`.
+//
+// An in-sync anti-entropy round is one message: the initiator's root digest, which the peer
+// answers only when its own differs. A lost probe or answer only loses that round; the next
+// one (every `antiEntropyIntervalMs`) starts afresh, so nothing waits on it.
+import * as Y from 'yjs';
 import { DecodeError } from '../errors.js';
 import { bucketsToDocs, differingDocs, groupsToBuckets, respondToRoot } from './anti-entropy.js';
 import { EMPTY_STATE_VECTOR, entrySize } from './batch.js';
 import { Reassembler } from './chunker.js';
 import { syncConfig, type SyncConfig } from './config.js';
 import { DigestTree } from './digest-tree.js';
-import { decodeMessage, encodeMessage, type DocDeltaEntry, type SyncMessage } from './messages.js';
+import { NameDictionary, PeerNameTables, randomEpoch, type NameReader } from './doc-names.js';
+import { equalBytes } from './hash.js';
+import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, encodeMessage, type DocDeltaEntry, type DocDigestEntry, type SyncMessage } from './messages.js';
 import { Outbox } from './outbox.js';
 import { SessionTable } from './sessions.js';
 import { StatsCounter, type SyncStats } from './stats.js';
@@ -21,7 +28,15 @@ import { checkStateVector, checkUpdate } from './validate.js';
 export interface SyncEngineOptions {
   docs: DocSet;
   config?: Partial<SyncConfig>;
+  /** This engine's document-numbering epoch (doc-names.ts); random by default. */
+  epoch?: number;
+  /** The word our acknowledgements carry (the node's voter-configuration word); 0 by default. */
+  ackWord?: () => number;
 }
+
+/** Pushes kept for a resend when a peer could not resolve their document number (the rest are repaired by anti-entropy). */
+const RESEND_KEEP = 256;
+const RESEND_MAX_UPDATE_BYTES = 16 * 1024;
 
 export class SyncEngine {
   readonly config: SyncConfig;
@@ -39,6 +54,12 @@ export class SyncEngine {
   private readonly counters = new StatsCounter();
   private readonly outbox: Outbox;
   private lastNow = 0;
+  private readonly names: NameDictionary;
+  private readonly ackWord: () => number;
+  private readonly peerNames = new PeerNameTables();
+  private readonly readers = new Map<PeerId, NameReader>();
+  /** requestId -> a push sent with a numbered document id, kept for a resend on `unknown-ref`. */
+  private readonly resendable = new Map<number, { docId: string; update: Uint8Array; at: number }>();
 
   constructor(opts: SyncEngineOptions) {
     this.config = syncConfig(opts.config);
@@ -48,7 +69,9 @@ export class SyncEngine {
     this.docs.onLocalUpdate((id) => this.tree.markDirty(id));
     this.sessions = new SessionTable(this.config.sessionTimeoutMs);
     this.reassembler = new Reassembler(this.config.reassembly);
-    this.outbox = new Outbox(this.config.maxMessageBytes, this.counters);
+    this.names = new NameDictionary(opts.epoch ?? randomEpoch());
+    this.ackWord = opts.ackWord ?? (() => 0);
+    this.outbox = new Outbox(this.config.maxMessageBytes, this.counters, (peer) => this.names.writerFor(peer, this.peerNames));
   }
 
   // ---- peers -------------------------------------------------------------------------------
@@ -63,6 +86,9 @@ export class SyncEngine {
     this.sessions.dropPeer(peer);
     for (const key of this.resyncSentAt.keys()) if (key.startsWith(`${peer}\0`)) this.resyncSentAt.delete(key);
     this.reassembler.forgetPeer(peer);
+    this.names.forgetPeer(peer);
+    this.peerNames.forgetPeer(peer);
+    this.readers.delete(peer);
   }
 
   peerList(): PeerId[] {
@@ -94,17 +120,41 @@ export class SyncEngine {
     if (targets.length === 0) return [];
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
-    const bytes = encodeMessage({ kind: 'update', requestId, docId, update });
-    for (const peer of targets) this.outbox.sendEncoded(out, peer, 'update', bytes);
+    this.push(out, targets, requestId, docId, update);
     out.push({ type: 'pushed', docId, requestId, peers: targets });
     return out;
+  }
+
+  /**
+   * Sends one update to `targets`: by document number to peers that know it, with the id
+   * spelled out to the others. At most two encodings, each shared by its peers.
+   */
+  private push(out: SyncEffect[], targets: PeerId[], requestId: number, docId: string, update: Uint8Array): void {
+    const m: SyncMessage = { kind: 'update', requestId, docId, update };
+    let byRef: Uint8Array | undefined;
+    let byName: Uint8Array | undefined;
+    for (const peer of targets) {
+      if (this.names.knows(peer, docId)) {
+        byRef ??= encodeMessage(m, this.names.writerFor(peer));
+        this.outbox.sendEncoded(out, peer, 'update', byRef);
+      } else {
+        byName ??= encodeMessage(m, this.names.writerFor(peer));
+        this.names.sentDefinitions(peer, requestId, [this.names.refOf(docId)]);
+        this.outbox.sendEncoded(out, peer, 'update', byName);
+      }
+    }
+    if (byRef && update.byteLength <= RESEND_MAX_UPDATE_BYTES) {
+      this.resendable.set(requestId, { docId, update, at: this.lastNow });
+      if (this.resendable.size > RESEND_KEEP) this.resendable.delete(this.resendable.keys().next().value!);
+    }
   }
 
   /** delta_only: start one anti-entropy round with `peer` (tick() does this periodically). */
   startAntiEntropy(peer: PeerId, now: number = this.lastNow): SyncEffect[] {
     this.lastNow = now;
     this.refreshTree();
-    const session = this.sessions.open(peer, 'delta_only', now);
+    // Quiet: an equal peer does not answer, so silence means "in sync or lost", not a failure.
+    const session = this.sessions.open(peer, 'delta_only', now, [], true);
     return this.emit(peer, { kind: 'ae-root', session, root: this.tree.root() });
   }
 
@@ -127,6 +177,10 @@ export class SyncEngine {
     this.sessions.expire(out, now);
     this.reassembler.expire(now);
     for (const [key, at] of this.resyncSentAt) if (now - at >= this.config.resyncRetryMs) this.resyncSentAt.delete(key);
+    for (const [id, r] of this.resendable) {
+      if (now - r.at < this.config.sessionTimeoutMs) break; // insertion order is time order
+      this.resendable.delete(id);
+    }
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.config.antiEntropyIntervalMs;
       const peers = [...this.peers];
@@ -147,20 +201,36 @@ export class SyncEngine {
    */
   handle(peer: PeerId, bytes: Uint8Array, now: number): SyncEffect[] {
     this.lastNow = now;
-    let msg = decodeMessage(bytes);
-    if (msg.kind === 'chunk') {
-      // Received chunk frames count as 'chunk' (a middle chunk cannot tell what it carries);
-      // the sender counts them under the kind they carry.
-      this.counters.received('chunk', bytes.byteLength);
-      const whole = this.reassembler.add(peer, msg, now);
-      if (!whole) return [];
-      msg = decodeMessage(whole);
-      if (msg.kind === 'chunk') throw new DecodeError('malformed sync message: a chunk inside a chunk; dropped');
-    } else {
-      this.counters.received(msg.kind, bytes.byteLength);
+    let reader = this.readers.get(peer);
+    if (!reader) {
+      reader = this.peerNames.readerFor(peer, this.names);
+      if (this.peers.has(peer)) this.readers.set(peer, reader);
     }
-    checkPayloads(msg);
     const out: SyncEffect[] = [];
+    let decoded;
+    try {
+      decoded = decodeMessageWithNames(bytes, reader);
+      if (decoded.msg.kind === 'chunk') {
+        // Received chunk frames count as 'chunk' (a middle chunk cannot tell what it carries);
+        // the sender counts them under the kind they carry.
+        this.counters.received('chunk', bytes.byteLength);
+        const whole = this.reassembler.add(peer, decoded.msg, now);
+        if (!whole) return [];
+        decoded = decodeMessageWithNames(whole, reader);
+        if (decoded.msg.kind === 'chunk') throw new DecodeError('malformed sync message: a chunk inside a chunk; dropped');
+      } else {
+        this.counters.received(decoded.msg.kind, bytes.byteLength);
+      }
+    } catch (err) {
+      if (!(err instanceof UnknownRefError)) throw err;
+      // Not malformed: the peer numbers a document we have no table for (we restarted, or
+      // forgot the peer). Tell it, so it defines its numbers again and resends.
+      this.outbox.send(out, peer, { kind: 'unknown-ref', requestId: err.requestId });
+      return out;
+    }
+    const msg = decoded.msg;
+    checkPayloads(msg);
+    if (decoded.epoch !== undefined) this.peerNames.define(peer, decoded.epoch, decoded.defs);
     this.dispatch(out, peer, msg, now);
     return out;
   }
@@ -169,37 +239,42 @@ export class SyncEngine {
 
   private dispatch(out: SyncEffect[], peer: PeerId, m: SyncMessage, now: number): void {
     switch (m.kind) {
-      case 'ae-root':
+      case 'ae-root': {
         this.refreshTree();
-        return this.outbox.send(out, peer, respondToRoot(this.tree, m.session, m.root, this.config.listAllDocsUpTo));
+        const reply = respondToRoot(this.tree, m.session, m.root, this.config.listAllDocsUpTo, (id) => this.docs.stateVector(id));
+        if (reply) this.outbox.send(out, peer, reply);
+        return;
+      }
       case 'ae-done':
         return this.sessions.finish(out, m.session, peer);
       case 'ae-groups': {
-        if (!this.sessions.own(m.session, peer, 'delta_only')) return;
+        const s = this.sessions.own(m.session, peer, 'delta_only');
+        if (!s) return;
+        s.quiet = false;
         const reply = groupsToBuckets(this.tree, m.session, m.hashes);
         // No group differs any more: we converged while the round was in flight.
         return reply ? this.outbox.send(out, peer, reply) : this.sessions.finish(out, m.session, peer);
       }
       case 'ae-buckets':
         this.refreshTree();
-        return this.outbox.send(out, peer, bucketsToDocs(this.tree, m.session, m.groups));
+        return this.outbox.send(out, peer, bucketsToDocs(this.tree, m.session, m.groups, (id) => this.docs.stateVector(id)));
       case 'ae-docs': {
         const s = this.sessions.own(m.session, peer, 'delta_only');
         if (!s) return;
         const ids = differingDocs(this.tree, m.all, m.buckets, m.docs);
-        if (ids.length === 0) return this.sessions.finish(out, m.session, peer);
-        for (const id of ids) {
-          s.remaining.add(id);
-          s.docs.add(id);
-        }
-        return this.sendStates(out, peer, m.session, 'delta_only', ids);
+        for (const id of ids) s.docs.add(id);
+        if (ids.length > 0) this.sendDeltasFor(out, peer, m.session, ids, m.docs);
+        // Nothing more to wait for: the peer answers only if it still differs after our deltas
+        // (and we apply that answer whenever it comes); a loss is repaired by the next round.
+        return this.sessions.finish(out, m.session, peer);
       }
       case 'doc-states': {
-        // Answer each state vector with our diff, plus our own state vector unless pull-only.
+        // Answer each state vector with our diff, plus our own state vector (and digest check,
+        // so the initiator answers only if it still differs) unless pull-only.
         const withSV = m.mode !== 'on_demand';
         const deltas = m.entries.map(({ id, sv }): DocDeltaEntry => {
           const update = this.docs.diff(id, sv);
-          return withSV ? { id, update, sv: this.docs.stateVector(id) } : { id, update };
+          return withSV ? { id, update, sv: this.docs.stateVector(id), check: this.check(id) } : { id, update };
         });
         return this.sendDeltas(out, peer, m.session, m.mode, true, deltas);
       }
@@ -209,13 +284,25 @@ export class SyncEngine {
         const { pending } = this.apply(m.docId, m.update, peer);
         // The DocSet stored the update durably before apply returned: acknowledging is safe.
         // This ack is the hook quorum writes count.
-        this.outbox.send(out, peer, { kind: 'ack', requestId: m.requestId });
+        this.outbox.send(out, peer, { kind: 'ack', requestId: m.requestId, word: this.ackWord() });
         if (pending) this.resync(out, peer, m.docId, now);
         return;
       }
       case 'ack':
-        out.push({ type: 'ack', peer, requestId: m.requestId });
+        this.names.acked(peer, m.requestId);
+        out.push({ type: 'ack', peer, requestId: m.requestId, word: m.word ?? 0 });
         return;
+      case 'unknown-ref': {
+        // The peer lost our numbering (or we used its numbers from an epoch it no longer has):
+        // define everything again, and resend the push it could not place (or, if we no longer
+        // have it, repair by anti-entropy).
+        this.names.forgetPeer(peer);
+        this.peerNames.forgetPeer(peer);
+        const r = this.resendable.get(m.requestId);
+        if (m.requestId !== 0 && r) this.push(out, [peer], m.requestId, r.docId, r.update);
+        else out.push(...this.startAntiEntropy(peer, now));
+        return;
+      }
       case 'snapshot-request': {
         this.refreshTree();
         const ids = this.tree.allDocs();
@@ -241,7 +328,10 @@ export class SyncEngine {
     const pendingDocs: string[] = [];
     for (const e of entries) {
       if (this.apply(e.id, e.update, peer).pending) pendingDocs.push(e.id);
-      if (e.sv) answers.push({ id: e.id, update: this.docs.diff(e.id, e.sv) });
+      if (!e.sv && !e.check) continue;
+      // With a check, answer only if we still differ from the sender after applying its delta.
+      if (e.check && equalBytes(this.check(e.id), e.check)) continue;
+      answers.push({ id: e.id, update: this.docs.diff(e.id, e.sv ?? this.docs.stateVector(e.id)) });
     }
     if (answers.length > 0) this.sendDeltas(out, peer, session, mode, false, answers);
     const s = reply ? this.sessions.own(session, peer, mode) : undefined;
@@ -296,8 +386,30 @@ export class SyncEngine {
     this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.sv), (batch) => ({ kind: 'doc-states', session, mode, entries: batch }));
   }
 
+  /** The digest prefix a delta carries so its receiver can tell whether it still differs. */
+  private check(id: string): Uint8Array {
+    return this.docs.digest(id).subarray(0, CHECK_BYTES);
+  }
+
+  /**
+   * Anti-entropy's last step at the initiator: for each differing document, the diff for the
+   * peer's state vector (from its ae-docs), our digest check, and our state vector only when the
+   * peer has structs we lack (otherwise it answers, if at all, for its own state vector).
+   */
+  private sendDeltasFor(out: SyncEffect[], peer: PeerId, session: number, ids: string[], theirs: DocDigestEntry[]): void {
+    const svs = new Map(theirs.map((d) => [d.id, d.sv]));
+    const entries = ids.map((id): DocDeltaEntry => {
+      const theirSV = svs.get(id) ?? EMPTY_STATE_VECTOR;
+      const mine = this.docs.stateVector(id);
+      const entry: DocDeltaEntry = { id, update: this.docs.diff(id, theirSV), check: this.check(id) };
+      if (hasStructsBeyond(theirSV, mine)) entry.sv = mine;
+      return entry;
+    });
+    this.sendDeltas(out, peer, session, 'delta_only', false, entries);
+  }
+
   private sendDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[]): void {
-    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }));
+    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv, e.check), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }));
   }
 }
 
@@ -311,10 +423,18 @@ export class SyncEngine {
  */
 function checkPayloads(m: SyncMessage): void {
   if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
+  if (m.kind === 'ae-docs') for (const e of m.docs) if (e.sv) checkStateVector(e.id, e.sv);
   if (m.kind === 'doc-deltas') {
     m.entries.forEach((e, i) => {
       if (i > 0) checkUpdate(e.id, e.update);
       if (e.sv) checkStateVector(e.id, e.sv);
     });
   }
+}
+
+/** Whether state vector `a` counts structs (some client's clock) beyond state vector `b`. */
+function hasStructsBeyond(a: Uint8Array, b: Uint8Array): boolean {
+  const mine = Y.decodeStateVector(b);
+  for (const [client, clock] of Y.decodeStateVector(a)) if (clock > (mine.get(client) ?? 0)) return true;
+  return false;
 }

@@ -2,6 +2,7 @@
 // messages, chunking what is still above the frame limit, and counting bytes per kind.
 import { batchBySize } from './batch.js';
 import { splitMessage } from './chunker.js';
+import type { NameWriter } from './doc-names.js';
 import { encodeMessage, type MessageKind, type SyncMessage } from './messages.js';
 import type { StatsCounter } from './stats.js';
 import type { PeerId, SyncEffect } from './types.js';
@@ -15,10 +16,14 @@ export class Outbox {
   constructor(
     private readonly maxMessageBytes: number,
     private readonly counters: StatsCounter,
+    /** How document ids are written to a peer (numbers it knows); plain ids without it. */
+    private readonly names?: (peer: PeerId) => NameWriter,
   ) {}
 
   send(out: SyncEffect[], peer: PeerId, m: SyncMessage): void {
-    this.sendEncoded(out, peer, m.kind, encodeMessage(m));
+    // Only messages that name documents need the (per-peer) writer.
+    const named = m.kind === 'ae-docs' || m.kind === 'doc-states' || m.kind === 'doc-deltas' || m.kind === 'update';
+    this.sendEncoded(out, peer, m.kind, encodeMessage(m, named ? this.names?.(peer) : undefined));
   }
 
   /** Sends `entries` in as few messages as fit the frame limit; `wrap` builds each message. */

@@ -13,6 +13,8 @@ export interface Session {
   docs: Set<string>;
   /** full_snapshot: documents the responder said it sent (known once snapshot-end arrives). */
   expectedDocs?: number;
+  /** An anti-entropy probe the peer answers only on a difference: expires without an event. */
+  quiet: boolean;
 }
 
 export class SessionTable {
@@ -21,9 +23,9 @@ export class SessionTable {
 
   constructor(private readonly timeoutMs: number) {}
 
-  open(peer: PeerId, mode: SyncMode, now: number, docs: string[] = []): number {
+  open(peer: PeerId, mode: SyncMode, now: number, docs: string[] = [], quiet = false): number {
     const id = this.nextId++;
-    this.sessions.set(id, { peer, mode, startedAt: now, remaining: new Set(docs), docs: new Set(docs) });
+    this.sessions.set(id, { peer, mode, startedAt: now, remaining: new Set(docs), docs: new Set(docs), quiet });
     return id;
   }
 
@@ -48,7 +50,7 @@ export class SessionTable {
     for (const [id, s] of this.sessions) {
       if (now - s.startedAt >= this.timeoutMs) {
         this.sessions.delete(id);
-        out.push({ type: 'sync-timeout', peer: s.peer, mode: s.mode, docs: [...s.docs] });
+        if (!s.quiet) out.push({ type: 'sync-timeout', peer: s.peer, mode: s.mode, docs: [...s.docs] });
       }
     }
   }

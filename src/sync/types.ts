@@ -44,7 +44,8 @@ export type SyncEvent =
   /** A continuous-mode update went out; quorum code counts the matching `ack`s. */
   | { type: 'pushed'; docId: string; requestId: number; peers: PeerId[] }
   /** `peer` stored the update with `requestId` durably. */
-  | { type: 'ack'; peer: PeerId; requestId: number }
+  /** `word`: the acknowledging peer's voter-configuration word (0 when it sent none). */
+  | { type: 'ack'; peer: PeerId; requestId: number; word: number }
   /** A document is pending after an update from `peer`; a resync of it was sent to that peer. */
   | { type: 'resync'; peer: PeerId; docId: string }
   /** A session this node started got no answer in time and was dropped (`docs`: those it was syncing, if known). */

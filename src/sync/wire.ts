@@ -35,6 +35,11 @@ export function readFixed(d: Decoder, n: number, what: string): Uint8Array {
   return out;
 }
 
+/** Everything left (the last field of a message, written without a length). Copied. */
+export function readRest(d: Decoder): Uint8Array {
+  return readFixed(d, d.arr.length - d.pos, 'rest');
+}
+
 export function readBytes(d: Decoder, what: string): Uint8Array {
   return readFixed(d, readUint(d, `${what} length`), what);
 }

@@ -3,6 +3,7 @@
 // behaves like the node's agent memories, minus their schema.
 import * as Y from 'yjs';
 import { applyRemoteUpdate, deltaSince, docDigest } from '../../crdt/index.js';
+import { transactionChanged } from '../../crdt/updates.js';
 import { HASH_BYTES } from './hash.js';
 import type { DocSet } from './types.js';
 
@@ -11,6 +12,7 @@ export type UpdateListener = (id: string, update: Uint8Array, origin: unknown) =
 export class YDocSet implements DocSet {
   private readonly docs = new Map<string, Y.Doc>();
   private readonly listeners: UpdateListener[] = [];
+  private readonly handlers = new Map<string, (update: Uint8Array, origin: unknown) => void>();
 
   /** The document, created (and watched) on first use. */
   doc(id: string): Y.Doc {
@@ -19,9 +21,9 @@ export class YDocSet implements DocSet {
       // guid = the doc id: Yjs would otherwise draw a uuid from crypto (about 30 getRandomValues
       // calls, a visible cost in the simulator, which rebuilds every doc on each restart).
       d = new Y.Doc({ guid: id });
-      d.on('update', (update: Uint8Array, origin: unknown) => {
-        for (const l of this.listeners) l(id, update, origin);
-      });
+      const h = (update: Uint8Array, origin: unknown): void => this.emit(id, update, origin);
+      d.on('update', h);
+      this.handlers.set(id, h);
       this.docs.set(id, d);
     }
     return d;
@@ -47,10 +49,34 @@ export class YDocSet implements DocSet {
 
   /** `changed`: the update added something (false for a duplicate that only confirmed known state). */
   apply(id: string, update: Uint8Array, origin: unknown): { pending: boolean; changed: boolean } {
-    // crdt's applyRemoteUpdate decodes and checks the whole update before touching the doc, so a
-    // malformed one raises DecodeError and leaves the document as it was.
-    const r = applyRemoteUpdate(this.doc(id), update, origin);
+    const d = this.doc(id);
+    const h = this.handlers.get(id)!;
+    // Yjs re-encodes each transaction's update for its 'update' listeners: for a remote update
+    // that is work thrown away (the listeners get the update as received instead), so our
+    // listener is off while it applies. A transaction of another origin that runs meanwhile (an
+    // observer writing in reaction) is caught here and reported with a delta covering it.
+    const others: Y.Transaction[] = [];
+    const onTransaction = (tr: Y.Transaction): void => {
+      if (tr.origin !== origin && transactionChanged(tr)) others.push(tr);
+    };
+    d.off('update', h);
+    d.on('afterTransaction', onTransaction);
+    let r;
+    try {
+      // crdt's applyRemoteUpdate decodes and checks the whole update before touching the doc, so
+      // a malformed one raises DecodeError and leaves the document as it was.
+      r = applyRemoteUpdate(d, update, origin);
+    } finally {
+      d.off('afterTransaction', onTransaction);
+      d.on('update', h);
+    }
+    if (r.changed) this.emit(id, update, origin);
+    for (const tr of others) this.emit(id, Y.encodeStateAsUpdate(d, Y.encodeStateVector(tr.beforeState)), tr.origin);
     return { pending: r.pending, changed: r.changed };
+  }
+
+  private emit(id: string, update: Uint8Array, origin: unknown): void {
+    for (const l of this.listeners) l(id, update, origin);
   }
 
   digest(id: string): Uint8Array {

@@ -15,6 +15,7 @@ export {
   chooseCheapest,
 } from './routing.js';
 export type { Strategy, RouteContext } from './routing.js';
+export { ThroughputMeter, throughputSample, MIN_THROUGHPUT_SAMPLE_BYTES, THROUGHPUT_EWMA_ALPHA } from './routing-throughput.js';
 export { TaskTable, DEFAULT_LEASE_MS } from './task-table.js';
 export type { TaskTableOptions, LeaseRef } from './task-table.js';
 export { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, validateNewTask } from './new-task.js';

@@ -53,6 +53,12 @@ export function chooseLatencyAware(candidates: readonly Candidate[], random: () 
  * bandwidth-aware: a large payload's transfer time dominates, so it goes to the member with the
  * best measured throughput; the local node needs no transfer at all and counts as the best.
  * Small payloads, or no measurement at all, fall back to latency-aware.
+ *
+ * Throughput is only learned by sending a member large payloads (routing-throughput.ts), so a
+ * member nobody measured yet would never be tried once another one is measured. While some
+ * eligible members are measured and others are not, a large payload therefore goes to an
+ * unmeasured one (the cheapest by latency cost): each member is tried about once, then the best
+ * measured wins. Measuring costs at most one task per member on a link that may be slower.
  */
 export function chooseBandwidthAware(
   candidates: readonly Candidate[],
@@ -64,12 +70,18 @@ export function chooseBandwidthAware(
   const ok = eligible(candidates);
   const local = ok.find((c) => c.local);
   if (local) return { ok: true, node: local.name };
-  const measured = ok.filter((c) => c.throughputBytesPerSec !== null && c.throughputBytesPerSec > 0);
+  const measured = ok.filter(isMeasured);
   if (measured.length === 0) return chooseLatencyAware(candidates, random);
   const cheaper = byLatencyCost(ok);
+  const unmeasured = ok.filter((c) => !isMeasured(c));
+  if (unmeasured.length > 0) return { ok: true, node: unmeasured.sort(cheaper)[0]!.name };
   // Highest throughput; equal throughput -> lower latency cost (which ends in name order).
   measured.sort((a, b) => b.throughputBytesPerSec! - a.throughputBytesPerSec! || cheaper(a, b));
   return { ok: true, node: measured[0]!.name };
+}
+
+function isMeasured(c: Candidate): boolean {
+  return c.throughputBytesPerSec !== null && c.throughputBytesPerSec > 0;
 }
 
 /**

@@ -93,15 +93,8 @@ export class TaskScheduler {
     const effects: SchedulerEffect[] = [];
     const states = table.openStates(); // finished tasks need nothing: O(open), not O(table)
     const byName = new Map(members.map((m) => [m.name, m]));
-    const expired = new Map(table.expired(now).map((l) => [l.id, l]));
-    // Tasks whose holder is gone or whose lease ran out are presumed not running: they must not
-    // occupy a slot in the accounting, or a lost task on a one-slot member would block itself.
-    const live = states.filter((s) => {
-      if (s.status !== 'running' || !s.current || expired.has(s.spec.id)) return false;
-      const h = byName.get(s.current.holder);
-      return !(h && GONE.has(h.state));
-    });
-    const candidates = this.candidates(members, live);
+    const expired = new Map(table.expired(now, states).map((l) => [l.id, l]));
+    const candidates = this.candidates(members, liveTasks(states, byName, expired));
 
     const stillQueued = new Set<string>();
     for (const s of states) {
@@ -131,14 +124,46 @@ export class TaskScheduler {
       }
     }
     for (const id of this.queuedSince.keys()) if (!stillQueued.has(id)) this.queuedSince.delete(id);
-    return { effects, wakeAt: table.nextExpiry(now) };
+    return { effects, wakeAt: table.nextExpiry(now, table.openStates(false)) };
+  }
+
+  /**
+   * Places one task this node just submitted (the submitter's fast path): the same routing and
+   * slot accounting as tick(), without looking at any other queued or lost task. The node calls
+   * it inside the submit's table transaction, so submission and assignment are one update, one
+   * quorum write. Returns the `run` effect, or a `wait` when no member can take the task now.
+   */
+  placeNew(table: TaskTable, id: string, members: readonly SchedulerMember[], now: number, random: () => number): SchedulerEffect[] {
+    return this.placeNewMany(table, [id], members, now, random);
+  }
+
+  /**
+   * placeNew for a batch of tasks this node just submitted (one quorum write carries them all):
+   * the open tasks are read and the candidates built once per batch, not once per task, and
+   * each placement counts against the candidates the next one sees (as in a pass).
+   */
+  placeNewMany(table: TaskTable, ids: readonly string[], members: readonly SchedulerMember[], now: number, random: () => number): SchedulerEffect[] {
+    const effects: SchedulerEffect[] = [];
+    const fresh: TaskState[] = [];
+    for (const id of ids) {
+      const s = table.state(id);
+      if (s && s.status === 'queued') fresh.push(s);
+    }
+    if (fresh.length === 0) return effects;
+    const byName = new Map(members.map((m) => [m.name, m]));
+    const open = table.openStates(false);
+    const expired = new Map(table.expired(now, open).map((l) => [l.id, l]));
+    const candidates = this.candidates(members, liveTasks(open, byName, expired));
+    for (const s of fresh) this.place(table, s, candidates, now, random, effects);
+    return effects;
   }
 
   /** Routes and assigns one task; returns the chosen member, undefined when none can take it now. */
   private place(table: TaskTable, s: TaskState, candidates: Candidate[], now: number, random: () => number, effects: SchedulerEffect[]): string | undefined {
     const { choice, cursor } = route(s.spec.strategy, candidates, {
       random,
-      payloadBytes: jsonBytes(s.spec.input),
+      // Only bandwidth-aware routing looks at the size: spare the other strategies a JSON encode per task.
+      payloadBytes: s.spec.strategy === 'bandwidth-aware' ? jsonBytes(s.spec.input) : 0,
       cursor: this.cursor,
       largePayloadBytes: this.largePayloadBytes,
     });
@@ -174,6 +199,18 @@ export class TaskScheduler {
       state: m.state,
     }));
   }
+}
+
+/**
+ * Running tasks that occupy a slot. Tasks whose holder is gone or whose lease ran out are
+ * presumed not running: they must not count, or a lost task on a one-slot member would block itself.
+ */
+function liveTasks(states: readonly TaskState[], byName: ReadonlyMap<string, SchedulerMember>, expired: ReadonlyMap<string, unknown>): TaskState[] {
+  return states.filter((s) => {
+    if (s.status !== 'running' || !s.current || expired.has(s.spec.id)) return false;
+    const h = byName.get(s.current.holder);
+    return !(h && GONE.has(h.state));
+  });
 }
 
 const encoder = new TextEncoder();

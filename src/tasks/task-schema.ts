@@ -3,8 +3,10 @@
 // must agree on it.
 //
 //   doc.getMap('tasks'): id -> Y.Map (one per task, created once, with its parts, by submit)
-//     id, type, agent, input, strategy, maxAttempts, submittedAt, submittedBy
-//                   plain values written once at submission, never changed
+//     spec          {id, type, agent, input, strategy, maxAttempts, submittedAt, submittedBy}
+//                   one plain value written once at submission, never changed (one Yjs item
+//                   instead of eight: every replica decodes and stores it for every task).
+//                   Tables written before keep these as eight keys of the task map; both read.
 //     assignments   Y.Map  dot -> {token, holder, leaseMs, by}
 //     renewals      Y.Map  "<clientID>" -> {token, holder, n, leaseMs}   one slot per writer
 //     outcomes      Y.Map  dot -> {token, holder, kind, result?, error?, at, by}
@@ -92,7 +94,8 @@ export interface TaskParts {
 export function taskParts(value: unknown): TaskParts | undefined {
   if (!(value instanceof Y.Map)) return undefined;
   const map = value as TaskMap;
-  const g = (k: string): unknown => map.get(k);
+  const packed = map.get('spec');
+  const g = isRecord(packed) ? (k: string): unknown => (k in SPEC_KEYS ? packed[k] : map.get(k)) : (k: string): unknown => map.get(k);
   const [id, type, agent, input, strategy] = [g('id'), g('type'), g('agent'), g('input'), g('strategy')];
   const [maxAttempts, submittedAt, submittedBy] = [g('maxAttempts'), g('submittedAt'), g('submittedBy')];
   const [assignments, renewals, outcomes] = [g('assignments'), g('renewals'), g('outcomes')];
@@ -108,6 +111,8 @@ export function taskParts(value: unknown): TaskParts | undefined {
     outcomes,
   };
 }
+
+const SPEC_KEYS: Record<string, true> = { id: true, type: true, agent: true, input: true, strategy: true, maxAttempts: true, submittedAt: true, submittedBy: true };
 
 export function readAssignments(m: Y.Map<unknown>): Assignment[] {
   const out: Assignment[] = [];

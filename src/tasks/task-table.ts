@@ -53,6 +53,14 @@ export class TaskTable {
   private readonly open = new Set<string>();
   /** Tasks seen finished, with their final status (for counts without re-deriving them). */
   private readonly finished = new Map<string, 'done' | 'failed'>();
+  /**
+   * Derived states of tasks read since their last change (invalidated by a deep observer on
+   * every local or merged change of the task), so the scheduler's passes and the status counts
+   * re-derive only what changed instead of parsing every open task's Yjs maps again.
+   */
+  private readonly derived = new Map<string, TaskState>();
+  /** Each task's parsed parts: fixed at submission (its nested maps are never replaced), dropped when the key changes. */
+  private readonly partsCache = new Map<string, TaskParts>();
 
   constructor(options: TaskTableOptions) {
     this.node = options.node;
@@ -72,6 +80,26 @@ export class TaskTable {
         else this.open.add(id);
       }
     });
+    this.tasks.observeDeep((events) => {
+      for (const e of events) {
+        if (e.target === this.tasks) {
+          for (const id of e.changes.keys.keys()) {
+            this.derived.delete(id);
+            this.partsCache.delete(id);
+          }
+        }
+        else this.derived.delete(String(e.path[0]));
+      }
+    });
+  }
+
+  /** Runs several writes as one transaction: storage and replication see one update (e.g. submit + assign). */
+  transact<T>(fn: () => T): T {
+    let out!: T;
+    this.doc.transact(() => {
+      out = fn();
+    }, this);
+    return out;
   }
 
   /** Adds a queued task; returns its id. `wallMs` is shown to users only (submittedAt). */
@@ -82,14 +110,7 @@ export class TaskTable {
     this.doc.transact(() => {
       const m: TaskMap = new Y.Map();
       this.tasks.set(id, m);
-      m.set('id', id);
-      m.set('type', spec.type);
-      m.set('agent', spec.agent);
-      m.set('input', structuredClone(spec.input));
-      m.set('strategy', spec.strategy);
-      m.set('maxAttempts', spec.maxAttempts);
-      m.set('submittedAt', wallMs);
-      m.set('submittedBy', this.node);
+      m.set('spec', { id, type: spec.type, agent: spec.agent, input: structuredClone(spec.input), strategy: spec.strategy, maxAttempts: spec.maxAttempts, submittedAt: wallMs, submittedBy: this.node });
       m.set('assignments', new Y.Map());
       m.set('renewals', new Y.Map());
       m.set('outcomes', new Y.Map());
@@ -116,7 +137,7 @@ export class TaskTable {
 
   /** Extends the current lease (to `leaseMs`, default: as granted); refused for anyone but the current pair. */
   renew(id: string, fence: Fence, now: number, leaseMs?: number): Verdict {
-    const parts = taskParts(this.tasks.get(id));
+    const parts = this.partsOf(id);
     const state = parts && deriveState(parts);
     const verdict = judgeReport(state, id, fence);
     if (!verdict.accepted || !parts || !state) return verdict;
@@ -145,7 +166,7 @@ export class TaskTable {
 
   /** The scheduler stops retrying (attempts exhausted): the task ends failed with `reason`. */
   giveUp(id: string, reason: string, wallMs: number): Verdict {
-    const parts = taskParts(this.tasks.get(id));
+    const parts = this.partsOf(id);
     if (!parts) return refuse('unknown-task', `no task ${id} in the task table`);
     const state = deriveState(parts);
     if (state.winner) return refuse('finished', `task ${id} is already ${state.status}`);
@@ -154,8 +175,15 @@ export class TaskTable {
   }
 
   state(id: string): TaskState | undefined {
-    const p = taskParts(this.tasks.get(id));
-    return p ? deriveState(p) : undefined;
+    const cached = this.derived.get(id);
+    if (cached) return cached;
+    const p = this.partsOf(id);
+    if (!p) return undefined;
+    const s = deriveState(p);
+    // Open tasks only (the cache stays O(open)), and not inside a transaction: its writes reach
+    // the observer (which invalidates) only at its end.
+    if (!s.winner && this.doc._transaction === null) this.derived.set(id, s);
+    return s;
   }
 
   get(id: string): TaskView | undefined {
@@ -178,38 +206,43 @@ export class TaskTable {
   }
 
   /**
-   * Unfinished (queued or running) tasks, in the order of states(). Tasks found finished leave
+   * Unfinished (queued or running) tasks, in the order of states() (in no particular order with
+   * `sorted` false: callers that only count or look up skip the sort). Tasks found finished leave
    * the open set for good, so repeated calls stay cheap however long the table grows.
    */
-  openStates(): TaskState[] {
+  openStates(sorted = true): TaskState[] {
     const out: TaskState[] = [];
     for (const id of this.open) {
-      const p = taskParts(this.tasks.get(id));
-      if (!p) continue; // malformed: states() skips it too
-      const s = deriveState(p);
+      const s = this.state(id);
+      if (!s) continue; // malformed: states() skips it too
       if (s.winner) {
         this.open.delete(id);
+        this.partsCache.delete(id);
         this.finished.set(id, s.status === 'done' ? 'done' : 'failed');
         this.leases.observe(s, 0); // drops its lease timer
         continue;
       }
       out.push(s);
     }
+    if (!sorted) return out;
     return out.sort((a, b) => a.spec.submittedAt - b.spec.submittedAt || (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
   }
 
   /** Tasks by status, from the open set plus the finished ones already counted. */
   counts(): Record<'queued' | 'running' | 'done' | 'failed', number> {
     const c = { queued: 0, running: 0, done: 0, failed: 0 };
-    for (const s of this.openStates()) c[s.status]++;
+    for (const s of this.openStates(false)) c[s.status]++;
     for (const st of this.finished.values()) c[st]++;
     return c;
   }
 
-  /** Running tasks whose lease, timed on this replica's clock, has run out at `now`. */
-  expired(now: number): LeaseRef[] {
+  /**
+   * Running tasks whose lease, timed on this replica's clock, has run out at `now`. `open`: the
+   * caller's fresh openStates() result, so a pass that already read it does not read it again.
+   */
+  expired(now: number, open: readonly TaskState[] = this.openStates()): LeaseRef[] {
     const out: LeaseRef[] = [];
-    for (const s of this.openStates()) {
+    for (const s of open) {
       if (s.status !== 'running' || !s.current) continue;
       const expiresAt = this.leases.observe(s, now);
       if (expiresAt !== null && expiresAt <= now) out.push({ id: s.spec.id, token: s.current.token, holder: s.current.holder, expiresAt });
@@ -224,24 +257,33 @@ export class TaskTable {
       .map((s) => ({ id: s.spec.id, token: s.current!.token, holder: node }));
   }
 
-  /** The earliest lease expiry this replica knows of (for the driver to arm one timer), or null. */
-  nextExpiry(now: number): number | null {
+  /** The earliest lease expiry this replica knows of (for the driver to arm one timer), or null. `open` as for expired(). */
+  nextExpiry(now: number, open: readonly TaskState[] = this.openStates(false)): number | null {
     let next: number | null = null;
-    for (const s of this.openStates()) {
+    for (const s of open) {
       const at = s.status === 'running' ? this.leases.observe(s, now) : null;
       if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
   }
 
-  private parts(id: string): TaskParts {
+  private partsOf(id: string): TaskParts | undefined {
+    const cached = this.partsCache.get(id);
+    if (cached) return cached;
     const p = taskParts(this.tasks.get(id));
+    // Only open tasks, outside transactions (as `derived`): the cache stays O(open).
+    if (p && this.open.has(id) && this.doc._transaction === null) this.partsCache.set(id, p);
+    return p;
+  }
+
+  private parts(id: string): TaskParts {
+    const p = this.partsOf(id);
     if (!p) throw new NotFoundError(`no task ${id} in the task table; list tasks with \`tri task list\``);
     return p;
   }
 
   private report(id: string, fence: Fence, kind: 'result' | 'error', result: Json, error: string | null, wallMs: number): Verdict {
-    const parts = taskParts(this.tasks.get(id));
+    const parts = this.partsOf(id);
     const verdict = judgeReport(parts && deriveState(parts), id, fence);
     if (verdict.accepted && parts) this.write(parts, fence, kind, result, error, wallMs);
     return verdict;

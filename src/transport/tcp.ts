@@ -206,6 +206,14 @@ class TcpConnection implements StreamConnection {
     readonly peerIdentity: string | undefined,
     private readonly gone: () => void,
   ) {
+    // No Nagle: frames are already coalesced per event-loop turn (cork in send()), and a small
+    // frame held back waiting for the peer's delayed ACK costs a request/ack round trip tens of
+    // ms (TLS sockets do not take the `noDelay` option of the plain layer, so set it here for both).
+    try {
+      socket.setNoDelay(true);
+    } catch {
+      // a socket without a TCP handle (tests' duplex pairs) has no Nagle to turn off
+    }
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => {
       try {

@@ -105,7 +105,7 @@ const syncSamples = [
   encodeSyncMessage({ kind: 'ae-root', session: 5, root: hash }),
   encodeSyncMessage({ kind: 'ae-groups', session: 5, hashes: Array.from({ length: 16 }, () => hash) }),
   encodeSyncMessage({ kind: 'ae-buckets', session: 5, groups: [{ group: 1, hashes: Array.from({ length: 16 }, () => hash) }] }),
-  encodeSyncMessage({ kind: 'ae-docs', session: 5, all: true, buckets: [1, 2], docs: [{ id: 'agent-1', digest: hash }] }),
+  encodeSyncMessage({ kind: 'ae-docs', session: 5, all: true, buckets: [1, 2], docs: [{ id: 'agent-1', digest: hash.subarray(0, 8) }] }),
   encodeSyncMessage({ kind: 'doc-states', session: 5, mode: 'delta_only', entries: [{ id: 'agent-1', sv: Y.encodeStateVector(doc) }] }),
   encodeSyncMessage({ kind: 'doc-deltas', session: 5, mode: 'continuous', reply: true, entries: [{ id: 'agent-1', update, sv: Y.encodeStateVector(doc) }] }),
   encodeSyncMessage({ kind: 'update', requestId: 8, docId: 'agent-1', update }),

@@ -74,3 +74,19 @@ describe('secure transport receive path on hostile input', () => {
     expect(drops).toBeGreaterThanOrEqual(fed);
   });
 });
+
+describe('openPeeked() on hostile input', () => {
+  it('agrees with open() whenever peekHeader accepts the bytes', () => {
+    fc.assert(
+      fc.property(hostile, (bytes) => {
+        const header = crypto.peekHeader(bytes);
+        if (header instanceof DecodeError) return;
+        const a = crypto.open(bytes);
+        const b = crypto.openPeeked(bytes, header);
+        expect(b.ok).toBe(a.ok);
+        if (!b.ok) expect(b.error instanceof AuthError || b.error instanceof DecodeError).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

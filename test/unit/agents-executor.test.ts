@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentExecutor, AgentRegistry, createAgentRegistry, SlotPool } from '../../src/agents/index.js';
+import { SimWorld } from '../../src/sim/world.js';
 
 describe('slot pool', () => {
   it('acquire/release tracks free slots and who occupies them', () => {
@@ -102,5 +103,32 @@ describe('agent executor', () => {
     ]);
     expect(a).toEqual(b);
     expect(calls).toBe(1);
+  });
+
+  it('runs on the injected clock: durations, sleep and timeouts in virtual time', async () => {
+    const world = new SimWorld({ startMs: 1_000 });
+    const registry = createAgentRegistry();
+    registry.defineAgent('nap-twice', async (_input, ctx) => {
+      await ctx.sleep!(40);
+      await ctx.sleep!(2);
+      return 'rested';
+    });
+    const ex = new AgentExecutor({ node: 'n1', registry, slots: 4, runtime: { clock: world, scheduler: world } });
+    const slept = ex.execute({ taskId: 'a', type: 'sleep', agentId: 's', input: { ms: 250 } });
+    const napped = ex.execute({ taskId: 'b', type: 'nap-twice', agentId: 's', input: null });
+    const timedOut = ex.execute({ taskId: 'c', type: 'sleep', agentId: 's', input: { ms: 60_000 }, timeoutMs: 75 });
+    const echoed = ex.execute({ taskId: 'd', type: 'echo', agentId: 's', input: 1 });
+    // Nothing but the world's clock moves them: a real 60 s sleep would time this test out.
+    await world.runFor(100);
+    let sleptDone = false;
+    void slept.then(() => (sleptDone = true));
+    await world.runFor(0);
+    expect(sleptDone).toBe(false);
+    expect(await napped).toEqual({ ok: true, result: 'rested', durationMs: 42 });
+    expect(await timedOut).toEqual({ ok: false, error: expect.stringMatching(/timed out after 75 ms/), durationMs: 75 });
+    expect(await echoed).toEqual({ ok: true, result: 1, durationMs: 0 });
+    await world.runFor(200);
+    expect(await slept).toEqual({ ok: true, result: { sleptMs: 250 }, durationMs: 250 });
+    expect(ex.pool.freeSlots).toBe(4);
   });
 });

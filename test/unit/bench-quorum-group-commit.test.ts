@@ -12,10 +12,16 @@ import { procCpuSeconds } from '../../bench/quorum/load.js';
 function countingStore(): { store: MemoryStore; batches: number[] } {
   const store = new MemoryStore({ nodeId: 'n1', name: 'n1' });
   const batches: number[] = [];
+  // Each call is one transaction (one fsync on SQLite): count single appends as batches of one.
   const appendMany = store.appendMany.bind(store);
   store.appendMany = (entries: readonly AppendEntry[]) => {
     batches.push(entries.length);
     return appendMany(entries);
+  };
+  const append = store.append.bind(store);
+  store.append = (docId: string, update: Uint8Array) => {
+    batches.push(1);
+    return append(docId, update);
   };
   return { store, batches };
 }

@@ -102,3 +102,56 @@ describe('packPacket', () => {
     expect(compoundPartCost(new Uint8Array(200))).toBe(202);
   });
 });
+
+describe('BroadcastQueue against a reference model (property)', () => {
+  // The queue keeps buckets, trims and compacts stale slots and moves sent facts between buckets;
+  // the model is the rule itself, written naively: sort by (transmits, newest first), take what
+  // fits until the shortest queued fact no longer fits, drop at the limit.
+  interface ModelFact { kind: FactKind; subject: string; from?: string; bytes: Uint8Array; transmits: number; id: number }
+  const supersedes = (incoming: { kind: FactKind; subject: string; from?: string }, queued: ModelFact): boolean =>
+    queued.subject === incoming.subject && (incoming.kind !== 'suspect' || queued.kind === 'alive' || (queued.kind === 'suspect' && queued.from === incoming.from));
+
+  it('picks exactly what the naive rule picks, over random enqueues, takes and forgets', () => {
+    const seed = Number(process.env.GOSSIP_SEED ?? 20261125);
+    const op = fc.oneof(
+      fc.record({ op: fc.constant('enqueue' as const), kind: fc.constantFrom<FactKind>('alive', 'suspect', 'dead'), subject: fc.integer({ min: 0, max: 12 }), from: fc.integer({ min: 0, max: 3 }), size: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({ op: fc.constant('take' as const), budget: fc.integer({ min: 0, max: 200 }), limit: fc.integer({ min: 1, max: 6 }), maxItems: fc.integer({ min: 1, max: 12 }) }),
+      fc.record({ op: fc.constant('forget' as const), subject: fc.integer({ min: 0, max: 12 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const q = new BroadcastQueue();
+        let model: ModelFact[] = [];
+        let nextId = 0;
+        const cost = (b: Uint8Array): number => b.length + 1;
+        for (const o of ops) {
+          if (o.op === 'enqueue') {
+            const fact = { kind: o.kind, subject: `m${o.subject}`, ...(o.kind === 'alive' ? {} : { from: `f${o.from}` }), bytes: new Uint8Array(o.size).fill(nextId & 255) };
+            q.enqueue(fact);
+            model = model.filter((e) => !supersedes(fact, e));
+            model.push({ ...fact, transmits: 0, id: nextId++ });
+          } else if (o.op === 'forget') {
+            q.forget(`m${o.subject}`);
+            model = model.filter((e) => e.subject !== `m${o.subject}`);
+          } else {
+            const got = q.take(o.budget, o.limit, cost, o.maxItems);
+            const minCost = model.length === 0 ? 0 : Math.min(...model.map((e) => cost(e.bytes)));
+            const want: ModelFact[] = [];
+            let left = o.budget;
+            for (const e of [...model].sort((a, b) => a.transmits - b.transmits || b.id - a.id)) {
+              if (want.length >= o.maxItems || left < minCost) break;
+              if (cost(e.bytes) > left) continue;
+              left -= cost(e.bytes);
+              want.push(e);
+            }
+            expect(got).toEqual(want.map((e) => e.bytes));
+            for (const e of want) e.transmits++;
+            model = model.filter((e) => e.transmits < o.limit);
+          }
+          expect(q.size()).toBe(model.length);
+        }
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+});

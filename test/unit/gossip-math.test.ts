@@ -127,6 +127,9 @@ describe('profiles', () => {
     expect(() => profile('lan', { maxPacketBytes: 200 })).toThrow(ConfigError);
     expect(() => profile('nope' as never)).toThrow(ConfigError);
     expect(() => profile('lan', { suspicionMinMult: 5 })).toThrow(/suspicionMinMult/);
+    expect(() => profile('lan', { suspicionMinMult: 0.5 })).toThrow(/suspicionMinMult/);
+    expect(() => profile('lan', { suspicionMinMult: Number.NaN })).toThrow(/suspicionMinMult/);
     expect(profile('lan', { suspicionMinMult: 2 }).suspicionMinMult).toBe(2);
+    expect(profile('lan', { suspicionMinMult: 1.5 }).suspicionMinMult).toBe(1.5);
   });
 });

@@ -224,3 +224,34 @@ describe('merge rules (seed 7)', () => {
     expect(s.member('me')?.state).toBe('left');
   });
 });
+
+describe('member table version and read-only access', () => {
+  it('tableVersion moves with every change a member view shows (not with RTT) and peek reads without copying', () => {
+    const s = node();
+    let v = s.tableVersion();
+    const moved = (): boolean => {
+      const now = s.tableVersion();
+      const changed = now !== v;
+      v = now;
+      return changed;
+    };
+    feed(s, alive('a', 1));
+    expect(moved()).toBe(true); // join
+    feed(s, alive('a', 1));
+    expect(moved()).toBe(false); // stale: nothing changed
+    feed(s, alive('a', 2));
+    expect(moved()).toBe(true); // incarnation (and meta)
+    feed(s, { type: 'suspect', incarnation: 2, name: 'a', from: 'x' });
+    expect(moved()).toBe(true);
+    feed(s, { type: 'dead', incarnation: 3, name: 'a', from: 'x' });
+    expect(moved()).toBe(true);
+    feed(s, { type: 'suspect', incarnation: 5, name: 'me', from: 'x' }); // we refute: our incarnation grows
+    expect(moved()).toBe(true);
+    s.setMeta(new Uint8Array([9]), 2);
+    expect(moved()).toBe(true);
+    const peeked = s.peek('a');
+    expect(peeked).toEqual(s.member('a'));
+    expect(s.peek('a')).toBe(peeked); // the record itself
+    expect(s.peek('nobody')).toBeUndefined();
+  });
+});

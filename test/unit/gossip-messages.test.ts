@@ -95,3 +95,37 @@ describe('push-pull codec', () => {
     expect(() => decodePushPull(new Uint8Array([1, 0, 0xff, 0xff, 0xff, 0x7f]))).toThrow(DecodeError); // forged huge count
   });
 });
+
+describe('gossip wire fast paths', () => {
+  it('the decoded-string cache never returns another string, whatever collides in it', () => {
+    // Thousands of distinct short names and addresses (more than the cache holds), decoded twice
+    // in different orders: every decode must give back exactly the encoded string.
+    const names = Array.from({ length: 6000 }, (_, i) => (i % 3 === 0 ? `n${i}` : i % 3 === 1 ? `10.${i >> 8}.${i & 255}.1:9999` : `nœud-${i}-✓`));
+    for (const order of [names, [...names].reverse()]) {
+      for (const name of order) {
+        const m: GossipMessage = { type: 'suspect', incarnation: 1, name, from: name.slice(0, 3) };
+        expect(decodeMessage(encodeMessage(m))).toEqual(m);
+      }
+    }
+  });
+
+  it('bad UTF-8 is refused even when a valid string of the same length was decoded just before', () => {
+    expect(decodePacket(new Uint8Array([1, 1, 2, 0xc3, 0xa9]), 1336)).toEqual([{ type: 'ping', seq: 1, target: 'é' }]);
+    expect(() => decodePacket(new Uint8Array([1, 1, 2, 0xc3, 0x28]), 1336)).toThrow(DecodeError);
+    expect(() => decodePacket(new Uint8Array([1, 1, 2, 0xc3, 0x28]), 1336)).toThrow(DecodeError);
+  });
+
+  it('encodes exactly as lib0 did: varuints up to 2^53 and messages larger than the initial buffer', () => {
+    // Byte-for-byte: an ack with seq 300 is [3, 0xac, 0x02]; MAX_SAFE_INTEGER takes 8 varuint bytes.
+    expect([...encodeMessage({ type: 'ack', seq: 300 })]).toEqual([3, 0xac, 0x02]);
+    expect([...encodeMessage({ type: 'ack', seq: Number.MAX_SAFE_INTEGER })]).toEqual([3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    const big: GossipMessage = { type: 'alive', incarnation: 2 ** 40, name: 'x'.repeat(200), address: 'é'.repeat(100), meta: new Uint8Array(MAX_META_BYTES).fill(9) };
+    expect(decodeMessage(encodeMessage(big))).toEqual(big);
+    const state: PushPullState = { join: false, members: Array.from({ length: 300 }, (_, i) => ({ name: `n${i}`, address: `10.0.${i >> 8}.${i & 255}:9999`, meta: new Uint8Array(60).fill(i & 255), incarnation: i, state: 'alive' as const })) };
+    expect(decodePushPull(encodePushPull(state))).toEqual(state);
+    // Encoded messages do not share the (reused) encoder's buffer.
+    const a = encodeMessage({ type: 'ack', seq: 1 });
+    encodeMessage({ type: 'ack', seq: 2 });
+    expect([...a]).toEqual([3, 1]);
+  });
+});

@@ -92,13 +92,15 @@ describe(`probe cycle (seed ${SEED})`, () => {
     const fwd = withType(s.receive('a:7946', encodeMessage({ type: 'ack', seq: ping!.msg.seq }), 110), 'ack');
     expect(fwd).toEqual([{ to: 'r:7946', msg: { type: 'ack', seq: 77 } }]);
 
-    // Lifeguard's relay nacks at 80% of the probe timeout (500 ms), so the nack reaches the
-    // requester before its probe period ends.
-    s.receive('r:7946', encodeMessage({ type: 'ping-req', seq: 78, target: 'a', targetAddress: 'a:7946', wantNack: true }), 200);
-    expect(withType(s.tick(599), 'nack')).toEqual([]);
-    expect(withType(s.tick(600), 'nack')).toEqual([{ to: 'r:7946', msg: { type: 'nack', seq: 78 } }]);
+    // The relay nacks at half the probe timeout (500 ms), so the nack reaches the requester well
+    // before its probe period ends even when both hosts are busy.
+    const out2 = s.receive('r:7946', encodeMessage({ type: 'ping-req', seq: 78, target: 'a', targetAddress: 'a:7946', wantNack: true }), 200);
+    const [ping2] = withType(out2, 'ping');
+    expect(withType(s.tick(449), 'nack')).toEqual([]);
+    expect(withType(s.tick(450), 'nack')).toEqual([{ to: 'r:7946', msg: { type: 'nack', seq: 78 } }]);
     // The relay still forwards an ack that comes after its nack, up to the full timeout.
-    expect(withType(s.tick(699), 'nack')).toEqual([]);
+    expect(withType(s.tick(599), 'nack')).toEqual([]);
+    expect(withType(s.receive('a:7946', encodeMessage({ type: 'ack', seq: ping2!.msg.seq }), 650), 'ack')).toEqual([{ to: 'r:7946', msg: { type: 'ack', seq: 78 } }]);
   });
 
   it('answers a ping addressed to it (piggybacking news), and ignores a ping meant for another name', () => {
@@ -172,6 +174,52 @@ describe(`probe cycle (seed ${SEED})`, () => {
         expect(lastChance, `pings at ${pingsToD.join(',')}`).toHaveLength(2);
       }
     }
+  });
+
+  it('the member whose own timer declares a suspect dead tells every live member and the accused at once', () => {
+    const s = node(['a', 'b', 'c', 'd', 'e']);
+    // n = 6, k = 2: the accusation and two independent confirmations bring the timer to its
+    // minimum, suspicionTimeout(4, 6, 1 s) = 4 s (log10 6 < 1) after we first heard of it.
+    s.receive('c:7946', encodeMessage({ type: 'suspect', incarnation: 1, name: 'd', from: 'c' }), 500);
+    s.receive('a:7946', encodeMessage({ type: 'suspect', incarnation: 1, name: 'd', from: 'a' }), 600);
+    s.receive('b:7946', encodeMessage({ type: 'suspect', incarnation: 1, name: 'd', from: 'b' }), 700);
+    let now = 0;
+    let verdict: SwimEffect[] = [];
+    while (s.member('d')?.state === 'suspect') {
+      now = s.nextDeadline();
+      const out = s.tick(now);
+      for (const r of withType(out, 'ping-req')) s.receive(r.to, encodeMessage({ type: 'nack', seq: r.msg.seq }), now + 1);
+      for (const p of withType(out, 'ping')) if (p.to !== 'd:7946') s.receive(p.to, encodeMessage({ type: 'ack', seq: p.msg.seq }), now + 1);
+      verdict = out;
+    }
+    expect(now).toBe(500 + 4_000);
+    expect(memberEvents(verdict)).toContain('dead:d');
+    // One bare dead message to each of a, b, c, e and to d itself (which refutes if it is alive).
+    const bare = sends(verdict).filter((p) => p.msgs.length === 1 && p.msgs[0]!.type === 'dead');
+    expect(bare.map((p) => p.to).sort()).toEqual(['a', 'b', 'c', 'd', 'e'].map((n) => `${n}:7946`));
+    for (const p of bare) expect(p.msgs[0]).toEqual({ type: 'dead', incarnation: 1, name: 'd', from: 'me' });
+    // A verdict heard from someone else is passed on by gossip only, not to everyone at once.
+    const heard = s.receive('a:7946', encodeMessage({ type: 'dead', incarnation: 1, name: 'e', from: 'a' }), now + 10);
+    expect(withType(heard, 'dead')).toEqual([]);
+    expect(withType(s.tick(now + 10), 'dead').length).toBeLessThanOrEqual(3);
+  });
+
+  it('many verdicts at once (after a partition) go out packed into as few packets as fit', () => {
+    const peers = Array.from({ length: 40 }, (_, i) => `peer-${i}-`.padEnd(60, 'x')); // 30 verdicts: about 2 KB
+    const s = node(peers);
+    const accused = peers.slice(0, 30);
+    for (const name of accused) s.receive(`${peers[39]}:7946`, encodeMessage({ type: 'suspect', incarnation: 1, name, from: peers[39]! }), 100);
+    const out = s.tick(200_000); // every timer ran out; all 30 verdicts are reached in this tick
+    expect(memberEvents(out).filter((e) => e.startsWith('dead:'))).toHaveLength(30);
+    const verdicts = out.filter((e): e is Extract<SwimEffect, { type: 'send' }> => e.type === 'send').filter((e) => decodePacket(e.packet, 1336).every((m) => m.type === 'dead'));
+    for (const p of verdicts) expect(p.packet.length).toBeLessThanOrEqual(1336);
+    const byTarget = new Map<string, string[]>();
+    for (const p of verdicts) byTarget.set(p.to, [...(byTarget.get(p.to) ?? []), ...decodePacket(p.packet, 1336).map((m) => (m as { name: string }).name)]);
+    // The 10 live members and the 30 accused each get all 30 verdicts (gossip in the same tick may
+    // repeat some), packed several to a packet.
+    expect(byTarget.size).toBe(40);
+    for (const [to, names] of byTarget) expect([...new Set(names)].sort(), to).toEqual([...accused].sort());
+    expect(Math.max(...verdicts.map((p) => decodePacket(p.packet, 1336).length))).toBeGreaterThan(10);
   });
 
   it('a struggling node stretches its own probe interval (Lifeguard awareness)', () => {

@@ -90,4 +90,69 @@ describe('PacketCrypto', () => {
     expect(r.open(before).ok).toBe(false);
     expect(r.open(after).ok).toBe(true);
   });
+
+  it('opens a packet that is a view at an offset into a larger buffer (as UDP delivers it)', () => {
+    const c = make(new Keyring(generateKey()));
+    const sealed = c.seal(msg, hdr);
+    const big = new Uint8Array(sealed.length + 100);
+    big.set(sealed, 37);
+    const view = new Uint8Array(big.buffer, 37, sealed.length);
+    const opened = c.openOrThrow(view);
+    expect(Buffer.from(opened.plaintext).equals(Buffer.from(msg))).toBe(true);
+    expect(opened.seq).toBe(hdr.seq);
+    // The view is not modified, and the bytes around it do not leak into the result.
+    expect(Buffer.from(view).equals(sealed)).toBe(true);
+  });
+
+  it('openPeeked agrees with open, and reports a malformed packet it was handed', () => {
+    const c = make(new Keyring(generateKey()));
+    const sealed = c.seal(msg, hdr);
+    const header = c.peekHeader(sealed);
+    expect(header).toEqual(hdr);
+    const r = c.openPeeked(sealed, header as typeof hdr);
+    expect(r.ok && r.packet.seq).toBe(42n);
+    const short = c.openPeeked(sealed.subarray(0, 20), hdr);
+    expect(!short.ok && short.error).toBeInstanceOf(DecodeError);
+  });
+
+  it('tries the key that opened the last packet first, but always reports its keyring index', () => {
+    const k0 = generateKey();
+    const k1 = generateKey();
+    const k2 = generateKey();
+    const receiver = new Keyring(k0, [k1, k2]);
+    const r = make(receiver);
+    const with0 = make(new Keyring(k0)).seal(msg, hdr);
+    const with1 = make(new Keyring(k1)).seal(msg, hdr);
+    const with2 = make(new Keyring(k2)).seal(msg, hdr);
+    const stranger = make(new Keyring(generateKey())).seal(msg, hdr);
+    for (const [packet, index] of [[with1, 1], [with1, 1], [with0, 0], [with2, 2], [with0, 0], [with2, 2], [with1, 1]] as const) {
+      expect(r.openOrThrow(packet).keyIndex).toBe(index);
+    }
+    const bad = r.open(stranger);
+    expect(!bad.ok && bad.error).toBeInstanceOf(AuthError);
+    // After a keyring change the remembered index may be gone: still every key is tried.
+    expect(r.openOrThrow(with2).keyIndex).toBe(2);
+    receiver.remove(k2);
+    expect(r.open(with2).ok).toBe(false);
+    expect(r.openOrThrow(with1).keyIndex).toBe(1);
+    expect(r.openOrThrow(with0).keyIndex).toBe(0);
+  });
+
+  it('seals with the new primary right after use(), and the IVs of many packets do not repeat', () => {
+    const a = generateKey();
+    const b = generateKey();
+    const ring = new Keyring(a, [b]);
+    const c = make(ring);
+    const onlyA = make(new Keyring(a));
+    const onlyB = make(new Keyring(b));
+    const ivs = new Set<string>();
+    // 1,000 packets cross several refills of the 128-IV pool.
+    for (let i = 0; i < 1000; i++) {
+      if (i === 500) ring.use(b);
+      const sealed = c.seal(msg, { senderId: 1n, seq: BigInt(i) });
+      ivs.add(sealed.subarray(17, 29).toString('hex'));
+      expect((i < 500 ? onlyA : onlyB).open(sealed).ok).toBe(true);
+    }
+    expect(ivs.size).toBe(1000);
+  });
 });

@@ -2,6 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { ReplayWindow, SendSequence } from '../../src/security/replay-window.js';
 
 describe('ReplayWindow', () => {
+  it('evicts the least recently used sender, also when one sender sends many packets in a row', () => {
+    const w = new ReplayWindow({ maxSenders: 2 });
+    w.accept(1n, 10n);
+    w.accept(2n, 10n);
+    w.accept(1n, 11n); // 1 becomes the most recent
+    w.accept(1n, 12n); // and stays so (no refresh needed)
+    w.accept(3n, 10n); // evicts 2, not 1
+    expect(w.senders).toBe(2);
+    expect(w.check(1n, 12n)).toBe('duplicate');
+    expect(w.check(2n, 10n)).toBe('new'); // forgotten
+    w.accept(2n, 10n); // evicts 1 (least recent now)
+    w.accept(2n, 11n);
+    expect(w.check(1n, 12n)).toBe('new');
+    expect(w.check(3n, 10n)).toBe('duplicate');
+  });
+
   it('drops a duplicate', () => {
     const w = new ReplayWindow();
     expect(w.accept(1n, 100n)).toBe('new');

@@ -225,6 +225,55 @@ describe('sim network', () => {
       expect(events).toEqual([]);
     });
 
+    it('a bandwidth-limited link delays each frame by its size and queues frames behind each other', async () => {
+      const { world, network, a, b, client, server } = await connected();
+      // 1 MB/s = 1,000 bytes per ms; no jitter, so arrival times are exact.
+      network.setLink(a, b, { latencyMs: 5, jitterMs: 0, bandwidthBytesPerSec: 1e6 });
+      const arrivals: Array<[number, number]> = [];
+      server.onFrame((f) => arrivals.push([f.byteLength, world.now()]));
+      const t0 = world.now();
+      client.send(new Uint8Array(9_996)); // 10,000 bytes with the length prefix: 10 ms to send
+      client.send(new Uint8Array(4_996)); // queued behind it: leaves at 15 ms
+      await world.runFor(100);
+      expect(arrivals).toEqual([
+        [9_996, t0 + 10 + 5],
+        [4_996, t0 + 15 + 5],
+      ]);
+      // The other direction is a separate link (still the default: no limit, 1-2 ms).
+      const back: number[] = [];
+      client.onFrame(() => back.push(world.now()));
+      const t1 = world.now();
+      server.send(new Uint8Array(9_996));
+      await world.runFor(100);
+      expect(back).toHaveLength(1);
+      expect(back[0]! - t1).toBeLessThan(2);
+      // An idle link starts fresh: no backlog carried over from the earlier frames.
+      const t2 = world.now();
+      client.send(new Uint8Array(996));
+      await world.runFor(100);
+      expect(arrivals.at(-1)).toEqual([996, t2 + 1 + 5]);
+    });
+
+    it('packets and streams share a limited link; unlimited links time as before', async () => {
+      const { world, network, a, b, client } = await connected();
+      network.setLink(a, b, { latencyMs: 2, jitterMs: 0, bandwidthBytesPerSec: 1e5 }); // 100 bytes per ms
+      const pa = network.packetTransport(a);
+      const pb = network.packetTransport(b);
+      const got: number[] = [];
+      pb.onPacket(() => got.push(world.now()));
+      const t0 = world.now();
+      client.send(new Uint8Array(996)); // 1,000 bytes: the link is busy for 10 ms
+      pa.send(pb.address, new Uint8Array(100)); // 1 ms more behind it
+      await world.runFor(100);
+      expect(got).toEqual([t0 + 11 + 2]);
+      network.setLink(a, b, { bandwidthBytesPerSec: Infinity });
+      const t1 = world.now();
+      pa.send(pb.address, new Uint8Array(1_400));
+      await world.runFor(100);
+      expect(got.at(-1)).toBe(t1 + 2);
+      expect(() => network.setLink(a, b, { bandwidthBytesPerSec: 0 })).toThrow(RangeError);
+    });
+
     it('counts frames and bytes per host', async () => {
       const { world, network, a, b, client } = await connected();
       client.send(new Uint8Array(96));

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { DecodeError } from '../../src/errors.js';
+import { SyncEngine } from '../../src/sync/engine.js';
 import { LoopbackNet } from '../../src/sync/loopback.js';
-import { encodeMessage } from '../../src/sync/messages.js';
+import { decodeMessage, encodeMessage, peekKind } from '../../src/sync/messages.js';
 import type { SyncEvent } from '../../src/sync/types.js';
 import { YDocSet } from '../../src/sync/ydoc-set.js';
 
@@ -40,9 +41,11 @@ describe('anti-entropy (delta_only)', () => {
     for (let i = 0; i < docCount; i++) writeEpisode(n.node('a').docs, `agent-${i}`, i);
     n.run();
     expect(sameContent(n)).toBe(true);
+    const bSent = n.node('b').engine.stats().sentBytes;
     const bytes = n.antiEntropy('a', 'b');
     expect(bytes).toBeLessThan(64);
-    expect(n.eventsOf('a', 'synced').at(-1)).toMatchObject({ peer: 'b', mode: 'delta_only', docs: [] });
+    // One message: the probe. An equal peer does not answer.
+    expect(n.node('b').engine.stats().sentBytes).toBe(bSent);
     console.log(`in-sync anti-entropy round, ${docCount} docs: ${bytes} bytes`);
   });
 
@@ -87,8 +90,8 @@ describe('anti-entropy (delta_only)', () => {
     n.effects('a', a.tick(0));
     expect(a.nextDeadline()).toBe(10_000);
     n.effects('a', a.tick(10_000));
+    expect(n.queue.map((m) => `${peekKind(m.bytes)}>${m.to}`)).toEqual(['ae-root>b', 'ae-root>c']);
     n.run();
-    expect(n.eventsOf('a', 'synced').map((e) => (e as { peer: string }).peer)).toEqual(['b', 'c']);
   });
 });
 
@@ -165,7 +168,7 @@ describe('other modes', () => {
     expect(sa.sent.update!.messages).toBe(1);
     expect(sb.received.update!.bytes).toBe(sa.sent.update!.bytes);
     expect(sa.sent['ae-root']!.bytes).toBe(18);
-    expect(sb.sent['ae-done']!.bytes).toBe(2);
+    expect(sb.sent['ae-done']).toBeUndefined(); // in sync: b does not answer
     expect(sa.sentBytes + sb.sentBytes).toBe(n.wireBytes);
   });
 
@@ -187,8 +190,8 @@ describe('other modes', () => {
     expect(pushed.peers).toEqual(['b', 'c']);
     n.run();
     expect(n.eventsOf('a', 'ack')).toEqual([
-      { type: 'ack', peer: 'b', requestId: pushed.requestId },
-      { type: 'ack', peer: 'c', requestId: pushed.requestId },
+      { type: 'ack', peer: 'b', requestId: pushed.requestId, word: 0 },
+      { type: 'ack', peer: 'c', requestId: pushed.requestId, word: 0 },
     ]);
     expect(sameContent(n)).toBe(true);
   });
@@ -202,7 +205,7 @@ describe('faults', () => {
       writeEpisode(n.node('a').docs, 'x', 1);
       const sentTo: string[] = [];
       n.run((m) => {
-        if (m.bytes[0] === encodeMessage({ kind: 'update', requestId: 0, docId: '', update: new Uint8Array() })[0]) sentTo.push(`${m.from}>${m.to}`);
+        if (peekKind(m.bytes) === 'update') sentTo.push(`${m.from}>${m.to}`);
         return 'deliver';
       });
       expect(sentTo.filter((s) => s.endsWith('>a'))).toEqual([]);
@@ -244,13 +247,102 @@ describe('faults', () => {
     expect(b.docs.ids()).toEqual(['x']);
   });
 
-  it('sessions that get no answer time out', () => {
+  it('sessions that get no answer time out; a lost anti-entropy probe is just a lost round', () => {
     const n = net(['a', 'b']);
     writeEpisode(n.node('a').docs, 'x', 1);
     n.queue.length = 0;
-    n.effects('a', n.node('a').engine.startAntiEntropy('b', 100));
-    n.queue.length = 0; // lost
+    n.effects('a', n.node('a').engine.tick(100)); // the periodic round, at once
+    n.effects('a', n.node('a').engine.syncDocument('b', 'x', 100));
+    n.queue.length = 0; // both lost
     expect(n.node('a').engine.tick(100 + 29_999).filter((e) => e.type === 'sync-timeout')).toEqual([]);
-    expect(n.node('a').engine.tick(100 + 30_000).filter((e) => e.type === 'sync-timeout')).toEqual([{ type: 'sync-timeout', peer: 'b', mode: 'delta_only', docs: [] }]);
+    // The probe expires quietly (silence is also what an equal peer answers); on_demand reports.
+    expect(n.node('a').engine.tick(100 + 30_000).filter((e) => e.type === 'sync-timeout')).toEqual([{ type: 'sync-timeout', peer: 'b', mode: 'on_demand', docs: ['x'] }]);
+    // The next round still repairs: nothing waited on the lost one.
+    n.antiEntropy('a', 'b');
+    expect(sameContent(n)).toBe(true);
+  });
+
+  it('a lost answer in a differing round only costs that round', () => {
+    const n = net(['a', 'b']);
+    n.continuous = false;
+    writeEpisode(n.node('a').docs, 'x', 1);
+    writeEpisode(n.node('b').docs, 'x', 2);
+    n.effects('a', n.node('a').engine.startAntiEntropy('b', 0));
+    n.run((m) => (m.from === 'b' ? 'drop' : 'deliver')); // b's ae-docs lost
+    expect(sameContent(n)).toBe(false);
+    n.effects('a', n.node('a').engine.startAntiEntropy('b', 0));
+    n.run((m) => (peekKind(m.bytes) === 'doc-deltas' && m.from === 'a' ? 'drop' : 'deliver')); // a's deltas lost
+    expect(sameContent(n)).toBe(false);
+    n.antiEntropy('a', 'b');
+    expect(sameContent(n)).toBe(true);
+  });
+
+  it('a differing round where the initiator is ahead takes three messages and b does not answer the deltas', () => {
+    const n = net(['a', 'b']);
+    writeEpisode(n.node('a').docs, 'x', 1);
+    n.run();
+    n.continuous = false;
+    for (let i = 0; i < 5; i++) writeEpisode(n.node('a').docs, 'x', 10 + i);
+    const kinds: string[] = [];
+    n.effects('a', n.node('a').engine.startAntiEntropy('b', 0));
+    n.run((m) => (kinds.push(`${m.from}:${peekKind(m.bytes)}`), 'deliver'));
+    expect(kinds).toEqual(['a:ae-root', 'b:ae-docs', 'a:doc-deltas']);
+    expect(sameContent(n)).toBe(true);
+    expect(n.eventsOf('a', 'synced').at(-1)).toMatchObject({ peer: 'b', mode: 'delta_only', docs: ['x'] });
+  });
+});
+
+describe('document numbers', () => {
+  it('a push names its document in full until the peer acknowledged it, then by number', () => {
+    const n = net(['a', 'b']);
+    const id = 'agent/a-rather-long-agent-name-for-this-test';
+    const sizes: number[] = [];
+    const record = (m: { from: string; bytes: Uint8Array }) => {
+      if (m.from === 'a' && peekKind(m.bytes) === 'update') sizes.push(m.bytes.byteLength - (decodeMessage(m.bytes, { table: () => new Map([[0, id]]) }) as { update: Uint8Array }).update.byteLength);
+      return 'deliver' as const;
+    };
+    n.node('a').docs.doc(id).getText('t').insert(0, 'one');
+    n.run(record);
+    n.node('a').docs.doc(id).getText('t').insert(0, 'two');
+    n.run(record);
+    expect(sizes[0]).toBeGreaterThan(id.length + 4);
+    expect(sizes[1]).toBeLessThanOrEqual(4); // kind, tag, request id, number
+    expect(n.eventsOf('a', 'ack')).toHaveLength(2);
+    expect(sameContent(n)).toBe(true);
+  });
+
+  it('a receiver that lost the numbering answers unknown-ref; the sender resends in full and gets its ack', () => {
+    const n = net(['a', 'b']);
+    writeEpisode(n.node('a').docs, 'x', 1);
+    n.run();
+    // b forgets a (its tables go); a still believes b knows its numbers.
+    n.node('b').engine.removePeer('a');
+    n.node('b').engine.addPeer('a');
+    writeEpisode(n.node('a').docs, 'x', 2);
+    const pushed = n.eventsOf('a', 'pushed').at(-1) as Extract<SyncEvent, { type: 'pushed' }>;
+    const kinds: string[] = [];
+    n.run((m) => (kinds.push(`${m.from}:${peekKind(m.bytes)}`), 'deliver'));
+    expect(kinds).toEqual(['a:update', 'b:unknown-ref', 'a:update', 'b:ack']);
+    expect(n.eventsOf('a', 'ack').at(-1)).toEqual({ type: 'ack', peer: 'b', requestId: pushed.requestId, word: 0 });
+    expect(sameContent(n)).toBe(true);
+    expect(n.decodeErrors).toEqual([]);
+  });
+
+  it('a restarted sender (new epoch) reusing numbers for other documents is never misread', () => {
+    const n = net(['a', 'b']);
+    writeEpisode(n.node('a').docs, 'x', 1);
+    writeEpisode(n.node('a').docs, 'y', 1);
+    n.run();
+    // a restarts: a new engine over the same documents numbers 'y' first.
+    const a2 = new SyncEngine({ docs: n.node('a').docs, epoch: 12345 });
+    a2.addPeer('b');
+    const docs = n.node('a').docs;
+    n.continuous = false; // only the new engine pushes
+    docs.doc('y').getText('t').insert(0, 'after restart');
+    const u = Y.encodeStateAsUpdate(docs.doc('y'));
+    n.effects('a', a2.localUpdate('y', u, null));
+    n.run();
+    expect(n.node('b').docs.doc('y').getText('t').toString()).toBe('after restart');
+    expect(n.node('b').docs.doc('x').getText('t').toString()).toBe('');
   });
 });

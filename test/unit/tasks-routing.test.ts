@@ -10,6 +10,7 @@ import {
   LARGE_PAYLOAD_BYTES,
   route,
 } from '../../src/tasks/routing.js';
+import { THROUGHPUT_EWMA_ALPHA, ThroughputMeter, throughputSample } from '../../src/tasks/routing-throughput.js';
 
 /** A member: name, then overrides. Defaults: remote, ACTIVE, 4 of 4 slots free, idle, 10 ms, unmeasured throughput. */
 function c(name: string, o: Partial<Candidate> = {}): Candidate {
@@ -124,9 +125,41 @@ describe('bandwidth-aware', () => {
     ['big payload, fastest is full -> next best', [c('fast', { throughputBytesPerSec: 100e6, freeSlots: 0 }), slowLink, c('mid', { throughputBytesPerSec: 10e6 })], big, [0.0], 'mid'],
     ['big payload, nothing measured -> latency-aware', [c('a', { rttMs: 30 }), c('b', { rttMs: 3 })], big, [0.0, 0.0], 'b'],
     ['big payload, throughput tie -> lower latency cost', [c('x', { rttMs: 9, throughputBytesPerSec: 5e6 }), c('y', { rttMs: 2, throughputBytesPerSec: 5e6 })], big, [0.0], 'y'],
+    ['big payload, one measured, one not -> the unmeasured one (measured once)', [slowLink, c('new', { rttMs: 30 })], big, [0.0], 'new'],
+    ['big payload, several unmeasured -> the cheapest of them', [fastLink, c('u1', { rttMs: 30 }), c('u2', { rttMs: 5 })], big, [0.0], 'u2'],
+    ['big payload, the unmeasured one is full -> best measured', [slowLink, fastLink, c('new', { freeSlots: 0 })], big, [0.0], 'fast'],
   ] as [string, Candidate[], number, number[], string][])('%s', (_n, cands, bytes, r, want) =>
     expect(chosen(chooseBandwidthAware(cands, bytes, draws(...r)))).toBe(want),
   );
+});
+
+describe('throughput measurement (bandwidth-aware input)', () => {
+  const KB = 1024;
+  it.each([
+    ['too small to say anything', 8 * KB, 10, 1, null],
+    ['no time passed', 64 * KB, 0, 1, null],
+    ['the RTT is taken off: 1 MB in 1 s after a 10 ms round trip', 1e6, 1010, 10, 1e6],
+    ['no RTT known yet: the whole call counts (an underestimate)', 1e6, 1010, null, 1e6 / 1.01],
+    ['faster than the RTT says: capped at 20x the naive rate, never infinite', 1e6, 10, 12, 1e6 / 0.0005],
+  ] as [string, number, number, number | null, number | null][])('%s', (_n, bytes, elapsed, rtt, want) => {
+    const got = throughputSample(bytes, elapsed, rtt);
+    if (want === null) expect(got).toBeNull();
+    else expect(got).toBeCloseTo(want, 0);
+  });
+
+  it('the meter smooths samples per member and ignores small calls', () => {
+    const m = new ThroughputMeter();
+    expect(m.get('a')).toBeNull();
+    expect(m.observe('a', 100, 5, 1)).toBe(false);
+    expect(m.get('a')).toBeNull();
+    expect(m.observe('a', 1e6, 1000, 0)).toBe(true); // 1 MB/s
+    expect(m.get('a')).toBeCloseTo(1e6);
+    m.observe('a', 1e6, 500, 0); // 2 MB/s
+    expect(m.get('a')).toBeCloseTo(1e6 + THROUGHPUT_EWMA_ALPHA * 1e6);
+    expect(m.get('b')).toBeNull();
+    m.forget('a');
+    expect(m.get('a')).toBeNull();
+  });
 });
 
 describe('round-robin', () => {

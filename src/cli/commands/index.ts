@@ -1,20 +1,34 @@
 import type { Command } from 'commander';
-import { registerKeys } from './keys.js';
-import { registerTask } from './task.js';
-import { registerCluster } from './cluster.js';
-import { registerClusterBench } from './cluster-bench.js';
-import { registerMemory } from './memory.js';
-import { registerNode } from './node.js';
-import { registerNodes } from './nodes.js';
-import { registerFuzz } from './fuzz.js';
 
-export function registerCommands(program: Command): void {
-  registerNode(program);
-  registerNodes(program);
-  registerKeys(program);
-  registerMemory(program);
-  registerTask(program);
-  registerCluster(program);
-  registerClusterBench(program);
-  registerFuzz(program);
+type Register = (program: Command) => void;
+
+/**
+ * Every top-level command (and alias) and how to load its module. A command's module is imported
+ * only when that command runs, or when all are needed (help, an unknown command): `tri node start`
+ * must not pay for loading the fuzzer, the demo or the client commands before it joins.
+ * The order is the order of `tri --help`.
+ */
+const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Register> }> = [
+  { names: ['node'], load: () => import('./node.js').then((m) => m.registerNode) },
+  { names: ['nodes'], load: () => import('./nodes.js').then((m) => m.registerNodes) },
+  { names: ['keys'], load: () => import('./keys.js').then((m) => m.registerKeys) },
+  { names: ['memory'], load: () => import('./memory.js').then((m) => m.registerMemory) },
+  { names: ['task'], load: () => import('./task.js').then((m) => m.registerTask) },
+  { names: ['cluster', 'cluster-demo'], load: () => import('./cluster.js').then((m) => m.registerCluster) },
+  { names: ['cluster-bench', 'nodes-bench'], load: () => import('./cluster-bench.js').then((m) => m.registerClusterBench) },
+  { names: ['fuzz'], load: () => import('./fuzz.js').then((m) => m.registerFuzz) },
+];
+
+/** Every top-level command name and alias (a test checks this matches what the modules register). */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap((c) => c.names);
+
+/**
+ * Registers the command `argv` names (its first word), or every command when that word names none
+ * (help, a typo: commander then lists them all or suggests the nearest).
+ */
+export async function registerCommands(program: Command, argv: readonly string[] = []): Promise<void> {
+  const named = COMMANDS.find((c) => c.names.includes(argv[0] ?? ''));
+  const chosen = named ? [named] : COMMANDS;
+  const registers = await Promise.all(chosen.map((c) => c.load()));
+  for (const register of registers) register(program);
 }

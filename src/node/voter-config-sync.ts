@@ -1,0 +1,369 @@
+// Carries voter-set configurations between nodes (the rules are in src/quorum/voter-config.ts):
+//   quorum.prepare  Paxos phase 1 for the next epoch (answer: promised or not, and any value accepted);
+//   quorum.accept   Paxos phase 2 (answer: accepted or not);
+//   quorum.commit   a chosen configuration, sent to every live member once decided;
+//   quorum.config   asks a member for its committed configuration (a node that sees a member
+//                   advertise a higher epoch fetches it, so a missed commit notice heals).
+// Each drive() (every quorum check) does at most one thing: fetch a newer configuration, re-run
+// Paxos for a value this node accepted, or propose the change the gate plans. One round at a time.
+//
+// Members count towards a quorum only on direct evidence of their configuration (verify()): the
+// word gossiped in their metadata can be stale for a long time (an update spent on a side that
+// was cut off), and a node on an old configuration counting members that had moved on was
+// writable beside the side that removed it (`tri fuzz --seed 77 --nodes 5`). So a member that
+// (re)appears alive is asked for its configuration before it counts; Paxos answers and commit
+// notices count as evidence too. In a steady cluster this costs nothing.
+import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import type { AcceptorAnswer, QuorumGate } from '../quorum/quorum-gate.js';
+import { compareBallots, epochOfWord, parseBallot, parseVoterConfig, type Ballot, type VoterConfig } from '../quorum/voter-config.js';
+
+export const QUORUM_PREPARE_METHOD = 'quorum.prepare';
+export const QUORUM_ACCEPT_METHOD = 'quorum.accept';
+export const QUORUM_COMMIT_METHOD = 'quorum.commit';
+export const QUORUM_CONFIG_METHOD = 'quorum.config';
+/** How long a phase waits for answers. */
+const ROUND_TIMEOUT_MS = 2000;
+/** Between two rounds of one node (a failed round backs off by up to this much again, at random). */
+const ROUND_PAUSE_MS = 1000;
+/**
+ * The plan's designated proposer is the lowest-named member able to propose; the others propose
+ * only if a change stays unproposed this long (it may be cut off, or see the cluster otherwise).
+ */
+const STANDBY_MS = 3000;
+/** A member whose configuration could not be checked is asked again after this long. */
+const VERIFY_RETRY_MS = 1000;
+/** A member that shows an older configuration is sent ours at most this often. */
+const LAGGARD_PUSH_MS = 2000;
+/** The same for a member that just sent us a packet (it is certainly in touch). */
+const CONTACT_PUSH_MS = 500;
+/** The same for a member we hold for dead (it may be alive behind a healed partition). */
+const LAGGARD_PUSH_DEAD_MS = 5000;
+
+export interface ConfigPeer {
+  name: string;
+  address: string;
+  /** The config word the member advertises. */
+  word: number;
+  alive: boolean;
+}
+
+export interface VoterConfigSyncOptions {
+  self: string;
+  gate: QuorumGate;
+  rpc: RpcEndpoint;
+  runtime: Runtime;
+  log: Logger;
+  peers: () => ConfigPeer[];
+  /** After this node chose a configuration (it then tells everyone); `back` are the members it reinstated. */
+  onChosen: (config: VoterConfig, back: string[]) => void;
+  /** After this node adopted any newer configuration. */
+  onAdopted: () => void;
+  /** After what we know directly of members' configurations changed (quorum counts change). */
+  onVerified: () => void;
+  /** Members hold stale metadata of ours (they pushed us a configuration we have): re-announce it. */
+  onStaleView: () => void;
+}
+
+interface WireAnswer {
+  ok: boolean;
+  epoch: number;
+  accepted?: { ballot: Ballot; config: VoterConfig };
+}
+
+function parseAnswer(bytes: Uint8Array, what: string): WireAnswer {
+  const v = fromJsonPayload<Record<string, unknown> | null>(bytes, what);
+  if (!v || typeof v.ok !== 'boolean' || typeof v.epoch !== 'number') throw new Error(`${what}: malformed`);
+  const acc = v.accepted as { ballot?: unknown; config?: unknown } | undefined;
+  return {
+    ok: v.ok,
+    epoch: v.epoch,
+    ...(acc ? { accepted: { ballot: parseBallot(acc.ballot, what), config: parseVoterConfig(acc.config, what) } } : {}),
+  };
+}
+
+function parseRequest(bytes: Uint8Array, what: string): { epoch: number; ballot: Ballot; config?: VoterConfig } {
+  const v = fromJsonPayload<Record<string, unknown> | null>(bytes, what);
+  if (!v || typeof v.epoch !== 'number' || !Number.isSafeInteger(v.epoch)) throw new Error(`${what}: malformed`);
+  return { epoch: v.epoch, ballot: parseBallot(v.ballot, what), ...(v.config !== undefined ? { config: parseVoterConfig(v.config, what) } : {}) };
+}
+
+export class VoterConfigSync {
+  private inFlight = false;
+  private nextRoundAt = -Infinity;
+  /** Since when the gate has planned a change we have not proposed (see STANDBY_MS). */
+  private planSince: number | undefined;
+  /** The highest round seen in answers, so the next ballot outbids it. */
+  private seenRound = 0;
+  private announcedAt = -Infinity;
+  /** When we last pushed our configuration to a member that showed an older one. */
+  private readonly pushedAt = new Map<string, number>();
+  /** The committed epoch each member showed us directly (verify()), while it stays alive to us. */
+  private readonly verified = new Map<string, number>();
+  /** Members being asked for their configuration, or asked without answer (name -> when). */
+  private readonly verifying = new Map<string, number>();
+
+  constructor(private readonly o: VoterConfigSyncOptions) {
+    const { rpc, gate } = o;
+    rpc.handle(QUORUM_PREPARE_METHOD, 'member', (payload) => {
+      const r = parseRequest(payload, 'voter-set prepare');
+      return toJsonPayload(gate.prepare(r.epoch, r.ballot));
+    });
+    rpc.handle(QUORUM_ACCEPT_METHOD, 'member', (payload) => {
+      const r = parseRequest(payload, 'voter-set accept');
+      if (!r.config || r.config.epoch !== r.epoch) throw new Error('voter-set accept: no value for the epoch');
+      const wasPending = gate.pending() !== undefined;
+      const answer = gate.accept(r.ballot, r.config);
+      // Its proposer is deciding now: run Paxos for it ourselves only if it goes quiet.
+      if (!wasPending && answer.ok) this.nextRoundAt = Math.max(this.nextRoundAt, o.runtime.clock.now() + 2 * ROUND_TIMEOUT_MS);
+      return toJsonPayload(answer);
+    });
+    rpc.onNotify(QUORUM_COMMIT_METHOD, 'member', (payload) => {
+      const body = fromJsonPayload<{ acceptors?: unknown; by?: unknown }>(payload, 'voter-set commit');
+      const config = parseVoterConfig(body, 'voter-set commit');
+      // Pushed a configuration we already hold: the sender sees our metadata as older than it is.
+      if (config.epoch <= gate.voterConfig().epoch && gate.pending() === undefined) this.staleViewSeen();
+      if (config.epoch > gate.voterConfig().epoch) {
+        // Whoever chose it is on it, and its acceptors can only end on it: count them at once.
+        if (typeof body?.by === 'string') this.saw(body.by, config.epoch);
+        if (Array.isArray(body?.acceptors)) for (const n of body.acceptors.slice(0, 1024)) if (typeof n === 'string') this.saw(n, config.epoch);
+      }
+      this.adopt(config);
+    });
+    rpc.handle(QUORUM_CONFIG_METHOD, 'member', () => toJsonPayload(gate.voterConfig()));
+  }
+
+  private staleViewSeen(): void {
+    const now = this.o.runtime.clock.now();
+    if (now - this.announcedAt < LAGGARD_PUSH_MS) return;
+    this.announcedAt = now;
+    this.o.onStaleView();
+  }
+
+  /** Records that `name` is on (or can only end on) `epoch`, as it showed us directly. */
+  private saw(name: string, epoch: number): void {
+    if (name === this.o.self || this.verified.get(name) === epoch) return;
+    this.verified.set(name, epoch);
+    this.o.onVerified();
+  }
+
+  /**
+   * The config word a member counts with: -1 (counts for nobody) until it showed us its
+   * configuration directly; the gossiped word where gossip is as new as that evidence (it may show
+   * the member pending), else the evidence. Gossip showing a newer epoch voids the evidence.
+   */
+  countedWord(name: string, gossiped: number): number {
+    const v = this.verified.get(name);
+    if (v === undefined) return -1;
+    const g = epochOfWord(gossiped);
+    if (g === v) return gossiped;
+    if (g < v) return 2 * v;
+    this.verified.delete(name);
+    return -1;
+  }
+
+  /** Checks every alive member's configuration now; resolves when all answered or failed. */
+  async verifyAll(): Promise<void> {
+    await Promise.all(this.verify(this.o.runtime.clock.now(), this.o.peers().filter((p) => p.name !== this.o.self)));
+  }
+
+  /** Asks alive members we have no evidence for (or stale evidence) for their configuration. */
+  private verify(now: number, all: ConfigPeer[]): Array<Promise<void>> {
+    const asks: Array<Promise<void>> = [];
+    for (const p of all) {
+      if (!p.alive) {
+        if (this.verified.delete(p.name)) this.o.onVerified();
+        this.verifying.delete(p.name);
+        continue;
+      }
+      const v = this.verified.get(p.name);
+      if (v !== undefined && epochOfWord(p.word) <= v) continue;
+      const asked = this.verifying.get(p.name);
+      if (asked !== undefined && now - asked < VERIFY_RETRY_MS) continue;
+      this.verifying.set(p.name, now);
+      const ask = this.o.rpc
+        .call(p.address, QUORUM_CONFIG_METHOD, new Uint8Array(0), ROUND_TIMEOUT_MS)
+        .then((reply) => {
+          const config = parseVoterConfig(fromJsonPayload(reply, 'voter config'), `voter config from ${p.name}`);
+          this.verifying.delete(p.name);
+          this.saw(p.name, config.epoch);
+          this.adopt(config);
+        })
+        .catch((err: Error) => this.o.log.debug({ member: p.name, err: err.message }, 'voter config check failed'));
+      asks.push(ask);
+    }
+    return asks;
+  }
+
+  private adopt(config: VoterConfig): void {
+    if (this.o.gate.adopt(config)) {
+      this.planSince = undefined;
+      this.o.onAdopted();
+    }
+  }
+
+  drive(now: number): void {
+    const { gate } = this.o;
+    const epoch = gate.voterConfig().epoch;
+    const all = this.o.peers().filter((p) => p.name !== this.o.self);
+    this.verify(now, all);
+    this.pushToLaggards(now, all, epoch);
+    if (this.inFlight || now < this.nextRoundAt) return;
+    const peers = all.filter((p) => p.alive);
+    const ahead = peers.filter((p) => epochOfWord(p.word) > epoch).sort((a, b) => b.word - a.word)[0];
+    if (ahead) return this.round(now, () => this.fetchFrom(ahead));
+    // Everyone on our epoch (committed, or pending on it) takes part.
+    const ask = peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name);
+    const pending = gate.pending();
+    if (pending) return this.round(now, () => this.paxos(pending, ask));
+    const plan = gate.changePlan(now);
+    if (!plan) {
+      this.planSince = undefined;
+      return;
+    }
+    this.planSince ??= now;
+    if (plan.ask.some((n) => n < this.o.self) && now - this.planSince < STANDBY_MS) return;
+    this.o.log.info({ epoch: plan.proposal.epoch, down: plan.down, reinstate: plan.back, ask: plan.ask }, 'proposing a voter-set change');
+    this.round(now, () => this.paxos(plan.proposal, plan.ask));
+  }
+
+  /**
+   * Members that show an older configuration get ours pushed directly. Gossip alone is not
+   * enough: a node's metadata update can be spent on a side it was cut off from, and then others
+   * see its old word until the next push-pull (30 s on lan) while it already counts on the new
+   * configuration. A node still on an old epoch that counts members by such stale words could
+   * call itself writable with them; pushing the configuration to it ends that within a check.
+   * Members we hold for dead are included (less often): after a partition heals, the cut-off
+   * side sees us alive (we answer its probes) well before we see it alive again.
+   */
+  private pushToLaggards(now: number, peers: ConfigPeer[], epoch: number): void {
+    if (epoch === 0) return;
+    let note: Uint8Array | undefined;
+    for (const p of peers) {
+      if (epochOfWord(p.word) >= epoch || now - (this.pushedAt.get(p.name) ?? -Infinity) < (p.alive ? LAGGARD_PUSH_MS : LAGGARD_PUSH_DEAD_MS)) continue;
+      this.pushedAt.set(p.name, now);
+      note ??= toJsonPayload({ ...this.o.gate.voterConfig(), by: this.o.self });
+      this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, note).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A packet came from `name`, which gossip shows on an older configuration: it is in touch with
+   * us and may be counting members by their old words, so push it ours now rather than at the
+   * next check (at most once per CONTACT_PUSH_MS and member).
+   */
+  contact(name: string, gossiped: number): void {
+    const epoch = this.o.gate.voterConfig().epoch;
+    if (epochOfWord(gossiped) >= epoch) return;
+    const now = this.o.runtime.clock.now();
+    if (now - (this.pushedAt.get(name) ?? -Infinity) < CONTACT_PUSH_MS) return;
+    const p = this.o.peers().find((x) => x.name === name);
+    if (!p) return;
+    this.pushedAt.set(name, now);
+    this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, toJsonPayload({ ...this.o.gate.voterConfig(), by: this.o.self })).catch(() => undefined);
+  }
+
+  private round(now: number, fn: () => Promise<boolean | void>): void {
+    this.inFlight = true;
+    void fn()
+      .then(
+        (done) => done !== false,
+        (err: Error) => {
+          this.o.log.debug({ err: err.message }, 'voter-set round failed');
+          return false;
+        },
+      )
+      .then((done) => {
+        this.inFlight = false;
+        // A lost round backs off at random, so duelling proposers stop outbidding each other.
+        const pause = done ? ROUND_PAUSE_MS : ROUND_PAUSE_MS * (1 + this.o.runtime.rng.next());
+        this.nextRoundAt = Math.max(this.nextRoundAt, now + pause, this.o.runtime.clock.now() + (done ? 0 : pause));
+      });
+  }
+
+  /**
+   * Adopts `name`'s configuration if it is newer than ours: a node that restarts or joins asks
+   * while it catches up, so it never turns ACTIVE counting voters on a configuration the cluster
+   * has left (the members' metadata it learnt may be stale).
+   */
+  async catchUpFrom(name: string): Promise<boolean> {
+    const peer = this.o.peers().find((p) => p.name === name);
+    if (!peer) return false;
+    try {
+      await this.fetchFrom(peer);
+      return true;
+    } catch (err) {
+      this.o.log.debug({ from: name, err: (err as Error).message }, 'voter config fetch failed');
+      return false;
+    }
+  }
+
+  private async fetchFrom(peer: ConfigPeer): Promise<void> {
+    const reply = await this.o.rpc.call(peer.address, QUORUM_CONFIG_METHOD, new Uint8Array(0), ROUND_TIMEOUT_MS);
+    const config = parseVoterConfig(fromJsonPayload(reply, 'voter config'), `voter config from ${peer.name}`);
+    this.saw(peer.name, config.epoch);
+    this.adopt(config);
+  }
+
+  /** Asks `names` (in parallel) and returns who answered what; unreachable members are left out. */
+  private async ask(names: string[], method: string, body: unknown): Promise<Map<string, WireAnswer>> {
+    const byName = new Map(this.o.peers().map((p) => [p.name, p]));
+    const payload = toJsonPayload(body);
+    const out = new Map<string, WireAnswer>();
+    await Promise.all(
+      names.map(async (name) => {
+        const p = byName.get(name);
+        if (!p) return;
+        try {
+          const a = parseAnswer(await this.o.rpc.call(p.address, method, payload, ROUND_TIMEOUT_MS), `${method} answer from ${name}`);
+          out.set(name, a);
+          if (a.accepted) this.seenRound = Math.max(this.seenRound, a.accepted.ballot.round);
+        } catch {
+          // unreachable or refused: not part of the quorum
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** One Paxos round for the next epoch, proposing `value` unless a value may already be chosen. Returns whether it decided. */
+  private async paxos(value: VoterConfig, names: string[]): Promise<boolean> {
+    const gate = this.o.gate;
+    const epoch = gate.voterConfig().epoch + 1;
+    if (value.epoch !== epoch) return false;
+    const ballot: Ballot = { round: gate.nextRound(this.seenRound), name: this.o.self };
+    const own: AcceptorAnswer = gate.prepare(epoch, ballot);
+    if (!own.ok) return false;
+    const promises = await this.ask(names, QUORUM_PREPARE_METHOD, { epoch, ballot });
+    if (gate.voterConfig().epoch + 1 !== epoch) return true; // decided meanwhile
+    const promised = new Set([this.o.self, ...[...promises].filter(([, a]) => a.ok).map(([n]) => n)]);
+    if (!gate.isQuorum(promised)) return false;
+    // Paxos: if any member of the quorum accepted a value, propose the one with the highest ballot.
+    let best = own.accepted;
+    for (const n of promised) {
+      const a = promises.get(n)?.accepted;
+      if (a && compareBallots(a.ballot, best?.ballot) > 0) best = a;
+    }
+    const chosen = best?.config ?? value;
+    if (!gate.accept(ballot, chosen).ok) return false;
+    const accepts = await this.ask([...promised].filter((n) => n !== this.o.self), QUORUM_ACCEPT_METHOD, { epoch, ballot, config: chosen });
+    if (gate.voterConfig().epoch + 1 !== epoch) return true;
+    const accepted = new Set([this.o.self, ...[...accepts].filter(([, a]) => a.ok).map(([n]) => n)]);
+    if (!gate.isQuorum(accepted)) return false;
+    const before = new Set(gate.removedMembers());
+    for (const n of accepted) this.saw(n, epoch);
+    if (!gate.adopt(chosen)) return true;
+    this.planSince = undefined;
+    this.o.onChosen(
+      chosen,
+      [...before].filter((n) => !chosen.removed.includes(n)),
+    );
+    const note = toJsonPayload({ ...chosen, by: this.o.self, acceptors: [...accepted] });
+    for (const p of this.o.peers()) {
+      if (p.alive && p.name !== this.o.self) this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, note).catch(() => undefined);
+    }
+    this.o.onAdopted();
+    return true;
+  }
+}
