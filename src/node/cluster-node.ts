@@ -18,7 +18,7 @@ import { METHODS } from '../rpc/methods.js';
 import { toJsonPayload } from '../rpc/json.js';
 import type { NodeStore } from '../storage/types.js';
 import { QuorumGate, type QuorumMember } from '../quorum/quorum-gate.js';
-import { VoterConfigSync } from './voter-config-sync.js';
+import { VoterConfigSync, type ConfigPeer } from './voter-config-sync.js';
 import { MemoryService } from '../memory/memory-service.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
@@ -73,6 +73,10 @@ const FREE_SLOTS_PUBLISH_MS = 250;
 const RECONCILE_FANOUT = 8;
 /** Up to this many members, member events re-check quorum at once (see queueQuorumCheck). */
 const EVENT_CHECK_MAX_MEMBERS = 64;
+
+function sameQuorumMember(a: QuorumMember, b: QuorumMember): boolean {
+  return a.name === b.name && a.role === b.role && a.state === b.state && a.reachable === b.reachable && a.stateChangedAt === b.stateChangedAt && a.configWord === b.configWord;
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -150,6 +154,10 @@ export class ClusterNode {
    * rebuilding it, with a meta decode per member, made each check O(N) at 1,000 nodes.
    */
   private quorumCache: QuorumMember[] | undefined;
+  /** The last quorumMembers() result, even after quorumCache was invalidated (see quorumMembers). */
+  private quorumPrev: QuorumMember[] | undefined;
+  /** voter-config peers, derived from one quorumMembers() array. */
+  private configPeers: { from: QuorumMember[]; peers: ConfigPeer[] } | undefined;
   /** Decoded meta per member name, reused while the meta bytes stay the same. */
   private readonly metaCache = new Map<string, { bytes: Uint8Array; meta: NodeMeta | undefined }>();
   /** members() as of a member table version and lifecycle (RTTs are filled in per call). */
@@ -213,11 +221,16 @@ export class ClusterNode {
       rpc: this.rpc,
       runtime: world.runtime,
       log: this.log,
-      peers: () =>
-        this.quorumMembers().flatMap((q) => {
+      peers: () => {
+        const from = this.quorumMembers();
+        if (this.configPeers?.from === from) return this.configPeers.peers;
+        const peers = from.flatMap((q) => {
           const m = this.swim.peek(q.name);
           return m && m.state !== 'left' ? [{ name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' }] : [];
-        }),
+        });
+        this.configPeers = { from, peers };
+        return peers;
+      },
       onChosen: (_config, back) => {
         // A reinstated member cannot know it was removed: tell it to pull a full snapshot.
         for (const name of back) {
@@ -368,7 +381,6 @@ export class ClusterNode {
     this.setLifecycle('SYNCING');
     // The voter configuration first: the cluster may have removed us, or changed the voter set, while we were away.
     for (const s of sources.slice(0, 3)) if (this.stopped || (await this.voterConfigSync.catchUpFrom(s.name))) break;
-    await this.voterConfigSync.verifyAll();
     // A member that still lists us as left or dead (it has not heard our new incarnation yet, as
     // after a restart) has no address for us and drops its answer; so ask again, rotating through
     // the live members, with growing waits (2+4+8+16 s, the former single 30 s budget).
@@ -410,6 +422,7 @@ export class ClusterNode {
   }
 
   private checkQuorum(): void {
+    this.gate.flush();
     this.voterConfigSync.drive(this.world.runtime.clock.now());
     if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
     const v = this.gate.verdict();
@@ -437,7 +450,15 @@ export class ClusterNode {
         configWord: self ? this.gate.word() : this.voterConfigSync.countedWord(m.name, meta?.configWord ?? 0),
       });
     });
+    // Most member events (a free-slot count, an RTT) change nothing the quorum reads: keep the
+    // previous array then, so the gate's memoised verdict (and the voter-config peers) stay valid.
+    const prev = this.quorumPrev;
+    if (prev && prev.length === out.length && out.every((q, i) => sameQuorumMember(q, prev[i]!))) {
+      this.quorumCache = prev;
+      return prev;
+    }
     this.quorumCache = out;
+    this.quorumPrev = out;
     return out;
   }
 

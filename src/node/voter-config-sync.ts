@@ -7,12 +7,12 @@
 // Each drive() (every quorum check) does at most one thing: fetch a newer configuration, re-run
 // Paxos for a value this node accepted, or propose the change the gate plans. One round at a time.
 //
-// Members count towards a quorum only on direct evidence of their configuration (verify()): the
-// word gossiped in their metadata can be stale for a long time (an update spent on a side that
-// was cut off), and a node on an old configuration counting members that had moved on was
-// writable beside the side that removed it (`tri fuzz --seed 77 --nodes 5`). So a member that
-// (re)appears alive is asked for its configuration before it counts; Paxos answers and commit
-// notices count as evidence too. In a steady cluster this costs nothing.
+// Members count towards a quorum by the config word gossiped in their metadata, which can be stale
+// for a while (an update spent on a side that was cut off). Several things shorten that: a node
+// whose configuration changes announces its metadata straight to every live member; a member that
+// shows an older word gets our configuration pushed (at once when it sends us a packet); one that
+// pushes us what we already hold makes us re-announce. And staleness cannot make a write
+// acknowledged: acknowledgements carry the acker's real word (QuorumGate.countsAck).
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { Logger, Runtime } from '../runtime/types.js';
@@ -32,8 +32,6 @@ const ROUND_PAUSE_MS = 1000;
  * only if a change stays unproposed this long (it may be cut off, or see the cluster otherwise).
  */
 const STANDBY_MS = 3000;
-/** A member whose configuration could not be checked is asked again after this long. */
-const VERIFY_RETRY_MS = 1000;
 /** A member that shows an older configuration is sent ours at most this often. */
 const LAGGARD_PUSH_MS = 2000;
 /** The same for a member that just sent us a packet (it is certainly in touch). */
@@ -94,15 +92,14 @@ export class VoterConfigSync {
   private nextRoundAt = -Infinity;
   /** Since when the gate has planned a change we have not proposed (see STANDBY_MS). */
   private planSince: number | undefined;
+  private viewMemo: { from: ConfigPeer[]; epoch: number; laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[] } | undefined;
   /** The highest round seen in answers, so the next ballot outbids it. */
   private seenRound = 0;
   private announcedAt = -Infinity;
   /** When we last pushed our configuration to a member that showed an older one. */
   private readonly pushedAt = new Map<string, number>();
-  /** The committed epoch each member showed us directly (verify()), while it stays alive to us. */
+  /** A newer committed epoch than gossip shows, that a member showed us directly (see countedWord). */
   private readonly verified = new Map<string, number>();
-  /** Members being asked for their configuration, or asked without answer (name -> when). */
-  private readonly verifying = new Map<string, number>();
 
   constructor(private readonly o: VoterConfigSyncOptions) {
     const { rpc, gate } = o;
@@ -149,51 +146,18 @@ export class VoterConfigSync {
   }
 
   /**
-   * The config word a member counts with: -1 (counts for nobody) until it showed us its
-   * configuration directly; the gossiped word where gossip is as new as that evidence (it may show
-   * the member pending), else the evidence. Gossip showing a newer epoch voids the evidence.
+   * The config word a member counts with: its gossiped word, unless it showed us a newer
+   * configuration directly (a commit notice, a Paxos answer, a config fetch) that gossip has not
+   * caught up with yet; gossip as new as that evidence replaces it.
    */
   countedWord(name: string, gossiped: number): number {
     const v = this.verified.get(name);
-    if (v === undefined) return -1;
-    const g = epochOfWord(gossiped);
-    if (g === v) return gossiped;
-    if (g < v) return 2 * v;
-    this.verified.delete(name);
-    return -1;
-  }
-
-  /** Checks every alive member's configuration now; resolves when all answered or failed. */
-  async verifyAll(): Promise<void> {
-    await Promise.all(this.verify(this.o.runtime.clock.now(), this.o.peers().filter((p) => p.name !== this.o.self)));
-  }
-
-  /** Asks alive members we have no evidence for (or stale evidence) for their configuration. */
-  private verify(now: number, all: ConfigPeer[]): Array<Promise<void>> {
-    const asks: Array<Promise<void>> = [];
-    for (const p of all) {
-      if (!p.alive) {
-        if (this.verified.delete(p.name)) this.o.onVerified();
-        this.verifying.delete(p.name);
-        continue;
-      }
-      const v = this.verified.get(p.name);
-      if (v !== undefined && epochOfWord(p.word) <= v) continue;
-      const asked = this.verifying.get(p.name);
-      if (asked !== undefined && now - asked < VERIFY_RETRY_MS) continue;
-      this.verifying.set(p.name, now);
-      const ask = this.o.rpc
-        .call(p.address, QUORUM_CONFIG_METHOD, new Uint8Array(0), ROUND_TIMEOUT_MS)
-        .then((reply) => {
-          const config = parseVoterConfig(fromJsonPayload(reply, 'voter config'), `voter config from ${p.name}`);
-          this.verifying.delete(p.name);
-          this.saw(p.name, config.epoch);
-          this.adopt(config);
-        })
-        .catch((err: Error) => this.o.log.debug({ member: p.name, err: err.message }, 'voter config check failed'));
-      asks.push(ask);
+    if (v === undefined) return gossiped;
+    if (epochOfWord(gossiped) >= v) {
+      this.verified.delete(name);
+      return gossiped;
     }
-    return asks;
+    return 2 * v;
   }
 
   private adopt(config: VoterConfig): void {
@@ -203,15 +167,28 @@ export class VoterConfigSync {
     }
   }
 
+  /**
+   * What drive() reads of the peers, recomputed only when the peer list or our epoch changed
+   * (every quorum check on every node calls drive(): at 1,000 nodes, rescanning was most of it).
+   */
+  private view(epoch: number): { laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[] } {
+    const from = this.o.peers();
+    const v = this.viewMemo;
+    if (v && v.from === from && v.epoch === epoch) return v;
+    const all = from.filter((p) => p.name !== this.o.self);
+    const peers = all.filter((p) => p.alive);
+    const ahead = peers.filter((p) => epochOfWord(p.word) > epoch).sort((a, b) => b.word - a.word)[0];
+    const laggards = epoch === 0 ? [] : all.filter((p) => epochOfWord(p.word) < epoch);
+    this.viewMemo = { from, epoch, laggards, ahead, peers };
+    return this.viewMemo;
+  }
+
   drive(now: number): void {
     const { gate } = this.o;
     const epoch = gate.voterConfig().epoch;
-    const all = this.o.peers().filter((p) => p.name !== this.o.self);
-    this.verify(now, all);
-    this.pushToLaggards(now, all, epoch);
+    const { laggards, ahead, peers } = this.view(epoch);
+    this.pushToLaggards(now, laggards, epoch);
     if (this.inFlight || now < this.nextRoundAt) return;
-    const peers = all.filter((p) => p.alive);
-    const ahead = peers.filter((p) => epochOfWord(p.word) > epoch).sort((a, b) => b.word - a.word)[0];
     if (ahead) return this.round(now, () => this.fetchFrom(ahead));
     // Everyone on our epoch (committed, or pending on it) takes part.
     const ask = peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name);

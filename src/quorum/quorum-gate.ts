@@ -63,6 +63,7 @@ export class QuorumGate {
    */
   private readonly knownVoters = new Map<string, Role>();
   private readonly configListeners = new Set<() => void>();
+  private knownDirty = false;
 
   constructor(
     private readonly self: string,
@@ -126,12 +127,23 @@ export class QuorumGate {
     });
     // Voters we knew but do not see (yet) in the member table count as unreachable voters.
     for (const [name, role] of this.knownVoters) if (!seen.has(name)) out.push({ name, role, state: 'FAILED', removed: removed.has(name) });
-    if (changed) this.persist();
+    if (changed) {
+      // Saved by flush() (every quorum check), not here: a cluster forming changes the known
+      // voters once per member, and writing the whole set each time was O(N^2) at start.
+      this.knownDirty = true;
+      this.version++;
+    }
     return out;
+  }
+
+  /** Saves the known voters if they changed since the last save. */
+  flush(): void {
+    if (this.knownDirty) this.persist();
   }
 
   private persist(): void {
     this.version++;
+    this.knownDirty = false;
     const record: Persisted = {
       known: Object.fromEntries(this.knownVoters),
       removed: this.config.removed,
