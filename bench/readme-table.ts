@@ -36,6 +36,7 @@ const ROWS: Row[] = [
   { scenario: 'task-throughput', metric: 'tasks_per_sec', label: 'echo tasks per second, 512 agents on 32 processes', goal: '>= 2,000/s' },
   { scenario: 'sim-scale', metric: 'wall_s_for_60_virtual_s_1000', label: '1,000 simulated nodes for 60 virtual s (wall time)', goal: '< 60 s' },
   { scenario: 'sim-scale', metric: 'wall_s_for_60_virtual_s_100', label: '100 simulated nodes for 60 virtual s (wall time)', goal: '' },
+  { scenario: 'fuzz-speed', metric: 'runs_per_min', label: 'tri fuzz: runs of 7 nodes x 60 virtual s per minute (2 workers)', goal: '>= 1,000' },
 ];
 
 function fmt(v: { value: number; unit: string } | undefined): string {

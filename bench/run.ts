@@ -28,6 +28,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'sync-bandwidth': (o) => import('./sync-bandwidth.js').then((m) => m.runSyncBandwidth(o)),
   'anti-entropy-idle': (o) => import('./anti-entropy-idle.js').then((m) => m.runAntiEntropyIdle(o)),
   'sim-scale': (o) => import('./sim-scale.js').then((m) => m.runSimScale(o)),
+  'fuzz-speed': (o) => import('./fuzz-speed.js').then((m) => m.runFuzzSpeed(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {
