@@ -22,6 +22,9 @@ import { copyMember, isLive } from './state.js';
 import type { MemberInfo, SwimEffect } from './types.js';
 import { utf8Length, varUintSize } from './wire.js';
 
+/** Most members a node sends its own alive message to directly (announce()); gossip does the rest. */
+export const ANNOUNCE_MAX = 64;
+
 export type { MemberEvent, MemberEventKind, MemberInfo, MemberState, SwimEffect } from './types.js';
 export type { SwimConfig } from './config.js';
 
@@ -193,8 +196,14 @@ export class Swim {
   announce(_now: number): SwimEffect[] {
     const bytes = encodeMessage({ type: 'alive', incarnation: this.self.incarnation, name: this.name, address: this.self.address, meta: this.self.meta });
     const out: Out = [];
-    for (const m of this.membership.table.all()) {
-      if (m !== this.self && isLive(m.state)) this.send(m.address, [bytes], out);
+    const live = [...this.membership.table.all()].filter((m) => m !== this.self && isLive(m.state));
+    // Up to ANNOUNCE_MAX members hear it straight away; in a larger cluster a random sample does
+    // and gossip carries it on (a 1,000-node cluster forming sent N^2/2 announcements otherwise).
+    for (let i = 0; i < live.length && i < ANNOUNCE_MAX; i++) {
+      const j = live.length > ANNOUNCE_MAX ? i + Math.floor(this.random() * (live.length - i)) : i;
+      const m = live[j]!;
+      live[j] = live[i]!;
+      this.send(m.address, [bytes], out);
     }
     return out;
   }
