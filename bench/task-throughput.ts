@@ -5,13 +5,21 @@
 //   tasks_per_sec        tasks done (as the last node's replica of the task table sees them)
 //                        per second from the first submit to the last result
 //   submit_latency_p50   one submit (a quorum write of the task, then its placement)
+//   node_cpu_per_task    CPU of all node processes over the run, per task (robust where the
+//                        wall-clock rate depends on what else runs on the machine)
+//   quorum_writes_per_task, sync_messages_per_task
+//                        from the nodes' /metrics: how well writes are batched (2 per task
+//                        unbatched: submit+assign, outcome+episode) and what crosses the wire
 // and, in-process, the routing overhead per task: route() over 32 candidates, and one scheduler
 // pass (route + assign) as the task table grows, since every submit runs one. Goal: >= 2,000/s.
-// `quick`: 4 nodes, 64 agents, fewer tasks.
+// `quick`: 4 nodes, 64 agents. Knobs (environment): TRI_TP_NODES, TRI_TP_TASKS (the first
+// thousand or so mostly measure the JIT warming up), TRI_TP_WINDOW (outstanding submits per
+// node), TRI_TP_DURABLE=1 (SQLite data directories instead of in-memory stores).
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
 import { percentile } from './lib/stats.js';
-import { fetchStatus } from './lib/proc-cluster.js';
+import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, snapshotDist, TaskProcCluster, type TaskBenchOptions } from './task-failover.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
@@ -28,9 +36,14 @@ export function planThroughput(quick: boolean): ThroughputPlan {
   const nodes = Number(process.env.TRI_TP_NODES ?? (quick ? 4 : 32));
   return {
     nodes,
-    tasks: Number(process.env.TRI_TP_TASKS ?? (quick ? 1_000 : 600)),
-    // 8 outstanding submits per node saturate 4 nodes; at 32 nodes that many time out (5 s).
-    window: Number(process.env.TRI_TP_WINDOW ?? (nodes > 8 ? 1 : 8)),
+    tasks: Number(process.env.TRI_TP_TASKS ?? 3_000),
+    // Up to 8 nodes, one outstanding submit per slot: local-first keeps each task on its
+    // submitter, and the submits a node receives in one event-loop turn share one quorum write
+    // (TaskService batches them), so a deeper window means fewer, fuller writes. At 32 processes
+    // on 2 cores a task costs so much more (every write is applied and acknowledged by 31 peers)
+    // that 16 per node (512 outstanding) pushed submits past the 5 s write timeout and the run
+    // collapsed (25 Nov 2026: 4 tasks/s, 2,168 of 3,000 submits timed out); 2 per node held.
+    window: Number(process.env.TRI_TP_WINDOW ?? (nodes > 8 ? 2 : 16)),
     durable: process.env.TRI_TP_DURABLE === '1',
   };
 }
@@ -81,8 +94,39 @@ export function measureSchedulerPass(size: number, n = 32, samples = 200): numbe
   return ((performance.now() - t0) * 1000) / samples;
 }
 
+/** How long the idle cluster's CPU is sampled before the run. */
+const IDLE_SAMPLE_MS = 3_000;
+
 /** Submitting stops after this long whatever the plan, so a slow cluster still ends the run. */
 const SUBMIT_WINDOW_MS = 120_000;
+
+/** Quorum writes acknowledged and sync messages sent by a node so far (its /metrics), or undefined. */
+function writeCounts(address: string): Promise<{ writes: number; messages: number } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port: HTTP_PORT, path: '/metrics', timeout: 5_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let writes = 0;
+        let messages = 0;
+        for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+          const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
+          if (!m) continue;
+          if (m[1] === 'tri_write_latency_seconds_count') writes += Number(m[3]);
+          else if (m[1] === 'tri_sync_messages_total' && m[2]!.includes('direction="out"')) messages += Number(m[3]);
+        }
+        resolve({ writes, messages });
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+async function totalWriteCounts(cluster: TaskProcCluster): Promise<{ writes: number; messages: number }> {
+  const all = await Promise.all(cluster.nodes.map((n) => writeCounts(n.address)));
+  return all.reduce<{ writes: number; messages: number }>((a, c) => ({ writes: a.writes + (c?.writes ?? 0), messages: a.messages + (c?.messages ?? 0) }), { writes: 0, messages: 0 });
+}
 
 async function doneCounts(cluster: TaskProcCluster): Promise<number[]> {
   return Promise.all(cluster.nodes.map(async (n) => ((await fetchStatus(n.address, 5_000)) as unknown as { tasks?: { done?: number } } | undefined)?.tasks?.done ?? -1));
@@ -113,9 +157,17 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     const base = await doneCounts(cluster);
     // CPU the node processes spend per task: robust where the wall-clock rate depends on what else runs.
     const nodeCpu = (): number => cluster.nodes.reduce((a, n) => a + procCpuSeconds(n.child.pid), 0);
+    // What the idle cluster burns (gossip, anti-entropy) in cores: at 32 processes on 2 cores it
+    // is a large part of the machine, and of node_cpu_per_task, whatever the tasks cost.
+    const idle0 = nodeCpu();
+    const idleStarted = performance.now();
+    await sleep(IDLE_SAMPLE_MS);
+    const idleCores = (nodeCpu() - idle0) / ((performance.now() - idleStarted) / 1000);
     const cpu0 = nodeCpu();
+    const counts0 = await totalWriteCounts(cluster);
     let next = 0;
     let errors = 0;
+    const errorKinds = new Map<string, number>();
     const latencies: number[] = [];
     const started = performance.now();
     await Promise.all(
@@ -127,14 +179,17 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
             try {
               await c.submitTask({ type: 'echo', input: { i }, agent: `a${i % agents}` });
               latencies.push(performance.now() - s);
-            } catch {
+            } catch (err) {
               errors++;
+              const kind = (err as Error).name || 'Error';
+              errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
             }
           }
         }),
       ),
     );
     const submittedMs = performance.now() - started;
+    if (errors) log(`task-throughput: submit errors by kind ${JSON.stringify(Object.fromEntries(errorKinds))}`);
     const want = next - errors; // a timed-out submit (WriteTimeoutError) may still run: not counted
     // Every replica must see every result; the slowest replica ends the measurement.
     let doneMs = NaN;
@@ -149,9 +204,16 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
       await sleep(100);
     }
     const minDone = Math.min(...last.map((d, i) => d - base[i]!));
-    const cpuPerTaskMs = ((nodeCpu() - cpu0) * 1000) / Math.max(1, want);
+    const cpuSeconds = nodeCpu() - cpu0;
+    const cpuPerTaskMs = (cpuSeconds * 1000) / Math.max(1, want);
+    // Less what the cluster would have burnt idle over the same time (can only be an estimate).
+    const taskCpuPerTaskMs = (Math.max(0, cpuSeconds - (idleCores * (performance.now() - started)) / 1000) * 1000) / Math.max(1, want);
+    const counts1 = await totalWriteCounts(cluster);
+    // Includes the background (renewals, anti-entropy): close to 2/task without batching.
+    const writesPerTask = (counts1.writes - counts0.writes) / Math.max(1, want);
+    const messagesPerTask = (counts1.messages - counts0.messages) / Math.max(1, want);
     const loadAvg = load1m();
-    log(`task-throughput: ${next} tasks (${errors} submit errors) submitted in ${(submittedMs / 1000).toFixed(1)} s, all done everywhere in ${(doneMs / 1000).toFixed(1)} s (slowest replica ${minDone}/${want}); node CPU ${cpuPerTaskMs.toFixed(2)} ms/task, load ${loadAvg}`);
+    log(`task-throughput: ${next} tasks (${errors} submit errors) submitted in ${(submittedMs / 1000).toFixed(1)} s, all done everywhere in ${(doneMs / 1000).toFixed(1)} s (slowest replica ${minDone}/${want}); node CPU ${cpuPerTaskMs.toFixed(2)} ms/task (${taskCpuPerTaskMs.toFixed(2)} above the idle cluster's ${idleCores.toFixed(2)} cores), ${writesPerTask.toFixed(3)} quorum writes/task, ${messagesPerTask.toFixed(1)} sync messages/task, load ${loadAvg}`);
     metrics = {
       nodes: metric(plan.nodes, 'processes'),
       agents: metric(agents, 'agents'),
@@ -162,6 +224,10 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
       submit_latency_p50: metric(Math.round(percentile(latencies, 50) * 10) / 10, 'ms'),
       submit_latency_p99: metric(Math.round(percentile(latencies, 99) * 10) / 10, 'ms'),
       node_cpu_per_task: metric(Math.round(cpuPerTaskMs * 100) / 100, 'ms'),
+      node_cpu_per_task_above_idle: metric(Math.round(taskCpuPerTaskMs * 100) / 100, 'ms'),
+      idle_cluster_cpu: metric(Math.round(idleCores * 100) / 100, 'cores'),
+      quorum_writes_per_task: metric(Math.round(writesPerTask * 1000) / 1000, 'writes'),
+      sync_messages_per_task: metric(Math.round(messagesPerTask * 10) / 10, 'messages'),
       load_avg_1m: metric(loadAvg, 'load'),
       route_local_first: metric(Math.round(routing['local-first']! * 100) / 100, 'us/task'),
       route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),

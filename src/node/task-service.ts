@@ -9,11 +9,20 @@
 //
 // Ordering: an assignment is a table update pushed on the member's stream before the `run`
 // request on that same stream, so the executor's replica knows the token when the run arrives.
+//
+// Batching: every quorum write is pushed to, applied by and acknowledged by every voter, so its
+// cost grows with the cluster, not with what it carries. Submits that arrive in the same
+// event-loop turn (scheduler.immediate; in the simulator, which has none, a zero-delay task at
+// the same virtual time, so runs stay deterministic) are therefore recorded and placed in one
+// table transaction, one quorum write; so are the outcomes (with their episodes) of the runs
+// that finished in the same turn. Each caller still gets its own answer: the batch write's
+// outcome (acknowledged, QuorumError with nothing applied, WriteTimeoutError applied locally),
+// or its own error when only its task was refused (bad task, id taken, fenced-off report).
 import type { Json } from '../../crdt/index.js';
-import { ConfigError, NotFoundError, WriteTimeoutError } from '../errors.js';
+import { ConfigError, NodeStoppedError, NotFoundError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
-import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentRegistry } from '../agents/index.js';
-import { TaskScheduler, TaskTable, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask } from '../tasks/index.js';
+import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentOutcome, type AgentRegistry } from '../agents/index.js';
+import { TaskScheduler, TaskTable, validateNewTask, type Fence, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask, type Verdict } from '../tasks/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
@@ -50,6 +59,23 @@ interface RunRequest {
   leaseMs: number;
 }
 
+/** A submit waiting for its turn's batch write. */
+interface SubmitWaiter {
+  task: NewTask;
+  resolve: (v: TaskView) => void;
+  reject: (e: Error) => void;
+}
+
+/** A finished run's outcome waiting for its turn's batch write. */
+interface ReportWaiter {
+  run: RunRequest;
+  fence: Fence;
+  outcome: AgentOutcome;
+  wall: number;
+  resolve: (v: Verdict) => void;
+  reject: (e: Error) => void;
+}
+
 export class TaskService {
   readonly table: TaskTable;
   readonly registry: AgentRegistry;
@@ -63,6 +89,9 @@ export class TaskService {
    * placed it, submits take the full scheduler pass (oldest queued first) instead of the fast path.
    */
   private waiting = false;
+  /** Submits and outcome reports gathered this turn (undefined: no flush queued). */
+  private submits: SubmitWaiter[] | undefined;
+  private reports: ReportWaiter[] | undefined;
 
   constructor(private readonly o: TaskServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'tasks' });
@@ -96,38 +125,127 @@ export class TaskService {
 
   /**
    * Records the task and places it at once: one quorum write (QuorumError on a read-only node)
-   * carrying both the task and its assignment, then the run goes to the chosen member.
+   * carrying both the task and its assignment, then the run goes to the chosen member. The write
+   * is shared with every other submit of this event-loop turn (see "Batching" above).
    */
-  async submit(task: NewTask): Promise<TaskView> {
-    if (typeof task !== 'object' || task === null) throw new ConfigError('a task needs {type, input}');
+  submit(task: NewTask): Promise<TaskView> {
+    if (typeof task !== 'object' || task === null) return Promise.reject(new ConfigError('a task needs {type, input}'));
+    // A bad task is refused on its own, before it joins a batch (table.submit checks again).
     // An unknown type is still accepted (another node may define it); the node that runs it
     // without a handler fails the task with UnknownAgentTypeError's reason.
+    try {
+      validateNewTask(task);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return new Promise<TaskView>((resolve, reject) => {
+      if (!this.submits) {
+        this.submits = [];
+        this.nextTurn(() => this.settleAll(this.takeSubmits(), (batch) => this.flushSubmits(batch)));
+      }
+      this.submits.push({ task, resolve, reject });
+    });
+  }
+
+  /** Runs `fn` once the current event-loop turn (real nodes) or simulator instant is over. */
+  private nextTurn(fn: () => void): void {
+    const s = this.o.runtime.scheduler;
+    if (s.immediate) s.immediate(fn);
+    else s.schedule(0, fn);
+  }
+
+  private takeSubmits(): SubmitWaiter[] {
+    const batch = this.submits ?? [];
+    this.submits = undefined;
+    return batch;
+  }
+
+  private takeReports(): ReportWaiter[] {
+    const batch = this.reports ?? [];
+    this.reports = undefined;
+    return batch;
+  }
+
+  /** Runs a batch's flush; should it throw unexpectedly, every caller not yet answered gets that error (none is left hanging). */
+  private settleAll<W extends { reject: (e: Error) => void }>(batch: W[], flush: (batch: W[]) => Promise<void>): void {
+    if (batch.length === 0) return;
+    flush(batch).catch((err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.log.error({ err: e.message }, 'a batch of task writes failed unexpectedly');
+      for (const w of batch) w.reject(e); // no-op for those already settled
+    });
+  }
+
+  /** One quorum write for every submit of the turn, then each caller gets its task (or the write's error). */
+  private async flushSubmits(batch: SubmitWaiter[]): Promise<void> {
+    if (this.stopped) {
+      for (const w of batch) w.reject(new NodeStoppedError('the node stopped before the task was recorded; nothing was written'));
+      return;
+    }
+    // Per caller: its task id, or the error that refused only its task (an id already taken).
+    const ids: Array<string | Error> = [];
+    const record = (): string[] => {
+      ids.length = 0;
+      const wall = this.wallNow();
+      const added: string[] = [];
+      for (const w of batch) {
+        try {
+          const id = this.table.submit(w.task, wall);
+          ids.push(id);
+          added.push(id);
+        } catch (err) {
+          ids.push(err as Error); // refused before anything of it was written
+        }
+      }
+      return added;
+    };
+    const answer = (err?: Error): void => {
+      batch.forEach((w, i) => {
+        const id = ids[i];
+        if (id instanceof Error) w.reject(id);
+        else if (err !== undefined || id === undefined) w.reject(err ?? new Error('task batch ended without an answer'));
+        else {
+          try {
+            w.resolve(this.get(id));
+          } catch (e) {
+            w.reject(e as Error);
+          }
+        }
+      });
+    };
     if (this.waiting || !this.o.writable()) {
       // Slow path: older tasks of ours wait for capacity and go first (a read-only node refuses in writeQuorum).
-      const id = await this.o.memory.writeQuorum(() => this.table.submit(task, this.wallNow()));
+      try {
+        await this.o.memory.writeQuorum(() => this.table.transact(record));
+      } catch (err) {
+        answer(err as Error);
+        return;
+      }
       this.tick();
-      return this.get(id);
+      answer();
+      return;
     }
     const now = this.o.runtime.clock.now();
     let effects: SchedulerEffect[] = [];
-    let id: string;
+    // Read before the write's transaction, where the table's caches work; the new tasks hold no slot yet.
+    const candidates = this.scheduler.prepare(this.table, this.o.members(), now);
     try {
-      id = await this.o.memory.writeQuorum(() =>
+      await this.o.memory.writeQuorum(() =>
         this.table.transact(() => {
-          const id = this.table.submit(task, this.wallNow());
-          effects = this.scheduler.placeNew(this.table, id, this.o.members(), now, () => this.o.runtime.rng.next());
-          return id;
+          const added = record();
+          effects = this.scheduler.placeNewMany(this.table, added, candidates, now, () => this.o.runtime.rng.next());
         }),
       );
     } catch (err) {
-      // Not acknowledged in time: task and assignment stay applied here and converge later, so
-      // the run starts anyway rather than waiting a whole lease for the leader to re-place it.
+      // Not acknowledged in time: tasks and assignments stay applied here and converge later, so
+      // the runs start anyway rather than waiting a whole lease for the leader to re-place them.
       if (err instanceof WriteTimeoutError && !this.stopped) for (const e of effects) this.carryOut(e);
-      throw err;
+      answer(err as Error);
+      return;
     }
-    // The run is handed out once the assignment is stored by a majority (as after a pass).
+    // The runs are handed out once the assignments are stored by a majority (as after a pass).
     if (!this.stopped) for (const e of effects) this.carryOut(e);
-    return this.get(id);
+    answer();
   }
 
   get(id: string): TaskView {
@@ -232,40 +350,23 @@ export class TaskService {
       this.o.memory
         .writeQuorum(() => this.table.renew(r.id, fence, this.o.runtime.clock.now(), r.leaseMs))
         .catch(() => undefined) // a lost renewal only risks a duplicate run; fencing keeps one result
-        .finally(() => this.o.runtime.scheduler.schedule(renewEvery, renew));
+        .finally(() => {
+          if (running) cancelRenew = this.o.runtime.scheduler.schedule(renewEvery, renew);
+        });
     };
-    this.o.runtime.scheduler.schedule(renewEvery, renew);
+    // Cancelled when the run ends: a short task leaves no timer behind for the rest of its lease.
+    let cancelRenew = this.o.runtime.scheduler.schedule(renewEvery, renew);
     void this.executor.execute({ taskId: r.id, type: r.type, agentId: r.agent, input: r.input, token: r.token }).then(async (outcome) => {
       running = false;
+      cancelRenew();
       if (this.stopped) return;
       if (this.waiting) this.queueTick(); // a slot came free here: place what waits for one
       const wall = this.wallNow();
       try {
-        // The outcome and the agent's episode are one quorum write (two documents, one wait for
-        // the majority); the episode is written only when the outcome is accepted, so a fenced-off
-        // or duplicate run leaves no episode behind.
-        const record = () =>
-          this.o.memory.writeQuorum(() => {
-            const verdict = outcome.ok ? this.table.complete(r.id, fence, outcome.result, wall) : this.table.fail(r.id, fence, outcome.error, wall);
-            if (verdict.accepted) {
-              try {
-                this.o.memory.agentDoc(r.agent).addEpisode(
-                  {
-                    task: `${r.type} ${r.id}`,
-                    outcome: outcome.ok ? 'done' : 'failed',
-                    note: outcome.ok ? `result: ${JSON.stringify(outcome.result).slice(0, 500)}` : `error: ${outcome.error}`,
-                    tags: [r.type],
-                    fields: { taskId: r.id, durationMs: Math.round(outcome.durationMs) },
-                  },
-                  { now: Math.round(wall) },
-                );
-              } catch (err) {
-                // A bad agent id or episode: the outcome still stands (it was validated); say why there is no episode.
-                this.log.warn({ task: r.id, agent: r.agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
-              }
-            }
-            return verdict;
-          });
+        // The outcome and the agent's episode go in one quorum write (shared with the other
+        // runs that finished this turn); the episode is written only when the outcome is
+        // accepted, so a fenced-off or duplicate run leaves no episode behind.
+        const record = () => this.report(r, fence, outcome, wall);
         let verdict = await record();
         // The run request can arrive before this replica merged the assignment that names us
         // (e.g. it depends on the submitter's update, still in flight from a third node): then
@@ -286,6 +387,81 @@ export class TaskService {
         this.log.warn({ task: r.id, err: (err as Error).message }, 'could not record the task outcome with a majority; its lease will expire and it will be reassigned');
       }
     });
+  }
+
+  /** Queues a finished run's outcome for this turn's report write; resolves with its verdict. */
+  private report(run: RunRequest, fence: Fence, outcome: AgentOutcome, wall: number): Promise<Verdict> {
+    return new Promise<Verdict>((resolve, reject) => {
+      if (!this.reports) {
+        this.reports = [];
+        this.nextTurn(() => this.settleAll(this.takeReports(), (batch) => this.flushReports(batch)));
+      }
+      this.reports.push({ run, fence, outcome, wall, resolve, reject });
+    });
+  }
+
+  /**
+   * One quorum write for every outcome reported this turn: the outcomes in one table
+   * transaction, then one episode per accepted outcome, one transaction per agent document.
+   * Each report gets its own verdict; the write's error goes to all of them.
+   */
+  private async flushReports(batch: ReportWaiter[]): Promise<void> {
+    if (this.stopped) {
+      for (const w of batch) w.reject(new NodeStoppedError('the node stopped before the outcome was recorded'));
+      return;
+    }
+    let verdicts: Verdict[];
+    try {
+      verdicts = await this.o.memory.writeQuorum(() => {
+        const out = this.table.transact(() =>
+          batch.map(({ run, fence, outcome, wall }) => (outcome.ok ? this.table.complete(run.id, fence, outcome.result, wall) : this.table.fail(run.id, fence, outcome.error, wall))),
+        );
+        const byAgent = new Map<string, ReportWaiter[]>();
+        batch.forEach((w, i) => {
+          if (!out[i]!.accepted) return;
+          const list = byAgent.get(w.run.agent);
+          if (list) list.push(w);
+          else byAgent.set(w.run.agent, [w]);
+        });
+        for (const [agent, list] of byAgent) this.writeEpisodes(agent, list);
+        return out;
+      });
+    } catch (err) {
+      for (const w of batch) w.reject(err as Error);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(verdicts[i]!));
+  }
+
+  /** The episodes of one agent's accepted outcomes: one transaction (one update) on its document. */
+  private writeEpisodes(agent: string, list: readonly ReportWaiter[]): void {
+    try {
+      const mem = this.o.memory.agentDoc(agent);
+      const all = (): void => {
+        for (const { run, outcome, wall } of list) {
+          try {
+            mem.addEpisode(
+              {
+                task: `${run.type} ${run.id}`,
+                outcome: outcome.ok ? 'done' : 'failed',
+                note: outcome.ok ? `result: ${JSON.stringify(outcome.result).slice(0, 500)}` : `error: ${outcome.error}`,
+                tags: [run.type],
+                fields: { taskId: run.id, durationMs: Math.round(outcome.durationMs) },
+              },
+              { now: Math.round(wall) },
+            );
+          } catch (err) {
+            // A bad episode: the outcome still stands (it was validated); say why there is no episode.
+            this.log.warn({ task: run.id, agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
+          }
+        }
+      };
+      if (list.length === 1) all();
+      else mem.doc.transact(all, mem);
+    } catch (err) {
+      // A bad agent id: the outcomes still stand; say why there are no episodes.
+      for (const { run } of list) this.log.warn({ task: run.id, agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
+    }
   }
 
   private wallNow(): number {

@@ -134,27 +134,32 @@ export class TaskScheduler {
    * quorum write. Returns the `run` effect, or a `wait` when no member can take the task now.
    */
   placeNew(table: TaskTable, id: string, members: readonly SchedulerMember[], now: number, random: () => number): SchedulerEffect[] {
-    return this.placeNewMany(table, [id], members, now, random);
+    return this.placeNewMany(table, [id], this.prepare(table, members, now), now, random);
   }
 
   /**
-   * placeNew for a batch of tasks this node just submitted (one quorum write carries them all):
-   * the open tasks are read and the candidates built once per batch, not once per task, and
-   * each placement counts against the candidates the next one sees (as in a pass).
+   * The candidates a burst of placements starts from, with the slots that tasks running now
+   * hold counted out. Reads every open task once: call it once per batch, and before the batch's
+   * transaction (inside one the table re-derives what it cannot cache).
    */
-  placeNewMany(table: TaskTable, ids: readonly string[], members: readonly SchedulerMember[], now: number, random: () => number): SchedulerEffect[] {
-    const effects: SchedulerEffect[] = [];
-    const fresh: TaskState[] = [];
-    for (const id of ids) {
-      const s = table.state(id);
-      if (s && s.status === 'queued') fresh.push(s);
-    }
-    if (fresh.length === 0) return effects;
+  prepare(table: TaskTable, members: readonly SchedulerMember[], now: number): Candidate[] {
     const byName = new Map(members.map((m) => [m.name, m]));
     const open = table.openStates(false);
     const expired = new Map(table.expired(now, open).map((l) => [l.id, l]));
-    const candidates = this.candidates(members, liveTasks(open, byName, expired));
-    for (const s of fresh) this.place(table, s, candidates, now, random, effects);
+    return this.candidates(members, liveTasks(open, byName, expired));
+  }
+
+  /**
+   * placeNew for a batch of tasks this node just submitted (one quorum write carries them all),
+   * from prepare()'s candidates (changed in place: each placement counts against the candidates
+   * the next one sees, as in a pass).
+   */
+  placeNewMany(table: TaskTable, ids: readonly string[], candidates: Candidate[], now: number, random: () => number): SchedulerEffect[] {
+    const effects: SchedulerEffect[] = [];
+    for (const id of ids) {
+      const s = table.state(id);
+      if (s && s.status === 'queued') this.place(table, s, candidates, now, random, effects);
+    }
     return effects;
   }
 

@@ -89,7 +89,9 @@ export function deriveState(parts: TaskParts): TaskState {
   const assignments = readAssignments(parts.assignments);
   const outcomes = readOutcomes(parts.outcomes);
   const current = currentAssignment(assignments);
-  const winner = winningOutcome(outcomes, assignments);
+  // Valid outcomes once, sorted once: the winner is the first (as winningOutcome()).
+  const valid = outcomes.length === 0 ? [] : validOutcomes(outcomes, assignments).sort(compareOutcomes);
+  const winner = valid[0];
   const lease = current && !winner ? leaseOf(current, readRenewals(parts.renewals)) : undefined;
   const status: TaskStatus = winner ? (winner.kind === 'result' ? 'done' : 'failed') : current ? 'running' : 'queued';
   return {
@@ -100,7 +102,7 @@ export function deriveState(parts: TaskParts): TaskState {
     leaseMs: lease?.leaseMs,
     leaseVersion: lease?.version,
     winner,
-    outcomes: validOutcomes(outcomes, assignments).sort(compareOutcomes),
+    outcomes: valid,
   };
 }
 

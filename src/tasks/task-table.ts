@@ -53,6 +53,8 @@ export class TaskTable {
   private readonly open = new Set<string>();
   /** Tasks seen finished, with their final status (for counts without re-deriving them). */
   private readonly finished = new Map<string, 'done' | 'failed'>();
+  /** The finished tasks by status, kept with `finished` so counts() need not walk every task ever. */
+  private readonly finishedCounts = { done: 0, failed: 0 };
   /**
    * Derived states of tasks read since their last change (invalidated by a deep observer on
    * every local or merged change of the task), so the scheduler's passes and the status counts
@@ -75,7 +77,7 @@ export class TaskTable {
     // same explicit id) is looked at afresh.
     this.tasks.observe((e) => {
       for (const [id, change] of e.changes.keys) {
-        this.finished.delete(id);
+        this.forgetFinished(id);
         if (change.action === 'delete') this.open.delete(id);
         else this.open.add(id);
       }
@@ -218,7 +220,7 @@ export class TaskTable {
       if (s.winner) {
         this.open.delete(id);
         this.partsCache.delete(id);
-        this.finished.set(id, s.status === 'done' ? 'done' : 'failed');
+        this.markFinished(id, s.status === 'done' ? 'done' : 'failed');
         this.leases.observe(s, 0); // drops its lease timer
         continue;
       }
@@ -232,7 +234,8 @@ export class TaskTable {
   counts(): Record<'queued' | 'running' | 'done' | 'failed', number> {
     const c = { queued: 0, running: 0, done: 0, failed: 0 };
     for (const s of this.openStates(false)) c[s.status]++;
-    for (const st of this.finished.values()) c[st]++;
+    c.done += this.finishedCounts.done;
+    c.failed += this.finishedCounts.failed;
     return c;
   }
 
@@ -265,6 +268,19 @@ export class TaskTable {
       if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
+  }
+
+  private markFinished(id: string, status: 'done' | 'failed'): void {
+    this.forgetFinished(id);
+    this.finished.set(id, status);
+    this.finishedCounts[status]++;
+  }
+
+  private forgetFinished(id: string): void {
+    const was = this.finished.get(id);
+    if (was === undefined) return;
+    this.finished.delete(id);
+    this.finishedCounts[was]--;
   }
 
   private partsOf(id: string): TaskParts | undefined {
