@@ -1,28 +1,15 @@
 // SimCluster membership (the issue's scenarios): whole ClusterNodes on the simulated network join
 // in a chain, detect a crash, ride out 10% packet loss without a false death, show a graceful
 // leave as LEFT, and replay exactly from a seed. A failure prints the seed and how to replay it.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
+import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
 
-let cluster: SimCluster | undefined;
-afterEach(async () => {
-  await cluster?.destroy();
-  cluster = undefined;
-});
-
-/** Runs `fn`; on failure appends the seed and how to replay it to the error message. */
-async function withReplay<T>(c: SimCluster, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof Error) err.message += `\n  replay: ${c.replayHint()}`;
-    throw err;
-  }
-}
+const { track } = simClusterPerTest();
 
 describe('SimCluster membership', () => {
   it('16 nodes joined in a chain (node i via node i-1) all see 16 alive members', async () => {
-    const c = (cluster = new SimCluster({ seed: 'chain-16', nodes: 16, join: 'chain' }));
+    const c = track(new SimCluster({ seed: 'chain-16', nodes: 16, join: 'chain' }));
     await withReplay(c, async () => {
       await c.start();
       const ok = await c.runUntil(() => c.allSee((ms) => ms.length === 16 && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')), 60_000);
@@ -31,7 +18,7 @@ describe('SimCluster membership', () => {
   });
 
   it('a crashed member is declared dead (FAILED) by all the others', async () => {
-    const c = (cluster = new SimCluster({ seed: 'crash-8', nodes: 8 }));
+    const c = track(new SimCluster({ seed: 'crash-8', nodes: 8 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(8), 30_000)).toBe(true);
@@ -46,7 +33,7 @@ describe('SimCluster membership', () => {
   });
 
   it('10% packet loss on every link causes no false death in 10 virtual minutes (lan profile)', async () => {
-    const c = (cluster = new SimCluster({ seed: 'loss-10', nodes: 10, profile: 'lan', link: { latencyMs: 1, jitterMs: 2, loss: 0.1 } }));
+    const c = track(new SimCluster({ seed: 'loss-10', nodes: 10, profile: 'lan', link: { latencyMs: 1, jitterMs: 2, loss: 0.1 } }));
     await withReplay(c, async () => {
       const deaths: string[] = [];
       let suspicions = 0;
@@ -67,7 +54,7 @@ describe('SimCluster membership', () => {
   });
 
   it('a graceful stop() (SIGTERM) shows as LEFT everywhere, not FAILED', async () => {
-    const c = (cluster = new SimCluster({ seed: 'leave-6', nodes: 6 }));
+    const c = track(new SimCluster({ seed: 'leave-6', nodes: 6 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(6), 30_000)).toBe(true);

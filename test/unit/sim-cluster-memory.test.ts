@@ -1,24 +1,12 @@
 // Replicated memory and quorum on SimCluster (the issue's scenarios): writes through several nodes
 // converge to one digest; in a 3+2 partition the 2-side's writes fail at once with QuorumError and
 // the 3-side's resolve; after the heal all five hold equal digests and every acknowledged episode.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QuorumError } from '../../src/errors.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
+import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
 
-let cluster: SimCluster | undefined;
-afterEach(async () => {
-  await cluster?.destroy();
-  cluster = undefined;
-});
-
-async function withReplay<T>(c: SimCluster, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof Error) err.message += `\n  replay: ${c.replayHint()}`;
-    throw err;
-  }
-}
+const { track } = simClusterPerTest();
 
 /** Episode ids of `agent` on node i. */
 function ids(c: SimCluster, i: number, agent: string): Set<string> {
@@ -27,7 +15,7 @@ function ids(c: SimCluster, i: number, agent: string): Set<string> {
 
 describe('SimCluster memory', () => {
   it('5 nodes: writes through several nodes, then all digests are equal', async () => {
-    const c = (cluster = new SimCluster({ seed: 'mem-5', nodes: 5 }));
+    const c = track(new SimCluster({ seed: 'mem-5', nodes: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);
@@ -45,7 +33,7 @@ describe('SimCluster memory', () => {
   });
 
   it('restart(i) keeps durable data, bumps the incarnation and rejoins', async () => {
-    const c = (cluster = new SimCluster({ seed: 'restart-4', nodes: 4 }));
+    const c = track(new SimCluster({ seed: 'restart-4', nodes: 4 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(4), 30_000)).toBe(true);
@@ -70,7 +58,7 @@ describe('SimCluster memory', () => {
   });
 
   it('3+2 partition: the 2-side fails fast with QuorumError, the 3-side writes; after heal all converge', async () => {
-    const c = (cluster = new SimCluster({ seed: 'split-3-2', nodes: 5 }));
+    const c = track(new SimCluster({ seed: 'split-3-2', nodes: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);

@@ -4,36 +4,24 @@
 // configuration: latency-aware reads the probe RTT EWMA the nodes measure, bandwidth-aware the
 // throughput the submitter measures from its own transfers (RpcEndpoint.observeCalls), exactly as
 // on real sockets. Each assertion is one a swapped strategy would fail (see the contrast runs).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Json } from '../../crdt/json.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
 import type { LinkConfig } from '../../src/sim/link.js';
 import type { Strategy } from '../../src/tasks/index.js';
 import { LARGE_PAYLOAD_BYTES } from '../../src/tasks/routing.js';
+import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
+
+const { track, untrack } = simClusterPerTest();
 
 /** n0 <-> n1: 1 ms one way, 4 MB/s. */
 const NEAR_THIN: Partial<LinkConfig> = { latencyMs: 1, jitterMs: 0.5, bandwidthBytesPerSec: 4e6 };
 /** n0 <-> n2: 40 ms one way, 1 GB/s. */
 const FAR_FAT: Partial<LinkConfig> = { latencyMs: 40, jitterMs: 2, bandwidthBytesPerSec: 1e9 };
 
-let cluster: SimCluster | undefined;
-afterEach(async () => {
-  await cluster?.destroy();
-  cluster = undefined;
-});
-
-async function withReplay<T>(c: SimCluster, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof Error) err.message += `\n  replay: ${c.replayHint()}`;
-    throw err;
-  }
-}
-
 /** Three nodes with the links above, started, every node seeing the other two with an RTT. */
 async function startCluster(seed: string, slots: [number, number, number]): Promise<SimCluster> {
-  const c = (cluster = new SimCluster({ seed, nodes: 3, nodeOptions: (i) => ({ slots: slots[i] }) }));
+  const c = track(new SimCluster({ seed, nodes: 3, nodeOptions: (i) => ({ slots: slots[i] }) }));
   c.setLink(0, 1, NEAR_THIN);
   c.setLink(0, 2, FAR_FAT);
   await c.start();
@@ -168,7 +156,7 @@ describe('agent time in the simulator', () => {
         .sort((a, b) => (a[0] < b[0] ? -1 : 1));
     } finally {
       await c.destroy();
-      cluster = undefined;
+      untrack();
     }
   }
 
