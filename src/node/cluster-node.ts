@@ -543,7 +543,17 @@ export class ClusterNode {
       nodeId: this.options.nodeId,
       incarnation: this.swim.incarnation(),
       address: this.world.packets.address,
-      quorum: { writable: q.writable, reachable: q.reachable, voters: q.total, tiebreaker: q.tiebreaker ?? null, removed: this.gate.removedMembers(), reason: q.reason },
+      quorum: {
+        writable: q.writable,
+        reachable: q.reachable,
+        voters: q.total,
+        tiebreaker: q.tiebreaker ?? null,
+        removed: this.gate.removedMembers(),
+        // The voter configuration (src/quorum/voter-config.ts) and a change being agreed, if any.
+        configuration: this.gate.voterConfig().epoch,
+        pendingConfiguration: this.gate.pending()?.epoch ?? null,
+        reason: q.reason,
+      },
       tasks: this.tasks.counts(),
       memory: { ...this.memoryService.digest(), agents: this.memoryService.agentIds().length, sync: this.memoryService.engine.stats() },
       gossip: this.swim.stats(),

@@ -49,7 +49,7 @@ export interface StatusJson {
   name: string;
   state: string;
   incarnation: number;
-  quorum: { writable: boolean; reachable: number; voters: number; tiebreaker: string | null; removed: string[]; reason: string };
+  quorum: { writable: boolean; reachable: number; voters: number; tiebreaker: string | null; removed: string[]; configuration: number; pendingConfiguration: number | null; reason: string };
   memory: { digest: string; documents: number; agents: number };
   members: MemberJson[];
 }
