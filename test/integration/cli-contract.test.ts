@@ -3,8 +3,8 @@
 // exit codes (0 ok, 1 error, 2 bad usage), error messages that say what was wrong and what to do,
 // and the documented `--json` shapes.
 import { writeFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TriCluster, describeResult, loopbackRange, runTri, type CliResult, type MemberJson } from './lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { TriCluster, useStartedCluster, describeResult, loopbackRange, runTri, type CliResult, type MemberJson } from './lib/index.js';
 
 const EMPTY = '127.0.1.39'; // nothing listens here
 const NEVER_BIND = '127.0.1.38'; // a `node start` that wrongly got past its checks binds here, not on anyone's range
@@ -86,25 +86,7 @@ describe('CLI usage errors (no node needed)', () => {
 
 describe('CLI against real nodes (127.0.1.30-31)', () => {
   let c: TriCluster;
-  let anyFailed = false;
-
-  beforeAll(async () => {
-    c = await TriCluster.create({ addresses: loopbackRange(30, 2), profile: 'lan' });
-    try {
-      await c.startAll(40_000);
-    } catch (err) {
-      await c.cleanup(true);
-      throw err;
-    }
-  }, 60_000);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') anyFailed = true;
-  });
-
-  afterAll(async () => {
-    await c?.cleanup(anyFailed);
-  });
+  useStartedCluster(() => ({ addresses: loopbackRange(30, 2), profile: 'lan' }), (cluster) => (c = cluster));
 
   it('`tri nodes --json` (and its alias `nodes list`) prints the documented member array', async () => {
     const [plain, alias, human] = await Promise.all([

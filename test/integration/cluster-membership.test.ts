@@ -1,34 +1,18 @@
 // Membership with real `tri node start` processes on loopback (127.0.1.10-14, default ports):
 // five nodes find each other and become ACTIVE; a graceful stop (SIGTERM) shows as LEFT, never
 // FAILED, and the process exits 0; a crash (SIGKILL) shows as FAILED (SWIM dead) on every survivor.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TriCluster, describeResult, loopbackRange, type MemberJson } from './lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { TriCluster, useStartedCluster, describeResult, loopbackRange, type MemberJson } from './lib/index.js';
 
 const MEMBER_KEYS = ['address', 'freeSlots', 'incarnation', 'name', 'port', 'role', 'rpcPort', 'rttMs', 'slots', 'state', 'swimState'];
 
 describe('cluster membership: 5 real node processes', () => {
   let c: TriCluster;
-  let anyFailed = false;
-
-  beforeAll(async () => {
-    c = await TriCluster.create({ addresses: loopbackRange(10, 5), profile: 'lan' });
-    const t0 = Date.now();
-    try {
-      await c.startAll(40_000);
-    } catch (err) {
-      await c.cleanup(true);
-      throw err;
-    }
-    console.log(`[cluster-membership] 5 nodes ACTIVE everywhere ${Date.now() - t0} ms after the first start`);
-  }, 60_000);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') anyFailed = true;
-  });
-
-  afterAll(async () => {
-    await c?.cleanup(anyFailed);
-  });
+  useStartedCluster(
+    () => ({ addresses: loopbackRange(10, 5), profile: 'lan' }),
+    (cluster) => (c = cluster),
+    { started: (ms) => console.log(`[cluster-membership] 5 nodes ACTIVE everywhere ${ms} ms after the first start`) },
+  );
 
   it('every node lists all 5 as ACTIVE/alive in `tri nodes --json`, with the documented shape', async () => {
     for (const n of c.nodes) {

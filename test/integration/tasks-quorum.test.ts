@@ -3,8 +3,8 @@
 // SIGKILLed, so n1 reaches 1 of 3 voters. It cannot remove them from the voter set itself (only
 // a writable side downs members), so it stays read-only: reads work, a submit fails at once with
 // exit 3 and applies nothing.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TriCluster, describeResult, waitFor } from './lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { TriCluster, useStartedCluster, describeResult, waitFor } from './lib/index.js';
 
 interface TaskJson {
   id: string;
@@ -14,25 +14,7 @@ interface TaskJson {
 
 describe('tasks on a read-only minority', () => {
   let c: TriCluster;
-  let anyFailed = false;
-
-  beforeAll(async () => {
-    c = await TriCluster.create({ addresses: ['127.0.8.21', '127.0.8.22', '127.0.8.23'], profile: 'local' });
-    try {
-      await c.startAll(40_000);
-    } catch (err) {
-      await c.cleanup(true);
-      throw err;
-    }
-  }, 60_000);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') anyFailed = true;
-  });
-
-  afterAll(async () => {
-    await c?.cleanup(anyFailed);
-  });
+  useStartedCluster(() => ({ addresses: ['127.0.8.21', '127.0.8.22', '127.0.8.23'], profile: 'local' }), (cluster) => (c = cluster));
 
   it('a submit on the minority side exits 3 and records nothing; reads still work', async () => {
     const n1 = c.node('n1').address;

@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TriCluster, describeResult, sleep, waitFor, type CliResult } from './lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { TriCluster, useStartedCluster, describeResult, sleep, waitFor, type CliResult } from './lib/index.js';
 
 interface TaskJson {
   id: string;
@@ -61,7 +61,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): 
 describe('tasks on 3 real node processes', () => {
   let c: TriCluster;
   let agentsDir: string;
-  let anyFailed = false;
+  let agentsFile: string;
 
   const at = (name: string): string => c.node(name).address;
   const json = <T>(r: CliResult): T => {
@@ -70,27 +70,20 @@ describe('tasks on 3 real node processes', () => {
   };
   const list = async (node: string): Promise<TaskJson[]> => json<TaskJson[]>(await c.cli(['task', 'list', '--at', at(node), '--json']));
 
-  beforeAll(async () => {
-    agentsDir = mkdtempSync(join(tmpdir(), 'tri-it-agents-'));
-    const agentsFile = join(agentsDir, 'agents.mjs');
-    writeFileSync(agentsFile, AGENTS_MODULE);
-    c = await TriCluster.create({ addresses: ADDRESSES, profile: 'local', extraArgs: () => ['--agents', agentsFile] });
-    try {
-      await c.startAll(40_000);
-    } catch (err) {
-      await c.cleanup(true);
-      throw err;
-    }
-  }, 60_000);
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') anyFailed = true;
-  });
-
-  afterAll(async () => {
-    await c?.cleanup(anyFailed);
-    if (agentsDir) rmSync(agentsDir, { recursive: true, force: true });
-  });
+  useStartedCluster(
+    () => ({ addresses: ADDRESSES, profile: 'local', extraArgs: () => ['--agents', agentsFile] }),
+    (cluster) => (c = cluster),
+    {
+      before: () => {
+        agentsDir = mkdtempSync(join(tmpdir(), 'tri-it-agents-'));
+        agentsFile = join(agentsDir, 'agents.mjs');
+        writeFileSync(agentsFile, AGENTS_MODULE);
+      },
+      after: () => {
+        if (agentsDir) rmSync(agentsDir, { recursive: true, force: true });
+      },
+    },
+  );
 
   it('echo returns its input', async () => {
     const input = { text: 'hello', n: 42, nested: { list: [1, 'two', null, true] } };

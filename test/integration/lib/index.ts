@@ -3,3 +3,4 @@ export { TRI, REPO_ROOT, runTri, describeResult, assertBuilt, type CliResult } f
 export { NodeProcess, httpGet, type MemberJson, type NodeStatus, type ExitInfo } from './node-process.js';
 export { TriCluster, loopbackRange, memberMismatch, type ClusterOptions, type ExpectedMember } from './tri-cluster.js';
 export { waitFor, sleep, type WaitOptions } from './wait-for.js';
+export { useStartedCluster, type StartedClusterHooks } from './started-cluster.js';
