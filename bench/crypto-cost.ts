@@ -58,31 +58,30 @@ interface Round {
 
 const WINDOW = 32;
 
-/** One timed round: `ms` of flow-controlled ping-pong-free streaming from a to b. */
-export async function udpRound(a: PacketTransport, b: PacketTransport, size: number, ms: number): Promise<Round> {
-  const payload = new Uint8Array(size).fill(0x5a);
-  let received = 0;
+/**
+ * Keeps WINDOW packets in flight for `ms`: `send` puts one on the wire; `attach(answered)` installs
+ * the receive side, which calls answered() per packet that completes, and returns a detach. A
+ * packet lost on loopback would stall the window; a watchdog reopens it. Returns the elapsed time
+ * and the process CPU used (user + system, so syscalls count).
+ */
+function windowedRound(ms: number, send: () => void, attach: (answered: () => void) => () => void): Promise<{ ns: number; cpuUs: number }> {
   let inFlight = 0;
   let running = true;
-  let stalls = 0;
   let lastReceive = Date.now();
-  return new Promise<Round>((resolve) => {
+  return new Promise((resolve) => {
     const pump = (): void => {
       while (running && inFlight < WINDOW) {
-        a.send(b.address, payload);
+        send();
         inFlight++;
       }
     };
-    b.onPacket(() => {
-      received++;
+    const detach = attach(() => {
       inFlight--;
       lastReceive = Date.now();
       pump();
     });
-    // A packet lost on loopback would stall the window; reopen it (rare, counted).
     const watchdog = setInterval(() => {
       if (running && Date.now() - lastReceive > 50) {
-        stalls++;
         inFlight = 0;
         lastReceive = Date.now();
         pump();
@@ -95,14 +94,30 @@ export async function udpRound(a: PacketTransport, b: PacketTransport, size: num
       running = false;
       const ns = Number(process.hrtime.bigint() - t0);
       const cpu = process.cpuUsage(cpu0);
-      const n = received;
       clearInterval(watchdog);
-      b.onPacket(() => {});
-      void stalls;
+      detach();
       // Let stragglers drain before the next round.
-      setTimeout(() => resolve({ pps: (n * 1e9) / ns, cpuUsPerPacket: (cpu.user + cpu.system) / n }), 50);
+      setTimeout(() => resolve({ ns, cpuUs: cpu.user + cpu.system }), 50);
     }, ms);
   });
+}
+
+/** One timed round: `ms` of flow-controlled streaming from a to b. */
+export async function udpRound(a: PacketTransport, b: PacketTransport, size: number, ms: number): Promise<Round> {
+  const payload = new Uint8Array(size).fill(0x5a);
+  let received = 0;
+  const r = await windowedRound(
+    ms,
+    () => a.send(b.address, payload),
+    (answered) => {
+      b.onPacket(() => {
+        received++;
+        answered();
+      });
+      return () => b.onPacket(() => {});
+    },
+  );
+  return { pps: (received * 1e9) / r.ns, cpuUsPerPacket: r.cpuUs / received };
 }
 
 /** Wraps a transport to record the size of what it puts on the wire. */
@@ -217,9 +232,6 @@ export function introduce(a: GossipEnd, b: GossipEnd): void {
 export async function gossipRound(a: GossipEnd, b: GossipEnd, workload: GossipWorkload, incarnations: number[], ms: number): Promise<Round & { bytes: number }> {
   let handled = 0;
   let bytes = 0;
-  let inFlight = 0;
-  let running = true;
-  let lastReceive = Date.now();
   let seq = 1;
   let k = 0;
   const deliver = (end: GossipEnd, from: string, data: Uint8Array): void => {
@@ -237,42 +249,22 @@ export async function gossipRound(a: GossipEnd, b: GossipEnd, workload: GossipWo
     const alive = encodeMessage({ type: 'alive', incarnation: ++incarnations[k]!, name, address: `127.0.2.200:${20000 + k}`, meta: benchMeta(name) });
     return encodeCompound([ping, alive]);
   };
-  return new Promise((resolve) => {
-    const pump = (): void => {
-      while (running && inFlight < WINDOW) {
-        a.transport.send(b.transport.address, nextPacket());
-        inFlight++;
-      }
-    };
-    b.transport.onPacket((from, data) => deliver(b, from, data));
-    a.transport.onPacket((from, data) => {
-      deliver(a, from, data);
-      inFlight--;
-      lastReceive = Date.now();
-      pump();
-    });
-    const watchdog = setInterval(() => {
-      if (running && Date.now() - lastReceive > 50) {
-        inFlight = 0;
-        lastReceive = Date.now();
-        pump();
-      }
-    }, 25);
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    pump();
-    setTimeout(() => {
-      running = false;
-      const ns = Number(process.hrtime.bigint() - t0);
-      const cpu = process.cpuUsage(cpu0);
-      const n = handled;
-      const avgBytes = bytes / n;
-      clearInterval(watchdog);
-      a.transport.onPacket(() => {});
-      b.transport.onPacket(() => {});
-      setTimeout(() => resolve({ pps: (n * 1e9) / ns, cpuUsPerPacket: (cpu.user + cpu.system) / n, bytes: avgBytes }), 50);
-    }, ms);
-  });
+  const r = await windowedRound(
+    ms,
+    () => a.transport.send(b.transport.address, nextPacket()),
+    (answered) => {
+      b.transport.onPacket((from, data) => deliver(b, from, data));
+      a.transport.onPacket((from, data) => {
+        deliver(a, from, data);
+        answered();
+      });
+      return () => {
+        a.transport.onPacket(() => {});
+        b.transport.onPacket(() => {});
+      };
+    },
+  );
+  return { pps: (handled * 1e9) / r.ns, cpuUsPerPacket: r.cpuUs / handled, bytes: bytes / handled };
 }
 
 async function measureGossip(bind: string, rounds: number, roundMs: number, log: (m: string) => void, roundLog: RoundLog): Promise<Metrics> {
