@@ -92,7 +92,8 @@ export interface CliSnapshot {
 }
 
 /**
- * Copies the compiled tree (dist/src, dist/gossip, dist/crdt) to a temporary directory and checks
+ * Copies the compiled tree (dist/src, dist/gossip, dist/crdt, and dist/bench, which the CLI imports
+ * for `tri cluster-bench`) to a temporary directory and checks
  * that the copy loads, so nodes started minutes apart run the same code even while someone
  * rebuilds dist/ in the shared checkout (a half-written dist/ otherwise kills a node at import).
  * Bare imports resolve through a symlink to the checkout's node_modules. Retries a few times.
@@ -105,7 +106,7 @@ export async function snapshotCli(triPath = defaultTriPath(), attempts = 4): Pro
     const dir = mkdtempSync(join(tmpdir(), 'tri-bench-cli-'));
     const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
     try {
-      for (const sub of ['src', 'gossip', 'crdt']) {
+      for (const sub of ['src', 'gossip', 'crdt', 'bench']) {
         if (existsSync(join(distRoot, sub))) cpSync(join(distRoot, sub), join(dir, 'dist', sub), { recursive: true });
       }
       cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));

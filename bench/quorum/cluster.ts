@@ -5,11 +5,10 @@
 // also if this process exits without calling it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { defaultTriPath, fetchStatus, type CliSnapshot } from '../lib/proc-cluster.js';
-import { runCommand } from '../lib/run-command.js';
+import { join } from 'node:path';
+import { fetchStatus, snapshotCli, type CliSnapshot } from '../lib/proc-cluster.js';
 import { NodeClient } from '../../src/client/node-client.js';
 
 export const QUORUM_PREFIX = '127.0.11.';
@@ -59,7 +58,7 @@ export class QuorumCluster {
   /** Starts n nodes and resolves once every node lists every other as ACTIVE. */
   async start(n: number, timeoutMs = 60_000): Promise<void> {
     if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error('addresses must stay within 127.0.11.1-254');
-    this.cli ??= await snapshot();
+    this.cli ??= await snapshotCli();
     for (let i = 0; i < n; i++) {
       const name = `q${i + 1}`;
       const address = this.address(i);
@@ -119,35 +118,6 @@ export class QuorumCluster {
   }
 }
 
-/**
- * A private copy of the compiled tree (as bench/lib snapshotCli, plus dist/bench, which the CLI now
- * imports for `tri cluster-bench`), so a rebuild of the shared dist/ mid-run cannot tear a node.
- */
-async function snapshot(attempts = 4): Promise<CliSnapshot> {
-  const triPath = defaultTriPath();
-  const distRoot = resolve(dirname(triPath), '..', '..');
-  const repoRoot = resolve(distRoot, '..');
-  let lastError = '';
-  for (let i = 0; i < attempts; i++) {
-    const dir = mkdtempSync(join(tmpdir(), 'tri-bench-quorum-cli-'));
-    const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
-    try {
-      for (const sub of ['src', 'gossip', 'crdt', 'bench']) {
-        if (existsSync(join(distRoot, sub))) cpSync(join(distRoot, sub), join(dir, 'dist', sub), { recursive: true });
-      }
-      cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
-      symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      const copy = join(dir, 'dist', 'src', 'cli', 'tri.js');
-      await runCommand(process.execPath, [copy, 'node', 'start', '--help'], { timeoutMs: 20_000 });
-      return { triPath: copy, cleanup };
-    } catch (err) {
-      cleanup();
-      lastError = (err as Error).message;
-      await sleep(3_000);
-    }
-  }
-  throw new Error(`could not take a working copy of ${distRoot}: ${lastError}`);
-}
 
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
