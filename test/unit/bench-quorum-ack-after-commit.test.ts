@@ -18,7 +18,7 @@ interface Node {
   handler?: (payload: Uint8Array) => void;
 }
 
-function makeNode(name: string, names: string[], net: Map<string, Node>): Node {
+function makeNode(name: string, names: string[], net: Map<string, Node>): Node & { gate: QuorumGate } {
   const immediates: Array<() => void> = [];
   let seed = names.indexOf(name) + 1;
   const runtime: Runtime = {
@@ -45,7 +45,7 @@ function makeNode(name: string, names: string[], net: Map<string, Node>): Node {
   node.service = new MemoryService({ self: name, runtime, store, rpc, gate, addressOf: (n) => n });
   for (const n of names) node.service.addPeer(n);
   net.set(name, node);
-  return node;
+  return Object.assign(node, { gate });
 }
 
 function runImmediates(n: Node): void {
@@ -98,4 +98,27 @@ it('a single voter resolves only after its own commit', async () => {
   runImmediates(a);
   await w;
   expect(appended(a.store)).toBe(1);
+});
+
+it('an ack from a member on another voter configuration does not count, even while the writer counts that member', async () => {
+  const net = new Map<string, Node>();
+  const names = ['a', 'b'];
+  const [a, b] = names.map((n) => makeNode(n, names, net)) as [Node & { gate: QuorumGate }, Node & { gate: QuorumGate }];
+  // b moved to configuration 1; a's view of b (its metadata) still says configuration 0.
+  b.gate.adopt({ epoch: 1, removed: [], id: '1/b' });
+  expect(a.gate.verdict().writable).toBe(true);
+  let resolved = false;
+  const w = a.service.memory('x').addEpisode({ task: 'fenced', outcome: 'ok' }).then(() => (resolved = true));
+  runImmediates(b); // b stores the push and acks it, with its configuration word
+  runImmediates(a); // a's own copy is committed
+  await new Promise((r) => setTimeout(r, 10)); // every promise the acks could settle has run
+  expect(appended(b.store)).toBe(1);
+  expect(resolved).toBe(false); // 1 of 2 voters on a's configuration stored it: not acknowledged
+  // Once a is on b's configuration too, b's acks count: the next write is acknowledged.
+  a.gate.adopt({ epoch: 1, removed: [], id: '1/b' });
+  const w2 = a.service.memory('x').addEpisode({ task: 'counted', outcome: 'ok' });
+  runImmediates(b);
+  runImmediates(a);
+  await w2;
+  void w;
 });
