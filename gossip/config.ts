@@ -45,6 +45,13 @@ export interface SwimConfig {
   maxPacketBytes: number;
   /** Dead and left members stay listed (with their state) this long, then are removed. */
   reapAfterMs: number;
+  /**
+   * Optional, ours: probe a member at once when our stream connection to it breaks (the driver
+   * calls Swim.hintUnreachable). Unset means true. A killed process's kernel closes its sockets
+   * straight away, so its peers can start the probe that will suspect it without waiting for the
+   * round-robin; a crashed host or a cut cable gives no such signal and takes the normal path.
+   */
+  probeOnConnectionLoss?: boolean;
 }
 
 const LAN: SwimConfig = {
@@ -58,11 +65,14 @@ const LAN: SwimConfig = {
   // own direct and indirect probes failed), the timer may fall to 2x instead of 4x. An unconfirmed
   // suspicion still waits memberlist's full maximum, so a single lossy path condemns no one; the
   // price is less tolerance for a node frozen over ~3 s (it refutes and rejoins). Detection is then
-  // about the first failed probe (~2 s: SWIM's e/(e-1) periods to the first probe, plus the period
-  // it takes to fail) plus this floor (2 * log10 N s: 2 s at 5 nodes, 3 s at 32): measured 0.48 of
-  // serf's at 5 nodes; ~4.9 s at 32 in the simulator (test/unit/sim-detection.test.ts), where a
-  // 4 s pause is still refuted in time and a 5 s one is not. suspicionMinMult 1.5 would give
-  // ~4.0 s and ~3 s of pause tolerance at 32 nodes.
+  // the first failed probe plus this floor (2 * log10 N s: 2 s at 5 nodes, 3 s at 32). The first
+  // failed probe takes one period once the probe starts; it starts at once when the survivors'
+  // TCP connections to a killed process break (probeOnConnectionLoss), else when the round-robin
+  // reaches it (SWIM's e/(e-1) periods on average, ~2.4 s measured at 32 processes). Measured on
+  // real processes with the hint: ~3.0 s at 5 and ~4.2 s at 32 (bench/membership); in the
+  // simulator a 4 s pause at 32 nodes is still refuted in time and a 5 s one is not
+  // (test/unit/sim-detection.test.ts). suspicionMinMult 1.5 would cut the floor to ~2.3 s at 32
+  // with ~3 s of pause tolerance.
   suspicionMinMult: 2,
   gossipIntervalMs: 200, // gossip faster than we probe so news outruns detection
   gossipNodes: 3, // fan-out per gossip round
@@ -115,7 +125,7 @@ export function profile(name: ProfileName, overrides: Partial<SwimConfig> = {}):
 
 /** Throws ConfigError naming the first field that cannot work. */
 export function validateConfig(cfg: SwimConfig): void {
-  type Required = Exclude<keyof SwimConfig, 'suspicionMinMult'>;
+  type Required = Exclude<keyof SwimConfig, 'suspicionMinMult' | 'probeOnConnectionLoss'>;
   const positive: Required[] = [
     'probeIntervalMs', 'probeTimeoutMs', 'gossipIntervalMs', 'pushPullIntervalMs', 'tcpTimeoutMs', 'reapAfterMs',
   ];

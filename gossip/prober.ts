@@ -16,6 +16,12 @@
 //    buddy-rule ping with an ack carrying that refutation, which saves it from a false death.
 // Both kinds carry the suspicion (the buddy rule), so a live suspect refutes at once.
 //
+// Hinted members jump it too: when the node's stream connection to a member breaks (a killed
+// process's kernel closes its sockets at once), the driver hints it and we probe that member next
+// instead of waiting for the round-robin to reach it (on average N/2 periods at one prober, about
+// one period for the first of N-1 probers). A hint accuses nobody: the probe runs the whole
+// protocol (direct ping, relays, nacks) and only a failed probe suspects.
+//
 // As a relay: ping the target with a sequence number of our own, forward its ack to the
 // requester, and send a nack if nothing came back within probeTimeout.
 
@@ -86,6 +92,8 @@ export class Prober {
   private readonly suspectProbes = new WeakMap<Suspicion, SuspectProbes>();
   private seq = 0;
   private lastWasUrgent = false;
+  /** Members to probe before anyone else (see hint()); oldest hint first. */
+  private readonly hinted = new Set<string>();
 
   constructor(
     private readonly self: MemberInfo,
@@ -109,9 +117,10 @@ export class Prober {
     // many suspicions at once, and serving only those would leave members it has not probed yet
     // unsuspected for a long time (Lifeguard also stretches a cut-off node's periods). Last-chance
     // probes are few (two per suspicion) and time-critical, so they never wait.
-    const urgent = this.urgentSuspect(now, !this.lastWasUrgent);
+    const hinted = this.takeHint(live);
+    const urgent = hinted ?? this.urgentSuspect(now, !this.lastWasUrgent);
     const targetName = urgent ?? this.order.next(live) ?? this.urgentSuspect(now, true);
-    this.lastWasUrgent = urgent !== undefined;
+    this.lastWasUrgent = urgent !== undefined && hinted === undefined;
     if (targetName === undefined) return;
     const target = table.get(targetName)!;
     const seq = this.nextSeq();
@@ -128,6 +137,26 @@ export class Prober {
   /** Drops the probe in flight (we are leaving). */
   cancel(): void {
     this.probe = undefined;
+    this.hinted.clear();
+  }
+
+  /** Asks for `name` to be the next member probed (see the header); the caller rate-limits. */
+  hint(name: string): void {
+    this.hinted.add(name);
+  }
+
+  /** True when a hinted member waits and no probe is in flight: the caller may start one now. */
+  hintWaiting(): boolean {
+    return this.probe === undefined && this.hinted.size > 0;
+  }
+
+  /** The oldest hinted member that is still worth probing (alive or suspect), removing it and any stale hints before it. */
+  private takeHint(live: (name: string) => boolean): string | undefined {
+    for (const name of this.hinted) {
+      this.hinted.delete(name);
+      if (live(name)) return name;
+    }
+    return undefined;
   }
 
   /** Runs due timeouts: indirect probes, probe failure, relay nacks. */

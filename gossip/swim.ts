@@ -24,6 +24,8 @@ import { utf8Length, varUintSize } from './wire.js';
 
 /** Most members a node sends its own alive message to directly (announce()); gossip does the rest. */
 export const ANNOUNCE_MAX = 64;
+/** Hint times kept before old ones are swept (they only matter for one probe period). */
+const HINT_MEMORY = 64;
 
 export type { MemberEvent, MemberEventKind, MemberInfo, MemberState, SwimEffect } from './types.js';
 export type { SwimConfig } from './config.js';
@@ -55,12 +57,14 @@ export class Swim {
   private nextProbeAt: number;
   private nextGossipAt: number;
   private nextPushPullAt: number;
+  /** When each member was last hinted unreachable (rate limit of hintUnreachable). */
+  private readonly lastHintAt = new Map<string, number>();
   /** gossipTargets() as of a table version; `dead` are the members in it only for their window. */
   private targetCache: { version: number; at: number; list: MemberInfo[]; dead: MemberInfo[] } | undefined;
   private readonly counters: Record<string, number> = {
     probes: 0, probeFailures: 0, acks: 0, indirectAcks: 0, nacks: 0, indirectProbes: 0, relayedPings: 0,
     relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0, reannounced: 0,
-    deaths: 0, leaves: 0, reaped: 0, addressConflicts: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0,
+    deaths: 0, hints: 0, leaves: 0, reaped: 0, addressConflicts: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0,
     bytesOut: 0, droppedMalformed: 0, handlerErrors: 0, gossipRounds: 0, pushPulls: 0, pushPullMerges: 0,
   };
 
@@ -92,7 +96,8 @@ export class Swim {
     this.prober.advance(now, out);
     const declared = this.membership.expireSuspicions(now, out);
     if (declared.length > 0) this.announceDeaths(declared, out);
-    if (now >= this.nextProbeAt) {
+    if (now >= this.nextProbeAt || this.prober.hintWaiting()) {
+      // A hinted probe starts a fresh period (the next round-robin probe moves back by at most one).
       if (!this.membership.leaving) this.prober.start(now, out);
       this.nextProbeAt = now + this.awareness.scale(this.cfg.probeIntervalMs);
     }
@@ -110,6 +115,7 @@ export class Swim {
 
   nextDeadline(): number {
     let at = Math.min(this.nextProbeAt, this.nextGossipAt, this.nextPushPullAt);
+    if (this.prober.hintWaiting()) return 0; // due now (a hinted probe waits for the slot only)
     at = Math.min(at, this.prober.deadline());
     for (const s of this.membership.suspicions.values()) at = Math.min(at, s.deadline());
     return Math.min(at, this.membership.reapDeadline());
@@ -168,6 +174,28 @@ export class Swim {
       }
     }
     return out;
+  }
+
+  /**
+   * Evidence from outside the protocol that `name` may be gone: the node's stream connection to it
+   * broke. We probe it next, at once if no probe is in flight (see Prober). Ignored for ourselves,
+   * for members not alive or suspect, while leaving, and within one probe period of the previous
+   * hint about the same member (a flapping connection must not turn into a probe storm).
+   */
+  hintUnreachable(name: string, now: number): SwimEffect[] {
+    const m = this.membership.table.get(name);
+    if (this.cfg.probeOnConnectionLoss === false || m === undefined || m === this.self || !isLive(m.state) || this.membership.leaving) return [];
+    const last = this.lastHintAt.get(name);
+    if (last !== undefined && now - last < this.cfg.probeIntervalMs) return [];
+    this.lastHintAt.set(name, now);
+    if (this.lastHintAt.size > 4 * HINT_MEMORY) this.forgetOldHints(now);
+    this.counters.hints!++;
+    this.prober.hint(name);
+    return this.prober.hintWaiting() ? this.tick(now) : [];
+  }
+
+  private forgetOldHints(now: number): void {
+    for (const [name, at] of this.lastHintAt) if (now - at >= this.cfg.probeIntervalMs) this.lastHintAt.delete(name);
   }
 
   leave(now: number): SwimEffect[] {

@@ -3,7 +3,7 @@
 // real sockets (src/node/start-node.ts) and in the simulator (src/sim/). Memory, quorum and tasks
 // attach to it as further components.
 import { Swim, type MemberEvent, type MemberInfo } from '../../gossip/swim.js';
-import { profile, type ProfileName } from '../../gossip/config.js';
+import { profile, type ProfileName, type SwimConfig } from '../../gossip/config.js';
 import { ConfigError, NodeStoppedError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { PacketTransport, StreamTransport } from '../transport/types.js';
@@ -46,6 +46,8 @@ export interface ClusterNodeOptions {
   role?: Role;
   slots?: number;
   profile?: ProfileName;
+  /** Overrides of the profile's gossip settings (validated with it). */
+  gossip?: Partial<SwimConfig>;
   join?: string[];
   /** Stable id from the data directory; a random one when the node keeps no data. */
   nodeId: string;
@@ -182,7 +184,7 @@ export class ClusterNode {
     readonly world: NodeWorld,
     readonly options: ClusterNodeOptions,
   ) {
-    const cfg = profile(options.profile ?? 'lan');
+    const cfg = profile(options.profile ?? 'lan', options.gossip);
     const slots = options.slots ?? 16;
     if (!Number.isInteger(slots) || slots < 0 || slots > 4096) throw new ConfigError(`slots must be an integer from 0 to 4096, got ${slots}`);
     this.log = world.runtime.logger.child({ node: options.name });
@@ -296,6 +298,7 @@ export class ClusterNode {
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),
     );
+    this.rpc.onConnectionLost((remote, outgoing) => this.hintUnreachable(remote, outgoing));
     this.driver.onPacketFrom = (address) => {
       // Only once the voter set has changed can a member be on an older configuration than ours.
       if (this.gate.voterConfig().epoch === 0) return;
@@ -303,6 +306,25 @@ export class ClusterNode {
       const m = name === undefined ? undefined : this.swim.member(name);
       if (m) this.voterConfigSync.contact(m.name, this.cachedMeta(m.name, m.meta)?.configWord ?? 0);
     };
+  }
+
+  /**
+   * A stream connection broke: probe its member at once (Swim.hintUnreachable). We dial members at
+   * their gossip address, so an outgoing connection names its member; an accepted one comes from
+   * an ephemeral port and names its member only by host, when a single member lives there.
+   */
+  private hintUnreachable(remote: string, outgoing: boolean): void {
+    if (this.stopped) return;
+    let name = outgoing ? this.nameByAddress.get(remote) : undefined;
+    if (!outgoing) {
+      const host = parseAddress(remote).host;
+      for (const [address, member] of this.nameByAddress) {
+        if (parseAddress(address).host !== host) continue;
+        if (name !== undefined) return; // two members on that host: we cannot tell which one
+        name = member;
+      }
+    }
+    if (name !== undefined && name !== this.name) this.driver.apply(this.swim.hintUnreachable(name, this.world.runtime.clock.now()));
   }
 
   get name(): string {

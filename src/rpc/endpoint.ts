@@ -75,6 +75,7 @@ export class RpcEndpoint {
   private closed = false;
   private lastNotify: { method: string; payload: Uint8Array; frame: Uint8Array } | undefined;
   private readonly callObservers = new Set<(t: CallTiming) => void>();
+  private readonly lostObservers = new Set<(remote: Address, outgoing: boolean) => void>();
   private readonly log: Logger;
   readonly stats = { requestsIn: 0, requestsOut: 0, notifiesIn: 0, notifiesOut: 0, badFrames: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
 
@@ -102,6 +103,16 @@ export class RpcEndpoint {
   observeCalls(observer: (t: CallTiming) => void): () => void {
     this.callObservers.add(observer);
     return () => this.callObservers.delete(observer);
+  }
+
+  /**
+   * Reports every connection that closed while this endpoint is open, with the peer's address
+   * (the address we dialled for an outgoing connection, the peer's ephemeral address for an
+   * accepted one). The node turns these into probe hints for the failure detector.
+   */
+  onConnectionLost(observer: (remote: Address, outgoing: boolean) => void): () => void {
+    this.lostObservers.add(observer);
+    return () => this.lostObservers.delete(observer);
   }
 
   /** Calls `method` on the node at `to`; rejects with the peer's error class, TimeoutError or TransportError. */
@@ -197,6 +208,7 @@ export class RpcEndpoint {
         p.cancelTimer();
         p.reject(new TransportError(`connection to ${conn.remote} closed`, { cause: err }));
       }
+      if (!this.closed) for (const observe of this.lostObservers) observe(outgoingTo ?? conn.remote, outgoingTo !== undefined);
     });
   }
 
