@@ -12,10 +12,15 @@
 //                        unbatched: submit+assign, outcome+episode) and what crosses the wire
 // and, in-process, the routing overhead per task: route() over 32 candidates, and one scheduler
 // pass (route + assign) as the task table grows, since every submit runs one. Goal: >= 2,000/s.
+// And the floor (task-floor.ts): what one replica spends receiving, applying and durably storing
+// one task's updates (its episode, its share of the batched task-table writes), times the
+// replicas every update goes to, against the machine's cores: floor_max_tasks_per_sec is the
+// most this machine could do at this node count if nothing else cost anything.
 // `quick`: 4 nodes, 64 agents. Knobs (environment): TRI_TP_NODES, TRI_TP_TASKS (the first
 // thousand or so mostly measure the JIT warming up), TRI_TP_WINDOW (outstanding submits per
 // node), TRI_TP_DURABLE=1 (SQLite data directories instead of in-memory stores).
 import http from 'node:http';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
 import { percentile } from './lib/stats.js';
@@ -23,6 +28,7 @@ import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, snapshotDist, TaskProcCluster, type TaskBenchOptions } from './task-failover.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
+import { floorArithmetic, measureReplicaFloor } from './task-floor.js';
 
 export interface ThroughputPlan {
   nodes: number;
@@ -94,6 +100,8 @@ export function measureSchedulerPass(size: number, n = 32, samples = 200): numbe
   return ((performance.now() - t0) * 1000) / samples;
 }
 
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
 /** How long the idle cluster's CPU is sampled before the run. */
 const IDLE_SAMPLE_MS = 3_000;
 
@@ -138,6 +146,14 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const routing = measureRouting();
   const passes = Object.fromEntries([0, 1_000, 10_000].map((size) => [size, measureSchedulerPass(size)]));
   log(`task-throughput: route() ${JSON.stringify(routing)} us; scheduler pass by table size ${JSON.stringify(passes)} us`);
+  const floor = measureReplicaFloor();
+  const cores = cpus().length;
+  const floorHere = floorArithmetic(floor, plan.nodes, cores, 2000);
+  const floor32 = floorArithmetic(floor, 32, cores, 2000);
+  log(
+    `task-throughput: floor per replica per task ${floor.episodeUs.toFixed(0)} us (episode, ${floor.episodeBytes} B) + ${floor.tableUs.toFixed(0)} us (task table at ${floor.batch} tasks/write; ${floor.tableUnbatchedUs.toFixed(0)} us at 1), ` +
+      `of which SQLite ${floor.storeUs.toFixed(0)} us; at ${plan.nodes} nodes ${floorHere.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> at most ${Math.round(floorHere.floor_max_tasks_per_sec!)} tasks/s on ${cores} cores; at 32 nodes ${floor32.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> ${Math.round(floor32.floor_max_tasks_per_sec!)} tasks/s (${Math.round(floor32.floor_max_tasks_per_sec_quorum_only!)} if only a quorum stored it), load ${load1m()}`,
+  );
 
   const snap = snapshotDist();
   const cluster = new TaskProcCluster(snap.triPath, { firstHost: 131, profile: 'local', durable: plan.durable });
@@ -209,6 +225,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     // Less what the cluster would have burnt idle over the same time (can only be an estimate).
     const taskCpuPerTaskMs = (Math.max(0, cpuSeconds - (idleCores * (performance.now() - started)) / 1000) * 1000) / Math.max(1, want);
     const counts1 = await totalWriteCounts(cluster);
+    log(`task-throughput: quorum writes ${counts0.writes} -> ${counts1.writes}, sync messages sent ${counts0.messages} -> ${counts1.messages}`);
     // Includes the background (renewals, anti-entropy): close to 2/task without batching.
     const writesPerTask = (counts1.writes - counts0.writes) / Math.max(1, want);
     const messagesPerTask = (counts1.messages - counts0.messages) / Math.max(1, want);
@@ -233,6 +250,19 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
       route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),
       route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),
       ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
+      floor_episode_replica_us: metric(Math.round(floor.episodeUs), 'us/task'),
+      floor_table_replica_us: metric(Math.round(floor.tableUs), 'us/task'),
+      floor_table_unbatched_replica_us: metric(Math.round(floor.tableUnbatchedUs), 'us/task'),
+      floor_store_replica_us: metric(Math.round(floor.storeUs), 'us/task'),
+      floor_replica_cpu_ms_per_task: metric(round3(floorHere.floor_replica_cpu_ms_per_task!), 'ms'),
+      floor_cpu_ms_per_task: metric(round3(floorHere.floor_cpu_ms_per_task!), 'ms'),
+      floor_quorum_cpu_ms_per_task: metric(round3(floorHere.floor_quorum_cpu_ms_per_task!), 'ms'),
+      floor_max_tasks_per_sec: metric(Math.round(floorHere.floor_max_tasks_per_sec!), 'tasks/s'),
+      floor_cpu_ms_per_task_32: metric(round3(floor32.floor_cpu_ms_per_task!), 'ms'),
+      floor_max_tasks_per_sec_32: metric(Math.round(floor32.floor_max_tasks_per_sec!), 'tasks/s'),
+      floor_max_tasks_per_sec_32_quorum_only: metric(Math.round(floor32.floor_max_tasks_per_sec_quorum_only!), 'tasks/s'),
+      floor_cores_for_goal_32: metric(Math.round(floor32.floor_cores_at_goal! * 10) / 10, 'cores'),
+      cpu_above_floor: metric(Math.round((cpuPerTaskMs / floorHere.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
     };
   } finally {
     await cluster.stop();
@@ -241,6 +271,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const { result, path } = writeResult(opts.out, opts.quick ? 'task-throughput-quick' : 'task-throughput', metrics, {
     goal: { tasksPerSec: 2000 },
     plan,
+    floor: { ...floor, cores, arithmetic: 'floor_cpu_ms_per_task = (episode + table) per replica x (nodes - 1); floor_max_tasks_per_sec = cores / floor_cpu_ms_per_task; quorum_only: x (majority - 1) instead' },
   });
   log(`task-throughput: wrote ${path}`);
   return result;
