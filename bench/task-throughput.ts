@@ -109,7 +109,14 @@ const IDLE_SAMPLE_MS = 3_000;
 const SUBMIT_WINDOW_MS = 120_000;
 
 /** Quorum writes acknowledged and sync messages sent by a node so far (its /metrics), or undefined. */
-function writeCounts(address: string): Promise<{ writes: number; messages: number } | undefined> {
+interface WriteCounts {
+  writes: number;
+  messages: number;
+  /** Sync messages sent, by kind (update, ack, ae-*, ...). */
+  kinds: Record<string, number>;
+}
+
+function writeCounts(address: string): Promise<WriteCounts | undefined> {
   return new Promise((resolve) => {
     const req = http.get({ host: address, port: HTTP_PORT, path: '/metrics', timeout: 5_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -117,13 +124,18 @@ function writeCounts(address: string): Promise<{ writes: number; messages: numbe
       res.on('end', () => {
         let writes = 0;
         let messages = 0;
+        const kinds: Record<string, number> = {};
         for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
           const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
           if (!m) continue;
           if (m[1] === 'tri_write_latency_seconds_count') writes += Number(m[3]);
-          else if (m[1] === 'tri_sync_messages_total' && m[2]!.includes('direction="out"')) messages += Number(m[3]);
+          else if (m[1] === 'tri_sync_messages_total' && m[2]!.includes('direction="out"')) {
+            messages += Number(m[3]);
+            const kind = /kind="([^"]*)"/.exec(m[2]!)?.[1] ?? '?';
+            kinds[kind] = (kinds[kind] ?? 0) + Number(m[3]);
+          }
         }
-        resolve({ writes, messages });
+        resolve({ writes, messages, kinds });
       });
     });
     req.on('timeout', () => req.destroy());
@@ -131,9 +143,16 @@ function writeCounts(address: string): Promise<{ writes: number; messages: numbe
   });
 }
 
-async function totalWriteCounts(cluster: TaskProcCluster): Promise<{ writes: number; messages: number }> {
+async function totalWriteCounts(cluster: TaskProcCluster): Promise<WriteCounts> {
   const all = await Promise.all(cluster.nodes.map((n) => writeCounts(n.address)));
-  return all.reduce<{ writes: number; messages: number }>((a, c) => ({ writes: a.writes + (c?.writes ?? 0), messages: a.messages + (c?.messages ?? 0) }), { writes: 0, messages: 0 });
+  const total: WriteCounts = { writes: 0, messages: 0, kinds: {} };
+  for (const c of all) {
+    if (!c) continue;
+    total.writes += c.writes;
+    total.messages += c.messages;
+    for (const [k, v] of Object.entries(c.kinds)) total.kinds[k] = (total.kinds[k] ?? 0) + v;
+  }
+  return total;
 }
 
 async function doneCounts(cluster: TaskProcCluster): Promise<number[]> {
@@ -225,7 +244,8 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     // Less what the cluster would have burnt idle over the same time (can only be an estimate).
     const taskCpuPerTaskMs = (Math.max(0, cpuSeconds - (idleCores * (performance.now() - started)) / 1000) * 1000) / Math.max(1, want);
     const counts1 = await totalWriteCounts(cluster);
-    log(`task-throughput: quorum writes ${counts0.writes} -> ${counts1.writes}, sync messages sent ${counts0.messages} -> ${counts1.messages}`);
+    const kindsPerTask = Object.fromEntries(Object.entries(counts1.kinds).map(([k, v]) => [k, Math.round(((v - (counts0.kinds[k] ?? 0)) / Math.max(1, want)) * 100) / 100]));
+    log(`task-throughput: quorum writes ${counts0.writes} -> ${counts1.writes}, sync messages sent ${counts0.messages} -> ${counts1.messages}; per task by kind ${JSON.stringify(kindsPerTask)}`);
     // Includes the background (renewals, anti-entropy): close to 2/task without batching.
     const writesPerTask = (counts1.writes - counts0.writes) / Math.max(1, want);
     const messagesPerTask = (counts1.messages - counts0.messages) / Math.max(1, want);
