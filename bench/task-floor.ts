@@ -27,6 +27,8 @@ export interface FloorFigures {
   tableBytesPerTask: number;
   /** CPU µs for one replica to handle one episode push (decode, validate, apply, ack) and store it in a group commit. */
   episodeUs: number;
+  /** The same for an episode with only its task and outcome (no note, tag or field): what the episode's own structure costs. */
+  bareEpisodeUs: number;
   /** The same for the task-table updates of one task, at `batch` tasks per write. */
   tableUs: number;
   /** The same for the task-table updates when every write carries one task. */
@@ -53,7 +55,7 @@ function cpuUs(fn: () => void): number {
  * tasks per write (as task-service batches a turn's submits and outcomes), split into the
  * task-table messages and the episode messages, in the order they are sent.
  */
-function produce(tasks: number, batch: number): { table: Uint8Array[]; episodes: Uint8Array[]; tableBytes: number; episodeBytes: number } {
+function produce(tasks: number, batch: number, bare = false): { table: Uint8Array[]; episodes: Uint8Array[]; tableBytes: number; episodeBytes: number } {
   let x = 11;
   const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
   const docs = new DurableDocSet(new MemoryStore({ nodeId: 'floor-sender', name: NODE }));
@@ -88,7 +90,7 @@ function produce(tasks: number, batch: number): { table: Uint8Array[]; episodes:
       if (!mem) mems.set(agent, (mem = new AgentMemoryDoc({ node: NODE, random, agentId: agent, doc: docs.doc(`agent/${agent}`) })));
       // What task-service writes for an echo task.
       mem.addEpisode(
-        { task: `echo ${f.id}`, outcome: 'done', note: `result: ${JSON.stringify({ i: f.i })}`, tags: ['echo'], fields: { taskId: f.id, durationMs: 0 } },
+        bare ? { task: `echo ${f.id}`, outcome: 'done' } : { task: `echo ${f.id}`, outcome: 'done', note: `result: ${JSON.stringify({ i: f.i })}`, tags: ['echo'], fields: { taskId: f.id, durationMs: 0 } },
         { now: f.i },
       );
     }
@@ -136,6 +138,7 @@ export function measureReplicaFloor(tasks = 2_000, batch = 16, commitEvery = 32)
   try {
     const batched = produce(tasks, batch);
     const single = produce(tasks, 1);
+    const bare = produce(tasks, batch, true);
     let run = 0;
     const measure = (msgs: Uint8Array[]): { handleUs: number; commitUs: number } => receive(msgs, commitEvery, join(root, `r${run++}`));
     measure(batched.episodes); // warm-up
@@ -143,10 +146,12 @@ export function measureReplicaFloor(tasks = 2_000, batch = 16, commitEvery = 32)
     const ep = measure(batched.episodes);
     const tb = measure(batched.table);
     const t1 = measure(single.table);
+    const eb = measure(bare.episodes);
     return {
       episodeBytes: Math.round(batched.episodeBytes / tasks),
       tableBytesPerTask: Math.round(batched.tableBytes / tasks),
       episodeUs: (ep.handleUs + ep.commitUs) / tasks,
+      bareEpisodeUs: (eb.handleUs + eb.commitUs) / tasks,
       tableUs: (tb.handleUs + tb.commitUs) / tasks,
       tableUnbatchedUs: (t1.handleUs + t1.commitUs) / tasks,
       storeUs: (ep.commitUs + tb.commitUs) / tasks,

@@ -271,6 +271,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
       route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),
       ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
       floor_episode_replica_us: metric(Math.round(floor.episodeUs), 'us/task'),
+      floor_bare_episode_replica_us: metric(Math.round(floor.bareEpisodeUs), 'us/task'),
       floor_table_replica_us: metric(Math.round(floor.tableUs), 'us/task'),
       floor_table_unbatched_replica_us: metric(Math.round(floor.tableUnbatchedUs), 'us/task'),
       floor_store_replica_us: metric(Math.round(floor.storeUs), 'us/task'),
