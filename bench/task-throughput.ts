@@ -49,6 +49,9 @@ export function planThroughput(quick: boolean): ThroughputPlan {
     // on 2 cores a task costs so much more (every write is applied and acknowledged by 31 peers)
     // that 16 per node (512 outstanding) pushed submits past the 5 s write timeout and the run
     // collapsed (25 Nov 2026: 4 tasks/s, 2,168 of 3,000 submits timed out); 2 per node held.
+    // Still so with the task writes' group commit (one write in flight per node): 8 per node
+    // collapsed the same way (25 Nov 2026, machine shared, load ~9 before the run: 3 tasks/s,
+    // 1,968 submits timed out) while 2 per node completed.
     window: Number(process.env.TRI_TP_WINDOW ?? (nodes > 8 ? 2 : 16)),
     durable: process.env.TRI_TP_DURABLE === '1',
   };
