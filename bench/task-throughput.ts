@@ -12,10 +12,15 @@
 //                        unbatched: submit+assign, outcome+episode) and what crosses the wire
 // and, in-process, the routing overhead per task: route() over 32 candidates, and one scheduler
 // pass (route + assign) as the task table grows, since every submit runs one. Goal: >= 2,000/s.
+// And the floor (task-floor.ts): what one replica spends receiving, applying and durably storing
+// one task's updates (its episode, its share of the batched task-table writes), times the
+// replicas every update goes to, against the machine's cores: floor_max_tasks_per_sec is the
+// most this machine could do at this node count if nothing else cost anything.
 // `quick`: 4 nodes, 64 agents. Knobs (environment): TRI_TP_NODES, TRI_TP_TASKS (the first
 // thousand or so mostly measure the JIT warming up), TRI_TP_WINDOW (outstanding submits per
 // node), TRI_TP_DURABLE=1 (SQLite data directories instead of in-memory stores).
 import http from 'node:http';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
 import { percentile } from './lib/stats.js';
@@ -23,6 +28,7 @@ import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, snapshotDist, TaskProcCluster, type TaskBenchOptions } from './task-failover.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
+import { floorArithmetic, measureReplicaFloor } from './task-floor.js';
 
 export interface ThroughputPlan {
   nodes: number;
@@ -43,6 +49,9 @@ export function planThroughput(quick: boolean): ThroughputPlan {
     // on 2 cores a task costs so much more (every write is applied and acknowledged by 31 peers)
     // that 16 per node (512 outstanding) pushed submits past the 5 s write timeout and the run
     // collapsed (25 Nov 2026: 4 tasks/s, 2,168 of 3,000 submits timed out); 2 per node held.
+    // Still so with the task writes' group commit (one write in flight per node): 8 per node
+    // collapsed the same way (25 Nov 2026, machine shared, load ~9 before the run: 3 tasks/s,
+    // 1,968 submits timed out) while 2 per node completed.
     window: Number(process.env.TRI_TP_WINDOW ?? (nodes > 8 ? 2 : 16)),
     durable: process.env.TRI_TP_DURABLE === '1',
   };
@@ -94,6 +103,8 @@ export function measureSchedulerPass(size: number, n = 32, samples = 200): numbe
   return ((performance.now() - t0) * 1000) / samples;
 }
 
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
 /** How long the idle cluster's CPU is sampled before the run. */
 const IDLE_SAMPLE_MS = 3_000;
 
@@ -101,7 +112,14 @@ const IDLE_SAMPLE_MS = 3_000;
 const SUBMIT_WINDOW_MS = 120_000;
 
 /** Quorum writes acknowledged and sync messages sent by a node so far (its /metrics), or undefined. */
-function writeCounts(address: string): Promise<{ writes: number; messages: number } | undefined> {
+interface WriteCounts {
+  writes: number;
+  messages: number;
+  /** Sync messages sent, by kind (update, ack, ae-*, ...). */
+  kinds: Record<string, number>;
+}
+
+function writeCounts(address: string): Promise<WriteCounts | undefined> {
   return new Promise((resolve) => {
     const req = http.get({ host: address, port: HTTP_PORT, path: '/metrics', timeout: 5_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -109,13 +127,18 @@ function writeCounts(address: string): Promise<{ writes: number; messages: numbe
       res.on('end', () => {
         let writes = 0;
         let messages = 0;
+        const kinds: Record<string, number> = {};
         for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
           const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
           if (!m) continue;
           if (m[1] === 'tri_write_latency_seconds_count') writes += Number(m[3]);
-          else if (m[1] === 'tri_sync_messages_total' && m[2]!.includes('direction="out"')) messages += Number(m[3]);
+          else if (m[1] === 'tri_sync_messages_total' && m[2]!.includes('direction="out"')) {
+            messages += Number(m[3]);
+            const kind = /kind="([^"]*)"/.exec(m[2]!)?.[1] ?? '?';
+            kinds[kind] = (kinds[kind] ?? 0) + Number(m[3]);
+          }
         }
-        resolve({ writes, messages });
+        resolve({ writes, messages, kinds });
       });
     });
     req.on('timeout', () => req.destroy());
@@ -123,9 +146,16 @@ function writeCounts(address: string): Promise<{ writes: number; messages: numbe
   });
 }
 
-async function totalWriteCounts(cluster: TaskProcCluster): Promise<{ writes: number; messages: number }> {
+async function totalWriteCounts(cluster: TaskProcCluster): Promise<WriteCounts> {
   const all = await Promise.all(cluster.nodes.map((n) => writeCounts(n.address)));
-  return all.reduce<{ writes: number; messages: number }>((a, c) => ({ writes: a.writes + (c?.writes ?? 0), messages: a.messages + (c?.messages ?? 0) }), { writes: 0, messages: 0 });
+  const total: WriteCounts = { writes: 0, messages: 0, kinds: {} };
+  for (const c of all) {
+    if (!c) continue;
+    total.writes += c.writes;
+    total.messages += c.messages;
+    for (const [k, v] of Object.entries(c.kinds)) total.kinds[k] = (total.kinds[k] ?? 0) + v;
+  }
+  return total;
 }
 
 async function doneCounts(cluster: TaskProcCluster): Promise<number[]> {
@@ -138,6 +168,14 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const routing = measureRouting();
   const passes = Object.fromEntries([0, 1_000, 10_000].map((size) => [size, measureSchedulerPass(size)]));
   log(`task-throughput: route() ${JSON.stringify(routing)} us; scheduler pass by table size ${JSON.stringify(passes)} us`);
+  const floor = measureReplicaFloor();
+  const cores = cpus().length;
+  const floorHere = floorArithmetic(floor, plan.nodes, cores, 2000);
+  const floor32 = floorArithmetic(floor, 32, cores, 2000);
+  log(
+    `task-throughput: floor per replica per task ${floor.episodeUs.toFixed(0)} us (episode, ${floor.episodeBytes} B) + ${floor.tableUs.toFixed(0)} us (task table at ${floor.batch} tasks/write; ${floor.tableUnbatchedUs.toFixed(0)} us at 1), ` +
+      `of which SQLite ${floor.storeUs.toFixed(0)} us; at ${plan.nodes} nodes ${floorHere.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> at most ${Math.round(floorHere.floor_max_tasks_per_sec!)} tasks/s on ${cores} cores; at 32 nodes ${floor32.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> ${Math.round(floor32.floor_max_tasks_per_sec!)} tasks/s (${Math.round(floor32.floor_max_tasks_per_sec_quorum_only!)} if only a quorum stored it), load ${load1m()}`,
+  );
 
   const snap = snapshotDist();
   const cluster = new TaskProcCluster(snap.triPath, { firstHost: 131, profile: 'local', durable: plan.durable });
@@ -209,6 +247,8 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     // Less what the cluster would have burnt idle over the same time (can only be an estimate).
     const taskCpuPerTaskMs = (Math.max(0, cpuSeconds - (idleCores * (performance.now() - started)) / 1000) * 1000) / Math.max(1, want);
     const counts1 = await totalWriteCounts(cluster);
+    const kindsPerTask = Object.fromEntries(Object.entries(counts1.kinds).map(([k, v]) => [k, Math.round(((v - (counts0.kinds[k] ?? 0)) / Math.max(1, want)) * 100) / 100]));
+    log(`task-throughput: quorum writes ${counts0.writes} -> ${counts1.writes}, sync messages sent ${counts0.messages} -> ${counts1.messages}; per task by kind ${JSON.stringify(kindsPerTask)}`);
     // Includes the background (renewals, anti-entropy): close to 2/task without batching.
     const writesPerTask = (counts1.writes - counts0.writes) / Math.max(1, want);
     const messagesPerTask = (counts1.messages - counts0.messages) / Math.max(1, want);
@@ -233,6 +273,20 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
       route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),
       route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),
       ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
+      floor_episode_replica_us: metric(Math.round(floor.episodeUs), 'us/task'),
+      floor_bare_episode_replica_us: metric(Math.round(floor.bareEpisodeUs), 'us/task'),
+      floor_table_replica_us: metric(Math.round(floor.tableUs), 'us/task'),
+      floor_table_unbatched_replica_us: metric(Math.round(floor.tableUnbatchedUs), 'us/task'),
+      floor_store_replica_us: metric(Math.round(floor.storeUs), 'us/task'),
+      floor_replica_cpu_ms_per_task: metric(round3(floorHere.floor_replica_cpu_ms_per_task!), 'ms'),
+      floor_cpu_ms_per_task: metric(round3(floorHere.floor_cpu_ms_per_task!), 'ms'),
+      floor_quorum_cpu_ms_per_task: metric(round3(floorHere.floor_quorum_cpu_ms_per_task!), 'ms'),
+      floor_max_tasks_per_sec: metric(Math.round(floorHere.floor_max_tasks_per_sec!), 'tasks/s'),
+      floor_cpu_ms_per_task_32: metric(round3(floor32.floor_cpu_ms_per_task!), 'ms'),
+      floor_max_tasks_per_sec_32: metric(Math.round(floor32.floor_max_tasks_per_sec!), 'tasks/s'),
+      floor_max_tasks_per_sec_32_quorum_only: metric(Math.round(floor32.floor_max_tasks_per_sec_quorum_only!), 'tasks/s'),
+      floor_cores_for_goal_32: metric(Math.round(floor32.floor_cores_at_goal! * 10) / 10, 'cores'),
+      cpu_above_floor: metric(Math.round((cpuPerTaskMs / floorHere.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
     };
   } finally {
     await cluster.stop();
@@ -241,6 +295,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const { result, path } = writeResult(opts.out, opts.quick ? 'task-throughput-quick' : 'task-throughput', metrics, {
     goal: { tasksPerSec: 2000 },
     plan,
+    floor: { ...floor, cores, arithmetic: 'floor_cpu_ms_per_task = (episode + table) per replica x (nodes - 1); floor_max_tasks_per_sec = cores / floor_cpu_ms_per_task; quorum_only: x (majority - 1) instead' },
   });
   log(`task-throughput: wrote ${path}`);
   return result;

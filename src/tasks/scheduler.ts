@@ -140,13 +140,16 @@ export class TaskScheduler {
   /**
    * The candidates a burst of placements starts from, with the slots that tasks running now
    * hold counted out. Reads every open task once: call it once per batch, and before the batch's
-   * transaction (inside one the table re-derives what it cannot cache).
+   * transaction (inside one the table re-derives what it cannot cache). `ended`: tasks whose
+   * runs ended on this node but whose outcomes are not in the table yet (waiting for their
+   * write): their slots are free again, so they do not count.
    */
-  prepare(table: TaskTable, members: readonly SchedulerMember[], now: number): Candidate[] {
+  prepare(table: TaskTable, members: readonly SchedulerMember[], now: number, ended?: ReadonlySet<string>): Candidate[] {
     const byName = new Map(members.map((m) => [m.name, m]));
     const open = table.openStates(false);
     const expired = new Map(table.expired(now, open).map((l) => [l.id, l]));
-    return this.candidates(members, liveTasks(open, byName, expired));
+    const live = liveTasks(open, byName, expired);
+    return this.candidates(members, ended && ended.size > 0 ? live.filter((s) => !ended.has(s.spec.id)) : live);
   }
 
   /**

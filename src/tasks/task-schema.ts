@@ -2,14 +2,13 @@
 // Kept in one place because the writers (task-table.ts) and the derivation (task-state.ts)
 // must agree on it.
 //
-//   doc.getMap('tasks'): id -> Y.Map (one per task, created once, with its parts, by submit)
+//   doc.getMap('tasks'): id -> Y.Map (one per task, created by submit), whose keys are
 //     spec          {id, type, agent, input, strategy, maxAttempts, submittedAt, submittedBy}
 //                   one plain value written once at submission, never changed (one Yjs item
 //                   instead of eight: every replica decodes and stores it for every task).
-//                   Tables written before keep these as eight keys of the task map; both read.
-//     assignments   Y.Map  dot -> {token, holder, leaseMs, by}
-//     renewals      Y.Map  "<clientID>" -> {token, holder, n, leaseMs}   one slot per writer
-//     outcomes      Y.Map  dot -> {token, holder, kind, result?, error?, at, by}
+//     a:<dot>       an assignment     {token, holder, leaseMs, by}
+//     r:<clientID>  a renewal slot    {token, holder, n, leaseMs}   one slot per writer
+//     o:<dot>       an outcome        {token, holder, kind, result?, error?, at, by}
 //
 // Why this shape: Yjs resolves two concurrent writes to one Y.Map key by keeping one and
 // dropping the other, silently. So no key here is ever written by two replicas: assignments
@@ -18,8 +17,12 @@
 // then *derived* from the whole merged set by rules that every replica evaluates alike
 // (task-state.ts), instead of being a stored field that a merge could overwrite.
 //
-// Nested maps are created only inside submit, together with their parent, because two
-// replicas that each created `outcomes` for the same task would race on the parent key.
+// Why flat (prefixed keys in the task's own map, not a nested map per part): every replica
+// decodes, integrates and stores every item of every task, so items are the cost of a task.
+// Submit + assign is 3 items (task map, spec, assignment) instead of 6 with three nested maps
+// (assignments, renewals, outcomes), and no part map can be created twice by racing replicas.
+// Tables written before keep the nested maps (and some the spec as eight keys of the task
+// map); both are read, and new parts of such a task go where its layout puts them.
 
 import * as Y from 'yjs';
 import { isJson, type Json } from '../../crdt/json.js';
@@ -78,12 +81,44 @@ export interface Outcome {
   by: string;
 }
 
+/** One part of a task (its assignments, renewals or outcomes): keys are dots or writer ids. */
+export interface TaskPart {
+  forEach(f: (value: unknown, key: string) => void): void;
+  get(key: string): unknown;
+  set(key: string, value: unknown): unknown;
+}
+
+/** A part stored as prefixed keys of the task's own map (the flat layout). */
+class PrefixedPart implements TaskPart {
+  constructor(
+    private readonly map: TaskMap,
+    private readonly prefix: string,
+  ) {}
+
+  forEach(f: (value: unknown, key: string) => void): void {
+    const prefix = this.prefix;
+    this.map.forEach((v, k) => {
+      if (k.startsWith(prefix)) f(v, k.slice(prefix.length));
+    });
+  }
+
+  get(key: string): unknown {
+    return this.map.get(this.prefix + key);
+  }
+
+  set(key: string, value: unknown): unknown {
+    return this.map.set(this.prefix + key, value);
+  }
+}
+
+export const PART_PREFIX = { assignments: 'a:', renewals: 'r:', outcomes: 'o:' } as const;
+
 export interface TaskParts {
   map: TaskMap;
   spec: TaskSpec;
-  assignments: Y.Map<unknown>;
-  renewals: Y.Map<unknown>;
-  outcomes: Y.Map<unknown>;
+  assignments: TaskPart;
+  renewals: TaskPart;
+  outcomes: TaskPart;
 }
 
 /**
@@ -98,23 +133,29 @@ export function taskParts(value: unknown): TaskParts | undefined {
   const g = isRecord(packed) ? (k: string): unknown => (k in SPEC_KEYS ? packed[k] : map.get(k)) : (k: string): unknown => map.get(k);
   const [id, type, agent, input, strategy] = [g('id'), g('type'), g('agent'), g('input'), g('strategy')];
   const [maxAttempts, submittedAt, submittedBy] = [g('maxAttempts'), g('submittedAt'), g('submittedBy')];
-  const [assignments, renewals, outcomes] = [g('assignments'), g('renewals'), g('outcomes')];
   if (typeof id !== 'string' || typeof type !== 'string' || typeof agent !== 'string') return undefined;
   if (!isJson(input) || !isStrategy(strategy) || !isPositiveInt(maxAttempts)) return undefined;
   if (typeof submittedAt !== 'number' || typeof submittedBy !== 'string') return undefined;
+  const spec: TaskSpec = { id, type, agent, input, strategy, maxAttempts, submittedAt, submittedBy };
+  if (!map.has('assignments')) {
+    // The flat layout: its spec is always the packed record.
+    if (!isRecord(packed)) return undefined;
+    return {
+      map,
+      spec,
+      assignments: new PrefixedPart(map, PART_PREFIX.assignments),
+      renewals: new PrefixedPart(map, PART_PREFIX.renewals),
+      outcomes: new PrefixedPart(map, PART_PREFIX.outcomes),
+    };
+  }
+  const [assignments, renewals, outcomes] = [map.get('assignments'), map.get('renewals'), map.get('outcomes')];
   if (!(assignments instanceof Y.Map) || !(renewals instanceof Y.Map) || !(outcomes instanceof Y.Map)) return undefined;
-  return {
-    map,
-    spec: { id, type, agent, input, strategy, maxAttempts, submittedAt, submittedBy },
-    assignments,
-    renewals,
-    outcomes,
-  };
+  return { map, spec, assignments, renewals, outcomes };
 }
 
 const SPEC_KEYS: Record<string, true> = { id: true, type: true, agent: true, input: true, strategy: true, maxAttempts: true, submittedAt: true, submittedBy: true };
 
-export function readAssignments(m: Y.Map<unknown>): Assignment[] {
+export function readAssignments(m: TaskPart): Assignment[] {
   const out: Assignment[] = [];
   m.forEach((v, dot) => {
     if (!isRecord(v)) return;
@@ -125,7 +166,7 @@ export function readAssignments(m: Y.Map<unknown>): Assignment[] {
   return out;
 }
 
-export function readRenewals(m: Y.Map<unknown>): Renewal[] {
+export function readRenewals(m: TaskPart): Renewal[] {
   const out: Renewal[] = [];
   m.forEach((v, writer) => {
     if (!isRecord(v)) return;
@@ -138,7 +179,7 @@ export function readRenewals(m: Y.Map<unknown>): Renewal[] {
 
 const KINDS: readonly OutcomeKind[] = ['result', 'error', 'giveup'];
 
-export function readOutcomes(m: Y.Map<unknown>): Outcome[] {
+export function readOutcomes(m: TaskPart): Outcome[] {
   const out: Outcome[] = [];
   m.forEach((v, dot) => {
     if (!isRecord(v)) return;

@@ -112,10 +112,8 @@ export class TaskTable {
     this.doc.transact(() => {
       const m: TaskMap = new Y.Map();
       this.tasks.set(id, m);
+      // The flat layout (task-schema.ts): assignments, renewals and outcomes go in as prefixed keys.
       m.set('spec', { id, type: spec.type, agent: spec.agent, input: structuredClone(spec.input), strategy: spec.strategy, maxAttempts: spec.maxAttempts, submittedAt: wallMs, submittedBy: this.node });
-      m.set('assignments', new Y.Map());
-      m.set('renewals', new Y.Map());
-      m.set('outcomes', new Y.Map());
     }, this);
     return id;
   }

@@ -70,6 +70,60 @@ describe('batched task writes', () => {
     }
   });
 
+  it('outcomes of runs that finish in the same instant as a submit share its quorum write', async () => {
+    const c = await startCluster('tasks-batch-4');
+    const gate = (): { wait: Promise<void>; open: () => void } => {
+      let open!: () => void;
+      const wait = new Promise<void>((res) => (open = res));
+      return { wait, open };
+    };
+    const first = gate();
+    const second = gate();
+    c.node(0).defineAgent('first', async (input) => (await first.wait, input));
+    c.node(0).defineAgent('second', async (input) => (await second.wait, input));
+    const gated = await c.settle(Promise.all([1, 2, 3].map((k) => c.node(0).submit({ type: 'first', input: k, agent: `g${k}` }))), 30_000);
+    expect(await c.runUntil(() => gated.every((v) => c.node(0).tasks.get(v.id).status === 'running'), 30_000)).toBe(true);
+    const writes = countWrites(c, 0);
+    // The three runs finish and a new task (which runs until `second` opens) arrives in the same instant.
+    first.open();
+    const next = await c.settle(c.node(0).submit({ type: 'second', input: 'x', agent: 'e' }), 30_000);
+    expect(next.status).toBe('running');
+    await c.runFor(2_000);
+    // One write carried the three outcomes (and their episodes) and the new task with its assignment.
+    expect(writes).toEqual({ acknowledged: 1 });
+    for (const i of [0, 1, 2]) {
+      for (const [k, v] of gated.entries()) {
+        expect(c.node(i).tasks.get(v.id)).toMatchObject({ status: 'done', attempts: 1, result: k + 1 });
+        // Each finished run left exactly one episode, on every replica.
+        expect(c.node(i).memory(`g${k + 1}`).list().map((e) => e.fields.taskId)).toEqual([v.id]);
+      }
+    }
+    second.open();
+    expect(await c.runUntil(() => [0, 1, 2].every((i) => c.node(i).tasks.get(next.id).status === 'done'), 30_000)).toBe(true);
+  });
+
+  it('submits that arrive while a task write waits for its majority are held and share the next write', async () => {
+    // Slow links: a write waits ~40 ms for its acknowledgements.
+    const c = (cluster = new SimCluster({ seed: 'tasks-batch-5', nodes: 3, link: { latencyMs: 20, jitterMs: 0 } }));
+    await c.start();
+    const active = () => [0, 1, 2].every((i) => c.membersSeenBy(i).filter((m) => m.state === 'ACTIVE').length === 3);
+    expect(await c.runUntil(() => c.allSeeAlive(3) && active(), 60_000)).toBe(true);
+    const writes = countWrites(c, 0);
+    const a = c.node(0).submit({ type: 'echo', input: 'a', agent: 'x' });
+    await c.runFor(5);
+    const b = c.node(0).submit({ type: 'echo', input: 'b', agent: 'y' });
+    await c.runFor(5);
+    const d = c.node(0).submit({ type: 'echo', input: 'd', agent: 'z' });
+    const views = await c.settle(Promise.all([a, b, d]), 30_000);
+    // a's write went at once; b and d, arriving at two other instants while it was in flight, went together after it.
+    expect(writes).toEqual({ acknowledged: 2 });
+    expect(await c.runUntil(() => [0, 1, 2].every((i) => views.every((v) => c.node(i).tasks.get(v.id).status === 'done')), 30_000)).toBe(true);
+    await c.runFor(2_000);
+    for (const i of [0, 1, 2]) {
+      for (const [k, v] of views.entries()) expect(c.node(i).memory(['x', 'y', 'z'][k]!).list().map((e) => e.fields.taskId)).toEqual([v.id]);
+    }
+  });
+
   it('an id already taken is refused on its own; the rest of the batch is recorded', async () => {
     const c = await startCluster('tasks-batch-2');
     const mk = (input: number, id?: string) => c.node(0).submit({ type: 'echo', input, ...(id === undefined ? {} : { id }) }).then(

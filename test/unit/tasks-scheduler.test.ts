@@ -36,6 +36,20 @@ describe('task scheduler', () => {
     expect(scheduler.tick(table, [m('c'), m('near')], 10, random).effects).toEqual([]);
   });
 
+  it('a run that ended here but whose outcome is not recorded yet holds no slot for new placements', () => {
+    const { table, scheduler, random } = setup();
+    const members = [m('c', { slots: 2, freeSlots: 2 }), m('near', { rttMs: 1 })];
+    const held = Array.from({ length: 2 }, (_, i) => table.submit({ type: 'echo', input: i }, i));
+    expect(runs(scheduler.tick(table, members, 0, random).effects).map((e) => e.node)).toEqual(['c', 'c']);
+    // Both runs finished here (the pool reports its slots free), their outcomes still wait for a write.
+    const fresh = table.submit({ type: 'echo', input: 9 }, 9);
+    expect(runs(scheduler.placeNewMany(table, [fresh], scheduler.prepare(table, members, 1), 1, random)).map((e) => e.node)).toEqual(['near']);
+    const again = table.submit({ type: 'echo', input: 10 }, 10);
+    const cands = scheduler.prepare(table, members, 1, new Set(held));
+    expect(cands.find((c) => c.name === 'c')).toMatchObject({ freeSlots: 2, inFlight: 0 });
+    expect(runs(scheduler.placeNewMany(table, [again], cands, 1, random)).map((e) => e.node)).toEqual(['c']);
+  });
+
   it('reassigns at once when the holder is FAILED, with a new token, without revoking the dead', () => {
     const { table, scheduler, random } = setup();
     const id = table.submit({ type: 'echo', input: 'x' }, 0);

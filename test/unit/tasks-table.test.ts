@@ -121,6 +121,45 @@ describe('task table: one replica', () => {
     t.doc.getMap('tasks').set('junk', new Y.Map());
     expect(t.list().map((v) => v.id)).toEqual([a, b]);
   });
+
+  it('a task is three Yjs items when submitted and assigned, one more when finished (flat layout)', () => {
+    const t = table('c1');
+    const items = (): number => {
+      let n = 0;
+      t.doc.store.clients.forEach((structs) => (n += structs.filter((s) => s instanceof Y.Item).length));
+      return n;
+    };
+    const id = t.transact(() => {
+      const id = t.submit({ type: 'echo', input: 1 }, 0);
+      t.assign(id, 'n1', 0);
+      return id;
+    });
+    expect(items()).toBe(3);
+    t.complete(id, { token: 1, holder: 'n1' }, 1, 1);
+    expect(items()).toBe(4);
+  });
+
+  it('reads and extends a task written in the older nested layout (a map per part)', () => {
+    const t = table('c1');
+    t.doc.transact(() => {
+      const m = new Y.Map<unknown>();
+      t.doc.getMap('tasks').set('old', m);
+      m.set('spec', { id: 'old', type: 'echo', agent: 'echo', input: 7, strategy: 'local-first', maxAttempts: 3, submittedAt: 5, submittedBy: 'n9' });
+      m.set('assignments', new Y.Map());
+      m.set('renewals', new Y.Map());
+      m.set('outcomes', new Y.Map());
+    });
+    expect(t.get('old')).toMatchObject({ status: 'queued', input: 7 });
+    const token = t.assign('old', 'n1', 0);
+    expect(t.renew('old', { token, holder: 'n1' }, 1).accepted).toBe(true);
+    expect(t.complete('old', { token, holder: 'n1' }, 8, 2).accepted).toBe(true);
+    expect(t.get('old')).toMatchObject({ status: 'done', result: 8, attempts: 1 });
+    // Its parts went into its nested maps, not beside them.
+    const m = t.doc.getMap<Y.Map<unknown>>('tasks').get('old')!;
+    expect((m.get('assignments') as Y.Map<unknown>).size).toBe(1);
+    expect((m.get('outcomes') as Y.Map<unknown>).size).toBe(1);
+    expect([...m.keys()].sort()).toEqual(['assignments', 'outcomes', 'renewals', 'spec']);
+  });
 });
 
 describe('task table: replicas merging', () => {
