@@ -77,7 +77,7 @@ function appended(store: MemoryStore): number {
 it('acks only after the replica committed; resolves only after our own commit too', async () => {
   const net = new Map<string, Node>();
   const names = ['a', 'b', 'c'];
-  const [a, b, c] = names.map((n) => makeNode(n, names, net)) as [Node, Node, Node];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net)) as unknown as [Node, Node, Node];
   const batches: number[] = [];
   const appendMany = b.store.appendMany.bind(b.store);
   b.store.appendMany = (e: readonly AppendEntry[]) => (batches.push(e.length), appendMany(e));
@@ -109,7 +109,7 @@ it('acks only after the replica committed; resolves only after our own commit to
 it('with scheduler.soon: the pushes of a turn leave as one frame per peer, before the writer commits, and acks still wait for the replica commit', async () => {
   const net = new Map<string, Node>();
   const names = ['a', 'b', 'c'];
-  const [a, b, c] = names.map((n) => makeNode(n, names, net, { soon: true })) as [Node, Node, Node];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net, { soon: true })) as unknown as [Node, Node, Node];
   // What each replica held when a's commit (its fsync) ran.
   const heldAtCommit: number[] = [];
   const appendMany = a.store.appendMany.bind(a.store);
