@@ -4,6 +4,8 @@
 // Rejecting such updates up front is what lets applyRemoteUpdate promise "DecodeError and
 // nothing changed". The optional schema also keeps foreign roots and content kinds (XML,
 // embeds, binary, subdocs) out of a memory document, whose readers would not understand them.
+// applyRemoteUpdate makes the same checks on the bytes (update-scan.ts) and uses these only for
+// the content kinds the scan leaves to Y.decodeUpdate; a property test holds the two to one verdict.
 
 import * as Y from 'yjs';
 

@@ -1,13 +1,14 @@
 // The only door through which remote bytes enter a document. Yjs's applyUpdate trusts its
 // input: on garbage it may throw midway (after integrating some structs) or misread lengths.
-// So an update is first size-checked, then fully decoded with Y.decodeUpdate (which reads
-// every struct and the delete set without touching the doc), then checked for references
-// Yjs would choke on; only then applied. Anything refused raises DecodeError and leaves the
+// So an update is first size-checked, then read in full (every struct and the delete set,
+// without touching the doc: update-scan.ts, or Y.decodeUpdate for content kinds the scan leaves
+// to it), then checked for references Yjs would choke on; only then applied. Anything refused raises DecodeError and leaves the
 // doc as it was. Bytes of a *valid* update that were corrupted into another valid update
 // cannot be told apart here: transports authenticate (AES-GCM) and storage should checksum.
 
 import * as Y from 'yjs';
 import { DecodeError, OversizeError } from '../src/errors.js';
+import { DECODE_INSTEAD, scanUpdateProblem } from './update-scan.js';
 import { updateProblem, type UpdateSchema } from './update-validation.js';
 
 /** Larger than any snapshot we expect per agent; transports chunk above 1 MB anyway. */
@@ -50,6 +51,15 @@ export function decodeUpdateOrThrow(update: Uint8Array): ReturnType<typeof Y.dec
   }
 }
 
+/** scanUpdateProblem (update-scan.ts: the checks without building the structs); DecodeError where the bytes do not decode. */
+function scanOrThrow(doc: Y.Doc, update: Uint8Array, schema: UpdateSchema | undefined): ReturnType<typeof scanUpdateProblem> {
+  try {
+    return scanUpdateProblem(doc, update, schema);
+  } catch (cause) {
+    throw new DecodeError('update does not decode as a Yjs v1 update; dropped it, request a fresh delta from the peer', { cause });
+  }
+}
+
 export function pendingState(doc: Y.Doc): { pending: boolean; missing: Map<number, number> } {
   const structs = doc.store.pendingStructs;
   return {
@@ -73,8 +83,8 @@ export function applyRemoteUpdate(
 ): ApplyResult {
   // An empty v1 update is two bytes (no structs, no deletes).
   checkBytes(update, options.maxBytes ?? DEFAULT_MAX_UPDATE_BYTES, 'update', 2);
-  const decoded = decodeUpdateOrThrow(update);
-  const problem = updateProblem(doc, decoded, options.schema);
+  let problem = scanOrThrow(doc, update, options.schema);
+  if (problem === DECODE_INSTEAD) problem = updateProblem(doc, decodeUpdateOrThrow(update), options.schema);
   if (problem !== undefined) {
     throw new DecodeError(`update refused: ${problem}; dropped it unapplied; the peer sent a malformed or foreign update`);
   }

@@ -93,12 +93,23 @@ export class MemoryService implements AgentMemoryWriter {
    * Group commit, where the runtime can run work at the end of an event-loop turn (real nodes):
    * every update stored in one turn, local or replicated, is committed in one transaction (one
    * fsync), and the sync messages that answer peers (acks, deltas) wait in `outgoing` until that
-   * commit returned, so an ack still means "stored durably". Pushes of our own updates go out at
-   * once, so the replicas store them while we do (a write resolves only once its own copy is
-   * committed too: PendingWrite.durable). Without it (the simulator) updates are stored at once.
+   * commit returned, so an ack still means "stored durably". Pushes of our own updates go out
+   * before that commit (at once, or at the end of the turn: `soon`), so the replicas store them
+   * while we do (a write resolves only once its own copy is committed too: PendingWrite.durable).
+   * Without it (the simulator) updates are stored at once.
    */
   private readonly groupCommit: ((fn: () => void) => void) | undefined;
   private outgoing: Array<{ peer: string; bytes: Uint8Array }> = [];
+  /**
+   * Where the runtime can also run work at the end of the current turn (Scheduler.soon, real
+   * nodes): the pushes of every write of the turn (one client frame often carries many requests)
+   * wait here and leave together, one frame per peer, so a replica decodes, stores and acks them
+   * as one batch. The end of the turn still comes before the turn's group commit (an immediate),
+   * so the replicas store a write while we fsync it. Without it pushes leave per write (opSends).
+   */
+  private readonly soon: ((fn: () => void) => void) | undefined;
+  private pushQueue: Array<{ peer: string; bytes: Uint8Array }> = [];
+  private pushFlushQueued = false;
   /** The last message wrapped in a sync envelope, and its envelope (one push, many peers). */
   private lastWrapped: Uint8Array | undefined;
   private lastEnvelope: Uint8Array | undefined;
@@ -124,6 +135,8 @@ export class MemoryService implements AgentMemoryWriter {
     const immediate = o.runtime.scheduler.immediate;
     this.groupCommit = immediate ? (fn) => immediate.call(o.runtime.scheduler, fn) : undefined;
     if (this.groupCommit) this.docs.hold();
+    const soon = o.runtime.scheduler.soon;
+    this.soon = this.groupCommit && soon ? (fn) => soon.call(o.runtime.scheduler, fn) : undefined;
     this.docs.onLocalUpdate((docId, update, origin) => {
       const local = !isRemoteOrigin(origin);
       if (local) this.localChanges++;
@@ -303,6 +316,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.timer.stop();
     // What this turn stored goes to disk now (the store closes after us); unsent messages are dropped.
     this.outgoing = [];
+    this.pushQueue = [];
     try {
       this.docs.release();
       for (const w of this.durableWaiters.splice(0)) w.resolve();
@@ -351,7 +365,8 @@ export class MemoryService implements AgentMemoryWriter {
     for (const e of effects) {
       switch (e.type) {
         case 'send':
-          if (this.pushingLocal && this.opSends) this.opSends.push({ peer: e.peer, bytes: e.bytes });
+          if (this.pushingLocal && this.soon && !this.stopped) this.queuePush(e.peer, e.bytes);
+          else if (this.pushingLocal && this.opSends) this.opSends.push({ peer: e.peer, bytes: e.bytes });
           else if (this.groupCommit && !this.stopped && !this.pushingLocal) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
           else this.send(e.peer, e.bytes);
           break;
@@ -384,6 +399,21 @@ export class MemoryService implements AgentMemoryWriter {
       this.flushQueued = true;
       this.groupCommit(() => this.flush());
     }
+  }
+
+  private queuePush(peer: string, bytes: Uint8Array): void {
+    this.pushQueue.push({ peer, bytes });
+    if (this.pushFlushQueued) return;
+    this.pushFlushQueued = true;
+    this.soon!(() => this.flushPushes());
+  }
+
+  /** The pushes of this turn's writes, one frame per peer (in push order per peer). */
+  private flushPushes(): void {
+    this.pushFlushQueued = false;
+    const pushes = this.pushQueue;
+    this.pushQueue = [];
+    if (!this.stopped) this.sendBatched(pushes);
   }
 
   private send(peer: string, bytes: Uint8Array): void {

@@ -22,6 +22,9 @@ const timerScheduler: Scheduler = {
   immediate(fn: () => void): void {
     setImmediate(fn);
   },
+  soon(fn: () => void): void {
+    process.nextTick(fn);
+  },
   schedule(delayMs: number, fn: () => void): Cancel {
     let remaining = delayMs > 0 ? delayMs : 0;
     let timer: NodeJS.Timeout | undefined;

@@ -22,6 +22,13 @@ export interface Scheduler {
    * has none; callers then do the work at once.
    */
   immediate?(fn: () => void): void;
+  /**
+   * Optional: runs `fn` once the code running now (and the promise reactions it started) is done,
+   * before the event loop moves on to I/O or `immediate` callbacks (process.nextTick). Messages
+   * produced by many callbacks of one turn can so leave together, still ahead of the turn's group
+   * commit. The simulator has none; callers then send at once.
+   */
+  soon?(fn: () => void): void;
 }
 
 /** A source of uniform randomness in [0, 1). Seeded in tests and in the simulator. */

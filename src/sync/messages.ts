@@ -114,11 +114,8 @@ function namesOf(m: SyncMessage): string[] {
  * and id); without, as plain text.
  */
 export function encodeMessage(m: SyncMessage, names?: NameWriter): Uint8Array {
-  // One per received push: skip the encoder (and its buffer) for the common small ack.
-  if (m.kind === 'ack' && !m.word && m.requestId < 0x4000 && m.requestId >= 0 && Number.isInteger(m.requestId)) {
-    const k = KINDS.indexOf('ack') + 1;
-    return m.requestId < 0x80 ? Uint8Array.of(k, m.requestId) : Uint8Array.of(k, 0x80 | (m.requestId & 0x7f), m.requestId >> 7);
-  }
+  // One per received push: skip the encoder (and its buffer) for an ack, word or not.
+  if (m.kind === 'ack' && isSmallUint(m.requestId) && (m.word === undefined || isSmallUint(m.word))) return encodeAck(m.requestId, m.word);
   const e = createEncoder();
   let header = KINDS.indexOf(m.kind) + 1;
   const plans = new Map<string, NamePlan | undefined>();
@@ -401,6 +398,31 @@ function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage 
       return { kind, messageId, index, count, payload: readBytes(d, 'chunk payload') };
     }
   }
+}
+
+const ACK_HEADER = KINDS.indexOf('ack') + 1;
+
+/** Below 2^31: a varuint of at most 5 bytes, built with 32-bit shifts. */
+function isSmallUint(x: number): boolean {
+  return Number.isInteger(x) && x >= 0 && x < 0x80000000;
+}
+
+/** The ack encoding of the general path (header, varuint id, varuint word unless 0), without an encoder. */
+function encodeAck(requestId: number, word: number | undefined): Uint8Array {
+  const out = new Uint8Array(11);
+  out[0] = ACK_HEADER;
+  let n = putVarUint(out, 1, requestId);
+  if (word) n = putVarUint(out, n, word);
+  return out.subarray(0, n);
+}
+
+function putVarUint(out: Uint8Array, at: number, x: number): number {
+  while (x > 0x7f) {
+    out[at++] = 0x80 | (x & 0x7f);
+    x >>>= 7;
+  }
+  out[at++] = x;
+  return at;
 }
 
 function epochBytes(epoch: number): Uint8Array {

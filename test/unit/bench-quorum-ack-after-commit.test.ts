@@ -1,6 +1,8 @@
 // The exact guarantee under group commit (MemoryService on a runtime with scheduler.immediate):
 // a replica acknowledges only after its commit returned, and a write resolves only once a
 // majority acknowledged AND its own copy is committed, whatever the order those happen in.
+// With scheduler.soon too (real nodes), the pushes of one turn's writes leave together at the end
+// of the turn, and still before the writer's own commit.
 import { expect, it } from 'vitest';
 import { MemoryService } from '../../src/memory/memory-service.js';
 import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
@@ -15,27 +17,37 @@ interface Node {
   service: MemoryService;
   store: MemoryStore;
   immediates: Array<() => void>;
+  soons: Array<() => void>;
+  /** Notifications this node sent, by receiver. */
+  sent: Map<string, number>;
   handler?: (payload: Uint8Array) => void;
 }
 
-function makeNode(name: string, names: string[], net: Map<string, Node>): Node & { gate: QuorumGate } {
+/** `soon`: give the runtime scheduler.soon (as real nodes have), queued until endTurn runs it. */
+function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean } = {}): Node & { gate: QuorumGate } {
   const immediates: Array<() => void> = [];
+  const soons: Array<() => void> = [];
   let seed = names.indexOf(name) + 1;
   const runtime: Runtime = {
     clock: { now: () => 0 },
-    scheduler: { schedule: () => () => undefined, immediate: (fn) => void immediates.push(fn) },
+    scheduler: {
+      schedule: () => () => undefined,
+      immediate: (fn) => void immediates.push(fn),
+      ...(opts.soon ? { soon: (fn: () => void) => void soons.push(fn) } : {}),
+    },
     // Distinct values (episode ids are drawn from it); a constant would repeat ids.
     rng: { next: () => ((seed = (seed * 48271) % 2147483647) / 2147483647) },
     logger: silentLogger(),
   };
   const store = new MemoryStore({ nodeId: name, name });
-  const node = { name, store, immediates } as unknown as Node;
+  const node = { name, store, immediates, soons, sent: new Map<string, number>() } as unknown as Node;
   const rpc = {
     onNotify: (_m: string, _a: string, fn: (p: Uint8Array) => void) => {
       node.handler = fn;
     },
     // Delivered at once (synchronously), as if the network took no time.
     notify: (to: string, _m: string, payload: Uint8Array) => {
+      node.sent.set(to, (node.sent.get(to) ?? 0) + 1);
       net.get(to)!.handler!(payload);
       return Promise.resolve();
     },
@@ -52,6 +64,12 @@ function runImmediates(n: Node): void {
   for (const fn of n.immediates.splice(0)) fn();
 }
 
+/** The rest of a Node.js turn, in its order: nextTick callbacks (soon) before setImmediate ones. */
+function endTurn(n: Node): void {
+  while (n.soons.length > 0) n.soons.shift()!();
+  runImmediates(n);
+}
+
 function appended(store: MemoryStore): number {
   return store.docIds().reduce((a, id) => a + store.docStats(id).lastSeq, 0);
 }
@@ -59,7 +77,7 @@ function appended(store: MemoryStore): number {
 it('acks only after the replica committed; resolves only after our own commit too', async () => {
   const net = new Map<string, Node>();
   const names = ['a', 'b', 'c'];
-  const [a, b, c] = names.map((n) => makeNode(n, names, net)) as [Node, Node, Node];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net)) as unknown as [Node, Node, Node];
   const batches: number[] = [];
   const appendMany = b.store.appendMany.bind(b.store);
   b.store.appendMany = (e: readonly AppendEntry[]) => (batches.push(e.length), appendMany(e));
@@ -85,6 +103,45 @@ it('acks only after the replica committed; resolves only after our own commit to
   await w2;
   expect(resolved).toBe(true);
   runImmediates(c);
+  expect(appended(c.store)).toBe(2);
+});
+
+it('with scheduler.soon: the pushes of a turn leave as one frame per peer, before the writer commits, and acks still wait for the replica commit', async () => {
+  const net = new Map<string, Node>();
+  const names = ['a', 'b', 'c'];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net, { soon: true })) as unknown as [Node, Node, Node];
+  // What each replica held when a's commit (its fsync) ran.
+  const heldAtCommit: number[] = [];
+  const appendMany = a.store.appendMany.bind(a.store);
+  a.store.appendMany = (e: readonly AppendEntry[]) => (heldAtCommit.push(b.service.memory('x').list().length, c.service.memory('x').list().length), appendMany(e));
+
+  let resolved = false;
+  const w1 = a.service.memory('x').addEpisode({ task: 't1', outcome: 'ok' }).then(() => (resolved = true));
+  const w2 = a.service.memory('x').addEpisode({ task: 't2', outcome: 'ok' });
+  // Both writes' pushes wait for the end of the turn.
+  expect(a.sent.size).toBe(0);
+  expect(b.service.memory('x').list()).toHaveLength(0);
+
+  // a's turn ends: the pushes go first (one frame per peer for both writes), then a's commit.
+  endTurn(a);
+  expect(heldAtCommit).toEqual([2, 2]);
+  expect(a.sent.get('b')).toBe(1);
+  expect(a.sent.get('c')).toBe(1);
+  expect(appended(a.store)).toBe(2);
+  // The replicas applied both updates but neither stored nor acknowledged them yet.
+  expect(appended(b.store)).toBe(0);
+  expect(b.sent.size).toBe(0);
+  await Promise.resolve();
+  expect(resolved).toBe(false);
+
+  // b commits both in one batch, then acks both in one frame: a has its majority.
+  endTurn(b);
+  expect(appended(b.store)).toBe(2);
+  expect(b.sent.get('a')).toBe(1);
+  await w1;
+  await w2;
+  expect(resolved).toBe(true);
+  endTurn(c);
   expect(appended(c.store)).toBe(2);
 });
 

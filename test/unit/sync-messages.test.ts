@@ -1,6 +1,7 @@
 // Codec round trips for every sync message kind, and malformed input: truncations, bit flips and
 // random bytes must raise DecodeError and nothing else.
 import fc from 'fast-check';
+import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
 import type { NameWriter } from '../../src/sync/doc-names.js';
@@ -38,6 +39,21 @@ describe('sync message codecs', () => {
     for (const word of [1, 2, 77, 2 ** 20]) expect(decodeMessage(encodeMessage({ kind: 'ack', requestId: 5, word }))).toEqual({ kind: 'ack', requestId: 5, word });
     expect(encodeMessage({ kind: 'ack', requestId: 5, word: 0 })).toEqual(encodeMessage({ kind: 'ack', requestId: 5 }));
     expect(encodeMessage({ kind: 'ack', requestId: 5, word: 4 }).byteLength).toBe(3);
+  });
+
+  it('the ack shortcut writes exactly the bytes of the general encoding (header, varint id, varint word unless 0)', () => {
+    const edges = [0, 1, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28, 2 ** 31 - 1, 2 ** 31, 2 ** 40];
+    for (const requestId of edges) {
+      for (const word of [undefined, 0, ...edges]) {
+        const e = encoding.createEncoder();
+        encoding.writeUint8(e, encodeMessage({ kind: 'ack', requestId: 1 })[0]!);
+        encoding.writeVarUint(e, requestId);
+        if (word) encoding.writeVarUint(e, word);
+        const bytes = encodeMessage(word === undefined ? { kind: 'ack', requestId } : { kind: 'ack', requestId, word });
+        expect(bytes).toEqual(encoding.toUint8Array(e));
+        expect(decodeMessage(bytes)).toEqual(word ? { kind: 'ack', requestId, word } : { kind: 'ack', requestId });
+      }
+    }
   });
 
   it('an in-sync root probe is 18 bytes', () => {
