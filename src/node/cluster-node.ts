@@ -75,7 +75,7 @@ const RECONCILE_FANOUT = 8;
 const EVENT_CHECK_MAX_MEMBERS = 64;
 
 function sameQuorumMember(a: QuorumMember, b: QuorumMember): boolean {
-  return a.name === b.name && a.role === b.role && a.state === b.state && a.reachable === b.reachable && a.stateChangedAt === b.stateChangedAt && a.configWord === b.configWord;
+  return a === b || (a.name === b.name && a.role === b.role && a.state === b.state && a.reachable === b.reachable && a.stateChangedAt === b.stateChangedAt && a.configWord === b.configWord);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -113,6 +113,14 @@ export interface MemberView {
   freeSlots: number;
   /** HTTP port of the member's /status and dashboard (0 when off); beyond the CLI contract's fields. */
   httpPort: number;
+}
+
+/** A member record and its view (RTT aside), in name order: what members() and routing read. */
+type ViewRow = { m: Readonly<MemberInfo>; v: MemberView };
+
+/** An RTT estimate as views show it (2 decimals), null when never measured. */
+function roundRtt(rttMs: number | undefined): number | null {
+  return rttMs === undefined ? null : Math.round(rttMs * 100) / 100;
 }
 
 /** A copy of a view with another RTT; a literal, as an object spread cost several times more. */
@@ -161,7 +169,17 @@ export class ClusterNode {
   /** Decoded meta per member name, reused while the meta bytes stay the same. */
   private readonly metaCache = new Map<string, { bytes: Uint8Array; meta: NodeMeta | undefined }>();
   /** members() as of a member table version and lifecycle (RTTs are filled in per call). */
-  private viewCache: { version: number; lifecycle: LifecycleState; rows: Array<{ m: Readonly<MemberInfo>; v: MemberView }> } | undefined;
+  private viewCache: { version: number; lifecycle: LifecycleState; rows: ViewRow[] } | undefined;
+  /**
+   * routingMembers() rows, built once per members() view version and refreshed in place on each
+   * call. Its readers (the task service and scheduler) read the array within the call that got
+   * it and copy what they keep.
+   */
+  private routingCache: { rows: ViewRow[]; out: SchedulerMember[] } | undefined;
+  /** Each member's quorum row as of the record fields it was built from (see quorumMembers()). */
+  private readonly quorumMemo = new Map<string, { m: Readonly<MemberInfo>; meta: Uint8Array; state: MemberInfo['state']; changedAt: number; gossiped: number; q: QuorumMember }>();
+  /** Each member's voter-config peer entry as of the record fields it was built from. */
+  private readonly peerMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; p: ConfigPeer }>();
   /** Each member's view as of the record fields it was built from (see members()). */
   private readonly viewMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; incarnation: number; lifecycle: LifecycleState; v: MemberView }>();
   private quorumCheckQueued = false;
@@ -224,10 +242,17 @@ export class ClusterNode {
       peers: () => {
         const from = this.quorumMembers();
         if (this.configPeers?.from === from) return this.configPeers.peers;
-        const peers = from.flatMap((q) => {
+        const peers: ConfigPeer[] = [];
+        for (const q of from) {
           const m = this.swim.peek(q.name);
-          return m && m.state !== 'left' ? [{ name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' }] : [];
-        });
+          if (!m || m.state === 'left') continue;
+          let memo = this.peerMemo.get(q.name);
+          if (!memo || memo.m !== m || memo.address !== m.address || memo.meta !== m.meta || memo.state !== m.state) {
+            memo = { m, address: m.address, meta: m.meta, state: m.state, p: { name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' } };
+            this.peerMemo.set(q.name, memo);
+          }
+          peers.push(memo.p);
+        }
         this.configPeers = { from, peers };
         return peers;
       },
@@ -439,16 +464,30 @@ export class ClusterNode {
     if (this.quorumCache) return this.quorumCache;
     const out: QuorumMember[] = [];
     this.swim.forEachMember((m) => {
-      const self = m.name === this.name;
-      const meta = self ? this.meta : this.cachedMeta(m.name, m.meta);
-      out.push({
-        name: m.name,
-        role: meta?.role ?? 'hybrid',
-        state: self ? this.lifecycle : memberLifecycle(m.state, meta?.lifecycle ?? 'JOINING'),
-        reachable: self || m.state === 'alive',
-        stateChangedAt: m.stateChangedAt,
-        configWord: self ? this.gate.word() : this.voterConfigSync.countedWord(m.name, meta?.configWord ?? 0),
-      });
+      if (m.name === this.name) {
+        out.push({ name: m.name, role: this.meta.role, state: this.lifecycle, reachable: true, stateChangedAt: m.stateChangedAt, configWord: this.gate.word() });
+        return;
+      }
+      // A member's row is rebuilt only when its record moved (most do not between two checks,
+      // even while a large cluster forms); countedWord is asked every time, as it may change alone.
+      let memo = this.quorumMemo.get(m.name);
+      if (!memo || memo.m !== m || memo.meta !== m.meta || memo.state !== m.state || memo.changedAt !== m.stateChangedAt) {
+        const meta = this.cachedMeta(m.name, m.meta);
+        const gossiped = meta?.configWord ?? 0;
+        const q: QuorumMember = {
+          name: m.name,
+          role: meta?.role ?? 'hybrid',
+          state: memberLifecycle(m.state, meta?.lifecycle ?? 'JOINING'),
+          reachable: m.state === 'alive',
+          stateChangedAt: m.stateChangedAt,
+          configWord: gossiped,
+        };
+        memo = { m, meta: m.meta, state: m.state, changedAt: m.stateChangedAt, gossiped, q };
+        this.quorumMemo.set(m.name, memo);
+      }
+      const word = this.voterConfigSync.countedWord(m.name, memo.gossiped);
+      if (word !== memo.q.configWord) memo.q = { ...memo.q, configWord: word };
+      out.push(memo.q);
     });
     // Most member events (a free-slot count, an RTT) change nothing the quorum reads: keep the
     // previous array then, so the gate's memoised verdict (and the voter-config peers) stay valid.
@@ -573,12 +612,19 @@ export class ClusterNode {
   }
 
   members(): MemberView[] {
-    // The sorted views (address parse, meta decode) are rebuilt only when the member table or our
-    // lifecycle changed; the task leader check reads them every second on every node.
+    // RTT moves with every probe without a table change: read it fresh, into a copy callers own.
+    return this.viewRows().map(({ m, v }) => withRtt(v, roundRtt(m.rttMs)));
+  }
+
+  /**
+   * The sorted member views without RTTs, rebuilt (address parse, meta decode) only when the
+   * member table or our lifecycle changed.
+   */
+  private viewRows(): ViewRow[] {
     const version = this.swim.tableVersion();
     let cache = this.viewCache;
     if (!cache || cache.version !== version || cache.lifecycle !== this.lifecycle) {
-      const rows: Array<{ m: Readonly<MemberInfo>; v: MemberView }> = [];
+      const rows: ViewRow[] = [];
       // During a join storm the table changes with nearly every packet: rebuild only the views of
       // the members that changed.
       this.swim.forEachMember((m) => {
@@ -592,8 +638,7 @@ export class ClusterNode {
       rows.sort((a, b) => a.v.name.localeCompare(b.v.name));
       cache = this.viewCache = { version, lifecycle: this.lifecycle, rows };
     }
-    // RTT moves with every probe without a table change: read it fresh, into a copy callers own.
-    return cache.rows.map(({ m, v }) => withRtt(v, m.rttMs === undefined ? null : Math.round(m.rttMs * 100) / 100));
+    return cache.rows;
   }
 
   /**
@@ -602,12 +647,24 @@ export class ClusterNode {
    * FREE_SLOTS_PUBLISH_MS late, which would send work away from slots that just freed).
    */
   private routingMembers(): SchedulerMember[] {
-    return this.members().map((m) =>
-      Object.assign(m, {
-        throughputBytesPerSec: this.throughput.get(m.name),
-        freeSlots: m.name === this.name ? this.tasks.executor.pool.freeSlots : m.freeSlots,
-      }),
-    );
+    const rows = this.viewRows();
+    const ownFree = this.tasks.executor.pool.freeSlots;
+    let cache = this.routingCache;
+    if (!cache || cache.rows !== rows) {
+      cache = this.routingCache = { rows, out: rows.map(({ v }) => Object.assign(withRtt(v, null), { throughputBytesPerSec: null as number | null })) };
+    }
+    // RTTs move with every probe and throughput with large calls, so they are read fresh on every
+    // call, into the rows built once per member-table version (allocating a row per member per
+    // call, every second on every node, was most of a large simulation's garbage).
+    const out = cache.out;
+    for (let i = 0; i < rows.length; i++) {
+      const r = out[i]!;
+      const name = rows[i]!.v.name;
+      r.rttMs = roundRtt(rows[i]!.m.rttMs);
+      r.throughputBytesPerSec = this.throughput.get(name);
+      if (name === this.name) r.freeSlots = ownFree;
+    }
+    return out;
   }
 
   /**
@@ -672,6 +729,8 @@ export class ClusterNode {
     if (e.kind === 'reap') {
       this.metaCache.delete(e.member.name);
       this.viewMemo.delete(e.member.name);
+      this.quorumMemo.delete(e.member.name);
+      this.peerMemo.delete(e.member.name);
     }
     if (e.member.name !== this.name) {
       if (e.kind === 'reap') {

@@ -59,7 +59,8 @@ export function writableVerdict(voterSet: MemberForQuorum[], reachable: Readonly
   const vs = voters(voterSet);
   const total = vs.length;
   const count = vs.filter((v) => reachable.has(v.name)).length;
-  const tb = tiebreaker(vs);
+  // tiebreaker(vs) without filtering and sorting the sorted voters again (same answer).
+  const tb = (vs.find((v) => v.role === 'coordinator') ?? vs[0])?.name;
   if (total === 0) return { writable: false, reachable: 0, total, tiebreaker: tb, reason: 'no voters yet (the node has not joined)' };
   if (2 * count > total) return { writable: true, reachable: count, total, tiebreaker: tb, reason: `reaches ${count} of ${total} voters (a majority)` };
   if (2 * count === total && tb !== undefined && reachable.has(tb)) {
