@@ -123,6 +123,49 @@ function roundRtt(rttMs: number | undefined): number | null {
   return rttMs === undefined ? null : Math.round(rttMs * 100) / 100;
 }
 
+interface RoutingLive {
+  throughput: (name: string) => number | null;
+  ownFreeSlots: () => number;
+}
+
+/**
+ * A member as task routing sees it: its view, with the values that move without a member-table
+ * change (the probe RTT, the throughput this node measured, this node's own free slots: its
+ * gossiped count is published up to FREE_SLOTS_PUBLISH_MS late, which would send work away from
+ * slots that just freed) read when they are read. The scheduler reads them synchronously in the
+ * call it was handed the list in, so it sees what a copy made for that call held.
+ */
+class RoutingMember implements SchedulerMember {
+  readonly name: string;
+  readonly state: LifecycleState;
+  readonly slots: number;
+  private readonly gossipedFree: number;
+
+  constructor(
+    v: MemberView,
+    private readonly m: Readonly<MemberInfo>,
+    private readonly self: boolean,
+    private readonly live: RoutingLive,
+  ) {
+    this.name = v.name;
+    this.state = v.state;
+    this.slots = v.slots;
+    this.gossipedFree = v.freeSlots;
+  }
+
+  get freeSlots(): number {
+    return this.self ? this.live.ownFreeSlots() : this.gossipedFree;
+  }
+
+  get rttMs(): number | null {
+    return roundRtt(this.m.rttMs);
+  }
+
+  get throughputBytesPerSec(): number | null {
+    return this.live.throughput(this.name);
+  }
+}
+
 /** A copy of a view with another RTT; a literal, as an object spread cost several times more. */
 function withRtt(v: MemberView, rttMs: number | null): MemberView {
   return {
@@ -171,11 +214,16 @@ export class ClusterNode {
   /** members() as of a member table version and lifecycle (RTTs are filled in per call). */
   private viewCache: { version: number; lifecycle: LifecycleState; rows: ViewRow[] } | undefined;
   /**
-   * routingMembers() rows, built once per members() view version and refreshed in place on each
-   * call. Its readers (the task service and scheduler) read the array within the call that got
-   * it and copy what they keep.
+   * routingMembers() rows, built once per members() view version. The task leader check reads the
+   * list every second on every node (names and states only); building a row per member per call,
+   * with its RTT and throughput, was the largest cost of a simulated 1,000-node cluster.
    */
   private routingCache: { rows: ViewRow[]; out: SchedulerMember[] } | undefined;
+  /** What RoutingMember reads live: measured throughput and our own free slots now. */
+  private readonly routingLive: RoutingLive = {
+    throughput: (name) => this.throughput.get(name),
+    ownFreeSlots: () => this.tasks.executor.pool.freeSlots,
+  };
   /** Each member's quorum row as of the record fields it was built from (see quorumMembers()). */
   private readonly quorumMemo = new Map<string, { m: Readonly<MemberInfo>; meta: Uint8Array; state: MemberInfo['state']; changedAt: number; gossiped: number; q: QuorumMember }>();
   /** Each member's voter-config peer entry as of the record fields it was built from. */
@@ -648,23 +696,12 @@ export class ClusterNode {
    */
   private routingMembers(): SchedulerMember[] {
     const rows = this.viewRows();
-    const ownFree = this.tasks.executor.pool.freeSlots;
     let cache = this.routingCache;
     if (!cache || cache.rows !== rows) {
-      cache = this.routingCache = { rows, out: rows.map(({ v }) => Object.assign(withRtt(v, null), { throughputBytesPerSec: null as number | null })) };
+      const live = this.routingLive;
+      cache = this.routingCache = { rows, out: rows.map(({ m, v }) => new RoutingMember(v, m, v.name === this.name, live)) };
     }
-    // RTTs move with every probe and throughput with large calls, so they are read fresh on every
-    // call, into the rows built once per member-table version (allocating a row per member per
-    // call, every second on every node, was most of a large simulation's garbage).
-    const out = cache.out;
-    for (let i = 0; i < rows.length; i++) {
-      const r = out[i]!;
-      const name = rows[i]!.v.name;
-      r.rttMs = roundRtt(rows[i]!.m.rttMs);
-      r.throughputBytesPerSec = this.throughput.get(name);
-      if (name === this.name) r.freeSlots = ownFree;
-    }
-    return out;
+    return cache.out;
   }
 
   /**
