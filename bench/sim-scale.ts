@@ -1,46 +1,108 @@
-// sim-scale: whole nodes (gossip, memory, quorum, tasks) in the deterministic simulator, joined
-// through one seed, for growing cluster sizes: virtual time and gossip rounds until every node
-// sees every other alive, against log2 N, and the wall time the simulation took. The full run
-// ends with 1,000 nodes for 60 virtual seconds (the design's "1,000 nodes must be practical").
+// sim-scale: the deterministic simulator at growing cluster sizes, every node joining through one
+// seed on 'lan' links and profile: virtual time and gossip rounds until every node sees every
+// other alive, against log2 N, and the wall time 60 virtual seconds took. Two modes, reported
+// side by side under their own metric names:
+//   membership_*  the membership layer alone (issue 2): the real SWIM core, driver, RPC push-pull
+//                 and seed join of every node (src/sim/membership-sim.ts);
+//   whole_node_*  whole ClusterNodes: gossip + memory + quorum + tasks (src/sim/cluster-sim.ts).
+// The full run ends with 1,000 nodes in each mode.
+//
+// One run on its own, for profiling (`node --cpu-prof dist/bench/sim-scale.js membership 1000`):
+//   node dist/bench/sim-scale.js membership|whole-node NODES [VIRTUAL_MS]
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { SimCluster } from '../src/sim/cluster-sim.js';
+import { SimMembership } from '../src/sim/membership-sim.js';
 import { profile } from '../gossip/config.js';
 import { lineChartSvg, metric, writeChart, writeResult, type BenchResult, type Metrics } from './lib/index.js';
 import type { ScenarioOptions } from './run.js';
 
 const GOSSIP_INTERVAL_MS = profile('lan').gossipIntervalMs;
+const RUN_MS = 60_000;
+
+export type ScaleMode = 'membership' | 'whole-node';
+
+export interface ScaleRun {
+  mode: ScaleMode;
+  nodes: number;
+  converged: boolean;
+  /** Virtual ms from the first node's start until every node saw all N alive. */
+  convergeMs: number;
+  /** convergeMs in gossip intervals (lan: 200 ms), to 0.1 (joins announced directly converge within one). */
+  convergeRounds: number;
+  /** Virtual ms simulated in all (at least runMs). */
+  virtualMs: number;
+  wallS: number;
+  events: number;
+  packets: number;
+}
+
+/** One cluster of `nodes` in `mode`, joined through node 0, run for `runMs` of virtual time. */
+export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, seed: number | string = 1000 + nodes): Promise<ScaleRun> {
+  const t0 = performance.now();
+  const c = mode === 'membership' ? new SimMembership({ seed, nodes, profile: 'lan' }) : new SimCluster({ seed, nodes, profile: 'lan' });
+  try {
+    // Virtual time starts at 0 when the first node starts; every node joins through it.
+    await c.start(600_000);
+    const converged = await c.runUntil(() => c.allSeeAlive(nodes), 120_000, 50);
+    const convergeMs = c.now();
+    // Keep the cluster running to `runMs` virtual ms in all (idle gossip, push-pull, anti-entropy).
+    if (c.now() < runMs) await c.runFor(runMs - c.now());
+    const wallS = (performance.now() - t0) / 1000;
+    return {
+      mode,
+      nodes,
+      converged,
+      convergeMs: converged ? convergeMs : Number.NaN,
+      convergeRounds: converged ? Math.round((10 * convergeMs) / GOSSIP_INTERVAL_MS) / 10 : Number.NaN,
+      virtualMs: c.now(),
+      wallS,
+      events: c.world.eventsRun,
+      packets: c.totals().packetsSent,
+    };
+  } finally {
+    await c.destroy();
+  }
+}
 
 export async function runSimScale(opts: ScenarioOptions): Promise<BenchResult> {
   const sizes = opts.quick ? [25, 50, 100] : [25, 50, 100, 200, 1000];
   const metrics: Metrics = {};
-  const points: Array<[number, number]> = [];
-  const wall: Array<[number, number]> = [];
-  for (const n of sizes) {
-    const t0 = performance.now();
-    const c = new SimCluster({ seed: 1000 + n, nodes: n, profile: 'lan' });
-    try {
-      // Virtual time starts at 0 when the first node starts; every node joins through it.
-      await c.start(600_000);
-      const converged = await c.runUntil(() => c.allSeeAlive(n), 120_000, 50);
-      const convergeMs = c.now();
-      // Keep the cluster running to 60 virtual seconds in all (idle gossip, anti-entropy).
-      if (c.now() < 60_000) await c.runFor(60_000 - c.now());
-      const wallS = (performance.now() - t0) / 1000;
-      opts.log?.(`sim-scale: ${n} nodes converged=${converged} in ${convergeMs} virtual ms, ${wallS.toFixed(1)} s wall for 60 virtual s`);
-      metrics[`converge_virtual_ms_${n}`] = metric(converged ? convergeMs : Number.NaN, 'ms');
-      metrics[`converge_rounds_${n}`] = metric(converged ? Math.round(convergeMs / GOSSIP_INTERVAL_MS) : Number.NaN, 'gossip rounds');
+  const series: Array<{ name: string; points: Array<[number, number]> }> = [];
+  for (const mode of ['membership', 'whole-node'] as const) {
+    const prefix = mode === 'membership' ? 'membership' : 'whole_node';
+    const points: Array<[number, number]> = [];
+    const wall: Array<[number, number]> = [];
+    for (const n of sizes) {
+      const r = await runScale(mode, n);
+      opts.log?.(
+        `sim-scale ${mode}: ${n} nodes converged=${r.converged} in ${r.convergeMs} virtual ms (${r.convergeRounds} rounds, log2 N ${Math.log2(n).toFixed(2)}), ` +
+          `${r.wallS.toFixed(1)} s wall for ${r.virtualMs / 1000} virtual s, ${r.events} events`,
+      );
+      metrics[`${prefix}_converge_virtual_ms_${n}`] = metric(r.convergeMs, 'ms');
+      metrics[`${prefix}_converge_rounds_${n}`] = metric(r.convergeRounds, 'gossip rounds');
+      metrics[`${prefix}_wall_s_${n}`] = metric(Math.round(r.wallS * 10) / 10, 's');
+      metrics[`${prefix}_virtual_s_${n}`] = metric(r.virtualMs / 1000, 's');
       metrics[`log2_n_${n}`] = metric(Math.round(Math.log2(n) * 100) / 100, '');
-      metrics[`wall_s_for_60_virtual_s_${n}`] = metric(Math.round(wallS * 10) / 10, 's');
-      if (converged) points.push([n, convergeMs]);
-      wall.push([n, wallS * 1000]);
-    } finally {
-      await c.destroy();
+      if (r.converged) points.push([n, r.convergeMs]);
+      wall.push([n, r.wallS * 1000]);
     }
+    series.push({ name: `${mode}: virtual ms until all see all alive`, points }, { name: `${mode}: wall ms for 60 virtual s`, points: wall });
   }
   writeChart(
     join(opts.out, 'sim-scale.svg'),
-    lineChartSvg({ title: 'Convergence time against cluster size (simulated, lan profile)', xLabel: 'nodes', unit: 'ms', series: [{ name: 'virtual ms until all see all alive', points }, { name: 'wall ms for 60 virtual s', points: wall }] }),
+    lineChartSvg({ title: 'Convergence and wall time against cluster size (simulated, lan profile)', xLabel: 'nodes', unit: 'ms', series }),
   );
   return writeResult(opts.out, 'sim-scale', metrics, {}).result;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [mode, nodes, ms] = process.argv.slice(2);
+  if ((mode !== 'membership' && mode !== 'whole-node') || !(Number(nodes) >= 1)) {
+    console.error('usage: node dist/bench/sim-scale.js membership|whole-node NODES [VIRTUAL_MS]');
+    process.exit(2);
+  }
+  const r = await runScale(mode, Number(nodes), ms === undefined ? RUN_MS : Number(ms));
+  console.log(JSON.stringify({ ...r, log2N: Math.round(Math.log2(r.nodes) * 100) / 100, wallS: Math.round(r.wallS * 10) / 10 }));
 }

@@ -39,48 +39,68 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+// The decisions are shared constants: the rules run for every fact of every packet, and a fresh
+// object per call was garbage on the hottest path. Callers must not modify them.
+const IGNORE_STALE = Object.freeze({ action: 'ignore', reason: 'stale' } as const);
+const IGNORE_ECHO = Object.freeze({ action: 'ignore', reason: 'echo' } as const);
+const IGNORE_ADDRESS_CONFLICT = Object.freeze({ action: 'ignore', reason: 'address-conflict' } as const);
+const IGNORE_UNKNOWN = Object.freeze({ action: 'ignore', reason: 'unknown' } as const);
+const IGNORE_LEAVING = Object.freeze({ action: 'ignore', reason: 'leaving' } as const);
+const IGNORE_NOT_ALIVE = Object.freeze({ action: 'ignore', reason: 'not-alive' } as const);
+const IGNORE_ALREADY_DOWN = Object.freeze({ action: 'ignore', reason: 'already-down' } as const);
+const ADD = Object.freeze({ action: 'add' } as const);
+const REFUTE = Object.freeze({ action: 'refute' } as const);
+const CONFIRM = Object.freeze({ action: 'confirm' } as const);
+const SUSPECT = Object.freeze({ action: 'suspect' } as const);
+const ACCEPT_ALIVE = Object.freeze({ action: 'accept', event: 'alive' } as const);
+const ACCEPT_JOIN = Object.freeze({ action: 'accept', event: 'join' } as const);
+const MARK_LEFT = Object.freeze({ action: 'mark', state: 'left' } as const);
+const ACCEPT_UPDATE = Object.freeze({ action: 'accept', event: 'update' } as const);
+const ACCEPT_QUIET = Object.freeze({ action: 'accept', event: null } as const);
+const MARK_DEAD = Object.freeze({ action: 'mark', state: 'dead' } as const);
+
 /** An alive claim. `existing` is our own record when `isSelf`. */
 export function decideAlive(existing: MemberInfo | undefined, claim: AliveClaim, isSelf: boolean): AliveDecision {
   if (isSelf && existing) {
-    if (claim.incarnation < existing.incarnation) return { action: 'ignore', reason: 'stale' };
+    if (claim.incarnation < existing.incarnation) return IGNORE_STALE;
     const echo = claim.incarnation === existing.incarnation && claim.address === existing.address && sameBytes(claim.meta, existing.meta);
-    if (echo) return { action: 'ignore', reason: 'echo' };
+    if (echo) return IGNORE_ECHO;
     // Someone holds a newer or different picture of us: a previous life of this node, or a
     // name clash. Either way we assert the current truth with a higher incarnation.
-    return { action: 'refute' };
+    return REFUTE;
   }
-  if (!existing) return { action: 'add' };
+  if (!existing) return ADD;
   // A second process using a live member's name must not hijack its traffic.
-  if (claim.address !== existing.address && isLive(existing.state)) return { action: 'ignore', reason: 'address-conflict' };
+  if (claim.address !== existing.address && isLive(existing.state)) return IGNORE_ADDRESS_CONFLICT;
   // Same incarnation never revives a dead member or un-suspects one: only a refutation can.
-  if (claim.incarnation <= existing.incarnation) return { action: 'ignore', reason: 'stale' };
-  if (existing.state === 'suspect') return { action: 'accept', event: 'alive' };
-  if (existing.state === 'dead' || existing.state === 'left') return { action: 'accept', event: 'join' };
+  if (claim.incarnation <= existing.incarnation) return IGNORE_STALE;
+  if (existing.state === 'suspect') return ACCEPT_ALIVE;
+  if (existing.state === 'dead' || existing.state === 'left') return ACCEPT_JOIN;
   const changed = claim.address !== existing.address || !sameBytes(claim.meta, existing.meta);
-  return { action: 'accept', event: changed ? 'update' : null };
+  return changed ? ACCEPT_UPDATE : ACCEPT_QUIET;
 }
 
 /** A suspect claim. `leaving` is true once we have left gracefully (we no longer refute). */
 export function decideSuspect(existing: MemberInfo | undefined, claim: AccusationClaim, isSelf: boolean, leaving: boolean): SuspectDecision {
-  if (!existing) return { action: 'ignore', reason: 'unknown' };
+  if (!existing) return IGNORE_UNKNOWN;
   // Already refuted (or the accuser saw an older life): ignore.
-  if (claim.incarnation < existing.incarnation) return { action: 'ignore', reason: 'stale' };
-  if (isSelf) return leaving ? { action: 'ignore', reason: 'leaving' } : { action: 'refute' };
-  if (existing.state === 'suspect') return { action: 'confirm' };
-  if (existing.state !== 'alive') return { action: 'ignore', reason: 'not-alive' };
-  return { action: 'suspect' };
+  if (claim.incarnation < existing.incarnation) return IGNORE_STALE;
+  if (isSelf) return leaving ? IGNORE_LEAVING : REFUTE;
+  if (existing.state === 'suspect') return CONFIRM;
+  if (existing.state !== 'alive') return IGNORE_NOT_ALIVE;
+  return SUSPECT;
 }
 
 /** A dead claim; `from === name` is the member's own graceful leave. */
 export function decideDead(existing: MemberInfo | undefined, claim: AccusationClaim, isSelf: boolean, leaving: boolean): DeadDecision {
-  if (!existing) return { action: 'ignore', reason: 'unknown' };
-  if (claim.incarnation < existing.incarnation) return { action: 'ignore', reason: 'stale' };
-  if (isSelf) return leaving ? { action: 'ignore', reason: 'leaving' } : { action: 'refute' };
+  if (!existing) return IGNORE_UNKNOWN;
+  if (claim.incarnation < existing.incarnation) return IGNORE_STALE;
+  if (isSelf) return leaving ? IGNORE_LEAVING : REFUTE;
   const left = claim.from === claim.name;
-  if (existing.state === 'left') return { action: 'ignore', reason: 'already-down' };
+  if (existing.state === 'left') return IGNORE_ALREADY_DOWN;
   // A member's own word that it left beats our guess that it died: show it as left.
-  if (existing.state === 'dead') return left ? { action: 'mark', state: 'left' } : { action: 'ignore', reason: 'already-down' };
-  return { action: 'mark', state: left ? 'left' : 'dead' };
+  if (existing.state === 'dead') return left ? MARK_LEFT : IGNORE_ALREADY_DOWN;
+  return left ? MARK_LEFT : MARK_DEAD;
 }
 
 /**

@@ -77,7 +77,7 @@ const RECONCILE_FANOUT = 8;
 const EVENT_CHECK_MAX_MEMBERS = 64;
 
 function sameQuorumMember(a: QuorumMember, b: QuorumMember): boolean {
-  return a.name === b.name && a.role === b.role && a.state === b.state && a.reachable === b.reachable && a.stateChangedAt === b.stateChangedAt && a.configWord === b.configWord;
+  return a === b || (a.name === b.name && a.role === b.role && a.state === b.state && a.reachable === b.reachable && a.stateChangedAt === b.stateChangedAt && a.configWord === b.configWord);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -115,6 +115,57 @@ export interface MemberView {
   freeSlots: number;
   /** HTTP port of the member's /status and dashboard (0 when off); beyond the CLI contract's fields. */
   httpPort: number;
+}
+
+/** A member record and its view (RTT aside), in name order: what members() and routing read. */
+type ViewRow = { m: Readonly<MemberInfo>; v: MemberView };
+
+/** An RTT estimate as views show it (2 decimals), null when never measured. */
+function roundRtt(rttMs: number | undefined): number | null {
+  return rttMs === undefined ? null : Math.round(rttMs * 100) / 100;
+}
+
+interface RoutingLive {
+  throughput: (name: string) => number | null;
+  ownFreeSlots: () => number;
+}
+
+/**
+ * A member as task routing sees it: its view, with the values that move without a member-table
+ * change (the probe RTT, the throughput this node measured, this node's own free slots: its
+ * gossiped count is published up to FREE_SLOTS_PUBLISH_MS late, which would send work away from
+ * slots that just freed) read when they are read. The scheduler reads them synchronously in the
+ * call it was handed the list in, so it sees what a copy made for that call held.
+ */
+class RoutingMember implements SchedulerMember {
+  readonly name: string;
+  readonly state: LifecycleState;
+  readonly slots: number;
+  private readonly gossipedFree: number;
+
+  constructor(
+    v: MemberView,
+    private readonly m: Readonly<MemberInfo>,
+    private readonly self: boolean,
+    private readonly live: RoutingLive,
+  ) {
+    this.name = v.name;
+    this.state = v.state;
+    this.slots = v.slots;
+    this.gossipedFree = v.freeSlots;
+  }
+
+  get freeSlots(): number {
+    return this.self ? this.live.ownFreeSlots() : this.gossipedFree;
+  }
+
+  get rttMs(): number | null {
+    return roundRtt(this.m.rttMs);
+  }
+
+  get throughputBytesPerSec(): number | null {
+    return this.live.throughput(this.name);
+  }
 }
 
 /** A copy of a view with another RTT; a literal, as an object spread cost several times more. */
@@ -163,7 +214,22 @@ export class ClusterNode {
   /** Decoded meta per member name, reused while the meta bytes stay the same. */
   private readonly metaCache = new Map<string, { bytes: Uint8Array; meta: NodeMeta | undefined }>();
   /** members() as of a member table version and lifecycle (RTTs are filled in per call). */
-  private viewCache: { version: number; lifecycle: LifecycleState; rows: Array<{ m: Readonly<MemberInfo>; v: MemberView }> } | undefined;
+  private viewCache: { version: number; lifecycle: LifecycleState; rows: ViewRow[] } | undefined;
+  /**
+   * routingMembers() rows, built once per members() view version. The task leader check reads the
+   * list every second on every node (names and states only); building a row per member per call,
+   * with its RTT and throughput, was the largest cost of a simulated 1,000-node cluster.
+   */
+  private routingCache: { rows: ViewRow[]; out: SchedulerMember[] } | undefined;
+  /** What RoutingMember reads live: measured throughput and our own free slots now. */
+  private readonly routingLive: RoutingLive = {
+    throughput: (name) => this.throughput.get(name),
+    ownFreeSlots: () => this.tasks.executor.pool.freeSlots,
+  };
+  /** Each member's quorum row as of the record fields it was built from (see quorumMembers()). */
+  private readonly quorumMemo = new Map<string, { m: Readonly<MemberInfo>; meta: Uint8Array; state: MemberInfo['state']; changedAt: number; gossiped: number; q: QuorumMember }>();
+  /** Each member's voter-config peer entry as of the record fields it was built from. */
+  private readonly peerMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; p: ConfigPeer }>();
   /** Each member's view as of the record fields it was built from (see members()). */
   private readonly viewMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; incarnation: number; lifecycle: LifecycleState; v: MemberView }>();
   private quorumCheckQueued = false;
@@ -226,10 +292,17 @@ export class ClusterNode {
       peers: () => {
         const from = this.quorumMembers();
         if (this.configPeers?.from === from) return this.configPeers.peers;
-        const peers = from.flatMap((q) => {
+        const peers: ConfigPeer[] = [];
+        for (const q of from) {
           const m = this.swim.peek(q.name);
-          return m && m.state !== 'left' ? [{ name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' }] : [];
-        });
+          if (!m || m.state === 'left') continue;
+          let memo = this.peerMemo.get(q.name);
+          if (!memo || memo.m !== m || memo.address !== m.address || memo.meta !== m.meta || memo.state !== m.state) {
+            memo = { m, address: m.address, meta: m.meta, state: m.state, p: { name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' } };
+            this.peerMemo.set(q.name, memo);
+          }
+          peers.push(memo.p);
+        }
         this.configPeers = { from, peers };
         return peers;
       },
@@ -461,16 +534,30 @@ export class ClusterNode {
     if (this.quorumCache) return this.quorumCache;
     const out: QuorumMember[] = [];
     this.swim.forEachMember((m) => {
-      const self = m.name === this.name;
-      const meta = self ? this.meta : this.cachedMeta(m.name, m.meta);
-      out.push({
-        name: m.name,
-        role: meta?.role ?? 'hybrid',
-        state: self ? this.lifecycle : memberLifecycle(m.state, meta?.lifecycle ?? 'JOINING'),
-        reachable: self || m.state === 'alive',
-        stateChangedAt: m.stateChangedAt,
-        configWord: self ? this.gate.word() : this.voterConfigSync.countedWord(m.name, meta?.configWord ?? 0),
-      });
+      if (m.name === this.name) {
+        out.push({ name: m.name, role: this.meta.role, state: this.lifecycle, reachable: true, stateChangedAt: m.stateChangedAt, configWord: this.gate.word() });
+        return;
+      }
+      // A member's row is rebuilt only when its record moved (most do not between two checks,
+      // even while a large cluster forms); countedWord is asked every time, as it may change alone.
+      let memo = this.quorumMemo.get(m.name);
+      if (!memo || memo.m !== m || memo.meta !== m.meta || memo.state !== m.state || memo.changedAt !== m.stateChangedAt) {
+        const meta = this.cachedMeta(m.name, m.meta);
+        const gossiped = meta?.configWord ?? 0;
+        const q: QuorumMember = {
+          name: m.name,
+          role: meta?.role ?? 'hybrid',
+          state: memberLifecycle(m.state, meta?.lifecycle ?? 'JOINING'),
+          reachable: m.state === 'alive',
+          stateChangedAt: m.stateChangedAt,
+          configWord: gossiped,
+        };
+        memo = { m, meta: m.meta, state: m.state, changedAt: m.stateChangedAt, gossiped, q };
+        this.quorumMemo.set(m.name, memo);
+      }
+      const word = this.voterConfigSync.countedWord(m.name, memo.gossiped);
+      if (word !== memo.q.configWord) memo.q = { ...memo.q, configWord: word };
+      out.push(memo.q);
     });
     // Most member events (a free-slot count, an RTT) change nothing the quorum reads: keep the
     // previous array then, so the gate's memoised verdict (and the voter-config peers) stay valid.
@@ -595,12 +682,19 @@ export class ClusterNode {
   }
 
   members(): MemberView[] {
-    // The sorted views (address parse, meta decode) are rebuilt only when the member table or our
-    // lifecycle changed; the task leader check reads them every second on every node.
+    // RTT moves with every probe without a table change: read it fresh, into a copy callers own.
+    return this.viewRows().map(({ m, v }) => withRtt(v, roundRtt(m.rttMs)));
+  }
+
+  /**
+   * The sorted member views without RTTs, rebuilt (address parse, meta decode) only when the
+   * member table or our lifecycle changed.
+   */
+  private viewRows(): ViewRow[] {
     const version = this.swim.tableVersion();
     let cache = this.viewCache;
     if (!cache || cache.version !== version || cache.lifecycle !== this.lifecycle) {
-      const rows: Array<{ m: Readonly<MemberInfo>; v: MemberView }> = [];
+      const rows: ViewRow[] = [];
       // During a join storm the table changes with nearly every packet: rebuild only the views of
       // the members that changed.
       this.swim.forEachMember((m) => {
@@ -614,8 +708,7 @@ export class ClusterNode {
       rows.sort((a, b) => a.v.name.localeCompare(b.v.name));
       cache = this.viewCache = { version, lifecycle: this.lifecycle, rows };
     }
-    // RTT moves with every probe without a table change: read it fresh, into a copy callers own.
-    return cache.rows.map(({ m, v }) => withRtt(v, m.rttMs === undefined ? null : Math.round(m.rttMs * 100) / 100));
+    return cache.rows;
   }
 
   /**
@@ -624,12 +717,13 @@ export class ClusterNode {
    * FREE_SLOTS_PUBLISH_MS late, which would send work away from slots that just freed).
    */
   private routingMembers(): SchedulerMember[] {
-    return this.members().map((m) =>
-      Object.assign(m, {
-        throughputBytesPerSec: this.throughput.get(m.name),
-        freeSlots: m.name === this.name ? this.tasks.executor.pool.freeSlots : m.freeSlots,
-      }),
-    );
+    const rows = this.viewRows();
+    let cache = this.routingCache;
+    if (!cache || cache.rows !== rows) {
+      const live = this.routingLive;
+      cache = this.routingCache = { rows, out: rows.map(({ m, v }) => new RoutingMember(v, m, v.name === this.name, live)) };
+    }
+    return cache.out;
   }
 
   /**
@@ -694,6 +788,8 @@ export class ClusterNode {
     if (e.kind === 'reap') {
       this.metaCache.delete(e.member.name);
       this.viewMemo.delete(e.member.name);
+      this.quorumMemo.delete(e.member.name);
+      this.peerMemo.delete(e.member.name);
     }
     if (e.member.name !== this.name) {
       if (e.kind === 'reap') {

@@ -62,6 +62,7 @@ export class QuorumGate {
    * counts every voter it knew as an unreachable voter rather than believing the cluster small.
    */
   private readonly knownVoters = new Map<string, Role>();
+  private readonly knownJson = new KnownVotersJson();
   private readonly configListeners = new Set<() => void>();
   private knownDirty = false;
   private planMemo: { members: QuorumMember[]; version: number; back: string[]; failed: string[]; unsettled: boolean; lastChange: number } | undefined;
@@ -114,20 +115,28 @@ export class QuorumGate {
   private table(removed: ReadonlySet<string> = this.removed): MemberForQuorum[] {
     let changed = false;
     const members = this.members();
-    const seen = new Set<string>();
+    // Known voters found in the member table (names are unique there): when that is all of them,
+    // nobody is missing, and no set of every name needs building (this runs on every quorum check).
+    let seenKnown = 0;
     const out: MemberForQuorum[] = members.map((m) => {
-      seen.add(m.name);
       if (m.name !== this.self && (m.state === 'ACTIVE' || m.state === 'DEGRADED' || m.state === 'FAILED') && this.knownVoters.get(m.name) !== m.role) {
+        this.knownJson.note(m.name, this.knownVoters.has(m.name));
         this.knownVoters.set(m.name, m.role);
         changed = true;
       } else if (m.state === 'LEFT' && this.knownVoters.delete(m.name)) {
+        this.knownJson.note(m.name, true);
         changed = true;
       }
-      const rejoining = (m.state === 'JOINING' || m.state === 'SYNCING' || m.state === 'DISCOVERING') && this.knownVoters.has(m.name) && m.name !== this.self;
+      const known = this.knownVoters.has(m.name);
+      if (known) seenKnown++;
+      const rejoining = (m.state === 'JOINING' || m.state === 'SYNCING' || m.state === 'DISCOVERING') && known && m.name !== this.self;
       return { name: m.name, role: m.role, state: rejoining ? 'DEGRADED' : m.state, removed: removed.has(m.name) };
     });
     // Voters we knew but do not see (yet) in the member table count as unreachable voters.
-    for (const [name, role] of this.knownVoters) if (!seen.has(name)) out.push({ name, role, state: 'FAILED', removed: removed.has(name) });
+    if (seenKnown < this.knownVoters.size) {
+      const seen = new Set(members.map((m) => m.name));
+      for (const [name, role] of this.knownVoters) if (!seen.has(name)) out.push({ name, role, state: 'FAILED', removed: removed.has(name) });
+    }
     if (changed) {
       // Saved by flush() (every quorum check), not here: a cluster forming changes the known
       // voters once per member, and writing the whole set each time was O(N^2) at start.
@@ -145,15 +154,17 @@ export class QuorumGate {
   private persist(): void {
     this.version++;
     this.knownDirty = false;
-    const record: Persisted = {
-      known: Object.fromEntries(this.knownVoters),
+    if (!this.persisted) return;
+    // JSON.stringify of the whole record, with the known voters' part extended rather than
+    // rewritten while voters are only added (see KnownVotersJson).
+    const rest: Persisted = {
       removed: this.config.removed,
       epoch: this.config.epoch,
       id: this.config.id,
       ...(this.promised ? { promised: this.promised } : {}),
       ...(this.accepted ? { accepted: this.accepted } : {}),
     };
-    this.persisted?.save(JSON.stringify(record));
+    this.persisted.save(`{"known":${this.knownJson.json(this.knownVoters)},${JSON.stringify(rest).slice(1)}`);
   }
 
   /**
@@ -253,10 +264,16 @@ export class QuorumGate {
     const unsettled = others.some((x) => !x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT');
     let lastChange = -Infinity;
     for (const x of others) if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
-    const listed = new Set(others.map((x) => x.name));
     // Known voters missing from the member table (reaped, or not relearnt after a restart) are
-    // failed for good as far as this view goes: candidates as well.
-    const unlisted = [...this.knownVoters.keys()].filter((n) => !listed.has(n) && n !== this.self && !this.removed.has(n));
+    // failed for good as far as this view goes: candidates as well. (None when every known voter
+    // is listed; the set of names is built only when one may be missing.)
+    let listedKnown = 0;
+    for (const x of others) if (this.knownVoters.has(x.name)) listedKnown++;
+    let unlisted: string[] = [];
+    if (listedKnown < this.knownVoters.size) {
+      const listed = new Set(others.map((x) => x.name));
+      unlisted = [...this.knownVoters.keys()].filter((n) => !listed.has(n) && n !== this.self && !this.removed.has(n));
+    }
     const failed = [...others.filter((x) => x.state === 'FAILED' && !this.removed.has(x.name)).map((x) => x.name), ...unlisted];
     this.planMemo = { members, version: this.version, back, failed, unsettled, lastChange };
     return this.planMemo;
@@ -338,5 +355,39 @@ export class QuorumGate {
 
   removedMembers(): string[] {
     return [...this.removed].sort();
+  }
+}
+
+/**
+ * JSON.stringify(Object.fromEntries(known)), kept up to date by appending while voters are only
+ * added at the end of the map (a forming cluster adds one per member, and the record is saved at
+ * the next quorum check: rewriting all of it each time was O(N^2) per node). A changed or deleted
+ * entry, or a name that an object would order first (an array index), rebuilds it in full.
+ */
+class KnownVotersJson {
+  private text = '{}';
+  private size = 0;
+  private stale = true;
+
+  /** Call before changing the map: `existing` when `name` is already in it (or is being deleted). */
+  note(name: string, existing: boolean): void {
+    if (existing || /^(0|[1-9][0-9]*)$/.test(name)) this.stale = true;
+  }
+
+  json(known: ReadonlyMap<string, Role>): string {
+    if (this.stale || known.size < this.size) {
+      this.text = JSON.stringify(Object.fromEntries(known));
+    } else if (known.size > this.size) {
+      let i = 0;
+      let added = '';
+      for (const [name, role] of known) {
+        if (i++ < this.size) continue;
+        added += `${added === '' && this.size === 0 ? '' : ','}${JSON.stringify(name)}:${JSON.stringify(role)}`;
+      }
+      this.text = `${this.text.slice(0, -1)}${added}}`;
+    }
+    this.size = known.size;
+    this.stale = false;
+    return this.text;
   }
 }
