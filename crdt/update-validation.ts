@@ -73,7 +73,9 @@ function schemaProblem(item: Y.Item, schema: UpdateSchema): string | undefined {
   if (!schema.contents.some((c) => content instanceof c)) {
     return `item content of kind ${(content as object)?.constructor?.name ?? typeof content} is not allowed`;
   }
-  if (content instanceof Y.ContentType && !schema.types.some((t) => content.type instanceof t)) {
+  // The exact class: Y.XmlText and Y.XmlHook extend Y.Text and Y.Map, and a schema that allows
+  // those must not let XML in through them.
+  if (content instanceof Y.ContentType && !schema.types.some((t) => content.type.constructor === t)) {
     return `shared type ${content.type.constructor.name} is not allowed`;
   }
   return undefined;

@@ -4,6 +4,8 @@
 // quorum write path: a write needs a writable node and resolves once a majority of voters
 // acknowledged storing it.
 import { AgentMemoryDoc } from '../../crdt/index.js';
+import { MEMORY_SCHEMA } from '../../crdt/memory-schema.js';
+import type { UpdateSchema } from '../../crdt/update-validation.js';
 import { ConfigError, DecodeError, QuorumError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
@@ -33,6 +35,12 @@ export interface MemoryServiceOptions {
   addressOf: (name: string) => string | undefined;
   writeTimeoutMs?: number;
   sync?: Partial<SyncConfig>;
+  /**
+   * Schemas of the node's other replicated documents by id (the task table); agent memories
+   * always follow the memory schema. Remote updates to a document with no schema are only checked
+   * for being well-formed Yjs.
+   */
+  schemas?: Readonly<Record<string, UpdateSchema>>;
 }
 
 /** One pushed update of a write (a write that touches two documents pushes two). */
@@ -123,7 +131,7 @@ export class MemoryService implements AgentMemoryWriter {
   constructor(private readonly o: MemoryServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'memory' });
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
-    this.docs = new DurableDocSet(o.store);
+    this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]));
     this.engine = new SyncEngine({
       docs: this.docs,
       config: syncConfig(o.sync),

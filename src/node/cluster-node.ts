@@ -23,7 +23,8 @@ import { MemoryService } from '../memory/memory-service.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import type { SyncConfig } from '../sync/index.js';
-import { TaskService } from './task-service.js';
+import { TaskService, TASKS_DOC } from './task-service.js';
+import { TASKS_UPDATE_SCHEMA } from '../tasks/task-schema.js';
 import type { AgentHandler } from '../agents/index.js';
 import type { NewTask, SchedulerMember, TaskView } from '../tasks/index.js';
 import { MIN_THROUGHPUT_SAMPLE_BYTES, ThroughputMeter } from '../tasks/routing-throughput.js';
@@ -342,6 +343,7 @@ export class ClusterNode {
       },
       writeTimeoutMs: options.writeTimeoutMs,
       sync: options.sync,
+      schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA },
     });
     registerMemoryMethods(this.rpc, this.memoryService);
     this.tasks = new TaskService({

@@ -6,7 +6,7 @@
 // because an update whose dependencies are missing integrates nothing yet and emits no event:
 // storing only events would lose an acknowledged, still-pending update in a crash.
 import * as Y from 'yjs';
-import { YDocSet, type UpdateListener } from '../sync/ydoc-set.js';
+import { YDocSet, type SchemaFor, type UpdateListener } from '../sync/ydoc-set.js';
 import { isRemoteOrigin, type DocSet } from '../sync/types.js';
 import type { AppendEntry, NodeStore } from './types.js';
 
@@ -14,11 +14,16 @@ import type { AppendEntry, NodeStore } from './types.js';
 const FROM_DISK = Symbol('from-disk');
 
 export class DurableDocSet implements DocSet {
-  private readonly inner = new YDocSet();
+  private readonly inner: YDocSet;
   /** Appends waiting for commit() while group commit is on (hold()). */
   private held: AppendEntry[] | undefined;
 
-  constructor(private readonly store: NodeStore) {
+  /** `schemaFor`: what remote updates to each document may contain (see YDocSet). */
+  constructor(
+    private readonly store: NodeStore,
+    schemaFor?: SchemaFor,
+  ) {
+    this.inner = new YDocSet(schemaFor);
     for (const id of store.docIds()) {
       const doc = this.inner.doc(id);
       // Disk content was validated when it arrived; replay it without a second validation pass.

@@ -1,16 +1,23 @@
 // A DocSet over plain Y.Docs held in memory: what the tests and the simulator drive the engine
-// with. Remote bytes enter through crdt/updates.ts (validated) and digests are crdt's, so it
-// behaves like the node's agent memories, minus their schema.
+// with, and the store behind the node's memory. Remote bytes enter through crdt/updates.ts
+// (validated, against the document's schema where one is given) and digests are crdt's.
 import * as Y from 'yjs';
 import { applyRemoteUpdate, deltaSince, docDigest } from '../../crdt/index.js';
 import { transactionChanged } from '../../crdt/updates.js';
+import type { UpdateSchema } from '../../crdt/update-validation.js';
 import { HASH_BYTES } from './hash.js';
 import type { DocSet } from './types.js';
 
 export type UpdateListener = (id: string, update: Uint8Array, origin: unknown) => void;
 
+/** The schema remote updates to a document must follow; undefined accepts any valid Yjs update. */
+export type SchemaFor = (id: string) => UpdateSchema | undefined;
+
 export class YDocSet implements DocSet {
   private readonly docs = new Map<string, Y.Doc>();
+
+  constructor(private readonly schemaFor: SchemaFor = () => undefined) {}
+
   private readonly listeners: UpdateListener[] = [];
   private readonly handlers = new Map<string, (update: Uint8Array, origin: unknown) => void>();
 
@@ -65,7 +72,7 @@ export class YDocSet implements DocSet {
     try {
       // crdt's applyRemoteUpdate decodes and checks the whole update before touching the doc, so
       // a malformed one raises DecodeError and leaves the document as it was.
-      r = applyRemoteUpdate(d, update, origin);
+      r = applyRemoteUpdate(d, update, origin, { schema: this.schemaFor(id) });
     } finally {
       d.off('afterTransaction', onTransaction);
       d.on('update', h);

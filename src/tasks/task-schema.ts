@@ -26,11 +26,23 @@
 
 import * as Y from 'yjs';
 import { isJson, type Json } from '../../crdt/json.js';
+import type { UpdateSchema } from '../../crdt/update-validation.js';
 import { isStrategy, type Strategy } from './routing.js';
 
 export const TASKS_ROOT = 'tasks';
 
 export type TaskMap = Y.Map<unknown>;
+
+/**
+ * What a remote update to the task table may contain: the one root, maps (a task's, and the
+ * nested ones of the older layout) holding JSON values. Passed to applyRemoteUpdate, so a peer
+ * cannot plant text, XML, binary content or other roots in the table.
+ */
+export const TASKS_UPDATE_SCHEMA: UpdateSchema = {
+  roots: [TASKS_ROOT],
+  contents: [Y.ContentAny, Y.ContentType, Y.ContentDeleted],
+  types: [Y.Map],
+};
 
 export function tasksOf(doc: Y.Doc): Y.Map<TaskMap> {
   return doc.getMap<TaskMap>(TASKS_ROOT);

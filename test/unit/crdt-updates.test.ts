@@ -120,6 +120,18 @@ describe('applyRemoteUpdate', () => {
     expect(applyRemoteUpdate(new Y.Doc(), Y.encodeStateAsUpdate(other), 'p').changed).toBe(true);
   });
 
+  it('refuses XML types that subclass the allowed ones (Y.XmlText is a Y.Text, Y.XmlHook a Y.Map), leaving the memory as it was', () => {
+    const a = new AgentMemoryDoc({ node: 'a', random: seeded(1) });
+    const before = Y.encodeStateAsUpdate(a.doc);
+    const text = new Y.Doc();
+    text.getMap('episodes').set('e', new Y.XmlText('x'));
+    expect(() => a.applyRemote(Y.encodeStateAsUpdate(text), 'p')).toThrow(/YXmlText is not allowed/);
+    const hook = new Y.Doc();
+    hook.getMap('episodes').set('e', new Y.XmlHook('h'));
+    expect(() => a.applyRemote(Y.encodeStateAsUpdate(hook), 'p')).toThrow(/YXmlHook is not allowed/);
+    expect(Y.encodeStateAsUpdate(a.doc)).toEqual(before);
+  });
+
   it('refuses oversize, empty and non-byte input', () => {
     const doc = new Y.Doc();
     expect(() => applyRemoteUpdate(doc, new Uint8Array(100), 'p', { maxBytes: 10 })).toThrow(OversizeError);
