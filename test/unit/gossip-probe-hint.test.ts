@@ -92,3 +92,36 @@ describe('probe hints on connection loss', () => {
     expect(off.stats().hints).toBe(0);
   });
 });
+
+describe('accusations of an older incarnation', () => {
+  /** `me` suspects a (incarnation 2, after a metadata update) from its own failed probe at 2,200 ms. */
+  function suspecting(): Swim {
+    const s = node();
+    s.receive('a:7946', encodeMessage({ type: 'alive', incarnation: 2, name: 'a', address: 'a:7946', meta: Uint8Array.of(1) }), 0);
+    afterOneAckedProbe(s);
+    expect(pings(s.hintUnreachable('a', 1200)).map((p) => p.target)).toEqual(['a']);
+    s.tick(1700); // relays asked; none answer
+    s.tick(2200);
+    expect(s.member('a')).toMatchObject({ state: 'suspect', incarnation: 2 });
+    return s;
+  }
+
+  it('confirm our own suspicion without changing the member: members that missed its last update still count', () => {
+    const s = suspecting();
+    // b and c never heard incarnation 2: their verdicts are about incarnation 1.
+    s.receive('b:7946', encodeMessage({ type: 'dead', incarnation: 1, name: 'a', from: 'b' }), 2300);
+    s.receive('c:7946', encodeMessage({ type: 'suspect', incarnation: 1, name: 'a', from: 'c' }), 2300);
+    expect(s.member('a')).toMatchObject({ state: 'suspect', incarnation: 2 });
+    // Two confirmations (k at 5 members) bring the timer to its minimum: 2 s after our suspicion.
+    s.tick(4199);
+    expect(s.member('a')?.state).toBe('suspect');
+    s.tick(4200);
+    expect(s.member('a')?.state).toBe('dead');
+  });
+
+  it('without them the unconfirmed timer runs far longer', () => {
+    const s = suspecting();
+    s.tick(10_000);
+    expect(s.member('a')?.state).toBe('suspect');
+  });
+});
