@@ -17,7 +17,7 @@ import { MemoryStore } from '../storage/memory-store.js';
 import type { HostStats } from './host.js';
 import type { LinkConfig } from './link.js';
 import { SimNetwork, SIM_GOSSIP_PORT, type SimNetworkOptions } from './network.js';
-import { createPrng, type Prng } from './prng.js';
+import { createPrng, hexString, type Prng } from './prng.js';
 import { SimWorld } from './world.js';
 import { SimStoreHandle } from './cluster-store.js';
 
@@ -72,7 +72,7 @@ export class SimCluster {
     for (let i = 0; i < opts.nodes; i++) {
       const ip = this.network.addHost();
       const name = `n${i}`;
-      const nodeId = hex(ids, 16);
+      const nodeId = hexString(ids, 16);
       const store = new MemoryStore({ nodeId, name });
       const slot: Slot = { index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false };
       this.slots.push(slot);
@@ -337,10 +337,4 @@ export class SimCluster {
       await s.node.crash().catch(() => undefined);
     }
   }
-}
-
-function hex(rng: Prng, length: number): string {
-  let s = '';
-  for (let i = 0; i < length; i++) s += rng.int(16).toString(16);
-  return s;
 }

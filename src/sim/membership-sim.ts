@@ -19,7 +19,7 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import type { HostStats } from './host.js';
 import type { LinkConfig } from './link.js';
 import { SimNetwork, SIM_GOSSIP_PORT, type SimNetworkOptions } from './network.js';
-import { createPrng, type Prng } from './prng.js';
+import { createPrng, hexString, type Prng } from './prng.js';
 import { SimWorld } from './world.js';
 
 export interface SimMembershipOptions {
@@ -73,7 +73,7 @@ export class SimMembership {
       const packets = this.network.packetTransport(ip, SIM_GOSSIP_PORT);
       const streams = this.network.streamTransport(ip, SIM_GOSSIP_PORT);
       // The metadata a whole node gossips, so packets carry what they carry in a real cluster.
-      const meta = encodeMeta({ role: 'hybrid', slots: 16, freeSlots: 16, rpcPort: SIM_GOSSIP_PORT, httpPort: 0, protocol: PROTOCOL_VERSION, lifecycle: 'JOINING', nodeId: hex(ids, 16), configWord: 0 });
+      const meta = encodeMeta({ role: 'hybrid', slots: 16, freeSlots: 16, rpcPort: SIM_GOSSIP_PORT, httpPort: 0, protocol: PROTOCOL_VERSION, lifecycle: 'JOINING', nodeId: hexString(ids, 16), configWord: 0 });
       const swim = new Swim({ name, address: packets.address, meta, incarnation: 1, config: cfg, random: () => runtime.rng.next(), now: runtime.clock.now() });
       const rpc = new RpcEndpoint(streams, runtime, { secure: false });
       const events: Record<MemberEventKind, number> = { join: 0, update: 0, suspect: 0, alive: 0, dead: 0, left: 0, reap: 0 };
@@ -171,10 +171,4 @@ export class SimMembership {
       await n.rpc.close().catch(() => undefined);
     }
   }
-}
-
-function hex(rng: Prng, length: number): string {
-  let s = '';
-  for (let i = 0; i < length; i++) s += rng.int(16).toString(16);
-  return s;
 }

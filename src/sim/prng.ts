@@ -97,3 +97,10 @@ class Sfc32 implements Prng {
 export function createPrng(seed: number | string): Prng {
   return new Sfc32(String(seed));
 }
+
+/** `length` random hex digits from `rng` (simulated node ids: seeded, so a run replays). */
+export function hexString(rng: Prng, length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += rng.int(16).toString(16);
+  return s;
+}
