@@ -17,6 +17,7 @@ import { MemoryStore } from '../storage/memory-store.js';
 import type { HostStats } from './host.js';
 import type { LinkConfig } from './link.js';
 import { SimNetwork, SIM_GOSSIP_PORT, type SimNetworkOptions } from './network.js';
+import { aliveCount } from './alive-count.js';
 import { createPrng, hexString, type Prng } from './prng.js';
 import { SimWorld } from './world.js';
 import { SimStoreHandle } from './cluster-store.js';
@@ -195,15 +196,8 @@ export class SimCluster {
    * predicate is checked every that many virtual ms (cheap polling at 1,000 nodes, where a batch
    * holds about one event); without it, after every batch of same-time events.
    */
-  async runUntil(pred: () => boolean, maxMs: number, everyMs?: number): Promise<boolean> {
-    if (everyMs === undefined) return this.world.runUntilTrue(pred, maxMs);
-    if (!(everyMs > 0)) throw new RangeError(`everyMs must be > 0, got ${everyMs}`);
-    const deadline = this.world.now() + maxMs;
-    for (;;) {
-      if (pred()) return true;
-      if (this.world.now() >= deadline) return false;
-      await this.world.runUntil(Math.min(this.world.now() + everyMs, deadline));
-    }
+  runUntil(pred: () => boolean, maxMs: number, everyMs?: number): Promise<boolean> {
+    return everyMs === undefined ? this.world.runUntilTrue(pred, maxMs) : this.world.runUntilPolled(pred, maxMs, everyMs);
   }
 
   /** Runs the world until `promise` settles; its value, or its error. */
@@ -302,15 +296,7 @@ export class SimCluster {
    * for polling at scale.
    */
   allSeeAlive(count: number, nodes: number[] = this.live()): boolean {
-    return nodes.every((i) => this.aliveCount(i) === count);
-  }
-
-  private aliveCount(i: number): number {
-    let n = 0;
-    this.slot(i).node.swim.forEachMember((m) => {
-      if (m.state === 'alive') n++;
-    });
-    return n;
+    return nodes.every((i) => aliveCount(this.slot(i).node.swim) === count);
   }
 
   /** The memory digest of every live node (index -> hex). */

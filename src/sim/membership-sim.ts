@@ -19,6 +19,7 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import type { HostStats } from './host.js';
 import type { LinkConfig } from './link.js';
 import { SimNetwork, SIM_GOSSIP_PORT, type SimNetworkOptions } from './network.js';
+import { aliveCount } from './alive-count.js';
 import { createPrng, hexString, type Prng } from './prng.js';
 import { SimWorld } from './world.js';
 
@@ -113,23 +114,13 @@ export class SimMembership {
   }
 
   /** Runs until `pred()` holds, checked every `everyMs` virtual ms, or `maxMs` pass; returns whether it held. */
-  async runUntil(pred: () => boolean, maxMs: number, everyMs: number): Promise<boolean> {
-    if (!(everyMs > 0)) throw new RangeError(`everyMs must be > 0, got ${everyMs}`);
-    const deadline = this.world.now() + maxMs;
-    for (;;) {
-      if (pred()) return true;
-      if (this.world.now() >= deadline) return false;
-      await this.world.runUntil(Math.min(this.world.now() + everyMs, deadline));
-    }
+  runUntil(pred: () => boolean, maxMs: number, everyMs: number): Promise<boolean> {
+    return this.world.runUntilPolled(pred, maxMs, everyMs);
   }
 
   /** Members node i holds in SWIM state alive (itself included). */
   aliveCount(i: number): number {
-    let n = 0;
-    this.nodes[i]!.swim.forEachMember((m) => {
-      if (m.state === 'alive') n++;
-    });
-    return n;
+    return aliveCount(this.nodes[i]!.swim);
   }
 
   /**
