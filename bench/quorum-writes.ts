@@ -26,8 +26,16 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       await cluster.start(n);
       const clients = [];
       for (let i = 0; i < n; i++) clients.push(await cluster.client(i));
-      // Warm-up: TLS sessions, JIT, documents created.
+      // Warm-up: TLS sessions, documents created, then the write path compiled. V8 goes on
+      // compiling it for seconds of load (TurboFan on background threads, about a fifth of the
+      // nodes' CPU in the first 4 s after a light warm-up), so a few hundred writes leave the
+      // latency phase timing the compiler: measured cold, p50 at 5 nodes was ~2.4-2.6 ms against
+      // ~1.5-1.7 ms once warm. So the loaded warm-up runs first, uncounted, and both phases
+      // measure a warmed-up node, as a long-running cluster is.
       await runLoad({ clients, concurrency: 8, maxWrites: opts.quick ? 200 : 1_000, maxMs: 20_000, agents: 32 });
+      const concurrency = opts.quick ? 64 : 256;
+      const warmMs = opts.quick ? 1_500 : 4_000;
+      await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: warmMs, agents: 64 });
 
       const buckets0 = await writeLatencyBuckets(cluster.address(0)).catch(() => new Map<number, number>());
       const seq = await runLoad({ clients: [clients[0]!], concurrency: 1, maxWrites: opts.quick ? 300 : 2_000, maxMs: 30_000, agents: 32 });
@@ -39,13 +47,8 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       const s = summarize(seq.latencies);
       log(`quorum-writes n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq}); node-side ${(within2 * 100).toFixed(1)}% within 2 ms, ${(within10 * 100).toFixed(1)}% within 10 ms`);
 
-      const concurrency = opts.quick ? 64 : 256;
-      // Loaded warm-up at the measured concurrency, not counted: V8 goes on compiling the write
-      // path for seconds of load (TurboFan on background threads, about a fifth of the nodes' CPU
-      // in the first 4 s after the light warm-up above), a one-off cost the steady-state CPU per
-      // write should not include.
-      const warmMs = opts.quick ? 1_500 : 4_000;
-      await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: warmMs, agents: 64 });
+      // Back to the measured load for a moment (uncounted) after the idle sequential phase.
+      await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: 500, agents: 64 });
       const nodeCpu = (): number => cluster.nodes.reduce((a, x) => a + procCpuSeconds(x.proc.pid), 0);
       const cpu0 = { nodes: nodeCpu(), client: selfCpuSeconds() };
       const tp = await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: opts.quick ? 3_000 : 8_000, agents: 64 });
