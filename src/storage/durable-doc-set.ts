@@ -24,10 +24,11 @@ export class DurableDocSet implements DocSet {
     schemaFor?: SchemaFor,
   ) {
     this.inner = new YDocSet(schemaFor);
+    const all = store.loadAll?.();
     for (const id of store.docIds()) {
       const doc = this.inner.doc(id);
       // Disk content was validated when it arrived; replay it without a second validation pass.
-      for (const part of store.loadDoc(id)) Y.applyUpdate(doc, part, FROM_DISK);
+      for (const part of all?.get(id) ?? store.loadDoc(id)) Y.applyUpdate(doc, part, FROM_DISK);
     }
     this.inner.onLocalUpdate((id, update, origin) => {
       // Local writes are stored here; remote ones in apply(); replays not at all.

@@ -1,14 +1,15 @@
 // NodeStore on SQLite (better-sqlite3): one database file per node data directory, WAL with
 // synchronous = FULL so a returned append is on disk, and an exclusive lock so only one process
 // owns a data directory at a time. Statements are prepared once; appends batch into one
-// transaction (one fsync) through appendMany.
+// transaction (one fsync) through appendMany, as rows at the end of one global log (see
+// sqlite-schema.ts for why), and each document's rows are folded into its snapshot by compaction.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError } from '../errors.js';
 import { mergeForSnapshot } from './merge.js';
-import { DB_FILE, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_PRAGMAS } from './sqlite-schema.js';
+import { DB_FILE, MIGRATE_V1_SQL, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_PRAGMAS } from './sqlite-schema.js';
 import {
   DEFAULT_COMPACTION,
   shouldCompact,
@@ -30,15 +31,40 @@ export interface SqliteStoreOptions {
 
 type Stmt = Database.Statement;
 
+/** A document's sizes, plus where its live rows start in the global log. */
+interface DocState extends DocStorageStats {
+  /** The snapshot covers the document's rows up to this doc_seq. */
+  uptoSeq: number;
+  /** Global seq of the document's first row not covered by its snapshot (when logEntries > 0). */
+  firstRow: number;
+}
+
+/**
+ * Rows that snapshots cover but that still sit in the log (behind an older live row of another
+ * document) may take this much beyond the live log before the documents holding them back are
+ * compacted: a bound on dead bytes on disk, and on what a restart reads past.
+ */
+const DEFAULT_MIN_DEAD_BYTES = 1 << 20;
+/** Documents compacted at most per commit to free dead rows (bounded work per commit). */
+const MAX_RECLAIM_PER_COMMIT = 8;
+
 export class SqliteStore implements NodeStore {
   readonly dir: string;
   private readonly db: Database.Database;
   private readonly policy: CompactionPolicy;
   private snapshotSource: SnapshotSource | undefined;
   /** Per-document sizes, kept in memory so the compaction check costs no query per append. */
-  private readonly stats = new Map<string, DocStorageStats>();
+  private readonly stats = new Map<string, DocState>();
+  /** Global seq of the last row appended. */
+  private lastRow = 0;
+  /** Rows below this global seq are deleted (all covered by snapshots). */
+  private trimmedBelow = 0;
+  /** Bytes of every row in the log, live or covered by a snapshot. */
+  private diskLogBytes = 0;
+  /** Bytes of the rows no snapshot covers (the sum of the documents' logBytes). */
+  private liveLogBytes = 0;
   private readonly st: Record<
-    | 'metaGet' | 'metaSet' | 'logInsert' | 'logRange' | 'logDeleteUpTo' | 'snapGet' | 'snapSet'
+    | 'metaGet' | 'metaSet' | 'logInsert' | 'logRange' | 'logAll' | 'logBytesBelow' | 'logDeleteBelow' | 'snapGet' | 'snapSet'
     | 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList',
     Stmt
   >;
@@ -65,6 +91,7 @@ export class SqliteStore implements NodeStore {
       // fails when it opens, not later on its first write.
       this.db.exec('BEGIN EXCLUSIVE');
       this.db.exec(SCHEMA_SQL);
+      if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'doc_log'").get() !== undefined) this.db.exec(MIGRATE_V1_SQL);
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.close();
@@ -80,9 +107,13 @@ export class SqliteStore implements NodeStore {
     this.st = {
       metaGet: this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       metaSet: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      logInsert: this.db.prepare('INSERT INTO doc_log (doc_id, seq, data) VALUES (?, ?, ?)'),
-      logRange: this.db.prepare('SELECT data FROM doc_log WHERE doc_id = ? ORDER BY seq').pluck(),
-      logDeleteUpTo: this.db.prepare('DELETE FROM doc_log WHERE doc_id = ? AND seq <= ?'),
+      logInsert: this.db.prepare('INSERT INTO update_log (seq, doc_id, doc_seq, data) VALUES (?, ?, ?, ?)'),
+      // A scan of the whole log (no index on doc_id: it would scatter every commit again).
+      // Only loadDoc uses it; a node opening its data directory reads everything in one pass (loadAll).
+      logRange: this.db.prepare('SELECT data FROM update_log WHERE doc_id = ? AND doc_seq > ? ORDER BY seq').pluck(),
+      logAll: this.db.prepare('SELECT doc_id, doc_seq, data FROM update_log ORDER BY seq').raw(),
+      logBytesBelow: this.db.prepare('SELECT coalesce(sum(length(data)), 0) FROM update_log WHERE seq < ?').pluck(),
+      logDeleteBelow: this.db.prepare('DELETE FROM update_log WHERE seq < ?'),
       snapGet: this.db.prepare('SELECT data FROM doc_snapshot WHERE doc_id = ?').pluck(),
       snapSet: this.db.prepare(
         'INSERT INTO doc_snapshot (doc_id, data, upto_seq) VALUES (?, ?, ?) ' +
@@ -124,12 +155,17 @@ export class SqliteStore implements NodeStore {
         entries.map(({ docId, update }) => {
           const s = this.statsOf(docId);
           const seq = s.lastSeq + 1;
-          this.st.logInsert.run(docId, seq, update);
+          const row = this.lastRow + 1;
+          this.st.logInsert.run(row, docId, seq, update);
           // In-memory sizes change only after the insert succeeded; a failed transaction
           // rolls back both (we recompute from disk below).
+          this.lastRow = row;
+          if (s.logEntries === 0) s.firstRow = row;
           s.lastSeq = seq;
           s.logBytes += update.byteLength;
           s.logEntries += 1;
+          this.diskLogBytes += update.byteLength;
+          this.liveLogBytes += update.byteLength;
           touched.add(docId);
           return seq;
         }),
@@ -139,7 +175,38 @@ export class SqliteStore implements NodeStore {
     for (const docId of touched) {
       if (shouldCompact(this.statsOf(docId), this.policy)) this.compact(docId);
     }
+    this.reclaimDeadRows();
     return seqs;
+  }
+
+  /**
+   * Compacted rows leave the log only as a prefix: a document that stays idle with a few live
+   * rows holds back every row after its first one. Once dead rows outweigh the live log (and
+   * MIN_DEAD_BYTES), the documents with the oldest live rows are compacted, a few per commit,
+   * so the prefix moves on. Amortised like the per-document rule: each reclaim follows at least
+   * as many bytes appended as it frees.
+   */
+  private reclaimDeadRows(): void {
+    if (this.diskLogBytes - this.liveLogBytes <= Math.max(this.policy.minDeadBytes ?? DEFAULT_MIN_DEAD_BYTES, this.liveLogBytes)) return;
+    const oldest = [...this.stats].filter(([, s]) => s.logEntries > 0).sort((a, b) => a[1].firstRow - b[1].firstRow);
+    for (const [docId] of oldest.slice(0, MAX_RECLAIM_PER_COMMIT)) this.compact(docId);
+  }
+
+  /** One pass over the whole log: every document's snapshot then its live rows, in order. */
+  loadAll(): Map<string, Uint8Array[]> {
+    return this.guard('load', () =>
+      this.db.transaction(() => {
+        const out = new Map<string, Uint8Array[]>();
+        for (const id of this.stats.keys()) {
+          const snap = this.st.snapGet.get(id) as Buffer | undefined;
+          out.set(id, snap ? [toU8(snap)] : []);
+        }
+        for (const [id, seq, data] of this.st.logAll.iterate() as Iterable<[string, number, Buffer]>) {
+          if (seq > (this.stats.get(id)?.uptoSeq ?? 0)) out.get(id)?.push(toU8(data));
+        }
+        return out;
+      })(),
+    );
   }
 
   loadDoc(docId: string): Uint8Array[] {
@@ -147,7 +214,7 @@ export class SqliteStore implements NodeStore {
       // One read transaction so a concurrent compaction (same process) cannot split the view.
       return this.db.transaction(() => {
         const snap = this.st.snapGet.get(docId) as Buffer | undefined;
-        const log = this.st.logRange.all(docId) as Buffer[];
+        const log = this.st.logRange.all(docId, this.stats.get(docId)?.uptoSeq ?? 0) as Buffer[];
         return [...(snap ? [snap] : []), ...log].map(toU8);
       })();
     });
@@ -166,14 +233,26 @@ export class SqliteStore implements NodeStore {
     if (!s || s.logEntries === 0) return false;
     // The live document's encoding (cheap, garbage-collected) when a source vouches for it.
     const merged = this.snapshotSource?.(docId) ?? mergeForSnapshot(docId, this.loadDoc(docId));
+    // The rows that may go with it: everything before the oldest live row of another document.
+    let keepFrom = this.lastRow + 1;
+    for (const [id, o] of this.stats) if (id !== docId && o.logEntries > 0 && o.firstRow < keepFrom) keepFrom = o.firstRow;
+    const trim = keepFrom > this.trimmedBelow;
     this.guard('compact', () =>
-      // Snapshot write and log trim in one transaction: a crash leaves either the old
-      // snapshot + full log or the new snapshot + empty log, never a gap or a double.
+      // Snapshot write and log trim in one transaction: a crash leaves either the old snapshot
+      // and the rows after it, or the new one (which covers the rows it does not delete).
       this.db.transaction(() => {
         this.st.snapSet.run(docId, merged, s.lastSeq);
-        this.st.logDeleteUpTo.run(docId, s.lastSeq);
+        if (trim) {
+          const freed = this.st.logBytesBelow.get(keepFrom) as number;
+          this.st.logDeleteBelow.run(keepFrom);
+          this.diskLogBytes -= freed;
+        }
       })(),
+      () => this.loadStats(),
     );
+    if (trim) this.trimmedBelow = keepFrom;
+    this.liveLogBytes -= s.logBytes;
+    s.uptoSeq = s.lastSeq;
     s.snapshotBytes = merged.byteLength;
     s.logBytes = 0;
     s.logEntries = 0;
@@ -181,7 +260,13 @@ export class SqliteStore implements NodeStore {
   }
 
   docStats(docId: string): DocStorageStats {
-    return { ...(this.stats.get(docId) ?? { snapshotBytes: 0, logBytes: 0, logEntries: 0, lastSeq: 0 }) };
+    const s = this.stats.get(docId);
+    return s ? { snapshotBytes: s.snapshotBytes, logBytes: s.logBytes, logEntries: s.logEntries, lastSeq: s.lastSeq } : { snapshotBytes: 0, logBytes: 0, logEntries: 0, lastSeq: 0 };
+  }
+
+  /** Bytes of log rows on disk, and of those no snapshot covers yet (tests, metrics). */
+  logSizes(): { diskBytes: number; liveBytes: number } {
+    return { diskBytes: this.diskLogBytes, liveBytes: this.liveLogBytes };
   }
 
   kvGet(key: string): string | undefined {
@@ -229,28 +314,37 @@ export class SqliteStore implements NodeStore {
     })();
   }
 
+  /** Rebuilds the in-memory sizes from disk (on open, and after a failed transaction). */
   private loadStats(): void {
     this.stats.clear();
     const snaps = this.db.prepare('SELECT doc_id, length(data), upto_seq FROM doc_snapshot').raw().all() as Array<[string, number, number]>;
     for (const [id, bytes, upto] of snaps) {
-      this.stats.set(id, { snapshotBytes: bytes, logBytes: 0, logEntries: 0, lastSeq: upto });
+      this.stats.set(id, { snapshotBytes: bytes, logBytes: 0, logEntries: 0, lastSeq: upto, uptoSeq: upto, firstRow: 0 });
     }
-    const logs = this.db
-      .prepare('SELECT doc_id, count(*), sum(length(data)), max(seq) FROM doc_log GROUP BY doc_id')
-      .raw()
-      .all() as Array<[string, number, number, number]>;
-    for (const [id, n, bytes, maxSeq] of logs) {
+    this.lastRow = 0;
+    this.trimmedBelow = 0;
+    this.diskLogBytes = 0;
+    this.liveLogBytes = 0;
+    // Headers only: length() of a blob does not read it.
+    const rows = this.db.prepare('SELECT seq, doc_id, doc_seq, length(data) FROM update_log ORDER BY seq').raw().iterate() as Iterable<[number, string, number, number]>;
+    for (const [row, id, seq, bytes] of rows) {
+      if (this.trimmedBelow === 0) this.trimmedBelow = row;
+      this.lastRow = row;
+      this.diskLogBytes += bytes;
       const s = this.statsOf(id);
-      s.logEntries = n;
-      s.logBytes = bytes;
-      s.lastSeq = Math.max(s.lastSeq, maxSeq);
+      if (seq <= s.uptoSeq) continue; // covered by the snapshot, waiting to leave the log
+      if (s.logEntries === 0) s.firstRow = row;
+      s.logEntries += 1;
+      s.logBytes += bytes;
+      s.lastSeq = Math.max(s.lastSeq, seq);
+      this.liveLogBytes += bytes;
     }
   }
 
-  private statsOf(docId: string): DocStorageStats {
+  private statsOf(docId: string): DocState {
     let s = this.stats.get(docId);
     if (!s) {
-      s = { snapshotBytes: 0, logBytes: 0, logEntries: 0, lastSeq: 0 };
+      s = { snapshotBytes: 0, logBytes: 0, logEntries: 0, lastSeq: 0, uptoSeq: 0, firstRow: 0 };
       this.stats.set(docId, s);
     }
     return s;

@@ -51,6 +51,8 @@ export interface NodeStore {
   loadDoc(docId: string): Uint8Array[];
   /** Every document that has a snapshot or a log entry. */
   docIds(): string[];
+  /** Optional: loadDoc of every document at once, in one pass over the log (what opening a node needs). */
+  loadAll?(): Map<string, Uint8Array[]>;
   /** Merges snapshot and log into a new snapshot now; returns false when there was nothing to merge. */
   compact(docId: string): boolean;
   /**
@@ -79,6 +81,12 @@ export interface CompactionPolicy {
    * snapshot.
    */
   minLogBytes: number;
+  /**
+   * SqliteStore: how many bytes of log rows that snapshots already cover may wait on disk (behind
+   * an older live row of another document) beyond the live log before that document is compacted
+   * too (default 1 MiB). See SqliteStore.reclaimDeadRows.
+   */
+  minDeadBytes?: number;
 }
 
 export const DEFAULT_COMPACTION: CompactionPolicy = { minLogBytes: 64 * 1024 };

@@ -31,7 +31,7 @@ for (const p of ${JSON.stringify(SQLITE_PRAGMAS)}) db.pragma(p);
 db.exec('BEGIN EXCLUSIVE');
 db.exec(${JSON.stringify(SCHEMA_SQL)});
 db.exec('COMMIT');
-const ins = db.prepare('INSERT INTO doc_log (doc_id, seq, data) VALUES (?, ?, ?)');
+const ins = db.prepare('INSERT INTO update_log (doc_id, doc_seq, data) VALUES (?, ?, ?)');
 const payload = Buffer.alloc(512, 7);
 for (let seq = 1; ; seq++) {
   ins.run('doc', seq, payload);      // autocommit: returns after the WAL fsync
@@ -87,7 +87,7 @@ it('keeps every acknowledged append after SIGKILL, and locks out other processes
     store.close();
   }
   const db = new Database(join(dir, DB_FILE), { readonly: true });
-  const present = new Set(db.prepare('SELECT seq FROM doc_log').pluck().all() as number[]);
+  const present = new Set(db.prepare('SELECT doc_seq FROM update_log').pluck().all() as number[]);
   db.close();
   for (const seq of acked) expect(present.has(seq)).toBe(true);
 });

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import Database from 'better-sqlite3';
+import { DB_FILE } from '../../src/storage/sqlite-schema.js';
 import { StorageError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
@@ -149,5 +151,96 @@ describe('SqliteStore on disk', () => {
     const dir = tempDir();
     SqliteStore.open({ dir, name: 'n1' }).close();
     expect(() => track(SqliteStore.open({ dir, name: 'n1' }))).not.toThrow();
+  });
+});
+
+describe('SqliteStore update log', () => {
+  /** `n` updates of a doc of its own, each one array push. */
+  function updates(n: number, tag: string): Uint8Array[] {
+    const doc = new Y.Doc();
+    return updatesOf(doc, () => {
+      for (let i = 0; i < n; i++) doc.getArray('a').push([`${tag}-${i}`]);
+    });
+  }
+
+  it('migrates a schema-1 directory (log clustered by document) without losing an update', () => {
+    const dir = tempDir();
+    const a = updates(5, 'a');
+    const b = updates(2, 'b');
+    // A v1 directory as the previous version left it: doc a compacted up to seq 3, two log rows after.
+    const db = new Database(join(dir, DB_FILE));
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE doc_log (doc_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (doc_id, seq)) WITHOUT ROWID;
+      CREATE TABLE doc_snapshot (doc_id TEXT PRIMARY KEY, data BLOB NOT NULL, upto_seq INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`);
+    db.prepare("INSERT INTO meta VALUES ('schema_version', '1'), ('node_id', 'old-id'), ('name', 'n1')").run();
+    db.prepare('INSERT INTO doc_snapshot VALUES (?, ?, ?)').run('a', Buffer.from(Y.mergeUpdates(a.slice(0, 3))), 3);
+    const ins = db.prepare('INSERT INTO doc_log VALUES (?, ?, ?)');
+    ins.run('a', 4, Buffer.from(a[3]!));
+    ins.run('a', 5, Buffer.from(a[4]!));
+    ins.run('b', 1, Buffer.from(b[0]!));
+    ins.run('b', 2, Buffer.from(b[1]!));
+    db.close();
+
+    const s = track(SqliteStore.open({ dir, name: 'n1' }));
+    expect(s.identity().nodeId).toBe('old-id');
+    expect(s.docIds()).toEqual(['a', 'b']);
+    expect(s.docStats('a')).toMatchObject({ lastSeq: 5, logEntries: 2 });
+    expect(rebuild(s.loadDoc('a')).getArray('a').toArray()).toEqual(['a-0', 'a-1', 'a-2', 'a-3', 'a-4']);
+    expect(rebuild(s.loadAll().get('b')!).getArray('a').toArray()).toEqual(['b-0', 'b-1']);
+    expect(s.append('b', b[0]!)).toBe(3);
+    s.close();
+    const check = new Database(join(dir, DB_FILE), { readonly: true });
+    try {
+      expect(check.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'doc_log'").pluck().get()).toBe(0);
+      expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    } finally {
+      check.close();
+    }
+  });
+
+  it('appends every commit at the end of one log, whatever documents it touches', () => {
+    const dir = tempDir();
+    const s = track(SqliteStore.open({ dir, name: 'n1' }));
+    const ups = updates(1, 'x');
+    for (let round = 0; round < 3; round++) s.appendMany(Array.from({ length: 40 }, (_, d) => ({ docId: `doc-${d}`, update: ups[0]! })));
+    s.close();
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT seq, doc_id, doc_seq FROM update_log ORDER BY seq').raw().all() as Array<[number, string, number]>;
+      expect(rows).toHaveLength(120);
+      // Global order is append order; per-document sequence numbers count 1, 2, 3 within it.
+      expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      expect(rows.filter((r) => r[1] === 'doc-7').map((r) => r[2])).toEqual([1, 2, 3]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('reclaims rows that snapshots cover once an idle document holds them back, and reopens with identical content', () => {
+    const dir = tempDir();
+    // minLogBytes: more than the cold document's one update, so only the hot one compacts by itself.
+    const policy = { minLogBytes: 200, minDeadBytes: 2048 };
+    const s = SqliteStore.open({ dir, name: 'n1', compaction: policy });
+    const cold = updates(1, 'cold');
+    const hot = updates(400, 'hot');
+    s.append('cold', cold[0]!); // the oldest live row, for a document nobody writes again
+    for (const u of hot) s.append('hot', u);
+    const { diskBytes, liveBytes } = s.logSizes();
+    // Compacting 'hot' left its rows behind cold's: without reclaiming, all 400 would stay.
+    const hotBytes = hot.reduce((n, u) => n + u.byteLength, 0);
+    expect(diskBytes).toBeLessThan(hotBytes / 2);
+    expect(diskBytes - liveBytes).toBeLessThanOrEqual(Math.max(2048, liveBytes) + hot.at(-1)!.byteLength);
+    // The idle document was compacted to let the log move on.
+    expect(s.docStats('cold')).toMatchObject({ logEntries: 0, lastSeq: 1 });
+    expect(s.docStats('cold').snapshotBytes).toBeGreaterThan(0);
+    s.close();
+    const r = track(SqliteStore.open({ dir, name: 'n1', compaction: policy }));
+    expect(r.logSizes()).toEqual({ diskBytes, liveBytes });
+    const all = r.loadAll();
+    expect(rebuild(all.get('hot')!).getArray('a').toArray()).toEqual(hot.map((_, i) => `hot-${i}`));
+    expect(rebuild(r.loadDoc('hot')).getArray('a').toArray()).toEqual(hot.map((_, i) => `hot-${i}`));
+    expect(rebuild(all.get('cold')!).getArray('a').toArray()).toEqual(['cold-0']);
+    expect(r.append('hot', hot[0]!)).toBe(401);
   });
 });
