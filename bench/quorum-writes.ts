@@ -13,6 +13,8 @@ import { writeResult, metric, summarize, type BenchResult, type Metrics } from '
 import type { ScenarioOptions } from './run.js';
 import { QuorumCluster } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
+import { measureWriteFloor, writeFloorArithmetic } from './quorum/write-floor.js';
+import { availableParallelism } from 'node:os';
 
 export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
 
@@ -75,8 +77,25 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       await cluster.stop();
     }
   }
+  // The floor (write-floor.ts): the CPU the write path itself needs, without the processes.
+  const floor = measureWriteFloor(opts.quick ? 8_000 : 20_000);
+  const cores = availableParallelism();
+  for (const n of [3, 5]) {
+    const f = writeFloorArithmetic(floor, n, cores);
+    const measured = metrics[`n${n}_node_cpu_per_write`]?.value;
+    log(
+      `quorum-writes floor n=${n}: writer ${floor.writerUs.toFixed(0)} us + ${n - 1} x replica ${floor.replicaUs.toFixed(0)} us (SQLite ${floor.replicaStoreUs.toFixed(0)}) = ${f.cpuMsPerWrite.toFixed(3)} ms per write -> at most ${Math.round(f.maxWritesPerSec)} writes/s on ${cores} cores` +
+        (measured === undefined ? '' : `; the processes spent ${measured} ms per write`),
+    );
+    metrics[`n${n}_floor_cpu_per_write`] = metric(Math.round(f.cpuMsPerWrite * 1000) / 1000, 'ms');
+    metrics[`n${n}_floor_max_writes_per_sec`] = metric(Math.round(f.maxWritesPerSec), 'writes/s');
+  }
+  metrics.floor_writer_us = metric(Math.round(floor.writerUs), 'us/write');
+  metrics.floor_replica_us = metric(Math.round(floor.replicaUs), 'us/write');
+  metrics.floor_replica_store_us = metric(Math.round(floor.replicaStoreUs), 'us/write');
   const peers = {
     goals: { latency_p50_ms: GOALS.p50Ms, latency_p99_ms: GOALS.p99Ms, n5_throughput_writes_per_s: GOALS.writesPerSec5 },
+    floor: { ...floor, cores, note: 'in-process CPU of the write path on one core: writer + (n - 1) replicas per write; the processes spend the rest on sockets, TLS, RPC, the event loop and the kernel' },
     load: 'RPC client (NodeClient.addEpisode, TLS-PSK) in the benchmark process; sequential for latency, many in flight over all nodes for throughput',
     details,
   };

@@ -43,7 +43,7 @@ const AGENTS = 512;
 const NODE = 'n1';
 
 /** CPU microseconds `fn` took in this process (user + system). */
-function cpuUs(fn: () => void): number {
+export function cpuUs(fn: () => void): number {
   const c0 = process.cpuUsage();
   fn();
   const c = process.cpuUsage(c0);
@@ -103,7 +103,7 @@ function produce(tasks: number, batch: number, bare = false): { table: Uint8Arra
  * directory, group commit every `commitEvery` messages as the node's end-of-turn commit does).
  * Returns CPU µs spent handling them and, separately, in the commits.
  */
-function receive(messages: readonly Uint8Array[], commitEvery: number, dir: string): { handleUs: number; commitUs: number } {
+export function receive(messages: readonly Uint8Array[], commitEvery: number, dir: string): { handleUs: number; commitUs: number } {
   const store = SqliteStore.open({ dir, name: 'r' });
   try {
     const docs = new DurableDocSet(store);

@@ -1,0 +1,89 @@
+// The floor of acknowledged-write throughput on one machine (used by `quorum-writes`): what one
+// episode write costs the node that takes it and each node that replicates it, measured
+// in-process on the real code path with durable SQLite stores and group commit, and none of the
+// sockets, TLS, RPC, event loop or scheduling of a real cluster. Every write is pushed to every
+// other node (continuous sync), so n nodes spend at least writer + (n - 1) x replica CPU per
+// write, and c cores allow at most c / that many writes per second. The measured CPU per write
+// of the real processes, next to it, shows how much the real cluster spends beyond the floor.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentMemoryDoc } from '../../crdt/index.js';
+import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
+import { SqliteStore } from '../../src/storage/sqlite-store.js';
+import { SyncEngine } from '../../src/sync/index.js';
+import { cpuUs, receive } from '../task-floor.js';
+
+export interface WriteFloor {
+  /** CPU µs the writing node spends per episode: create it, store it (group commit), encode its push. */
+  writerUs: number;
+  /** CPU µs one replica spends per episode: decode, validate, apply, store (group commit), ack. */
+  replicaUs: number;
+  /** Of replicaUs: the SQLite group commits. */
+  replicaStoreUs: number;
+  episodeBytes: number;
+  commitEvery: number;
+}
+
+const WRITER = 'w1';
+
+/**
+ * `writes` episodes shaped as the quorum-writes load writes them (64 agents), group-committed
+ * every `commitEvery` (about what one event-loop turn of a loaded node gathers). Measured twice
+ * (the first pass warms the JIT); the second counts.
+ */
+export function measureWriteFloor(writes = 20_000, commitEvery = 32, agents = 64): WriteFloor {
+  const root = mkdtempSync(join(tmpdir(), 'tri-write-floor-'));
+  try {
+    let last: WriteFloor | undefined;
+    for (let pass = 0; pass < 2; pass++) {
+      const store = SqliteStore.open({ dir: join(root, `w${pass}`), name: WRITER });
+      const messages: Uint8Array[] = [];
+      let episodeBytes = 0;
+      let writerUs: number;
+      try {
+        const docs = new DurableDocSet(store);
+        docs.hold();
+        const engine = new SyncEngine({ docs, epoch: 1 });
+        for (let r = 1; r < 5; r++) engine.addPeer(`r${r}`);
+        docs.onLocalUpdate((docId, update, origin) => {
+          episodeBytes += update.byteLength;
+          // The push to every peer is encoded here (the writer's cost); one peer's copy is replayed.
+          for (const e of engine.localUpdate(docId, update, origin)) if (e.type === 'send' && e.peer === 'r1') messages.push(e.bytes);
+        });
+        let x = 7;
+        const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
+        const mems = new Map<string, AgentMemoryDoc>();
+        writerUs = cpuUs(() => {
+          for (let i = 0; i < writes; i++) {
+            const agent = `bench-${i % agents}`;
+            let mem = mems.get(agent);
+            if (!mem) mems.set(agent, (mem = new AgentMemoryDoc({ node: WRITER, random, agentId: agent, doc: docs.doc(`agent/${agent}`) })));
+            mem.addEpisode({ task: `task ${i}`, outcome: 'ok', note: `episode ${i} from worker ${i % 64}`, tags: ['bench'] }, { now: 1_700_000_000_000 + i });
+            if ((i + 1) % commitEvery === 0) docs.commit();
+          }
+          docs.commit();
+        });
+      } finally {
+        store.close();
+      }
+      const rep = receive(messages, commitEvery, join(root, `r${pass}`));
+      last = {
+        writerUs: writerUs / writes,
+        replicaUs: (rep.handleUs + rep.commitUs) / writes,
+        replicaStoreUs: rep.commitUs / writes,
+        episodeBytes: Math.round(episodeBytes / writes),
+        commitEvery,
+      };
+    }
+    return last!;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** CPU ms per write at `nodes` nodes by the floor, and the write rate that leaves on `cores` cores. */
+export function writeFloorArithmetic(f: WriteFloor, nodes: number, cores: number): { cpuMsPerWrite: number; maxWritesPerSec: number } {
+  const cpuMsPerWrite = (f.writerUs + (nodes - 1) * f.replicaUs) / 1000;
+  return { cpuMsPerWrite, maxWritesPerSec: (cores * 1000) / cpuMsPerWrite };
+}
