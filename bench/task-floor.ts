@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentMemoryDoc } from '../crdt/index.js';
 import { DurableDocSet } from '../src/storage/durable-doc-set.js';
-import { SqliteStore } from '../src/storage/sqlite-store.js';
 import { MemoryStore } from '../src/storage/memory-store.js';
+import { cpuUs, FloorReplica } from './lib/floor-replica.js';
 import { SyncEngine } from '../src/sync/index.js';
 import { TaskTable } from '../src/tasks/index.js';
 
@@ -41,14 +41,6 @@ export interface FloorFigures {
 
 const AGENTS = 512;
 const NODE = 'n1';
-
-/** CPU microseconds `fn` took in this process (user + system). */
-export function cpuUs(fn: () => void): number {
-  const c0 = process.cpuUsage();
-  fn();
-  const c = process.cpuUsage(c0);
-  return c.user + c.system;
-}
 
 /**
  * Produces the sync messages a submitting/executing node pushes for `tasks` echo tasks, `batch`
@@ -103,29 +95,21 @@ function produce(tasks: number, batch: number, bare = false): { table: Uint8Arra
  * directory, group commit every `commitEvery` messages as the node's end-of-turn commit does).
  * Returns CPU µs spent handling them and, separately, in the commits.
  */
-export function receive(messages: readonly Uint8Array[], commitEvery: number, dir: string): { handleUs: number; commitUs: number } {
-  const store = SqliteStore.open({ dir, name: 'r' });
+function receive(messages: readonly Uint8Array[], commitEvery: number, dir: string): { handleUs: number; commitUs: number } {
+  const replica = new FloorReplica(dir, NODE);
   try {
-    const docs = new DurableDocSet(store);
-    docs.hold();
-    const engine = new SyncEngine({ docs, epoch: 2 });
-    engine.addPeer(NODE);
-    // A node's replica of the task table watches every change (derived-state caches).
-    new TaskTable({ node: 'r', random: () => 0.5, doc: docs.doc('tasks') });
     let commitUs = 0;
-    let acks = 0;
     // The whole loop is timed once (a cpuUsage() call per message would be a tenth of what it measures); the commits apart.
     const totalUs = cpuUs(() => {
       for (let i = 0; i < messages.length; i++) {
-        for (const e of engine.handle(NODE, messages[i]!, i)) if (e.type === 'send') acks++;
-        if ((i + 1) % commitEvery === 0 || i === messages.length - 1) commitUs += cpuUs(() => docs.commit());
+        replica.handle(messages[i]!, i);
+        if ((i + 1) % commitEvery === 0 || i === messages.length - 1) commitUs += cpuUs(() => replica.commit());
       }
     });
-    const handleUs = totalUs - commitUs;
-    if (acks < messages.length) throw new Error(`floor: the replica answered ${acks} of ${messages.length} pushes`);
-    return { handleUs, commitUs };
+    if (replica.acks < messages.length) throw new Error(`floor: the replica answered ${replica.acks} of ${messages.length} pushes`);
+    return { handleUs: totalUs - commitUs, commitUs };
   } finally {
-    store.close();
+    replica.close();
   }
 }
 

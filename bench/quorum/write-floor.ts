@@ -12,10 +12,10 @@ import { AgentMemoryDoc } from '../../crdt/index.js';
 import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { SyncEngine } from '../../src/sync/index.js';
-import { cpuUs, receive } from '../task-floor.js';
+import { cpuUs, FloorReplica } from '../lib/floor-replica.js';
 
 export interface WriteFloor {
-  /** CPU µs the writing node spends per episode: create it, store it (group commit), encode its push. */
+  /** CPU µs the writing node spends per episode: create and store it (group commit), encode its pushes, take 4 acks. */
   writerUs: number;
   /** CPU µs one replica spends per episode: decode, validate, apply, store (group commit), ack. */
   replicaUs: number;
@@ -26,11 +26,14 @@ export interface WriteFloor {
 }
 
 const WRITER = 'w1';
+const PEERS = ['r1', 'r2', 'r3', 'r4'];
 
 /**
- * `writes` episodes shaped as the quorum-writes load writes them (64 agents), group-committed
- * every `commitEvery` (about what one event-loop turn of a loaded node gathers). Measured twice
- * (the first pass warms the JIT); the second counts.
+ * `writes` episodes shaped as the quorum-writes load writes them (`agents` agents), in turns of
+ * `commitEvery` (about what one event-loop turn of a loaded node gathers): the writer writes and
+ * commits them, the replica takes the pushes and commits, and its acks come back to the writer
+ * as every peer's (so the writer sends documents by number, as in a running cluster). Measured
+ * twice (the first pass warms the JIT); the second counts.
  */
 export function measureWriteFloor(writes = 20_000, commitEvery = 32, agents = 64): WriteFloor {
   const root = mkdtempSync(join(tmpdir(), 'tri-write-floor-'));
@@ -38,43 +41,53 @@ export function measureWriteFloor(writes = 20_000, commitEvery = 32, agents = 64
     let last: WriteFloor | undefined;
     for (let pass = 0; pass < 2; pass++) {
       const store = SqliteStore.open({ dir: join(root, `w${pass}`), name: WRITER });
-      const messages: Uint8Array[] = [];
-      let episodeBytes = 0;
-      let writerUs: number;
+      const replica = new FloorReplica(join(root, `r${pass}`), WRITER);
       try {
         const docs = new DurableDocSet(store);
         docs.hold();
         const engine = new SyncEngine({ docs, epoch: 1 });
-        for (let r = 1; r < 5; r++) engine.addPeer(`r${r}`);
+        for (const p of PEERS) engine.addPeer(p);
+        let turn: Uint8Array[] = [];
+        let episodeBytes = 0;
         docs.onLocalUpdate((docId, update, origin) => {
           episodeBytes += update.byteLength;
-          // The push to every peer is encoded here (the writer's cost); one peer's copy is replayed.
-          for (const e of engine.localUpdate(docId, update, origin)) if (e.type === 'send' && e.peer === 'r1') messages.push(e.bytes);
+          // The pushes to every peer are encoded here (the writer's cost); r1's copy is replayed.
+          for (const e of engine.localUpdate(docId, update, origin)) if (e.type === 'send' && e.peer === PEERS[0]) turn.push(e.bytes);
         });
         let x = 7;
         const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
         const mems = new Map<string, AgentMemoryDoc>();
-        writerUs = cpuUs(() => {
-          for (let i = 0; i < writes; i++) {
-            const agent = `bench-${i % agents}`;
-            let mem = mems.get(agent);
-            if (!mem) mems.set(agent, (mem = new AgentMemoryDoc({ node: WRITER, random, agentId: agent, doc: docs.doc(`agent/${agent}`) })));
-            mem.addEpisode({ task: `task ${i}`, outcome: 'ok', note: `episode ${i} from worker ${i % 64}`, tags: ['bench'] }, { now: 1_700_000_000_000 + i });
-            if ((i + 1) % commitEvery === 0) docs.commit();
-          }
-          docs.commit();
-        });
+        let writerUs = 0;
+        let replicaUs = 0;
+        let replicaStoreUs = 0;
+        for (let first = 0; first < writes; first += commitEvery) {
+          const n = Math.min(commitEvery, writes - first);
+          writerUs += cpuUs(() => {
+            for (let i = first; i < first + n; i++) {
+              const agent = `bench-${i % agents}`;
+              let mem = mems.get(agent);
+              if (!mem) mems.set(agent, (mem = new AgentMemoryDoc({ node: WRITER, random, agentId: agent, doc: docs.doc(`agent/${agent}`) })));
+              mem.addEpisode({ task: `task ${i}`, outcome: 'ok', note: `episode ${i} from worker ${i % 64}`, tags: ['bench'] }, { now: 1_700_000_000_000 + i });
+            }
+            docs.commit();
+          });
+          const pushes = turn;
+          turn = [];
+          let acks: Uint8Array[] = [];
+          replicaUs += cpuUs(() => {
+            for (const m of pushes) acks = acks.concat(replica.handle(m, first));
+            replicaStoreUs += cpuUs(() => replica.commit());
+          });
+          writerUs += cpuUs(() => {
+            for (const p of PEERS) for (const a of acks) engine.handle(p, a, first);
+          });
+        }
+        if (replica.acks < writes) throw new Error(`write floor: the replica answered ${replica.acks} of ${writes} pushes`);
+        last = { writerUs: writerUs / writes, replicaUs: replicaUs / writes, replicaStoreUs: replicaStoreUs / writes, episodeBytes: Math.round(episodeBytes / writes), commitEvery };
       } finally {
         store.close();
+        replica.close();
       }
-      const rep = receive(messages, commitEvery, join(root, `r${pass}`));
-      last = {
-        writerUs: writerUs / writes,
-        replicaUs: (rep.handleUs + rep.commitUs) / writes,
-        replicaStoreUs: rep.commitUs / writes,
-        episodeBytes: Math.round(episodeBytes / writes),
-        commitEvery,
-      };
     }
     return last!;
   } finally {
