@@ -182,7 +182,7 @@ export class SqliteStore implements NodeStore {
   /**
    * Compacted rows leave the log only as a prefix: a document that stays idle with a few live
    * rows holds back every row after its first one. Once dead rows outweigh the live log (and
-   * MIN_DEAD_BYTES), the documents with the oldest live rows are compacted, a few per commit,
+   * the policy's minDeadBytes), the documents with the oldest live rows are compacted, a few per commit,
    * so the prefix moves on. Amortised like the per-document rule: each reclaim follows at least
    * as many bytes appended as it frees.
    */
