@@ -70,6 +70,8 @@ export interface ClusterNodeOptions {
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
 const QUORUM_CHECK_MS = 500;
+/** How long a voter that leaves gracefully waits for its own removal from the voter set. */
+const LEAVE_PROPOSAL_MS = 3000;
 /** Free-slot changes are published at most this often (see the TaskService onFreeSlots hook). */
 const FREE_SLOTS_PUBLISH_MS = 250;
 /** Members that reconcile memory at once with a member that (re)appears, in a large cluster (see handleMemberEvent). */
@@ -258,7 +260,7 @@ export class ClusterNode {
     this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log, {
       load: () => world.store.kvGet('quorum/voters'),
       save: (json) => world.store.kvSet('quorum/voters', json),
-    });
+    }, options.role ?? 'hybrid');
     this.meta = {
       role: options.role ?? 'hybrid',
       slots,
@@ -423,6 +425,10 @@ export class ClusterNode {
       const joined = await joinWithBackoff(seeds, (s) => this.driver.pushPull(s, true), this.world.runtime, () => this.stopped, this.log);
       if (!joined) return;
       await this.catchUp();
+    } else {
+      // Nobody to join: this node founds a cluster (unless it holds a configuration already, as
+      // after a restart). See src/quorum/voter-config.ts "Genesis".
+      this.gate.found();
     }
     if (this.stopped) return;
     this.setLifecycle('ACTIVE');
@@ -519,7 +525,6 @@ export class ClusterNode {
   }
 
   private checkQuorum(): void {
-    this.gate.flush();
     this.voterConfigSync.drive(this.world.runtime.clock.now());
     if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
     const v = this.gate.verdict();
@@ -604,6 +609,9 @@ export class ClusterNode {
   /** Graceful leave: others see this node as LEFT, not FAILED. */
   async stop(leaveWaitMs = 1000): Promise<void> {
     if (this.stopped) return;
+    // A voter leaves the voter set through a configuration change before it goes (bounded wait).
+    if ((this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') && this.gate.isVoter(this.name)) await this.voterConfigSync.leave(LEAVE_PROPOSAL_MS);
+    if (this.stopped) return;
     this.setLifecycle('LEAVING');
     const now = this.world.runtime.clock.now();
     this.driver.apply(this.swim.leave(now));
@@ -660,6 +668,8 @@ export class ClusterNode {
         voters: q.total,
         tiebreaker: q.tiebreaker ?? null,
         removed: this.gate.removedMembers(),
+        // Members not (yet) on the voter configuration: they replicate, but do not vote.
+        learners: this.gate.learners(),
         // The voter configuration (src/quorum/voter-config.ts) and a change being agreed, if any.
         configuration: this.gate.voterConfig().epoch,
         pendingConfiguration: this.gate.pending()?.epoch ?? null,

@@ -54,7 +54,7 @@ export interface VoterConfigSyncOptions {
   runtime: Runtime;
   log: Logger;
   peers: () => ConfigPeer[];
-  /** After this node chose a configuration (it then tells everyone); `back` are the members it reinstated. */
+  /** After this node chose a configuration (it then tells everyone); `back` are removed members it admitted again. */
   onChosen: (config: VoterConfig, back: string[]) => void;
   /** After this node adopted any newer configuration. */
   onAdopted: () => void;
@@ -201,8 +201,35 @@ export class VoterConfigSync {
     }
     this.planSince ??= now;
     if (plan.ask.some((n) => n < this.o.self) && now - this.planSince < STANDBY_MS) return;
-    this.o.log.info({ epoch: plan.proposal.epoch, down: plan.down, reinstate: plan.back, ask: plan.ask }, 'proposing a voter-set change');
+    this.o.log.info({ epoch: plan.proposal.epoch, admit: plan.admit.slice(0, 32), down: plan.down, leave: plan.leave, ask: plan.ask.length }, 'proposing a voter-set change');
     this.round(now, () => this.paxos(plan.proposal, plan.ask));
+  }
+
+  /**
+   * A voter leaving gracefully proposes its own removal first (one Paxos round, waited for at most
+   * `maxMs`), so the voter set shrinks through a configuration like any other change. Returns
+   * whether it was removed; if not (it was not a writable voter, or the round failed), the
+   * writable side removes it once it sees it LEFT.
+   */
+  async leave(maxMs: number): Promise<boolean> {
+    const { gate, runtime } = this.o;
+    const deadline = runtime.clock.now() + maxMs;
+    // One round at a time: let a round in flight finish (it may be the one that decides our epoch).
+    while (this.inFlight && runtime.clock.now() < deadline) await new Promise<void>((r) => runtime.scheduler.schedule(50, r));
+    const plan = gate.leavePlan();
+    if (!plan || this.inFlight) return false;
+    this.o.log.info({ epoch: plan.proposal.epoch }, 'leaving: proposing our own removal from the voter set');
+    this.inFlight = true;
+    try {
+      return await Promise.race([
+        this.paxos(plan.proposal, plan.ask).then(() => !gate.isVoter(this.o.self)),
+        new Promise<boolean>((r) => runtime.scheduler.schedule(Math.max(0, deadline - runtime.clock.now()), () => r(false))),
+      ]);
+    } catch {
+      return false;
+    } finally {
+      this.inFlight = false;
+    }
   }
 
   /**
@@ -332,9 +359,10 @@ export class VoterConfigSync {
     for (const n of accepted) this.saw(n, epoch);
     if (!gate.adopt(chosen)) return true;
     this.planSince = undefined;
+    // Members removed earlier and admitted again now cannot know they were removed.
     this.o.onChosen(
       chosen,
-      [...before].filter((n) => !chosen.removed.includes(n)),
+      chosen.voters.filter((v) => before.has(v.name)).map((v) => v.name),
     );
     const note = toJsonPayload({ ...chosen, by: this.o.self, acceptors: [...accepted] });
     for (const p of this.o.peers()) {

@@ -81,6 +81,25 @@ export class SimCluster {
     }
   }
 
+  /**
+   * Adds a new machine and starts a new member on it (name `n<index>`, a fresh store), joining via
+   * node `via`: during a partition it is plugged in on `via`'s side. Returns its index; its
+   * start() runs as the world runs.
+   */
+  addNode(via: number): number {
+    const ip = this.network.addHost();
+    const i = this.slots.length;
+    const name = `n${i}`;
+    const nodeId = hexString(this.prng.fork(`added-node-id/${i}`), 16);
+    const store = new MemoryStore({ nodeId, name });
+    const slot: Slot = { index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false };
+    this.slots.push(slot);
+    this.network.placeLike(ip, this.slot(via).ip);
+    slot.node = this.build(slot, [`${this.slot(via).ip}:${SIM_GOSSIP_PORT}`]);
+    void this.launch(slot).catch(() => undefined);
+    return i;
+  }
+
   /** Hint printed on failure: how to replay this run. */
   replayHint(): string {
     return `seed=${JSON.stringify(this.seed)} nodes=${this.opts.nodes} profile=${this.opts.profile ?? 'lan'}: rerun with the same SimCluster options to replay`;
