@@ -2,13 +2,11 @@
 // the configuration's list; new members are learners until a writable set of the voters admits
 // them; a graceful leave is a configuration change too; the first configuration comes from the
 // node that founds the cluster; a record of the previous version migrates to an explicit list.
-// On the simulator: the 3+2 split with two members joining the 2-side, which used to give both
-// sides a writable group (4 of 7 and 3 of 5).
-import { afterEach, describe, expect, it } from 'vitest';
+// The simulator cases are in quorum-admission-sim.test.ts.
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/node/logger.js';
 import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
 import { configWord, genesisConfig, nextConfig, parseVoterConfig, type VoterConfig } from '../../src/quorum/voter-config.js';
-import { SimCluster } from '../../src/sim/cluster-sim.js';
 
 function member(name: string, over: Partial<QuorumMember> = {}): QuorumMember {
   return { name, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: configWord(2, false), ...over };
@@ -178,50 +176,4 @@ describe('migration of the previous version record', () => {
     expect(g.voterConfig()).toMatchObject({ epoch: 1, voters: [{ name: 'n0' }] });
     expect(g.verdict().writable).toBe(true);
   });
-});
-
-/** Two running nodes that call themselves writable and count disjoint voter groups, described; '' if none. */
-export function disjointWritable(c: SimCluster): string {
-  const groups = c.nodes.filter((n, i) => !c.isDown(i) && n.gate.verdict().writable).map((n) => ({ name: n.name, group: [...n.gate.reachableVoters()].sort() }));
-  for (const a of groups) {
-    for (const b of groups) {
-      if (a.group.some((x) => b.group.includes(x))) continue;
-      return `${a.name} {${a.group}} / ${b.name} {${b.group}} at ${c.now()} ms\n` + c.nodes.map((n) => `${n.name} e${n.gate.voterConfig().epoch} [${n.gate.voterConfig().voters.map((v) => v.name)}] ${n.gate.verdict().reason}`).join('\n');
-    }
-  }
-  return '';
-}
-
-describe('admission on the simulator', () => {
-  let c: SimCluster | undefined;
-  afterEach(async () => {
-    await c?.destroy();
-    c = undefined;
-  });
-
-  it('3+2 with two members joining the 2-side: never two writable groups; the joiners wait, then are admitted', async () => {
-    c = new SimCluster({ seed: 'admission-3-2-join', nodes: 5, nodeOptions: { stableAfterMs: 60_000 } });
-    await c.start();
-    expect(await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().total === 5 && n.gate.verdict().writable), 30_000, 50)).toBe(true);
-    c.partition([0, 1, 2], [3, 4]);
-    await c.runFor(3000);
-    const a = c.addNode(3);
-    const b = c.addNode(4);
-    let split = '';
-    await c.runUntil(() => (split ||= disjointWritable(c!)) !== '', 30_000, 50);
-    expect(split).toBe('');
-    // The joiners caught up and hold the cluster's configuration, but nobody on their side can admit them.
-    for (const i of [a, b]) {
-      expect(c.node(i).state).toBe('DEGRADED');
-      expect(c.node(i).gate.voterConfig().voters.map((v) => v.name)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
-      expect(c.node(i).gate.verdict().reason).toMatch(/is not a voter yet/);
-    }
-    expect(c.node(3).gate.verdict()).toMatchObject({ writable: false, reachable: 2, total: 5 });
-    expect(c.node(0).gate.verdict()).toMatchObject({ writable: true, reachable: 3, total: 5 });
-    console.log(`[admission 3+2] t=${c.now()} joiners ${a},${b}: ${c.nodes.map((n) => `${n.name} ${n.state} e${n.gate.voterConfig().epoch}`).join(', ')}`);
-    c.heal();
-    const all = await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 7), 30_000, 50);
-    expect(all, c.nodes.map((n) => `${n.name} ${n.gate.verdict().reason}`).join('\n')).toBe(true);
-    expect(split || disjointWritable(c)).toBe('');
-  }, 60_000);
 });
