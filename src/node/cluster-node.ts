@@ -232,7 +232,7 @@ export class ClusterNode {
   /** Each member's quorum row as of the record fields it was built from (see quorumMembers()). */
   private readonly quorumMemo = new Map<string, { m: Readonly<MemberInfo>; meta: Uint8Array; state: MemberInfo['state']; changedAt: number; gossiped: number; q: QuorumMember }>();
   /** Each member's voter-config peer entry as of the record fields it was built from. */
-  private readonly peerMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; p: ConfigPeer }>();
+  private readonly peerMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; word: number; state: MemberInfo['state']; p: ConfigPeer }>();
   /** Each member's view as of the record fields it was built from (see members()). */
   private readonly viewMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; incarnation: number; lifecycle: LifecycleState; v: MemberView }>();
   private quorumCheckQueued = false;
@@ -300,8 +300,13 @@ export class ClusterNode {
           const m = this.swim.peek(q.name);
           if (!m || m.state === 'left') continue;
           let memo = this.peerMemo.get(q.name);
-          if (!memo || memo.m !== m || memo.address !== m.address || memo.meta !== m.meta || memo.state !== m.state) {
-            memo = { m, address: m.address, meta: m.meta, state: m.state, p: { name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' } };
+          // The word is the quorum row's (countedWord): gossip's, or newer if the member showed
+          // us its configuration directly. The rows array is kept while no row changes, so a
+          // gossiped word catching up with a counted one changes nothing here either (reading
+          // the meta instead left a peer looking like a laggard, pushed every 2 s, for good).
+          const word = q.configWord ?? 0;
+          if (!memo || memo.m !== m || memo.address !== m.address || memo.word !== word || memo.state !== m.state) {
+            memo = { m, address: m.address, word, state: m.state, p: { name: q.name, address: m.address, word, alive: m.state === 'alive' } };
             this.peerMemo.set(q.name, memo);
           }
           peers.push(memo.p);
@@ -322,16 +327,19 @@ export class ClusterNode {
         this.queueQuorumCheck();
       },
       // Our last metadata update may have been gossiped only to members cut off at the time.
-      onStaleView: () => {
-        if (!this.stopped) this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
+      onStaleView: (name) => {
+        const m = this.swim.peek(name);
+        if (!this.stopped && m) this.driver.apply(this.swim.announceTo(m.address));
       },
     });
     this.gate.onConfigChange(() => {
       this.quorumCache = undefined;
       if (this.stopped) return;
       this.updateMeta({ configWord: this.gate.word() });
-      // Straight to every live member as well: a quorum counts on this word.
-      this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
+      // Straight to every live member as well: a quorum counts on this word. (Not for a learner:
+      // nobody counts it, and gossip tells the proposer soon enough; a forming cluster's joiners
+      // each announcing the configuration they fetched cost N x 64 packets.)
+      if (this.gate.isVoter(this.name)) this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
     });
     this.memoryService = new MemoryService({
       self: options.name,

@@ -25,8 +25,15 @@ export const QUORUM_COMMIT_METHOD = 'quorum.commit';
 export const QUORUM_CONFIG_METHOD = 'quorum.config';
 /** How long a phase waits for answers. */
 const ROUND_TIMEOUT_MS = 2000;
-/** Between two rounds of one node (a failed round backs off by up to this much again, at random). */
+/** After a failed round of one node (it backs off by up to this much again, at random). */
 const ROUND_PAUSE_MS = 1000;
+/**
+ * After a decided round: short, so a forming cluster whose members turn ACTIVE one after another
+ * admits them in a few quick batches (each change admits every learner caught up by then). The
+ * commit notice of the last round goes out before this, so the next prepare finds its acceptors
+ * on the new epoch.
+ */
+const DECIDED_PAUSE_MS = 250;
 /**
  * The plan's designated proposer is the lowest-named member able to propose; the others propose
  * only if a change stays unproposed this long (it may be cut off, or see the cluster otherwise).
@@ -38,6 +45,13 @@ const LAGGARD_PUSH_MS = 2000;
 const CONTACT_PUSH_MS = 500;
 /** The same for a member we hold for dead (it may be alive behind a healed partition). */
 const LAGGARD_PUSH_DEAD_MS = 5000;
+/**
+ * No pushes for this long after our own epoch changed: the chooser's commit notice went to every
+ * live member directly, and gossip is carrying their new words. Pushing at once made every change
+ * cost N^2 notices (every member saw every other as a laggard for a moment), which a forming
+ * cluster, admitting its members in a few changes, paid several times.
+ */
+const ADOPT_GRACE_MS = 1000;
 
 export interface ConfigPeer {
   name: string;
@@ -60,8 +74,8 @@ export interface VoterConfigSyncOptions {
   onAdopted: () => void;
   /** After what we know directly of members' configurations changed (quorum counts change). */
   onVerified: () => void;
-  /** Members hold stale metadata of ours (they pushed us a configuration we have): re-announce it. */
-  onStaleView: () => void;
+  /** `name` holds stale metadata of ours (it pushed us a configuration we have): send it our current metadata. */
+  onStaleView: (name: string) => void;
 }
 
 interface WireAnswer {
@@ -95,7 +109,11 @@ export class VoterConfigSync {
   private viewMemo: { from: ConfigPeer[]; epoch: number; laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[] } | undefined;
   /** The highest round seen in answers, so the next ballot outbids it. */
   private seenRound = 0;
-  private announcedAt = -Infinity;
+  /** The epoch we last saw ourselves on, and since when (see ADOPT_GRACE_MS). */
+  private epochSeen = -1;
+  private epochSince = -Infinity;
+  /** When we last answered each member's stale view of us with our metadata. */
+  private readonly answeredAt = new Map<string, number>();
   /** When we last pushed our configuration to a member that showed an older one. */
   private readonly pushedAt = new Map<string, number>();
   /** A newer committed epoch than gossip shows, that a member showed us directly (see countedWord). */
@@ -120,7 +138,7 @@ export class VoterConfigSync {
       const body = fromJsonPayload<{ acceptors?: unknown; by?: unknown }>(payload, 'voter-set commit');
       const config = parseVoterConfig(body, 'voter-set commit');
       // Pushed a configuration we already hold: the sender sees our metadata as older than it is.
-      if (config.epoch <= gate.voterConfig().epoch && gate.pending() === undefined) this.staleViewSeen();
+      if (config.epoch <= gate.voterConfig().epoch && gate.pending() === undefined) this.staleViewSeen(typeof body?.by === 'string' ? body.by : undefined);
       if (config.epoch > gate.voterConfig().epoch) {
         // Whoever chose it is on it, and its acceptors can only end on it: count them at once.
         if (typeof body?.by === 'string') this.saw(body.by, config.epoch);
@@ -131,11 +149,19 @@ export class VoterConfigSync {
     rpc.handle(QUORUM_CONFIG_METHOD, 'member', () => toJsonPayload(gate.voterConfig()));
   }
 
-  private staleViewSeen(): void {
+  /**
+   * `by` pushed us a configuration we hold: it sees our metadata as older than it is. Answer it
+   * directly, at most once per CONTACT_PUSH_MS. (A re-announce to a random sample of members, as
+   * before, rarely reached it in a large cluster, where a forming cluster's many metadata updates
+   * crowd the gossip queues: it kept pushing until a push-pull repaired its view, and every
+   * push re-announced to 64 members. Every voter with a stale view pushes, so each gets its answer.)
+   */
+  private staleViewSeen(by: string | undefined): void {
     const now = this.o.runtime.clock.now();
-    if (now - this.announcedAt < LAGGARD_PUSH_MS) return;
-    this.announcedAt = now;
-    this.o.onStaleView();
+    if (by === undefined || by === this.o.self || now - (this.answeredAt.get(by) ?? -Infinity) < CONTACT_PUSH_MS) return;
+    if (this.answeredAt.size > 4096) this.answeredAt.clear();
+    this.answeredAt.set(by, now);
+    this.o.onStaleView(by);
   }
 
   /** Records that `name` is on (or can only end on) `epoch`, as it showed us directly. */
@@ -242,7 +268,8 @@ export class VoterConfigSync {
    * side sees us alive (we answer its probes) well before we see it alive again.
    */
   private pushToLaggards(now: number, peers: ConfigPeer[], epoch: number): void {
-    if (epoch === 0) return;
+    // Only voters push: quorums count voters' words, and a learner's view counts for nobody.
+    if (epoch === 0 || !this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch)) return;
     let note: Uint8Array | undefined;
     for (const p of peers) {
       if (epochOfWord(p.word) >= epoch || now - (this.pushedAt.get(p.name) ?? -Infinity) < (p.alive ? LAGGARD_PUSH_MS : LAGGARD_PUSH_DEAD_MS)) continue;
@@ -250,6 +277,15 @@ export class VoterConfigSync {
       note ??= toJsonPayload({ ...this.o.gate.voterConfig(), by: this.o.self });
       this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, note).catch(() => undefined);
     }
+  }
+
+  /** Whether our epoch changed less than ADOPT_GRACE_MS ago. */
+  private inGrace(now: number, epoch: number): boolean {
+    if (epoch !== this.epochSeen) {
+      this.epochSeen = epoch;
+      this.epochSince = now;
+    }
+    return now - this.epochSince < ADOPT_GRACE_MS;
   }
 
   /**
@@ -261,6 +297,7 @@ export class VoterConfigSync {
     const epoch = this.o.gate.voterConfig().epoch;
     if (epochOfWord(gossiped) >= epoch) return;
     const now = this.o.runtime.clock.now();
+    if (!this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch)) return;
     if (now - (this.pushedAt.get(name) ?? -Infinity) < CONTACT_PUSH_MS) return;
     const p = this.o.peers().find((x) => x.name === name);
     if (!p) return;
@@ -281,7 +318,7 @@ export class VoterConfigSync {
       .then((done) => {
         this.inFlight = false;
         // A lost round backs off at random, so duelling proposers stop outbidding each other.
-        const pause = done ? ROUND_PAUSE_MS : ROUND_PAUSE_MS * (1 + this.o.runtime.rng.next());
+        const pause = done ? DECIDED_PAUSE_MS : ROUND_PAUSE_MS * (1 + this.o.runtime.rng.next());
         this.nextRoundAt = Math.max(this.nextRoundAt, now + pause, this.o.runtime.clock.now() + (done ? 0 : pause));
       });
   }

@@ -68,6 +68,11 @@ interface Persisted {
   id?: string;
 }
 
+/** Admissions wait for this long without a new learner (see changePlan)... */
+const ADMIT_SETTLE_MS = 300;
+/** ...but no longer than this since the first of them was seen. */
+const ADMIT_MAX_WAIT_MS = 1500;
+
 interface PlanFacts {
   admit: Voter[];
   left: string[];
@@ -97,6 +102,8 @@ export class QuorumGate {
   private reachMemo: { members: QuorumMember[]; version: number; reach: Set<string> } | undefined;
   private planMemo: (PlanFacts & { members: QuorumMember[]; version: number }) | undefined;
   private version = 0;
+  /** The learners changePlan() last saw admissible, since when, and when that set last grew. */
+  private admitWait: { key: string; first: number; last: number } | undefined;
   private readonly configListeners = new Set<() => void>();
 
   constructor(
@@ -314,7 +321,21 @@ export class QuorumGate {
     const f = this.planFacts();
     const settled = !f.unsettled && now - f.lastChange >= this.stableAfterMs;
     const down = settled ? f.failed : [];
-    if (down.length === 0 && f.admit.length === 0 && f.left.length === 0) return undefined;
+    if (down.length === 0 && f.admit.length === 0 && f.left.length === 0) {
+      this.admitWait = undefined;
+      return undefined;
+    }
+    // Admissions alone wait until the learners stop arriving (ADMIT_SETTLE_MS without a new one,
+    // ADMIT_MAX_WAIT_MS at most): members started together turn ACTIVE within moments of each
+    // other, and every change costs each voter two metadata updates sent to many members, so a
+    // forming cluster should admit them in a few batches rather than one change per arrival.
+    if (down.length === 0 && f.left.length === 0) {
+      const key = `${f.admit.length}/${f.admit[f.admit.length - 1]!.name}`;
+      if (!this.admitWait) this.admitWait = { key, first: now, last: now };
+      else if (this.admitWait.key !== key) this.admitWait = { key, first: this.admitWait.first, last: now };
+      if (now - this.admitWait.last < ADMIT_SETTLE_MS && now - this.admitWait.first < ADMIT_MAX_WAIT_MS) return undefined;
+    }
+    this.admitWait = undefined;
     const word = configWord(this.config.epoch, false);
     const ask = this.members()
       .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && this.voterRoles.has(m.name))
