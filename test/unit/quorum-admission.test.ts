@@ -69,12 +69,42 @@ describe('admission', () => {
     ];
     const g = gateFor('n0', members);
     g.adopt(configOf(3));
-    const plan = g.changePlan(0)!;
+    // Admissions wait until learners stop arriving for a moment (a batch), then go in one change.
+    expect(g.changePlan(0)).toBeUndefined();
+    const plan = g.changePlan(2000)!;
     expect(plan.admit).toEqual(['n3', 'n4', 'n8']);
     expect(plan.ask).toEqual(['n1', 'n2']);
     expect(plan.proposal.epoch).toBe(3);
     expect(plan.proposal.voters.map((v) => v.name)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n8']);
     expect(plan.proposal.voters.find((v) => v.name === 'n8')?.role).toBe('coordinator');
+  });
+
+  it('admissions wait while learners keep arriving (300 ms without a new one), 1.5 s at most', () => {
+    let members = [member('n0'), member('n1'), member('n2'), member('n3')];
+    const g = gateFor('n0', () => members);
+    g.adopt(configOf(3));
+    expect(g.changePlan(0)).toBeUndefined();
+    members = [...members, member('n4')];
+    expect(g.changePlan(200)).toBeUndefined(); // n4 arrived: wait again
+    expect(g.changePlan(499)).toBeUndefined();
+    const first = g.changePlan(500)!;
+    expect(first.admit).toEqual(['n3', 'n4']);
+    g.adopt(first.proposal);
+    members = members.map((m) => ({ ...m, configWord: configWord(3, false) }));
+    // Arrivals every 200 ms: admitted anyway 1.5 s after the first was seen.
+    let t = 10_000;
+    members = [...members, member('n5', { configWord: configWord(3, false) })];
+    expect(g.changePlan(t)).toBeUndefined();
+    for (let k = 6; k < 16; k++) {
+      members = [...members, member(`n${k}`, { configWord: configWord(3, false) })];
+      t += 200;
+      const plan = g.changePlan(t);
+      if (plan) {
+        expect(t).toBeGreaterThanOrEqual(10_000 + 1_500);
+        return;
+      }
+    }
+    throw new Error('never proposed');
   });
 
   it('a minority side admits nobody, whatever joins it', () => {
@@ -118,7 +148,8 @@ describe('admission', () => {
     const g = gateFor('n0', members);
     g.adopt(nextConfig(configOf(3), 'n0', { down: ['n2'] }));
     expect(g.voterConfig().removed).toEqual(['n2']);
-    const plan = g.changePlan(0)!;
+    g.changePlan(0);
+    const plan = g.changePlan(2000)!;
     expect(plan.admit).toEqual(['n2']);
     expect(plan.back).toEqual(['n2']);
     expect(plan.proposal.removed).toEqual([]);
