@@ -322,6 +322,7 @@ export class ClusterNode {
         }
       },
       onAdopted: () => this.queueQuorumCheck(),
+      wake: () => this.queueQuorumCheck(),
       onVerified: () => {
         this.quorumCache = undefined;
         this.queueQuorumCheck();

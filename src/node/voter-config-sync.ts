@@ -72,6 +72,8 @@ export interface VoterConfigSyncOptions {
   onChosen: (config: VoterConfig, back: string[]) => void;
   /** After this node adopted any newer configuration. */
   onAdopted: () => void;
+  /** Run drive() again soon (a planned change waits until a given time). */
+  wake: () => void;
   /** After what we know directly of members' configurations changed (quorum counts change). */
   onVerified: () => void;
   /** `name` holds stale metadata of ours (it pushed us a configuration we have): send it our current metadata. */
@@ -103,6 +105,7 @@ function parseRequest(bytes: Uint8Array, what: string): { epoch: number; ballot:
 
 export class VoterConfigSync {
   private inFlight = false;
+  private wakeQueued = false;
   private nextRoundAt = -Infinity;
   /** Since when the gate has planned a change we have not proposed (see STANDBY_MS). */
   private planSince: number | undefined;
@@ -223,12 +226,22 @@ export class VoterConfigSync {
     const plan = gate.changePlan(now);
     if (!plan) {
       this.planSince = undefined;
+      // Admissions waiting for learners to stop arriving: look again when the wait ends, not at
+      // the next periodic check (up to 500 ms later).
+      const due = gate.admissionDueAt();
+      if (due !== undefined && !this.wakeQueued) {
+        this.wakeQueued = true;
+        this.o.runtime.scheduler.schedule(Math.max(0, due - now), () => {
+          this.wakeQueued = false;
+          this.o.wake();
+        });
+      }
       return;
     }
     this.planSince ??= now;
     if (plan.ask.some((n) => n < this.o.self) && now - this.planSince < STANDBY_MS) return;
     this.o.log.info({ epoch: plan.proposal.epoch, admit: plan.admit.slice(0, 32), down: plan.down, leave: plan.leave, ask: plan.ask.length }, 'proposing a voter-set change');
-    this.round(now, () => this.paxos(plan.proposal, plan.ask));
+    this.round(now, () => this.paxos(plan.proposal, plan.ask, plan.admit));
   }
 
   /**
@@ -369,7 +382,15 @@ export class VoterConfigSync {
   }
 
   /** One Paxos round for the next epoch, proposing `value` unless a value may already be chosen. Returns whether it decided. */
-  private async paxos(value: VoterConfig, names: string[]): Promise<boolean> {
+  /**
+   * `learners` (members a proposal admits) are sent the accept phase too, though their answers
+   * never count towards the quorum (isQuorum counts the current voters only): one that accepts is
+   * pending on our epoch, so once the value is chosen it counts on the new configuration at once
+   * (it can only end there), instead of the proposer being read-only until the commit notice
+   * and their new words came back. Only the accept phase: a value is picked from the promises of
+   * voters alone, as Paxos has it.
+   */
+  private async paxos(value: VoterConfig, names: string[], learners: readonly string[] = []): Promise<boolean> {
     const gate = this.o.gate;
     const epoch = gate.voterConfig().epoch + 1;
     if (value.epoch !== epoch) return false;
@@ -388,7 +409,8 @@ export class VoterConfigSync {
     }
     const chosen = best?.config ?? value;
     if (!gate.accept(ballot, chosen).ok) return false;
-    const accepts = await this.ask([...promised].filter((n) => n !== this.o.self), QUORUM_ACCEPT_METHOD, { epoch, ballot, config: chosen });
+    const admitted = learners.filter((n) => chosen.voters.some((v) => v.name === n) && !promised.has(n));
+    const accepts = await this.ask([...[...promised].filter((n) => n !== this.o.self), ...admitted], QUORUM_ACCEPT_METHOD, { epoch, ballot, config: chosen });
     if (gate.voterConfig().epoch + 1 !== epoch) return true;
     const accepted = new Set([this.o.self, ...[...accepts].filter(([, a]) => a.ok).map(([n]) => n)]);
     if (!gate.isQuorum(accepted)) return false;

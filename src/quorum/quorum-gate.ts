@@ -351,6 +351,12 @@ export class QuorumGate {
     };
   }
 
+  /** When admissions changePlan() holds back (learners still arriving) are due, if any. */
+  admissionDueAt(): number | undefined {
+    const w = this.admitWait;
+    return w ? Math.min(w.last + ADMIT_SETTLE_MS, w.first + ADMIT_MAX_WAIT_MS) : undefined;
+  }
+
   /**
    * What changePlan() reads of the member table, kept until the table or our state changes: it
    * runs on every quorum check of every node, and rescanning 1,000 members each time was a fifth
