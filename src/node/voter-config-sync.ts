@@ -46,12 +46,16 @@ const CONTACT_PUSH_MS = 500;
 /** The same for a member we hold for dead (it may be alive behind a healed partition). */
 const LAGGARD_PUSH_DEAD_MS = 5000;
 /**
- * No pushes for this long after our own epoch changed: the chooser's commit notice went to every
- * live member directly, and gossip is carrying their new words. Pushing at once made every change
- * cost N^2 notices (every member saw every other as a laggard for a moment), which a forming
- * cluster, admitting its members in a few changes, paid several times.
+ * In a cluster of more than GRACE_MIN_PEERS live members, no pushes for this long after our own
+ * epoch changed: the chooser's commit notice went to every live member directly, and gossip is
+ * carrying their new words. Pushing at once made every change cost N^2 notices (every member saw
+ * every other as a laggard for a moment), which a forming cluster, admitting its members in a
+ * few changes, paid several times. A small cluster keeps pushing at once: it is cheap there, and
+ * a member that accepted a change on one side of a shifting partition learns the outcome before
+ * it carries its old word to the other side (quorum-voter-config.test.ts "shifting partitions").
  */
 const ADOPT_GRACE_MS = 1000;
+const GRACE_MIN_PEERS = 16;
 
 export interface ConfigPeer {
   name: string;
@@ -216,7 +220,7 @@ export class VoterConfigSync {
     const { gate } = this.o;
     const epoch = gate.voterConfig().epoch;
     const { laggards, ahead, peers } = this.view(epoch);
-    this.pushToLaggards(now, laggards, epoch);
+    this.pushToLaggards(now, laggards, epoch, peers.length);
     if (this.inFlight || now < this.nextRoundAt) return;
     if (ahead) return this.round(now, () => this.fetchFrom(ahead));
     // Everyone on our epoch (committed, or pending on it) takes part.
@@ -229,7 +233,7 @@ export class VoterConfigSync {
       // Admissions waiting for learners to stop arriving: look again when the wait ends, not at
       // the next periodic check (up to 500 ms later).
       const due = gate.admissionDueAt();
-      if (due !== undefined && !this.wakeQueued) {
+      if (due !== undefined && due > now && !this.wakeQueued) {
         this.wakeQueued = true;
         this.o.runtime.scheduler.schedule(Math.max(0, due - now), () => {
           this.wakeQueued = false;
@@ -280,9 +284,9 @@ export class VoterConfigSync {
    * Members we hold for dead are included (less often): after a partition heals, the cut-off
    * side sees us alive (we answer its probes) well before we see it alive again.
    */
-  private pushToLaggards(now: number, peers: ConfigPeer[], epoch: number): void {
+  private pushToLaggards(now: number, peers: ConfigPeer[], epoch: number, live: number): void {
     // Only voters push: quorums count voters' words, and a learner's view counts for nobody.
-    if (epoch === 0 || !this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch)) return;
+    if (epoch === 0 || !this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch, live)) return;
     let note: Uint8Array | undefined;
     for (const p of peers) {
       if (epochOfWord(p.word) >= epoch || now - (this.pushedAt.get(p.name) ?? -Infinity) < (p.alive ? LAGGARD_PUSH_MS : LAGGARD_PUSH_DEAD_MS)) continue;
@@ -292,13 +296,13 @@ export class VoterConfigSync {
     }
   }
 
-  /** Whether our epoch changed less than ADOPT_GRACE_MS ago. */
-  private inGrace(now: number, epoch: number): boolean {
+  /** Whether our epoch changed less than ADOPT_GRACE_MS ago, in a cluster of more than GRACE_MIN_PEERS. */
+  private inGrace(now: number, epoch: number, peers: number): boolean {
     if (epoch !== this.epochSeen) {
       this.epochSeen = epoch;
       this.epochSince = now;
     }
-    return now - this.epochSince < ADOPT_GRACE_MS;
+    return peers > GRACE_MIN_PEERS && now - this.epochSince < ADOPT_GRACE_MS;
   }
 
   /**
@@ -310,7 +314,7 @@ export class VoterConfigSync {
     const epoch = this.o.gate.voterConfig().epoch;
     if (epochOfWord(gossiped) >= epoch) return;
     const now = this.o.runtime.clock.now();
-    if (!this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch)) return;
+    if (!this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch, this.viewMemo?.peers.length ?? 0)) return;
     if (now - (this.pushedAt.get(name) ?? -Infinity) < CONTACT_PUSH_MS) return;
     const p = this.o.peers().find((x) => x.name === name);
     if (!p) return;

@@ -317,7 +317,10 @@ export class QuorumGate {
    * the proposal commits only if a writable set of the voters accept it.
    */
   changePlan(now: number): ChangePlan | undefined {
-    if (this.accepted || !this.verdict().writable) return undefined;
+    if (this.accepted || !this.verdict().writable) {
+      this.admitWait = undefined;
+      return undefined;
+    }
     const f = this.planFacts();
     const settled = !f.unsettled && now - f.lastChange >= this.stableAfterMs;
     const down = settled ? f.failed : [];
