@@ -245,7 +245,7 @@ export class VoterConfigSync {
     this.planSince ??= now;
     if (plan.ask.some((n) => n < this.o.self) && now - this.planSince < STANDBY_MS) return;
     this.o.log.info({ epoch: plan.proposal.epoch, admit: plan.admit.slice(0, 32), down: plan.down, leave: plan.leave, ask: plan.ask.length }, 'proposing a voter-set change');
-    this.round(now, () => this.paxos(plan.proposal, plan.ask, plan.admit));
+    this.round(now, () => this.paxos(plan.proposal, plan.ask));
   }
 
   /**
@@ -386,15 +386,12 @@ export class VoterConfigSync {
   }
 
   /** One Paxos round for the next epoch, proposing `value` unless a value may already be chosen. Returns whether it decided. */
-  /**
-   * `learners` (members a proposal admits) are sent the accept phase too, though their answers
-   * never count towards the quorum (isQuorum counts the current voters only): one that accepts is
-   * pending on our epoch, so once the value is chosen it counts on the new configuration at once
-   * (it can only end there), instead of the proposer being read-only until the commit notice
-   * and their new words came back. Only the accept phase: a value is picked from the promises of
-   * voters alone, as Paxos has it.
-   */
-  private async paxos(value: VoterConfig, names: string[], learners: readonly string[] = []): Promise<boolean> {
+  // Learners a proposal admits are not asked: they would count on the new configuration a moment
+  // sooner (a batch larger than the voters it joins leaves the proposer read-only until their
+  // commit notices and new words came back, a few ms), but each answer is a persisted record and
+  // two metadata updates gossiped to everyone: a 200-node simulated cluster forming took 60% more
+  // wall time with them asked.
+  private async paxos(value: VoterConfig, names: string[]): Promise<boolean> {
     const gate = this.o.gate;
     const epoch = gate.voterConfig().epoch + 1;
     if (value.epoch !== epoch) return false;
@@ -413,8 +410,7 @@ export class VoterConfigSync {
     }
     const chosen = best?.config ?? value;
     if (!gate.accept(ballot, chosen).ok) return false;
-    const admitted = learners.filter((n) => chosen.voters.some((v) => v.name === n) && !promised.has(n));
-    const accepts = await this.ask([...[...promised].filter((n) => n !== this.o.self), ...admitted], QUORUM_ACCEPT_METHOD, { epoch, ballot, config: chosen });
+    const accepts = await this.ask([...promised].filter((n) => n !== this.o.self), QUORUM_ACCEPT_METHOD, { epoch, ballot, config: chosen });
     if (gate.voterConfig().epoch + 1 !== epoch) return true;
     const accepted = new Set([this.o.self, ...[...accepts].filter(([, a]) => a.ok).map(([n]) => n)]);
     if (!gate.isQuorum(accepted)) return false;
