@@ -39,6 +39,8 @@ const DECIDED_PAUSE_MS = 250;
  * only if a change stays unproposed this long (it may be cut off, or see the cluster otherwise).
  */
 const STANDBY_MS = 3000;
+/** How long a node that holds no configuration, and sees nobody who does, waits before founding (bootstrap()). */
+const BOOTSTRAP_WAIT_MS = 2000;
 /** A member that shows an older configuration is sent ours at most this often. */
 const LAGGARD_PUSH_MS = 2000;
 /** The same for a member that just sent us a packet (it is certainly in touch). */
@@ -109,6 +111,8 @@ function parseRequest(bytes: Uint8Array, what: string): { epoch: number; ballot:
 
 export class VoterConfigSync {
   private inFlight = false;
+  /** Since when nobody we see holds a configuration (see bootstrap()). */
+  private bootstrapSince: number | undefined;
   private wakeQueued = false;
   private nextRoundAt = -Infinity;
   /** Since when the gate has planned a change we have not proposed (see STANDBY_MS). */
@@ -223,6 +227,8 @@ export class VoterConfigSync {
     this.pushToLaggards(now, laggards, epoch, peers.length);
     if (this.inFlight || now < this.nextRoundAt) return;
     if (ahead) return this.round(now, () => this.fetchFrom(ahead));
+    if (epoch === 0) return this.bootstrap(now, peers);
+    this.bootstrapSince = undefined;
     // Everyone on our epoch (committed, or pending on it) takes part.
     const ask = peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name);
     const pending = gate.pending();
@@ -246,6 +252,23 @@ export class VoterConfigSync {
     if (plan.ask.some((n) => n < this.o.self) && now - this.planSince < STANDBY_MS) return;
     this.o.log.info({ epoch: plan.proposal.epoch, admit: plan.admit.slice(0, 32), down: plan.down, leave: plan.leave, ask: plan.ask.length }, 'proposing a voter-set change');
     this.round(now, () => this.paxos(plan.proposal, plan.ask));
+  }
+
+  /**
+   * Nobody we see holds a configuration (nodes started together that found each other, say by
+   * --discover, so none founded a cluster): after BOOTSTRAP_WAIT_MS of that, the lowest-named live
+   * member founds it, and the others are admitted as learners. Two nodes that do not see each
+   * other may both found: they are two clusters until they meet (see voter-config.ts, Genesis).
+   */
+  private bootstrap(now: number, peers: ConfigPeer[]): void {
+    // Any member known to hold a configuration, even one we hold for dead, means a cluster exists:
+    // never found beside it (a joiner cut off before it fetched the configuration waits instead).
+    if (this.o.gate.pending() || peers.some((p) => p.name < this.o.self) || this.o.peers().some((p) => p.word > 0)) {
+      this.bootstrapSince = undefined;
+      return;
+    }
+    this.bootstrapSince ??= now;
+    if (now - this.bootstrapSince >= BOOTSTRAP_WAIT_MS) this.o.gate.found();
   }
 
   /**

@@ -33,8 +33,11 @@ export interface SimClusterOptions {
   network?: Omit<SimNetworkOptions, 'link'>;
   /** Extra ClusterNode options for every node, or per node index. */
   nodeOptions?: Partial<ClusterNodeOptions> | ((index: number) => Partial<ClusterNodeOptions>);
-  /** 'seed': every node joins via node 0 (default); 'chain': node i joins via node i-1. */
-  join?: 'seed' | 'chain';
+  /**
+   * 'seed': every node joins via node 0 (default); 'chain': node i joins via node i-1; 'ring':
+   * node i joins via node i+1 (the last via node 0), so no node starts alone and founds the cluster.
+   */
+  join?: 'seed' | 'chain' | 'ring';
   /** Logger for every node (default silent). */
   logger?: Logger;
 }
@@ -75,10 +78,9 @@ export class SimCluster {
       const name = `n${i}`;
       const nodeId = hexString(ids, 16);
       const store = new MemoryStore({ nodeId, name });
-      const slot: Slot = { index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false };
-      this.slots.push(slot);
-      slot.node = this.build(slot, this.seedsFor(i));
+      this.slots.push({ index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false });
     }
+    for (const slot of this.slots) slot.node = this.build(slot, this.seedsFor(slot.index));
   }
 
   /**
@@ -108,9 +110,11 @@ export class SimCluster {
   // ---- building and starting nodes ---------------------------------------------------------------
 
   private seedsFor(i: number): string[] {
-    if (i === 0) return [];
-    const via = this.opts.join === 'chain' ? i - 1 : 0;
-    return [`${this.slots[via]?.ip ?? this.network.hosts()[via]}:${SIM_GOSSIP_PORT}`];
+    const ring = this.opts.join === 'ring';
+    if (i === 0 && !ring) return [];
+    const via = ring ? (i + 1) % this.slots.length : this.opts.join === 'chain' ? i - 1 : 0;
+    if (via === i) return [];
+    return [`${this.slots[via]!.ip}:${SIM_GOSSIP_PORT}`];
   }
 
   private build(slot: Slot, join: string[]): ClusterNode {

@@ -52,3 +52,33 @@ describe('admission on the simulator', () => {
     expect(split || disjointWritable(c)).toBe('');
   }, 60_000);
 });
+
+describe('genesis on the simulator', () => {
+  let c: SimCluster | undefined;
+  afterEach(async () => {
+    await c?.destroy();
+    c = undefined;
+  });
+
+  it('nodes that all start joining one another (nobody alone to found it): the lowest-named founds, the others are admitted', async () => {
+    c = new SimCluster({ seed: 'admission-ring', nodes: 5, join: 'ring' });
+    await c.start();
+    expect(c.nodes.every((n) => n.gate.voterConfig().epoch === 0)).toBe(true);
+    const all = await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 5), 30_000, 50);
+    expect(all, c.nodes.map((n) => `${n.name} e${n.gate.voterConfig().epoch} ${n.gate.verdict().reason}`).join('\n')).toBe(true);
+    expect(c.node(0).gate.voterConfig().voters.map((v) => v.name)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
+    expect(new Set(c.nodes.map((n) => n.gate.voterConfig().id)).size).toBe(1);
+  });
+
+  it('a forming cluster of 32 admits everyone in a few batched changes, within a few seconds', async () => {
+    c = new SimCluster({ seed: 'admission-32', nodes: 32, profile: 'lan' });
+    await c.start();
+    const t0 = c.now();
+    expect(await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 32), 30_000, 10)).toBe(true);
+    const ms = c.now() - t0;
+    const epoch = c.node(0).gate.voterConfig().epoch;
+    console.log(`[admission] 32 nodes all voters ${Math.round(ms)} virtual ms after all started, configuration ${epoch}`);
+    expect(epoch).toBeLessThanOrEqual(4); // the founder's, then a batch or three
+    expect(ms).toBeLessThan(5_000);
+  });
+});
