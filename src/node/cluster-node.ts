@@ -440,8 +440,12 @@ export class ClusterNode {
       this.gate.found();
     }
     if (this.stopped) return;
-    this.setLifecycle('ACTIVE');
-    this.log.info({ members: this.swim.members().length, seeds }, 'node is ACTIVE');
+    // Caught up. A member that is not on the voter configuration (a new one, or one removed while
+    // away) is a learner: read-only until the writable side admits it, so DEGRADED from the start
+    // rather than ACTIVE for a moment (whoever waits for ACTIVE would take it for writable).
+    const learner = !this.gate.isVoter(this.name);
+    this.setLifecycle(learner ? 'DEGRADED' : 'ACTIVE');
+    this.log.info({ members: this.swim.members().length, seeds, learner }, learner ? 'node is caught up: a learner (DEGRADED) until the cluster admits it as a voter' : 'node is ACTIVE');
     this.scheduleQuorumCheck();
     this.reconnectFailed();
     if (this.options.discover && (this.options.join ?? []).length === 0) this.rediscoverWhileAlone();

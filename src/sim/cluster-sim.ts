@@ -163,11 +163,17 @@ export class SimCluster {
 
   /**
    * Starts every node at once (node 0 first; the others join via node 0 or, with join 'chain',
-   * via their predecessor) and runs the world until all are ACTIVE. Throws after `maxMs`.
+   * via their predecessor) and runs the world until all are ACTIVE and voters. Throws after `maxMs`
+   * if they do not all start.
    */
   async start(maxMs = 120_000): Promise<void> {
     const all = this.slots.map((s) => this.launch(s));
+    const t0 = this.world.now();
     await this.world.runUntilSettled(Promise.all(all), maxMs);
+    // Caught up is not formed: new members are learners until the writable side admits them
+    // (src/quorum/voter-config.ts). Run until every node is on the configuration, as a cluster
+    // started from scratch is once it formed.
+    await this.world.runUntilPolled(() => this.slots.every((s) => s.down || s.node.gate.isVoter(s.name)), Math.max(0, maxMs - (this.world.now() - t0)), 10);
   }
 
   // ---- access ---------------------------------------------------------------------------------
