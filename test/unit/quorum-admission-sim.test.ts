@@ -5,32 +5,18 @@
 // cannot do; after the heal the majority admits them. (The split check comes first and uses only
 // what every version of the gate has, so this file also shows the hole on the previous code.)
 // Also: how long a forming 32-node cluster takes until every member is a voter.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
-
-/** Two running nodes that call themselves writable and count disjoint voter groups, described; '' if none. */
-function disjointWritable(c: SimCluster): string {
-  const groups = c.nodes.filter((n, i) => !c.isDown(i) && n.gate.verdict().writable).map((n) => ({ name: n.name, group: [...n.gate.reachableVoters()].sort() }));
-  for (const a of groups) {
-    for (const b of groups) {
-      if (a.group.some((x) => b.group.includes(x))) continue;
-      return `${a.name} {${a.group.join(',')}} / ${b.name} {${b.group.join(',')}} at ${Math.round(c.now())} ms\n` + c.nodes.map((n) => `  ${n.name} ${n.state}: ${n.gate.verdict().reason}`).join('\n');
-    }
-  }
-  return '';
-}
+import { simClusterPerTest } from './lib/sim-replay.js';
+import { disjointWritable } from './lib/split-check.js';
 
 describe('admission on the simulator', () => {
-  let c: SimCluster | undefined;
-  afterEach(async () => {
-    await c?.destroy();
-    c = undefined;
-  });
+  const sim = simClusterPerTest();
 
   it('3+2 with two members joining the 2-side: never two writable groups; the joiners wait, then are admitted', async () => {
-    c = new SimCluster({ seed: 'admission-3-2-join', nodes: 5, nodeOptions: { stableAfterMs: 60_000 } });
+    const c = sim.track(new SimCluster({ seed: 'admission-3-2-join', nodes: 5, nodeOptions: { stableAfterMs: 60_000 } }));
     await c.start();
-    expect(await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().total === 5 && n.gate.verdict().writable), 30_000, 50)).toBe(true);
+    expect(await c.runUntil(() => c.nodes.every((n) => n.gate.verdict().total === 5 && n.gate.verdict().writable), 30_000, 50)).toBe(true);
     c.partition([0, 1, 2], [3, 4]);
     await c.runFor(3000);
     const a = c.addNode(3);
@@ -47,32 +33,25 @@ describe('admission on the simulator', () => {
     expect(c.node(3).gate.verdict()).toMatchObject({ writable: false, reachable: 2, total: 5 });
     expect(c.node(0).gate.verdict()).toMatchObject({ writable: true, reachable: 3, total: 5 });
     c.heal();
-    const all = await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 7), 30_000, 50);
+    const all = await c.runUntil(() => c.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 7), 30_000, 50);
     expect(all, c.nodes.map((n) => `${n.name} ${n.gate.verdict().reason}`).join('\n')).toBe(true);
     expect(split || disjointWritable(c)).toBe('');
   }, 60_000);
-});
 
-describe('genesis on the simulator', () => {
-  let c: SimCluster | undefined;
-  afterEach(async () => {
-    await c?.destroy();
-    c = undefined;
-  });
 
   it('nodes that all start joining one another (nobody alone to found it): the lowest-named founds, the others are admitted', async () => {
-    c = new SimCluster({ seed: 'admission-ring', nodes: 5, join: 'ring' });
+    const c = sim.track(new SimCluster({ seed: 'admission-ring', nodes: 5, join: 'ring' }));
     await c.start(); // runs until every node is a voter (or 120 s)
-    const all = await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 5), 30_000, 50);
+    const all = await c.runUntil(() => c.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 5), 30_000, 50);
     expect(all, c.nodes.map((n) => `${n.name} e${n.gate.voterConfig().epoch} ${n.gate.verdict().reason}`).join('\n')).toBe(true);
     expect(c.node(0).gate.voterConfig().voters.map((v) => v.name)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
     expect(new Set(c.nodes.map((n) => n.gate.voterConfig().id)).size).toBe(1);
   });
 
   it('a forming cluster of 32 admits everyone in a few batched changes, within a few seconds', async () => {
-    c = new SimCluster({ seed: 'admission-32', nodes: 32, profile: 'lan' });
+    const c = sim.track(new SimCluster({ seed: 'admission-32', nodes: 32, profile: 'lan' }));
     await c.start(); // the world starts at 0 with every node starting
-    expect(await c.runUntil(() => c!.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 32), 30_000, 10)).toBe(true);
+    expect(await c.runUntil(() => c.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 32), 30_000, 10)).toBe(true);
     const ms = c.now();
     const epoch = c.node(0).gate.voterConfig().epoch;
     console.log(`[admission] 32 nodes all writable voters ${Math.round(ms)} virtual ms after they started, configuration ${epoch}`);

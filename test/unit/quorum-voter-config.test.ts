@@ -9,6 +9,7 @@ import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
 import { compareBallots, configWord, genesisConfig, nextConfig, parseVoterConfig, type VoterConfig } from '../../src/quorum/voter-config.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
 import { runFuzz } from '../../src/fuzz/index.js';
+import { disjointWritable } from './lib/split-check.js';
 
 function member(name: string, over: Partial<QuorumMember> = {}): QuorumMember {
   return { name, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: configWord(1, false), ...over };
@@ -90,18 +91,6 @@ describe('voter configurations', () => {
     expect(g.voterConfig()).toEqual(c2);
   });
 });
-
-/** Two running nodes that call themselves writable and count disjoint voter groups, described; '' if none. */
-function disjointWritable(c: SimCluster): string {
-  const groups = c.nodes.filter((n, i) => !c.isDown(i) && n.gate.verdict().writable).map((n) => [...n.gate.reachableVoters()].sort());
-  for (const a of groups) {
-    for (const b of groups) {
-      if (a.some((x) => b.includes(x))) continue;
-      return `${a} / ${b} at ${c.now()} ms\n` + c.nodes.map((n) => `${n.name} ${JSON.stringify(n.gate.voterConfig())} ${n.gate.verdict().reason}`).join('\n');
-    }
-  }
-  return '';
-}
 
 describe('voter configurations on the simulator', () => {
   let c: SimCluster | undefined;
