@@ -315,7 +315,7 @@ export class ClusterNode {
         return peers;
       },
       onChosen: (_config, back) => {
-        // A reinstated member cannot know it was removed: tell it to pull a full snapshot.
+        // A removed member admitted again cannot know it was removed: tell it to pull a full snapshot.
         for (const name of back) {
           const m = this.swim.member(name);
           if (m) this.rpc.notify(m.address, QUORUM_REJOIN_METHOD, new TextEncoder().encode(this.name)).catch((err: Error) => this.log.debug({ member: name, err: err.message }, 'rejoin notice failed'));
@@ -525,7 +525,7 @@ export class ClusterNode {
 
   /**
    * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
-   * brain"): it cannot know it was removed, so the writable side, reinstating it, tells it.
+   * brain"): it cannot know it was removed, so the writable side, admitting it again, tells it.
    */
   private rejoinSnapshot(from: string): void {
     const now = this.world.runtime.clock.now();
