@@ -1,5 +1,9 @@
 // The quorum rules of DESIGN.md "Quorum and split brain", as pure functions so both halves of a
 // partition provably compute the same answer from the same voter set, and so they table-test.
+// Which members are voters is decided by the numbered voter configuration (voter-config.ts): the
+// gate counts its list with countedVerdict(). isVoter()/voters()/writableVerdict() state the rule
+// over a member table (who may vote at all: never JOINING, SYNCING, LEAVING or removed members),
+// which admission follows: only caught-up (ACTIVE or DEGRADED) learners are admitted.
 import type { LifecycleState } from '../node/lifecycle.js';
 import type { Role } from '../node/meta.js';
 

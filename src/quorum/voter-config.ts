@@ -138,21 +138,6 @@ export function nextConfig(current: VoterConfig, proposer: string, change: Voter
   return { epoch, voters: [...voters.values()].sort(byName), removed: removedList, id: `${epoch}/${proposer}` };
 }
 
-/** Whether `name` is a voter of `config` (voters are sorted: binary search, no set per call). */
-export function isVoterOf(config: VoterConfig, name: string): boolean {
-  const vs = config.voters;
-  let lo = 0;
-  let hi = vs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const n = vs[mid]!.name;
-    if (n === name) return true;
-    if (n < name) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
-}
-
 /** The tiebreaker of a configuration: the coordinator-role voter with the lowest name, else the lowest name. */
 export function configTiebreaker(config: VoterConfig): string | undefined {
   return (config.voters.find((v) => v.role === 'coordinator') ?? config.voters[0])?.name;
