@@ -69,7 +69,7 @@ interface Persisted {
 }
 
 /** Admissions wait for this long without a new learner (see changePlan)... */
-const ADMIT_SETTLE_MS = 300;
+const ADMIT_SETTLE_MS = 200;
 /** ...but no longer than this since the first of them was seen. */
 const ADMIT_MAX_WAIT_MS = 1500;
 

@@ -79,25 +79,26 @@ describe('admission', () => {
     expect(plan.proposal.voters.find((v) => v.name === 'n8')?.role).toBe('coordinator');
   });
 
-  it('admissions wait while learners keep arriving (300 ms without a new one), 1.5 s at most', () => {
+  it('admissions wait while learners keep arriving (200 ms without a new one), 1.5 s at most', () => {
     let members = [member('n0'), member('n1'), member('n2'), member('n3')];
     const g = gateFor('n0', () => members);
     g.adopt(configOf(3));
     expect(g.changePlan(0)).toBeUndefined();
     members = [...members, member('n4')];
-    expect(g.changePlan(200)).toBeUndefined(); // n4 arrived: wait again
-    expect(g.changePlan(499)).toBeUndefined();
-    const first = g.changePlan(500)!;
+    expect(g.changePlan(150)).toBeUndefined(); // n4 arrived: wait again
+    expect(g.admissionDueAt()).toBe(350);
+    expect(g.changePlan(349)).toBeUndefined();
+    const first = g.changePlan(350)!;
     expect(first.admit).toEqual(['n3', 'n4']);
     g.adopt(first.proposal);
     members = members.map((m) => ({ ...m, configWord: configWord(3, false) }));
-    // Arrivals every 200 ms: admitted anyway 1.5 s after the first was seen.
+    // Arrivals every 150 ms: admitted anyway 1.5 s after the first was seen.
     let t = 10_000;
     members = [...members, member('n5', { configWord: configWord(3, false) })];
     expect(g.changePlan(t)).toBeUndefined();
-    for (let k = 6; k < 16; k++) {
+    for (let k = 6; k < 20; k++) {
       members = [...members, member(`n${k}`, { configWord: configWord(3, false) })];
-      t += 200;
+      t += 150;
       const plan = g.changePlan(t);
       if (plan) {
         expect(t).toBeGreaterThanOrEqual(10_000 + 1_500);
