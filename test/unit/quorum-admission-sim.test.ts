@@ -61,6 +61,25 @@ describe('admission on the simulator', () => {
   });
 });
 
+describe('graceful leave on the simulator', () => {
+  const sim = simClusterPerTest();
+
+  it('a leaving voter removes itself through a configuration: a 2-voter cluster losing its tiebreaker stays writable', async () => {
+    // stable-after far away: only the leave itself can shrink the voter set in time.
+    const c = sim.track(new SimCluster({ seed: 'admission-leave', nodes: 2, nodeOptions: { stableAfterMs: 600_000 } }));
+    await c.start();
+    expect(await c.runUntil(() => c.nodes.every((n) => n.gate.verdict().writable && n.gate.verdict().total === 2), 10_000, 10)).toBe(true);
+    expect(c.node(1).gate.verdict().tiebreaker).toBe('n0');
+    const before = c.node(1).gate.voterConfig().epoch;
+    // n0, the tiebreaker, leaves (SIGTERM). n1 alone holds half without the tiebreaker and could not
+    // remove it on seeing it LEFT: the removal is n0's own proposal, agreed before it went.
+    await c.stop(0);
+    expect(c.node(1).gate.voterConfig()).toMatchObject({ epoch: before + 1, voters: [{ name: 'n1' }], removed: [] });
+    expect(await c.runUntil(() => c.node(1).gate.verdict().writable, 5_000, 10)).toBe(true);
+    await c.settle(c.node(1).memory('a').addEpisode({ task: 'after-leave', outcome: 'ok' }), 5_000);
+  });
+});
+
 describe('joins under the fuzzer', () => {
   // The schedule `tri fuzz --seed 1 --runs 200 --nodes 5` found on the previous gate (run 59),
   // shrunk to three steps: a new member joins via n0, the cluster splits {n2,n3,n4} | {n0,n1} (the
