@@ -33,10 +33,13 @@
 //     pending node re-runs Paxos for its epoch (after a pause) until a value is chosen.
 // Genesis: a node that holds no configuration (epoch 0, no voters) and founds a cluster (it has
 // no seed to join) creates configuration 1 with itself as the only voter; a node that joins
-// fetches the cluster's configuration while it catches up and starts as a learner. Two nodes that
-// each founded a cluster (say, started together with --discover and found nobody) were two
-// clusters before they met; when they meet, each admits the other (or adopts the other's higher
-// epoch), as two clusters merging always did.
+// fetches the cluster's configuration while it catches up and starts as a learner. Nodes that all
+// joined one another, none starting alone (started together, each finding another), see nobody
+// holding a configuration: after a short wait the lowest-named of them founds it (it never does
+// while any member it knows, even a dead one, advertises a configuration). Two nodes that each
+// founded a cluster (say, started together with --discover and found nobody) were two clusters
+// before they met; when they meet, each admits the other (or adopts the other's higher epoch), as
+// two clusters merging always did.
 import { DecodeError } from '../errors.js';
 import { ROLES, type Role } from '../node/meta.js';
 
