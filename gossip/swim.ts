@@ -236,6 +236,16 @@ export class Swim {
     return out;
   }
 
+  /**
+   * Sends our alive message straight to one member: one that showed it holds an older version of
+   * it (our metadata update was gossiped to others but not to it).
+   */
+  announceTo(address: string): SwimEffect[] {
+    const out: Out = [];
+    this.send(address, [encodeMessage({ type: 'alive', incarnation: this.self.incarnation, name: this.name, address: this.self.address, meta: this.self.meta })], out);
+    return out;
+  }
+
   setMeta(meta: Uint8Array, _now: number): SwimEffect[] {
     checkMeta(meta);
     this.self.meta = meta.slice();

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ProfileName } from '../../gossip/config.js';
 import { SimCluster } from '../sim/cluster-sim.js';
 import { checkFinal, COUNTER, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
-import { AGENTS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
+import { AGENTS, MAX_JOINS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
 
 export interface ScenarioConfig {
@@ -42,6 +42,8 @@ export interface RunStats {
   tasksAcked: number;
   tasksDone: number;
   crashes: number;
+  /** New members that joined during the run. */
+  joins: number;
   pauses: number;
   partitions: number;
   /** Virtual ms from the last heal until every replica held one digest. */
@@ -70,9 +72,11 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   };
   for (let i = 0; i < n; i++) defineAgents(i);
   const ledger: Ledger = { writes: [], counters: new Map(), tasks: [] };
-  const stats: RunStats = { steps: 0, writesAcked: 0, incrementsAcked: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, pauses: 0, partitions: 0, convergedAfterMs: null, virtualMs: 0, events: 0 };
+  const stats: RunStats = { steps: 0, writesAcked: 0, incrementsAcked: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, convergedAfterMs: null, virtualMs: 0, events: 0 };
   const paused = new Set<number>();
   const touchedPairs: Array<[number, number]> = [];
+  /** Members added by join steps (index -> the node they joined via, whose side they share). */
+  const joinedVia = new Map<number, number>();
   const checker = new SplitBrainChecker(c);
   const running = () => c.live().filter((i) => !paused.has(i));
   const check = () => checker.check(running());
@@ -117,10 +121,11 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     c.setDefaultLink(CALM_LINK);
     for (const [a, b] of touchedPairs) c.setLink(a, b, CALM_LINK);
     for (const i of [...paused]) resume(i);
-    for (let i = 0; i < n; i++) if (c.isDown(i)) restart(i);
+    for (let i = 0; i < c.size; i++) if (c.isDown(i)) restart(i);
     healedAt = c.now();
+    // Everyone, members added by join steps included, ACTIVE (so admitted: a learner is DEGRADED).
     const converged = () =>
-      c.live().length === n && c.allSee((ms) => ms.length === n && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')) && c.digestsEqual();
+      c.live().length === c.size && c.allSee((ms) => ms.length === c.size && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')) && c.digestsEqual();
     const deadline = healedAt + config.convergeMs;
     while (!converged() && c.now() < deadline) await advance(Math.min(500, deadline - c.now()));
     check();
@@ -155,14 +160,15 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     switch (op.kind) {
       case 'partition':
         stats.partitions++;
-        c.partition(...sidesToGroups(op.sides));
+        // Added members stay on the side of the node they joined via.
+        c.partition(...sidesToGroups([...op.sides, ...[...joinedVia.values()].map((via) => op.sides[via] ?? 0)]));
         break;
       case 'heal':
         c.heal();
         break;
       case 'crash':
         // At most a minority down at once, so a majority can always come back.
-        if (!c.isDown(op.node) && c.live().length > n - Math.floor((n - 1) / 2)) {
+        if (!c.isDown(op.node) && c.live().length > c.size - Math.floor((c.size - 1) / 2)) {
           paused.delete(op.node);
           c.crash(op.node);
           stats.crashes++;
@@ -171,6 +177,14 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
       case 'restart':
         if (c.isDown(op.node)) restart(op.node);
         break;
+      case 'join': {
+        if (joinedVia.size >= MAX_JOINS || !up(op.via)) break;
+        const k = c.addNode(op.via);
+        joinedVia.set(k, op.via);
+        defineAgents(k);
+        stats.joins++;
+        break;
+      }
       case 'pause':
         if (up(op.node)) {
           stats.pauses++;

@@ -17,6 +17,11 @@ export type Op =
   | { kind: 'heal' }
   | { kind: 'crash'; node: number }
   | { kind: 'restart'; node: number }
+  /**
+   * A new member (a machine never seen before) joins via node `via`, plugged in on `via`'s side of
+   * any partition now and later. At most MAX_JOINS per run; none while `via` is down or paused.
+   */
+  | { kind: 'join'; via: number }
   /** Freezes a node (SIGSTOP) for `ms`, then resumes it. */
   | { kind: 'pause'; node: number; ms: number }
   /** Delay, jitter (reordering), loss and duplication, on every link or between two nodes. */
@@ -40,6 +45,9 @@ export interface Run {
   steps: Step[];
 }
 
+/** New members a run adds at most (join steps beyond that do nothing). */
+export const MAX_JOINS = 3;
+
 /** Agents (memory documents) the workload writes to. */
 export const AGENTS = 3;
 
@@ -58,6 +66,7 @@ export function opArb(nodes: number): fc.Arbitrary<Op> {
     { arbitrary: fc.constant({ kind: 'heal' as const }), weight: 2 },
     { arbitrary: fc.record({ kind: fc.constant('crash' as const), node }), weight: 1 },
     { arbitrary: fc.record({ kind: fc.constant('restart' as const), node }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('join' as const), via: node }), weight: 1 },
     { arbitrary: fc.record({ kind: fc.constant('pause' as const), node, ms: fc.integer({ min: 100, max: 8_000 }) }), weight: 1 },
     { arbitrary: fc.record({ kind: fc.constant('link' as const), pair: fc.option(pair, { nil: null }), link }), weight: 1 },
     { arbitrary: fc.record({ kind: fc.constant('write' as const), node, agent }), weight: 4 },
@@ -98,6 +107,8 @@ export function describeOp(op: Op): string {
     case 'crash':
     case 'restart':
       return `${op.kind} n${op.node}`;
+    case 'join':
+      return `a new member joins via n${op.via}`;
     case 'pause':
       return `pause n${op.node} for ${op.ms} ms`;
     case 'link':

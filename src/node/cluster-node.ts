@@ -70,6 +70,10 @@ export interface ClusterNodeOptions {
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
 const QUORUM_CHECK_MS = 500;
+/** How many voters a learner tells directly that it caught up (see start()). */
+const LEARNER_TELLS = 3;
+/** How long a voter that leaves gracefully waits for its own removal from the voter set. */
+const LEAVE_PROPOSAL_MS = 3000;
 /** Free-slot changes are published at most this often (see the TaskService onFreeSlots hook). */
 const FREE_SLOTS_PUBLISH_MS = 250;
 /** Members that reconcile memory at once with a member that (re)appears, in a large cluster (see handleMemberEvent). */
@@ -230,7 +234,7 @@ export class ClusterNode {
   /** Each member's quorum row as of the record fields it was built from (see quorumMembers()). */
   private readonly quorumMemo = new Map<string, { m: Readonly<MemberInfo>; meta: Uint8Array; state: MemberInfo['state']; changedAt: number; gossiped: number; q: QuorumMember }>();
   /** Each member's voter-config peer entry as of the record fields it was built from. */
-  private readonly peerMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; p: ConfigPeer }>();
+  private readonly peerMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; word: number; state: MemberInfo['state']; p: ConfigPeer }>();
   /** Each member's view as of the record fields it was built from (see members()). */
   private readonly viewMemo = new Map<string, { m: Readonly<MemberInfo>; address: string; meta: Uint8Array; state: MemberInfo['state']; incarnation: number; lifecycle: LifecycleState; v: MemberView }>();
   private quorumCheckQueued = false;
@@ -258,7 +262,7 @@ export class ClusterNode {
     this.gate = new QuorumGate(options.name, () => this.quorumMembers(), options.stableAfterMs ?? 10_000, this.log, {
       load: () => world.store.kvGet('quorum/voters'),
       save: (json) => world.store.kvSet('quorum/voters', json),
-    });
+    }, options.role ?? 'hybrid');
     this.meta = {
       role: options.role ?? 'hybrid',
       slots,
@@ -298,8 +302,13 @@ export class ClusterNode {
           const m = this.swim.peek(q.name);
           if (!m || m.state === 'left') continue;
           let memo = this.peerMemo.get(q.name);
-          if (!memo || memo.m !== m || memo.address !== m.address || memo.meta !== m.meta || memo.state !== m.state) {
-            memo = { m, address: m.address, meta: m.meta, state: m.state, p: { name: q.name, address: m.address, word: this.cachedMeta(m.name, m.meta)?.configWord ?? 0, alive: m.state === 'alive' } };
+          // The word is the quorum row's (countedWord): gossip's, or newer if the member showed
+          // us its configuration directly. The rows array is kept while no row changes, so a
+          // gossiped word catching up with a counted one changes nothing here either (reading
+          // the meta instead left a peer looking like a laggard, pushed every 2 s, for good).
+          const word = q.configWord ?? 0;
+          if (!memo || memo.m !== m || memo.address !== m.address || memo.word !== word || memo.state !== m.state) {
+            memo = { m, address: m.address, word, state: m.state, p: { name: q.name, address: m.address, word, alive: m.state === 'alive' } };
             this.peerMemo.set(q.name, memo);
           }
           peers.push(memo.p);
@@ -308,28 +317,32 @@ export class ClusterNode {
         return peers;
       },
       onChosen: (_config, back) => {
-        // A reinstated member cannot know it was removed: tell it to pull a full snapshot.
+        // A removed member admitted again cannot know it was removed: tell it to pull a full snapshot.
         for (const name of back) {
           const m = this.swim.member(name);
           if (m) this.rpc.notify(m.address, QUORUM_REJOIN_METHOD, new TextEncoder().encode(this.name)).catch((err: Error) => this.log.debug({ member: name, err: err.message }, 'rejoin notice failed'));
         }
       },
       onAdopted: () => this.queueQuorumCheck(),
+      wake: () => this.queueQuorumCheck(),
       onVerified: () => {
         this.quorumCache = undefined;
         this.queueQuorumCheck();
       },
       // Our last metadata update may have been gossiped only to members cut off at the time.
-      onStaleView: () => {
-        if (!this.stopped) this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
+      onStaleView: (name) => {
+        const m = this.swim.peek(name);
+        if (!this.stopped && m) this.driver.apply(this.swim.announceTo(m.address));
       },
     });
     this.gate.onConfigChange(() => {
       this.quorumCache = undefined;
       if (this.stopped) return;
       this.updateMeta({ configWord: this.gate.word() });
-      // Straight to every live member as well: a quorum counts on this word.
-      this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
+      // Straight to every live member as well: a quorum counts on this word. (Not for a learner:
+      // nobody counts it, and gossip tells the proposer soon enough; a forming cluster's joiners
+      // each announcing the configuration they fetched cost N x 64 packets.)
+      if (this.gate.isVoter(this.name)) this.driver.apply(this.swim.announce(this.world.runtime.clock.now()));
     });
     this.memoryService = new MemoryService({
       self: options.name,
@@ -423,10 +436,27 @@ export class ClusterNode {
       const joined = await joinWithBackoff(seeds, (s) => this.driver.pushPull(s, true), this.world.runtime, () => this.stopped, this.log);
       if (!joined) return;
       await this.catchUp();
+    } else {
+      // Nobody to join: this node founds a cluster (unless it holds a configuration already, as
+      // after a restart). See src/quorum/voter-config.ts "Genesis".
+      this.gate.found();
     }
     if (this.stopped) return;
-    this.setLifecycle('ACTIVE');
-    this.log.info({ members: this.swim.members().length, seeds }, 'node is ACTIVE');
+    // Caught up. A member that is not on the voter configuration (a new one, or one removed while
+    // away) is a learner: read-only until the writable side admits it, so DEGRADED from the start
+    // rather than ACTIVE for a moment (whoever waits for ACTIVE would take it for writable).
+    const learner = !this.gate.isVoter(this.name);
+    this.setLifecycle(learner ? 'DEGRADED' : 'ACTIVE');
+    // A learner tells the lowest-named voters (the designated proposers) straight away that it is
+    // caught up: gossip alone took seconds to bring a forming 200-node cluster's learners to the
+    // proposer, which then needed a second admission round for the late ones.
+    if (learner) {
+      for (const v of this.gate.voterConfig().voters.slice(0, LEARNER_TELLS)) {
+        const m = this.swim.peek(v.name);
+        if (m && m.state === 'alive') this.driver.apply(this.swim.announceTo(m.address));
+      }
+    }
+    this.log.info({ members: this.swim.members().length, seeds, learner }, learner ? 'node is caught up: a learner (DEGRADED) until the cluster admits it as a voter' : 'node is ACTIVE');
     this.scheduleQuorumCheck();
     this.reconnectFailed();
     if (this.options.discover && (this.options.join ?? []).length === 0) this.rediscoverWhileAlone();
@@ -506,7 +536,7 @@ export class ClusterNode {
 
   /**
    * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
-   * brain"): it cannot know it was removed, so the writable side, reinstating it, tells it.
+   * brain"): it cannot know it was removed, so the writable side, admitting it again, tells it.
    */
   private rejoinSnapshot(from: string): void {
     const now = this.world.runtime.clock.now();
@@ -519,7 +549,6 @@ export class ClusterNode {
   }
 
   private checkQuorum(): void {
-    this.gate.flush();
     this.voterConfigSync.drive(this.world.runtime.clock.now());
     if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
     const v = this.gate.verdict();
@@ -604,6 +633,9 @@ export class ClusterNode {
   /** Graceful leave: others see this node as LEFT, not FAILED. */
   async stop(leaveWaitMs = 1000): Promise<void> {
     if (this.stopped) return;
+    // A voter leaves the voter set through a configuration change before it goes (bounded wait).
+    if ((this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') && this.gate.isVoter(this.name)) await this.voterConfigSync.leave(LEAVE_PROPOSAL_MS);
+    if (this.stopped) return;
     this.setLifecycle('LEAVING');
     const now = this.world.runtime.clock.now();
     this.driver.apply(this.swim.leave(now));
@@ -660,6 +692,8 @@ export class ClusterNode {
         voters: q.total,
         tiebreaker: q.tiebreaker ?? null,
         removed: this.gate.removedMembers(),
+        // Members not (yet) on the voter configuration: they replicate, but do not vote.
+        learners: this.gate.learners(),
         // The voter configuration (src/quorum/voter-config.ts) and a change being agreed, if any.
         configuration: this.gate.voterConfig().epoch,
         pendingConfiguration: this.gate.pending()?.epoch ?? null,

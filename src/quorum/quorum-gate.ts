@@ -1,15 +1,28 @@
 // Applies the quorum rules to the live member table: whether this node may write now, which
-// voters must acknowledge, and changes of the voter set (downing: the writable side removes
-// members that stayed FAILED for `stable-after`; a removed member that comes back alive is
-// reinstated). Voter-set changes are numbered configurations agreed by a writable set of the old
-// one (see voter-config.ts for the rules and why); this class holds the state and decides, while
-// src/node/voter-config-sync.ts carries proposals, commits and fetches between nodes.
+// voters must acknowledge, and changes of the voter set (admitting learners: members ACTIVE but
+// not on the configuration; downing: the writable side removes voters that stayed FAILED for
+// `stable-after`; removing voters that left). The voters are exactly the committed configuration's
+// list, and every change of it is the next numbered configuration, agreed by a writable set of the
+// old one (see voter-config.ts for the rules and why); this class holds the state and decides,
+// while src/node/voter-config-sync.ts carries proposals, commits and fetches between nodes.
 import { QuorumError } from '../errors.js';
 import type { LifecycleState } from '../node/lifecycle.js';
 import type { Role } from '../node/meta.js';
 import type { Logger } from '../runtime/types.js';
-import { majority, voters, writableVerdict, type MemberForQuorum, type WritableVerdict } from './rules.js';
-import { compareBallots, configWord, INITIAL_CONFIG, nextConfig, parseBallot, parseVoterConfig, type Ballot, type VoterConfig } from './voter-config.js';
+import { countedVerdict, majority, type WritableVerdict } from './rules.js';
+import {
+  compareBallots,
+  configTiebreaker,
+  configWord,
+  EMPTY_CONFIG,
+  genesisConfig,
+  nextConfig,
+  parseBallot,
+  parseVoterConfig,
+  type Ballot,
+  type Voter,
+  type VoterConfig,
+} from './voter-config.js';
 
 export interface QuorumMember {
   name: string;
@@ -30,18 +43,49 @@ export interface AcceptorAnswer {
   accepted?: { ballot: Ballot; config: VoterConfig };
 }
 
+/** The next change this node should propose (see QuorumGate.changePlan). */
+export interface ChangePlan {
+  proposal: VoterConfig;
+  admit: string[];
+  down: string[];
+  leave: string[];
+  /** Admitted members that had been removed: they are told to pull a full snapshot. */
+  back: string[];
+  /** The other voters alive on our configuration: the Paxos acceptors to ask. */
+  ask: string[];
+}
+
+/** The persisted record: this version's, and the fields of the previous one (migrated on load). */
 interface Persisted {
+  config?: unknown;
+  promised?: Ballot;
+  accepted?: { ballot: Ballot; config: unknown };
+  /** Previous version: voters seen (implicit voters), by name, with roles; never ourselves. */
   known?: Record<string, Role>;
+  /** Previous version: names removed from the voter set, and the configuration's epoch and id. */
   removed?: string[];
   epoch?: number;
   id?: string;
-  promised?: Ballot;
-  accepted?: { ballot: Ballot; config: VoterConfig };
+}
+
+/** Admissions wait for this long without a new learner (see changePlan)... */
+const ADMIT_SETTLE_MS = 200;
+/** ...but no longer than this since the first of them was seen. */
+const ADMIT_MAX_WAIT_MS = 1500;
+
+interface PlanFacts {
+  admit: Voter[];
+  left: string[];
+  failed: string[];
+  unsettled: boolean;
+  lastChange: number;
 }
 
 export class QuorumGate {
-  private config: VoterConfig = INITIAL_CONFIG;
-  private removed = new Set<string>();
+  private config: VoterConfig = EMPTY_CONFIG;
+  /** The configuration's voters by name, and its tiebreaker: rebuilt when the configuration changes. */
+  private voterRoles = new Map<string, Role>();
+  private tiebreakerName: string | undefined;
   /**
    * Paxos acceptor state for the next epoch: the highest ballot promised, and the value accepted
    * (whose outcome this node does not know yet: it is pending while it holds one). Persisted
@@ -51,21 +95,16 @@ export class QuorumGate {
   private accepted: { ballot: Ballot; config: VoterConfig } | undefined;
   /**
    * The last verdict and what it was computed from. `members()` returns the same array until the
-   * member table changes (ClusterNode caches it), so a check on an unchanged table costs O(1)
-   * instead of two sorts of the voter set: at 1,000 nodes that is most of the idle cost.
+   * member table changes (ClusterNode caches it), so a check on an unchanged table costs O(1): at
+   * 1,000 nodes that is most of the idle cost.
    */
   private memo: { members: QuorumMember[]; version: number; verdict: WritableVerdict } | undefined;
+  private reachMemo: { members: QuorumMember[]; version: number; reach: Set<string> } | undefined;
+  private planMemo: (PlanFacts & { members: QuorumMember[]; version: number }) | undefined;
   private version = 0;
-  /**
-   * Members seen as voters, with their roles; they keep voting while they restart (see table()).
-   * Persisted with the configuration, so a restarted node whose member table is still partial
-   * counts every voter it knew as an unreachable voter rather than believing the cluster small.
-   */
-  private readonly knownVoters = new Map<string, Role>();
-  private readonly knownJson = new KnownVotersJson();
+  /** The learners changePlan() last saw admissible, since when, and when that set last grew. */
+  private admitWait: { key: string; first: number; last: number } | undefined;
   private readonly configListeners = new Set<() => void>();
-  private knownDirty = false;
-  private planMemo: { members: QuorumMember[]; version: number; back: string[]; failed: string[]; unsettled: boolean; lastChange: number } | undefined;
 
   constructor(
     private readonly self: string,
@@ -73,17 +112,59 @@ export class QuorumGate {
     private readonly stableAfterMs: number,
     private readonly log: Logger,
     private readonly persisted?: { load(): string | undefined; save(json: string): void },
+    /** Our own role: the genesis configuration and a migrated record list us with it. */
+    private readonly selfRole: Role = 'hybrid',
   ) {
     try {
       const saved = JSON.parse(persisted?.load() ?? 'null') as Persisted | null;
-      for (const [name, role] of Object.entries(saved?.known ?? {})) if (name !== self) this.knownVoters.set(name, role);
-      if (saved) this.config = parseVoterConfig({ epoch: saved.epoch ?? 0, id: saved.id ?? '', removed: saved.removed ?? [] }, 'saved voter config');
+      if (saved?.config !== undefined) {
+        this.config = parseVoterConfig(saved.config, 'saved voter config');
+        if (saved.accepted) this.accepted = { ballot: parseBallot(saved.accepted.ballot, 'saved ballot'), config: parseVoterConfig(saved.accepted.config, 'saved accepted config') };
+      } else if (saved) {
+        this.migrate(saved);
+      }
       if (saved?.promised) this.promised = parseBallot(saved.promised, 'saved ballot');
-      if (saved?.accepted) this.accepted = { ballot: parseBallot(saved.accepted.ballot, 'saved ballot'), config: parseVoterConfig(saved.accepted.config, 'saved accepted config') };
     } catch {
       // An unreadable record only makes this node forget who voted: it relearns from the cluster.
     }
-    this.removed = new Set(this.config.removed);
+    this.indexConfig();
+  }
+
+  /**
+   * A record of the previous version, where members became voters implicitly: its known voters
+   * (which it kept with their roles, removed ones included) less the removed ones, plus ourselves
+   * unless removed, become an explicit list, one epoch up (every node of a cluster migrates alike,
+   * so equal old epochs stay equal). A value it had accepted for the next epoch stays pending, as
+   * the same change of that list; a ballot it promised stays promised.
+   */
+  private migrate(saved: Persisted): void {
+    const known = new Map<string, Role>(Object.entries(saved.known ?? {}).filter(([n]) => n !== this.self));
+    const old = parseVoterConfig({ epoch: 1, id: '', voters: [{ name: this.self, role: this.selfRole }], removed: saved.removed ?? [] }, 'saved voter config');
+    const listFor = (removed: readonly string[]): Voter[] => {
+      const out = new Map<string, Role>([...known, [this.self, this.selfRole]]);
+      for (const n of removed) out.delete(n);
+      return [...out].map(([name, role]) => ({ name, role }));
+    };
+    const epoch = (typeof saved.epoch === 'number' && Number.isSafeInteger(saved.epoch) && saved.epoch >= 0 ? saved.epoch : 0) + 1;
+    const voters = listFor(old.removed);
+    if (voters.length === 0) return;
+    this.config = parseVoterConfig({ epoch, id: `${epoch}/migrated${saved.id ? `/${saved.id}` : ''}`.slice(0, 200), voters, removed: old.removed }, 'migrated voter config');
+    const acc = saved.accepted?.config as { removed?: unknown; id?: unknown } | undefined;
+    if (saved.accepted && acc && Array.isArray(acc.removed)) {
+      const removed = acc.removed.filter((n): n is string => typeof n === 'string');
+      const next = listFor(removed);
+      if (next.length > 0) {
+        const config = parseVoterConfig({ epoch: epoch + 1, id: `${epoch + 1}/migrated`, voters: next, removed }, 'migrated accepted config');
+        this.accepted = { ballot: parseBallot(saved.accepted.ballot, 'saved ballot'), config };
+      }
+    }
+    this.log.info({ epoch, voters: voters.length }, 'migrated the voter set of the previous version to an explicit configuration');
+    this.persist();
+  }
+
+  private indexConfig(): void {
+    this.voterRoles = new Map(this.config.voters.map((v) => [v.name, v.role]));
+    this.tiebreakerName = configTiebreaker(this.config);
   }
 
   /** The committed voter configuration. */
@@ -101,91 +182,86 @@ export class QuorumGate {
     return configWord(this.config.epoch, this.accepted !== undefined);
   }
 
+  /** Whether `name` is a voter of our committed configuration. */
+  isVoter(name: string): boolean {
+    return this.voterRoles.has(name);
+  }
+
   /** Called whenever the advertised word changes (the node republishes its metadata). */
   onConfigChange(fn: () => void): void {
     this.configListeners.add(fn);
   }
 
   /**
-   * A member that has voted stays a voter while it restarts and catches up (JOINING, SYNCING):
-   * only a member that never was a voter waits until it is ACTIVE. Otherwise the side that saw a
-   * voter restart would count one voter fewer than the side that did not, and the two could each
-   * believe they hold a majority (or the half with the tiebreaker) at once.
+   * Founds a cluster: a node that holds no configuration (never joined one) and has nobody to
+   * join creates configuration 1 with itself as the only voter. Does nothing otherwise.
    */
-  private table(removed: ReadonlySet<string> = this.removed): MemberForQuorum[] {
-    let changed = false;
-    const members = this.members();
-    // Known voters found in the member table (names are unique there): when that is all of them,
-    // nobody is missing, and no set of every name needs building (this runs on every quorum check).
-    let seenKnown = 0;
-    const out: MemberForQuorum[] = members.map((m) => {
-      if (m.name !== this.self && (m.state === 'ACTIVE' || m.state === 'DEGRADED' || m.state === 'FAILED') && this.knownVoters.get(m.name) !== m.role) {
-        this.knownJson.note(m.name, this.knownVoters.has(m.name));
-        this.knownVoters.set(m.name, m.role);
-        changed = true;
-      } else if (m.state === 'LEFT' && this.knownVoters.delete(m.name)) {
-        this.knownJson.note(m.name, true);
-        changed = true;
-      }
-      const known = this.knownVoters.has(m.name);
-      if (known) seenKnown++;
-      const rejoining = (m.state === 'JOINING' || m.state === 'SYNCING' || m.state === 'DISCOVERING') && known && m.name !== this.self;
-      return { name: m.name, role: m.role, state: rejoining ? 'DEGRADED' : m.state, removed: removed.has(m.name) };
-    });
-    // Voters we knew but do not see (yet) in the member table count as unreachable voters.
-    if (seenKnown < this.knownVoters.size) {
-      const seen = new Set(members.map((m) => m.name));
-      for (const [name, role] of this.knownVoters) if (!seen.has(name)) out.push({ name, role, state: 'FAILED', removed: removed.has(name) });
-    }
-    if (changed) {
-      // Saved by flush() (every quorum check), not here: a cluster forming changes the known
-      // voters once per member, and writing the whole set each time was O(N^2) at start.
-      this.knownDirty = true;
-      this.version++;
-    }
-    return out;
-  }
-
-  /** Saves the known voters if they changed since the last save. */
-  flush(): void {
-    if (this.knownDirty) this.persist();
+  found(): boolean {
+    if (this.config.epoch !== 0 || this.accepted) return false;
+    this.config = genesisConfig(this.self, this.selfRole);
+    this.indexConfig();
+    this.persist();
+    this.log.info({ epoch: this.config.epoch }, 'founded a cluster: the first voter configuration lists this node alone');
+    this.changed();
+    return true;
   }
 
   private persist(): void {
     this.version++;
-    this.knownDirty = false;
     if (!this.persisted) return;
-    // JSON.stringify of the whole record, with the known voters' part extended rather than
-    // rewritten while voters are only added (see KnownVotersJson).
-    const rest: Persisted = {
-      removed: this.config.removed,
-      epoch: this.config.epoch,
-      id: this.config.id,
-      ...(this.promised ? { promised: this.promised } : {}),
-      ...(this.accepted ? { accepted: this.accepted } : {}),
-    };
-    this.persisted.save(`{"known":${this.knownJson.json(this.knownVoters)},${JSON.stringify(rest).slice(1)}`);
+    const rec: Persisted = { config: this.config, ...(this.promised ? { promised: this.promised } : {}), ...(this.accepted ? { accepted: this.accepted } : {}) };
+    this.persisted.save(JSON.stringify(rec));
   }
 
   /**
-   * The members this node counts as reachable: alive ones on its own committed configuration, and
-   * ones still pending on the epoch before it. Those accepted a value for our epoch, which is
-   * decided now (we hold it), so they can only end up on our configuration, and they are not
-   * writable until they do; counting them spares the cluster a moment of read-only while the
-   * commit notice and their new metadata travel.
+   * The voters this node counts as reachable (itself included when it votes): voters alive on its
+   * own committed configuration, and ones still pending on the epoch before it. Those accepted a
+   * value for our epoch, which is decided now (we hold it), so they can only end up on our
+   * configuration, and they are not writable until they do; counting them spares the cluster a
+   * moment of read-only while the commit notice and their new metadata travel. A voter that is
+   * leaving or left is not counted. A voter restarting (JOINING, SYNCING) still counts: it is on
+   * the configuration, and both sides of a split must count the same voters.
    */
-  private reachableNames(): Set<string> {
+  reachableVoters(): Set<string> {
+    const members = this.members();
+    const m = this.reachMemo;
+    if (m && m.members === members && m.version === this.version) return m.reach;
     const word = configWord(this.config.epoch, false);
     const catchingUp = this.config.epoch > 0 ? configWord(this.config.epoch - 1, true) : -1;
-    return new Set(this.members().filter((m) => m.name === this.self || (m.reachable && ((m.configWord ?? 0) === word || m.configWord === catchingUp))).map((m) => m.name));
+    const reach = new Set<string>();
+    for (const x of members) {
+      if (!this.voterRoles.has(x.name)) continue;
+      if (x.name === this.self) reach.add(x.name);
+      else if (x.reachable && x.state !== 'LEAVING' && x.state !== 'LEFT' && ((x.configWord ?? 0) === word || x.configWord === catchingUp)) reach.add(x.name);
+    }
+    this.reachMemo = { members, version: this.version, reach };
+    return reach;
+  }
+
+  private countVerdict(names: ReadonlySet<string>): WritableVerdict {
+    let count = 0;
+    if (names.size <= this.voterRoles.size) {
+      for (const n of names) if (this.voterRoles.has(n)) count++;
+    } else {
+      for (const n of this.voterRoles.keys()) if (names.has(n)) count++;
+    }
+    const tb = this.tiebreakerName;
+    return countedVerdict(this.voterRoles.size, count, tb, tb !== undefined && names.has(tb));
   }
 
   verdict(): WritableVerdict {
     const members = this.members();
     if (this.memo && this.memo.members === members && this.memo.version === this.version) return this.memo.verdict;
-    let verdict = writableVerdict(this.table(), this.reachableNames());
-    if (this.removed.has(this.self)) {
-      verdict = { ...verdict, writable: false, reason: `was removed from the voter set (configuration ${this.config.epoch}) and waits for a writable side to reinstate it` };
+    let verdict = this.countVerdict(this.reachableVoters());
+    const epoch = this.config.epoch;
+    if (!this.voterRoles.has(this.self)) {
+      const reason =
+        epoch === 0
+          ? 'holds no voter configuration yet (it has not joined a cluster)'
+          : this.config.removed.includes(this.self)
+            ? `was removed from the voter set (configuration ${epoch}) and waits for a writable side to admit it again`
+            : `is not a voter yet (waiting for admission to configuration ${epoch + 1}); it replicates data meanwhile`;
+      verdict = { ...verdict, writable: false, reason };
     } else if (this.accepted) {
       verdict = { ...verdict, writable: false, reason: `is agreeing a change of the voter set (configuration ${this.accepted.config.epoch}); writes resume once it is decided` };
     }
@@ -214,40 +290,74 @@ export class QuorumGate {
    * writable: a majority of voters, or, while this side is writable only as exactly half holding
    * the tiebreaker, that half. (Two such quorums always intersect, so both cannot happen at once;
    * without this a 2+2 split left the tiebreaker's side writable but unable to acknowledge
-   * anything until downing shrank the voter set.)
+   * anything until downing shrank the voter set.) Learners' acknowledgements never count.
    */
   ackPlan(): { voters: Set<string>; needed: number; complete: (acks: ReadonlySet<string>) => boolean } {
-    const vs = voters(this.table());
-    const names = new Set(vs.map((v) => v.name));
+    const names = new Set(this.voterRoles.keys());
+    const total = names.size;
     const selfVotes = names.has(this.self);
     const v = this.verdict();
     const byTiebreaker = v.writable && 2 * v.reachable === v.total && v.tiebreaker !== undefined;
-    const quorumSize = byTiebreaker ? v.total / 2 : majority(vs.length);
+    const quorumSize = byTiebreaker ? total / 2 : majority(total);
     const complete = (acks: ReadonlySet<string>): boolean => {
-      const n = vs.filter((x) => acks.has(x.name) || (x.name === this.self && selfVotes)).length;
-      return 2 * n > vs.length || (byTiebreaker && 2 * n === vs.length && (acks.has(v.tiebreaker!) || v.tiebreaker === this.self));
+      let n = selfVotes ? 1 : 0;
+      for (const a of acks) if (a !== this.self && names.has(a)) n++;
+      return 2 * n > total || (byTiebreaker && 2 * n === total && (acks.has(v.tiebreaker!) || v.tiebreaker === this.self));
     };
     return { voters: names, needed: Math.max(0, quorumSize - (selfVotes ? 1 : 0)), complete };
   }
 
   /**
    * The next voter-set change this node should propose, if any: only a writable node with no
-   * proposal pending proposes. It reinstates removed members seen alive again (they rejoined with
-   * a new incarnation) and, once the view has been settled for stable-after (nobody suspect, no
-   * member changed SWIM state), removes every FAILED member. `ask` names the members to ask:
-   * every member alive on our configuration (the proposal commits only if enough of them accept).
+   * proposal pending proposes. One change carries everything due at once: it admits every
+   * learner that is ACTIVE (or DEGRADED), reachable and on our configuration (a forming cluster
+   * admits its members in a few batches, not one round each), removes voters that left at once,
+   * and, once the view has been settled for stable-after (nobody suspect, no member changed SWIM
+   * state), removes every FAILED voter. `ask` names the other voters alive on our configuration:
+   * the proposal commits only if a writable set of the voters accept it.
    */
-  changePlan(now: number): { proposal: VoterConfig; down: string[]; back: string[]; ask: string[] } | undefined {
-    if (this.accepted || !this.verdict().writable) return undefined;
+  changePlan(now: number): ChangePlan | undefined {
+    if (this.accepted || !this.verdict().writable) {
+      this.admitWait = undefined;
+      return undefined;
+    }
     const f = this.planFacts();
     const settled = !f.unsettled && now - f.lastChange >= this.stableAfterMs;
     const down = settled ? f.failed : [];
-    if (down.length === 0 && f.back.length === 0) return undefined;
+    if (down.length === 0 && f.admit.length === 0 && f.left.length === 0) {
+      this.admitWait = undefined;
+      return undefined;
+    }
+    // Admissions alone wait until the learners stop arriving (ADMIT_SETTLE_MS without a new one,
+    // ADMIT_MAX_WAIT_MS at most): members started together turn ACTIVE within moments of each
+    // other, and every change costs each voter two metadata updates sent to many members, so a
+    // forming cluster should admit them in a few batches rather than one change per arrival.
+    if (down.length === 0 && f.left.length === 0) {
+      const key = `${f.admit.length}/${f.admit[f.admit.length - 1]!.name}`;
+      if (!this.admitWait) this.admitWait = { key, first: now, last: now };
+      else if (this.admitWait.key !== key) this.admitWait = { key, first: this.admitWait.first, last: now };
+      if (now - this.admitWait.last < ADMIT_SETTLE_MS && now - this.admitWait.first < ADMIT_MAX_WAIT_MS) return undefined;
+    }
+    this.admitWait = undefined;
     const word = configWord(this.config.epoch, false);
     const ask = this.members()
-      .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word)
+      .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && this.voterRoles.has(m.name))
       .map((m) => m.name);
-    return { proposal: nextConfig(this.config, this.self, down, f.back), down, back: f.back, ask };
+    const removed = new Set(this.config.removed);
+    return {
+      proposal: nextConfig(this.config, this.self, { admit: f.admit, down, leave: f.left }),
+      admit: f.admit.map((v) => v.name),
+      down,
+      leave: f.left,
+      back: f.admit.filter((v) => removed.has(v.name)).map((v) => v.name),
+      ask,
+    };
+  }
+
+  /** When admissions changePlan() holds back (learners still arriving) are due, if any. */
+  admissionDueAt(): number | undefined {
+    const w = this.admitWait;
+    return w ? Math.min(w.last + ADMIT_SETTLE_MS, w.first + ADMIT_MAX_WAIT_MS) : undefined;
   }
 
   /**
@@ -255,28 +365,56 @@ export class QuorumGate {
    * runs on every quorum check of every node, and rescanning 1,000 members each time was a fifth
    * of a large simulation's time.
    */
-  private planFacts(): { back: string[]; failed: string[]; unsettled: boolean; lastChange: number } {
+  private planFacts(): PlanFacts {
     const members = this.members();
     const m = this.planMemo;
     if (m && m.members === members && m.version === this.version) return m;
-    const others = members.filter((x) => x.name !== this.self);
-    const back = others.filter((x) => this.removed.has(x.name) && x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT').map((x) => x.name);
-    const unsettled = others.some((x) => !x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT');
+    const word = configWord(this.config.epoch, false);
+    const admit: Voter[] = [];
+    const left: string[] = [];
+    const failed: string[] = [];
+    let unsettled = false;
     let lastChange = -Infinity;
-    for (const x of others) if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
-    // Known voters missing from the member table (reaped, or not relearnt after a restart) are
-    // failed for good as far as this view goes: candidates as well. (None when every known voter
-    // is listed; the set of names is built only when one may be missing.)
-    let listedKnown = 0;
-    for (const x of others) if (this.knownVoters.has(x.name)) listedKnown++;
-    let unlisted: string[] = [];
-    if (listedKnown < this.knownVoters.size) {
-      const listed = new Set(others.map((x) => x.name));
-      unlisted = [...this.knownVoters.keys()].filter((n) => !listed.has(n) && n !== this.self && !this.removed.has(n));
+    let listedVoters = 0;
+    for (const x of members) {
+      if (x.name === this.self) continue;
+      if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
+      if (!x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT') unsettled = true;
+      if (this.voterRoles.has(x.name)) {
+        listedVoters++;
+        if (x.state === 'LEFT') left.push(x.name);
+        else if (x.state === 'FAILED') failed.push(x.name);
+      } else if (x.reachable && (x.state === 'ACTIVE' || x.state === 'DEGRADED') && (x.configWord ?? 0) === word) {
+        // A learner caught up (SYNCING and JOINING never vote) and holding our configuration.
+        admit.push({ name: x.name, role: x.role });
+      }
     }
-    const failed = [...others.filter((x) => x.state === 'FAILED' && !this.removed.has(x.name)).map((x) => x.name), ...unlisted];
-    this.planMemo = { members, version: this.version, back, failed, unsettled, lastChange };
+    // Voters missing from the member table (reaped, or not relearnt after a restart) are failed
+    // for good as far as this view goes: candidates as well. (None when every voter is listed;
+    // the set of names is built only when one may be missing.)
+    const otherVoters = this.voterRoles.size - (this.voterRoles.has(this.self) ? 1 : 0);
+    if (listedVoters < otherVoters) {
+      const listed = new Set(members.map((x) => x.name));
+      for (const n of this.voterRoles.keys()) if (n !== this.self && !listed.has(n)) failed.push(n);
+    }
+    this.planMemo = { members, version: this.version, admit, left, failed, unsettled, lastChange };
     return this.planMemo;
+  }
+
+  /**
+   * The change a voter that leaves gracefully proposes before it goes: its own removal (so the
+   * others need not wait to notice, and a two-voter cluster is not left holding half without
+   * the tiebreaker). Undefined when it is not a writable voter: the writable side then removes
+   * it once it sees it LEFT.
+   */
+  leavePlan(): ChangePlan | undefined {
+    // (Never the last voter: a configuration always has one.)
+    if (this.accepted || !this.voterRoles.has(this.self) || this.voterRoles.size < 2 || !this.verdict().writable) return undefined;
+    const word = configWord(this.config.epoch, false);
+    const ask = this.members()
+      .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && this.voterRoles.has(m.name))
+      .map((m) => m.name);
+    return { proposal: nextConfig(this.config, this.self, { leave: [this.self] }), admit: [], down: [], leave: [this.self], back: [], ask };
   }
 
   /** Paxos phase 1 for the next epoch: promise to accept nothing below `ballot`. */
@@ -298,7 +436,7 @@ export class QuorumGate {
       this.accepted = { ballot, config };
       this.persist();
       if (fresh) {
-        this.log.info({ epoch: config.epoch, id: config.id, removed: config.removed }, 'accepted a voter-set change; read-only until it is decided');
+        this.log.info({ epoch: config.epoch, id: config.id, voters: config.voters.length }, 'accepted a voter-set change; read-only until it is decided');
         this.changed();
       }
     }
@@ -312,21 +450,21 @@ export class QuorumGate {
 
   /** Whether these members (their names) are a writable set of our current voters: a Paxos quorum. */
   isQuorum(names: ReadonlySet<string>): boolean {
-    return writableVerdict(this.table(), names).writable;
+    return this.countVerdict(names).writable;
   }
 
   /** Adopts a committed configuration newer than ours (it supersedes anything pending). */
   adopt(config: VoterConfig): boolean {
     if (config.epoch <= this.config.epoch) return false;
-    const before = this.removed;
+    const before = this.voterRoles;
     this.config = config;
-    this.removed = new Set(config.removed);
+    this.indexConfig();
     this.promised = undefined;
     this.accepted = undefined;
     this.persist();
-    const down = config.removed.filter((n) => !before.has(n));
-    const back = [...before].filter((n) => !this.removed.has(n));
-    this.log.info({ epoch: config.epoch, id: config.id, removed: down, reinstated: back }, 'voter set changed');
+    const admitted = config.voters.filter((v) => !before.has(v.name)).map((v) => v.name);
+    const gone = [...before.keys()].filter((n) => !this.voterRoles.has(n));
+    this.log.info({ epoch: config.epoch, id: config.id, voters: config.voters.length, admitted: admitted.slice(0, 32), removed: gone.slice(0, 32) }, 'voter set changed');
     this.changed();
     return true;
   }
@@ -340,54 +478,22 @@ export class QuorumGate {
    * Whether an acknowledgement carrying this config word counts towards our writes: only from
    * members on our configuration (or pending on the one before, which can only end on ours). A
    * member we count by stale metadata that has moved on answers with its real word and so adds
-   * nothing to what we can acknowledge.
+   * nothing to what we can acknowledge. (Whether the acker is a voter at all is ackPlan's part.)
    */
   countsAck(word: number): boolean {
     const own = configWord(this.config.epoch, false);
     return word === own || (this.config.epoch > 0 && word === own - 1);
   }
 
-  /** The voters this node counts as reachable right now (itself included when it votes). */
-  reachableVoters(): Set<string> {
-    const reach = this.reachableNames();
-    return new Set(voters(this.table()).filter((v) => reach.has(v.name)).map((v) => v.name));
-  }
-
   removedMembers(): string[] {
-    return [...this.removed].sort();
-  }
-}
-
-/**
- * JSON.stringify(Object.fromEntries(known)), kept up to date by appending while voters are only
- * added at the end of the map (a forming cluster adds one per member, and the record is saved at
- * the next quorum check: rewriting all of it each time was O(N^2) per node). A changed or deleted
- * entry, or a name that an object would order first (an array index), rebuilds it in full.
- */
-class KnownVotersJson {
-  private text = '{}';
-  private size = 0;
-  private stale = true;
-
-  /** Call before changing the map: `existing` when `name` is already in it (or is being deleted). */
-  note(name: string, existing: boolean): void {
-    if (existing || /^(0|[1-9][0-9]*)$/.test(name)) this.stale = true;
+    return this.config.removed;
   }
 
-  json(known: ReadonlyMap<string, Role>): string {
-    if (this.stale || known.size < this.size) {
-      this.text = JSON.stringify(Object.fromEntries(known));
-    } else if (known.size > this.size) {
-      let i = 0;
-      let added = '';
-      for (const [name, role] of known) {
-        if (i++ < this.size) continue;
-        added += `${added === '' && this.size === 0 ? '' : ','}${JSON.stringify(name)}:${JSON.stringify(role)}`;
-      }
-      this.text = `${this.text.slice(0, -1)}${added}}`;
-    }
-    this.size = known.size;
-    this.stale = false;
-    return this.text;
+  /** Members in the table that are not voters of our configuration (learners, or not caught up yet). */
+  learners(): string[] {
+    return this.members()
+      .filter((m) => !this.voterRoles.has(m.name) && m.state !== 'LEFT')
+      .map((m) => m.name)
+      .sort();
   }
 }

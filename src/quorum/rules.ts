@@ -1,5 +1,9 @@
 // The quorum rules of DESIGN.md "Quorum and split brain", as pure functions so both halves of a
 // partition provably compute the same answer from the same voter set, and so they table-test.
+// Which members are voters is decided by the numbered voter configuration (voter-config.ts): the
+// gate counts its list with countedVerdict(). isVoter()/voters()/writableVerdict() state the rule
+// over a member table (who may vote at all: never JOINING, SYNCING, LEAVING or removed members),
+// which admission follows: only caught-up (ACTIVE or DEGRADED) learners are admitted.
 import type { LifecycleState } from '../node/lifecycle.js';
 import type { Role } from '../node/meta.js';
 
@@ -72,9 +76,18 @@ export function writableVerdict(voterSet: MemberForQuorum[], reachable: Readonly
     if (v.role === 'coordinator' && (lowestCoordinator === undefined || v.name < lowestCoordinator)) lowestCoordinator = v.name;
   }
   const tb = lowestCoordinator ?? lowest;
+  return countedVerdict(total, count, tb, tb !== undefined && reachable.has(tb));
+}
+
+/**
+ * The verdict from counts: `count` of `total` voters reachable, `tiebreaker` the set's tiebreaker
+ * and `tiebreakerReached` whether it is among the reachable ones.
+ */
+export function countedVerdict(total: number, count: number, tiebreaker: string | undefined, tiebreakerReached: boolean): WritableVerdict {
+  const tb = tiebreaker;
   if (total === 0) return { writable: false, reachable: 0, total, tiebreaker: tb, reason: 'no voters yet (the node has not joined)' };
   if (2 * count > total) return { writable: true, reachable: count, total, tiebreaker: tb, reason: `reaches ${count} of ${total} voters (a majority)` };
-  if (2 * count === total && tb !== undefined && reachable.has(tb)) {
+  if (2 * count === total && tb !== undefined && tiebreakerReached) {
     return { writable: true, reachable: count, total, tiebreaker: tb, reason: `reaches exactly half (${count} of ${total}) including the tiebreaker ${tb}` };
   }
   return {

@@ -1,38 +1,73 @@
-// Voter-set configurations with epochs: which members are removed from the voter set, as a
-// numbered chain every node agrees on. Without it each side of a partition kept its own idea of
-// who was removed, and a side that had removed two of five voters (leaving three) could be
-// writable with two of those three while the two removed members plus one of the three, still on
-// the old five-voter set, were writable too (`tri fuzz --seed 77 --nodes 5`, run 17).
+// Voter-set configurations with epochs: exactly which members vote, as a numbered chain every
+// node agrees on. Each configuration lists its voters (with their roles, so both halves of a split
+// compute the same tiebreaker: the coordinator-role voter with the lowest name, else the lowest
+// name). Without the numbering each side of a partition kept its own idea of who was removed, and
+// a side that had removed two of five voters (leaving three) could be writable with two of those
+// three while the two removed members plus one of the three, still on the old five-voter set, were
+// writable too (`tri fuzz --seed 77 --nodes 5`, run 17). And while new members became voters
+// implicitly (when they turned ACTIVE) and a graceful leave dropped one, members that joined one
+// side of a partition counted as voters on that side only: 5 voters split 3+2 with two joiners on
+// the 2-side gave that side 4 of 7 while the 3-side held 3 of 5, two writable groups.
 //
 // The rules (enforced by QuorumGate, carried over RPC by src/node/voter-config-sync.ts):
-//   - every node holds one committed configuration {epoch, removed} and advertises it in its
+//   - every node holds one committed configuration {epoch, voters} and advertises it in its
 //     member metadata as a "config word": 2 * epoch, plus 1 while it holds a proposal pending;
+//   - the voters are exactly the configuration's list. A member that is not on it (a new member,
+//     or one removed while it was away) is a learner: it replicates data, but is never counted,
+//     its acknowledgements do not count, and it is not writable itself;
 //   - a node counts a voter as reachable only if that voter advertises the same committed word,
 //     so nodes on different epochs never add up to a quorum together;
-//   - the next configuration (epoch + 1: downing or reinstating members) is chosen by
-//     single-decree Paxos among the members on epoch e, where a quorum is a writable set of the
-//     epoch-e voters (a majority, or exactly half with the tiebreaker: any two intersect). So
-//     concurrent proposers (several nodes notice the same failure at once) cannot choose two
-//     different configurations, and a proposer that dies half way cannot block the others;
+//   - every change of the voter set (admitting learners, downing members FAILED for stable-after,
+//     removing members that left) is the next configuration (epoch + 1), chosen by single-decree
+//     Paxos among the members on epoch e, where a quorum is a writable set of the epoch-e voters
+//     (a majority, or exactly half with the tiebreaker: any two intersect). So concurrent
+//     proposers cannot choose two different configurations, a proposer that dies half way cannot
+//     block the others, and a side without a writable set of the old voters cannot admit anyone:
+//     members joining a minority side stay learners until the partition heals;
 //   - a member that accepted a value (Paxos phase 2) is pending from then on: it counts for nobody
 //     and is not writable until it learns the outcome. A value is chosen only once a writable set
 //     of epoch-e voters accepted it, so from then on fewer than a writable set remains on epoch e:
 //     the old and the new configuration can never both have a writable group, whatever their
-//     sizes (removing two of five voters at once is safe);
+//     sizes (removing two of five voters at once, or admitting five learners to two voters, is safe);
 //   - a node that sees a member advertise a higher committed epoch fetches and adopts it; a
 //     pending node re-runs Paxos for its epoch (after a pause) until a value is chosen.
-// Membership growth (a new member becoming a voter) and graceful leaves stay implicit, as before.
+// Genesis: a node that holds no configuration (epoch 0, no voters) and founds a cluster (it has
+// no seed to join) creates configuration 1 with itself as the only voter; a node that joins
+// fetches the cluster's configuration while it catches up and starts as a learner. Nodes that all
+// joined one another, none starting alone (started together, each finding another), see nobody
+// holding a configuration: after a short wait the lowest-named of them founds it (it never does
+// while any member it knows, even a dead one, advertises a configuration). Two nodes that each
+// founded a cluster (say, started together with --discover and found nobody) were two clusters
+// before they met; when they meet, each admits the other (or adopts the other's higher epoch), as
+// two clusters merging always did.
 import { DecodeError } from '../errors.js';
+import { ROLES, type Role } from '../node/meta.js';
+
+export interface Voter {
+  name: string;
+  role: Role;
+}
 
 export interface VoterConfig {
   epoch: number;
-  /** Names removed from the voter set, sorted. */
+  /** The voters, sorted by name, names unique. */
+  voters: Voter[];
+  /**
+   * Members removed by downing and not admitted again, sorted (shown on /status; a removed member
+   * that is admitted again is told to pull a full snapshot, as it cannot know it was removed).
+   */
   removed: string[];
-  /** The proposal that made this configuration ("" for the initial one). */
+  /** The proposal that made this configuration ("" for none). */
   id: string;
 }
 
-export const INITIAL_CONFIG: VoterConfig = { epoch: 0, removed: [], id: '' };
+/** What a node holds before it founded or joined a cluster: no voters at all. */
+export const EMPTY_CONFIG: VoterConfig = { epoch: 0, voters: [], removed: [], id: '' };
+
+/** The first configuration of a cluster, made by the node that founds it. */
+export function genesisConfig(self: string, role: Role): VoterConfig {
+  return { epoch: 1, voters: [{ name: self, role }], removed: [], id: `1/${self}/genesis` };
+}
 
 /** The metadata word of a node: its committed epoch, odd while it holds a proposal pending. */
 export function configWord(epoch: number, pending: boolean): number {
@@ -44,10 +79,18 @@ export function epochOfWord(word: number): number {
   return Math.floor(word / 2);
 }
 
-const MAX_REMOVED = 1024;
+const MAX_VOTERS = 4096;
+const MAX_REMOVED = 4096;
 const MAX_NAME = 128;
 const MAX_ID = 200;
 const MAX_EPOCH = 2 ** 40;
+
+const byName = (a: Voter, b: Voter): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function parseName(n: unknown, what: string, list: string): string {
+  if (typeof n !== 'string' || n.length === 0 || n.length > MAX_NAME) throw new DecodeError(`${what}: bad member name in ${list}`);
+  return n;
+}
 
 /** Validates a configuration received from the network: anything malformed is a DecodeError. */
 export function parseVoterConfig(value: unknown, what: string): VoterConfig {
@@ -56,22 +99,51 @@ export function parseVoterConfig(value: unknown, what: string): VoterConfig {
   const epoch = v.epoch;
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) throw new DecodeError(`${what}: bad epoch`);
   if (typeof v.id !== 'string' || v.id.length > MAX_ID) throw new DecodeError(`${what}: bad id`);
+  if (!Array.isArray(v.voters) || v.voters.length > MAX_VOTERS) throw new DecodeError(`${what}: bad voter list`);
   if (!Array.isArray(v.removed) || v.removed.length > MAX_REMOVED) throw new DecodeError(`${what}: bad removed list`);
-  const removed: string[] = [];
-  for (const n of v.removed) {
-    if (typeof n !== 'string' || n.length === 0 || n.length > MAX_NAME) throw new DecodeError(`${what}: bad member name in removed list`);
-    removed.push(n);
+  const voters = new Map<string, Voter>();
+  for (const x of v.voters as unknown[]) {
+    if (typeof x !== 'object' || x === null) throw new DecodeError(`${what}: bad voter`);
+    const { name, role } = x as Record<string, unknown>;
+    const n = parseName(name, what, 'voter list');
+    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new DecodeError(`${what}: bad role of voter ${n}`);
+    if (voters.has(n)) throw new DecodeError(`${what}: voter ${n} listed twice`);
+    voters.set(n, { name: n, role: role as Role });
   }
-  return { epoch, id: v.id, removed: [...new Set(removed)].sort() };
+  if (epoch > 0 && voters.size === 0) throw new DecodeError(`${what}: configuration ${epoch} has no voters`);
+  const removed = new Set<string>();
+  for (const n of v.removed as unknown[]) removed.add(parseName(n, what, 'removed list'));
+  return { epoch, id: v.id, voters: [...voters.values()].sort(byName), removed: [...removed].sort() };
 }
 
-/** The configuration that removes `down` and reinstates `back`, proposed by `proposer` for the next epoch. */
-export function nextConfig(current: VoterConfig, proposer: string, down: readonly string[], back: readonly string[]): VoterConfig {
+/** A change of the voter set: learners admitted, members downed (FAILED for stable-after) and members that left. */
+export interface VoterChange {
+  admit?: readonly Voter[];
+  down?: readonly string[];
+  leave?: readonly string[];
+}
+
+/** The configuration that applies `change` to `current`, proposed by `proposer` for the next epoch. */
+export function nextConfig(current: VoterConfig, proposer: string, change: VoterChange): VoterConfig {
+  const voters = new Map(current.voters.map((v) => [v.name, v]));
   const removed = new Set(current.removed);
-  for (const n of down) removed.add(n);
-  for (const n of back) removed.delete(n);
+  for (const n of change.down ?? []) {
+    if (voters.delete(n)) removed.add(n);
+  }
+  for (const n of change.leave ?? []) voters.delete(n);
+  for (const v of change.admit ?? []) {
+    voters.set(v.name, { name: v.name, role: v.role });
+    removed.delete(v.name);
+  }
+  // The removed list is informational (status, rejoin snapshots): keep it bounded.
+  const removedList = [...removed].sort().slice(0, MAX_REMOVED);
   const epoch = current.epoch + 1;
-  return { epoch, removed: [...removed].sort(), id: `${epoch}/${proposer}` };
+  return { epoch, voters: [...voters.values()].sort(byName), removed: removedList, id: `${epoch}/${proposer}` };
+}
+
+/** The tiebreaker of a configuration: the coordinator-role voter with the lowest name, else the lowest name. */
+export function configTiebreaker(config: VoterConfig): string | undefined {
+  return (config.voters.find((v) => v.role === 'coordinator') ?? config.voters[0])?.name;
 }
 
 /** A Paxos ballot: higher round wins, the proposer's name breaks ties. */

@@ -33,8 +33,11 @@ export interface SimClusterOptions {
   network?: Omit<SimNetworkOptions, 'link'>;
   /** Extra ClusterNode options for every node, or per node index. */
   nodeOptions?: Partial<ClusterNodeOptions> | ((index: number) => Partial<ClusterNodeOptions>);
-  /** 'seed': every node joins via node 0 (default); 'chain': node i joins via node i-1. */
-  join?: 'seed' | 'chain';
+  /**
+   * 'seed': every node joins via node 0 (default); 'chain': node i joins via node i-1; 'ring':
+   * node i joins via node i+1 (the last via node 0), so no node starts alone and founds the cluster.
+   */
+  join?: 'seed' | 'chain' | 'ring';
   /** Logger for every node (default silent). */
   logger?: Logger;
 }
@@ -75,10 +78,28 @@ export class SimCluster {
       const name = `n${i}`;
       const nodeId = hexString(ids, 16);
       const store = new MemoryStore({ nodeId, name });
-      const slot: Slot = { index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false };
-      this.slots.push(slot);
-      slot.node = this.build(slot, this.seedsFor(i));
+      this.slots.push({ index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false });
     }
+    for (const slot of this.slots) slot.node = this.build(slot, this.seedsFor(slot.index));
+  }
+
+  /**
+   * Adds a new machine and starts a new member on it (name `n<index>`, a fresh store), joining via
+   * node `via`: during a partition it is plugged in on `via`'s side. Returns its index; its
+   * start() runs as the world runs.
+   */
+  addNode(via: number): number {
+    const ip = this.network.addHost();
+    const i = this.slots.length;
+    const name = `n${i}`;
+    const nodeId = hexString(this.prng.fork(`added-node-id/${i}`), 16);
+    const store = new MemoryStore({ nodeId, name });
+    const slot: Slot = { index: i, ip, name, nodeId, store, node: undefined as unknown as ClusterNode, life: 0, started: Promise.resolve(), down: false };
+    this.slots.push(slot);
+    this.network.placeLike(ip, this.slot(via).ip);
+    slot.node = this.build(slot, [`${this.slot(via).ip}:${SIM_GOSSIP_PORT}`]);
+    void this.launch(slot).catch(() => undefined);
+    return i;
   }
 
   /** Hint printed on failure: how to replay this run. */
@@ -89,9 +110,11 @@ export class SimCluster {
   // ---- building and starting nodes ---------------------------------------------------------------
 
   private seedsFor(i: number): string[] {
-    if (i === 0) return [];
-    const via = this.opts.join === 'chain' ? i - 1 : 0;
-    return [`${this.slots[via]?.ip ?? this.network.hosts()[via]}:${SIM_GOSSIP_PORT}`];
+    const ring = this.opts.join === 'ring';
+    if (i === 0 && !ring) return [];
+    const via = ring ? (i + 1) % this.slots.length : this.opts.join === 'chain' ? i - 1 : 0;
+    if (via === i) return [];
+    return [`${this.slots[via]!.ip}:${SIM_GOSSIP_PORT}`];
   }
 
   private build(slot: Slot, join: string[]): ClusterNode {
@@ -140,11 +163,17 @@ export class SimCluster {
 
   /**
    * Starts every node at once (node 0 first; the others join via node 0 or, with join 'chain',
-   * via their predecessor) and runs the world until all are ACTIVE. Throws after `maxMs`.
+   * via their predecessor) and runs the world until all are ACTIVE and voters. Throws after `maxMs`
+   * if they do not all start.
    */
   async start(maxMs = 120_000): Promise<void> {
     const all = this.slots.map((s) => this.launch(s));
+    const t0 = this.world.now();
     await this.world.runUntilSettled(Promise.all(all), maxMs);
+    // Caught up is not formed: new members are learners until the writable side admits them
+    // (src/quorum/voter-config.ts). Run until every node is on the configuration, as a cluster
+    // started from scratch is once it formed.
+    await this.world.runUntilPolled(() => this.slots.every((s) => s.down || s.node.gate.isVoter(s.name)), Math.max(0, maxMs - (this.world.now() - t0)), 10);
   }
 
   // ---- access ---------------------------------------------------------------------------------

@@ -209,6 +209,14 @@ export class SimNetwork implements StreamFabric {
     this.linksChanged();
   }
 
+  /** Puts host `ip` on the side of the partition that host `like` is on (a machine plugged in there). */
+  placeLike(ip: string, like: string): void {
+    const side = this.side.get(this.host(like).ip);
+    if (side === undefined) this.side.delete(this.host(ip).ip);
+    else this.side.set(this.host(ip).ip, side);
+    this.linksChanged();
+  }
+
   /** Removes every partition and isolation. */
   heal(): void {
     this.side.clear();

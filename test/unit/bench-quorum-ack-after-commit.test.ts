@@ -6,6 +6,7 @@
 import { expect, it } from 'vitest';
 import { MemoryService } from '../../src/memory/memory-service.js';
 import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
+import type { VoterConfig } from '../../src/quorum/voter-config.js';
 import { silentLogger } from '../../src/node/logger.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import type { AppendEntry } from '../../src/storage/types.js';
@@ -24,6 +25,11 @@ interface Node {
 }
 
 /** `soon`: give the runtime scheduler.soon (as real nodes have), queued until endTurn runs it. */
+/** Configuration `epoch` with `names` as its voters. */
+function configOf(names: string[], epoch: number): VoterConfig {
+  return { epoch, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: `${epoch}/b` };
+}
+
 function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean } = {}): Node & { gate: QuorumGate } {
   const immediates: Array<() => void> = [];
   const soons: Array<() => void> = [];
@@ -52,8 +58,10 @@ function makeNode(name: string, names: string[], net: Map<string, Node>, opts: {
       return Promise.resolve();
     },
   } as unknown as RpcEndpoint;
-  const members = (): QuorumMember[] => names.map((n) => ({ name: n, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0 }));
+  // Every node on configuration 1, whose voters are `names`.
+  const members = (): QuorumMember[] => names.map((n) => ({ name: n, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: 2 }));
   const gate = new QuorumGate(name, members, 10_000, silentLogger());
+  gate.adopt(configOf(names, 1));
   node.service = new MemoryService({ self: name, runtime, store, rpc, gate, addressOf: (n) => n });
   for (const n of names) node.service.addPeer(n);
   net.set(name, node);
@@ -161,8 +169,8 @@ it('an ack from a member on another voter configuration does not count, even whi
   const net = new Map<string, Node>();
   const names = ['a', 'b'];
   const [a, b] = names.map((n) => makeNode(n, names, net)) as [Node & { gate: QuorumGate }, Node & { gate: QuorumGate }];
-  // b moved to configuration 1; a's view of b (its metadata) still says configuration 0.
-  b.gate.adopt({ epoch: 1, removed: [], id: '1/b' });
+  // b moved to configuration 2; a's view of b (its metadata) still says configuration 1.
+  b.gate.adopt(configOf(names, 2));
   expect(a.gate.verdict().writable).toBe(true);
   let resolved = false;
   const w = a.service.memory('x').addEpisode({ task: 'fenced', outcome: 'ok' }).then(() => (resolved = true));
@@ -172,7 +180,7 @@ it('an ack from a member on another voter configuration does not count, even whi
   expect(appended(b.store)).toBe(1);
   expect(resolved).toBe(false); // 1 of 2 voters on a's configuration stored it: not acknowledged
   // Once a is on b's configuration too, b's acks count: the next write is acknowledged.
-  a.gate.adopt({ epoch: 1, removed: [], id: '1/b' });
+  a.gate.adopt(configOf(names, 2));
   const w2 = a.service.memory('x').addEpisode({ task: 'counted', outcome: 'ok' });
   runImmediates(b);
   runImmediates(a);

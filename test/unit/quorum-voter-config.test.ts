@@ -6,24 +6,32 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
 import { silentLogger } from '../../src/node/logger.js';
 import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
-import { compareBallots, configWord, nextConfig, parseVoterConfig, type VoterConfig } from '../../src/quorum/voter-config.js';
+import { compareBallots, configWord, genesisConfig, nextConfig, parseVoterConfig, type VoterConfig } from '../../src/quorum/voter-config.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
 import { runFuzz } from '../../src/fuzz/index.js';
+import { disjointWritable } from './lib/split-check.js';
 
 function member(name: string, over: Partial<QuorumMember> = {}): QuorumMember {
-  return { name, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: 0, ...over };
+  return { name, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: configWord(1, false), ...over };
 }
 
+/** A gate on configuration 1 (voters n0..n4), unless the store holds a record already. */
 function gateFor(self: string, members: () => QuorumMember[], store = new Map<string, string>()): QuorumGate {
-  return new QuorumGate(self, members, 10_000, silentLogger(), { load: () => store.get('k'), save: (v) => void store.set('k', v) });
+  const g = new QuorumGate(self, members, 10_000, silentLogger(), { load: () => store.get('k'), save: (v) => void store.set('k', v) });
+  if (g.voterConfig().epoch === 0) g.adopt(BASE);
+  return g;
 }
 
-const remove = (names: string[], by = 'n0', from: VoterConfig = { epoch: 0, removed: [], id: '' }): VoterConfig => nextConfig(from, by, names, []);
+/** Configuration 1: voters n0..n4 (as if migrated or admitted together). */
+const FIVE: VoterConfig = nextConfig(genesisConfig('n0', 'hybrid'), 'n0', { admit: ['n1', 'n2', 'n3', 'n4'].map((name) => ({ name, role: 'hybrid' as const })) });
+const BASE: VoterConfig = { ...FIVE, epoch: 1 };
+const remove = (names: string[], by = 'n0', from: VoterConfig = BASE): VoterConfig => nextConfig(from, by, { down: names });
 
 describe('voter configurations', () => {
   it('parses only well-formed configurations', () => {
-    expect(parseVoterConfig({ epoch: 3, id: '3/n1', removed: ['b', 'a', 'a'] }, 'x')).toEqual({ epoch: 3, id: '3/n1', removed: ['a', 'b'] });
-    for (const bad of [null, 7, 'x', { epoch: -1, id: '', removed: [] }, { epoch: 1.5, id: '', removed: [] }, { epoch: 1, id: 5, removed: [] }, { epoch: 1, id: '', removed: 'a' }, { epoch: 1, id: '', removed: [''] }, { epoch: 1, id: '', removed: [3] }, { epoch: 1, id: '', removed: Array(2000).fill('a') }]) {
+    const voters = [{ name: 'c', role: 'hybrid' }];
+    expect(parseVoterConfig({ epoch: 3, id: '3/n1', voters, removed: ['b', 'a', 'a'] }, 'x')).toEqual({ epoch: 3, id: '3/n1', voters, removed: ['a', 'b'] });
+    for (const bad of [null, 7, 'x', { epoch: -1, id: '', voters, removed: [] }, { epoch: 1.5, id: '', voters, removed: [] }, { epoch: 1, id: 5, voters, removed: [] }, { epoch: 1, id: '', voters, removed: 'a' }, { epoch: 1, id: '', voters, removed: [''] }, { epoch: 1, id: '', voters, removed: [3] }, { epoch: 1, id: '', voters, removed: Array(5000).fill('a') }]) {
       expect(() => parseVoterConfig(bad, 'x')).toThrow(DecodeError);
     }
   });
@@ -36,16 +44,16 @@ describe('voter configurations', () => {
 
   it('an acceptor promises and accepts by ballot, once per epoch, and only for the next epoch', () => {
     const g = gateFor('n1', () => [member('n0'), member('n1'), member('n2')]);
-    expect(g.prepare(2, { round: 1, name: 'n0' }).ok).toBe(false); // not the next epoch
-    expect(g.prepare(1, { round: 2, name: 'n0' }).ok).toBe(true);
-    expect(g.prepare(1, { round: 1, name: 'n2' }).ok).toBe(false); // below the promise
+    expect(g.prepare(3, { round: 1, name: 'n0' }).ok).toBe(false); // not the next epoch
+    expect(g.prepare(2, { round: 2, name: 'n0' }).ok).toBe(true);
+    expect(g.prepare(2, { round: 1, name: 'n2' }).ok).toBe(false); // below the promise
     expect(g.accept({ round: 1, name: 'n2' }, remove(['n2'], 'n2')).ok).toBe(false);
-    expect(g.word()).toBe(configWord(0, false));
+    expect(g.word()).toBe(configWord(1, false));
     expect(g.accept({ round: 2, name: 'n0' }, remove(['n2'])).ok).toBe(true);
-    expect(g.word()).toBe(configWord(0, true));
+    expect(g.word()).toBe(configWord(1, true));
     expect(g.verdict().writable).toBe(false); // pending: read-only until decided
     // A later prepare learns the accepted value (Paxos carries it forward).
-    const later = g.prepare(1, { round: 3, name: 'n2' });
+    const later = g.prepare(2, { round: 3, name: 'n2' });
     expect(later.ok).toBe(true);
     expect(later.accepted?.config.removed).toEqual(['n2']);
   });
@@ -57,18 +65,18 @@ describe('voter configurations', () => {
     g.accept({ round: 4, name: 'n0' }, remove(['n2']));
     const again = gateFor('n1', members, store);
     expect(again.pending()?.removed).toEqual(['n2']);
-    expect(again.prepare(1, { round: 3, name: 'n2' }).ok).toBe(false);
+    expect(again.prepare(2, { round: 3, name: 'n2' }).ok).toBe(false);
   });
 
   it('counts only voters on its own configuration (or pending on the one before it)', () => {
-    let members = [member('n0'), member('n1'), member('n2', { configWord: configWord(1, false) }), member('n3', { configWord: configWord(1, false) }), member('n4', { configWord: configWord(1, false) })];
+    let members = [member('n0'), member('n1'), member('n2', { configWord: configWord(2, false) }), member('n3', { configWord: configWord(2, false) }), member('n4', { configWord: configWord(2, false) })];
     const g = gateFor('n0', () => members);
-    // n2..n4 moved on to configuration 1: n0 and n1 are 2 of 5 on configuration 0.
+    // n2..n4 moved on to configuration 2: n0 and n1 are 2 of 5 on configuration 1.
     expect(g.verdict().writable).toBe(false);
     expect(g.adopt(remove(['n0', 'n1'], 'n2'))).toBe(true);
     expect(g.verdict().reason).toMatch(/removed from the voter set/);
-    // A node on configuration 1 counts members still pending on configuration 0 (they accepted it).
-    members = [member('n0'), member('n1', { configWord: configWord(0, true) }), member('n2', { configWord: configWord(1, false) })];
+    // A node on configuration 2 counts members still pending on configuration 1 (they accepted it).
+    members = [member('n0'), member('n1', { configWord: configWord(1, true) }), member('n2', { configWord: configWord(2, false) })];
     const h = gateFor('n2', () => members);
     h.adopt(remove([], 'n2'));
     expect(h.reachableVoters()).toEqual(new Set(['n1', 'n2']));
@@ -76,25 +84,13 @@ describe('voter configurations', () => {
 
   it('an older configuration is never adopted over a newer one', () => {
     const g = gateFor('n0', () => [member('n0')]);
-    const c1 = remove(['x']);
-    const c2 = nextConfig(c1, 'n0', [], ['x']);
+    const c1 = remove(['n4']);
+    const c2 = nextConfig(c1, 'n0', { admit: [{ name: 'n4', role: 'hybrid' }] });
     expect(g.adopt(c2)).toBe(true);
     expect(g.adopt(c1)).toBe(false);
     expect(g.voterConfig()).toEqual(c2);
   });
 });
-
-/** Two running nodes that call themselves writable and count disjoint voter groups, described; '' if none. */
-function disjointWritable(c: SimCluster): string {
-  const groups = c.nodes.filter((n, i) => !c.isDown(i) && n.gate.verdict().writable).map((n) => [...n.gate.reachableVoters()].sort());
-  for (const a of groups) {
-    for (const b of groups) {
-      if (a.some((x) => b.includes(x))) continue;
-      return `${a} / ${b} at ${c.now()} ms\n` + c.nodes.map((n) => `${n.name} ${JSON.stringify(n.gate.voterConfig())} ${n.gate.verdict().reason}`).join('\n');
-    }
-  }
-  return '';
-}
 
 describe('voter configurations on the simulator', () => {
   let c: SimCluster | undefined;
