@@ -58,6 +58,15 @@ const LAGGARD_PUSH_DEAD_MS = 5000;
  */
 const ADOPT_GRACE_MS = 1000;
 const GRACE_MIN_PEERS = 16;
+/**
+ * In a cluster of more than GRACE_MIN_PEERS live members, a member that shows an older
+ * configuration is pushed ours only by this many members: those that follow it in name order
+ * among the live members on our configuration. Configurations list every voter, so a push is
+ * O(N) bytes, and every member pushing every laggard was O(N^3) bytes while a large cluster
+ * formed (1,000 simulated nodes ran out of memory); each laggard still gets this many pushes per
+ * period, and fetches by itself once it sees a member on a newer configuration.
+ */
+const PUSHERS_PER_LAGGARD = 3;
 
 export interface ConfigPeer {
   name: string;
@@ -109,6 +118,21 @@ function parseRequest(bytes: Uint8Array, what: string): { epoch: number; ballot:
   return { epoch: v.epoch, ballot: parseBallot(v.ballot, what), ...(v.config !== undefined ? { config: parseVoterConfig(v.config, what) } : {}) };
 }
 
+/**
+ * The `by` and `epoch` a commit notice starts with, read without parsing the rest (notices this
+ * code sends start `{"by":"NAME","epoch":N,`); undefined for anything else, which is parsed whole.
+ */
+export function commitHeader(payload: Uint8Array): { by: string; epoch: number } | undefined {
+  const text = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 300)).toString('latin1');
+  const m = /^\{"by":"([A-Za-z0-9._:-]{1,128})","epoch":(\d{1,15}),/.exec(text);
+  return m ? { by: m[1]!, epoch: Number(m[2]) } : undefined;
+}
+
+/** A commit notice's fields, `by` and `epoch` first (see commitHeader). */
+function noteBody(by: string, c: VoterConfig): { by: string; epoch: number; voters: VoterConfig['voters']; removed: string[]; id: string } {
+  return { by, epoch: c.epoch, voters: c.voters, removed: c.removed, id: c.id };
+}
+
 export class VoterConfigSync {
   private inFlight = false;
   /** Since when nobody we see holds a configuration (see bootstrap()). */
@@ -117,7 +141,9 @@ export class VoterConfigSync {
   private nextRoundAt = -Infinity;
   /** Since when the gate has planned a change we have not proposed (see STANDBY_MS). */
   private planSince: number | undefined;
-  private viewMemo: { from: ConfigPeer[]; epoch: number; laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[] } | undefined;
+  private viewMemo: { from: ConfigPeer[]; epoch: number; laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[]; ring: string[] | undefined } | undefined;
+  /** Our configuration as a commit notice (a push), encoded once per configuration. */
+  private noteMemo: { config: VoterConfig; bytes: Uint8Array } | undefined;
   /** The highest round seen in answers, so the next ballot outbids it. */
   private seenRound = 0;
   /** The epoch we last saw ourselves on, and since when (see ADOPT_GRACE_MS). */
@@ -146,6 +172,10 @@ export class VoterConfigSync {
       return toJsonPayload(answer);
     });
     rpc.onNotify(QUORUM_COMMIT_METHOD, 'member', (payload) => {
+      // A push of a configuration we hold (most of them, while a large cluster forms): answered
+      // from its header, without parsing a list of every voter.
+      const head = commitHeader(payload);
+      if (head && head.epoch <= gate.voterConfig().epoch && gate.pending() === undefined) return this.staleViewSeen(head.by);
       const body = fromJsonPayload<{ acceptors?: unknown; by?: unknown }>(payload, 'voter-set commit');
       const config = parseVoterConfig(body, 'voter-set commit');
       // Pushed a configuration we already hold: the sender sees our metadata as older than it is.
@@ -208,7 +238,7 @@ export class VoterConfigSync {
    * What drive() reads of the peers, recomputed only when the peer list or our epoch changed
    * (every quorum check on every node calls drive(): at 1,000 nodes, rescanning was most of it).
    */
-  private view(epoch: number): { laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[] } {
+  private view(epoch: number): { laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[]; ring: string[] | undefined } {
     const from = this.o.peers();
     const v = this.viewMemo;
     if (v && v.from === from && v.epoch === epoch) return v;
@@ -216,8 +246,36 @@ export class VoterConfigSync {
     const peers = all.filter((p) => p.alive);
     const ahead = peers.filter((p) => epochOfWord(p.word) > epoch).sort((a, b) => b.word - a.word)[0];
     const laggards = epoch === 0 ? [] : all.filter((p) => epochOfWord(p.word) < epoch);
-    this.viewMemo = { from, epoch, laggards, ahead, peers };
+    this.viewMemo = { from, epoch, laggards, ahead, peers, ring: undefined };
     return this.viewMemo;
+  }
+
+  /**
+   * Whether we are one of the members that push `name` our configuration (PUSHERS_PER_LAGGARD):
+   * always in a small cluster; in a large one, when we follow it in name order among the live
+   * members on our configuration (ourselves included), wrapping around.
+   */
+  private pushesTo(name: string, epoch: number): boolean {
+    const v = this.view(epoch);
+    if (v.peers.length <= GRACE_MIN_PEERS) return true;
+    v.ring ??= [this.o.self, ...v.peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name)].sort();
+    const ring = v.ring;
+    let lo = 0;
+    let hi = ring.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ring[mid]! <= name) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = 0; i < Math.min(PUSHERS_PER_LAGGARD, ring.length); i++) if (ring[(lo + i) % ring.length] === this.o.self) return true;
+    return false;
+  }
+
+  /** Our configuration as a commit notice: `by` and `epoch` first, so a receiver on it can skip the rest (commitHeader). */
+  private note(): Uint8Array {
+    const config = this.o.gate.voterConfig();
+    if (this.noteMemo?.config !== config) this.noteMemo = { config, bytes: toJsonPayload(noteBody(this.o.self, config)) };
+    return this.noteMemo.bytes;
   }
 
   drive(now: number): void {
@@ -310,12 +368,11 @@ export class VoterConfigSync {
   private pushToLaggards(now: number, peers: ConfigPeer[], epoch: number, live: number): void {
     // Only voters push: quorums count voters' words, and a learner's view counts for nobody.
     if (epoch === 0 || !this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch, live)) return;
-    let note: Uint8Array | undefined;
     for (const p of peers) {
       if (epochOfWord(p.word) >= epoch || now - (this.pushedAt.get(p.name) ?? -Infinity) < (p.alive ? LAGGARD_PUSH_MS : LAGGARD_PUSH_DEAD_MS)) continue;
+      if (!this.pushesTo(p.name, epoch)) continue;
       this.pushedAt.set(p.name, now);
-      note ??= toJsonPayload({ ...this.o.gate.voterConfig(), by: this.o.self });
-      this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, note).catch(() => undefined);
+      this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, this.note()).catch(() => undefined);
     }
   }
 
@@ -338,11 +395,11 @@ export class VoterConfigSync {
     if (epochOfWord(gossiped) >= epoch) return;
     const now = this.o.runtime.clock.now();
     if (!this.o.gate.isVoter(this.o.self) || this.inGrace(now, epoch, this.viewMemo?.peers.length ?? 0)) return;
-    if (now - (this.pushedAt.get(name) ?? -Infinity) < CONTACT_PUSH_MS) return;
+    if (now - (this.pushedAt.get(name) ?? -Infinity) < CONTACT_PUSH_MS || !this.pushesTo(name, epoch)) return;
     const p = this.o.peers().find((x) => x.name === name);
     if (!p) return;
     this.pushedAt.set(name, now);
-    this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, toJsonPayload({ ...this.o.gate.voterConfig(), by: this.o.self })).catch(() => undefined);
+    this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, this.note()).catch(() => undefined);
   }
 
   private round(now: number, fn: () => Promise<boolean | void>): void {
@@ -446,7 +503,7 @@ export class VoterConfigSync {
       chosen,
       chosen.voters.filter((v) => before.has(v.name)).map((v) => v.name),
     );
-    const note = toJsonPayload({ ...chosen, by: this.o.self, acceptors: [...accepted] });
+    const note = toJsonPayload({ ...noteBody(this.o.self, chosen), acceptors: [...accepted] });
     for (const p of this.o.peers()) {
       if (p.alive && p.name !== this.o.self) this.o.rpc.notify(p.address, QUORUM_COMMIT_METHOD, note).catch(() => undefined);
     }
