@@ -141,7 +141,7 @@ export class VoterConfigSync {
   private nextRoundAt = -Infinity;
   /** Since when the gate has planned a change we have not proposed (see STANDBY_MS). */
   private planSince: number | undefined;
-  private viewMemo: { from: ConfigPeer[]; epoch: number; laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[]; ring: string[] | undefined } | undefined;
+  private viewMemo: { from: ConfigPeer[]; epoch: number; laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[] } | undefined;
   /** Our configuration as a commit notice (a push), encoded once per configuration. */
   private noteMemo: { config: VoterConfig; bytes: Uint8Array } | undefined;
   /** The highest round seen in answers, so the next ballot outbids it. */
@@ -238,7 +238,7 @@ export class VoterConfigSync {
    * What drive() reads of the peers, recomputed only when the peer list or our epoch changed
    * (every quorum check on every node calls drive(): at 1,000 nodes, rescanning was most of it).
    */
-  private view(epoch: number): { laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[]; ring: string[] | undefined } {
+  private view(epoch: number): { laggards: ConfigPeer[]; ahead: ConfigPeer | undefined; peers: ConfigPeer[] } {
     const from = this.o.peers();
     const v = this.viewMemo;
     if (v && v.from === from && v.epoch === epoch) return v;
@@ -246,7 +246,7 @@ export class VoterConfigSync {
     const peers = all.filter((p) => p.alive);
     const ahead = peers.filter((p) => epochOfWord(p.word) > epoch).sort((a, b) => b.word - a.word)[0];
     const laggards = epoch === 0 ? [] : all.filter((p) => epochOfWord(p.word) < epoch);
-    this.viewMemo = { from, epoch, laggards, ahead, peers, ring: undefined };
+    this.viewMemo = { from, epoch, laggards, ahead, peers };
     return this.viewMemo;
   }
 
@@ -258,17 +258,17 @@ export class VoterConfigSync {
   private pushesTo(name: string, epoch: number): boolean {
     const v = this.view(epoch);
     if (v.peers.length <= GRACE_MIN_PEERS) return true;
-    v.ring ??= [this.o.self, ...v.peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name)].sort();
-    const ring = v.ring;
-    let lo = 0;
-    let hi = ring.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ring[mid]! <= name) lo = mid + 1;
-      else hi = mid;
+    // We follow `name` within PUSHERS_PER_LAGGARD when fewer than that many members on our
+    // configuration lie between it and us in circular name order. One pass, no sorted copy:
+    // this runs only for a laggard whose push is due, while views change on every member event.
+    const self = this.o.self;
+    const between = (x: string): boolean => (name < self ? x > name && x < self : x > name || x < self);
+    let count = 0;
+    for (const p of v.peers) {
+      if (p.name === name || epochOfWord(p.word) !== epoch || !between(p.name)) continue;
+      if (++count >= PUSHERS_PER_LAGGARD) return false;
     }
-    for (let i = 0; i < Math.min(PUSHERS_PER_LAGGARD, ring.length); i++) if (ring[(lo + i) % ring.length] === this.o.self) return true;
-    return false;
+    return true;
   }
 
   /** Our configuration as a commit notice: `by` and `epoch` first, so a receiver on it can skip the rest (commitHeader). */
