@@ -39,6 +39,21 @@ describe('cluster-wide key rotation', () => {
       // n6 goes down before the rotation, so it keeps only the old key (in its data directory).
       await h.stop(procs.n6!);
       await Promise.all(IPS.map((a) => waitForView(a, NAMES, 20_000, false)));
+      // Key operations go to every member not known to be gone (suspects included: they may be
+      // alive), so the rotation starts once every view holds n6 for left or dead, not merely
+      // not alive (a loaded machine can take a moment to spread the leave).
+      await Promise.all(
+        IPS.map((a) =>
+          waitFor(
+            `${a} to hold ${LATE.name} for left or dead`,
+            async () => {
+              const m = (await status(a))?.members.find((x) => x.name === LATE.name);
+              return m === undefined || m.swimState === 'left' || m.swimState === 'dead';
+            },
+            20_000,
+          ),
+        ),
+      );
     })());
   }, 85_000);
 
@@ -71,7 +86,7 @@ describe('cluster-wide key rotation', () => {
 
     const run = async (args: string[]): Promise<KeyOpReply> => {
       const r = await tri([...args, '--json']);
-      expect(r.stderr, `tri ${args.join(' ')}`).toBe('');
+      expect(r.stderr, `tri ${args.join(' ')}\nstdout: ${r.stdout}`).toBe('');
       expect(r.code).toBe(0);
       return JSON.parse(r.stdout) as KeyOpReply;
     };
