@@ -15,11 +15,15 @@ export async function runScenario(c: ProcessCluster, say: Say): Promise<void> {
   say(`starting ${n} node processes on ${c.nodes[0]!.host}-${c.nodes[n - 1]!.host} (gossip :9999, rpc :10000, http :10080)`);
   for (let i = 0; i < n; i++) c.start(i);
 
+  // Every node's own view must show all n ACTIVE, not just the first node's: members turn voters
+  // through a configuration change as the cluster forms, and a node counts a voter only once it
+  // has the voter's metadata on that configuration; until then it may still call itself read-only.
   const joined = await waitFor(async () => {
-    const m = await c.members(0);
-    return m && m.filter((x) => x.state === 'ACTIVE').length === n ? m : undefined;
+    const views = await Promise.all([...Array(n).keys()].map((i) => c.members(i)));
+    const allActive = views.every((m) => m !== undefined && m.filter((x) => x.state === 'ACTIVE').length === n);
+    return allActive ? views[0] : undefined;
   }, 30_000);
-  if (!joined) throw new DemoFailure(`the ${n} nodes did not all become ACTIVE within 30 s`);
+  if (!joined) throw new DemoFailure(`the ${n} nodes did not all become ACTIVE in every node's view within 30 s`);
   say(`joined: ${joined.map((m) => `${m.name} ${m.state}`).join(', ')}`);
   say(`dashboard: http://${c.nodes[0]!.host}:10080/`);
 
