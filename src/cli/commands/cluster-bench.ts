@@ -1,6 +1,7 @@
 // `tri cluster-bench [--out DIR] [--quick] [--only a,b]` (alias nodes-bench): runs the benchmark
 // scenarios of DESIGN.md "Benchmarks" on this machine, each writing <out>/<scenario>.json (and its
 // charts), then prints one table. Where Debian's serf can be unpacked it runs beside ours.
+// `--micro [--compare OLD.json]` runs the hot-path micro-benchmarks (bench/micro) instead.
 import type { Command } from 'commander';
 import { TriError, UsageError } from '../../errors.js';
 
@@ -11,11 +12,20 @@ export function registerClusterBench(program: Command): void {
     .description('run the benchmark scenarios of DESIGN.md (membership, sync bandwidth, quorum writes, failover, ...) and print a table')
     .option('--out <dir>', 'where each <scenario>.json and chart goes', 'bench/out')
     .option('--quick', 'fewer rounds and smaller clusters (under 10 minutes on 2 cores)')
-    .option('--only <names>', 'comma-separated scenario names')
-    .action(async (f: { out: string; quick?: boolean; only?: string }) => {
-      // Loaded only here: a node process (tri node start) never pays for the benchmark code.
-      const { runBench, SCENARIOS } = await import('../../../bench/run.js');
+    .option('--only <names>', 'comma-separated scenario names (with --micro: suites, or parts of "suite/case")')
+    .option('--micro', 'run the hot-path micro-benchmarks (benny) instead: <out>/micro.json and micro.svg')
+    .option('--compare <file>', 'with --micro: print the ratio of ops/s per case against an earlier micro.json')
+    .action(async (f: { out: string; quick?: boolean; only?: string; micro?: boolean; compare?: string }) => {
       const only = f.only ? f.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      if (f.compare !== undefined && !f.micro) throw new UsageError('--compare compares micro-benchmark runs: add --micro');
+      // Loaded only here: a node process (tri node start) never pays for the benchmark code.
+      if (f.micro) {
+        const { runMicro } = await import('../../../bench/micro/run.js');
+        const { result } = await runMicro({ out: f.out, timing: f.quick ? 'quick' : 'full', only, compare: f.compare });
+        if (result.failed.length) throw new TriError(`${result.failed.length} micro-benchmark suite(s) failed: ${result.failed.map((x) => x.suite).join(', ')}`);
+        return;
+      }
+      const { runBench, SCENARIOS } = await import('../../../bench/run.js');
       const unknown = (only ?? []).filter((n) => !(n in SCENARIOS));
       if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
       const { failed } = await runBench({ out: f.out, quick: f.quick === true, only, log: (m) => process.stderr.write(`${m}\n`) });

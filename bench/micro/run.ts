@@ -1,0 +1,225 @@
+// Runs the micro-benchmark suites with benny (`tri cluster-bench --micro`), writes
+// <out>/micro.json (every case's ops/s and time per op, the machine and its load, benny's
+// summaries) and <out>/micro.svg, prints the table, the replica floor beside etcd's server CPU per
+// write when a quorum-writes result holds it, and with `compare` the ratio per case to an older run.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { add, configure, cycle, suite as bennySuite } from 'benny';
+import type { Options, Summary } from 'benny/lib/internal/common-types.js';
+import { UsageError } from '../../src/errors.js';
+import { machineInfo } from '../lib/machine.js';
+import { metric, type Metrics } from '../lib/result.js';
+import { opsChartSvg } from './chart.js';
+import { formatComparison } from './compare.js';
+import { loadSuites } from './registry.js';
+import { MICRO_SCENARIO, readMicroResult, type CaseFigure, type MicroResult } from './result.js';
+import type { MicroCase, MicroSuite } from './suite.js';
+import { COMMIT_EVERY, FLOOR_CASE } from './suites/replica.js';
+
+/** benchmark.js timing per case: the default run, --quick, and the CI smoke pass (each case runs on small inputs, nothing is measured well). */
+export const TIMINGS = {
+  full: { minTime: 0.05, maxTime: 1, minSamples: 5 },
+  quick: { minTime: 0.05, maxTime: 0.25, minSamples: 5 },
+  smoke: { minTime: 0.0005, maxTime: 0.0005, minSamples: 1, initCount: 1, delay: 0 },
+} satisfies Record<string, Options>;
+
+export interface MicroOptions {
+  out: string;
+  timing?: keyof typeof TIMINGS;
+  /** Filters: a suite name, or part of "suite/case" (case-insensitive). Default: every case. */
+  only?: string[];
+  /** An earlier micro.json to print the ratio per case against. */
+  compare?: string;
+  log?: (msg: string) => void;
+  print?: (s: string) => void;
+  /** Where suites are found (tests); default bench/micro/suites. */
+  suitesDir?: string;
+}
+
+export interface MicroOutcome {
+  result: MicroResult;
+  path: string;
+}
+
+/** Which cases `only` selects: per suite, the cases to run (suites with none are left out). */
+export function selectCases(suite: MicroSuite, cases: MicroCase[], only: readonly string[] | undefined): MicroCase[] {
+  if (!only?.length) return cases;
+  const terms = only.map((t) => t.toLowerCase());
+  if (terms.includes(suite.name.toLowerCase())) return cases;
+  return cases.filter((c) => terms.some((t) => `${suite.name}/${c.name}`.toLowerCase().includes(t)));
+}
+
+export async function runMicro(opts: MicroOptions): Promise<MicroOutcome> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const print = opts.print ?? ((s: string) => process.stdout.write(`${s}\n`));
+  // Read the older result first: a wrong path fails before minutes of benchmarking.
+  const older = opts.compare === undefined ? undefined : readMicroResult(opts.compare);
+  const timing = TIMINGS[opts.timing ?? 'full'];
+  const suites = await loadSuites(opts.suitesDir);
+  const only = opts.only?.length ? opts.only : undefined;
+  if (only) {
+    // A term must at least name a suite or be part of one's name, or the run would silently do nothing.
+    const unknown = only.filter((t) => !suites.some((s) => matchesSuite(s, t)));
+    if (unknown.length) throw new UsageError(`--only ${unknown.join(', ')} names no micro-benchmark suite; suites: ${suites.map((s) => s.name).join(', ')}`);
+  }
+  const loadStart = loadavg().map(round2);
+  const cases: CaseFigure[] = [];
+  const benny: MicroResult['benny'] = {};
+  const failed: MicroResult['failed'] = [];
+  for (const s of suites) {
+    // A filter naming only cases of other suites skips this one before its (possibly slow) setup.
+    if (only && !only.some((t) => matchesSuite(s, t))) continue;
+    try {
+      const t0 = performance.now();
+      const built = await s.build({ small: opts.timing === 'smoke' });
+      try {
+        const chosen = selectCases(s, built.cases, only);
+        if (chosen.length === 0) continue;
+        log(`micro ${s.name}: ${chosen.length} case(s), inputs made in ${Math.round(performance.now() - t0)} ms`);
+        const summary = await runSuite(s.name, chosen, timing, log);
+        benny[s.name] = { ...summary, results: summary.results.map(({ details, ...r }) => ({ ...r, details: { ...details, sampleResults: undefined } })) };
+        for (const r of summary.results) {
+          cases.push({
+            suite: s.name,
+            case: r.name,
+            key: `${s.name}/${r.name}`,
+            opsPerSec: r.ops,
+            usPerOp: r.details.mean * 1e6,
+            rmePercent: r.margin,
+            samples: r.samples,
+          });
+        }
+      } finally {
+        built.teardown?.();
+      }
+    } catch (err) {
+      const error = (err as Error).stack ?? String(err);
+      failed.push({ suite: s.name, error });
+      log(`micro ${s.name} FAILED: ${error.split('\n')[0]}`);
+    }
+  }
+  if (only && cases.length === 0 && failed.length === 0) throw new UsageError(`--only ${only.join(',')} selected no micro-benchmark case`);
+
+  const { metrics, peers, floorLines } = floorReport(cases, opts.out);
+  const result: MicroResult = {
+    scenario: MICRO_SCENARIO,
+    machine: { ...machineInfo(), loadAvg: { start: loadStart, end: loadavg().map(round2) } },
+    date: new Date().toISOString(),
+    settings: { minTime: timing.minTime, maxTime: timing.maxTime, minSamples: timing.minSamples },
+    metrics,
+    peers,
+    cases,
+    failed,
+    benny,
+  };
+  mkdirSync(opts.out, { recursive: true });
+  const path = join(opts.out, `${MICRO_SCENARIO}.json`);
+  writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+  if (cases.length) writeFileSync(join(opts.out, `${MICRO_SCENARIO}.svg`), opsChartSvg(`Hot paths, ops/s per case (${result.machine.cpuModel})`, cases));
+  print(formatMicroTable(result));
+  for (const l of floorLines) print(l);
+  if (older) print(`\n${formatComparison(older, result)}`);
+  log(`micro: wrote ${path}`);
+  return { result, path };
+}
+
+function matchesSuite(s: MicroSuite, term: string): boolean {
+  const t = term.toLowerCase();
+  const name = s.name.toLowerCase();
+  // "gossip", "gossip/decode", or a bare part of some case name (checked against the cases later).
+  return t === name || t.startsWith(`${name}/`) || !t.includes('/');
+}
+
+/** One suite through benny; resolves with its summary, rejects naming the case that threw. */
+async function runSuite(name: string, cases: MicroCase[], timing: Options, log: (m: string) => void): Promise<Summary> {
+  // benny announces each suite with console.log; that would land in the table on stdout.
+  const consoleLog = console.log;
+  console.log = (...args: unknown[]) => log(args.map(String).join(' '));
+  try {
+    return await bennySuite(
+      name,
+      configure({ cases: timing }),
+      ...cases.map((c) => add(c.name, () => c.fn)),
+      cycle((r) => {
+        log(`  ${name}/${r.name}: ${Math.round(r.ops).toLocaleString('en')} ops/s ±${r.margin}% (${r.samples} samples)`);
+        return undefined;
+      }),
+    );
+  } catch (err) {
+    // benchmark.js reports a throwing case as an 'error' event whose target carries the error.
+    const target = (err as { target?: { name?: string; error?: unknown } } | null)?.target;
+    if (target?.error !== undefined) throw new Error(`case "${target.name}" threw: ${(target.error as Error)?.stack ?? String(target.error)}`);
+    throw err;
+  } finally {
+    console.log = consoleLog;
+  }
+}
+
+/** The table printed after a run: suite, case, ops/s, time per op, margin of error, samples. */
+export function formatMicroTable(r: MicroResult): string {
+  const rows = [['suite', 'case', 'ops/s', 'us/op', '±%', 'samples']];
+  for (const c of r.cases) rows.push([c.suite, c.case, Math.round(c.opsPerSec).toLocaleString('en'), fmtUs(c.usPerOp), c.rmePercent.toFixed(1), String(c.samples)]);
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  const line = (row: string[]): string => row.map((cell, col) => (col < 2 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ').trimEnd();
+  const head = `micro-benchmarks on ${r.machine.cpuModel} (${r.machine.cpus} CPUs, ${r.machine.node}), load average ${r.machine.loadAvg.start.join(' ')} -> ${r.machine.loadAvg.end.join(' ')}`;
+  const fails = r.failed.map((f) => `FAILED ${f.suite}: ${f.error.split('\n')[0]}`);
+  return [head, line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...fails].join('\n');
+}
+
+export function fmtUs(us: number): string {
+  if (!Number.isFinite(us)) return '-';
+  return us >= 100 ? Math.round(us).toLocaleString('en') : us >= 1 ? us.toFixed(2) : us.toFixed(3);
+}
+
+/**
+ * The replica floor (the together case's time per write) as one number, the sum of its parts,
+ * and etcd's server CPU per write from a quorum-writes result in the same directory, if any.
+ */
+function floorReport(cases: CaseFigure[], out: string): { metrics: Metrics; peers: Record<string, unknown>; floorLines: string[] } {
+  const metrics: Metrics = {};
+  const peers: Record<string, unknown> = {};
+  const floor = cases.find((c) => c.suite === 'replica' && c.case === FLOOR_CASE);
+  if (!floor) return { metrics, peers, floorLines: [] };
+  const part = (prefix: string): number | undefined => cases.find((c) => c.suite === 'replica' && c.case.startsWith(prefix))?.usPerOp;
+  const parts = [part('validate '), part('apply to Y.Doc'), part(`append to SQLite (group commit`)];
+  metrics.replica_floor_us_per_write = metric(round2(floor.usPerOp), 'us');
+  metrics.replica_floor_writes_per_s_per_core = metric(Math.round(1e6 / floor.usPerOp), 'writes/s');
+  if (parts.every((p) => p !== undefined)) metrics.replica_parts_sum_us = metric(round2(parts.reduce((a, b) => a! + b!, 0)!), 'us');
+  const lines = [
+    '',
+    `replica floor: ${fmtUs(floor.usPerOp)} us of CPU per small episode write (validate + apply to the Y.Doc + append, group commit of ${COMMIT_EVERY}) = ${Math.round(1e6 / floor.usPerOp).toLocaleString('en')} writes/s per core` +
+      (metrics.replica_parts_sum_us ? `; the parts alone add up to ${fmtUs(metrics.replica_parts_sum_us.value)} us` : ''),
+  ];
+  const etcd = etcdServerCpuPerWrite(join(out, 'quorum-writes.json'));
+  if (etcd) {
+    peers.etcd = { source: 'quorum-writes.json', server_cpu_per_write: etcd.figures, date: etcd.date };
+    for (const [k, m] of Object.entries(etcd.figures)) {
+      const us = m.unit === 'ms' ? m.value * 1000 : m.unit === 'us' ? m.value : NaN;
+      lines.push(`etcd server CPU per write (${k}, quorum-writes run of ${etcd.date}): ${m.value} ${m.unit}` + (Number.isFinite(us) ? ` = ${(us / floor.usPerOp).toFixed(1)} x our replica floor` : ''));
+    }
+  } else {
+    peers.etcd = { note: 'not measured in this run' };
+    lines.push(`etcd server CPU per write: not measured in this run (no etcd figure in ${join(out, 'quorum-writes.json')}; run \`tri cluster-bench --only quorum-writes --out ${out}\` with etcd beside it)`);
+  }
+  return { metrics, peers, floorLines: lines };
+}
+
+type Figure = { value: number; unit: string };
+
+/** etcd's server CPU per write from a quorum-writes result: peers.etcd.metrics, or top-level metrics naming etcd. */
+export function etcdServerCpuPerWrite(path: string): { figures: Record<string, Figure>; date: string } | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as { date?: string; metrics?: Record<string, Figure>; peers?: { etcd?: { metrics?: Record<string, Figure> } } };
+    const figures: Record<string, Figure> = {};
+    const isCpu = (k: string, m: Figure | undefined): m is Figure => /cpu/.test(k) && /per_write/.test(k) && !/client/.test(k) && typeof m?.value === 'number' && Number.isFinite(m.value);
+    for (const [k, m] of Object.entries(r.peers?.etcd?.metrics ?? {})) if (isCpu(k, m)) figures[k] = m;
+    for (const [k, m] of Object.entries(r.metrics ?? {})) if (/etcd/.test(k) && isCpu(k, m)) figures[k] = m;
+    return Object.keys(figures).length ? { figures, date: r.date ?? 'unknown' } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
