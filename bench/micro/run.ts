@@ -42,12 +42,18 @@ export interface MicroOutcome {
   path: string;
 }
 
-/** Which cases `only` selects: per suite, the cases to run (suites with none are left out). */
+/**
+ * Which of a suite's cases `only` selects. A term is a suite name (all its cases), "suite/part"
+ * (that suite's cases whose name contains part), or a bare part of any case's name; all
+ * case-insensitive.
+ */
 export function selectCases(suite: MicroSuite, cases: MicroCase[], only: readonly string[] | undefined): MicroCase[] {
   if (!only?.length) return cases;
-  const terms = only.map((t) => t.toLowerCase());
-  if (terms.includes(suite.name.toLowerCase())) return cases;
-  return cases.filter((c) => terms.some((t) => `${suite.name}/${c.name}`.toLowerCase().includes(t)));
+  const name = suite.name.toLowerCase();
+  const terms = only.map((t) => t.toLowerCase()).filter((t) => matchesSuite(suite, t));
+  if (terms.includes(name)) return cases;
+  const parts = terms.map((t) => (t.startsWith(`${name}/`) ? t.slice(name.length + 1) : t));
+  return cases.filter((c) => parts.some((p) => c.name.toLowerCase().includes(p)));
 }
 
 export async function runMicro(opts: MicroOptions): Promise<MicroOutcome> {
@@ -77,6 +83,14 @@ export async function runMicro(opts: MicroOptions): Promise<MicroOutcome> {
         const chosen = selectCases(s, built.cases, only);
         if (chosen.length === 0) continue;
         log(`micro ${s.name}: ${chosen.length} case(s), inputs made in ${Math.round(performance.now() - t0)} ms`);
+        // Each case once before benny times it: a broken case fails here, by name.
+        for (const c of chosen) {
+          try {
+            c.fn();
+          } catch (err) {
+            throw new Error(`case "${c.name}" threw: ${(err as Error)?.stack ?? String(err)}`);
+          }
+        }
         const summary = await runSuite(s.name, chosen, timing, log);
         benny[s.name] = { ...summary, results: summary.results.map(({ details, ...r }) => ({ ...r, details: { ...details, sampleResults: undefined } })) };
         for (const r of summary.results) {
