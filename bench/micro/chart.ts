@@ -3,7 +3,7 @@
 import type { CaseFigure } from './result.js';
 
 const ROW_H = 18;
-const LABEL_W = 430;
+const LABEL_W = 480;
 const PLOT_W = 420;
 const TOP = 52;
 const CHAR_W = 6.2;

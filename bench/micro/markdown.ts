@@ -9,10 +9,10 @@ export function microMarkdown(r: MicroResult): string {
     `${r.cases.length} cases on ${r.machine.cpuModel} (${r.machine.cpus} CPUs, Node.js ${r.machine.node}), ${r.date.slice(0, 16).replace('T', ' ')} UTC, ` +
       `load average ${r.machine.loadAvg.start[0]} at the start and ${r.machine.loadAvg.end[0]} at the end; benny with up to ${r.settings.maxTime} s per case.`,
     '',
-    '| suite | case | ops/s | us/op | ± % |',
-    '| --- | --- | ---: | ---: | ---: |',
+    '| suite | case | ops/s | us/op | ± % | CPU us/op |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  for (const c of r.cases) lines.push(`| ${c.suite} | ${c.case.replace(/\|/g, '\\|')} | ${Math.round(c.opsPerSec).toLocaleString('en')} | ${fmtUs(c.usPerOp)} | ${c.rmePercent.toFixed(1)} |`);
+  for (const c of r.cases) lines.push(`| ${c.suite} | ${c.case.replace(/\|/g, '\\|')} | ${Math.round(c.opsPerSec).toLocaleString('en')} | ${fmtUs(c.usPerOp)} | ${c.rmePercent.toFixed(1)} | ${fmtUs(c.cpuUsPerOp)} |`);
   const floor = r.metrics.replica_floor_us_per_write;
   if (floor) {
     lines.push('', `Replica floor (one small episode write: validate + apply + append, group commit of 32): **${fmtUs(floor.value)} us** of CPU per write (process.cpuUsage over up to 1 s of writes), ${r.metrics.replica_floor_writes_per_s_per_core?.value.toLocaleString('en')} writes/s per core; ${fmtUs(r.metrics.replica_floor_wall_us_per_write?.value ?? NaN)} us of wall time per write under benny.`);

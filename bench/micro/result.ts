@@ -15,8 +15,10 @@ export interface CaseFigure {
   /** "suite/case": the key --compare matches on. */
   key: string;
   opsPerSec: number;
-  /** Mean time of one operation, microseconds. */
+  /** Mean wall-clock time of one operation (benny), microseconds. */
   usPerOp: number;
+  /** CPU time (user + system, whole process) per operation while benny ran the case, microseconds. */
+  cpuUsPerOp: number;
   /** Relative margin of error of the mean (95 %), percent. */
   rmePercent: number;
   samples: number;

@@ -92,7 +92,7 @@ export async function runMicro(opts: MicroOptions): Promise<MicroOutcome> {
             throw new Error(`case "${c.name}" threw: ${(err as Error)?.stack ?? String(err)}`);
           }
         }
-        const summary = await runSuite(s.name, chosen, timing, log);
+        const { summary, cpuUs } = await runSuite(s.name, chosen, timing, log);
         benny[s.name] = { ...summary, results: summary.results.map(({ details, ...r }) => ({ ...r, details: { ...details, sampleResults: undefined } })) };
         for (const r of summary.results) {
           cases.push({
@@ -101,6 +101,7 @@ export async function runMicro(opts: MicroOptions): Promise<MicroOutcome> {
             key: `${s.name}/${r.name}`,
             opsPerSec: r.ops,
             usPerOp: r.details.mean * 1e6,
+            cpuUsPerOp: cpuUs.get(r.name) ?? NaN,
             rmePercent: r.margin,
             samples: r.samples,
           });
@@ -149,21 +150,50 @@ function matchesSuite(s: MicroSuite, term: string): boolean {
   return t === name || t.startsWith(`${name}/`) || !t.includes('/');
 }
 
-/** One suite through benny; resolves with its summary, rejects naming the case that threw. */
-async function runSuite(name: string, cases: MicroCase[], timing: Options, log: (m: string) => void): Promise<Summary> {
+/**
+ * One suite through benny; resolves with its summary and each case's CPU microseconds per call,
+ * rejects naming the case that threw. The CPU figure (process.cpuUsage while the case ran, over
+ * the calls counted) moves much less than benny's wall-clock one when other work shares the cores.
+ */
+async function runSuite(name: string, cases: MicroCase[], timing: Options, log: (m: string) => void): Promise<{ summary: Summary; cpuUs: Map<string, number> }> {
   // benny announces each suite with console.log; that would land in the table on stdout.
   const consoleLog = console.log;
   console.log = (...args: unknown[]) => log(args.map(String).join(' '));
+  const calls = new Map(cases.map((c) => [c.name, { n: 0 }]));
+  const cpuUs = new Map<string, number>();
+  let mark = process.cpuUsage();
+  // benny calls each case once while preparing; counting starts when benchmark.js starts the suite.
+  const countFromStart = async () => (s: { on(event: string, fn: () => void): unknown }) => {
+    s.on('start', () => {
+      for (const c of calls.values()) c.n = 0;
+      mark = process.cpuUsage();
+    });
+    return s;
+  };
   try {
-    return await bennySuite(
+    const summary = await bennySuite(
       name,
       configure({ cases: timing }),
-      ...cases.map((c) => add(c.name, () => c.fn)),
+      countFromStart,
+      ...cases.map((c) => {
+        const f = c.fn;
+        const count = calls.get(c.name)!;
+        return add(c.name, () => () => {
+          count.n++;
+          f();
+        });
+      }),
       cycle((r) => {
-        log(`  ${name}/${r.name}: ${Math.round(r.ops).toLocaleString('en')} ops/s ±${r.margin}% (${r.samples} samples)`);
+        // Cases run one after another, each ending in this event: the CPU since the last one is this case's.
+        const used = process.cpuUsage(mark);
+        mark = process.cpuUsage();
+        const n = calls.get(r.name)?.n ?? 0;
+        if (n > 0) cpuUs.set(r.name, (used.user + used.system) / n);
+        log(`  ${name}/${r.name}: ${Math.round(r.ops).toLocaleString('en')} ops/s ±${r.margin}% (${r.samples} samples), ${fmtUs(cpuUs.get(r.name) ?? NaN)} us CPU per op`);
         return undefined;
       }),
     );
+    return { summary, cpuUs };
   } catch (err) {
     // benchmark.js reports a throwing case as an 'error' event whose target carries the error.
     const target = (err as { target?: { name?: string; error?: unknown } } | null)?.target;
@@ -176,8 +206,8 @@ async function runSuite(name: string, cases: MicroCase[], timing: Options, log: 
 
 /** The table printed after a run: suite, case, ops/s, time per op, margin of error, samples. */
 export function formatMicroTable(r: MicroResult): string {
-  const rows = [['suite', 'case', 'ops/s', 'us/op', '±%', 'samples']];
-  for (const c of r.cases) rows.push([c.suite, c.case, Math.round(c.opsPerSec).toLocaleString('en'), fmtUs(c.usPerOp), c.rmePercent.toFixed(1), String(c.samples)]);
+  const rows = [['suite', 'case', 'ops/s', 'us/op', '±%', 'samples', 'CPU us/op']];
+  for (const c of r.cases) rows.push([c.suite, c.case, Math.round(c.opsPerSec).toLocaleString('en'), fmtUs(c.usPerOp), c.rmePercent.toFixed(1), String(c.samples), fmtUs(c.cpuUsPerOp)]);
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   const line = (row: string[]): string => row.map((cell, col) => (col < 2 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ').trimEnd();
   const head = `micro-benchmarks on ${r.machine.cpuModel} (${r.machine.cpus} CPUs, ${r.machine.node}), load average ${r.machine.loadAvg.start.join(' ')} -> ${r.machine.loadAvg.end.join(' ')}`;

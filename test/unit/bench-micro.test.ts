@@ -5,12 +5,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareMicro, formatComparison } from '../../bench/micro/compare.js';
 import { loadSuites } from '../../bench/micro/registry.js';
 import { readMicroResult, type MicroResult } from '../../bench/micro/result.js';
 import { runMicro } from '../../bench/micro/run.js';
 import { FLOOR_CASE } from '../../bench/micro/suites/replica.js';
+import { registerClusterBench } from '../../src/cli/commands/cluster-bench.js';
 import { UsageError } from '../../src/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tri-micro-test-'));
@@ -38,6 +40,7 @@ describe('micro-benchmark smoke pass', () => {
       expect(c.samples, c.key).toBeGreaterThanOrEqual(1);
       expect(c.opsPerSec, c.key).toBeGreaterThan(0);
       expect(Number.isFinite(c.usPerOp), c.key).toBe(true);
+      expect(c.cpuUsPerOp, c.key).toBeGreaterThanOrEqual(0);
     }
 
     // The file on disk: machine with CPU model and load average, benny's summaries, the floor.
@@ -109,7 +112,7 @@ describe('--compare', () => {
     settings: { minTime: 0.05, maxTime: 1, minSamples: 5 },
     metrics: {},
     peers: {},
-    cases: cases.map(([key, opsPerSec]) => ({ suite: key.split('/')[0]!, case: key.split('/')[1]!, key, opsPerSec, usPerOp: 1e6 / opsPerSec, rmePercent: 1, samples: 5 })),
+    cases: cases.map(([key, opsPerSec]) => ({ suite: key.split('/')[0]!, case: key.split('/')[1]!, key, opsPerSec, usPerOp: 1e6 / opsPerSec, cpuUsPerOp: 1e6 / opsPerSec, rmePercent: 1, samples: 5 })),
     failed: [],
     benny: {},
   });
@@ -147,5 +150,21 @@ describe('--compare', () => {
     const printed: string[] = [];
     await runMicro({ out: join(root, 'cmp'), timing: 'smoke', only: ['quorum/writableVerdict over the member list (5'], compare: old, log: () => undefined, print: (s) => printed.push(s) });
     expect(printed.join('\n')).toMatch(/quorum\/writableVerdict over the member list \(5 voters\)\s+1\s+[\d,]+\s+[\d.]+x/);
+  });
+});
+
+describe('tri cluster-bench --micro', () => {
+  const run = (args: string[]): Promise<unknown> => {
+    const program = new Command('tri').exitOverride();
+    registerClusterBench(program);
+    return program.parseAsync(['cluster-bench', ...args], { from: 'user' });
+  };
+
+  it('refuses --compare without --micro, a missing file and an unknown suite before running anything', async () => {
+    const out = join(root, 'cli');
+    await expect(run(['--compare', 'old.json', '--out', out])).rejects.toThrow(/add --micro/);
+    await expect(run(['--micro', '--compare', join(root, 'missing.json'), '--out', out])).rejects.toThrow(/cannot read/);
+    await expect(run(['--micro', '--only', 'nosuch/case', '--out', out])).rejects.toThrow(/names no micro-benchmark suite; suites: gossip/);
+    expect(() => readFileSync(join(out, 'micro.json'))).toThrow();
   });
 });
