@@ -29,9 +29,10 @@ export function formatComparison(older: MicroResult, newer: MicroResult): string
   const rows = compareMicro(older, newer);
   const table = [['case', 'old ops/s', 'new ops/s', 'new/old']];
   for (const r of rows) {
-    const note = r.oldOps === undefined ? 'new case' : r.newOps === undefined ? 'not run now' : `${r.ratio!.toFixed(2)}x`;
-    table.push([r.key, ops(r.oldOps), ops(r.newOps), note]);
+    if (r.newOps === undefined) continue; // summed up below: a filtered run leaves out most cases
+    table.push([r.key, ops(r.oldOps), ops(r.newOps), r.oldOps === undefined ? 'new case' : `${r.ratio!.toFixed(2)}x`]);
   }
+  const notRun = rows.filter((r) => r.newOps === undefined).map((r) => r.key);
   const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
   const line = (row: string[]): string => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ');
   const machines =
@@ -39,5 +40,6 @@ export function formatComparison(older: MicroResult, newer: MicroResult): string
       ? `both on ${newer.machine.cpuModel}`
       : `old on ${older.machine.cpuModel}, new on ${newer.machine.cpuModel}: ratios compare machines too`;
   const load = `load average (1 min) old ${older.machine.loadAvg?.end?.[0] ?? '?'}, new ${newer.machine.loadAvg?.end?.[0] ?? '?'}`;
-  return [`compared with the run of ${older.date} (${machines}; ${load})`, line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
+  const tail = notRun.length === 0 ? [] : [`${notRun.length} case(s) of the old run not run now${notRun.length <= 5 ? `: ${notRun.join('; ')}` : ''}`];
+  return [`compared with the run of ${older.date} (${machines}; ${load})`, line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line), ...tail].join('\n');
 }
