@@ -14,6 +14,8 @@ import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError } from '../errors.js';
 import type { Episode } from '../../crdt/index.js';
+import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
+import type { AnnotateOp } from '../memory/annotate.js';
 import type { NewTask, TaskView } from '../tasks/index.js';
 
 export interface ClientOptions {
@@ -63,6 +65,16 @@ export class NodeClient {
 
   showMemory(agent: string): Promise<Episode[]> {
     return this.call<Episode[]>(METHODS.memoryShow, { agent });
+  }
+
+  /** Recall from the node's index: one agent's episodes, or every agent's when `agent` is undefined. */
+  recall(agent: string | undefined, query: RecallQuery): Promise<RecallHit[]> {
+    return this.call<RecallHit[]>(METHODS.memoryRecall, { agent, query });
+  }
+
+  /** One edit of an episode (note, tag, untag, set, incr); returns the episode afterwards. */
+  annotate(agent: string, id: string, edit: AnnotateOp): Promise<Episode> {
+    return this.call<Episode>(METHODS.memoryAnnotate, { agent, id, ...edit });
   }
 
   memoryDigest(): Promise<{ digest: string; documents: number }> {

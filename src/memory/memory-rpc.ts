@@ -6,6 +6,7 @@ import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from './memory-service.js';
+import { registerMemoryQueryMethods } from './memory-query-rpc.js';
 
 interface AddArgs {
   agent: string;
@@ -35,4 +36,5 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     return toJsonPayload(memory.memory(str(a.agent, 'agent')!).list());
   });
   rpc.handle(METHODS.memoryDigest, 'client', () => toJsonPayload(memory.digest()));
+  registerMemoryQueryMethods(rpc, memory);
 }

@@ -8,6 +8,7 @@
 // /metrics, the dashboard page) is imported while the join is in flight. The store still opens
 // before the join: the node id, the persisted incarnation and the keyring come from it.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { ProfileName } from '../../gossip/config.js';
 import { ConfigError } from '../errors.js';
 import { realRuntime } from '../runtime/real.js';
@@ -141,6 +142,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         rpcPort: parseAddress(rpcStreams.address).port,
         httpPort: boundHttp,
         discover,
+        recallIndex: opts.dataDir ? join(opts.dataDir, 'recall.db') : undefined,
       },
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.
@@ -163,6 +165,8 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/', dashboardRoute());
     }
     await started;
+    // In step now rather than on the first recall: reopening it from the data directory compares one digest per agent.
+    node.recallIndex.open();
     return node;
   } catch (err) {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);

@@ -4,6 +4,8 @@ export const METHODS = {
   memoryAdd: 'memory.add',
   memoryShow: 'memory.show',
   memoryDigest: 'memory.digest',
+  memoryRecall: 'memory.recall',
+  memoryAnnotate: 'memory.annotate',
   taskSubmit: 'task.submit',
   taskGet: 'task.get',
   taskList: 'task.list',
