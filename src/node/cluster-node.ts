@@ -27,6 +27,7 @@ import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { SyncConfig } from '../sync/index.js';
 import { TaskService, TASKS_DOC } from './task-service.js';
 import { TASKS_UPDATE_SCHEMA } from '../tasks/task-schema.js';
+import { GRAPH_DOC, GRAPH_SCHEMA } from '../../crdt/knowledge-graph.js';
 import type { AgentHandler } from '../agents/index.js';
 import type { NewTask, SchedulerMember, TaskView } from '../tasks/index.js';
 import { MIN_THROUGHPUT_SAMPLE_BYTES, ThroughputMeter } from '../tasks/routing-throughput.js';
@@ -362,7 +363,7 @@ export class ClusterNode {
       },
       writeTimeoutMs: options.writeTimeoutMs,
       sync: options.sync,
-      schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA },
+      schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA, [GRAPH_DOC]: GRAPH_SCHEMA },
     });
     this.recallIndex = new RecallService({ docs: this.memoryService.docs, scheduler: world.runtime.scheduler, file: options.recallIndex ?? ':memory:', logger: this.log });
     this.memoryService.recallWith = (agent, q) => this.recallIndex.recall(agent, q);

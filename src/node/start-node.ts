@@ -21,6 +21,7 @@ import { fanInStreams } from '../transport/fan-in.js';
 import type { PacketTransport, SocketLayer } from '../transport/types.js';
 import { Keyring, insecureWarning, mutualTlsLayer, securePackets, securityStatus, tlsPskLayer, type SecurePacketTransport, type TlsSocketLayer } from '../security/index.js';
 import { registerKeyringMethods } from './keyring-rpc.js';
+import { registerMcpNodeMethods } from '../mcp/node-methods.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import type { NodeStore } from '../storage/types.js';
 import { ClusterNode } from './cluster-node.js';
@@ -149,6 +150,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     if (closeResponder) node.onStopped(closeResponder);
     node.onStopped(() => packetDrops.stop());
     registerKeyringMethods(node, keyring);
+    registerMcpNodeMethods(node);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
