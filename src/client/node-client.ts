@@ -13,6 +13,7 @@ import { silentLogger } from '../node/logger.js';
 import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError } from '../errors.js';
+import { MAX_FRAME_BYTES } from '../transport/types.js';
 import type { Episode } from '../../crdt/index.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { AnnotateOp } from '../memory/annotate.js';
@@ -51,7 +52,12 @@ export class NodeClient {
   }
 
   async call<T>(method: string, args: unknown = null, timeoutMs = this.timeoutMs): Promise<T> {
-    const reply = await this.rpc.call(this.at, method, toJsonPayload(args), timeoutMs);
+    const payload = toJsonPayload(args);
+    // The node closes a connection that sends a frame over the limit: refuse here, with the reason.
+    if (payload.byteLength > MAX_FRAME_BYTES - 1024) {
+      throw new ConfigError(`the arguments of ${method} take ${payload.byteLength} bytes; one call carries at most ${MAX_FRAME_BYTES - 1024}: split it into smaller calls`);
+    }
+    const reply = await this.rpc.call(this.at, method, payload, timeoutMs);
     return fromJsonPayload<T>(reply, `reply to ${method}`);
   }
 

@@ -10,7 +10,7 @@ import { StorageError } from '../errors.js';
 import { canonicalJson, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
 
 /** Bumped when the tables change: an index of another version is dropped and rebuilt. */
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -20,15 +20,15 @@ CREATE TABLE IF NOT EXISTS ep (
   UNIQUE (agent, id));
 CREATE INDEX IF NOT EXISTS ep_agent_time ON ep (agent, created_at);
 CREATE INDEX IF NOT EXISTS ep_time ON ep (created_at);
-CREATE VIRTUAL TABLE IF NOT EXISTS ep_fts USING fts5 (task, outcome, notes, content = 'ep', content_rowid = 'rowid', tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS ep_fts USING fts5 (agent, task, outcome, notes, content = 'ep', content_rowid = 'rowid', tokenize = 'porter unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS ep_ai AFTER INSERT ON ep BEGIN
-  INSERT INTO ep_fts (rowid, task, outcome, notes) VALUES (new.rowid, new.task, new.outcome, new.notes); END;
+  INSERT INTO ep_fts (rowid, agent, task, outcome, notes) VALUES (new.rowid, new.agent, new.task, new.outcome, new.notes); END;
 CREATE TRIGGER IF NOT EXISTS ep_ad AFTER DELETE ON ep BEGIN
-  INSERT INTO ep_fts (ep_fts, rowid, task, outcome, notes) VALUES ('delete', old.rowid, old.task, old.outcome, old.notes);
+  INSERT INTO ep_fts (ep_fts, rowid, agent, task, outcome, notes) VALUES ('delete', old.rowid, old.agent, old.task, old.outcome, old.notes);
   DELETE FROM ep_tag WHERE ep = old.rowid; DELETE FROM ep_field WHERE ep = old.rowid; END;
 CREATE TRIGGER IF NOT EXISTS ep_au AFTER UPDATE OF task, outcome, notes ON ep BEGIN
-  INSERT INTO ep_fts (ep_fts, rowid, task, outcome, notes) VALUES ('delete', old.rowid, old.task, old.outcome, old.notes);
-  INSERT INTO ep_fts (rowid, task, outcome, notes) VALUES (new.rowid, new.task, new.outcome, new.notes); END;
+  INSERT INTO ep_fts (ep_fts, rowid, agent, task, outcome, notes) VALUES ('delete', old.rowid, old.agent, old.task, old.outcome, old.notes);
+  INSERT INTO ep_fts (rowid, agent, task, outcome, notes) VALUES (new.rowid, new.agent, new.task, new.outcome, new.notes); END;
 CREATE TABLE IF NOT EXISTS ep_tag (tag TEXT NOT NULL, ep INTEGER NOT NULL, PRIMARY KEY (tag, ep)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ep_tag_ep ON ep_tag (ep);
 CREATE TABLE IF NOT EXISTS ep_field (name TEXT NOT NULL, value TEXT NOT NULL, ep INTEGER NOT NULL, PRIMARY KEY (name, value, ep)) WITHOUT ROWID;
@@ -36,8 +36,12 @@ CREATE INDEX IF NOT EXISTS ep_field_ep ON ep_field (ep);
 CREATE TABLE IF NOT EXISTS agent_state (agent TEXT PRIMARY KEY, digest TEXT NOT NULL);
 `;
 
-/** Column weights for bm25: a word in the task counts most, then the outcome, then the notes. */
-const BM25 = 'bm25(ep_fts, 4.0, 2.0, 1.0)';
+/**
+ * Column weights for bm25: a word in the task counts most, then the outcome, then the notes. The
+ * agent column only narrows a one-agent search inside FTS (its phrase is ANDed to the words), so
+ * bm25 scores the agent's matches instead of every agent's.
+ */
+const BM25 = 'bm25(ep_fts, 0.0, 4.0, 2.0, 1.0)';
 
 type Stmt = Database.Statement;
 
@@ -90,10 +94,10 @@ export class RecallIndex {
     return this.db.transaction(fn)();
   }
 
-  /** Stores an episode as it reads now (nothing when unchanged). */
-  put(agent: string, e: Episode): void {
+  /** Stores an episode as it reads now (nothing when unchanged); `fresh`: known not to be stored yet (a rebuild). */
+  put(agent: string, e: Episode, fresh = false): void {
     const json = JSON.stringify(e);
-    const old = this.st.get.get(agent, e.id) as { rowid: number; json: string } | undefined;
+    const old = fresh ? undefined : (this.st.get.get(agent, e.id) as { rowid: number; json: string } | undefined);
     if (old?.json === json) return;
     const { rowid } = this.st.upsert.get(agent, e.id, e.task, e.outcome, e.notes, e.createdAt, json) as { rowid: number };
     if (old) {
@@ -147,7 +151,8 @@ export class RecallIndex {
     if (q.text !== undefined && q.text.trim() !== '' && words.length === 0) return []; // only punctuation: nothing can match
     if (words.length > 0) {
       where.push('ep_fts MATCH ?');
-      args.push(ftsExpression(words));
+      const text = `{task outcome notes} : (${ftsExpression(words)})`;
+      args.push(agent === undefined ? text : `agent : "${agent.replaceAll('"', '""')}" AND ${text}`);
     }
     if (agent !== undefined) {
       where.push('ep.agent = ?');

@@ -202,7 +202,10 @@ function putEpisode(index: RecallIndex, agent: string, doc: Y.Doc, id: string): 
 
 function rebuildAgent(index: RecallIndex, agent: string, doc: Y.Doc): void {
   index.removeAgent(agent);
-  for (const id of episodesOf(doc).keys()) putEpisode(index, agent, doc, id);
+  for (const id of episodesOf(doc).keys()) {
+    const e = readEpisode(doc, id);
+    if (e) index.put(agent, e, true);
+  }
 }
 
 function hasPending(doc: Y.Doc): boolean {

@@ -181,6 +181,17 @@ describe('tri mcp', { timeout: 120_000 }, () => {
     await expectError('submit_task', { type: 'no-such-type', input: {}, wait_ms: 30_000 }, /Unknown agent type: task \S+ failed .*unknown agent type "no-such-type".*--agents MODULE/);
     await expectError('remember', { agent: 'a', task: 'x'.repeat(200_000), outcome: 'ok' }, /Bad arguments: task must be/);
     await expectError('search_nodes', { query: 'x'.repeat(100_000) }, /Bad arguments: query/);
+    // Megabytes of arguments: refused with a reason (over the node's RPC frame or the per-call bounds), nothing written.
+    const huge = Array.from({ length: 100 }, (_, i) => ({ name: `huge-${i}`, entityType: 't', observations: Array.from({ length: 40 }, () => 'y'.repeat(1000)) }));
+    const hugeResult = await call(s1, 'create_entities', { entities: huge });
+    expect(hugeResult.isError, hugeResult.content[0]?.text).toBe(true);
+    expect(hugeResult.content[0]?.text).toMatch(/frame|bytes|at most|large/i);
+    expect(((await ok(s1, 'open_nodes', { names: ['huge-0'] })) as { entities: unknown[] }).entities).toEqual([]);
+    // Over the SDK's 10 MiB stdio bound: the SDK ends that session (bounded memory); the node and other sessions go on.
+    const extra = await stdioClient(cluster.nodes[0]!.address, cluster.keyFile);
+    const tooBig = Array.from({ length: 300 }, (_, i) => ({ name: `huge-${i}`, entityType: 't', observations: Array.from({ length: 40 }, () => 'y'.repeat(1000)) }));
+    await expect(extra.callTool({ name: 'create_entities', arguments: { entities: tooBig } })).rejects.toThrow(/Connection closed/);
+    expect(((await ok(s1, 'open_nodes', { names: ['huge-0'] })) as { entities: unknown[] }).entities).toEqual([]);
     for (const text of ['"', 'NEAR(a b', '*', 'a:b', '^x', 'AND OR', '(((']) {
       const r = await ok(s1, 'recall', { agent: 'planner', text });
       expect(r.hits).toBeDefined();

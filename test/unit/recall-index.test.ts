@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { AgentMemoryDoc } from '../../crdt/index.js';
+import { episodesOf } from '../../crdt/schema.js';
 import { silentLogger } from '../../src/node/logger.js';
 import { checkRecallQuery, ftsExpression, queryWords } from '../../src/recall/recall-query.js';
 import { RecallService } from '../../src/recall/recall-service.js';
@@ -96,8 +97,12 @@ describe('recall', () => {
     expect(ids(recall.recall('a1', { since: 200 }))).toEqual([e3, e2]);
     expect(ids(recall.recall('a1', { until: 100 }))).toEqual([e1]);
     expect(ids(recall.recall('b1', text))).toEqual([f1]);
+    // An agent whose id shares words with another's sees only its own episodes.
+    const g1 = writer('b1.team').addEpisode({ task: 'deploy api', outcome: 'ok' }, { now: 160 });
+    expect(ids(recall.recall('b1', text))).toEqual([f1]);
+    expect(ids(recall.recall('b1.team', text))).toEqual([g1]);
     const all = recall.recall(undefined, { text: 'deploy api' });
-    expect(all.map((h) => `${h.agent}/${h.episode.id}`).slice(0, 2).sort()).toEqual([`a1/${e1}`, `b1/${f1}`].sort());
+    expect(all.map((h) => `${h.agent}/${h.episode.id}`).slice(0, 3).sort()).toEqual([`a1/${e1}`, `b1/${f1}`, `b1.team/${g1}`].sort());
     expect(recall.recall(undefined, { text: 'deploy', limit: 3 }).length).toBe(3);
   });
 
@@ -143,6 +148,16 @@ describe('recall', () => {
     expect(m.get(e)!.fields.grade).toEqual({ conflict: expect.arrayContaining(['A', 'B']) as unknown });
     expect(ids(recall.recall('a1', { fields: { grade: 'A' } }))).toEqual([e]);
     expect(ids(recall.recall('a1', { fields: { grade: 'B' } }))).toEqual([e]);
+  });
+
+  it('drops an episode whose map is deleted from the document (forgetting)', () => {
+    const { docs, recall, writer } = setup();
+    const m = writer('a1');
+    const keep = m.addEpisode({ task: 'keep this echidna', outcome: 'ok' }, { now: 1 });
+    const drop = m.addEpisode({ task: 'forget this echidna', outcome: 'ok' }, { now: 2 });
+    expect(recall.recall('a1', { text: 'echidna' })).toHaveLength(2);
+    episodesOf(docs.doc('agent/a1')).delete(drop);
+    expect(ids(recall.recall('a1', { text: 'echidna' }))).toEqual([keep]);
   });
 
   it('follows replicated updates, including ones that waited on a missing dependency', () => {

@@ -36,6 +36,8 @@ export function registerMcp(program: Command): void {
     try {
       if (f.http === undefined) {
         const transport = new StdioServerTransport();
+        // The SDK ends a stdio session whose message exceeds its 10 MiB buffer (memory stays bounded); say so.
+        transport.onerror = (err) => process.stderr.write(`tri mcp: ${err.message}\n`);
         const closed = new Promise<void>((resolve) => {
           transport.onclose = resolve;
           process.stdin.once('end', resolve);
