@@ -14,7 +14,7 @@ import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError } from '../errors.js';
 import { MAX_FRAME_BYTES } from '../transport/types.js';
-import type { Episode } from '../../crdt/index.js';
+import type { Episode, Json } from '../../crdt/index.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { AnnotateOp } from '../memory/annotate.js';
 import type { NewTask, TaskView } from '../tasks/index.js';
@@ -65,7 +65,7 @@ export class NodeClient {
     return this.call<MemberView[]>(METHODS.members);
   }
 
-  addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[] }): Promise<Episode> {
+  addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[]; fields?: Record<string, Json> }): Promise<Episode> {
     return this.call<Episode>(METHODS.memoryAdd, args);
   }
 

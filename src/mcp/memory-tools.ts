@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { NodeClient } from '../client/node-client.js';
 import { ConfigError, TriError, UnknownAgentTypeError } from '../errors.js';
 import { ANNOTATE_OPS } from '../memory/annotate.js';
-import { parseTime, type RecallQuery } from '../recall/recall-query.js';
+import { EMBEDDING_FIELD, parseTime, type RecallQuery } from '../recall/recall-query.js';
 import { METHODS } from '../rpc/methods.js';
 import { STRATEGIES } from '../tasks/routing.js';
 import type { Json } from '../../crdt/index.js';
@@ -28,15 +28,16 @@ export function registerMemoryTools(server: McpServer, at: string, client: () =>
         outcome: z.string().describe('how it went, e.g. ok, failed'),
         note: z.string().optional().describe('free-text notes'),
         tags: z.array(z.string()).optional(),
+        embedding: z.array(z.number()).optional().describe('an embedding of the episode (stored in its "embedding" field) for recall by vector'),
       },
     },
-    (a) => run(async (c) => ({ episode: await c.addEpisode(a) })),
+    (a) => run(async (c) => ({ episode: await c.addEpisode({ agent: a.agent, task: a.task, outcome: a.outcome, note: a.note, tags: a.tags, fields: a.embedding ? { [EMBEDDING_FIELD]: a.embedding } : undefined }) })),
   );
   server.registerTool(
     'recall',
     {
       title: 'Recall',
-      description: "Search an agent's episodes (or every agent's): words ranked by bm25 over task, outcome and notes, newest first without text; filters on tags (all must match), outcome, fields and time.",
+      description: "Search an agent's episodes (or every agent's): words ranked by bm25 over task, outcome and notes, and/or nearest by embedding vector; newest first with neither; filters on tags (all must match), outcome, fields and time.",
       inputSchema: {
         agent: z.string().optional().describe('agent id; leave out with all_agents: true to search every agent'),
         all_agents: z.boolean().optional(),
@@ -46,13 +47,14 @@ export function registerMemoryTools(server: McpServer, at: string, client: () =>
         fields: z.record(z.string(), z.any()).optional().describe('field name -> value it must hold'),
         since: Time.optional(),
         until: Time.optional(),
+        vector: z.array(z.number()).optional().describe('an embedding: nearest episodes by cosine, fused with the text rank when text is given'),
         limit: z.number().int().min(1).max(1000).optional(),
       },
     },
     (a) =>
       run(async (c) => {
         if ((a.agent === undefined) === (a.all_agents !== true)) throw new ConfigError('give either agent or all_agents: true');
-        const q: RecallQuery = { text: a.text, tags: a.tags, outcome: a.outcome, fields: a.fields as Record<string, Json> | undefined, since: time(a.since), until: time(a.until), limit: a.limit };
+        const q: RecallQuery = { text: a.text, tags: a.tags, outcome: a.outcome, fields: a.fields as Record<string, Json> | undefined, since: time(a.since), until: time(a.until), vector: a.vector, limit: a.limit };
         return { hits: await c.recall(a.agent, q) };
       }),
   );

@@ -7,10 +7,11 @@
 import Database from 'better-sqlite3';
 import type { Episode } from '../../crdt/index.js';
 import { StorageError } from '../errors.js';
-import { canonicalJson, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
+import { asEmbedding, canonicalJson, EMBEDDING_FIELD, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
+import { fuse, nearest, vectorBlob } from './vector-rank.js';
 
 /** Bumped when the tables change: an index of another version is dropped and rebuilt. */
-const INDEX_VERSION = 2;
+const INDEX_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -25,7 +26,7 @@ CREATE TRIGGER IF NOT EXISTS ep_ai AFTER INSERT ON ep BEGIN
   INSERT INTO ep_fts (rowid, agent, task, outcome, notes) VALUES (new.rowid, new.agent, new.task, new.outcome, new.notes); END;
 CREATE TRIGGER IF NOT EXISTS ep_ad AFTER DELETE ON ep BEGIN
   INSERT INTO ep_fts (ep_fts, rowid, agent, task, outcome, notes) VALUES ('delete', old.rowid, old.agent, old.task, old.outcome, old.notes);
-  DELETE FROM ep_tag WHERE ep = old.rowid; DELETE FROM ep_field WHERE ep = old.rowid; END;
+  DELETE FROM ep_tag WHERE ep = old.rowid; DELETE FROM ep_field WHERE ep = old.rowid; DELETE FROM ep_vec WHERE ep = old.rowid; END;
 CREATE TRIGGER IF NOT EXISTS ep_au AFTER UPDATE OF task, outcome, notes ON ep BEGIN
   INSERT INTO ep_fts (ep_fts, rowid, agent, task, outcome, notes) VALUES ('delete', old.rowid, old.agent, old.task, old.outcome, old.notes);
   INSERT INTO ep_fts (rowid, agent, task, outcome, notes) VALUES (new.rowid, new.agent, new.task, new.outcome, new.notes); END;
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS ep_tag (tag TEXT NOT NULL, ep INTEGER NOT NULL, PRIMA
 CREATE INDEX IF NOT EXISTS ep_tag_ep ON ep_tag (ep);
 CREATE TABLE IF NOT EXISTS ep_field (name TEXT NOT NULL, value TEXT NOT NULL, ep INTEGER NOT NULL, PRIMARY KEY (name, value, ep)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ep_field_ep ON ep_field (ep);
+CREATE TABLE IF NOT EXISTS ep_vec (ep INTEGER PRIMARY KEY, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS agent_state (agent TEXT PRIMARY KEY, digest TEXT NOT NULL);
 `;
 
@@ -47,7 +49,7 @@ type Stmt = Database.Statement;
 
 export class RecallIndex {
   private readonly db: Database.Database;
-  private readonly st: Record<'get' | 'upsert' | 'del' | 'delAgent' | 'tagDel' | 'tagIns' | 'fieldDel' | 'fieldIns' | 'stateGet' | 'stateSet' | 'stateDel' | 'agents' | 'count', Stmt>;
+  private readonly st: Record<'get' | 'upsert' | 'del' | 'delAgent' | 'tagDel' | 'tagIns' | 'fieldDel' | 'fieldIns' | 'vecDel' | 'vecIns' | 'rows' | 'stateGet' | 'stateSet' | 'stateDel' | 'agents' | 'count', Stmt>;
   private readonly queries = new Map<string, Stmt>();
 
   /** Opens (or creates) the index at `file`, or an in-memory one for ':memory:'. Throws StorageError. */
@@ -77,6 +79,9 @@ export class RecallIndex {
       tagIns: this.db.prepare('INSERT OR IGNORE INTO ep_tag (tag, ep) VALUES (?, ?)'),
       fieldDel: this.db.prepare('DELETE FROM ep_field WHERE ep = ?'),
       fieldIns: this.db.prepare('INSERT OR IGNORE INTO ep_field (name, value, ep) VALUES (?, ?, ?)'),
+      vecDel: this.db.prepare('DELETE FROM ep_vec WHERE ep = ?'),
+      vecIns: this.db.prepare('INSERT OR REPLACE INTO ep_vec (ep, vec) VALUES (?, ?)'),
+      rows: this.db.prepare('SELECT rowid, agent, json FROM ep WHERE rowid IN (SELECT value FROM json_each(?))'),
       stateGet: this.db.prepare('SELECT digest FROM agent_state WHERE agent = ?').pluck(),
       stateSet: this.db.prepare('INSERT OR REPLACE INTO agent_state (agent, digest) VALUES (?, ?)'),
       stateDel: this.db.prepare('DELETE FROM agent_state WHERE agent = ?'),
@@ -86,7 +91,7 @@ export class RecallIndex {
   }
 
   private dropAll(): void {
-    for (const t of ['ep_fts', 'ep_tag', 'ep_field', 'agent_state', 'ep', 'meta']) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of ['ep_fts', 'ep_tag', 'ep_field', 'ep_vec', 'agent_state', 'ep', 'meta']) this.db.exec(`DROP TABLE IF EXISTS ${t}`);
   }
 
   /** Runs `fn` in one transaction (a batch of changes costs one commit). */
@@ -103,10 +108,15 @@ export class RecallIndex {
     if (old) {
       this.st.tagDel.run(rowid);
       this.st.fieldDel.run(rowid);
+      this.st.vecDel.run(rowid);
     }
+    const embedding = asEmbedding(e.fields[EMBEDDING_FIELD]);
+    const blob = embedding && vectorBlob(embedding);
+    if (blob) this.st.vecIns.run(rowid, blob);
     for (const t of e.tags) this.st.tagIns.run(t, rowid);
     // A field in conflict matches any of its values.
     for (const [name, v] of Object.entries(e.fields)) {
+      if (name === EMBEDDING_FIELD) continue; // searched by vector, never by equality: not worth its bytes here
       const values = v !== null && typeof v === 'object' && !Array.isArray(v) && Array.isArray((v as { conflict?: unknown }).conflict) && Object.keys(v).length === 1 ? (v as { conflict: unknown[] }).conflict : [v];
       for (const one of values) this.st.fieldIns.run(name, canonicalJson(one as never), rowid);
     }
@@ -143,57 +153,99 @@ export class RecallIndex {
     return (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
   }
 
-  /** Ranked hits (bm25 when there is text, newest first otherwise); `agent` undefined searches every agent. */
+  /**
+   * Ranked hits: bm25 when there is text, nearest by cosine when there is a vector, both fused by
+   * reciprocal rank when there are both, newest first otherwise. `agent` undefined searches every agent.
+   */
   search(agent: string | undefined, q: RecallQuery & { limit: number }): RecallHit[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
     const words = q.text === undefined ? [] : queryWords(q.text);
     if (q.text !== undefined && q.text.trim() !== '' && words.length === 0) return []; // only punctuation: nothing can match
-    if (words.length > 0) {
-      where.push('ep_fts MATCH ?');
-      const text = `{task outcome notes} : (${ftsExpression(words)})`;
-      args.push(agent === undefined ? text : `agent : "${agent.replaceAll('"', '""')}" AND ${text}`);
+    const { where, args } = filters(agent, q);
+    if (q.vector === undefined) {
+      if (words.length > 0) return this.textRows(agent, words, where, args, q.limit).map(toHit);
+      const cond = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+      return this.all(`SELECT ep.rowid AS rowid, ep.agent AS agent, ep.json AS json, 0 AS score FROM ep ${cond} ORDER BY ep.created_at DESC, ep.id LIMIT ?`, [...args, q.limit]).map(toHit);
     }
-    if (agent !== undefined) {
-      where.push('ep.agent = ?');
-      args.push(agent);
-    }
-    if (q.outcome !== undefined) {
-      where.push('ep.outcome = ?');
-      args.push(q.outcome);
-    }
-    if (q.since !== undefined) {
-      where.push('ep.created_at >= ?');
-      args.push(q.since);
-    }
-    if (q.until !== undefined) {
-      where.push('ep.created_at <= ?');
-      args.push(q.until);
-    }
-    for (const t of q.tags ?? []) {
-      where.push('EXISTS (SELECT 1 FROM ep_tag WHERE tag = ? AND ep = ep.rowid)');
-      args.push(t);
-    }
-    for (const [name, v] of Object.entries(q.fields ?? {})) {
-      where.push('EXISTS (SELECT 1 FROM ep_field WHERE name = ? AND value = ? AND ep = ep.rowid)');
-      args.push(name, canonicalJson(v));
-    }
+    const query = vectorBlob(q.vector);
+    if (!query) return [];
+    // Enough of each ranking that fusion can promote what the other ranks low.
+    const depth = Math.max(q.limit * 5, 50);
     const cond = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const sql =
-      words.length > 0
-        ? `SELECT ep.agent AS agent, ep.json AS json, -${BM25} AS score FROM ep_fts JOIN ep ON ep.rowid = ep_fts.rowid ${cond} ORDER BY ${BM25} LIMIT ?`
-        : `SELECT ep.agent AS agent, ep.json AS json, 0 AS score FROM ep ${cond} ORDER BY ep.created_at DESC, ep.id LIMIT ?`;
-    args.push(q.limit);
+    const candidates = this.prepared(`SELECT ep.rowid AS rowid, ep_vec.vec AS vec FROM ep JOIN ep_vec ON ep_vec.ep = ep.rowid ${cond}`).iterate(...args) as Iterable<{ rowid: number; vec: Buffer }>;
+    const near = nearest(query, candidates, depth);
+    const ranked = words.length > 0 ? fuse([this.textRows(agent, words, where, args, depth).map((r) => r.rowid), near.map((n) => n.rowid)]) : near.map((n) => ({ rowid: n.rowid, score: n.sim }));
+    const top = ranked.slice(0, q.limit);
+    const rows = new Map((this.st.rows.all(JSON.stringify(top.map((t) => t.rowid))) as Array<{ rowid: number; agent: string; json: string }>).map((r) => [r.rowid, r]));
+    return top.flatMap((t) => {
+      const r = rows.get(t.rowid);
+      return r ? [{ agent: r.agent, score: t.score, episode: JSON.parse(r.json) as Episode }] : [];
+    });
+  }
+
+  private textRows(agent: string | undefined, words: string[], where: string[], args: unknown[], limit: number): Row[] {
+    const text = `{task outcome notes} : (${ftsExpression(words)})`;
+    const match = agent === undefined ? text : `agent : "${agent.replaceAll('"', '""')}" AND ${text}`;
+    const cond = ['ep_fts MATCH ?', ...where].join(' AND ');
+    return this.all(`SELECT ep.rowid AS rowid, ep.agent AS agent, ep.json AS json, -${BM25} AS score FROM ep_fts JOIN ep ON ep.rowid = ep_fts.rowid WHERE ${cond} ORDER BY ${BM25} LIMIT ?`, [match, ...args, limit]);
+  }
+
+  private all(sql: string, args: unknown[]): Row[] {
+    return this.prepared(sql).all(...args) as Row[];
+  }
+
+  /** Statements by SQL text; the filters make a bounded number of shapes. */
+  private prepared(sql: string): Stmt {
     let stmt = this.queries.get(sql);
     if (!stmt) {
       stmt = this.db.prepare(sql);
       if (this.queries.size < 256) this.queries.set(sql, stmt);
     }
-    const rows = stmt.all(...args) as Array<{ agent: string; json: string; score: number }>;
-    return rows.map((r) => ({ agent: r.agent, score: r.score, episode: JSON.parse(r.json) as Episode }));
+    return stmt;
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+interface Row {
+  rowid: number;
+  agent: string;
+  json: string;
+  score: number;
+}
+
+function toHit(r: Row): RecallHit {
+  return { agent: r.agent, score: r.score, episode: JSON.parse(r.json) as Episode };
+}
+
+/** The SQL conditions of every filter but text and vector. */
+function filters(agent: string | undefined, q: RecallQuery): { where: string[]; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (agent !== undefined) {
+    where.push('ep.agent = ?');
+    args.push(agent);
+  }
+  if (q.outcome !== undefined) {
+    where.push('ep.outcome = ?');
+    args.push(q.outcome);
+  }
+  if (q.since !== undefined) {
+    where.push('ep.created_at >= ?');
+    args.push(q.since);
+  }
+  if (q.until !== undefined) {
+    where.push('ep.created_at <= ?');
+    args.push(q.until);
+  }
+  for (const t of q.tags ?? []) {
+    where.push('EXISTS (SELECT 1 FROM ep_tag WHERE tag = ? AND ep = ep.rowid)');
+    args.push(t);
+  }
+  for (const [name, v] of Object.entries(q.fields ?? {})) {
+    where.push('EXISTS (SELECT 1 FROM ep_field WHERE name = ? AND value = ? AND ep = ep.rowid)');
+    args.push(name, canonicalJson(v));
+  }
+  return { where, args };
 }

@@ -20,8 +20,25 @@ export interface RecallQuery {
   since?: number;
   /** createdAt <= until. */
   until?: number;
+  /**
+   * An embedding to search by nearest neighbour (cosine) among episodes whose writer stored one in
+   * the field named `embedding` (an array of numbers of the same length). With text too, the two
+   * rankings are fused (reciprocal rank fusion).
+   */
+  vector?: number[];
   /** Most hits returned (default 10, at most 1,000). */
   limit?: number;
+}
+
+/** The episode field an embedding is stored in by its writer. */
+export const EMBEDDING_FIELD = 'embedding';
+export const MAX_EMBEDDING_DIMS = 4096;
+
+/** The embedding in a field value, if it is one (an array of 1-4096 finite numbers). */
+export function asEmbedding(v: unknown): number[] | undefined {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_EMBEDDING_DIMS) return undefined;
+  for (const x of v) if (typeof x !== 'number' || !Number.isFinite(x)) return undefined;
+  return v as number[];
 }
 
 export interface RecallHit {
@@ -44,7 +61,7 @@ export function checkRecallQuery(q: unknown): Required<Pick<RecallQuery, 'limit'
   if (typeof q !== 'object' || Array.isArray(q)) throw new ConfigError('a recall query must be an object like {text, tags, outcome, fields, since, until, limit}');
   const r = q as Record<string, unknown>;
   for (const k of Object.keys(r)) {
-    if (!['text', 'tags', 'outcome', 'fields', 'since', 'until', 'limit'].includes(k)) throw new ConfigError(`recall does not know the option "${k}"; use text, tags, outcome, fields, since, until or limit`);
+    if (!['text', 'tags', 'outcome', 'fields', 'since', 'until', 'vector', 'limit'].includes(k)) throw new ConfigError(`recall does not know the option "${k}"; use text, tags, outcome, fields, since, until, vector or limit`);
   }
   const out: RecallQuery & { limit: number } = { limit: DEFAULT_RECALL_LIMIT };
   if (r.text !== undefined) {
@@ -73,6 +90,11 @@ export function checkRecallQuery(q: unknown): Required<Pick<RecallQuery, 'limit'
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`recall ${k} must be a time in milliseconds since the epoch`);
     out[k] = v;
+  }
+  if (r.vector !== undefined) {
+    const v = asEmbedding(r.vector);
+    if (!v) throw new ConfigError(`recall vector must be an array of 1 to ${MAX_EMBEDDING_DIMS} finite numbers`);
+    out.vector = v;
   }
   if (r.limit !== undefined) {
     if (typeof r.limit !== 'number' || !Number.isInteger(r.limit) || r.limit < 1 || r.limit > MAX_RECALL_LIMIT) throw new ConfigError(`recall limit must be a whole number from 1 to ${MAX_RECALL_LIMIT}`);

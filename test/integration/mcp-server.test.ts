@@ -124,6 +124,13 @@ describe('tri mcp', { timeout: 120_000 }, () => {
       const r = (await ok(s1, 'recall', { agent: 'planner', fields: { budget: 1200 }, tags: ['booked'], since: '1h' })) as { hits: unknown[] };
       return { ok: r.hits.length === 1, value: r, detail: JSON.stringify(r) };
     }, { timeoutMs: 10_000, intervalMs: 200 });
+    // Embeddings: remembered through n1 with a vector, recalled by nearest vector through n3.
+    const near = (await ok(s1, 'remember', { agent: 'vectors', task: 'pointing north', outcome: 'ok', embedding: [1, 0, 0.1] })) as { episode: { id: string } };
+    await ok(s1, 'remember', { agent: 'vectors', task: 'pointing east', outcome: 'ok', embedding: [0, 1, 0] });
+    await waitFor('n3 to recall by vector', async () => {
+      const r = (await ok(s3, 'recall', { agent: 'vectors', vector: [0.9, 0.1, 0] })) as { hits: Array<{ episode: { id: string } }> };
+      return { ok: r.hits.length === 2 && r.hits[0]!.episode.id === near.episode.id, value: r, detail: JSON.stringify(r.hits.map((h) => h.episode.id)) };
+    }, { timeoutMs: 10_000, intervalMs: 200 });
     const agents = (await ok(s1, 'list_agents')) as { agents: Array<{ agent: string; episodes: number }> };
     expect(agents.agents).toContainEqual({ agent: 'planner', episodes: 2 });
     const { task } = (await ok(s1, 'submit_task', { type: 'wordcount', input: { text: 'a b a' }, wait_ms: 20_000 })) as { task: { id: string; status: string; result: unknown } };

@@ -55,6 +55,15 @@ it('recalls through any node what was written and edited through others, across 
   expect((await recall('--agent', 'ops', '--outcome', 'ok', '--limit', '2')).length).toBe(2);
   expect(await recall('--agent', 'ops', '--since', '2h', '--until', '1h')).toEqual([]);
   expect((await recall('--all-agents', '--text', 'database')).map((h) => h.agent).sort()).toEqual(['ops', 'ops', 'other-agent']);
+  // An embedding set through n2, searched by vector through n3.
+  await edit('set', other.id, 'embedding', '[0, 1, 0]');
+  await edit('set', db.id, 'embedding', '[1, 0, 0]');
+  await waitFor('n3 to recall by vector', async () => {
+    const hits = await recall('--agent', 'ops', '--vector', '[0.1, 0.9, 0]');
+    return { ok: hits.length === 2 && hits[0]!.episode.id === other.id, value: hits, detail: JSON.stringify(hits.map((h) => h.episode.id)) };
+  }, { timeoutMs: 10_000, intervalMs: 200 });
+  const badVector = await c.cli(['memory', 'recall', '--at', n3.address, '--agent', 'ops', '--vector', '[1, "x"]']);
+  expect(badVector.code, describeResult(badVector)).toBe(2);
   // FTS syntax is text, never an error.
   expect(await recall('--agent', 'ops', '--text', '"NEAR( * -x:')).toEqual([]);
   // Bad usage: exit 2 and a reason.

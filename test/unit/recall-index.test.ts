@@ -150,6 +150,31 @@ describe('recall', () => {
     expect(ids(recall.recall('a1', { fields: { grade: 'B' } }))).toEqual([e]);
   });
 
+  it('finds nearest episodes by embedding, fuses them with the text rank, and checks vectors', () => {
+    const { recall, writer } = setup();
+    const m = writer('a1');
+    const north = m.addEpisode({ task: 'walk north', outcome: 'ok', fields: { embedding: [1, 0, 0] } }, { now: 1 });
+    const east = m.addEpisode({ task: 'walk east', outcome: 'ok', fields: { embedding: [0, 1, 0] } }, { now: 2 });
+    const nne = m.addEpisode({ task: 'drive north north east', outcome: 'ok', fields: { embedding: [0.9, 0.3, 0] } }, { now: 3 });
+    m.addEpisode({ task: 'walk without a vector', outcome: 'ok' }, { now: 4 });
+    m.addEpisode({ task: 'walk, other model', outcome: 'ok', fields: { embedding: [1, 0] } }, { now: 5 });
+    // Vector only: by cosine, best first; episodes without one (or of another dimension) are not candidates.
+    const byVector = recall.recall('a1', { vector: [2, 0.1, 0] });
+    expect(ids(byVector)).toEqual([north, nne, east]);
+    expect(byVector[0]!.score).toBeGreaterThan(0.99);
+    // Filters apply to vector search too.
+    expect(ids(recall.recall('a1', { vector: [1, 0, 0], since: 2 }))).toEqual([nne, east]);
+    // Text and vector fused: "walk" ranks the three walks; the vector pulls north above east, and nne
+    // (no "walk") still appears through the vector ranking.
+    const fused = ids(recall.recall('a1', { text: 'walk', vector: [1, 0, 0], limit: 10 }));
+    expect(fused[0]).toBe(north);
+    expect(fused).toContain(nne);
+    expect(fused.indexOf(north)).toBeLessThan(fused.indexOf(east));
+    expect(() => recall.recall('a1', { vector: [] })).toThrow(/vector must be an array/);
+    expect(() => recall.recall('a1', { vector: [1, Number.NaN] as number[] })).toThrow(/vector must be an array/);
+    expect(recall.recall('a1', { vector: [0, 0, 0] })).toEqual([]);
+  });
+
   it('drops an episode whose map is deleted from the document (forgetting)', () => {
     const { docs, recall, writer } = setup();
     const m = writer('a1');

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Episode, Json } from '../../../crdt/index.js';
 import { UsageError } from '../../errors.js';
 import type { AnnotateOp } from '../../memory/annotate.js';
-import { parseTime, type RecallQuery } from '../../recall/recall-query.js';
+import { asEmbedding, parseTime, type RecallQuery } from '../../recall/recall-query.js';
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
 import { collect, parseIntIn } from '../parse.js';
 import { printTable } from '../table.js';
@@ -24,6 +24,18 @@ function parseField(value: string, previous: Record<string, Json> = {}): Record<
   return { ...previous, [value.slice(0, at)]: jsonOrString(value.slice(at + 1)) };
 }
 
+function parseVector(value: string): number[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch {
+    v = undefined;
+  }
+  const e = asEmbedding(v);
+  if (!e) throw new InvalidArgumentError(`"${value.slice(0, 40)}" is not a JSON array of 1 to 4096 numbers.`);
+  return e;
+}
+
 function parseTimeFlag(value: string): number {
   try {
     return parseTime(value);
@@ -36,7 +48,7 @@ function printEpisode(ep: Episode, json: boolean | undefined, what: string): voi
   process.stdout.write(json ? JSON.stringify(ep) + '\n' : `${what} episode ${ep.id}: tags [${ep.tags.join(', ')}], notes ${JSON.stringify(ep.notes.length > 60 ? ep.notes.slice(0, 57) + '...' : ep.notes)}\n`);
 }
 
-type RecallFlags = ClientFlags & { agent?: string; allAgents?: boolean; text?: string; tag?: string[]; outcome?: string; field?: Record<string, Json>; since?: number; until?: number; limit: number; json?: boolean };
+type RecallFlags = ClientFlags & { agent?: string; allAgents?: boolean; text?: string; vector?: number[]; tag?: string[]; outcome?: string; field?: Record<string, Json>; since?: number; until?: number; limit: number; json?: boolean };
 
 export function registerMemoryQuery(memory: Command): void {
   addClientOptions(
@@ -51,11 +63,12 @@ export function registerMemoryQuery(memory: Command): void {
       .option('--field <name=value>', 'only episodes whose field holds this value (JSON, or a plain string); repeatable', parseField)
       .option('--since <time>', 'created at or after: ISO time, epoch ms, or 15m / 2h / 7d ago', parseTimeFlag)
       .option('--until <time>', 'created at or before (same forms as --since)', parseTimeFlag)
+      .option('--vector <json>', 'an embedding ([0.1, ...]): nearest episodes by their "embedding" field, fused with the --text rank', parseVector)
       .option('--limit <n>', 'most hits', parseIntIn(1, 1000), 10)
       .option('--json', 'print one JSON array of {agent, score, episode}'),
   ).action(async (f: RecallFlags) => {
     if ((f.agent === undefined) === (f.allAgents !== true)) throw new UsageError('give either --agent ID or --all-agents');
-    const query: RecallQuery = { text: f.text, tags: f.tag, outcome: f.outcome, fields: f.field, since: f.since, until: f.until, limit: f.limit };
+    const query: RecallQuery = { text: f.text, tags: f.tag, outcome: f.outcome, fields: f.field, since: f.since, until: f.until, vector: f.vector, limit: f.limit };
     const hits = await withClient(f, (c) => c.recall(f.agent, query));
     if (f.json) {
       process.stdout.write(JSON.stringify(hits) + '\n');
