@@ -22,6 +22,8 @@ import { realRuntime } from '../src/runtime/real.js';
 import { createPrng } from '../src/sim/prng.js';
 import { DurableDocSet } from '../src/storage/durable-doc-set.js';
 import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { MemoryStore } from '../src/storage/memory-store.js';
+import * as Y from 'yjs';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
 import { summarize } from './lib/stats.js';
 
@@ -217,6 +219,41 @@ async function mcpCases(quick: boolean, metrics: Metrics, peers: Record<string, 
   }
 }
 
+/**
+ * What keeping the index in step costs a node per replicated update: the same N remote episode
+ * updates applied to a document set (in memory, as the sync engine applies them) with and without
+ * an open index, the index folding them in once per N/100 updates as the event loop would.
+ */
+export function foldCost(n: number, metrics: Metrics): void {
+  const rng = createPrng('fold');
+  const source = new Y.Doc();
+  const w = new AgentMemoryDoc({ node: 'peer', random: () => rng.next(), doc: source });
+  const updates: Uint8Array[] = [];
+  source.on('update', (u: Uint8Array) => updates.push(u));
+  for (let i = 0; i < n; i++) w.addEpisode({ task: `task ${i} of the fold benchmark`, outcome: 'ok', note: 'a note of a few words', tags: ['bench'] }, { now: i });
+  const run = (withIndex: boolean): number => {
+    const docs = new DurableDocSet(new MemoryStore({ nodeId: 'b', name: 'b' }));
+    const queued: Array<() => void> = [];
+    const recall = new RecallService({ docs, scheduler: { schedule: () => () => undefined, immediate: (fn) => void queued.push(fn) }, file: ':memory:', logger: silentLogger() });
+    if (withIndex) recall.open();
+    const t = performance.now();
+    updates.forEach((u, i) => {
+      docs.apply('agent/fold', u, { remotePeer: 'peer' });
+      if (i % 100 === 99) for (const f of queued.splice(0)) f();
+    });
+    for (const f of queued.splice(0)) f();
+    const ms = performance.now() - t;
+    recall.close();
+    return ms;
+  };
+  run(true); // warm up
+  const samples = Array.from({ length: 3 }, () => [run(false), run(true)] as const);
+  const bare = Math.min(...samples.map((x) => x[0]));
+  const indexed = Math.min(...samples.map((x) => x[1]));
+  metrics.apply_remote_update_us = metric(r2((bare / n) * 1000), 'us');
+  metrics.apply_remote_update_with_index_us = metric(r2((indexed / n) * 1000), 'us');
+}
+
 export async function runRecallBench(o: RecallBenchOptions): Promise<BenchResult> {
   const log = o.log ?? ((m: string) => console.error(m));
   const metrics: Metrics = {};
@@ -225,6 +262,8 @@ export async function runRecallBench(o: RecallBenchOptions): Promise<BenchResult
   metrics.load_average_1m_at_start = metric(r2(loadavg()[0]!), 'load');
   const words = vocabulary(20_000);
   for (const episodes of o.quick ? [10_000] : [10_000, 100_000]) await recallAt(episodes, words, metrics, log);
+  foldCost(o.quick ? 2000 : 5000, metrics);
+  log(`recall: applying a replicated episode ${metrics.apply_remote_update_us!.value} us, with the index ${metrics.apply_remote_update_with_index_us!.value} us`);
   await mcpCases(o.quick, metrics, peers, log);
   metrics.load_average_1m_at_end = metric(r2(loadavg()[0]!), 'load');
   const { result } = writeResult(o.out, 'recall', metrics, peers);

@@ -4,7 +4,7 @@
 // transaction, re-reading only the episodes each update touched. A recall first folds in what is
 // queued, so it always sees every write the node has applied. Opening compares each agent's
 // document digest with the one the index last matched and rebuilds the agents that differ.
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { docDigestHex, type Episode } from '../../crdt/index.js';
 import { episodeToJson } from '../../crdt/episode-json.js';
 import { episodeParts, episodesOf } from '../../crdt/schema.js';
@@ -39,6 +39,10 @@ export class RecallService {
   private index: RecallIndex | undefined;
   private queue = new Map<string, Uint8Array[] | 'rebuild'>();
   private flushQueued = false;
+  /** Documents whose transactions report the episodes they change (see watch()). */
+  private readonly watched = new WeakSet<Y.Doc>();
+  /** Episodes changed per agent, as watched transactions reported them, not yet folded in. */
+  private touched = new Map<string, Set<string> | 'rebuild'>();
   /** Agents whose digest row was cleared this run (their rows are changing). */
   private readonly dirty = new Set<string>();
   /** Agents with structs waiting on missing dependencies: rebuilt once their document has none. */
@@ -51,6 +55,15 @@ export class RecallService {
     o.docs.onLocalUpdate((docId, update) => {
       if (!this.index || !docId.startsWith(AGENT_PREFIX)) return;
       const agent = docId.slice(AGENT_PREFIX.length);
+      const doc = this.o.docs.doc(docId);
+      if (this.watched.has(doc)) {
+        // Its transactions already named the episodes they touched (watch()).
+        this.scheduleFlush();
+        return;
+      }
+      // The first update of a document seen in this run is decoded; from then on Yjs's own
+      // record of what each transaction changed is read instead (about 30x cheaper per update).
+      this.watch(doc, agent);
       const q = this.queue.get(agent);
       if (q === undefined) this.queue.set(agent, [update]);
       else if (q !== 'rebuild') {
@@ -105,10 +118,21 @@ export class RecallService {
   flush(): void {
     this.flushQueued = false;
     const index = this.index;
-    if (!index || (this.queue.size === 0 && this.unsettled.size === 0)) return;
+    if (!index || (this.queue.size === 0 && this.unsettled.size === 0 && this.touched.size === 0)) return;
     const queue = this.queue;
+    const touched = this.touched;
     this.queue = new Map();
+    this.touched = new Map();
     index.batch(() => {
+      for (const [agent, ids] of touched) {
+        if (!this.dirty.has(agent)) {
+          index.clearAgentDigest(agent);
+          this.dirty.add(agent);
+        }
+        const doc = this.o.docs.doc(AGENT_PREFIX + agent);
+        if (ids === 'rebuild') rebuildAgent(index, agent, doc);
+        else for (const id of ids) putEpisode(index, agent, doc, id);
+      }
       for (const [agent, updates] of queue) {
         if (!this.dirty.has(agent)) {
           index.clearAgentDigest(agent);
@@ -169,6 +193,32 @@ export class RecallService {
     }
   }
 
+  /**
+   * Reads what each transaction on `doc` changed (Yjs lists the types whose entries changed,
+   * deletions included, and transactions that integrate pending structs too) and notes the
+   * episodes those types belong to.
+   */
+  private watch(doc: Y.Doc, agent: string): void {
+    this.watched.add(doc);
+    const root: unknown = episodesOf(doc);
+    doc.on('afterTransaction', (tr: Y.Transaction) => {
+      if (!this.index || this.closed || tr.changed.size === 0) return;
+      let ids = this.touched.get(agent);
+      if (ids === 'rebuild') return;
+      if (!ids) this.touched.set(agent, (ids = new Set()));
+      for (const [type, keys] of tr.changed) {
+        if (type === root) {
+          for (const k of keys) if (k !== null) ids.add(k);
+          continue;
+        }
+        const id = episodeOfType(type, root);
+        if (id !== undefined) ids.add(id);
+      }
+      if (ids.size > MAX_QUEUED_PER_AGENT) this.touched.set(agent, 'rebuild');
+      this.scheduleFlush();
+    });
+  }
+
   private agents(): string[] {
     return this.o.docs.ids().filter((id) => id.startsWith(AGENT_PREFIX)).map((id) => id.slice(AGENT_PREFIX.length));
   }
@@ -210,4 +260,16 @@ function rebuildAgent(index: RecallIndex, agent: string, doc: Y.Doc): void {
 
 function hasPending(doc: Y.Doc): boolean {
   return doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+}
+
+/** The episode a nested type (notes, tags, counters, fields, or the episode map) belongs to. */
+function episodeOfType(type: { _item: Y.Item | null }, root: unknown): string | undefined {
+  let item = type._item;
+  for (let depth = 0; item !== null && depth < 8; depth++) {
+    const parent = item.parent;
+    if (parent === root) return item.parentSub ?? undefined;
+    if (!(parent instanceof Y.AbstractType)) return undefined;
+    item = parent._item;
+  }
+  return undefined;
 }
