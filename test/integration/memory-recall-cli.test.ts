@@ -23,7 +23,7 @@ const ok = (r: CliResult): string => {
   return r.stdout;
 };
 
-it('recalls through any node what was written and edited through others, across a SIGKILL restart', { timeout: 120_000 }, async () => {
+it('recalls through any node what was written and edited through others, across a SIGKILL restart', { timeout: 240_000 }, async () => {
   const c = (cluster = await TriCluster.create({ addresses: ['127.0.19.10', '127.0.19.11', '127.0.19.12'], profile: 'lan' }));
   await c.startAll(40_000);
   const [n1, n2, n3] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0], typeof c.nodes[0]];
