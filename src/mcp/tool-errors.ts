@@ -52,7 +52,7 @@ async function explain(err: Error, at: string, client: () => Promise<NodeClient>
       return `Not found: ${msg}`;
     case 'TransportError':
     case 'TimeoutError':
-      return `Cannot reach the node at ${at}: ${msg}. Is it running, and is that its RPC port (default 10000)? Writes may or may not have been applied.`;
+      return `Cannot reach the node at ${at}: ${msg}${/running/.test(msg) ? '' : '. Is it running, and is that its RPC port (default 10000)?'} If this was a write, it may or may not have been applied: check with recall or read_graph before repeating it.`;
     default:
       return `${err.name || 'Error'}: ${msg}`;
   }
