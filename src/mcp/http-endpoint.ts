@@ -60,6 +60,9 @@ export async function startMcpHttp(o: McpHttpOptions): Promise<{ server: Server;
       try {
         body = await readBody(req);
       } catch (err) {
+        // The rest of an oversize body is not read: answer, then drop the connection so it cannot be reused mid-upload.
+        res.setHeader('connection', 'close');
+        res.once('finish', () => req.destroy());
         return reply(res, (err as { status?: number }).status ?? 400, (err as Error).message);
       }
       const server = o.server();
