@@ -44,6 +44,13 @@ const ROWS: Row[] = [
   { scenario: 'sim-scale', metric: 'membership_converge_rounds_1000', label: '1,000 simulated nodes, membership layer: gossip rounds until all see all alive (log2 N = 9.97)', goal: '-' },
   { scenario: 'sim-scale', metric: 'whole_node_wall_s_1000', label: '1,000 simulated whole nodes (gossip + memory + quorum + tasks), 60 virtual s (wall time)', goal: '-', fallback: 'wall_s_for_60_virtual_s_1000' },
   { scenario: 'sim-scale', metric: 'whole_node_wall_s_100', label: '100 simulated whole nodes, 60 virtual s (wall time)', goal: '', fallback: 'wall_s_for_60_virtual_s_100' },
+  { scenario: 'recall', metric: 'recall_one_agent_text_p50_100000', label: 'recall p50, one agent, text, 100,000 episodes on one node', goal: '< 5 ms' },
+  { scenario: 'recall', metric: 'recall_all_agents_text_p50_100000', label: 'recall p50, every agent, text, 100,000 episodes', goal: '-' },
+  { scenario: 'recall', metric: 'recall_index_build_100000', label: 'recall index build from a data directory, 100,000 episodes', goal: '-' },
+  { scenario: 'recall', metric: 'recall_index_bytes_per_episode_100000', label: 'recall index size per episode', goal: '-' },
+  { scenario: 'recall', metric: 'search_nodes_10k_vs_reference', label: 'MCP search_nodes on 10,000 entities, tri mcp / reference memory server', goal: '-' },
+  { scenario: 'recall', metric: 'remember_mcp_ms', label: 'one remember through tri mcp (stdio), one-node cluster', goal: '-' },
+  { scenario: 'recall', metric: 'remember_library_ms', label: 'the same write through the library', goal: '-' },
   { scenario: 'fuzz-speed', metric: 'runs_per_min', label: 'tri fuzz: runs of 7 nodes x 60 virtual s per minute (2 workers)', goal: '>= 1,000' },
 ];
 

@@ -13,7 +13,10 @@ import { silentLogger } from '../node/logger.js';
 import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError } from '../errors.js';
-import type { Episode } from '../../crdt/index.js';
+import { MAX_FRAME_BYTES } from '../transport/types.js';
+import type { Episode, Json } from '../../crdt/index.js';
+import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
+import type { AnnotateOp } from '../memory/annotate.js';
 import type { NewTask, TaskView } from '../tasks/index.js';
 
 export interface ClientOptions {
@@ -49,7 +52,12 @@ export class NodeClient {
   }
 
   async call<T>(method: string, args: unknown = null, timeoutMs = this.timeoutMs): Promise<T> {
-    const reply = await this.rpc.call(this.at, method, toJsonPayload(args), timeoutMs);
+    const payload = toJsonPayload(args);
+    // The node closes a connection that sends a frame over the limit: refuse here, with the reason.
+    if (payload.byteLength > MAX_FRAME_BYTES - 1024) {
+      throw new ConfigError(`the arguments of ${method} take ${payload.byteLength} bytes; one call carries at most ${MAX_FRAME_BYTES - 1024}: split it into smaller calls`);
+    }
+    const reply = await this.rpc.call(this.at, method, payload, timeoutMs);
     return fromJsonPayload<T>(reply, `reply to ${method}`);
   }
 
@@ -57,12 +65,22 @@ export class NodeClient {
     return this.call<MemberView[]>(METHODS.members);
   }
 
-  addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[] }): Promise<Episode> {
+  addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[]; fields?: Record<string, Json> }): Promise<Episode> {
     return this.call<Episode>(METHODS.memoryAdd, args);
   }
 
   showMemory(agent: string): Promise<Episode[]> {
     return this.call<Episode[]>(METHODS.memoryShow, { agent });
+  }
+
+  /** Recall from the node's index: one agent's episodes, or every agent's when `agent` is undefined. */
+  recall(agent: string | undefined, query: RecallQuery): Promise<RecallHit[]> {
+    return this.call<RecallHit[]>(METHODS.memoryRecall, { agent, query });
+  }
+
+  /** One edit of an episode (note, tag, untag, set, incr); returns the episode afterwards. */
+  annotate(agent: string, id: string, edit: AnnotateOp): Promise<Episode> {
+    return this.call<Episode>(METHODS.memoryAnnotate, { agent, id, ...edit });
   }
 
   memoryDigest(): Promise<{ digest: string; documents: number }> {

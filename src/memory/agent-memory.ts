@@ -2,6 +2,7 @@
 // synchronous; writes pass the quorum gate first (QuorumError, nothing applied, on a read-only
 // node) and resolve once a majority of voters stored them (WriteTimeoutError otherwise).
 import type { AgentMemoryDoc, Episode, Json, NewEpisode } from '../../crdt/index.js';
+import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 
 export interface AgentMemoryWriter {
   /** Runs `op` if this node is writable and waits for a majority to acknowledge what it wrote. */
@@ -10,6 +11,8 @@ export interface AgentMemoryWriter {
   peek(agentId: string): AgentMemoryDoc | undefined;
   /** Calls `cb` after every change to the agent's memory, local or replicated. */
   subscribe(agentId: string, cb: () => void): () => void;
+  /** Ranked episodes matching the query, from the node's recall index. */
+  recall(agentId: string, query: RecallQuery): RecallHit[];
 }
 
 export class AgentMemory {
@@ -42,6 +45,10 @@ export class AgentMemory {
   }
   list(): Episode[] {
     return this.writer.peek(this.agentId)?.list() ?? [];
+  }
+  /** Ranked episodes matching text and filters (bm25 over task, outcome and notes), from the node's local index. */
+  recall(query: RecallQuery = {}): RecallHit[] {
+    return this.writer.recall(this.agentId, query);
   }
   /** Called after every change, local or replicated; returns an unsubscribe function. */
   onChange(cb: () => void): () => void {

@@ -1,11 +1,13 @@
 // Client-facing memory methods (tri memory add | show | digest). Arguments arrive as JSON from any
 // authenticated client and are validated here; errors travel back by class name, so QuorumError
 // and WriteTimeoutError keep their exit codes (3 and 4) in the CLI.
+import type { Json } from '../../crdt/index.js';
 import { ConfigError } from '../errors.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from './memory-service.js';
+import { registerMemoryQueryMethods } from './memory-query-rpc.js';
 
 interface AddArgs {
   agent: string;
@@ -13,6 +15,8 @@ interface AddArgs {
   outcome: string;
   note?: string;
   tags?: string[];
+  /** Initial fields (the MCP remember tool stores an embedding here). */
+  fields?: Record<string, Json>;
 }
 
 function str(v: unknown, what: string, optional = false): string | undefined {
@@ -27,7 +31,8 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     const tags = a.tags ?? [];
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new ConfigError('tags must be an array of strings');
     const mem = memory.memory(str(a.agent, 'agent')!);
-    const id = await mem.addEpisode({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags });
+    if (a.fields !== undefined && (typeof a.fields !== 'object' || a.fields === null || Array.isArray(a.fields))) throw new ConfigError('fields must be an object of field names to JSON values');
+    const id = await mem.addEpisode({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags, fields: a.fields });
     return toJsonPayload(mem.get(id));
   });
   rpc.handle(METHODS.memoryShow, 'client', (payload) => {
@@ -35,4 +40,5 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     return toJsonPayload(memory.memory(str(a.agent, 'agent')!).list());
   });
   rpc.handle(METHODS.memoryDigest, 'client', () => toJsonPayload(memory.digest()));
+  registerMemoryQueryMethods(rpc, memory);
 }

@@ -19,6 +19,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { decodeWith, readBoundedString, readBoundedUint } from '../codec.js';
 import { encodeSyncEnvelope } from './sync-envelope.js';
+import type { RecallHit } from '../recall/recall-query.js';
 
 /** Every sync message carries this name in its RPC frame, so it is kept short (was 'memory.sync': 7 bytes more per message). */
 export const SYNC_METHOD = 'sync';
@@ -176,6 +177,15 @@ export class MemoryService implements AgentMemoryWriter {
     assertAgentId(agentId);
     const clock = this.o.runtime.clock;
     return new AgentMemory(agentId, this, () => (clock.wall ? clock.wall() : clock.now()));
+  }
+
+  /** Set by the node: answers recall from its index (src/recall); `agent` undefined searches every agent. */
+  recallWith: ((agent: string | undefined, query: unknown) => RecallHit[]) | undefined;
+
+  recall(agentId: string | undefined, query: unknown): RecallHit[] {
+    if (agentId !== undefined) assertAgentId(agentId);
+    if (!this.recallWith) throw new ConfigError('this memory has no recall index');
+    return this.recallWith(agentId, query);
   }
 
   agentIds(): string[] {

@@ -22,9 +22,12 @@ import { VoterConfigSync, type ConfigPeer } from './voter-config-sync.js';
 import { MemoryService } from '../memory/memory-service.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
+import { RecallService } from '../recall/recall-service.js';
+import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { SyncConfig } from '../sync/index.js';
 import { TaskService, TASKS_DOC } from './task-service.js';
 import { TASKS_UPDATE_SCHEMA } from '../tasks/task-schema.js';
+import { GRAPH_DOC, GRAPH_SCHEMA } from '../../crdt/knowledge-graph.js';
 import type { AgentHandler } from '../agents/index.js';
 import type { NewTask, SchedulerMember, TaskView } from '../tasks/index.js';
 import { MIN_THROUGHPUT_SAMPLE_BYTES, ThroughputMeter } from '../tasks/routing-throughput.js';
@@ -66,6 +69,8 @@ export interface ClusterNodeOptions {
   sync?: Partial<SyncConfig>;
   /** Task lease: a holder that neither finishes nor renews within it loses the task. */
   leaseMs?: number;
+  /** Recall index file (in the data directory); ':memory:' (default) rebuilds it on each start. */
+  recallIndex?: string;
 }
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
@@ -199,6 +204,8 @@ export class ClusterNode {
   private pendingFreeSlots: number | undefined;
   private freeSlotsFlush: (() => void) | undefined;
   readonly memoryService: MemoryService;
+  /** The recall index over every agent's episodes (src/recall), opened on first use or by start-node. */
+  readonly recallIndex: RecallService;
   readonly tasks: TaskService;
   private readonly driver: SwimDriver;
   private readonly log: Logger;
@@ -356,8 +363,10 @@ export class ClusterNode {
       },
       writeTimeoutMs: options.writeTimeoutMs,
       sync: options.sync,
-      schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA },
+      schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA, [GRAPH_DOC]: GRAPH_SCHEMA },
     });
+    this.recallIndex = new RecallService({ docs: this.memoryService.docs, scheduler: world.runtime.scheduler, file: options.recallIndex ?? ':memory:', logger: this.log });
+    this.memoryService.recallWith = (agent, q) => this.recallIndex.recall(agent, q);
     registerMemoryMethods(this.rpc, this.memoryService);
     this.tasks = new TaskService({
       self: options.name,
@@ -522,6 +531,11 @@ export class ClusterNode {
   /** The replicated memory of one agent (DESIGN.md "Library API"). */
   memory(agentId: string): AgentMemory {
     return this.memoryService.memory(agentId);
+  }
+
+  /** Recall across every agent's memory (node.memory(id).recall for one agent). */
+  recall(query: RecallQuery = {}): RecallHit[] {
+    return this.recallIndex.recall(undefined, query);
   }
 
   /** Re-evaluates quorum: DEGRADED without it, ACTIVE with it, and downing of long-FAILED members. */
@@ -711,6 +725,7 @@ export class ClusterNode {
     this.driver.stop();
     this.tasks.stop();
     this.memoryService.stop();
+    this.recallIndex.close();
     for (const h of this.stopHooks.reverse()) await Promise.resolve(h()).catch((err: Error) => this.log.warn({ err: err.message }, 'stop hook failed'));
     await this.rpc.close();
     await Promise.all([this.world.packets.close(), this.world.streams.close()]);

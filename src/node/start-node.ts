@@ -8,6 +8,7 @@
 // /metrics, the dashboard page) is imported while the join is in flight. The store still opens
 // before the join: the node id, the persisted incarnation and the keyring come from it.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { ProfileName } from '../../gossip/config.js';
 import { ConfigError } from '../errors.js';
 import { realRuntime } from '../runtime/real.js';
@@ -20,6 +21,7 @@ import { fanInStreams } from '../transport/fan-in.js';
 import type { PacketTransport, SocketLayer } from '../transport/types.js';
 import { Keyring, insecureWarning, mutualTlsLayer, securePackets, securityStatus, tlsPskLayer, type SecurePacketTransport, type TlsSocketLayer } from '../security/index.js';
 import { registerKeyringMethods } from './keyring-rpc.js';
+import { registerMcpNodeMethods } from '../mcp/node-methods.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import type { NodeStore } from '../storage/types.js';
 import { ClusterNode } from './cluster-node.js';
@@ -141,12 +143,14 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         rpcPort: parseAddress(rpcStreams.address).port,
         httpPort: boundHttp,
         discover,
+        recallIndex: opts.dataDir ? join(opts.dataDir, 'recall.db') : undefined,
       },
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.
     if (closeResponder) node.onStopped(closeResponder);
     node.onStopped(() => packetDrops.stop());
     registerKeyringMethods(node, keyring);
+    registerMcpNodeMethods(node);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
@@ -163,6 +167,8 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/', dashboardRoute());
     }
     await started;
+    // In step now rather than on the first recall: reopening it from the data directory compares one digest per agent.
+    node.recallIndex.open();
     return node;
   } catch (err) {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);

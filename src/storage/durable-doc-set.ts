@@ -91,8 +91,18 @@ export class DurableDocSet implements DocSet {
     const r = this.inner.apply(id, update, origin);
     // A duplicate that changed nothing and left nothing pending is already on disk.
     if (r.changed || r.pending) this.append(id, update);
+    if (r.pending) for (const l of this.pendingListeners) l(id);
     return { pending: r.pending };
   }
+
+  /**
+   * Called when a remote update is stored but waits on missing dependencies: its structs
+   * integrate later, inside the transaction of another update, whose event does not carry them.
+   */
+  onPending(cb: (id: string) => void): void {
+    this.pendingListeners.push(cb);
+  }
+  private readonly pendingListeners: Array<(id: string) => void> = [];
 
   digest(id: string): Uint8Array {
     return this.inner.digest(id);

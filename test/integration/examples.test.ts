@@ -22,4 +22,12 @@ describe('examples', () => {
     expect(stdout).toContain('shout: done on worker-1 -> {"loud":"HELLO"}');
     expect(stdout).toContain('episode recorded for agent "reverse": done');
   });
+
+  it('mcp-agent.mjs: the SDK client drives tri mcp on two nodes; recall and graph merges across them', async () => {
+    const { stdout } = await run(process.execPath, ['examples/mcp-agent.mjs'], { timeout: 90_000 });
+    expect(stdout).toMatch(/^tools: remember recall annotate list_agents .*search_nodes open_nodes$/m);
+    expect(stdout).toContain('recall via 127.0.19.42: "book a train to Lyon" (window seat, 08:12 departure)');
+    expect(stdout).toContain('Lyon: arrive 10:05 | museum on Tuesday | trip destination');
+    expect(stdout).toContain('stopped');
+  });
 });

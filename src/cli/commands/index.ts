@@ -14,6 +14,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['keys'], load: () => import('./keys.js').then((m) => m.registerKeys) },
   { names: ['memory'], load: () => import('./memory.js').then((m) => m.registerMemory) },
   { names: ['task'], load: () => import('./task.js').then((m) => m.registerTask) },
+  { names: ['mcp'], load: () => import('./mcp.js').then((m) => m.registerMcp) },
   { names: ['cluster', 'cluster-demo'], load: () => import('./cluster.js').then((m) => m.registerCluster) },
   { names: ['cluster-bench', 'nodes-bench'], load: () => import('./cluster-bench.js').then((m) => m.registerClusterBench) },
   { names: ['fuzz'], load: () => import('./fuzz.js').then((m) => m.registerFuzz) },

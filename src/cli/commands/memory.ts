@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
 import { collect } from '../parse.js';
 import { printTable } from '../table.js';
+import { registerMemoryQuery } from './memory-query.js';
 
 export function registerMemory(program: Command): void {
   const memory = program.command('memory').description("an agent's replicated memory");
@@ -49,4 +50,6 @@ export function registerMemory(program: Command): void {
     const d = await withClient(f, (c) => c.memoryDigest());
     process.stdout.write(f.json ? JSON.stringify(d) + '\n' : `${d.digest}  (${d.documents} documents)\n`);
   });
+
+  registerMemoryQuery(memory);
 }

@@ -1,0 +1,275 @@
+// Keeps a node's recall index in step with its replicated documents and answers recall from it.
+// It listens to the document set's update events (local writes and applied remote updates
+// alike), queues them and folds them into the index once per event-loop turn, in one SQLite
+// transaction, re-reading only the episodes each update touched. A recall first folds in what is
+// queued, so it always sees every write the node has applied. Opening compares each agent's
+// document digest with the one the index last matched and rebuilds the agents that differ.
+import * as Y from 'yjs';
+import { docDigestHex, type Episode } from '../../crdt/index.js';
+import { episodeToJson } from '../../crdt/episode-json.js';
+import { episodeParts, episodesOf } from '../../crdt/schema.js';
+import type { Logger, Scheduler } from '../runtime/types.js';
+import type { UpdateListener } from '../sync/ydoc-set.js';
+import { changedEpisodes } from './episode-changes.js';
+import { RecallIndex } from './recall-index.js';
+import { checkRecallQuery, type RecallHit } from './recall-query.js';
+
+/** Agent memories live in documents named "agent/<id>" (memory-service.ts). */
+const AGENT_PREFIX = 'agent/';
+/** Queued updates of one agent beyond which a rebuild of that agent is cheaper than replaying them. */
+const MAX_QUEUED_PER_AGENT = 4096;
+
+export interface RecallDocs {
+  doc(id: string): Y.Doc;
+  ids(): string[];
+  onLocalUpdate(cb: UpdateListener): void;
+  /** A remote update was stored but waits on missing dependencies (DurableDocSet.onPending). */
+  onPending?(cb: (id: string) => void): void;
+}
+
+export interface RecallServiceOptions {
+  docs: RecallDocs;
+  scheduler: Scheduler;
+  /** Index file in the data directory, or ':memory:' (rebuilt on every start). */
+  file: string;
+  logger: Logger;
+}
+
+export class RecallService {
+  private index: RecallIndex | undefined;
+  private queue = new Map<string, Uint8Array[] | 'rebuild'>();
+  private flushQueued = false;
+  /** Documents whose transactions report the episodes they change (see watch()). */
+  private readonly watched = new WeakSet<Y.Doc>();
+  /** Episodes changed per agent, as watched transactions reported them, not yet folded in. */
+  private touched = new Map<string, Set<string> | 'rebuild'>();
+  /** Agents whose digest row was cleared this run (their rows are changing). */
+  private readonly dirty = new Set<string>();
+  /** Agents with structs waiting on missing dependencies: rebuilt once their document has none. */
+  private readonly unsettled = new Set<string>();
+  private closed = false;
+  /** Time the last open() took to bring the index in step, and how many agents it rebuilt. */
+  lastOpen: { ms: number; rebuilt: number; agents: number } | undefined;
+
+  constructor(private readonly o: RecallServiceOptions) {
+    o.docs.onLocalUpdate((docId, update) => {
+      if (!this.index || !docId.startsWith(AGENT_PREFIX)) return;
+      const agent = docId.slice(AGENT_PREFIX.length);
+      const doc = this.o.docs.doc(docId);
+      if (this.watched.has(doc)) {
+        // Its transactions already named the episodes they touched (watch()).
+        this.scheduleFlush();
+        return;
+      }
+      // The first update of a document seen in this run is decoded; from then on Yjs's own
+      // record of what each transaction changed is read instead (about 30x cheaper per update).
+      this.watch(doc, agent);
+      const q = this.queue.get(agent);
+      if (q === undefined) this.queue.set(agent, [update]);
+      else if (q !== 'rebuild') {
+        if (q.length >= MAX_QUEUED_PER_AGENT) this.queue.set(agent, 'rebuild');
+        else q.push(update);
+      }
+      this.scheduleFlush();
+    });
+    o.docs.onPending?.((docId) => {
+      if (!this.index || !docId.startsWith(AGENT_PREFIX)) return;
+      this.unsettled.add(docId.slice(AGENT_PREFIX.length));
+      this.scheduleFlush();
+    });
+  }
+
+  /** Opens the index (once) and brings it in step with every agent's document. */
+  open(): RecallIndex {
+    if (this.index) return this.index;
+    if (this.closed) throw new Error('the recall index is closed');
+    const started = performance.now();
+    const index = new RecallIndex(this.o.file);
+    const agents = this.agents();
+    let rebuilt = 0;
+    index.batch(() => {
+      const live = new Set(agents);
+      for (const a of index.indexedAgents()) if (!live.has(a)) index.removeAgent(a);
+      for (const a of agents) {
+        const doc = this.o.docs.doc(AGENT_PREFIX + a);
+        const digest = docDigestHex(doc);
+        if (index.agentDigest(a) === digest) continue;
+        rebuildAgent(index, a, doc);
+        rebuilt++;
+        if (hasPending(doc)) this.unsettled.add(a);
+        else index.setAgentDigest(a, digest);
+      }
+    });
+    this.index = index;
+    this.lastOpen = { ms: performance.now() - started, rebuilt, agents: agents.length };
+    this.o.logger.info({ ...this.lastOpen, file: this.o.file }, 'recall index in step');
+    return index;
+  }
+
+  /** Ranked episodes of one agent (or of every agent when `agent` is undefined). */
+  recall(agent: string | undefined, query: unknown): RecallHit[] {
+    const q = checkRecallQuery(query);
+    const index = this.open();
+    this.flush();
+    return index.search(agent, q);
+  }
+
+  /** Folds every queued update into the index now. */
+  flush(): void {
+    this.flushQueued = false;
+    const index = this.index;
+    if (!index || (this.queue.size === 0 && this.unsettled.size === 0 && this.touched.size === 0)) return;
+    const queue = this.queue;
+    const touched = this.touched;
+    this.queue = new Map();
+    this.touched = new Map();
+    index.batch(() => {
+      for (const [agent, ids] of touched) {
+        if (!this.dirty.has(agent)) {
+          index.clearAgentDigest(agent);
+          this.dirty.add(agent);
+        }
+        const doc = this.o.docs.doc(AGENT_PREFIX + agent);
+        if (ids === 'rebuild') rebuildAgent(index, agent, doc);
+        else for (const id of ids) putEpisode(index, agent, doc, id);
+      }
+      for (const [agent, updates] of queue) {
+        if (!this.dirty.has(agent)) {
+          index.clearAgentDigest(agent);
+          this.dirty.add(agent);
+        }
+        const doc = this.o.docs.doc(AGENT_PREFIX + agent);
+        if (updates === 'rebuild') {
+          rebuildAgent(index, agent, doc);
+          continue;
+        }
+        const ids = new Set<string>();
+        for (const u of updates) {
+          const c = changedEpisodes(doc, u);
+          for (const id of c.ids) ids.add(id);
+          if (c.incomplete) this.unsettled.add(agent);
+        }
+        for (const id of ids) putEpisode(index, agent, doc, id);
+      }
+      for (const agent of [...this.unsettled]) {
+        if (!this.dirty.has(agent)) {
+          index.clearAgentDigest(agent);
+          this.dirty.add(agent);
+        }
+        const doc = this.o.docs.doc(AGENT_PREFIX + agent);
+        if (hasPending(doc)) continue;
+        this.unsettled.delete(agent);
+        rebuildAgent(index, agent, doc);
+      }
+    });
+  }
+
+  /** Index size and episode count (benchmarks, /status). */
+  stats(): { episodes: number; bytes: number } | undefined {
+    if (!this.index) return undefined;
+    this.flush();
+    return { episodes: this.index.episodes(), bytes: this.index.bytes() };
+  }
+
+  /** Folds in what is queued, records the agents now in step, and closes the index. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const index = this.index;
+    if (!index) return;
+    try {
+      this.flush();
+      index.batch(() => {
+        for (const agent of this.dirty) {
+          const doc = this.o.docs.doc(AGENT_PREFIX + agent);
+          if (!hasPending(doc)) index.setAgentDigest(agent, docDigestHex(doc));
+        }
+      });
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'recall index not saved in step; it is rebuilt at the next start');
+    } finally {
+      index.close();
+      this.index = undefined;
+    }
+  }
+
+  /**
+   * Reads what each transaction on `doc` changed (Yjs lists the types whose entries changed,
+   * deletions included, and transactions that integrate pending structs too) and notes the
+   * episodes those types belong to.
+   */
+  private watch(doc: Y.Doc, agent: string): void {
+    this.watched.add(doc);
+    const root: unknown = episodesOf(doc);
+    doc.on('afterTransaction', (tr: Y.Transaction) => {
+      if (!this.index || this.closed || tr.changed.size === 0) return;
+      let ids = this.touched.get(agent);
+      if (ids === 'rebuild') return;
+      if (!ids) this.touched.set(agent, (ids = new Set()));
+      for (const [type, keys] of tr.changed) {
+        if (type === root) {
+          for (const k of keys) if (k !== null) ids.add(k);
+          continue;
+        }
+        const id = episodeOfType(type, root);
+        if (id !== undefined) ids.add(id);
+      }
+      if (ids.size > MAX_QUEUED_PER_AGENT) this.touched.set(agent, 'rebuild');
+      this.scheduleFlush();
+    });
+  }
+
+  private agents(): string[] {
+    return this.o.docs.ids().filter((id) => id.startsWith(AGENT_PREFIX)).map((id) => id.slice(AGENT_PREFIX.length));
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    const run = (): void => {
+      if (this.closed) return;
+      try {
+        this.flush();
+      } catch (err) {
+        this.o.logger.error({ err: (err as Error).message }, 'updating the recall index failed');
+      }
+    };
+    if (this.o.scheduler.immediate) this.o.scheduler.immediate(run);
+    else this.o.scheduler.schedule(0, run);
+  }
+}
+
+function readEpisode(doc: Y.Doc, id: string): Episode | undefined {
+  const parts = episodeParts(episodesOf(doc).get(id));
+  return parts === undefined ? undefined : episodeToJson(id, parts);
+}
+
+function putEpisode(index: RecallIndex, agent: string, doc: Y.Doc, id: string): void {
+  const e = readEpisode(doc, id);
+  if (e) index.put(agent, e);
+  else index.remove(agent, id);
+}
+
+function rebuildAgent(index: RecallIndex, agent: string, doc: Y.Doc): void {
+  index.removeAgent(agent);
+  for (const id of episodesOf(doc).keys()) {
+    const e = readEpisode(doc, id);
+    if (e) index.put(agent, e, true);
+  }
+}
+
+function hasPending(doc: Y.Doc): boolean {
+  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
+}
+
+/** The episode a nested type (notes, tags, counters, fields, or the episode map) belongs to. */
+function episodeOfType(type: { _item: Y.Item | null }, root: unknown): string | undefined {
+  let item = type._item;
+  for (let depth = 0; item !== null && depth < 8; depth++) {
+    const parent = item.parent;
+    if (parent === root) return item.parentSub ?? undefined;
+    if (!(parent instanceof Y.AbstractType)) return undefined;
+    item = parent._item;
+  }
+  return undefined;
+}
