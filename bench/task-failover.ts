@@ -19,11 +19,12 @@ import { metric, writeResult, type BenchResult, type Metrics } from './lib/resul
 import { median, summarize } from './lib/stats.js';
 import { barChartSvg, writeChart } from './lib/svg-chart.js';
 import { defaultTriPath } from './lib/proc-cluster.js';
+import { benchPrefix } from './lib/bench-net.js';
 import { NodeClient } from '../src/client/node-client.js';
 import type { TaskView } from '../src/tasks/index.js';
 import type { MemberView } from '../src/node/cluster-node.js';
 
-export const TASK_BENCH_PREFIX = '127.0.8.';
+export const TASK_BENCH_PREFIX = benchPrefix('127.0.8.');
 /** Set TRI_TASK_BENCH_LOGS=DIR to keep every node's info-level log in DIR/<name>.log (diagnosis). */
 const LOG_DIR = process.env.TRI_TASK_BENCH_LOGS;
 /** Set TRI_TASK_BENCH_PROF=DIR to run every node with --cpu-prof into DIR (nodes then stop with SIGTERM, so the profile is written). */

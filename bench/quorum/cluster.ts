@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchStatus, snapshotCli, type CliSnapshot } from '../lib/proc-cluster.js';
 import { NodeClient } from '../../src/client/node-client.js';
+import { benchPrefix } from '../lib/bench-net.js';
 
-export const QUORUM_PREFIX = '127.0.11.';
+export const QUORUM_PREFIX = benchPrefix('127.0.11.');
 export const RPC_PORT = 10_000;
 
 export interface QNode {
