@@ -9,7 +9,9 @@
 // - throughput: many writes in flight, spread over every node as coordinator, for a fixed time
 //   after an uncounted warm-up at the same load; the latencies under that load are reported too.
 // The machine's 1-minute load average is recorded with each size (other work shares the cores).
-import { writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
+import { join } from 'node:path';
+import { barChartSvg, writeChart, writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
+import { peerBarChart } from './peers/peer-charts.js';
 import type { ScenarioOptions } from './run.js';
 import { QuorumCluster } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
@@ -112,6 +114,15 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
     load: 'RPC client (NodeClient.addEpisode, TLS-PSK) in the benchmark process; sequential for latency, many in flight over all nodes for throughput',
     details,
   };
+  const names = { etcd: 'etcd 3.4', nats: peerSections.nats?.ran && (peerSections.nats.settings.sync as { everyWrite?: boolean } | undefined)?.everyWrite === false ? 'NATS KV (no fsync per write)' : 'NATS KV' };
+  const sizes = (metric: string): { label: string; metric: string }[] => [3, 5].map((n) => ({ label: `${n} processes`, metric: `n${n}_${metric}` }));
+  for (const [file, title, unit, metric] of [
+    ['quorum-writes-latency.svg', 'Acknowledged write latency p50, one write in flight, same run', 'ms', 'latency_p50'],
+    ['quorum-writes-throughput.svg', `Acknowledged writes per second, ${plan.concurrency} in flight, same run`, 'writes/s', 'throughput'],
+    ['quorum-writes-cpu.svg', 'Server CPU per write under load (ours: all nodes), same run', 'ms', 'node_cpu_per_write'],
+  ] as const) {
+    writeChart(join(opts.out, file), barChartSvg(peerBarChart({ title, unit, categories: sizes(metric), ours: metrics, peers: peerSections, names })));
+  }
   return writeResult(opts.out, 'quorum-writes', metrics, peers).result;
 }
 
