@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { barChartSvg, writeChart, writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
 import { peerBarChart } from './peers/peer-charts.js';
+import { writeSplit } from './peers/write-split.js';
 import type { ScenarioOptions } from './run.js';
 import { QuorumCluster } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
@@ -104,11 +105,15 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   if (peerEnabled('nats')) peerSections.nats = await runNatsWrites(plan, log);
   const compared = [3, 5].flatMap((n) => ['latency_p50', 'latency_p99', 'throughput', 'loaded_latency_p50', 'loaded_latency_p99', 'node_cpu_per_write', 'client_cpu_per_write'].map((m) => `n${n}_${m}`));
   for (const [name, sec] of Object.entries(peerSections)) if (sec.ran) Object.assign(metrics, ratioMetrics(metrics, sec.metrics, compared, name));
+  // Where the time goes per write, ours beside each peer: CPU or waiting (peers/write-split.ts).
+  const split = Object.fromEntries([3, 5].map((n) => [`n${n}`, writeSplit(n, metrics, peerSections)]));
+  for (const s of Object.values(split)) for (const line of s.verdicts) log(`quorum-writes split ${line}`);
   metrics.floor_writer_us = metric(Math.round(floor.writerUs), 'us/write');
   metrics.floor_replica_us = metric(Math.round(floor.replicaUs), 'us/write');
   metrics.floor_replica_store_us = metric(Math.round(floor.replicaStoreUs), 'us/write');
   const peers = {
     ...peerSections,
+    split,
     goals: { latency_p50_ms: GOALS.p50Ms, latency_p99_ms: GOALS.p99Ms, n5_throughput_writes_per_s: GOALS.writesPerSec5 },
     floor: { ...floor, cores, note: 'in-process CPU of the write path on one core: writer + (n - 1) replicas per write; the processes spend the rest on sockets, TLS, RPC, the event loop and the kernel' },
     load: 'RPC client (NodeClient.addEpisode, TLS-PSK) in the benchmark process; sequential for latency, many in flight over all nodes for throughput',

@@ -10,7 +10,8 @@ import { makeResult, metric, type BenchResult } from '../../bench/lib/result.js'
 import { natsConfig } from '../../bench/peers/nats.js';
 import { peerBarChart } from '../../bench/peers/peer-charts.js';
 import { busyShare } from '../../bench/peers/quorum-peers.js';
-import { missingPeer, peerEnabled, ratioMetrics } from '../../bench/peers/ratios.js';
+import { writeSplit } from '../../bench/peers/write-split.js';
+import { missingPeer, peerEnabled, ratioMetrics, type PeerSection } from '../../bench/peers/ratios.js';
 import { redisConfig, redisOverrides } from '../../bench/peers/redis.js';
 import { peerCell, readmeTable } from '../../bench/readme-table.js';
 
@@ -142,5 +143,38 @@ describe('tables and charts beside the peers', () => {
     expect(spec.series[1]!.values[0]).toBe(4);
     expect(Number.isNaN(spec.series[1]!.values[1])).toBe(true);
     expect(spec.series[2]!.values.every(Number.isNaN)).toBe(true);
+  });
+});
+
+describe('where the time of a write goes', () => {
+  const ours = {
+    n3_node_cpu_per_write: metric(1.5, 'ms'),
+    n3_client_cpu_per_write: metric(0.1, 'ms'),
+    n3_cpu_busy_share: metric(90, '%'),
+    n3_throughput: metric(1_000, 'writes/s'),
+    n3_latency_p50: metric(2, 'ms'),
+    n3_floor_cpu_per_write: metric(0.6, 'ms'),
+  };
+  const peer = (cpu: number, rate: number): PeerSection => ({
+    ran: true,
+    settings: {},
+    metrics: { n3_node_cpu_per_write: metric(cpu, 'ms'), n3_client_cpu_per_write: metric(0.5, 'ms'), n3_cpu_busy_share: metric(40, '%'), n3_throughput: metric(rate, 'writes/s'), n3_latency_p50: metric(1.5, 'ms') },
+  });
+
+  it('says we lose on CPU when our servers spend more per write, with our floor and what is above it', () => {
+    const s = writeSplit(3, ours, { etcd: peer(0.5, 2_000), gone: missingPeer('x', 'y') });
+    expect(s.ours.aboveFloorMs).toBeCloseTo(0.9, 9);
+    expect(s.peers.etcd!.serverCpuRatio).toBeCloseTo(3, 9);
+    expect(s.peers.etcd!.throughputRatio).toBeCloseTo(0.5, 9);
+    expect(Object.keys(s.peers)).toEqual(['etcd']);
+    expect(s.verdicts).toHaveLength(1);
+    expect(s.verdicts[0]).toContain('we lose on CPU');
+    expect(s.verdicts[0]).toContain('our floor alone is 0.600 ms (above etcd');
+  });
+
+  it('says we lose on waiting when our CPU per write is not higher but we complete fewer writes', () => {
+    const s = writeSplit(3, ours, { etcd: peer(1.5, 2_000) });
+    expect(s.verdicts[0]).toContain('we lose on waiting');
+    expect(writeSplit(3, ours, { etcd: peer(1.5, 1_000) }).verdicts[0]).toContain('no loss to explain');
   });
 });
