@@ -42,7 +42,7 @@ export class QuorumCluster {
   private cli: CliSnapshot | undefined;
   private readonly clients: NodeClient[] = [];
 
-  constructor(private readonly opts: { first?: number; nodeArgs?: string[] } = {}) {
+  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; insecure?: boolean } = {}) {
     if (!hooked) {
       hooked = true;
       process.once('exit', () => {
@@ -58,12 +58,13 @@ export class QuorumCluster {
 
   /** Starts n nodes and resolves once every node lists every other as ACTIVE. */
   async start(n: number, timeoutMs = 60_000): Promise<void> {
-    if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error('addresses must stay within 127.0.11.1-254');
+    if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error(`addresses must stay within ${QUORUM_PREFIX}1-254`);
     this.cli ??= await snapshotCli();
     for (let i = 0; i < n; i++) {
       const name = `q${i + 1}`;
       const address = this.address(i);
-      const args = [...(this.opts.nodeArgs ?? []), this.cli.triPath, 'node', 'start', '--name', name, '--bind', address, '--key-file', this.keyFile];
+      // --insecure: plaintext gossip and streams, the baseline encryption is measured against.
+      const args = [...(this.opts.nodeArgs ?? []), this.cli.triPath, 'node', 'start', '--name', name, '--bind', address, ...(this.opts.insecure ? ['--insecure'] : ['--key-file', this.keyFile])];
       args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn');
       if (i > 0) args.push('--join', `${this.address(0)}:9999`);
       const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -101,7 +102,7 @@ export class QuorumCluster {
 
   /** A TLS-PSK RPC client of node i (kept and closed by stop()). */
   async client(i: number, timeoutMs = 10_000): Promise<NodeClient> {
-    const c = await NodeClient.connect({ at: `${this.nodes[i]!.address}:${RPC_PORT}`, key: this.key, timeoutMs });
+    const c = await NodeClient.connect({ at: `${this.nodes[i]!.address}:${RPC_PORT}`, ...(this.opts.insecure ? { insecure: true } : { key: this.key }), timeoutMs });
     this.clients.push(c);
     return c;
   }

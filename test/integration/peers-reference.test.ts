@@ -65,3 +65,20 @@ describe.sequential('peer reference runs', () => {
     expect(running('127.0.17.41:6379')).toEqual([]); // redis retitles itself with its address
   }, 120_000);
 });
+
+it('a package Debian does not have gives the reason and how to get the peer, and leaves no torn cache', async () => {
+  const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const cache = mkdtempSync(join(tmpdir(), 'tri-deb-cache-'));
+  try {
+    const r = await ensureDebianBinary({ name: 'nope', command: 'tri-no-such-command-17', packages: ['tri-no-such-package-17'], binary: 'usr/bin/nope' }, cache);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.reason).toContain('apt-get download tri-no-such-package-17');
+    expect(r.hint).toContain('apt-get update');
+    expect(readdirSync(join(cache, 'nope'))).toEqual([]); // the staging directory is gone
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}, 60_000);
