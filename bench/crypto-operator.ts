@@ -69,9 +69,9 @@ async function idleRun(mode: Mode, nodes: number, windowS: number, log: (m: stri
   const cluster = new QuorumCluster({ insecure: mode === 'insecure' });
   try {
     const t0 = performance.now();
-    await cluster.start(nodes, 300_000);
+    await cluster.start(nodes, 300_000, { batch: 4, alive: true });
     const formedS = (performance.now() - t0) / 1000;
-    await sleep(5_000); // joins' push-pulls and admission settle
+    await sleep(10_000); // joins' push-pulls, snapshots and admissions settle
     const a = await snapshot(cluster);
     const started = performance.now();
     await sleep(windowS * 1000);
