@@ -43,8 +43,8 @@ const ROWS: Row[] = [
   { scenario: 'membership-dissemination', metric: 'n32_join_from_ready_all_median', label: 'join seen by all 32 (from the new node answering)', goal: 'below serf' },
   { scenario: 'membership-dissemination', metric: 'n32_join_all_median', label: 'join seen by all 32 (from process spawn)', goal: 'below serf', peers: [SERF] },
   { scenario: 'membership-dissemination', metric: 'n32_idle_bytes_per_node_per_s', label: 'idle traffic per node, 32 processes (UDP + TCP)', goal: '< 1 KB/s' },
-  { scenario: 'crypto-operator', metric: 'n32_idle_crypto_core_share_estimated', label: 'encryption cost per node, 32 idle nodes: share of a core sealing + opening gossip (packets x measured cost)', goal: '-' },
-  { scenario: 'crypto-operator', metric: 'n32_idle_crypto_cpu_per_node_measured', label: 'encryption cost per node, 32 idle nodes: CPU encrypted - --insecure, same run (within the noise)', goal: '-' },
+  { scenario: 'crypto-operator', metric: 'n{n}_idle_crypto_core_share_estimated', label: 'encryption cost per node, {n} idle nodes: share of a core sealing + opening gossip (packets x measured cost)', goal: '-' },
+  { scenario: 'crypto-operator', metric: 'n{n}_idle_crypto_cpu_per_node_measured', label: 'encryption cost per node, {n} idle nodes: CPU encrypted - --insecure, same run (within the noise)', goal: '-' },
   { scenario: 'crypto-operator', metric: 'n3_load_crypto_core_share', label: 'encryption cost per node under the quorum-writes load, 3 nodes (TLS + sealed gossip, encrypted - --insecure)', goal: '-' },
   { scenario: 'crypto-cost', metric: 'gossip_compound_throughput_cost', label: 'secondary: encryption share of a bare loop of gossip packets through two SWIM cores', goal: '< 15 %' },
   { scenario: 'crypto-cost', metric: 'udp_300b_throughput_cost', label: 'secondary: encryption share of a bare UDP echo loop, 300 B packets', goal: '-' },
@@ -95,6 +95,16 @@ export function peerCell(r: BenchResult, p: PeerRef, metric: string, ours: { val
   return { value: `${label}: ${fmt(v)}`, ratio: ratio === '-' ? ratio : `${ratio} ${p.short ?? p.label}` };
 }
 
+/** A row whose metric says n{n}_... takes the largest cluster size the result holds, and names it in its label. */
+export function resolveSize(row: { metric: string; label: string }, r: BenchResult): { metric: string; label: string } {
+  if (!row.metric.includes('{n}')) return row;
+  const re = new RegExp(`^${row.metric.replace('{n}', '(\\d+)')}$`);
+  const sizes = Object.keys(r.metrics).map((k) => re.exec(k)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+  if (!sizes.length) return { metric: row.metric, label: row.label.replace('{n}', 'N') };
+  const n = String(Math.max(...sizes));
+  return { metric: row.metric.replace('{n}', n), label: row.label.replace('{n}', n) };
+}
+
 export function readmeTable(dir: string): string {
   const results = new Map<string, BenchResult>();
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
@@ -109,11 +119,12 @@ export function readmeTable(dir: string): string {
   for (const row of ROWS) {
     const r = results.get(row.scenario);
     if (!r) continue;
-    const ours = r.metrics[row.metric] ?? (row.fallback ? r.metrics[row.fallback] : undefined);
-    const cells = (row.peers ?? []).map((p) => peerCell(r, p, p.metric ?? row.metric, ours));
+    const { metric: name, label } = resolveSize(row, r);
+    const ours = r.metrics[name] ?? (row.fallback ? r.metrics[row.fallback] : undefined);
+    const cells = (row.peers ?? []).map((p) => peerCell(r, p, p.metric ?? name, ours));
     const peer = cells.map((c) => c.value).join('; ') || '-';
     const ratio = cells.map((c) => c.ratio).join('; ') || '-';
-    lines.push(`| ${row.label} | ${fmt(ours)} | ${peer} | ${ratio} | ${row.goal} | ${row.scenario}, ${r.date.slice(0, 16).replace('T', ' ')} |`);
+    lines.push(`| ${label} | ${fmt(ours)} | ${peer} | ${ratio} | ${row.goal} | ${row.scenario}, ${r.date.slice(0, 16).replace('T', ' ')} |`);
   }
   return lines.join('\n');
 }

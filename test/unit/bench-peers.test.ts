@@ -13,7 +13,7 @@ import { busyShare } from '../../bench/peers/quorum-peers.js';
 import { writeSplit } from '../../bench/peers/write-split.js';
 import { missingPeer, peerEnabled, ratioMetrics, type PeerSection } from '../../bench/peers/ratios.js';
 import { redisConfig, redisOverrides } from '../../bench/peers/redis.js';
-import { peerCell, readmeTable } from '../../bench/readme-table.js';
+import { peerCell, readmeTable, resolveSize } from '../../bench/readme-table.js';
 
 describe('bench address ranges', () => {
   it('keeps the default /24 unless TRI_BENCH_NET names another', () => {
@@ -177,4 +177,11 @@ describe('where the time of a write goes', () => {
     expect(s.verdicts[0]).toContain('we lose on waiting');
     expect(writeSplit(3, ours, { etcd: peer(1.5, 1_000) }).verdicts[0]).toContain('no loss to explain');
   });
+});
+
+it('names the cluster size a result was measured at in a README row that leaves it open', () => {
+  const r = makeResult('crypto-operator', { n16_idle_cost: metric(1, '%'), n8_idle_cost: metric(2, '%') });
+  expect(resolveSize({ metric: 'n{n}_idle_cost', label: 'cost at {n} nodes' }, r)).toEqual({ metric: 'n16_idle_cost', label: 'cost at 16 nodes' });
+  expect(resolveSize({ metric: 'n{n}_other', label: 'at {n}' }, r)).toEqual({ metric: 'n{n}_other', label: 'at N' });
+  expect(resolveSize({ metric: 'plain', label: 'x' }, r)).toEqual({ metric: 'plain', label: 'x' });
 });
