@@ -43,7 +43,7 @@ const ROWS: Row[] = [
   { scenario: 'membership-dissemination', metric: 'n32_join_from_ready_all_median', label: 'join seen by all 32 (from the new node answering)', goal: 'below serf' },
   { scenario: 'membership-dissemination', metric: 'n32_join_all_median', label: 'join seen by all 32 (from process spawn)', goal: 'below serf', peers: [SERF] },
   { scenario: 'membership-dissemination', metric: 'n32_idle_bytes_per_node_per_s', label: 'idle traffic per node, 32 processes (UDP + TCP)', goal: '< 1 KB/s' },
-  { scenario: 'crypto-operator', metric: 'n{n}_idle_crypto_core_share_estimated', label: 'encryption cost per node, {n} idle nodes: share of a core sealing + opening gossip (packets x measured cost)', goal: '-' },
+  { scenario: 'crypto-operator', metric: 'n{n}_idle_crypto_cpu_per_node_estimated', label: 'encryption cost per node, {n} idle nodes: CPU sealing + opening gossip (packets x measured cost)', goal: '-' },
   { scenario: 'crypto-operator', metric: 'n{n}_idle_crypto_cpu_per_node_measured', label: 'encryption cost per node, {n} idle nodes: CPU encrypted - --insecure, same run (within the noise)', goal: '-' },
   { scenario: 'crypto-operator', metric: 'n3_load_crypto_core_share', label: 'encryption cost per node under the quorum-writes load, 3 nodes (TLS + sealed gossip, encrypted - --insecure)', goal: '-' },
   { scenario: 'crypto-cost', metric: 'gossip_compound_throughput_cost', label: 'secondary: encryption share of a bare loop of gossip packets through two SWIM cores', goal: '< 15 %' },
@@ -78,7 +78,9 @@ const ROWS: Row[] = [
 
 function fmt(v: { value: number; unit: string } | undefined): string {
   if (!v || !Number.isFinite(v.value)) return 'not measured';
-  const n = Math.abs(v.value) >= 100 ? Math.round(v.value).toLocaleString('en') : String(Math.round(v.value * 100) / 100);
+  // Below 0.01 keep two significant digits, so a small cost does not print as 0.
+  const abs = Math.abs(v.value);
+  const n = abs >= 100 ? Math.round(v.value).toLocaleString('en') : abs > 0 && abs < 0.01 ? String(Number(v.value.toPrecision(2))) : String(Math.round(v.value * 100) / 100);
   return `${n} ${v.unit}`.trim();
 }
 
