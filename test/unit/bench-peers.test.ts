@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchPrefix } from '../../bench/lib/bench-net.js';
+import { perNodePerSecond, sealOpenCost } from '../../bench/crypto-operator.js';
 import { formatTable } from '../../bench/lib/print-table.js';
 import { makeResult, metric, type BenchResult } from '../../bench/lib/result.js';
 import { natsConfig } from '../../bench/peers/nats.js';
@@ -184,4 +185,22 @@ it('names the cluster size a result was measured at in a README row that leaves 
   expect(resolveSize({ metric: 'n{n}_idle_cost', label: 'cost at {n} nodes' }, r)).toEqual({ metric: 'n16_idle_cost', label: 'cost at 16 nodes' });
   expect(resolveSize({ metric: 'n{n}_other', label: 'at {n}' }, r)).toEqual({ metric: 'n{n}_other', label: 'at N' });
   expect(resolveSize({ metric: 'plain', label: 'x' }, r)).toEqual({ metric: 'plain', label: 'x' });
+});
+
+describe('encryption as an operator pays it', () => {
+  it('turns two snapshots of gossip counters and CPU into per node per second figures', () => {
+    const p = perNodePerSecond({ cpuS: 10, out: 100, in: 90, bytesOut: 5_000 }, { cpuS: 10.4, out: 500, in: 490, bytesOut: 25_000 }, 4, 10);
+    expect(p.cpuMs).toBeCloseTo(10, 9); // 0.4 s of CPU over 4 nodes and 10 s
+    expect(p.out).toBeCloseTo(10, 9);
+    expect(p.in).toBeCloseTo(10, 9);
+    expect(p.meanBytes).toBeCloseTo(50, 9);
+    expect(Number.isNaN(perNodePerSecond({ cpuS: 0, out: 1, in: 1, bytesOut: 1 }, { cpuS: 0, out: 1, in: 1, bytesOut: 1 }, 1, 1).meanBytes)).toBe(true);
+  });
+
+  it('measures a seal and an open on the real PacketCrypto', () => {
+    const c = sealOpenCost(200, 500);
+    expect(c.sealUs).toBeGreaterThan(0);
+    expect(c.openUs).toBeGreaterThan(0);
+    expect(c.sealUs).toBeLessThan(10_000);
+  });
 });
