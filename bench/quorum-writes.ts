@@ -9,12 +9,17 @@
 // - throughput: many writes in flight, spread over every node as coordinator, for a fixed time
 //   after an uncounted warm-up at the same load; the latencies under that load are reported too.
 // The machine's 1-minute load average is recorded with each size (other work shares the cores).
-import { writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
+import { join } from 'node:path';
+import { barChartSvg, writeChart, writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
+import { peerBarChart } from './peers/peer-charts.js';
+import { writeSplit } from './peers/write-split.js';
 import type { ScenarioOptions } from './run.js';
 import { QuorumCluster } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
 import { measureWriteFloor, writeFloorArithmetic } from './quorum/write-floor.js';
 import { availableParallelism } from 'node:os';
+import { busyShare, runEtcdWrites, runNatsWrites } from './peers/quorum-peers.js';
+import { peerEnabled, ratioMetrics, type PeerSection } from './peers/ratios.js';
 
 export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
 
@@ -71,6 +76,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       metrics[`n${n}_errors`] = metric(Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0), 'writes');
       metrics[`n${n}_node_cpu_per_write`] = metric(Math.round(cpuNodesMs * 1000) / 1000, 'ms');
       metrics[`n${n}_client_cpu_per_write`] = metric(Math.round(cpuClientMs * 1000) / 1000, 'ms');
+      metrics[`n${n}_cpu_busy_share`] = metric(round(busyShare(cpuNodesMs + cpuClientMs, rate) * 100), '%');
       metrics[`n${n}_load_avg_1m`] = metric(loadTp, 'load');
       details[`n${n}`] = { sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
     } finally {
@@ -89,16 +95,39 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
     );
     metrics[`n${n}_floor_cpu_per_write`] = metric(Math.round(f.cpuMsPerWrite * 1000) / 1000, 'ms');
     metrics[`n${n}_floor_max_writes_per_sec`] = metric(Math.round(f.maxWritesPerSec), 'writes/s');
+    if (measured !== undefined) metrics[`n${n}_cpu_above_floor_per_write`] = metric(Math.round((measured - f.cpuMsPerWrite) * 1000) / 1000, 'ms');
   }
+  // The peers, same phases, same load shape (lib: peers/quorum-peers.ts); a peer that is missing
+  // or fails leaves its section saying why, and ours stands.
+  const plan = { sizes: [3, 5], concurrency: opts.quick ? 64 : 256, sequentialWrites: opts.quick ? 300 : 2_000, loadedMs: opts.quick ? 3_000 : 8_000, warmMs: opts.quick ? 1_500 : 4_000 };
+  const peerSections: Record<string, PeerSection> = {};
+  if (peerEnabled('etcd')) peerSections.etcd = await runEtcdWrites(plan, log);
+  if (peerEnabled('nats')) peerSections.nats = await runNatsWrites(plan, log);
+  const compared = [3, 5].flatMap((n) => ['latency_p50', 'latency_p99', 'throughput', 'loaded_latency_p50', 'loaded_latency_p99', 'node_cpu_per_write', 'client_cpu_per_write'].map((m) => `n${n}_${m}`));
+  for (const [name, sec] of Object.entries(peerSections)) if (sec.ran) Object.assign(metrics, ratioMetrics(metrics, sec.metrics, compared, name));
+  // Where the time goes per write, ours beside each peer: CPU or waiting (peers/write-split.ts).
+  const split = Object.fromEntries([3, 5].map((n) => [`n${n}`, writeSplit(n, metrics, peerSections)]));
+  for (const s of Object.values(split)) for (const line of s.verdicts) log(`quorum-writes split ${line}`);
   metrics.floor_writer_us = metric(Math.round(floor.writerUs), 'us/write');
   metrics.floor_replica_us = metric(Math.round(floor.replicaUs), 'us/write');
   metrics.floor_replica_store_us = metric(Math.round(floor.replicaStoreUs), 'us/write');
   const peers = {
+    ...peerSections,
+    split,
     goals: { latency_p50_ms: GOALS.p50Ms, latency_p99_ms: GOALS.p99Ms, n5_throughput_writes_per_s: GOALS.writesPerSec5 },
     floor: { ...floor, cores, note: 'in-process CPU of the write path on one core: writer + (n - 1) replicas per write; the processes spend the rest on sockets, TLS, RPC, the event loop and the kernel' },
     load: 'RPC client (NodeClient.addEpisode, TLS-PSK) in the benchmark process; sequential for latency, many in flight over all nodes for throughput',
     details,
   };
+  const names = { etcd: 'etcd 3.4', nats: peerSections.nats?.ran && (peerSections.nats.settings.sync as { everyWrite?: boolean } | undefined)?.everyWrite === false ? 'NATS KV (no fsync per write)' : 'NATS KV' };
+  const sizes = (metric: string): { label: string; metric: string }[] => [3, 5].map((n) => ({ label: `${n} processes`, metric: `n${n}_${metric}` }));
+  for (const [file, title, unit, metric] of [
+    ['quorum-writes-latency.svg', 'Acknowledged write latency p50, one write in flight, same run', 'ms', 'latency_p50'],
+    ['quorum-writes-throughput.svg', `Acknowledged writes per second, ${plan.concurrency} in flight, same run`, 'writes/s', 'throughput'],
+    ['quorum-writes-cpu.svg', 'Server CPU per write under load (ours: all nodes), same run', 'ms', 'node_cpu_per_write'],
+  ] as const) {
+    writeChart(join(opts.out, file), barChartSvg(peerBarChart({ title, unit, categories: sizes(metric), ours: metrics, peers: peerSections, names })));
+  }
   return writeResult(opts.out, 'quorum-writes', metrics, peers).result;
 }
 

@@ -1,45 +1,74 @@
 // Prints the README's performance table (Markdown) from a directory of benchmark results
-// (<dir>/<scenario>.json as every scenario writes them), headline metrics beside their goals:
+// (<dir>/<scenario>.json as every scenario writes them), headline metrics beside the peers that
+// ran in the same run (serf, etcd, NATS, BullMQ, y-protocols), the ratio ours/peer, and the goal:
 //   node dist/bench/readme-table.js bench/results
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BenchResult } from './lib/result.js';
+import type { BenchResult, Metrics } from './lib/result.js';
+
+interface PeerRef {
+  /** Key in result.peers. */
+  section: string;
+  label: string;
+  /** Shorter label for the ratio column. */
+  short?: string;
+  /** The peer's metric, when not named as ours. */
+  metric?: string;
+}
+
+const ETCD: PeerRef = { section: 'etcd', label: 'etcd' };
+const NATS: PeerRef = { section: 'nats', label: 'NATS' };
+const SERF: PeerRef = { section: 'serf', label: 'serf' };
+const BULL: PeerRef[] = [
+  { section: 'bullmq_fsync_always', label: 'BullMQ, redis fsync always', short: 'BullMQ fsync' },
+  { section: 'bullmq_as_shipped', label: 'BullMQ, redis as shipped', short: 'BullMQ shipped' },
+];
 
 interface Row {
   scenario: string;
   metric: string;
   label: string;
   goal: string;
-  /** Another metric of the same scenario shown beside it (serf, y-protocols). */
-  peer?: string;
+  /** Peers that ran in the same scenario (result.peers[section]), shown with the ratio ours/peer. */
+  peers?: PeerRef[];
   /** The metric's name in result files written before it was renamed. */
   fallback?: string;
 }
 
 const ROWS: Row[] = [
-  { scenario: 'membership-detection', metric: 'n5_detection_all_median', label: 'crash detection, 5 processes (SIGKILL until all say FAILED)', goal: '<= 0.6 x serf', peer: 'n5_detection_ratio_vs_serf' },
-  { scenario: 'membership-detection', metric: 'n32_detection_all_median', label: 'crash detection, 32 processes', goal: '<= 0.6 x serf', peer: 'n32_detection_ratio_vs_serf' },
+  { scenario: 'membership-detection', metric: 'n5_detection_all_median', label: 'crash detection, 5 processes (SIGKILL until all say FAILED)', goal: '<= 0.6 x serf', peers: [SERF] },
+  { scenario: 'membership-detection', metric: 'n32_detection_all_median', label: 'crash detection, 32 processes', goal: '<= 0.6 x serf', peers: [SERF] },
   { scenario: 'membership-detection', metric: 'n32_false_accusations', label: 'false suspicions of live members, 32 processes', goal: 'no more than serf' },
   { scenario: 'membership-dissemination', metric: 'n32_join_from_ready_all_median', label: 'join seen by all 32 (from the new node answering)', goal: 'below serf' },
-  { scenario: 'membership-dissemination', metric: 'n32_join_all_median', label: 'join seen by all 32 (from process spawn)', goal: 'below serf', peer: 'n32_join_ratio_vs_serf' },
+  { scenario: 'membership-dissemination', metric: 'n32_join_all_median', label: 'join seen by all 32 (from process spawn)', goal: 'below serf', peers: [SERF] },
   { scenario: 'membership-dissemination', metric: 'n32_idle_bytes_per_node_per_s', label: 'idle traffic per node, 32 processes (UDP + TCP)', goal: '< 1 KB/s' },
-  { scenario: 'crypto-cost', metric: 'gossip_compound_throughput_cost', label: 'encryption cost, gossip packets through two real SWIM cores', goal: '< 15 %' },
-  { scenario: 'crypto-cost', metric: 'udp_300b_throughput_cost', label: 'encryption cost, 300 B packets (bare UDP echo)', goal: '-' },
+  { scenario: 'crypto-operator', metric: 'n{n}_idle_crypto_cpu_per_node_estimated', label: 'encryption cost per node, {n} idle nodes: CPU sealing + opening gossip (packets x measured cost)', goal: '-' },
+  { scenario: 'crypto-operator', metric: 'n{n}_idle_crypto_cpu_per_node_measured', label: 'encryption cost per node, {n} idle nodes: CPU encrypted - --insecure, same run (within the noise)', goal: '-' },
+  { scenario: 'crypto-operator', metric: 'n3_load_crypto_core_share', label: 'encryption cost per node under the quorum-writes load, 3 nodes (TLS + sealed gossip, encrypted - --insecure)', goal: '-' },
+  { scenario: 'crypto-cost', metric: 'gossip_compound_throughput_cost', label: 'secondary: encryption share of a bare loop of gossip packets through two SWIM cores', goal: '< 15 %' },
+  { scenario: 'crypto-cost', metric: 'udp_300b_throughput_cost', label: 'secondary: encryption share of a bare UDP echo loop, 300 B packets', goal: '-' },
   { scenario: 'crypto-cost', metric: 'udp_bytes_added_per_packet', label: 'bytes added per sealed packet', goal: 'memberlist: 29' },
   { scenario: 'sync-bandwidth', metric: 'small_update_overhead_bytes', label: 'wire overhead per small memory update (TLS included)', goal: '<= 48 B' },
   { scenario: 'anti-entropy-idle', metric: 'docs512_idle_round_wire_bytes', label: 'in-sync anti-entropy round, 512 documents (TLS included)', goal: '<= 64 B' },
-  { scenario: 'sync-bandwidth', metric: 'catchup_10_ratio', label: 'catch-up after missing 10 updates: bytes sent / bytes of the updates', goal: '<= 1.1 x' },
+  { scenario: 'sync-bandwidth', metric: 'catchup_10_ratio', label: 'catch-up after missing 10 updates: bytes sent / bytes of the updates (TLS included)', goal: '<= 1.1 x', peers: [{ section: 'y-protocols', label: 'y-protocols', metric: 'catchup_10_on_tls_stream_ratio' }] },
   { scenario: 'sync-bandwidth', metric: 'apply_updates_per_s', label: 'small updates applied per second on one node (median of 5)', goal: '>= 50,000/s' },
-  { scenario: 'quorum-writes', metric: 'n3_latency_p50', label: 'acknowledged write latency p50, 3 processes', goal: '< 2 ms' },
-  { scenario: 'quorum-writes', metric: 'n5_latency_p50', label: 'acknowledged write latency p50, 5 processes', goal: '< 2 ms' },
-  { scenario: 'quorum-writes', metric: 'n5_latency_p99', label: 'acknowledged write latency p99, 5 processes', goal: '< 10 ms' },
-  { scenario: 'quorum-writes', metric: 'n5_throughput', label: 'acknowledged episode writes per second, 5 processes', goal: '>= 5,000/s' },
+  { scenario: 'quorum-writes', metric: 'n3_latency_p50', label: 'acknowledged write latency p50, 3 processes', goal: '< 2 ms, <= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n3_latency_p99', label: 'acknowledged write latency p99, 3 processes', goal: '< 10 ms, <= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n3_throughput', label: 'acknowledged writes per second, 3 processes', goal: '>= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n3_node_cpu_per_write', label: 'server CPU per write under load, 3 processes', goal: '<= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n5_latency_p50', label: 'acknowledged write latency p50, 5 processes', goal: '< 2 ms, <= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n5_latency_p99', label: 'acknowledged write latency p99, 5 processes', goal: '< 10 ms, <= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n5_throughput', label: 'acknowledged episode writes per second, 5 processes', goal: '>= 5,000/s, >= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n5_loaded_latency_p99', label: 'write latency p99 under load, 5 processes', goal: '<= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n5_node_cpu_per_write', label: 'server CPU per write under load, 5 processes', goal: '<= etcd', peers: [ETCD, NATS] },
+  { scenario: 'quorum-writes', metric: 'n5_floor_cpu_per_write', label: 'our floor: CPU per write of the write path alone, 5 nodes', goal: '-' },
   { scenario: 'heal-convergence', metric: 'heal_to_equal_digests_median', label: 'heal to equal digests, 3+2 split, 1,000 divergent episodes', goal: '< 2 s' },
-  { scenario: 'task-failover', metric: 'lan_failover_median', label: 'task failover, lan profile (SIGKILL to running elsewhere)', goal: 'detection + 1 s' },
+  { scenario: 'task-failover', metric: 'lan_failover_median', label: 'task failover, lan profile (SIGKILL to running elsewhere)', goal: 'detection + 1 s, < BullMQ', peers: [{ section: 'bullmq', label: 'BullMQ stalled-job check', metric: 'failover_median' }] },
   { scenario: 'task-failover', metric: 'lan_failover_minus_detection_max', label: 'task failover beyond detection, lan profile (worst round)', goal: '<= 1 s' },
   { scenario: 'task-throughput', metric: 'tasks_per_sec', label: 'echo tasks per second, 512 agents on 32 processes', goal: '>= 2,000/s' },
-  { scenario: 'task-throughput-quick', metric: 'tasks_per_sec', label: 'echo tasks per second, 64 agents on 4 processes', goal: '-' },
+  { scenario: 'task-throughput-quick', metric: 'tasks_per_sec', label: 'echo tasks per second, 64 agents on 4 processes', goal: '>= BullMQ (fsync always)', peers: BULL },
+  { scenario: 'task-throughput-quick', metric: 'node_cpu_per_task', label: 'CPU per task, 4 processes (BullMQ: redis + workers)', goal: '-', peers: BULL },
   { scenario: 'sim-scale', metric: 'membership_wall_s_1000', label: '1,000 simulated nodes, membership layer (SWIM core + driver), 60 virtual s (wall time)', goal: '< 60 s' },
   { scenario: 'sim-scale', metric: 'membership_converge_rounds_1000', label: '1,000 simulated nodes, membership layer: gossip rounds until all see all alive (log2 N = 9.97)', goal: '-' },
   { scenario: 'sim-scale', metric: 'whole_node_wall_s_1000', label: '1,000 simulated whole nodes (gossip + memory + quorum + tasks), 60 virtual s (wall time)', goal: '-', fallback: 'wall_s_for_60_virtual_s_1000' },
@@ -56,8 +85,33 @@ const ROWS: Row[] = [
 
 function fmt(v: { value: number; unit: string } | undefined): string {
   if (!v || !Number.isFinite(v.value)) return 'not measured';
-  const n = Math.abs(v.value) >= 100 ? Math.round(v.value).toLocaleString('en') : String(Math.round(v.value * 100) / 100);
+  // Below 0.01 keep two significant digits, so a small cost does not print as 0.
+  const abs = Math.abs(v.value);
+  const n = abs >= 100 ? Math.round(v.value).toLocaleString('en') : abs > 0 && abs < 0.01 ? String(Number(v.value.toPrecision(2))) : String(Math.round(v.value * 100) / 100);
   return `${n} ${v.unit}`.trim();
+}
+
+/** A peer's figure for one row, or why it is missing, and ours / peer. */
+export function peerCell(r: BenchResult, p: PeerRef, metric: string, ours: { value: number } | undefined): { value: string; ratio: string } {
+  const sec = r.peers[p.section] as { metrics?: Metrics; missing?: string; hint?: string; settings?: { sync?: { everyWrite?: boolean } } } | undefined;
+  if (!sec) return { value: `${p.label}: not run`, ratio: '-' };
+  if (sec.missing !== undefined) return { value: `${p.label}: missing (${sec.missing}${sec.hint ? `; ${sec.hint}` : ''})`, ratio: '-' };
+  const v = sec.metrics?.[metric];
+  if (!v || !Number.isFinite(v.value)) return { value: `${p.label}: not measured`, ratio: '-' };
+  const ratio = ours && Number.isFinite(ours.value) && v.value !== 0 ? `${(Math.round((ours.value / v.value) * 100) / 100).toString()} x` : '-';
+  // A peer that could not be made to sync every write (NATS 2.9) bounds rather than compares.
+  const label = sec.settings?.sync?.everyWrite === false ? `${p.label} (no fsync per write)` : p.label;
+  return { value: `${label}: ${fmt(v)}`, ratio: ratio === '-' ? ratio : `${ratio} ${p.short ?? p.label}` };
+}
+
+/** A row whose metric says n{n}_... takes the largest cluster size the result holds, and names it in its label. */
+export function resolveSize(row: { metric: string; label: string }, r: BenchResult): { metric: string; label: string } {
+  if (!row.metric.includes('{n}')) return row;
+  const re = new RegExp(`^${row.metric.replace('{n}', '(\\d+)')}$`);
+  const sizes = Object.keys(r.metrics).map((k) => re.exec(k)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+  if (!sizes.length) return { metric: row.metric, label: row.label.replace('{n}', 'N') };
+  const n = String(Math.max(...sizes));
+  return { metric: row.metric.replace('{n}', n), label: row.label.replace('{n}', n) };
 }
 
 export function readmeTable(dir: string): string {
@@ -70,13 +124,16 @@ export function readmeTable(dir: string): string {
       // not a result file
     }
   }
-  const lines = ['| what | measured | goal | run |', '| --- | --- | --- | --- |'];
+  const lines = ['| what | measured | peer, same run | ours / peer | goal | run |', '| --- | --- | --- | --- | --- | --- |'];
   for (const row of ROWS) {
     const r = results.get(row.scenario);
     if (!r) continue;
-    const value = fmt(r.metrics[row.metric] ?? (row.fallback ? r.metrics[row.fallback] : undefined));
-    const peer = row.peer && r.metrics[row.peer] ? ` (${fmt(r.metrics[row.peer])})` : '';
-    lines.push(`| ${row.label} | ${value}${peer} | ${row.goal} | ${row.scenario}, ${r.date.slice(0, 16).replace('T', ' ')} |`);
+    const { metric: name, label } = resolveSize(row, r);
+    const ours = r.metrics[name] ?? (row.fallback ? r.metrics[row.fallback] : undefined);
+    const cells = (row.peers ?? []).map((p) => peerCell(r, p, p.metric ?? name, ours));
+    const peer = cells.map((c) => c.value).join('; ') || '-';
+    const ratio = cells.map((c) => c.ratio).join('; ') || '-';
+    lines.push(`| ${label} | ${fmt(ours)} | ${peer} | ${ratio} | ${row.goal} | ${row.scenario}, ${r.date.slice(0, 16).replace('T', ' ')} |`);
   }
   return lines.join('\n');
 }

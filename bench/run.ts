@@ -30,6 +30,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'sim-scale': (o) => import('./sim-scale.js').then((m) => m.runSimScale(o)),
   'fuzz-speed': (o) => import('./fuzz-speed.js').then((m) => m.runFuzzSpeed(o)),
   recall: (o) => import('./recall.js').then((m) => m.runRecallBench(o)),
+  'crypto-operator': (o) => import('./crypto-operator.js').then((m) => m.runCryptoOperator(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {

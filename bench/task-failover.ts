@@ -19,11 +19,14 @@ import { metric, writeResult, type BenchResult, type Metrics } from './lib/resul
 import { median, summarize } from './lib/stats.js';
 import { barChartSvg, writeChart } from './lib/svg-chart.js';
 import { defaultTriPath } from './lib/proc-cluster.js';
+import { benchPrefix } from './lib/bench-net.js';
+import { runBullmqFailover } from './peers/bullmq.js';
+import { peerEnabled, ratioMetrics, type PeerSection } from './peers/ratios.js';
 import { NodeClient } from '../src/client/node-client.js';
 import type { TaskView } from '../src/tasks/index.js';
 import type { MemberView } from '../src/node/cluster-node.js';
 
-export const TASK_BENCH_PREFIX = '127.0.8.';
+export const TASK_BENCH_PREFIX = benchPrefix('127.0.8.');
 /** Set TRI_TASK_BENCH_LOGS=DIR to keep every node's info-level log in DIR/<name>.log (diagnosis). */
 const LOG_DIR = process.env.TRI_TASK_BENCH_LOGS;
 /** Set TRI_TASK_BENCH_PROF=DIR to run every node with --cpu-prof into DIR (nodes then stop with SIGTERM, so the profile is written). */
@@ -281,8 +284,22 @@ export async function runTaskFailover(opts: TaskBenchOptions): Promise<BenchResu
     metrics[`${profile}_failover_minus_detection_max`] = metric(r1(Math.max(...extra)), 'ms');
     metrics[`${profile}_rounds`] = metric(rs.length, 'rounds');
   }
+  // BullMQ run here (its stalled-job check, defaults), beside ours; the others stay published figures.
+  const peers: Record<string, PeerSection> = {};
+  if (peerEnabled('bullmq')) {
+    peers.bullmq = await runBullmqFailover(opts.quick ? 1 : 3, 'fsync-always', log);
+    if (peers.bullmq.ran) {
+      const b = peers.bullmq.metrics;
+      for (const profile of ['lan', 'local'] as const) {
+        const ours = { failover_median: metrics[`${profile}_failover_median`]!, failover_max: metrics[`${profile}_failover_max`]! };
+        for (const [k, v] of Object.entries(ratioMetrics(ours, b, ['failover_median', 'failover_max'], 'bullmq'))) metrics[`${profile}_${k}`] = v;
+      }
+    }
+  }
   const published = { akka: { lowS: 25, highS: 45 }, orleans: { lowS: 90, highS: 90 }, bullmq: { lowS: 30, highS: 60 } };
+  const bullRun = peers.bullmq?.ran ? peers.bullmq.metrics.failover_median!.value / 1000 : NaN;
   const { result, path } = writeResult(opts.out, 'task-failover', metrics, {
+    ...peers,
     published: { note: 'published failover figures (default settings), not run here', ...published },
     rounds: all,
     summaries: Object.fromEntries((['lan', 'local'] as const).map((p) => [p, summarize(all.filter((r) => r.profile === p).map((r) => r.runningMs))])),
@@ -290,8 +307,8 @@ export async function runTaskFailover(opts: TaskBenchOptions): Promise<BenchResu
   const chart = barChartSvg({
     title: 'Task failover: SIGKILL of the executing node until the task runs elsewhere (median)',
     unit: 's',
-    categories: ['trinity local', 'trinity lan', 'Akka (pub.)', 'BullMQ (pub.)', 'Orleans (pub.)'],
-    series: [{ name: 'seconds', values: [metrics.local_failover_median!.value / 1000, metrics.lan_failover_median!.value / 1000, 35, 45, 90] }],
+    categories: ['trinity local', 'trinity lan', ...(Number.isFinite(bullRun) ? ['BullMQ (this run)'] : []), 'Akka (pub.)', 'BullMQ (pub.)', 'Orleans (pub.)'],
+    series: [{ name: 'seconds', values: [metrics.local_failover_median!.value / 1000, metrics.lan_failover_median!.value / 1000, ...(Number.isFinite(bullRun) ? [bullRun] : []), 35, 45, 90] }],
   });
   writeChart(join(opts.out, 'task-failover.svg'), chart);
   log(`task-failover: wrote ${path}`);

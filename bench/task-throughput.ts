@@ -29,6 +29,11 @@ import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, snapshotDist, TaskProcCluster, type TaskBenchOptions } from './task-failover.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
 import { floorArithmetic, measureReplicaFloor } from './task-floor.js';
+import { runBullmqThroughput } from './peers/bullmq.js';
+import { peerEnabled, ratioMetrics, type PeerSection } from './peers/ratios.js';
+import { peerBarChart } from './peers/peer-charts.js';
+import { barChartSvg, writeChart } from './lib/svg-chart.js';
+import { join } from 'node:path';
 
 export interface ThroughputPlan {
   nodes: number;
@@ -292,7 +297,24 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     await cluster.stop();
     snap.cleanup();
   }
-  const { result, path } = writeResult(opts.out, opts.quick ? 'task-throughput-quick' : 'task-throughput', metrics, {
+  // BullMQ beside ours: as many worker processes as our nodes, as many jobs in flight per worker
+  // as our slots, as many adds outstanding as our submits; redis fsyncing every write, then as shipped.
+  const peers: Record<string, PeerSection> = {};
+  if (peerEnabled('bullmq')) {
+    const bullPlan = { workers: plan.nodes, concurrency: 16, jobs: plan.tasks, outstanding: plan.nodes * plan.window };
+    peers.bullmq_fsync_always = await runBullmqThroughput(bullPlan, 'fsync-always', log);
+    peers.bullmq_as_shipped = await runBullmqThroughput(bullPlan, 'as-shipped', log);
+    for (const [name, sec] of Object.entries(peers)) if (sec.ran) Object.assign(metrics, ratioMetrics(metrics, sec.metrics, ['tasks_per_sec', 'node_cpu_per_task', 'submit_latency_p50'], name));
+  }
+  const scenario = opts.quick ? 'task-throughput-quick' : 'task-throughput';
+  if (Object.keys(peers).length) {
+    const names = { bullmq_fsync_always: 'BullMQ, redis fsync always', bullmq_as_shipped: 'BullMQ, redis as shipped' };
+    const cat = (metricName: string): { label: string; metric: string }[] => [{ label: `${plan.nodes} processes`, metric: metricName }];
+    writeChart(join(opts.out, `${scenario}-rate.svg`), barChartSvg(peerBarChart({ title: 'No-op tasks per second, same run', unit: 'tasks/s', categories: cat('tasks_per_sec'), ours: metrics, peers, names })));
+    writeChart(join(opts.out, `${scenario}-cpu.svg`), barChartSvg(peerBarChart({ title: 'CPU per task (ours: all nodes; BullMQ: redis + workers), same run', unit: 'ms', categories: cat('node_cpu_per_task'), ours: metrics, peers, names })));
+  }
+  const { result, path } = writeResult(opts.out, scenario, metrics, {
+    ...peers,
     goal: { tasksPerSec: 2000 },
     plan,
     floor: { ...floor, cores, arithmetic: 'floor_cpu_ms_per_task = (episode + table) per replica x (nodes - 1); floor_max_tasks_per_sec = cores / floor_cpu_ms_per_task; quorum_only: x (majority - 1) instead' },

@@ -1,5 +1,6 @@
 // Renders benchmark results as one aligned text table (scenario, metric, value, unit), the
-// summary `tri cluster-bench` prints. Peers' numeric metrics appear as extra rows.
+// summary `tri cluster-bench` prints. Peers' numeric metrics appear as extra rows; a peer that is
+// missing or failed appears as one row saying why and how to get it.
 import type { BenchResult, Metrics } from './result.js';
 
 export function formatValue(v: number): string {
@@ -14,8 +15,9 @@ export function formatTable(results: readonly BenchResult[]): string {
   for (const r of results) {
     addRows(rows, r.scenario, r.metrics);
     for (const [peer, data] of Object.entries(r.peers)) {
-      const metrics = (data as { metrics?: Metrics } | null)?.metrics;
-      if (metrics) addRows(rows, `${r.scenario} [${peer}]`, metrics);
+      const sec = data as { metrics?: Metrics; missing?: unknown; hint?: unknown } | null;
+      if (sec?.metrics) addRows(rows, `${r.scenario} [${peer}]`, sec.metrics);
+      else if (typeof sec?.missing === 'string') rows.push([`${r.scenario} [${peer}]`, 'missing', '-', `${sec.missing}${typeof sec.hint === 'string' ? `; ${sec.hint}` : ''}`]);
     }
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));

@@ -1,6 +1,7 @@
 // `tri cluster-bench [--out DIR] [--quick] [--only a,b]` (alias nodes-bench): runs the benchmark
 // scenarios of DESIGN.md "Benchmarks" on this machine, each writing <out>/<scenario>.json (and its
-// charts), then prints one table. Where Debian's serf can be unpacked it runs beside ours.
+// charts), then prints one table. Where Debian's serf, etcd, nats-server and redis-server can be
+// unpacked (bench/lib/debian-binary.ts) they run beside ours, and each row carries ours / peer.
 // `--micro [--compare OLD.json]` runs the hot-path micro-benchmarks (bench/micro) instead.
 import type { Command } from 'commander';
 import { TriError, UsageError } from '../../errors.js';
