@@ -8,6 +8,7 @@
 // /metrics, the dashboard page) is imported while the join is in flight. The store still opens
 // before the join: the node id, the persisted incarnation and the keyring come from it.
 import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import type { ProfileName } from '../../gossip/config.js';
 import { ConfigError } from '../errors.js';
 import { realRuntime } from '../runtime/real.js';
@@ -28,6 +29,7 @@ import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { statusRoute } from './status-route.js';
 import { DropSummary } from './drop-summary.js';
+import { logStartup, reportKeyringSource } from './startup-log.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -66,7 +68,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     throw new ConfigError(`node name "${opts.name}" is not valid: use 1-64 letters, digits, ".", "_" or "-"`);
   }
   if (!opts.insecure && !opts.key) {
-    throw new ConfigError('no cluster key: make one with `tri keys generate > cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
+    throw new ConfigError('no cluster key: make one with `tri keys generate --out cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
   }
   const bind = opts.bind ?? '127.0.0.1';
   const logger = opts.logger ?? createLogger({ name: opts.name });
@@ -74,12 +76,21 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   const label = opts.clusterLabel ?? 'trinity';
   const packetDrops = new DropSummary(logger, runtime.scheduler, 'gossip packets that failed authentication or decoding');
 
-  const store: NodeStore = opts.dataDir
-    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name })
-    : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
-  const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  // A start that fails (a port in use, a refused directory) leaves no new directory behind.
+  const createdDir = opts.dataDir !== undefined && !existsSync(opts.dataDir);
+  let store: NodeStore;
   try {
-    const keyring = opts.insecure ? undefined : loadKeyring(opts.key!, store);
+    store = opts.dataDir
+    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name })
+      : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
+  } catch (err) {
+    if (createdDir) rmSync(opts.dataDir!, { recursive: true, force: true });
+    throw err;
+  }
+  const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  if (createdDir) cleanup.unshift(() => rmSync(opts.dataDir!, { recursive: true, force: true }));
+  try {
+    const keyring = opts.insecure ? undefined : loadKeyring(opts.key!, store, logger);
     const udp = await createUdpTransport({ host: bind, port: opts.port ?? 9999, logger, reuseAddr: opts.discover === true });
     cleanup.push(() => udp.close());
     const packets: PacketTransport | SecurePacketTransport = keyring
@@ -163,6 +174,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/', dashboardRoute());
     }
     await started;
+    logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(bind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });
     return node;
   } catch (err) {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
@@ -171,11 +183,12 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
 }
 
 /** The keyring persisted in the data directory wins over the key given, so rotations survive restarts. */
-function loadKeyring(key: string | Keyring, store: NodeStore): Keyring {
+function loadKeyring(key: string | Keyring, store: NodeStore, logger: Logger): Keyring {
   if (key instanceof Keyring) return key;
   const saved = store.kvGet('security/keyring');
   // A key removed by a rotation must stay removed even if an old --key-file is given again.
   const keyring = saved ? Keyring.fromJSON(JSON.parse(saved)) : new Keyring(key);
+  if (saved) reportKeyringSource(logger, keyring, key);
   const persist = () => store.kvSet('security/keyring', JSON.stringify(keyring.toJSON()));
   persist();
   keyring.onChange(persist);

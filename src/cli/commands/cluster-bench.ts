@@ -15,7 +15,9 @@ export function registerClusterBench(program: Command): void {
     .action(async (f: { out: string; quick?: boolean; only?: string }) => {
       // Loaded only here: a node process (tri node start) never pays for the benchmark code.
       const { runBench, SCENARIOS } = await import('../../../bench/run.js');
-      const only = f.only ? f.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      const only = f.only !== undefined ? f.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      // `--only ""` (an empty variable in a script) must not run every scenario for an hour.
+      if (only !== undefined && only.length === 0) throw new UsageError(`--only needs at least one scenario name; known: ${Object.keys(SCENARIOS).join(', ')}`);
       const unknown = (only ?? []).filter((n) => !(n in SCENARIOS));
       if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
       const { failed } = await runBench({ out: f.out, quick: f.quick === true, only, log: (m) => process.stderr.write(`${m}\n`) });

@@ -1,7 +1,7 @@
 // `tri memory add | show | digest`: write and read an agent's replicated memory through any node.
 import type { Command } from 'commander';
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
-import { collect } from '../parse.js';
+import { AGENT_ID_ALPHABET, collect, parseAgentId, parseText } from '../parse.js';
 import { printTable } from '../table.js';
 
 export function registerMemory(program: Command): void {
@@ -11,10 +11,10 @@ export function registerMemory(program: Command): void {
     memory
       .command('add')
       .description('record an episode in an agent\'s memory (needs quorum: exit 3 when read-only, 4 when not acknowledged in time)')
-      .requiredOption('--agent <id>', 'agent id')
-      .requiredOption('--task <text>', 'what the agent did')
-      .requiredOption('--outcome <text>', 'how it went')
-      .option('--note <text>', 'free text notes')
+      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
+      .requiredOption('--task <text>', 'what the agent did (non-empty)', parseText)
+      .requiredOption('--outcome <text>', 'how it went (non-empty)', parseText)
+      .option('--note <text>', 'free text notes (non-empty when given)', parseText)
       .option('--tag <tag>', 'a tag; repeat for more', collect)
       .option('--json', 'print the episode as JSON'),
   ).action(async (f: ClientFlags & { agent: string; task: string; outcome: string; note?: string; tag?: string[]; json?: boolean }) => {
@@ -26,7 +26,7 @@ export function registerMemory(program: Command): void {
     memory
       .command('show')
       .description("list an agent's episodes (an unknown agent has none)")
-      .requiredOption('--agent <id>', 'agent id')
+      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
       .option('--json', 'print one JSON array'),
   ).action(async (f: ClientFlags & { agent: string; json?: boolean }) => {
     const eps = await withClient(f, (c) => c.showMemory(f.agent));

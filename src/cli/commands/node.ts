@@ -6,9 +6,10 @@ import { ROLES, type Role } from '../../node/meta.js';
 import type { ProfileName } from '../../../gossip/config.js';
 import { startNode } from '../../node/start-node.js';
 import { createLogger, type LogLevel } from '../../node/logger.js';
-import { readKeyFileSync } from '../../security/index.js';
+import { readKeyFlag } from '../key-flag.js';
+import { checkDataDirFlag } from '../data-dir-flag.js';
 import { UsageError } from '../../errors.js';
-import { collect, parseChoice, parseHostPort, parseIntIn, parsePort } from '../parse.js';
+import { collect, NODE_NAME_ALPHABET, parseChoice, parseHostPort, parseIntIn, parseNodeName, parsePort } from '../parse.js';
 import { readTlsFlags } from '../client.js';
 
 interface StartFlags {
@@ -23,6 +24,7 @@ interface StartFlags {
   slots: number;
   data?: string;
   keyFile?: string;
+  allowOpenKeyFile?: boolean;
   insecure?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -37,7 +39,7 @@ export function registerNode(program: Command): void {
   node
     .command('start')
     .description('start a node in this process; SIGTERM leaves the cluster gracefully')
-    .requiredOption('--name <name>', 'unique node name (letters, digits, . _ -)')
+    .requiredOption('--name <name>', `unique node name (${NODE_NAME_ALPHABET})`, parseNodeName)
     .option('--bind <address>', 'address for gossip, RPC and HTTP', '127.0.0.1')
     .option('--port <port>', 'gossip port (UDP, and TCP push-pull)', parsePort, 9999)
     .option('--rpc-port <port>', 'RPC port (TCP) for streams and client tools', parsePort, 10000)
@@ -47,7 +49,8 @@ export function registerNode(program: Command): void {
     .option('--role <role>', `${ROLES.join(' | ')}`, parseChoice(ROLES), 'hybrid')
     .option('--slots <n>', 'agent slots on this node', parseIntIn(0, 4096), 16)
     .option('--data <dir>', 'data directory (durable memory, identity, keyring); memory only without it')
-    .option('--key-file <file>', 'cluster key file (tri keys generate > cluster.key)')
+    .option('--key-file <file>', 'cluster key file, readable by its owner only (tri keys generate --out cluster.key)')
+    .option('--allow-open-key-file', 'use a --key-file that other users can read (warns instead of refusing)')
     .option('--insecure', 'plaintext, unauthenticated cluster (test clusters only)')
     .option('--tls-cert <file>', 'node certificate (PEM) for mutual TLS on streams')
     .option('--tls-key <file>', 'node certificate key (PEM)')
@@ -59,10 +62,11 @@ export function registerNode(program: Command): void {
       if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
       // Neither is bad usage too (exit 2), caught before anything binds.
       if (!flags.keyFile && !flags.insecure) {
-        throw new UsageError('no cluster key: make one with `tri keys generate > cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
+        throw new UsageError('no cluster key: make one with `tri keys generate --out cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
       }
+      if (flags.data !== undefined) checkDataDirFlag(flags.data);
+      const key = flags.keyFile ? readKeyFlag(flags.keyFile, { allowOpen: flags.allowOpenKeyFile }).toString('base64') : undefined;
       const logger = createLogger({ level: flags.logLevel, name: flags.name });
-      const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
       const tls = readTlsFlags(flags);
       const n = await startNode({
         name: flags.name,
@@ -95,6 +99,8 @@ export function registerNode(program: Command): void {
         };
         process.on('SIGTERM', () => leave('SIGTERM'));
         process.on('SIGINT', () => leave('SIGINT'));
+        // SIGHUP (the terminal closed, or an operator's reload) is a graceful leave too, never a crash.
+        process.on('SIGHUP', () => leave('SIGHUP'));
       });
     });
 }
