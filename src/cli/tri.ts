@@ -61,3 +61,6 @@ export async function main(argv: string[]): Promise<number> {
 
 // Long-running commands (node start, cluster) resolve only when they are done, so this is the end.
 process.exitCode = await main(process.argv.slice(2));
+// Ended by a signal (128 + its number) after cleaning up: work still pending (a demo step waiting
+// on nodes that are gone) must not keep the process alive.
+if (process.exitCode >= 128) process.exit(process.exitCode);

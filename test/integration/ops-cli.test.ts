@@ -2,7 +2,7 @@
 // `tri --version`, bare `tri`, key files that others can read, a failed start that leaves nothing
 // on disk, `task submit --wait` that exits 4 when the wait ends first, terminal escapes from stored
 // text never reaching the terminal, private data directories, SIGHUP as a graceful leave, and the
-// startup line. Real node processes on 127.0.15.1-2 (127.0.15.250 is never bound: a start that
+// startup line. Real node processes on 127.0.15.101-102 (127.0.15.250 is never bound: a start that
 // wrongly passes its checks binds there; 127.0.15.251 has nothing listening).
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,9 +100,9 @@ describe('bad input exits 2 (no node needed)', () => {
   });
 });
 
-describe('CLI against real nodes (127.0.15.1-2)', () => {
+describe('CLI against real nodes (127.0.15.101-102)', () => {
   let c: TriCluster;
-  useStartedCluster(() => ({ addresses: loopbackRange(1, 2, 15), profile: 'lan' }), (cluster) => (c = cluster));
+  useStartedCluster(() => ({ addresses: loopbackRange(101, 2, 15), profile: 'lan' }), (cluster) => (c = cluster));
 
   it('a data directory and its files are readable by their owner only', () => {
     for (const n of ['n1', 'n2']) {
@@ -113,41 +113,41 @@ describe('CLI against real nodes (127.0.15.1-2)', () => {
   });
 
   it('the first log line of a node names it, its addresses, profile, data directory and key fingerprint', async () => {
-    const keys = await c.cli(['keys', 'list', '--at', '127.0.15.1', '--json']);
+    const keys = await c.cli(['keys', 'list', '--at', '127.0.15.101', '--json']);
     const fingerprint = (JSON.parse(keys.stdout) as { results: Array<{ keys?: { primary: string } }> }).results[0]!.keys!.primary;
     const log = readFileSync(c.node('n1').logFile, 'utf8');
     const line = log.split('\n').find((l) => l.includes('"msg":"node n1 started'));
     expect(line, log).toBeDefined();
     const rec = JSON.parse(line!) as Record<string, unknown>;
-    expect(rec).toMatchObject({ gossip: '127.0.15.1:9999', rpc: '127.0.15.1:10000', http: '127.0.15.1:10080', profile: 'lan', dataDir: join(c.dir, 'n1'), security: `key ${fingerprint}` });
+    expect(rec).toMatchObject({ gossip: '127.0.15.101:9999', rpc: '127.0.15.101:10000', http: '127.0.15.101:10080', profile: 'lan', dataDir: join(c.dir, 'n1'), security: `key ${fingerprint}` });
   });
 
   it('bad input against a live node exits 2 and writes nothing', async () => {
-    const before = await c.cli(['memory', 'digest', '--at', '127.0.15.1', '--json']);
-    const r = await c.cli(['memory', 'add', '--at', '127.0.15.1', '--agent', 'ok-agent', '--task', 't', '--outcome', 'ok', '--note', '']);
+    const before = await c.cli(['memory', 'digest', '--at', '127.0.15.101', '--json']);
+    const r = await c.cli(['memory', 'add', '--at', '127.0.15.101', '--agent', 'ok-agent', '--task', 't', '--outcome', 'ok', '--note', '']);
     expectUsage(r, [/empty/]);
-    const after = await c.cli(['memory', 'digest', '--at', '127.0.15.1', '--json']);
+    const after = await c.cli(['memory', 'digest', '--at', '127.0.15.101', '--json']);
     expect(after.stdout).toBe(before.stdout);
   });
 
   it('`task submit --wait` exits 4 when --wait-timeout ends before the task, and prints where it stands', async () => {
-    const r = await c.cli(['task', 'submit', '--at', '127.0.15.1', '--type', 'sleep', '--input', '{"ms":4000}', '--wait', '--wait-timeout', '300', '--json']);
+    const r = await c.cli(['task', 'submit', '--at', '127.0.15.101', '--type', 'sleep', '--input', '{"ms":4000}', '--wait', '--wait-timeout', '300', '--json']);
     expect(r.code, describeResult(r)).toBe(4);
     const t = JSON.parse(r.stdout) as { id: string; status: string };
     expect(['queued', 'running']).toContain(t.status);
     expect(r.stderr).toMatch(/still (queued|running) after --wait-timeout 300 ms/);
-    const done = await c.cli(['task', 'submit', '--at', '127.0.15.1', '--type', 'echo', '--input', '{"a":1}', '--wait', '--wait-timeout', '20000', '--json']);
+    const done = await c.cli(['task', 'submit', '--at', '127.0.15.101', '--type', 'echo', '--input', '{"a":1}', '--wait', '--wait-timeout', '20000', '--json']);
     expect(done.code, describeResult(done)).toBe(0);
     expect(JSON.parse(done.stdout)).toMatchObject({ status: 'done', result: { a: 1 } });
   });
 
   it('no terminal escape from stored text reaches the terminal; one row per record; separators quoted', async () => {
     const hostile = 'ok\u001b]52;c;cHduZWQ=\u0007\u001b[2J\nFAKE-ROW  x\u009b31m\u202eevil';
-    const add = await c.cli(['memory', 'add', '--at', '127.0.15.1', '--agent', 'hostile', '--task', hostile, '--outcome', 'has  two spaces', '--note', hostile]);
+    const add = await c.cli(['memory', 'add', '--at', '127.0.15.101', '--agent', 'hostile', '--task', hostile, '--outcome', 'has  two spaces', '--note', hostile]);
     expect(add.code, describeResult(add)).toBe(0);
-    const sub = await c.cli(['task', 'submit', '--at', '127.0.15.1', '--type', 'echo', '--input', JSON.stringify({ s: '\u009b31m\u202e!' }), '--agent', 'hostile-task', '--wait']);
+    const sub = await c.cli(['task', 'submit', '--at', '127.0.15.101', '--type', 'echo', '--input', JSON.stringify({ s: '\u009b31m\u202e!' }), '--agent', 'hostile-task', '--wait']);
     expect(sub.code, describeResult(sub)).toBe(0);
-    const [show, list] = await Promise.all([c.cli(['memory', 'show', '--at', '127.0.15.2', '--agent', 'hostile']), c.cli(['task', 'list', '--at', '127.0.15.1'])]);
+    const [show, list] = await Promise.all([c.cli(['memory', 'show', '--at', '127.0.15.102', '--agent', 'hostile']), c.cli(['task', 'list', '--at', '127.0.15.101'])]);
     for (const r of [show, list, sub]) {
       expect(r.code, describeResult(r)).toBe(0);
       // eslint-disable-next-line no-control-regex
@@ -165,10 +165,10 @@ describe('CLI against real nodes (127.0.15.1-2)', () => {
 
   it('a start that fails (ports in use) prints one line, no stack, and leaves no data directory', async () => {
     const fresh = join(c.dir, 'never-created');
-    const r = await runTri(['node', 'start', '--name', 'intruder', '--bind', '127.0.15.1', '--key-file', c.keyFile, '--data', fresh], { timeoutMs: 20_000 });
+    const r = await runTri(['node', 'start', '--name', 'intruder', '--bind', '127.0.15.101', '--key-file', c.keyFile, '--data', fresh], { timeoutMs: 20_000 });
     expect(r.code, describeResult(r)).toBe(1);
     expect(r.stderr.trim().split('\n'), describeResult(r)).toHaveLength(1);
-    expect(r.stderr).toMatch(/^tri: cannot bind .*127\.0\.15\.1:9999/);
+    expect(r.stderr).toMatch(/^tri: cannot bind .*127\.0\.15\.101:9999/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(fresh)).toBe(false);
   });
@@ -179,7 +179,7 @@ describe('CLI against real nodes (127.0.15.1-2)', () => {
     const exit = await n2.waitExit(20_000);
     expect(exit, n2.tailText()).toEqual({ code: 0, signal: null });
     await c.waitStates({ n2: { state: 'LEFT' } }, { observers: [c.node('n1')], timeoutMs: 20_000 });
-    const r = await runTri(['node', 'start', '--name', 'n2-impostor', '--bind', '127.0.15.2', '--key-file', c.keyFile, '--data', join(c.dir, 'n2'), '--join', '127.0.15.1:9999'], { timeoutMs: 20_000 });
+    const r = await runTri(['node', 'start', '--name', 'n2-impostor', '--bind', '127.0.15.102', '--key-file', c.keyFile, '--data', join(c.dir, 'n2'), '--join', '127.0.15.101:9999'], { timeoutMs: 20_000 });
     expect(r.code, describeResult(r)).toBe(1);
     expect(r.stderr).toMatch(/belongs to node "n2", not "n2-impostor": start it with --name n2/);
     const members = await waitFor('n1 to answer', async () => {
