@@ -27,7 +27,9 @@ import { ClusterNode } from './cluster-node.js';
 import { createLogger } from './logger.js';
 import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
-import { statusRoute } from './status-route.js';
+import { healthRoute, statusRoute } from './status-route.js';
+import { registerOpsMethods } from './ops-rpc.js';
+import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
 
@@ -71,7 +73,8 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     throw new ConfigError('no cluster key: make one with `tri keys generate --out cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
   }
   const bind = opts.bind ?? '127.0.0.1';
-  const logger = opts.logger ?? createLogger({ name: opts.name });
+  // Embedded, stdout belongs to the program: the default logger writes to stderr.
+  const logger = opts.logger ?? createLogger({ name: opts.name, destination: 2 });
   const runtime = realRuntime(logger);
   const label = opts.clusterLabel ?? 'trinity';
   const packetDrops = new DropSummary(logger, runtime.scheduler, 'gossip packets that failed authentication or decoding');
@@ -139,6 +142,10 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     }
 
     const identity = store.identity();
+    // Members known before a restart: extra seeds when --join is given (one seed down must not
+    // strand a node that knows others), retried in the background either way.
+    const known = opts.dataDir ? loadMemberSnapshot(store, opts.name) : new Map<string, string>();
+    const join = opts.join?.length ? [...new Set([...opts.join, ...known.values()])] : opts.join;
     const node = new ClusterNode(
       { runtime, packets, streams, store, secure: keyring !== undefined || opts.tls !== undefined },
       {
@@ -146,7 +153,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         role: opts.role,
         slots: opts.slots,
         profile: opts.profile,
-        join: opts.join,
+        join,
         nodeId: identity.nodeId,
         incarnation: store.bumpIncarnation(),
         rpcPort: parseAddress(rpcStreams.address).port,
@@ -158,9 +165,11 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     if (closeResponder) node.onStopped(closeResponder);
     node.onStopped(() => packetDrops.stop());
     registerKeyringMethods(node, keyring);
+    registerOpsMethods(node);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
+      http.route('/health', healthRoute(node));
       node.onStopped(() => http.close());
     }
     if (opts.agents) await node.tasks.loadAgents(opts.agents);
@@ -174,6 +183,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/', dashboardRoute());
     }
     await started;
+    if (opts.dataDir) keepMemberSnapshot(node, store, logger, known);
     logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(bind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });
     return node;
   } catch (err) {
