@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import type { ProfileName } from '../../gossip/config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, TimeoutError } from '../errors.js';
 import { realRuntime } from '../runtime/real.js';
 import type { Logger } from '../runtime/types.js';
 import { createUdpTransport } from '../transport/udp.js';
@@ -45,6 +45,11 @@ export interface StartNodeOptions {
   httpPort?: number;
   /** Seeds, HOST:PORT of the gossip port of any member. */
   join?: string[];
+  /**
+   * With `join`: reject with TimeoutError (and stop the node) when no seed answered within this
+   * long. Without it startNode waits for a seed as long as it takes (seeds may start later).
+   */
+  joinTimeoutMs?: number;
   role?: Role;
   slots?: number;
   /** Data directory; without it the node keeps its state in memory only. */
@@ -182,7 +187,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/metrics', new NodeMetrics(node).route());
       http.route('/', dashboardRoute());
     }
-    await started;
+    await withJoinTimeout(started, opts.joinTimeoutMs, () => node.crash(), opts.join ?? []);
     if (opts.dataDir) keepMemberSnapshot(node, store, logger, known);
     logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(bind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });
     return node;
@@ -190,6 +195,20 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw err;
   }
+}
+
+/** `started`, or a TimeoutError after `ms` (the node is crashed first: it never joined, so there is no one to tell). */
+async function withJoinTimeout(started: Promise<void>, ms: number | undefined, crash: () => Promise<void>, seeds: string[]): Promise<void> {
+  if (ms === undefined) return started;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    if ((await Promise.race([started, timeout])) !== 'timeout') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  await crash();
+  throw new TimeoutError(`no seed answered within ${ms} ms (${seeds.join(', ') || 'no seeds'}): check that a member runs there and uses the same key, or start this node without join to found a new cluster`);
 }
 
 /** The keyring persisted in the data directory wins over the key given, so rotations survive restarts. */
