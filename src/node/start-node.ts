@@ -29,6 +29,7 @@ import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { healthRoute, statusRoute } from './status-route.js';
 import { registerOpsMethods } from './ops-rpc.js';
+import { checkNameFree, registerNameCheck } from './name-check.js';
 import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
@@ -171,6 +172,8 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     node.onStopped(() => packetDrops.stop());
     registerKeyringMethods(node, keyring);
     registerOpsMethods(node);
+    registerNameCheck(node);
+    if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));

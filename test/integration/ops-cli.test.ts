@@ -173,6 +173,18 @@ describe('CLI against real nodes (127.0.15.101-102)', () => {
     expect(existsSync(fresh)).toBe(false);
   });
 
+  it('a second node under an existing name is refused before it joins, and the real one keeps its place', async () => {
+    const dir = join(c.dir, 'impostor');
+    const r = await runTri(['node', 'start', '--name', 'n1', '--bind', '127.0.15.103', '--key-file', c.keyFile, '--data', dir, '--join', '127.0.15.102:9999'], { timeoutMs: 20_000 });
+    expect(r.code, describeResult(r)).toBe(1);
+    expect(r.stdout).toMatch(/"level":50.*another node named \\"n1\\" is already a live member/); // logged at error level
+    expect(r.stderr).toMatch(/another node named "n1" is already a live member at 127\.0\.15\.101:9999.*Give this node its own --name/);
+    expect(existsSync(dir)).toBe(false);
+    const s = await c.node('n2').status();
+    expect(s?.members.map((m) => `${m.name}@${m.address}`)).toEqual(['n1@127.0.15.101', 'n2@127.0.15.102']);
+    expect(s?.quorum).toMatchObject({ writable: true, voters: 2 });
+  });
+
   it('SIGHUP is a graceful leave: exit 0, the others see it LEFT; its data directory refuses another name', async () => {
     const n2 = c.node('n2');
     n2.signal('SIGHUP');
