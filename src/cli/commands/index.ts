@@ -12,6 +12,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['node'], load: () => import('./node.js').then((m) => m.registerNode) },
   { names: ['nodes'], load: () => import('./nodes.js').then((m) => m.registerNodes) },
   { names: ['status'], load: () => import('./status.js').then((m) => m.registerStatus) },
+  { names: ['operator'], load: () => import('./operator.js').then((m) => m.registerOperator) },
   { names: ['keys'], load: () => import('./keys.js').then((m) => m.registerKeys) },
   { names: ['memory'], load: () => import('./memory.js').then((m) => m.registerMemory) },
   { names: ['task'], load: () => import('./task.js').then((m) => m.registerTask) },
