@@ -44,6 +44,8 @@ export interface StartNodeOptions {
   rpcPort?: number;
   /** HTTP port for /status, /metrics and the dashboard (default 10080; 0 turns it off). */
   httpPort?: number;
+  /** Address of the HTTP face (default: `bind`; a warning when that is not loopback, as /status and the dashboard need no key). */
+  httpBind?: string;
   /** Seeds, HOST:PORT of the gossip port of any member. */
   join?: string[];
   /**
@@ -128,7 +130,11 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
 
     const http = new NodeHttpServer(logger);
     const httpPort = opts.httpPort ?? 10080;
-    const boundHttp = httpPort === 0 ? 0 : await http.listen(bind, httpPort);
+    const httpBind = opts.httpBind ?? bind;
+    const boundHttp = httpPort === 0 ? 0 : await http.listen(httpBind, httpPort);
+    if (httpPort !== 0 && opts.httpBind === undefined && !isLoopback(httpBind)) {
+      logger.warn({ http: formatAddress(httpBind, boundHttp) }, `HTTP (/status, /metrics, the dashboard: no key needed) is served on ${httpBind}, reachable from the network: pass --http-bind 127.0.0.1 to keep it on this machine, or --http-port 0 to turn it off`);
+    }
     if (httpPort !== 0) cleanup.push(() => http.close());
 
     let discover: (() => Promise<string[]>) | undefined;
@@ -192,12 +198,16 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     }
     await withJoinTimeout(started, opts.joinTimeoutMs, () => node.crash(), opts.join ?? []);
     if (opts.dataDir) keepMemberSnapshot(node, store, logger, known);
-    logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(bind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });
+    logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(httpBind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });
     return node;
   } catch (err) {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw err;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
 }
 
 /** `started`, or a TimeoutError after `ms` (the node is crashed first: it never joined, so there is no one to tell). */

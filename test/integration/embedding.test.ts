@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createLogger, generateKey, NodeClient, startNode, TimeoutError } from '../../src/index.js';
-import { REPO_ROOT, assertBuilt } from './lib/index.js';
+import { REPO_ROOT, assertBuilt, httpGet } from './lib/index.js';
 
 const run = promisify(execFile);
 
@@ -56,6 +56,17 @@ describe('embedding', () => {
       } finally {
         await client.close();
       }
+    } finally {
+      await n.stop();
+    }
+  }, 30_000);
+
+  it('httpBind serves /status and /health on its own address only', async () => {
+    const n = await startNode({ name: 'web', bind: '127.0.15.124', httpBind: '127.0.15.125', httpPort: 10080, insecure: true, logger: createLogger({ level: 'silent' }) });
+    try {
+      const health = await httpGet('http://127.0.15.125:10080/health', 2000);
+      expect(JSON.parse(health ?? 'null')).toMatchObject({ name: 'web', state: 'ACTIVE', writable: true, healthy: true });
+      expect(await httpGet('http://127.0.15.124:10080/status', 2000)).toBeUndefined();
     } finally {
       await n.stop();
     }

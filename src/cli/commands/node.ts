@@ -18,6 +18,7 @@ interface StartFlags {
   port: number;
   rpcPort: number;
   httpPort: number;
+  httpBind?: string;
   join?: string[];
   discover?: boolean;
   role: Role;
@@ -43,7 +44,8 @@ export function registerNode(program: Command): void {
     .option('--bind <address>', 'address for gossip, RPC and HTTP', '127.0.0.1')
     .option('--port <port>', 'gossip port (UDP, and TCP push-pull)', parsePort, 9999)
     .option('--rpc-port <port>', 'RPC port (TCP) for streams and client tools', parsePort, 10000)
-    .option('--http-port <port>', 'HTTP port for /status, /metrics and the dashboard (0 = off)', parsePort, 10080)
+    .option('--http-port <port>', 'HTTP port for /status, /health, /metrics and the dashboard (0 = off)', parsePort, 10080)
+    .option('--http-bind <address>', 'address for HTTP (default: --bind; warns when that is not loopback, as HTTP needs no key)')
     .option('--join <host:port>', 'seed node gossip address; repeat for more', (v: string, prev: string[] | undefined) => collect(parseHostPort(9999)(v), prev))
     .option('--discover', 'find seeds by UDP broadcast on port 9999 (LAN)')
     .option('--role <role>', `${ROLES.join(' | ')}`, parseChoice(ROLES), 'hybrid')
@@ -74,6 +76,7 @@ export function registerNode(program: Command): void {
         port: flags.port,
         rpcPort: flags.rpcPort,
         httpPort: flags.httpPort,
+        httpBind: flags.httpBind,
         join: flags.join,
         role: flags.role,
         slots: flags.slots,
