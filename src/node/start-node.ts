@@ -30,6 +30,7 @@ import { NodeHttpServer } from './http-server.js';
 import { healthRoute, statusRoute } from './status-route.js';
 import { registerOpsMethods } from './ops-rpc.js';
 import { checkNameFree, registerNameCheck } from './name-check.js';
+import { registerSnapshotMethods } from './snapshot-rpc.js';
 import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
@@ -179,6 +180,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     registerKeyringMethods(node, keyring);
     registerOpsMethods(node);
     registerNameCheck(node);
+    registerSnapshotMethods(node, store as Partial<{ backupTo(file: string): Promise<void> }>, opts.dataDir);
     if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {

@@ -275,6 +275,12 @@ export class SqliteStore implements NodeStore {
     return { diskBytes: this.diskLogBytes, liveBytes: this.liveLogBytes };
   }
 
+  /** A consistent copy of the whole database in `file`, taken while the node runs (SQLite online backup). */
+  async backupTo(file: string): Promise<void> {
+    preparePrivateFile(file);
+    await this.db.backup(file);
+  }
+
   kvGet(key: string): string | undefined {
     return this.st.kvGet.get(key) as string | undefined;
   }

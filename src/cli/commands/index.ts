@@ -13,6 +13,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['nodes'], load: () => import('./nodes.js').then((m) => m.registerNodes) },
   { names: ['status'], load: () => import('./status.js').then((m) => m.registerStatus) },
   { names: ['operator'], load: () => import('./operator.js').then((m) => m.registerOperator) },
+  { names: ['snapshot'], load: () => import('./snapshot.js').then((m) => m.registerSnapshot) },
   { names: ['keys'], load: () => import('./keys.js').then((m) => m.registerKeys) },
   { names: ['memory'], load: () => import('./memory.js').then((m) => m.registerMemory) },
   { names: ['task'], load: () => import('./task.js').then((m) => m.registerTask) },
