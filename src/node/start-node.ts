@@ -31,6 +31,7 @@ import { healthRoute, statusRoute } from './status-route.js';
 import { registerOpsMethods } from './ops-rpc.js';
 import { checkNameFree, registerNameCheck } from './name-check.js';
 import { registerSnapshotMethods } from './snapshot-rpc.js';
+import { clusterViewRoute } from './cluster-view-route.js';
 import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
@@ -186,6 +187,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
       http.route('/health', healthRoute(node));
+      http.route('/cluster', clusterViewRoute(node));
       node.onStopped(() => http.close());
     }
     if (opts.agents) await node.tasks.loadAgents(opts.agents);

@@ -14,8 +14,7 @@ export function nodeStatus(node: ClusterNode): Record<string, unknown> {
 export function statusRoute(node: ClusterNode): Route {
   return () => ({
     type: 'application/json',
-    // The dashboard of any member reads every member's /status to draw who reaches whom.
-    headers: { 'access-control-allow-origin': '*' },
+    // No CORS header: no other web page may read it from a browser (the dashboard uses /cluster).
     body: JSON.stringify(nodeStatus(node)),
   });
 }
