@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, TriCluster, describeResult, loopbackRange, runTri, useStartedCluster, waitFor, type CliResult } from './lib/index.js';
+import { NodeProcess, REPO_ROOT, TriCluster, describeResult, loopbackRange, runTri, useStartedCluster, waitFor, type CliResult } from './lib/index.js';
 
 const NEVER_BIND = '127.0.15.250';
 const EMPTY = '127.0.15.251';
@@ -155,6 +155,8 @@ describe('CLI against real nodes (127.0.15.101-102)', () => {
     }
     const rows = show.stdout.trimEnd().split('\n');
     expect(rows, show.stdout).toHaveLength(2); // the header and one episode
+    expect(rows[0]).toMatch(/^ID\s+TIME\s+TASK\s+OUTCOME/);
+    expect(rows[1]).toMatch(/^\S+\s+20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\s/);
     expect(rows[1]).toContain('\\x1b]52;c;cHduZWQ=\\x07\\x1b[2J\\nFAKE-ROW');
     expect(rows[1]).toContain('"has  two spaces"');
     expect(rows[1]).toContain('\\x9b31m\\u202eevil');
@@ -183,6 +185,24 @@ describe('CLI against real nodes (127.0.15.101-102)', () => {
     const s = await c.node('n2').status();
     expect(s?.members.map((m) => `${m.name}@${m.address}`)).toEqual(['n1@127.0.15.101', 'n2@127.0.15.102']);
     expect(s?.quorum).toMatchObject({ writable: true, voters: 2 });
+  });
+
+  it('--log-format text prints the startup line for people, and a node without --data warns', async () => {
+    const n = new NodeProcess('texty', '127.0.15.104', ['node', 'start', '--name', 'texty', '--bind', '127.0.15.104', '--insecure', '--http-port', '0', '--log-format', 'text'], join(c.dir, 'texty.log'));
+    n.start();
+    try {
+      const text = await waitFor('the startup line', async () => {
+        const t = existsSync(n.logFile) ? readFileSync(n.logFile, 'utf8') : '';
+        return { ok: /node texty started/.test(t) && /running without --data/.test(t), value: t, detail: t.slice(-500) };
+      }, { timeoutMs: 20_000 });
+      expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  texty: node texty started: gossip 127\.0\.15\.104:9999, rpc 127\.0\.15\.104:10000, http off, profile lan, data \(memory only\), INSECURE/m);
+      expect(text).toMatch(/^\S+ WARN  texty: running without --data/m);
+      expect(text).not.toMatch(/^\{"level"/m);
+    } finally {
+      n.signal('SIGTERM');
+      await n.waitExit(15_000);
+      await n.closeLog();
+    }
   });
 
   it('SIGHUP is a graceful leave: exit 0, the others see it LEFT; its data directory refuses another name', async () => {

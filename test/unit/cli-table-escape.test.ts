@@ -40,3 +40,12 @@ describe('table output of untrusted text', () => {
     );
   });
 });
+
+describe('text log format', () => {
+  it('prints one readable line per record, escaping what peers sent', async () => {
+    const { formatLogLine } = await import('../../src/node/log-text.js');
+    const line = formatLogLine(JSON.stringify({ level: 40, time: '2026-12-07T06:00:00.000Z', name: 'n1', member: 'n2\u001b[2J', event: 'dead', msg: 'member dead' }));
+    expect(line).toBe('2026-12-07T06:00:00.000Z WARN  n1: member dead  member=n2\\u001b[2J event=dead');
+    expect(formatLogLine('not json\n')).toBe('not json');
+  });
+});

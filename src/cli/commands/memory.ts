@@ -29,14 +29,18 @@ export function registerMemory(program: Command): void {
       .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
       .option('--json', 'print one JSON array'),
   ).action(async (f: ClientFlags & { agent: string; json?: boolean }) => {
-    const eps = await withClient(f, (c) => c.showMemory(f.agent));
+    const [eps, status] = await withClient(f, (c) => Promise.all([c.showMemory(f.agent), c.status().catch(() => undefined)]));
+    // A node still joining or syncing answers from what it has so far: say so, off stdout.
+    if (status && status.state !== 'ACTIVE' && status.state !== 'DEGRADED') {
+      process.stderr.write(`tri: note: node ${status.name} is ${status.state}, not caught up with the cluster yet; it may not list every episode\n`);
+    }
     if (f.json) {
       process.stdout.write(JSON.stringify(eps) + '\n');
       return;
     }
     printTable(
-      ['ID', 'TASK', 'OUTCOME', 'NODE', 'TAGS', 'NOTES'],
-      eps.map((e) => [e.id, e.task, e.outcome, e.node, e.tags.join(','), e.notes.length > 40 ? e.notes.slice(0, 37) + '...' : e.notes]),
+      ['ID', 'TIME', 'TASK', 'OUTCOME', 'NODE', 'TAGS', 'NOTES'],
+      eps.map((e) => [e.id, new Date(e.createdAt).toISOString().replace(/\.\d+Z$/, 'Z'), e.task, e.outcome, e.node, e.tags.join(','), e.notes.length > 40 ? e.notes.slice(0, 37) + '...' : e.notes]),
     );
   });
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ROLES, type Role } from '../../node/meta.js';
 import type { ProfileName } from '../../../gossip/config.js';
 import { startNode } from '../../node/start-node.js';
-import { createLogger, type LogLevel } from '../../node/logger.js';
+import { createLogger, type LogFormat, type LogLevel } from '../../node/logger.js';
 import { readKeyFlag } from '../key-flag.js';
 import { checkDataDirFlag } from '../data-dir-flag.js';
 import { UsageError } from '../../errors.js';
@@ -33,6 +33,7 @@ interface StartFlags {
   profile: ProfileName;
   agents?: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
 export function registerNode(program: Command): void {
@@ -60,6 +61,7 @@ export function registerNode(program: Command): void {
     .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
     .option('--agents <module>', 'JavaScript module exporting agent handlers')
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
+    .option('--log-format <format>', 'json (one JSON object a line) | text (for people)', parseChoice(['json', 'text'] as const), 'json')
     .action(async (flags: StartFlags) => {
       if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
       // Neither is bad usage too (exit 2), caught before anything binds.
@@ -68,7 +70,7 @@ export function registerNode(program: Command): void {
       }
       if (flags.data !== undefined) checkDataDirFlag(flags.data);
       const key = flags.keyFile ? readKeyFlag(flags.keyFile, { allowOpen: flags.allowOpenKeyFile }).toString('base64') : undefined;
-      const logger = createLogger({ level: flags.logLevel, name: flags.name });
+      const logger = createLogger({ level: flags.logLevel, name: flags.name, format: flags.logFormat });
       const tls = readTlsFlags(flags);
       const n = await startNode({
         name: flags.name,
