@@ -141,6 +141,16 @@ describe('CLI against real nodes (127.0.15.101-102)', () => {
     expect(JSON.parse(done.stdout)).toMatchObject({ status: 'done', result: { a: 1 } });
   });
 
+  it('an agent type no live member runs is refused at submit (exit 2), leaving no task and no episode', async () => {
+    const before = await c.cli(['task', 'list', '--at', '127.0.15.101', '--json']);
+    const r = await c.cli(['task', 'submit', '--at', '127.0.15.102', '--type', 'no-such-type', '--input', '{}', '--wait']);
+    expectUsage(r, [/no live member runs agent type "no-such-type"/, /known types: .*echo/]);
+    const after = await c.cli(['task', 'list', '--at', '127.0.15.101', '--json']);
+    expect((JSON.parse(after.stdout) as unknown[]).length).toBe((JSON.parse(before.stdout) as unknown[]).length);
+    const mem = await c.cli(['memory', 'show', '--at', '127.0.15.101', '--agent', 'no-such-type', '--json']);
+    expect(JSON.parse(mem.stdout)).toEqual([]);
+  });
+
   it('no terminal escape from stored text reaches the terminal; one row per record; separators quoted', async () => {
     const hostile = 'ok\u001b]52;c;cHduZWQ=\u0007\u001b[2J\nFAKE-ROW  x\u009b31m\u202eevil';
     const add = await c.cli(['memory', 'add', '--at', '127.0.15.101', '--agent', 'hostile', '--task', hostile, '--outcome', 'has  two spaces', '--note', hostile]);

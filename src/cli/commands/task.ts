@@ -8,7 +8,8 @@ import { AGENT_ID_ALPHABET, parseAgentId, parseChoice, parseIntIn } from '../par
 import { printTable } from '../table.js';
 import { escapeControls } from '../escape.js';
 import type { Json } from '../../../crdt/index.js';
-import { TriError } from '../../errors.js';
+import { TriError, UsageError } from '../../errors.js';
+import { CLUSTER_AGENT_TYPES_METHOD, type ClusterAgentTypes } from '../../node/agent-types-rpc.js';
 
 /** The `--json` shape of a task (DESIGN.md): {id, type, status, node, attempts, result}. */
 function brief(t: TaskView): { id: string; type: string; status: string; node: string | null; attempts: number; result: Json; error?: string } {
@@ -44,6 +45,11 @@ export function registerTask(program: Command): void {
       .option('--json', 'print {id, type, status, node, attempts, result}'),
   ).action(async (f: ClientFlags & { type: string; input: Json; strategy?: (typeof STRATEGIES)[number]; agent?: string; wait?: boolean; waitTimeout: number; json?: boolean }) => {
     const t = await withClient(f, async (c) => {
+      // Refuse a type no live member runs before anything is written (no failed row, no episode).
+      const known = await c.call<ClusterAgentTypes>(CLUSTER_AGENT_TYPES_METHOD).catch(() => undefined);
+      if (known && known.unanswered.length === 0 && !known.types.includes(f.type)) {
+        throw new UsageError(`no live member runs agent type "${f.type}"; known types: ${known.types.join(', ') || 'none'} (start a node with --agents MODULE that defines it)`);
+      }
       let view = await c.submitTask({ type: f.type, input: f.input, strategy: f.strategy, agent: f.agent });
       if (f.wait) view = await c.waitForTask(view.id, f.waitTimeout);
       return view;
