@@ -220,6 +220,8 @@ describe('CLI against real nodes (127.0.15.101-102)', () => {
     n2.signal('SIGHUP');
     const exit = await n2.waitExit(20_000);
     expect(exit, n2.tailText()).toEqual({ code: 0, signal: null });
+    // Two voters: n2's graceful stop leaves n1 alone holding the writable copy, and n2 says so.
+    expect(readFileSync(n2.logFile, 'utf8')).toMatch(/"level":40.*stopping n2 leaves n1 as the only voter/);
     await c.waitStates({ n2: { state: 'LEFT' } }, { observers: [c.node('n1')], timeoutMs: 20_000 });
     const r = await runTri(['node', 'start', '--name', 'n2-impostor', '--bind', '127.0.15.102', '--key-file', c.keyFile, '--data', join(c.dir, 'n2'), '--join', '127.0.15.101:9999'], { timeoutMs: 20_000 });
     expect(r.code, describeResult(r)).toBe(1);

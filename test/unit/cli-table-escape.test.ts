@@ -49,3 +49,15 @@ describe('text log format', () => {
     expect(formatLogLine('not json\n')).toBe('not json');
   });
 });
+
+describe('warning before a graceful stop', () => {
+  it('warns when the stop leaves one voter, no majority, or none; not otherwise', async () => {
+    const { leaveWarning } = await import('../../src/node/leave-warning.js');
+    const all = (xs: string[]) => new Set(xs);
+    expect(leaveWarning({ self: 'n1', voters: ['n1', 'n2', 'n3'], reachable: all(['n1', 'n2', 'n3']) })).toBeUndefined();
+    expect(leaveWarning({ self: 'n4', voters: ['n1', 'n2'], reachable: all(['n1', 'n2']) })).toBeUndefined(); // a learner
+    expect(leaveWarning({ self: 'n2', voters: ['n1', 'n2'], reachable: all(['n1', 'n2']) })).toMatch(/leaves n1 as the only voter/);
+    expect(leaveWarning({ self: 'n1', voters: ['n1'], reachable: all(['n1']) })).toMatch(/only voter/);
+    expect(leaveWarning({ self: 'n1', voters: ['n1', 'n2', 'n3', 'n4', 'n5'], reachable: all(['n1', 'n2']) })).toMatch(/leaves 1 reachable of 4 remaining voters, fewer than a majority/);
+  });
+});

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { ROLES, type Role } from '../../node/meta.js';
 import type { ProfileName } from '../../../gossip/config.js';
 import { startNode } from '../../node/start-node.js';
+import { warnBeforeLeaving } from '../../node/leave-warning.js';
 import { createLogger, type LogFormat, type LogLevel } from '../../node/logger.js';
 import { readKeyFlag } from '../key-flag.js';
 import { checkDataDirFlag } from '../data-dir-flag.js';
@@ -97,6 +98,7 @@ export function registerNode(program: Command): void {
           if (stopping) return;
           stopping = true;
           logger.info({ signal }, 'leaving the cluster');
+          warnBeforeLeaving(logger, { self: n.name, voters: n.gate.voterConfig().voters.map((v) => v.name), reachable: n.gate.reachableVoters() });
           n.stop().then(resolve, (err: Error) => {
             logger.error({ err: err.message }, 'graceful stop failed');
             resolve();
