@@ -33,6 +33,7 @@ import { checkNameFree, registerNameCheck } from './name-check.js';
 import { registerSnapshotMethods } from './snapshot-rpc.js';
 import { clusterViewRoute } from './cluster-view-route.js';
 import { registerAgentTypeMethods } from './agent-types-rpc.js';
+import { registerOperatorMethods } from './operator-rpc.js';
 import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
@@ -183,6 +184,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     registerOpsMethods(node);
     registerNameCheck(node);
     registerAgentTypeMethods(node);
+    registerOperatorMethods(node);
     registerSnapshotMethods(node, store as Partial<{ backupTo(file: string): Promise<void> }>, opts.dataDir);
     if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));

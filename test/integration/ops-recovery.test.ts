@@ -68,3 +68,34 @@ describe('recovery when voters are gone for good (127.0.15.131-133)', () => {
     expect((JSON.parse(show.stdout) as Array<{ task: string }>).map((e) => e.task).sort()).toEqual(['after recovery', 'kept']);
   }, 150_000);
 });
+
+describe('operator remove-voter (127.0.15.161-163)', () => {
+  let c: TriCluster;
+  useStartedCluster(() => ({ addresses: loopbackRange(161, 3, 15), profile: 'lan' }), (cluster) => (c = cluster));
+
+  it('removes a dead voter through a configuration change before stable-after; refuses live and unknown names', async () => {
+    const at = ['--at', '127.0.15.161'];
+    await waitFor('3 voters, writable', async () => {
+      const r = await c.cli(['operator', 'voters', ...at, '--json']);
+      const v = r.code === 0 ? (JSON.parse(r.stdout) as VotersJson) : undefined;
+      return { ok: v?.writable === true && v.voters.length === 3, value: v, detail: r.stdout || r.stderr };
+    }, { timeoutMs: 20_000 });
+    const live = await c.cli(['operator', 'remove-voter', 'n2', ...at]);
+    expect(live.code, describeResult(live)).toBe(2);
+    expect(live.stderr).toMatch(/n2 is alive: stop it/);
+    const unknown = await c.cli(['operator', 'remove-voter', 'n9', ...at]);
+    expect(unknown.code, describeResult(unknown)).toBe(2);
+    expect(unknown.stderr).toMatch(/n9 is not a voter/);
+
+    await c.node('n3').kill();
+    await c.waitStates({ n3: { state: 'FAILED' } }, { observers: [c.node('n1')], timeoutMs: 20_000 });
+    const failedAt = Date.now();
+    const r = await c.cli(['operator', 'remove-voter', 'n3', ...at, '--json']);
+    expect(r.code, describeResult(r)).toBe(0);
+    // The writable side would down n3 by itself only once it stayed FAILED for stable-after (10 s).
+    expect(Date.now() - failedAt).toBeLessThan(10_000);
+    expect((JSON.parse(r.stdout) as { voters: string[] }).voters).toEqual(['n1', 'n2']);
+    const write = await c.cli(['memory', 'add', '--at', '127.0.15.162', '--agent', 'a', '--task', 't', '--outcome', 'ok']);
+    expect(write.code, describeResult(write)).toBe(0);
+  }, 120_000);
+});

@@ -11,6 +11,7 @@ import { checkDataDirFlag } from '../data-dir-flag.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_FILE } from '../../storage/sqlite-schema.js';
+import { REMOVE_VOTER_METHOD } from '../../node/operator-rpc.js';
 
 const VOTERS_KEY = 'quorum/voters';
 
@@ -29,6 +30,17 @@ export function registerOperator(program: Command): void {
       printTable(['VOTER', 'ADDRESS', 'STATE', 'SWIM'], rows.map((r) => [r.name, r.address ? `${r.address}:${r.port}` : '-', r.state, r.swimState]));
     },
   );
+
+  addClientOptions(
+    op
+      .command('remove-voter')
+      .description('remove a voter gone for good through a normal configuration change (needs a quorum; refused for a live voter)')
+      .argument('<NAME>', 'the voter to remove')
+      .option('--json', 'print {configuration, voters}'),
+  ).action(async (name: string, f: ClientFlags & { json?: boolean }) => {
+    const r = await withClient({ ...f, timeout: Math.max(f.timeout ?? 0, 20_000) }, (c) => c.call<{ configuration: number; voters: string[] }>(REMOVE_VOTER_METHOD, { name }));
+    process.stdout.write(f.json ? JSON.stringify(r) + '\n' : `removed ${name}: configuration ${r.configuration}, voters ${r.voters.join(', ')}\n`);
+  });
 
   op.command('force-voters')
     .description('OFFLINE, LAST RESORT: rewrite a stopped node\'s voter configuration to the given voters (when a majority of voters is lost for good)')
