@@ -10,6 +10,7 @@ export type { Role } from './node/meta.js';
 export type { ProfileName } from '../gossip/config.js';
 export { NodeClient, type ClientOptions } from './client/node-client.js';
 export { generateKey, Keyring } from './security/index.js';
+export { createLogger, silentLogger, type LogLevel } from './node/logger.js';
 export {
   TriError,
   UsageError,

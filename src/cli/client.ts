@@ -4,12 +4,13 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { NodeClient } from '../client/node-client.js';
 import { ConfigError, TransportError, UsageError } from '../errors.js';
-import { readKeyFileSync } from '../security/index.js';
+import { readKeyFlag } from './key-flag.js';
 import { parseHostPort, parseIntIn } from './parse.js';
 
 export interface ClientFlags {
   at: string;
   keyFile?: string;
+  allowOpenKeyFile?: boolean;
   insecure?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -22,7 +23,8 @@ export const DEFAULT_RPC_PORT = 10000;
 export function addClientOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--at <host[:rpc-port]>', `the node to ask (RPC port ${DEFAULT_RPC_PORT} by default)`, parseHostPort(DEFAULT_RPC_PORT))
-    .option('--key-file <file>', 'cluster key file (tri keys generate > cluster.key)')
+    .option('--key-file <file>', 'cluster key file, readable by its owner only (tri keys generate --out cluster.key)')
+    .option('--allow-open-key-file', 'use a --key-file that other users can read (warns instead of refusing)')
     .option('--insecure', 'talk plaintext to a node started with --insecure')
     .addOption(new Option('--tls-cert <file>', 'client certificate (PEM) for a mutual-TLS cluster').hideHelp(false))
     .option('--tls-key <file>', 'client certificate key (PEM)')
@@ -50,7 +52,7 @@ export async function withClient<T>(flags: ClientFlags, fn: (c: NodeClient) => P
   if (!flags.keyFile && !flags.insecure && !tls) {
     throw new UsageError('no cluster key: pass --key-file FILE (the key the cluster was started with, made by `tri keys generate`), or --insecure for a cluster started with --insecure');
   }
-  const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
+  const key = flags.keyFile ? readKeyFlag(flags.keyFile, { allowOpen: flags.allowOpenKeyFile }).toString('base64') : undefined;
   const client = await NodeClient.connect({ at: flags.at, key, tls, insecure: flags.insecure, timeoutMs: flags.timeout });
   try {
     return await fn(client);

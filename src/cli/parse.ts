@@ -37,3 +37,24 @@ export function parseHostPort(defaultPort: number) {
     return m[1]!.includes(':') ? `[${m[1]}]:${port}` : `${m[1]}:${port}`;
   };
 }
+
+/** The alphabets the node enforces, checked before anything connects so bad input is exit 2. */
+export const NODE_NAME_ALPHABET = '1-64 letters, digits, ".", "_" or "-"';
+export const AGENT_ID_ALPHABET = '1-128 letters, digits, ".", "_", ":", "@" or "-"';
+
+export function parseNodeName(value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a node name: use ${NODE_NAME_ALPHABET}.`);
+  return value;
+}
+
+export function parseAgentId(value: string): string {
+  if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an agent id: use ${AGENT_ID_ALPHABET}.`);
+  return value;
+}
+
+/** Text that must not be empty (a note, a task, an outcome), at most 64 KiB as the node allows. */
+export function parseText(value: string): string {
+  if (value.length === 0) throw new InvalidArgumentError('the text is empty; give some text, or leave the option out.');
+  if (value.length > 64 * 1024) throw new InvalidArgumentError('the text is longer than 64 KiB.');
+  return value;
+}

@@ -1,20 +1,32 @@
 #!/usr/bin/env node
 // The `tri` command line (DESIGN.md "Command line"). Exit codes: 0 ok, 1 error, 2 bad usage,
 // 3 no quorum, 4 not acknowledged in time. Every error message says what was wrong and what to do.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { TriError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { escapeControls } from './escape.js';
 
 /** The program for `argv` (without node and script): only the command it names is loaded. */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('tri')
     .description('trinity-cluster: replicated agent memory over SWIM gossip')
     .showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)')
+    .version(packageVersion(), '-V, --version', 'print the version of tri')
     .exitOverride();
   await registerCommands(program, argv);
   // Subcommands inherit exit handling so a bad flag anywhere is a usage error (exit 2).
   for (const c of allCommands(program)) c.exitOverride().showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)');
   return program;
+}
+
+/** The version in package.json (dist/src/cli/tri.js and src/cli/tri.ts both sit three levels down). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function allCommands(c: Command): Command[] {
@@ -24,6 +36,11 @@ function allCommands(c: Command): Command[] {
 export async function main(argv: string[]): Promise<number> {
   try {
     const program = await buildProgram(argv);
+    if (argv.length === 0) {
+      // `tri` alone is not a command: the help goes to stderr and a script sees a usage error.
+      process.stderr.write(program.helpInformation());
+      return 2;
+    }
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
@@ -33,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof TriError) {
-      process.stderr.write(`tri: ${err.message}\n`);
+      // The message may quote a remote peer's or an agent's text: no terminal escapes get through.
+      process.stderr.write(`tri: ${err.message.split('\n').map(escapeControls).join('\n')}\n`);
       return err.exitCode;
     }
     process.stderr.write(`tri: ${(err as Error)?.stack ?? String(err)}\n`);
@@ -43,3 +61,6 @@ export async function main(argv: string[]): Promise<number> {
 
 // Long-running commands (node start, cluster) resolve only when they are done, so this is the end.
 process.exitCode = await main(process.argv.slice(2));
+// Ended by a signal (128 + its number) after cleaning up: work still pending (a demo step waiting
+// on nodes that are gone) must not keep the process alive.
+if (process.exitCode >= 128) process.exit(process.exitCode);

@@ -19,8 +19,44 @@ import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { AnnotateOp } from '../memory/annotate.js';
 import type { NewTask, TaskView } from '../tasks/index.js';
 
+/** The RPC port a node listens on unless started with --rpc-port. */
+export const DEFAULT_RPC_PORT = 10000;
+
+/** HOST, [V6HOST] or HOST:PORT -> with a port (the CLI's --at does the same). */
+export function withDefaultPort(at: string, port: number): string {
+  if (/^\[[^\]]+\]:\d+$/.test(at) || /^[^:[\]]+:\d+$/.test(at)) return at;
+  if (/^\[[^\]]+\]$/.test(at)) return `${at}:${port}`;
+  if (!at.includes(':')) return `${at}:${port}`;
+  return `[${at}]:${port}`; // a bare IPv6 address
+}
+
+/** The parts of /status (cluster.status) a client reads; the node sends more. */
+export interface NodeStatusJson {
+  name: string;
+  state: string;
+  nodeId: string;
+  incarnation: number;
+  address: string;
+  voters: string[];
+  quorum: {
+    writable: boolean;
+    reachable: number;
+    voters: number;
+    tiebreaker: string | null;
+    removed: string[];
+    learners: string[];
+    configuration: number;
+    pendingConfiguration: number | null;
+    reason?: string;
+  };
+  tasks: Record<string, number>;
+  memory: { digest: string; documents: number; agents: number };
+  members: MemberView[];
+  [k: string]: unknown;
+}
+
 export interface ClientOptions {
-  /** HOST:RPC_PORT of any node. */
+  /** HOST[:RPC_PORT] of any node (port 10000 when left out). */
   at: string;
   key?: string;
   tls?: { cert: string; key: string; ca: string };
@@ -48,7 +84,7 @@ export class NodeClient {
         : createPlainSocketLayer();
     const transport = await createTcpTransport({ host: '0.0.0.0', port: 0, layer, listen: false });
     const rpc = new RpcEndpoint(transport, realRuntime(silentLogger()), { secure: !opts.insecure });
-    return new NodeClient(transport, rpc, opts.at, opts.timeoutMs ?? 10_000);
+    return new NodeClient(transport, rpc, withDefaultPort(opts.at, DEFAULT_RPC_PORT), opts.timeoutMs ?? 10_000);
   }
 
   async call<T>(method: string, args: unknown = null, timeoutMs = this.timeoutMs): Promise<T> {
@@ -59,6 +95,11 @@ export class NodeClient {
     }
     const reply = await this.rpc.call(this.at, method, payload, timeoutMs);
     return fromJsonPayload<T>(reply, `reply to ${method}`);
+  }
+
+  /** The node's /status document: lifecycle, quorum, voter configuration, learners, counts. */
+  status(): Promise<NodeStatusJson> {
+    return this.call<NodeStatusJson>(METHODS.status);
   }
 
   members(): Promise<MemberView[]> {

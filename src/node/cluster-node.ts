@@ -791,6 +791,11 @@ export class ClusterNode {
     if (member) this.throughput.observe(member.name, bytes, t.elapsedMs, member.rttMs ?? null);
   }
 
+  /** One push-pull (join) with the member at `address`; true when it answered (member-snapshot.ts retries known members). */
+  contact(address: string): Promise<boolean> {
+    return this.stopped || address === this.world.packets.address ? Promise.resolve(false) : this.driver.pushPull(address, true);
+  }
+
   onMemberEvent(listener: (e: MemberEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -868,7 +873,9 @@ export class ClusterNode {
       if (this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') this.queueQuorumCheck();
     }
     if (e.member.name !== this.name && e.kind !== 'update') {
-      this.log.info({ member: e.member.name, event: e.kind, address: e.member.address, incarnation: e.member.incarnation }, `member ${e.kind}`);
+      // A member failing (suspected, then dead) is what an operator must notice: warn, not info.
+      const level = e.kind === 'dead' || e.kind === 'suspect' ? 'warn' : 'info';
+      this.log[level]({ member: e.member.name, event: e.kind, address: e.member.address, incarnation: e.member.incarnation }, `member ${e.kind}`);
     }
     // A member that died or left may hold tasks: the leader re-places them now, not at its next sweep.
     if (e.member.name !== this.name && (e.member.state === 'dead' || e.member.state === 'left')) this.tasks.onMembership();

@@ -1,6 +1,6 @@
 // GET /: a live dashboard, one self-contained page (no build step, no external assets, since
-// nodes run offline). It polls this node's /status and every member's /status (CORS is open on
-// /status), draws members as a ring coloured by lifecycle state, and an edge between two members
+// nodes run offline). It polls this node's /cluster (its /status and its members', gathered by
+// the node: /status allows no cross-origin reads, and one forwarded port is enough), draws members as a ring coloured by lifecycle state, and an edge between two members
 // when each sees the other alive: a partition shows as a ring with edges missing between groups.
 import type { Route } from './http-server.js';
 
@@ -25,15 +25,15 @@ const PAGE = `<!doctype html>
 <script>
 const COLORS={ACTIVE:'#3fb950',SYNCING:'#58a6ff',DEGRADED:'#d29922',LEAVING:'#8a96a3',LEFT:'#8a96a3',FAILED:'#f85149',JOINING:'#a371f7',DISCOVERING:'#a371f7'};
 const esc=s=>String(s).replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
-async function fetchStatus(url){try{const r=await fetch(url,{cache:'no-store',signal:AbortSignal.timeout(800)});return r.ok?await r.json():null}catch{return null}}
+async function fetchStatus(url){try{const r=await fetch(url,{cache:'no-store',signal:AbortSignal.timeout(2500)});return r.ok?await r.json():null}catch{return null}}
 async function refresh(){
- const me=await fetchStatus('/status');
+ const all=await fetchStatus('/cluster');const me=all&&all.self;
  if(!me){document.getElementById('self').textContent='this node does not answer';return}
  document.getElementById('self').innerHTML='node <b>'+esc(me.name)+'</b> is <span class="'+esc(me.state)+'">'+esc(me.state)+'</span>';
  const q=me.quorum||{};document.getElementById('quorum').innerHTML=q.writable?'<span class="ACTIVE">writable</span> ('+q.reachable+'/'+q.voters+' voters)':'<span class="DEGRADED">read-only</span> ('+q.reachable+'/'+q.voters+' voters)';
  document.getElementById('digest').textContent=me.memory?('memory '+me.memory.digest.slice(0,12)+' · '+me.memory.documents+' docs'):'';
  const members=me.members||[];
- const views=await Promise.all(members.map(m=>m.name===me.name?Promise.resolve(me):(m.httpPort&&m.swimState==='alive'?fetchStatus('http://'+m.address+':'+m.httpPort+'/status'):Promise.resolve(null))));
+ const views=members.map(m=>m.name===me.name?me:((all.views||{})[m.name]||null));
  const byName=new Map(members.map((m,i)=>[m.name,{m,view:views[i]}]));
  drawGraph(members,byName);
  const tb=document.querySelector('#members tbody');

@@ -8,9 +8,10 @@
 // /metrics, the dashboard page) is imported while the join is in flight. The store still opens
 // before the join: the node id, the persisted incarnation and the keyring come from it.
 import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProfileName } from '../../gossip/config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, TimeoutError } from '../errors.js';
 import { realRuntime } from '../runtime/real.js';
 import type { Logger } from '../runtime/types.js';
 import { createUdpTransport } from '../transport/udp.js';
@@ -28,8 +29,16 @@ import { ClusterNode } from './cluster-node.js';
 import { createLogger } from './logger.js';
 import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
-import { statusRoute } from './status-route.js';
+import { healthRoute, statusRoute } from './status-route.js';
+import { registerOpsMethods } from './ops-rpc.js';
+import { checkNameFree, registerNameCheck } from './name-check.js';
+import { registerSnapshotMethods } from './snapshot-rpc.js';
+import { clusterViewRoute } from './cluster-view-route.js';
+import { registerAgentTypeMethods } from './agent-types-rpc.js';
+import { registerOperatorMethods } from './operator-rpc.js';
+import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
+import { logStartup, reportKeyringSource } from './startup-log.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -41,8 +50,15 @@ export interface StartNodeOptions {
   rpcPort?: number;
   /** HTTP port for /status, /metrics and the dashboard (default 10080; 0 turns it off). */
   httpPort?: number;
+  /** Address of the HTTP face (default: `bind`; a warning when that is not loopback, as /status and the dashboard need no key). */
+  httpBind?: string;
   /** Seeds, HOST:PORT of the gossip port of any member. */
   join?: string[];
+  /**
+   * With `join`: reject with TimeoutError (and stop the node) when no seed answered within this
+   * long. Without it startNode waits for a seed as long as it takes (seeds may start later).
+   */
+  joinTimeoutMs?: number;
   role?: Role;
   slots?: number;
   /** Data directory; without it the node keeps its state in memory only. */
@@ -68,20 +84,30 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     throw new ConfigError(`node name "${opts.name}" is not valid: use 1-64 letters, digits, ".", "_" or "-"`);
   }
   if (!opts.insecure && !opts.key) {
-    throw new ConfigError('no cluster key: make one with `tri keys generate > cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
+    throw new ConfigError('no cluster key: make one with `tri keys generate --out cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
   }
   const bind = opts.bind ?? '127.0.0.1';
-  const logger = opts.logger ?? createLogger({ name: opts.name });
+  // Embedded, stdout belongs to the program: the default logger writes to stderr.
+  const logger = opts.logger ?? createLogger({ name: opts.name, destination: 2 });
   const runtime = realRuntime(logger);
   const label = opts.clusterLabel ?? 'trinity';
   const packetDrops = new DropSummary(logger, runtime.scheduler, 'gossip packets that failed authentication or decoding');
 
-  const store: NodeStore = opts.dataDir
-    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name })
-    : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
-  const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  // A start that fails (a port in use, a refused directory) leaves no new directory behind.
+  const createdDir = opts.dataDir !== undefined && !existsSync(opts.dataDir);
+  let store: NodeStore;
   try {
-    const keyring = opts.insecure ? undefined : loadKeyring(opts.key!, store);
+    store = opts.dataDir
+    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name })
+      : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
+  } catch (err) {
+    if (createdDir) rmSync(opts.dataDir!, { recursive: true, force: true });
+    throw err;
+  }
+  const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  if (createdDir) cleanup.unshift(() => rmSync(opts.dataDir!, { recursive: true, force: true }));
+  try {
+    const keyring = opts.insecure ? undefined : loadKeyring(opts.key!, store, logger);
     const udp = await createUdpTransport({ host: bind, port: opts.port ?? 9999, logger, reuseAddr: opts.discover === true });
     cleanup.push(() => udp.close());
     const packets: PacketTransport | SecurePacketTransport = keyring
@@ -110,7 +136,11 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
 
     const http = new NodeHttpServer(logger);
     const httpPort = opts.httpPort ?? 10080;
-    const boundHttp = httpPort === 0 ? 0 : await http.listen(bind, httpPort);
+    const httpBind = opts.httpBind ?? bind;
+    const boundHttp = httpPort === 0 ? 0 : await http.listen(httpBind, httpPort);
+    if (httpPort !== 0 && opts.httpBind === undefined && !isLoopback(httpBind)) {
+      logger.warn({ http: formatAddress(httpBind, boundHttp) }, `HTTP (/status, /metrics, the dashboard: no key needed) is served on ${httpBind}, reachable from the network: pass --http-bind 127.0.0.1 to keep it on this machine, or --http-port 0 to turn it off`);
+    }
     if (httpPort !== 0) cleanup.push(() => http.close());
 
     let discover: (() => Promise<string[]>) | undefined;
@@ -130,6 +160,10 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     }
 
     const identity = store.identity();
+    // Members known before a restart: extra seeds when --join is given (one seed down must not
+    // strand a node that knows others), retried in the background either way.
+    const known = opts.dataDir ? loadMemberSnapshot(store, opts.name) : new Map<string, string>();
+    const join = opts.join?.length ? [...new Set([...opts.join, ...known.values()])] : opts.join;
     const node = new ClusterNode(
       { runtime, packets, streams, store, secure: keyring !== undefined || opts.tls !== undefined },
       {
@@ -137,7 +171,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         role: opts.role,
         slots: opts.slots,
         profile: opts.profile,
-        join: opts.join,
+        join,
         nodeId: identity.nodeId,
         incarnation: store.bumpIncarnation(),
         rpcPort: parseAddress(rpcStreams.address).port,
@@ -151,9 +185,17 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     node.onStopped(() => packetDrops.stop());
     registerKeyringMethods(node, keyring);
     registerMcpNodeMethods(node);
+    registerOpsMethods(node);
+    registerNameCheck(node);
+    registerAgentTypeMethods(node);
+    registerOperatorMethods(node);
+    registerSnapshotMethods(node, store as Partial<{ backupTo(file: string): Promise<void> }>, opts.dataDir);
+    if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
+      http.route('/health', healthRoute(node));
+      http.route('/cluster', clusterViewRoute(node));
       node.onStopped(() => http.close());
     }
     if (opts.agents) await node.tasks.loadAgents(opts.agents);
@@ -166,9 +208,11 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/metrics', new NodeMetrics(node).route());
       http.route('/', dashboardRoute());
     }
-    await started;
+    await withJoinTimeout(started, opts.joinTimeoutMs, () => node.crash(), opts.join ?? []);
     // In step now rather than on the first recall: reopening it from the data directory compares one digest per agent.
     node.recallIndex.open();
+    if (opts.dataDir) keepMemberSnapshot(node, store, logger, known);
+    logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(httpBind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });
     return node;
   } catch (err) {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
@@ -176,12 +220,31 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   }
 }
 
+function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}
+
+/** `started`, or a TimeoutError after `ms` (the node is crashed first: it never joined, so there is no one to tell). */
+async function withJoinTimeout(started: Promise<void>, ms: number | undefined, crash: () => Promise<void>, seeds: string[]): Promise<void> {
+  if (ms === undefined) return started;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    if ((await Promise.race([started, timeout])) !== 'timeout') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  await crash();
+  throw new TimeoutError(`no seed answered within ${ms} ms (${seeds.join(', ') || 'no seeds'}): check that a member runs there and uses the same key, or start this node without join to found a new cluster`);
+}
+
 /** The keyring persisted in the data directory wins over the key given, so rotations survive restarts. */
-function loadKeyring(key: string | Keyring, store: NodeStore): Keyring {
+function loadKeyring(key: string | Keyring, store: NodeStore, logger: Logger): Keyring {
   if (key instanceof Keyring) return key;
   const saved = store.kvGet('security/keyring');
   // A key removed by a rotation must stay removed even if an old --key-file is given again.
   const keyring = saved ? Keyring.fromJSON(JSON.parse(saved)) : new Keyring(key);
+  if (saved) reportKeyringSource(logger, keyring, key);
   const persist = () => store.kvSet('security/keyring', JSON.stringify(keyring.toJSON()));
   persist();
   keyring.onChange(persist);

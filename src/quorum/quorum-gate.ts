@@ -85,6 +85,8 @@ export class QuorumGate {
   private config: VoterConfig = EMPTY_CONFIG;
   /** The configuration's voters by name, and its tiebreaker: rebuilt when the configuration changes. */
   private voterRoles = new Map<string, Role>();
+  /** Voters an operator asked to remove (`tri operator remove-voter`): downed without waiting for stable-after. */
+  private readonly operatorDown = new Set<string>();
   private tiebreakerName: string | undefined;
   /**
    * Paxos acceptor state for the next epoch: the highest ballot promised, and the value accepted
@@ -323,7 +325,8 @@ export class QuorumGate {
     }
     const f = this.planFacts();
     const settled = !f.unsettled && now - f.lastChange >= this.stableAfterMs;
-    const down = settled ? f.failed : [];
+    const asked = [...this.operatorDown].filter((n) => this.voterRoles.has(n) && n !== this.self);
+    const down = asked.length ? [...new Set([...(settled ? f.failed : []), ...asked])] : settled ? f.failed : [];
     if (down.length === 0 && f.admit.length === 0 && f.left.length === 0) {
       this.admitWait = undefined;
       return undefined;
@@ -352,6 +355,17 @@ export class QuorumGate {
       back: f.admit.filter((v) => removed.has(v.name)).map((v) => v.name),
       ask,
     };
+  }
+
+  /**
+   * An operator's removal of voter `name` (gone for good): the next change this node proposes
+   * downs it, through the same configuration change as any downing. False when it is no voter.
+   */
+  requestRemoval(name: string): boolean {
+    if (!this.voterRoles.has(name) || name === this.self) return false;
+    this.operatorDown.add(name);
+    this.version++;
+    return true;
   }
 
   /** When admissions changePlan() holds back (learners still arriving) are due, if any. */

@@ -1,6 +1,7 @@
 // Names of every RPC method, in one place so client and node cannot drift apart.
 export const METHODS = {
   members: 'cluster.members',
+  status: 'cluster.status',
   memoryAdd: 'memory.add',
   memoryShow: 'memory.show',
   memoryDigest: 'memory.digest',

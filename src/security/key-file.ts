@@ -9,7 +9,7 @@ function explainRead(path: string, err: unknown): ConfigError {
   const code = (err as NodeJS.ErrnoException).code;
   const why =
     code === 'ENOENT'
-      ? 'it does not exist: create it with `tri keys generate > ' + path + '`'
+      ? 'it does not exist: create it with `tri keys generate --out ' + path + '`'
       : code === 'EACCES'
         ? 'permission denied: make it readable by this user (and by no one else: chmod 600)'
         : code === 'EISDIR'

@@ -9,7 +9,7 @@ import { keyId } from './kdf.js';
 
 export const KEY_BYTES = 32;
 
-const HOW_TO_MAKE = 'make one with `tri keys generate > cluster.key`';
+const HOW_TO_MAKE = 'make one with `tri keys generate --out cluster.key`';
 
 /** A fresh random key, base64-encoded. */
 export function generateKey(): string {

@@ -16,6 +16,6 @@ export function insecureWarning(listen: string): InsecureWarning {
       `INSECURE MODE: gossip and streams on ${listen} are PLAINTEXT and UNAUTHENTICATED. ` +
       'Anyone who can reach this port can read cluster traffic, join the cluster and run tasks. ' +
       'Use only for a throwaway test cluster on a trusted network; for anything else run ' +
-      '`tri keys generate > cluster.key` and start every node with --key-file cluster.key',
+      '`tri keys generate --out cluster.key` and start every node with --key-file cluster.key',
   };
 }

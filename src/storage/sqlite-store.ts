@@ -4,11 +4,11 @@
 // transaction (one fsync) through appendMany, as rows at the end of one global log (see
 // sqlite-schema.ts for why), and each document's rows are folded into its snapshot by compaction.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError } from '../errors.js';
 import { mergeForSnapshot } from './merge.js';
+import { preparePrivateDir, preparePrivateFile } from './private-files.js';
 import { DB_FILE, MIGRATE_V1_SQL, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_PRAGMAS } from './sqlite-schema.js';
 import {
   DEFAULT_COMPACTION,
@@ -79,7 +79,8 @@ export class SqliteStore implements NodeStore {
     this.policy = opts.compaction ?? DEFAULT_COMPACTION;
     const file = join(opts.dir, DB_FILE);
     try {
-      mkdirSync(opts.dir, { recursive: true });
+      preparePrivateDir(opts.dir);
+      preparePrivateFile(file);
       // timeout 0: a locked directory must fail at once, not hang for better-sqlite3's default 5 s.
       this.db = new Database(file, { timeout: 0 });
     } catch (err) {
@@ -124,7 +125,12 @@ export class SqliteStore implements NodeStore {
       kvDelete: this.db.prepare('DELETE FROM kv WHERE key = ?'),
       kvList: this.db.prepare("SELECT key, value FROM kv WHERE substr(key, 1, length(?)) = ? ORDER BY key").raw(),
     };
-    this.initIdentity(opts.name);
+    try {
+      this.initIdentity(opts.name);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     this.loadStats();
   }
 
@@ -269,6 +275,12 @@ export class SqliteStore implements NodeStore {
     return { diskBytes: this.diskLogBytes, liveBytes: this.liveLogBytes };
   }
 
+  /** A consistent copy of the whole database in `file`, taken while the node runs (SQLite online backup). */
+  async backupTo(file: string): Promise<void> {
+    preparePrivateFile(file);
+    await this.db.backup(file);
+  }
+
   kvGet(key: string): string | undefined {
     return this.st.kvGet.get(key) as string | undefined;
   }
@@ -310,7 +322,15 @@ export class SqliteStore implements NodeStore {
       }
       this.st.metaSet.run('schema_version', String(SCHEMA_VERSION));
       if (this.meta('node_id') === undefined) this.st.metaSet.run('node_id', randomUUID());
-      if (this.meta('name') !== name) this.st.metaSet.run('name', name);
+      const recorded = this.meta('name');
+      // One data directory is one node: a node started with another's directory (or a directory
+      // under another name) would take over that node's identity, voter slot and acknowledgements.
+      if (recorded !== undefined && recorded !== name) {
+        throw new StorageError(
+          `data directory ${this.dir} belongs to node "${recorded}", not "${name}": start it with --name ${recorded}, or give node "${name}" its own --data directory`,
+        );
+      }
+      if (recorded === undefined) this.st.metaSet.run('name', name);
     })();
   }
 

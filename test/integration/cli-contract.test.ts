@@ -64,12 +64,12 @@ describe('CLI usage errors (no node needed)', () => {
 
   it('`node start` without --key-file or --insecure refuses (exit 2) and says how to make a key', async () => {
     const r = await runTri(['node', 'start', '--name', 'x', '--bind', NEVER_BIND], { timeoutMs: 20_000 });
-    expectUsage(r, [/no cluster key/, /tri keys generate > cluster\.key/, /--key-file/, /--insecure/]);
+    expectUsage(r, [/no cluster key/, /tri keys generate --out cluster\.key/, /--key-file/, /--insecure/]);
   });
 
-  it('`node start --key-file` of a missing file is an error (exit 1) that says how to create it', async () => {
+  it('`node start --key-file` of a missing file is bad input (exit 2) that says how to create it', async () => {
     const r = await runTri(['node', 'start', '--name', 'x', '--bind', NEVER_BIND, '--key-file', '/nonexistent/cluster.key'], { timeoutMs: 20_000 });
-    expect(r.code, describeResult(r)).toBe(1);
+    expect(r.code, describeResult(r)).toBe(2);
     expect(r.stderr).toMatch(/\/nonexistent\/cluster\.key/);
     expect(r.stderr).toMatch(/tri keys generate/);
   });
@@ -177,7 +177,7 @@ describe('CLI against real nodes (127.0.1.30-31)', () => {
   it('a client with the wrong cluster key is refused (exit 1) with a message about the key', async () => {
     const gen = await runTri(['keys', 'generate']);
     const other = `${c.dir}/other.key`;
-    writeFileSync(other, gen.stdout);
+    writeFileSync(other, gen.stdout, { mode: 0o600 });
     const r = await runTri(['nodes', '--at', '127.0.1.30', '--key-file', other, '--json']);
     expect(r.code, describeResult(r)).toBe(1);
     expect(r.stdout).toBe('');

@@ -74,6 +74,22 @@ describe('node HTTP', () => {
     expect(post).toBe(405);
   });
 
+  it('/status allows no cross-origin reads; /cluster gathers the members\' views on the server side', async () => {
+    const headers = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
+      http.get(`http://${hosts[0]}:10080/status`, { headers: { origin: 'http://evil.example' } }, (res) => {
+        res.resume();
+        resolve(res.headers);
+      }).on('error', reject);
+    });
+    expect(headers['access-control-allow-origin']).toBeUndefined();
+    const all = await until(async () => {
+      const c = (await httpGetJson(`http://${hosts[0]}:10080/cluster`)) as { self: { name: string }; views: Record<string, { name: string } | null> };
+      return Object.values(c.views).every((v) => v !== null) && Object.keys(c.views).length === 2 ? c : undefined;
+    }, 10_000);
+    expect(all.self.name).toBe('h1');
+    expect(Object.values(all.views).map((v) => v!.name).sort()).toEqual(['h2', 'h3']);
+  });
+
   it.runIf(HAS_CHROMIUM)('the dashboard renders every member in headless Chromium', async () => {
     let browser: Browser | undefined;
     try {

@@ -121,7 +121,6 @@ describe('tasks on 3 real node processes', () => {
   it('bad input gives a failed task with the reason, never a crashed node', async () => {
     // Every node takes one of each: local-first at each node runs it there.
     const cases: { type: string; input: string; reason: RegExp }[] = [
-      { type: 'no-such-agent', input: '{}', reason: /unknown agent type "no-such-agent".*knows .*echo/ },
       { type: 'sleep', input: '{"ms":"soon"}', reason: /sleep needs input \{"ms": N\}/ },
       { type: 'sha256', input: '[1,2]', reason: /sha256 needs input/ },
       { type: 'boom', input: '{}', reason: /agent "boom" failed: boom: the agent blew up on purpose/ },
@@ -142,6 +141,10 @@ describe('tasks on 3 real node processes', () => {
         expect(r.stderr).toMatch(k.reason);
       });
     }
+    // A type no live member runs is refused by the CLI before anything is written (issue 15).
+    const unknown = await c.cli(['task', 'submit', '--at', at('n1'), '--type', 'no-such-agent', '--input', '{}', '--wait', '--json']);
+    expect(unknown.code, describeResult(unknown)).toBe(2);
+    expect(unknown.stderr).toMatch(/no live member runs agent type "no-such-agent"; known types: .*echo/);
     // Input that is not JSON never reaches a node: a usage error (exit 2) saying what to send.
     const notJson = await c.cli(['task', 'submit', '--at', at('n2'), '--type', 'echo', '--input', '{not json', '--json']);
     expect(notJson.code, describeResult(notJson)).toBe(2);

@@ -16,7 +16,7 @@ describe('parseKey / generateKey', () => {
   it('rejects wrong lengths and non-base64 with a how-to', () => {
     for (const bad of ['', 'not base64!!', Buffer.alloc(16).toString('base64'), Buffer.alloc(33).toString('base64')]) {
       expect(() => parseKey(bad)).toThrow(ConfigError);
-      expect(() => parseKey(bad)).toThrow(/tri keys generate > cluster.key/);
+      expect(() => parseKey(bad)).toThrow(/tri keys generate --out cluster.key/);
     }
   });
 });

@@ -126,8 +126,10 @@ describe('SqliteStore on disk', () => {
     });
     a.appendMany(ups.map((update) => ({ docId: 'x', update })));
     a.close();
-    const b = track(SqliteStore.open({ dir, name: 'n1-renamed' }));
-    expect(b.identity()).toEqual({ nodeId: id, name: 'n1-renamed' });
+    // A data directory is one node: another name is refused (issue 15) and changes nothing.
+    expect(() => SqliteStore.open({ dir, name: 'n1-renamed' })).toThrow(/belongs to node "n1", not "n1-renamed".*--name n1/);
+    const b = track(SqliteStore.open({ dir, name: 'n1' }));
+    expect(b.identity()).toEqual({ nodeId: id, name: 'n1' });
     expect(b.incarnation()).toBe(2);
     expect(b.docStats('x').lastSeq).toBe(10);
     expect(b.append('x', ups[0]!)).toBe(11);

@@ -17,7 +17,9 @@ export function registerClusterBench(program: Command): void {
     .option('--micro', 'run the hot-path micro-benchmarks (benny) instead: <out>/micro.json and micro.svg')
     .option('--compare <file>', 'with --micro: print the ratio of ops/s per case against an earlier micro.json')
     .action(async (f: { out: string; quick?: boolean; only?: string; micro?: boolean; compare?: string }) => {
-      const only = f.only ? f.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      const only = f.only !== undefined ? f.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      // `--only ""` (an empty variable in a script) must not run every scenario for an hour.
+      if (only !== undefined && only.length === 0) throw new UsageError('--only needs at least one name (a scenario, or with --micro a suite)');
       if (f.compare !== undefined && !f.micro) throw new UsageError('--compare compares micro-benchmark runs: add --micro');
       // Loaded only here: a node process (tri node start) never pays for the benchmark code.
       if (f.micro) {

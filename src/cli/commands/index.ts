@@ -11,6 +11,9 @@ type Register = (program: Command) => void;
 const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Register> }> = [
   { names: ['node'], load: () => import('./node.js').then((m) => m.registerNode) },
   { names: ['nodes'], load: () => import('./nodes.js').then((m) => m.registerNodes) },
+  { names: ['status'], load: () => import('./status.js').then((m) => m.registerStatus) },
+  { names: ['operator'], load: () => import('./operator.js').then((m) => m.registerOperator) },
+  { names: ['snapshot'], load: () => import('./snapshot.js').then((m) => m.registerSnapshot) },
   { names: ['keys'], load: () => import('./keys.js').then((m) => m.registerKeys) },
   { names: ['memory'], load: () => import('./memory.js').then((m) => m.registerMemory) },
   { names: ['task'], load: () => import('./task.js').then((m) => m.registerTask) },

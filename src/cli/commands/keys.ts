@@ -3,7 +3,7 @@
 // The node at --at applies each change to itself and to every live member (src/node/keyring-rpc.ts)
 // and answers per member; the command prints that and exits 1 if any member failed.
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TriError, UsageError } from '../../errors.js';
 import { parseKey, readKeyFileSync } from '../../security/index.js';
@@ -14,7 +14,7 @@ import { printTable } from '../table.js';
 const ROTATION_STEPS = `
 Rotating the cluster key with no downtime (each step reaches every live member; run the next
 one only once the previous one reported every member ok):
-  1. tri keys generate > new.key
+  1. tri keys generate --out new.key
   2. tri keys install new.key --at HOST --key-file old.key   every member accepts the new key
   3. tri keys use new.key     --at HOST --key-file old.key   every member seals with the new key
      (refused while any live member lacks it)
@@ -34,7 +34,7 @@ export function readKeyArgument(arg: string): string {
   try {
     return parseKey(arg).toString('base64');
   } catch (err) {
-    throw new UsageError(`"${arg.length > 12 ? arg.slice(0, 8) + '...' : arg}" is neither a key file nor a base64 32-byte key: make one with \`tri keys generate > new.key\``, { cause: err });
+    throw new UsageError(`"${arg.length > 12 ? arg.slice(0, 8) + '...' : arg}" is neither a key file nor a base64 32-byte key: make one with \`tri keys generate --out new.key\``, { cause: err });
   }
 }
 
@@ -72,9 +72,18 @@ export function registerKeys(program: Command): void {
     .addHelpText('after', ROTATION_STEPS);
   keys
     .command('generate')
-    .description('print a new base64 32-byte cluster key on stdout (save it: tri keys generate > cluster.key)')
-    .action(() => {
-      process.stdout.write(randomBytes(32).toString('base64') + '\n');
+    .description('make a new base64 32-byte cluster key: --out FILE writes it readable by you only (mode 0600); without it, it is printed on stdout')
+    .option('--out <file>', 'write the key to this new file, mode 0600 (refuses to overwrite one)')
+    .action((f: { out?: string }) => {
+      const key = randomBytes(32).toString('base64') + '\n';
+      if (f.out === undefined) return void process.stdout.write(key);
+      try {
+        // wx: never overwrite a key (a cluster's only copy may be in it); mode 0600 whatever the umask.
+        writeFileSync(f.out, key, { mode: 0o600, flag: 'wx' });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new UsageError(code === 'EEXIST' ? `${f.out} already exists; a key is never overwritten: remove it first or choose another name` : `cannot write ${f.out}: ${(err as Error).message}`);
+      }
     });
 
   const list = keys.command('list').description("every live member's keys, by fingerprint").option('--json', 'print one JSON document on stdout');

@@ -5,10 +5,12 @@ import type { Command } from 'commander';
 import { ROLES, type Role } from '../../node/meta.js';
 import type { ProfileName } from '../../../gossip/config.js';
 import { startNode } from '../../node/start-node.js';
-import { createLogger, type LogLevel } from '../../node/logger.js';
-import { readKeyFileSync } from '../../security/index.js';
+import { warnBeforeLeaving } from '../../node/leave-warning.js';
+import { createLogger, type LogFormat, type LogLevel } from '../../node/logger.js';
+import { readKeyFlag } from '../key-flag.js';
+import { checkDataDirFlag } from '../data-dir-flag.js';
 import { UsageError } from '../../errors.js';
-import { collect, parseChoice, parseHostPort, parseIntIn, parsePort } from '../parse.js';
+import { collect, NODE_NAME_ALPHABET, parseChoice, parseHostPort, parseIntIn, parseNodeName, parsePort } from '../parse.js';
 import { readTlsFlags } from '../client.js';
 
 interface StartFlags {
@@ -17,12 +19,14 @@ interface StartFlags {
   port: number;
   rpcPort: number;
   httpPort: number;
+  httpBind?: string;
   join?: string[];
   discover?: boolean;
   role: Role;
   slots: number;
   data?: string;
   keyFile?: string;
+  allowOpenKeyFile?: boolean;
   insecure?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -30,6 +34,7 @@ interface StartFlags {
   profile: ProfileName;
   agents?: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
 export function registerNode(program: Command): void {
@@ -37,17 +42,19 @@ export function registerNode(program: Command): void {
   node
     .command('start')
     .description('start a node in this process; SIGTERM leaves the cluster gracefully')
-    .requiredOption('--name <name>', 'unique node name (letters, digits, . _ -)')
+    .requiredOption('--name <name>', `unique node name (${NODE_NAME_ALPHABET})`, parseNodeName)
     .option('--bind <address>', 'address for gossip, RPC and HTTP', '127.0.0.1')
     .option('--port <port>', 'gossip port (UDP, and TCP push-pull)', parsePort, 9999)
     .option('--rpc-port <port>', 'RPC port (TCP) for streams and client tools', parsePort, 10000)
-    .option('--http-port <port>', 'HTTP port for /status, /metrics and the dashboard (0 = off)', parsePort, 10080)
+    .option('--http-port <port>', 'HTTP port for /status, /health, /metrics and the dashboard (0 = off)', parsePort, 10080)
+    .option('--http-bind <address>', 'address for HTTP (default: --bind; warns when that is not loopback, as HTTP needs no key)')
     .option('--join <host:port>', 'seed node gossip address; repeat for more', (v: string, prev: string[] | undefined) => collect(parseHostPort(9999)(v), prev))
     .option('--discover', 'find seeds by UDP broadcast on port 9999 (LAN)')
     .option('--role <role>', `${ROLES.join(' | ')}`, parseChoice(ROLES), 'hybrid')
     .option('--slots <n>', 'agent slots on this node', parseIntIn(0, 4096), 16)
     .option('--data <dir>', 'data directory (durable memory, identity, keyring); memory only without it')
-    .option('--key-file <file>', 'cluster key file (tri keys generate > cluster.key)')
+    .option('--key-file <file>', 'cluster key file, readable by its owner only (tri keys generate --out cluster.key)')
+    .option('--allow-open-key-file', 'use a --key-file that other users can read (warns instead of refusing)')
     .option('--insecure', 'plaintext, unauthenticated cluster (test clusters only)')
     .option('--tls-cert <file>', 'node certificate (PEM) for mutual TLS on streams')
     .option('--tls-key <file>', 'node certificate key (PEM)')
@@ -55,14 +62,16 @@ export function registerNode(program: Command): void {
     .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
     .option('--agents <module>', 'JavaScript module exporting agent handlers')
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
+    .option('--log-format <format>', 'json (one JSON object a line) | text (for people)', parseChoice(['json', 'text'] as const), 'json')
     .action(async (flags: StartFlags) => {
       if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
       // Neither is bad usage too (exit 2), caught before anything binds.
       if (!flags.keyFile && !flags.insecure) {
-        throw new UsageError('no cluster key: make one with `tri keys generate > cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
+        throw new UsageError('no cluster key: make one with `tri keys generate --out cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
       }
-      const logger = createLogger({ level: flags.logLevel, name: flags.name });
-      const key = flags.keyFile ? readKeyFileSync(flags.keyFile).toString('base64') : undefined;
+      if (flags.data !== undefined) checkDataDirFlag(flags.data);
+      const key = flags.keyFile ? readKeyFlag(flags.keyFile, { allowOpen: flags.allowOpenKeyFile }).toString('base64') : undefined;
+      const logger = createLogger({ level: flags.logLevel, name: flags.name, format: flags.logFormat });
       const tls = readTlsFlags(flags);
       const n = await startNode({
         name: flags.name,
@@ -70,6 +79,7 @@ export function registerNode(program: Command): void {
         port: flags.port,
         rpcPort: flags.rpcPort,
         httpPort: flags.httpPort,
+        httpBind: flags.httpBind,
         join: flags.join,
         role: flags.role,
         slots: flags.slots,
@@ -88,6 +98,7 @@ export function registerNode(program: Command): void {
           if (stopping) return;
           stopping = true;
           logger.info({ signal }, 'leaving the cluster');
+          warnBeforeLeaving(logger, { self: n.name, voters: n.gate.voterConfig().voters.map((v) => v.name), reachable: n.gate.reachableVoters() });
           n.stop().then(resolve, (err: Error) => {
             logger.error({ err: err.message }, 'graceful stop failed');
             resolve();
@@ -95,6 +106,8 @@ export function registerNode(program: Command): void {
         };
         process.on('SIGTERM', () => leave('SIGTERM'));
         process.on('SIGINT', () => leave('SIGINT'));
+        // SIGHUP (the terminal closed, or an operator's reload) is a graceful leave too, never a crash.
+        process.on('SIGHUP', () => leave('SIGHUP'));
       });
     });
 }

@@ -15,10 +15,10 @@ import { NodeProcess, type MemberJson, type NodeStatus } from './node-process.js
 import { describeResult, runTri, type CliResult } from './run-tri.js';
 import { waitFor } from './wait-for.js';
 
-/** `count` addresses 127.0.1.FROM.. (this team's range is 127.0.1.1-254). */
-export function loopbackRange(from: number, count: number): string[] {
-  if (from < 1 || from + count - 1 > 254) throw new Error(`127.0.1.${from}+${count} leaves 127.0.1.1-254`);
-  return Array.from({ length: count }, (_, i) => `127.0.1.${from + i}`);
+/** `count` addresses 127.0.NET.FROM.. (NET 1 by default; a suite keeps to its own 127.0.NET.1-254). */
+export function loopbackRange(from: number, count: number, net = 1): string[] {
+  if (from < 1 || from + count - 1 > 254) throw new Error(`127.0.${net}.${from}+${count} leaves 127.0.${net}.1-254`);
+  return Array.from({ length: count }, (_, i) => `127.0.${net}.${from + i}`);
 }
 
 export interface ClusterOptions {
