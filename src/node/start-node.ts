@@ -9,7 +9,7 @@
 // before the join: the node id, the persisted incarnation and the keyring come from it.
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join as joinPath } from 'node:path';
 import type { ProfileName } from '../../gossip/config.js';
 import { ConfigError, TimeoutError } from '../errors.js';
 import { realRuntime } from '../runtime/real.js';
@@ -177,7 +177,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         rpcPort: parseAddress(rpcStreams.address).port,
         httpPort: boundHttp,
         discover,
-        recallIndex: opts.dataDir ? join(opts.dataDir, 'recall.db') : undefined,
+        recallIndex: opts.dataDir ? joinPath(opts.dataDir, 'recall.db') : undefined,
       },
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.
