@@ -28,6 +28,7 @@ import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { statusRoute } from './status-route.js';
 import { DropSummary } from './drop-summary.js';
+import { attachYjs } from '../yjs/attach.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -59,6 +60,8 @@ export interface StartNodeOptions {
   agents?: string;
   /** Find seeds by authenticated UDP broadcast on port 9999 when `join` is empty, and answer others' requests. */
   discover?: boolean;
+  /** Size limit of one document Yjs clients may edit (bytes; default 32 MiB). */
+  docSizeLimit?: number;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
@@ -151,6 +154,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node));
       node.onStopped(() => http.close());
+      attachYjs(node, http, keyring, opts.docSizeLimit);
     }
     if (opts.agents) await node.tasks.loadAgents(opts.agents);
     // Join first: start() sends the push-pull to the seeds at once and resolves when ACTIVE.

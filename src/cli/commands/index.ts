@@ -12,6 +12,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['node'], load: () => import('./node.js').then((m) => m.registerNode) },
   { names: ['nodes'], load: () => import('./nodes.js').then((m) => m.registerNodes) },
   { names: ['keys'], load: () => import('./keys.js').then((m) => m.registerKeys) },
+  { names: ['token'], load: () => import('./token.js').then((m) => m.registerToken) },
   { names: ['memory'], load: () => import('./memory.js').then((m) => m.registerMemory) },
   { names: ['task'], load: () => import('./task.js').then((m) => m.registerTask) },
   { names: ['cluster', 'cluster-demo'], load: () => import('./cluster.js').then((m) => m.registerCluster) },

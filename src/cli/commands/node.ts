@@ -30,6 +30,7 @@ interface StartFlags {
   profile: ProfileName;
   agents?: string;
   logLevel: LogLevel;
+  docSizeLimit: number;
 }
 
 export function registerNode(program: Command): void {
@@ -54,6 +55,7 @@ export function registerNode(program: Command): void {
     .option('--tls-ca <file>', 'CA certificate (PEM) for mutual TLS')
     .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
     .option('--agents <module>', 'JavaScript module exporting agent handlers')
+    .option('--doc-size-limit <bytes>', 'largest document Yjs clients may grow (/yjs/doc/, /yjs/agent/)', parseIntIn(1024, 2 ** 31), 32 * 1024 * 1024)
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
     .action(async (flags: StartFlags) => {
       if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
@@ -81,6 +83,7 @@ export function registerNode(program: Command): void {
         logger,
         discover: flags.discover === true,
         agents: flags.agents,
+        docSizeLimit: flags.docSizeLimit,
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

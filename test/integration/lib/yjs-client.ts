@@ -1,0 +1,119 @@
+// The stock y-websocket client (npm `y-websocket`, WebsocketProvider) on Node with `ws`, as the
+// Yjs tests drive it. It only watches what the provider does: the frames it receives (to see
+// which of its updates the node echoed, and awareness), the permission-denied reasons and the
+// close codes it was given.
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import WebSocket from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import { waitFor } from './wait-for.js';
+
+export interface StockClient {
+  doc: Y.Doc;
+  provider: WebsocketProvider;
+  /** Updates the node sent this client (SyncStep2 and Update messages; echoes of its own among them). */
+  received: Uint8Array[];
+  denied: string[];
+  closes: Array<{ code: number; reason: string }>;
+  /** Waits until every local change of the client came back from the node (its echo: stored by a majority). */
+  waitEchoed(timeoutMs?: number): Promise<void>;
+  destroy(): void;
+}
+
+export interface ClientOptions {
+  token?: string;
+  /** Token as the subprotocol tri-token.<token> rather than in the query. */
+  tokenAsProtocol?: boolean;
+  connect?: boolean;
+}
+
+/** `url` is ws://HOST:PORT/yjs/doc or ws://HOST:PORT/yjs/agent; `room` the document's name. */
+export function stockClient(url: string, room: string, opts: ClientOptions = {}): StockClient {
+  const doc = new Y.Doc();
+  const received: Uint8Array[] = [];
+  const denied: string[] = [];
+  const closes: Array<{ code: number; reason: string }> = [];
+  // A ws subclass that records incoming sync updates before the provider reads them.
+  class WatchedSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      this.on('message', (data: Buffer) => {
+        const d = decoding.createDecoder(new Uint8Array(data));
+        if (decoding.readVarUint(d) !== 0) return;
+        const sub = decoding.readVarUint(d);
+        if (sub === 1 || sub === 2) received.push(decoding.readVarUint8Array(d));
+      });
+    }
+  }
+  const provider = new WebsocketProvider(url, room, doc, {
+    WebSocketPolyfill: WatchedSocket as unknown as typeof globalThis.WebSocket,
+    params: opts.token && !opts.tokenAsProtocol ? { token: opts.token } : {},
+    protocols: opts.token && opts.tokenAsProtocol ? [`tri-token.${opts.token}`] : [],
+    disableBc: true,
+    connect: opts.connect ?? true,
+    maxBackoffTime: 500,
+  });
+  // The stock handler only console.warns the reason; keep it for the assertions (same decoding).
+  provider.messageHandlers[2] = (_e, decoder) => {
+    decoding.readVarUint(decoder);
+    denied.push(decoding.readVarString(decoder));
+  };
+  provider.on('connection-close', (event) => {
+    if (event) closes.push({ code: event.code, reason: event.reason });
+  });
+  const local: Uint8Array[] = [];
+  doc.on('update', (u: Uint8Array, origin: unknown) => {
+    if (origin !== provider) local.push(u);
+  });
+  return {
+    doc,
+    provider,
+    received,
+    denied,
+    closes,
+    async waitEchoed(timeoutMs = 15_000) {
+      await waitFor(
+        'the node to echo every local change of the client',
+        async () => {
+          const echoed = Y.mergeUpdates(received.length ? received : [Y.encodeStateAsUpdate(new Y.Doc())]);
+          const snap = Y.snapshot(updateDoc(echoed));
+          const missing = local.filter((u) => !Y.snapshotContainsUpdate(snap, u)).length;
+          return { ok: missing === 0, value: undefined, detail: `${missing} of ${local.length} local updates not echoed` };
+        },
+        { timeoutMs, intervalMs: 100 },
+      );
+    },
+    destroy() {
+      provider.destroy();
+    },
+  };
+}
+
+/** A doc holding exactly `update` (gc off, so snapshots can be compared). */
+export function updateDoc(update: Uint8Array): Y.Doc {
+  const d = new Y.Doc({ gc: false });
+  Y.applyUpdate(d, update);
+  return d;
+}
+
+/** Waits until the provider's first sync finished. */
+export async function synced(c: StockClient, timeoutMs = 15_000): Promise<void> {
+  await waitFor('the client to sync', async () => ({ ok: c.provider.synced, value: undefined, detail: `status connected=${c.provider.wsconnected}` }), { timeoutMs, intervalMs: 50 });
+}
+
+/** A raw HTTP upgrade, for statuses a WebSocket client hides: resolves with the status code (101 on success). */
+export function upgradeStatus(url: string, protocols: string[] = []): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, protocols);
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.on('open', () => {
+      ws.close();
+      resolve({ status: 101, body: '' });
+    });
+    ws.on('error', () => undefined);
+  });
+}
