@@ -71,6 +71,8 @@ export class YSession {
   private inFlight = 0;
   /** Told this connection its edits are not applied (once per episode, not per keystroke). */
   private toldNotApplied = false;
+  /** An update of the client was not applied for want of quorum: ask for its state again later (retry()). */
+  private unapplied = false;
   /** Client updates ride one chain, so echoes and refusals keep the order the client sent them in. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -113,6 +115,17 @@ export class YSession {
 
   deliverAwareness(entries: readonly AwarenessEntry[]): void {
     if (this.state === 'open' && entries.length > 0) this.port.send(encodeAwareness(encodeAwarenessUpdate(entries)));
+  }
+
+  /**
+   * If an update of the client was not applied for want of quorum, sends SyncStep1 again: the
+   * client answers with everything the node lacks, which goes through the write path anew (the
+   * hub calls this periodically, so edits upload once the node is writable again).
+   */
+  retry(): void {
+    if (this.state !== 'open' || !this.unapplied) return;
+    this.unapplied = false;
+    this.port.send(encodeSyncStep1(this.port.stateVector()));
   }
 
   /** A frame the hub composed (a keepalive); only once open. */
@@ -202,7 +215,9 @@ export class YSession {
         case 'refused':
           return this.refuse(r.code, r.reason);
         case 'no-quorum':
-          if (!this.port.addsNothing(update)) this.tellNotApplied('no quorum: this node is read-only, your update was not applied; it uploads again when you reconnect to a writable node');
+          if (this.port.addsNothing(update)) return;
+          this.unapplied = true;
+          this.tellNotApplied('no quorum: this node is read-only, your update was not applied; it uploads once this node is writable again or when you reconnect to a writable node');
           return;
         case 'timeout':
         case 'failed':

@@ -261,6 +261,7 @@ export class YjsHub {
           m.session.deny(CLOSE.unauthorized, denied);
           continue;
         }
+        m.session.retry();
         if (now - m.lastSent >= KEEPALIVE_AFTER_MS && !m.session.closed) {
           m.lastSent = now;
           m.session.deliverRaw(KEEPALIVE_FRAME);

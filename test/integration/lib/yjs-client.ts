@@ -15,8 +15,10 @@ export interface StockClient {
   received: Uint8Array[];
   denied: string[];
   closes: Array<{ code: number; reason: string }>;
-  /** Waits until every local change of the client came back from the node (its echo: stored by a majority). */
-  waitEchoed(timeoutMs?: number): Promise<void>;
+  /** Local changes so far (a mark for waitEchoed). */
+  localCount(): number;
+  /** Waits until every local change of the client (from mark `from` on) came back from the node (its echo: stored by a majority). */
+  waitEchoed(timeoutMs?: number, from?: number): Promise<void>;
   destroy(): void;
 }
 
@@ -71,14 +73,14 @@ export function stockClient(url: string, room: string, opts: ClientOptions = {})
     received,
     denied,
     closes,
-    async waitEchoed(timeoutMs = 15_000) {
+    localCount: () => local.length,
+    async waitEchoed(timeoutMs = 15_000, from = 0) {
       await waitFor(
         'the node to echo every local change of the client',
         async () => {
-          const echoed = Y.mergeUpdates(received.length ? received : [Y.encodeStateAsUpdate(new Y.Doc())]);
-          const snap = Y.snapshot(updateDoc(echoed));
-          const missing = local.filter((u) => !Y.snapshotContainsUpdate(snap, u)).length;
-          return { ok: missing === 0, value: undefined, detail: `${missing} of ${local.length} local updates not echoed` };
+          const mine = local.slice(from);
+          const missing = mine.filter((u) => !covered(u, received)).length;
+          return { ok: missing === 0, value: undefined, detail: `${missing} of ${mine.length} local updates not echoed` };
         },
         { timeoutMs, intervalMs: 100 },
       );
@@ -87,6 +89,34 @@ export function stockClient(url: string, room: string, opts: ClientOptions = {})
       provider.destroy();
     },
   };
+}
+
+/**
+ * Whether the structs `update` inserted came back in `from` (by id range per client; an update
+ * whose parents were never sent back still counts). Deletions are not compared.
+ */
+function covered(update: Uint8Array, from: readonly Uint8Array[]): boolean {
+  const want = Y.parseUpdateMeta(update);
+  const metas = from.map((u) => Y.parseUpdateMeta(u));
+  for (const [client, start] of want.from) {
+    const end = want.to.get(client)!;
+    // Walk forward through received ranges of this client until [start, end) is covered.
+    let at = start;
+    let moved = true;
+    while (at < end && moved) {
+      moved = false;
+      for (const m of metas) {
+        const f = m.from.get(client);
+        const t = m.to.get(client);
+        if (f !== undefined && t !== undefined && f <= at && t > at) {
+          at = t;
+          moved = true;
+        }
+      }
+    }
+    if (at < end) return false;
+  }
+  return true;
 }
 
 /** A doc holding exactly `update` (gc off, so snapshots can be compared). */
