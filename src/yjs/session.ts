@@ -8,7 +8,7 @@
 // - a refused update (schema, size) is refused whole: permission denied with the reason, then a
 //   44xx close the stock client does not retry; a read-only node or token applies nothing and
 //   tells the client once.
-import { DecodeError, OversizeError } from '../errors.js';
+import { OversizeError } from '../errors.js';
 import {
   decodeAwarenessUpdate,
   decodeClientFrame,
@@ -167,8 +167,8 @@ export class YSession {
         try {
           diff = this.port.diff(msg.stateVector);
         } catch (err) {
-          if (err instanceof DecodeError) return this.refuse(CLOSE.protocol, `state vector does not decode: ${err.message}`);
-          throw err;
+          // Yjs throws plain errors on a malformed state vector; it came off the network either way.
+          return this.refuse(CLOSE.protocol, `state vector does not decode: ${(err as Error).message}`);
         }
         this.port.send(encodeSyncStep2(diff));
         return;
