@@ -2,6 +2,7 @@
 export { startNode, type StartNodeOptions } from './node/start-node.js';
 export type { ClusterNode, MemberView } from './node/cluster-node.js';
 export type { AgentMemory } from './memory/agent-memory.js';
+export type { ReplicatedDoc } from './yjs/replicated-doc.js';
 export type { Episode, Json, NewEpisode, Conflict, FieldValue } from '../crdt/index.js';
 export type { LifecycleState } from './node/lifecycle.js';
 export type { Role } from './node/meta.js';

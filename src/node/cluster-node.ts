@@ -20,6 +20,7 @@ import type { NodeStore } from '../storage/types.js';
 import { QuorumGate, type QuorumMember } from '../quorum/quorum-gate.js';
 import { VoterConfigSync, type ConfigPeer } from './voter-config-sync.js';
 import { MemoryService } from '../memory/memory-service.js';
+import { ReplicatedDoc } from '../yjs/replicated-doc.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import type { SyncConfig } from '../sync/index.js';
@@ -522,6 +523,11 @@ export class ClusterNode {
   /** The replicated memory of one agent (DESIGN.md "Library API"). */
   memory(agentId: string): AgentMemory {
     return this.memoryService.memory(agentId);
+  }
+
+  /** A general replicated Yjs document (the one Yjs clients open at /yjs/doc/<name>). */
+  doc(name: string): ReplicatedDoc {
+    return new ReplicatedDoc(this.memoryService, name);
   }
 
   /** Re-evaluates quorum: DEGRADED without it, ACTIVE with it, and downing of long-FAILED members. */
