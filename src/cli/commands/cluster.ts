@@ -8,6 +8,17 @@ import { DemoFailure, runScenario } from '../../demo/scenario.js';
 import { LiveView } from '../../demo/live-view.js';
 import { TriError } from '../../errors.js';
 import { parseIntIn } from '../parse.js';
+import { createClientToken } from '../../security/client-token.js';
+
+/** How to watch and edit the demo's agent memory live with a Yjs client (examples/live-memory). */
+function liveMemoryHint(cluster: ProcessCluster): string[] {
+  const token = createClientToken(Buffer.from(cluster.key, 'base64'), { docs: 'agent/*', ttlMs: 24 * 3_600_000, now: Date.now() });
+  const node = `${cluster.nodes[0]!.host}:10080`;
+  return [
+    `Yjs clients: ws://${node}/yjs/agent/researcher?token=${token}`,
+    `live page: node examples/live-memory/serve.mjs, then open http://127.0.0.1:8080/?node=${node}&agent=researcher&token=${token}`,
+  ];
+}
 
 export function registerCluster(program: Command): void {
   program
@@ -39,6 +50,7 @@ export function registerCluster(program: Command): void {
       try {
         await Promise.race([runScenario(cluster, say), interrupt]);
         if (!interrupted) say('scenario complete' + (tty || f.keep ? '; Ctrl-C stops the cluster' : ''));
+        if (!interrupted && (tty || f.keep)) for (const line of liveMemoryHint(cluster)) say(line);
         if (!interrupted && (tty || f.keep)) await interrupt;
       } catch (err) {
         say(`FAILED: ${(err as Error).message}`);
