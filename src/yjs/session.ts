@@ -54,6 +54,12 @@ export interface SessionPort {
   /** Awareness entries the client sent (the hub relays them). */
   awareness(entries: AwarenessEntry[]): void;
   awarenessStates(): AwarenessEntry[];
+  /**
+   * Where the client protocol acknowledges each update explicitly (hocuspocus SyncStatus): called
+   * once per client update, in order; true once a majority stored it (or it added nothing).
+   * Without it a stored update is echoed (y-websocket).
+   */
+  status?(applied: boolean): void;
 }
 
 export interface SessionLimits {
@@ -195,9 +201,15 @@ export class YSession {
   }
 
   private clientUpdate(update: Uint8Array): void {
-    if (update.byteLength <= 2) return; // the empty update (a SyncStep2 with nothing new)
+    if (update.byteLength <= 2) {
+      // The empty update (a SyncStep2 with nothing new): nothing to store, acknowledged as is.
+      this.acknowledge(true, update);
+      return;
+    }
     if (this.readOnly.token) {
-      if (!this.port.addsNothing(update)) this.tellNotApplied('read-only token: your updates are not applied');
+      const nothing = this.port.addsNothing(update);
+      if (!nothing) this.tellNotApplied('read-only token: your updates are not applied');
+      this.acknowledge(nothing, update);
       return;
     }
     if (this.inFlight >= this.limits.maxInFlight) return this.close(CLOSE.overloaded, 'too many updates waiting for their quorum');
@@ -210,21 +222,45 @@ export class YSession {
       switch (r.kind) {
         case 'stored':
           this.toldNotApplied = false;
-          this.port.send(encodeUpdate(update));
+          this.ackNow(true, update);
           return;
         case 'refused':
+          this.ackNow(false, update);
           return this.refuse(r.code, r.reason);
-        case 'no-quorum':
-          if (this.port.addsNothing(update)) return;
-          this.unapplied = true;
-          this.tellNotApplied('no quorum: this node is read-only, your update was not applied; it uploads once this node is writable again or when you reconnect to a writable node');
+        case 'no-quorum': {
+          const nothing = this.port.addsNothing(update);
+          if (!nothing) {
+            this.unapplied = true;
+            this.tellNotApplied('no quorum: this node is read-only, your update was not applied; it uploads once this node is writable again or when you reconnect to a writable node');
+          }
+          this.ackNow(nothing, update);
           return;
+        }
         case 'timeout':
         case 'failed':
-          // Applied here, not yet confirmed by a majority: no echo (the client keeps it unconfirmed).
+          // Applied here, not yet confirmed by a majority: not acknowledged (the client keeps it unconfirmed).
+          this.ackNow(false, update);
           return;
       }
     });
+  }
+
+  /** Acknowledges in order, behind the updates still waiting for their quorum. */
+  private acknowledge(applied: boolean, update: Uint8Array): void {
+    if (this.inFlight === 0) return this.ackNow(applied, update);
+    this.chain = this.chain.then(() => {
+      if (this.state === 'open') this.ackNow(applied, update);
+    });
+  }
+
+  /**
+   * y-websocket: the echo of a stored update (the client's sync status clears once its content
+   * comes back). Clients with an explicit status message (hocuspocus) get it for every update.
+   */
+  private ackNow(applied: boolean, update: Uint8Array): void {
+    if (this.port.status) this.port.status(applied);
+    // Only what went through the write path is echoed (not the empty update, not a read-only client's).
+    else if (applied && update.byteLength > 2 && !this.readOnly.token) this.port.send(encodeUpdate(update));
   }
 
   private tellNotApplied(reason: string): void {

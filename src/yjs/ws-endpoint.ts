@@ -13,6 +13,7 @@ import { keyId } from '../security/kdf.js';
 import { tokenCoversDoc, verifyClientToken, type ClientTokenClaims } from '../security/client-token.js';
 import type { Logger } from '../runtime/types.js';
 import { CLOSE } from './session.js';
+import { HocuspocusConnection } from './hocuspocus-connection.js';
 import type { YjsHub } from './yjs-hub.js';
 
 const NAME = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -73,6 +74,12 @@ export class YjsEndpoint {
   /** Handles an HTTP upgrade; returns false when the path is not ours. */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? '/', 'http://node');
+    if (url.pathname === '/hocuspocus') {
+      // hocuspocus authenticates each document in-band (its Auth message carries the token).
+      if (this.sockets.size >= (this.o.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) return reject(socket, 503, 'too many connections');
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.attachHocuspocus(ws));
+      return true;
+    }
     if (!url.pathname.startsWith('/yjs/')) return false;
     const target = parseYjsPath(url.pathname);
     if (!target) return reject(socket, 404, 'no document at this path: use /yjs/agent/<agentId> or /yjs/doc/<name> (1-128 letters, digits, ".", "_", ":", "@", "-")');
@@ -104,15 +111,7 @@ export class YjsEndpoint {
       docId,
       schema,
       {
-        send: (frame) => {
-          if (ws.readyState !== ws.OPEN) return;
-          if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-            this.o.log.info({ doc: docId }, 'closing a Yjs client that does not read what it is sent');
-            ws.terminate();
-            return;
-          }
-          ws.send(frame);
-        },
+        send: (frame) => this.sendGuarded(ws, frame, docId),
         close: (code, reason) => {
           if (ws.readyState === ws.OPEN) ws.close(code, reason);
           else ws.terminate();
@@ -133,6 +132,45 @@ export class YjsEndpoint {
       this.sockets.delete(ws);
       handle.ended();
     });
+  }
+
+  private attachHocuspocus(ws: WebSocket): void {
+    this.sockets.add(ws);
+    this.alive.add(ws);
+    const keyring = this.o.keyring;
+    const conn = new HocuspocusConnection({
+      authorize: (token, docId) => {
+        if (!keyring) return { ok: true, readOnly: false };
+        const v = verifyClientToken(token, keyring.rawKeys(), Date.now());
+        if (!v.ok) return { ok: false, reason: v.reason };
+        if (!tokenCoversDoc(v.claims.docs, docId)) return { ok: false, reason: `token does not cover ${docId}` };
+        const claims = v.claims;
+        return { ok: true, readOnly: claims.ro, stillAuthorized: () => stillValid(claims, keyring) };
+      },
+      open: (docId, schema, c, opts) => this.o.hub.open(docId, schema, c, opts),
+      send: (frame) => this.sendGuarded(ws, frame, 'hocuspocus'),
+      close: (code, reason) => ws.close(code, reason),
+    });
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return ws.close(CLOSE.protocol, 'text frames are not hocuspocus messages');
+      conn.frame(toBytes(data));
+    });
+    ws.on('pong', () => this.alive.add(ws));
+    ws.on('error', (err) => this.o.log.debug({ err: err.message }, 'hocuspocus client socket error'));
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      conn.ended();
+    });
+  }
+
+  private sendGuarded(ws: WebSocket, frame: Uint8Array, doc: string): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.o.log.info({ doc }, 'closing a Yjs client that does not read what it is sent');
+      ws.terminate();
+      return;
+    }
+    ws.send(frame);
   }
 
   /** Sockets that did not answer the last ping are gone (a client's own liveness check covers the other way). */

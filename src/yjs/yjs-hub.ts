@@ -44,6 +44,8 @@ export interface HubOptions {
 export interface ClientConnection {
   send(frame: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Explicit per-update acknowledgement (hocuspocus SyncStatus); without it stored updates are echoed. */
+  status?(applied: boolean): void;
 }
 
 export interface ClientHandle {
@@ -129,6 +131,7 @@ export class YjsHub {
         write: (update) => this.write(r, member, update),
         awareness: (entries) => this.clientAwareness(r, member, entries),
         awarenessStates: () => r.awareness.live(),
+        status: conn.status ? (applied) => conn.status!(applied) : undefined,
       },
       { token: opts.readOnly },
       limits,
