@@ -41,7 +41,7 @@ export class QuorumCluster {
   private cli: CliSnapshot | undefined;
   private readonly clients: NodeClient[] = [];
 
-  constructor(private readonly opts: { first?: number; nodeArgs?: string[] } = {}) {
+  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; prefix?: string } = {}) {
     if (!hooked) {
       hooked = true;
       process.once('exit', () => {
@@ -52,12 +52,12 @@ export class QuorumCluster {
   }
 
   address(i: number): string {
-    return `${QUORUM_PREFIX}${(this.opts.first ?? 1) + i}`;
+    return `${this.opts.prefix ?? QUORUM_PREFIX}${(this.opts.first ?? 1) + i}`;
   }
 
   /** Starts n nodes and resolves once every node lists every other as ACTIVE. */
   async start(n: number, timeoutMs = 60_000): Promise<void> {
-    if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error('addresses must stay within 127.0.11.1-254');
+    if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error(`addresses must stay within ${this.opts.prefix ?? QUORUM_PREFIX}1-254`);
     this.cli ??= await snapshotCli();
     for (let i = 0; i < n; i++) {
       const name = `q${i + 1}`;

@@ -52,6 +52,7 @@ export class YjsEndpoint {
   private readonly sockets = new Set<WebSocket>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
+  private readonly budget = new WeakMap<WebSocket, number>();
 
   constructor(private readonly o: YjsEndpointOptions) {
     this.wss = new WebSocketServer({
@@ -163,10 +164,17 @@ export class YjsEndpoint {
     });
   }
 
+  /**
+   * Sends unless the client stopped reading. A client that has been reading (little unsent) may be
+   * sent a frame of any size (an initial sync of a large document); beyond that, at most
+   * MAX_BUFFERED_BYTES more may wait, so a client that never reads costs the node a bounded amount.
+   */
   private sendGuarded(ws: WebSocket, frame: Uint8Array, doc: string): void {
     if (ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.o.log.info({ doc }, 'closing a Yjs client that does not read what it is sent');
+    const buffered = ws.bufferedAmount;
+    if (buffered <= MAX_BUFFERED_BYTES) this.budget.set(ws, MAX_BUFFERED_BYTES + frame.byteLength);
+    else if (buffered + frame.byteLength > (this.budget.get(ws) ?? MAX_BUFFERED_BYTES)) {
+      this.o.log.info({ doc, buffered }, 'closing a Yjs client that does not read what it is sent');
       ws.terminate();
       return;
     }

@@ -119,15 +119,16 @@ export class YjsHub {
           this.leave(r, member);
           conn.close(code, reason);
         },
-        stateVector: () => Y.encodeStateVector(this.doc(r)),
+        // Reads never create the document: a client that only looks leaves no empty document behind.
+        stateVector: () => this.o.memory.docs.stateVector(r.docId),
         diff: (sv) => {
           try {
-            return Y.encodeStateAsUpdate(this.doc(r), sv);
+            return this.o.memory.docs.diff(r.docId, sv);
           } catch (cause) {
             throw new DecodeError('state vector does not decode', { cause });
           }
         },
-        addsNothing: (update) => addsNothing(this.doc(r), update),
+        addsNothing: (update) => addsNothing(this.existing(r) ?? EMPTY_DOC, update),
         write: (update) => this.write(r, member, update),
         awareness: (entries) => this.clientAwareness(r, member, entries),
         awarenessStates: () => r.awareness.live(),
@@ -141,7 +142,10 @@ export class YjsHub {
     load.then(
       () => {
         if (this.stopped || member.session.closed) return;
-        if (r.size < 0) r.size = Y.encodeStateAsUpdate(this.doc(r)).byteLength;
+        if (r.size < 0) {
+          const doc = this.existing(r);
+          r.size = doc ? Y.encodeStateAsUpdate(doc).byteLength : 0;
+        }
         member.session.loaded();
       },
       (err: Error) => member.session.close(1011, `document failed to load: ${err.message}`),
@@ -165,6 +169,10 @@ export class YjsHub {
 
   private now(): number {
     return this.o.runtime.clock.now();
+  }
+
+  private existing(r: Room): Y.Doc | undefined {
+    return this.o.memory.docs.ids().includes(r.docId) ? this.o.memory.docs.doc(r.docId) : undefined;
   }
 
   private doc(r: Room): Y.Doc {
@@ -273,6 +281,8 @@ export class YjsHub {
     }
   }
 }
+
+const EMPTY_DOC = new Y.Doc();
 
 /** Whether applying `update` would change nothing (everything in it is already in the document). */
 function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {
