@@ -18,7 +18,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { metric, summarize, writeResult, type BenchResult, type Metrics } from './lib/index.js';
 import { QuorumCluster, sleep } from './quorum/cluster.js';
-import { procCpuSeconds, selfCpuSeconds } from './quorum/load.js';
+import { load1m, procCpuSeconds, selfCpuSeconds } from './quorum/load.js';
 import { createClientToken } from '../src/security/client-token.js';
 import type { ScenarioOptions } from './run.js';
 
@@ -220,7 +220,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       metrics[`${k}_client_cpu_per_update`] = metric(Math.round(tp.clientCpuMsPerUpdate * 1000) / 1000, 'ms');
       metrics[`${k}_memory_per_client`] = metric(round(tp.mbPerClient * 1024), 'KB');
       metrics[`${k}_initial_sync_10mb`] = metric(Math.round(sync), 'ms');
-      details[e.target] = { latency: lat, throughput: tp, initialSyncMs: sync };
+      details[e.target] = { latency: lat, throughput: tp, initialSyncMs: sync, loadAvg1m: load1m() };
     }
     const n = quick ? 300 : 1000;
     const holdMs = quick ? 40_000 : 60_000;

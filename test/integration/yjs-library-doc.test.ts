@@ -58,6 +58,20 @@ describe('node.doc(name)', () => {
     }
   });
 
+  it('a quiet client stays connected past the stock client\'s 30 s liveness check (the node sends something every 15 s)', async () => {
+    const c = stockClient(`ws://${hosts[1]}:10080/yjs/doc`, 'quiet');
+    try {
+      await synced(c);
+      // No awareness state of its own: nothing of the client's comes back to keep it alive.
+      c.provider.awareness.setLocalState(null);
+      await new Promise((r) => setTimeout(r, 36_000));
+      expect(c.closes).toEqual([]);
+      expect(c.provider.wsconnected).toBe(true);
+    } finally {
+      c.destroy();
+    }
+  }, 60_000);
+
   it('a bad name is a ConfigError', () => {
     expect(() => nodes[0]!.doc('no/slashes')).toThrow(ConfigError);
     expect(() => nodes[0]!.doc('')).toThrow(ConfigError);

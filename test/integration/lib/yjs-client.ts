@@ -61,7 +61,8 @@ export function stockClient(url: string, room: string, opts: ClientOptions = {})
     denied.push(decoding.readVarString(decoder));
   };
   provider.on('connection-close', (event) => {
-    if (event) closes.push({ code: event.code, reason: event.reason });
+    // null: the client closed it itself (disconnect(), or its 30 s liveness check).
+    closes.push(event ? { code: event.code, reason: event.reason } : { code: -1, reason: 'closed by the client' });
   });
   const local: Uint8Array[] = [];
   doc.on('update', (u: Uint8Array, origin: unknown) => {
