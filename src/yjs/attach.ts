@@ -13,6 +13,7 @@ export function attachYjs(node: ClusterNode, http: NodeHttpServer, keyring: Keyr
     rpc: node.rpc,
     peers: () => node.swim.members().filter((m) => m.name !== node.name && (m.state === 'alive' || m.state === 'suspect')).map((m) => m.address),
     maxDocBytes,
+    writable: () => node.gate.verdict().writable,
   });
   const endpoint = new YjsEndpoint({ hub, keyring, log: node.world.runtime.logger.child({ component: 'yjs' }) });
   http.onUpgrade((req, socket, head) => endpoint.upgrade(req, socket, head));

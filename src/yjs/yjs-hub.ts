@@ -36,6 +36,8 @@ export interface HubOptions {
   /** Stream addresses of the live members other than this node (awareness goes to them). */
   peers: () => string[];
   maxDocBytes?: number;
+  /** Whether the node can take writes now (the quorum gate); a read-only node refuses client updates without trying. */
+  writable?: () => boolean;
   /** Resolves once the document is loaded (documents may load on demand); default: loaded. */
   load?: (docId: string) => Promise<void>;
 }
@@ -199,6 +201,8 @@ export class YjsHub {
     if (r.size >= 0 && r.size + update.byteLength > this.maxDocBytes) {
       return { kind: 'refused', code: CLOSE.tooLarge, reason: `document would exceed the ${this.maxDocBytes}-byte size limit` };
     }
+    // Read-only: refused before the write path (which would log every keystroke of every client).
+    if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
     try {
       // Validated above in this same synchronous run, so nothing changed the document in between.
       await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
@@ -272,7 +276,7 @@ export class YjsHub {
           m.session.deny(CLOSE.unauthorized, denied);
           continue;
         }
-        m.session.retry();
+        if (!this.o.writable || this.o.writable()) m.session.retry();
         if (now - m.lastSent >= KEEPALIVE_AFTER_MS && !m.session.closed) {
           m.lastSent = now;
           m.session.deliverRaw(KEEPALIVE_FRAME);
