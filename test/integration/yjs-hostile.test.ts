@@ -121,6 +121,45 @@ describe('hostile Yjs clients', () => {
     }
   });
 
+  it('hocuspocus endpoint: garbage closes the socket, a bad token is denied without touching the document, unauthenticated documents are bounded', async () => {
+    const open = (): Promise<WebSocket> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`ws://${HOST}:10080/hocuspocus`);
+        ws.on('open', () => resolve(ws));
+        ws.on('error', reject);
+      });
+    const closed = (ws: WebSocket): Promise<number> => new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    const g = await open();
+    const gClosed = closed(g);
+    g.send(new Uint8Array([200, 1, 2])); // a document name longer than the frame
+    expect(await gClosed).toBe(4400);
+
+    // A bad token: PermissionDenied for that document (auth type 2, sub 1), the socket stays.
+    const d = await open();
+    const replies: Uint8Array[] = [];
+    d.on('message', (m: Buffer) => replies.push(new Uint8Array(m)));
+    d.send(frame((e) => {
+      encoding.writeVarString(e, 'doc/h1');
+      encoding.writeVarUint(e, 2);
+      encoding.writeVarUint(e, 0);
+      encoding.writeVarString(e, 'tri1.e30.AAAA');
+    }));
+    await waitFor('the denial', async () => ({ ok: replies.length > 0, value: undefined }), { timeoutMs: 5000, intervalMs: 50 });
+    expect([...replies[0]!.subarray(0, 9)]).toEqual([6, ...Buffer.from('doc/h1'), 2, 1]);
+    expect(d.readyState).toBe(WebSocket.OPEN);
+
+    // 101 documents waiting for authentication on one socket: closed.
+    const dClosed = closed(d);
+    for (let i = 0; i < 101; i++) d.send(frame((e) => {
+      encoding.writeVarString(e, `doc/p${i}`);
+      encoding.writeVarUint(e, 0);
+      encoding.writeVarUint(e, 0);
+      encoding.writeVarUint8Array(e, new Uint8Array([0]));
+    }));
+    expect(await dClosed).toBe(4400);
+    expect((await status()).state).toBe('ACTIVE');
+  });
+
   it('2,000 connections opened and dropped, and a client that never reads: closed, memory bounded, the node ACTIVE, a good client unaffected', async () => {
     const tok = await getToken();
     const good = stockClient(`ws://${HOST}:10080/yjs/doc`, 'busy', { token: tok });
