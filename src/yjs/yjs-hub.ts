@@ -206,6 +206,9 @@ export class YjsHub {
     try {
       // Validated above in this same synchronous run, so nothing changed the document in between.
       await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
+      // An update whose dependencies the node lacks waits inside Yjs: nothing of it was stored or
+      // replicated yet, so it must not be acknowledged.
+      if (!integrated(doc, update)) return { kind: 'failed', reason: 'the update depends on changes this node has not seen' };
       return { kind: 'stored' };
     } catch (err) {
       if (err instanceof QuorumError) return { kind: 'no-quorum' };
@@ -287,6 +290,13 @@ export class YjsHub {
 }
 
 const EMPTY_DOC = new Y.Doc();
+
+/** Whether every struct the update inserts is in the document now (by clock range per client). */
+function integrated(doc: Y.Doc, update: Uint8Array): boolean {
+  const { to } = Y.parseUpdateMeta(update);
+  for (const [client, clock] of to) if (Y.getState(doc.store, client) < clock) return false;
+  return true;
+}
 
 /** Whether applying `update` would change nothing (everything in it is already in the document). */
 function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {

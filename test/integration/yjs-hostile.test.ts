@@ -8,6 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
 import { describeResult, sleep, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
 import { stockClient, synced, type StockClient } from './lib/yjs-client.js';
 
@@ -118,6 +119,40 @@ describe('hostile Yjs clients', () => {
       await stillServing(good, 'after oversize ');
     } finally {
       good.destroy();
+    }
+  });
+
+  it('an update whose dependencies the node lacks is not echoed (nothing of it is stored yet); once they arrive both are applied', async () => {
+    const src = new Y.Doc();
+    const parts: Uint8Array[] = [];
+    src.on('update', (u: Uint8Array) => parts.push(u));
+    src.getText('t').insert(0, 'a');
+    src.getText('t').insert(1, 'b');
+    const [u1, u2] = parts as [Uint8Array, Uint8Array];
+    const ws = new WebSocket(`ws://${HOST}:10080/yjs/doc/pending?token=${await getToken()}`);
+    const echoes: string[] = [];
+    ws.on('message', (m: Buffer) => {
+      if (m[0] === 0 && m[1] === 2) echoes.push(Buffer.from(m).toString('hex'));
+    });
+    await new Promise<void>((resolve) => ws.on('open', () => resolve()));
+    const asUpdate = (u: Uint8Array): Uint8Array => frame((e) => {
+      encoding.writeVarUint(e, 0);
+      encoding.writeVarUint(e, 2);
+      encoding.writeVarUint8Array(e, u);
+    });
+    ws.send(asUpdate(u2));
+    await sleep(1000);
+    expect(echoes).toEqual([]);
+    ws.send(asUpdate(u1));
+    await waitFor('the echo of the first update', async () => ({ ok: echoes.includes(Buffer.from(asUpdate(u1)).toString('hex')), value: undefined }), { timeoutMs: 5000, intervalMs: 50 });
+    expect(echoes).not.toContain(Buffer.from(asUpdate(u2)).toString('hex'));
+    ws.close();
+    const probe = stockClient(`ws://${HOST}:10080/yjs/doc`, 'pending', { token: await getToken() });
+    try {
+      await synced(probe);
+      expect(probe.doc.getText('t').toString()).toBe('ab');
+    } finally {
+      probe.destroy();
     }
   });
 
