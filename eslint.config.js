@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const sansIoCores = ['gossip/**/*.ts', 'crdt/**/*.ts', 'src/sync/**/*.ts', 'src/quorum/**/*.ts', 'src/tasks/**/*.ts'];
+const sansIoCores = ['gossip/**/*.ts', 'crdt/**/*.ts', 'src/sync/**/*.ts', 'src/quorum/**/*.ts', 'src/tasks/**/*.ts', 'src/yjs/session.ts', 'src/yjs/awareness-table.ts', 'src/yjs/wire.ts'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', 'coverage/**'] },
@@ -14,6 +14,11 @@ export default tseslint.config(
   {
     // Everything here runs on Node.js (examples are plain .mjs programs).
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // The live-memory example page runs in a browser.
+    files: ['examples/live-memory/app.js'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     rules: {

@@ -31,6 +31,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'fuzz-speed': (o) => import('./fuzz-speed.js').then((m) => m.runFuzzSpeed(o)),
   recall: (o) => import('./recall.js').then((m) => m.runRecallBench(o)),
   'crypto-operator': (o) => import('./crypto-operator.js').then((m) => m.runCryptoOperator(o)),
+  'yjs-clients': (o) => import('./yjs-clients.js').then((m) => m.runYjsClients(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {

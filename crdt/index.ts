@@ -8,6 +8,7 @@ export type { Conflict, FieldValue } from './mv-register.js';
 export type { Json } from './json.js';
 export {
   applyRemoteUpdate,
+  updateRefusal,
   decodeUpdateOrThrow,
   deltaSince,
   pendingState,

@@ -68,6 +68,16 @@ export function pendingState(doc: Y.Doc): { pending: boolean; missing: Map<numbe
   };
 }
 
+/**
+ * Why `update` may not be applied to `doc` (malformed, or outside `schema`), or undefined when it
+ * may: the checks applyRemoteUpdate makes, for callers that apply through another path (a Yjs
+ * client's update goes through the quorum write path). Throws DecodeError where the bytes do not decode.
+ */
+export function updateRefusal(doc: Y.Doc, update: Uint8Array, schema: UpdateSchema | undefined): string | undefined {
+  const problem = scanOrThrow(doc, update, schema);
+  return problem === DECODE_INSTEAD ? updateProblem(doc, decodeUpdateOrThrow(update), schema) : problem;
+}
+
 /** The test Yjs itself uses to decide whether a transaction emits an update. */
 export function transactionChanged(tr: Y.Transaction): boolean {
   if (tr.deleteSet.clients.size > 0) return true;
@@ -83,8 +93,7 @@ export function applyRemoteUpdate(
 ): ApplyResult {
   // An empty v1 update is two bytes (no structs, no deletes).
   checkBytes(update, options.maxBytes ?? DEFAULT_MAX_UPDATE_BYTES, 'update', 2);
-  let problem = scanOrThrow(doc, update, options.schema);
-  if (problem === DECODE_INSTEAD) problem = updateProblem(doc, decodeUpdateOrThrow(update), options.schema);
+  const problem = updateRefusal(doc, update, options.schema);
   if (problem !== undefined) {
     throw new DecodeError(`update refused: ${problem}; dropped it unapplied; the peer sent a malformed or foreign update`);
   }

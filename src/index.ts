@@ -4,6 +4,7 @@ export type { ClusterNode, MemberView } from './node/cluster-node.js';
 export type { AgentMemory } from './memory/agent-memory.js';
 export type { RecallQuery, RecallHit } from './recall/recall-query.js';
 export type { Entity, Relation, Graph } from '../crdt/knowledge-graph.js';
+export type { ReplicatedDoc } from './yjs/replicated-doc.js';
 export type { Episode, Json, NewEpisode, Conflict, FieldValue } from '../crdt/index.js';
 export type { LifecycleState } from './node/lifecycle.js';
 export type { Role } from './node/meta.js';

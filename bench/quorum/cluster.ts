@@ -42,7 +42,7 @@ export class QuorumCluster {
   private cli: CliSnapshot | undefined;
   private readonly clients: NodeClient[] = [];
 
-  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; insecure?: boolean } = {}) {
+  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; insecure?: boolean; prefix?: string } = {}) {
     if (!hooked) {
       hooked = true;
       process.once('exit', () => {
@@ -53,7 +53,7 @@ export class QuorumCluster {
   }
 
   address(i: number): string {
-    return `${QUORUM_PREFIX}${(this.opts.first ?? 1) + i}`;
+    return `${this.opts.prefix ?? QUORUM_PREFIX}${(this.opts.first ?? 1) + i}`;
   }
 
   /**
@@ -63,7 +63,7 @@ export class QuorumCluster {
    * joining at once on a busy 2-core machine did not form within 5 minutes.
    */
   async start(n: number, timeoutMs = 60_000, o: { batch?: number; alive?: boolean } = {}): Promise<void> {
-    if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error(`addresses must stay within ${QUORUM_PREFIX}1-254`);
+    if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error(`addresses must stay within ${this.opts.prefix ?? QUORUM_PREFIX}1-254`);
     this.cli ??= await snapshotCli();
     for (let i = 0; i < n; i++) {
       const name = `q${i + 1}`;

@@ -20,6 +20,7 @@ import type { NodeStore } from '../storage/types.js';
 import { QuorumGate, type QuorumMember } from '../quorum/quorum-gate.js';
 import { VoterConfigSync, type ConfigPeer } from './voter-config-sync.js';
 import { MemoryService } from '../memory/memory-service.js';
+import { ReplicatedDoc } from '../yjs/replicated-doc.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import { RecallService } from '../recall/recall-service.js';
@@ -536,6 +537,11 @@ export class ClusterNode {
   /** Recall across every agent's memory (node.memory(id).recall for one agent). */
   recall(query: RecallQuery = {}): RecallHit[] {
     return this.recallIndex.recall(undefined, query);
+  }
+
+  /** A general replicated Yjs document (the one Yjs clients open at /yjs/doc/<name>). */
+  doc(name: string): ReplicatedDoc {
+    return new ReplicatedDoc(this.memoryService, name);
   }
 
   /** Re-evaluates quorum: DEGRADED without it, ACTIVE with it, and downing of long-FAILED members. */

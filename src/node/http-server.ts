@@ -2,6 +2,7 @@
 // whatever further routes other components register (/metrics, the dashboard). Read-only: it
 // exposes no write operation, so it needs no authentication beyond binding where the operator says.
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../runtime/types.js';
 
 export interface RouteResult {
@@ -22,6 +23,13 @@ export class NodeHttpServer {
     this.server.requestTimeout = 10_000;
     this.server.headersTimeout = 5_000;
     this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** WebSocket upgrades (the Yjs endpoint); a handler returns false for paths it does not serve. */
+  onUpgrade(handler: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => boolean): void {
+    this.server.on('upgrade', (req, socket, head) => {
+      if (!handler(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    });
   }
 
   route(path: string, handler: Route): void {

@@ -39,6 +39,7 @@ import { registerOperatorMethods } from './operator-rpc.js';
 import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
+import { attachYjs } from '../yjs/attach.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -77,6 +78,8 @@ export interface StartNodeOptions {
   agents?: string;
   /** Find seeds by authenticated UDP broadcast on port 9999 when `join` is empty, and answer others' requests. */
   discover?: boolean;
+  /** Size limit of one document Yjs clients may edit (bytes; default 32 MiB). */
+  docSizeLimit?: number;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
@@ -197,6 +200,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/health', healthRoute(node));
       http.route('/cluster', clusterViewRoute(node));
       node.onStopped(() => http.close());
+      attachYjs(node, http, keyring, opts.docSizeLimit);
     }
     if (opts.agents) await node.tasks.loadAgents(opts.agents);
     // Join first: start() sends the push-pull to the seeds at once and resolves when ACTIVE.

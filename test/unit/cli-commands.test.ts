@@ -26,7 +26,7 @@ describe('CLI command table', () => {
     for (const argv of [[], ['--help'], ['help', 'node'], ['frobnicate']]) {
       const program = new Command('tri');
       await registerCommands(program, argv);
-      expect(program.commands.length, argv.join(' ')).toBe(12);
+      expect(program.commands.length, argv.join(' ')).toBe(13);
     }
   });
 });

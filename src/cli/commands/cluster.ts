@@ -13,6 +13,17 @@ import { LiveView } from '../../demo/live-view.js';
 import { LoopbackPartition } from '../../demo/isolate.js';
 import { TriError } from '../../errors.js';
 import { parseIntIn } from '../parse.js';
+import { createClientToken } from '../../security/client-token.js';
+
+/** How to watch and edit the demo's agent memory live with a Yjs client (examples/live-memory). */
+function liveMemoryHint(cluster: ProcessCluster): string[] {
+  const token = createClientToken(Buffer.from(cluster.key, 'base64'), { docs: 'agent/*', ttlMs: 24 * 3_600_000, now: Date.now() });
+  const node = `${cluster.nodes[0]!.host}:10080`;
+  return [
+    `Yjs clients: ws://${node}/yjs/agent/researcher?token=${token}`,
+    `live page: node examples/live-memory/serve.mjs, then open http://127.0.0.1:8080/?node=${node}&agent=researcher&token=${token}`,
+  ];
+}
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -67,6 +78,7 @@ export function registerCluster(program: Command): void {
       try {
         if (!signalled) await Promise.race([runScenario(cluster, say), interrupt]);
         if (!signalled) say('scenario complete' + (tty || f.keep ? '; Ctrl-C stops the cluster' : ''));
+        if (!signalled && (tty || f.keep)) for (const line of liveMemoryHint(cluster)) say(line);
         if (!signalled && (tty || f.keep)) await interrupt;
       } catch (err) {
         if (!signalled) {

@@ -15,6 +15,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['operator'], load: () => import('./operator.js').then((m) => m.registerOperator) },
   { names: ['snapshot'], load: () => import('./snapshot.js').then((m) => m.registerSnapshot) },
   { names: ['keys'], load: () => import('./keys.js').then((m) => m.registerKeys) },
+  { names: ['token'], load: () => import('./token.js').then((m) => m.registerToken) },
   { names: ['memory'], load: () => import('./memory.js').then((m) => m.registerMemory) },
   { names: ['task'], load: () => import('./task.js').then((m) => m.registerTask) },
   { names: ['mcp'], load: () => import('./mcp.js').then((m) => m.registerMcp) },

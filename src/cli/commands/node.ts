@@ -35,6 +35,7 @@ interface StartFlags {
   agents?: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  docSizeLimit: number;
 }
 
 export function registerNode(program: Command): void {
@@ -61,6 +62,7 @@ export function registerNode(program: Command): void {
     .option('--tls-ca <file>', 'CA certificate (PEM) for mutual TLS')
     .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
     .option('--agents <module>', 'JavaScript module exporting agent handlers')
+    .option('--doc-size-limit <bytes>', 'largest document Yjs clients may grow (/yjs/doc/, /yjs/agent/)', parseIntIn(1024, 2 ** 31), 32 * 1024 * 1024)
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
     .option('--log-format <format>', 'json (one JSON object a line) | text (for people)', parseChoice(['json', 'text'] as const), 'json')
     .action(async (flags: StartFlags) => {
@@ -91,6 +93,7 @@ export function registerNode(program: Command): void {
         logger,
         discover: flags.discover === true,
         agents: flags.agents,
+        docSizeLimit: flags.docSizeLimit,
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -1,0 +1,26 @@
+// Composition: the Yjs client endpoint on a real node's HTTP server (start-node.ts calls this).
+import type { ClusterNode } from '../node/cluster-node.js';
+import type { NodeHttpServer } from '../node/http-server.js';
+import type { Keyring } from '../security/keyring.js';
+import { YjsEndpoint } from './ws-endpoint.js';
+import { YjsHub } from './yjs-hub.js';
+
+export function attachYjs(node: ClusterNode, http: NodeHttpServer, keyring: Keyring | undefined, maxDocBytes?: number): YjsHub {
+  const hub = new YjsHub({
+    self: node.name,
+    runtime: node.world.runtime,
+    memory: node.memoryService,
+    rpc: node.rpc,
+    peers: () => node.swim.members().filter((m) => m.name !== node.name && (m.state === 'alive' || m.state === 'suspect')).map((m) => m.address),
+    maxDocBytes,
+    writable: () => node.gate.verdict().writable,
+  });
+  const endpoint = new YjsEndpoint({ hub, keyring, log: node.world.runtime.logger.child({ component: 'yjs' }) });
+  http.onUpgrade((req, socket, head) => endpoint.upgrade(req, socket, head));
+  node.addStatus('yjs', () => ({ clients: hub.clients, documents: hub.roomCount, connections: endpoint.connections }));
+  node.onStopped(() => {
+    hub.stop();
+    endpoint.close();
+  });
+  return hub;
+}

@@ -1,0 +1,308 @@
+// The node's Yjs client rooms: for every document with connected clients, its sessions and
+// awareness. It ties sessions to the replicated documents:
+// - a client's update is checked (schema, size) and applied through MemoryService.writeQuorum,
+//   the same path as the CLI and agents (quorum gate, fsync, replication); the session echoes it
+//   once that resolved;
+// - every change of a document, whatever its origin (another client here, a peer node's
+//   replication, the CLI, an agent), reaches the document's clients at once;
+// - awareness is relayed to every client of the document, the sender included, and to the other
+//   members by RPC notification (never stored), with the 30 s expiry; every client hears
+//   something at least every 15 s, so the stock client's 30 s liveness check never fires.
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { updateRefusal, type UpdateSchema } from '../../crdt/index.js';
+import { decodeWith, readBoundedBytes, readBoundedString } from '../codec.js';
+import { DecodeError, QuorumError, WriteTimeoutError } from '../errors.js';
+import type { MemoryService } from '../memory/memory-service.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
+import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
+import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from './wire.js';
+
+export const AWARENESS_METHOD = 'yjs.awareness';
+/** How often rooms expire awareness and send keepalives; a client hears something within 15 s. */
+const TICK_MS = 5_000;
+const KEEPALIVE_AFTER_MS = 10_000;
+/** Default size limit of one document (its encoded state), for `/yjs/doc/` and agent documents alike. */
+export const DEFAULT_MAX_DOC_BYTES = 32 * 1024 * 1024;
+
+export interface HubOptions {
+  self: string;
+  runtime: Runtime;
+  memory: MemoryService;
+  rpc: RpcEndpoint;
+  /** Stream addresses of the live members other than this node (awareness goes to them). */
+  peers: () => string[];
+  maxDocBytes?: number;
+  /** Whether the node can take writes now (the quorum gate); a read-only node refuses client updates without trying. */
+  writable?: () => boolean;
+  /** Resolves once the document is loaded (documents may load on demand); default: loaded. */
+  load?: (docId: string) => Promise<void>;
+}
+
+/** What a transport gives the hub for one client. */
+export interface ClientConnection {
+  send(frame: Uint8Array): void;
+  close(code: number, reason: string): void;
+  /** Explicit per-update acknowledgement (hocuspocus SyncStatus); without it stored updates are echoed. */
+  status?(applied: boolean): void;
+}
+
+export interface ClientHandle {
+  frame(bytes: Uint8Array): void;
+  /** The socket closed. */
+  ended(): void;
+  close(code: number, reason: string): void;
+}
+
+interface Member {
+  id: string;
+  session: YSession;
+  lastSent: number;
+  /** Rechecked on every tick: false once the client's token expired or its key was removed. */
+  stillAuthorized: () => string | undefined;
+}
+
+interface Room {
+  docId: string;
+  schema: UpdateSchema | undefined;
+  members: Set<Member>;
+  awareness: AwarenessTable;
+  /** The document's encoded size, tracked from its updates (for the size limit). */
+  size: number;
+}
+
+export class YjsHub {
+  private readonly rooms = new Map<string, Room>();
+  private readonly log: Logger;
+  private nextId = 1;
+  private cancelTick: (() => void) | undefined;
+  private stopped = false;
+  readonly maxDocBytes: number;
+
+  constructor(private readonly o: HubOptions) {
+    this.log = o.runtime.logger.child({ component: 'yjs' });
+    this.maxDocBytes = o.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
+    o.memory.docs.onLocalUpdate((docId, update, origin) => this.changed(docId, update, origin));
+    o.rpc.onNotify(AWARENESS_METHOD, 'member', (payload) => this.remoteAwareness(payload));
+    this.scheduleTick();
+  }
+
+  /** Clients connected now, over all rooms. */
+  get clients(): number {
+    let n = 0;
+    for (const r of this.rooms.values()) n += r.members.size;
+    return n;
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** Attaches a client to a document; `readOnly`: its updates are not applied. */
+  open(docId: string, schema: UpdateSchema | undefined, conn: ClientConnection, opts: { readOnly: boolean; stillAuthorized?: () => string | undefined }): ClientHandle {
+    let room = this.rooms.get(docId);
+    if (!room) {
+      room = { docId, schema, members: new Set(), awareness: new AwarenessTable(), size: -1 };
+      this.rooms.set(docId, room);
+    }
+    const r = room;
+    const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
+    const limits: SessionLimits = { maxUpdateBytes: this.maxDocBytes, maxQueuedFrames: 256, maxInFlight: 1024 };
+    member.session = new YSession(
+      {
+        send: (f) => {
+          member.lastSent = this.now();
+          conn.send(f);
+        },
+        close: (code, reason) => {
+          this.leave(r, member);
+          conn.close(code, reason);
+        },
+        // Reads never create the document: a client that only looks leaves no empty document behind.
+        stateVector: () => this.o.memory.docs.stateVector(r.docId),
+        diff: (sv) => {
+          try {
+            return this.o.memory.docs.diff(r.docId, sv);
+          } catch (cause) {
+            throw new DecodeError('state vector does not decode', { cause });
+          }
+        },
+        addsNothing: (update) => addsNothing(this.existing(r) ?? EMPTY_DOC, update),
+        write: (update) => this.write(r, member, update),
+        awareness: (entries) => this.clientAwareness(r, member, entries),
+        awarenessStates: () => r.awareness.live(),
+        status: conn.status ? (applied) => conn.status!(applied) : undefined,
+      },
+      { token: opts.readOnly },
+      limits,
+    );
+    r.members.add(member);
+    const load = this.o.load ? this.o.load(docId) : Promise.resolve();
+    load.then(
+      () => {
+        if (this.stopped || member.session.closed) return;
+        if (r.size < 0) {
+          const doc = this.existing(r);
+          r.size = doc ? Y.encodeStateAsUpdate(doc).byteLength : 0;
+        }
+        member.session.loaded();
+      },
+      (err: Error) => member.session.close(1011, `document failed to load: ${err.message}`),
+    );
+    return {
+      frame: (bytes) => member.session.frame(bytes),
+      ended: () => {
+        member.session.ended();
+        this.leave(r, member);
+      },
+      close: (code, reason) => member.session.close(code, reason),
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelTick?.();
+    for (const r of [...this.rooms.values()]) for (const m of [...r.members]) m.session.close(CLOSE.goingAway, 'node stopping');
+    this.rooms.clear();
+  }
+
+  private now(): number {
+    return this.o.runtime.clock.now();
+  }
+
+  private existing(r: Room): Y.Doc | undefined {
+    return this.o.memory.docs.ids().includes(r.docId) ? this.o.memory.docs.doc(r.docId) : undefined;
+  }
+
+  private doc(r: Room): Y.Doc {
+    return this.o.memory.docs.doc(r.docId);
+  }
+
+  private leave(r: Room, m: Member): void {
+    if (!r.members.delete(m)) return;
+    const removed = r.awareness.removeOwner(m.id, this.now());
+    if (removed.length > 0) this.relay(r, removed, true);
+    if (r.members.size === 0 && this.rooms.get(r.docId) === r) this.rooms.delete(r.docId);
+  }
+
+  /** A client's update through the quorum write path. */
+  private async write(r: Room, m: Member, update: Uint8Array): Promise<WriteOutcome> {
+    const doc = this.doc(r);
+    let problem: string | undefined;
+    try {
+      problem = updateRefusal(doc, update, r.schema);
+    } catch (err) {
+      return { kind: 'refused', code: CLOSE.protocol, reason: `update does not decode: ${(err as Error).message}` };
+    }
+    if (problem !== undefined) return { kind: 'refused', code: CLOSE.schema, reason: `update refused whole: ${problem}` };
+    if (r.size >= 0 && r.size + update.byteLength > this.maxDocBytes) {
+      return { kind: 'refused', code: CLOSE.tooLarge, reason: `document would exceed the ${this.maxDocBytes}-byte size limit` };
+    }
+    // Read-only: refused before the write path (which would log every keystroke of every client).
+    if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
+    try {
+      // Validated above in this same synchronous run, so nothing changed the document in between.
+      await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
+      // An update whose dependencies the node lacks waits inside Yjs: nothing of it was stored or
+      // replicated yet, so it must not be acknowledged.
+      if (!integrated(doc, update)) return { kind: 'failed', reason: 'the update depends on changes this node has not seen' };
+      return { kind: 'stored' };
+    } catch (err) {
+      if (err instanceof QuorumError) return { kind: 'no-quorum' };
+      if (err instanceof WriteTimeoutError) return { kind: 'timeout' };
+      this.log.warn({ doc: r.docId, err: (err as Error).message }, 'a client update failed');
+      return { kind: 'failed', reason: (err as Error).message };
+    }
+  }
+
+  /** Any change of any document: to the document's clients, except the client that made it (it gets its echo after quorum). */
+  private changed(docId: string, update: Uint8Array, origin: unknown): void {
+    const r = this.rooms.get(docId);
+    if (!r) return;
+    if (r.size >= 0) r.size += update.byteLength;
+    for (const m of r.members) if (m !== origin) m.session.deliverUpdate(update);
+  }
+
+  private clientAwareness(r: Room, m: Member, entries: AwarenessEntry[]): void {
+    const taken = r.awareness.apply(m.id, entries, this.now(), MAX_CLIENTS_PER_OWNER);
+    if (taken.length > 0) this.relay(r, taken, true);
+  }
+
+  /** Awareness changes to every local client of the room and, for changes made here, to the other members. */
+  private relay(r: Room, entries: AwarenessEntry[], toPeers: boolean): void {
+    for (const m of r.members) m.session.deliverAwareness(entries);
+    if (!toPeers) return;
+    const e = encoding.createEncoder();
+    encoding.writeVarString(e, this.o.self);
+    encoding.writeVarString(e, r.docId);
+    encoding.writeVarUint8Array(e, encodeAwarenessUpdate(entries));
+    const payload = encoding.toUint8Array(e);
+    for (const to of this.o.peers()) this.o.rpc.notify(to, AWARENESS_METHOD, payload).catch(() => undefined);
+  }
+
+  private remoteAwareness(payload: Uint8Array): void {
+    if (this.stopped) return;
+    try {
+      const { from, docId, update } = decodeWith(payload, 'awareness relay', (d: decoding.Decoder) => ({
+        from: readBoundedString(d, 64, 'sender'),
+        docId: readBoundedString(d, 256, 'document id'),
+        update: readBoundedBytes(d, 16 * 1024 * 1024, 'awareness update'),
+      }));
+      const r = this.rooms.get(docId);
+      if (!r) return; // no client of it here
+      const taken = r.awareness.apply(`peer:${from}`, decodeAwarenessUpdate(update), this.now(), MAX_CLIENTS_PER_DOC);
+      if (taken.length > 0) this.relay(r, taken, false);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'dropped an awareness relay that does not decode');
+    }
+  }
+
+  private scheduleTick(): void {
+    this.cancelTick = this.o.runtime.scheduler.schedule(TICK_MS, () => {
+      if (this.stopped) return;
+      this.tick();
+      this.scheduleTick();
+    });
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const r of [...this.rooms.values()]) {
+      const expired = r.awareness.expire(now);
+      if (expired.length > 0) this.relay(r, expired, false);
+      for (const m of [...r.members]) {
+        const denied = m.stillAuthorized();
+        if (denied !== undefined) {
+          m.session.deny(CLOSE.unauthorized, denied);
+          continue;
+        }
+        if (!this.o.writable || this.o.writable()) m.session.retry();
+        if (now - m.lastSent >= KEEPALIVE_AFTER_MS && !m.session.closed) {
+          m.lastSent = now;
+          m.session.deliverRaw(KEEPALIVE_FRAME);
+        }
+      }
+    }
+  }
+}
+
+const EMPTY_DOC = new Y.Doc();
+
+/** Whether every struct the update inserts is in the document now (by clock range per client). */
+function integrated(doc: Y.Doc, update: Uint8Array): boolean {
+  const { to } = Y.parseUpdateMeta(update);
+  for (const [client, clock] of to) if (Y.getState(doc.store, client) < clock) return false;
+  return true;
+}
+
+/** Whether applying `update` would change nothing (everything in it is already in the document). */
+function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {
+  try {
+    return Y.snapshotContainsUpdate(Y.snapshot(doc), update);
+  } catch {
+    return false;
+  }
+}
