@@ -205,8 +205,8 @@ describe('CLI against real nodes (127.0.15.101-102)', () => {
         const t = existsSync(n.logFile) ? readFileSync(n.logFile, 'utf8') : '';
         return { ok: /node texty started/.test(t) && /running without --data/.test(t), value: t, detail: t.slice(-500) };
       }, { timeoutMs: 20_000 });
-      expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  texty: node texty started: gossip 127\.0\.15\.104:9999, rpc 127\.0\.15\.104:10000, http off, profile lan, data \(memory only\), INSECURE/m);
-      expect(text).toMatch(/^\S+ WARN  texty: running without --data/m);
+      expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}texty: node texty started: gossip 127\.0\.15\.104:9999, rpc 127\.0\.15\.104:10000, http off, profile lan, data \(memory only\), INSECURE/m);
+      expect(text).toMatch(/^\S+ WARN {2}texty: running without --data/m);
       expect(text).not.toMatch(/^\{"level"/m);
     } finally {
       n.signal('SIGTERM');
