@@ -34,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof TriError) {
       process.stderr.write(`tri: ${err.message}\n`);
+      // With --json a script gets the stable code and data too (README "Command line").
+      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
       return err.exitCode;
     }
     process.stderr.write(`tri: ${(err as Error)?.stack ?? String(err)}\n`);
