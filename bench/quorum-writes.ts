@@ -10,7 +10,7 @@
 //   after an uncounted warm-up at the same load; the latencies under that load are reported too.
 // The machine's 1-minute load average is recorded with each size (other work shares the cores).
 import { writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
-import type { ScenarioOptions } from './run.js';
+import type { ScenarioOptions } from './lib/scenario.js';
 import { QuorumCluster } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
 import { measureWriteFloor, writeFloorArithmetic } from './quorum/write-floor.js';

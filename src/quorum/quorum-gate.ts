@@ -6,8 +6,7 @@
 // old one (see voter-config.ts for the rules and why); this class holds the state and decides,
 // while reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
 import { QuorumError } from '../errors.js';
-import type { LifecycleState } from '../node/lifecycle.js';
-import type { Role } from '../node/meta.js';
+import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
 import { countedVerdict, majority, type WritableVerdict } from './rules.js';
 import {

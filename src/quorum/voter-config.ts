@@ -41,7 +41,7 @@
 // before they met; when they meet, each admits the other (or adopts the other's higher epoch), as
 // two clusters merging always did.
 import { DecodeError } from '../errors.js';
-import { ROLES, type Role } from '../node/meta.js';
+import { ROLES, type Role } from '../vocabulary.js';
 
 export interface Voter {
   name: string;
