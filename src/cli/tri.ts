@@ -34,8 +34,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof TriError) {
       process.stderr.write(`tri: ${err.message}\n`);
-      // With --json a script gets the stable code and data too (README "Command line").
-      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
+      // With --json a script gets the stable code and data too, on stderr: stdout stays the
+      // command's own output (a failed task's record, or nothing).
+      if (argv.includes('--json')) process.stderr.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
       return err.exitCode;
     }
     process.stderr.write(`tri: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -12,7 +12,7 @@ import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { silentLogger } from '../node/logger.js';
 import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, DecodeError } from '../errors.js';
 import type { Episode } from '../../crdt/index.js';
 import type { NewTask, TaskView } from '../tasks/index.js';
 
@@ -25,6 +25,29 @@ export interface ClientOptions {
   label?: string;
   timeoutMs?: number;
 }
+
+type JsonKind = 'string' | 'number' | 'boolean' | 'object' | 'array';
+
+/**
+ * A check that a reply is an object whose named fields have these JSON kinds. Shallow: it catches
+ * a node of another version or a reply to another method, not a hostile node (the client talks
+ * to the node its operator named, over TLS).
+ */
+function objectWith<T>(fields: Record<string, JsonKind>): (v: unknown) => v is T {
+  return (v: unknown): v is T => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    const o = v as Record<string, unknown>;
+    return Object.entries(fields).every(([k, kind]) => (kind === 'array' ? Array.isArray(o[k]) : kind === 'object' ? typeof o[k] === 'object' && o[k] !== null : typeof o[k] === kind));
+  };
+}
+
+function arrayOf<T>(item: (v: unknown) => v is T): (v: unknown) => v is T[] {
+  return (v: unknown): v is T[] => Array.isArray(v) && v.every((x) => item(x));
+}
+
+const isEpisode = objectWith<Episode>({ id: 'string', task: 'string', outcome: 'string', tags: 'array' });
+const isTaskView = objectWith<TaskView>({ id: 'string', type: 'string', status: 'string' });
+const isKeyOpReply = objectWith<KeyOpReply>({ results: 'array' });
 
 export class NodeClient {
   private constructor(
@@ -48,48 +71,51 @@ export class NodeClient {
     return new NodeClient(transport, rpc, opts.at, opts.timeoutMs ?? 10_000);
   }
 
-  async call<T>(method: string, args: unknown = null, timeoutMs = this.timeoutMs): Promise<T> {
+  /** Calls `method`; the reply must pass `shape` (a DecodeError otherwise). */
+  async call<T>(method: string, args: unknown, shape: (v: unknown) => v is T, timeoutMs = this.timeoutMs): Promise<T> {
     const reply = await this.rpc.call(this.at, method, toJsonPayload(args), timeoutMs);
-    return fromJsonPayload<T>(reply, `reply to ${method}`);
+    const v = fromJsonPayload(reply, `reply to ${method}`);
+    if (!shape(v)) throw new DecodeError(`reply to ${method} does not have the expected shape (is the node a different version?)`);
+    return v;
   }
 
   members(): Promise<MemberView[]> {
-    return this.call<MemberView[]>(METHODS.members);
+    return this.call(METHODS.members, null, arrayOf(objectWith<MemberView>({ name: 'string', address: 'string', port: 'number', state: 'string' })));
   }
 
   addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[] }): Promise<Episode> {
-    return this.call<Episode>(METHODS.memoryAdd, args);
+    return this.call(METHODS.memoryAdd, args, isEpisode);
   }
 
   showMemory(agent: string): Promise<Episode[]> {
-    return this.call<Episode[]>(METHODS.memoryShow, { agent });
+    return this.call(METHODS.memoryShow, { agent }, arrayOf(isEpisode));
   }
 
   memoryDigest(): Promise<{ digest: string; documents: number }> {
-    return this.call(METHODS.memoryDigest);
+    return this.call(METHODS.memoryDigest, null, objectWith<{ digest: string; documents: number }>({ digest: 'string', documents: 'number' }));
   }
 
   /** Cluster-wide keyring view, per member, by key fingerprint. */
   listKeys(): Promise<KeyOpReply> {
-    return this.call<KeyOpReply>(METHODS.keysList);
+    return this.call(METHODS.keysList, null, isKeyOpReply);
   }
 
   /** install | use | remove `key` (base64) on every live member; `force` skips the ordering checks. */
   changeKeys(op: KeyOp, key: string, force = false): Promise<KeyOpReply> {
     const method = op === 'install' ? METHODS.keysInstall : op === 'use' ? METHODS.keysUse : METHODS.keysRemove;
-    return this.call<KeyOpReply>(method, { key, force });
+    return this.call(method, { key, force }, isKeyOpReply);
   }
 
   submitTask(task: NewTask): Promise<TaskView> {
-    return this.call<TaskView>(METHODS.taskSubmit, task);
+    return this.call(METHODS.taskSubmit, task, isTaskView);
   }
 
   getTask(id: string): Promise<TaskView> {
-    return this.call<TaskView>(METHODS.taskGet, { id });
+    return this.call(METHODS.taskGet, { id }, isTaskView);
   }
 
   listTasks(): Promise<TaskView[]> {
-    return this.call<TaskView[]>(METHODS.taskList);
+    return this.call(METHODS.taskList, null, arrayOf(isTaskView));
   }
 
   /** Polls until the task is done or failed, or `timeoutMs` passes (then returns its latest state). */

@@ -3,7 +3,7 @@
 // and WriteTimeoutError keep their exit codes (3 and 4) in the CLI.
 import { ConfigError } from '../errors.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
-import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from './memory-service.js';
 
@@ -23,7 +23,7 @@ function str(v: unknown, what: string, optional = false): string | undefined {
 
 export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): void {
   rpc.handle(METHODS.memoryAdd, 'client', async (payload) => {
-    const a = fromJsonPayload<AddArgs>(payload, 'memory add arguments');
+    const a: Partial<Record<keyof AddArgs, unknown>> = jsonObject(payload, 'memory add arguments');
     const tags = a.tags ?? [];
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new ConfigError('tags must be an array of strings');
     const mem = memory.memory(str(a.agent, 'agent')!);
@@ -31,7 +31,7 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     return toJsonPayload(mem.get(id));
   });
   rpc.handle(METHODS.memoryShow, 'client', (payload) => {
-    const a = fromJsonPayload<{ agent: string }>(payload, 'memory show arguments');
+    const a = jsonObject(payload, 'memory show arguments');
     return toJsonPayload(memory.memory(str(a.agent, 'agent')!).list());
   });
   rpc.handle(METHODS.memoryDigest, 'client', () => toJsonPayload(memory.digest()));

@@ -36,7 +36,7 @@ export interface CommitNotice {
 const MAX_ACCEPTORS = 1024;
 
 function record(bytes: Uint8Array, what: string): Record<string, unknown> {
-  const v = fromJsonPayload<unknown>(bytes, what);
+  const v = fromJsonPayload(bytes, what);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DecodeError(`${what}: not an object`);
   return v as Record<string, unknown>;
 }

@@ -404,8 +404,7 @@ export class Reconfiguration {
   /**
    * One Paxos round for the next epoch, proposing `value` unless a value may already be chosen;
    * finish(decided). Learners a proposal admits are not asked: each answer is a persisted record
-   * and two metadata updates gossiped to everyone (a 200-node simulated cluster forming took 60%
-   * more wall time with them asked).
+   * and two metadata updates gossiped to everyone (docs/performance.md, forming clusters).
    */
   private paxos(value: VoterConfig, names: string[], now: number, finish: (decided: boolean, at: number) => void): void {
     const gate = this.gate;
