@@ -40,12 +40,16 @@ export class VoterConfigDriver {
   constructor(private readonly o: VoterConfigDriverOptions) {
     const { rpc, runtime } = o;
     this.core = new Reconfiguration({ self: o.self, gate: o.gate, log: o.log, peers: o.peers, random: () => runtime.rng.next() });
-    this.timer = new DeadlineTimer(runtime, () => this.core.nextDeadline(), (now) => this.apply(this.core.tick(now)));
+    this.timer = new DeadlineTimer(runtime, () => this.core.nextDeadline(), (now) => {
+      if (!this.stopped) this.apply(this.core.tick(now));
+    });
     for (const method of [METHODS.quorumPrepare, METHODS.quorumAccept, METHODS.quorumConfig]) {
       // A malformed request throws DecodeError: the RPC layer answers it with an error, nothing changes.
       rpc.handle(method, 'member', (payload) => this.core.answer(method, payload, runtime.clock.now()));
     }
-    rpc.onNotify(METHODS.quorumCommit, 'member', (payload) => this.apply(this.core.receiveCommit(payload, runtime.clock.now())));
+    rpc.onNotify(METHODS.quorumCommit, 'member', (payload) => {
+      if (!this.stopped) this.apply(this.core.receiveCommit(payload, runtime.clock.now()));
+    });
   }
 
   /** The periodic step: run at every quorum check. */
@@ -109,14 +113,24 @@ export class VoterConfigDriver {
     return done;
   }
 
+  /** A call's outcome; ignored once stopped (a closed store must not see a late round). */
+  private replied(id: number, bytes: Uint8Array | undefined): void {
+    if (this.stopped) return;
+    try {
+      this.apply(this.core.reply(id, bytes, this.o.runtime.clock.now()));
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'voter-set reply not handled');
+    }
+  }
+
   private apply(directives: ReconfigDirective[]): void {
-    const { rpc, runtime } = this.o;
+    const { rpc } = this.o;
     for (const d of directives) {
       switch (d.kind) {
         case 'call':
           rpc.call(d.to, d.method, d.payload, d.timeoutMs).then(
-            (bytes) => this.apply(this.core.reply(d.id, bytes, runtime.clock.now())),
-            () => this.apply(this.core.reply(d.id, undefined, runtime.clock.now())),
+            (bytes) => this.replied(d.id, bytes),
+            () => this.replied(d.id, undefined),
           );
           break;
         case 'notify':

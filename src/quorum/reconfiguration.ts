@@ -85,6 +85,8 @@ interface Batch {
   replies: Map<string, Uint8Array>;
   guardAt: number;
   then: (replies: Map<string, Uint8Array>, now: number) => void;
+  /** Ends the round as failed when `then` throws (say, the store closed under a stopping node). */
+  fail: (now: number) => void;
 }
 
 export class Reconfiguration {
@@ -139,7 +141,7 @@ export class Reconfiguration {
       for (const id of b.ids) this.calls.delete(id);
       b.ids.clear();
       this.batches.delete(b);
-      b.then(b.replies, now);
+      this.continue(b, now);
     }
     return this.flush();
   }
@@ -151,7 +153,7 @@ export class Reconfiguration {
     this.calls.delete(id);
     c.batch.ids.delete(id);
     if (bytes) c.batch.replies.set(c.name, bytes);
-    if (c.batch.ids.size === 0 && this.batches.delete(c.batch)) c.batch.then(c.batch.replies, now);
+    if (c.batch.ids.size === 0 && this.batches.delete(c.batch)) this.continue(c.batch, now);
     return this.flush();
   }
 
@@ -290,6 +292,16 @@ export class Reconfiguration {
     return { token, directives: this.flush() };
   }
 
+  /** Runs a batch's continuation; one that throws ends its round as failed, never the caller. */
+  private continue(b: Batch, now: number): void {
+    try {
+      b.then(b.replies, now);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'voter-set round failed');
+      b.fail(now);
+    }
+  }
+
   private flush(): ReconfigDirective[] {
     const out = this.out;
     this.out = [];
@@ -339,7 +351,10 @@ export class Reconfiguration {
    */
   private startRound(now: number, purpose: RoundPurpose, token: number, body: (finish: (decided: boolean, at: number) => void) => void): void {
     this.inFlight = true;
-    body((decided, at) => {
+    let finished = false;
+    const finish = (decided: boolean, at: number): void => {
+      if (finished) return;
+      finished = true;
       this.inFlight = false;
       if (purpose === 'drive') {
         const pause = decided ? DECIDED_PAUSE_MS : ROUND_PAUSE_MS * (1 + this.init.random());
@@ -347,14 +362,21 @@ export class Reconfiguration {
       } else {
         this.out.push({ kind: 'done', token, purpose, ok: decided });
       }
-    });
+    };
+    try {
+      body(finish);
+    } catch (err) {
+      // A throw (the store closed under a stopping node, say) ends the round, never the caller.
+      this.log.debug({ err: (err as Error).message }, 'voter-set round failed');
+      finish(false, now);
+    }
   }
 
   /** Sends `method` with `body` to `names` (those the member table has an address for) and collects the replies. */
-  private ask(names: string[], method: string, body: unknown, now: number, then: Batch['then']): void {
+  private ask(names: string[], method: string, body: unknown, now: number, then: Batch['then'], fail: Batch['fail']): void {
     const byName = new Map(this.init.peers().map((p) => [p.name, p]));
     const payload = toJsonPayload(body);
-    const batch: Batch = { ids: new Set(), replies: new Map(), guardAt: now + ROUND_TIMEOUT_MS + ROUND_GUARD_SLACK_MS, then };
+    const batch: Batch = { ids: new Set(), replies: new Map(), guardAt: now + ROUND_TIMEOUT_MS + ROUND_GUARD_SLACK_MS, then, fail };
     for (const name of names) {
       const p = byName.get(name);
       if (!p) continue;
@@ -363,7 +385,7 @@ export class Reconfiguration {
       this.calls.set(id, { batch, name });
       this.out.push({ kind: 'call', id, to: p.address, method, payload, timeoutMs: ROUND_TIMEOUT_MS });
     }
-    if (batch.ids.size === 0) return then(batch.replies, now);
+    if (batch.ids.size === 0) return this.continue(batch, now);
     this.batches.add(batch);
   }
 
@@ -383,6 +405,7 @@ export class Reconfiguration {
   }
 
   private fetchFrom(peer: ConfigPeer, now: number, finish: (ok: boolean, at: number) => void): void {
+    const fail = (at: number): void => finish(false, at);
     this.ask([peer.name], METHODS.quorumConfig, null, now, (replies, at) => {
       const bytes = replies.get(peer.name);
       if (!bytes) {
@@ -398,7 +421,7 @@ export class Reconfiguration {
         this.log.debug({ from: peer.name, err: (err as Error).message }, 'voter config fetch failed');
         finish(false, at);
       }
-    });
+    }, fail);
   }
 
   /**
@@ -413,6 +436,7 @@ export class Reconfiguration {
     const ballot: Ballot = { round: gate.nextRound(this.seenRound), name: this.self };
     const own = gate.prepare(epoch, ballot);
     if (!own.ok) return finish(false, now);
+    const fail = (at: number): void => finish(false, at);
     this.ask(names, METHODS.quorumPrepare, { epoch, ballot }, now, (replies, at) => {
       const promises = this.answers(replies, METHODS.quorumPrepare);
       if (gate.voterConfig().epoch + 1 !== epoch) return finish(true, at); // decided meanwhile
@@ -434,8 +458,8 @@ export class Reconfiguration {
         if (!gate.isQuorum(accepted)) return finish(false, at2);
         this.commit(chosen, accepted, epoch);
         finish(true, at2);
-      });
-    });
+      }, fail);
+    }, fail);
   }
 
   /** `chosen` was accepted by a quorum: adopt it and tell every live member. */

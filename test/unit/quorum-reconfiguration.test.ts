@@ -157,6 +157,29 @@ describe('the voter-set protocol as a state machine', () => {
     expect(n1.core.catchUpFrom('nobody', 1_000)).toBeUndefined();
   });
 
+  it('a continuation that throws (the store closed under a stopping node) ends the round as failed, never the caller', () => {
+    const members = (): QuorumMember[] => VOTERS.map((name) => ({ name, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: configWord(1, false) }));
+    let closed = false;
+    const gate = new QuorumGate('n0', members, 10_000, silentLogger(), {
+      load: () => undefined,
+      save: () => {
+        if (closed) throw new Error('store closed');
+      },
+    });
+    gate.adopt(CONFIG_1);
+    const peers = (): ConfigPeer[] => VOTERS.map((name) => ({ name, address: `addr-${name}`, word: configWord(1, false), alive: true }));
+    const core = new Reconfiguration({ self: 'n0', gate, log: silentLogger(), peers, random: () => 0.5 });
+    const started = core.propose({ down: ['n2'] }, 1_000)!;
+    const calls = started.directives.filter((d) => d.kind === 'call');
+    expect(calls).toHaveLength(2);
+    closed = true; // accepting the value would persist it now
+    const promise = toJsonPayload({ ok: true, epoch: 1 });
+    expect(core.reply(calls[0]!.kind === 'call' ? calls[0]!.id : 0, promise, 1_001)).toEqual([]);
+    expect(core.reply(calls[1]!.kind === 'call' ? calls[1]!.id : 0, promise, 1_002)).toEqual([{ kind: 'done', token: started.token, purpose: 'request', ok: false }]);
+    expect(core.busy()).toBe(false);
+    expect(gate.voterConfig().epoch).toBe(1);
+  });
+
   it('malformed requests and notices are DecodeErrors and change nothing', () => {
     const { nodes } = cluster();
     const n1 = nodes.get('n1')!;
