@@ -12,7 +12,7 @@
 // secondary figure: it measures Node's per-call cipher overhead, not a cost paid at gossip rates.
 import { randomBytes } from 'node:crypto';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/index.js';
-import type { ScenarioOptions } from './run.js';
+import type { ScenarioOptions } from './lib/scenario.js';
 import { QuorumCluster, sleep, type QStatus } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, runLoad } from './quorum/load.js';
 import { Keyring, generateKey } from '../src/security/keyring.js';

@@ -6,7 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { runFuzz } from '../src/fuzz/index.js';
 import { metric, writeResult, type BenchResult } from './lib/index.js';
-import type { ScenarioOptions } from './run.js';
+import type { ScenarioOptions } from './lib/scenario.js';
 
 export const FUZZ_RUNS_PER_MIN_GOAL = 1000;
 

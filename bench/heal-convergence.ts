@@ -6,7 +6,7 @@
 // allows 15 s; the goal here is under 2 s. The rules are always removed (finally, and on exit).
 import { LoopbackPartition } from '../src/demo/isolate.js';
 import { writeResult, metric, median, type BenchResult, type Metrics } from './lib/index.js';
-import type { ScenarioOptions } from './run.js';
+import type { ScenarioOptions } from './lib/scenario.js';
 import { QuorumCluster, type QStatus } from './quorum/cluster.js';
 import { load1m, runLoad } from './quorum/load.js';
 

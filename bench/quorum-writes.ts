@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { barChartSvg, writeChart, writeResult, metric, summarize, type BenchResult, type Metrics } from './lib/index.js';
 import { peerBarChart } from './peers/peer-charts.js';
 import { writeSplit } from './peers/write-split.js';
-import type { ScenarioOptions } from './run.js';
+import type { ScenarioOptions } from './lib/scenario.js';
 import { QuorumCluster } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
 import { measureWriteFloor, writeFloorArithmetic } from './quorum/write-floor.js';

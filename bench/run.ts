@@ -1,7 +1,9 @@
 // Benchmark runner: runs the named scenarios, each writing <out>/<scenario>.json, then prints the
 // summary table. `tri cluster-bench` calls runBench(); run directly after compiling:
 //   node dist/bench/run.js --out DIR [--quick] [--only membership-detection,membership-dissemination]
+//   node dist/bench/run.js --micro [--only SUITE] [--compare OLD.json]
 import { parseArgs } from 'node:util';
+import { UsageError } from '../src/errors.js';
 import { pathToFileURL } from 'node:url';
 import { printTable } from './lib/print-table.js';
 import type { BenchResult } from './lib/result.js';
@@ -9,13 +11,9 @@ import { runMembershipDetection, runMembershipDissemination } from './membership
 import { runQuorumWrites } from './quorum-writes.js';
 import { runHealConvergence } from './heal-convergence.js';
 
-export interface ScenarioOptions {
-  out: string;
-  quick: boolean;
-  log?: (msg: string) => void;
-}
+import type { Scenario, ScenarioOptions } from './lib/scenario.js';
 
-export type Scenario = (opts: ScenarioOptions) => Promise<BenchResult>;
+export type { Scenario, ScenarioOptions } from './lib/scenario.js';
 
 /** Scenarios by name (DESIGN.md "Benchmarks"); further ones register here as they land. */
 export const SCENARIOS: Record<string, Scenario> = {
@@ -50,7 +48,7 @@ export interface RunBenchOutcome {
 export async function runBench(opts: RunBenchOptions): Promise<RunBenchOutcome> {
   const names = opts.only?.length ? opts.only : Object.keys(SCENARIOS);
   const unknown = names.filter((n) => !(n in SCENARIOS));
-  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  if (unknown.length) throw new UsageError(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const results: BenchResult[] = [];
   const failed: RunBenchOutcome['failed'] = [];
   for (const name of names) {
@@ -64,17 +62,40 @@ export async function runBench(opts: RunBenchOptions): Promise<RunBenchOutcome> 
   return { results, failed };
 }
 
+/** The benchmark program (`tri cluster-bench` runs it): 0 all ran, 1 a scenario failed, 2 bad arguments. */
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { out: { type: 'string', default: 'bench/out' }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
-  });
+  let values: { out?: string; quick?: boolean; only?: string; micro?: boolean; compare?: string };
+  try {
+    values = parseArgs({
+      options: { out: { type: 'string', default: 'bench/out' }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, micro: { type: 'boolean', default: false }, compare: { type: 'string' } },
+    }).values;
+  } catch (err) {
+    console.error(`tri cluster-bench: ${(err as Error).message}`);
+    return 2;
+  }
   // A signal must still run the process 'exit' hooks that SIGKILL every node and agent started.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  const { failed } = await runBench({
-    out: values.out ?? 'bench/out',
-    quick: values.quick ?? false,
-    only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
-  });
+  let failed: RunBenchOutcome['failed'];
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    if (values.micro) {
+      const { runMicro } = await import('./micro/run.js');
+      const { result } = await runMicro({ out: values.out ?? 'bench/out', timing: values.quick ? 'quick' : 'full', only, compare: values.compare });
+      for (const f of result.failed) console.error(`micro-benchmark suite ${f.suite} failed`);
+      return result.failed.length ? 1 : 0;
+    }
+    if (values.compare !== undefined) throw new UsageError('--compare compares micro-benchmark runs: add --micro');
+    ({ failed } = await runBench({
+      out: values.out ?? 'bench/out',
+      quick: values.quick ?? false,
+      only,
+      log: (m) => process.stderr.write(`${m}\n`),
+    }));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`tri cluster-bench: ${err.message}`);
+    return 2;
+  }
   for (const f of failed) console.error(`scenario ${f.scenario} failed: ${f.error}`);
   return failed.length ? 1 : 0;
 }

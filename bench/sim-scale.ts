@@ -16,7 +16,7 @@ import { SimCluster } from '../src/sim/cluster-sim.js';
 import { SimMembership } from '../src/sim/membership-sim.js';
 import { profile } from '../gossip/config.js';
 import { lineChartSvg, metric, writeChart, writeResult, type BenchResult, type Metrics } from './lib/index.js';
-import type { ScenarioOptions } from './run.js';
+import type { ScenarioOptions } from './lib/scenario.js';
 
 const GOSSIP_INTERVAL_MS = profile('lan').gossipIntervalMs;
 const RUN_MS = 60_000;

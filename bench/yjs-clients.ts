@@ -20,7 +20,7 @@ import { metric, summarize, writeResult, type BenchResult, type Metrics } from '
 import { QuorumCluster, sleep } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, selfCpuSeconds } from './quorum/load.js';
 import { createClientToken } from '../src/security/client-token.js';
-import type { ScenarioOptions } from './run.js';
+import type { ScenarioOptions } from './lib/scenario.js';
 
 const REF_HOST = '127.0.18.110';
 type Target = 'trinity' | 'y-websocket-server' | 'hocuspocus';

@@ -5,7 +5,7 @@
 // add could be swallowed by a concurrent remove of a sibling write.
 
 import type * as Y from 'yjs';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../errors/index.js';
 import { nextDot } from './schema.js';
 
 export function assertTag(tag: string): void {

@@ -4,7 +4,7 @@
 // replicas would be last-write-wins on the Y.Map key and lose one of two concurrent +1s.
 
 import type * as Y from 'yjs';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../errors/index.js';
 
 function slotKey(clientID: number, name: string): string {
   return `${clientID}:${name}`;

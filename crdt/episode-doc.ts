@@ -5,7 +5,7 @@
 // for a write that changes nothing, such as untagging an absent tag).
 
 import * as Y from 'yjs';
-import { NotFoundError, UsageError } from '../src/errors.js';
+import { NotFoundError, UsageError } from '../errors/index.js';
 import { addToSet, assertTag, removeFromSet } from './add-wins-set.js';
 import { assertCounterArgs, incrementSlot } from './counter-slots.js';
 import { docDigest } from './doc-digest.js';

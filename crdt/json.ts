@@ -3,7 +3,7 @@
 // class instances; those would not survive a JSON round trip (CLI --json, HTTP), so writes
 // validate up front instead of letting replicas hold values the API cannot show.
 
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../errors/index.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -21,7 +21,7 @@
 //   another adds observations (or relations) to that entity leaves the entity with exactly the
 //   additions the deleting node had not seen; everything it had seen is gone.
 import * as Y from 'yjs';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../errors/index.js';
 import { compareDots, nextDot } from './schema.js';
 import type { UpdateSchema } from './update-validation.js';
 

@@ -4,7 +4,7 @@
 // next set made after seeing both deletes both and resolves the conflict.
 
 import type * as Y from 'yjs';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../errors/index.js';
 import { assertJson, canonicalJson, cloneJson, type Json } from './json.js';
 import { compareDots, nextDot } from './schema.js';
 

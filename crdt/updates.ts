@@ -7,7 +7,7 @@
 // cannot be told apart here: transports authenticate (AES-GCM) and storage should checksum.
 
 import * as Y from 'yjs';
-import { DecodeError, OversizeError } from '../src/errors.js';
+import { DecodeError, OversizeError } from '../errors/index.js';
 import { DECODE_INSTEAD, scanUpdateProblem } from './update-scan.js';
 import { updateProblem, type UpdateSchema } from './update-validation.js';
 

@@ -4,7 +4,7 @@
 // ours: the packet budget (encryption framing must still fit one Ethernet frame) and how long
 // dead/left members stay visible before they are reaped (serf's 24 h).
 
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../errors/index.js';
 
 export type ProfileName = 'lan' | 'local' | 'wan';
 

@@ -3,7 +3,7 @@
 // length-checked on the way in and every reader throws DecodeError (OversizeError for packets
 // over the limit) and nothing else, because these bytes come straight off the network.
 
-import { DecodeError, OversizeError } from '../src/errors.js';
+import { DecodeError, OversizeError } from '../errors/index.js';
 import { Reader, createEncoder, finish, scratchEncoder, varUintSize, writeBool, writeBytes, writeString, writeU8, writeUint, type Encoder } from './wire.js';
 
 /** Longest member name, in UTF-8 bytes. */

@@ -2,7 +2,7 @@
 // every pushPullInterval so that anything gossip lost (a partition, a long pause) is repaired.
 // A version byte lets a later format be refused cleanly instead of misread.
 
-import { DecodeError } from '../src/errors.js';
+import { DecodeError } from '../errors/index.js';
 import { MAX_ADDRESS_BYTES, MAX_META_BYTES, MAX_NAME_BYTES } from './messages.js';
 import type { MemberState } from './types.js';
 import { Reader, finish, scratchEncoder, writeBool, writeBytes, writeString, writeU8, writeUint } from './wire.js';

@@ -8,7 +8,7 @@
 // from other members shorten that timer. Facts spread by piggybacking on probes and acks and by
 // periodic gossip; push-pull exchanges the whole table now and then.
 
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../errors/index.js';
 import { Awareness } from './awareness.js';
 import { validateConfig, type SwimConfig } from './config.js';
 import { Membership, PUSH_PULL_ORIGIN } from './membership.js';

@@ -8,7 +8,7 @@
 // through these functions, and lib0's general-purpose encoder (a chain of buffers) and decoder
 // (a fresh view per field) were a large part of the simulator's time at 1,000 nodes.
 
-import { DecodeError } from '../src/errors.js';
+import { DecodeError } from '../errors/index.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();

@@ -52,6 +52,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof TriError) {
       // The message may quote a remote peer's or an agent's text: no terminal escapes get through.
       process.stderr.write(`tri: ${err.message.split('\n').map(escapeControls).join('\n')}\n`);
+      // With --json a script gets the stable code and data too, on stderr: stdout stays the
+      // command's own output (a failed task's record, or nothing).
+      if (argv.includes('--json')) process.stderr.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
       return err.exitCode;
     }
     process.stderr.write(`tri: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -12,12 +12,13 @@ import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { silentLogger } from '../node/logger.js';
 import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, DecodeError } from '../errors.js';
 import { MAX_FRAME_BYTES } from '../transport/types.js';
 import type { Episode, Json } from '../../crdt/index.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { AnnotateOp } from '../memory/annotate.js';
 import type { NewTask, TaskView } from '../tasks/index.js';
+import { arrayOf, isEpisode, objectWith } from './reply-shape.js';
 
 /** The RPC port a node listens on unless started with --rpc-port. */
 export const DEFAULT_RPC_PORT = 10000;
@@ -65,6 +66,11 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
+/** The parts of cluster.status every client reads. */
+export const isNodeStatus = objectWith<NodeStatusJson>({ name: 'string', state: 'string', quorum: 'object' });
+const isTaskView = objectWith<TaskView>({ id: 'string', type: 'string', status: 'string' });
+const isKeyOpReply = objectWith<KeyOpReply>({ results: 'array' });
+
 export class NodeClient {
   private constructor(
     private readonly transport: TcpTransport,
@@ -87,68 +93,71 @@ export class NodeClient {
     return new NodeClient(transport, rpc, withDefaultPort(opts.at, DEFAULT_RPC_PORT), opts.timeoutMs ?? 10_000);
   }
 
-  async call<T>(method: string, args: unknown = null, timeoutMs = this.timeoutMs): Promise<T> {
+  /** Calls `method`; the reply must pass `shape` (a DecodeError otherwise). */
+  async call<T>(method: string, args: unknown, shape: (v: unknown) => v is T, timeoutMs = this.timeoutMs): Promise<T> {
     const payload = toJsonPayload(args);
     // The node closes a connection that sends a frame over the limit: refuse here, with the reason.
     if (payload.byteLength > MAX_FRAME_BYTES - 1024) {
       throw new ConfigError(`the arguments of ${method} take ${payload.byteLength} bytes; one call carries at most ${MAX_FRAME_BYTES - 1024}: split it into smaller calls`);
     }
     const reply = await this.rpc.call(this.at, method, payload, timeoutMs);
-    return fromJsonPayload<T>(reply, `reply to ${method}`);
+    const v = fromJsonPayload(reply, `reply to ${method}`);
+    if (!shape(v)) throw new DecodeError(`reply to ${method} does not have the expected shape (is the node a different version?)`);
+    return v;
   }
 
   /** The node's /status document: lifecycle, quorum, voter configuration, learners, counts. */
   status(): Promise<NodeStatusJson> {
-    return this.call<NodeStatusJson>(METHODS.status);
+    return this.call(METHODS.status, null, isNodeStatus);
   }
 
   members(): Promise<MemberView[]> {
-    return this.call<MemberView[]>(METHODS.members);
+    return this.call(METHODS.members, null, arrayOf(objectWith<MemberView>({ name: 'string', address: 'string', port: 'number', state: 'string' })));
   }
 
   addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[]; fields?: Record<string, Json> }): Promise<Episode> {
-    return this.call<Episode>(METHODS.memoryAdd, args);
+    return this.call(METHODS.memoryAdd, args, isEpisode);
   }
 
   showMemory(agent: string): Promise<Episode[]> {
-    return this.call<Episode[]>(METHODS.memoryShow, { agent });
+    return this.call(METHODS.memoryShow, { agent }, arrayOf(isEpisode));
   }
 
   /** Recall from the node's index: one agent's episodes, or every agent's when `agent` is undefined. */
   recall(agent: string | undefined, query: RecallQuery): Promise<RecallHit[]> {
-    return this.call<RecallHit[]>(METHODS.memoryRecall, { agent, query });
+    return this.call(METHODS.memoryRecall, { agent, query }, arrayOf(objectWith<RecallHit>({ agent: 'string', score: 'number', episode: 'object' })));
   }
 
   /** One edit of an episode (note, tag, untag, set, incr); returns the episode afterwards. */
   annotate(agent: string, id: string, edit: AnnotateOp): Promise<Episode> {
-    return this.call<Episode>(METHODS.memoryAnnotate, { agent, id, ...edit });
+    return this.call(METHODS.memoryAnnotate, { agent, id, ...edit }, isEpisode);
   }
 
   memoryDigest(): Promise<{ digest: string; documents: number }> {
-    return this.call(METHODS.memoryDigest);
+    return this.call(METHODS.memoryDigest, null, objectWith<{ digest: string; documents: number }>({ digest: 'string', documents: 'number' }));
   }
 
   /** Cluster-wide keyring view, per member, by key fingerprint. */
   listKeys(): Promise<KeyOpReply> {
-    return this.call<KeyOpReply>(METHODS.keysList);
+    return this.call(METHODS.keysList, null, isKeyOpReply);
   }
 
   /** install | use | remove `key` (base64) on every live member; `force` skips the ordering checks. */
   changeKeys(op: KeyOp, key: string, force = false): Promise<KeyOpReply> {
     const method = op === 'install' ? METHODS.keysInstall : op === 'use' ? METHODS.keysUse : METHODS.keysRemove;
-    return this.call<KeyOpReply>(method, { key, force });
+    return this.call(method, { key, force }, isKeyOpReply);
   }
 
   submitTask(task: NewTask): Promise<TaskView> {
-    return this.call<TaskView>(METHODS.taskSubmit, task);
+    return this.call(METHODS.taskSubmit, task, isTaskView);
   }
 
   getTask(id: string): Promise<TaskView> {
-    return this.call<TaskView>(METHODS.taskGet, { id });
+    return this.call(METHODS.taskGet, { id }, isTaskView);
   }
 
   listTasks(): Promise<TaskView[]> {
-    return this.call<TaskView[]>(METHODS.taskList);
+    return this.call(METHODS.taskList, null, arrayOf(isTaskView));
   }
 
   /** Polls until the task is done or failed, or `timeoutMs` passes (then returns its latest state). */

@@ -4,7 +4,7 @@
 import { QuorumError } from '../errors.js';
 import { LoopbackPartition } from './isolate.js';
 import { waitFor, type ProcessCluster } from './process-cluster.js';
-import { convergedDigest, DemoFailure, type Say } from './scenario.js';
+import { convergedDigest, DemoFailure, type Say } from './demo-common.js';
 
 export async function runPartitionStep(c: ProcessCluster, say: Say): Promise<void> {
   const can = LoopbackPartition.available();

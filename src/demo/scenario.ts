@@ -3,12 +3,11 @@
 // converge. Each step reports what it saw; a step whose expectation fails makes the demo fail.
 import type { ProcessCluster } from './process-cluster.js';
 import { waitFor } from './process-cluster.js';
+import { convergedDigest, DemoFailure, type Say } from './demo-common.js';
 import { runTaskSteps } from './task-steps.js';
 import { runPartitionStep } from './partition-step.js';
 
-export type Say = (line: string) => void;
-
-export class DemoFailure extends Error {}
+export { DemoFailure, type Say } from './demo-common.js';
 
 export async function runScenario(c: ProcessCluster, say: Say): Promise<void> {
   const n = c.size;
@@ -54,14 +53,4 @@ export async function runScenario(c: ProcessCluster, say: Say): Promise<void> {
   const survivors = c.running().filter((i) => i !== victim && i !== leaver);
   const final = await convergedDigest(c, survivors);
   say(`converged: ${survivors.length} surviving nodes hold memory digest ${final.slice(0, 12)}`);
-}
-
-/** Waits until every listed node reports the same memory digest; returns it. */
-export async function convergedDigest(c: ProcessCluster, nodes: number[], timeoutMs = 20_000): Promise<string> {
-  const d = await waitFor(async () => {
-    const ds = await Promise.all(nodes.map(async (i) => (await c.client(i)).memoryDigest().then((x) => x.digest).catch(() => undefined)));
-    return ds.every((x) => x !== undefined && x === ds[0]) ? ds[0] : undefined;
-  }, timeoutMs, 250);
-  if (!d) throw new DemoFailure(`memory did not converge within ${timeoutMs / 1000} s`);
-  return d;
 }

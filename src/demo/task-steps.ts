@@ -3,7 +3,7 @@
 // elsewhere, with exactly one result recorded.
 import { STRATEGIES } from '../tasks/routing.js';
 import type { TaskView } from '../tasks/index.js';
-import { DemoFailure, type Say } from './scenario.js';
+import { DemoFailure, type Say } from './demo-common.js';
 import { waitFor, type ProcessCluster } from './process-cluster.js';
 
 export async function runTaskSteps(c: ProcessCluster, say: Say, victim: number): Promise<void> {

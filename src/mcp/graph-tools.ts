@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { NodeClient } from '../client/node-client.js';
 import { METHODS } from '../rpc/methods.js';
 import { guarded, toolResult } from './tool-errors.js';
+import { objectWith } from '../client/reply-shape.js';
 
 const Entity = z.object({
   name: z.string().describe('The name of the entity'),
@@ -28,7 +29,7 @@ const read = { readOnlyHint: true, destructiveHint: false, idempotentHint: true,
 export function registerGraphTools(server: McpServer, at: string, client: () => Promise<NodeClient>): void {
   const call = (tool: string, args: Record<string, unknown>, text?: (r: Record<string, unknown>) => string) =>
     guarded(at, client, async () => {
-      const r = await (await client()).call<Record<string, unknown>>(METHODS.graphCall, { tool, args });
+      const r = await (await client()).call(METHODS.graphCall, { tool, args }, objectWith<Record<string, unknown>>({}));
       return toolResult(r, text ? text(r) : undefined);
     });
   // The reference answers creations with the array itself as text, and deletions with their message.

@@ -10,6 +10,8 @@ import { METHODS } from '../rpc/methods.js';
 import { STRATEGIES } from '../tasks/routing.js';
 import type { Json } from '../../crdt/index.js';
 import { guarded, toolResult } from './tool-errors.js';
+import { isAgentList, isEpisode } from '../client/reply-shape.js';
+import { isNodeStatus } from '../client/node-client.js';
 
 const Time = z.union([z.number(), z.string()]).describe('ISO time, milliseconds since the epoch, or a span back from now such as "2h" or "7d"');
 const time = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : typeof v === 'number' ? v : parseTime(v));
@@ -75,10 +77,10 @@ export function registerMemoryTools(server: McpServer, at: string, client: () =>
         by: z.number().optional(),
       },
     },
-    (a) => run(async (c) => ({ episode: await c.call(METHODS.memoryAnnotate, a) })),
+    (a) => run(async (c) => ({ episode: await c.call(METHODS.memoryAnnotate, a, isEpisode) })),
   );
   server.registerTool('list_agents', { title: 'List Agents', description: 'Every agent with memory on the cluster, and its episode count.', inputSchema: {} }, () =>
-    run(async (c) => ({ agents: await c.call(METHODS.memoryAgents) })),
+    run(async (c) => ({ agents: await c.call(METHODS.memoryAgents, null, isAgentList) })),
   );
   server.registerTool(
     'submit_task',
@@ -109,6 +111,6 @@ export function registerMemoryTools(server: McpServer, at: string, client: () =>
     run(async (c) => ({ task: await c.getTask(a.id) })),
   );
   server.registerTool('cluster_status', { title: 'Cluster Status', description: "This node's view: its state, quorum (reachable of total voters), members, task and memory counts.", inputSchema: {} }, () =>
-    run(async (c) => c.call(METHODS.clusterStatus)),
+    run(async (c) => c.call(METHODS.status, null, isNodeStatus)),
   );
 }

@@ -4,7 +4,7 @@
 import { GRAPH_DOC, KnowledgeGraphDoc } from '../../crdt/knowledge-graph.js';
 import { ConfigError } from '../errors.js';
 import type { ClusterNode } from '../node/cluster-node.js';
-import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import * as args from './graph-args.js';
 
@@ -59,7 +59,7 @@ export function registerMcpNodeMethods(node: ClusterNode): void {
   let graph: KnowledgeGraphDoc | undefined;
   const theGraph = (): KnowledgeGraphDoc => (graph ??= new KnowledgeGraphDoc(node.memoryService.docs.doc(GRAPH_DOC)));
   node.rpc.handle(METHODS.graphCall, 'client', async (payload) => {
-    const a = fromJsonPayload<{ tool?: unknown; args?: unknown }>(payload, 'graph call');
+    const a = jsonObject(payload, 'graph call');
     if (a === null || typeof a !== 'object' || typeof a.tool !== 'string') throw new ConfigError('a graph call is {tool, args}');
     const toolArgs = a.args ?? {};
     if (typeof toolArgs !== 'object' || toolArgs === null || Array.isArray(toolArgs)) throw new ConfigError('graph tool arguments must be an object');
@@ -68,8 +68,4 @@ export function registerMcpNodeMethods(node: ClusterNode): void {
   node.rpc.handle(METHODS.memoryAgents, 'client', () =>
     toJsonPayload(node.memoryService.agentIds().map((id) => ({ agent: id, episodes: node.memoryService.peek(id)?.list().length ?? 0 }))),
   );
-  node.rpc.handle(METHODS.clusterStatus, 'client', () => {
-    const extras = node.statusExtras();
-    return toJsonPayload({ name: node.name, state: node.state, quorum: extras.quorum, tasks: extras.tasks, memory: extras.memory, members: node.members() });
-  });
 }

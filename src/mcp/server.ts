@@ -3,10 +3,10 @@
 // any number of them (one per MCP host, over stdio or Streamable HTTP) can front the same node.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { NodeClient } from '../client/node-client.js';
-import type { Episode } from '../../crdt/index.js';
 import { METHODS } from '../rpc/methods.js';
 import { registerGraphTools } from './graph-tools.js';
 import { registerMemoryTools } from './memory-tools.js';
+import { arrayOf, isAgentList, isEpisode, objectWith } from '../client/reply-shape.js';
 
 export const MCP_SERVER_NAME = 'trinity-cluster';
 
@@ -19,15 +19,15 @@ export function createMcpServer(at: string, client: () => Promise<NodeClient>, v
     'agent-memory',
     new ResourceTemplate('memory://agent/{id}', {
       list: async () => {
-        const agents = await (await client()).call<Array<{ agent: string; episodes: number }>>(METHODS.memoryAgents);
+        const agents = await (await client()).call(METHODS.memoryAgents, null, isAgentList);
         return { resources: agents.map((a) => ({ uri: `memory://agent/${encodeURIComponent(a.agent)}`, name: a.agent, description: `${a.episodes} episodes`, mimeType: 'application/json' })) };
       },
     }),
     { title: "An agent's episodes", description: "Every episode in one agent's replicated memory", mimeType: 'application/json' },
-    async (uri, vars) => json(uri, await (await client()).call<Episode[]>(METHODS.memoryShow, { agent: decodeURIComponent(String(vars.id)) })),
+    async (uri, vars) => json(uri, await (await client()).call(METHODS.memoryShow, { agent: decodeURIComponent(String(vars.id)) }, arrayOf(isEpisode))),
   );
   server.registerResource('knowledge-graph', 'memory://graph', { title: 'Knowledge Graph', description: 'The full knowledge graph with all entities and relations', mimeType: 'application/json' }, async (uri) =>
-    json(uri, await (await client()).call(METHODS.graphCall, { tool: 'read_graph', args: {} })),
+    json(uri, await (await client()).call(METHODS.graphCall, { tool: 'read_graph', args: {} }, objectWith({ entities: 'array', relations: 'array' }))),
   );
   return server;
 }

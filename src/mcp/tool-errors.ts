@@ -2,6 +2,8 @@
 // why and what to do, so the model or person behind the host can act on it. Errors from the node
 // keep their class name across RPC (src/rpc/remote-error.ts), which is what is matched here.
 import type { NodeClient } from '../client/node-client.js';
+import { isNodeStatus } from '../client/node-client.js';
+import { METHODS } from '../rpc/methods.js';
 
 export interface ToolResult {
   [key: string]: unknown;
@@ -34,7 +36,7 @@ async function explain(err: Error, at: string, client: () => Promise<NodeClient>
     case 'QuorumError': {
       let counts = '';
       try {
-        const s = await (await client()).call<{ quorum?: { reachable?: number; voters?: number } }>('cluster.status');
+        const s = await (await client()).call(METHODS.status, null, isNodeStatus);
         if (s.quorum) counts = ` ${s.quorum.reachable ?? '?'} of ${s.quorum.voters ?? '?'} voters are reachable from node ${at};`;
       } catch {
         // the counts are a courtesy; the error stands without them

@@ -13,6 +13,7 @@ import { DurableDocSet } from '../storage/durable-doc-set.js';
 import type { NodeStore } from '../storage/types.js';
 import { SyncEngine, isRemoteOrigin, syncConfig, type SyncConfig, type SyncEffect, type SyncMode } from '../sync/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
+import { METHODS } from '../rpc/methods.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
 import * as decoding from 'lib0/decoding';
@@ -22,7 +23,7 @@ import { encodeSyncEnvelope } from './sync-envelope.js';
 import type { RecallHit } from '../recall/recall-query.js';
 
 /** Every sync message carries this name in its RPC frame, so it is kept short (was 'memory.sync': 7 bytes more per message). */
-export const SYNC_METHOD = 'sync';
+export const SYNC_METHOD = METHODS.sync;
 const AGENT_PREFIX = 'agent/';
 const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 

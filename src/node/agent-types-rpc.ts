@@ -25,7 +25,7 @@ export function registerAgentTypeMethods(node: ClusterNode): void {
       peers.map((m) =>
         node.rpc
           .call(formatAddress(m.address, m.rpcPort), AGENT_TYPES_METHOD, toJsonPayload(null), ASK_TIMEOUT_MS)
-          .then((r) => fromJsonPayload<unknown>(r, 'agent types'))
+          .then((r) => fromJsonPayload(r, 'agent types'))
           .then((t) => (Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : undefined))
           .catch(() => undefined),
       ),

@@ -18,7 +18,7 @@ import { METHODS } from '../rpc/methods.js';
 import { toJsonPayload } from '../rpc/json.js';
 import type { NodeStore } from '../storage/types.js';
 import { QuorumGate, type QuorumMember } from '../quorum/quorum-gate.js';
-import { VoterConfigSync, type ConfigPeer } from './voter-config-sync.js';
+import { VoterConfigDriver, type ConfigPeer } from './voter-config-driver.js';
 import { MemoryService } from '../memory/memory-service.js';
 import { ReplicatedDoc } from '../yjs/replicated-doc.js';
 import type { AgentMemory } from '../memory/agent-memory.js';
@@ -107,7 +107,7 @@ const REDISCOVER_MS = 3000;
  */
 const RECONNECT_MS = 1000;
 /** Sent by the writable side to a removed member that is back: pull a full snapshot from me. */
-export const QUORUM_REJOIN_METHOD = 'quorum.rejoin';
+export const QUORUM_REJOIN_METHOD = METHODS.quorumRejoin;
 /** Members of the writable side all ask at once; one snapshot per this long is enough. */
 const REJOIN_SNAPSHOT_EVERY_MS = 30_000;
 
@@ -255,7 +255,8 @@ export class ClusterNode {
   /** Throughput to each member measured from large calls (bandwidth-aware routing). */
   private readonly throughput = new ThroughputMeter();
   private stopped = false;
-  private readonly voterConfigSync: VoterConfigSync;
+  /** The voter-set protocol (public so operator commands can propose changes through it). */
+  readonly voterConfig: VoterConfigDriver;
   /** When this node last pulled a rejoin snapshot (several members may ask for one at once). */
   private rejoinSnapshotAt = -Infinity;
 
@@ -296,7 +297,7 @@ export class ClusterNode {
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
     this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => this.rejoinSnapshot(new TextDecoder().decode(payload)));
-    this.voterConfigSync = new VoterConfigSync({
+    this.voterConfig = new VoterConfigDriver({
       self: options.name,
       gate: this.gate,
       rpc: this.rpc,
@@ -402,7 +403,7 @@ export class ClusterNode {
       if (this.gate.voterConfig().epoch === 0) return;
       const name = this.nameByAddress.get(address);
       const m = name === undefined ? undefined : this.swim.member(name);
-      if (m) this.voterConfigSync.contact(m.name, this.cachedMeta(m.name, m.meta)?.configWord ?? 0);
+      if (m) this.voterConfig.contact(m.name, this.cachedMeta(m.name, m.meta)?.configWord ?? 0);
     };
   }
 
@@ -517,7 +518,7 @@ export class ClusterNode {
     if (sources.length === 0) return;
     this.setLifecycle('SYNCING');
     // The voter configuration first: the cluster may have removed us, or changed the voter set, while we were away.
-    for (const s of sources.slice(0, 3)) if (this.stopped || (await this.voterConfigSync.catchUpFrom(s.name))) break;
+    for (const s of sources.slice(0, 3)) if (this.stopped || (await this.voterConfig.catchUpFrom(s.name))) break;
     // A member that still lists us as left or dead (it has not heard our new incarnation yet, as
     // after a restart) has no address for us and drops its answer; so ask again, rotating through
     // the live members, with growing waits (2+4+8+16 s, the former single 30 s budget).
@@ -569,7 +570,7 @@ export class ClusterNode {
   }
 
   private checkQuorum(): void {
-    this.voterConfigSync.drive(this.world.runtime.clock.now());
+    this.voterConfig.drive(this.world.runtime.clock.now());
     if (this.lifecycle !== 'ACTIVE' && this.lifecycle !== 'DEGRADED') return;
     const v = this.gate.verdict();
     if (!v.writable && this.lifecycle === 'ACTIVE') {
@@ -606,7 +607,7 @@ export class ClusterNode {
         memo = { m, meta: m.meta, state: m.state, changedAt: m.stateChangedAt, gossiped, q };
         this.quorumMemo.set(m.name, memo);
       }
-      const word = this.voterConfigSync.countedWord(m.name, memo.gossiped);
+      const word = this.voterConfig.countedWord(m.name, memo.gossiped);
       if (word !== memo.q.configWord) memo.q = { ...memo.q, configWord: word };
       out.push(memo.q);
     });
@@ -654,7 +655,7 @@ export class ClusterNode {
   async stop(leaveWaitMs = 1000): Promise<void> {
     if (this.stopped) return;
     // A voter leaves the voter set through a configuration change before it goes (bounded wait).
-    if ((this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') && this.gate.isVoter(this.name)) await this.voterConfigSync.leave(LEAVE_PROPOSAL_MS);
+    if ((this.lifecycle === 'ACTIVE' || this.lifecycle === 'DEGRADED') && this.gate.isVoter(this.name)) await this.voterConfig.leave(LEAVE_PROPOSAL_MS);
     if (this.stopped) return;
     this.setLifecycle('LEAVING');
     const now = this.world.runtime.clock.now();
@@ -729,6 +730,7 @@ export class ClusterNode {
   private async shutdown(): Promise<void> {
     this.stopped = true;
     this.driver.stop();
+    this.voterConfig.stop();
     this.tasks.stop();
     this.memoryService.stop();
     this.recallIndex.close();

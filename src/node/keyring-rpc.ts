@@ -15,9 +15,9 @@
 //
 // Keys travel only inside TLS (the RPC streams) and are never returned: replies name keys by their
 // public fingerprint (kdf.ts keyId).
-import { ConfigError, TriError } from '../errors.js';
+import { ConfigError, DecodeError, TriError } from '../errors.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
-import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import { formatAddress } from '../transport/address.js';
 import { keyId, parseKey, type Keyring } from '../security/index.js';
@@ -50,6 +50,19 @@ export interface KeyOpReply {
   /** For list: each key by fingerprint, on how many members it is installed and primary. */
   keys?: Array<{ keyId: string; installed: number; primary: number }>;
   members?: number;
+}
+
+/** A member's keys.apply answer, checked: `changed` and `keys` are kept only when well formed. */
+function parseApplyReply(bytes: Uint8Array, what: string): { changed: boolean | undefined; keys: MemberKeys | undefined } {
+  const r = jsonObject(bytes, what);
+  const k = r.keys;
+  let keys: MemberKeys | undefined;
+  if (typeof k === 'object' && k !== null && !Array.isArray(k)) {
+    const { primary, installed } = k as Record<string, unknown>;
+    if (typeof primary !== 'string' || !Array.isArray(installed) || installed.length > 256 || !installed.every((x) => typeof x === 'string')) throw new DecodeError(`${what}: malformed keys`);
+    keys = { primary, installed: installed.filter((x): x is string => typeof x === 'string') };
+  }
+  return { changed: typeof r.changed === 'boolean' ? r.changed : undefined, keys };
 }
 
 interface OpArgs {
@@ -103,7 +116,7 @@ export function registerKeyringMethods(node: KeyringHost, keyring: Keyring | und
       peers().map(async (p): Promise<MemberKeyResult> => {
         try {
           const reply = await node.rpc.call(p.rpc, METHODS.keysApply, toJsonPayload({ op, key }), APPLY_TIMEOUT_MS);
-          const r = fromJsonPayload<MemberKeyResult>(reply, `keys.apply reply from ${p.name}`);
+          const r = parseApplyReply(reply, `keys.apply reply from ${p.name}`);
           return { node: p.name, ok: true, changed: r.changed, keys: r.keys };
         } catch (err) {
           return { node: p.name, ok: false, error: (err as Error).message };
@@ -132,14 +145,14 @@ export function registerKeyringMethods(node: KeyringHost, keyring: Keyring | und
 
   const opArgs = (payload: Uint8Array, what: string): { key: string; force: boolean } => {
     if (!keyring) noKeys();
-    const a = fromJsonPayload<OpArgs>(payload, `${what} arguments`) ?? {};
+    const a: Partial<Record<keyof OpArgs, unknown>> = jsonObject(payload, `${what} arguments`, true);
     if (typeof a.key !== 'string') throw new ConfigError(`${what} needs a key: a base64 32-byte key from \`tri keys generate\``);
     const key = parseKey(a.key).toString('base64'); // ConfigError with advice when malformed
     return { key, force: a.force === true };
   };
 
   node.rpc.handle(METHODS.keysApply, 'member', (payload) => {
-    const a = fromJsonPayload<ApplyArgs>(payload, 'keys.apply arguments') ?? {};
+    const a: Partial<Record<keyof ApplyArgs, unknown>> = jsonObject(payload, 'keys.apply arguments', true);
     if (a.op !== 'list' && a.op !== 'install' && a.op !== 'use' && a.op !== 'remove') throw new ConfigError(`keys.apply: unknown operation ${JSON.stringify(a.op)}`);
     let key: string | undefined;
     if (a.op !== 'list') {

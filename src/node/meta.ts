@@ -4,10 +4,9 @@
 import * as encoding from 'lib0/encoding';
 import { decodeWith, readBoundedString, readBoundedUint } from '../codec.js';
 import { DecodeError } from '../errors.js';
-import { LIFECYCLE_STATES, type LifecycleState } from './lifecycle.js';
+import { LIFECYCLE_STATES, ROLES, type LifecycleState, type Role } from '../vocabulary.js';
 
-export const ROLES = ['coordinator', 'worker', 'hybrid'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../vocabulary.js';
 
 export const PROTOCOL_VERSION = 1;
 const META_FORMAT = 1;

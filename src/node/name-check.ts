@@ -6,7 +6,7 @@
 // so does a node whose namesake is suspected, dead or left.
 import { decodeMeta } from './meta.js';
 import { ConfigError } from '../errors.js';
-import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import type { Logger } from '../runtime/types.js';
 import type { ClusterNode } from './cluster-node.js';
 
@@ -26,7 +26,7 @@ interface Answer {
 /** Answers seeds' questions: is `name` a different live node here? */
 export function registerNameCheck(node: ClusterNode): void {
   node.rpc.handle(NAME_CHECK_METHOD, 'member', (payload) => {
-    const q = fromJsonPayload<Ask>(payload, 'name check');
+    const q = jsonObject(payload, 'name check');
     const m = node.swim.peek(String(q.name));
     let nodeId: string | undefined;
     try {
@@ -45,7 +45,10 @@ export async function checkNameFree(node: ClusterNode, seeds: string[], self: As
     seeds.map((seed) =>
       node.rpc
         .call(seed, NAME_CHECK_METHOD, toJsonPayload(self), ASK_TIMEOUT_MS)
-        .then((r) => fromJsonPayload<Answer>(r, 'name check answer'))
+        .then((r): Answer => {
+          const a = jsonObject(r, 'name check answer');
+          return { conflict: a.conflict === true, address: typeof a.address === 'string' ? a.address : undefined };
+        })
         .catch(() => undefined), // a seed that is down, or of an older version: the join decides
     ),
   );

@@ -4,7 +4,7 @@
 // is alive would be admitted again as a learner at once), and so is a read-only node: with no
 // quorum only the offline `tri operator force-voters` can change the voters.
 import { QuorumError, TimeoutError, UsageError } from '../errors.js';
-import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import type { ClusterNode } from './cluster-node.js';
 
 export const REMOVE_VOTER_METHOD = 'operator.remove-voter';
@@ -12,7 +12,7 @@ const WAIT_MS = 15_000;
 
 export function registerOperatorMethods(node: ClusterNode): void {
   node.rpc.handle(REMOVE_VOTER_METHOD, 'client', async (payload) => {
-    const name = String(fromJsonPayload<{ name: string }>(payload, 'remove-voter').name);
+    const name = String(jsonObject(payload, 'remove-voter').name);
     const voters = node.gate.voterConfig().voters.map((v) => v.name);
     if (!voters.includes(name)) throw new UsageError(`${name} is not a voter of configuration ${node.gate.voterConfig().epoch} (voters: ${voters.join(', ')})`);
     if (name === node.name) throw new UsageError(`${name} is the node asked: stop it gracefully instead (it removes itself), or ask another voter`);

@@ -6,7 +6,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, NotFoundError } from '../errors.js';
-import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { intField, jsonObject, toJsonPayload } from '../rpc/json.js';
 import type { ClusterNode } from './cluster-node.js';
 
 export const SNAPSHOT_METHODS = { take: 'snapshot.take', read: 'snapshot.read', done: 'snapshot.done' } as const;
@@ -68,21 +68,21 @@ export function registerSnapshotMethods(node: ClusterNode, store: Partial<Backup
     }
   });
   node.rpc.handle(SNAPSHOT_METHODS.read, 'client', (payload) => {
-    const a = fromJsonPayload<{ id: string; offset: number }>(payload, 'snapshot read');
+    const a = jsonObject(payload, 'snapshot read');
+    const offset = intField(a, 'offset', 'snapshot read', 0, Number.MAX_SAFE_INTEGER);
     const s = open.get(String(a.id));
     if (!s) throw new NotFoundError(`no snapshot ${String(a.id)} in progress (finished, or expired after ${EXPIRE_MS / 60_000} minutes)`);
-    if (!Number.isSafeInteger(a.offset) || a.offset < 0) throw new ConfigError('snapshot read: bad offset');
     const fd = openSync(s.file, 'r');
     try {
       const buf = Buffer.alloc(SNAPSHOT_CHUNK);
-      const n = readSync(fd, buf, 0, buf.length, a.offset);
+      const n = readSync(fd, buf, 0, buf.length, offset);
       return toJsonPayload({ data: buf.subarray(0, n).toString('base64') });
     } finally {
       closeSync(fd);
     }
   });
   node.rpc.handle(SNAPSHOT_METHODS.done, 'client', (payload) => {
-    drop(String(fromJsonPayload<{ id: string }>(payload, 'snapshot done').id));
+    drop(String(jsonObject(payload, 'snapshot done').id));
     return toJsonPayload({ ok: true });
   });
 }

@@ -6,8 +6,9 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import type { PacketTransport } from '../transport/types.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
+import { METHODS } from '../rpc/methods.js';
 
-export const PUSH_PULL_METHOD = 'swim.push-pull';
+export const PUSH_PULL_METHOD = METHODS.swimPushPull;
 
 export class SwimDriver {
   private readonly timer: DeadlineTimer;

@@ -30,12 +30,13 @@
 // client that waits for one answer before sending the next task otherwise makes every write
 // carry either submits or outcomes, never both: twice the writes).
 import type { Json } from '../../crdt/index.js';
-import { ConfigError, NodeStoppedError, NotFoundError, WriteTimeoutError } from '../errors.js';
+import { ConfigError, DecodeError, NodeStoppedError, NotFoundError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentOutcome, type AgentRegistry } from '../agents/index.js';
-import { TaskScheduler, TaskTable, validateNewTask, type Fence, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask, type Verdict } from '../tasks/index.js';
+import { TaskScheduler, TaskTable, newTaskFromJson, validateNewTask, type Fence, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask, type Verdict } from '../tasks/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
-import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
+import { intField, jsonObject, stringField, toJsonPayload } from '../rpc/json.js';
+import { isJson } from '../../crdt/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from '../memory/memory-service.js';
 
@@ -73,6 +74,21 @@ interface RunRequest {
   input: Json;
   token: number;
   leaseMs: number;
+}
+
+/** A task hand-over from the leader, checked field by field. */
+function parseRunRequest(bytes: Uint8Array): RunRequest {
+  const what = 'task run request';
+  const r = jsonObject(bytes, what);
+  if (!isJson(r.input)) throw new DecodeError(`${what}: the input is not JSON`);
+  return {
+    id: stringField(r, 'id', what),
+    type: stringField(r, 'type', what),
+    agent: stringField(r, 'agent', what),
+    input: r.input,
+    token: intField(r, 'token', what, 0, Number.MAX_SAFE_INTEGER),
+    leaseMs: intField(r, 'leaseMs', what, 1, 24 * 3600_000),
+  };
 }
 
 /** A submit waiting for its turn's write. */
@@ -129,16 +145,16 @@ export class TaskService {
     this.executor.pool.onChange((free) => o.onFreeSlots(free));
     this.scheduler = new TaskScheduler({ self: o.self, leaseMs: o.leaseMs });
 
-    o.rpc.handle(METHODS.taskSubmit, 'client', async (p) => toJsonPayload(await this.submit(fromJsonPayload<NewTask>(p, 'task submit arguments'))));
-    o.rpc.handle(METHODS.taskGet, 'client', (p) => toJsonPayload(this.get(fromJsonPayload<{ id: string }>(p, 'task get arguments').id)));
+    o.rpc.handle(METHODS.taskSubmit, 'client', async (p) => toJsonPayload(await this.submit(newTaskFromJson(jsonObject(p, 'task submit arguments')))));
+    o.rpc.handle(METHODS.taskGet, 'client', (p) => toJsonPayload(this.get(stringField(jsonObject(p, 'task get arguments'), 'id', 'task get arguments'))));
     o.rpc.handle(METHODS.taskList, 'client', () => toJsonPayload(this.list()));
     o.rpc.handle(METHODS.taskRun, 'member', (p) => {
-      this.startRun(fromJsonPayload<RunRequest>(p, 'task run request'));
+      this.startRun(parseRunRequest(p));
       return toJsonPayload(true);
     });
     o.rpc.onNotify(METHODS.taskRevoke, 'member', (p) => {
-      const r = fromJsonPayload<{ id: string; token: number; why: string }>(p, 'task revoke');
-      this.executor.abort(r.id, r.why, r.token);
+      const r = jsonObject(p, 'task revoke');
+      this.executor.abort(stringField(r, 'id', 'task revoke'), stringField(r, 'why', 'task revoke', 4096), intField(r, 'token', 'task revoke', 0, Number.MAX_SAFE_INTEGER));
     });
     this.sweep();
   }

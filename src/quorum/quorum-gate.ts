@@ -4,10 +4,9 @@
 // `stable-after`; removing voters that left). The voters are exactly the committed configuration's
 // list, and every change of it is the next numbered configuration, agreed by a writable set of the
 // old one (see voter-config.ts for the rules and why); this class holds the state and decides,
-// while src/node/voter-config-sync.ts carries proposals, commits and fetches between nodes.
+// while reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
 import { QuorumError } from '../errors.js';
-import type { LifecycleState } from '../node/lifecycle.js';
-import type { Role } from '../node/meta.js';
+import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
 import { countedVerdict, majority, type WritableVerdict } from './rules.js';
 import {
@@ -21,6 +20,7 @@ import {
   parseVoterConfig,
   type Ballot,
   type Voter,
+  type VoterChange,
   type VoterConfig,
 } from './voter-config.js';
 
@@ -281,7 +281,10 @@ export class QuorumGate {
   assertWritable(): WritableVerdict {
     const v = this.verdict();
     if (!v.writable) {
-      throw new QuorumError(`this node is read-only: it ${v.reason}. Writes resume when the partition heals or failed members are removed; reads still work.`);
+      throw new QuorumError(
+        `this node is read-only: it ${v.reason}. Writes resume when the partition heals or failed members are removed; reads still work. ${QuorumError.counts(v.reachable, v.total)}`,
+        { reachable: v.reachable, voters: v.total },
+      );
     }
     return v;
   }
@@ -423,12 +426,32 @@ export class QuorumGate {
    */
   leavePlan(): ChangePlan | undefined {
     // (Never the last voter: a configuration always has one.)
-    if (this.accepted || !this.voterRoles.has(this.self) || this.voterRoles.size < 2 || !this.verdict().writable) return undefined;
+    if (this.voterRoles.size < 2) return undefined;
+    return this.requestedPlan({ leave: [this.self] });
+  }
+
+  /**
+   * A change asked for rather than planned (a voter leaving, an operator removing a member):
+   * proposed only by a writable voter with nothing pending, and never one that leaves no voter.
+   */
+  requestedPlan(change: VoterChange): ChangePlan | undefined {
+    if (this.accepted || !this.voterRoles.has(this.self) || !this.verdict().writable) return undefined;
+    const proposal = nextConfig(this.config, this.self, change);
+    if (proposal.voters.length === 0) return undefined;
     const word = configWord(this.config.epoch, false);
     const ask = this.members()
       .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && this.voterRoles.has(m.name))
       .map((m) => m.name);
-    return { proposal: nextConfig(this.config, this.self, { leave: [this.self] }), admit: [], down: [], leave: [this.self], back: [], ask };
+    const removed = new Set(this.config.removed);
+    const admit = [...(change.admit ?? [])];
+    return {
+      proposal,
+      admit: admit.map((v) => v.name),
+      down: [...(change.down ?? [])],
+      leave: [...(change.leave ?? [])],
+      back: admit.filter((v) => removed.has(v.name)).map((v) => v.name),
+      ask,
+    };
   }
 
   /** Paxos phase 1 for the next epoch: promise to accept nothing below `ballot`. */

@@ -9,7 +9,7 @@
 // side of a partition counted as voters on that side only: 5 voters split 3+2 with two joiners on
 // the 2-side gave that side 4 of 7 while the 3-side held 3 of 5, two writable groups.
 //
-// The rules (enforced by QuorumGate, carried over RPC by src/node/voter-config-sync.ts):
+// The rules (enforced by QuorumGate, run as a protocol by reconfiguration.ts):
 //   - every node holds one committed configuration {epoch, voters} and advertises it in its
 //     member metadata as a "config word": 2 * epoch, plus 1 while it holds a proposal pending;
 //   - the voters are exactly the configuration's list. A member that is not on it (a new member,
@@ -41,7 +41,7 @@
 // before they met; when they meet, each admits the other (or adopts the other's higher epoch), as
 // two clusters merging always did.
 import { DecodeError } from '../errors.js';
-import { ROLES, type Role } from '../node/meta.js';
+import { ROLES, type Role } from '../vocabulary.js';
 
 export interface Voter {
   name: string;

@@ -1,23 +1,41 @@
-// Names of every RPC method, in one place so client and node cannot drift apart.
+// Names of every RPC method, in one place so client and node cannot drift apart. Each handler
+// lives in the subsystem that owns it (named beside each entry); docs/protocol.md lists payloads.
 export const METHODS = {
+  /** Member table as `tri nodes` shows it (src/node/cluster-node.ts). */
   members: 'cluster.members',
+  /** This node's /status document: lifecycle, quorum, configuration, learners (src/node/ops-rpc.ts). */
   status: 'cluster.status',
+  /** Agent memory for client tools (src/memory/memory-rpc.ts). */
   memoryAdd: 'memory.add',
   memoryShow: 'memory.show',
   memoryDigest: 'memory.digest',
+  /** Recall and episode edits (src/memory/memory-rpc.ts). */
   memoryRecall: 'memory.recall',
   memoryAnnotate: 'memory.annotate',
+  /** For tri mcp (src/mcp/node-methods.ts). */
   memoryAgents: 'memory.agents',
   graphCall: 'graph.call',
-  clusterStatus: 'cluster.status',
+  /** Tasks (src/node/task-service.ts). */
   taskSubmit: 'task.submit',
   taskGet: 'task.get',
   taskList: 'task.list',
   taskRun: 'task.run',
   taskRevoke: 'task.revoke',
+  /** Gossip keyring management (src/node/keyring-rpc.ts). */
   keysList: 'keys.list',
   keysInstall: 'keys.install',
   keysUse: 'keys.use',
   keysRemove: 'keys.remove',
   keysApply: 'keys.apply',
+  /** SWIM push-pull state exchange over streams (src/node/swim-driver.ts). */
+  swimPushPull: 'swim.push-pull',
+  /** Memory sync messages, one-way (src/memory/memory-service.ts). */
+  sync: 'sync',
+  /** Voter configurations (src/quorum/reconfiguration.ts, driven by src/node/voter-config-driver.ts). */
+  quorumPrepare: 'quorum.prepare',
+  quorumAccept: 'quorum.accept',
+  quorumCommit: 'quorum.commit',
+  quorumConfig: 'quorum.config',
+  /** A removed member admitted again is told to pull a full snapshot (src/node/cluster-node.ts). */
+  quorumRejoin: 'quorum.rejoin',
 } as const;

@@ -11,7 +11,7 @@ import type { ProfileName } from '../../gossip/config.js';
 import type { MemberEvent } from '../../gossip/swim.js';
 import { ClusterNode, type ClusterNodeOptions, type MemberView } from '../node/cluster-node.js';
 import { silentLogger } from '../node/logger.js';
-import type { LifecycleState } from '../node/lifecycle.js';
+import type { LifecycleState } from '../vocabulary.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import type { HostStats } from './host.js';

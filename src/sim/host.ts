@@ -1,8 +1,18 @@
 // One simulated machine: its address, whether it is up, crashed or frozen, what it has bound,
 // what it has counted. The network (network.ts) owns the rules; this file only holds the state.
 
-import type { SimPacketTransport } from './sim-packet.js';
-import type { SimStreamTransport } from './sim-stream.js';
+
+/** A bound packet port, as the host and network use it (sim-packet.ts implements it). */
+export interface PacketPort {
+  deliver(from: string, data: Uint8Array): boolean;
+  kill(): void;
+}
+
+/** A listening stream port, as the host and network use it (sim-stream.ts implements it). */
+export interface StreamPort {
+  readonly alive: boolean;
+  kill(): void;
+}
 
 /** Counters per host. Bytes are payload bytes; stream frames also count their 4-byte length prefix. */
 export interface HostStats {
@@ -46,8 +56,8 @@ export class SimHost {
    * made in, so nothing from before a crash can act after a restart.
    */
   generation = 0;
-  readonly packetPorts = new Map<number, SimPacketTransport>();
-  readonly streamPorts = new Map<number, SimStreamTransport>();
+  readonly packetPorts = new Map<number, PacketPort>();
+  readonly streamPorts = new Map<number, StreamPort>();
   /** Work frozen by pause(), run in order by resume(). */
   held: Array<() => void> = [];
   readonly stats: HostStats = emptyStats();

@@ -57,7 +57,7 @@ export class SimStreamTransport implements StreamTransport {
       fabric.carry(self, target.host, () => {
         if (done) return;
         const listener = target.host.streamPorts.get(target.port);
-        if (listener === undefined || !listener.alive || listener.handler === undefined) {
+        if (!(listener instanceof SimStreamTransport) || !listener.alive || listener.handler === undefined) {
           fabric.carry(target.host, self, () => fail(new TransportError(`connection to ${to} refused: nothing listens there; is the node running?`)));
           return;
         }

@@ -2,7 +2,7 @@
 // nothing else, so every strategy is a pure function of a candidate list and table-tests.
 // The scheduler builds candidates from the membership view (MemberView) plus what this node
 // measured itself (in-flight counts from the task table, throughput from transfers).
-import type { LifecycleState } from '../node/lifecycle.js';
+import type { LifecycleState } from '../vocabulary.js';
 
 export interface Candidate {
   name: string;

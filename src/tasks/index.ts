@@ -18,7 +18,7 @@ export type { Strategy, RouteContext } from './routing.js';
 export { ThroughputMeter, throughputSample, MIN_THROUGHPUT_SAMPLE_BYTES, THROUGHPUT_EWMA_ALPHA } from './routing-throughput.js';
 export { TaskTable, DEFAULT_LEASE_MS } from './task-table.js';
 export type { TaskTableOptions, LeaseRef } from './task-table.js';
-export { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, validateNewTask } from './new-task.js';
+export { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, newTaskFromJson, validateNewTask } from './new-task.js';
 export type { NewTask } from './new-task.js';
 export type { Verdict, Refusal } from './fencing.js';
 export type { Fence, TaskStatus, TaskState, TaskView } from './task-state.js';

@@ -45,6 +45,26 @@ export function validateNewTask(t: NewTask): ValidTask {
   return { type: t.type, agent, input: t.input, strategy, maxAttempts };
 }
 
+/**
+ * A task as a client sent it (decoded JSON): each field of the right type is kept, one of the
+ * wrong type becomes a value validateNewTask rejects with its usual advice.
+ */
+export function newTaskFromJson(o: Record<string, unknown>): NewTask {
+  const type = typeof o.type === 'string' ? o.type : '';
+  if (!isJson(o.input)) throw new UsageError(`the input of a ${type || 'untyped'} task is not JSON; pass plain JSON (e.g. --input '{"text":"hi"}')`);
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const strategy = o.strategy;
+  if (strategy !== undefined && !isStrategy(strategy)) throw new UsageError(`unknown routing strategy "${String(strategy)}"; use one of ${STRATEGIES.join(', ')}`);
+  return {
+    type,
+    input: o.input,
+    ...(o.id !== undefined ? { id: str(o.id) } : {}),
+    ...(o.agent !== undefined ? { agent: str(o.agent) } : {}),
+    ...(strategy !== undefined ? { strategy } : {}),
+    ...(o.maxAttempts !== undefined ? { maxAttempts: typeof o.maxAttempts === 'number' ? o.maxAttempts : Number.NaN } : {}),
+  };
+}
+
 /** A non-empty error text of bounded length. */
 export function clipError(s: string): string {
   const text = typeof s === 'string' && s.length > 0 ? s : 'failed without a reason';

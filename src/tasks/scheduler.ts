@@ -11,7 +11,7 @@
 // fails with the reason of the last loss.
 
 import type { Json } from '../../crdt/json.js';
-import type { LifecycleState } from '../node/lifecycle.js';
+import type { LifecycleState } from '../vocabulary.js';
 import type { Candidate, NoCapacityReason } from './candidates.js';
 import { route, LARGE_PAYLOAD_BYTES } from './routing.js';
 import { DEFAULT_LEASE_MS, type TaskTable } from './task-table.js';

@@ -23,6 +23,7 @@ import { Keyring, generateKey } from '../../src/security/keyring.js';
 import { PacketCrypto, SEAL_OVERHEAD } from '../../src/security/packet-crypto.js';
 import { tlsPskLayer } from '../../src/security/tls-psk.js';
 import { Harness, requireBuild, sleep, status, waitFor, waitForView, type NodeProc, type StatusJson } from './security-harness.js';
+import { seeded as prng } from '../lib/seeded.js';
 
 const TARGET = '127.0.2.31';
 const OTHERS = ['127.0.2.32', '127.0.2.33'];
@@ -38,17 +39,6 @@ const HALF_OPEN = 30;
 /** A second attacker address that opens more connections than the per-peer cap allows. */
 const GREEDY = '127.0.2.38';
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
-
-/** Small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

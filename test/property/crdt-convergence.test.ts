@@ -9,20 +9,10 @@ import * as Y from 'yjs';
 import { docDigestHex } from '../../crdt/doc-digest.js';
 import { AgentMemoryDoc } from '../../crdt/episode-doc.js';
 import type { Json } from '../../crdt/json.js';
+import { seeded } from '../lib/seeded.js';
 
 const SEED = Number(process.env.FC_SEED ?? 1125);
 const RUNS = Number(process.env.FC_RUNS ?? 150);
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Op =
   | { kind: 'add'; r: number; tags: string[] }

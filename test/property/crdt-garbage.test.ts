@@ -7,20 +7,10 @@ import * as Y from 'yjs';
 import { DecodeError } from '../../src/errors.js';
 import { AgentMemoryDoc } from '../../crdt/episode-doc.js';
 import { applyRemoteUpdate } from '../../crdt/updates.js';
+import { seeded } from '../lib/seeded.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261125);
 const RUNS = Number(process.env.FC_RUNS ?? 400);
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A sender with every kind of write, and the updates it produced. */
 function sender(): { doc: AgentMemoryDoc; updates: Uint8Array[] } {

@@ -7,15 +7,10 @@ import { decodePacket, encodeCompound, encodeMessage } from '../../gossip/messag
 import { decodePushPull } from '../../gossip/push-pull.js';
 import { Swim } from '../../gossip/swim.js';
 import { DecodeError } from '../../src/errors.js';
+import { seeded } from '../lib/seeded.js';
 
 function fixture(): Swim {
-  let a = 99;
-  const random = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seeded(99);
   const s = new Swim({ name: 'me', address: 'me:1', meta: new Uint8Array([1]), config: profile('lan'), random, now: 0 });
   s.receive('a:1', encodeMessage({ type: 'alive', incarnation: 1, name: 'a', address: 'a:1', meta: new Uint8Array() }), 1);
   return s;

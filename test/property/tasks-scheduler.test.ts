@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { TaskScheduler, type SchedulerEffect, type SchedulerMember } from '../../src/tasks/scheduler.js';
 import { TaskTable } from '../../src/tasks/task-table.js';
+import { seeded } from '../lib/seeded.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261125);
 const RUNS = Number(process.env.FC_RUNS ?? 40);
@@ -23,17 +24,6 @@ const RENEW_EVERY_MS = 300;
 const DETECT_MS = 400; // how long the cluster takes to call a crashed node FAILED
 const FAULTS_END_MS = 15_000;
 const DEADLINE_MS = 60_000;
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Fault = { at: number; node: number; kind: 'crash' | 'restart' | 'pause'; ms: number };
 

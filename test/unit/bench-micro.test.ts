@@ -5,14 +5,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareMicro, formatComparison } from '../../bench/micro/compare.js';
 import { loadSuites } from '../../bench/micro/registry.js';
 import { readMicroResult, type MicroResult } from '../../bench/micro/result.js';
 import { runMicro } from '../../bench/micro/run.js';
 import { FLOOR_CASE } from '../../bench/micro/suites/replica.js';
-import { registerClusterBench } from '../../src/cli/commands/cluster-bench.js';
+import { runTri } from '../integration/lib/run-tri.js';
 import { UsageError } from '../../src/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tri-micro-test-'));
@@ -147,25 +146,25 @@ describe('--compare', () => {
   });
 
   it('a run with compare prints the ratio for the cases it ran', async () => {
-    const old = write('old-run.json', crafted([['quorum/writableVerdict over the member list (5 voters)', 1]]));
+    const old = write('old-run.json', crafted([['quorum/countedVerdict, the rule over reachable voters (5 voters)', 1]]));
     const printed: string[] = [];
-    await runMicro({ out: join(root, 'cmp'), timing: 'smoke', only: ['quorum/writableVerdict over the member list (5'], compare: old, log: () => undefined, print: (s) => printed.push(s) });
-    expect(printed.join('\n')).toMatch(/quorum\/writableVerdict over the member list \(5 voters\)\s+1\s+[\d,]+\s+[\d.]+x/);
+    await runMicro({ out: join(root, 'cmp'), timing: 'smoke', only: ['quorum/countedVerdict, the rule over reachable voters (5'], compare: old, log: () => undefined, print: (s) => printed.push(s) });
+    expect(printed.join('\n')).toMatch(/quorum\/countedVerdict, the rule over reachable voters \(5 voters\)\s+1\s+[\d,]+\s+[\d.]+x/);
   });
 });
 
 describe('tri cluster-bench --micro', () => {
-  const run = (args: string[]): Promise<unknown> => {
-    const program = new Command('tri').exitOverride();
-    registerClusterBench(program);
-    return program.parseAsync(['cluster-bench', ...args], { from: 'user' });
-  };
-
-  it('refuses --compare without --micro, a missing file and an unknown suite before running anything', async () => {
+  it('refuses --compare without --micro, a missing file and an unknown suite before running anything (exit 2)', async () => {
     const out = join(root, 'cli');
-    await expect(run(['--compare', 'old.json', '--out', out])).rejects.toThrow(/add --micro/);
-    await expect(run(['--micro', '--compare', join(root, 'missing.json'), '--out', out])).rejects.toThrow(/cannot read/);
-    await expect(run(['--micro', '--only', 'nosuch/case', '--out', out])).rejects.toThrow(/names no micro-benchmark suite; suites: gossip/);
+    const noMicro = await runTri(['cluster-bench', '--compare', 'old.json', '--out', out]);
+    expect(noMicro.code).toBe(2);
+    expect(noMicro.stderr).toMatch(/add --micro/);
+    const missing = await runTri(['cluster-bench', '--micro', '--compare', join(root, 'missing.json'), '--out', out]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read/);
+    const unknown = await runTri(['cluster-bench', '--micro', '--only', 'nosuch/case', '--out', out]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/names no micro-benchmark suite; suites: gossip/);
     expect(() => readFileSync(join(out, 'micro.json'))).toThrow();
-  });
+  }, 60_000);
 });

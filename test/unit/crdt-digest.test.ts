@@ -3,17 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { computeDocDigest, docDigest, docDigestHex } from '../../crdt/doc-digest.js';
 import { AgentMemoryDoc } from '../../crdt/episode-doc.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../lib/seeded.js';
 
 function pair(): [AgentMemoryDoc, AgentMemoryDoc, string] {
   const a = new AgentMemoryDoc({ node: 'a', random: seeded(1) });

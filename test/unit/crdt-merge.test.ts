@@ -4,18 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../src/errors.js';
 import { AgentMemoryDoc } from '../../crdt/episode-doc.js';
-
-/** Small seeded PRNG (mulberry32): replicas get reproducible ids and client ids. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../lib/seeded.js';
 
 function replicas(n: number): AgentMemoryDoc[] {
   return Array.from({ length: n }, (_, i) => new AgentMemoryDoc({ node: `n${i + 1}`, random: seeded(100 + i), agentId: 'agent-7' }));

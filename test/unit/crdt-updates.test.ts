@@ -6,17 +6,7 @@ import * as Y from 'yjs';
 import { DecodeError, OversizeError } from '../../src/errors.js';
 import { AgentMemoryDoc } from '../../crdt/episode-doc.js';
 import { applyRemoteUpdate, deltaSince, stateVector } from '../../crdt/updates.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../lib/seeded.js';
 
 /** A v1 update holding exactly one hand-built item, to forge structurally valid but hostile input. */
 function singleItemUpdate(item: Y.Item): Uint8Array {

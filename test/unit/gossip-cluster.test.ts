@@ -6,17 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { profile, type SwimConfig } from '../../gossip/config.js';
 import { encodeMessage } from '../../gossip/messages.js';
 import { Swim, type MemberEvent, type MemberState, type SwimEffect } from '../../gossip/swim.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as mulberry32 } from '../lib/seeded.js';
 
 interface Pending { at: number; order: number; run: () => void }
 

@@ -6,18 +6,9 @@ import { decodePacket, encodeCompound, encodeMessage, type GossipMessage } from 
 import { encodePushPull } from '../../gossip/push-pull.js';
 import { Swim, type SwimEffect } from '../../gossip/swim.js';
 import { DecodeError } from '../../src/errors.js';
+import { seeded } from '../lib/seeded.js';
 
 const SEED = 7;
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const meta = new Uint8Array([1, 2, 3]);
 function node(incarnation = 0): Swim {
   return new Swim({ name: 'me', address: '10.0.0.1:7946', meta, incarnation, config: profile('lan'), random: seeded(SEED), now: 0 });

@@ -5,18 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { profile } from '../../gossip/config.js';
 import { decodePacket, encodeCompound, encodeMessage, type GossipMessage } from '../../gossip/messages.js';
 import { Swim, type SwimEffect } from '../../gossip/swim.js';
+import { seeded } from '../lib/seeded.js';
 
 const SEED = 3;
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A node at t=0 that knows `peers` (alive at incarnation 1, address NAME:7946). */
 // memberlist's exact LAN timing (without our lower confirmed-suspicion floor), so the deadlines
 // below are memberlist's numbers.

@@ -3,7 +3,7 @@
 // wrote, and anything else must fall back to a full parse (undefined), never to a guess.
 import { expect, it } from 'vitest';
 import { toJsonPayload } from '../../src/rpc/json.js';
-import { commitHeader } from '../../src/node/voter-config-sync.js';
+import { commitHeader } from '../../src/quorum/reconfig-messages.js';
 
 it('reads by and epoch from the start of a notice and refuses any other shape', () => {
   const voters = Array.from({ length: 500 }, (_, i) => ({ name: `n${i}`, role: 'hybrid' }));

@@ -4,10 +4,9 @@
 // of memory). Every laggard still gets exactly 3 pushes per period, whoever it is.
 import { expect, it } from 'vitest';
 import { silentLogger } from '../../src/node/logger.js';
-import { QUORUM_COMMIT_METHOD, VoterConfigSync, type ConfigPeer } from '../../src/node/voter-config-sync.js';
+import { METHODS } from '../../src/rpc/methods.js';
 import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
-import type { RpcEndpoint } from '../../src/rpc/endpoint.js';
-import type { Runtime } from '../../src/runtime/types.js';
+import { Reconfiguration, type ConfigPeer } from '../../src/quorum/reconfiguration.js';
 
 /** Which members push `laggard` our configuration (epoch 2) when `size` members are on it. */
 function pushersOf(size: number, laggard: string): string[] {
@@ -18,28 +17,11 @@ function pushersOf(size: number, laggard: string): string[] {
       names.map((n) => ({ name: n, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: 4 }));
     const gate = new QuorumGate(self, members, 10_000, silentLogger());
     gate.adopt({ epoch: 2, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: '2/m000' });
-    let pushed = false;
-    const rpc = {
-      handle: () => undefined,
-      onNotify: () => undefined,
-      notify: (to: string, method: string) => {
-        if (to === laggard && method === QUORUM_COMMIT_METHOD) pushed = true;
-        return Promise.resolve();
-      },
-      call: () => Promise.reject(new Error('no calls in this test')),
-    } as unknown as RpcEndpoint;
-    let now = 10_000;
-    const runtime = { clock: { now: () => now }, scheduler: { schedule: () => () => undefined }, rng: { next: () => 0.5 }, logger: silentLogger() } as unknown as Runtime;
-    const peers = (): ConfigPeer[] => [
-      ...names.map((n) => ({ name: n, address: n, word: 4, alive: true })),
-      { name: laggard, address: laggard, word: 2, alive: true },
-    ];
-    const sync = new VoterConfigSync({ self, gate, rpc, runtime, log: silentLogger(), peers, onChosen: () => undefined, onAdopted: () => undefined, wake: () => undefined, onVerified: () => undefined, onStaleView: () => undefined });
+    const peerList: ConfigPeer[] = [...names.map((n) => ({ name: n, address: n, word: 4, alive: true })), { name: laggard, address: laggard, word: 2, alive: true }];
+    const core = new Reconfiguration({ self, gate, log: silentLogger(), peers: () => peerList, random: () => 0.5 });
     // A large cluster holds pushes back for a moment after a node's own epoch changed: look again after it.
-    sync.drive(now);
-    now += 1_500;
-    sync.drive(now);
-    if (pushed) pushers.push(self);
+    const directives = [...core.drive(10_000), ...core.drive(11_500)];
+    if (directives.some((d) => d.kind === 'notify' && d.to === laggard && d.method === METHODS.quorumCommit)) pushers.push(self);
   }
   return pushers;
 }

@@ -126,7 +126,7 @@ describe('routing strategies in the simulator', () => {
     await withReplay(c, async () => {
       const submit = (ms: number) => c.settle(c.node(0).submit({ type: 'sleep', input: { ms }, strategy: 'local-first', agent: 'sleeper' }), 30_000);
       const holder = (id: string) => c.node(0).tasks.get(id).node;
-      const first = [];
+      const first: string[] = [];
       for (let k = 0; k < 4; k++) first.push((await submit(5_000)).id);
       expect(first.map(holder)).toEqual(['n0', 'n0', 'n0', 'n0']);
       const overflow = [];

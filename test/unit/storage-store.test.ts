@@ -29,7 +29,7 @@ const impls: Array<[string, (c?: CompactionPolicy) => NodeStore]> = [
   ['MemoryStore', (c) => track(new MemoryStore({ nodeId: 'n-1', name: 'a', compaction: c }))],
   ['SqliteStore', (c) => track(SqliteStore.open({ dir: tempDir(), name: 'a', compaction: c }))],
 ];
-function track(s: NodeStore): NodeStore {
+function track<T extends NodeStore>(s: T): T {
   stores.push(s);
   return s;
 }

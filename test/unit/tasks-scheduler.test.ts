@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskScheduler, type SchedulerEffect, type SchedulerMember } from '../../src/tasks/scheduler.js';
 import { TaskTable } from '../../src/tasks/task-table.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../lib/seeded.js';
 
 const m = (name: string, o: Partial<SchedulerMember> = {}): SchedulerMember => ({ name, state: 'ACTIVE', slots: 4, freeSlots: 4, rttMs: 5, ...o });
 const runs = (effects: SchedulerEffect[]) => effects.filter((e): e is Extract<SchedulerEffect, { type: 'run' }> => e.type === 'run');

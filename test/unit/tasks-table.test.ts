@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { NotFoundError, TriError, UsageError } from '../../src/errors.js';
 import { TaskTable } from '../../src/tasks/task-table.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../lib/seeded.js';
 
 const table = (node: string, seed = 1) => new TaskTable({ node, random: seeded(seed) });
 

@@ -1,8 +1,8 @@
 // The quorum checks every write makes: whether this node may write (the verdict over the member
-// table, recomputed after a member event) and counting acknowledgements until a majority, for 5
+// table, recomputed after a member event; the counting rule alone) and counting acknowledgements until a majority, for 5
 // and 32 voters.
 import { QuorumGate, type QuorumMember } from '../../../src/quorum/quorum-gate.js';
-import { writableVerdict, type MemberForQuorum } from '../../../src/quorum/rules.js';
+import { countedVerdict } from '../../../src/quorum/rules.js';
 import type { Logger } from '../../../src/runtime/types.js';
 import { rngFor } from '../gen.js';
 import { consume, type MicroCase, type MicroSuite } from '../suite.js';
@@ -28,7 +28,6 @@ export const suite: MicroSuite = {
       let table = members;
       const gate = new QuorumGate(self, () => table, 30_000, silent, { load: () => JSON.stringify({ config }), save: () => undefined });
       if (!gate.verdict().writable) throw new Error(`quorum bench: ${n} voters not writable`);
-      const forRules: MemberForQuorum[] = members.map((m) => ({ name: m.name, role: m.role, state: m.state }));
       const reachable = new Set(members.filter((m) => m.reachable).map((m) => m.name));
       // Acknowledgements arrive in a shuffled order from the reachable voters.
       const ackOrders = Array.from({ length: 64 }, () => [...reachable].filter((x) => x !== self).sort(() => rng.next() - 0.5));
@@ -39,7 +38,7 @@ export const suite: MicroSuite = {
             consume(gate.verdict());
           },
         },
-        { name: `writableVerdict over the member list (${n} voters)`, fn: () => consume(writableVerdict(forRules, reachable)) },
+        { name: `countedVerdict, the rule over reachable voters (${n} voters)`, fn: () => consume(countedVerdict(n, reachable.size, self, true)) },
         {
           name: `ack plan + count acks to a majority (${n} voters)`,
           fn: () => {

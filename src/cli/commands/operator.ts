@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_FILE } from '../../storage/sqlite-schema.js';
 import { REMOVE_VOTER_METHOD } from '../../node/operator-rpc.js';
+import { objectWith } from '../../client/reply-shape.js';
 
 const VOTERS_KEY = 'quorum/voters';
 
@@ -38,7 +39,7 @@ export function registerOperator(program: Command): void {
       .argument('<NAME>', 'the voter to remove')
       .option('--json', 'print {configuration, voters}'),
   ).action(async (name: string, f: ClientFlags & { json?: boolean }) => {
-    const r = await withClient({ ...f, timeout: Math.max(f.timeout ?? 0, 20_000) }, (c) => c.call<{ configuration: number; voters: string[] }>(REMOVE_VOTER_METHOD, { name }));
+    const r = await withClient({ ...f, timeout: Math.max(f.timeout ?? 0, 20_000) }, (c) => c.call(REMOVE_VOTER_METHOD, { name }, objectWith<{ configuration: number; voters: string[] }>({ configuration: 'number', voters: 'array' })));
     process.stdout.write(f.json ? JSON.stringify(r) + '\n' : `removed ${name}: configuration ${r.configuration}, voters ${r.voters.join(', ')}\n`);
   });
 

@@ -14,6 +14,7 @@ import { parseNodeName, NODE_NAME_ALPHABET } from '../parse.js';
 import { SNAPSHOT_METHODS, type SnapshotTaken } from '../../node/snapshot-rpc.js';
 import { DB_FILE } from '../../storage/sqlite-schema.js';
 import { preparePrivateDir, preparePrivateFile } from '../../storage/private-files.js';
+import { objectWith } from '../../client/reply-shape.js';
 
 /** What a restored node must not keep from the source: its identity and its voter record (it joins as a new member). */
 const RESET_SQL = [
@@ -31,11 +32,11 @@ export function registerSnapshot(program: Command): void {
       let ok = false;
       try {
         const taken = await withClient(f, async (c) => {
-          const t = await c.call<SnapshotTaken>(SNAPSHOT_METHODS.take);
+          const t = await c.call(SNAPSHOT_METHODS.take, null, objectWith<SnapshotTaken>({ id: 'string', bytes: 'number', sha256: 'string', node: 'string' }));
           try {
             const hash = createHash('sha256');
             for (let off = 0; off < t.bytes; ) {
-              const { data } = await c.call<{ data: string }>(SNAPSHOT_METHODS.read, { id: t.id, offset: off });
+              const { data } = await c.call(SNAPSHOT_METHODS.read, { id: t.id, offset: off }, objectWith<{ data: string }>({ data: 'string' }));
               const chunk = Buffer.from(data, 'base64');
               if (chunk.length === 0) throw new TriError(`snapshot ended early at ${off} of ${t.bytes} bytes`);
               writeSync(fd, chunk, 0, chunk.length, off);
@@ -44,7 +45,7 @@ export function registerSnapshot(program: Command): void {
             }
             if (hash.digest('hex') !== t.sha256) throw new TriError('the snapshot received does not match the checksum the node sent; try again');
           } finally {
-            await c.call(SNAPSHOT_METHODS.done, { id: t.id }).catch(() => undefined);
+            await c.call(SNAPSHOT_METHODS.done, { id: t.id }, objectWith({})).catch(() => undefined);
           }
           return t;
         });

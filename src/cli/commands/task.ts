@@ -10,6 +10,7 @@ import { escapeControls } from '../escape.js';
 import type { Json } from '../../../crdt/index.js';
 import { TriError, UsageError } from '../../errors.js';
 import { CLUSTER_AGENT_TYPES_METHOD, type ClusterAgentTypes } from '../../node/agent-types-rpc.js';
+import { objectWith } from '../../client/reply-shape.js';
 
 /** The `--json` shape of a task (DESIGN.md): {id, type, status, node, attempts, result}. */
 function brief(t: TaskView): { id: string; type: string; status: string; node: string | null; attempts: number; result: Json; error?: string } {
@@ -46,7 +47,7 @@ export function registerTask(program: Command): void {
   ).action(async (f: ClientFlags & { type: string; input: Json; strategy?: (typeof STRATEGIES)[number]; agent?: string; wait?: boolean; waitTimeout: number; json?: boolean }) => {
     const t = await withClient(f, async (c) => {
       // Refuse a type no live member runs before anything is written (no failed row, no episode).
-      const known = await c.call<ClusterAgentTypes>(CLUSTER_AGENT_TYPES_METHOD).catch(() => undefined);
+      const known = await c.call(CLUSTER_AGENT_TYPES_METHOD, null, objectWith<ClusterAgentTypes>({ types: 'array', unanswered: 'array' })).catch(() => undefined);
       if (known && known.unanswered.length === 0 && !known.types.includes(f.type)) {
         throw new UsageError(`no live member runs agent type "${f.type}"; known types: ${known.types.join(', ') || 'none'} (start a node with --agents MODULE that defines it)`);
       }
