@@ -5,9 +5,10 @@
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { formatAddress } from '../transport/address.js';
 import type { ClusterNode } from './cluster-node.js';
+import { METHODS } from '../rpc/methods.js';
 
-export const AGENT_TYPES_METHOD = 'agents.types';
-export const CLUSTER_AGENT_TYPES_METHOD = 'agents.cluster-types';
+export const AGENT_TYPES_METHOD = METHODS.agentTypes;
+export const CLUSTER_AGENT_TYPES_METHOD = METHODS.clusterAgentTypes;
 const ASK_TIMEOUT_MS = 1500;
 
 export interface ClusterAgentTypes {

@@ -9,8 +9,9 @@ import { ConfigError } from '../errors.js';
 import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import type { Logger } from '../runtime/types.js';
 import type { ClusterNode } from './cluster-node.js';
+import { METHODS } from '../rpc/methods.js';
 
-export const NAME_CHECK_METHOD = 'cluster.name-check';
+export const NAME_CHECK_METHOD = METHODS.nameCheck;
 const ASK_TIMEOUT_MS = 2000;
 
 interface Ask {

@@ -6,8 +6,9 @@
 import { QuorumError, TimeoutError, UsageError } from '../errors.js';
 import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import type { ClusterNode } from './cluster-node.js';
+import { METHODS } from '../rpc/methods.js';
 
-export const REMOVE_VOTER_METHOD = 'operator.remove-voter';
+export const REMOVE_VOTER_METHOD = METHODS.removeVoter;
 const WAIT_MS = 15_000;
 
 export function registerOperatorMethods(node: ClusterNode): void {

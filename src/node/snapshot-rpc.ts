@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { intField, jsonObject, toJsonPayload } from '../rpc/json.js';
 import type { ClusterNode } from './cluster-node.js';
+import { METHODS } from '../rpc/methods.js';
 
-export const SNAPSHOT_METHODS = { take: 'snapshot.take', read: 'snapshot.read', done: 'snapshot.done' } as const;
+export const SNAPSHOT_METHODS = { take: METHODS.snapshotTake, read: METHODS.snapshotRead, done: METHODS.snapshotDone } as const;
 /** Bytes per read: base64 in JSON stays well under the 1 MiB frame limit. */
 export const SNAPSHOT_CHUNK = 512 * 1024;
 const MAX_OPEN = 2;

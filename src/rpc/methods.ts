@@ -15,6 +15,18 @@ export const METHODS = {
   /** For tri mcp (src/mcp/node-methods.ts). */
   memoryAgents: 'memory.agents',
   graphCall: 'graph.call',
+  /** Which agent types a member runs, and the union over live members (src/node/agent-types-rpc.ts). */
+  agentTypes: 'agents.types',
+  clusterAgentTypes: 'agents.cluster-types',
+  /** A joining node asks its seeds whether its name is a live member's (src/node/name-check.ts). */
+  nameCheck: 'cluster.name-check',
+  /** Operator commands (src/node/operator-rpc.ts, src/node/snapshot-rpc.ts). */
+  removeVoter: 'operator.remove-voter',
+  snapshotTake: 'snapshot.take',
+  snapshotRead: 'snapshot.read',
+  snapshotDone: 'snapshot.done',
+  /** Yjs clients' awareness relayed between nodes, one-way (src/yjs/yjs-hub.ts). */
+  yjsAwareness: 'yjs.awareness',
   /** Tasks (src/node/task-service.ts). */
   taskSubmit: 'task.submit',
   taskGet: 'task.get',

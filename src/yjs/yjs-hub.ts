@@ -20,8 +20,9 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
 import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from './wire.js';
+import { METHODS } from '../rpc/methods.js';
 
-export const AWARENESS_METHOD = 'yjs.awareness';
+export const AWARENESS_METHOD = METHODS.yjsAwareness;
 /** How often rooms expire awareness and send keepalives; a client hears something within 15 s. */
 const TICK_MS = 5_000;
 const KEEPALIVE_AFTER_MS = 10_000;
