@@ -15,6 +15,10 @@ import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError } from '../errors.js';
 import type { Episode } from '../../crdt/index.js';
 import type { NewTask, TaskView } from '../tasks/index.js';
+import type { EpisodeQuery } from '../memory/episode-page.js';
+import type { RetentionPolicy } from '../memory/forget.js';
+import type { TaskQuery } from '../tasks/task-page.js';
+import type { Page } from '../paging.js';
 
 export interface ClientOptions {
   /** HOST:RPC_PORT of any node. */
@@ -61,8 +65,43 @@ export class NodeClient {
     return this.call<Episode>(METHODS.memoryAdd, args);
   }
 
-  showMemory(agent: string): Promise<Episode[]> {
-    return this.call<Episode[]>(METHODS.memoryShow, { agent });
+  /** Every episode of the agent, oldest first, read page by page (each reply stays small). */
+  async showMemory(agent: string): Promise<Episode[]> {
+    const all: Episode[] = [];
+    for await (const items of this.memoryPages(agent, { limit: 1000 })) all.push(...items);
+    return all.reverse();
+  }
+
+  /** One page of the agent's episodes, newest first; pass `next` as `after` for the following one. */
+  async memoryPage(agent: string, q: EpisodeQuery = {}): Promise<Page<Episode>> {
+    const r = await this.call<{ episodes: Episode[]; next?: string }>(METHODS.memoryShow, { ...q, agent });
+    return { items: r.episodes, ...(r.next ? { next: r.next } : {}) };
+  }
+
+  /** The agent's episodes page by page, newest first. */
+  async *memoryPages(agent: string, q: EpisodeQuery = {}): AsyncGenerator<Episode[]> {
+    let after = q.after;
+    for (;;) {
+      const p = await this.memoryPage(agent, { ...q, after });
+      if (p.items.length > 0) yield p.items;
+      if (p.next === undefined) return;
+      after = p.next;
+    }
+  }
+
+  /** Forgets one episode on every replica (needs quorum); false when the agent has no such episode. */
+  async forgetEpisode(agent: string, id: string): Promise<boolean> {
+    return (await this.call<{ forgotten: boolean }>(METHODS.memoryForget, { agent, id })).forgotten;
+  }
+
+  /** Forgets every episode of an agent (needs quorum); resolves how many there were. */
+  async dropAgent(agent: string): Promise<number> {
+    return (await this.call<{ forgotten: number }>(METHODS.memoryDrop, { agent })).forgotten;
+  }
+
+  /** Sets the agent's retention policy when one is given ({} clears it); resolves the policy in force. */
+  async memoryPolicy(agent: string, policy?: RetentionPolicy): Promise<RetentionPolicy | null> {
+    return (await this.call<{ policy: RetentionPolicy | null }>(METHODS.memoryPolicy, { agent, ...(policy ? { policy } : {}) })).policy;
   }
 
   memoryDigest(): Promise<{ digest: string; documents: number }> {
@@ -88,8 +127,27 @@ export class NodeClient {
     return this.call<TaskView>(METHODS.taskGet, { id });
   }
 
-  listTasks(): Promise<TaskView[]> {
-    return this.call<TaskView[]>(METHODS.taskList);
+  /** Every task in the table, oldest submission first, read page by page. */
+  async listTasks(): Promise<TaskView[]> {
+    const all: TaskView[] = [];
+    for await (const items of this.taskPages({ limit: 1000 })) all.push(...items);
+    return all.reverse();
+  }
+
+  /** One page of the task table, newest submission first. */
+  async taskPage(q: TaskQuery = {}): Promise<Page<TaskView>> {
+    const r = await this.call<{ tasks: TaskView[]; next?: string }>(METHODS.taskList, q);
+    return { items: r.tasks, ...(r.next ? { next: r.next } : {}) };
+  }
+
+  async *taskPages(q: TaskQuery = {}): AsyncGenerator<TaskView[]> {
+    let after = q.after;
+    for (;;) {
+      const p = await this.taskPage({ ...q, after });
+      if (p.items.length > 0) yield p.items;
+      if (p.next === undefined) return;
+      after = p.next;
+    }
   }
 
   /** Polls until the task is done or failed, or `timeoutMs` passes (then returns its latest state). */

@@ -24,6 +24,7 @@ import type { AgentMemory } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import type { SyncConfig } from '../sync/index.js';
 import { TaskService, TASKS_DOC } from './task-service.js';
+import { NodeRetention, type RetentionOptions } from './retention-wiring.js';
 import { TASKS_UPDATE_SCHEMA } from '../tasks/task-schema.js';
 import type { AgentHandler } from '../agents/index.js';
 import type { NewTask, SchedulerMember, TaskView } from '../tasks/index.js';
@@ -66,6 +67,8 @@ export interface ClusterNodeOptions {
   sync?: Partial<SyncConfig>;
   /** Task lease: a holder that neither finishes nor renews within it loses the task. */
   leaseMs?: number;
+  /** Finished-task trimming and memory policy sweeps (retention-wiring.ts). */
+  retention?: RetentionOptions;
 }
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
@@ -200,6 +203,8 @@ export class ClusterNode {
   private freeSlotsFlush: (() => void) | undefined;
   readonly memoryService: MemoryService;
   readonly tasks: TaskService;
+  /** Task trimming, memory policies and forgetting (retention-wiring.ts). */
+  readonly retention: NodeRetention;
   private readonly driver: SwimDriver;
   private readonly log: Logger;
   private meta: NodeMeta;
@@ -383,6 +388,8 @@ export class ClusterNode {
       },
       leaseMs: options.leaseMs,
     });
+    this.retention = new NodeRetention({ runtime: world.runtime, memory: this.memoryService, tasks: this.tasks, writable: () => this.tasks.leads(), options: options.retention });
+    this.addStatus('retention', () => this.retention.status());
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),
     );
@@ -710,6 +717,7 @@ export class ClusterNode {
     this.stopped = true;
     this.driver.stop();
     this.tasks.stop();
+    this.retention.stop();
     this.memoryService.stop();
     for (const h of this.stopHooks.reverse()) await Promise.resolve(h()).catch((err: Error) => this.log.warn({ err: err.message }, 'stop hook failed'));
     await this.rpc.close();

@@ -28,6 +28,7 @@ import { PROTOCOL_VERSION, type Role } from './meta.js';
 import { NodeHttpServer } from './http-server.js';
 import { statusRoute } from './status-route.js';
 import { DropSummary } from './drop-summary.js';
+import type { RetentionOptions } from './retention-wiring.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -59,6 +60,8 @@ export interface StartNodeOptions {
   agents?: string;
   /** Find seeds by authenticated UDP broadcast on port 9999 when `join` is empty, and answer others' requests. */
   discover?: boolean;
+  /** Task trimming and memory policy sweeps (defaults: finished tasks kept 1 h, at most 10,000). */
+  retention?: RetentionOptions;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
@@ -141,6 +144,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         rpcPort: parseAddress(rpcStreams.address).port,
         httpPort: boundHttp,
         discover,
+        retention: opts.retention,
       },
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.

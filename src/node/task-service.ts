@@ -38,6 +38,7 @@ import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from '../memory/memory-service.js';
+import { taskPage, type TaskQuery } from '../tasks/task-page.js';
 
 export const TASKS_DOC = 'tasks';
 /** Re-check leases and lost tasks at least this often, besides member events and lease expiries. */
@@ -131,7 +132,11 @@ export class TaskService {
 
     o.rpc.handle(METHODS.taskSubmit, 'client', async (p) => toJsonPayload(await this.submit(fromJsonPayload<NewTask>(p, 'task submit arguments'))));
     o.rpc.handle(METHODS.taskGet, 'client', (p) => toJsonPayload(this.get(fromJsonPayload<{ id: string }>(p, 'task get arguments').id)));
-    o.rpc.handle(METHODS.taskList, 'client', () => toJsonPayload(this.list()));
+    // One page, newest first: {tasks, next?} (paging.ts).
+    o.rpc.handle(METHODS.taskList, 'client', (p) => {
+      const page = taskPage(this.table, p.byteLength > 0 ? (fromJsonPayload<TaskQuery | null>(p, 'task list arguments') ?? {}) : {});
+      return toJsonPayload({ tasks: page.items, ...(page.next ? { next: page.next } : {}) });
+    });
     o.rpc.handle(METHODS.taskRun, 'member', (p) => {
       this.startRun(fromJsonPayload<RunRequest>(p, 'task run request'));
       return toJsonPayload(true);
@@ -330,6 +335,11 @@ export class TaskService {
   stop(): void {
     this.stopped = true;
     this.executor.stop();
+  }
+
+  /** Whether this node is the scheduling leader now (writable, first ACTIVE name): retention trims there. */
+  leads(): boolean {
+    return this.isLeader();
   }
 
   private isLeader(): boolean {

@@ -80,6 +80,22 @@ export class DurableDocSet implements DocSet {
   ids(): string[] {
     return this.inner.ids();
   }
+  /** Calls `cb` with every document created from now on (see YDocSet.onDocCreated). */
+  onDocCreated(cb: (id: string, doc: Y.Doc) => void): void {
+    this.inner.onDocCreated(cb);
+  }
+  /**
+   * Rewrites what the store holds for `id` from the live (garbage-collected) document, so deleted
+   * content leaves the data directory (forget). Returns false, doing nothing, while updates are
+   * held for a group commit (the snapshot must cover everything the document holds; try later).
+   */
+  reclaim(id: string): boolean {
+    if (this.heldCount() > 0) return false;
+    if (!this.inner.has(id)) return true;
+    if (this.store.reclaim) this.store.reclaim(id);
+    else this.store.compact(id);
+    return true;
+  }
   stateVector(id: string): Uint8Array {
     return this.inner.stateVector(id);
   }

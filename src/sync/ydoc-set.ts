@@ -19,6 +19,7 @@ export class YDocSet implements DocSet {
   constructor(private readonly schemaFor: SchemaFor = () => undefined) {}
 
   private readonly listeners: UpdateListener[] = [];
+  private readonly created: Array<(id: string, doc: Y.Doc) => void> = [];
   private readonly handlers = new Map<string, (update: Uint8Array, origin: unknown) => void>();
 
   /** The document, created (and watched) on first use. */
@@ -32,8 +33,14 @@ export class YDocSet implements DocSet {
       d.on('update', h);
       this.handlers.set(id, h);
       this.docs.set(id, d);
+      for (const cb of this.created) cb(id, d);
     }
     return d;
+  }
+
+  /** Calls `cb` with every document created from now on (opened, or first seen in a remote update). */
+  onDocCreated(cb: (id: string, doc: Y.Doc) => void): void {
+    this.created.push(cb);
   }
 
   has(id: string): boolean {

@@ -10,6 +10,7 @@ import { readKeyFileSync } from '../../security/index.js';
 import { UsageError } from '../../errors.js';
 import { collect, parseChoice, parseHostPort, parseIntIn, parsePort } from '../parse.js';
 import { readTlsFlags } from '../client.js';
+import { parseDuration } from '../paging-flags.js';
 
 interface StartFlags {
   name: string;
@@ -30,6 +31,8 @@ interface StartFlags {
   profile: ProfileName;
   agents?: string;
   logLevel: LogLevel;
+  taskRetention: number;
+  taskRetentionCount: number;
 }
 
 export function registerNode(program: Command): void {
@@ -54,6 +57,8 @@ export function registerNode(program: Command): void {
     .option('--tls-ca <file>', 'CA certificate (PEM) for mutual TLS')
     .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
     .option('--agents <module>', 'JavaScript module exporting agent handlers')
+    .option('--task-retention <duration>', 'finished tasks leave the task table this long after they finished (90s, 15m, 1h, 2d)', parseDuration, 3_600_000)
+    .option('--task-retention-count <n>', 'at most this many finished tasks stay in the table (the newest)', parseIntIn(1, 100_000_000), 10_000)
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
     .action(async (flags: StartFlags) => {
       if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
@@ -81,6 +86,7 @@ export function registerNode(program: Command): void {
         logger,
         discover: flags.discover === true,
         agents: flags.agents,
+        retention: { taskRetentionMs: flags.taskRetention, maxFinishedTasks: flags.taskRetentionCount },
       });
       await new Promise<void>((resolve) => {
         let stopping = false;
