@@ -388,7 +388,7 @@ export class ClusterNode {
       },
       leaseMs: options.leaseMs,
     });
-    this.retention = new NodeRetention({ runtime: world.runtime, memory: this.memoryService, tasks: this.tasks, writable: () => this.tasks.leads(), options: options.retention });
+    this.retention = new NodeRetention({ runtime: world.runtime, memory: this.memoryService, tasks: this.tasks, store: world.store, writable: () => this.tasks.leads(), options: options.retention });
     this.addStatus('retention', () => this.retention.status());
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),

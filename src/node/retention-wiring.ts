@@ -6,6 +6,7 @@ import type { MemoryService } from '../memory/memory-service.js';
 import { MemoryRetention } from '../memory/retention.js';
 import { applyTrim, planTrim, RetiredIds, taskRetentionPolicy, type TaskRetentionPolicy } from '../tasks/task-retention.js';
 import type { TaskService } from './task-service.js';
+import type { NodeStore } from '../storage/types.js';
 
 export interface RetentionOptions {
   /** Finished tasks leave the table this long after they finished (default 1 h). */
@@ -20,6 +21,8 @@ export interface RetentionOptions {
 
 /** How often the leader looks for tasks to trim, at most (and at least every second). */
 const TASK_SWEEP_MAX_MS = 60_000;
+/** How often the store checkpoints its write-ahead log and hands free pages back (SqliteStore.maintain). */
+const MAINTAIN_MS = 5 * 60_000;
 
 export class NodeRetention {
   readonly memory: MemoryRetention;
@@ -27,6 +30,7 @@ export class NodeRetention {
   readonly policy: TaskRetentionPolicy;
   private readonly log: Logger;
   private cancel: (() => void) | undefined;
+  private cancelMaintain: (() => void) | undefined;
   private stopped = false;
   private trimming = false;
   /** Finished tasks this node trimmed from the table. */
@@ -34,13 +38,26 @@ export class NodeRetention {
 
   constructor(
     /** `writable`: whether this node sweeps memory policies now (the node passes: it is the scheduling leader). */
-    private readonly o: { runtime: Runtime; memory: MemoryService; tasks: TaskService; writable: () => boolean; options?: RetentionOptions },
+    private readonly o: { runtime: Runtime; memory: MemoryService; tasks: TaskService; store: NodeStore; writable: () => boolean; options?: RetentionOptions },
   ) {
     this.log = o.runtime.logger.child({ component: 'retention' });
     this.memory = new MemoryRetention({ service: o.memory, runtime: o.runtime, writable: o.writable, sweepMs: o.options?.policySweepMs });
     this.retired = new RetiredIds(o.tasks.table);
     this.policy = taskRetentionPolicy({ retentionMs: o.options?.taskRetentionMs, maxFinished: o.options?.maxFinishedTasks, dedupMs: o.options?.taskDedupMs });
     this.arm();
+    if (o.store.maintain) this.armMaintain();
+  }
+
+  private armMaintain(): void {
+    this.cancelMaintain = this.o.runtime.scheduler.schedule(MAINTAIN_MS, () => {
+      if (this.stopped) return;
+      try {
+        this.o.store.maintain?.();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'store maintenance (checkpoint, vacuum) failed');
+      }
+      this.armMaintain();
+    });
   }
 
   /** Trims what the policy says now, if this node is the scheduling leader; resolves how many tasks went. */
@@ -72,6 +89,7 @@ export class NodeRetention {
   stop(): void {
     this.stopped = true;
     this.cancel?.();
+    this.cancelMaintain?.();
     this.memory.stop();
   }
 

@@ -80,6 +80,10 @@ export class DurableDocSet implements DocSet {
   ids(): string[] {
     return this.inner.ids();
   }
+  /** Documents held as live Y.Docs in memory now. */
+  residentCount(): number {
+    return this.inner.ids().length;
+  }
   /** Calls `cb` with every document created from now on (see YDocSet.onDocCreated). */
   onDocCreated(cb: (id: string, doc: Y.Doc) => void): void {
     this.inner.onDocCreated(cb);
