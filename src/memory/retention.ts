@@ -10,9 +10,11 @@ import * as Y from 'yjs';
 import { episodesOf } from '../../crdt/schema.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { MemoryService } from './memory-service.js';
-import { forgetEpisodes, overPolicy, readPolicy, type RetentionPolicy } from './forget.js';
+import { forgetEpisodes, overPolicy, POLICY_KEY, readPolicy, type RetentionPolicy } from './forget.js';
+import type { NodeStore } from '../storage/types.js';
 
 const AGENT_PREFIX = 'agent/';
+const POLICY_INDEX = 'memory-policy/';
 /** A burst of forgets is reclaimed in one rewrite this long after the first. */
 const RECLAIM_DELAY_MS = 1000;
 /** How often the writable side applies the agents' retention policies. */
@@ -22,6 +24,8 @@ const MAX_FORGET_PER_WRITE = 5000;
 
 export interface MemoryRetentionOptions {
   service: MemoryService;
+  /** Where the index of agents with a policy is kept. */
+  store: NodeStore;
   runtime: Runtime;
   /** Whether this node may write now (a read-only node leaves the sweep to the writable side). */
   writable: () => boolean;
@@ -31,6 +35,7 @@ export interface MemoryRetentionOptions {
 export class MemoryRetention {
   private readonly log: Logger;
   private readonly reclaimQueued = new Set<string>();
+  private readonly withPolicy = new Map<string, RetentionPolicy>();
   private cancelSweep: (() => void) | undefined;
   private stopped = false;
   /** Episodes forgotten on this node by policy, and documents reclaimed (status, metrics). */
@@ -39,7 +44,16 @@ export class MemoryRetention {
   constructor(private readonly o: MemoryRetentionOptions) {
     this.log = o.runtime.logger.child({ component: 'memory-retention' });
     const docs = o.service.docs;
-    for (const id of docs.ids()) if (id.startsWith(AGENT_PREFIX)) this.watch(id, docs.doc(id));
+    // Agents with a policy, as last seen (kept in the store too, so neither a restart nor a sweep
+    // has to load every document to find them: documents may be unloaded, residency.ts).
+    for (const [key, json] of o.store.kvList(POLICY_INDEX)) {
+      try {
+        this.withPolicy.set(key.slice(POLICY_INDEX.length), JSON.parse(json) as RetentionPolicy);
+      } catch {
+        // a damaged entry: the agent's document says again when it is next loaded
+      }
+    }
+    for (const id of docs.residentIds()) if (id.startsWith(AGENT_PREFIX)) this.watch(id, docs.doc(id));
     docs.onDocCreated((id, doc) => {
       if (id.startsWith(AGENT_PREFIX)) this.watch(id, doc);
     });
@@ -53,12 +67,22 @@ export class MemoryRetention {
 
   /** Every agent with a policy, and the policy (for /status). */
   policies(): Record<string, RetentionPolicy> {
-    const out: Record<string, RetentionPolicy> = {};
-    for (const agent of this.o.service.agentIds()) {
-      const p = this.policy(agent);
-      if (p) out[agent] = p;
+    return Object.fromEntries([...this.withPolicy].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** Records the policy an agent's document holds now, when it differs from what was known. */
+  private notePolicy(agent: string, doc: Y.Doc): void {
+    const p = readPolicy(doc);
+    const before = this.withPolicy.get(agent);
+    if (JSON.stringify(p) === JSON.stringify(before)) return;
+    try {
+      if (p) this.o.store.kvSet(POLICY_INDEX + agent, JSON.stringify(p));
+      else this.o.store.kvDelete(POLICY_INDEX + agent);
+    } catch (err) {
+      this.log.warn({ agent, err: (err as Error).message }, 'recording the agent policy index failed');
     }
-    return out;
+    if (p) this.withPolicy.set(agent, p);
+    else this.withPolicy.delete(agent);
   }
 
   /** Applies every agent's policy once now (the periodic sweep; tests call it directly). */
@@ -66,7 +90,7 @@ export class MemoryRetention {
     if (!this.o.writable()) return 0;
     const now = this.wallNow();
     let forgotten = 0;
-    for (const agent of this.o.service.agentIds()) {
+    for (const agent of [...this.withPolicy.keys()]) {
       if (this.stopped) break;
       const mem = this.o.service.peek(agent);
       const policy = mem && readPolicy(mem.doc);
@@ -99,12 +123,15 @@ export class MemoryRetention {
   /** Schedules a reclaim of the document whenever one of its episodes is deleted, here or by merge. */
   private watch(docId: string, doc: Y.Doc): void {
     const root = episodesOf(doc);
+    const agent = docId.slice(AGENT_PREFIX.length);
+    this.notePolicy(agent, doc);
     doc.on('afterTransaction', (tr: Y.Transaction) => {
       let keys: Set<string | null> | undefined;
       for (const [type, changed] of tr.changed) if (type === (root as unknown)) keys = changed;
       if (!keys) return;
+      if (keys.has(POLICY_KEY)) this.notePolicy(agent, doc);
       for (const k of keys) {
-        if (k !== null && !root.has(k)) return this.queueReclaim(docId);
+        if (k !== null && k !== POLICY_KEY && !root.has(k)) return this.queueReclaim(docId);
       }
     });
   }

@@ -25,6 +25,7 @@ import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import type { SyncConfig } from '../sync/index.js';
 import { TaskService, TASKS_DOC } from './task-service.js';
 import { NodeRetention, type RetentionOptions } from './retention-wiring.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 import { TASKS_UPDATE_SCHEMA } from '../tasks/task-schema.js';
 import type { AgentHandler } from '../agents/index.js';
 import type { NewTask, SchedulerMember, TaskView } from '../tasks/index.js';
@@ -69,6 +70,10 @@ export interface ClusterNodeOptions {
   leaseMs?: number;
   /** Finished-task trimming and memory policy sweeps (retention-wiring.ts). */
   retention?: RetentionOptions;
+  /** Memory the agent documents may take before idle ones are unloaded (default 256 MiB; storage/residency.ts). */
+  memoryBudgetBytes?: number;
+  /** An agent document used more recently than this stays loaded (default 10 s). */
+  memoryIdleMs?: number;
 }
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
@@ -362,6 +367,7 @@ export class ClusterNode {
       writeTimeoutMs: options.writeTimeoutMs,
       sync: options.sync,
       schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA },
+      residency: { budgetBytes: options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES, idleMs: options.memoryIdleMs },
     });
     registerMemoryMethods(this.rpc, this.memoryService);
     this.tasks = new TaskService({

@@ -23,6 +23,7 @@ export interface RetentionOptions {
 const TASK_SWEEP_MAX_MS = 60_000;
 /** How often the store checkpoints its write-ahead log and hands free pages back (SqliteStore.maintain). */
 const MAINTAIN_MS = 5 * 60_000;
+const EVICT_EVERY_MS = 1000;
 
 export class NodeRetention {
   readonly memory: MemoryRetention;
@@ -31,6 +32,9 @@ export class NodeRetention {
   private readonly log: Logger;
   private cancel: (() => void) | undefined;
   private cancelMaintain: (() => void) | undefined;
+  private cancelEvict: (() => void) | undefined;
+  /** Agent documents unloaded since start (bounded residency). */
+  evicted = 0;
   private stopped = false;
   private trimming = false;
   /** Finished tasks this node trimmed from the table. */
@@ -41,10 +45,11 @@ export class NodeRetention {
     private readonly o: { runtime: Runtime; memory: MemoryService; tasks: TaskService; store: NodeStore; writable: () => boolean; options?: RetentionOptions },
   ) {
     this.log = o.runtime.logger.child({ component: 'retention' });
-    this.memory = new MemoryRetention({ service: o.memory, runtime: o.runtime, writable: o.writable, sweepMs: o.options?.policySweepMs });
+    this.memory = new MemoryRetention({ service: o.memory, store: o.store, runtime: o.runtime, writable: o.writable, sweepMs: o.options?.policySweepMs });
     this.retired = new RetiredIds(o.tasks.table);
     this.policy = taskRetentionPolicy({ retentionMs: o.options?.taskRetentionMs, maxFinished: o.options?.maxFinishedTasks, dedupMs: o.options?.taskDedupMs });
     this.arm();
+    this.armEviction();
     if (o.store.maintain) this.armMaintain();
   }
 
@@ -90,7 +95,21 @@ export class NodeRetention {
     this.stopped = true;
     this.cancel?.();
     this.cancelMaintain?.();
+    this.cancelEvict?.();
     this.memory.stop();
+  }
+
+  /** Unloads idle agent documents beyond the memory budget, every second (storage/residency.ts). */
+  private armEviction(): void {
+    this.cancelEvict = this.o.runtime.scheduler.schedule(EVICT_EVERY_MS, () => {
+      if (this.stopped) return;
+      try {
+        this.evicted += this.o.memory.docs.evictIdle();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'unloading idle documents failed');
+      }
+      this.armEviction();
+    });
   }
 
   private arm(): void {
