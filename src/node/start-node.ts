@@ -62,6 +62,8 @@ export interface StartNodeOptions {
   discover?: boolean;
   /** Task trimming and memory policy sweeps (defaults: finished tasks kept 1 h, at most 10,000). */
   retention?: RetentionOptions;
+  /** Memory the agent documents may take before idle ones are unloaded (default 256 MiB). */
+  memoryBudgetBytes?: number;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
@@ -145,6 +147,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         httpPort: boundHttp,
         discover,
         retention: opts.retention,
+        memoryBudgetBytes: opts.memoryBudgetBytes,
       },
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.

@@ -10,7 +10,7 @@ import { readKeyFileSync } from '../../security/index.js';
 import { UsageError } from '../../errors.js';
 import { collect, parseChoice, parseHostPort, parseIntIn, parsePort } from '../parse.js';
 import { readTlsFlags } from '../client.js';
-import { parseDuration } from '../paging-flags.js';
+import { parseBytes, parseDuration } from '../paging-flags.js';
 
 interface StartFlags {
   name: string;
@@ -32,6 +32,7 @@ interface StartFlags {
   agents?: string;
   logLevel: LogLevel;
   taskRetention: number;
+  memoryBudget: number;
   taskRetentionCount: number;
 }
 
@@ -57,6 +58,7 @@ export function registerNode(program: Command): void {
     .option('--tls-ca <file>', 'CA certificate (PEM) for mutual TLS')
     .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
     .option('--agents <module>', 'JavaScript module exporting agent handlers')
+    .option('--memory-budget <size>', 'memory the agent documents may take before idle ones are unloaded to disk (64MB, 256MB, 1GB)', parseBytes, 256 * 1024 * 1024)
     .option('--task-retention <duration>', 'finished tasks leave the task table this long after they finished (90s, 15m, 1h, 2d)', parseDuration, 3_600_000)
     .option('--task-retention-count <n>', 'at most this many finished tasks stay in the table (the newest)', parseIntIn(1, 100_000_000), 10_000)
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
@@ -87,6 +89,7 @@ export function registerNode(program: Command): void {
         discover: flags.discover === true,
         agents: flags.agents,
         retention: { taskRetentionMs: flags.taskRetention, maxFinishedTasks: flags.taskRetentionCount },
+        memoryBudgetBytes: flags.memoryBudget,
       });
       await new Promise<void>((resolve) => {
         let stopping = false;
