@@ -29,6 +29,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'anti-entropy-idle': (o) => import('./anti-entropy-idle.js').then((m) => m.runAntiEntropyIdle(o)),
   'sim-scale': (o) => import('./sim-scale.js').then((m) => m.runSimScale(o)),
   'fuzz-speed': (o) => import('./fuzz-speed.js').then((m) => m.runFuzzSpeed(o)),
+  soak: (o) => import('./soak.js').then((m) => m.runSoak(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {
