@@ -54,9 +54,9 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
   writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   const cli = await snapshotCli(defaultTriPath());
   const procs: Proc[] = Array.from({ length: NODES }, (_, i) => ({ name: `n${i + 1}`, address: `${prefix}${i + 1}`, dir: join(root, `n${i + 1}`), child: undefined }));
-  const start = (p: Proc, join: string): void => {
+  const start = (p: Proc, join: string | undefined): void => {
     const args = [cli.triPath, 'node', 'start', '--name', p.name, '--bind', p.address, '--key-file', keyFile, '--data', p.dir, '--profile', 'lan', '--log-level', 'warn'];
-    args.push('--task-retention', opts.quick ? '60s' : '5m', '--memory-budget', '64MB', '--join', `${join}:9999`);
+    args.push('--task-retention', opts.quick ? '60s' : '5m', '--memory-budget', '64MB', ...(join ? ['--join', `${join}:9999`] : []));
     p.child = spawn(process.execPath, args, { stdio: 'ignore' });
   };
   const ledger: Array<{ agent: string; id: string }> = [];
@@ -70,10 +70,25 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
   const clients: NodeClient[] = [];
   const t0 = Date.now();
   try {
-    start(procs[0]!, procs[1]!.address);
+    start(procs[0]!, undefined); // founds the cluster
     await sleep(1500);
     for (const p of procs.slice(1)) start(p, procs[0]!.address);
-    await sleep(8000);
+    // Writes start once every node's own view shows all members ACTIVE (as `tri cluster` waits).
+    const formed = async (): Promise<boolean> => {
+      const views = await Promise.all(procs.map((p) => get(`http://${p.address}:10080/status`)));
+      return views.every((v) => {
+        try {
+          const st = JSON.parse(v) as { members: Array<{ state: string }> };
+          return st.members.length === NODES && st.members.every((m) => m.state === 'ACTIVE');
+        } catch {
+          return false;
+        }
+      });
+    };
+    for (let waited = 0; !(await formed()); waited += 500) {
+      if (waited > 60_000) throw new Error('the 5 soak nodes did not all show each other ACTIVE within 60 s');
+      await sleep(500);
+    }
     for (const p of procs) clients.push(await NodeClient.connect({ at: `${p.address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 }));
     // Task episodes go to the agent named after the type: keep it bounded as an operator would.
     await clients[0]!.memoryPolicy('echo', { maxEpisodes: 5000 });
