@@ -72,7 +72,7 @@ export interface ClusterNodeOptions {
   retention?: RetentionOptions;
   /** Memory the agent documents may take before idle ones are unloaded (default 256 MiB; storage/residency.ts). */
   memoryBudgetBytes?: number;
-  /** An agent document used more recently than this stays loaded (default 10 s). */
+  /** An agent document used more recently than this stays loaded (default 2 s). */
   memoryIdleMs?: number;
 }
 

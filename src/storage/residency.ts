@@ -13,7 +13,7 @@ import type { NodeStore } from './types.js';
 export interface ResidencyOptions {
   /** Bytes of memory the resident documents may take, estimated from their stored size. */
   budgetBytes: number;
-  /** A document used more recently than this stays resident (default 10 s). */
+  /** A document used more recently than this stays resident (default 2 s). */
   idleMs?: number;
   /** Milliseconds on the node's clock. */
   now: () => number;
@@ -47,7 +47,7 @@ export class Residency {
     private readonly store: NodeStore,
     private readonly o: ResidencyOptions,
   ) {
-    this.idleMs = o.idleMs ?? 10_000;
+    this.idleMs = o.idleMs ?? 2_000;
   }
 
   /** At start: true when the stored record of `id` is current (it then stays unloaded). */
@@ -104,6 +104,8 @@ export class Residency {
       const doc = inner.doc(id);
       // Updates waiting for missing dependencies: kept resident until they integrate (or resync).
       if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) continue;
+      // Folded into its snapshot first (from the live document), so loading it again reads one row.
+      if (this.store.docStats(id).logEntries > 0) this.store.compact(id);
       const stored: Stored = { sv: inner.stateVector(id), digest: inner.digest(id).slice() };
       const bytes = size(id);
       this.store.kvSet(

@@ -214,6 +214,12 @@ export class SqliteStore implements NodeStore {
   }
 
   loadDoc(docId: string): Uint8Array[] {
+    // No live rows (compacted, as an unloaded document is): its snapshot alone, by key, without
+    // scanning the log (loading an unloaded document on demand must stay cheap).
+    if ((this.stats.get(docId)?.logEntries ?? 0) === 0) {
+      const snap = this.guard('load', () => this.st.snapGet.get(docId) as Buffer | undefined);
+      return snap ? [toU8(snap)] : [];
+    }
     return this.guard('load', () => {
       // One read transaction so a concurrent compaction (same process) cannot split the view.
       return this.db.transaction(() => {
