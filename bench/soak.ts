@@ -159,6 +159,17 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
         for (const id of ids) if (!have.has(id)) missing++;
       }
     }
+    // Two results: a task whose recorded outcome differs between nodes (tasks still in the table;
+    // retention trimmed the older ones). Episodes per task are counted apart: a node killed after
+    // storing an outcome and its episode, but before a majority acknowledged them, may bring that
+    // episode back on restart beside the one of the run that replaced it (the result stays unique).
+    const views = await Promise.all(clients.map(async (c) => {
+      const m = new Map<string, string>();
+      for await (const page of c.taskPages({ limit: 1000 })) for (const t of page) if (t.status === 'done' || t.status === 'failed') m.set(t.id, JSON.stringify([t.status, t.node, t.result, t.error]));
+      return m;
+    }));
+    let twoResults = 0;
+    for (const [id, o] of views[0]!) if (views.slice(1).some((v) => v.has(id) && v.get(id) !== o)) twoResults++;
     const perTask = new Map<string, number>();
     for await (const page of clients[0]!.memoryPages('echo', { limit: 1000 })) {
       for (const e of page) {
@@ -167,7 +178,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       }
     }
     const doubled = [...perTask.values()].filter((x) => x > 1).length;
-    return finish(opts, samples, allWrites, warmupMs, durationMs, { missing, doubled, acked: ledger.length, tasksAcked, errors, errorKinds, elapsedMs: Date.now() - t0 });
+    return finish(opts, samples, allWrites, warmupMs, durationMs, { missing, doubled, twoResults, acked: ledger.length, tasksAcked, errors, errorKinds, elapsedMs: Date.now() - t0 });
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     for (const p of procs) p.child?.kill('SIGKILL');
@@ -184,7 +195,7 @@ function finish(
   writes: Array<[number, number]>,
   warmupMs: number,
   durationMs: number,
-  r: { missing: number; doubled: number; acked: number; tasksAcked: number; errors: number; errorKinds: Record<string, number>; elapsedMs: number },
+  r: { missing: number; doubled: number; twoResults: number; acked: number; tasksAcked: number; errors: number; errorKinds: Record<string, number>; elapsedMs: number },
 ): BenchResult {
   const after = samples.filter((s) => s.t * 1000 >= warmupMs);
   // Slopes per node after the warm-up, in MB per 10 minutes (least squares over the samples it was up).
@@ -218,7 +229,8 @@ function finish(
     writes_acknowledged: metric(r.acked, 'writes'),
     writes_lost: metric(r.missing, 'writes'),
     tasks_acknowledged: metric(r.tasksAcked, 'tasks'),
-    tasks_with_two_results: metric(r.doubled, 'tasks'),
+    tasks_with_two_results: metric(r.twoResults, 'tasks'),
+    tasks_with_two_episodes: metric(r.doubled, 'tasks'),
     errors: metric(r.errors, 'errors'),
     disk_after_30_days: metric(endDisk + Math.max(0, maxDisk) * 6 * 24 * 30, 'MB'),
   };
