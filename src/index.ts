@@ -2,6 +2,11 @@
 export { startNode, type StartNodeOptions } from './node/start-node.js';
 export type { ClusterNode, MemberView } from './node/cluster-node.js';
 export type { AgentMemory } from './memory/agent-memory.js';
+export type { EpisodeQuery } from './memory/episode-page.js';
+export type { RetentionPolicy } from './memory/forget.js';
+export type { TaskQuery } from './tasks/task-page.js';
+export type { Page, PageQuery } from './paging.js';
+export { MAX_NOTE_BYTES, MAX_TEXT_BYTES, MAX_TASK_INPUT_BYTES, MAX_PAGE_ITEMS, DEFAULT_PAGE_ITEMS } from './limits.js';
 export type { Episode, Json, NewEpisode, Conflict, FieldValue } from '../crdt/index.js';
 export type { LifecycleState } from './node/lifecycle.js';
 export type { Role } from './node/meta.js';
