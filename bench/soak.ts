@@ -283,7 +283,7 @@ function get(url: string): Promise<string> {
       res.on('end', () => resolve(body));
       res.on('error', () => resolve(''));
     });
-    req.on('timeout', () => req.destroy());
+    req.on('timeout', () => req.destroy(new Error('timeout'))); // with an error, so 'error' resolves the promise
     req.on('error', () => resolve(''));
   });
 }

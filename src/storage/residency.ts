@@ -24,10 +24,11 @@ export interface ResidencyOptions {
 /** Default memory budget of a node's documents (`tri node start --memory-budget`). */
 export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
 /**
- * A live Y.Doc takes about this many times its encoded size (measured: ~9 KB of heap per episode
- * of ~700 stored bytes), plus a fixed cost per document.
+ * A live Y.Doc takes about this many times its encoded size, plus a fixed cost per document. The
+ * soak's small episodes took ~6 KB of heap each for a few hundred stored bytes; 13 (the first
+ * guess) left 200 hot agents under a 64 MB budget while the heap grew past it.
  */
-const RESIDENT_FACTOR = 13;
+const RESIDENT_FACTOR = 24;
 const RESIDENT_BASE_BYTES = 8 * 1024;
 /** Documents unloaded per call at most (each records its state in one small store write). */
 const MAX_EVICT_PER_CALL = 256;
