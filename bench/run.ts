@@ -30,6 +30,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   recall: (o) => import('./recall.js').then((m) => m.runRecallBench(o)),
   'crypto-operator': (o) => import('./crypto-operator.js').then((m) => m.runCryptoOperator(o)),
   'yjs-clients': (o) => import('./yjs-clients.js').then((m) => m.runYjsClients(o)),
+  soak: (o) => import('./soak.js').then((m) => m.runSoak(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {

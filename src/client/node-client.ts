@@ -13,7 +13,6 @@ import { silentLogger } from '../node/logger.js';
 import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError, DecodeError } from '../errors.js';
-import { MAX_FRAME_BYTES } from '../transport/types.js';
 import type { Episode, Json } from '../../crdt/index.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { AnnotateOp } from '../memory/annotate.js';
@@ -55,6 +54,10 @@ export interface NodeStatusJson {
   members: MemberView[];
   [k: string]: unknown;
 }
+import type { EpisodeQuery } from '../memory/episode-page.js';
+import type { RetentionPolicy } from '../memory/forget.js';
+import type { TaskQuery } from '../tasks/task-page.js';
+import type { Page } from '../paging.js';
 
 export interface ClientOptions {
   /** HOST[:RPC_PORT] of any node (port 10000 when left out). */
@@ -95,12 +98,8 @@ export class NodeClient {
 
   /** Calls `method`; the reply must pass `shape` (a DecodeError otherwise). */
   async call<T>(method: string, args: unknown, shape: (v: unknown) => v is T, timeoutMs = this.timeoutMs): Promise<T> {
-    const payload = toJsonPayload(args);
-    // The node closes a connection that sends a frame over the limit: refuse here, with the reason.
-    if (payload.byteLength > MAX_FRAME_BYTES - 1024) {
-      throw new ConfigError(`the arguments of ${method} take ${payload.byteLength} bytes; one call carries at most ${MAX_FRAME_BYTES - 1024}: split it into smaller calls`);
-    }
-    const reply = await this.rpc.call(this.at, method, payload, timeoutMs);
+    // Arguments over one frame travel in parts; past what a message may carry the endpoint refuses them (OversizeError).
+    const reply = await this.rpc.call(this.at, method, toJsonPayload(args), timeoutMs);
     const v = fromJsonPayload(reply, `reply to ${method}`);
     if (!shape(v)) throw new DecodeError(`reply to ${method} does not have the expected shape (is the node a different version?)`);
     return v;
@@ -119,8 +118,43 @@ export class NodeClient {
     return this.call(METHODS.memoryAdd, args, isEpisode);
   }
 
-  showMemory(agent: string): Promise<Episode[]> {
-    return this.call(METHODS.memoryShow, { agent }, arrayOf(isEpisode));
+  /** Every episode of the agent, oldest first, read page by page (each reply stays small). */
+  async showMemory(agent: string): Promise<Episode[]> {
+    const all: Episode[] = [];
+    for await (const items of this.memoryPages(agent, { limit: 1000 })) all.push(...items);
+    return all.reverse();
+  }
+
+  /** One page of the agent's episodes, newest first; pass `next` as `after` for the following one. */
+  async memoryPage(agent: string, q: EpisodeQuery = {}): Promise<Page<Episode>> {
+    const r = await this.call(METHODS.memoryShow, { ...q, agent }, objectWith<{ episodes: Episode[]; next?: string }>({ episodes: 'array' }));
+    return { items: r.episodes, ...(r.next ? { next: r.next } : {}) };
+  }
+
+  /** The agent's episodes page by page, newest first. */
+  async *memoryPages(agent: string, q: EpisodeQuery = {}): AsyncGenerator<Episode[]> {
+    let after = q.after;
+    for (;;) {
+      const p = await this.memoryPage(agent, { ...q, after });
+      if (p.items.length > 0) yield p.items;
+      if (p.next === undefined) return;
+      after = p.next;
+    }
+  }
+
+  /** Forgets one episode on every replica (needs quorum); false when the agent has no such episode. */
+  async forgetEpisode(agent: string, id: string): Promise<boolean> {
+    return (await this.call(METHODS.memoryForget, { agent, id }, objectWith<{ forgotten: boolean }>({ forgotten: 'boolean' }))).forgotten;
+  }
+
+  /** Forgets every episode of an agent (needs quorum); resolves how many there were. */
+  async dropAgent(agent: string): Promise<number> {
+    return (await this.call(METHODS.memoryDrop, { agent }, objectWith<{ forgotten: number }>({ forgotten: 'number' }))).forgotten;
+  }
+
+  /** Sets the agent's retention policy when one is given ({} clears it); resolves the policy in force. */
+  async memoryPolicy(agent: string, policy?: RetentionPolicy): Promise<RetentionPolicy | null> {
+    return (await this.call(METHODS.memoryPolicy, { agent, ...(policy ? { policy } : {}) }, objectWith<{ policy: RetentionPolicy | null }>({}))).policy;
   }
 
   /** Recall from the node's index: one agent's episodes, or every agent's when `agent` is undefined. */
@@ -156,8 +190,27 @@ export class NodeClient {
     return this.call(METHODS.taskGet, { id }, isTaskView);
   }
 
-  listTasks(): Promise<TaskView[]> {
-    return this.call(METHODS.taskList, null, arrayOf(isTaskView));
+  /** Every task in the table, oldest submission first, read page by page. */
+  async listTasks(): Promise<TaskView[]> {
+    const all: TaskView[] = [];
+    for await (const items of this.taskPages({ limit: 1000 })) all.push(...items);
+    return all.reverse();
+  }
+
+  /** One page of the task table, newest submission first. */
+  async taskPage(q: TaskQuery = {}): Promise<Page<TaskView>> {
+    const r = await this.call(METHODS.taskList, q, objectWith<{ tasks: TaskView[]; next?: string }>({ tasks: 'array' }));
+    return { items: r.tasks, ...(r.next ? { next: r.next } : {}) };
+  }
+
+  async *taskPages(q: TaskQuery = {}): AsyncGenerator<TaskView[]> {
+    let after = q.after;
+    for (;;) {
+      const p = await this.taskPage({ ...q, after });
+      if (p.items.length > 0) yield p.items;
+      if (p.next === undefined) return;
+      after = p.next;
+    }
   }
 
   /** Polls until the task is done or failed, or `timeoutMs` passes (then returns its latest state). */

@@ -7,10 +7,23 @@
 //   lost-increment  every counter holds at least the acknowledged increments and at most all
 //                   attempted ones (concurrent +1s give +2: one slot per writer, never LWW);
 //   lost-task       every task whose submit resolved is in every node's task table;
-//   task-results    no task with two results: every node shows the same outcome for every task.
+//   task-results    no task with two results: every node shows the same outcome for every task;
+//   resurrected     an episode whose forget was acknowledged is on no node (also after heals);
+//   trimmed-unfinished  retention removed only tasks that were finished on the replica removing them.
+// Forgotten episodes (forget acknowledged, or attempted and maybe applied) and tasks that retention
+// trimmed are not counted as lost.
 import type { SimCluster } from '../sim/cluster-sim.js';
 
-export type InvariantName = 'split-brain' | 'convergence' | 'lost-write' | 'lost-increment' | 'lost-task' | 'task-results' | 'cluster-formed';
+export type InvariantName =
+  | 'split-brain'
+  | 'convergence'
+  | 'lost-write'
+  | 'lost-increment'
+  | 'lost-task'
+  | 'task-results'
+  | 'cluster-formed'
+  | 'resurrected'
+  | 'trimmed-unfinished';
 
 export class Violation extends Error {
   /** When, in the run's terms ("t=12.3 s into the schedule", "2.0 s after the last heal"); set by the scenario. */
@@ -102,6 +115,12 @@ export interface Ledger {
   counters: Map<string, { agent: string; id: string; acked: number; attempted: number }>;
   /** Tasks whose submit resolved. */
   tasks: Array<{ id: string; via: number }>;
+  /** Episodes (agent/id) whose forget was acknowledged, and those whose forget was attempted. */
+  forgotten: Set<string>;
+  forgetAttempted: Set<string>;
+  /** Tasks some replica saw leave the table (retention), and any that left it unfinished. */
+  trimmed: Set<string>;
+  trimmedUnfinished: string[];
 }
 
 export const COUNTER = 'uses';
@@ -110,8 +129,10 @@ export const COUNTER = 'uses';
 export function checkFinal(c: SimCluster, ledger: Ledger): void {
   const at = c.now();
   const all = c.live();
+  if (ledger.trimmedUnfinished.length > 0) throw new Violation('trimmed-unfinished', ledger.trimmedUnfinished[0]!, at);
   for (const i of all) {
     for (const w of ledger.writes) {
+      if (ledger.forgetAttempted.has(`${w.agent}/${w.id}`)) continue; // forgotten, or maybe: not a lost write
       if (!c.node(i).memory(w.agent).get(w.id)) throw new Violation('lost-write', `acknowledged episode ${w.agent}/${w.id} (written via n${w.via}) is missing on n${i}`, at);
     }
     for (const k of ledger.counters.values()) {
@@ -126,7 +147,12 @@ export function checkFinal(c: SimCluster, ledger: Ledger): void {
         );
       }
     }
+    for (const key of ledger.forgotten) {
+      const [agent, id] = key.split('/') as [string, string];
+      if (c.node(i).memory(agent).get(id)) throw new Violation('resurrected', `episode ${key}, whose forget was acknowledged, is back on n${i}`, at);
+    }
     for (const t of ledger.tasks) {
+      if (ledger.trimmed.has(t.id)) continue; // finished and trimmed by retention (checked when it happened)
       if (!c.node(i).tasks.table.get(t.id)) throw new Violation('lost-task', `acknowledged task ${t.id} (submitted via n${t.via}) is missing from n${i}'s task table`, at);
     }
   }

@@ -96,7 +96,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const started = wall?.() ?? 0;
   const config = scenarioConfig(o);
   const maxSteps = o.maxSteps ?? 40;
-  const totals: Totals = { steps: 0, writesAcked: 0, incrementsAcked: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, events: 0, maxConvergedAfterMs: 0 };
+  const totals: Totals = { steps: 0, writesAcked: 0, incrementsAcked: 0, forgetsAcked: 0, tasksTrimmed: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, events: 0, maxConvergedAfterMs: 0 };
   const digest = createHash('sha256');
   const workers = Math.max(1, o.workers ?? 1);
   let shrinkRuns = 0;
@@ -115,7 +115,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         : await withPlantedBug(o.plantedBug, () => searchInProcess(search));
     for (const r of searched) {
       digest.update(r.digest);
-      for (const k of ['steps', 'writesAcked', 'incrementsAcked', 'tasksAcked', 'tasksDone', 'crashes', 'joins', 'pauses', 'partitions', 'events'] as const) totals[k] += r.stats[k];
+      for (const k of ['steps', 'writesAcked', 'incrementsAcked', 'forgetsAcked', 'tasksTrimmed', 'tasksAcked', 'tasksDone', 'crashes', 'joins', 'pauses', 'partitions', 'events'] as const) totals[k] += r.stats[k];
       totals.maxConvergedAfterMs = Math.max(totals.maxConvergedAfterMs, r.stats.convergedAfterMs ?? 0);
     }
     const last = searched[searched.length - 1];

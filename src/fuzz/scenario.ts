@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { ProfileName } from '../../gossip/config.js';
 import { SimCluster } from '../sim/cluster-sim.js';
+import { taskParts, tasksOf } from '../tasks/task-schema.js';
+import { deriveState } from '../tasks/task-state.js';
 import { checkFinal, COUNTER, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
 import { AGENTS, MAX_JOINS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
@@ -39,6 +41,9 @@ export interface RunStats {
   steps: number;
   writesAcked: number;
   incrementsAcked: number;
+  /** Forgets acknowledged, and tasks retention trimmed (seen on any replica). */
+  forgetsAcked: number;
+  tasksTrimmed: number;
   tasksAcked: number;
   tasksDone: number;
   crashes: number;
@@ -65,14 +70,17 @@ export interface RunResult {
 /** Carries out `run` and checks the invariants; never throws for a violation (it is returned). */
 export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCENARIO): Promise<RunResult> {
   const n = config.nodes;
-  const c = new SimCluster({ seed: run.simSeed, nodes: n, profile: config.profile, link: BASE_LINK });
+  // Every node runs with a tiny memory budget (agent documents unloaded as soon as they are idle)
+  // and a short task retention, so eviction and trimming happen all along the schedule.
+  const c = new SimCluster({ seed: run.simSeed, nodes: n, profile: config.profile, link: BASE_LINK, nodeOptions: FUZZ_NODE_OPTIONS });
   const workload = config.workload;
   const defineAgents = (i: number) => {
     for (const [type, handler] of workload.agents) c.node(i).defineAgent(type, handler);
+    watchTrims(c, i, ledger);
   };
+  const ledger: Ledger = { writes: [], counters: new Map(), tasks: [], forgotten: new Set(), forgetAttempted: new Set(), trimmed: new Set(), trimmedUnfinished: [] };
   for (let i = 0; i < n; i++) defineAgents(i);
-  const ledger: Ledger = { writes: [], counters: new Map(), tasks: [] };
-  const stats: RunStats = { steps: 0, writesAcked: 0, incrementsAcked: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, convergedAfterMs: null, virtualMs: 0, events: 0 };
+  const stats: RunStats = { steps: 0, writesAcked: 0, incrementsAcked: 0, forgetsAcked: 0, tasksTrimmed: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, convergedAfterMs: null, virtualMs: 0, events: 0 };
   const paused = new Set<number>();
   const touchedPairs: Array<[number, number]> = [];
   /** Members added by join steps (index -> the node they joined via, whose side they share). */
@@ -149,6 +157,8 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     stats.writesAcked = ledger.writes.length;
     stats.tasksAcked = ledger.tasks.length;
     for (const k of ledger.counters.values()) stats.incrementsAcked += k.acked;
+    stats.forgetsAcked = ledger.forgotten.size;
+    stats.tasksTrimmed = ledger.trimmed.size;
     if (!violation) stats.tasksDone = c.node(0).tasks.list().filter((t) => t.status === 'done').length;
     await c.destroy();
   }
@@ -206,6 +216,23 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
         if (!up(op.node)) break;
         const agent = `agent-${op.agent}`;
         const id = writes++;
+        // Every fifth write step forgets the agent's oldest acknowledged episode instead (the
+        // schedule's shape stays as it was, so existing seeds keep their schedules).
+        if (id % 5 === 4) {
+          const target = ledger.writes.find((w) => w.agent === agent && w.id !== counterIds[op.agent] && !ledger.forgetAttempted.has(`${agent}/${w.id}`));
+          if (target) {
+            const key = `${agent}/${target.id}`;
+            ledger.forgetAttempted.add(key);
+            c.node(op.node)
+              .memory(agent)
+              .forget(target.id)
+              .then(
+                () => ledger.forgotten.add(key),
+                () => undefined, // refused (nothing applied) or not acknowledged in time (may converge): no longer counted either way
+              );
+            break;
+          }
+        }
         c.node(op.node)
           .memory(agent)
           .addEpisode({ task: `w${id}`, outcome: 'ok', note: `via n${op.node}` })
@@ -266,4 +293,23 @@ function runDigest(run: Run, stats: RunStats, violation: Violation | undefined, 
   h.update(JSON.stringify([...ledger.counters.values()].map((k) => [k.id, k.acked, k.attempted])));
   h.update(JSON.stringify(ledger.tasks.map((t) => t.id).sort()));
   return h.digest('hex').slice(0, 16);
+}
+
+/** Node options of every fuzzed node: a 1-byte memory budget and a 3 s task retention. */
+const FUZZ_NODE_OPTIONS = { memoryBudgetBytes: 1, memoryIdleMs: 0, retention: { taskRetentionMs: 3000 } };
+
+/**
+ * Records every task that leaves node i's table (only retention deletes tasks) and checks that it
+ * was finished on that replica when it went.
+ */
+function watchTrims(c: SimCluster, i: number, ledger: Ledger): void {
+  tasksOf(c.node(i).tasks.table.doc).observe((e) => {
+    for (const [id, change] of e.changes.keys) {
+      if (change.action !== 'delete' || id.startsWith('~')) continue;
+      ledger.trimmed.add(id);
+      const parts = taskParts(change.oldValue);
+      // Recorded, not thrown: this runs inside a Yjs transaction (checkFinal reports it).
+      if (parts && !deriveState(parts).winner) ledger.trimmedUnfinished.push(`task ${id} left n${i}'s table at ${c.now()} ms while it was ${deriveState(parts).status} there`);
+    }
+  });
 }

@@ -3,6 +3,10 @@
 // node) and resolve once a majority of voters stored them (WriteTimeoutError otherwise).
 import type { AgentMemoryDoc, Episode, Json, NewEpisode } from '../../crdt/index.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
+import { assertSize, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../limits.js';
+import type { Page } from '../paging.js';
+import { episodePage, type EpisodeQuery } from './episode-page.js';
+import { episodeIds, forgetEpisodes, readPolicy, writePolicy, type RetentionPolicy } from './forget.js';
 
 export interface AgentMemoryWriter {
   /** Runs `op` if this node is writable and waits for a majority to acknowledge what it wrote. */
@@ -23,9 +27,21 @@ export class AgentMemory {
   ) {}
 
   addEpisode(ep: NewEpisode): Promise<string> {
+    try {
+      checkEpisodeSizes(ep);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return this.writer.write(this.agentId, (d) => d.addEpisode(ep, { now: Math.round(this.now()) }));
   }
   appendNote(id: string, text: string): Promise<void> {
+    if (typeof text === 'string') {
+      try {
+        assertSize(text, MAX_NOTE_BYTES, 'the note', 'split it into several appends');
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
     return this.writer.write(this.agentId, (d) => d.appendNote(id, text));
   }
   increment(id: string, name: string, by = 1): Promise<void> {
@@ -43,6 +59,7 @@ export class AgentMemory {
   get(id: string): Episode | undefined {
     return this.writer.peek(this.agentId)?.get(id);
   }
+  /** Every episode, oldest first. Reads the whole memory: for long memories use page() or pages(). */
   list(): Episode[] {
     return this.writer.peek(this.agentId)?.list() ?? [];
   }
@@ -50,8 +67,52 @@ export class AgentMemory {
   recall(query: RecallQuery = {}): RecallHit[] {
     return this.writer.recall(this.agentId, query);
   }
+  /** One page of episodes, newest first (paging.ts); pass `next` as `after` for the following page. */
+  page(q: EpisodeQuery = {}): Page<Episode> {
+    return episodePage(this.writer.peek(this.agentId), q);
+  }
+  /** Every page, one after another (each read when the previous one was consumed). */
+  *pages(q: EpisodeQuery = {}): Generator<Episode[]> {
+    let after = q.after;
+    for (;;) {
+      const p = this.page({ ...q, after });
+      if (p.items.length > 0) yield p.items;
+      if (p.next === undefined) return;
+      after = p.next;
+    }
+  }
+  /** Forgets one episode on every replica (a quorum write); resolves false when there is no such episode. */
+  async forget(id: string): Promise<boolean> {
+    if (!this.writer.peek(this.agentId)) return false;
+    return (await this.writer.write(this.agentId, (d) => forgetEpisodes(d, [id]))) > 0;
+  }
+  /** Forgets every episode of this agent, and its retention policy; resolves how many episodes went. */
+  async drop(): Promise<number> {
+    if (!this.writer.peek(this.agentId)) return 0;
+    return this.writer.write(this.agentId, (d) => {
+      const n = forgetEpisodes(d, episodeIds(d.doc));
+      writePolicy(d, {});
+      return n;
+    });
+  }
+  /** Sets the agent's retention policy (replicated); `{}` clears it. Applied by the writable side's sweep. */
+  async setPolicy(policy: RetentionPolicy): Promise<void> {
+    await this.writer.write(this.agentId, (d) => writePolicy(d, policy));
+  }
+  policy(): RetentionPolicy | undefined {
+    const d = this.writer.peek(this.agentId);
+    return d ? readPolicy(d.doc) : undefined;
+  }
   /** Called after every change, local or replicated; returns an unsubscribe function. */
   onChange(cb: () => void): () => void {
     return this.writer.subscribe(this.agentId, cb);
   }
+}
+
+/** The same limits the CLI and the RPC methods apply (limits.ts). */
+export function checkEpisodeSizes(ep: NewEpisode): void {
+  if (typeof ep?.task === 'string') assertSize(ep.task, MAX_TEXT_BYTES, 'the task text');
+  if (typeof ep?.outcome === 'string') assertSize(ep.outcome, MAX_TEXT_BYTES, 'the outcome text');
+  if (typeof ep?.note === 'string') assertSize(ep.note, MAX_NOTE_BYTES, 'the note', 'store a larger text elsewhere and note where it is');
+  for (const t of Array.isArray(ep?.tags) ? ep.tags : []) if (typeof t === 'string') assertSize(t, MAX_TEXT_BYTES, 'a tag');
 }

@@ -8,6 +8,9 @@ import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from './memory-service.js';
 import { registerMemoryQueryMethods } from './memory-query-rpc.js';
+import type { EpisodeQuery } from './episode-page.js';
+import type { RetentionPolicy } from './forget.js';
+import { checkEpisodeSizes } from './agent-memory.js';
 
 interface AddArgs {
   agent: string;
@@ -19,9 +22,10 @@ interface AddArgs {
   fields?: Record<string, Json>;
 }
 
+/** Sizes are checked by the library's own limits (limits.ts), the same as in the CLI. */
 function str(v: unknown, what: string, optional = false): string | undefined {
   if (v === undefined && optional) return undefined;
-  if (typeof v !== 'string' || v.length === 0 || v.length > 64 * 1024) throw new ConfigError(`${what} must be a non-empty string of at most 64 KiB`);
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(`${what} must be a non-empty string`);
   return v;
 }
 
@@ -31,13 +35,33 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     const tags = a.tags ?? [];
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new ConfigError('tags must be an array of strings');
     const mem = memory.memory(str(a.agent, 'agent')!);
+    checkEpisodeSizes({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags });
     if (a.fields !== undefined && (typeof a.fields !== 'object' || a.fields === null || Array.isArray(a.fields))) throw new ConfigError('fields must be an object of field names to JSON values');
     const id = await mem.addEpisode({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags, fields: a.fields as Record<string, Json> | undefined }); // checked above: an object of decoded JSON values
     return toJsonPayload(mem.get(id));
   });
+  // One page, newest first: {episodes, next?} (paging.ts).
   rpc.handle(METHODS.memoryShow, 'client', (payload) => {
-    const a = jsonObject(payload, 'memory show arguments');
-    return toJsonPayload(memory.memory(str(a.agent, 'agent')!).list());
+    const { agent, ...query } = jsonObject(payload, 'memory show arguments');
+    // episodePage checks every field of the query (kinds, bounds, the cursor) before it reads.
+    const page = memory.memory(str(agent, 'agent')!).page(query as EpisodeQuery);
+    return toJsonPayload({ episodes: page.items, ...(page.next ? { next: page.next } : {}) });
+  });
+  rpc.handle(METHODS.memoryForget, 'client', async (payload) => {
+    const a = jsonObject(payload, 'memory forget arguments');
+    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!).forget(str(a.id, 'episode id')!) });
+  });
+  rpc.handle(METHODS.memoryDrop, 'client', async (payload) => {
+    const a = jsonObject(payload, 'memory drop arguments');
+    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!).drop() });
+  });
+  // {agent, policy?}: sets the policy when one is given ({} clears it); answers the policy in force.
+  rpc.handle(METHODS.memoryPolicy, 'client', async (payload) => {
+    const a = jsonObject(payload, 'memory policy arguments');
+    const mem = memory.memory(str(a.agent, 'agent')!);
+    // setPolicy checks the policy's fields (checkPolicy) before anything is written.
+    if (a.policy !== undefined) await mem.setPolicy(a.policy as RetentionPolicy);
+    return toJsonPayload({ policy: mem.policy() ?? null });
   });
   rpc.handle(METHODS.memoryDigest, 'client', () => toJsonPayload(memory.digest()));
   registerMemoryQueryMethods(rpc, memory);

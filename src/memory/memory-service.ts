@@ -43,6 +43,8 @@ export interface MemoryServiceOptions {
    * for being well-formed Yjs.
    */
   schemas?: Readonly<Record<string, UpdateSchema>>;
+  /** Agent documents are unloaded when idle beyond this many bytes of memory (storage/residency.ts); none: all stay resident. */
+  residency?: { budgetBytes: number; idleMs?: number };
 }
 
 /** One pushed update of a write (a write that touches two documents pushes two). */
@@ -133,7 +135,9 @@ export class MemoryService implements AgentMemoryWriter {
   constructor(private readonly o: MemoryServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'memory' });
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
-    this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]));
+    const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
+    this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]), residency);
+    this.docs.onEvict((id) => this.memories.delete(id.slice(AGENT_PREFIX.length)));
     this.engine = new SyncEngine({
       docs: this.docs,
       config: syncConfig(o.sync),

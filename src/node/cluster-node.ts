@@ -27,6 +27,8 @@ import { RecallService } from '../recall/recall-service.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
 import type { SyncConfig } from '../sync/index.js';
 import { TaskService, TASKS_DOC } from './task-service.js';
+import { NodeRetention, type RetentionOptions } from './retention-wiring.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 import { TASKS_UPDATE_SCHEMA } from '../tasks/task-schema.js';
 import { GRAPH_DOC, GRAPH_SCHEMA } from '../../crdt/knowledge-graph.js';
 import type { AgentHandler } from '../agents/index.js';
@@ -72,6 +74,12 @@ export interface ClusterNodeOptions {
   leaseMs?: number;
   /** Recall index file (in the data directory); ':memory:' (default) rebuilds it on each start. */
   recallIndex?: string;
+  /** Finished-task trimming and memory policy sweeps (retention-wiring.ts). */
+  retention?: RetentionOptions;
+  /** Memory the agent documents may take before idle ones are unloaded (default 256 MiB; storage/residency.ts). */
+  memoryBudgetBytes?: number;
+  /** An agent document used more recently than this stays loaded (default 2 s). */
+  memoryIdleMs?: number;
 }
 
 /** How often lifecycle (ACTIVE/DEGRADED) and downing are re-evaluated besides member events. */
@@ -208,6 +216,8 @@ export class ClusterNode {
   /** The recall index over every agent's episodes (src/recall), opened on first use or by start-node. */
   readonly recallIndex: RecallService;
   readonly tasks: TaskService;
+  /** Task trimming, memory policies and forgetting (retention-wiring.ts). */
+  readonly retention: NodeRetention;
   private readonly driver: SwimDriver;
   private readonly log: Logger;
   private meta: NodeMeta;
@@ -366,6 +376,7 @@ export class ClusterNode {
       writeTimeoutMs: options.writeTimeoutMs,
       sync: options.sync,
       schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA, [GRAPH_DOC]: GRAPH_SCHEMA },
+      residency: { budgetBytes: options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES, idleMs: options.memoryIdleMs },
     });
     this.recallIndex = new RecallService({ docs: this.memoryService.docs, scheduler: world.runtime.scheduler, file: options.recallIndex ?? ':memory:', logger: this.log });
     this.memoryService.recallWith = (agent, q) => this.recallIndex.recall(agent, q);
@@ -394,6 +405,8 @@ export class ClusterNode {
       },
       leaseMs: options.leaseMs,
     });
+    this.retention = new NodeRetention({ runtime: world.runtime, memory: this.memoryService, tasks: this.tasks, store: world.store, writable: () => this.tasks.leads(), options: options.retention });
+    this.addStatus('retention', () => this.retention.status());
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, world.runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),
     );
@@ -732,6 +745,7 @@ export class ClusterNode {
     this.driver.stop();
     this.voterConfig.stop();
     this.tasks.stop();
+    this.retention.stop();
     this.memoryService.stop();
     this.recallIndex.close();
     for (const h of this.stopHooks.reverse()) await Promise.resolve(h()).catch((err: Error) => this.log.warn({ err: err.message }, 'stop hook failed'));

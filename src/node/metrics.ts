@@ -1,7 +1,8 @@
 // /metrics in Prometheus text format through prom-client. One registry per node (several nodes
 // may share a process), and values are read from the components' own counters at scrape time
 // (collect callbacks), so the hot paths pay nothing for metrics.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerStorageMetrics } from './metrics-storage.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { Route } from './http-server.js';
 
@@ -15,6 +16,9 @@ export class NodeMetrics {
   constructor(node: ClusterNode) {
     const r = this.registry;
     r.setDefaultLabels({ node: node.name });
+    // Process RSS, heap, event-loop lag, GC and handles, as every Node.js exporter has them.
+    collectDefaultMetrics({ register: r });
+    registerStorageMetrics(r, node);
     new Gauge({
       name: 'tri_members',
       help: 'Members by lifecycle state, as this node sees them',
@@ -25,42 +29,45 @@ export class NodeMetrics {
         for (const m of node.members()) this.inc({ state: m.state });
       },
     });
-    new Gauge({
+    new Counter({
       name: 'tri_gossip_events_total',
       help: 'SWIM protocol events since start (probes, suspicions, refutations, ...)',
       labelNames: ['event'],
       registers: [r],
       collect() {
+        this.reset(); // a counter read from the component's own running total
         const s = node.swim.stats();
-        for (const k of SWIM_COUNTERS) this.set({ event: k }, s[k] ?? 0);
+        for (const k of SWIM_COUNTERS) this.inc({ event: k }, s[k] ?? 0);
       },
     });
-    new Gauge({
+    new Counter({
       name: 'tri_bytes_total',
       help: 'Bytes on the wire by plane, message kind and direction',
       labelNames: ['plane', 'kind', 'direction'],
       registers: [r],
       collect() {
+        this.reset(); // a counter read from the component's own running total
         const g = node.swim.stats();
-        this.set({ plane: 'gossip', kind: 'all', direction: 'out' }, g.bytesOut ?? 0);
-        this.set({ plane: 'gossip', kind: 'all', direction: 'in' }, g.bytesIn ?? 0);
+        this.inc({ plane: 'gossip', kind: 'all', direction: 'out' }, g.bytesOut ?? 0);
+        this.inc({ plane: 'gossip', kind: 'all', direction: 'in' }, g.bytesIn ?? 0);
         const s = node.memoryService.engine.stats();
-        for (const [kind, c] of Object.entries(s.sent)) this.set({ plane: 'sync', kind, direction: 'out' }, c?.bytes ?? 0);
-        for (const [kind, c] of Object.entries(s.received)) this.set({ plane: 'sync', kind, direction: 'in' }, c?.bytes ?? 0);
+        for (const [kind, c] of Object.entries(s.sent)) this.inc({ plane: 'sync', kind, direction: 'out' }, c?.bytes ?? 0);
+        for (const [kind, c] of Object.entries(s.received)) this.inc({ plane: 'sync', kind, direction: 'in' }, c?.bytes ?? 0);
         const rpc = node.rpc.stats;
-        this.set({ plane: 'rpc', kind: 'all', direction: 'out' }, rpc.bytesOut);
-        this.set({ plane: 'rpc', kind: 'all', direction: 'in' }, rpc.bytesIn);
+        this.inc({ plane: 'rpc', kind: 'all', direction: 'out' }, rpc.bytesOut);
+        this.inc({ plane: 'rpc', kind: 'all', direction: 'in' }, rpc.bytesIn);
       },
     });
-    new Gauge({
+    new Counter({
       name: 'tri_sync_messages_total',
       help: 'Sync engine messages by kind (anti-entropy rounds are ae-root messages)',
       labelNames: ['kind', 'direction'],
       registers: [r],
       collect() {
+        this.reset(); // a counter read from the component's own running total
         const s = node.memoryService.engine.stats();
-        for (const [kind, c] of Object.entries(s.sent)) this.set({ kind, direction: 'out' }, c?.messages ?? 0);
-        for (const [kind, c] of Object.entries(s.received)) this.set({ kind, direction: 'in' }, c?.messages ?? 0);
+        for (const [kind, c] of Object.entries(s.sent)) this.inc({ kind, direction: 'out' }, c?.messages ?? 0);
+        for (const [kind, c] of Object.entries(s.received)) this.inc({ kind, direction: 'in' }, c?.messages ?? 0);
       },
     });
     new Gauge({

@@ -40,6 +40,7 @@ import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
 import { attachYjs } from '../yjs/attach.js';
+import type { RetentionOptions } from './retention-wiring.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -80,6 +81,10 @@ export interface StartNodeOptions {
   discover?: boolean;
   /** Size limit of one document Yjs clients may edit (bytes; default 32 MiB). */
   docSizeLimit?: number;
+  /** Task trimming and memory policy sweeps (defaults: finished tasks kept 1 h, at most 10,000). */
+  retention?: RetentionOptions;
+  /** Memory the agent documents may take before idle ones are unloaded (default 256 MiB). */
+  memoryBudgetBytes?: number;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
@@ -181,6 +186,8 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
         httpPort: boundHttp,
         discover,
         recallIndex: opts.dataDir ? joinPath(opts.dataDir, 'recall.db') : undefined,
+        retention: opts.retention,
+        memoryBudgetBytes: opts.memoryBudgetBytes,
       },
     );
     // ClusterNode closes its transports and store itself; the extras of a real node close with it.

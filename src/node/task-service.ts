@@ -39,6 +39,7 @@ import { intField, jsonObject, stringField, toJsonPayload } from '../rpc/json.js
 import { isJson } from '../../crdt/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from '../memory/memory-service.js';
+import { taskPage, type TaskQuery } from '../tasks/task-page.js';
 
 export const TASKS_DOC = 'tasks';
 /** Re-check leases and lost tasks at least this often, besides member events and lease expiries. */
@@ -147,7 +148,11 @@ export class TaskService {
 
     o.rpc.handle(METHODS.taskSubmit, 'client', async (p) => toJsonPayload(await this.submit(newTaskFromJson(jsonObject(p, 'task submit arguments')))));
     o.rpc.handle(METHODS.taskGet, 'client', (p) => toJsonPayload(this.get(stringField(jsonObject(p, 'task get arguments'), 'id', 'task get arguments'))));
-    o.rpc.handle(METHODS.taskList, 'client', () => toJsonPayload(this.list()));
+    // One page, newest first: {tasks, next?} (paging.ts); taskPage checks the query's fields.
+    o.rpc.handle(METHODS.taskList, 'client', (p) => {
+      const page = taskPage(this.table, p.byteLength > 0 ? (jsonObject(p, 'task list arguments', true) as TaskQuery) : {});
+      return toJsonPayload({ tasks: page.items, ...(page.next ? { next: page.next } : {}) });
+    });
     o.rpc.handle(METHODS.taskRun, 'member', (p) => {
       this.startRun(parseRunRequest(p));
       return toJsonPayload(true);
@@ -346,6 +351,11 @@ export class TaskService {
   stop(): void {
     this.stopped = true;
     this.executor.stop();
+  }
+
+  /** Whether this node is the scheduling leader now (writable, first ACTIVE name): retention trims there. */
+  leads(): boolean {
+    return this.isLeader();
   }
 
   private isLeader(): boolean {

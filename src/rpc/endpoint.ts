@@ -3,12 +3,15 @@
 // are multiplexed by id; replies go back on the connection the request came in on. Every input is
 // untrusted: malformed frames close that connection, unknown methods and handler failures become
 // error replies, and nothing a peer sends can throw out of here.
-import { DecodeError, NodeStoppedError, TimeoutError, TransportError, TriError } from '../errors.js';
+import { DecodeError, NodeStoppedError, OversizeError, TimeoutError, TransportError, TriError } from '../errors.js';
+import { formatBytes, MAX_RPC_MESSAGE_BYTES } from '../limits.js';
+import { MAX_FRAME_BYTES } from '../transport/types.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { Address, StreamConnection, StreamTransport } from '../transport/types.js';
 import { parseAddress } from '../transport/address.js';
 import { decodeRpcFrame, encodeRpcFrame, type RpcFrame } from './frames.js';
 import { rebuildRemoteError } from './remote-error.js';
+import { PartAssembler, splitIntoParts } from './parts.js';
 
 /** Who may call a method: any authenticated peer including client tools, or cluster members only. */
 export type Access = 'client' | 'member';
@@ -71,6 +74,8 @@ export class RpcEndpoint {
   /** Requests being handled, per peer key (see peerKey). */
   private readonly inFlight = new Map<string, number>();
   private readonly open = new Set<StreamConnection>();
+  /** Large requests and replies being put back together, per connection (parts.ts). */
+  private readonly assemblers = new WeakMap<StreamConnection, PartAssembler>();
   private nextId = 1;
   private closed = false;
   private lastNotify: { method: string; payload: Uint8Array; frame: Uint8Array } | undefined;
@@ -128,6 +133,12 @@ export class RpcEndpoint {
       this.pending.set(id, pending);
       this.stats.requestsOut++;
       const startedAt = this.callObservers.size > 0 ? this.runtime.clock.now() : 0;
+      if (payload.byteLength > MAX_RPC_MESSAGE_BYTES) {
+        this.pending.delete(id);
+        cancelTimer();
+        reject(new OversizeError(`the ${method} request is ${formatBytes(payload.byteLength)}, above the ${formatBytes(MAX_RPC_MESSAGE_BYTES)} an rpc message may carry; send less at once`));
+        return;
+      }
       const bytesOut = this.sendFrame(conn, { kind: 'request', id, method, payload });
       if (this.callObservers.size > 0) pending.timing = { to, method, bytesOut, startedAt };
     });
@@ -215,8 +226,18 @@ export class RpcEndpoint {
   private receive(conn: StreamConnection, bytes: Uint8Array, outgoing: boolean): void {
     this.stats.bytesIn += bytes.length;
     let frame: RpcFrame;
+    let size = bytes.length;
     try {
-      frame = decodeRpcFrame(bytes);
+      const f = decodeRpcFrame(bytes);
+      if (f.kind === 'part') {
+        let a = this.assemblers.get(conn);
+        if (!a) this.assemblers.set(conn, (a = new PartAssembler()));
+        const whole = a.push(f);
+        if (!whole) return;
+        size = whole.length;
+        frame = decodeRpcFrame(whole, MAX_RPC_MESSAGE_BYTES, false) as RpcFrame;
+        if (frame.kind === 'notify') throw new DecodeError('a notify sent in parts');
+      } else frame = f;
     } catch (err) {
       this.stats.badFrames++;
       this.log.debug({ remote: conn.remote, err: (err as Error).message }, 'malformed rpc frame; closing connection');
@@ -249,7 +270,7 @@ export class RpcEndpoint {
         this.pending.delete(frame.id);
         p.cancelTimer();
         if (frame.kind === 'response') {
-          if (p.timing) this.reportCall(p.timing, bytes.length);
+          if (p.timing) this.reportCall(p.timing, size);
           p.resolve(frame.payload);
         } else p.reject(rebuildRemoteError(frame.name, frame.message));
         return;
@@ -310,9 +331,20 @@ export class RpcEndpoint {
     }
   }
 
-  /** Sends one frame; returns its encoded size. */
+  /**
+   * Sends one frame, in parts when it is above the stream's frame limit; returns its encoded
+   * size. A reply too large even for parts becomes an OversizeError reply that says so (the
+   * caller learns the real cause, not a dropped connection).
+   */
   private sendFrame(conn: StreamConnection, frame: RpcFrame): number {
-    return this.sendBytes(conn, encodeRpcFrame(frame));
+    const bytes = encodeRpcFrame(frame);
+    if (bytes.byteLength <= MAX_FRAME_BYTES || frame.kind === 'notify' || frame.kind === 'error') return this.sendBytes(conn, bytes);
+    if (bytes.byteLength > MAX_RPC_MESSAGE_BYTES && frame.kind === 'response') {
+      return this.sendFrame(conn, { kind: 'error', id: frame.id, name: 'OversizeError', message: `the reply is ${formatBytes(bytes.byteLength)}, above the ${formatBytes(MAX_RPC_MESSAGE_BYTES)} an rpc message may carry; ask for less at once (a smaller --limit)` });
+    }
+    let sent = 0;
+    for (const part of splitIntoParts(bytes, frame.kind, frame.id)) sent += this.sendBytes(conn, part);
+    return sent;
   }
 
   private sendBytes(conn: StreamConnection, bytes: Uint8Array): number {

@@ -7,6 +7,7 @@ import * as decoding from 'lib0/decoding';
 import { decodeWith, readBoundedBytes, readBoundedString, readBoundedUint } from '../codec.js';
 import { DecodeError } from '../errors.js';
 import { MAX_FRAME_BYTES } from '../transport/types.js';
+import { DIR_OF, PART_KIND, type PartFrame } from './parts.js';
 
 export type RpcFrame =
   | { kind: 'request'; id: number; method: string; payload: Uint8Array }
@@ -45,19 +46,31 @@ export function encodeRpcFrame(f: RpcFrame): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
-export function decodeRpcFrame(bytes: Uint8Array): RpcFrame {
-  return decodeWith(bytes, 'rpc frame', (d) => {
+/**
+ * `maxPayload`: one frame's limit, or more for a frame put back together from parts (parts.ts).
+ * A part itself decodes as a PartFrame (never inside a reassembled frame: `allowParts` false).
+ */
+export function decodeRpcFrame(bytes: Uint8Array, maxPayload = MAX_FRAME_BYTES, allowParts = true): RpcFrame | PartFrame {
+  return decodeWith<RpcFrame | PartFrame>(bytes, 'rpc frame', (d) => {
     const code = decoding.readUint8(d);
     switch (code) {
+      case PART_KIND: {
+        if (!allowParts) throw new DecodeError('an rpc part inside a reassembled frame');
+        const dir = DIR_OF[decoding.readUint8(d)];
+        if (!dir) throw new DecodeError('rpc part of unknown direction');
+        const id = readBoundedUint(d, MAX_ID, 'request id');
+        const last = decoding.readUint8(d) === 1;
+        return { kind: 'part', dir, id, last, bytes: readBoundedBytes(d, MAX_FRAME_BYTES, 'part') };
+      }
       case 1:
         return {
           kind: 'request',
           id: readBoundedUint(d, MAX_ID, 'request id'),
           method: readBoundedString(d, MAX_NAME, 'method'),
-          payload: readBoundedBytes(d, MAX_FRAME_BYTES, 'payload'),
+          payload: readBoundedBytes(d, maxPayload, 'payload'),
         };
       case 2:
-        return { kind: 'response', id: readBoundedUint(d, MAX_ID, 'request id'), payload: readBoundedBytes(d, MAX_FRAME_BYTES, 'payload') };
+        return { kind: 'response', id: readBoundedUint(d, MAX_ID, 'request id'), payload: readBoundedBytes(d, maxPayload, 'payload') };
       case 3:
         return {
           kind: 'error',

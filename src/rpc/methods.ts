@@ -9,6 +9,10 @@ export const METHODS = {
   memoryAdd: 'memory.add',
   memoryShow: 'memory.show',
   memoryDigest: 'memory.digest',
+  /** Forgetting and retention policy (src/memory/memory-rpc.ts). */
+  memoryForget: 'memory.forget',
+  memoryDrop: 'memory.drop',
+  memoryPolicy: 'memory.policy',
   /** Recall and episode edits (src/memory/memory-rpc.ts). */
   memoryRecall: 'memory.recall',
   memoryAnnotate: 'memory.annotate',

@@ -4,7 +4,7 @@
 // handle refuses writes, so a node's previous life can never write into the next one's data.
 import { StorageError } from '../errors.js';
 import type { MemoryStore } from '../storage/memory-store.js';
-import type { AppendEntry, DocStorageStats, NodeIdentity, NodeStore } from '../storage/types.js';
+import type { AppendEntry, DocStorageStats, NodeIdentity, NodeStore, SnapshotSource } from '../storage/types.js';
 
 export class SimStoreHandle implements NodeStore {
   private closed = false;
@@ -43,6 +43,11 @@ export class SimStoreHandle implements NodeStore {
     this.check();
     return this.inner.compact(docId);
   }
+  setSnapshotSource(source: SnapshotSource | undefined): void {
+    // Compaction from the live (garbage-collected) document, as on a real node: what a forget
+    // deleted leaves the store's snapshot too.
+    if (!this.closed) this.inner.setSnapshotSource(source);
+  }
   docStats(docId: string): DocStorageStats {
     return this.inner.docStats(docId);
   }
@@ -61,6 +66,7 @@ export class SimStoreHandle implements NodeStore {
     return this.inner.kvList(prefix);
   }
   close(): void {
+    if (!this.closed) this.inner.setSnapshotSource(undefined); // the next life registers its own
     this.closed = true;
   }
 

@@ -9,6 +9,7 @@ import * as Y from 'yjs';
 import { YDocSet, type SchemaFor, type UpdateListener } from '../sync/ydoc-set.js';
 import { isRemoteOrigin, type DocSet } from '../sync/types.js';
 import type { AppendEntry, NodeStore } from './types.js';
+import { Residency, type ResidencyOptions } from './residency.js';
 
 /** Origin of updates replayed from disk, so they are not stored a second time. */
 const FROM_DISK = Symbol('from-disk');
@@ -17,18 +18,25 @@ export class DurableDocSet implements DocSet {
   private readonly inner: YDocSet;
   /** Appends waiting for commit() while group commit is on (hold()). */
   private held: AppendEntry[] | undefined;
+  /** Which documents are resident, and what is known of the unloaded ones (undefined: all stay resident). */
+  private readonly residency: Residency | undefined;
+  private readonly evictListeners: Array<(id: string) => void> = [];
 
-  /** `schemaFor`: what remote updates to each document may contain (see YDocSet). */
+  /** `schemaFor`: what remote updates to each document may contain (see YDocSet). `residency`: see residency.ts. */
   constructor(
     private readonly store: NodeStore,
     schemaFor?: SchemaFor,
+    residency?: ResidencyOptions,
   ) {
     this.inner = new YDocSet(schemaFor);
-    const all = store.loadAll?.();
-    for (const id of store.docIds()) {
-      const doc = this.inner.doc(id);
+    this.residency = residency ? new Residency(store, residency) : undefined;
+    // Documents whose stored state vector and digest are current stay on disk (bounded residency).
+    const toLoad = store.docIds().filter((id) => !this.residency?.adoptStored(id));
+    const all = toLoad.length > 0 && toLoad.length * 2 >= store.docIds().length ? store.loadAll?.() : undefined;
+    for (const id of toLoad) {
       // Disk content was validated when it arrived; replay it without a second validation pass.
-      for (const part of all?.get(id) ?? store.loadDoc(id)) Y.applyUpdate(doc, part, FROM_DISK);
+      this.inner.load(id, all?.get(id) ?? store.loadDoc(id), FROM_DISK);
+      this.residency?.touch(id);
     }
     this.inner.onLocalUpdate((id, update, origin) => {
       // Local writes are stored here; remote ones in apply(); replays not at all.
@@ -37,6 +45,30 @@ export class DurableDocSet implements DocSet {
     // Compaction happens inside appendMany, when nothing is held back: then each document
     // holds exactly what the store holds, and its encoding is the merged snapshot.
     store.setSnapshotSource?.((id) => (this.held === undefined || this.held.length === 0) && this.inner.has(id) ? Y.encodeStateAsUpdate(this.inner.doc(id)) : undefined);
+  }
+
+  /**
+   * Unloads idle documents until the resident ones fit the memory budget (no-op without one);
+   * returns how many went. Nothing is unloaded while updates are held for a group commit.
+   */
+  evictIdle(): number {
+    if (!this.residency || this.heldCount() > 0) return 0;
+    return this.residency.evict(this.inner, (id) => {
+      for (const cb of this.evictListeners) cb(id);
+    });
+  }
+
+  /** Calls `cb` after a document was unloaded (holders of its Y.Doc must drop it). */
+  onEvict(cb: (id: string) => void): void {
+    this.evictListeners.push(cb);
+  }
+
+  /** The document resident, loaded from the store if it was unloaded. */
+  private ensure(id: string): void {
+    this.residency?.touch(id);
+    if (!this.residency?.isEvicted(id)) return;
+    this.inner.load(id, this.store.loadDoc(id), FROM_DISK);
+    this.residency.loaded(id);
   }
 
   /**
@@ -72,22 +104,52 @@ export class DurableDocSet implements DocSet {
     else this.store.append(docId, update);
   }
 
-  /** The document, for local reads and writes (writes are stored on their 'update' event). */
+  /** The document, for local reads and writes (writes are stored on their 'update' event); loaded if it was unloaded. */
   doc(id: string): Y.Doc {
+    this.ensure(id);
     return this.inner.doc(id);
   }
 
+  /** Every document, resident or not. */
   ids(): string[] {
+    const resident = this.inner.ids();
+    return this.residency ? [...resident, ...this.residency.evictedIds()] : resident;
+  }
+  /** Documents held as live Y.Docs in memory now. */
+  residentCount(): number {
+    return this.inner.ids().length;
+  }
+  /** The resident documents' ids. */
+  residentIds(): string[] {
     return this.inner.ids();
   }
+  /** Calls `cb` with every document made resident from now on (see YDocSet.onDocCreated). */
+  onDocCreated(cb: (id: string, doc: Y.Doc) => void): void {
+    this.inner.onDocCreated(cb);
+  }
+  /**
+   * Rewrites what the store holds for `id` from the live (garbage-collected) document, so deleted
+   * content leaves the data directory (forget). Returns false, doing nothing, while updates are
+   * held for a group commit (the snapshot must cover everything the document holds; try later).
+   */
+  reclaim(id: string): boolean {
+    if (this.heldCount() > 0) return false;
+    if (this.residency?.isEvicted(id)) this.ensure(id); // the snapshot is written from the live document
+    if (!this.inner.has(id)) return true;
+    if (this.store.reclaim) this.store.reclaim(id);
+    else this.store.compact(id);
+    return true;
+  }
   stateVector(id: string): Uint8Array {
-    return this.inner.stateVector(id);
+    return this.residency?.stored(id)?.sv ?? this.inner.stateVector(id);
   }
   diff(id: string, remoteSV: Uint8Array): Uint8Array {
+    this.ensure(id);
     return this.inner.diff(id, remoteSV);
   }
 
   apply(id: string, update: Uint8Array, origin: unknown): { pending: boolean } {
+    this.ensure(id);
     const r = this.inner.apply(id, update, origin);
     // A duplicate that changed nothing and left nothing pending is already on disk.
     if (r.changed || r.pending) this.append(id, update);
@@ -105,7 +167,7 @@ export class DurableDocSet implements DocSet {
   private readonly pendingListeners: Array<(id: string) => void> = [];
 
   digest(id: string): Uint8Array {
-    return this.inner.digest(id);
+    return this.residency?.stored(id)?.digest ?? this.inner.digest(id);
   }
   onLocalUpdate(cb: UpdateListener): void {
     this.inner.onLocalUpdate(cb);

@@ -13,9 +13,17 @@
  */
 export const SQLITE_PRAGMAS: readonly string[] = [
   'locking_mode = EXCLUSIVE',
+  // Before the tables exist (a new directory): freed pages can then be handed back to the file
+  // system (PRAGMA incremental_vacuum, SqliteStore.maintain). No effect on an existing file.
+  'auto_vacuum = INCREMENTAL',
   'journal_mode = WAL',
   'synchronous = FULL',
   'foreign_keys = ON',
+  // Deleted rows are overwritten where that costs no extra write (forgotten content does not
+  // linger in b-tree pages); freed pages leave the file through incremental_vacuum.
+  'secure_delete = FAST',
+  // The write-ahead log is cut back to this after a checkpoint instead of keeping its peak size.
+  'journal_size_limit = 16777216',
 ];
 
 /**

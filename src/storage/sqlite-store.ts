@@ -4,6 +4,7 @@
 // transaction (one fsync) through appendMany, as rows at the end of one global log (see
 // sqlite-schema.ts for why), and each document's rows are folded into its snapshot by compaction.
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError } from '../errors.js';
@@ -65,6 +66,7 @@ export class SqliteStore implements NodeStore {
   private liveLogBytes = 0;
   private readonly st: Record<
     | 'metaGet' | 'metaSet' | 'logInsert' | 'logRange' | 'logAll' | 'logBytesBelow' | 'logDeleteBelow' | 'snapGet' | 'snapSet'
+    | 'logBytesOfDoc' | 'logDeleteOfDoc'
     | 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList',
     Stmt
   >;
@@ -115,6 +117,9 @@ export class SqliteStore implements NodeStore {
       logAll: this.db.prepare('SELECT doc_id, doc_seq, data FROM update_log ORDER BY seq').raw(),
       logBytesBelow: this.db.prepare('SELECT coalesce(sum(length(data)), 0) FROM update_log WHERE seq < ?').pluck(),
       logDeleteBelow: this.db.prepare('DELETE FROM update_log WHERE seq < ?'),
+      // reclaim(): a scan of the log, which compaction keeps short.
+      logBytesOfDoc: this.db.prepare('SELECT coalesce(sum(length(data)), 0) FROM update_log WHERE doc_id = ? AND doc_seq <= ?').pluck(),
+      logDeleteOfDoc: this.db.prepare('DELETE FROM update_log WHERE doc_id = ? AND doc_seq <= ?'),
       snapGet: this.db.prepare('SELECT data FROM doc_snapshot WHERE doc_id = ?').pluck(),
       snapSet: this.db.prepare(
         'INSERT INTO doc_snapshot (doc_id, data, upto_seq) VALUES (?, ?, ?) ' +
@@ -216,6 +221,12 @@ export class SqliteStore implements NodeStore {
   }
 
   loadDoc(docId: string): Uint8Array[] {
+    // No live rows (compacted, as an unloaded document is): its snapshot alone, by key, without
+    // scanning the log (loading an unloaded document on demand must stay cheap).
+    if ((this.stats.get(docId)?.logEntries ?? 0) === 0) {
+      const snap = this.guard('load', () => this.st.snapGet.get(docId) as Buffer | undefined);
+      return snap ? [toU8(snap)] : [];
+    }
     return this.guard('load', () => {
       // One read transaction so a concurrent compaction (same process) cannot split the view.
       return this.db.transaction(() => {
@@ -263,6 +274,41 @@ export class SqliteStore implements NodeStore {
     s.logBytes = 0;
     s.logEntries = 0;
     return true;
+  }
+
+  reclaim(docId: string): void {
+    this.compact(docId);
+    const s = this.stats.get(docId);
+    if (s) {
+      // The rows the new snapshot covers go now, not when the log's prefix reaches them.
+      this.guard('reclaim', () =>
+        this.db.transaction(() => {
+          this.diskLogBytes -= this.st.logBytesOfDoc.get(docId, s.uptoSeq) as number;
+          this.st.logDeleteOfDoc.run(docId, s.uptoSeq);
+        })(),
+        () => this.loadStats(),
+      );
+    }
+    this.maintain();
+  }
+
+  maintain(): void {
+    this.guard('maintenance', () => {
+      this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+  }
+
+  diskBytes(): number {
+    let n = 0;
+    for (const f of [DB_FILE, `${DB_FILE}-wal`]) {
+      try {
+        n += statSync(join(this.dir, f)).size;
+      } catch {
+        // no write-ahead log right after a checkpoint
+      }
+    }
+    return n;
   }
 
   docStats(docId: string): DocStorageStats {

@@ -62,6 +62,16 @@ export interface NodeStore {
    */
   setSnapshotSource?(source: SnapshotSource | undefined): void;
   docStats(docId: string): DocStorageStats;
+  /**
+   * Optional: compacts `docId` and removes every stored byte of its older state (log rows its
+   * snapshot covers, freed pages, the write-ahead log), so content deleted from the document is
+   * gone from disk. Stores without it are compacted instead.
+   */
+  reclaim?(docId: string): void;
+  /** Optional: checkpoints the write-ahead log and returns free pages to the file system. */
+  maintain?(): void;
+  /** Optional: bytes the store takes on disk (database and its write-ahead log). */
+  diskBytes?(): number;
 
   /** Small key-value space for other layers (keyring JSON, task rows). Keys are namespaced by caller. */
   kvGet(key: string): string | undefined;

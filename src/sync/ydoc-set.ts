@@ -19,6 +19,7 @@ export class YDocSet implements DocSet {
   constructor(private readonly schemaFor: SchemaFor = () => undefined) {}
 
   private readonly listeners: UpdateListener[] = [];
+  private readonly created: Array<(id: string, doc: Y.Doc) => void> = [];
   private readonly handlers = new Map<string, (update: Uint8Array, origin: unknown) => void>();
 
   /** The document, created (and watched) on first use. */
@@ -32,8 +33,40 @@ export class YDocSet implements DocSet {
       d.on('update', h);
       this.handlers.set(id, h);
       this.docs.set(id, d);
+      for (const cb of this.created) cb(id, d);
     }
     return d;
+  }
+
+  /**
+   * Makes a document resident from stored updates, emitting nothing for them (they are not news):
+   * the update listeners and the created callbacks only see the document once it is complete.
+   */
+  load(id: string, parts: readonly Uint8Array[], origin: unknown): Y.Doc {
+    if (this.docs.has(id)) throw new Error(`document ${id} is already resident`);
+    const d = new Y.Doc({ guid: id });
+    for (const part of parts) Y.applyUpdate(d, part, origin);
+    const h = (update: Uint8Array, o: unknown): void => this.emit(id, update, o);
+    d.on('update', h);
+    this.handlers.set(id, h);
+    this.docs.set(id, d);
+    for (const cb of this.created) cb(id, d);
+    return d;
+  }
+
+  /** Drops a resident document from memory (its content must be stored elsewhere). */
+  unload(id: string): void {
+    const d = this.docs.get(id);
+    if (!d) return;
+    d.off('update', this.handlers.get(id)!);
+    this.handlers.delete(id);
+    this.docs.delete(id);
+    d.destroy();
+  }
+
+  /** Calls `cb` with every document created from now on (opened, or first seen in a remote update). */
+  onDocCreated(cb: (id: string, doc: Y.Doc) => void): void {
+    this.created.push(cb);
   }
 
   has(id: string): boolean {

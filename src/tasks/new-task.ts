@@ -3,6 +3,7 @@
 
 import { isJson, type Json } from '../../crdt/json.js';
 import { UsageError } from '../errors.js';
+import { assertSize, MAX_TASK_INPUT_BYTES } from '../limits.js';
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, type Strategy } from './routing.js';
 
 /** Hand-outs before a task fails: enough to ride out a crash or two, few enough to stop a poison task. */
@@ -34,6 +35,8 @@ export function validateNewTask(t: NewTask): ValidTask {
   if (typeof t.type !== 'string' || t.type.length === 0) throw new UsageError('a task needs a type (an agent type such as "echo")');
   if (t.id !== undefined && (typeof t.id !== 'string' || t.id.length === 0)) throw new UsageError('a task id must be a non-empty string');
   if (!isJson(t.input)) throw new UsageError(`the input of a ${t.type} task is not JSON; pass plain JSON (e.g. --input '{"text":"hi"}')`);
+  // Every replica stores every task's input: the same limit in the CLI, the library and the RPC.
+  assertSize(JSON.stringify(t.input), MAX_TASK_INPUT_BYTES, `the input of a ${t.type} task`, 'pass a reference to large data instead');
   const strategy = t.strategy ?? DEFAULT_STRATEGY;
   if (!isStrategy(strategy)) throw new UsageError(`unknown routing strategy "${String(strategy)}"; use one of ${STRATEGIES.join(', ')}`);
   const maxAttempts = t.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;

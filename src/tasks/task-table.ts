@@ -63,6 +63,8 @@ export class TaskTable {
   private readonly derived = new Map<string, TaskState>();
   /** Each task's parsed parts: fixed at submission (its nested maps are never replaced), dropped when the key changes. */
   private readonly partsCache = new Map<string, TaskParts>();
+  /** Ids of finished tasks trimmed from the table that a submit must not reuse (task-retention.ts sets it). */
+  isRetired: (id: string) => boolean = () => false;
 
   constructor(options: TaskTableOptions) {
     this.node = options.node;
@@ -72,11 +74,15 @@ export class TaskTable {
     // simulator, and never reused after a restart (which would corrupt peers' struct stores).
     this.doc.clientID = randomClientId(this.random);
     this.tasks = tasksOf(this.doc);
-    this.tasks.forEach((_, id) => this.open.add(id));
+    // Keys starting with "~" are records, not tasks (task-retention.ts).
+    this.tasks.forEach((_, id) => {
+      if (!id.startsWith('~')) this.open.add(id);
+    });
     // Local and remote (merged) additions alike; a key set again (two replicas submitting the
     // same explicit id) is looked at afresh.
     this.tasks.observe((e) => {
       for (const [id, change] of e.changes.keys) {
+        if (id.startsWith('~')) continue;
         this.forgetFinished(id);
         if (change.action === 'delete') this.open.delete(id);
         else this.open.add(id);
@@ -109,11 +115,15 @@ export class TaskTable {
     const spec = validateNewTask(task);
     const id = task.id ?? randomHexId(this.random);
     if (this.tasks.has(id)) throw new UsageError(`task id "${id}" already exists; leave the id out to get a fresh one`);
+    if (task.id !== undefined && (id.startsWith('~') || this.isRetired(id))) {
+      throw new UsageError(`task id "${id}" was used by a task that finished and left the table (retention); ids are never reused: leave the id out to get a fresh one`);
+    }
     this.doc.transact(() => {
       const m: TaskMap = new Y.Map();
       this.tasks.set(id, m);
       // The flat layout (task-schema.ts): assignments, renewals and outcomes go in as prefixed keys.
-      m.set('spec', { id, type: spec.type, agent: spec.agent, input: structuredClone(spec.input), strategy: spec.strategy, maxAttempts: spec.maxAttempts, submittedAt: wallMs, submittedBy: this.node });
+      // `explicit`: the submitter chose the id, so retention remembers it once the task is trimmed.
+      m.set('spec', { id, type: spec.type, agent: spec.agent, input: structuredClone(spec.input), strategy: spec.strategy, maxAttempts: spec.maxAttempts, submittedAt: wallMs, submittedBy: this.node, ...(task.id !== undefined ? { explicit: true } : {}) });
     }, this);
     return id;
   }

@@ -2,12 +2,17 @@
 // is needed, two real node processes on 127.0.1.30-31 (127.0.1.38-39 are left empty on purpose):
 // exit codes (0 ok, 1 error, 2 bad usage), error messages that say what was wrong and what to do,
 // and the documented `--json` shapes.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TriCluster, useStartedCluster, describeResult, loopbackRange, runTri, type CliResult, type MemberJson } from './lib/index.js';
 
 const EMPTY = '127.0.1.39'; // nothing listens here
 const NEVER_BIND = '127.0.1.38'; // a `node start` that wrongly got past its checks binds here, not on anyone's range
+/** A 5 MiB note, above the 4 MiB limit (too long for an argument: read with --note-file). */
+const BIG_NOTE = join(mkdtempSync(join(tmpdir(), 'tri-cli-note-')), 'note.txt');
+writeFileSync(BIG_NOTE, 'n'.repeat(5 * 1024 * 1024));
 const MEMBER_KEYS = ['address', 'freeSlots', 'incarnation', 'name', 'port', 'role', 'rpcPort', 'rttMs', 'slots', 'state', 'swimState'];
 const EPISODE_KEYS = ['counters', 'createdAt', 'fields', 'id', 'node', 'notes', 'outcome', 'tags', 'task'];
 const LIFECYCLE = ['DISCOVERING', 'JOINING', 'ACTIVE', 'SYNCING', 'DEGRADED', 'LEAVING', 'LEFT', 'FAILED'];
@@ -52,6 +57,16 @@ describe('CLI usage errors (no node needed)', () => {
     { args: ['nodes', '--at', EMPTY], mentions: [/no cluster key/, /--key-file/, /--insecure/] },
     { args: ['memory', 'add', '--at', EMPTY, '--insecure', '--agent', 'a', '--outcome', 'ok'], mentions: [/required option '--task/] },
     { args: ['memory', 'show', '--at', EMPTY, '--insecure'], mentions: [/required option '--agent/] },
+    // Paging, limits and retention flags (issue 14): refused before anything is sent.
+    { args: ['memory', 'show', '--at', EMPTY, '--insecure', '--agent', 'a', '--limit', '0'], mentions: [/--limit/, /1 to 1000/] },
+    { args: ['memory', 'show', '--at', EMPTY, '--insecure', '--agent', 'a', '--since', 'yesterday-ish'], mentions: [/--since/, /is not a time/] },
+    { args: ['task', 'list', '--at', EMPTY, '--insecure', '--status', 'sleeping'], mentions: [/--status/, /queued, running, done, failed/] },
+    { args: ['task', 'submit', '--at', EMPTY, '--insecure', '--type', 'echo'], mentions: [/either --input JSON or --input-file/] },
+    { args: ['memory', 'add', '--at', EMPTY, '--insecure', '--agent', 'a', '--task', 't', '--outcome', 'o', '--note', 'x', '--note-file', '-'], mentions: [/either --note or --note-file/] },
+    { args: ['memory', 'add', '--at', EMPTY, '--insecure', '--agent', 'a', '--task', 't', '--outcome', 'o', '--note-file', BIG_NOTE], mentions: [/the note is 5 MiB, above the 4 MiB limit/] },
+    { args: ['memory', 'policy', '--at', EMPTY, '--insecure', '--agent', 'a', '--max-age', 'forever'], mentions: [/--max-age/, /is not a duration/] },
+    { args: ['node', 'start', '--name', 'x', '--bind', NEVER_BIND, '--insecure', '--memory-budget', 'lots'], mentions: [/--memory-budget/, /is not a size/] },
+    { args: ['node', 'start', '--name', 'x', '--bind', NEVER_BIND, '--insecure', '--task-retention', '0s'], mentions: [/--task-retention/, /not a positive duration/] },
   ];
 
   it('bad flags exit 2 with a message naming the problem, print nothing on stdout, and start nothing', async () => {

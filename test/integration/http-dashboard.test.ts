@@ -61,7 +61,18 @@ describe('node HTTP', () => {
     expect(text).toMatch(/^tri_members\{state="ACTIVE",node="h2"\} 3$/m);
     expect(text).toMatch(/^tri_quorum\{what="writable",node="h2"\} 1$/m);
     expect(text).toMatch(/^tri_write_latency_seconds_count\{node="h2",outcome="acknowledged"\} [1-9]/m);
-    expect(text).toMatch(/^# TYPE tri_gossip_events_total gauge$/m);
+    // Running totals are typed counter (issue 14), and the process and storage figures are there.
+    expect(text).toMatch(/^# TYPE tri_gossip_events_total counter$/m);
+    expect(text).toMatch(/^# TYPE tri_bytes_total counter$/m);
+    expect(text).toMatch(/^# TYPE tri_sync_messages_total counter$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes\{node="h2"\} [1-9]/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds\{node="h2"\} /m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes\{node="h2"\} [1-9]/m);
+    expect(text).toMatch(/^tri_documents\{where="held",node="h2"\} \d+$/m);
+    expect(text).toMatch(/^tri_documents\{where="resident",node="h2"\} \d+$/m);
+    expect(text).toMatch(/^tri_task_table_entries\{node="h2"\} \d+$/m);
+    expect(text).toMatch(/^tri_data_dir_bytes\{node="h2"\} \d+$/m);
+    expect(text).toMatch(/^# TYPE tri_retention_total counter$/m);
   });
 
   it('unknown paths are 404 and writes are refused', async () => {

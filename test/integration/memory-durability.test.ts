@@ -14,7 +14,7 @@ afterEach(async (ctx) => {
 });
 
 async function showIds(c: TriCluster, n: NodeProcess, agent: string): Promise<Array<{ id: string; task: string }>> {
-  const r = await c.cli(['memory', 'show', '--at', n.address, '--agent', agent, '--json']);
+  const r = await c.cli(['memory', 'show', '--at', n.address, '--agent', agent, '--all', '--json']);
   expect(r.code, describeResult(r)).toBe(0);
   return JSON.parse(r.stdout) as Array<{ id: string; task: string }>;
 }

@@ -32,7 +32,7 @@ async function startCluster(from: number): Promise<TriCluster> {
 }
 
 async function show(c: TriCluster, n: NodeProcess, agent: string): Promise<EpisodeJson[]> {
-  const r = await c.cli(['memory', 'show', '--at', n.address, '--agent', agent, '--json']);
+  const r = await c.cli(['memory', 'show', '--at', n.address, '--agent', agent, '--all', '--json']);
   expect(r.code, describeResult(r)).toBe(0);
   return JSON.parse(r.stdout) as EpisodeJson[];
 }

@@ -68,7 +68,7 @@ describe('tasks on 3 real node processes', () => {
     expect(r.code, describeResult(r)).toBe(0);
     return JSON.parse(r.stdout) as T;
   };
-  const list = async (node: string): Promise<TaskJson[]> => json<TaskJson[]>(await c.cli(['task', 'list', '--at', at(node), '--json']));
+  const list = async (node: string): Promise<TaskJson[]> => json<TaskJson[]>(await c.cli(['task', 'list', '--at', at(node), '--all', '--json']));
 
   useStartedCluster(
     () => ({ addresses: ADDRESSES, profile: 'local', extraArgs: () => ['--agents', agentsFile] }),
@@ -196,7 +196,7 @@ describe('tasks on 3 real node processes', () => {
         `${node} to hold the result and exactly one episode for the task`,
         async () => {
           const t = (await list(node)).filter((x) => x.id === sub.id);
-          const eps = json<EpisodeJson[]>(await c.cli(['memory', 'show', '--at', at(node), '--agent', agent, '--json'])).filter((e) => e.fields.taskId === sub.id);
+          const eps = json<EpisodeJson[]>(await c.cli(['memory', 'show', '--at', at(node), '--agent', agent, '--all', '--json'])).filter((e) => e.fields.taskId === sub.id);
           const ok = t.length === 1 && t[0]!.status === 'done' && t[0]!.node === done.node && eps.length === 1 && eps[0]!.node === done.node && eps[0]!.outcome === 'done';
           return { ok, value: eps, detail: `tasks ${JSON.stringify(t)} episodes ${JSON.stringify(eps)}` };
         },
@@ -205,7 +205,7 @@ describe('tasks on 3 real node processes', () => {
     }
     // No second result turns up later (the killed run never reported; nothing runs it again).
     await sleep(1_000);
-    const eps = json<EpisodeJson[]>(await c.cli(['memory', 'show', '--at', at('n1'), '--agent', agent, '--json']));
+    const eps = json<EpisodeJson[]>(await c.cli(['memory', 'show', '--at', at('n1'), '--agent', agent, '--all', '--json']));
     expect(eps.filter((e) => e.fields.taskId === sub.id)).toHaveLength(1);
   });
 });

@@ -92,7 +92,7 @@ function printHuman(r: FuzzReport): void {
   else out(`seed ${r.seed}: ${r.runsExecuted} run(s) of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${took}`);
   if (r.runsExecuted > 0) {
     out(
-      `  acknowledged: ${r.totals.writesAcked} writes, ${r.totals.incrementsAcked} increments, ${r.totals.tasksAcked} tasks; faults: ${r.totals.partitions} partitions, ${r.totals.crashes} crashes, ${r.totals.joins} new members, ${r.totals.pauses} pauses; slowest convergence ${(r.totals.maxConvergedAfterMs / 1000).toFixed(1)} s`,
+      `  acknowledged: ${r.totals.writesAcked} writes, ${r.totals.incrementsAcked} increments, ${r.totals.tasksAcked} tasks, ${r.totals.forgetsAcked} forgets; ${r.totals.tasksTrimmed} finished tasks trimmed; faults: ${r.totals.partitions} partitions, ${r.totals.crashes} crashes, ${r.totals.joins} new members, ${r.totals.pauses} pauses; slowest convergence ${(r.totals.maxConvergedAfterMs / 1000).toFixed(1)} s`,
     );
   }
   const failure = r.failures[0];

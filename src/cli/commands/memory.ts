@@ -1,9 +1,17 @@
-// `tri memory add | show | digest`: write and read an agent's replicated memory through any node.
+// `tri memory add | show | digest | forget | drop | policy`: write, read and forget an agent's
+// replicated memory through any node.
 import type { Command } from 'commander';
+import type { Episode } from '../../../crdt/index.js';
+import { UsageError } from '../../errors.js';
+import { formatBytes, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../../limits.js';
+import { checkEpisodeSizes } from '../../memory/agent-memory.js';
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
-import { AGENT_ID_ALPHABET, collect, parseAgentId, parseText } from '../parse.js';
+import { AGENT_ID_ALPHABET, collect, parseAgentId, parseIntIn, parseText } from '../parse.js';
+import { addPageOptions, nextPageHint, pageQuery, parseDuration, readNoteFile, type PageFlags } from '../paging-flags.js';
 import { printTable } from '../table.js';
 import { registerMemoryQuery } from './memory-query.js';
+
+const LIMITS = `limits: note ${formatBytes(MAX_NOTE_BYTES)}, task/outcome/tag ${formatBytes(MAX_TEXT_BYTES)} each (UTF-8)`;
 
 export function registerMemory(program: Command): void {
   const memory = program.command('memory').description("an agent's replicated memory");
@@ -11,38 +19,93 @@ export function registerMemory(program: Command): void {
   addClientOptions(
     memory
       .command('add')
-      .description('record an episode in an agent\'s memory (needs quorum: exit 3 when read-only, 4 when not acknowledged in time)')
+      .description(`record an episode in an agent's memory (needs quorum: exit 3 when read-only, 4 when not acknowledged in time); ${LIMITS}`)
       .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
       .requiredOption('--task <text>', 'what the agent did (non-empty)', parseText)
       .requiredOption('--outcome <text>', 'how it went (non-empty)', parseText)
-      .option('--note <text>', 'free text notes (non-empty when given)', parseText)
+      .option('--note <text>', `free text notes (non-empty when given; at most ${formatBytes(MAX_NOTE_BYTES)})`, parseText)
+      .option('--note-file <path>', 'read the note from a file, or from stdin with -')
       .option('--tag <tag>', 'a tag; repeat for more', collect)
       .option('--json', 'print the episode as JSON'),
-  ).action(async (f: ClientFlags & { agent: string; task: string; outcome: string; note?: string; tag?: string[]; json?: boolean }) => {
-    const ep = await withClient(f, (c) => c.addEpisode({ agent: f.agent, task: f.task, outcome: f.outcome, note: f.note, tags: f.tag }));
+  ).action(async (f: ClientFlags & { agent: string; task: string; outcome: string; note?: string; noteFile?: string; tag?: string[]; json?: boolean }) => {
+    if (f.note !== undefined && f.noteFile !== undefined) throw new UsageError('give either --note or --note-file, not both');
+    const note = f.noteFile !== undefined ? readNoteFile(f.noteFile) : f.note;
+    const args = { agent: f.agent, task: f.task, outcome: f.outcome, note: note === '' ? undefined : note, tags: f.tag };
+    checkEpisodeSizes(args); // the node checks the same limits; refusing here saves sending it
+    const ep = await withClient(f, (c) => c.addEpisode(args));
     process.stdout.write(f.json ? JSON.stringify(ep) + '\n' : `recorded episode ${ep.id} for agent ${f.agent}\n`);
   });
 
   addClientOptions(
-    memory
-      .command('show')
-      .description("list an agent's episodes (an unknown agent has none)")
+    addPageOptions(memory.command('show').description("list an agent's episodes, newest first, a page at a time (an unknown agent has none)"), 'episodes')
       .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
-      .option('--json', 'print one JSON array'),
-  ).action(async (f: ClientFlags & { agent: string; json?: boolean }) => {
-    const [eps, status] = await withClient(f, (c) => Promise.all([c.showMemory(f.agent), c.status().catch(() => undefined)]));
+      .option('--tag <tag>', 'only episodes with this tag')
+      .option('--outcome <text>', 'only episodes with this outcome')
+      .option('--json', 'print one JSON array (the next-page hint goes to stderr)'),
+  ).action(async (f: ClientFlags & PageFlags & { agent: string; tag?: string; outcome?: string; json?: boolean }) => {
+    const q = { ...pageQuery(f), ...(f.tag ? { tag: f.tag } : {}), ...(f.outcome !== undefined ? { outcome: f.outcome } : {}) };
+    const [{ items, next }, status] = await withClient(f, (c) =>
+      Promise.all([
+        (async () => {
+          if (!f.all) return c.memoryPage(f.agent, q);
+          const all: Episode[] = [];
+          for await (const page of c.memoryPages(f.agent, q)) all.push(...page);
+          return { items: all, next: undefined };
+        })(),
+        c.status().catch(() => undefined),
+      ]),
+    );
     // A node still joining or syncing answers from what it has so far: say so, off stdout.
     if (status && status.state !== 'ACTIVE' && status.state !== 'DEGRADED') {
       process.stderr.write(`tri: note: node ${status.name} is ${status.state}, not caught up with the cluster yet; it may not list every episode\n`);
     }
-    if (f.json) {
-      process.stdout.write(JSON.stringify(eps) + '\n');
-      return;
+    if (f.json) process.stdout.write(JSON.stringify(items) + '\n');
+    else {
+      printTable(
+        ['ID', 'TIME', 'TASK', 'OUTCOME', 'NODE', 'TAGS', 'NOTES'],
+        items.map((e) => [e.id, new Date(e.createdAt).toISOString().replace(/\.\d+Z$/, 'Z'), e.task, e.outcome, e.node, e.tags.join(','), e.notes.length > 40 ? e.notes.slice(0, 37) + '...' : e.notes]),
+      );
     }
-    printTable(
-      ['ID', 'TIME', 'TASK', 'OUTCOME', 'NODE', 'TAGS', 'NOTES'],
-      eps.map((e) => [e.id, new Date(e.createdAt).toISOString().replace(/\.\d+Z$/, 'Z'), e.task, e.outcome, e.node, e.tags.join(','), e.notes.length > 40 ? e.notes.slice(0, 37) + '...' : e.notes]),
-    );
+    nextPageHint(next, `tri memory show --agent ${f.agent} --limit ${f.limit}`, f.json === true);
+  });
+
+  addClientOptions(
+    memory
+      .command('forget')
+      .description('forget one episode on every replica (needs quorum: exit 3 on a read-only node); its content is reclaimed from disk')
+      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
+      .requiredOption('--id <episode>', 'episode id (from tri memory show)'),
+  ).action(async (f: ClientFlags & { agent: string; id: string }) => {
+    const forgotten = await withClient(f, (c) => c.forgetEpisode(f.agent, f.id));
+    process.stdout.write(forgotten ? `forgot episode ${f.id} of agent ${f.agent}\n` : `agent ${f.agent} has no episode ${f.id}; nothing to forget\n`);
+  });
+
+  addClientOptions(
+    memory
+      .command('drop')
+      .description("forget every episode of an agent, and its retention policy, on every replica (needs quorum)")
+      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId),
+  ).action(async (f: ClientFlags & { agent: string }) => {
+    const n = await withClient(f, (c) => c.dropAgent(f.agent));
+    process.stdout.write(`forgot ${n} episodes of agent ${f.agent}\n`);
+  });
+
+  addClientOptions(
+    memory
+      .command('policy')
+      .description("show or set an agent's retention policy (replicated; the writable side forgets what is over it)")
+      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
+      .option('--max-episodes <n>', 'keep at most this many episodes (the newest)', parseIntIn(0, 1_000_000_000))
+      .option('--max-age <duration>', 'forget episodes older than this (30d, 12h, ...)', parseDuration)
+      .option('--clear', 'remove the policy')
+      .option('--json', 'print the policy as JSON'),
+  ).action(async (f: ClientFlags & { agent: string; maxEpisodes?: number; maxAge?: number; clear?: boolean; json?: boolean }) => {
+    const setting = f.clear || f.maxEpisodes !== undefined || f.maxAge !== undefined;
+    if (f.clear && (f.maxEpisodes !== undefined || f.maxAge !== undefined)) throw new UsageError('give either --clear or the limits, not both');
+    const policy = await withClient(f, (c) => c.memoryPolicy(f.agent, setting ? (f.clear ? {} : { maxEpisodes: f.maxEpisodes, maxAgeMs: f.maxAge }) : undefined));
+    if (f.json) process.stdout.write(JSON.stringify(policy) + '\n');
+    else if (!policy) process.stdout.write(`agent ${f.agent} has no retention policy: it keeps every episode\n`);
+    else process.stdout.write(`agent ${f.agent} keeps${policy.maxEpisodes !== undefined ? ` at most ${policy.maxEpisodes} episodes` : ''}${policy.maxAgeMs !== undefined ? ` episodes younger than ${policy.maxAgeMs} ms` : ''}\n`);
   });
 
   addClientOptions(

@@ -12,6 +12,7 @@ import { checkDataDirFlag } from '../data-dir-flag.js';
 import { UsageError } from '../../errors.js';
 import { collect, NODE_NAME_ALPHABET, parseChoice, parseHostPort, parseIntIn, parseNodeName, parsePort } from '../parse.js';
 import { readTlsFlags } from '../client.js';
+import { parseBytes, parseDuration } from '../paging-flags.js';
 
 interface StartFlags {
   name: string;
@@ -36,6 +37,9 @@ interface StartFlags {
   logLevel: LogLevel;
   logFormat: LogFormat;
   docSizeLimit: number;
+  taskRetention: number;
+  memoryBudget: number;
+  taskRetentionCount: number;
 }
 
 export function registerNode(program: Command): void {
@@ -63,6 +67,9 @@ export function registerNode(program: Command): void {
     .option('--profile <profile>', 'gossip timing: lan | local | wan', parseChoice(['lan', 'local', 'wan'] as const), 'lan')
     .option('--agents <module>', 'JavaScript module exporting agent handlers')
     .option('--doc-size-limit <bytes>', 'largest document Yjs clients may grow (/yjs/doc/, /yjs/agent/)', parseIntIn(1024, 2 ** 31), 32 * 1024 * 1024)
+    .option('--memory-budget <size>', 'memory the agent documents may take before idle ones are unloaded to disk (64MB, 256MB, 1GB)', parseBytes, 256 * 1024 * 1024)
+    .option('--task-retention <duration>', 'finished tasks leave the task table this long after they finished (90s, 15m, 1h, 2d)', parseDuration, 3_600_000)
+    .option('--task-retention-count <n>', 'at most this many finished tasks stay in the table (the newest)', parseIntIn(1, 100_000_000), 10_000)
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
     .option('--log-format <format>', 'json (one JSON object a line) | text (for people)', parseChoice(['json', 'text'] as const), 'json')
     .action(async (flags: StartFlags) => {
@@ -94,6 +101,8 @@ export function registerNode(program: Command): void {
         discover: flags.discover === true,
         agents: flags.agents,
         docSizeLimit: flags.docSizeLimit,
+        retention: { taskRetentionMs: flags.taskRetention, maxFinishedTasks: flags.taskRetentionCount },
+        memoryBudgetBytes: flags.memoryBudget,
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

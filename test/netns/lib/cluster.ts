@@ -166,7 +166,7 @@ export class TriCluster {
   }
 
   async show(target: TriNode, agent: string): Promise<EpisodeJson[]> {
-    const r = await this.cli(target, ['memory', 'show', '--agent', agent, '--json']);
+    const r = await this.cli(target, ['memory', 'show', '--agent', agent, '--all', '--json']);
     if (r.code !== 0) throw new Error(`tri memory show on ${target.name} failed (exit ${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as EpisodeJson[];
   }

@@ -1,0 +1,159 @@
+// Memory retention on a node: explicit forgets (one episode, a whole agent), the per-agent
+// policy applied by a periodic sweep, and reclaiming the space of what was forgotten.
+//
+// Reclaiming: whenever an episode leaves an agent's document (a local forget, or a peer's
+// forget merged here), the document is rewritten in the store a moment later (RECLAIM_DELAY_MS,
+// so a burst of forgets costs one rewrite): Yjs has already garbage-collected the deleted content
+// from the live document, its encoding becomes the new snapshot, the log rows holding the old
+// content are deleted, and the store hands freed pages back and checkpoints its write-ahead log.
+import * as Y from 'yjs';
+import { episodesOf } from '../../crdt/schema.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import type { MemoryService } from './memory-service.js';
+import { forgetEpisodes, overPolicy, POLICY_KEY, readPolicy, type RetentionPolicy } from './forget.js';
+import type { NodeStore } from '../storage/types.js';
+
+const AGENT_PREFIX = 'agent/';
+const POLICY_INDEX = 'memory-policy/';
+/** A burst of forgets is reclaimed in one rewrite this long after the first. */
+const RECLAIM_DELAY_MS = 1000;
+/** How often the writable side applies the agents' retention policies. */
+export const POLICY_SWEEP_MS = 30_000;
+/** Episodes one sweep forgets per agent at most (one quorum write each; the next sweep continues). */
+const MAX_FORGET_PER_WRITE = 5000;
+
+export interface MemoryRetentionOptions {
+  service: MemoryService;
+  /** Where the index of agents with a policy is kept. */
+  store: NodeStore;
+  runtime: Runtime;
+  /** Whether this node may write now (a read-only node leaves the sweep to the writable side). */
+  writable: () => boolean;
+  sweepMs?: number;
+}
+
+export class MemoryRetention {
+  private readonly log: Logger;
+  private readonly reclaimQueued = new Set<string>();
+  private readonly withPolicy = new Map<string, RetentionPolicy>();
+  private cancelSweep: (() => void) | undefined;
+  private stopped = false;
+  /** Episodes forgotten on this node by policy, and documents reclaimed (status, metrics). */
+  readonly stats = { forgottenByPolicy: 0, reclaimed: 0 };
+
+  constructor(private readonly o: MemoryRetentionOptions) {
+    this.log = o.runtime.logger.child({ component: 'memory-retention' });
+    const docs = o.service.docs;
+    // Agents with a policy, as last seen (kept in the store too, so neither a restart nor a sweep
+    // has to load every document to find them: documents may be unloaded, residency.ts).
+    for (const [key, json] of o.store.kvList(POLICY_INDEX)) {
+      try {
+        this.withPolicy.set(key.slice(POLICY_INDEX.length), JSON.parse(json) as RetentionPolicy);
+      } catch {
+        // a damaged entry: the agent's document says again when it is next loaded
+      }
+    }
+    for (const id of docs.residentIds()) if (id.startsWith(AGENT_PREFIX)) this.watch(id, docs.doc(id));
+    docs.onDocCreated((id, doc) => {
+      if (id.startsWith(AGENT_PREFIX)) this.watch(id, doc);
+    });
+    this.armSweep();
+  }
+
+  policy(agentId: string): RetentionPolicy | undefined {
+    const mem = this.o.service.peek(agentId);
+    return mem ? readPolicy(mem.doc) : undefined;
+  }
+
+  /** Every agent with a policy, and the policy (for /status). */
+  policies(): Record<string, RetentionPolicy> {
+    return Object.fromEntries([...this.withPolicy].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** Records the policy an agent's document holds now, when it differs from what was known. */
+  private notePolicy(agent: string, doc: Y.Doc): void {
+    const p = readPolicy(doc);
+    const before = this.withPolicy.get(agent);
+    if (JSON.stringify(p) === JSON.stringify(before)) return;
+    try {
+      if (p) this.o.store.kvSet(POLICY_INDEX + agent, JSON.stringify(p));
+      else this.o.store.kvDelete(POLICY_INDEX + agent);
+    } catch (err) {
+      this.log.warn({ agent, err: (err as Error).message }, 'recording the agent policy index failed');
+    }
+    if (p) this.withPolicy.set(agent, p);
+    else this.withPolicy.delete(agent);
+  }
+
+  /** Applies every agent's policy once now (the periodic sweep; tests call it directly). */
+  async sweep(): Promise<number> {
+    if (!this.o.writable()) return 0;
+    const now = this.wallNow();
+    let forgotten = 0;
+    for (const agent of [...this.withPolicy.keys()]) {
+      if (this.stopped) break;
+      const mem = this.o.service.peek(agent);
+      const policy = mem && readPolicy(mem.doc);
+      if (!mem || !policy) continue;
+      const over = overPolicy(mem.doc, policy, now).slice(0, MAX_FORGET_PER_WRITE);
+      if (over.length === 0) continue;
+      try {
+        const n = await this.o.service.write(agent, (d) => forgetEpisodes(d, over));
+        forgotten += n;
+        this.stats.forgottenByPolicy += n;
+      } catch (err) {
+        this.log.info({ agent, err: (err as Error).message }, 'retention sweep: forgetting over-policy episodes failed; retrying next sweep');
+      }
+    }
+    return forgotten;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelSweep?.();
+  }
+
+  private armSweep(): void {
+    if (this.stopped) return;
+    this.cancelSweep = this.o.runtime.scheduler.schedule(this.o.sweepMs ?? POLICY_SWEEP_MS, () => {
+      void this.sweep().finally(() => this.armSweep());
+    });
+  }
+
+  /** Schedules a reclaim of the document whenever one of its episodes is deleted, here or by merge. */
+  private watch(docId: string, doc: Y.Doc): void {
+    const root = episodesOf(doc);
+    const agent = docId.slice(AGENT_PREFIX.length);
+    this.notePolicy(agent, doc);
+    doc.on('afterTransaction', (tr: Y.Transaction) => {
+      let keys: Set<string | null> | undefined;
+      for (const [type, changed] of tr.changed) if (type === (root as unknown)) keys = changed;
+      if (!keys) return;
+      if (keys.has(POLICY_KEY)) this.notePolicy(agent, doc);
+      for (const k of keys) {
+        if (k !== null && k !== POLICY_KEY && !root.has(k)) return this.queueReclaim(docId);
+      }
+    });
+  }
+
+  private queueReclaim(docId: string, delayMs = RECLAIM_DELAY_MS): void {
+    if (this.reclaimQueued.has(docId) || this.stopped) return;
+    this.reclaimQueued.add(docId);
+    this.o.runtime.scheduler.schedule(delayMs, () => {
+      this.reclaimQueued.delete(docId);
+      if (this.stopped) return;
+      try {
+        // Updates waiting for their group commit: after it (the snapshot must cover them).
+        if (!this.o.service.docs.reclaim(docId)) return this.queueReclaim(docId, 20);
+        this.stats.reclaimed++;
+      } catch (err) {
+        this.log.warn({ doc: docId, err: (err as Error).message }, 'reclaiming the space of forgotten episodes failed; it stays until the next compaction');
+      }
+    });
+  }
+
+  private wallNow(): number {
+    const c = this.o.runtime.clock;
+    return c.wall ? c.wall() : c.now();
+  }
+}
