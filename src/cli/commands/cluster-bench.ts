@@ -39,7 +39,7 @@ export function registerClusterBench(program: Command): void {
     .option('--compare <file>', 'with --micro: print the ratio of ops/s per case against an earlier micro.json')
     .action(async (f: { out: string; quick?: boolean; only?: string; micro?: boolean; compare?: string }) => {
       // `--only ""` (an empty variable in a script) must not run every scenario for an hour.
-      if (f.only !== undefined && !f.only.split(',').some((s) => s.trim())) throw new UsageError('--only needs at least one name (a scenario, or with --micro a suite)');
+      if (f.only !== undefined && !f.only.split(',').some((s) => s.trim())) throw new UsageError('--only needs at least one scenario name (or, with --micro, a suite)');
       if (f.compare !== undefined && !f.micro) throw new UsageError('--compare compares micro-benchmark runs: add --micro');
       const args = ['--out', f.out, ...(f.quick ? ['--quick'] : []), ...(f.only !== undefined ? ['--only', f.only] : []), ...(f.micro ? ['--micro'] : []), ...(f.compare !== undefined ? ['--compare', f.compare] : [])];
       const code = await runBenchProgram(args);
