@@ -6,7 +6,7 @@ import type { NodeClient } from '../client/node-client.js';
 import { METHODS } from '../rpc/methods.js';
 import { registerGraphTools } from './graph-tools.js';
 import { registerMemoryTools } from './memory-tools.js';
-import { arrayOf, isAgentList, isEpisode, objectWith } from '../client/reply-shape.js';
+import { isAgentList, objectWith } from '../client/reply-shape.js';
 
 export const MCP_SERVER_NAME = 'trinity-cluster';
 
@@ -24,7 +24,7 @@ export function createMcpServer(at: string, client: () => Promise<NodeClient>, v
       },
     }),
     { title: "An agent's episodes", description: "Every episode in one agent's replicated memory", mimeType: 'application/json' },
-    async (uri, vars) => json(uri, await (await client()).call(METHODS.memoryShow, { agent: decodeURIComponent(String(vars.id)) }, arrayOf(isEpisode))),
+    async (uri, vars) => json(uri, await (await client()).showMemory(decodeURIComponent(String(vars.id)))),
   );
   server.registerResource('knowledge-graph', 'memory://graph', { title: 'Knowledge Graph', description: 'The full knowledge graph with all entities and relations', mimeType: 'application/json' }, async (uri) =>
     json(uri, await (await client()).call(METHODS.graphCall, { tool: 'read_graph', args: {} }, objectWith({ entities: 'array', relations: 'array' }))),

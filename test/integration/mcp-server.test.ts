@@ -186,7 +186,7 @@ describe('tri mcp', { timeout: 120_000 }, () => {
     await expectError('annotate', { agent: 'planner', id: 'x', op: 'explode' }, /op/);
     await expectError('remember', { agent: 'bad agent id!', task: 't', outcome: 'ok' }, /Bad arguments: agent id/);
     await expectError('submit_task', { type: 'no-such-type', input: {}, wait_ms: 30_000 }, /Unknown agent type: task \S+ failed .*unknown agent type "no-such-type".*--agents MODULE/);
-    await expectError('remember', { agent: 'a', task: 'x'.repeat(200_000), outcome: 'ok' }, /Bad arguments: task must be/);
+    await expectError('remember', { agent: 'a', task: 'x'.repeat(200_000), outcome: 'ok' }, /Bad arguments: the task text is [\d.]+ KiB, above the 64 KiB limit/);
     await expectError('search_nodes', { query: 'x'.repeat(100_000) }, /Bad arguments: query/);
     // Megabytes of arguments: refused with a reason (over the node's RPC frame or the per-call bounds), nothing written.
     const huge = Array.from({ length: 100 }, (_, i) => ({ name: `huge-${i}`, entityType: 't', observations: Array.from({ length: 40 }, () => 'y'.repeat(1000)) }));
