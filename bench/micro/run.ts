@@ -247,7 +247,7 @@ function floorReport(cases: CaseFigure[], floorCpuUs: number | undefined, out: s
     peers.etcd = { source: 'quorum-writes.json', server_cpu_per_write: etcd.figures, date: etcd.date };
     for (const [k, m] of Object.entries(etcd.figures)) {
       const us = m.unit === 'ms' ? m.value * 1000 : m.unit === 'us' ? m.value : NaN;
-      lines.push(`etcd server CPU per write (${k}, quorum-writes run of ${etcd.date}): ${m.value} ${m.unit}` + (Number.isFinite(us) ? ` = ${(us / floor.usPerOp).toFixed(1)} x our replica floor` : ''));
+      lines.push(`etcd server CPU per write (${k}, all members together, quorum-writes run of ${etcd.date}): ${m.value} ${m.unit}` + (Number.isFinite(us) ? ` = ${(us / floor.usPerOp).toFixed(1)} x our replica floor` : ''));
     }
   } else {
     peers.etcd = { note: 'not measured in this run' };
