@@ -247,7 +247,7 @@ function floorReport(cases: CaseFigure[], floorCpuUs: number | undefined, out: s
     peers.etcd = { source: 'quorum-writes.json', server_cpu_per_write: etcd.figures, date: etcd.date };
     for (const [k, m] of Object.entries(etcd.figures)) {
       const us = m.unit === 'ms' ? m.value * 1000 : m.unit === 'us' ? m.value : NaN;
-      lines.push(`etcd server CPU per write (${k}, quorum-writes run of ${etcd.date}): ${m.value} ${m.unit}` + (Number.isFinite(us) ? ` = ${(us / floor.usPerOp).toFixed(1)} x our replica floor` : ''));
+      lines.push(`etcd server CPU per write (${k}, all members together, quorum-writes run of ${etcd.date}): ${m.value} ${m.unit}` + (Number.isFinite(us) ? ` = ${(us / floor.usPerOp).toFixed(1)} x our replica floor` : ''));
     }
   } else {
     peers.etcd = { note: 'not measured in this run' };
@@ -258,19 +258,35 @@ function floorReport(cases: CaseFigure[], floorCpuUs: number | undefined, out: s
 
 type Figure = { value: number; unit: string };
 
-/** etcd's server CPU per write from a quorum-writes result: peers.etcd.metrics, or top-level metrics naming etcd. */
+/**
+ * etcd's server CPU per write from a quorum-writes result: peers.etcd.metrics.nN_node_cpu_per_write
+ * (all etcd members' CPU per acknowledged write, as bench/quorum-writes.ts writes it), or, when a
+ * result has only the split, peers.split.nN.peers.etcd.serverCpuMs. Only times (ms or us): the
+ * top-level nN_node_cpu_per_write_ratio_vs_etcd are ratios, not etcd's figure.
+ */
 export function etcdServerCpuPerWrite(path: string): { figures: Record<string, Figure>; date: string } | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const r = JSON.parse(readFileSync(path, 'utf8')) as { date?: string; metrics?: Record<string, Figure>; peers?: { etcd?: { metrics?: Record<string, Figure> } } };
+    const r = JSON.parse(readFileSync(path, 'utf8')) as QuorumWritesFile;
     const figures: Record<string, Figure> = {};
-    const isCpu = (k: string, m: Figure | undefined): m is Figure => /cpu/.test(k) && /per_write/.test(k) && !/client/.test(k) && typeof m?.value === 'number' && Number.isFinite(m.value);
-    for (const [k, m] of Object.entries(r.peers?.etcd?.metrics ?? {})) if (isCpu(k, m)) figures[k] = m;
-    for (const [k, m] of Object.entries(r.metrics ?? {})) if (/etcd/.test(k) && isCpu(k, m)) figures[k] = m;
+    const isTime = (m: Figure | undefined): m is Figure => (m?.unit === 'ms' || m?.unit === 'us') && typeof m.value === 'number' && Number.isFinite(m.value);
+    for (const [k, m] of Object.entries(r.peers?.etcd?.metrics ?? {})) {
+      if (/^n\d+_(node|server)_cpu_per_write$/.test(k) && isTime(m)) figures[k] = m;
+    }
+    for (const [n, s] of Object.entries(r.peers?.split ?? {})) {
+      const ms = s?.peers?.etcd?.serverCpuMs;
+      if (/^n\d+$/.test(n) && !(`${n}_node_cpu_per_write` in figures) && typeof ms === 'number' && Number.isFinite(ms)) figures[`${n}_node_cpu_per_write`] = { value: ms, unit: 'ms' };
+    }
     return Object.keys(figures).length ? { figures, date: r.date ?? 'unknown' } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The parts of a quorum-writes.json this reads. */
+interface QuorumWritesFile {
+  date?: string;
+  peers?: { etcd?: { metrics?: Record<string, Figure> }; split?: Record<string, { peers?: { etcd?: { serverCpuMs?: unknown } } } | undefined> };
 }
 
 /** CPU microseconds (user + system) per call of `fn`, over up to `maxMs` of wall time or `maxOps` calls. */

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareMicro, formatComparison } from '../../bench/micro/compare.js';
 import { loadSuites } from '../../bench/micro/registry.js';
 import { readMicroResult, type MicroResult } from '../../bench/micro/result.js';
-import { runMicro } from '../../bench/micro/run.js';
+import { etcdServerCpuPerWrite, runMicro } from '../../bench/micro/run.js';
 import { FLOOR_CASE } from '../../bench/micro/suites/replica.js';
 import { runTri } from '../integration/lib/run-tri.js';
 import { UsageError } from '../../src/errors.js';
@@ -27,7 +27,7 @@ describe('micro-benchmark smoke pass', () => {
 
     // Every case the suites define (built here on their own) ran and has figures.
     const suites = await loadSuites();
-    expect(suites.map((s) => s.name)).toEqual(expect.arrayContaining(['gossip', 'security', 'rpc', 'replica', 'sync', 'quorum', 'routing']));
+    expect(suites.map((s) => s.name)).toEqual(expect.arrayContaining(['gossip', 'security', 'rpc', 'replica', 'sync', 'quorum', 'routing', 'recall', 'yjs']));
     const expected: string[] = [];
     for (const s of suites) {
       const built = await s.build({ small: true });
@@ -93,13 +93,45 @@ describe('micro-benchmark smoke pass', () => {
   it('puts etcd\'s server CPU per write from quorum-writes.json beside the replica floor', async () => {
     const out = join(root, 'etcd');
     mkdirSync(out, { recursive: true });
-    const qw = { scenario: 'quorum-writes', date: '2026-12-01T00:00:00.000Z', metrics: {}, peers: { etcd: { metrics: { n3_server_cpu_per_write: { value: 0.4, unit: 'ms' }, n3_client_cpu_per_write: { value: 0.2, unit: 'ms' } } } } };
+    // The shape bench/quorum-writes.ts writes: etcd's own metrics under peers.etcd, our ratios to
+    // it at the top level (not etcd's figure), and the split of each cluster size.
+    const qw = {
+      scenario: 'quorum-writes',
+      date: '2026-12-01T00:00:00.000Z',
+      metrics: { n3_node_cpu_per_write: { value: 1.969, unit: 'ms' }, n3_node_cpu_per_write_ratio_vs_etcd: { value: 5.2, unit: 'x' }, n3_client_cpu_per_write_ratio_vs_etcd: { value: 0.81, unit: 'x' } },
+      peers: {
+        etcd: {
+          ran: true,
+          metrics: {
+            n3_node_cpu_per_write: { value: 0.379, unit: 'ms' },
+            n3_client_cpu_per_write: { value: 0.398, unit: 'ms' },
+            n3_cpu_busy_share: { value: 44.39, unit: '%' },
+            n5_node_cpu_per_write: { value: 0.671, unit: 'ms' },
+          },
+        },
+        nats: { ran: true, metrics: { n3_node_cpu_per_write: { value: 0.077, unit: 'ms' } } },
+        split: { n3: { ours: { serverCpuMs: 1.969 }, peers: { etcd: { serverCpuMs: 0.379 }, nats: { serverCpuMs: 0.077 } } } },
+      },
+    };
     writeFileSync(join(out, 'quorum-writes.json'), JSON.stringify(qw));
     const printed: string[] = [];
     const { result } = await runMicro({ out, timing: 'smoke', only: ['replica/replica floor'], log: () => undefined, print: (s) => printed.push(s) });
     expect(result.cases.map((c) => c.case)).toEqual([FLOOR_CASE]);
-    expect(result.peers.etcd).toEqual({ source: 'quorum-writes.json', server_cpu_per_write: { n3_server_cpu_per_write: { value: 0.4, unit: 'ms' } }, date: qw.date });
-    expect(printed.join('\n')).toMatch(/etcd server CPU per write \(n3_server_cpu_per_write, .*\): 0\.4 ms = [\d.]+ x our replica floor/);
+    expect(result.peers.etcd).toEqual({
+      source: 'quorum-writes.json',
+      server_cpu_per_write: { n3_node_cpu_per_write: { value: 0.379, unit: 'ms' }, n5_node_cpu_per_write: { value: 0.671, unit: 'ms' } },
+      date: qw.date,
+    });
+    expect(printed.join('\n')).toMatch(/etcd server CPU per write \(n3_node_cpu_per_write, .*\): 0\.379 ms = [\d.]+ x our replica floor/);
+    expect(printed.join('\n')).not.toMatch(/ratio_vs_etcd/);
+  });
+
+  it('falls back to the split when a quorum-writes result has no etcd metrics', () => {
+    const path = join(root, 'split-only.json');
+    writeFileSync(path, JSON.stringify({ date: 'd', metrics: { n5_node_cpu_per_write_ratio_vs_etcd: { value: 4.78, unit: 'x' } }, peers: { split: { n5: { peers: { etcd: { serverCpuMs: 0.671 } } } } } }));
+    expect(etcdServerCpuPerWrite(path)).toEqual({ figures: { n5_node_cpu_per_write: { value: 0.671, unit: 'ms' } }, date: 'd' });
+    writeFileSync(path, JSON.stringify({ date: 'd', metrics: { n3_node_cpu_per_write_ratio_vs_etcd: { value: 5.2, unit: 'x' } }, peers: { etcd: { ran: false, metrics: {} } } }));
+    expect(etcdServerCpuPerWrite(path)).toBeUndefined();
   });
 });
 
