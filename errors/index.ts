@@ -113,3 +113,8 @@ export class StorageError extends TriError {
 export class NodeStoppedError extends TriError {
   override readonly code: string = 'TRI_NODE_STOPPED';
 }
+
+/** A second node under the name of a live member: refused at join (a name is one node). */
+export class NameConflictError extends ConfigError {
+  override readonly code: string = 'TRI_NAME_CONFLICT';
+}

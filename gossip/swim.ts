@@ -17,7 +17,8 @@ import { MAX_ADDRESS_BYTES, MAX_COMPOUND_PARTS, MAX_META_BYTES, MAX_NAME_BYTES, 
 import { compoundPartCost, packPacket } from './packer.js';
 import { ProbeOrder, pickRandom } from './probe-order.js';
 import { Prober } from './prober.js';
-import { decodePushPull, encodePushPull } from './push-pull.js';
+import { findNameClash, type NameClash } from './name-clash.js';
+import { decodePushPull, encodePushPull, type PushPullState } from './push-pull.js';
 import { copyMember, isLive } from './state.js';
 import type { MemberInfo, SwimEffect } from './types.js';
 import { utf8Length, varUintSize } from './wire.js';
@@ -29,6 +30,7 @@ const HINT_MEMORY = 64;
 
 export type { MemberEvent, MemberEventKind, MemberInfo, MemberState, SwimEffect } from './types.js';
 export type { SwimConfig } from './config.js';
+export type { NameClash } from './name-clash.js';
 
 export interface SwimInit {
   name: string;
@@ -39,6 +41,12 @@ export interface SwimInit {
   config: SwimConfig;
   random: () => number;
   now: number;
+  /**
+   * The stable identity a member's metadata carries (the application's node id), or undefined
+   * when it carries none. With it, a push-pull request from a second node under a live member's
+   * name is refused (mergeRequest); without it, every request is merged.
+   */
+  identity?: (meta: Uint8Array) => string | undefined;
 }
 
 type Out = SwimEffect[];
@@ -49,6 +57,7 @@ export class Swim {
   readonly name: string;
   private readonly cfg: SwimConfig;
   private readonly random: () => number;
+  private readonly identity: ((meta: Uint8Array) => string | undefined) | undefined;
   private readonly self: MemberInfo;
   private readonly membership: Membership;
   private readonly awareness: Awareness;
@@ -64,7 +73,7 @@ export class Swim {
   private readonly counters: Record<string, number> = {
     probes: 0, probeFailures: 0, acks: 0, indirectAcks: 0, nacks: 0, indirectProbes: 0, relayedPings: 0,
     relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0, reannounced: 0,
-    deaths: 0, hints: 0, leaves: 0, reaped: 0, addressConflicts: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0,
+    deaths: 0, hints: 0, leaves: 0, reaped: 0, addressConflicts: 0, nameClashes: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0,
     bytesOut: 0, droppedMalformed: 0, handlerErrors: 0, gossipRounds: 0, pushPulls: 0, pushPullMerges: 0,
   };
 
@@ -76,6 +85,7 @@ export class Swim {
     this.name = init.name;
     this.cfg = { ...init.config };
     this.random = init.random;
+    this.identity = init.identity;
     this.awareness = new Awareness(this.cfg.awarenessMaxMultiplier);
     this.order = new ProbeOrder(this.random);
     this.self = { name: init.name, address: init.address, meta: init.meta.slice(), incarnation: init.incarnation ?? 0, state: 'alive', stateChangedAt: init.now };
@@ -149,13 +159,34 @@ export class Swim {
     return unique.map((to) => ({ type: 'push-pull', to, join: true }));
   }
 
+  /** Our member table with our own record first: that is how a receiver knows who sent it (name-clash.ts). */
   encodeState(join: boolean): Uint8Array {
-    const members = [...this.membership.table.all()].map(({ name, address, meta, incarnation, state }) => ({ name, address, meta, incarnation, state }));
+    const others = [...this.membership.table.all()].filter((m) => m !== this.self);
+    const members = [this.self, ...others].map(({ name, address, meta, incarnation, state }) => ({ name, address, meta, incarnation, state }));
     return encodePushPull({ join, members });
   }
 
   mergeState(payload: Uint8Array, now: number): SwimEffect[] {
-    const remote = decodePushPull(payload); // throws DecodeError before anything changes
+    return this.merge(decodePushPull(payload), now); // decoding throws DecodeError before anything changes
+  }
+
+  /**
+   * A push-pull request from another member (a join or a periodic exchange): merged as
+   * mergeState does, unless its sender is a second node under the name of a member we hold alive
+   * (name-clash.ts). Then nothing is merged and the clash is returned for the driver to refuse.
+   */
+  mergeRequest(payload: Uint8Array, now: number): { effects: SwimEffect[] } | { clash: NameClash } {
+    const remote = decodePushPull(payload);
+    const sender = remote.members[0];
+    const clash = this.identity && sender ? findNameClash(this.membership.table.get(sender.name), sender, this.identity) : undefined;
+    if (clash) {
+      this.counters.nameClashes!++;
+      return { clash };
+    }
+    return { effects: this.merge(remote, now) };
+  }
+
+  private merge(remote: PushPullState, now: number): SwimEffect[] {
     this.counters.pushPullMerges!++;
     const out: Out = [];
     for (const m of remote.members) {

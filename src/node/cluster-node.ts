@@ -10,7 +10,7 @@ import type { PacketTransport, StreamTransport } from '../transport/types.js';
 import { parseAddress } from '../transport/address.js';
 import { RpcEndpoint } from '../rpc/endpoint.js';
 import { SwimDriver } from './swim-driver.js';
-import { decodeMeta, encodeMeta, PROTOCOL_VERSION, type NodeMeta, type Role } from './meta.js';
+import { decodeMeta, encodeMeta, nodeIdOf, PROTOCOL_VERSION, type NodeMeta, type Role } from './meta.js';
 import { memberLifecycle, type LifecycleState } from './lifecycle.js';
 import { joinWithBackoff } from './join.js';
 import { IncarnationReservation } from './incarnation.js';
@@ -304,6 +304,7 @@ export class ClusterNode {
       config: cfg,
       random: () => world.runtime.rng.next(),
       now: world.runtime.clock.now(),
+      identity: nodeIdOf,
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
     this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => this.rejoinSnapshot(new TextDecoder().decode(payload)));
@@ -457,7 +458,11 @@ export class ClusterNode {
     }
     if (seeds.length > 0) {
       this.setLifecycle('JOINING');
-      const joined = await joinWithBackoff(seeds, (s) => this.driver.pushPull(s, true), this.world.runtime, () => this.stopped, this.log);
+      // A seed's refusal (a name clash) rejects: the node stops instead of running under that name.
+      const joined = await joinWithBackoff(seeds, (s) => this.driver.pushPull(s, true), this.world.runtime, () => this.stopped, this.log).catch(async (err: unknown) => {
+        await this.crash();
+        throw err;
+      });
       if (!joined) return;
       await this.catchUp();
     } else {

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { ClusterNode } from './cluster-node.js';
 import type { Route } from './http-server.js';
 import { nodeStatus } from './status-route.js';
+import { withoutFingerprints } from './status-access.js';
 
 const PEER_TIMEOUT_MS = 800;
 const CACHE_MS = 500;
@@ -23,7 +24,7 @@ export function clusterViewRoute(node: ClusterNode): Route {
 }
 
 async function build(node: ClusterNode): Promise<string> {
-  const self = nodeStatus(node);
+  const self = withoutFingerprints(nodeStatus(node)); // /cluster takes no token
   const peers = node
     .members()
     .filter((m) => m.name !== node.name && m.swimState === 'alive' && m.httpPort > 0)

@@ -60,3 +60,12 @@ export function decodeMeta(bytes: Uint8Array): NodeMeta {
     return { role, slots, freeSlots, rpcPort, httpPort, protocol, lifecycle, nodeId, configWord };
   });
 }
+
+/** The node id in member metadata, or undefined when it does not decode (the gossip core's identity). */
+export function nodeIdOf(bytes: Uint8Array): string | undefined {
+  try {
+    return decodeMeta(bytes).nodeId;
+  } catch {
+    return undefined;
+  }
+}

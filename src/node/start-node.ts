@@ -203,7 +203,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
-      http.route('/status', statusRoute(node));
+      http.route('/status', statusRoute(node, keyring));
       http.route('/health', healthRoute(node));
       http.route('/cluster', clusterViewRoute(node));
       node.onStopped(() => http.close());

@@ -3,6 +3,8 @@
 // node's state, for load balancers and probes (as etcd's /health and Consul's health endpoints).
 import type { ClusterNode } from './cluster-node.js';
 import type { Route } from './http-server.js';
+import type { Keyring } from '../security/index.js';
+import { tokenAccess, withoutFingerprints } from './status-access.js';
 
 /** What /status and the cluster.status RPC answer. */
 export function nodeStatus(node: ClusterNode): Record<string, unknown> {
@@ -11,12 +13,15 @@ export function nodeStatus(node: ClusterNode): Record<string, unknown> {
   return { name: node.name, state: node.state, ...node.statusExtras(), voters, members: node.members() };
 }
 
-export function statusRoute(node: ClusterNode): Route {
-  return () => ({
-    type: 'application/json',
+/** GET /status; key fingerprints only for a request with a client token the keyring verifies (status-access.ts). */
+export function statusRoute(node: ClusterNode, keyring: Keyring | undefined): Route {
+  return (req) => {
+    const access = tokenAccess(req, keyring);
+    if (access.kind === 'refused') return { status: 401, type: 'application/json', body: JSON.stringify({ error: `token refused: ${access.reason}` }) + '\n' };
+    const status = nodeStatus(node);
     // No CORS header: no other web page may read it from a browser (the dashboard uses /cluster).
-    body: JSON.stringify(nodeStatus(node)),
-  });
+    return { type: 'application/json', body: JSON.stringify(access.kind === 'ok' ? status : withoutFingerprints(status)) };
+  };
 }
 
 /** 200 when the node is ACTIVE and writable; 503 otherwise (read-only, syncing, leaving), with why. */

@@ -1,7 +1,8 @@
 // Binds the sans-IO SWIM core to a world: packets in and out, its deadline on the scheduler, and
 // push-pull state exchange as an RPC over the stream transport. The same driver runs on real
 // sockets and in the simulator.
-import type { MemberEvent, Swim, SwimEffect } from '../../gossip/swim.js';
+import type { MemberEvent, NameClash, Swim, SwimEffect } from '../../gossip/swim.js';
+import { NameConflictError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import type { PacketTransport } from '../transport/types.js';
@@ -40,15 +41,32 @@ export class SwimDriver {
     this.rpc.handle(PUSH_PULL_METHOD, 'member', (payload) => {
       // mergeState throws DecodeError on a bad payload and changes nothing; the RPC layer turns
       // that into an error reply.
-      const effects = this.swim.mergeState(payload, this.runtime.clock.now());
+      const merged = this.swim.mergeRequest(payload, this.runtime.clock.now());
+      if ('clash' in merged) throw this.refuse(merged.clash);
       const reply = this.swim.encodeState(false);
-      this.apply(effects);
+      this.apply(merged.effects);
       return reply;
     });
     this.timer.arm();
   }
 
-  /** Push-pull with one seed; resolves true when it answered and we merged its member table. */
+  /** A second node under a live member's name asked to merge: log it here, and tell it why (the RPC error reply). */
+  private refuse(c: NameClash): NameConflictError {
+    this.log.error(
+      { name: c.name, from: c.claimedAt, member: c.liveAt, nodeId: c.senderIdentity, memberNodeId: c.liveIdentity },
+      `refused the node at ${c.claimedAt}: it calls itself "${c.name}", the name of the live member at ${c.liveAt}, but it is another node (node id ${c.senderIdentity}, not ${c.liveIdentity}: another data directory). ` +
+        `A name is one node: start the node at ${c.claimedAt} with its own --name, or stop the member first (and reuse its --data directory to replace it)`,
+    );
+    return new NameConflictError(
+      `another node named "${c.name}" is already a live member at ${c.liveAt} (node id ${c.liveIdentity}; this node is ${c.senderIdentity}, another data directory): a name is one node. ` +
+        `Give this node its own --name, or stop that node first (and reuse its --data directory to replace it)`,
+    );
+  }
+
+  /**
+   * Push-pull with one seed; resolves true when it answered and we merged its member table. A
+   * seed's refusal of a join (a name clash) rejects: the node must not go on under that name.
+   */
   async pushPull(to: string, join: boolean): Promise<boolean> {
     try {
       const reply = await this.rpc.call(to, PUSH_PULL_METHOD, this.swim.encodeState(join), this.pushPullTimeoutMs);
@@ -58,6 +76,12 @@ export class SwimDriver {
       if (join) this.apply(this.swim.announce(now));
       return true;
     } catch (err) {
+      if (err instanceof NameConflictError) {
+        const refused = new NameConflictError(`the member at ${to} refused this node: ${err.message}`);
+        this.log.error({ seed: to }, refused.message);
+        if (join) throw refused;
+        return false;
+      }
       this.log.debug({ to, err: (err as Error).message }, 'push-pull failed');
       return false;
     }

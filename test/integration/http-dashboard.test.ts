@@ -8,6 +8,9 @@ import { startNode, generateKey, type ClusterNode } from '../../src/index.js';
 import { silentLogger } from '../../src/node/logger.js';
 import { httpGet, httpGetJson } from '../../src/util/http-get.js';
 import http from 'node:http';
+import { createClientToken } from '../../src/security/client-token.js';
+import { keyId } from '../../src/security/kdf.js';
+import { parseKey } from '../../src/security/keyring.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -15,6 +18,7 @@ const HAS_CHROMIUM = existsSync(CHROMIUM);
 if (!HAS_CHROMIUM) console.warn('SKIPPING the dashboard browser test: /usr/bin/chromium is missing (apt-get install chromium)');
 const hosts = ['127.0.4.1', '127.0.4.2', '127.0.4.3'];
 let nodes: ClusterNode[] = [];
+let clusterKey = '';
 
 async function until<T>(check: () => Promise<T | undefined> | T | undefined, ms: number): Promise<T> {
   const end = Date.now() + ms;
@@ -27,7 +31,7 @@ async function until<T>(check: () => Promise<T | undefined> | T | undefined, ms:
 }
 
 beforeAll(async () => {
-  const key = generateKey();
+  const key = (clusterKey = generateKey());
   for (const [i, bind] of hosts.entries()) {
     nodes.push(await startNode({ name: `h${i + 1}`, bind, key, join: i === 0 ? [] : [`${hosts[0]}:9999`], profile: 'local', role: i === 0 ? 'coordinator' : 'hybrid', logger: silentLogger() }));
   }
@@ -99,6 +103,36 @@ describe('node HTTP', () => {
     }, 10_000);
     expect(all.self.name).toBe('h1');
     expect(Object.values(all.views).map((v) => v!.name).sort()).toEqual(['h2', 'h3']);
+  });
+
+  it('key fingerprints only with a client token (?token= or Authorization: Bearer); a bad token is refused; /cluster shows none', async () => {
+    type Sec = { security: { encrypted: boolean; keys?: string[]; keysHidden?: string } };
+    const url = `http://${hosts[0]}:10080/status`;
+    const fingerprint = keyId(parseKey(clusterKey));
+    const open = JSON.parse((await httpGet(url)).body) as Sec;
+    expect(open.security.encrypted).toBe(true);
+    expect(open.security.keys).toBeUndefined();
+    expect(open.security.keysHidden).toMatch(/tri token create/);
+    expect(JSON.stringify(open)).not.toContain(fingerprint);
+    const token = createClientToken(parseKey(clusterKey), { readOnly: true, ttlMs: 60_000, now: Date.now() });
+    expect((JSON.parse((await httpGet(`${url}?token=${encodeURIComponent(token)}`)).body) as Sec).security.keys).toEqual([fingerprint]);
+    const bearer = await new Promise<string>((resolve, reject) => {
+      http.get(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    expect((JSON.parse(bearer) as Sec).security.keys).toEqual([fingerprint]);
+    const other = createClientToken(parseKey(generateKey()), { ttlMs: 60_000, now: Date.now() });
+    for (const bad of [other, 'not-a-token', token.slice(0, -2)]) {
+      const r = await httpGet(`${url}?token=${encodeURIComponent(bad)}`);
+      expect(r.status, r.body).toBe(401);
+      expect(r.body).toMatch(/token refused: /);
+      expect(r.body).not.toContain(fingerprint);
+    }
+    const cluster = (await httpGet(`http://${hosts[0]}:10080/cluster`)).body;
+    expect(cluster).toContain('"keysHidden"');
+    expect(cluster).not.toContain(fingerprint);
   });
 
   it.runIf(HAS_CHROMIUM)('the dashboard renders every member in headless Chromium', async () => {

@@ -2,6 +2,8 @@
 // SIGKILLed and never come back, so n1 holds every acknowledged write but can never be writable
 // again (1 of 3 voters). `tri operator voters` shows it; `tri operator force-voters` (offline, on
 // n1's stopped data directory) makes n1 the only voter: it starts writable and keeps what it held.
+// A second cluster (127.0.15.173-175) shows what it cannot save: a write n2 and n3 acknowledged
+// while n1 was down is gone once they are lost for good.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TriCluster, describeResult, loopbackRange, runTri, useStartedCluster, waitFor } from './lib/index.js';
@@ -66,6 +68,48 @@ describe('recovery when voters are gone for good (127.0.15.131-133)', () => {
     expect(write.code, describeResult(write)).toBe(0);
     const show = await c.cli(['memory', 'show', ...at, '--agent', 'survivor', '--json']);
     expect((JSON.parse(show.stdout) as Array<{ task: string }>).map((e) => e.task).sort()).toEqual(['after recovery', 'kept']);
+  }, 150_000);
+});
+
+describe('what force-voters cannot save (127.0.15.173-175)', () => {
+  let c: TriCluster;
+  useStartedCluster(() => ({ addresses: loopbackRange(173, 3, 15), profile: 'lan' }), (cluster) => (c = cluster));
+
+  it('a write acknowledged only by the voters then lost for good is absent after recovery; what the survivor held is kept', async () => {
+    const [n1, n2, n3] = ['127.0.15.173', '127.0.15.174', '127.0.15.175'];
+    await waitFor('3 voters, writable', async () => {
+      const r = await c.cli(['operator', 'voters', '--at', n1!, '--json']);
+      const v = r.code === 0 ? (JSON.parse(r.stdout) as VotersJson) : undefined;
+      return { ok: v?.writable === true && v.voters.length === 3, value: v, detail: r.stdout || r.stderr };
+    }, { timeoutMs: 20_000 });
+    const kept = await c.cli(['memory', 'add', '--at', n1!, '--agent', 'ledger', '--task', 'seen by all', '--outcome', 'ok']);
+    expect(kept.code, describeResult(kept)).toBe(0);
+    const tasksAt = async (at: string): Promise<string[]> => {
+      const r = await c.cli(['memory', 'show', '--at', at, '--agent', 'ledger', '--json']);
+      return r.code === 0 ? (JSON.parse(r.stdout) as Array<{ task: string }>).map((e) => e.task).sort() : [];
+    };
+    await waitFor('n1 to hold the first write', async () => ({ ok: (await tasksAt(n1!)).includes('seen by all'), value: true }), { timeoutMs: 15_000 });
+
+    // n1 goes down; n2 and n3 are a majority of the three voters and acknowledge a write n1 never sees.
+    await c.node('n1').kill();
+    const lost = await c.cli(['memory', 'add', '--at', n2!, '--agent', 'ledger', '--task', 'only n2 and n3', '--outcome', 'ok']);
+    expect(lost.code, describeResult(lost)).toBe(0);
+    await waitFor('n3 to hold the write n2 acknowledged', async () => ({ ok: (await tasksAt(n3!)).includes('only n2 and n3'), value: true }), { timeoutMs: 15_000 });
+    // Then those two are lost for good (disks gone), before n1 is back.
+    await c.node('n2').kill();
+    await c.node('n3').kill();
+
+    const forced = await runTri(['operator', 'force-voters', '--data', join(c.dir, 'n1'), '--voters', 'n1', '--yes']);
+    expect(forced.code, describeResult(forced)).toBe(0);
+    expect(forced.stderr).toMatch(/WARNING: dropped voters: n2, n3\. Writes only they stored are lost/);
+    await c.restart('n1');
+    await waitFor('n1 writable alone', async () => {
+      const r = await c.cli(['operator', 'voters', '--at', n1!, '--json']);
+      const v = r.code === 0 ? (JSON.parse(r.stdout) as VotersJson) : undefined;
+      return { ok: v?.writable === true && v.voters.length === 1, value: v, detail: r.stdout };
+    }, { timeoutMs: 20_000 });
+    // The README's warning, shown: the acknowledged write only the lost voters stored is gone.
+    expect(await tasksAt(n1!)).toEqual(['seen by all']);
   }, 150_000);
 });
 

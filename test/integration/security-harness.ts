@@ -42,7 +42,9 @@ export interface StatusJson {
     packetDrops: { auth: number; replay: number; malformed: number; oversize: number; total: number };
     tlsHandshakeFailures: { auth: number; transport: number };
     connectionsOverPeerLimit: number;
-    keys: string[];
+    /** Only with a client token (status(ip, timeout, token)); without one, keysHidden says how. */
+    keys?: string[];
+    keysHidden?: string;
   };
   members: MemberJson[];
 }
@@ -121,10 +123,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** GET /status (node:http: fetch() refuses port 10080, which is on the WHATWG "bad ports" list). */
-export function status(ip: string, timeoutMs = 2000): Promise<StatusJson | undefined> {
+/**
+ * GET /status (node:http: fetch() refuses port 10080, which is on the WHATWG "bad ports" list).
+ * Key fingerprints (security.keys) come only with a client token (clientToken below).
+ */
+export function status(ip: string, timeoutMs = 2000, token?: string): Promise<StatusJson | undefined> {
   return new Promise((resolvePromise) => {
-    const req = http.get({ host: ip, port: 10080, path: '/status', timeout: timeoutMs }, (res) => {
+    const path = token === undefined ? '/status' : `/status?token=${encodeURIComponent(token)}`;
+    const req = http.get({ host: ip, port: 10080, path, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -181,4 +187,11 @@ export function tri(args: string[], timeoutMs = 30_000): Promise<CliResult> {
       resolvePromise({ code, stdout, stderr });
     });
   });
+}
+
+/** A client token signed with the key in `keyFile`, made as operators make one: `tri token create`. */
+export async function clientToken(keyFile: string): Promise<string> {
+  const r = await tri(['token', 'create', '--key-file', keyFile, '--ttl', '1h']);
+  if (r.code !== 0 || !/^tri1\.\S+\n$/.test(r.stdout)) throw new Error(`tri token create failed (exit ${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
 }

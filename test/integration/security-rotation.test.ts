@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyId } from '../../src/security/kdf.js';
 import { generateKey, parseKey } from '../../src/security/keyring.js';
 import type { KeyOpReply } from '../../src/node/keyring-rpc.js';
-import { Harness, requireBuild, sleep, status, tri, waitFor, waitForView, type NodeProc } from './security-harness.js';
+import { Harness, clientToken, requireBuild, sleep, status, tri, waitFor, waitForView, type NodeProc } from './security-harness.js';
 
 const NAMES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const ip = (i: number): string => `127.0.2.${20 + i}`;
@@ -135,20 +135,26 @@ describe('cluster-wide key rotation', () => {
     expect(observations).toBeGreaterThan(20);
     const suspicionsAfter = await Promise.all(IPS.map(async (a) => (await status(a))!.gossip.suspicions!));
     expect(suspicionsAfter).toEqual(suspicionsBefore);
-    for (const a of IPS) expect((await status(a))!.security!.keys).toEqual([newId]);
+    // Fingerprints are served only with a client token, and one signed by the removed key no longer opens them.
+    const newToken = await clientToken(newFile);
+    for (const a of IPS) expect((await status(a, 2000, newToken))!.security!.keys).toEqual([newId]);
+    expect((await status(IPS[0]!))!.security).toMatchObject({ encrypted: true, keysHidden: expect.stringMatching(/tri token create/) });
+    expect((await status(IPS[0]!))!.security!.keys).toBeUndefined();
+    expect(await status(IPS[0]!, 2000, await clientToken(oldFile))).toBeUndefined(); // 401: its key was removed
   }, 60_000);
 
   it('a node that has only the old key is kept out after remove', async () => {
     // n6 comes back with its saved keyring (old key only) and tries to rejoin.
     procs.n6 = h.start(LATE.name, LATE.ip, { keyFile: oldFile, data: procs.n6!.data, join: [`${IPS[0]}:9999`, `${IPS[1]}:9999`] });
     await waitFor('n6 to serve /status', () => status(LATE.ip), 15_000);
+    const oldToken = await clientToken(oldFile);
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       for (const a of IPS) {
         const m = (await status(a))!.members.find((x) => x.name === LATE.name);
         expect(m?.swimState).not.toBe('alive');
       }
-      const own = (await status(LATE.ip))!;
+      const own = (await status(LATE.ip, 2000, oldToken))!;
       expect(own.security!.keys).toEqual([oldId]);
       expect(own.members.filter((m) => m.swimState === 'alive').map((m) => m.name)).toEqual([LATE.name]);
       await sleep(300);
@@ -162,6 +168,6 @@ describe('cluster-wide key rotation', () => {
     procs.n3 = h.start('n3', IPS[2]!, { keyFile: oldFile, data: procs.n3!.data, join: [`${IPS[0]}:9999`] });
     // Membership is what the key decides; the restarted node's own catch-up (SYNCING) is not.
     await Promise.all(IPS.map((a) => waitForView(a, NAMES, 30_000, false)));
-    expect((await status(IPS[2]!))!.security!.keys).toEqual([newId]);
+    expect((await status(IPS[2]!, 2000, await clientToken(newFile)))!.security!.keys).toEqual([newId]);
   }, 45_000);
 });
