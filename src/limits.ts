@@ -9,6 +9,8 @@ export const MAX_TEXT_BYTES = 64 * 1024;
 /** A task's input, as JSON text. */
 export const MAX_TASK_INPUT_BYTES = 1024 * 1024;
 /** Largest RPC request or reply once its parts are put back together (rpc/parts.ts). */
+/** Arguments of one knowledge-graph tool call (the graph is one document every replica holds whole). */
+export const MAX_GRAPH_CALL_BYTES = 1024 * 1024;
 export const MAX_RPC_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Items one page of `tri memory show` / `tri task list` returns at most, and by default. */
 export const MAX_PAGE_ITEMS = 1000;

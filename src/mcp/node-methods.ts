@@ -7,6 +7,7 @@ import type { ClusterNode } from '../node/cluster-node.js';
 import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import * as args from './graph-args.js';
+import { formatBytes, MAX_GRAPH_CALL_BYTES } from '../limits.js';
 
 
 export type GraphTool = 'create_entities' | 'create_relations' | 'add_observations' | 'delete_entities' | 'delete_observations' | 'delete_relations' | 'read_graph' | 'search_nodes' | 'open_nodes';
@@ -59,6 +60,9 @@ export function registerMcpNodeMethods(node: ClusterNode): void {
   let graph: KnowledgeGraphDoc | undefined;
   const theGraph = (): KnowledgeGraphDoc => (graph ??= new KnowledgeGraphDoc(node.memoryService.docs.doc(GRAPH_DOC)));
   node.rpc.handle(METHODS.graphCall, 'client', async (payload) => {
+    if (payload.byteLength > MAX_GRAPH_CALL_BYTES) {
+      throw new ConfigError(`a graph call carries at most ${formatBytes(MAX_GRAPH_CALL_BYTES)} of arguments (this one: ${formatBytes(payload.byteLength)}); split it into smaller calls`);
+    }
     const a = jsonObject(payload, 'graph call');
     if (a === null || typeof a !== 'object' || typeof a.tool !== 'string') throw new ConfigError('a graph call is {tool, args}');
     const toolArgs = a.args ?? {};
