@@ -91,3 +91,14 @@ export function takePage<K extends PageKey, T>(keys: K[], q: PageQuery, accept: 
   // costs at most one empty last page.
   return i < inRange.length && last ? { items, next: encodeCursor(last) } : { items };
 }
+
+/** Every page of `q`, one after another, each fetched once the previous one was consumed. */
+export async function* pagesOf<T, Q extends PageQuery>(q: Q, fetchPage: (q: Q) => Promise<Page<T>>): AsyncGenerator<T[]> {
+  let after = q.after;
+  for (;;) {
+    const p = await fetchPage({ ...q, after });
+    if (p.items.length > 0) yield p.items;
+    if (p.next === undefined) return;
+    after = p.next;
+  }
+}

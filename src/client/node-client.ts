@@ -57,7 +57,7 @@ export interface NodeStatusJson {
 import type { EpisodeQuery } from '../memory/episode-page.js';
 import type { RetentionPolicy } from '../memory/forget.js';
 import type { TaskQuery } from '../tasks/task-page.js';
-import type { Page } from '../paging.js';
+import { pagesOf, type Page } from '../paging.js';
 
 export interface ClientOptions {
   /** HOST[:RPC_PORT] of any node (port 10000 when left out). */
@@ -132,14 +132,8 @@ export class NodeClient {
   }
 
   /** The agent's episodes page by page, newest first. */
-  async *memoryPages(agent: string, q: EpisodeQuery = {}): AsyncGenerator<Episode[]> {
-    let after = q.after;
-    for (;;) {
-      const p = await this.memoryPage(agent, { ...q, after });
-      if (p.items.length > 0) yield p.items;
-      if (p.next === undefined) return;
-      after = p.next;
-    }
+  memoryPages(agent: string, q: EpisodeQuery = {}): AsyncGenerator<Episode[]> {
+    return pagesOf(q, (page) => this.memoryPage(agent, page));
   }
 
   /** Forgets one episode on every replica (needs quorum); false when the agent has no such episode. */
@@ -203,14 +197,8 @@ export class NodeClient {
     return { items: r.tasks, ...(r.next ? { next: r.next } : {}) };
   }
 
-  async *taskPages(q: TaskQuery = {}): AsyncGenerator<TaskView[]> {
-    let after = q.after;
-    for (;;) {
-      const p = await this.taskPage({ ...q, after });
-      if (p.items.length > 0) yield p.items;
-      if (p.next === undefined) return;
-      after = p.next;
-    }
+  taskPages(q: TaskQuery = {}): AsyncGenerator<TaskView[]> {
+    return pagesOf(q, (page) => this.taskPage(page));
   }
 
   /** Polls until the task is done or failed, or `timeoutMs` passes (then returns its latest state). */
