@@ -10,6 +10,8 @@ import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { METHODS } from '../rpc/methods.js';
 
 export const PUSH_PULL_METHOD = METHODS.swimPushPull;
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+const MAX_REFUSALS_TRACKED = 256;
 
 export class SwimDriver {
   private readonly timer: DeadlineTimer;
@@ -50,9 +52,12 @@ export class SwimDriver {
     this.timer.arm();
   }
 
+  /** When each refused sender was last logged: a node on an older binary retries its join forever. */
+  private readonly refusalsLogged = new Map<string, number>();
+
   /** A second node under a live member's name asked to merge: log it here, and tell it why (the RPC error reply). */
   private refuse(c: NameClash): NameConflictError {
-    this.log.error(
+    if (this.shouldLogRefusal(`${c.claimedAt}/${c.senderIdentity}`)) this.log.error(
       { name: c.name, from: c.claimedAt, member: c.liveAt, nodeId: c.senderIdentity, memberNodeId: c.liveIdentity },
       `refused the node at ${c.claimedAt}: it calls itself "${c.name}", the name of the live member at ${c.liveAt}, but it is another node (node id ${c.senderIdentity}, not ${c.liveIdentity}: another data directory). ` +
         `A name is one node: start the node at ${c.claimedAt} with its own --name, or stop the member first (and reuse its --data directory to replace it)`,
@@ -61,6 +66,20 @@ export class SwimDriver {
       `another node named "${c.name}" is already a live member at ${c.liveAt} (node id ${c.liveIdentity}; this node is ${c.senderIdentity}, another data directory): a name is one node. ` +
         `Give this node its own --name, or stop that node first (and reuse its --data directory to replace it)`,
     );
+  }
+
+  /** At most one error line per refused sender per minute, for a bounded number of senders. */
+  private shouldLogRefusal(key: string): boolean {
+    const now = this.runtime.clock.now();
+    const last = this.refusalsLogged.get(key);
+    if (last !== undefined && now - last < REFUSAL_LOG_INTERVAL_MS) return false;
+    this.refusalsLogged.delete(key);
+    if (this.refusalsLogged.size >= MAX_REFUSALS_TRACKED) {
+      const oldest = this.refusalsLogged.keys().next().value;
+      if (oldest !== undefined) this.refusalsLogged.delete(oldest);
+    }
+    this.refusalsLogged.set(key, now);
+    return true;
   }
 
   /**
