@@ -34,19 +34,40 @@ export interface ScaleRun {
   /** Virtual ms simulated in all (at least runMs). */
   virtualMs: number;
   wallS: number;
+  /** CPU seconds of this process (user + system) for the whole run. */
+  cpuS: number;
+  /** Member events all nodes reported from the first start until every node saw all N alive. */
+  formationEvents: number;
+  /** CPU seconds spent until then. */
+  formationCpuS: number;
+  /** formationCpuS per member event, in microseconds: flat in N when no event costs O(N). */
+  usPerMemberEvent: number;
   events: number;
   packets: number;
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
 }
 
 /** One cluster of `nodes` in `mode`, joined through node 0, run for `runMs` of virtual time. */
 export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, seed: number | string = 1000 + nodes): Promise<ScaleRun> {
   const t0 = performance.now();
-  const c = mode === 'membership' ? new SimMembership({ seed, nodes, profile: 'lan' }) : new SimCluster({ seed, nodes, profile: 'lan' });
+  const cpu0 = process.cpuUsage();
+  const membership = mode === 'membership' ? new SimMembership({ seed, nodes, profile: 'lan' }) : undefined;
+  const whole = membership ? undefined : new SimCluster({ seed, nodes, profile: 'lan' });
+  const c = (membership ?? whole)!;
+  let wholeEvents = 0;
+  whole?.onMemberEvent(() => wholeEvents++);
+  const memberEvents = (): number => (membership ? membership.nodes.reduce((sum, n) => sum + Object.values(n.events).reduce((a, b) => a + b, 0), 0) : wholeEvents);
   try {
     // Virtual time starts at 0 when the first node starts; every node joins through it.
     await c.start(600_000);
     const converged = await c.runUntil(() => c.allSeeAlive(nodes), 120_000, 50);
     const convergeMs = c.now();
+    const formationCpuS = cpuSeconds(cpu0);
+    const formationEvents = memberEvents();
     // Keep the cluster running to `runMs` virtual ms in all (idle gossip, push-pull, anti-entropy).
     if (c.now() < runMs) await c.runFor(runMs - c.now());
     const wallS = (performance.now() - t0) / 1000;
@@ -58,6 +79,10 @@ export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, s
       convergeRounds: converged ? Math.round((10 * convergeMs) / GOSSIP_INTERVAL_MS) / 10 : Number.NaN,
       virtualMs: c.now(),
       wallS,
+      cpuS: cpuSeconds(cpu0),
+      formationEvents,
+      formationCpuS,
+      usPerMemberEvent: formationEvents > 0 ? Math.round((formationCpuS * 1e7) / formationEvents) / 10 : Number.NaN,
       events: c.world.eventsRun,
       packets: c.totals().packetsSent,
     };
@@ -67,7 +92,7 @@ export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, s
 }
 
 export async function runSimScale(opts: ScenarioOptions): Promise<BenchResult> {
-  const sizes = opts.quick ? [25, 50, 100] : [25, 50, 100, 200, 1000];
+  const sizes = opts.quick ? [25, 50, 100] : [25, 50, 100, 250, 500, 1000];
   const metrics: Metrics = {};
   const series: Array<{ name: string; points: Array<[number, number]> }> = [];
   for (const mode of ['membership', 'whole-node'] as const) {
@@ -78,12 +103,17 @@ export async function runSimScale(opts: ScenarioOptions): Promise<BenchResult> {
       const r = await runScale(mode, n);
       opts.log?.(
         `sim-scale ${mode}: ${n} nodes converged=${r.converged} in ${r.convergeMs} virtual ms (${r.convergeRounds} rounds, log2 N ${Math.log2(n).toFixed(2)}), ` +
-          `${r.wallS.toFixed(1)} s wall for ${r.virtualMs / 1000} virtual s, ${r.events} events`,
+          `${r.wallS.toFixed(1)} s wall (${r.cpuS.toFixed(1)} s CPU) for ${r.virtualMs / 1000} virtual s, ${r.events} events; ` +
+          `forming: ${r.formationEvents} member events, ${r.usPerMemberEvent} us CPU each`,
       );
       metrics[`${prefix}_converge_virtual_ms_${n}`] = metric(r.convergeMs, 'ms');
       metrics[`${prefix}_converge_rounds_${n}`] = metric(r.convergeRounds, 'gossip rounds');
       metrics[`${prefix}_wall_s_${n}`] = metric(Math.round(r.wallS * 10) / 10, 's');
       metrics[`${prefix}_virtual_s_${n}`] = metric(r.virtualMs / 1000, 's');
+      metrics[`${prefix}_cpu_s_${n}`] = metric(Math.round(r.cpuS * 10) / 10, 's');
+      metrics[`${prefix}_formation_member_events_${n}`] = metric(r.formationEvents, 'events');
+      // CPU while the cluster forms, per member event (all nodes' events): flat in N when no event costs O(N).
+      metrics[`${prefix}_us_per_member_event_${n}`] = metric(r.usPerMemberEvent, 'us');
       metrics[`log2_n_${n}`] = metric(Math.round(Math.log2(n) * 100) / 100, '');
       if (r.converged) points.push([n, r.convergeMs]);
       wall.push([n, r.wallS * 1000]);
@@ -104,5 +134,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(2);
   }
   const r = await runScale(mode, Number(nodes), ms === undefined ? RUN_MS : Number(ms));
-  console.log(JSON.stringify({ ...r, log2N: Math.round(Math.log2(r.nodes) * 100) / 100, wallS: Math.round(r.wallS * 10) / 10 }));
+  console.log(JSON.stringify({ ...r, log2N: Math.round(Math.log2(r.nodes) * 100) / 100, wallS: Math.round(r.wallS * 10) / 10, cpuS: Math.round(r.cpuS * 10) / 10 }));
 }

@@ -1,31 +1,27 @@
 // Replicated agent memory on a node: every agent's Yjs document in a DurableDocSet (stored and
 // fsynced before anything is acknowledged), the sync engine carrying updates to the other members
-// over RPC notifications (continuous push, periodic anti-entropy, full snapshot on join), and the
+// (sync-transport.ts: continuous push, periodic anti-entropy, full snapshot on join), and the
 // quorum write path: a write needs a writable node and resolves once a majority of voters
-// acknowledged storing it.
-import { AgentMemoryDoc } from '../../crdt/index.js';
+// acknowledged storing it (ack-tracker.ts). The agents' documents are in agent-docs.ts.
+import type { AgentMemoryDoc } from '../../crdt/index.js';
 import { MEMORY_SCHEMA } from '../../crdt/memory-schema.js';
 import type { UpdateSchema } from '../../crdt/update-validation.js';
-import { ConfigError, DecodeError, QuorumError, WriteTimeoutError } from '../errors.js';
+import { ConfigError, QuorumError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
+import { beforeCommit, endOfTurn, TurnFlush } from '../runtime/group-commit.js';
 import { DurableDocSet } from '../storage/durable-doc-set.js';
 import type { NodeStore } from '../storage/types.js';
 import { SyncEngine, isRemoteOrigin, syncConfig, type SyncConfig, type SyncEffect, type SyncMode } from '../sync/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
-import { METHODS } from '../rpc/methods.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
-import { decodeWith, readBoundedString, readBoundedUint } from '../codec.js';
-import { encodeSyncEnvelope } from './sync-envelope.js';
 import type { RecallHit } from '../recall/recall-query.js';
+import { AckTracker } from './ack-tracker.js';
+import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
+import { SyncTransport } from './sync-transport.js';
 
-/** Every sync message carries this name in its RPC frame, so it is kept short (was 'memory.sync': 7 bytes more per message). */
-export const SYNC_METHOD = METHODS.sync;
-const AGENT_PREFIX = 'agent/';
-const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+export { SYNC_METHOD, decodeSyncBatch, encodeSyncBatches } from './sync-transport.js';
 
 export interface MemoryServiceOptions {
   self: string;
@@ -47,34 +43,6 @@ export interface MemoryServiceOptions {
   residency?: { budgetBytes: number; idleMs?: number };
 }
 
-/** One pushed update of a write (a write that touches two documents pushes two). */
-interface PendingWrite {
-  voters: Set<string>;
-  needed: number;
-  /** Whether these acknowledgements (besides our own) make the write's quorum (QuorumGate.ackPlan). */
-  complete: (acks: ReadonlySet<string>) => boolean;
-  acks: Set<string>;
-  /** Our own copy is on disk (false while group commit still holds the update). */
-  durable: boolean;
-  group: WriteGroup;
-}
-
-/** A write: resolves once every one of its pushed updates is settled. */
-interface WriteGroup {
-  requestIds: number[];
-  open: number;
-  resolve: () => void;
-  reject: (e: Error) => void;
-  cancelTimer: () => void;
-}
-
-/** Messages to one peer that flush() sends together: one RPC frame carries up to this many bytes of them. */
-const BATCH_BYTES = 256 * 1024;
-/** Most sync messages one frame may carry (receiving side bound). */
-const MAX_BATCH_MESSAGES = 65_536;
-const MAX_SENDER = 64;
-const MAX_SYNC_MESSAGE = 2 * 1024 * 1024;
-
 export type WriteOutcome = 'acknowledged' | 'timeout' | 'refused';
 
 type SyncListener = (e: { peer: string; mode: SyncMode; docs: string[] }) => void;
@@ -82,9 +50,9 @@ type SyncListener = (e: { peer: string; mode: SyncMode; docs: string[] }) => voi
 export class MemoryService implements AgentMemoryWriter {
   readonly docs: DurableDocSet;
   readonly engine: SyncEngine;
-  private readonly memories = new Map<string, AgentMemoryDoc>();
-  private readonly subscribers = new Map<string, Set<() => void>>();
-  private readonly pending = new Map<number, PendingWrite>();
+  private readonly agents: AgentDocs;
+  private readonly acks: AckTracker;
+  private readonly transport: SyncTransport;
   private readonly syncListeners = new Set<SyncListener>();
   private readonly timer: DeadlineTimer;
   private readonly log: Logger;
@@ -102,34 +70,18 @@ export class MemoryService implements AgentMemoryWriter {
   readonly writeTimeoutMs: number;
   private readonly writeListeners = new Set<(ms: number, outcome: WriteOutcome) => void>();
   /**
-   * Group commit, where the runtime can run work at the end of an event-loop turn (real nodes):
+   * Group commit (runtime/group-commit.ts), where the runtime has an end of turn (real nodes):
    * every update stored in one turn, local or replicated, is committed in one transaction (one
    * fsync), and the sync messages that answer peers (acks, deltas) wait in `outgoing` until that
    * commit returned, so an ack still means "stored durably". Pushes of our own updates go out
-   * before that commit (at once, or at the end of the turn: `soon`), so the replicas store them
-   * while we do (a write resolves only once its own copy is committed too: PendingWrite.durable).
-   * Without it (the simulator) updates are stored at once.
+   * before that commit (at once, or batched by the transport), so the replicas store them while
+   * we do (a write resolves only once its own copy is committed too). Without it (the
+   * simulator) updates are stored at once.
    */
-  private readonly groupCommit: ((fn: () => void) => void) | undefined;
+  private readonly commit: TurnFlush | undefined;
   private outgoing: Array<{ peer: string; bytes: Uint8Array }> = [];
-  /**
-   * Where the runtime can also run work at the end of the current turn (Scheduler.soon, real
-   * nodes): the pushes of every write of the turn (one client frame often carries many requests)
-   * wait here and leave together, one frame per peer, so a replica decodes, stores and acks them
-   * as one batch. The end of the turn still comes before the turn's group commit (an immediate),
-   * so the replicas store a write while we fsync it. Without it pushes leave per write (opSends).
-   */
-  private readonly soon: ((fn: () => void) => void) | undefined;
-  private pushQueue: Array<{ peer: string; bytes: Uint8Array }> = [];
-  private pushFlushQueued = false;
-  /** The last message wrapped in a sync envelope, and its envelope (one push, many peers). */
-  private lastWrapped: Uint8Array | undefined;
-  private lastEnvelope: Uint8Array | undefined;
-  private flushQueued = false;
   /** True while the pushes of a local update are produced: those need not wait for our commit. */
   private pushingLocal = false;
-  /** Writes whose own update waits in the current batch, and callers waiting for that batch. */
-  private batchWrites: number[] = [];
   private durableWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   constructor(private readonly o: MemoryServiceOptions) {
@@ -137,7 +89,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]), residency);
-    this.docs.onEvict((id) => this.memories.delete(id.slice(AGENT_PREFIX.length)));
+    this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
     this.engine = new SyncEngine({
       docs: this.docs,
       config: syncConfig(o.sync),
@@ -146,11 +98,19 @@ export class MemoryService implements AgentMemoryWriter {
       // Our acks say which voter configuration we are on; see the 'ack' case below.
       ackWord: () => o.gate.word(),
     });
-    const immediate = o.runtime.scheduler.immediate;
-    this.groupCommit = immediate ? (fn) => immediate.call(o.runtime.scheduler, fn) : undefined;
-    if (this.groupCommit) this.docs.hold();
-    const soon = o.runtime.scheduler.soon;
-    this.soon = this.groupCommit && soon ? (fn) => soon.call(o.runtime.scheduler, fn) : undefined;
+    const atEnd = endOfTurn(o.runtime.scheduler);
+    this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
+    if (this.commit) this.docs.hold();
+    this.acks = new AckTracker(o.runtime.scheduler, this.writeTimeoutMs);
+    this.transport = new SyncTransport({
+      self: o.self,
+      rpc: o.rpc,
+      log: this.log,
+      addressOf: o.addressOf,
+      // Pushes batch per turn only where they can still leave ahead of the turn's commit.
+      soon: this.commit && beforeCommit(o.runtime.scheduler),
+      onFrame: (from, messages) => this.receive(from, messages),
+    });
     this.docs.onLocalUpdate((docId, update, origin) => {
       const local = !isRemoteOrigin(origin);
       if (local) this.localChanges++;
@@ -160,10 +120,8 @@ export class MemoryService implements AgentMemoryWriter {
       } finally {
         this.pushingLocal = false;
       }
-      const subs = this.subscribers.get(docId);
-      if (subs) for (const cb of subs) cb();
+      this.agents.changed(docId);
     });
-    o.rpc.onNotify(SYNC_METHOD, 'member', (payload) => this.receive(payload));
     this.timer = new DeadlineTimer(o.runtime, () => this.engine.nextDeadline(), (now) => this.run(this.engine.tick(now)));
     this.timer.arm();
   }
@@ -174,7 +132,7 @@ export class MemoryService implements AgentMemoryWriter {
    */
   agentDoc(agentId: string): AgentMemoryDoc {
     assertAgentId(agentId);
-    return this.open(agentId);
+    return this.agents.open(agentId);
   }
 
   /** The API object for one agent's memory. */
@@ -194,25 +152,15 @@ export class MemoryService implements AgentMemoryWriter {
   }
 
   agentIds(): string[] {
-    return this.docs
-      .ids()
-      .filter((id) => id.startsWith(AGENT_PREFIX))
-      .map((id) => id.slice(AGENT_PREFIX.length))
-      .sort();
+    return this.agents.ids();
   }
 
   peek(agentId: string): AgentMemoryDoc | undefined {
-    const docId = AGENT_PREFIX + agentId;
-    if (!this.memories.has(agentId) && !this.docs.ids().includes(docId)) return undefined;
-    return this.open(agentId);
+    return this.agents.peek(agentId);
   }
 
   subscribe(agentId: string, cb: () => void): () => void {
-    const docId = AGENT_PREFIX + agentId;
-    let subs = this.subscribers.get(docId);
-    if (!subs) this.subscribers.set(docId, (subs = new Set()));
-    subs.add(cb);
-    return () => subs!.delete(cb);
+    return this.agents.subscribe(agentId, cb);
   }
 
   /** Observes every write: its latency and how it ended (metrics). */
@@ -222,7 +170,7 @@ export class MemoryService implements AgentMemoryWriter {
 
   async write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
     assertAgentId(agentId);
-    return this.writeQuorum(() => op(this.open(agentId)));
+    return this.writeQuorum(() => op(this.agents.open(agentId)));
   }
 
   /**
@@ -263,7 +211,7 @@ export class MemoryService implements AgentMemoryWriter {
     } finally {
       this.pushes = undefined;
       this.opSends = undefined;
-      this.sendBatched(sends);
+      this.transport.sendBatched(sends);
     }
     if (this.localChanges === changesBefore) return result; // a write that changed nothing
     if (plan.needed === 0) {
@@ -277,24 +225,11 @@ export class MemoryService implements AgentMemoryWriter {
       // Not enough voters were even sent the update: it stays applied here and converges later.
       throw new WriteTimeoutError(`write applied locally but only ${reachableVoters} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
     }
-    await new Promise<void>((resolve, reject) => {
-      const group: WriteGroup = { requestIds: pushes.map((p) => p.requestId), open: pushes.length, resolve, reject, cancelTimer: () => undefined };
-      group.cancelTimer = this.o.runtime.scheduler.schedule(this.writeTimeoutMs, () => {
-        let acked = Infinity;
-        for (const id of group.requestIds) {
-          const p = this.pending.get(id);
-          if (!p) continue;
-          acked = Math.min(acked, p.acks.size);
-          this.pending.delete(id);
-        }
-        if (acked === Infinity) return; // settled meanwhile
-        reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${acked} of the ${plan.needed} other voters needed within ${this.writeTimeoutMs} ms; it will converge later`));
-      });
-      for (const push of pushes) {
-        this.pending.set(push.requestId, { voters: plan.voters, needed: plan.needed, complete: plan.complete, acks: new Set(), durable: !this.groupCommit, group });
-        if (this.groupCommit) this.batchWrites.push(push.requestId);
-      }
-    });
+    await this.acks.wait(
+      pushes.map((p) => p.requestId),
+      plan,
+      !this.commit,
+    );
     return result;
   }
 
@@ -339,7 +274,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.timer.stop();
     // What this turn stored goes to disk now (the store closes after us); unsent messages are dropped.
     this.outgoing = [];
-    this.pushQueue = [];
+    this.transport.stop();
     try {
       this.docs.release();
       for (const w of this.durableWaiters.splice(0)) w.resolve();
@@ -347,37 +282,16 @@ export class MemoryService implements AgentMemoryWriter {
       this.log.error({ err: (err as Error).message }, 'storing the last updates failed at stop');
       for (const w of this.durableWaiters.splice(0)) w.reject(err as Error);
     }
-    const groups = new Set([...this.pending.values()].map((p) => p.group));
-    this.pending.clear();
-    for (const g of groups) {
-      g.cancelTimer();
-      g.reject(new WriteTimeoutError('the node stopped before a majority acknowledged the write; it is stored locally'));
-    }
+    this.acks.stop();
   }
 
-  private open(agentId: string): AgentMemoryDoc {
-    let m = this.memories.get(agentId);
-    if (!m) {
-      m = new AgentMemoryDoc({ node: this.o.self, random: () => this.o.runtime.rng.next(), agentId, doc: this.docs.doc(AGENT_PREFIX + agentId) });
-      this.memories.set(agentId, m);
-    }
-    return m;
-  }
-
-  /** One frame: the sender's name, then one or more sync messages (see flush()). */
-  private receive(payload: Uint8Array): void {
+  /** The messages of one sync frame from `from`. */
+  private receive(from: string, messages: Uint8Array[]): void {
     if (this.stopped) return;
-    let batch: { from: string; messages: Uint8Array[] };
-    try {
-      batch = decodeSyncBatch(payload);
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'dropped a sync frame that does not decode');
-      return;
-    }
     const now = this.o.runtime.clock.now();
-    for (const bytes of batch.messages) {
+    for (const bytes of messages) {
       try {
-        this.run(this.engine.handle(batch.from, bytes, now));
+        this.run(this.engine.handle(from, bytes, now));
       } catch (err) {
         this.log.debug({ err: (err as Error).message }, 'dropped a sync message that does not decode');
       }
@@ -388,24 +302,17 @@ export class MemoryService implements AgentMemoryWriter {
     for (const e of effects) {
       switch (e.type) {
         case 'send':
-          if (this.pushingLocal && this.soon && !this.stopped) this.queuePush(e.peer, e.bytes);
+          if (this.pushingLocal && this.transport.batchesPushes && !this.stopped) this.transport.queuePush(e.peer, e.bytes);
           else if (this.pushingLocal && this.opSends) this.opSends.push({ peer: e.peer, bytes: e.bytes });
-          else if (this.groupCommit && !this.stopped && !this.pushingLocal) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
-          else this.send(e.peer, e.bytes);
+          else if (this.commit && !this.stopped && !this.pushingLocal) this.outgoing.push({ peer: e.peer, bytes: e.bytes });
+          else this.transport.send(e.peer, e.bytes);
           break;
         case 'pushed':
           this.pushes?.push({ requestId: e.requestId, peers: e.peers });
           break;
-        case 'ack': {
-          const p = this.pending.get(e.requestId);
-          if (!p || !p.voters.has(e.peer)) break;
-          // A member on another voter configuration (ours counted it by stale metadata) is not
-          // part of our quorum: its ack must not make a write acknowledged.
-          if (!this.o.gate.countsAck(e.word)) break;
-          p.acks.add(e.peer);
-          this.settle(e.requestId, p);
+        case 'ack':
+          this.acks.ack(e.requestId, e.peer, () => this.o.gate.countsAck(e.word));
           break;
-        }
         case 'synced':
           for (const l of [...this.syncListeners]) l(e);
           break;
@@ -418,169 +325,34 @@ export class MemoryService implements AgentMemoryWriter {
       }
     }
     this.timer.arm();
-    if (this.groupCommit && !this.flushQueued && !this.stopped && (this.outgoing.length > 0 || this.docs.heldCount() > 0)) {
-      this.flushQueued = true;
-      this.groupCommit(() => this.flush());
-    }
-  }
-
-  private queuePush(peer: string, bytes: Uint8Array): void {
-    this.pushQueue.push({ peer, bytes });
-    if (this.pushFlushQueued) return;
-    this.pushFlushQueued = true;
-    this.soon!(() => this.flushPushes());
-  }
-
-  /** The pushes of this turn's writes, one frame per peer (in push order per peer). */
-  private flushPushes(): void {
-    this.pushFlushQueued = false;
-    const pushes = this.pushQueue;
-    this.pushQueue = [];
-    if (!this.stopped) this.sendBatched(pushes);
-  }
-
-  private send(peer: string, bytes: Uint8Array): void {
-    const to = this.o.addressOf(peer);
-    if (to === undefined) return;
-    // A push goes to every peer as the same bytes: wrap it once (the RPC layer then encodes its frame once too).
-    if (bytes !== this.lastWrapped) {
-      this.lastWrapped = bytes;
-      this.lastEnvelope = encodeSyncEnvelope(this.o.self, bytes);
-    }
-    this.o.rpc.notify(to, SYNC_METHOD, this.lastEnvelope!).catch((err: Error) => this.log.debug({ peer, err: err.message }, 'sync send failed'));
-  }
-
-  /**
-   * Sends the messages that waited for a commit, one frame per peer (acknowledgements of every
-   * update a peer pushed this turn travel together), in order per peer.
-   */
-  private sendBatched(messages: Array<{ peer: string; bytes: Uint8Array }>): void {
-    const byPeer = new Map<string, Uint8Array[]>();
-    for (const m of messages) {
-      const list = byPeer.get(m.peer);
-      if (list) list.push(m.bytes);
-      else byPeer.set(m.peer, [m.bytes]);
-    }
-    let last: { list: Uint8Array[]; frames: Uint8Array[] } | undefined;
-    for (const [peer, list] of byPeer) {
-      if (list.length === 1) {
-        this.send(peer, list[0]!);
-        continue;
-      }
-      const to = this.o.addressOf(peer);
-      if (to === undefined) continue;
-      // The pushes of one write are the same messages for every peer: encode their frames once.
-      if (!last || last.list.length !== list.length || last.list.some((m, i) => m !== list[i])) last = { list, frames: encodeSyncBatches(this.o.self, list) };
-      for (const frame of last.frames) {
-        this.o.rpc.notify(to, SYNC_METHOD, frame).catch((err: Error) => this.log.debug({ peer, err: err.message }, 'sync send failed'));
-      }
-    }
+    if (this.commit && !this.stopped && (this.outgoing.length > 0 || this.docs.heldCount() > 0)) this.commit.request();
   }
 
   /** Resolves once every update stored so far is on disk (at once without group commit). */
   private durable(): Promise<void> {
-    if (!this.groupCommit || this.docs.heldCount() === 0) return Promise.resolve();
+    if (!this.commit || this.docs.heldCount() === 0) return Promise.resolve();
     return new Promise((resolve, reject) => this.durableWaiters.push({ resolve, reject }));
   }
 
   /** Group commit: one transaction for everything stored this turn, then the messages that waited for it. */
   private flush(): void {
-    this.flushQueued = false;
     if (this.stopped) return;
     const sends = this.outgoing;
-    const writes = this.batchWrites;
+    const writes = this.acks.takeHeld();
     const waiters = this.durableWaiters;
     this.outgoing = [];
-    this.batchWrites = [];
     this.durableWaiters = [];
     try {
       this.docs.commit();
     } catch (err) {
       // Nothing of this batch is acknowledged or sent; its writes fail with the storage error.
       this.log.error({ err: (err as Error).message, updates: sends.length }, 'storing updates failed: not acknowledging or sending them');
-      for (const id of writes) {
-        const p = this.pending.get(id);
-        if (!p) continue;
-        for (const other of p.group.requestIds) this.pending.delete(other);
-        p.group.cancelTimer();
-        p.group.reject(err as Error);
-      }
+      this.acks.commitFailed(writes, err as Error);
       for (const w of waiters) w.reject(err as Error);
       return;
     }
-    for (const id of writes) {
-      const p = this.pending.get(id);
-      if (!p) continue;
-      p.durable = true;
-      this.settle(id, p);
-    }
+    this.acks.commitDone(writes);
     for (const w of waiters) w.resolve();
-    this.sendBatched(sends);
-  }
-
-  /** Settles one pushed update once our own copy is durable and its acknowledgements make the quorum; a write resolves when all of its updates are settled. */
-  private settle(requestId: number, p: PendingWrite): void {
-    if (!p.durable || !p.complete(p.acks)) return;
-    this.pending.delete(requestId);
-    if (--p.group.open > 0) return;
-    p.group.cancelTimer();
-    p.group.resolve();
-  }
-}
-
-/**
- * Several sync messages to one peer in one RPC frame: the sync envelope of the first (sender name
- * and message, byte for byte what a single message travels as) followed by the others, each
- * length-prefixed. Split so no frame carries much more than BATCH_BYTES.
- */
-export function encodeSyncBatches(from: string, messages: readonly Uint8Array[]): Uint8Array[] {
-  const frames: Uint8Array[] = [];
-  let e: encoding.Encoder | undefined;
-  let size = 0;
-  let count = 0;
-  for (const m of messages) {
-    if (e && (size + m.byteLength > BATCH_BYTES || count >= MAX_BATCH_MESSAGES)) {
-      frames.push(encoding.toUint8Array(e));
-      e = undefined;
-    }
-    if (!e) {
-      e = encoding.createEncoder();
-      encoding.writeVarString(e, from);
-      size = 0;
-      count = 0;
-    }
-    encoding.writeVarUint8Array(e, m);
-    size += m.byteLength;
-    count++;
-  }
-  if (e) frames.push(encoding.toUint8Array(e));
-  return frames;
-}
-
-/**
- * The sender and the one or more messages of a sync frame (a plain sync envelope is a batch of
- * one). The messages are views into `payload`, as decodeSyncEnvelope's (the engine copies what it keeps).
- */
-export function decodeSyncBatch(payload: Uint8Array): { from: string; messages: Uint8Array[] } {
-  return decodeWith(payload, 'sync frame', (d) => {
-    const from = readBoundedString(d, MAX_SENDER, 'sender');
-    const messages = [readMessage(d)];
-    while (decoding.hasContent(d)) {
-      if (messages.length >= MAX_BATCH_MESSAGES) throw new DecodeError(`a sync frame carries more than ${MAX_BATCH_MESSAGES} messages`);
-      messages.push(readMessage(d));
-    }
-    return { from, messages };
-  });
-}
-
-function readMessage(d: decoding.Decoder): Uint8Array {
-  const n = readBoundedUint(d, MAX_SYNC_MESSAGE, 'sync message length');
-  if (d.pos + n > d.arr.length) throw new DecodeError('sync message truncated');
-  return decoding.readUint8Array(d, n);
-}
-
-function assertAgentId(agentId: string): void {
-  if (typeof agentId !== 'string' || !AGENT_ID.test(agentId)) {
-    throw new ConfigError(`agent id "${String(agentId)}" is not valid: use 1-128 letters, digits, ".", "_", ":", "@" or "-"`);
+    this.transport.sendBatched(sends);
   }
 }

@@ -12,34 +12,26 @@
 //
 // Batching: every quorum write is pushed to, applied by and acknowledged by every voter, so its
 // cost grows with the cluster, not with what it carries. Everything the task service writes in
-// one event-loop turn (scheduler.immediate; in the simulator, which has none, a zero-delay task
-// at the same virtual time, so runs stay deterministic) is therefore one quorum write: the
-// submits that arrived (recorded and placed), and the outcomes of the runs that finished, all in
-// one task-table transaction (one table update per peer), plus the episodes of the accepted
-// outcomes (one update per agent document). Each caller still gets its own answer: the turn
-// write's outcome (acknowledged, QuorumError with nothing applied, WriteTimeoutError applied
-// locally), or its own error when only its task was refused (bad task, id taken, fenced-off report).
+// one event-loop turn (runtime/group-commit.ts afterTurn; in the simulator a zero-delay task at
+// the same virtual time) is one quorum write: the submits that arrived (recorded and placed) and
+// the outcomes of the runs that finished, in one task-table transaction, plus the episodes of the
+// accepted outcomes. Each caller still gets its own answer (task-writes.ts).
 //
-// Group commit of task writes: while one of these writes waits for its majority, the next one
-// is held and gathers what arrives meanwhile (as a database's group commit does), so under load
-// a write carries many tasks (at 32 nodes on 2 cores a write costs ~31 pushes and 31 acks, about
-// the same for one task as for twenty) and, at a steady rate, a run's outcome rides in the same
-// write as the next submit. A held batch goes out anyway after HOLD_MAX_MS, so a write stuck
-// until its timeout delays the next by that much at most. Submits on an idle node are written
-// at once; outcomes alone linger up to REPORT_LINGER_MS for a submit to share their write (a
-// client that waits for one answer before sending the next task otherwise makes every write
-// carry either submits or outcomes, never both: twice the writes).
-import type { Json } from '../../crdt/index.js';
-import { ConfigError, DecodeError, NodeStoppedError, NotFoundError, WriteTimeoutError } from '../errors.js';
+// Group commit of task writes: while one of these writes waits for its majority, the next one is
+// held and gathers what arrives meanwhile (as a database's group commit does), so under load a
+// write carries many tasks; a held batch goes out anyway after a bound, and outcomes alone linger
+// briefly for a submit to share their write (task-writes.ts).
+import { ConfigError, DecodeError, NotFoundError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
-import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentOutcome, type AgentRegistry } from '../agents/index.js';
-import { TaskScheduler, TaskTable, newTaskFromJson, validateNewTask, type Fence, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask, type Verdict } from '../tasks/index.js';
+import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentRegistry } from '../agents/index.js';
+import { TaskScheduler, TaskTable, newTaskFromJson, validateNewTask, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask } from '../tasks/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { intField, jsonObject, stringField, toJsonPayload } from '../rpc/json.js';
 import { isJson } from '../../crdt/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import { taskPage, type TaskQuery } from '../tasks/task-page.js';
+import { TaskWrites, type RunRequest } from './task-writes.js';
 
 export const TASKS_DOC = 'tasks';
 /** Re-check leases and lost tasks at least this often, besides member events and lease expiries. */
@@ -49,10 +41,6 @@ const MAYBE_BEHIND: ReadonlySet<string> = new Set(['unknown-task', 'unknown-toke
 /** First re-judge of such a report, doubling up to the max, until the lease would have run out. */
 const REPORT_RETRY_MS = 20;
 const REPORT_RETRY_MAX_MS = 1000;
-/** Longest a batch waits for the write in flight before it is written alongside (see "Group commit"). */
-const HOLD_MAX_MS = 250;
-/** Longest a batch of outcomes alone waits for a submit to share its write (see "Group commit"). */
-const REPORT_LINGER_MS = 20;
 
 export interface TaskServiceOptions {
   self: string;
@@ -66,15 +54,6 @@ export interface TaskServiceOptions {
   writable: () => boolean;
   onFreeSlots: (free: number) => void;
   leaseMs?: number;
-}
-
-interface RunRequest {
-  id: string;
-  type: string;
-  agent: string;
-  input: Json;
-  token: number;
-  leaseMs: number;
 }
 
 /** A task hand-over from the leader, checked field by field. */
@@ -92,32 +71,6 @@ function parseRunRequest(bytes: Uint8Array): RunRequest {
   };
 }
 
-/** A submit waiting for its turn's write. */
-interface SubmitWaiter {
-  task: NewTask;
-  resolve: (v: TaskView) => void;
-  reject: (e: Error) => void;
-}
-
-/** What the next write carries; `queued` once its flush is scheduled. */
-interface Turn {
-  submits: SubmitWaiter[];
-  reports: ReportWaiter[];
-  queued: boolean;
-  /** Armed by arm(): holding for the write in flight, or lingering for a submit. */
-  timer: { kind: 'hold' | 'linger'; cancel: () => void } | undefined;
-}
-
-/** A finished run's outcome waiting for its turn's write. */
-interface ReportWaiter {
-  run: RunRequest;
-  fence: Fence;
-  outcome: AgentOutcome;
-  wall: number;
-  resolve: (v: Verdict) => void;
-  reject: (e: Error) => void;
-}
-
 export class TaskService {
   readonly table: TaskTable;
   readonly registry: AgentRegistry;
@@ -133,10 +86,8 @@ export class TaskService {
    * placed it, submits take the full scheduler pass (oldest queued first) instead of the fast path.
    */
   private waiting = false;
-  /** Submits and outcome reports gathered for the next write (undefined: none gathering). */
-  private turn: Turn | undefined;
-  /** Turn writes sent and not yet settled. */
-  private inFlight = 0;
+  /** Submits and finished runs' outcomes, written per turn (task-writes.ts). */
+  private readonly writes: TaskWrites;
 
   constructor(private readonly o: TaskServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'tasks' });
@@ -145,6 +96,21 @@ export class TaskService {
     this.executor = new AgentExecutor({ node: o.self, registry: this.registry, slots: o.slots, runtime: o.runtime });
     this.executor.pool.onChange((free) => o.onFreeSlots(free));
     this.scheduler = new TaskScheduler({ self: o.self, leaseMs: o.leaseMs });
+    this.writes = new TaskWrites({
+      runtime: o.runtime,
+      log: this.log,
+      memory: o.memory,
+      table: this.table,
+      scheduler: this.scheduler,
+      members: o.members,
+      writable: o.writable,
+      stopped: () => this.stopped,
+      waiting: () => this.waiting,
+      get: (id) => this.get(id),
+      carryOut: (e) => this.carryOut(e),
+      tick: () => this.tick(),
+      wallNow: () => this.wallNow(),
+    });
 
     o.rpc.handle(METHODS.taskSubmit, 'client', async (p) => toJsonPayload(await this.submit(newTaskFromJson(jsonObject(p, 'task submit arguments')))));
     o.rpc.handle(METHODS.taskGet, 'client', (p) => toJsonPayload(this.get(stringField(jsonObject(p, 'task get arguments'), 'id', 'task get arguments'))));
@@ -187,145 +153,7 @@ export class TaskService {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return new Promise<TaskView>((resolve, reject) => {
-      const turn = this.thisTurn();
-      turn.submits.push({ task, resolve, reject });
-      this.arm(turn);
-    });
-  }
-
-  /** The batch gathering for the next write (see arm() for when it is written). */
-  private thisTurn(): Turn {
-    return (this.turn ??= { submits: [], reports: [], queued: false, timer: undefined });
-  }
-
-  /**
-   * Decides when `turn` is written: at the end of this event-loop turn if it carries a submit and
-   * no write is in flight; otherwise when the write in flight settles (at most HOLD_MAX_MS), or,
-   * outcomes alone, after REPORT_LINGER_MS unless a submit comes first.
-   */
-  private arm(turn: Turn): void {
-    if (turn.queued) return;
-    if (this.inFlight === 0 && turn.submits.length > 0) return this.queueFlush(turn);
-    const kind = this.inFlight > 0 ? 'hold' : 'linger';
-    if (turn.timer?.kind === kind) return;
-    turn.timer?.cancel();
-    turn.timer = { kind, cancel: this.o.runtime.scheduler.schedule(kind === 'hold' ? HOLD_MAX_MS : REPORT_LINGER_MS, () => this.queueFlush(turn)) };
-  }
-
-  /** Writes `turn` once the current event-loop turn is over (once: later calls do nothing). */
-  private queueFlush(turn: Turn): void {
-    if (turn.queued) return;
-    turn.queued = true;
-    turn.timer?.cancel();
-    this.nextTurn(() => {
-      if (this.turn === turn) this.turn = undefined;
-      this.inFlight++;
-      this.flushTurn(turn.submits, turn.reports)
-        .catch((err: unknown) => {
-          // Should the flush throw unexpectedly, every caller not yet answered gets that error (none is left hanging).
-          const e = err instanceof Error ? err : new Error(String(err));
-          this.log.error({ err: e.message }, 'a batch of task writes failed unexpectedly');
-          for (const w of [...turn.submits, ...turn.reports]) w.reject(e); // no-op for those already settled
-        })
-        .finally(() => {
-          this.inFlight--;
-          // The batch held behind this write goes now (or lingers, outcomes alone).
-          if (this.turn) this.arm(this.turn);
-        });
-    });
-  }
-
-  /** Runs `fn` once the current event-loop turn (real nodes) or simulator instant is over. */
-  private nextTurn(fn: () => void): void {
-    const s = this.o.runtime.scheduler;
-    if (s.immediate) s.immediate(fn);
-    else s.schedule(0, fn);
-  }
-
-  /**
-   * The turn's one quorum write: the outcomes reported and the tasks submitted this turn in one
-   * table transaction (each new task placed in it too, unless older ones wait for capacity or
-   * the node is read-only), then one episode per accepted outcome, one transaction per agent
-   * document. Each caller gets its own answer (see "Batching").
-   */
-  private async flushTurn(submits: SubmitWaiter[], reports: ReportWaiter[]): Promise<void> {
-    if (submits.length === 0 && reports.length === 0) return;
-    if (this.stopped) {
-      for (const w of submits) w.reject(new NodeStoppedError('the node stopped before the task was recorded; nothing was written'));
-      for (const w of reports) w.reject(new NodeStoppedError('the node stopped before the outcome was recorded'));
-      return;
-    }
-    // Per submitter: its task id, or the error that refused only its task (an id already taken).
-    const ids: Array<string | Error> = [];
-    const record = (): string[] => {
-      ids.length = 0;
-      const wall = this.wallNow();
-      const added: string[] = [];
-      for (const w of submits) {
-        try {
-          const id = this.table.submit(w.task, wall);
-          ids.push(id);
-          added.push(id);
-        } catch (err) {
-          ids.push(err as Error); // refused before anything of it was written
-        }
-      }
-      return added;
-    };
-    const answer = (err?: Error): void => {
-      submits.forEach((w, i) => {
-        const id = ids[i];
-        if (id instanceof Error) w.reject(id);
-        else if (err !== undefined || id === undefined) w.reject(err ?? new Error('task batch ended without an answer'));
-        else {
-          try {
-            w.resolve(this.get(id));
-          } catch (e) {
-            w.reject(e as Error);
-          }
-        }
-      });
-    };
-    // Slow path: older tasks of ours wait for capacity and go first, through a full pass after
-    // the write (a read-only node refuses in writeQuorum, before anything is applied).
-    const place = submits.length > 0 && !this.waiting && this.o.writable();
-    const now = this.o.runtime.clock.now();
-    let effects: SchedulerEffect[] = [];
-    // Read before the write's transaction, where the table's caches work; the new tasks hold no slot yet.
-    // Runs that ended here and wait for this write or the next to record their outcomes hold no slot.
-    const ended = new Set([...reports, ...(this.turn?.reports ?? [])].map((w) => w.run.id));
-    const candidates = place ? this.scheduler.prepare(this.table, this.o.members(), now, ended) : undefined;
-    let verdicts: Verdict[] = [];
-    try {
-      await this.o.memory.writeQuorum(() => {
-        this.table.transact(() => {
-          verdicts = reports.map(({ run, fence, outcome, wall }) => (outcome.ok ? this.table.complete(run.id, fence, outcome.result, wall) : this.table.fail(run.id, fence, outcome.error, wall)));
-          const added = record();
-          if (candidates) effects = this.scheduler.placeNewMany(this.table, added, candidates, now, () => this.o.runtime.rng.next());
-        });
-        const byAgent = new Map<string, ReportWaiter[]>();
-        reports.forEach((w, i) => {
-          if (!verdicts[i]!.accepted) return;
-          const list = byAgent.get(w.run.agent);
-          if (list) list.push(w);
-          else byAgent.set(w.run.agent, [w]);
-        });
-        for (const [agent, list] of byAgent) this.writeEpisodes(agent, list);
-      });
-    } catch (err) {
-      // Not acknowledged in time: tasks and assignments stay applied here and converge later, so
-      // the runs start anyway rather than waiting a whole lease for the leader to re-place them.
-      if (err instanceof WriteTimeoutError && !this.stopped) for (const e of effects) this.carryOut(e);
-      answer(err as Error);
-      for (const w of reports) w.reject(err as Error);
-      return;
-    }
-    // The runs are handed out once the assignments are stored by a majority (as after a pass).
-    if (!this.stopped) for (const e of effects) this.carryOut(e);
-    if (submits.length > 0 && !place) this.tick();
-    answer();
-    reports.forEach((w, i) => w.resolve(verdicts[i]!));
+    return this.writes.submit(task);
   }
 
   get(id: string): TaskView {
@@ -456,7 +284,7 @@ export class TaskService {
         // The outcome and the agent's episode go in one quorum write (shared with the other
         // runs that finished this turn); the episode is written only when the outcome is
         // accepted, so a fenced-off or duplicate run leaves no episode behind.
-        const record = () => this.report(r, fence, outcome, wall);
+        const record = () => this.writes.report(r, fence, outcome, wall);
         let verdict = await record();
         // The run request can arrive before this replica merged the assignment that names us
         // (e.g. it depends on the submitter's update, still in flight from a third node): then
@@ -477,46 +305,6 @@ export class TaskService {
         this.log.warn({ task: r.id, err: (err as Error).message }, 'could not record the task outcome with a majority; its lease will expire and it will be reassigned');
       }
     });
-  }
-
-  /** Queues a finished run's outcome for this turn's write; resolves with its verdict. */
-  private report(run: RunRequest, fence: Fence, outcome: AgentOutcome, wall: number): Promise<Verdict> {
-    return new Promise<Verdict>((resolve, reject) => {
-      const turn = this.thisTurn();
-      turn.reports.push({ run, fence, outcome, wall, resolve, reject });
-      this.arm(turn);
-    });
-  }
-
-  /** The episodes of one agent's accepted outcomes: one transaction (one update) on its document. */
-  private writeEpisodes(agent: string, list: readonly ReportWaiter[]): void {
-    try {
-      const mem = this.o.memory.agentDoc(agent);
-      const all = (): void => {
-        for (const { run, outcome, wall } of list) {
-          try {
-            mem.addEpisode(
-              {
-                task: `${run.type} ${run.id}`,
-                outcome: outcome.ok ? 'done' : 'failed',
-                note: outcome.ok ? `result: ${JSON.stringify(outcome.result).slice(0, 500)}` : `error: ${outcome.error}`,
-                tags: [run.type],
-                fields: { taskId: run.id, durationMs: Math.round(outcome.durationMs) },
-              },
-              { now: Math.round(wall) },
-            );
-          } catch (err) {
-            // A bad episode: the outcome still stands (it was validated); say why there is no episode.
-            this.log.warn({ task: run.id, agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
-          }
-        }
-      };
-      if (list.length === 1) all();
-      else mem.doc.transact(all, mem);
-    } catch (err) {
-      // A bad agent id: the outcomes still stand; say why there are no episodes.
-      for (const { run } of list) this.log.warn({ task: run.id, agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
-    }
   }
 
   private wallNow(): number {

@@ -25,8 +25,8 @@ export interface VoterConfigDriverOptions {
   onAdopted: () => void;
   /** Run drive() again soon (a planned change is due). */
   wake: () => void;
-  /** After what we know directly of members' configurations changed (quorum counts change). */
-  onVerified: () => void;
+  /** After what we know directly of `name`'s configuration changed (quorum counts change). */
+  onVerified: (name: string) => void;
   /** `name` holds stale metadata of ours (it pushed us a configuration we have): send it our current metadata. */
   onStaleView: (name: string) => void;
 }
@@ -143,7 +143,7 @@ export class VoterConfigDriver {
           this.o.onAdopted();
           break;
         case 'verified':
-          this.o.onVerified();
+          this.o.onVerified(d.name);
           break;
         case 'stale-view':
           this.o.onStaleView(d.name);

@@ -62,7 +62,7 @@ export type ReconfigDirective =
   /** This node adopted a newer configuration. */
   | { kind: 'adopted' }
   /** What we know directly of members' configurations changed (quorum counts change). */
-  | { kind: 'verified' }
+  | { kind: 'verified'; name: string }
   /** `name` holds stale metadata of ours: send it our current metadata. */
   | { kind: 'stale-view'; name: string }
   /** Run the quorum check again now (planned admissions are due). */
@@ -317,7 +317,7 @@ export class Reconfiguration {
   private saw(name: string, epoch: number): void {
     if (name === this.self || this.verified.get(name) === epoch) return;
     this.verified.set(name, epoch);
-    this.out.push({ kind: 'verified' });
+    this.out.push({ kind: 'verified', name });
   }
 
   private adopt(config: VoterConfig): void {

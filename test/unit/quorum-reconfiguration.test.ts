@@ -138,7 +138,7 @@ describe('the voter-set protocol as a state machine', () => {
     const n1 = nodes.get('n1')!;
     const next = nextConfig(CONFIG_1, 'n0', { down: ['n2'] });
     const d = n1.core.receiveCommit(toJsonPayload(commitNotice('n0', next, ['n0', 'n1'])), 1_000);
-    expect(d).toEqual([{ kind: 'verified' }, { kind: 'adopted' }]);
+    expect(d).toEqual([{ kind: 'verified', name: 'n0' }, { kind: 'adopted' }]);
     expect(n1.gate.voterConfig().epoch).toBe(2);
     expect(n1.core.countedWord('n0', configWord(1, false))).toBe(configWord(2, false));
     // Gossip as new as the evidence replaces it.

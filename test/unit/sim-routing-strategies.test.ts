@@ -54,8 +54,8 @@ function rttSeenBy0(c: SimCluster, name: string): number {
 
 /** The throughput n0 measured to `name` (what bandwidth-aware reads), bytes per second. */
 function throughputSeenBy0(c: SimCluster, name: string): number | null {
-  // routingMembers() is what the task scheduler is given.
-  const members = (c.node(0) as unknown as { routingMembers(): Array<{ name: string; throughputBytesPerSec?: number | null }> }).routingMembers();
+  // The member directory's routing view is what the task scheduler is given.
+  const members = c.node(0).directory.routingMembers();
   return members.find((m) => m.name === name)?.throughputBytesPerSec ?? null;
 }
 

@@ -1,0 +1,127 @@
+// The quorum acknowledgements a write waits for. A write pushes one update per document it
+// changed; each update is settled once our own copy is durable and the voters' acks make its
+// quorum (QuorumGate.ackPlan), and the write resolves when all of its updates are settled, or
+// fails with WriteTimeoutError (still applied locally) when the timeout comes first.
+import { WriteTimeoutError } from '../errors.js';
+import type { Scheduler } from '../runtime/types.js';
+
+/** What a write needs of the voters (QuorumGate.ackPlan). */
+export interface AckPlan {
+  voters: Set<string>;
+  needed: number;
+  /** Whether these acknowledgements (besides our own) make the write's quorum. */
+  complete: (acks: ReadonlySet<string>) => boolean;
+}
+
+/** One pushed update of a write (a write that touches two documents pushes two). */
+interface PendingUpdate {
+  plan: AckPlan;
+  acks: Set<string>;
+  /** Our own copy is on disk (false while group commit still holds the update). */
+  durable: boolean;
+  group: WriteGroup;
+}
+
+/** A write: resolves once every one of its pushed updates is settled. */
+interface WriteGroup {
+  requestIds: number[];
+  open: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  cancelTimer: () => void;
+}
+
+export class AckTracker {
+  private readonly pending = new Map<number, PendingUpdate>();
+  /** Updates whose own copy waits in the current group commit. */
+  private held: number[] = [];
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /**
+   * Waits for the pushed updates `requestIds` of one write. `durable`: our own copy is on disk
+   * already (no group commit); otherwise commitDone() says when it is.
+   */
+  wait(requestIds: number[], plan: AckPlan, durable: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const group: WriteGroup = { requestIds, open: requestIds.length, resolve, reject, cancelTimer: () => undefined };
+      group.cancelTimer = this.scheduler.schedule(this.timeoutMs, () => {
+        let acked = Infinity;
+        for (const id of group.requestIds) {
+          const p = this.pending.get(id);
+          if (!p) continue;
+          acked = Math.min(acked, p.acks.size);
+          this.pending.delete(id);
+        }
+        if (acked === Infinity) return; // settled meanwhile
+        reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${acked} of the ${plan.needed} other voters needed within ${this.timeoutMs} ms; it will converge later`));
+      });
+      for (const id of requestIds) {
+        this.pending.set(id, { plan, acks: new Set(), durable, group });
+        if (!durable) this.held.push(id);
+      }
+    });
+  }
+
+  /** `peer` acknowledged storing update `requestId`; `counts` says whether its configuration counts. */
+  ack(requestId: number, peer: string, counts: () => boolean): void {
+    const p = this.pending.get(requestId);
+    if (!p || !p.plan.voters.has(peer)) return;
+    // A member on another voter configuration (ours counted it by stale metadata) is not part of
+    // our quorum: its ack must not make a write acknowledged.
+    if (!counts()) return;
+    p.acks.add(peer);
+    this.settle(requestId, p);
+  }
+
+  /** The updates held so far (taken before a group commit, so later ones wait for the next). */
+  takeHeld(): number[] {
+    const ids = this.held;
+    this.held = [];
+    return ids;
+  }
+
+  /** The group commit holding `ids` returned: our own copies are durable. */
+  commitDone(ids: readonly number[]): void {
+    for (const id of ids) {
+      const p = this.pending.get(id);
+      if (!p) continue;
+      p.durable = true;
+      this.settle(id, p);
+    }
+  }
+
+  /** The group commit holding `ids` failed: their writes fail with the storage error. */
+  commitFailed(ids: readonly number[], err: Error): void {
+    for (const id of ids) {
+      const p = this.pending.get(id);
+      if (!p) continue;
+      for (const other of p.group.requestIds) this.pending.delete(other);
+      p.group.cancelTimer();
+      p.group.reject(err);
+    }
+  }
+
+  /** The node stops: every write still waiting fails (it is stored locally). */
+  stop(): void {
+    const groups = new Set([...this.pending.values()].map((p) => p.group));
+    this.pending.clear();
+    this.held = [];
+    for (const g of groups) {
+      g.cancelTimer();
+      g.reject(new WriteTimeoutError('the node stopped before a majority acknowledged the write; it is stored locally'));
+    }
+  }
+
+  /** Settles one update once our own copy is durable and its acks make the quorum; a write resolves when all of its updates are. */
+  private settle(requestId: number, p: PendingUpdate): void {
+    if (!p.durable || !p.plan.complete(p.acks)) return;
+    this.pending.delete(requestId);
+    if (--p.group.open > 0) return;
+    p.group.cancelTimer();
+    p.group.resolve();
+  }
+}

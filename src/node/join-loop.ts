@@ -1,0 +1,176 @@
+// How a node finds and keeps its cluster: joining through seeds (or LAN discovery), catching up
+// (voter configuration, then a full memory snapshot) before it votes, reconnecting to FAILED
+// members after a partition, rediscovering the LAN while alone, and pulling a full snapshot when
+// the writable side says it was removed while away.
+import type { Swim } from '../../gossip/swim.js';
+import type { MemoryService } from '../memory/memory-service.js';
+import type { QuorumGate } from '../quorum/quorum-gate.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import { METHODS } from '../rpc/methods.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import { joinWithBackoff } from './join.js';
+import type { MemberDirectory } from './member-directory.js';
+import type { NodeLifecycle } from './node-lifecycle.js';
+import type { SwimDriver } from './swim-driver.js';
+import type { VoterConfigDriver } from './voter-config-driver.js';
+
+/** Sent by the writable side to a removed member that is back: pull a full snapshot from me. */
+export const REJOIN_METHOD = METHODS.quorumRejoin;
+/** How many voters a learner tells directly that it caught up (see start()). */
+const LEARNER_TELLS = 3;
+/** How often a node that discovered nobody asks the LAN again while it is alone. */
+const REDISCOVER_MS = 3000;
+/**
+ * How often a node tries to reach one FAILED member again (serf's reconnect loop waits 30 s).
+ * After a partition longer than gossip-to-the-dead this is how the sides find each other, so it
+ * bounds the time from heal to one cluster; one attempt in flight at a time.
+ */
+const RECONNECT_MS = 1000;
+/** Members of the writable side all ask at once; one rejoin snapshot per this long is enough. */
+const REJOIN_SNAPSHOT_EVERY_MS = 30_000;
+
+export interface JoinLoopOptions {
+  self: string;
+  address: string;
+  join: string[];
+  discover: (() => Promise<string[]>) | undefined;
+  runtime: Runtime;
+  log: Logger;
+  swim: Swim;
+  rpc: RpcEndpoint;
+  driver: () => SwimDriver;
+  directory: MemberDirectory;
+  lifecycle: NodeLifecycle;
+  gate: QuorumGate;
+  voterConfig: VoterConfigDriver;
+  memory: MemoryService;
+  stopped: () => boolean;
+  /** Stops the node at once (a seed refused our name). */
+  crash: () => Promise<void>;
+}
+
+export class JoinLoop {
+  private rejoinSnapshotAt = -Infinity;
+
+  constructor(private readonly o: JoinLoopOptions) {}
+
+  /** Joins the cluster (or founds one) and catches up; resolves once ACTIVE, or DEGRADED as a learner. */
+  async start(): Promise<void> {
+    const o = this.o;
+    let seeds = o.join.filter((s) => s !== o.address);
+    if (seeds.length === 0 && o.discover) {
+      o.lifecycle.set('DISCOVERING');
+      seeds = (await o.discover()).filter((s) => s !== o.address);
+    }
+    if (seeds.length > 0) {
+      o.lifecycle.set('JOINING');
+      // A seed's refusal (a name clash) rejects: the node stops instead of running under that name.
+      const joined = await joinWithBackoff(seeds, (s) => o.driver().pushPull(s, true), o.runtime, o.stopped, o.log).catch(async (err: unknown) => {
+        await o.crash();
+        throw err;
+      });
+      if (!joined) return;
+      await this.catchUp();
+    } else {
+      // Nobody to join: this node founds a cluster (unless it holds a configuration already, as
+      // after a restart). See src/quorum/voter-config.ts "Genesis".
+      o.gate.found();
+    }
+    if (o.stopped()) return;
+    // Caught up. A member that is not on the voter configuration (a new one, or one removed while
+    // away) is a learner: read-only until the writable side admits it, so DEGRADED from the start
+    // rather than ACTIVE for a moment (whoever waits for ACTIVE would take it for writable).
+    const learner = !o.gate.isVoter(o.self);
+    o.lifecycle.set(learner ? 'DEGRADED' : 'ACTIVE');
+    // A learner tells the lowest-named voters (the designated proposers) straight away that it is
+    // caught up: gossip alone took seconds to bring a forming 200-node cluster's learners to them.
+    if (learner) {
+      for (const v of o.gate.voterConfig().voters.slice(0, LEARNER_TELLS)) {
+        const m = o.swim.peek(v.name);
+        if (m && m.state === 'alive') o.driver().apply(o.swim.announceTo(m.address));
+      }
+    }
+    o.log.info({ members: o.directory.size, seeds, learner }, learner ? 'node is caught up: a learner (DEGRADED) until the cluster admits it as a voter' : 'node is ACTIVE');
+    o.lifecycle.startChecks();
+    this.reconnectFailed();
+    if (o.discover && o.join.length === 0) this.rediscoverWhileAlone();
+  }
+
+  /** A removed member we admitted again cannot know it was removed: tell it to pull a full snapshot. */
+  tellRejoin(name: string): void {
+    const m = this.o.swim.peek(name);
+    if (m) this.o.rpc.notify(m.address, REJOIN_METHOD, new TextEncoder().encode(this.o.self)).catch((err: Error) => this.o.log.debug({ member: name, err: err.message }, 'rejoin notice failed'));
+  }
+
+  /**
+   * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
+   * brain"): it cannot know it was removed, so the writable side, admitting it again, tells it.
+   */
+  rejoinSnapshot(from: string): void {
+    const now = this.o.runtime.clock.now();
+    if (this.o.stopped() || from === this.o.self || !this.o.swim.peek(from) || now - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) return;
+    this.rejoinSnapshotAt = now;
+    this.o.log.info({ from }, 'removed from the voter set while away: pulling a full snapshot');
+    void this.o.memory.fullSnapshotFrom(from, 30_000).then((ok) => {
+      if (!ok) this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
+    });
+  }
+
+  /** SYNCING: the voter configuration, then a full snapshot of all memory from one live member, before voting. */
+  private async catchUp(): Promise<void> {
+    const o = this.o;
+    const sources = o.swim.members().filter((m) => m.name !== o.self && m.state === 'alive');
+    for (const m of sources) o.memory.addPeer(m.name);
+    if (sources.length === 0) return;
+    o.lifecycle.set('SYNCING');
+    // The voter configuration first: the cluster may have removed us, or changed the voter set, while we were away.
+    for (const s of sources.slice(0, 3)) if (o.stopped() || (await o.voterConfig.catchUpFrom(s.name))) break;
+    // A member that still lists us as left or dead (it has not heard our new incarnation yet, as
+    // after a restart) has no address for us and drops its answer; so ask again, rotating through
+    // the live members, with growing waits (2+4+8+16 s).
+    for (let attempt = 0; attempt < 4 && !o.stopped(); attempt++) {
+      const source = sources[attempt % sources.length]!;
+      if (await o.memory.fullSnapshotFrom(source.name, 2000 * 2 ** attempt)) return;
+      o.log.info({ from: source.name, attempt: attempt + 1 }, 'no full snapshot yet; asking again');
+    }
+    o.log.warn({ from: sources.map((m) => m.name) }, 'full snapshot did not complete; anti-entropy will finish catching up');
+  }
+
+  /**
+   * After a partition both sides have declared each other dead, and SWIM stops talking to dead
+   * members, so a partition longer than gossip-to-the-dead never healed. Like serf's reconnect
+   * loop: now and then push-pull with one FAILED (not LEFT) member; if it answers, each side
+   * refutes the other's dead verdict with a new incarnation and the member rejoins by itself.
+   */
+  private reconnectFailed(): void {
+    const o = this.o;
+    o.runtime.scheduler.schedule(RECONNECT_MS, () => {
+      if (o.stopped()) return;
+      const dead = o.directory.deadAddresses();
+      const pick = dead.length > 1 ? dead[Math.floor(o.runtime.rng.next() * dead.length)] : dead[0];
+      if (pick === undefined) return this.reconnectFailed();
+      void o
+        .driver()
+        .pushPull(pick, false)
+        .finally(() => this.reconnectFailed());
+    });
+  }
+
+  /**
+   * Nodes started together on a LAN may all find nobody and each become a cluster of one; while
+   * alone, keep asking the LAN and join whoever answers, so they merge into one cluster.
+   */
+  private rediscoverWhileAlone(): void {
+    const o = this.o;
+    o.runtime.scheduler.schedule(REDISCOVER_MS * (0.5 + o.runtime.rng.next()), () => {
+      if (o.stopped() || o.swim.members().some((m) => m.name !== o.self && m.state === 'alive')) return;
+      void o.discover!()
+        .then(async (found) => {
+          const seeds = found.filter((s) => s !== o.address);
+          for (const s of seeds) if (await o.driver().pushPull(s, true)) break;
+        })
+        .catch((err: Error) => o.log.debug({ err: err.message }, 'rediscovery failed'))
+        .finally(() => this.rediscoverWhileAlone());
+    });
+  }
+}

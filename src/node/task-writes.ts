@@ -1,0 +1,258 @@
+// The task service's writes (see task-service.ts "Batching" and "Group commit"): submits and
+// finished runs' outcomes gathered per event-loop turn into one quorum write, held while the
+// previous write waits for its majority (HOLD_MAX_MS at most), outcomes alone lingering
+// REPORT_LINGER_MS for a submit to share their write. Each caller still gets its own answer.
+import type { Json } from '../../crdt/index.js';
+import { NodeStoppedError, WriteTimeoutError } from '../errors.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import { afterTurn } from '../runtime/group-commit.js';
+import type { AgentOutcome } from '../agents/index.js';
+import type { Fence, NewTask, SchedulerEffect, SchedulerMember, TaskScheduler, TaskTable, TaskView, Verdict } from '../tasks/index.js';
+import type { MemoryService } from '../memory/memory-service.js';
+
+/** Longest a batch waits for the write in flight before it is written alongside. */
+const HOLD_MAX_MS = 250;
+/** Longest a batch of outcomes alone waits for a submit to share its write. */
+const REPORT_LINGER_MS = 20;
+
+/** A task hand-over from the leader (parsed in task-service.ts). */
+export interface RunRequest {
+  id: string;
+  type: string;
+  agent: string;
+  input: Json;
+  token: number;
+  leaseMs: number;
+}
+
+/** A submit waiting for its turn's write. */
+interface SubmitWaiter {
+  task: NewTask;
+  resolve: (v: TaskView) => void;
+  reject: (e: Error) => void;
+}
+
+/** What the next write carries; `queued` once its flush is scheduled. */
+interface Turn {
+  submits: SubmitWaiter[];
+  reports: ReportWaiter[];
+  queued: boolean;
+  /** Armed by arm(): holding for the write in flight, or lingering for a submit. */
+  timer: { kind: 'hold' | 'linger'; cancel: () => void } | undefined;
+}
+
+/** A finished run's outcome waiting for its turn's write. */
+interface ReportWaiter {
+  run: RunRequest;
+  fence: Fence;
+  outcome: AgentOutcome;
+  wall: number;
+  resolve: (v: Verdict) => void;
+  reject: (e: Error) => void;
+}
+
+/** What the writes read of the task service. */
+export interface TaskWritesHost {
+  runtime: Runtime;
+  log: Logger;
+  memory: MemoryService;
+  table: TaskTable;
+  scheduler: TaskScheduler;
+  members: () => SchedulerMember[];
+  writable: () => boolean;
+  stopped: () => boolean;
+  /** Older tasks of ours wait for capacity: new ones go through a full pass after the write. */
+  waiting: () => boolean;
+  get: (id: string) => TaskView;
+  carryOut: (e: SchedulerEffect) => void;
+  tick: () => void;
+  wallNow: () => number;
+}
+
+export class TaskWrites {
+  /** Submits and outcome reports gathered for the next write (undefined: none gathering). */
+  private turn: Turn | undefined;
+  /** Turn writes sent and not yet settled. */
+  private inFlight = 0;
+  private readonly afterTurn: (fn: () => void) => void;
+
+  constructor(private readonly h: TaskWritesHost) {
+    this.afterTurn = afterTurn(h.runtime.scheduler);
+  }
+
+  /** Queues a (validated) submit for this turn's write; resolves with the task's record. */
+  submit(task: NewTask): Promise<TaskView> {
+    return new Promise<TaskView>((resolve, reject) => {
+      const turn = this.thisTurn();
+      turn.submits.push({ task, resolve, reject });
+      this.arm(turn);
+    });
+  }
+
+  /** Queues a finished run's outcome for this turn's write; resolves with its verdict. */
+  report(run: RunRequest, fence: Fence, outcome: AgentOutcome, wall: number): Promise<Verdict> {
+    return new Promise<Verdict>((resolve, reject) => {
+      const turn = this.thisTurn();
+      turn.reports.push({ run, fence, outcome, wall, resolve, reject });
+      this.arm(turn);
+    });
+  }
+
+  /** The batch gathering for the next write (see arm() for when it is written). */
+  private thisTurn(): Turn {
+    return (this.turn ??= { submits: [], reports: [], queued: false, timer: undefined });
+  }
+
+  /**
+   * Decides when `turn` is written: at the end of this event-loop turn if it carries a submit and
+   * no write is in flight; otherwise when the write in flight settles (at most HOLD_MAX_MS), or,
+   * outcomes alone, after REPORT_LINGER_MS unless a submit comes first.
+   */
+  private arm(turn: Turn): void {
+    if (turn.queued) return;
+    if (this.inFlight === 0 && turn.submits.length > 0) return this.queueFlush(turn);
+    const kind = this.inFlight > 0 ? 'hold' : 'linger';
+    if (turn.timer?.kind === kind) return;
+    turn.timer?.cancel();
+    turn.timer = { kind, cancel: this.h.runtime.scheduler.schedule(kind === 'hold' ? HOLD_MAX_MS : REPORT_LINGER_MS, () => this.queueFlush(turn)) };
+  }
+
+  /** Writes `turn` once the current event-loop turn is over (once: later calls do nothing). */
+  private queueFlush(turn: Turn): void {
+    if (turn.queued) return;
+    turn.queued = true;
+    turn.timer?.cancel();
+    this.afterTurn(() => {
+      if (this.turn === turn) this.turn = undefined;
+      this.inFlight++;
+      this.flushTurn(turn.submits, turn.reports)
+        .catch((err: unknown) => {
+          // Should the flush throw unexpectedly, every caller not yet answered gets that error (none is left hanging).
+          const e = err instanceof Error ? err : new Error(String(err));
+          this.h.log.error({ err: e.message }, 'a batch of task writes failed unexpectedly');
+          for (const w of [...turn.submits, ...turn.reports]) w.reject(e); // no-op for those already settled
+        })
+        .finally(() => {
+          this.inFlight--;
+          // The batch held behind this write goes now (or lingers, outcomes alone).
+          if (this.turn) this.arm(this.turn);
+        });
+    });
+  }
+
+  /**
+   * The turn's one quorum write: the outcomes reported and the tasks submitted this turn in one
+   * table transaction (each new task placed in it too, unless older ones wait for capacity or
+   * the node is read-only), then one episode per accepted outcome, one transaction per agent
+   * document. Each caller gets its own answer (see "Batching").
+   */
+  private async flushTurn(submits: SubmitWaiter[], reports: ReportWaiter[]): Promise<void> {
+    if (submits.length === 0 && reports.length === 0) return;
+    if (this.h.stopped()) {
+      for (const w of submits) w.reject(new NodeStoppedError('the node stopped before the task was recorded; nothing was written'));
+      for (const w of reports) w.reject(new NodeStoppedError('the node stopped before the outcome was recorded'));
+      return;
+    }
+    // Per submitter: its task id, or the error that refused only its task (an id already taken).
+    const ids: Array<string | Error> = [];
+    const record = (): string[] => {
+      ids.length = 0;
+      const wall = this.h.wallNow();
+      const added: string[] = [];
+      for (const w of submits) {
+        try {
+          const id = this.h.table.submit(w.task, wall);
+          ids.push(id);
+          added.push(id);
+        } catch (err) {
+          ids.push(err as Error); // refused before anything of it was written
+        }
+      }
+      return added;
+    };
+    const answer = (err?: Error): void => {
+      submits.forEach((w, i) => {
+        const id = ids[i];
+        if (id instanceof Error) w.reject(id);
+        else if (err !== undefined || id === undefined) w.reject(err ?? new Error('task batch ended without an answer'));
+        else {
+          try {
+            w.resolve(this.h.get(id));
+          } catch (e) {
+            w.reject(e as Error);
+          }
+        }
+      });
+    };
+    // Slow path: older tasks of ours wait for capacity and go first, through a full pass after
+    // the write (a read-only node refuses in writeQuorum, before anything is applied).
+    const place = submits.length > 0 && !this.h.waiting() && this.h.writable();
+    const now = this.h.runtime.clock.now();
+    let effects: SchedulerEffect[] = [];
+    // Read before the write's transaction, where the table's caches work; the new tasks hold no slot yet.
+    // Runs that ended here and wait for this write or the next to record their outcomes hold no slot.
+    const ended = new Set([...reports, ...(this.turn?.reports ?? [])].map((w) => w.run.id));
+    const candidates = place ? this.h.scheduler.prepare(this.h.table, this.h.members(), now, ended) : undefined;
+    let verdicts: Verdict[] = [];
+    try {
+      await this.h.memory.writeQuorum(() => {
+        this.h.table.transact(() => {
+          verdicts = reports.map(({ run, fence, outcome, wall }) => (outcome.ok ? this.h.table.complete(run.id, fence, outcome.result, wall) : this.h.table.fail(run.id, fence, outcome.error, wall)));
+          const added = record();
+          if (candidates) effects = this.h.scheduler.placeNewMany(this.h.table, added, candidates, now, () => this.h.runtime.rng.next());
+        });
+        const byAgent = new Map<string, ReportWaiter[]>();
+        reports.forEach((w, i) => {
+          if (!verdicts[i]!.accepted) return;
+          const list = byAgent.get(w.run.agent);
+          if (list) list.push(w);
+          else byAgent.set(w.run.agent, [w]);
+        });
+        for (const [agent, list] of byAgent) this.writeEpisodes(agent, list);
+      });
+    } catch (err) {
+      // Not acknowledged in time: tasks and assignments stay applied here and converge later, so
+      // the runs start anyway rather than waiting a whole lease for the leader to re-place them.
+      if (err instanceof WriteTimeoutError && !this.h.stopped()) for (const e of effects) this.h.carryOut(e);
+      answer(err as Error);
+      for (const w of reports) w.reject(err as Error);
+      return;
+    }
+    // The runs are handed out once the assignments are stored by a majority (as after a pass).
+    if (!this.h.stopped()) for (const e of effects) this.h.carryOut(e);
+    if (submits.length > 0 && !place) this.h.tick();
+    answer();
+    reports.forEach((w, i) => w.resolve(verdicts[i]!));
+  }
+
+  /** The episodes of one agent's accepted outcomes: one transaction (one update) on its document. */
+  private writeEpisodes(agent: string, list: readonly ReportWaiter[]): void {
+    try {
+      const mem = this.h.memory.agentDoc(agent);
+      const all = (): void => {
+        for (const { run, outcome, wall } of list) {
+          try {
+            mem.addEpisode(
+              {
+                task: `${run.type} ${run.id}`,
+                outcome: outcome.ok ? 'done' : 'failed',
+                note: outcome.ok ? `result: ${JSON.stringify(outcome.result).slice(0, 500)}` : `error: ${outcome.error}`,
+                tags: [run.type],
+                fields: { taskId: run.id, durationMs: Math.round(outcome.durationMs) },
+              },
+              { now: Math.round(wall) },
+            );
+          } catch (err) {
+            // A bad episode: the outcome still stands (it was validated); say why there is no episode.
+            this.h.log.warn({ task: run.id, agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
+          }
+        }
+      };
+      if (list.length === 1) all();
+      else mem.doc.transact(all, mem);
+    } catch (err) {
+      // A bad agent id: the outcomes still stand; say why there are no episodes.
+      for (const { run } of list) this.h.log.warn({ task: run.id, agent, err: (err as Error).message }, 'outcome recorded but the episode could not be written');
+    }
+  }
+}
