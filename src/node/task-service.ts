@@ -40,6 +40,7 @@ import { isJson } from '../../crdt/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import { taskPage, type TaskQuery } from '../tasks/task-page.js';
+import { taskEpisodeId } from '../tasks/task-episode.js';
 
 export const TASKS_DOC = 'tasks';
 /** Re-check leases and lost tasks at least this often, besides member events and lease expiries. */
@@ -503,7 +504,7 @@ export class TaskService {
                 tags: [run.type],
                 fields: { taskId: run.id, durationMs: Math.round(outcome.durationMs) },
               },
-              { now: Math.round(wall) },
+              { now: Math.round(wall), id: taskEpisodeId(run.id) }, // one episode per task, also across reruns
             );
           } catch (err) {
             // A bad episode: the outcome still stands (it was validated); say why there is no episode.
