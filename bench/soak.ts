@@ -160,9 +160,9 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       }
     }
     // Two results: a task whose recorded outcome differs between nodes (tasks still in the table;
-    // retention trimmed the older ones). Episodes per task are counted apart: a node killed after
-    // storing an outcome and its episode, but before a majority acknowledged them, may bring that
-    // episode back on restart beside the one of the run that replaced it (the result stays unique).
+    // retention trimmed the older ones). Episodes per task are counted apart: a task's episode id
+    // derives from its id (src/tasks/task-episode.ts), so a node killed after storing an outcome
+    // and its episode, before a majority acknowledged them, and the run that replaced it leave one.
     const views = await Promise.all(clients.map(async (c) => {
       const m = new Map<string, string>();
       for await (const page of c.taskPages({ limit: 1000 })) for (const t of page) if (t.status === 'done' || t.status === 'failed') m.set(t.id, JSON.stringify([t.status, t.node, t.result, t.error]));

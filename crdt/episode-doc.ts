@@ -42,6 +42,12 @@ export interface WriteContext {
   now: number;
   /** Overrides the constructor's node name for this episode. */
   node?: string;
+  /**
+   * A caller-derived episode id (16 lowercase hex) instead of a random one, for an episode that
+   * must exist once per something (a task): if the document holds it already, nothing is written.
+   * Two replicas that each write it unaware of the other set one map key, and Yjs keeps one.
+   */
+  id?: string;
 }
 
 export interface MemoryChange {
@@ -91,7 +97,11 @@ export class AgentMemoryDoc {
     const counters = Object.entries(input.counters ?? {});
     for (const [name, by] of counters) assertCounterArgs(name, by);
 
-    let id = randomHexId(this.random);
+    if (ctx.id !== undefined) {
+      if (typeof ctx.id !== 'string' || !/^[0-9a-f]{16}$/.test(ctx.id)) throw new UsageError(`an episode id is 16 lowercase hex characters, got ${JSON.stringify(ctx.id)}`);
+      if (this.episodes.has(ctx.id)) return ctx.id; // idempotent: this episode was written already
+    }
+    let id = ctx.id ?? randomHexId(this.random);
     while (this.episodes.has(id)) id = randomHexId(this.random);
     this.write(() => {
       const episode: EpisodeMap = new Y.Map<unknown>();

@@ -7,7 +7,7 @@ import type { ProfileName } from '../../gossip/config.js';
 import { SimCluster } from '../sim/cluster-sim.js';
 import { taskParts, tasksOf } from '../tasks/task-schema.js';
 import { deriveState } from '../tasks/task-state.js';
-import { checkFinal, COUNTER, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
+import { checkFinal, COUNTER, settleForget, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
 import { AGENTS, MAX_JOINS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
 
@@ -227,7 +227,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
               .memory(agent)
               .forget(target.id)
               .then(
-                () => ledger.forgotten.add(key),
+                (forgot) => settleForget(ledger, key, forgot),
                 () => undefined, // refused (nothing applied) or not acknowledged in time (may converge): no longer counted either way
               );
             break;

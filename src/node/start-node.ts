@@ -41,6 +41,8 @@ import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
 import { attachYjs } from '../yjs/attach.js';
 import type { RetentionOptions } from './retention-wiring.js';
+import { HeapGuard } from './heap-guard.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -201,6 +203,10 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     registerOperatorMethods(node);
     registerSnapshotMethods(node, store as Partial<{ backupTo(file: string): Promise<void> }>, opts.dataDir);
     if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
+    // Garbage of unloaded documents goes back promptly (heap-guard.ts); shown on /status as `heapGuard`.
+    const heapGuard = new HeapGuard({ budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES }).start();
+    node.onStopped(() => heapGuard.stop());
+    node.addStatus('heapGuard', () => heapGuard.stats);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));
     if (httpPort !== 0) {
       http.route('/status', statusRoute(node, keyring));

@@ -9,6 +9,7 @@ import { afterTurn } from '../runtime/group-commit.js';
 import type { AgentOutcome } from '../agents/index.js';
 import type { Fence, NewTask, SchedulerEffect, SchedulerMember, TaskScheduler, TaskTable, TaskView, Verdict } from '../tasks/index.js';
 import type { MemoryService } from '../memory/memory-service.js';
+import { taskEpisodeId } from '../tasks/task-episode.js';
 
 /** Longest a batch waits for the write in flight before it is written alongside. */
 const HOLD_MAX_MS = 250;
@@ -240,7 +241,7 @@ export class TaskWrites {
                 tags: [run.type],
                 fields: { taskId: run.id, durationMs: Math.round(outcome.durationMs) },
               },
-              { now: Math.round(wall) },
+              { now: Math.round(wall), id: taskEpisodeId(run.id) }, // one episode per task, also across reruns
             );
           } catch (err) {
             // A bad episode: the outcome still stands (it was validated); say why there is no episode.

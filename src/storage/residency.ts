@@ -24,12 +24,13 @@ export interface ResidencyOptions {
 /** Default memory budget of a node's documents (`tri node start --memory-budget`). */
 export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
 /**
- * A live Y.Doc takes about this many times its encoded size, plus a fixed cost per document. The
- * soak's small episodes took ~6 KB of heap each for a few hundred stored bytes; 13 (the first
- * guess) left 200 hot agents under a 64 MB budget while the heap grew past it.
+ * A resident Y.Doc takes about this many times its stored size, plus a fixed cost per document
+ * (its Y.Doc, wrapper and observers). Measured with `node --expose-gc dist/bench/doc-cost.js`
+ * (bench/results/doc-cost.json): the soak's small episodes take 22-26x their encoded size in heap
+ * (about 5.5 KB per episode), a one-episode document 8-10 KB.
  */
-const RESIDENT_FACTOR = 24;
-const RESIDENT_BASE_BYTES = 8 * 1024;
+const RESIDENT_FACTOR = 26;
+const RESIDENT_BASE_BYTES = 10 * 1024;
 /** Documents unloaded per call at most (each records its state in one small store write). */
 const MAX_EVICT_PER_CALL = 256;
 const META_PREFIX = 'docmeta/';

@@ -77,7 +77,7 @@ export function registerMemory(program: Command): void {
       .requiredOption('--id <episode>', 'episode id (from tri memory show)'),
   ).action(async (f: ClientFlags & { agent: string; id: string }) => {
     const forgotten = await withClient(f, (c) => c.forgetEpisode(f.agent, f.id));
-    process.stdout.write(forgotten ? `forgot episode ${f.id} of agent ${f.agent}\n` : `agent ${f.agent} has no episode ${f.id}; nothing to forget\n`);
+    process.stdout.write(forgotten ? `forgot episode ${f.id} of agent ${f.agent}\n` : `${f.at} holds no episode ${f.id} of agent ${f.agent} (never written, already forgotten, or not received there yet); nothing was forgotten\n`);
   });
 
   addClientOptions(
