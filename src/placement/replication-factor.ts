@@ -14,8 +14,12 @@ export const MAX_REPLICATION_FACTOR = 31;
 
 /** Why `n` is not a replication factor (undefined when it is one): for usage errors and decoders. */
 export function checkReplicationFactor(n: unknown): string | undefined {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > MAX_REPLICATION_FACTOR || n % 2 === 0) {
-    return `the replication factor must be an odd whole number from 1 to ${MAX_REPLICATION_FACTOR} (a majority of a replica set acknowledges each write, so an even factor adds a copy but tolerates no more failures), got ${String(n)}`;
+  const range = `an odd whole number from 1 to ${MAX_REPLICATION_FACTOR}`;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) return `the replication factor must be ${range}, got ${String(n)}`;
+  if (n < 1) return `the replication factor must be at least 1 (${range}), got ${n}`;
+  if (n > MAX_REPLICATION_FACTOR) return `the replication factor must be at most ${MAX_REPLICATION_FACTOR} (${range}), got ${n}`;
+  if (n % 2 === 0) {
+    return `the replication factor must be odd (${range}), got ${n}: a majority of a replica set acknowledges each write, so ${n} copies tolerate no more failures than ${n - 1}`;
   }
   return undefined;
 }

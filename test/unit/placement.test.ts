@@ -80,11 +80,14 @@ describe('rendezvous placement: edges', () => {
 
   it('refuses factors that are even, zero, negative, fractional or above the maximum', () => {
     for (const rf of [0, 2, 4, -1, 1.5, MAX_REPLICATION_FACTOR + 2, Number.NaN]) {
-      expect(checkReplicationFactor(rf)).toMatch(/odd whole number from 1 to/);
+      expect(checkReplicationFactor(rf)).toMatch(/odd whole number from 1 to 31/);
       expect(() => new Placement(names(5), rf)).toThrow(RangeError);
     }
     for (const rf of [1, 3, 5, MAX_REPLICATION_FACTOR]) expect(checkReplicationFactor(rf)).toBeUndefined();
     expect(checkReplicationFactor('3')).toBeDefined();
+    expect(checkReplicationFactor(4)).toMatch(/must be odd .* 4 copies tolerate no more failures than 3/);
+    expect(checkReplicationFactor(33)).toMatch(/at most 31/);
+    expect(checkReplicationFactor(0)).toMatch(/at least 1/);
     expect(DEFAULT_REPLICATION_FACTOR).toBe(3);
   });
 
