@@ -100,6 +100,15 @@ function parseName(n: unknown, what: string, list: string): string {
   return n;
 }
 
+let plantedDropFactor = false;
+/**
+ * Test only (`tri fuzz --planted-bug drop-replication-factor`): decoding ignores the factor, as a
+ * node of an older version would, so nodes on one epoch disagree on placement (the fuzzer must see it).
+ */
+export function plantDropReplicationFactorBugForTesting(on: boolean): void {
+  plantedDropFactor = on;
+}
+
 /** Validates a configuration received from the network: anything malformed is a DecodeError. */
 export function parseVoterConfig(value: unknown, what: string): VoterConfig {
   if (typeof value !== 'object' || value === null) throw new DecodeError(`${what}: not an object`);
@@ -122,7 +131,7 @@ export function parseVoterConfig(value: unknown, what: string): VoterConfig {
   const removed = new Set<string>();
   for (const n of v.removed as unknown[]) removed.add(parseName(n, what, 'removed list'));
   // Absent: a node of a version before replica sets sent it (wire compatible: the default applies).
-  const replicationFactor = v.replicationFactor === undefined ? DEFAULT_REPLICATION_FACTOR : v.replicationFactor;
+  const replicationFactor = v.replicationFactor === undefined || plantedDropFactor ? DEFAULT_REPLICATION_FACTOR : v.replicationFactor;
   const badFactor = checkReplicationFactor(replicationFactor);
   if (badFactor) throw new DecodeError(`${what}: ${badFactor}`);
   return { epoch, id: v.id, voters: [...voters.values()].sort(byName), removed: [...removed].sort(), replicationFactor: replicationFactor as number };
