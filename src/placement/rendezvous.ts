@@ -16,6 +16,7 @@
 // taken from the 53 high bits of the score, the weighted score is -w / ln(u). A voter then holds a
 // share of the keys proportional to w, and changing one voter's weight moves keys only to or from
 // it. This path uses Math.log, which V8 computes with the same fdlibm port on every platform.
+import { ConfigError } from '../errors.js';
 import { fmix32, nameLanes } from './hash.js';
 import { checkReplicationFactor } from './replication-factor.js';
 
@@ -54,12 +55,12 @@ export class Placement {
 
   constructor(voters: readonly PlacementVoter[], replicationFactor: number) {
     const bad = checkReplicationFactor(replicationFactor);
-    if (bad) throw new RangeError(bad);
+    if (bad) throw new ConfigError(bad);
     const sorted = [...voters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (let i = 1; i < sorted.length; i++) if (sorted[i]!.name === sorted[i - 1]!.name) throw new RangeError(`voter ${sorted[i]!.name} listed twice`);
+    for (let i = 1; i < sorted.length; i++) if (sorted[i]!.name === sorted[i - 1]!.name) throw new ConfigError(`voter ${sorted[i]!.name} listed twice`);
     for (const v of sorted) {
       const w = v.weight ?? 1;
-      if (!(w > 0 && w <= MAX_WEIGHT)) throw new RangeError(`weight of voter ${v.name} must be above 0 and at most ${MAX_WEIGHT}, got ${w}`);
+      if (!(w > 0 && w <= MAX_WEIGHT)) throw new ConfigError(`weight of voter ${v.name} must be above 0 and at most ${MAX_WEIGHT}, got ${w}`);
     }
     this.voters = sorted.map((v) => v.name);
     this.replicationFactor = replicationFactor;

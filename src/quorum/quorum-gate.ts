@@ -5,7 +5,7 @@
 // list, and every change of it is the next numbered configuration, agreed by a writable set of the
 // old one (see voter-config.ts for the rules and why); this class holds the state and decides,
 // while reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
-import { QuorumError } from '../errors.js';
+import { ConfigError, QuorumError } from '../errors.js';
 import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
 import { countedVerdict, majority, type WritableVerdict } from './rules.js';
@@ -205,7 +205,7 @@ export class QuorumGate {
    */
   setFoundingReplicationFactor(n: number): number | undefined {
     const bad = checkReplicationFactor(n);
-    if (bad) throw new RangeError(bad);
+    if (bad) throw new ConfigError(bad);
     this.foundingFactor = n;
     return this.config.epoch > 0 && this.config.replicationFactor !== n ? this.config.replicationFactor : undefined;
   }

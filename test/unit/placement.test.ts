@@ -3,6 +3,7 @@
 // alike), the edges (no more voters than the factor, bad factors, duplicate names, weights) and
 // the balance the issue asks for, measured on 16,000 keys over 1,000 voters.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
 import {
   checkReplicationFactor,
   DEFAULT_REPLICATION_FACTOR,
@@ -81,7 +82,7 @@ describe('rendezvous placement: edges', () => {
   it('refuses factors that are even, zero, negative, fractional or above the maximum', () => {
     for (const rf of [0, 2, 4, -1, 1.5, MAX_REPLICATION_FACTOR + 2, Number.NaN]) {
       expect(checkReplicationFactor(rf)).toMatch(/odd whole number from 1 to 31/);
-      expect(() => new Placement(names(5), rf)).toThrow(RangeError);
+      expect(() => new Placement(names(5), rf)).toThrow(ConfigError);
     }
     for (const rf of [1, 3, 5, MAX_REPLICATION_FACTOR]) expect(checkReplicationFactor(rf)).toBeUndefined();
     expect(checkReplicationFactor('3')).toBeDefined();

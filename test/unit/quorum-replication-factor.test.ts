@@ -3,7 +3,7 @@
 // and wire compatible with nodes that do not send it (the default applies). Nodes holding one
 // configuration compute one placement.
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
+import { ConfigError, DecodeError } from '../../src/errors.js';
 import { placementOf } from '../../src/placement/index.js';
 import { QuorumGate, type QuorumMember } from '../../src/quorum/quorum-gate.js';
 import { commitNotice, parseCommit } from '../../src/quorum/reconfig-messages.js';
@@ -54,7 +54,7 @@ describe('replication factor in the voter configuration', () => {
     const store = { load: () => saved, save: (j: string) => void (saved = j) };
     const members = (): QuorumMember[] => [{ name: 'n0', role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0 }];
     const g = new QuorumGate('n0', members, 10_000, silentLogger(), store);
-    expect(() => g.setFoundingReplicationFactor(4)).toThrow(RangeError);
+    expect(() => g.setFoundingReplicationFactor(4)).toThrow(ConfigError);
     expect(g.setFoundingReplicationFactor(5)).toBeUndefined();
     expect(g.found()).toBe(true);
     expect(g.voterConfig().replicationFactor).toBe(5);
