@@ -20,10 +20,10 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** MurmurHash3 x86_32 of `bytes` with `seed`, as an unsigned 32-bit integer. */
-export function murmur3(bytes: Uint8Array, seed: number): number {
+/** MurmurHash3 x86_32 of `bytes` (the first `length` of them) with `seed`, as an unsigned 32-bit integer. */
+export function murmur3(bytes: Uint8Array, seed: number, length = bytes.length): number {
   let h = seed >>> 0;
-  const n = bytes.length;
+  const n = length;
   const blocks = n & ~3;
   for (let i = 0; i < blocks; i += 4) {
     let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
@@ -52,8 +52,22 @@ export function murmur3(bytes: Uint8Array, seed: number): number {
 /** Seeds of the two independent 32-bit lanes a name is hashed to (digits of pi and e: nothing up the sleeve). */
 export const LANE_SEEDS = [0x243f6a88, 0xb7e15162] as const;
 
+/** Scratch space for a name's UTF-8 bytes (placement is synchronous: one name at a time). */
+let scratch = new Uint8Array(256);
+
+/** Writes `name` as UTF-8 into `scratch` and returns the byte count (TextEncoder.encode allocates, and cost microseconds a name). */
+function utf8(name: string): number {
+  if (scratch.length < name.length * 3) scratch = new Uint8Array(name.length * 3);
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80) return encoder.encodeInto(name, scratch).written;
+    scratch[i] = c;
+  }
+  return name.length;
+}
+
 /** A name's two 32-bit lanes (MurmurHash3 of its UTF-8 bytes under each of LANE_SEEDS). */
 export function nameLanes(name: string): [number, number] {
-  const bytes = encoder.encode(name);
-  return [murmur3(bytes, LANE_SEEDS[0]), murmur3(bytes, LANE_SEEDS[1])];
+  const n = utf8(name);
+  return [murmur3(scratch, LANE_SEEDS[0], n), murmur3(scratch, LANE_SEEDS[1], n)];
 }
