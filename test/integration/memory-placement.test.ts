@@ -8,6 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Placement } from '../../src/placement/index.js';
+import { NodeClient } from '../../src/client/node-client.js';
+import { objectWith } from '../../src/client/reply-shape.js';
+import { ConfigError, DecodeError, UsageError } from '../../src/errors.js';
+import { METHODS } from '../../src/rpc/methods.js';
 import { describeResult, loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
 
 interface PlacementJson {
@@ -105,6 +109,18 @@ describe('tri memory placement and the replication factor (real processes, 127.0
       const r = await c.cli(args);
       expect(r.code, describeResult(r)).toBe(2);
       expect(r.stdout).toBe('');
+    }
+    // Straight to the node, past the CLI's checks: refused with a typed error, nothing changed.
+    const client = await NodeClient.connect({ at, key: readFileSync(c.keyFile, 'utf8').trim() });
+    try {
+      const any = objectWith<Record<string, unknown>>({});
+      await expect(client.call(METHODS.memoryPlacement, { agent: 'bad id' }, any)).rejects.toBeInstanceOf(ConfigError);
+      await expect(client.call(METHODS.memoryPlacement, { agent: 7 }, any)).rejects.toBeInstanceOf(DecodeError);
+      await expect(client.call(METHODS.memoryPlacement, ['x'], any)).rejects.toBeInstanceOf(DecodeError);
+      await expect(client.call(METHODS.setReplicationFactor, { replicationFactor: 4 }, any)).rejects.toBeInstanceOf(UsageError);
+      await expect(client.call(METHODS.setReplicationFactor, { replicationFactor: '3' }, any)).rejects.toBeInstanceOf(DecodeError);
+    } finally {
+      await client.close();
     }
     const s = await statusOf(at);
     expect(s.placement?.replicationFactor).toBe(1);
