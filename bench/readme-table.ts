@@ -20,6 +20,7 @@ interface PeerRef {
 const ETCD: PeerRef = { section: 'etcd', label: 'etcd' };
 const NATS: PeerRef = { section: 'nats', label: 'NATS' };
 const SERF: PeerRef = { section: 'serf', label: 'serf' };
+const RING: PeerRef = { section: 'ring_vnodes_256', label: 'ring, 256 vnodes/node', short: 'ring' };
 const BULL: PeerRef[] = [
   { section: 'bullmq_fsync_always', label: 'BullMQ, redis fsync always', short: 'BullMQ fsync' },
   { section: 'bullmq_as_shipped', label: 'BullMQ, redis as shipped', short: 'BullMQ shipped' },
@@ -80,6 +81,13 @@ const ROWS: Row[] = [
   { scenario: 'recall', metric: 'search_nodes_10k_vs_reference', label: 'MCP search_nodes on 10,000 entities, tri mcp / reference memory server', goal: '-' },
   { scenario: 'recall', metric: 'remember_mcp_ms', label: 'one remember through tri mcp (stdio), one-node cluster', goal: '-' },
   { scenario: 'recall', metric: 'remember_library_ms', label: 'the same write through the library', goal: '-' },
+  { scenario: 'placement', metric: 'balance_docs_max_over_mean', label: 'placement balance: busiest node / mean, documents, 1,000 nodes x 16,000 agents, RF 3', goal: '<= 1.6 x (binomial floor ~1.47)', peers: [RING] },
+  { scenario: 'placement', metric: 'balance_docs_max_over_mean_trials_worst', label: 'placement balance: the same, worst of 9 sets of agent names', goal: '<= 1.6 x', peers: [RING] },
+  { scenario: 'placement', metric: 'balance_bytes_max_over_mean', label: 'placement balance: busiest node / mean, bytes (real documents, 1-12 episodes)', goal: '<= 1.6 x', peers: [RING] },
+  { scenario: 'placement', metric: 'balance_mean_share_of_total', label: 'placement: bytes per node, mean / all bytes (RF/N = 0.003; full replication today: 1)', goal: 'RF/N' },
+  { scenario: 'placement', metric: 'join_docs_moved_mean', label: 'placement: documents moved when 1 node joins 32 (512 agents, RF 3; mean of 20 joiners)', goal: 'RF x D/(N+1) = 46.5', peers: [RING] },
+  { scenario: 'placement', metric: 'join_docs_to_non_joiners', label: 'placement: documents non-joiners receive on that join', goal: '0' },
+  { scenario: 'placement', metric: 'placement_us_1000_voters', label: 'placement: CPU per replica set among 1,000 voters', goal: '-' },
   { scenario: 'fuzz-speed', metric: 'runs_per_min', label: 'tri fuzz: runs of 7 nodes x 60 virtual s per minute (2 workers)', goal: '>= 1,000' },
 ];
 

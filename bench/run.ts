@@ -31,6 +31,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'crypto-operator': (o) => import('./crypto-operator.js').then((m) => m.runCryptoOperator(o)),
   'yjs-clients': (o) => import('./yjs-clients.js').then((m) => m.runYjsClients(o)),
   soak: (o) => import('./soak.js').then((m) => m.runSoak(o)),
+  placement: (o) => import('./placement.js').then((m) => m.runPlacement(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {

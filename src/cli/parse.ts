@@ -1,6 +1,7 @@
 // Flag value parsers for commander: each rejects a bad value with a message that says what was
 // wrong and what to give instead (commander turns it into a usage error, exit 2).
 import { InvalidArgumentError } from 'commander';
+import { checkReplicationFactor } from '../placement/replication-factor.js';
 
 export function parsePort(value: string): number {
   const n = Number(value);
@@ -57,4 +58,12 @@ export function parseText(value: string): string {
   if (value.length === 0) throw new InvalidArgumentError('the text is empty; give some text, or leave the option out.');
   if (value.length > 64 * 1024) throw new InvalidArgumentError('the text is longer than 64 KiB.');
   return value;
+}
+
+/** --replication-factor: an odd whole number within the allowed range (why, when not). */
+export function parseReplicationFactor(value: string): number {
+  const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  const bad = checkReplicationFactor(n);
+  if (bad) throw new InvalidArgumentError(`${bad.replace(/, got [^:]*/, '')}.`);
+  return n;
 }

@@ -51,12 +51,15 @@ export interface NodeStatusJson {
   };
   tasks: Record<string, number>;
   memory: { digest: string; documents: number; agents: number };
+  /** Absent from nodes of versions before replica sets. */
+  placement?: { replicationFactor: number; enforced: boolean };
   members: MemberView[];
   [k: string]: unknown;
 }
 import type { EpisodeQuery } from '../memory/episode-page.js';
 import type { RetentionPolicy } from '../memory/forget.js';
 import type { TaskQuery } from '../tasks/task-page.js';
+import type { PlacementReport } from '../node/placement-rpc.js';
 import { pagesOf, type Page } from '../paging.js';
 
 export interface ClientOptions {
@@ -73,6 +76,7 @@ export interface ClientOptions {
 export const isNodeStatus = objectWith<NodeStatusJson>({ name: 'string', state: 'string', quorum: 'object' });
 const isTaskView = objectWith<TaskView>({ id: 'string', type: 'string', status: 'string' });
 const isKeyOpReply = objectWith<KeyOpReply>({ results: 'array' });
+const isPlacementReport = objectWith<PlacementReport>({ agent: 'string', replicas: 'array', epoch: 'number', replicationFactor: 'number', moving: 'boolean', enforced: 'boolean' });
 
 export class NodeClient {
   private constructor(
@@ -159,6 +163,21 @@ export class NodeClient {
   /** One edit of an episode (note, tag, untag, set, incr); returns the episode afterwards. */
   annotate(agent: string, id: string, edit: AnnotateOp): Promise<Episode> {
     return this.call(METHODS.memoryAnnotate, { agent, id, ...edit }, isEpisode);
+  }
+
+  /** Where `agent`'s memory is placed on the node's voter configuration (memory.placement). */
+  placement(agent: string): Promise<PlacementReport> {
+    return this.call(METHODS.memoryPlacement, { agent }, isPlacementReport);
+  }
+
+  /** Changes the cluster's replication factor through a configuration change (operator.replication-factor). */
+  setReplicationFactor(replicationFactor: number, timeoutMs = 20_000): Promise<{ configuration: number; replicationFactor: number; changed: boolean }> {
+    return this.call(
+      METHODS.setReplicationFactor,
+      { replicationFactor },
+      objectWith<{ configuration: number; replicationFactor: number; changed: boolean }>({ configuration: 'number', replicationFactor: 'number', changed: 'boolean' }),
+      timeoutMs,
+    );
   }
 
   memoryDigest(): Promise<{ digest: string; documents: number }> {

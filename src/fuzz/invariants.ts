@@ -9,7 +9,9 @@
 //   lost-task       every task whose submit resolved is in every node's task table;
 //   task-results    no task with two results: every node shows the same outcome for every task;
 //   resurrected     an episode whose forget was acknowledged is on no node (also after heals);
-//   trimmed-unfinished  retention removed only tasks that were finished on the replica removing them.
+//   trimmed-unfinished  retention removed only tasks that were finished on the replica removing them;
+//   placement-agreement running nodes on one voter configuration place every key alike
+//                   (placement-check.ts; checked all along the run, with split-brain).
 // Forgotten episodes (forget acknowledged, or attempted and maybe applied) and tasks that retention
 // trimmed are not counted as lost.
 import type { SimCluster } from '../sim/cluster-sim.js';
@@ -23,7 +25,8 @@ export type InvariantName =
   | 'task-results'
   | 'cluster-formed'
   | 'resurrected'
-  | 'trimmed-unfinished';
+  | 'trimmed-unfinished'
+  | 'placement-agreement';
 
 export class Violation extends Error {
   /** When, in the run's terms ("t=12.3 s into the schedule", "2.0 s after the last heal"); set by the scenario. */

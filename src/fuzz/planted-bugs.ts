@@ -2,10 +2,13 @@
 // --planted-bug NAME` (hidden from help) and test/unit/fuzz-*.test.ts. Each switch is off unless
 // a fuzz run turns it on, and the runner turns it off again when it ends.
 import { plantLwwCounterBugForTesting } from '../../crdt/counter-slots.js';
+import { plantDropReplicationFactorBugForTesting } from '../quorum/voter-config.js';
 
 export const PLANTED_BUGS = {
   /** Counters merged by last-write-wins (one shared slot per name): concurrent +1s give +1. */
   'lww-counter': plantLwwCounterBugForTesting,
+  /** Configurations decoded from the wire lose their replication factor (read as the default). */
+  'drop-replication-factor': plantDropReplicationFactorBugForTesting,
 } as const;
 
 export type PlantedBug = keyof typeof PLANTED_BUGS;

@@ -28,6 +28,8 @@ export interface FuzzOptions {
   /** Absolute path of the --agents module, for worker threads to load it themselves. */
   workloadModule?: string;
   plantedBug?: PlantedBug;
+  /** The replication factor each simulated cluster is founded with (default 3). */
+  replicationFactor?: number;
   /** A counterexample path ("K:..."): replays (and reports) that one case. */
   replayPath?: string;
   /** Most runs spent shrinking a failure (default 200). */
@@ -74,6 +76,7 @@ export interface FuzzReport {
   virtualSecondsPerRun: number;
   totals: Totals;
   plantedBug?: PlantedBug;
+  replicationFactor?: number;
   agents?: string;
   /** Wall-clock figures: the only part that differs between two runs of the same options. */
   timings?: { wallMs: number; runsPerMinute: number; shrinkRuns: number; workers: number };
@@ -82,6 +85,7 @@ export interface FuzzReport {
 export function replayCommand(o: FuzzOptions, path: string): string {
   const parts = ['tri fuzz', `--seed ${o.seed}`, `--runs ${o.runs}`, `--nodes ${o.nodes}`];
   if (o.workload?.source) parts.push(`--agents ${quote(o.workload.source)}`);
+  if (o.replicationFactor !== undefined) parts.push(`--replication-factor ${o.replicationFactor}`);
   if (o.plantedBug) parts.push(`--planted-bug ${o.plantedBug}`);
   parts.push(`--replay ${path}`);
   return parts.join(' ');
@@ -111,7 +115,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const search = { seed: o.seed, runs: o.runs, nodes: o.nodes, maxSteps, config, onDone: (done: number, failed: boolean) => o.onRun?.({ done, shrinking: false, failed }) };
     searched =
       workers > 1
-        ? await searchInWorkers({ ...search, workers, durationMs: config.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug })
+        ? await searchInWorkers({ ...search, workers, durationMs: config.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor })
         : await withPlantedBug(o.plantedBug, () => searchInProcess(search));
     for (const r of searched) {
       digest.update(r.digest);
@@ -174,6 +178,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     virtualSecondsPerRun: config.durationMs / 1000,
     totals,
     ...(o.plantedBug ? { plantedBug: o.plantedBug } : {}),
+    ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
     ...(o.workload?.source ? { agents: o.workload.source } : {}),
   };
   if (wall) {

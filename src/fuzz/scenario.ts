@@ -8,6 +8,7 @@ import { SimCluster } from '../sim/cluster-sim.js';
 import { taskParts, tasksOf } from '../tasks/task-schema.js';
 import { deriveState } from '../tasks/task-state.js';
 import { checkFinal, COUNTER, settleForget, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
+import { PlacementAgreementChecker } from './placement-check.js';
 import { AGENTS, MAX_JOINS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
 
@@ -21,6 +22,8 @@ export interface ScenarioConfig {
   checkEveryMs: number;
   profile: ProfileName;
   workload: Workload;
+  /** The replication factor the cluster is founded with (default: DEFAULT_REPLICATION_FACTOR). */
+  replicationFactor?: number;
 }
 
 export const DEFAULT_SCENARIO: ScenarioConfig = {
@@ -75,6 +78,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   const c = new SimCluster({ seed: run.simSeed, nodes: n, profile: config.profile, link: BASE_LINK, nodeOptions: FUZZ_NODE_OPTIONS });
   const workload = config.workload;
   const defineAgents = (i: number) => {
+    if (config.replicationFactor !== undefined) c.node(i).gate.setFoundingReplicationFactor(config.replicationFactor);
     for (const [type, handler] of workload.agents) c.node(i).defineAgent(type, handler);
     watchTrims(c, i, ledger);
   };
@@ -87,7 +91,12 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   const joinedVia = new Map<number, number>();
   const checker = new SplitBrainChecker(c);
   const running = () => c.live().filter((i) => !paused.has(i));
-  const check = () => checker.check(running());
+  const placement = new PlacementAgreementChecker((i) => c.node(i).gate.voterConfig(), () => c.now());
+  const check = () => {
+    const r = running();
+    checker.check(r);
+    placement.check(r);
+  };
   /** Runs `ms` of virtual time, checking split brain every checkEveryMs. */
   const advance = async (ms: number) => {
     for (let t = 0; t < ms; t += config.checkEveryMs) {

@@ -48,10 +48,11 @@ export interface WorkerSetup {
   durationMs: number;
   workloadModule?: string;
   plantedBug?: PlantedBug;
+  replicationFactor?: number;
 }
 
 export async function searchInWorkers(o: SearchOptions & WorkerSetup & { workers: number }): Promise<RunOutcome[]> {
-  const setup: WorkerSetup = { seed: o.seed, nodes: o.nodes, maxSteps: o.maxSteps, durationMs: o.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug };
+  const setup: WorkerSetup = { seed: o.seed, nodes: o.nodes, maxSteps: o.maxSteps, durationMs: o.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor };
   const results = new Map<number, RunOutcome>();
   let next = 0;
   let stopAt = o.runs; // one past the last index worth running

@@ -16,7 +16,13 @@ export function sampleRun(seed: number, index: number, nodes: number, maxSteps =
   return fc.sample(runArb(nodes, maxSteps), { seed: runSeed(seed, index), numRuns: 1 })[0]!;
 }
 
-export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload }): ScenarioConfig {
-  return { ...DEFAULT_SCENARIO, nodes: o.nodes, durationMs: o.durationMs ?? DEFAULT_SCENARIO.durationMs, workload: o.workload ?? DEFAULT_WORKLOAD };
+export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload; replicationFactor?: number }): ScenarioConfig {
+  return {
+    ...DEFAULT_SCENARIO,
+    nodes: o.nodes,
+    durationMs: o.durationMs ?? DEFAULT_SCENARIO.durationMs,
+    workload: o.workload ?? DEFAULT_WORKLOAD,
+    ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
+  };
 }
 

@@ -40,6 +40,8 @@ import { keepMemberSnapshot, loadMemberSnapshot } from './member-snapshot.js';
 import { DropSummary } from './drop-summary.js';
 import { logStartup, reportKeyringSource } from './startup-log.js';
 import { attachYjs } from '../yjs/attach.js';
+import { checkReplicationFactor } from '../placement/replication-factor.js';
+import { applyReplicationFactorFlag, registerPlacementMethods } from './placement-rpc.js';
 import type { RetentionOptions } from './retention-wiring.js';
 import { HeapGuard } from './heap-guard.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
@@ -87,12 +89,19 @@ export interface StartNodeOptions {
   retention?: RetentionOptions;
   /** Memory the agent documents may take before idle ones are unloaded (default 256 MiB). */
   memoryBudgetBytes?: number;
+  /**
+   * Replication factor the node founds a cluster with (odd, 1-31; default 3). A node that joins,
+   * or restarts into, a cluster keeps the cluster's factor (src/placement/replication-factor.ts).
+   */
+  replicationFactor?: number;
 }
 
 export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   if (!opts.name || !/^[A-Za-z0-9._-]{1,64}$/.test(opts.name)) {
     throw new ConfigError(`node name "${opts.name}" is not valid: use 1-64 letters, digits, ".", "_" or "-"`);
   }
+  const badFactor = opts.replicationFactor === undefined ? undefined : checkReplicationFactor(opts.replicationFactor);
+  if (badFactor) throw new ConfigError(badFactor);
   if (!opts.insecure && !opts.key) {
     throw new ConfigError('no cluster key: make one with `tri keys generate --out cluster.key` and pass --key-file cluster.key (or --insecure for a plaintext test cluster)');
   }
@@ -201,6 +210,8 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     registerNameCheck(node);
     registerAgentTypeMethods(node);
     registerOperatorMethods(node);
+    registerPlacementMethods(node);
+    if (opts.replicationFactor !== undefined) applyReplicationFactorFlag(node, opts.replicationFactor, logger);
     registerSnapshotMethods(node, store as Partial<{ backupTo(file: string): Promise<void> }>, opts.dataDir);
     if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
     // Garbage of unloaded documents goes back promptly (heap-guard.ts); shown on /status as `heapGuard`.

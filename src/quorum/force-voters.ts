@@ -47,6 +47,7 @@ export function forceVoters(saved: string | undefined, keep: readonly string[]):
     voters: before.voters.filter((v) => wanted.includes(v.name)),
     removed: [...new Set([...before.removed, ...dropped])].sort(),
     id: `${epoch}/forced`,
+    replicationFactor: before.replicationFactor,
   };
   return { record: JSON.stringify({ config: after }), before, after, dropped };
 }

@@ -5,10 +5,11 @@
 // list, and every change of it is the next numbered configuration, agreed by a writable set of the
 // old one (see voter-config.ts for the rules and why); this class holds the state and decides,
 // while reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
-import { QuorumError } from '../errors.js';
+import { ConfigError, QuorumError } from '../errors.js';
 import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
 import { countedVerdict, majority, type WritableVerdict } from './rules.js';
+import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement/replication-factor.js';
 import {
   compareBallots,
   configTiebreaker,
@@ -107,6 +108,8 @@ export class QuorumGate {
   /** The learners changePlan() last saw admissible, since when, and when that set last grew. */
   private admitWait: { key: string; first: number; last: number } | undefined;
   private readonly configListeners = new Set<() => void>();
+  /** The replication factor this node founds a cluster with (see found()); a joiner takes the cluster's. */
+  private foundingFactor = DEFAULT_REPLICATION_FACTOR;
 
   constructor(
     private readonly self: string,
@@ -195,15 +198,28 @@ export class QuorumGate {
   }
 
   /**
+   * The replication factor this node puts in the first configuration if it founds a cluster
+   * (`tri node start --replication-factor`). It changes nothing once the node holds a
+   * configuration: the cluster's factor, set by its founder, holds. Returns the configuration's
+   * factor when that differs from `n` (the caller warns that its flag is not in force).
+   */
+  setFoundingReplicationFactor(n: number): number | undefined {
+    const bad = checkReplicationFactor(n);
+    if (bad) throw new ConfigError(bad);
+    this.foundingFactor = n;
+    return this.config.epoch > 0 && this.config.replicationFactor !== n ? this.config.replicationFactor : undefined;
+  }
+
+  /**
    * Founds a cluster: a node that holds no configuration (never joined one) and has nobody to
    * join creates configuration 1 with itself as the only voter. Does nothing otherwise.
    */
   found(): boolean {
     if (this.config.epoch !== 0 || this.accepted) return false;
-    this.config = genesisConfig(this.self, this.selfRole);
+    this.config = genesisConfig(this.self, this.selfRole, this.foundingFactor);
     this.indexConfig();
     this.persist();
-    this.log.info({ epoch: this.config.epoch }, 'founded a cluster: the first voter configuration lists this node alone');
+    this.log.info({ epoch: this.config.epoch, replicationFactor: this.config.replicationFactor }, 'founded a cluster: the first voter configuration lists this node alone');
     this.changed();
     return true;
   }
@@ -494,6 +510,7 @@ export class QuorumGate {
   adopt(config: VoterConfig): boolean {
     if (config.epoch <= this.config.epoch) return false;
     const before = this.voterRoles;
+    const factorBefore = this.config.replicationFactor;
     this.config = config;
     this.indexConfig();
     this.promised = undefined;
@@ -501,7 +518,8 @@ export class QuorumGate {
     this.persist();
     const admitted = config.voters.filter((v) => !before.has(v.name)).map((v) => v.name);
     const gone = [...before.keys()].filter((n) => !this.voterRoles.has(n));
-    this.log.info({ epoch: config.epoch, id: config.id, voters: config.voters.length, admitted: admitted.slice(0, 32), removed: gone.slice(0, 32) }, 'voter set changed');
+    this.log.info({ epoch: config.epoch, id: config.id, voters: config.voters.length, admitted: admitted.slice(0, 32), removed: gone.slice(0, 32), replicationFactor: config.replicationFactor }, 'voter set changed');
+    if (config.replicationFactor !== factorBefore) this.log.info({ epoch: config.epoch, from: factorBefore, to: config.replicationFactor }, 'replication factor changed');
     this.changed();
     return true;
   }

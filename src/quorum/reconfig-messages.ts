@@ -1,7 +1,7 @@
 // The voter-configuration messages on the wire (JSON over the RPC layer; docs/protocol.md):
 //   quorum.prepare  {epoch, ballot}           -> {ok, epoch, accepted?: {ballot, config}}
 //   quorum.accept   {epoch, ballot, config}   -> {ok, epoch}
-//   quorum.commit   {by, epoch, voters, removed, id, acceptors?}   (one-way notice)
+//   quorum.commit   {by, epoch, voters, removed, id, replicationFactor, acceptors?}   (one-way notice)
 //   quorum.config   (empty)                   -> the sender's committed configuration
 // Everything decoded here is validated: anything malformed is a DecodeError.
 import { DecodeError } from '../errors.js';
@@ -29,6 +29,8 @@ export interface CommitNotice {
   voters: VoterConfig['voters'];
   removed: string[];
   id: string;
+  /** Since replica sets (absent from older nodes: the default applies, see parseVoterConfig). */
+  replicationFactor: number;
   acceptors?: string[];
 }
 
@@ -76,5 +78,5 @@ export function commitHeader(payload: Uint8Array): { by: string; epoch: number }
 
 /** A commit notice's fields, `by` and `epoch` first (see commitHeader). */
 export function commitNotice(by: string, c: VoterConfig, acceptors?: string[]): CommitNotice {
-  return { by, epoch: c.epoch, voters: c.voters, removed: c.removed, id: c.id, ...(acceptors ? { acceptors } : {}) };
+  return { by, epoch: c.epoch, voters: c.voters, removed: c.removed, id: c.id, replicationFactor: c.replicationFactor, ...(acceptors ? { acceptors } : {}) };
 }

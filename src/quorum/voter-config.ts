@@ -42,6 +42,7 @@
 // two clusters merging always did.
 import { DecodeError } from '../errors.js';
 import { ROLES, type Role } from '../vocabulary.js';
+import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement/replication-factor.js';
 
 export interface Voter {
   name: string;
@@ -59,14 +60,21 @@ export interface VoterConfig {
   removed: string[];
   /** The proposal that made this configuration ("" for none). */
   id: string;
+  /**
+   * How many of the voters hold each agent's memory (src/placement/): cluster-wide, so every node
+   * on this configuration places alike. Set by the node that founds the cluster and carried from
+   * each configuration to the next; changing it is a configuration change. A configuration from a
+   * node that does not send the field reads as DEFAULT_REPLICATION_FACTOR.
+   */
+  replicationFactor: number;
 }
 
 /** What a node holds before it founded or joined a cluster: no voters at all. */
-export const EMPTY_CONFIG: VoterConfig = { epoch: 0, voters: [], removed: [], id: '' };
+export const EMPTY_CONFIG: VoterConfig = { epoch: 0, voters: [], removed: [], id: '', replicationFactor: DEFAULT_REPLICATION_FACTOR };
 
-/** The first configuration of a cluster, made by the node that founds it. */
-export function genesisConfig(self: string, role: Role): VoterConfig {
-  return { epoch: 1, voters: [{ name: self, role }], removed: [], id: `1/${self}/genesis` };
+/** The first configuration of a cluster, made by the node that founds it (its replication factor holds for the cluster). */
+export function genesisConfig(self: string, role: Role, replicationFactor = DEFAULT_REPLICATION_FACTOR): VoterConfig {
+  return { epoch: 1, voters: [{ name: self, role }], removed: [], id: `1/${self}/genesis`, replicationFactor };
 }
 
 /** The metadata word of a node: its committed epoch, odd while it holds a proposal pending. */
@@ -92,6 +100,15 @@ function parseName(n: unknown, what: string, list: string): string {
   return n;
 }
 
+let plantedDropFactor = false;
+/**
+ * Test only (`tri fuzz --planted-bug drop-replication-factor`): decoding ignores the factor, as a
+ * node of an older version would, so nodes on one epoch disagree on placement (the fuzzer must see it).
+ */
+export function plantDropReplicationFactorBugForTesting(on: boolean): void {
+  plantedDropFactor = on;
+}
+
 /** Validates a configuration received from the network: anything malformed is a DecodeError. */
 export function parseVoterConfig(value: unknown, what: string): VoterConfig {
   if (typeof value !== 'object' || value === null) throw new DecodeError(`${what}: not an object`);
@@ -113,14 +130,20 @@ export function parseVoterConfig(value: unknown, what: string): VoterConfig {
   if (epoch > 0 && voters.size === 0) throw new DecodeError(`${what}: configuration ${epoch} has no voters`);
   const removed = new Set<string>();
   for (const n of v.removed as unknown[]) removed.add(parseName(n, what, 'removed list'));
-  return { epoch, id: v.id, voters: [...voters.values()].sort(byName), removed: [...removed].sort() };
+  // Absent: a node of a version before replica sets sent it (wire compatible: the default applies).
+  const replicationFactor = v.replicationFactor === undefined || plantedDropFactor ? DEFAULT_REPLICATION_FACTOR : v.replicationFactor;
+  const badFactor = checkReplicationFactor(replicationFactor);
+  if (badFactor) throw new DecodeError(`${what}: ${badFactor}`);
+  return { epoch, id: v.id, voters: [...voters.values()].sort(byName), removed: [...removed].sort(), replicationFactor: replicationFactor as number };
 }
 
-/** A change of the voter set: learners admitted, members downed (FAILED for stable-after) and members that left. */
+/** A change of the voter set (learners admitted, members downed or that left), or of the replication factor. */
 export interface VoterChange {
   admit?: readonly Voter[];
   down?: readonly string[];
   leave?: readonly string[];
+  /** A new replication factor (checked by the caller: see checkReplicationFactor). */
+  replicationFactor?: number;
 }
 
 /** The configuration that applies `change` to `current`, proposed by `proposer` for the next epoch. */
@@ -138,7 +161,8 @@ export function nextConfig(current: VoterConfig, proposer: string, change: Voter
   // The removed list is informational (status, rejoin snapshots): keep it bounded.
   const removedList = [...removed].sort().slice(0, MAX_REMOVED);
   const epoch = current.epoch + 1;
-  return { epoch, voters: [...voters.values()].sort(byName), removed: removedList, id: `${epoch}/${proposer}` };
+  const replicationFactor = change.replicationFactor ?? current.replicationFactor;
+  return { epoch, voters: [...voters.values()].sort(byName), removed: removedList, id: `${epoch}/${proposer}`, replicationFactor };
 }
 
 /** The tiebreaker of a configuration: the coordinator-role voter with the lowest name, else the lowest name. */

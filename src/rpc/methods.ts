@@ -16,6 +16,9 @@ export const METHODS = {
   /** Recall and episode edits (src/memory/memory-rpc.ts). */
   memoryRecall: 'memory.recall',
   memoryAnnotate: 'memory.annotate',
+  /** Where an agent's memory is placed, and the cluster's replication factor (src/node/placement-rpc.ts). */
+  memoryPlacement: 'memory.placement',
+  setReplicationFactor: 'operator.replication-factor',
   /** For tri mcp (src/mcp/node-methods.ts). */
   memoryAgents: 'memory.agents',
   graphCall: 'graph.call',

@@ -27,7 +27,7 @@ interface Node {
 /** `soon`: give the runtime scheduler.soon (as real nodes have), queued until endTurn runs it. */
 /** Configuration `epoch` with `names` as its voters. */
 function configOf(names: string[], epoch: number): VoterConfig {
-  return { epoch, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: `${epoch}/b` };
+  return { epoch, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: `${epoch}/b`, replicationFactor: 3 };
 }
 
 function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean } = {}): Node & { gate: QuorumGate } {

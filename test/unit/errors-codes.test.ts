@@ -23,7 +23,7 @@ describe('error codes', () => {
     const members = (): QuorumMember[] =>
       ['n0', 'n1', 'n2', 'n3', 'n4'].map((name, i) => ({ name, role: 'hybrid', state: 'ACTIVE', reachable: i < 2, stateChangedAt: 0, configWord: configWord(2, false) }));
     const gate = new QuorumGate('n0', members, 10_000, silentLogger());
-    gate.adopt({ epoch: 2, voters: ['n0', 'n1', 'n2', 'n3', 'n4'].map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: '2/n0' });
+    gate.adopt({ epoch: 2, voters: ['n0', 'n1', 'n2', 'n3', 'n4'].map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: '2/n0', replicationFactor: 3 });
     let err: unknown;
     try {
       gate.assertWritable();

@@ -16,7 +16,7 @@ function pushersOf(size: number, laggard: string): string[] {
     const members = (): QuorumMember[] =>
       names.map((n) => ({ name: n, role: 'hybrid', state: 'ACTIVE', reachable: true, stateChangedAt: 0, configWord: 4 }));
     const gate = new QuorumGate(self, members, 10_000, silentLogger());
-    gate.adopt({ epoch: 2, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: '2/m000' });
+    gate.adopt({ epoch: 2, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: '2/m000', replicationFactor: 3 });
     const peerList: ConfigPeer[] = [...names.map((n) => ({ name: n, address: n, word: 4, alive: true })), { name: laggard, address: laggard, word: 2, alive: true }];
     const core = new Reconfiguration({ self, gate, log: silentLogger(), peers: () => peerList, random: () => 0.5 });
     // A large cluster holds pushes back for a moment after a node's own epoch changed: look again after it.

@@ -13,7 +13,7 @@ import { commitNotice } from '../../src/quorum/reconfig-messages.js';
 import { configWord, nextConfig, type VoterConfig } from '../../src/quorum/voter-config.js';
 
 const VOTERS = ['n0', 'n1', 'n2'];
-const CONFIG_1: VoterConfig = { epoch: 1, voters: VOTERS.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: '1/n0' };
+const CONFIG_1: VoterConfig = { epoch: 1, voters: VOTERS.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: '1/n0', replicationFactor: 3 };
 
 interface Node {
   gate: QuorumGate;

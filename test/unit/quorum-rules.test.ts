@@ -4,7 +4,7 @@ import { configTiebreaker, type Voter, type VoterConfig } from '../../src/quorum
 import type { Role } from '../../src/node/meta.js';
 
 const v = (name: string, role: Role = 'hybrid'): Voter => ({ name, role });
-const config = (...voters: Voter[]): VoterConfig => ({ epoch: 1, voters, removed: [], id: '1/t' });
+const config = (...voters: Voter[]): VoterConfig => ({ epoch: 1, voters, removed: [], id: '1/t', replicationFactor: 3 });
 const names = (...n: string[]) => new Set(n);
 
 /** The verdict of a side that reaches `reach` of the configuration's voters (as QuorumGate counts it). */

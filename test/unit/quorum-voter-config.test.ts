@@ -30,7 +30,7 @@ const remove = (names: string[], by = 'n0', from: VoterConfig = BASE): VoterConf
 describe('voter configurations', () => {
   it('parses only well-formed configurations', () => {
     const voters = [{ name: 'c', role: 'hybrid' }];
-    expect(parseVoterConfig({ epoch: 3, id: '3/n1', voters, removed: ['b', 'a', 'a'] }, 'x')).toEqual({ epoch: 3, id: '3/n1', voters, removed: ['a', 'b'] });
+    expect(parseVoterConfig({ epoch: 3, id: '3/n1', voters, removed: ['b', 'a', 'a'] }, 'x')).toEqual({ epoch: 3, id: '3/n1', voters, removed: ['a', 'b'], replicationFactor: 3 });
     for (const bad of [null, 7, 'x', { epoch: -1, id: '', voters, removed: [] }, { epoch: 1.5, id: '', voters, removed: [] }, { epoch: 1, id: 5, voters, removed: [] }, { epoch: 1, id: '', voters, removed: 'a' }, { epoch: 1, id: '', voters, removed: [''] }, { epoch: 1, id: '', voters, removed: [3] }, { epoch: 1, id: '', voters, removed: Array(5000).fill('a') }]) {
       expect(() => parseVoterConfig(bad, 'x')).toThrow(DecodeError);
     }

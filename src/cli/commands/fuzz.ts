@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { Option, type Command } from 'commander';
 import { TriError, UsageError } from '../../errors.js';
 import { isPlantedBug, loadWorkload, PLANTED_BUGS, runFuzz, type FuzzReport, type PlantedBug } from '../../fuzz/index.js';
-import { parseIntIn } from '../parse.js';
+import { parseIntIn, parseReplicationFactor } from '../parse.js';
+import { DEFAULT_REPLICATION_FACTOR } from '../../placement/replication-factor.js';
 
 interface Flags {
   seed?: number;
@@ -22,6 +23,7 @@ interface Flags {
   plantedBug?: string;
   quiet?: boolean;
   workers: number;
+  replicationFactor?: number;
 }
 
 const MAX_SEED = 2 ** 31 - 1;
@@ -37,6 +39,7 @@ export function registerFuzz(program: Command): void {
     .option('--replay <path>', 'replay one failing case: the counterexample path a failure printed (with the same --seed, --nodes, --agents)')
     .option('--json', 'print one JSON document {seed, runs, nodes, failures, digest, ...} on stdout')
     .option('--workers <n>', 'worker threads for the search (default: one per CPU); the result does not depend on it', parseIntIn(1, 256), Math.min(availableParallelism(), 16))
+    .option('--replication-factor <n>', 'replication factor each simulated cluster is founded with (odd; default 3); nodes on one configuration must place every agent alike', parseReplicationFactor)
     .option('--quiet', 'no progress on stderr')
     .addOption(new Option('--planted-bug <name>', 'test only: plant a known bug the fuzzer must find').hideHelp())
     .action(async (f: Flags) => {
@@ -61,6 +64,7 @@ export function registerFuzz(program: Command): void {
         workloadModule: f.agents !== undefined ? resolve(f.agents) : undefined,
         workers: f.workers,
         plantedBug,
+        replicationFactor: f.replicationFactor,
         replayPath: f.replay,
         wallClock: () => performance.now(),
         onRun: progress
@@ -88,8 +92,9 @@ function printHuman(r: FuzzReport): void {
   const out = (s: string) => process.stdout.write(s + '\n');
   const t = r.timings;
   const took = t ? ` in ${(t.wallMs / 1000).toFixed(1)} s (${t.runsPerMinute} runs/min on ${t.workers} thread(s))` : '';
-  if (r.runsExecuted === 0) out(`seed ${r.seed}: replayed one run of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${took}`);
-  else out(`seed ${r.seed}: ${r.runsExecuted} run(s) of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${took}`);
+  const rf = `, replication factor ${r.replicationFactor ?? DEFAULT_REPLICATION_FACTOR}`;
+  if (r.runsExecuted === 0) out(`seed ${r.seed}: replayed one run of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${rf}${took}`);
+  else out(`seed ${r.seed}: ${r.runsExecuted} run(s) of ${r.nodes} nodes x ${r.virtualSecondsPerRun} virtual s${rf}${took}`);
   if (r.runsExecuted > 0) {
     out(
       `  acknowledged: ${r.totals.writesAcked} writes, ${r.totals.incrementsAcked} increments, ${r.totals.tasksAcked} tasks, ${r.totals.forgetsAcked} forgets; ${r.totals.tasksTrimmed} finished tasks trimmed; faults: ${r.totals.partitions} partitions, ${r.totals.crashes} crashes, ${r.totals.joins} new members, ${r.totals.pauses} pauses; slowest convergence ${(r.totals.maxConvergedAfterMs / 1000).toFixed(1)} s`,

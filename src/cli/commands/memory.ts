@@ -10,6 +10,7 @@ import { AGENT_ID_ALPHABET, collect, parseAgentId, parseIntIn, parseText } from 
 import { addPageOptions, nextPageHint, pageQuery, parseDuration, readNoteFile, type PageFlags } from '../paging-flags.js';
 import { printTable } from '../table.js';
 import { registerMemoryQuery } from './memory-query.js';
+import { NOT_ENFORCED_NOTE } from '../../node/placement-rpc.js';
 
 const LIMITS = `limits: note ${formatBytes(MAX_NOTE_BYTES)}, task/outcome/tag ${formatBytes(MAX_TEXT_BYTES)} each (UTF-8)`;
 
@@ -116,6 +117,25 @@ export function registerMemory(program: Command): void {
   ).action(async (f: ClientFlags & { json?: boolean }) => {
     const d = await withClient(f, (c) => c.memoryDigest());
     process.stdout.write(f.json ? JSON.stringify(d) + '\n' : `${d.digest}  (${d.documents} documents)\n`);
+  });
+
+  addClientOptions(
+    memory
+      .command('placement')
+      .description("which voters an agent's memory is placed on (rendezvous hashing over the node's voter configuration)")
+      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
+      .option('--json', 'print {agent, replicas, epoch, replicationFactor, voters, moving, enforced, pending}'),
+  ).action(async (f: ClientFlags & { agent: string; json?: boolean }) => {
+    const p = await withClient(f, (c) => c.placement(f.agent));
+    if (f.json) {
+      process.stdout.write(JSON.stringify(p) + '\n');
+      return;
+    }
+    const out = (s: string) => process.stdout.write(s + '\n');
+    if (p.epoch === 0) out(`the node holds no voter configuration yet (it has not joined a cluster): agent ${p.agent} has no placement there`);
+    else out(`agent ${p.agent}: replicas ${p.replicas.join(', ')} (configuration ${p.epoch}, replication factor ${p.replicationFactor}, ${p.voters} voters)${p.moving ? ', moving' : ''}`);
+    if (p.pending) out(`  configuration ${p.pending.epoch} is being agreed: there the replicas are ${p.pending.replicas.join(', ')}`);
+    if (!p.enforced) out(`  ${NOT_ENFORCED_NOTE}`);
   });
 
   registerMemoryQuery(memory);

@@ -10,7 +10,8 @@ import { createLogger, type LogFormat, type LogLevel } from '../../node/logger.j
 import { readKeyFlag } from '../key-flag.js';
 import { checkDataDirFlag } from '../data-dir-flag.js';
 import { UsageError } from '../../errors.js';
-import { collect, NODE_NAME_ALPHABET, parseChoice, parseHostPort, parseIntIn, parseNodeName, parsePort } from '../parse.js';
+import { collect, NODE_NAME_ALPHABET, parseChoice, parseHostPort, parseIntIn, parseNodeName, parsePort, parseReplicationFactor } from '../parse.js';
+import { DEFAULT_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR } from '../../placement/replication-factor.js';
 import { readTlsFlags } from '../client.js';
 import { parseBytes, parseDuration } from '../paging-flags.js';
 
@@ -40,6 +41,7 @@ interface StartFlags {
   taskRetention: number;
   memoryBudget: number;
   taskRetentionCount: number;
+  replicationFactor: number;
 }
 
 export function registerNode(program: Command): void {
@@ -70,6 +72,12 @@ export function registerNode(program: Command): void {
     .option('--memory-budget <size>', 'memory the agent documents may take before idle ones are unloaded to disk (64MB, 256MB, 1GB)', parseBytes, 256 * 1024 * 1024)
     .option('--task-retention <duration>', 'finished tasks leave the task table this long after they finished (90s, 15m, 1h, 2d)', parseDuration, 3_600_000)
     .option('--task-retention-count <n>', 'at most this many finished tasks stay in the table (the newest)', parseIntIn(1, 100_000_000), 10_000)
+    .option(
+      '--replication-factor <n>',
+      `voters that will hold each agent's memory, for a cluster this node founds (odd, 1-${MAX_REPLICATION_FACTOR}; a joining node takes the cluster's). Placement is computed and shown (tri memory placement); every voter still holds every agent for now`,
+      parseReplicationFactor,
+      DEFAULT_REPLICATION_FACTOR,
+    )
     .option('--log-level <level>', 'debug | info | warn | error', parseChoice(['debug', 'info', 'warn', 'error'] as const), 'info')
     .option('--log-format <format>', 'json (one JSON object a line) | text (for people)', parseChoice(['json', 'text'] as const), 'json')
     .action(async (flags: StartFlags) => {
@@ -103,6 +111,7 @@ export function registerNode(program: Command): void {
         docSizeLimit: flags.docSizeLimit,
         retention: { taskRetentionMs: flags.taskRetention, maxFinishedTasks: flags.taskRetentionCount },
         memoryBudgetBytes: flags.memoryBudget,
+        replicationFactor: flags.replicationFactor,
       });
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { DB_FILE } from '../../storage/sqlite-schema.js';
 import { REMOVE_VOTER_METHOD } from '../../node/operator-rpc.js';
 import { objectWith } from '../../client/reply-shape.js';
+import { parseReplicationFactor } from '../parse.js';
+import { MAX_REPLICATION_FACTOR } from '../../placement/replication-factor.js';
 
 const VOTERS_KEY = 'quorum/voters';
 
@@ -41,6 +43,17 @@ export function registerOperator(program: Command): void {
   ).action(async (name: string, f: ClientFlags & { json?: boolean }) => {
     const r = await withClient({ ...f, timeout: Math.max(f.timeout ?? 0, 20_000) }, (c) => c.call(REMOVE_VOTER_METHOD, { name }, objectWith<{ configuration: number; voters: string[] }>({ configuration: 'number', voters: 'array' })));
     process.stdout.write(f.json ? JSON.stringify(r) + '\n' : `removed ${name}: configuration ${r.configuration}, voters ${r.voters.join(', ')}\n`);
+  });
+
+  addClientOptions(
+    op
+      .command('replication-factor')
+      .description("change the cluster's replication factor: a configuration change agreed by the voters (needs a quorum)")
+      .argument('<N>', `the new factor (odd, 1-${MAX_REPLICATION_FACTOR})`, parseReplicationFactor)
+      .option('--json', 'print {configuration, replicationFactor, changed}'),
+  ).action(async (n: number, f: ClientFlags & { json?: boolean }) => {
+    const r = await withClient({ ...f, timeout: Math.max(f.timeout ?? 0, 20_000) }, (c) => c.setReplicationFactor(n));
+    process.stdout.write(f.json ? JSON.stringify(r) + '\n' : r.changed ? `replication factor ${n} from configuration ${r.configuration} on\n` : `the replication factor is ${n} already (configuration ${r.configuration}); nothing changed\n`);
   });
 
   op.command('force-voters')

@@ -27,6 +27,7 @@ export function registerStatus(program: Command): void {
         ['removed', list(q.removed)],
         ['members', String(s.members.length)],
         ['memory', `${s.memory.documents} documents, ${s.memory.agents} agents, digest ${s.memory.digest.slice(0, 12)}`],
+        ['replication', s.placement ? `factor ${s.placement.replicationFactor}${s.placement.enforced ? '' : ' (placement computed; every voter still holds every agent)'}` : '- (node predates replica sets)'],
         ['tasks', Object.entries(s.tasks).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
       ],
     );
