@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,8 +92,8 @@ export interface CliSnapshot {
 }
 
 /**
- * Copies the compiled tree (dist/src, dist/gossip, dist/crdt, and dist/bench, which the CLI imports
- * for `tri cluster-bench`) to a temporary directory and checks
+ * Copies the compiled tree (every directory of dist/: src, the leaf modules gossip/, crdt/,
+ * errors/, and bench/, which the CLI imports for `tri cluster-bench`) to a temporary directory and checks
  * that the copy loads, so nodes started minutes apart run the same code even while someone
  * rebuilds dist/ in the shared checkout (a half-written dist/ otherwise kills a node at import).
  * Bare imports resolve through a symlink to the checkout's node_modules. Retries a few times.
@@ -106,8 +106,9 @@ export async function snapshotCli(triPath = defaultTriPath(), attempts = 4): Pro
     const dir = mkdtempSync(join(tmpdir(), 'tri-bench-cli-'));
     const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
     try {
-      for (const sub of ['src', 'gossip', 'crdt', 'bench']) {
-        if (existsSync(join(distRoot, sub))) cpSync(join(distRoot, sub), join(dir, 'dist', sub), { recursive: true });
+      // Every top-level directory: a leaf module added later (errors/ was) is copied without a list to keep.
+      for (const sub of readdirSync(distRoot, { withFileTypes: true })) {
+        if (sub.isDirectory()) cpSync(join(distRoot, sub.name), join(dir, 'dist', sub.name), { recursive: true });
       }
       cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');

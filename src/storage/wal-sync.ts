@@ -1,0 +1,100 @@
+// fsync off the event loop. A commit under synchronous = NORMAL (WAL mode) only write()s its
+// frames into the write-ahead log; an fdatasync of that file started after the write makes them
+// durable. WalSync runs that fdatasync on libuv's thread pool, one at a time: a request made while
+// one runs waits for the next (its frames may have been written after the running one started),
+// so every batch committed meanwhile shares one fsync, as etcd's WAL pipeline does. The event
+// loop keeps receiving, applying and committing while the disk syncs; callers act on durability
+// (send an ack, resolve a write) only in the callback.
+import { closeSync, existsSync, fdatasync, fstatSync, openSync } from 'node:fs';
+
+export type SyncDone = (err?: Error) => void;
+
+export class WalSync {
+  private fd: number | undefined;
+  /** Whether `fd` is the log (not the database file, synced while there was no log). */
+  private fdIsLog = false;
+  private running = false;
+  /** Callbacks of the sync running now (their frames were written before it started). */
+  private inFlight: SyncDone[] = [];
+  /** Callbacks waiting for the next sync. */
+  private next: SyncDone[] = [];
+  private closed = false;
+  /** Syncs started (tests, metrics: one per batch of commits, not per commit). */
+  syncs = 0;
+
+  /** `walFile`: the write-ahead log; `dbFile`: synced instead while no log exists (see open()). */
+  constructor(
+    private readonly walFile: string,
+    private readonly dbFile: string,
+  ) {}
+
+  /** Calls `done` once everything written to the log before this call is on disk (or with the error). */
+  request(done: SyncDone): void {
+    if (this.closed) {
+      done(new Error('the store is closed'));
+      return;
+    }
+    this.next.push(done);
+    if (!this.running) this.start();
+  }
+
+  /** Requests waiting or running (a bound for tests: none are lost). */
+  waiting(): number {
+    return this.inFlight.length + this.next.length;
+  }
+
+  /**
+   * Stops: waiting callbacks get an error (the caller syncs what it committed some other way,
+   * as close() of SQLite does). The running fdatasync finishes on its own and is discarded.
+   */
+  close(): void {
+    this.closed = true;
+    const all = [...this.inFlight, ...this.next];
+    this.inFlight = [];
+    this.next = [];
+    if (this.fd !== undefined && !this.running) closeSync(this.fd);
+    for (const cb of all) cb(new Error('the store closed before the commit was synced'));
+  }
+
+  private start(): void {
+    let fd: number;
+    try {
+      fd = this.open();
+    } catch (err) {
+      const all = this.next;
+      this.next = [];
+      for (const cb of all) cb(err as Error);
+      return;
+    }
+    this.running = true;
+    this.inFlight = this.next;
+    this.next = [];
+    this.syncs++;
+    fdatasync(fd, (err) => {
+      this.running = false;
+      if (this.closed) {
+        closeSync(fd);
+        return;
+      }
+      const done = this.inFlight;
+      this.inFlight = [];
+      for (const cb of done) cb(err ?? undefined);
+      if (this.next.length > 0) this.start();
+    });
+  }
+
+  /**
+   * The log's descriptor. SQLite keeps the log file while its connection is open (WAL mode with
+   * an exclusive lock truncates it at a checkpoint, never deletes it), but a descriptor whose
+   * file was unlinked (no links left) would sync nothing, so that is checked before each sync.
+   * Without a log file every commit has been checkpointed, and the database file is synced.
+   */
+  private open(): number {
+    if (this.fd !== undefined && this.fdIsLog && fstatSync(this.fd).nlink > 0) return this.fd;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.fdIsLog = existsSync(this.walFile);
+    this.fd = openSync(this.fdIsLog ? this.walFile : this.dbFile, 'r');
+    return this.fd;
+  }
+}
