@@ -61,6 +61,8 @@ export class SqliteStore implements NodeStore {
   /** Global seq of the last row appended. */
   private lastRow = 0;
   private readonly walSync: WalSync;
+  /** Whether SQLite runs the write-ahead log (it may refuse, e.g. on a file system without shared memory support): only then is the fsync deferred. */
+  private readonly walMode: boolean;
   /** Rows below this global seq are deleted (all covered by snapshots). */
   private trimmedBelow = 0;
   /** Bytes of every row in the log, live or covered by a snapshot. */
@@ -136,7 +138,8 @@ export class SqliteStore implements NodeStore {
       syncNormal: this.db.prepare('PRAGMA synchronous = NORMAL'),
       syncFull: this.db.prepare('PRAGMA synchronous = FULL'),
     };
-    this.walSync = new WalSync(`${file}-wal`, file);
+    this.walSync = new WalSync(`${file}-wal`);
+    this.walMode = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
     try {
       this.initIdentity(opts.name);
     } catch (err) {
@@ -204,6 +207,11 @@ export class SqliteStore implements NodeStore {
    * covers these frames too). Throws StorageError, calling nothing, when the transaction fails.
    */
   appendManyThenSync(entries: readonly AppendEntry[], synced: SyncDone): number[] {
+    if (!this.walMode) {
+      const seqs = this.appendMany(entries); // FULL: on disk when it returns
+      queueMicrotask(() => synced());
+      return seqs;
+    }
     this.st.syncNormal.run();
     let seqs: number[];
     try {

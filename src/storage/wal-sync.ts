@@ -5,14 +5,12 @@
 // so every batch committed meanwhile shares one fsync, as etcd's WAL pipeline does. The event
 // loop keeps receiving, applying and committing while the disk syncs; callers act on durability
 // (send an ack, resolve a write) only in the callback.
-import { closeSync, existsSync, fdatasync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
 
 export type SyncDone = (err?: Error) => void;
 
 export class WalSync {
   private fd: number | undefined;
-  /** Whether `fd` is the log (not the database file, synced while there was no log). */
-  private fdIsLog = false;
   private running = false;
   /** Callbacks of the sync running now (their frames were written before it started). */
   private inFlight: SyncDone[] = [];
@@ -22,11 +20,8 @@ export class WalSync {
   /** Syncs started (tests, metrics: one per batch of commits, not per commit). */
   syncs = 0;
 
-  /** `walFile`: the write-ahead log; `dbFile`: synced instead while no log exists (see open()). */
-  constructor(
-    private readonly walFile: string,
-    private readonly dbFile: string,
-  ) {}
+  /** `walFile`: the write-ahead log (never the database file: see open()). */
+  constructor(private readonly walFile: string) {}
 
   /** Calls `done` once everything written to the log before this call is on disk (or with the error). */
   request(done: SyncDone): void {
@@ -87,14 +82,14 @@ export class WalSync {
    * The log's descriptor. SQLite keeps the log file while its connection is open (WAL mode with
    * an exclusive lock truncates it at a checkpoint, never deletes it), but a descriptor whose
    * file was unlinked (no links left) would sync nothing, so that is checked before each sync.
-   * Without a log file every commit has been checkpointed, and the database file is synced.
+   * No log file at all fails the sync (nothing is acknowledged) rather than opening the database
+   * file: closing a second descriptor of it would drop SQLite's POSIX locks on it.
    */
   private open(): number {
-    if (this.fd !== undefined && this.fdIsLog && fstatSync(this.fd).nlink > 0) return this.fd;
+    if (this.fd !== undefined && fstatSync(this.fd).nlink > 0) return this.fd;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    this.fdIsLog = existsSync(this.walFile);
-    this.fd = openSync(this.fdIsLog ? this.walFile : this.dbFile, 'r');
+    this.fd = openSync(this.walFile, 'r');
     return this.fd;
   }
 }

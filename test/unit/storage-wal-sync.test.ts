@@ -1,7 +1,7 @@
 // SqliteStore.appendManyThenSync and WalSync: rows are written (readable, atomic) when the call
 // returns, every callback comes once and in call order, batches committed while a sync runs
 // share the next one, and the commits of other writes keep synchronous = FULL.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -74,17 +74,15 @@ it('a failed transaction throws and calls nothing; callbacks waiting at close ge
   expect(errors.every((e) => e instanceof Error)).toBe(true);
 });
 
-it('WalSync syncs the database file while there is no log, and the log once it exists', async () => {
+it('WalSync fails the callbacks while there is no log file (nothing acknowledged), and syncs the log once it exists', async () => {
   const dir = tempDir();
   const wal = join(dir, 'x.db-wal');
-  const db = join(dir, 'x.db');
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(db, 'db');
-  const s = new WalSync(wal, db);
-  await new Promise<void>((resolve, reject) => s.request((err) => (err ? reject(err) : resolve())));
+  const s = new WalSync(wal);
+  const first = await new Promise<Error | undefined>((resolve) => s.request(resolve));
+  expect(first).toBeInstanceOf(Error);
   writeFileSync(wal, 'log');
   await new Promise<void>((resolve, reject) => s.request((err) => (err ? reject(err) : resolve())));
-  expect(s.syncs).toBe(2);
+  expect(s.syncs).toBe(1);
   expect(s.waiting()).toBe(0);
   s.close();
   const late: (Error | undefined)[] = [];
