@@ -20,13 +20,23 @@ export class WalSync {
   /** Syncs started (tests, metrics: one per batch of commits, not per commit). */
   syncs = 0;
 
-  /** `walFile`: the write-ahead log (never the database file: see open()). */
-  constructor(private readonly walFile: string) {}
+  /**
+   * The first failed sync. It fails every later one too: after an fsync error the kernel may have
+   * dropped the dirty pages and reports the error once, so a later sync that succeeds proves
+   * nothing about the earlier frames (PostgreSQL's "fsyncgate"). The node must restart.
+   */
+  private failed: Error | undefined;
+
+  /** `walFile`: the write-ahead log (never the database file: see open()); `sync`: fs.fdatasync (tests inject failures). */
+  constructor(
+    private readonly walFile: string,
+    private readonly sync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void = fdatasync,
+  ) {}
 
   /** Calls `done` once everything written to the log before this call is on disk (or with the error). */
   request(done: SyncDone): void {
-    if (this.closed) {
-      done(new Error('the store is closed'));
+    if (this.closed || this.failed) {
+      done(this.failed ?? new Error('the store is closed'));
       return;
     }
     this.next.push(done);
@@ -65,15 +75,18 @@ export class WalSync {
     this.inFlight = this.next;
     this.next = [];
     this.syncs++;
-    fdatasync(fd, (err) => {
+    this.sync(fd, (err) => {
       this.running = false;
       if (this.closed) {
         closeSync(fd);
         return;
       }
+      if (err) this.failed = new Error(`fsync of the write-ahead log ${this.walFile} failed (${err.message}): nothing since the last good sync is acknowledged; restart the node`);
       const done = this.inFlight;
+      const waiting = this.failed ? this.next : [];
       this.inFlight = [];
-      for (const cb of done) cb(err ?? undefined);
+      if (this.failed) this.next = [];
+      for (const cb of [...done, ...waiting]) cb(this.failed);
       if (this.next.length > 0) this.start();
     });
   }

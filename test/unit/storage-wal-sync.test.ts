@@ -90,6 +90,29 @@ it('WalSync fails the callbacks while there is no log file (nothing acknowledged
   expect(late[0]).toBeInstanceOf(Error);
 });
 
+it('WalSync: one failed fsync fails its callbacks, the waiting ones and every later one (a later good sync proves nothing)', async () => {
+  const dir = tempDir();
+  const wal = join(dir, 'x.db-wal');
+  writeFileSync(wal, 'log');
+  let calls = 0;
+  let finish: ((err: NodeJS.ErrnoException | null) => void) | undefined;
+  const s = new WalSync(wal, (_fd, cb) => {
+    calls++;
+    finish = cb;
+  });
+  const results: Array<Error | undefined> = [];
+  s.request((err) => results.push(err));
+  s.request((err) => results.push(err)); // waits for the next sync
+  expect(calls).toBe(1);
+  finish!(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+  expect(results).toHaveLength(2);
+  expect(results.every((e) => e instanceof Error && /fsync of the write-ahead log .* failed/.test(e.message))).toBe(true);
+  s.request((err) => results.push(err));
+  expect(results[2]).toBeInstanceOf(Error);
+  expect(calls).toBe(1); // no sync was even tried
+  s.close();
+});
+
 it('DurableDocSet.commitThen: an empty commit still waits for the sync of an earlier batch', async () => {
   const dir = tempDir();
   const store = SqliteStore.open({ dir, name: 'n1' });
