@@ -11,7 +11,7 @@
 // 127.0.8.x only, every process SIGKILLed on stop and on exit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -171,15 +171,15 @@ export class TaskProcCluster {
 }
 
 /**
- * A private copy of the compiled tree (dist/src, gossip, crdt, bench) so a rebuild of the shared
- * checkout mid-run cannot hand a node a half-written module. (bench/lib's snapshotCli copies no
- * dist/bench, which the CLI now imports for cluster-bench, so it cannot be used as is.)
+ * A private copy of the compiled tree (every directory of dist/: src, gossip, crdt, errors, bench)
+ * so a rebuild of the shared checkout mid-run cannot hand a node a half-written module.
  */
 export function snapshotDist(triPath = defaultTriPath()): { triPath: string; cleanup: () => void } {
   const distRoot = resolve(dirname(triPath), '..', '..');
   const dir = mkdtempSync(join(tmpdir(), 'tri-task-cli-'));
-  for (const sub of ['src', 'gossip', 'crdt', 'bench']) {
-    if (existsSync(join(distRoot, sub))) cpSync(join(distRoot, sub), join(dir, 'dist', sub), { recursive: true });
+  // Every top-level directory: a leaf module added later (errors/ was) needs no list kept in step.
+  for (const sub of readdirSync(distRoot, { withFileTypes: true })) {
+    if (sub.isDirectory()) cpSync(join(distRoot, sub.name), join(dir, 'dist', sub.name), { recursive: true });
   }
   cpSync(join(distRoot, '..', 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(distRoot, '..', 'node_modules'), join(dir, 'node_modules'), 'dir');

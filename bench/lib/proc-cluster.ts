@@ -92,8 +92,8 @@ export interface CliSnapshot {
 }
 
 /**
- * Copies the compiled tree (dist/src, dist/gossip, dist/crdt, and dist/bench, which the CLI imports
- * for `tri cluster-bench`) to a temporary directory and checks
+ * Copies the compiled tree (every directory of dist/: src, the leaf modules gossip/, crdt/,
+ * errors/, and bench/, which the CLI imports for `tri cluster-bench`) to a temporary directory and checks
  * that the copy loads, so nodes started minutes apart run the same code even while someone
  * rebuilds dist/ in the shared checkout (a half-written dist/ otherwise kills a node at import).
  * Bare imports resolve through a symlink to the checkout's node_modules. Retries a few times.
@@ -106,8 +106,10 @@ export async function snapshotCli(triPath = defaultTriPath(), attempts = 4): Pro
     const dir = mkdtempSync(join(tmpdir(), 'tri-bench-cli-'));
     const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
     try {
-      // Every compiled tree (src, gossip, crdt, errors, bench, ...): a missing one fails the copy.
-      for (const sub of readdirSync(distRoot)) cpSync(join(distRoot, sub), join(dir, 'dist', sub), { recursive: true });
+      // Every top-level directory: a leaf module added later (errors/ was) is copied without a list to keep.
+      for (const sub of readdirSync(distRoot, { withFileTypes: true })) {
+        if (sub.isDirectory()) cpSync(join(distRoot, sub.name), join(dir, 'dist', sub.name), { recursive: true });
+      }
       cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
       const copy = join(dir, 'dist', 'src', 'cli', 'tri.js');

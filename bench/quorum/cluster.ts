@@ -13,6 +13,11 @@ import { NodeClient } from '../../src/client/node-client.js';
 import { benchPrefix } from '../lib/bench-net.js';
 
 export const QUORUM_PREFIX = benchPrefix('127.0.11.');
+/**
+ * Set TRI_QUORUM_BENCH_PROF=DIR to run every node with --cpu-prof into DIR (nodes then stop with
+ * SIGTERM, so the profile is written): where a write's CPU goes (docs/performance.md).
+ */
+const PROF_DIR = process.env.TRI_QUORUM_BENCH_PROF;
 export const RPC_PORT = 10_000;
 
 export interface QNode {
@@ -69,7 +74,7 @@ export class QuorumCluster {
       const name = `q${i + 1}`;
       const address = this.address(i);
       // --insecure: plaintext gossip and streams, the baseline encryption is measured against.
-      const args = [...(this.opts.nodeArgs ?? []), this.cli.triPath, 'node', 'start', '--name', name, '--bind', address, ...(this.opts.insecure ? ['--insecure'] : ['--key-file', this.keyFile])];
+      const args = [...(this.opts.nodeArgs ?? []), ...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), this.cli.triPath, 'node', 'start', '--name', name, '--bind', address, ...(this.opts.insecure ? ['--insecure'] : ['--key-file', this.keyFile])];
       args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn');
       if (i > 0) args.push('--join', `${this.address(0)}:9999`);
       const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -127,7 +132,11 @@ export class QuorumCluster {
     await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
     const running = this.nodes.filter((n) => n.proc.exitCode === null && n.proc.signalCode === null);
     const exited = running.map((n) => new Promise<void>((r) => n.proc.once('exit', () => r())));
-    for (const n of running) n.proc.kill('SIGKILL');
+    if (PROF_DIR) {
+      for (const n of running) n.proc.kill('SIGTERM');
+      await Promise.race([Promise.all(exited), sleep(15_000)]);
+    }
+    for (const n of running) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGKILL');
     await Promise.race([Promise.all(exited), sleep(5_000)]);
     rmSync(this.dir, { recursive: true, force: true });
     this.cli?.cleanup();

@@ -334,7 +334,10 @@ export class MemoryService implements AgentMemoryWriter {
     return new Promise((resolve, reject) => this.durableWaiters.push({ resolve, reject }));
   }
 
-  /** Group commit: one transaction for everything stored this turn, then the messages that waited for it. */
+  /**
+   * Group commit: one transaction for everything stored this turn, then, once it is on disk (the
+   * fsync runs off the event loop: DurableDocSet.commitThen), the messages that waited for it.
+   */
   private flush(): void {
     if (this.stopped) return;
     const sends = this.outgoing;
@@ -342,17 +345,17 @@ export class MemoryService implements AgentMemoryWriter {
     const waiters = this.durableWaiters;
     this.outgoing = [];
     this.durableWaiters = [];
-    try {
-      this.docs.commit();
-    } catch (err) {
-      // Nothing of this batch is acknowledged or sent; its writes fail with the storage error.
-      this.log.error({ err: (err as Error).message, updates: sends.length }, 'storing updates failed: not acknowledging or sending them');
-      this.acks.commitFailed(writes, err as Error);
-      for (const w of waiters) w.reject(err as Error);
-      return;
-    }
-    this.acks.commitDone(writes);
-    for (const w of waiters) w.resolve();
-    this.transport.sendBatched(sends);
+    this.docs.commitThen((err) => {
+      if (err) {
+        // Nothing of this batch is acknowledged or sent; its writes fail with the storage error.
+        if (!this.stopped) this.log.error({ err: err.message, updates: sends.length }, 'storing updates failed: not acknowledging or sending them');
+        this.acks.commitFailed(writes, err);
+        for (const w of waiters) w.reject(err);
+        return;
+      }
+      this.acks.commitDone(writes);
+      for (const w of waiters) w.resolve();
+      if (!this.stopped) this.transport.sendBatched(sends);
+    });
   }
 }

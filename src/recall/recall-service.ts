@@ -1,8 +1,9 @@
 // Keeps a node's recall index in step with its replicated documents and answers recall from it.
 // It listens to the document set's update events (local writes and applied remote updates
-// alike), queues them and folds them into the index once per event-loop turn, in one SQLite
-// transaction, re-reading only the episodes each update touched. A recall first folds in what is
-// queued, so it always sees every write the node has applied. Opening compares each agent's
+// alike), queues them and folds them into the index in one SQLite transaction every
+// FLUSH_INTERVAL_MS (or sooner once FLUSH_AT_UPDATES updates wait), re-reading only the episodes
+// the updates touched. A recall first folds in what is queued, so it always sees every write the
+// node has applied. Opening compares each agent's
 // document digest with the one the index last matched and rebuilds the agents that differ.
 import * as Y from 'yjs';
 import { docDigestHex, type Episode } from '../../crdt/index.js';
@@ -18,7 +19,19 @@ import { checkRecallQuery, type RecallHit } from './recall-query.js';
 const AGENT_PREFIX = 'agent/';
 /** Queued updates of one agent beyond which a rebuild of that agent is cheaper than replaying them. */
 const MAX_QUEUED_PER_AGENT = 4096;
-
+/**
+ * How long updates wait to be folded in. FTS5 pays per transaction (a new segment, merges, WAL
+ * pages): one episode per transaction cost 180 us of CPU, 64 or more per transaction 57-63 us
+ * (measured on the bench machine). Folded in once per event-loop turn, the index was the largest
+ * CPU cost of a quorum write on every replica; recall and stats() fold the queue in first, so
+ * nothing reads a stale index.
+ */
+export const FLUSH_INTERVAL_MS = 250;
+/**
+ * Update events queued after which the fold runs at the end of the turn instead: bounds the
+ * queue's memory and how long one fold holds the event loop (about 70 us per episode).
+ */
+const FLUSH_AT_UPDATES = 512;
 export interface RecallDocs {
   doc(id: string): Y.Doc;
   ids(): string[];
@@ -39,6 +52,9 @@ export class RecallService {
   private index: RecallIndex | undefined;
   private queue = new Map<string, Uint8Array[] | 'rebuild'>();
   private flushQueued = false;
+  /** Updates seen since the last fold (FLUSH_AT_UPDATES). */
+  private queuedUpdates = 0;
+  private cancelFlush: (() => void) | undefined;
   /** Documents whose transactions report the episodes they change (see watch()). */
   private readonly watched = new WeakSet<Y.Doc>();
   /** Episodes changed per agent, as watched transactions reported them, not yet folded in. */
@@ -117,6 +133,9 @@ export class RecallService {
   /** Folds every queued update into the index now. */
   flush(): void {
     this.flushQueued = false;
+    this.queuedUpdates = 0;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     const index = this.index;
     if (!index || (this.queue.size === 0 && this.unsettled.size === 0 && this.touched.size === 0)) return;
     const queue = this.queue;
@@ -175,6 +194,8 @@ export class RecallService {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     const index = this.index;
     if (!index) return;
     try {
@@ -224,7 +245,8 @@ export class RecallService {
   }
 
   private scheduleFlush(): void {
-    if (this.flushQueued) return;
+    const soonest = ++this.queuedUpdates >= FLUSH_AT_UPDATES;
+    if (this.flushQueued && !(soonest && this.cancelFlush)) return;
     this.flushQueued = true;
     const run = (): void => {
       if (this.closed) return;
@@ -234,8 +256,10 @@ export class RecallService {
         this.o.logger.error({ err: (err as Error).message }, 'updating the recall index failed');
       }
     };
-    if (this.o.scheduler.immediate) this.o.scheduler.immediate(run);
-    else this.o.scheduler.schedule(0, run);
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
+    if (soonest && this.o.scheduler.immediate) this.o.scheduler.immediate(run);
+    else this.cancelFlush = this.o.scheduler.schedule(soonest ? 0 : FLUSH_INTERVAL_MS, run);
   }
 }
 

@@ -93,6 +93,46 @@ export class DurableDocSet implements DocSet {
     this.store.appendMany(batch);
   }
 
+  /**
+   * Group commit with the fsync off the event loop (stores with appendManyThenSync; others commit
+   * as commit() does and call back at once): writes the held updates in one transaction now and
+   * calls `durable` once they, and everything committed before them, are on disk, or with the
+   * error (a failed transaction calls it at once). Callbacks come in call order. With nothing
+   * held it still waits for the syncs of earlier batches (an ack of a duplicate must not overtake
+   * the sync of the original).
+   */
+  commitThen(durable: (err?: Error) => void): void {
+    const batch = this.held ?? [];
+    if (this.held) this.held = [];
+    const sync = this.store.appendManyThenSync?.bind(this.store);
+    if (!sync) {
+      try {
+        if (batch.length > 0) this.store.appendMany(batch);
+      } catch (err) {
+        durable(err as Error);
+        return;
+      }
+      durable();
+      return;
+    }
+    if (batch.length === 0 && this.unsynced === 0) {
+      durable();
+      return;
+    }
+    this.unsynced++;
+    try {
+      sync(batch, (err) => {
+        this.unsynced--;
+        durable(err);
+      });
+    } catch (err) {
+      this.unsynced--; // the transaction failed: nothing was written, no callback comes
+      durable(err as Error);
+    }
+  }
+  /** commitThen batches whose sync has not called back yet. */
+  private unsynced = 0;
+
   /** Commits what is held and turns group commit off: appends are stored at once again. */
   release(): void {
     this.commit();

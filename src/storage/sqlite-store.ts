@@ -1,6 +1,7 @@
 // NodeStore on SQLite (better-sqlite3): one database file per node data directory, WAL with
-// synchronous = FULL so a returned append is on disk, and an exclusive lock so only one process
-// owns a data directory at a time. Statements are prepared once; appends batch into one
+// synchronous = FULL so a returned append is on disk (appendManyThenSync: written at once,
+// fsynced off the event loop by WalSync before its callback), and an exclusive lock so only one
+// process owns a data directory at a time. Statements are prepared once; appends batch into one
 // transaction (one fsync) through appendMany, as rows at the end of one global log (see
 // sqlite-schema.ts for why), and each document's rows are folded into its snapshot by compaction.
 import { randomUUID } from 'node:crypto';
@@ -10,6 +11,7 @@ import Database from 'better-sqlite3';
 import { StorageError } from '../errors.js';
 import { mergeForSnapshot } from './merge.js';
 import { preparePrivateDir, preparePrivateFile } from './private-files.js';
+import { WalSync, type SyncDone } from './wal-sync.js';
 import { DB_FILE, MIGRATE_V1_SQL, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_PRAGMAS } from './sqlite-schema.js';
 import {
   DEFAULT_COMPACTION,
@@ -58,6 +60,9 @@ export class SqliteStore implements NodeStore {
   private readonly stats = new Map<string, DocState>();
   /** Global seq of the last row appended. */
   private lastRow = 0;
+  private readonly walSync: WalSync;
+  /** Whether SQLite runs the write-ahead log (it may refuse, e.g. on a file system without shared memory support): only then is the fsync deferred. */
+  private readonly walMode: boolean;
   /** Rows below this global seq are deleted (all covered by snapshots). */
   private trimmedBelow = 0;
   /** Bytes of every row in the log, live or covered by a snapshot. */
@@ -67,7 +72,7 @@ export class SqliteStore implements NodeStore {
   private readonly st: Record<
     | 'metaGet' | 'metaSet' | 'logInsert' | 'logRange' | 'logAll' | 'logBytesBelow' | 'logDeleteBelow' | 'snapGet' | 'snapSet'
     | 'logBytesOfDoc' | 'logDeleteOfDoc'
-    | 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList',
+    | 'kvGet' | 'kvSet' | 'kvDelete' | 'kvList' | 'syncNormal' | 'syncFull',
     Stmt
   >;
 
@@ -129,7 +134,12 @@ export class SqliteStore implements NodeStore {
       kvSet: this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       kvDelete: this.db.prepare('DELETE FROM kv WHERE key = ?'),
       kvList: this.db.prepare("SELECT key, value FROM kv WHERE substr(key, 1, length(?)) = ? ORDER BY key").raw(),
+      // appendManyThenSync switches to NORMAL (no fsync in the commit) around its transaction only.
+      syncNormal: this.db.prepare('PRAGMA synchronous = NORMAL'),
+      syncFull: this.db.prepare('PRAGMA synchronous = FULL'),
     };
+    this.walSync = new WalSync(`${file}-wal`);
+    this.walMode = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
     try {
       this.initIdentity(opts.name);
     } catch (err) {
@@ -188,6 +198,34 @@ export class SqliteStore implements NodeStore {
     }
     this.reclaimDeadRows();
     return seqs;
+  }
+
+  /**
+   * appendMany without an fsync on the event loop: the transaction commits under synchronous =
+   * NORMAL (its frames written to the write-ahead log, atomic as ever), then WalSync fdatasyncs
+   * the log on the thread pool and calls `synced`. Every other write keeps FULL (and its fsync
+   * covers these frames too). Throws StorageError, calling nothing, when the transaction fails.
+   */
+  appendManyThenSync(entries: readonly AppendEntry[], synced: SyncDone): number[] {
+    if (!this.walMode) {
+      const seqs = this.appendMany(entries); // FULL: on disk when it returns
+      queueMicrotask(() => synced());
+      return seqs;
+    }
+    this.st.syncNormal.run();
+    let seqs: number[];
+    try {
+      seqs = this.appendMany(entries);
+    } finally {
+      this.st.syncFull.run();
+    }
+    this.walSync.request(synced);
+    return seqs;
+  }
+
+  /** fdatasync calls made by appendManyThenSync so far (each covers every batch committed before it began). */
+  walSyncs(): number {
+    return this.walSync.syncs;
   }
 
   /**
@@ -341,6 +379,8 @@ export class SqliteStore implements NodeStore {
   }
 
   close(): void {
+    // Callbacks still waiting for a sync get an error; closing SQLite checkpoints with fsync.
+    this.walSync.close();
     if (this.db.open) this.db.close();
   }
 

@@ -47,6 +47,12 @@ export interface NodeStore {
   append(docId: string, update: Uint8Array): number;
   /** Appends several updates in one transaction (one fsync); returns their sequence numbers in order. */
   appendMany(entries: readonly AppendEntry[]): number[];
+  /**
+   * Optional: appendMany whose fsync runs off the event loop. The rows are written (readable, and
+   * atomic: a crash keeps all or none) when it returns; `synced` is called once they are durable
+   * (or with the error), in call order. Nothing may depend on their durability before that.
+   */
+  appendManyThenSync?(entries: readonly AppendEntry[], synced: (err?: Error) => void): number[];
   /** Snapshot first (if any), then log entries in sequence order: apply them all to rebuild the doc. */
   loadDoc(docId: string): Uint8Array[];
   /** Every document that has a snapshot or a log entry. */

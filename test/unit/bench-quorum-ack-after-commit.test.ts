@@ -19,6 +19,8 @@ interface Node {
   store: MemoryStore;
   immediates: Array<() => void>;
   soons: Array<() => void>;
+  /** With `deferredSync`: callbacks of commits whose (simulated) fsync has not finished. */
+  syncs: Array<(err?: Error) => void>;
   /** Notifications this node sent, by receiver. */
   sent: Map<string, number>;
   handler?: (payload: Uint8Array) => void;
@@ -30,7 +32,8 @@ function configOf(names: string[], epoch: number): VoterConfig {
   return { epoch, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: `${epoch}/b`, replicationFactor: 3 };
 }
 
-function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean } = {}): Node & { gate: QuorumGate } {
+/** `deferredSync`: the store commits at once but reports durability only when the test runs `syncs` (SqliteStore.appendManyThenSync). */
+function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean; deferredSync?: boolean } = {}): Node & { gate: QuorumGate } {
   const immediates: Array<() => void> = [];
   const soons: Array<() => void> = [];
   let seed = names.indexOf(name) + 1;
@@ -46,7 +49,15 @@ function makeNode(name: string, names: string[], net: Map<string, Node>, opts: {
     logger: silentLogger(),
   };
   const store = new MemoryStore({ nodeId: name, name });
-  const node = { name, store, immediates, soons, sent: new Map<string, number>() } as unknown as Node;
+  const syncs: Array<(err?: Error) => void> = [];
+  if (opts.deferredSync) {
+    (store as MemoryStore & { appendManyThenSync?: unknown }).appendManyThenSync = (e: readonly AppendEntry[], synced: (err?: Error) => void): number[] => {
+      const seqs = store.appendMany(e);
+      syncs.push(synced);
+      return seqs;
+    };
+  }
+  const node = { name, store, immediates, soons, syncs, sent: new Map<string, number>() } as unknown as Node;
   const rpc = {
     onNotify: (_m: string, _a: string, fn: (p: Uint8Array) => void) => {
       node.handler = fn;
@@ -186,4 +197,49 @@ it('an ack from a member on another voter configuration does not count, even whi
   runImmediates(a);
   await w2;
   void w;
+});
+
+it('with the fsync off the event loop: a replica acks only in its sync callback, and the write resolves only after the writer\'s own sync', async () => {
+  const net = new Map<string, Node>();
+  const names = ['a', 'b', 'c'];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net, { soon: true, deferredSync: true })) as unknown as [Node, Node, Node];
+  let resolved = false;
+  const w = a.service.memory('x').addEpisode({ task: 't1', outcome: 'ok' }).then(() => (resolved = true));
+  endTurn(a); // pushes out, a's rows written, its sync pending
+  expect(appended(a.store)).toBe(1);
+  expect(a.syncs).toHaveLength(1);
+  endTurn(b);
+  endTurn(c);
+  // Written but not yet synced: no ack leaves either replica.
+  expect(appended(b.store)).toBe(1);
+  expect(b.sent.size).toBe(0);
+  expect(c.sent.size).toBe(0);
+  b.syncs.splice(0).forEach((done) => done());
+  expect(b.sent.get('a')).toBe(1);
+  c.syncs.splice(0).forEach((done) => done());
+  await new Promise((r) => setTimeout(r, 10));
+  // A majority acknowledged, but a's own copy is not yet durable.
+  expect(resolved).toBe(false);
+  a.syncs.splice(0).forEach((done) => done());
+  await w;
+  expect(resolved).toBe(true);
+});
+
+it('with the fsync off the event loop: a failed sync fails the write and sends no ack', async () => {
+  const net = new Map<string, Node>();
+  const names = ['a', 'b', 'c'];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net, { soon: true, deferredSync: true })) as unknown as [Node, Node, Node];
+  const w = a.service.memory('x').addEpisode({ task: 't1', outcome: 'ok' });
+  const failed = w.then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  endTurn(a);
+  endTurn(b);
+  endTurn(c);
+  b.syncs.splice(0).forEach((done) => done(new Error('disk gone')));
+  expect(b.sent.size).toBe(0);
+  c.syncs.splice(0).forEach((done) => done());
+  a.syncs.splice(0).forEach((done) => done(new Error('disk gone')));
+  expect((await failed)?.message).toBe('disk gone');
 });

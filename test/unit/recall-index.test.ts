@@ -11,7 +11,7 @@ import { AgentMemoryDoc } from '../../crdt/index.js';
 import { episodesOf } from '../../crdt/schema.js';
 import { silentLogger } from '../../src/node/logger.js';
 import { checkRecallQuery, ftsExpression, queryWords } from '../../src/recall/recall-query.js';
-import { RecallService } from '../../src/recall/recall-service.js';
+import { FLUSH_INTERVAL_MS, RecallService } from '../../src/recall/recall-service.js';
 import type { Scheduler } from '../../src/runtime/types.js';
 import { createPrng } from '../../src/sim/prng.js';
 import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
@@ -22,18 +22,33 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** A scheduler whose end-of-turn work runs when the test says so (or at a recall, which flushes itself). */
-function manualScheduler(): Scheduler & { run(): void } {
-  let queued: Array<() => void> = [];
-  return {
-    schedule: () => () => undefined,
-    immediate: (fn) => void queued.push(fn),
+/**
+ * A scheduler whose timers and end-of-turn work run when the test says so (or at a recall, which
+ * flushes itself). `delays`: the delay of every timer set, and `immediates`: how many turn-end
+ * callbacks were queued, so a test can tell how a fold was scheduled.
+ */
+function manualScheduler(): Scheduler & { run(): void; delays: number[]; immediates: number } {
+  let queued: Array<{ fn: () => void; live: boolean }> = [];
+  const s = {
+    delays: [] as number[],
+    immediates: 0,
+    schedule: (delayMs: number, fn: () => void) => {
+      s.delays.push(delayMs);
+      const entry = { fn, live: true };
+      queued.push(entry);
+      return () => void (entry.live = false);
+    },
+    immediate: (fn: () => void) => {
+      s.immediates++;
+      queued.push({ fn, live: true });
+    },
     run() {
       const q = queued;
       queued = [];
-      for (const f of q) f();
+      for (const e of q) if (e.live) e.fn();
     },
   };
+  return s;
 }
 
 function newDocs(): DurableDocSet {
@@ -235,5 +250,27 @@ describe('recall', () => {
     expect(ids(s4.recall.recall('b1', { text: 'delta' }))).toEqual([eb]);
     s4.recall.close();
     s3.recall.close();
+  });
+
+  it('folds writes in on a timer (one transaction for many), at once past a backlog bound, and a recall before the timer still sees them', () => {
+    const { scheduler, recall, writer } = setup();
+    const index = recall.open();
+    const a = writer('a1');
+    const e1 = a.addEpisode({ task: 'first kangaroo', outcome: 'ok' }, { now: 1 });
+    a.addEpisode({ task: 'second kangaroo', outcome: 'ok' }, { now: 2 });
+    // Not folded in yet: one timer of FLUSH_INTERVAL_MS for both writes, nothing at the turn's end.
+    expect(index.episodes()).toBe(0);
+    expect(scheduler.delays).toEqual([FLUSH_INTERVAL_MS]);
+    expect(scheduler.immediates).toBe(0);
+    scheduler.run();
+    expect(index.episodes()).toBe(2);
+    // A recall folds in what waits, without the timer.
+    a.appendNote(e1, ' quokka');
+    expect(ids(recall.recall('a1', { text: 'quokka' }))).toEqual([e1]);
+    // A large backlog is folded in at the end of the turn instead of waiting for the timer.
+    for (let i = 0; i < 600; i++) a.addEpisode({ task: `bulk ${i}`, outcome: 'ok' }, { now: 10 + i });
+    expect(scheduler.immediates).toBe(1);
+    scheduler.run();
+    expect(index.episodes()).toBe(602);
   });
 });
