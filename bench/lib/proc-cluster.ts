@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,8 +106,9 @@ export async function snapshotCli(triPath = defaultTriPath(), attempts = 4): Pro
     const dir = mkdtempSync(join(tmpdir(), 'tri-bench-cli-'));
     const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
     try {
-      for (const sub of ['src', 'gossip', 'crdt', 'bench']) {
-        if (existsSync(join(distRoot, sub))) cpSync(join(distRoot, sub), join(dir, 'dist', sub), { recursive: true });
+      // Every compiled top-level directory (src, gossip, crdt, errors, bench, ...): a node imports across them.
+      for (const sub of readdirSync(distRoot, { withFileTypes: true })) {
+        if (sub.isDirectory()) cpSync(join(distRoot, sub.name), join(dir, 'dist', sub.name), { recursive: true });
       }
       cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');

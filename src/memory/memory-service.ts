@@ -483,7 +483,10 @@ export class MemoryService implements AgentMemoryWriter {
     return new Promise((resolve, reject) => this.durableWaiters.push({ resolve, reject }));
   }
 
-  /** Group commit: one transaction for everything stored this turn, then the messages that waited for it. */
+  /**
+   * Group commit: one transaction for everything stored this turn, then (once it is on disk; the
+   * fsync runs off the event loop, see DurableDocSet.commitAsync) the messages that waited for it.
+   */
   private flush(): void {
     this.flushQueued = false;
     if (this.stopped) return;
@@ -493,29 +496,39 @@ export class MemoryService implements AgentMemoryWriter {
     this.outgoing = [];
     this.batchWrites = [];
     this.durableWaiters = [];
+    let onDisk: Promise<void>;
     try {
-      this.docs.commit();
+      onDisk = this.docs.commitAsync();
     } catch (err) {
-      // Nothing of this batch is acknowledged or sent; its writes fail with the storage error.
-      this.log.error({ err: (err as Error).message, updates: sends.length }, 'storing updates failed: not acknowledging or sending them');
-      for (const id of writes) {
-        const p = this.pending.get(id);
-        if (!p) continue;
-        for (const other of p.group.requestIds) this.pending.delete(other);
-        p.group.cancelTimer();
-        p.group.reject(err as Error);
-      }
-      for (const w of waiters) w.reject(err as Error);
-      return;
+      return this.commitFailed(err as Error, sends.length, writes, waiters);
     }
+    onDisk.then(
+      () => {
+        for (const id of writes) {
+          const p = this.pending.get(id);
+          if (!p) continue;
+          p.durable = true;
+          this.settle(id, p);
+        }
+        for (const w of waiters) w.resolve();
+        if (!this.stopped) this.sendBatched(sends);
+      },
+      (err: Error) => this.commitFailed(err, sends.length, writes, waiters),
+    );
+  }
+
+  /** Nothing of a failed batch is acknowledged or sent; its writes fail with the storage error. */
+  private commitFailed(err: Error, updates: number, writes: number[], waiters: Array<{ reject: (e: Error) => void }>): void {
+    if (this.stopped) this.log.info({ err: err.message, updates }, 'the node stopped before a batch was synced: not acknowledging it');
+    else this.log.error({ err: err.message, updates }, 'storing updates failed: not acknowledging or sending them');
     for (const id of writes) {
       const p = this.pending.get(id);
       if (!p) continue;
-      p.durable = true;
-      this.settle(id, p);
+      for (const other of p.group.requestIds) this.pending.delete(other);
+      p.group.cancelTimer();
+      p.group.reject(err);
     }
-    for (const w of waiters) w.resolve();
-    this.sendBatched(sends);
+    for (const w of waiters) w.reject(err);
   }
 
   /** Settles one pushed update once our own copy is durable and its acknowledgements make the quorum; a write resolves when all of its updates are settled. */

@@ -93,6 +93,25 @@ export class DurableDocSet implements DocSet {
     this.store.appendMany(batch);
   }
 
+  /**
+   * Like commit(), with the fsync off the event loop where the store can (SQLite): the held
+   * updates are written now (throws StorageError as commit() does), and the promise resolves once
+   * they, and everything committed before, are on disk. With nothing held it still waits for the
+   * earlier commits' fsync: what waited for this commit may depend on them (an ack of a duplicate).
+   */
+  commitAsync(): Promise<void> {
+    if (!this.store.appendManyUnsynced || !this.store.syncAppends) {
+      this.commit();
+      return Promise.resolve();
+    }
+    if (this.held && this.held.length > 0) {
+      const batch = this.held;
+      this.held = [];
+      this.store.appendManyUnsynced(batch);
+    }
+    return this.store.syncAppends();
+  }
+
   /** Commits what is held and turns group commit off: appends are stored at once again. */
   release(): void {
     this.commit();

@@ -47,6 +47,14 @@ export interface NodeStore {
   append(docId: string, update: Uint8Array): number;
   /** Appends several updates in one transaction (one fsync); returns their sequence numbers in order. */
   appendMany(entries: readonly AppendEntry[]): number[];
+  /**
+   * Optional: appendMany written but not yet fsynced (SQLite: into the write-ahead log with
+   * synchronous = NORMAL); syncAppends() then resolves once it is on disk, the fsync running off
+   * the event loop (wal-sync.ts). Nothing may depend on the entries being durable before that.
+   */
+  appendManyUnsynced?(entries: readonly AppendEntry[]): number[];
+  /** Optional, with appendManyUnsynced: resolves once every append made so far is on disk. */
+  syncAppends?(): Promise<void>;
   /** Snapshot first (if any), then log entries in sequence order: apply them all to rebuild the doc. */
   loadDoc(docId: string): Uint8Array[];
   /** Every document that has a snapshot or a log entry. */
