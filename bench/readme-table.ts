@@ -25,6 +25,12 @@ const BULL: PeerRef[] = [
   { section: 'bullmq_as_shipped', label: 'BullMQ, redis as shipped', short: 'BullMQ shipped' },
 ];
 
+/** The reference Yjs servers of bench/yjs-clients.ts, for one of its metrics. */
+const YJS = (metric: string): PeerRef[] => [
+  { section: 'y-websocket-server', label: 'y-websocket-server', metric: `y_websocket_server_${metric}` },
+  { section: 'hocuspocus', label: 'hocuspocus', metric: `hocuspocus_${metric}` },
+];
+
 interface Row {
   scenario: string;
   metric: string;
@@ -80,6 +86,11 @@ const ROWS: Row[] = [
   { scenario: 'recall', metric: 'search_nodes_10k_vs_reference', label: 'MCP search_nodes on 10,000 entities, tri mcp / reference memory server', goal: '-' },
   { scenario: 'recall', metric: 'remember_mcp_ms', label: 'one remember through tri mcp (stdio), one-node cluster', goal: '-' },
   { scenario: 'recall', metric: 'remember_library_ms', label: 'the same write through the library', goal: '-' },
+  { scenario: 'yjs-clients', metric: 'trinity_latency_p50', label: 'Yjs edit-to-other-client p50, stock clients on 2 of 3 processes (every echoed edit on a majority\'s disk)', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
+  { scenario: 'yjs-clients', metric: 'trinity_same_node_latency_p50', label: 'Yjs edit-to-other-client p50, both clients on one of 3 processes', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
+  { scenario: 'yjs-clients', metric: 'trinity_latency_p99', label: 'Yjs edit-to-other-client p99, clients on 2 of 3 processes', goal: '-', peers: YJS('latency_p99') },
+  { scenario: 'yjs-clients', metric: 'trinity_echo_p50', label: 'Yjs edit to the writer\'s echo p50 (ours: stored on a majority; disk_commit_p50 in the JSON is the floor)', goal: '-', peers: YJS('echo_p50').slice(0, 1) },
+  { scenario: 'yjs-clients', metric: 'trinity_initial_sync_10mb', label: 'Yjs initial sync of a 10 MB document, new stock client', goal: '< 2 s', peers: YJS('initial_sync_10mb') },
   { scenario: 'fuzz-speed', metric: 'runs_per_min', label: 'tri fuzz: runs of 7 nodes x 60 virtual s per minute (2 workers)', goal: '>= 1,000' },
 ];
 

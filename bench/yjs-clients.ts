@@ -305,7 +305,11 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     for (const r of refs) r.kill('SIGKILL');
     await cluster.stop();
   }
+  // The reference servers' figures also as peer sections, for the performance table (bench/readme-table.ts).
+  const peerMetrics = (prefix: string): { metrics: Metrics } => ({ metrics: Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith(prefix))) });
   return writeResult(opts.out, 'yjs-clients', metrics, {
+    'y-websocket-server': peerMetrics('y_websocket_server_'),
+    hocuspocus: peerMetrics('hocuspocus_'),
     goals: { latency_p50_vs_reference: 1.5, initial_sync_10mb_ms: 2000 },
     latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last; the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
     cores: availableParallelism(),
