@@ -88,6 +88,7 @@ const ROWS: Row[] = [
   { scenario: 'recall', metric: 'remember_library_ms', label: 'the same write through the library', goal: '-' },
   { scenario: 'yjs-clients', metric: 'trinity_latency_p50', label: 'Yjs edit-to-other-client p50, stock clients on 2 of 3 processes (every echoed edit on a majority\'s disk)', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
   { scenario: 'yjs-clients', metric: 'trinity_same_node_latency_p50', label: 'Yjs edit-to-other-client p50, both clients on one of 3 processes', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
+  { scenario: 'yjs-clients', metric: 'trinity_latency_p50_gap50', label: 'Yjs edit-to-other-client p50, clients on 2 of 3 processes, edits 50 ms apart (each edit alone)', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50_gap50') },
   { scenario: 'yjs-clients', metric: 'trinity_latency_p99', label: 'Yjs edit-to-other-client p99, clients on 2 of 3 processes', goal: '-', peers: YJS('latency_p99') },
   { scenario: 'yjs-clients', metric: 'trinity_echo_p50', label: 'Yjs edit to the writer\'s echo p50 (ours: stored on a majority; disk_commit_p50 in the JSON is the floor)', goal: '-', peers: YJS('echo_p50').slice(0, 1) },
   { scenario: 'yjs-clients', metric: 'trinity_initial_sync_10mb', label: 'Yjs initial sync of a 10 MB document, new stock client', goal: '< 2 s', peers: YJS('initial_sync_10mb') },

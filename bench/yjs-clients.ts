@@ -13,6 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
@@ -32,10 +33,8 @@ interface Client {
   synced(): boolean;
   destroy(): void;
   closes: number;
-  /** The key of the last edit the latency measurement made through this client. */
-  lastEdit?: string;
-  /** Called when the client receives a document update (y-websocket: the echo of its own edit in the latency test). */
-  onEcho?: () => void;
+  /** Called with the map keys a document update the client receives sets (y-websocket: the echo of its own edit in the latency test). */
+  onEcho?: (keys: string[]) => void;
 }
 
 interface Endpoint {
@@ -55,7 +54,13 @@ function yClient(url: string, room: string, token?: string): Client {
     if (e.status !== 'connected' || !p.ws) return;
     p.ws.addEventListener('message', (ev: MessageEvent) => {
       const d = new Uint8Array(ev.data as ArrayBuffer);
-      if (d[0] === 0 && d[1] === 2) c.onEcho?.();
+      if (d[0] !== 0 || d[1] !== 2 || !c.onEcho) return;
+      const dec = decoding.createDecoder(d);
+      decoding.readVarUint(dec);
+      decoding.readVarUint(dec);
+      const keys: string[] = [];
+      for (const s of Y.decodeUpdate(decoding.readVarUint8Array(dec)).structs) if (s instanceof Y.Item && s.parentSub) keys.push(s.parentSub);
+      c.onEcho(keys);
     });
   });
   return c;
@@ -108,11 +113,22 @@ function startRef(kind: Exclude<Target, 'trinity'>, port: number): Promise<Child
   });
 }
 
+interface LatencyFigures {
+  gapMs: number;
+  p50: number;
+  p99: number;
+  echoP50?: number;
+  echoP99?: number;
+  echoes?: number;
+  edits: number;
+}
+
 /** One pair of clients whose edit-to-other-client latency is measured. */
 interface Pair {
   name: string;
   a: Client;
   b: Client;
+  sent: Map<string, number>;
   got: Map<string, number>;
   /** When the writer heard its own update back (trinity: once a majority stored it). */
   echo: Map<string, number>;
@@ -124,9 +140,9 @@ interface Pair {
  * Edit-to-other-client latency of every pair, measured in blocks that take turns (a block of
  * each pair, then the next round), so every target sees the same load from the rest of the
  * machine; within a block edits follow each other as in one target's own run (the next edit
- * 5 ms after the other client had the last). The first block of each pair warms up.
+ * `gapMs` after the other client had the last). The first block of each pair warms up.
  */
-async function latencies(pairs: Pair[], edits: number, block: number): Promise<void> {
+async function latencies(pairs: Pair[], edits: number, block: number, gapMs: number): Promise<void> {
   for (const p of pairs) {
     await until(`${p.name} latency clients synced`, () => p.a.synced() && p.b.synced(), 20_000);
     p.b.doc.getMap('m').observe((ev) => {
@@ -138,22 +154,24 @@ async function latencies(pairs: Pair[], edits: number, block: number): Promise<v
     for (const p of pairs) {
       for (let j = 0; j < block; j++) {
         const k = `k${r}-${j}`;
-        p.a.lastEdit = k;
         const t0 = performance.now();
+        if (r > 0) p.sent.set(k, t0);
         p.a.doc.getMap('m').set(k, j);
         await until(`edit ${k} on the other client (${p.name})`, () => p.got.has(k), 10_000);
         if (r > 0) p.ms.push(p.got.get(k)! - t0);
-        if (r > 0 && p.echo.has(k)) p.echoMs.push(p.echo.get(k)! - t0);
-        await sleep(5);
+        await sleep(gapMs);
       }
     }
   }
+  await sleep(500); // the last echoes
+  for (const p of pairs) for (const [k, t0] of p.sent) if (p.echo.has(k)) p.echoMs.push(p.echo.get(k)! - t0);
 }
 
 function pair(name: string, a: Client, b: Client): Pair {
-  const p: Pair = { name, a, b, got: new Map(), echo: new Map(), ms: [], echoMs: [] };
-  a.onEcho = () => {
-    if (a.lastEdit !== undefined && !p.echo.has(a.lastEdit)) p.echo.set(a.lastEdit, performance.now());
+  const p: Pair = { name, a, b, sent: new Map(), got: new Map(), echo: new Map(), ms: [], echoMs: [] };
+  a.onEcho = (keys) => {
+    const now = performance.now();
+    for (const k of keys) if (!p.echo.has(k)) p.echo.set(k, now);
   };
   return p;
 }
@@ -246,39 +264,44 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       { target: 'hocuspocus', client: (room) => hClient(`ws://${REF_HOST}:1235`, room), pids: () => [hocus.pid!] },
     ];
     // Latency first, every target in the same stretch of time (blocks taking turns, see latencies()).
-    const pairs = [
-      pair('trinity', trinity.client('lat', 0), trinity.client('lat', 1)),
-      pair('trinity-same-node', trinity.client('lat-same', 0), trinity.client('lat-same', 3)),
-      ...endpoints.slice(1).map((e) => pair(e.target, e.client('lat', 0), e.client('lat', 1))),
-    ];
-    try {
-      await latencies(pairs, edits, 20);
-    } finally {
-      for (const p of pairs) {
-        p.a.destroy();
-        p.b.destroy();
+    // Edits 5 ms apart (a stream: the durable work of one edit overlaps the next), then 50 ms apart
+    // (a fast typist: each edit alone).
+    const lat: Record<string, LatencyFigures> = {};
+    for (const [gapMs, n, suffix] of [[5, edits, ''], [50, quick ? 40 : 100, '_gap50']] as const) {
+      const pairs = [
+        pair('trinity', trinity.client(`lat${gapMs}`, 0), trinity.client(`lat${gapMs}`, 1)),
+        pair('trinity-same-node', trinity.client(`lat${gapMs}-same`, 0), trinity.client(`lat${gapMs}-same`, 3)),
+        ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
+      ];
+      try {
+        await latencies(pairs, n, 20, gapMs);
+      } finally {
+        for (const p of pairs) {
+          p.a.destroy();
+          p.b.destroy();
+        }
       }
+      for (const p of pairs) {
+        const s = summarize(p.ms);
+        const e = p.echoMs.length > 0 ? summarize(p.echoMs) : undefined;
+        lat[`${p.name}${suffix}`] = { gapMs, p50: s.p50, p99: s.p99, ...(e ? { echoP50: e.p50, echoP99: e.p99, echoes: p.echoMs.length } : {}), edits: p.ms.length };
+        const k = p.name.replace(/-/g, '_');
+        metrics[`${k}_latency_p50${suffix}`] = metric(round(s.p50), 'ms');
+        metrics[`${k}_latency_p99${suffix}`] = metric(round(s.p99), 'ms');
+        if (e) metrics[`${k}_echo_p50${suffix}`] = metric(round(e.p50), 'ms');
+        log(`yjs-clients ${p.name}, edits ${gapMs} ms apart: edit->other client p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms${e ? `; edit->writer's echo p50 ${e.p50.toFixed(2)} ms p99 ${e.p99.toFixed(2)} ms (${p.echoMs.length} echoes seen)` : ''} (${p.ms.length} edits)`);
+      }
+      const ref = lat[`y-websocket-server${suffix}`]!.p50;
+      const ratio = (name: string, to: number): number => round(lat[`${name}${suffix}`]!.p50 / to);
+      metrics[`trinity_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity', ref), 'x');
+      metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-same-node', ref), 'x');
+      metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`] = metric(ratio('hocuspocus', ref), 'x');
+      metrics[`trinity_p50_vs_hocuspocus${suffix}`] = metric(ratio('trinity', lat[`hocuspocus${suffix}`]!.p50), 'x');
+      log(`yjs-clients p50 ratios, edits ${gapMs} ms apart: trinity ${metrics[`trinity_p50_vs_y_websocket_server${suffix}`]!.value}x y-websocket-server (same node ${metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`]!.value}x), hocuspocus ${metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`]!.value}x; trinity ${metrics[`trinity_p50_vs_hocuspocus${suffix}`]!.value}x hocuspocus`);
     }
-    const lat: Record<string, { p50: number; p99: number; echoP50?: number; echoP99?: number; edits: number }> = {};
-    for (const p of pairs) {
-      const s = summarize(p.ms);
-      const e = p.echoMs.length > 0 ? summarize(p.echoMs) : undefined;
-      lat[p.name] = { p50: s.p50, p99: s.p99, ...(e ? { echoP50: e.p50, echoP99: e.p99 } : {}), edits: p.ms.length };
-      const k = p.name.replace(/-/g, '_');
-      metrics[`${k}_latency_p50`] = metric(round(s.p50), 'ms');
-      metrics[`${k}_latency_p99`] = metric(round(s.p99), 'ms');
-      if (e) metrics[`${k}_echo_p50`] = metric(round(e.p50), 'ms');
-      log(`yjs-clients ${p.name}: edit->other client p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms${e ? `; edit->writer's echo p50 ${e.p50.toFixed(2)} ms p99 ${e.p99.toFixed(2)} ms` : ''} (${p.ms.length} edits)`);
-    }
-    const ref = lat['y-websocket-server']!.p50;
-    metrics.trinity_p50_vs_y_websocket_server = metric(round(lat.trinity!.p50 / ref), 'x');
-    metrics.trinity_same_node_p50_vs_y_websocket_server = metric(round(lat['trinity-same-node']!.p50 / ref), 'x');
-    metrics.hocuspocus_p50_vs_y_websocket_server = metric(round(lat.hocuspocus!.p50 / ref), 'x');
-    metrics.trinity_p50_vs_hocuspocus = metric(round(lat.trinity!.p50 / lat.hocuspocus!.p50), 'x');
     const floor = measureFsyncFloor(tmpdir());
     metrics.disk_commit_p50 = metric(round(floor.sqliteCommitP50Ms), 'ms');
     metrics.disk_fdatasync_p50 = metric(round(floor.fdatasyncP50Ms), 'ms');
-    log(`yjs-clients p50 ratios: trinity ${metrics.trinity_p50_vs_y_websocket_server.value}x y-websocket-server (same node ${metrics.trinity_same_node_p50_vs_y_websocket_server.value}x), hocuspocus ${metrics.hocuspocus_p50_vs_y_websocket_server.value}x; trinity ${metrics.trinity_p50_vs_hocuspocus.value}x hocuspocus`);
     log(`yjs-clients disk floor (what the writer's echo waits for on a majority): one SQLite commit p50 ${floor.sqliteCommitP50Ms.toFixed(2)} ms p99 ${floor.sqliteCommitP99Ms.toFixed(2)} ms, fdatasync p50 ${floor.fdatasyncP50Ms.toFixed(2)} ms`);
     details.latency = lat;
     details.diskFloor = floor;
@@ -311,7 +334,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     'y-websocket-server': peerMetrics('y_websocket_server_'),
     hocuspocus: peerMetrics('hocuspocus_'),
     goals: { latency_p50_vs_reference: 1.5, initial_sync_10mb_ms: 2000 },
-    latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last; the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
+    latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last (metrics *_gap50: 50 ms, each edit alone); the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
     cores: availableParallelism(),
     setup: 'trinity: 3 tri node processes (SQLite, fsync, quorum 2 of 3), stock y-websocket 3.1 clients, the latency pair on different nodes, an edit counts once the other client has it (the writer\'s echo waits for a majority). y-websocket-server 0.1.1 and @hocuspocus/server 4.7 in one process each, in memory, no durability; hocuspocus measured with @hocuspocus/provider. All clients in the benchmark process (its CPU per update is reported: with 100 clients every update is applied 100 times there, which bounds updates/s for every target alike); memory per client is the RSS growth of the server processes over 101 connected clients (garbage not yet collected included); every process shares this machine.',
     details,

@@ -496,25 +496,24 @@ export class MemoryService implements AgentMemoryWriter {
     this.outgoing = [];
     this.batchWrites = [];
     this.durableWaiters = [];
-    let onDisk: Promise<void>;
+    let onDisk: Promise<void> | undefined;
     try {
       onDisk = this.docs.commitAsync();
     } catch (err) {
       return this.commitFailed(err as Error, sends.length, writes, waiters);
     }
-    onDisk.then(
-      () => {
-        for (const id of writes) {
-          const p = this.pending.get(id);
-          if (!p) continue;
-          p.durable = true;
-          this.settle(id, p);
-        }
-        for (const w of waiters) w.resolve();
-        if (!this.stopped) this.sendBatched(sends);
-      },
-      (err: Error) => this.commitFailed(err, sends.length, writes, waiters),
-    );
+    const durable = (): void => {
+      for (const id of writes) {
+        const p = this.pending.get(id);
+        if (!p) continue;
+        p.durable = true;
+        this.settle(id, p);
+      }
+      for (const w of waiters) w.resolve();
+      if (!this.stopped) this.sendBatched(sends);
+    };
+    if (onDisk) onDisk.then(durable, (err: Error) => this.commitFailed(err, sends.length, writes, waiters));
+    else durable();
   }
 
   /** Nothing of a failed batch is acknowledged or sent; its writes fail with the storage error. */

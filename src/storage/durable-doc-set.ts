@@ -98,11 +98,12 @@ export class DurableDocSet implements DocSet {
    * updates are written now (throws StorageError as commit() does), and the promise resolves once
    * they, and everything committed before, are on disk. With nothing held it still waits for the
    * earlier commits' fsync: what waited for this commit may depend on them (an ack of a duplicate).
+   * Undefined: already durable (a store without an asynchronous sync committed synchronously).
    */
-  commitAsync(): Promise<void> {
+  commitAsync(): Promise<void> | undefined {
     if (!this.store.appendManyUnsynced || !this.store.syncAppends) {
       this.commit();
-      return Promise.resolve();
+      return undefined;
     }
     if (this.held && this.held.length > 0) {
       const batch = this.held;

@@ -9,7 +9,9 @@
  *   leaves a stale lock behind (unlike a pid file). It also makes WAL run without shared memory.
  * - journal_mode = WAL: appends are sequential writes to the WAL, readers never block the writer.
  * - synchronous = FULL: every commit fsyncs the WAL, so an acknowledged write survives power loss
- *   (NORMAL would only survive a process crash).
+ *   (NORMAL would only survive a process crash). The group commit of replicated updates writes
+ *   with NORMAL and then fdatasyncs the WAL itself, off the event loop, before acknowledging
+ *   anything of the batch (SqliteStore.appendManyUnsynced, wal-sync.ts): the same guarantee.
  */
 export const SQLITE_PRAGMAS: readonly string[] = [
   'locking_mode = EXCLUSIVE',

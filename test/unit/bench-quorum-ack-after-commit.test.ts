@@ -19,6 +19,8 @@ interface Node {
   store: MemoryStore;
   immediates: Array<() => void>;
   soons: Array<() => void>;
+  /** With `asyncSync`: the fsyncs the store was asked for and not yet finished (resolve one to finish it). */
+  syncs: Array<() => void>;
   /** Notifications this node sent, by receiver. */
   sent: Map<string, number>;
   handler?: (payload: Uint8Array) => void;
@@ -30,7 +32,7 @@ function configOf(names: string[], epoch: number): VoterConfig {
   return { epoch, voters: names.map((name) => ({ name, role: 'hybrid' as const })), removed: [], id: `${epoch}/b` };
 }
 
-function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean } = {}): Node & { gate: QuorumGate } {
+function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean; asyncSync?: boolean } = {}): Node & { gate: QuorumGate } {
   const immediates: Array<() => void> = [];
   const soons: Array<() => void> = [];
   let seed = names.indexOf(name) + 1;
@@ -46,7 +48,15 @@ function makeNode(name: string, names: string[], net: Map<string, Node>, opts: {
     logger: silentLogger(),
   };
   const store = new MemoryStore({ nodeId: name, name });
-  const node = { name, store, immediates, soons, sent: new Map<string, number>() } as unknown as Node;
+  const syncs: Array<() => void> = [];
+  if (opts.asyncSync) {
+    // As SqliteStore: the batch is written at once, its fsync finishes later (when the test says).
+    Object.assign(store, {
+      appendManyUnsynced: (e: readonly AppendEntry[]) => store.appendMany(e),
+      syncAppends: () => new Promise<void>((resolve) => syncs.push(resolve)),
+    });
+  }
+  const node = { name, store, immediates, soons, syncs, sent: new Map<string, number>() } as unknown as Node;
   const rpc = {
     onNotify: (_m: string, _a: string, fn: (p: Uint8Array) => void) => {
       node.handler = fn;
@@ -186,4 +196,28 @@ it('an ack from a member on another voter configuration does not count, even whi
   runImmediates(a);
   await w2;
   void w;
+});
+
+it('with the fsync off the event loop (SqliteStore: WAL fdatasync on the thread pool): acks and the write wait for the sync, not only the write', async () => {
+  const net = new Map<string, Node>();
+  const names = ['a', 'b', 'c'];
+  const [a, b] = names.map((n) => makeNode(n, names, net, { soon: true, asyncSync: true })) as unknown as [Node, Node, Node];
+  let resolved = false;
+  const w = a.service.memory('x').addEpisode({ task: 't1', outcome: 'ok' }).then(() => (resolved = true));
+  endTurn(a);
+  expect(appended(a.store)).toBe(1);
+  expect(a.syncs).toHaveLength(1);
+  // b wrote the update but its fsync has not returned: no ack.
+  endTurn(b);
+  expect(appended(b.store)).toBe(1);
+  await Promise.resolve();
+  expect(b.sent.size).toBe(0);
+  b.syncs.shift()!();
+  await new Promise((r) => setImmediate(r));
+  expect(b.sent.get('a')).toBe(1);
+  // a has its majority but its own copy is not synced yet.
+  expect(resolved).toBe(false);
+  a.syncs.shift()!();
+  await w;
+  expect(resolved).toBe(true);
 });

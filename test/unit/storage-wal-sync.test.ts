@@ -145,9 +145,10 @@ describe('SqliteStore.appendManyUnsynced', () => {
       docs.hold();
       docs.doc('doc/b').getText('t').insert(0, 'hello');
       expect(docs.heldCount()).toBe(1);
-      const first = docs.commitAsync();
+      const first = docs.commitAsync()!;
+      expect(first).toBeInstanceOf(Promise);
       expect(docs.heldCount()).toBe(0);
-      const second = docs.commitAsync(); // nothing held: resolves with (not before) the first batch's sync
+      const second = docs.commitAsync()!; // nothing held: resolves with (not before) the first batch's sync
       let firstDone = false;
       void first.then(() => (firstDone = true));
       await second;
