@@ -9,10 +9,11 @@
 // idle stock clients held with no disconnect. Bounded in count and time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
@@ -21,6 +22,7 @@ import { QuorumCluster, sleep } from './quorum/cluster.js';
 import { load1m, procCpuSeconds, selfCpuSeconds } from './quorum/load.js';
 import { createClientToken } from '../src/security/client-token.js';
 import type { ScenarioOptions } from './lib/scenario.js';
+import { measureFsyncFloor } from './yjs/fsync-floor.js';
 
 const REF_HOST = '127.0.18.110';
 type Target = 'trinity' | 'y-websocket-server' | 'hocuspocus';
@@ -31,6 +33,8 @@ interface Client {
   synced(): boolean;
   destroy(): void;
   closes: number;
+  /** Called with the map keys a document update the client receives sets (y-websocket: the echo of its own edit in the latency test). */
+  onEcho?: (keys: string[]) => void;
 }
 
 interface Endpoint {
@@ -45,6 +49,20 @@ function yClient(url: string, room: string, token?: string): Client {
   const p = new WebsocketProvider(url, room, doc, { WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket, params: token ? { token } : {}, disableBc: true });
   const c: Client = { doc, synced: () => p.synced, destroy: () => p.destroy(), closes: 0 };
   p.on('connection-close', () => c.closes++);
+  // The writer's own update coming back (sync message, update): what the stock client's sync status waits for.
+  p.on('status', (e: { status: string }) => {
+    if (e.status !== 'connected' || !p.ws) return;
+    p.ws.addEventListener('message', (ev: MessageEvent) => {
+      const d = new Uint8Array(ev.data as ArrayBuffer);
+      if (d[0] !== 0 || d[1] !== 2 || !c.onEcho) return;
+      const dec = decoding.createDecoder(d);
+      decoding.readVarUint(dec);
+      decoding.readVarUint(dec);
+      const keys: string[] = [];
+      for (const s of Y.decodeUpdate(decoding.readVarUint8Array(dec)).structs) if (s instanceof Y.Item && s.parentSub) keys.push(s.parentSub);
+      c.onEcho(keys);
+    });
+  });
   return c;
 }
 
@@ -95,29 +113,67 @@ function startRef(kind: Exclude<Target, 'trinity'>, port: number): Promise<Child
   });
 }
 
-async function latency(e: Endpoint, edits: number): Promise<{ p50: number; p99: number }> {
-  const a = e.client('lat', 0);
-  const b = e.client('lat', 1);
-  try {
-    await until('latency clients synced', () => a.synced() && b.synced(), 20_000);
-    const got = new Map<string, number>();
-    b.doc.getMap('m').observe((ev) => {
-      for (const k of ev.keysChanged) got.set(k, performance.now());
+interface LatencyFigures {
+  gapMs: number;
+  p50: number;
+  p99: number;
+  echoP50?: number;
+  echoP99?: number;
+  echoes?: number;
+  edits: number;
+}
+
+/** One pair of clients whose edit-to-other-client latency is measured. */
+interface Pair {
+  name: string;
+  a: Client;
+  b: Client;
+  sent: Map<string, number>;
+  got: Map<string, number>;
+  /** When the writer heard its own update back (trinity: once a majority stored it). */
+  echo: Map<string, number>;
+  ms: number[];
+  echoMs: number[];
+}
+
+/**
+ * Edit-to-other-client latency of every pair, measured in blocks that take turns (a block of
+ * each pair, then the next round), so every target sees the same load from the rest of the
+ * machine; within a block edits follow each other as in one target's own run (the next edit
+ * `gapMs` after the other client had the last). The first block of each pair warms up.
+ */
+async function latencies(pairs: Pair[], edits: number, block: number, gapMs: number): Promise<void> {
+  for (const p of pairs) {
+    await until(`${p.name} latency clients synced`, () => p.a.synced() && p.b.synced(), 20_000);
+    p.b.doc.getMap('m').observe((ev) => {
+      for (const k of ev.keysChanged) p.got.set(k, performance.now());
     });
-    const ms: number[] = [];
-    for (let i = 0; i < edits; i++) {
-      const t0 = performance.now();
-      a.doc.getMap('m').set(`k${i}`, i);
-      await until(`edit ${i} on the other client`, () => got.has(`k${i}`), 10_000);
-      ms.push(got.get(`k${i}`)! - t0);
-      await sleep(5);
-    }
-    const s = summarize(ms.slice(Math.min(10, edits / 10)));
-    return { p50: s.p50, p99: s.p99 };
-  } finally {
-    a.destroy();
-    b.destroy();
   }
+  const rounds = Math.ceil(edits / block) + 1;
+  for (let r = 0; r < rounds; r++) {
+    for (const p of pairs) {
+      for (let j = 0; j < block; j++) {
+        const k = `k${r}-${j}`;
+        const t0 = performance.now();
+        if (r > 0) p.sent.set(k, t0);
+        p.a.doc.getMap('m').set(k, j);
+        await until(`edit ${k} on the other client (${p.name})`, () => p.got.has(k), 10_000);
+        if (r > 0) p.ms.push(p.got.get(k)! - t0);
+        await sleep(gapMs);
+      }
+    }
+  }
+  await sleep(500); // the last echoes
+  for (const p of pairs) for (const [k, t0] of p.sent) if (p.echo.has(k)) p.echoMs.push(p.echo.get(k)! - t0);
+}
+
+function pair(name: string, a: Client, b: Client): Pair {
+  const p: Pair = { name, a, b, sent: new Map(), got: new Map(), echo: new Map(), ms: [], echoMs: [] };
+  a.onEcho = (keys) => {
+    const now = performance.now();
+    for (const k of keys) if (!p.echo.has(k)) p.echo.set(k, now);
+  };
+  return p;
 }
 
 async function throughput(e: Endpoint, clients: number, perClient: number): Promise<{ updatesPerSec: number; mbPerClient: number; cpuMsPerUpdate: number; clientCpuMsPerUpdate: number }> {
@@ -207,20 +263,60 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       { target: 'y-websocket-server', client: (room) => yClient(`ws://${REF_HOST}:1234`, room), pids: () => [ywss.pid!] },
       { target: 'hocuspocus', client: (room) => hClient(`ws://${REF_HOST}:1235`, room), pids: () => [hocus.pid!] },
     ];
+    // Latency first, every target in the same stretch of time (blocks taking turns, see latencies()).
+    // Edits 5 ms apart (a stream: the durable work of one edit overlaps the next), then 50 ms apart
+    // (a fast typist: each edit alone).
+    const lat: Record<string, LatencyFigures> = {};
+    for (const [gapMs, n, suffix] of [[5, edits, ''], [50, quick ? 40 : 100, '_gap50']] as const) {
+      const pairs = [
+        pair('trinity', trinity.client(`lat${gapMs}`, 0), trinity.client(`lat${gapMs}`, 1)),
+        pair('trinity-same-node', trinity.client(`lat${gapMs}-same`, 0), trinity.client(`lat${gapMs}-same`, 3)),
+        ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
+      ];
+      try {
+        await latencies(pairs, n, 20, gapMs);
+      } finally {
+        for (const p of pairs) {
+          p.a.destroy();
+          p.b.destroy();
+        }
+      }
+      for (const p of pairs) {
+        const s = summarize(p.ms);
+        const e = p.echoMs.length > 0 ? summarize(p.echoMs) : undefined;
+        lat[`${p.name}${suffix}`] = { gapMs, p50: s.p50, p99: s.p99, ...(e ? { echoP50: e.p50, echoP99: e.p99, echoes: p.echoMs.length } : {}), edits: p.ms.length };
+        const k = p.name.replace(/-/g, '_');
+        metrics[`${k}_latency_p50${suffix}`] = metric(round(s.p50), 'ms');
+        metrics[`${k}_latency_p99${suffix}`] = metric(round(s.p99), 'ms');
+        if (e) metrics[`${k}_echo_p50${suffix}`] = metric(round(e.p50), 'ms');
+        log(`yjs-clients ${p.name}, edits ${gapMs} ms apart: edit->other client p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms${e ? `; edit->writer's echo p50 ${e.p50.toFixed(2)} ms p99 ${e.p99.toFixed(2)} ms (${p.echoMs.length} echoes seen)` : ''} (${p.ms.length} edits)`);
+      }
+      const ref = lat[`y-websocket-server${suffix}`]!.p50;
+      const ratio = (name: string, to: number): number => round(lat[`${name}${suffix}`]!.p50 / to);
+      metrics[`trinity_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity', ref), 'x');
+      metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-same-node', ref), 'x');
+      metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`] = metric(ratio('hocuspocus', ref), 'x');
+      metrics[`trinity_p50_vs_hocuspocus${suffix}`] = metric(ratio('trinity', lat[`hocuspocus${suffix}`]!.p50), 'x');
+      log(`yjs-clients p50 ratios, edits ${gapMs} ms apart: trinity ${metrics[`trinity_p50_vs_y_websocket_server${suffix}`]!.value}x y-websocket-server (same node ${metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`]!.value}x), hocuspocus ${metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`]!.value}x; trinity ${metrics[`trinity_p50_vs_hocuspocus${suffix}`]!.value}x hocuspocus`);
+    }
+    const floor = measureFsyncFloor(tmpdir());
+    metrics.disk_commit_p50 = metric(round(floor.sqliteCommitP50Ms), 'ms');
+    metrics.disk_fdatasync_p50 = metric(round(floor.fdatasyncP50Ms), 'ms');
+    log(`yjs-clients disk floor (what the writer's echo waits for on a majority): one SQLite commit p50 ${floor.sqliteCommitP50Ms.toFixed(2)} ms p99 ${floor.sqliteCommitP99Ms.toFixed(2)} ms, fdatasync p50 ${floor.fdatasyncP50Ms.toFixed(2)} ms`);
+    details.latency = lat;
+    details.diskFloor = floor;
+    details.latencyLoadAvg1m = load1m();
     for (const e of endpoints) {
-      const lat = await latency(e, edits);
       const tp = await throughput(e, 100, quick ? 5 : 20);
       const sync = await initialSync(e, 10);
-      log(`yjs-clients ${e.target}: edit->other client p50 ${lat.p50.toFixed(2)} ms p99 ${lat.p99.toFixed(2)} ms; 100 clients ${tp.updatesPerSec.toFixed(0)} updates/s (server CPU ${tp.cpuMsPerUpdate.toFixed(3)} ms/update, the 100 clients' process ${tp.clientCpuMsPerUpdate.toFixed(3)} ms/update), ${tp.mbPerClient.toFixed(3)} MB/client; 10 MB initial sync ${sync.toFixed(0)} ms`);
+      log(`yjs-clients ${e.target}: 100 clients ${tp.updatesPerSec.toFixed(0)} updates/s (server CPU ${tp.cpuMsPerUpdate.toFixed(3)} ms/update, the 100 clients' process ${tp.clientCpuMsPerUpdate.toFixed(3)} ms/update), ${tp.mbPerClient.toFixed(3)} MB/client; 10 MB initial sync ${sync.toFixed(0)} ms`);
       const k = e.target.replace(/-/g, '_');
-      metrics[`${k}_latency_p50`] = metric(round(lat.p50), 'ms');
-      metrics[`${k}_latency_p99`] = metric(round(lat.p99), 'ms');
       metrics[`${k}_updates_per_s_100_clients`] = metric(Math.round(tp.updatesPerSec), 'updates/s');
       metrics[`${k}_server_cpu_per_update`] = metric(Math.round(tp.cpuMsPerUpdate * 1000) / 1000, 'ms');
       metrics[`${k}_client_cpu_per_update`] = metric(Math.round(tp.clientCpuMsPerUpdate * 1000) / 1000, 'ms');
       metrics[`${k}_memory_per_client`] = metric(round(tp.mbPerClient * 1024), 'KB');
       metrics[`${k}_initial_sync_10mb`] = metric(Math.round(sync), 'ms');
-      details[e.target] = { latency: lat, throughput: tp, initialSyncMs: sync, loadAvg1m: load1m() };
+      details[e.target] = { throughput: tp, initialSyncMs: sync, loadAvg1m: load1m() };
     }
     const n = quick ? 300 : 1000;
     const holdMs = quick ? 40_000 : 60_000;
@@ -228,13 +324,17 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     log(`yjs-clients trinity: ${n} idle stock clients on one node held ${holdMs / 1000} s: ${held.held} still synced, ${held.disconnects} disconnects`);
     metrics.trinity_idle_clients_held = metric(held.held, 'clients');
     metrics.trinity_idle_disconnects = metric(held.disconnects, 'closes');
-    metrics.trinity_p50_vs_y_websocket_server = metric(round(metrics.trinity_latency_p50!.value / metrics.y_websocket_server_latency_p50!.value), 'x');
   } finally {
     for (const r of refs) r.kill('SIGKILL');
     await cluster.stop();
   }
+  // The reference servers' figures also as peer sections, for the performance table (bench/readme-table.ts).
+  const peerMetrics = (prefix: string): { metrics: Metrics } => ({ metrics: Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith(prefix))) });
   return writeResult(opts.out, 'yjs-clients', metrics, {
+    'y-websocket-server': peerMetrics('y_websocket_server_'),
+    hocuspocus: peerMetrics('hocuspocus_'),
     goals: { latency_p50_vs_reference: 1.5, initial_sync_10mb_ms: 2000 },
+    latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last (metrics *_gap50: 50 ms, each edit alone); the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
     cores: availableParallelism(),
     setup: 'trinity: 3 tri node processes (SQLite, fsync, quorum 2 of 3), stock y-websocket 3.1 clients, the latency pair on different nodes, an edit counts once the other client has it (the writer\'s echo waits for a majority). y-websocket-server 0.1.1 and @hocuspocus/server 4.7 in one process each, in memory, no durability; hocuspocus measured with @hocuspocus/provider. All clients in the benchmark process (its CPU per update is reported: with 100 clients every update is applied 100 times there, which bounds updates/s for every target alike); memory per client is the RSS growth of the server processes over 101 connected clients (garbage not yet collected included); every process shares this machine.',
     details,

@@ -34,6 +34,8 @@ export const METHODS = {
   snapshotDone: 'snapshot.done',
   /** Yjs clients' awareness relayed between nodes, one-way (src/yjs/yjs-hub.ts). */
   yjsAwareness: 'yjs.awareness',
+  /** Which documents a node has Yjs clients on, so awareness goes only there (src/yjs/awareness-interest.ts). */
+  yjsInterest: 'yjs.interest',
   /** Tasks (src/node/task-service.ts). */
   taskSubmit: 'task.submit',
   taskGet: 'task.get',

@@ -11,13 +11,19 @@ export function attachYjs(node: ClusterNode, http: NodeHttpServer, keyring: Keyr
     runtime: node.world.runtime,
     memory: node.memoryService,
     rpc: node.rpc,
-    peers: () => node.swim.members().filter((m) => m.name !== node.name && (m.state === 'alive' || m.state === 'suspect')).map((m) => m.address),
+    peers: () => node.swim.members().filter((m) => m.name !== node.name && (m.state === 'alive' || m.state === 'suspect')).map((m) => ({ name: m.name, address: m.address })),
     maxDocBytes,
     writable: () => node.gate.verdict().writable,
   });
   const endpoint = new YjsEndpoint({ hub, keyring, log: node.world.runtime.logger.child({ component: 'yjs' }) });
   http.onUpgrade((req, socket, head) => endpoint.upgrade(req, socket, head));
-  node.addStatus('yjs', () => ({ clients: hub.clients, documents: hub.roomCount, connections: endpoint.connections }));
+  node.addStatus('yjs', () => ({
+    clients: hub.clients,
+    documents: hub.roomCount,
+    connections: endpoint.connections,
+    // Awareness goes only to members with clients on the document: relays sent/taken, and the interests known.
+    awareness: { relaysSent: hub.relays.sent, relaysReceived: hub.relays.received, memberInterests: hub.interests },
+  }));
   node.onStopped(() => {
     hub.stop();
     endpoint.close();

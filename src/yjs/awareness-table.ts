@@ -37,10 +37,10 @@ export class AwarenessTable {
     return taken;
   }
 
-  /** Every live state (what a new connection is sent). */
-  live(): AwarenessEntry[] {
+  /** Every live state (what a new connection is sent), or those of the owners `owned` picks. */
+  live(owned?: (owner: string) => boolean): AwarenessEntry[] {
     const out: AwarenessEntry[] = [];
-    for (const [clientId, e] of this.entries) if (e.state !== 'null') out.push({ clientId, clock: e.clock, state: e.state });
+    for (const [clientId, e] of this.entries) if (e.state !== 'null' && (!owned || owned(e.owner))) out.push({ clientId, clock: e.clock, state: e.state });
     return out;
   }
 

@@ -5,9 +5,10 @@
 //   once that resolved;
 // - every change of a document, whatever its origin (another client here, a peer node's
 //   replication, the CLI, an agent), reaches the document's clients at once;
-// - awareness is relayed to every client of the document, the sender included, and to the other
-//   members by RPC notification (never stored), with the 30 s expiry; every client hears
-//   something at least every 15 s, so the stock client's 30 s liveness check never fires.
+// - awareness is relayed to every client of the document, the sender included, and by RPC
+//   notification (never stored) to the other members that have clients on the document
+//   (awareness-interest.ts), with the 30 s expiry; every client hears something at least every
+//   15 s, so the stock client's 30 s liveness check never fires.
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -18,11 +19,15 @@ import type { MemoryService } from '../memory/memory-service.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
+import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } from './awareness-interest.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
 import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from './wire.js';
 import { METHODS } from '../rpc/methods.js';
 
 export const AWARENESS_METHOD = METHODS.yjsAwareness;
+export const INTEREST_METHOD = METHODS.yjsInterest;
+/** Owners of awareness entries that came from another member are named `peer:<member>`. */
+const PEER_OWNER = 'peer:';
 /** How often rooms expire awareness and send keepalives; a client hears something within 15 s. */
 const TICK_MS = 5_000;
 const KEEPALIVE_AFTER_MS = 10_000;
@@ -34,8 +39,8 @@ export interface HubOptions {
   runtime: Runtime;
   memory: MemoryService;
   rpc: RpcEndpoint;
-  /** Stream addresses of the live members other than this node (awareness goes to them). */
-  peers: () => string[];
+  /** The live members other than this node: name, and stream address (awareness goes to those with clients on the document). */
+  peers: () => Array<{ name: string; address: string }>;
   maxDocBytes?: number;
   /** Whether the node can take writes now (the quorum gate); a read-only node refuses client updates without trying. */
   writable?: () => boolean;
@@ -82,12 +87,17 @@ export class YjsHub {
   private cancelTick: (() => void) | undefined;
   private stopped = false;
   readonly maxDocBytes: number;
+  /** Which other members have clients on which document. */
+  private readonly interest = new AwarenessInterest();
+  /** Awareness relays sent to other members, and arrived from them (for /status and tests). */
+  readonly relays = { sent: 0, received: 0 };
 
   constructor(private readonly o: HubOptions) {
     this.log = o.runtime.logger.child({ component: 'yjs' });
     this.maxDocBytes = o.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
     o.memory.docs.onLocalUpdate((docId, update, origin) => this.changed(docId, update, origin));
     o.rpc.onNotify(AWARENESS_METHOD, 'member', (payload) => this.remoteAwareness(payload));
+    o.rpc.onNotify(INTEREST_METHOD, 'member', (payload) => this.remoteInterest(payload));
     this.scheduleTick();
   }
 
@@ -108,6 +118,7 @@ export class YjsHub {
     if (!room) {
       room = { docId, schema, members: new Set(), awareness: new AwarenessTable(), size: -1 };
       this.rooms.set(docId, room);
+      this.announce('add', [docId]);
     }
     const r = room;
     const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
@@ -186,7 +197,41 @@ export class YjsHub {
     if (!r.members.delete(m)) return;
     const removed = r.awareness.removeOwner(m.id, this.now());
     if (removed.length > 0) this.relay(r, removed, true);
-    if (r.members.size === 0 && this.rooms.get(r.docId) === r) this.rooms.delete(r.docId);
+    if (r.members.size === 0 && this.rooms.get(r.docId) === r) {
+      this.rooms.delete(r.docId);
+      if (!this.stopped) this.announce('remove', [r.docId]);
+    }
+  }
+
+  /** Tells the live members which documents this node has clients on (all of them, or one member). */
+  private announce(kind: InterestKind, docs: string[], to?: { address: string }): void {
+    if (docs.length === 0) return;
+    const frames = interestFrames(this.o.self, kind, docs);
+    for (const p of to ? [to] : this.o.peers()) {
+      for (const f of frames) this.o.rpc.notify(p.address, INTEREST_METHOD, f).catch(() => undefined);
+    }
+  }
+
+  private remoteInterest(payload: Uint8Array): void {
+    if (this.stopped) return;
+    let msg;
+    try {
+      msg = decodeInterest(payload);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'dropped an awareness interest that does not decode');
+      return;
+    }
+    const peer = this.o.peers().find((p) => p.name === msg.from);
+    if (!peer) return; // not a live member (yet): its next refresh comes once it is
+    const fresh = this.interest.apply(msg, this.now());
+    // A member newly interested in documents we have clients on: tell it ours, and our clients' states, now.
+    const shared = fresh.filter((d) => this.rooms.has(d));
+    if (shared.length === 0) return;
+    this.announce('add', shared, peer);
+    for (const d of shared) {
+      const mine = this.rooms.get(d)!.awareness.live((owner) => !owner.startsWith(PEER_OWNER));
+      if (mine.length > 0) this.sendAwareness(d, mine, [peer.address]);
+    }
   }
 
   /** A client's update through the quorum write path. */
@@ -232,16 +277,31 @@ export class YjsHub {
     if (taken.length > 0) this.relay(r, taken, true);
   }
 
-  /** Awareness changes to every local client of the room and, for changes made here, to the other members. */
+  /** Awareness changes to every local client of the room and, for changes made here, to the members with clients on the document. */
   private relay(r: Room, entries: AwarenessEntry[], toPeers: boolean): void {
     for (const m of r.members) m.session.deliverAwareness(entries);
     if (!toPeers) return;
+    const peers = this.o.peers();
+    const names = this.interest.interested(r.docId, peers.map((p) => p.name), this.now());
+    if (names.length === 0) return;
+    this.sendAwareness(r.docId, entries, peers.filter((p) => names.includes(p.name)).map((p) => p.address));
+  }
+
+  private sendAwareness(docId: string, entries: AwarenessEntry[], addresses: string[]): void {
     const e = encoding.createEncoder();
     encoding.writeVarString(e, this.o.self);
-    encoding.writeVarString(e, r.docId);
+    encoding.writeVarString(e, docId);
     encoding.writeVarUint8Array(e, encodeAwarenessUpdate(entries));
     const payload = encoding.toUint8Array(e);
-    for (const to of this.o.peers()) this.o.rpc.notify(to, AWARENESS_METHOD, payload).catch(() => undefined);
+    for (const to of addresses) {
+      this.relays.sent++;
+      this.o.rpc.notify(to, AWARENESS_METHOD, payload).catch(() => undefined);
+    }
+  }
+
+  /** Interests other members hold now (bounded by AwarenessInterest). */
+  get interests(): number {
+    return this.interest.size;
   }
 
   private remoteAwareness(payload: Uint8Array): void {
@@ -252,9 +312,10 @@ export class YjsHub {
         docId: readBoundedString(d, 256, 'document id'),
         update: readBoundedBytes(d, 16 * 1024 * 1024, 'awareness update'),
       }));
+      this.relays.received++;
       const r = this.rooms.get(docId);
-      if (!r) return; // no client of it here
-      const taken = r.awareness.apply(`peer:${from}`, decodeAwarenessUpdate(update), this.now(), MAX_CLIENTS_PER_DOC);
+      if (!r) return; // no client of it here (any more)
+      const taken = r.awareness.apply(`${PEER_OWNER}${from}`, decodeAwarenessUpdate(update), this.now(), MAX_CLIENTS_PER_DOC);
       if (taken.length > 0) this.relay(r, taken, false);
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'dropped an awareness relay that does not decode');
@@ -271,6 +332,9 @@ export class YjsHub {
 
   private tick(): void {
     const now = this.now();
+    // Soft state both ways: our interests renewed at every member, lapsed ones of theirs dropped.
+    this.announce('refresh', [...this.rooms.keys()]);
+    this.interest.expire(now, new Set(this.o.peers().map((p) => p.name)));
     for (const r of [...this.rooms.values()]) {
       const expired = r.awareness.expire(now);
       if (expired.length > 0) this.relay(r, expired, false);

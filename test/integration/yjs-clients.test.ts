@@ -123,6 +123,36 @@ describe('stock y-websocket clients on a 3-node cluster', () => {
     await waitFor('ada gone from b', async () => ({ ok: !b.provider.awareness.getStates().has(id), value: undefined }), { timeoutMs: 10_000, intervalMs: 100 });
   });
 
+  it('awareness goes only to the members with clients on the document; a member whose first client arrives gets the others\' states at once', async () => {
+    const relays = async (name: string): Promise<{ relaysSent: number; relaysReceived: number }> => {
+      const s = (await cluster.node(name).status()) as { yjs?: { awareness?: { relaysSent: number; relaysReceived: number } } } | undefined;
+      const a = s?.yjs?.awareness;
+      if (!a) throw new Error(`no yjs.awareness in the status of ${name}`);
+      return a;
+    };
+    const a = await client(ADDRESSES[0]!, 'doc', 'scoped');
+    const b = await client(ADDRESSES[1]!, 'doc', 'scoped');
+    const n3Before = (await relays('n3')).relaysReceived;
+    const n2Before = (await relays('n2')).relaysReceived;
+    for (let i = 0; i < 5; i++) {
+      a.provider.awareness.setLocalStateField('cursor', i);
+      await waitFor(`cursor ${i} on b`, async () => ({ ok: (b.provider.awareness.getStates().get(a.doc.clientID) as { cursor?: number } | undefined)?.cursor === i, value: undefined }), { timeoutMs: 10_000, intervalMs: 50 });
+    }
+    // n2 took the relays (its client saw every cursor); n3, with no client on the document, was sent none.
+    expect((await relays('n2')).relaysReceived).toBeGreaterThanOrEqual(n2Before + 5);
+    expect((await relays('n3')).relaysReceived).toBe(n3Before);
+    // A client on n3: its node announces the document, n1 answers with its client's state at once
+    // (well before the stock client's 15 s renewal).
+    a.provider.awareness.setLocalStateField('user', { name: 'ada' });
+    const t0 = Date.now();
+    const c = await client(ADDRESSES[2]!, 'doc', 'scoped');
+    await waitFor('ada on the new client of n3', async () => ({ ok: (c.provider.awareness.getStates().get(a.doc.clientID) as { user?: { name?: string } } | undefined)?.user?.name === 'ada', value: undefined }), { timeoutMs: 5_000, intervalMs: 50 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    a.provider.awareness.setLocalStateField('cursor', 99);
+    await waitFor('cursor 99 on c', async () => ({ ok: (c.provider.awareness.getStates().get(a.doc.clientID) as { cursor?: number } | undefined)?.cursor === 99, value: undefined }), { timeoutMs: 10_000, intervalMs: 50 });
+    expect((await relays('n3')).relaysReceived).toBeGreaterThan(n3Before);
+  });
+
   it('edits made offline upload when the client reconnects (to another node)', async () => {
     const a = await client(ADDRESSES[0]!, 'doc', 'offline');
     const b = await client(ADDRESSES[1]!, 'doc', 'offline');
