@@ -49,7 +49,9 @@ describe('task retention (simulator)', () => {
         expect(c.node(i).tasks.table.get('long-1'), `n${i}`).toBeUndefined();
         expect(c.node(i).tasks.list().map((t) => t.id)).not.toContain('long-1');
       }
-      // A duplicate submit of a trimmed, submitter-chosen id is refused on every node.
+      // A duplicate submit of a trimmed, submitter-chosen id is refused on every node, once the
+      // downed pair is a voter again (before that a submit there is refused as read-only).
+      expect(await c.runUntil(() => [0, 1, 2, 3, 4].every((i) => c.node(i).gate.verdict().writable), 60_000)).toBe(true);
       for (let i = 0; i < 5; i++) {
         const r = await c.settle(c.node(i).submit({ id: 'chosen-1', type: 'echo', input: {} }).catch((e: unknown) => e), 10_000);
         expect(r, `n${i}`).toBeInstanceOf(UsageError);
