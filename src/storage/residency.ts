@@ -13,7 +13,7 @@ import type { NodeStore } from './types.js';
 export interface ResidencyOptions {
   /** Bytes of memory the resident documents may take, estimated from their stored size. */
   budgetBytes: number;
-  /** A document used more recently than this stays resident (default 2 s). */
+  /** A document used more recently than this is unloaded last, and only if small (default 2 s). */
   idleMs?: number;
   /** Milliseconds on the node's clock. */
   now: () => number;
@@ -31,6 +31,8 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
  */
 const RESIDENT_FACTOR = 26;
 const RESIDENT_BASE_BYTES = 10 * 1024;
+/** A document used within idleMs is unloaded under pressure only if it is at most this share of the budget (1/8). */
+const HOT_SHARE = 8;
 /** Documents unloaded per call at most (each records its state in one small store write). */
 const MAX_EVICT_PER_CALL = 256;
 const META_PREFIX = 'docmeta/';
@@ -97,8 +99,12 @@ export class Residency {
     for (const id of resident) total += size(id);
     if (total <= this.o.budgetBytes) return 0;
     const now = this.o.now();
+    // Least recently used first. Documents used within idleMs come last, but small ones go too
+    // while the budget is still exceeded: a load touching more documents per idleMs than the
+    // budget holds would otherwise keep them all, and their size grows with the data (the soak
+    // did). A large one in use stays: reloading it every second would cost more than it frees.
     const candidates = resident
-      .filter((id) => this.o.evictable(id) && now - (this.lastUsed.get(id) ?? 0) >= this.idleMs)
+      .filter((id) => this.o.evictable(id) && (now - (this.lastUsed.get(id) ?? 0) >= this.idleMs || size(id) <= this.o.budgetBytes / HOT_SHARE))
       .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0));
     let n = 0;
     for (const id of candidates) {
