@@ -33,7 +33,7 @@ const get = (url: string) =>
     req.on('error', () => resolve(''));
     req.on('timeout', () => req.destroy());
   });
-const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number }> = [];
+const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number }> = [];
 try {
   for (let i = 0; i < 60 && !(await get(`http://${address}:10080/status`)).includes('ACTIVE'); i++) await sleep(1000);
   const c = await NodeClient.connect({ at: `${address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 });
@@ -57,8 +57,11 @@ try {
     const read = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
     let guard = NaN;
+    let live = NaN;
     try {
-      guard = (JSON.parse(status) as { heapGuard?: { collections: number } }).heapGuard?.collections ?? NaN;
+      const g = (JSON.parse(status) as { heapGuard?: { collections: number; heapAfterBytes: number | null } }).heapGuard;
+      guard = g?.collections ?? NaN;
+      live = (g?.heapAfterBytes ?? NaN) / 2 ** 20;
     } catch {
       // no answer this time
     }
@@ -72,9 +75,10 @@ try {
       writes: w.length,
       p99: w.length ? percentile(w, 99) : NaN,
       guardCollections: guard,
+      liveAfterGcMB: live,
     });
     const s = samples.at(-1)!;
-    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} errors ${errors}`);
+    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors}`);
   }
   clearInterval(writer);
   const after = samples.filter((s) => s.t >= 60);
@@ -94,6 +98,7 @@ try {
       memory_budget: metric(parseInt(values.budget!, 10), 'MB'),
       rss_max_after_warmup: metric(Math.max(...after.map((s) => s.rssMB)), 'MB'),
       heap_max_after_warmup: metric(Math.max(...after.map((s) => s.heapMB).filter(Number.isFinite)), 'MB'),
+      live_heap_max_after_warmup: metric(Math.max(...after.map((s) => s.liveAfterGcMB).filter(Number.isFinite)), 'MB'),
       rss_growth: metric(fit((s) => s.rssMB), 'MB per 10 min'),
       writes_sent: metric(n, 'writes'),
       errors: metric(errors, 'errors'),
