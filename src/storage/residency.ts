@@ -89,7 +89,8 @@ export class Residency {
     return [...this.evicted.keys()];
   }
 
-  evict(inner: YDocSet, onEvicted: (id: string) => void): number {
+  /** Unloads documents until the estimate fits the budget; `busy` ones (updates held for a commit) stay. */
+  evict(inner: YDocSet, onEvicted: (id: string) => void, busy: (id: string) => boolean = () => false): number {
     const resident = inner.ids();
     const size = (id: string): number => {
       const s = this.store.docStats(id);
@@ -111,7 +112,7 @@ export class Residency {
       if (total <= this.o.budgetBytes || n >= MAX_EVICT_PER_CALL) break;
       const doc = inner.doc(id);
       // Updates waiting for missing dependencies: kept resident until they integrate (or resync).
-      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) continue;
+      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null || busy(id)) continue;
       // Folded into its snapshot first (from the live document), so loading it again reads one row.
       if (this.store.docStats(id).logEntries > 0) this.store.compact(id);
       const stored: Stored = { sv: inner.stateVector(id), digest: inner.digest(id).slice() };

@@ -42,4 +42,21 @@ describe('residency under pressure', () => {
     expect(big.evictIdle()).toBe(1);
     expect(Y.encodeStateAsUpdate(big.doc('agent/big')).length).toBeGreaterThan(64 * 1024);
   });
+
+  it('unloads documents with nothing held for the group commit while another has updates held', () => {
+    let now = 0;
+    const store = new MemoryStore({ nodeId: 'n', name: 'n' });
+    const docs = new DurableDocSet(store, undefined, { budgetBytes: 1, idleMs: 0, now: () => now, evictable: () => true });
+    for (let k = 0; k < 5; k++) fill(docs, `agent/a${k}`, 100);
+    docs.hold();
+    fill(docs, 'agent/a4', 50); // held, not yet in the store
+    now = 10;
+    expect(docs.evictIdle()).toBe(4); // before, a single held update stopped the whole pass
+    expect(docs.residentIds()).toEqual(['agent/a4']);
+    expect(docs.doc('agent/a0').getText('t').length).toBe(100);
+    docs.commit();
+    now = 20;
+    expect(docs.evictIdle()).toBe(2);
+    expect(docs.doc('agent/a4').getText('t').length).toBe(150);
+  });
 });
