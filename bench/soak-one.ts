@@ -33,7 +33,7 @@ const get = (url: string) =>
     req.on('error', () => resolve(''));
     req.on('timeout', () => req.destroy());
   });
-const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number }> = [];
+const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number; heapTotalMB: number; externalMB: number }> = [];
 try {
   for (let i = 0; i < 60 && !(await get(`http://${address}:10080/status`)).includes('ACTIVE'); i++) await sleep(1000);
   const c = await NodeClient.connect({ at: `${address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 });
@@ -71,6 +71,8 @@ try {
       t: Math.round((Date.now() - began) / 1000),
       rssMB: rss ? Number(rss[1]) / 1024 : NaN,
       heapMB: read(/^nodejs_heap_size_used_bytes\{[^}]*\} (\S+)$/m) / 2 ** 20,
+      heapTotalMB: read(/^nodejs_heap_size_total_bytes\{[^}]*\} (\S+)$/m) / 2 ** 20,
+      externalMB: read(/^nodejs_external_memory_bytes\{[^}]*\} (\S+)$/m) / 2 ** 20,
       resident: read(/^tri_documents\{where="resident"[^}]*\} (\S+)$/m),
       writes: w.length,
       p99: w.length ? percentile(w, 99) : NaN,
@@ -78,7 +80,7 @@ try {
       liveAfterGcMB: live,
     });
     const s = samples.at(-1)!;
-    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors}`);
+    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)}/${s.heapTotalMB.toFixed(0)} MB external ${s.externalMB.toFixed(1)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors}`);
   }
   clearInterval(writer);
   const after = samples.filter((s) => s.t >= 60);
