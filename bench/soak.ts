@@ -49,6 +49,9 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
   const durationMs = opts.quick ? 5 * 60_000 : 30 * 60_000;
   const warmupMs = opts.quick ? 60_000 : 5 * 60_000;
   const prefix = process.env.TRI_SOAK_PREFIX ?? '127.0.3.';
+  // Small enough that the quick run's data passes it within its first minutes, so the run shows
+  // RSS held at the budget rather than a node still filling it (TRI_SOAK_BUDGET overrides).
+  const budget = process.env.TRI_SOAK_BUDGET ?? (opts.quick ? '16MB' : '64MB');
   const root = mkdtempSync(join(tmpdir(), 'tri-soak-'));
   const keyFile = join(root, 'cluster.key');
   writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
@@ -56,7 +59,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
   const procs: Proc[] = Array.from({ length: NODES }, (_, i) => ({ name: `n${i + 1}`, address: `${prefix}${i + 1}`, dir: join(root, `n${i + 1}`), child: undefined }));
   const start = (p: Proc, join: string | undefined): void => {
     const args = [cli.triPath, 'node', 'start', '--name', p.name, '--bind', p.address, '--key-file', keyFile, '--data', p.dir, '--profile', 'lan', '--log-level', 'warn'];
-    args.push('--task-retention', opts.quick ? '60s' : '5m', '--memory-budget', '64MB', ...(join ? ['--join', `${join}:9999`] : []));
+    args.push('--task-retention', opts.quick ? '60s' : '5m', '--memory-budget', budget, ...(join ? ['--join', `${join}:9999`] : []));
     p.child = spawn(process.execPath, args, { stdio: 'ignore' });
   };
   const ledger: Array<{ agent: string; id: string }> = [];
@@ -89,7 +92,23 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       if (waited > 60_000) throw new Error('the 5 soak nodes did not all show each other ACTIVE within 60 s');
       await sleep(500);
     }
-    for (const p of procs) clients.push(await NodeClient.connect({ at: `${p.address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 }));
+    const connect = (p: Proc) => NodeClient.connect({ at: `${p.address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 });
+    for (const p of procs) clients.push(await connect(p));
+    // A writer whose node was killed talks to it again once it is back (as an application would).
+    const reconnect = async (i: number): Promise<void> => {
+      for (let tries = 0; tries < 60; tries++) {
+        await sleep(1000);
+        try {
+          const fresh = await connect(procs[i]!);
+          const old = clients[i]!;
+          clients[i] = fresh;
+          await old.close().catch(() => undefined);
+          return;
+        } catch {
+          // not listening yet
+        }
+      }
+    };
     // Task episodes go to the agent named after the type: keep it bounded as an operator would.
     await clients[0]!.memoryPolicy('echo', { maxEpisodes: 5000 });
     log(`soak: ${NODES} nodes up, load ${WRITES_PER_S} writes/s + ${TASKS_PER_S} echo tasks/s for ${durationMs / 60_000} min`);
@@ -127,7 +146,10 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       killNext++;
       log(`soak: SIGKILL ${p.name}, restart in ${DOWN_MS / 1000} s`);
       p.child?.kill('SIGKILL');
-      setTimeout(() => start(p, p === procs[0] ? procs[1]!.address : procs[0]!.address), DOWN_MS);
+      setTimeout(() => {
+        start(p, p === procs[0] ? procs[1]!.address : procs[0]!.address);
+        void reconnect(procs.indexOf(p));
+      }, DOWN_MS);
     }, KILL_EVERY_MS);
     while (Date.now() - began < durationMs) {
       await sleep(SAMPLE_MS);
@@ -155,7 +177,15 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
     for (const c of clients.slice(0, NODES)) {
       for (const [agent, ids] of byAgent) {
         const have = new Set<string>();
-        for await (const page of c.memoryPages(agent, { limit: 1000 })) for (const e of page) have.add(e.id);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            for await (const page of c.memoryPages(agent, { limit: 1000 })) for (const e of page) have.add(e.id);
+            break;
+          } catch (err) {
+            if (attempt >= 5) throw err; // a node this slow to answer is a finding: the run fails
+            await sleep(2000);
+          }
+        }
         for (const id of ids) if (!have.has(id)) missing++;
       }
     }
@@ -178,7 +208,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       }
     }
     const doubled = [...perTask.values()].filter((x) => x > 1).length;
-    return finish(opts, samples, allWrites, warmupMs, durationMs, { missing, doubled, twoResults, acked: ledger.length, tasksAcked, errors, errorKinds, elapsedMs: Date.now() - t0 });
+    return finish(opts, samples, allWrites, warmupMs, durationMs, { missing, doubled, twoResults, acked: ledger.length, tasksAcked, errors, errorKinds, elapsedMs: Date.now() - t0 }, parseInt(budget, 10));
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     for (const p of procs) p.child?.kill('SIGKILL');
@@ -196,6 +226,7 @@ function finish(
   warmupMs: number,
   durationMs: number,
   r: { missing: number; doubled: number; twoResults: number; acked: number; tasksAcked: number; errors: number; errorKinds: Record<string, number>; elapsedMs: number },
+  budgetMB: number,
 ): BenchResult {
   const after = samples.filter((s) => s.t * 1000 >= warmupMs);
   // Slopes per node after the warm-up, in MB per 10 minutes (least squares over the samples it was up).
@@ -232,6 +263,9 @@ function finish(
     tasks_with_two_results: metric(r.twoResults, 'tasks'),
     tasks_with_two_episodes: metric(r.doubled, 'tasks'),
     errors: metric(r.errors, 'errors'),
+    memory_budget: metric(budgetMB, 'MB'),
+    rss_max_after_warmup: metric(Math.max(...after.flatMap((s) => s.nodes.filter((x) => x.up).map((x) => x.rssMB))), 'MB'),
+    heap_max_after_warmup: metric(Math.max(...after.flatMap((s) => s.nodes.filter((x) => x.up && Number.isFinite(x.heapMB)).map((x) => x.heapMB))), 'MB'),
     disk_after_30_days: metric(endDisk + Math.max(0, maxDisk) * 6 * 24 * 30, 'MB'),
   };
   const chart = (what: 'rssMB' | 'diskMB', title: string, unit: string): void =>

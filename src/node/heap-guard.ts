@@ -4,9 +4,10 @@
 // raises its own collection threshold as the heap grows), so RSS climbed by hundreds of MB in
 // minutes although the live heap stayed near 50 MB (heap snapshots, docs/retention.md). When the
 // heap in use passes the memory budget plus an allowance for everything that is not a document,
-// the guard asks V8 for a full collection, at most every `minGapMs`, backing off while the live
-// heap itself stays above the line (collecting again would free nothing). Real nodes only: the
-// simulator runs many nodes in one process and must not depend on the heap.
+// the guard asks V8 for a full collection, at most every `minGapMs`, and only once at least half
+// the allowance has piled up since the last one (so a live heap above the line, which collecting
+// cannot shrink, costs one collection per half-allowance of garbage, not one per gap). Real nodes
+// only: the simulator runs many nodes in one process and must not depend on the heap.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -15,9 +16,9 @@ export interface HeapGuardOptions {
   budgetBytes: number;
   /** Heap allowed beyond the budget before a collection is asked for (default 64 MiB). */
   allowanceBytes?: number;
-  /** How often the heap is looked at (default 2 s). */
+  /** How often the heap is looked at (default 1 s). */
   everyMs?: number;
-  /** Least time between two collections (default 10 s; doubles up to 2 min while they free too little). */
+  /** Least time between two collections (default 4 s). */
   minGapMs?: number;
   /** Injected for tests. */
   heapUsed?: () => number;
@@ -34,21 +35,25 @@ export interface HeapGuardStats {
 }
 
 export const DEFAULT_HEAP_ALLOWANCE_BYTES = 64 * 1024 * 1024;
-const MAX_GAP_MS = 120_000;
 
 export class HeapGuard {
   readonly stats: HeapGuardStats = { collections: 0, collectMs: 0, heapAfterBytes: null };
   private timer: NodeJS.Timeout | undefined;
   private lastAt = -Infinity;
-  private gapMs: number;
+  private readonly gapMs: number;
   private readonly line: number;
+  private readonly slack: number;
+  /** Heap in use right after the last collection (what was live then). */
+  private live = 0;
   private readonly heapUsed: () => number;
   private readonly collect: (() => void) | undefined;
   private readonly now: () => number;
 
   constructor(private readonly o: HeapGuardOptions) {
-    this.line = o.budgetBytes + (o.allowanceBytes ?? DEFAULT_HEAP_ALLOWANCE_BYTES);
-    this.gapMs = o.minGapMs ?? 10_000;
+    const allowance = o.allowanceBytes ?? DEFAULT_HEAP_ALLOWANCE_BYTES;
+    this.line = o.budgetBytes + allowance;
+    this.slack = allowance / 2;
+    this.gapMs = o.minGapMs ?? 4_000;
     this.heapUsed = o.heapUsed ?? (() => process.memoryUsage().heapUsed);
     this.collect = o.collect ?? exposedGc();
     this.now = o.now ?? (() => performance.now());
@@ -57,7 +62,7 @@ export class HeapGuard {
   /** Looks at the heap every `everyMs` until stop(); a no-op where V8 gives no collection hook. */
   start(): this {
     if (!this.collect || this.timer) return this;
-    this.timer = setInterval(() => this.check(), this.o.everyMs ?? 2_000);
+    this.timer = setInterval(() => this.check(), this.o.everyMs ?? 1_000);
     this.timer.unref();
     return this;
   }
@@ -67,19 +72,18 @@ export class HeapGuard {
     this.timer = undefined;
   }
 
-  /** One look: collects when the heap is over the line and the gap has passed; returns whether it did. */
+  /** One look: collects when the heap is over the line, enough garbage piled up and the gap has passed. */
   check(): boolean {
-    if (!this.collect || this.heapUsed() <= this.line || this.now() - this.lastAt < this.gapMs) return false;
+    if (!this.collect) return false;
+    const used = this.heapUsed();
+    if (used <= this.line || used - this.live < this.slack || this.now() - this.lastAt < this.gapMs) return false;
     const t = this.now();
     this.collect();
-    const after = this.heapUsed();
+    this.live = this.heapUsed();
     this.lastAt = this.now();
     this.stats.collections++;
     this.stats.collectMs += this.lastAt - t;
-    this.stats.heapAfterBytes = after;
-    // Still over the line: what is live is above it, and collecting soon again would free little.
-    const base = this.o.minGapMs ?? 10_000;
-    this.gapMs = after > this.line ? Math.min(this.gapMs * 2, MAX_GAP_MS) : base;
+    this.stats.heapAfterBytes = this.live;
     return true;
   }
 }

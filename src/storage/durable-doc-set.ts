@@ -42,20 +42,27 @@ export class DurableDocSet implements DocSet {
       // Local writes are stored here; remote ones in apply(); replays not at all.
       if (origin !== FROM_DISK && !isRemoteOrigin(origin)) this.append(id, update);
     });
-    // Compaction happens inside appendMany, when nothing is held back: then each document
-    // holds exactly what the store holds, and its encoding is the merged snapshot.
-    store.setSnapshotSource?.((id) => (this.held === undefined || this.held.length === 0) && this.inner.has(id) ? Y.encodeStateAsUpdate(this.inner.doc(id)) : undefined);
+    // A document with no update held back holds exactly what the store holds, so its encoding
+    // is the merged snapshot (compaction inside appendMany, or before unloading it).
+    store.setSnapshotSource?.((id) => !this.isHeld(id) && this.inner.has(id) ? Y.encodeStateAsUpdate(this.inner.doc(id)) : undefined);
   }
 
   /**
    * Unloads idle documents until the resident ones fit the memory budget (no-op without one);
-   * returns how many went. Nothing is unloaded while updates are held for a group commit.
+   * returns how many went. A document with updates held for a group commit stays (its live
+   * state is ahead of the store); the others may go. Skipping the whole pass whenever anything
+   * was held meant a steady load (always something held) unloaded nothing for seconds on end.
    */
   evictIdle(): number {
-    if (!this.residency || this.heldCount() > 0) return 0;
-    return this.residency.evict(this.inner, (id) => {
-      for (const cb of this.evictListeners) cb(id);
-    });
+    if (!this.residency) return 0;
+    const held = new Set(this.held?.map((e) => e.docId));
+    return this.residency.evict(
+      this.inner,
+      (id) => {
+        for (const cb of this.evictListeners) cb(id);
+      },
+      (id) => held.has(id),
+    );
   }
 
   /** Calls `cb` after a document was unloaded (holders of its Y.Doc must drop it). */
@@ -78,6 +85,10 @@ export class DurableDocSet implements DocSet {
    */
   hold(): void {
     this.held ??= [];
+  }
+
+  private isHeld(id: string): boolean {
+    return this.held !== undefined && this.held.some((e) => e.docId === id);
   }
 
   /** Updates held and not yet committed. */

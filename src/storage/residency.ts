@@ -13,7 +13,7 @@ import type { NodeStore } from './types.js';
 export interface ResidencyOptions {
   /** Bytes of memory the resident documents may take, estimated from their stored size. */
   budgetBytes: number;
-  /** A document used more recently than this stays resident (default 2 s). */
+  /** A document used more recently than this is unloaded last, and only if small (default 2 s). */
   idleMs?: number;
   /** Milliseconds on the node's clock. */
   now: () => number;
@@ -31,6 +31,8 @@ export const DEFAULT_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
  */
 const RESIDENT_FACTOR = 26;
 const RESIDENT_BASE_BYTES = 10 * 1024;
+/** A document used within idleMs is unloaded under pressure only if it is at most this share of the budget (1/8). */
+const HOT_SHARE = 8;
 /** Documents unloaded per call at most (each records its state in one small store write). */
 const MAX_EVICT_PER_CALL = 256;
 const META_PREFIX = 'docmeta/';
@@ -87,7 +89,8 @@ export class Residency {
     return [...this.evicted.keys()];
   }
 
-  evict(inner: YDocSet, onEvicted: (id: string) => void): number {
+  /** Unloads documents until the estimate fits the budget; `busy` ones (updates held for a commit) stay. */
+  evict(inner: YDocSet, onEvicted: (id: string) => void, busy: (id: string) => boolean = () => false): number {
     const resident = inner.ids();
     const size = (id: string): number => {
       const s = this.store.docStats(id);
@@ -97,15 +100,19 @@ export class Residency {
     for (const id of resident) total += size(id);
     if (total <= this.o.budgetBytes) return 0;
     const now = this.o.now();
+    // Least recently used first. Documents used within idleMs come last, but small ones go too
+    // while the budget is still exceeded: a load touching more documents per idleMs than the
+    // budget holds would otherwise keep them all, and their size grows with the data (the soak
+    // did). A large one in use stays: reloading it every second would cost more than it frees.
     const candidates = resident
-      .filter((id) => this.o.evictable(id) && now - (this.lastUsed.get(id) ?? 0) >= this.idleMs)
+      .filter((id) => this.o.evictable(id) && (now - (this.lastUsed.get(id) ?? 0) >= this.idleMs || size(id) <= this.o.budgetBytes / HOT_SHARE))
       .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0));
     let n = 0;
     for (const id of candidates) {
       if (total <= this.o.budgetBytes || n >= MAX_EVICT_PER_CALL) break;
       const doc = inner.doc(id);
       // Updates waiting for missing dependencies: kept resident until they integrate (or resync).
-      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) continue;
+      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null || busy(id)) continue;
       // Folded into its snapshot first (from the live document), so loading it again reads one row.
       if (this.store.docStats(id).logEntries > 0) this.store.compact(id);
       const stored: Stored = { sv: inner.stateVector(id), digest: inner.digest(id).slice() };

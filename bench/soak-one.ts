@@ -1,0 +1,116 @@
+// One node under the soak's load (bench/soak.ts: 50 episode writes/s over 200 agents, 20 echo
+// tasks/s, task retention 60 s), with a memory budget smaller than the data, for a bounded time:
+// RSS and heap sampled every 10 s. The five-process soak needs five nodes' CPU; on a saturated
+// machine its nodes starve (SWIM suspects them, writes time out) and its memory figures say
+// little. One node shows what residency, eviction and the heap guard do to memory alone.
+//   node dist/bench/soak-one.js [--minutes 5] [--budget 16MB] [--address 127.0.14.1] [--out bench/results]
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NodeClient } from '../src/client/node-client.js';
+import { defaultTriPath } from './lib/proc-cluster.js';
+import { metric, percentile, writeResult } from './lib/index.js';
+
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' } } });
+const minutes = Number(values.minutes);
+const address = values.address!;
+const root = mkdtempSync(join(tmpdir(), 'tri-soak-one-'));
+const keyFile = join(root, 'cluster.key');
+writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+const child = spawn(process.execPath, [defaultTriPath(), 'node', 'start', '--name', 's1', '--bind', address, '--key-file', keyFile, '--data', join(root, 'data'), '--memory-budget', values.budget!, '--task-retention', '60s', '--log-level', 'warn'], { stdio: 'ignore' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const get = (url: string) =>
+  new Promise<string>((resolve) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', () => resolve(''));
+    req.on('timeout', () => req.destroy());
+  });
+const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number; heapTotalMB: number; externalMB: number }> = [];
+try {
+  for (let i = 0; i < 60 && !(await get(`http://${address}:10080/status`)).includes('ACTIVE'); i++) await sleep(1000);
+  const c = await NodeClient.connect({ at: `${address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 });
+  await c.memoryPolicy('echo', { maxEpisodes: 5000 });
+  let n = 0;
+  let errors = 0;
+  let window: number[] = [];
+  const writer = setInterval(() => {
+    for (let k = 0; k < 5; k++) {
+      const i = n++;
+      const s = performance.now();
+      c.addEpisode({ agent: `soak-${i % 200}`, task: `w${i}`, outcome: 'ok', note: `soak write ${i}` }).then(() => window.push(performance.now() - s), () => errors++);
+    }
+    for (let k = 0; k < 2; k++) c.submitTask({ type: 'echo', input: { n: n + k } }).then(() => undefined, () => errors++);
+  }, 100);
+  const began = Date.now();
+  while (Date.now() - began < minutes * 60_000) {
+    await sleep(10_000);
+    const text = await get(`http://${address}:10080/metrics`);
+    const status = await get(`http://${address}:10080/status`);
+    const read = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    let guard = NaN;
+    let live = NaN;
+    try {
+      const g = (JSON.parse(status) as { heapGuard?: { collections: number; heapAfterBytes: number | null } }).heapGuard;
+      guard = g?.collections ?? NaN;
+      live = (g?.heapAfterBytes ?? NaN) / 2 ** 20;
+    } catch {
+      // no answer this time
+    }
+    const w = window;
+    window = [];
+    samples.push({
+      t: Math.round((Date.now() - began) / 1000),
+      rssMB: rss ? Number(rss[1]) / 1024 : NaN,
+      heapMB: read(/^nodejs_heap_size_used_bytes\{[^}]*\} (\S+)$/m) / 2 ** 20,
+      heapTotalMB: read(/^nodejs_heap_size_total_bytes\{[^}]*\} (\S+)$/m) / 2 ** 20,
+      externalMB: read(/^nodejs_external_memory_bytes\{[^}]*\} (\S+)$/m) / 2 ** 20,
+      resident: read(/^tri_documents\{where="resident"[^}]*\} (\S+)$/m),
+      writes: w.length,
+      p99: w.length ? percentile(w, 99) : NaN,
+      guardCollections: guard,
+      liveAfterGcMB: live,
+    });
+    const s = samples.at(-1)!;
+    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)}/${s.heapTotalMB.toFixed(0)} MB external ${s.externalMB.toFixed(1)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors}`);
+  }
+  clearInterval(writer);
+  const after = samples.filter((s) => s.t >= 60);
+  const fit = (pick: (s: (typeof samples)[number]) => number) => {
+    const pts = after.filter((s) => Number.isFinite(pick(s)));
+    const mx = pts.reduce((a, s) => a + s.t, 0) / pts.length;
+    const my = pts.reduce((a, s) => a + pick(s), 0) / pts.length;
+    const num = pts.reduce((a, s) => a + (s.t - mx) * (pick(s) - my), 0);
+    const den = pts.reduce((a, s) => a + (s.t - mx) ** 2, 0);
+    return den === 0 ? NaN : (num / den) * 600;
+  };
+  const { path } = writeResult(
+    values.out!,
+    'soak-one',
+    {
+      minutes: metric(minutes, 'min'),
+      memory_budget: metric(parseInt(values.budget!, 10), 'MB'),
+      rss_max_after_warmup: metric(Math.max(...after.map((s) => s.rssMB)), 'MB'),
+      heap_max_after_warmup: metric(Math.max(...after.map((s) => s.heapMB).filter(Number.isFinite)), 'MB'),
+      live_heap_max_after_warmup: metric(Math.max(...after.map((s) => s.liveAfterGcMB).filter(Number.isFinite)), 'MB'),
+      rss_growth: metric(fit((s) => s.rssMB), 'MB per 10 min'),
+      writes_sent: metric(n, 'writes'),
+      errors: metric(errors, 'errors'),
+    },
+    { samples },
+  );
+  console.log(`wrote ${path}`);
+  await c.close();
+} finally {
+  child.kill('SIGKILL');
+  await sleep(300);
+  rmSync(root, { recursive: true, force: true });
+}
