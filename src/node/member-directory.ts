@@ -172,14 +172,19 @@ export class MemberDirectory {
     return this.entries.get(name)?.meta;
   }
 
-  /** Addresses of the members SWIM holds dead. */
+  /** Addresses of the members SWIM holds dead, in member-table order (O(N) only while some are dead). */
   deadAddresses(): string[] {
     const out: string[] = [];
-    for (const name of this.deadNames) {
-      const e = this.entries.get(name);
-      if (e) out.push(e.address);
-    }
+    if (this.deadNames.size === 0) return out;
+    for (const e of this.entries.values()) if (e.state === 'dead' && e.name !== this.src.self) out.push(e.address);
     return out;
+  }
+
+  /** The last member in table order at gossip `address`, ourselves aside (a large RPC call's peer: rare). */
+  nameAtAddress(address: string): string | undefined {
+    let name: string | undefined;
+    for (const e of this.entries.values()) if (e.address === address && e.name !== this.src.self) name = e.name;
+    return name;
   }
 
   /** One member event: O(1) (one meta decode when its metadata bytes changed). */
