@@ -349,7 +349,7 @@ export class ClusterNode {
   private measureThroughput(t: CallTiming): void {
     const bytes = t.bytesOut + t.bytesIn;
     if (bytes < MIN_THROUGHPUT_SAMPLE_BYTES) return;
-    const name = this.directory.nameAt(t.to);
+    const name = this.directory.nameAtAddress(t.to);
     const member = name === undefined ? undefined : this.swim.peek(name);
     if (member) this.throughput.observe(member.name, bytes, t.elapsedMs, member.rttMs ?? null);
   }

@@ -74,14 +74,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function sameQuorumMember(a: QuorumMember, b: QuorumMember): boolean {
-  return a.name === b.name && a.role === b.role && a.state === b.state && a.reachable === b.reachable && a.stateChangedAt === b.stateChangedAt && a.configWord === b.configWord;
-}
-
-function samePeer(a: ConfigPeer, b: ConfigPeer): boolean {
-  return a.name === b.name && a.address === b.address && a.word === b.word && a.alive === b.alive;
-}
-
 /**
  * A member as task routing sees it. Its state and slots change only with a member event (which
  * makes a new routing list); RTT, measured throughput, the gossiped free slots and, for this node,
@@ -180,14 +172,19 @@ export class MemberDirectory {
     return this.entries.get(name)?.meta;
   }
 
-  /** Addresses of the members SWIM holds dead. */
+  /** Addresses of the members SWIM holds dead, in member-table order (O(N) only while some are dead). */
   deadAddresses(): string[] {
     const out: string[] = [];
-    for (const name of this.deadNames) {
-      const e = this.entries.get(name);
-      if (e) out.push(e.address);
-    }
+    if (this.deadNames.size === 0) return out;
+    for (const e of this.entries.values()) if (e.state === 'dead' && e.name !== this.src.self) out.push(e.address);
     return out;
+  }
+
+  /** The last member in table order at gossip `address`, ourselves aside (a large RPC call's peer: rare). */
+  nameAtAddress(address: string): string | undefined {
+    let name: string | undefined;
+    for (const e of this.entries.values()) if (e.address === address && e.name !== this.src.self) name = e.name;
+    return name;
   }
 
   /** One member event: O(1) (one meta decode when its metadata bytes changed). */
@@ -204,30 +201,52 @@ export class MemberDirectory {
       return;
     }
     let e = this.entries.get(m.name);
-    const fresh = e === undefined;
     if (e && e.address !== m.address && this.byAddress.get(e.address) === m.name) this.byAddress.delete(e.address);
     if (!self) this.byAddress.set(m.address, m.name);
     if (m.state === 'dead' && !self) this.deadNames.add(m.name);
-    else this.deadNames.delete(m.name);
-    const meta = e && sameBytes(e.metaBytes, m.meta) ? e.meta : decodeOrUndefined(m.meta);
+    else if (this.deadNames.size > 0) this.deadNames.delete(m.name);
     if (!e) {
-      e = { name: m.name } as Entry;
-      e.routing = new RoutingMember(e, this, this.src);
+      e = this.createEntry(m);
       this.entries.set(m.name, e);
+      this.bumpAll();
+      return;
     }
-    const viewBefore = fresh ? undefined : { state: e.viewState, slots: e.meta?.slots };
+    const slotsBefore = e.meta?.slots;
+    const viewBefore = e.viewState;
+    if (!sameBytes(e.metaBytes, m.meta)) {
+      e.meta = decodeOrUndefined(m.meta);
+      e.gossipedWord = e.meta?.configWord ?? 0;
+    }
     e.state = m.state;
     e.address = m.address;
     e.metaBytes = m.meta;
     e.changedAt = m.stateChangedAt;
-    e.meta = meta;
-    e.gossipedWord = meta?.configWord ?? 0;
-    e.viewState = memberLifecycle(m.state, meta?.lifecycle ?? 'ACTIVE');
-    if (this.setQuorum(e) || fresh) this.quorumV++;
-    if (this.setPeer(e) || fresh) this.peersV++;
-    if (fresh || viewBefore!.state !== e.viewState || viewBefore!.slots !== e.meta?.slots) this.routingV++;
-    if (fresh) this.setV++;
+    e.viewState = memberLifecycle(m.state, e.meta?.lifecycle ?? 'ACTIVE');
+    if (this.setQuorum(e)) this.quorumV++;
+    if (this.setPeer(e)) this.peersV++;
+    if (viewBefore !== e.viewState || slotsBefore !== e.meta?.slots) this.routingV++;
     this.version++;
+  }
+
+  private createEntry(m: Readonly<MemberInfo>): Entry {
+    const meta = decodeOrUndefined(m.meta);
+    const e: Entry = {
+      name: m.name,
+      state: m.state,
+      address: m.address,
+      metaBytes: m.meta,
+      changedAt: m.stateChangedAt,
+      meta,
+      gossipedWord: meta?.configWord ?? 0,
+      quorum: undefined!,
+      peer: undefined!,
+      viewState: memberLifecycle(m.state, meta?.lifecycle ?? 'ACTIVE'),
+      routing: undefined!,
+    };
+    e.routing = new RoutingMember(e, this, this.src);
+    this.setQuorum(e);
+    this.setPeer(e);
+    return e;
   }
 
   /** Our own lifecycle, role or configuration word changed. */
@@ -311,31 +330,29 @@ export class MemberDirectory {
     };
   }
 
-  /** Rebuilds e.quorum; true when it changed. */
+  /** Rebuilds e.quorum when one of its fields moved; true when it changed. */
   private setQuorum(e: Entry): boolean {
-    const self = e.name === this.src.self;
-    const q: QuorumMember = self
-      ? { name: e.name, role: this.src.ownMeta().role, state: this.src.ownLifecycle(), reachable: true, stateChangedAt: e.changedAt, configWord: this.src.ownWord() }
-      : {
-          name: e.name,
-          role: e.meta?.role ?? 'hybrid',
-          state: memberLifecycle(e.state, e.meta?.lifecycle ?? 'JOINING'),
-          reachable: e.state === 'alive',
-          stateChangedAt: e.changedAt,
-          configWord: this.src.countedWord(e.name, e.gossipedWord),
-        };
-    if (e.quorum && sameQuorumMember(e.quorum, q)) return false;
-    e.quorum = q;
+    const src = this.src;
+    const self = e.name === src.self;
+    const role = self ? src.ownMeta().role : (e.meta?.role ?? 'hybrid');
+    const state = self ? src.ownLifecycle() : memberLifecycle(e.state, e.meta?.lifecycle ?? 'JOINING');
+    const reachable = self || e.state === 'alive';
+    const configWord = self ? src.ownWord() : src.countedWord(e.name, e.gossipedWord);
+    const q = e.quorum;
+    if (q && q.role === role && q.state === state && q.reachable === reachable && q.stateChangedAt === e.changedAt && q.configWord === configWord) return false;
+    e.quorum = { name: e.name, role, state, reachable, stateChangedAt: e.changedAt, configWord };
     return true;
   }
 
-  /** Rebuilds e.peer from the quorum row's (counted) word; true when it changed. */
+  /** Rebuilds e.peer from the quorum row's (counted) word when it moved; true when it changed. */
   private setPeer(e: Entry): boolean {
     // The word is the quorum row's: gossip's, or newer if the member showed us its configuration
     // directly (reading the meta instead left a peer looking like a laggard, pushed every 2 s).
-    const p: ConfigPeer = { name: e.name, address: e.address, word: e.quorum.configWord ?? 0, alive: e.state === 'alive' };
-    if (e.peer && samePeer(e.peer, p)) return false;
-    e.peer = p;
+    const word = e.quorum.configWord ?? 0;
+    const alive = e.state === 'alive';
+    const p = e.peer;
+    if (p && p.address === e.address && p.word === word && p.alive === alive) return false;
+    e.peer = { name: e.name, address: e.address, word, alive };
     return true;
   }
 

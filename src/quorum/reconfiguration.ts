@@ -238,10 +238,10 @@ export class Reconfiguration {
       return this.flush();
     }
     this.bootstrapSince = undefined;
-    // Everyone on our epoch (committed, or pending on it) takes part.
-    const ask = peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name);
     const pending = gate.pending();
     if (pending) {
+      // Everyone on our epoch (committed, or pending on it) takes part.
+      const ask = peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name);
       this.startRound(now, 'drive', 0, (finish) => this.paxos(pending, ask, now, finish));
       return this.flush();
     }
