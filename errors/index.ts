@@ -67,9 +67,13 @@ export class QuorumError extends TriError {
   /** Voters this node reached, of how many (undefined when the message did not say: an older node). */
   readonly reachable: number | undefined;
   readonly voters: number | undefined;
+  /** The replica set that had no reachable majority, when the refusal was one agent's (counts are then of it). */
+  readonly replicas: string[] | undefined;
 
-  constructor(message: string, options?: { cause?: unknown; reachable?: number; voters?: number }) {
+  constructor(message: string, options?: { cause?: unknown; reachable?: number; voters?: number; replicas?: string[] }) {
     super(message, options);
+    const set = REPLICA_SET.exec(message);
+    this.replicas = options?.replicas ?? (set ? set[1]!.split(',').filter((n) => n.length > 0) : undefined);
     // Across the wire only the message travels: it ends with the counts in a fixed form (QUORUM_COUNTS).
     const m = QUORUM_COUNTS.exec(message);
     this.reachable = options?.reachable ?? (m ? Number(m[1]) : undefined);
@@ -81,12 +85,18 @@ export class QuorumError extends TriError {
     return `(${reachable} of ${voters} voters reachable)`;
   }
 
+  /** The fixed clause naming a replica set, which a remote caller reads it from (names never hold commas or spaces). */
+  static replicaSet(replicas: readonly string[]): string {
+    return `[replicas ${replicas.join(',')}]`;
+  }
+
   override data(): Record<string, unknown> {
-    return { reachable: this.reachable ?? null, voters: this.voters ?? null };
+    return { reachable: this.reachable ?? null, voters: this.voters ?? null, ...(this.replicas ? { replicas: this.replicas } : {}) };
   }
 }
 
 const QUORUM_COUNTS = /\((\d{1,9}) of (\d{1,9}) voters reachable\)$/;
+const REPLICA_SET = /\[replicas ([^\]\s]{1,4000})\]/;
 
 /** A write was applied locally but a majority did not acknowledge it in time (exit 4). */
 export class WriteTimeoutError extends TriError {

@@ -50,9 +50,10 @@ export interface NodeStatusJson {
     reason?: string;
   };
   tasks: Record<string, number>;
-  memory: { digest: string; documents: number; agents: number };
-  /** Absent from nodes of versions before replica sets. */
-  placement?: { replicationFactor: number; enforced: boolean };
+  /** documentsHeld, bytesHeld, documentsMoving: absent from nodes of versions before replica sets were enforced. */
+  memory: { digest: string; documents: number; agents: number; documentsHeld?: number; bytesHeld?: number; documentsMoving?: number };
+  /** Absent from nodes of versions before replica sets; `partial`: replica sets smaller than the voter set. */
+  placement?: { replicationFactor: number; enforced: boolean; partial?: boolean };
   members: MemberView[];
   [k: string]: unknown;
 }

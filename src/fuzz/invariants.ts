@@ -1,9 +1,10 @@
 // The invariants a fuzz run checks (DESIGN.md use 2, "Quorum and split brain"):
 //   split-brain     never two writable groups at once: any two running nodes that call themselves
 //                   writable see reachable voter groups that intersect (checked all along the run);
-//   convergence     after the last heal (everyone restarted and resumed) all replicas reach one
-//                   memory digest;
-//   lost-write      every episode whose addEpisode resolved (acknowledged) is on every node;
+//   convergence     after the last heal (everyone restarted and resumed) the holders of each
+//                   document are exactly its replica set, with equal content (replica-check.ts);
+//   lost-write      every episode whose addEpisode resolved (acknowledged) is on every replica of
+//                   its agent (every node without replica sets);
 //   lost-increment  every counter holds at least the acknowledged increments and at most all
 //                   attempted ones (concurrent +1s give +2: one slot per writer, never LWW);
 //   lost-task       every task whose submit resolved is in every node's task table;
@@ -15,6 +16,7 @@
 // Forgotten episodes (forget acknowledged, or attempted and maybe applied) and tasks that retention
 // trimmed are not counted as lost.
 import type { SimCluster } from '../sim/cluster-sim.js';
+import { holdsAgent } from './replica-check.js';
 
 export type InvariantName =
   | 'split-brain'
@@ -148,9 +150,11 @@ export function checkFinal(c: SimCluster, ledger: Ledger): void {
   for (const i of all) {
     for (const w of ledger.writes) {
       if (ledger.forgetAttempted.has(`${w.agent}/${w.id}`)) continue; // forgotten, or maybe: not a lost write
+      if (!holdsAgent(c, i, w.agent)) continue; // not a replica: holds no copy after handoff
       if (!c.node(i).memory(w.agent).get(w.id)) throw new Violation('lost-write', `acknowledged episode ${w.agent}/${w.id} (written via n${w.via}) is missing on n${i}`, at);
     }
     for (const k of ledger.counters.values()) {
+      if (!holdsAgent(c, i, k.agent)) continue;
       const ep = c.node(i).memory(k.agent).get(k.id);
       const value = ep?.counters[COUNTER] ?? 0;
       if (value < k.acked || value > k.attempted) {

@@ -9,6 +9,7 @@ import { taskParts, tasksOf } from '../tasks/task-schema.js';
 import { deriveState } from '../tasks/task-state.js';
 import { checkFinal, COUNTER, settleForget, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
 import { PlacementAgreementChecker } from './placement-check.js';
+import { replicaDivergence } from './replica-check.js';
 import { AGENTS, MAX_JOINS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
 
@@ -142,7 +143,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     healedAt = c.now();
     // Everyone, members added by join steps included, ACTIVE (so admitted: a learner is DEGRADED).
     const converged = () =>
-      c.live().length === c.size && c.allSee((ms) => ms.length === c.size && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')) && c.digestsEqual();
+      c.live().length === c.size && c.allSee((ms) => ms.length === c.size && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')) && replicaDivergence(c) === undefined;
     const deadline = healedAt + config.convergeMs;
     while (!converged() && c.now() < deadline) await advance(Math.min(500, deadline - c.now()));
     check();
@@ -151,7 +152,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
         (node, i) =>
           `n${i}: ${c.isDown(i) ? 'down' : `${node.state} ${node.members().map((m) => `${m.name}=${m.state}/${m.swimState}`).join(' ')} digest=${node.memoryService.digest().digest.slice(0, 8)}`}`,
       );
-      throw new Violation('convergence', `replicas did not converge within ${config.convergeMs / 1000} s of the last heal:\n    ${views.join('\n    ')}`, c.now());
+      throw new Violation('convergence', `replicas did not converge within ${config.convergeMs / 1000} s of the last heal (${replicaDivergence(c) ?? 'membership'}):\n    ${views.join('\n    ')}`, c.now());
     }
     stats.convergedAfterMs = Math.round(c.now() - healedAt);
     checkFinal(c, ledger);

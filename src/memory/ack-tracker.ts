@@ -1,17 +1,13 @@
 // The quorum acknowledgements a write waits for. A write pushes one update per document it
 // changed; each update is settled once our own copy is durable and the voters' acks make its
-// quorum (QuorumGate.ackPlan), and the write resolves when all of its updates are settled, or
+// quorum (its document's plan: QuorumGate.ackPlan, or its replica set's, replica-quorum.ts), and the write resolves when all of its updates are settled, or
 // fails with WriteTimeoutError (still applied locally) when the timeout comes first.
 import { WriteTimeoutError } from '../errors.js';
 import type { Scheduler } from '../runtime/types.js';
 
-/** What a write needs of the voters (QuorumGate.ackPlan). */
-export interface AckPlan {
-  voters: Set<string>;
-  needed: number;
-  /** Whether these acknowledgements (besides our own) make the write's quorum. */
-  complete: (acks: ReadonlySet<string>) => boolean;
-}
+import type { AckPlan } from '../quorum/rules.js';
+
+export type { AckPlan };
 
 /** One pushed update of a write (a write that touches two documents pushes two). */
 interface PendingUpdate {
@@ -43,9 +39,12 @@ export class AckTracker {
 
   /**
    * Waits for the pushed updates `requestIds` of one write. `durable`: our own copy is on disk
-   * already (no group commit); otherwise commitDone() says when it is.
+   * already (no group commit); otherwise commitDone() says when it is. `plan`: one for every
+   * update, or one per update (each document its own replica set).
    */
-  wait(requestIds: number[], plan: AckPlan, durable: boolean): Promise<void> {
+  wait(requestIds: number[], plan: AckPlan | readonly AckPlan[], durable: boolean): Promise<void> {
+    const planOf = (i: number): AckPlan => (Array.isArray(plan) ? (plan as readonly AckPlan[])[i]! : (plan as AckPlan));
+    const needed = Math.max(...requestIds.map((_, i) => planOf(i).needed));
     return new Promise<void>((resolve, reject) => {
       const group: WriteGroup = { requestIds, open: requestIds.length, resolve, reject, cancelTimer: () => undefined };
       group.cancelTimer = this.scheduler.schedule(this.timeoutMs, () => {
@@ -57,10 +56,10 @@ export class AckTracker {
           this.pending.delete(id);
         }
         if (acked === Infinity) return; // settled meanwhile
-        reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${acked} of the ${plan.needed} other voters needed within ${this.timeoutMs} ms; it will converge later`));
+        reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${acked} of the ${needed} other voters needed within ${this.timeoutMs} ms; it will converge later`));
       });
-      for (const id of requestIds) {
-        this.pending.set(id, { plan, acks: new Set(), durable, group });
+      for (const [i, id] of requestIds.entries()) {
+        this.pending.set(id, { plan: planOf(i), acks: new Set(), durable, group });
         if (!durable) this.held.push(id);
       }
     });

@@ -17,6 +17,8 @@ export interface AgentMemoryWriter {
   subscribe(agentId: string, cb: () => void): () => void;
   /** Ranked episodes matching the query, from the node's recall index. */
   recall(agentId: string, query: RecallQuery): RecallHit[];
+  /** Merges the agent's memory from a majority of its replica set when this node holds no copy. */
+  beforeRead?(agentId: string): Promise<void>;
 }
 
 export class AgentMemory {
@@ -25,6 +27,16 @@ export class AgentMemory {
     private readonly writer: AgentMemoryWriter,
     private readonly now: () => number,
   ) {}
+
+  /**
+   * On a node that is not one of this agent's replicas (replica sets smaller than the voter set),
+   * pulls the memory from a majority of them, so the reads after it see every acknowledged write.
+   * Resolves at once on a replica. QuorumError when no majority of the replica set is reachable.
+   */
+  async refresh(): Promise<this> {
+    await this.writer.beforeRead?.(this.agentId);
+    return this;
+  }
 
   addEpisode(ep: NewEpisode): Promise<string> {
     try {

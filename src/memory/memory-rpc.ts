@@ -41,10 +41,11 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     return toJsonPayload(mem.get(id));
   });
   // One page, newest first: {episodes, next?} (paging.ts).
-  rpc.handle(METHODS.memoryShow, 'client', (payload) => {
+  rpc.handle(METHODS.memoryShow, 'client', async (payload) => {
     const { agent, ...query } = jsonObject(payload, 'memory show arguments');
-    // episodePage checks every field of the query (kinds, bounds, the cursor) before it reads.
-    const page = memory.memory(str(agent, 'agent')!).page(query as EpisodeQuery);
+    // episodePage checks every field of the query (kinds, bounds, the cursor) before it reads;
+    // refresh first merges from the agent's replica set when this node holds no copy.
+    const page = (await memory.memory(str(agent, 'agent')!).refresh()).page(query as EpisodeQuery);
     return toJsonPayload({ episodes: page.items, ...(page.next ? { next: page.next } : {}) });
   });
   rpc.handle(METHODS.memoryForget, 'client', async (payload) => {

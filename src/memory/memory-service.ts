@@ -6,7 +6,7 @@
 import type { AgentMemoryDoc } from '../../crdt/index.js';
 import { MEMORY_SCHEMA } from '../../crdt/memory-schema.js';
 import type { UpdateSchema } from '../../crdt/update-validation.js';
-import { ConfigError, QuorumError, WriteTimeoutError } from '../errors.js';
+import { ConfigError, QuorumError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import { beforeCommit, endOfTurn, TurnFlush } from '../runtime/group-commit.js';
@@ -20,6 +20,7 @@ import type { RecallHit } from '../recall/recall-query.js';
 import { AckTracker } from './ack-tracker.js';
 import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
 import { SyncTransport } from './sync-transport.js';
+import { ReplicaSets } from './replica-sets.js';
 
 export { SYNC_METHOD, decodeSyncBatch, encodeSyncBatches } from './sync-transport.js';
 
@@ -53,17 +54,21 @@ export class MemoryService implements AgentMemoryWriter {
   private readonly agents: AgentDocs;
   private readonly acks: AckTracker;
   private readonly transport: SyncTransport;
+  /** Replica sets: scoped sync, per-document quorums, handoff, reads on non-replicas (replica-sets.ts). */
+  readonly replicas: ReplicaSets;
   private readonly syncListeners = new Set<SyncListener>();
   private readonly timer: DeadlineTimer;
   private readonly log: Logger;
   /** Set by the update listener while a local write runs, so the write learns its pushes' request ids. */
-  private pushes: Array<{ requestId: number; peers: string[] }> | undefined;
+  private pushes: Array<{ requestId: number; peers: string[]; docId: string }> | undefined;
   /**
    * Pushes of the quorum write running now: sent together when its op returns (still before
    * writeQuorum yields), so a write that changes two documents (a task's outcome and its
    * episode) reaches each peer as one frame, and the peer's two acks come back as one.
    */
   private opSends: Array<{ peer: string; bytes: Uint8Array }> | undefined;
+  /** The documents the quorum write running now changed. */
+  private opDocs: Set<string> | undefined;
   private stopped = false;
   /** Local updates so far; a write that produced none needs no acknowledgement. */
   private localChanges = 0;
@@ -90,6 +95,8 @@ export class MemoryService implements AgentMemoryWriter {
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]), residency);
     this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
+    const onSynced = (l: SyncListener): (() => void) => (this.syncListeners.add(l), () => this.syncListeners.delete(l));
+    this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, log: this.log, run: (e) => this.run(e), onSynced, readTimeoutMs: this.writeTimeoutMs });
     this.engine = new SyncEngine({
       docs: this.docs,
       config: syncConfig(o.sync),
@@ -97,7 +104,9 @@ export class MemoryService implements AgentMemoryWriter {
       epoch: Math.floor(o.runtime.rng.next() * 2 ** 32),
       // Our acks say which voter configuration we are on; see the 'ack' case below.
       ackWord: () => o.gate.word(),
+      scope: this.replicas.view,
     });
+    this.replicas.attach(this.engine);
     const atEnd = endOfTurn(o.runtime.scheduler);
     this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
     if (this.commit) this.docs.hold();
@@ -114,6 +123,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.docs.onLocalUpdate((docId, update, origin) => {
       const local = !isRemoteOrigin(origin);
       if (local) this.localChanges++;
+      if (local) this.opDocs?.add(docId);
       this.pushingLocal = local;
       try {
         this.run(this.engine.localUpdate(docId, update, origin));
@@ -170,23 +180,30 @@ export class MemoryService implements AgentMemoryWriter {
 
   async write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
     assertAgentId(agentId);
-    return this.writeQuorum(() => op(this.agents.open(agentId)));
+    return this.writeQuorum(() => op(this.agents.open(agentId)), [AGENT_PREFIX + agentId]);
+  }
+
+  /** Reads of `agentId` on this node see every acknowledged write once this resolves (replica-read.ts). */
+  beforeRead(agentId: string): Promise<void> {
+    assertAgentId(agentId);
+    return this.replicas.beforeRead(agentId);
   }
 
   /**
    * The quorum write path for any replicated document (agent memories, the task table): refuses
    * at once with QuorumError on a read-only node (nothing applied), runs `op` (its updates are
    * stored with fsync and pushed synchronously), then waits for a majority of voters to
-   * acknowledge. WriteTimeoutError leaves the write applied; it converges later.
+   * acknowledge. WriteTimeoutError leaves the write applied; it converges later. `docs`: the
+   * documents `op` will change when known, so a replica set without a majority refuses up front.
    */
-  async writeQuorum<T>(op: () => T): Promise<T> {
+  async writeQuorum<T>(op: () => T, docs: readonly string[] = []): Promise<T> {
     const started = this.o.runtime.clock.now();
     const report = (outcome: WriteOutcome) => {
       const ms = this.o.runtime.clock.now() - started;
       for (const l of this.writeListeners) l(ms, outcome);
     };
     try {
-      const result = await this.replicate(op);
+      const result = await this.replicate(op, docs);
       report('acknowledged');
       return result;
     } catch (err) {
@@ -197,37 +214,36 @@ export class MemoryService implements AgentMemoryWriter {
     }
   }
 
-  private async replicate<T>(op: () => T): Promise<T> {
+  private async replicate<T>(op: () => T, docs: readonly string[]): Promise<T> {
     this.o.gate.assertWritable(); // QuorumError before anything is applied
-    const plan = this.o.gate.ackPlan();
+    this.replicas.assertWritable(docs); // the same for each agent's replica set
     const changesBefore = this.localChanges;
-    const pushes: Array<{ requestId: number; peers: string[] }> = [];
+    const pushes: Array<{ requestId: number; peers: string[]; docId: string }> = [];
     const sends: Array<{ peer: string; bytes: Uint8Array }> = [];
+    const changed = new Set<string>();
     this.pushes = pushes;
     this.opSends = sends;
+    this.opDocs = changed;
     let result: T;
     try {
       result = op(); // its updates are stored (held for the group commit) and pushed synchronously
     } finally {
       this.pushes = undefined;
       this.opSends = undefined;
+      this.opDocs = undefined;
       this.transport.sendBatched(sends);
     }
     if (this.localChanges === changesBefore) return result; // a write that changed nothing
-    if (plan.needed === 0) {
-      await this.durable(); // a single voter: resolves once its own copy is on disk
+    // Each update's own quorum (its agent's replica set, or the voters); WriteTimeoutError when
+    // one was not even sent to enough of them (it stays applied here and converges later).
+    const plans = this.replicas.writePlans(changed, pushes);
+    if (!plans) {
+      await this.durable(); // a single voter (or replica): resolves once its own copy is on disk
       return result;
-    }
-    // Every update of the write (one per document it changed) must reach enough voters.
-    const changed = this.localChanges - changesBefore;
-    const reachableVoters = pushes.length < changed ? 0 : Math.min(...pushes.map((push) => push.peers.filter((p) => plan.voters.has(p)).length));
-    if (reachableVoters < plan.needed) {
-      // Not enough voters were even sent the update: it stays applied here and converges later.
-      throw new WriteTimeoutError(`write applied locally but only ${reachableVoters} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
     }
     await this.acks.wait(
       pushes.map((p) => p.requestId),
-      plan,
+      plans,
       !this.commit,
     );
     return result;
@@ -272,6 +288,7 @@ export class MemoryService implements AgentMemoryWriter {
   stop(): void {
     this.stopped = true;
     this.timer.stop();
+    this.replicas.stop();
     // What this turn stored goes to disk now (the store closes after us); unsent messages are dropped.
     this.outgoing = [];
     this.transport.stop();
@@ -308,10 +325,11 @@ export class MemoryService implements AgentMemoryWriter {
           else this.transport.send(e.peer, e.bytes);
           break;
         case 'pushed':
-          this.pushes?.push({ requestId: e.requestId, peers: e.peers });
+          this.pushes?.push({ requestId: e.requestId, peers: e.peers, docId: e.docId });
           break;
         case 'ack':
           this.acks.ack(e.requestId, e.peer, () => this.o.gate.countsAck(e.word));
+          this.replicas.ack(e.requestId, e.peer, e.word);
           break;
         case 'synced':
           for (const l of [...this.syncListeners]) l(e);

@@ -17,6 +17,7 @@ export interface StatusSource {
 export function nodeStatus(node: StatusSource, fields: ReadonlyMap<string, () => unknown>): Record<string, unknown> {
   const gate = node.gate;
   const q = gate.verdict();
+  const held = node.memoryService.replicas.status();
   return {
     nodeId: node.options.nodeId,
     incarnation: node.swim.incarnation(),
@@ -35,7 +36,15 @@ export function nodeStatus(node: StatusSource, fields: ReadonlyMap<string, () =>
       reason: q.reason,
     },
     tasks: node.tasks.counts(),
-    memory: { ...node.memoryService.digest(), agents: node.memoryService.agentIds().length, sync: node.memoryService.engine.stats() },
+    memory: {
+      ...node.memoryService.digest(),
+      agents: node.memoryService.agentIds().length,
+      // This node's share under replica sets (src/memory/replica-sets.ts).
+      documentsHeld: held.documentsHeld,
+      bytesHeld: held.bytesHeld,
+      documentsMoving: held.documentsMoving,
+      sync: node.memoryService.engine.stats(),
+    },
     gossip: node.swim.stats(),
     ...Object.fromEntries([...fields].map(([k, fn]) => [k, fn()])),
   };

@@ -1,8 +1,8 @@
 // Placement as operators see it: `memory.placement` answers where an agent's memory is placed on
 // this node's voter configuration (`tri memory placement`), `operator.replication-factor` changes
 // the cluster's factor through a configuration change, and /status gains a `placement` block.
-// Storage is still fully replicated: every voter holds every agent until replica sets are
-// enforced (issue 21), and every answer says so (`enforced: false`) rather than implying otherwise.
+// Storage follows the placement (src/memory/replica-sets.ts): with more voters than the factor,
+// only an agent's replica set holds its memory; with no more, every voter holds everything.
 import { ConfigError, QuorumError, TimeoutError, UsageError } from '../errors.js';
 import { checkReplicationFactor, placementOf } from '../placement/index.js';
 import type { VoterConfig } from '../quorum/voter-config.js';
@@ -20,29 +20,31 @@ export interface PlacementReport {
   epoch: number;
   replicationFactor: number;
   voters: number;
-  /** Whether a handoff of this agent is in flight: never yet, as nothing moves before replica sets are enforced. */
+  /** Whether this node holds the agent's memory but is not one of its replicas (it is handing it off). */
   moving: boolean;
-  /** Whether storage follows the placement. False: every voter still holds every agent. */
+  /** Whether storage follows the placement (always, since replica sets are enforced). */
   enforced: boolean;
+  /** Whether this node holds a copy of the agent's memory now. */
+  heldHere: boolean;
   /** The replica set under a configuration this node accepted and awaits the outcome of, if any. */
   pending: { epoch: number; replicas: string[] } | null;
 }
 
-export const NOT_ENFORCED_NOTE = 'placement computed; every voter still holds every agent until replica sets land';
 
 const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const SET_FACTOR_WAIT_MS = 15_000;
 
 /** The placement of `agent` on `config` (and on `pending`, when a change is being agreed). */
-export function placementReport(agent: string, config: VoterConfig, pending: VoterConfig | undefined): PlacementReport {
+export function placementReport(agent: string, config: VoterConfig, pending: VoterConfig | undefined, here: { moving: boolean; held: boolean } = { moving: false, held: false }): PlacementReport {
   return {
     agent,
     replicas: placementOf(config).replicas(agent),
     epoch: config.epoch,
     replicationFactor: config.replicationFactor,
     voters: config.voters.length,
-    moving: false,
-    enforced: false,
+    moving: here.moving,
+    enforced: true,
+    heldHere: here.held,
     pending: pending ? { epoch: pending.epoch, replicas: placementOf(pending).replicas(agent) } : null,
   };
 }
@@ -51,7 +53,8 @@ export function registerPlacementMethods(node: ClusterNode): void {
   node.rpc.handle(METHODS.memoryPlacement, 'client', (payload) => {
     const agent = stringField(jsonObject(payload, 'memory placement arguments'), 'agent', 'memory placement arguments', 128);
     if (!AGENT_ID.test(agent)) throw new ConfigError(`agent id "${agent}" is not valid: use 1-128 letters, digits, ".", "_", ":", "@" or "-"`);
-    return toJsonPayload(placementReport(agent, node.gate.voterConfig(), node.gate.pending()));
+    const here = { moving: node.memoryService.replicas.isMoving(agent), held: node.memoryService.peek(agent) !== undefined };
+    return toJsonPayload(placementReport(agent, node.gate.voterConfig(), node.gate.pending(), here));
   });
 
   node.rpc.handle(METHODS.setReplicationFactor, 'client', async (payload) => {
@@ -73,7 +76,10 @@ export function registerPlacementMethods(node: ClusterNode): void {
     return toJsonPayload({ configuration: after.epoch, replicationFactor: n, changed: true });
   });
 
-  node.addStatus('placement', () => ({ replicationFactor: node.gate.voterConfig().replicationFactor, enforced: false }));
+  node.addStatus('placement', () => {
+    const s = node.memoryService.replicas.status();
+    return { replicationFactor: s.replicationFactor, enforced: true, partial: s.partial, handoffDropped: s.handoffDropped, readPulls: s.readPulls, refused: s.refused };
+  });
 }
 
 /**

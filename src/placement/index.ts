@@ -4,3 +4,4 @@ export { MAX_WEIGHT, Placement, replicaSet, weightFromSlots, type PlacementVoter
 export { moveOf, moveTotals, placementMoves, type PlacementMove } from './moves.js';
 export { placementOf, type PlacedConfig } from './config-placement.js';
 export { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR } from './replication-factor.js';
+export { AGENT_DOC_PREFIX, placementKeyOf, ReplicaScope } from './replica-scope.js';

@@ -8,6 +8,14 @@ export function majority(voterCount: number): number {
   return Math.floor(voterCount / 2) + 1;
 }
 
+/** What a write needs of the voters (QuorumGate.ackPlan) or of a replica set (replica-quorum.ts). */
+export interface AckPlan {
+  voters: Set<string>;
+  needed: number;
+  /** Whether these acknowledgements (besides our own) make the write's quorum. */
+  complete: (acks: ReadonlySet<string>) => boolean;
+}
+
 export interface WritableVerdict {
   writable: boolean;
   reachable: number;

@@ -40,6 +40,11 @@ export interface SimClusterOptions {
   join?: 'seed' | 'chain' | 'ring';
   /** Logger for every node (default silent). */
   logger?: Logger;
+  /**
+   * The replication factor the cluster is founded with (default 3). Tests that assert every node
+   * holds everything pass at least the node count (replica sets then cover every voter).
+   */
+  replicationFactor?: number;
 }
 
 /** One simulated machine and the node (current life) running on it. */
@@ -145,6 +150,7 @@ export class SimCluster {
     node.onMemberEvent((e) => {
       for (const l of this.eventListeners) l(slot.index, e);
     });
+    if (this.opts.replicationFactor !== undefined) node.gate.setFoundingReplicationFactor(this.opts.replicationFactor);
     return node;
   }
 

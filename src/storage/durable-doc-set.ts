@@ -161,6 +161,31 @@ export class DurableDocSet implements DocSet {
     return this.inner.doc(id);
   }
 
+  /** Whether the document is held here, resident or not. */
+  has(id: string): boolean {
+    return this.inner.has(id) || this.residency?.isEvicted(id) === true;
+  }
+
+  /**
+   * Removes a document from memory and from the store (handoff gave it to its new replica set).
+   * Returns false, doing nothing, while updates of it are held for a group commit (try later).
+   * Holders of its Y.Doc are told as for an unloaded document (onEvict).
+   */
+  drop(id: string): boolean {
+    if (this.isHeld(id)) return false;
+    if (!this.has(id)) return true;
+    this.inner.unload(id);
+    this.residency?.forget(id);
+    if (this.store.dropDoc) this.store.dropDoc(id);
+    for (const cb of this.evictListeners) cb(id);
+    return true;
+  }
+
+  /** What the store holds of `id` (bytes of its snapshot and log). */
+  storageStats(id: string): { snapshotBytes: number; logBytes: number } {
+    return this.store.docStats(id);
+  }
+
   /** Every document, resident or not. */
   ids(): string[] {
     const resident = this.inner.ids();

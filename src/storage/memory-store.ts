@@ -108,6 +108,11 @@ export class MemoryStore implements NodeStore {
     return true;
   }
 
+  dropDoc(docId: string): void {
+    this.checkOpen();
+    this.docs.delete(docId);
+  }
+
   docStats(docId: string): DocStorageStats {
     const doc = this.doc(docId, false);
     return {

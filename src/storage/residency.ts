@@ -85,6 +85,13 @@ export class Residency {
     return this.evicted.get(id);
   }
 
+  /** A document dropped from the node (handoff): nothing of it is kept. */
+  forget(id: string): void {
+    this.evicted.delete(id);
+    this.lastUsed.delete(id);
+    this.store.kvDelete(META_PREFIX + id);
+  }
+
   evictedIds(): string[] {
     return [...this.evicted.keys()];
   }

@@ -314,6 +314,17 @@ export class SqliteStore implements NodeStore {
     return true;
   }
 
+  dropDoc(docId: string): void {
+    this.guard('drop document', () =>
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM update_log WHERE doc_id = ?').run(docId);
+        this.db.prepare('DELETE FROM doc_snapshot WHERE doc_id = ?').run(docId);
+      })(),
+    );
+    // Rare (once per document handed off): recount the log rather than patch every figure.
+    this.loadStats();
+  }
+
   reclaim(docId: string): void {
     this.compact(docId);
     const s = this.stats.get(docId);

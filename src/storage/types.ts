@@ -74,6 +74,11 @@ export interface NodeStore {
    * gone from disk. Stores without it are compacted instead.
    */
   reclaim?(docId: string): void;
+  /**
+   * Optional: removes every stored byte of `docId` (its log rows, its snapshot) in one
+   * transaction: a node gives a document away once its new replica set holds it (handoff).
+   */
+  dropDoc?(docId: string): void;
   /** Optional: checkpoints the write-ahead log and returns free pages to the file system. */
   maintain?(): void;
   /** Optional: bytes the store takes on disk (database and its write-ahead log). */

@@ -81,6 +81,37 @@ export class DigestTree {
     return this.contribution.has(docId) ? this.digestOf(docId) : undefined;
   }
 
+  /**
+   * A tree over the documents `keep` accepts, built from the contributions already computed (no
+   * document is walked): anti-entropy between co-replicas compares only what both should hold.
+   */
+  subset(keep: (docId: string) => boolean): DigestTree {
+    this.flush();
+    const t = new DigestTree(this.digestOf);
+    for (const [id, c] of this.contribution) {
+      if (!keep(id)) continue;
+      const b = this.bucketIndex.get(id)!;
+      xorInto(t.bucket(b), c);
+      t.contribution.set(id, c);
+      t.bucketIndex.set(id, b);
+      (t.members[b] ??= new Set()).add(id);
+    }
+    return t;
+  }
+
+  /** Forgets a document this node no longer holds (dropped after a handoff). */
+  remove(docId: string): void {
+    this.flush();
+    const c = this.contribution.get(docId);
+    if (!c) return;
+    const b = this.bucketIndex.get(docId)!;
+    xorInto(this.bucket(b), c);
+    this.contribution.delete(docId);
+    this.bucketIndex.delete(docId);
+    this.members[b]?.delete(docId);
+    this.dirtyGroups.add(Math.floor(b / BUCKETS_PER_GROUP));
+  }
+
   private flush(): void {
     if (this.dirtyDocs.size > 0) {
       for (const id of this.dirtyDocs) this.refresh(id);

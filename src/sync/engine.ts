@@ -32,6 +32,18 @@ export interface SyncEngineOptions {
   epoch?: number;
   /** The word our acknowledgements carry (the node's voter-configuration word); 0 by default. */
   ackWord?: () => number;
+  /** Replica sets (src/placement/replica-scope.ts): who gets which document. None: every peer gets everything. */
+  scope?: SyncScope;
+}
+
+/** What the engine asks of replica-set placement; every answer may change with the node's configuration. */
+export interface SyncScope {
+  /** The peers (of `peers`) an update of `docId` is pushed to. */
+  pushTargets(docId: string, peers: readonly PeerId[]): PeerId[];
+  /** The documents anti-entropy and snapshots with `peer` cover, or undefined for all. */
+  sharedWith(peer: PeerId): ((docId: string) => boolean) | undefined;
+  /** Whether a remote update may create `docId` here (this node does not hold it yet). */
+  accepts(docId: string): boolean;
 }
 
 /** Pushes kept for a resend when a peer could not resolve their document number (the rest are repaired by anti-entropy). */
@@ -60,6 +72,9 @@ export class SyncEngine {
   private readonly readers = new Map<PeerId, NameReader>();
   /** requestId -> a push sent with a numbered document id, kept for a resend on `unknown-ref`. */
   private readonly resendable = new Map<number, { docId: string; update: Uint8Array; at: number }>();
+  private readonly scope: SyncScope | undefined;
+  /** Remote updates refused because this node is not a replica of their document. */
+  private refusedCount = 0;
 
   constructor(opts: SyncEngineOptions) {
     this.config = syncConfig(opts.config);
@@ -71,6 +86,7 @@ export class SyncEngine {
     this.reassembler = new Reassembler(this.config.reassembly);
     this.names = new NameDictionary(opts.epoch ?? randomEpoch());
     this.ackWord = opts.ackWord ?? (() => 0);
+    this.scope = opts.scope;
     this.outbox = new Outbox(this.config.maxMessageBytes, this.counters, (peer) => this.names.writerFor(peer, this.peerNames));
   }
 
@@ -116,7 +132,8 @@ export class SyncEngine {
     this.tree.markDirty(docId);
     const from = isRemoteOrigin(origin) ? origin.remotePeer : undefined;
     if (from !== undefined && !this.config.relayRemoteUpdates) return [];
-    const targets = [...this.peers].filter((p) => p !== from);
+    const others = [...this.peers].filter((p) => p !== from);
+    const targets = this.scope ? this.scope.pushTargets(docId, others) : others;
     if (targets.length === 0) return [];
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
@@ -155,7 +172,46 @@ export class SyncEngine {
     this.refreshTree();
     // Quiet: an equal peer does not answer, so silence means "in sync or lost", not a failure.
     const session = this.sessions.open(peer, 'delta_only', now, [], true);
-    return this.emit(peer, { kind: 'ae-root', session, root: this.tree.root() });
+    return this.emit(peer, { kind: 'ae-root', session, root: this.treeFor(peer).root() });
+  }
+
+  /**
+   * Pushes the whole of `docId` to `targets` as one acknowledged update (handoff: a node giving a
+   * document away counts the acks before it drops its copy). Returns the request id, or undefined
+   * when there is nobody to send it to.
+   */
+  pushWhole(docId: string, targets: readonly PeerId[], now: number = this.lastNow): { requestId: number; effects: SyncEffect[] } | undefined {
+    this.lastNow = now;
+    if (targets.length === 0) return undefined;
+    const requestId = this.nextRequestId++;
+    const out: SyncEffect[] = [];
+    this.push(out, [...targets], requestId, docId, this.docs.diff(docId, EMPTY_STATE_VECTOR));
+    return { requestId, effects: out };
+  }
+
+  /** Forgets a document the node dropped (the DocSet no longer holds it). */
+  forgetDoc(docId: string): void {
+    this.tree.remove(docId);
+    for (const [id, r] of this.resendable) if (r.docId === docId) this.resendable.delete(id);
+  }
+
+  /** Remote updates refused so far because this node is not a replica of their document. */
+  refused(): number {
+    return this.refusedCount;
+  }
+
+  /** The digest tree anti-entropy with `peer` compares: the documents both should hold. */
+  private treeFor(peer: PeerId): DigestTree {
+    this.refreshTree();
+    const keep = this.scope?.sharedWith(peer);
+    return keep ? this.tree.subset(keep) : this.tree;
+  }
+
+  /** Whether a remote update of `docId` may be applied here (held already, or ours to hold). */
+  private mayApply(docId: string): boolean {
+    if (!this.scope || this.docs.has?.(docId) !== false || this.scope.accepts(docId)) return true;
+    this.refusedCount++;
+    return false;
   }
 
   /** full_snapshot: pull every document `peer` has (a joining node). */
@@ -240,8 +296,7 @@ export class SyncEngine {
   private dispatch(out: SyncEffect[], peer: PeerId, m: SyncMessage, now: number): void {
     switch (m.kind) {
       case 'ae-root': {
-        this.refreshTree();
-        const reply = respondToRoot(this.tree, m.session, m.root, this.config.listAllDocsUpTo, (id) => this.docs.stateVector(id));
+        const reply = respondToRoot(this.treeFor(peer), m.session, m.root, this.config.listAllDocsUpTo, (id) => this.docs.stateVector(id));
         if (reply) this.outbox.send(out, peer, reply);
         return;
       }
@@ -251,17 +306,17 @@ export class SyncEngine {
         const s = this.sessions.own(m.session, peer, 'delta_only');
         if (!s) return;
         s.quiet = false;
-        const reply = groupsToBuckets(this.tree, m.session, m.hashes);
+        const reply = groupsToBuckets(this.treeFor(peer), m.session, m.hashes);
         // No group differs any more: we converged while the round was in flight.
         return reply ? this.outbox.send(out, peer, reply) : this.sessions.finish(out, m.session, peer);
       }
       case 'ae-buckets':
-        this.refreshTree();
-        return this.outbox.send(out, peer, bucketsToDocs(this.tree, m.session, m.groups, (id) => this.docs.stateVector(id)));
+        return this.outbox.send(out, peer, bucketsToDocs(this.treeFor(peer), m.session, m.groups, (id) => this.docs.stateVector(id)));
       case 'ae-docs': {
         const s = this.sessions.own(m.session, peer, 'delta_only');
         if (!s) return;
-        const ids = differingDocs(this.tree, m.all, m.buckets, m.docs);
+        // A document only the peer lists is taken only if this node may hold it.
+        const ids = differingDocs(this.treeFor(peer), m.all, m.buckets, m.docs).filter((id) => this.mayApply(id));
         for (const id of ids) s.docs.add(id);
         if (ids.length > 0) this.sendDeltasFor(out, peer, m.session, ids, m.docs);
         // Nothing more to wait for: the peer answers only if it still differs after our deltas
@@ -281,6 +336,8 @@ export class SyncEngine {
       case 'doc-deltas':
         return this.onDeltas(out, peer, m.session, m.mode, m.reply, m.entries, now);
       case 'update': {
+        // Not a replica of it: not stored, so not acknowledged (the writer counts replicas only).
+        if (!this.mayApply(m.docId)) return;
         const { pending } = this.apply(m.docId, m.update, peer);
         // The DocSet stored the update durably before apply returned: acknowledging is safe.
         // This ack is the hook quorum writes count.
@@ -305,7 +362,8 @@ export class SyncEngine {
       }
       case 'snapshot-request': {
         this.refreshTree();
-        const ids = this.tree.allDocs();
+        const shared = this.scope?.sharedWith(peer);
+        const ids = shared ? this.tree.allDocs().filter(shared) : this.tree.allDocs();
         const full = ids.map((id) => ({ id, update: this.docs.diff(id, EMPTY_STATE_VECTOR) }));
         this.sendDeltas(out, peer, m.session, 'full_snapshot', true, full);
         return this.outbox.send(out, peer, { kind: 'snapshot-end', session: m.session, docs: ids.length });
@@ -327,6 +385,7 @@ export class SyncEngine {
     const answers: DocDeltaEntry[] = [];
     const pendingDocs: string[] = [];
     for (const e of entries) {
+      if (!this.mayApply(e.id)) continue;
       if (this.apply(e.id, e.update, peer).pending) pendingDocs.push(e.id);
       if (!e.sv && !e.check) continue;
       // With a check, answer only if we still differ from the sender after applying its delta.

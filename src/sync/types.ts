@@ -28,6 +28,8 @@ export interface DocSet {
    * update does not decode.
    */
   apply(id: string, update: Uint8Array, origin: unknown): { pending: boolean };
+  /** Optional: whether the document is held here (replica-set scoping needs it). */
+  has?(id: string): boolean;
   /** 16-byte digest of the document's content: equal digests mean equal content. */
   digest(id: string): Uint8Array;
   /** Called after every change to any document, local or remote. */

@@ -34,7 +34,7 @@ describe('fuzz ledger: forgets', () => {
   }, 120_000);
 
   it('a forget on a replica that lacks the episode resolves false, writes nothing, and the episode stays everywhere', async () => {
-    const c = track(new SimCluster({ seed: 'forget-absent', nodes: 5 }));
+    const c = track(new SimCluster({ seed: 'forget-absent', nodes: 5, replicationFactor: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);

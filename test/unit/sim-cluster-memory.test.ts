@@ -15,7 +15,7 @@ function ids(c: SimCluster, i: number, agent: string): Set<string> {
 
 describe('SimCluster memory', () => {
   it('5 nodes: writes through several nodes, then all digests are equal', async () => {
-    const c = track(new SimCluster({ seed: 'mem-5', nodes: 5 }));
+    const c = track(new SimCluster({ seed: 'mem-5', nodes: 5, replicationFactor: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);
@@ -33,7 +33,7 @@ describe('SimCluster memory', () => {
   });
 
   it('restart(i) keeps durable data, bumps the incarnation and rejoins', async () => {
-    const c = track(new SimCluster({ seed: 'restart-4', nodes: 4 }));
+    const c = track(new SimCluster({ seed: 'restart-4', nodes: 4, replicationFactor: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(4), 30_000)).toBe(true);
@@ -58,7 +58,7 @@ describe('SimCluster memory', () => {
   });
 
   it('3+2 partition: the 2-side fails fast with QuorumError, the 3-side writes; after heal all converge', async () => {
-    const c = track(new SimCluster({ seed: 'split-3-2', nodes: 5 }));
+    const c = track(new SimCluster({ seed: 'split-3-2', nodes: 5, replicationFactor: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);

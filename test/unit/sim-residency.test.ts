@@ -15,7 +15,7 @@ function resident(c: SimCluster, i: number): number {
 
 describe('bounded residency (simulator, tiny budget)', () => {
   it('writes, reads, partition and heal of unloaded documents converge; idle anti-entropy loads nothing', async () => {
-    const c = track(new SimCluster({ seed: 'residency-tiny', nodes: 5, nodeOptions: TINY }));
+    const c = track(new SimCluster({ seed: 'residency-tiny', nodes: 5, nodeOptions: TINY, replicationFactor: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);

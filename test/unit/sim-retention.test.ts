@@ -18,7 +18,7 @@ function storedBytes(c: SimCluster, i: number, docId: string): Buffer {
 
 describe('task retention (simulator)', () => {
   it('trims finished tasks on every node; a trimmed id is refused; a hidden result does not resurface after heal', async () => {
-    const c = track(new SimCluster({ seed: 'task-retention', nodes: 5, nodeOptions: { retention: { taskRetentionMs: 5000 } } }));
+    const c = track(new SimCluster({ seed: 'task-retention', nodes: 5, replicationFactor: 5, nodeOptions: { retention: { taskRetentionMs: 5000 } } }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);
@@ -103,7 +103,7 @@ describe('forgetting (simulator)', () => {
   });
 
   it('a forget on a minority is refused; after heal the majority forget holds and nothing comes back', async () => {
-    const c = track(new SimCluster({ seed: 'forget-minority', nodes: 5 }));
+    const c = track(new SimCluster({ seed: 'forget-minority', nodes: 5, replicationFactor: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);

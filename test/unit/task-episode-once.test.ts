@@ -37,7 +37,7 @@ describe('one episode per task', () => {
   });
 
   it('a run stored but not acknowledged (its node killed), then run again elsewhere, leaves one episode', async () => {
-    const c = track(new SimCluster({ seed: 'task-episode-once', nodes: 5 }));
+    const c = track(new SimCluster({ seed: 'task-episode-once', nodes: 5, replicationFactor: 5 }));
     await withReplay(c, async () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);

@@ -10,7 +10,6 @@ import { AGENT_ID_ALPHABET, collect, parseAgentId, parseIntIn, parseText } from 
 import { addPageOptions, nextPageHint, pageQuery, parseDuration, readNoteFile, type PageFlags } from '../paging-flags.js';
 import { printTable } from '../table.js';
 import { registerMemoryQuery } from './memory-query.js';
-import { NOT_ENFORCED_NOTE } from '../../node/placement-rpc.js';
 
 const LIMITS = `limits: note ${formatBytes(MAX_NOTE_BYTES)}, task/outcome/tag ${formatBytes(MAX_TEXT_BYTES)} each (UTF-8)`;
 
@@ -124,7 +123,7 @@ export function registerMemory(program: Command): void {
       .command('placement')
       .description("which voters an agent's memory is placed on (rendezvous hashing over the node's voter configuration)")
       .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
-      .option('--json', 'print {agent, replicas, epoch, replicationFactor, voters, moving, enforced, pending}'),
+      .option('--json', 'print {agent, replicas, epoch, replicationFactor, voters, moving, enforced, heldHere, pending}'),
   ).action(async (f: ClientFlags & { agent: string; json?: boolean }) => {
     const p = await withClient(f, (c) => c.placement(f.agent));
     if (f.json) {
@@ -135,7 +134,8 @@ export function registerMemory(program: Command): void {
     if (p.epoch === 0) out(`the node holds no voter configuration yet (it has not joined a cluster): agent ${p.agent} has no placement there`);
     else out(`agent ${p.agent}: replicas ${p.replicas.join(', ')} (configuration ${p.epoch}, replication factor ${p.replicationFactor}, ${p.voters} voters)${p.moving ? ', moving' : ''}`);
     if (p.pending) out(`  configuration ${p.pending.epoch} is being agreed: there the replicas are ${p.pending.replicas.join(', ')}`);
-    if (!p.enforced) out(`  ${NOT_ENFORCED_NOTE}`);
+    if (p.voters <= p.replicationFactor) out(`  every voter holds every agent (no more voters than the replication factor)`);
+    if (p.heldHere !== undefined) out(`  this node ${p.heldHere ? 'holds a copy' : 'holds no copy'}${p.moving ? ' and is handing it off to the replica set' : ''}`);
   });
 
   registerMemoryQuery(memory);

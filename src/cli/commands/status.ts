@@ -26,8 +26,8 @@ export function registerStatus(program: Command): void {
         ['learners', list(q.learners)],
         ['removed', list(q.removed)],
         ['members', String(s.members.length)],
-        ['memory', `${s.memory.documents} documents, ${s.memory.agents} agents, digest ${s.memory.digest.slice(0, 12)}`],
-        ['replication', s.placement ? `factor ${s.placement.replicationFactor}${s.placement.enforced ? '' : ' (placement computed; every voter still holds every agent)'}` : '- (node predates replica sets)'],
+        ['memory', `${s.memory.documents} documents, ${s.memory.agents} agents, digest ${s.memory.digest.slice(0, 12)}${s.memory.bytesHeld !== undefined ? `, ${s.memory.bytesHeld} bytes held, ${s.memory.documentsMoving ?? 0} moving` : ''}`],
+        ['replication', s.placement ? `factor ${s.placement.replicationFactor}${s.placement.enforced ? (s.placement.partial ? ' (each agent on its replica set)' : ' (every voter holds every agent)') : ' (placement computed; every voter still holds every agent)'}` : '- (node predates replica sets)'],
         ['tasks', Object.entries(s.tasks).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
       ],
     );

@@ -1,0 +1,160 @@
+// Handoff: a node gives away the agent documents it holds but is not a replica of (a voter set
+// change moved them, a read or a write on a non-replica left a copy, a downed node came back with
+// data), and drops each one only once a majority of its replica set stored everything it held.
+//
+// Per such document: push the whole document (one acknowledged `update`) to its replicas on our
+// configuration; count acks only from replicas on that same configuration (QuorumGate.countsAck);
+// once a strict majority acked, and the document is unchanged since the push (same digest: state
+// vector and delete set), drop it from memory and storage. Anything else (the configuration moved
+// on, the document changed, the drop had to wait for a group commit) pushes again on a later
+// round. Why this keeps every acknowledged write: docs/replica-sets.md.
+//
+// Sans-IO apart from its timer: documents, the engine's push and the clock come in as functions.
+import { equalBytes } from '../sync/hash.js';
+import type { SyncEffect } from '../sync/types.js';
+import type { Logger, Scheduler } from '../runtime/types.js';
+import type { ReplicaView } from './replica-view.js';
+import { AGENT_DOC_PREFIX } from '../placement/replica-scope.js';
+
+export interface HandoffOptions {
+  view: ReplicaView;
+  docs: { ids(): string[]; has(id: string): boolean; digest(id: string): Uint8Array; drop(id: string): boolean };
+  /** The engine's whole-document push (SyncEngine.pushWhole) and its forgetting of a dropped document. */
+  pushWhole: (docId: string, targets: readonly string[]) => { requestId: number; effects: SyncEffect[] } | undefined;
+  forgetDoc: (docId: string) => void;
+  /** Peers the engine can reach now (alive members). */
+  peers: () => readonly string[];
+  /** Whether an ack carrying this configuration word counts on our configuration. */
+  countsAck: (word: number) => boolean;
+  /** Carries out the engine's effects (sends). */
+  run: (effects: SyncEffect[]) => void;
+  scheduler: Scheduler;
+  now: () => number;
+  log: Logger;
+  /** How often held-but-not-ours documents are pushed (again); default 2 s. */
+  intervalMs?: number;
+}
+
+interface Transfer {
+  requestId: number;
+  epoch: number;
+  replicas: readonly string[];
+  /** The document's digest when it was pushed: the drop needs it unchanged. */
+  digest: Uint8Array;
+  acks: Set<string>;
+  sentAt: number;
+}
+
+/** Documents pushed per round at most, so a node holding thousands of strays spreads the work. */
+const MAX_PUSHES_PER_ROUND = 64;
+
+export class Handoff {
+  private readonly transfers = new Map<string, Transfer>();
+  private readonly byRequest = new Map<number, string>();
+  private cancel: (() => void) | undefined;
+  private stopped = false;
+  /** Documents given away and dropped since start, and pushes sent (for /status and tests). */
+  dropped = 0;
+  pushes = 0;
+  private readonly intervalMs: number;
+
+  constructor(private readonly o: HandoffOptions) {
+    this.intervalMs = o.intervalMs ?? 2000;
+  }
+
+  start(): void {
+    this.arm(this.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancel?.();
+  }
+
+  /** The voter configuration changed: look at once. */
+  configChanged(): void {
+    if (!this.stopped) this.arm(0);
+  }
+
+  /** The agent documents this node holds and is not a replica of (handed off, not yet dropped). */
+  strays(): string[] {
+    const scope = this.o.view.current();
+    if (!scope.enforced) return [];
+    return this.o.docs.ids().filter((id) => id.startsWith(AGENT_DOC_PREFIX) && !scope.isReplica(id));
+  }
+
+  /** Whether this node is handing `docId` off. */
+  isMoving(docId: string): boolean {
+    const scope = this.o.view.current();
+    return scope.enforced && this.o.docs.has(docId) && !scope.isReplica(docId);
+  }
+
+  /** One round: push every stray not already waiting for its acks. */
+  round(): void {
+    const scope = this.o.view.current();
+    const now = this.o.now();
+    for (const [id, t] of this.transfers) {
+      if (t.epoch !== scope.epoch || now - t.sentAt >= 4 * this.intervalMs || !this.o.docs.has(id)) this.forget(id);
+    }
+    let sent = 0;
+    for (const id of this.strays()) {
+      if (sent >= MAX_PUSHES_PER_ROUND) break;
+      if (this.transfers.has(id) || this.o.view.pulling.has(id)) continue;
+      const replicas = scope.replicasOf(id)!;
+      const alive = new Set(this.o.peers());
+      const targets = replicas.filter((r) => alive.has(r));
+      if (2 * targets.length <= replicas.length) continue; // no majority to give it to yet
+      const pushed = this.o.pushWhole(id, targets);
+      if (!pushed) continue;
+      this.transfers.set(id, { requestId: pushed.requestId, epoch: scope.epoch, replicas, digest: this.o.docs.digest(id).slice(), acks: new Set(), sentAt: now });
+      this.byRequest.set(pushed.requestId, id);
+      this.pushes++;
+      sent++;
+      this.o.run(pushed.effects);
+    }
+  }
+
+  /** An ack of a sync push: ours when it answers a handoff push. */
+  ack(requestId: number, peer: string, word: number): void {
+    const id = this.byRequest.get(requestId);
+    if (id === undefined) return;
+    const t = this.transfers.get(id);
+    if (!t || t.requestId !== requestId || !t.replicas.includes(peer) || !this.o.countsAck(word)) return;
+    t.acks.add(peer);
+    if (2 * t.acks.size > t.replicas.length) this.tryDrop(id, t);
+  }
+
+  private tryDrop(id: string, t: Transfer): void {
+    const scope = this.o.view.current();
+    // Gone stale: the configuration moved on (we may even be a replica again), or the document
+    // changed after the push (what we hold now is not known to be stored by the majority).
+    if (scope.epoch !== t.epoch || scope.isReplica(id) || !equalBytes(this.o.docs.digest(id), t.digest) || this.o.view.pulling.has(id)) {
+      this.forget(id);
+      return;
+    }
+    if (!this.o.docs.drop(id)) return; // updates of it wait for a group commit: the next ack or round retries
+    this.o.forgetDoc(id);
+    this.forget(id);
+    this.dropped++;
+    this.o.log.debug({ doc: id, replicas: t.replicas, acks: [...t.acks] }, 'handed a document off to its replica set and dropped it');
+  }
+
+  private forget(id: string): void {
+    const t = this.transfers.get(id);
+    if (t) this.byRequest.delete(t.requestId);
+    this.transfers.delete(id);
+  }
+
+  private arm(delayMs: number): void {
+    this.cancel?.();
+    this.cancel = this.o.scheduler.schedule(delayMs, () => {
+      if (this.stopped) return;
+      try {
+        this.round();
+      } catch (err) {
+        this.o.log.warn({ err: (err as Error).message }, 'handoff round failed; retrying');
+      }
+      this.arm(this.intervalMs);
+    });
+  }
+}

@@ -1,0 +1,148 @@
+// Replica sets for a node's memory, in one place: the view (what the sync engine pushes and
+// compares with whom, and what each write needs), handoff (giving away what is no longer ours)
+// and reads on non-replicas (pull from a majority first). MemoryService builds one and wires it in
+// a few lines; docs/replica-sets.md explains the whole.
+import { WriteTimeoutError } from '../errors.js';
+import type { QuorumGate } from '../quorum/quorum-gate.js';
+import type { Logger, Runtime } from '../runtime/types.js';
+import type { DurableDocSet } from '../storage/durable-doc-set.js';
+import type { SyncEngine } from '../sync/engine.js';
+import type { SyncEffect, SyncMode } from '../sync/types.js';
+import type { AckPlan } from './ack-tracker.js';
+import { AGENT_PREFIX } from './agent-docs.js';
+import { Handoff } from './handoff.js';
+import { ReplicaReads } from './replica-read.js';
+import { ReplicaView } from './replica-view.js';
+
+type SyncedListener = (e: { peer: string; mode: SyncMode; docs: string[] }) => void;
+
+export interface ReplicaSetsOptions {
+  self: string;
+  runtime: Runtime;
+  gate: QuorumGate;
+  docs: DurableDocSet;
+  log: Logger;
+  run: (effects: SyncEffect[]) => void;
+  onSynced: (cb: SyncedListener) => () => void;
+  readTimeoutMs: number;
+  handoffIntervalMs?: number;
+}
+
+/** What /status and `tri memory placement` show of this node's share of the memory. */
+export interface HeldStatus {
+  documentsHeld: number;
+  bytesHeld: number;
+  /** Agent documents held here that this node is handing off to their replica set. */
+  documentsMoving: number;
+  replicationFactor: number;
+  /** Whether replica sets are smaller than the voter set (false: every voter holds everything). */
+  partial: boolean;
+  handoffDropped: number;
+  readPulls: number;
+  /** Remote updates refused because this node is not a replica of their document. */
+  refused: number;
+}
+
+export class ReplicaSets {
+  readonly view: ReplicaView;
+  private handoff: Handoff | undefined;
+  private reads: ReplicaReads | undefined;
+  private engine: SyncEngine | undefined;
+
+  constructor(private readonly o: ReplicaSetsOptions) {
+    this.view = new ReplicaView(o.self, o.gate);
+  }
+
+  /** Second step, once the engine (which takes the view as its scope) exists. */
+  attach(engine: SyncEngine): void {
+    const o = this.o;
+    this.engine = engine;
+    const peers = (): string[] => engine.peerList();
+    const now = (): number => o.runtime.clock.now();
+    this.handoff = new Handoff({
+      view: this.view,
+      docs: o.docs,
+      pushWhole: (id, targets) => engine.pushWhole(id, targets, now()),
+      forgetDoc: (id) => engine.forgetDoc(id),
+      peers,
+      countsAck: (w) => o.gate.countsAck(w),
+      run: o.run,
+      scheduler: o.runtime.scheduler,
+      now,
+      log: o.log,
+      intervalMs: o.handoffIntervalMs,
+    });
+    this.reads = new ReplicaReads({
+      view: this.view,
+      pull: (peer, id) => engine.syncDocument(peer, id, now()),
+      run: o.run,
+      onSynced: o.onSynced,
+      peers,
+      scheduler: o.runtime.scheduler,
+      timeoutMs: o.readTimeoutMs,
+    });
+    o.gate.onConfigChange(() => this.handoff?.configChanged());
+    this.handoff.start();
+  }
+
+  /** QuorumError, before anything is applied, when an agent's replica set has no reachable majority. */
+  assertWritable(docIds: readonly string[]): void {
+    for (const id of docIds) this.view.assertReachable(id);
+  }
+
+  /**
+   * The ack plan of each push of a write that changed `changed`, or undefined when none needs an
+   * ack from anyone else (a single voter or replica: its own durable copy is the quorum). Throws
+   * WriteTimeoutError when an update was not even sent to enough of its replicas (or voters).
+   */
+  writePlans(changed: ReadonlySet<string>, pushes: ReadonlyArray<{ peers: string[]; docId: string }>): AckPlan[] | undefined {
+    const byDoc = new Map([...changed].map((id) => [id, this.view.planFor(id)]));
+    if ([...byDoc.values()].every((p) => p.needed === 0)) return undefined;
+    for (const [id, plan] of byDoc) {
+      if (plan.needed === 0) continue;
+      const sent = Math.max(0, ...pushes.filter((p) => p.docId === id).map((p) => p.peers.filter((n) => plan.voters.has(n)).length));
+      if (sent < plan.needed) {
+        throw new WriteTimeoutError(`write applied locally but only ${sent} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
+      }
+    }
+    return pushes.map((p) => byDoc.get(p.docId) ?? this.view.planFor(p.docId));
+  }
+
+  /** An ack of a sync push (handoff counts its own). */
+  ack(requestId: number, peer: string, word: number): void {
+    this.handoff?.ack(requestId, peer, word);
+  }
+
+  /** Before reading an agent's memory here: merge it from a majority of its replicas when this node is not one. */
+  async beforeRead(agentId: string): Promise<void> {
+    await this.reads?.pull(AGENT_PREFIX + agentId);
+  }
+
+  isMoving(agentId: string): boolean {
+    return this.handoff?.isMoving(AGENT_PREFIX + agentId) ?? false;
+  }
+
+  status(): HeldStatus {
+    const scope = this.view.current();
+    let bytes = 0;
+    const ids = this.o.docs.ids();
+    for (const id of ids) {
+      const s = this.o.docs.storageStats(id);
+      bytes += s.snapshotBytes + s.logBytes;
+    }
+    return {
+      documentsHeld: ids.length,
+      bytesHeld: bytes,
+      documentsMoving: this.handoff?.strays().length ?? 0,
+      replicationFactor: scope.config.replicationFactor,
+      partial: scope.enforced,
+      handoffDropped: this.handoff?.dropped ?? 0,
+      readPulls: this.reads?.pulls ?? 0,
+      refused: this.engine?.refused() ?? 0,
+    };
+  }
+
+  stop(): void {
+    this.handoff?.stop();
+  }
+}
