@@ -4,7 +4,7 @@
 // decision function, so runs stay deterministic under a seeded generator.
 import { DecodeError } from '../errors.js';
 import type { SyncConfig } from './config.js';
-import { SyncEngine } from './engine.js';
+import { SyncEngine, type SyncScope } from './engine.js';
 import type { DocSet, PeerId, SyncEffect, SyncEvent } from './types.js';
 
 export interface InFlight {
@@ -34,8 +34,8 @@ export class LoopbackNet<D extends DocSet> {
   continuous = true;
 
   /** Adds a node and makes every node a peer of every other. */
-  add(name: PeerId, docs: D, config?: Partial<SyncConfig>): LoopNode<D> {
-    const engine = new SyncEngine({ docs, config });
+  add(name: PeerId, docs: D, config?: Partial<SyncConfig>, scope?: SyncScope): LoopNode<D> {
+    const engine = new SyncEngine({ docs, config, scope });
     const node = { name, docs, engine };
     for (const other of this.nodes.values()) {
       other.engine.addPeer(name);
