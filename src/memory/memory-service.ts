@@ -237,15 +237,13 @@ export class MemoryService implements AgentMemoryWriter {
     // Each update's own quorum (its agent's replica set, or the voters); WriteTimeoutError when
     // one was not even sent to enough of them (it stays applied here and converges later).
     const plans = this.replicas.writePlans(changed, pushes);
-    if (!plans) {
-      await this.durable(); // a single voter (or replica): resolves once its own copy is on disk
-      return result;
+    const release = this.replicas.pin(changed); // a non-replica's copy stays until the write resolved
+    try {
+      if (!plans) await this.durable(); // a single voter (or replica): resolves once its own copy is on disk
+      else await this.acks.wait(pushes.map((p) => p.requestId), plans, !this.commit);
+    } finally {
+      release();
     }
-    await this.acks.wait(
-      pushes.map((p) => p.requestId),
-      plans,
-      !this.commit,
-    );
     return result;
   }
 

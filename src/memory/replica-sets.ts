@@ -108,6 +108,12 @@ export class ReplicaSets {
     return pushes.map((p) => byDoc.get(p.docId) ?? this.view.planFor(p.docId));
   }
 
+  /** Keeps `docIds` from being handed off and dropped until the returned release (a write in flight). */
+  pin(docIds: Iterable<string>): () => void {
+    const releases = [...docIds].map((id) => this.view.startPull(id));
+    return () => releases.forEach((r) => r());
+  }
+
   /** An ack of a sync push (handoff counts its own). */
   ack(requestId: number, peer: string, word: number): void {
     this.handoff?.ack(requestId, peer, word);

@@ -14,7 +14,10 @@ type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' |
 export class ReplicaView implements SyncScope {
   private scope: ReplicaScope | undefined;
   private pendingScope: ReplicaScope | undefined;
-  /** Documents a read on this node is pulling from their replicas (accepted though not ours). */
+  /**
+   * Documents in use here though this node may not be their replica: a read pulling them, or a
+   * write waiting for its acks (accepted from peers, and not dropped by handoff meanwhile).
+   */
   readonly pulling = new Map<string, number>();
 
   constructor(
@@ -62,7 +65,7 @@ export class ReplicaView implements SyncScope {
     return set ? replicaAckPlan(this.self, set) : this.gate.ackPlan();
   }
 
-  /** Marks `docId` as pulled by a read (nested reads count). */
+  /** Marks `docId` as in use by a read or a write (nested uses count); returns the release. */
   startPull(docId: string): () => void {
     this.pulling.set(docId, (this.pulling.get(docId) ?? 0) + 1);
     return () => {

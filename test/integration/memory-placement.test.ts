@@ -2,8 +2,8 @@
 // 127.0.21.1-3. The founder (n1) starts with --replication-factor 1 and the joiners with 5: the
 // founder's factor holds cluster-wide (on /status and `tri status` of every node), every node
 // computes the same replica set for an agent (`tri memory placement`), equal to what the library
-// computes from the same voters, and says the placement is not enforced yet (a write is still on
-// every node). `tri operator replication-factor 3` changes it through a configuration change; a
+// computes from the same voters, and storage follows it (enforced: with factor 1 a write is held
+// by its one replica only, and every node still reads it, pulling from the replica). `tri operator replication-factor 3` changes it through a configuration change; a
 // restarted node keeps the cluster's factor over its own flag and says so in its log.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ interface PlacementJson {
   voters: number;
   moving: boolean;
   enforced: boolean;
+  heldHere: boolean;
   pending: unknown;
 }
 
@@ -60,13 +61,13 @@ describe('tri memory placement and the replication factor (real processes, 127.0
 
   it("the founder's factor holds on every node, and every node places each agent alike", async () => {
     const statuses = await settled(1);
-    for (const s of statuses) expect(s.placement).toEqual({ replicationFactor: 1, enforced: false });
+    for (const s of statuses) expect(s.placement).toMatchObject({ replicationFactor: 1, enforced: true, partial: true });
     const voters = statuses[0]!.voters.map((name) => ({ name }));
     const expected = new Placement(voters, 1);
     for (const agent of AGENTS) {
       const answers = await Promise.all(c.nodes.map((n) => json<PlacementJson>(['memory', 'placement', '--at', n.address, '--agent', agent, '--json'])));
       for (const p of answers) {
-        expect(p).toMatchObject({ agent, replicationFactor: 1, voters: 3, moving: false, enforced: false, pending: null, epoch: statuses[0]!.quorum.configuration });
+        expect(p).toMatchObject({ agent, replicationFactor: 1, voters: 3, moving: false, enforced: true, pending: null, epoch: statuses[0]!.quorum.configuration });
         expect(p.replicas).toEqual(expected.replicas(agent));
       }
     }
@@ -77,14 +78,24 @@ describe('tri memory placement and the replication factor (real processes, 127.0
     const human = await c.cli(['memory', 'placement', '--at', c.nodes[1]!.address, '--agent', 'agent-0']);
     expect(human.code, describeResult(human)).toBe(0);
     expect(human.stdout).toContain(`agent agent-0: replicas ${expected.replicas('agent-0').join(', ')} (configuration ${statuses[0]!.quorum.configuration}, replication factor 1, 3 voters)`);
-    expect(human.stdout).toContain('placement computed; every voter still holds every agent until replica sets land');
+    expect(human.stdout).toMatch(/this node holds (a|no) copy/);
     const status = await c.cli(['status', '--at', c.nodes[2]!.address]);
-    expect(status.stdout).toMatch(/replication\s+factor 1 \(placement computed; every voter still holds every agent\)/);
+    expect(status.stdout).toMatch(/replication\s+factor 1 \(each agent on its replica set\)/);
   }, 60_000);
 
-  it('placement is not enforced yet: a write is held by every node, not only its replica', async () => {
+  it('placement is enforced: a write is held by its replica only, and every node reads it', async () => {
     const add = await c.cli(['memory', 'add', '--at', c.nodes[0]!.address, '--agent', 'agent-1', '--task', 'placed', '--outcome', 'ok']);
     expect(add.code, describeResult(add)).toBe(0);
+    const [owner] = (await json<PlacementJson>(['memory', 'placement', '--at', c.nodes[0]!.address, '--agent', 'agent-1', '--json'])).replicas;
+    await waitFor(
+      `only ${owner} to hold agent-1 (handoff drops the writer's copy)`,
+      async () => {
+        const held = await Promise.all(c.nodes.map((n) => json<PlacementJson>(['memory', 'placement', '--at', n.address, '--agent', 'agent-1', '--json'])));
+        const holders = c.nodes.filter((_, i) => held[i]!.heldHere).map((n) => n.name);
+        return { ok: holders.length === 1 && holders[0] === owner, value: holders, detail: holders.join(',') };
+      },
+      { timeoutMs: 20_000 },
+    );
     for (const n of c.nodes) {
       await waitFor(
         `${n.name} to hold agent-1's episode`,
