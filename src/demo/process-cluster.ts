@@ -42,6 +42,9 @@ export class ProcessCluster {
   start(i: number): void {
     const n = this.nodes[i]!;
     const args = [TRI, 'node', 'start', '--name', n.name, '--bind', n.host, '--key-file', this.keyFile, '--data', join(this.dir, n.name), '--profile', this.profile, '--role', i === 0 ? 'coordinator' : 'hybrid', '--join', `${this.nodes[0]!.host}:9999`];
+    // The demo shows every node holding every agent's memory (one digest everywhere): a replication
+    // factor of at least the node count (odd) makes every replica set the whole voter set.
+    args.push('--replication-factor', String(Math.min(31, this.nodes.length % 2 === 1 ? this.nodes.length : this.nodes.length + 1)));
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     n.proc = proc;
     n.exitCode = null;

@@ -23,7 +23,7 @@ afterEach(async (ctx) => {
 const AGENT = 'set-workload';
 
 it('every acknowledged write survives SIGKILL of a minority in the middle of the load', async () => {
-  const c = (cluster = await TriCluster.create({ addresses: loopbackRange(60, 5), profile: 'lan' }));
+  const c = (cluster = await TriCluster.create({ addresses: loopbackRange(60, 5), profile: 'lan', extraArgs: () => ['--replication-factor', '5'] }));
   await c.startAll(60_000);
   const key = readFileSync(c.keyFile, 'utf8').trim();
   for (const n of c.nodes) clients.push(await NodeClient.connect({ at: `${n.address}:10000`, key, timeoutMs: 10_000 }));

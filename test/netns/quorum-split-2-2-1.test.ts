@@ -19,7 +19,7 @@ describe.skipIf(!support.ok)('quorum: 5 nodes split 2+2+1 between network namesp
   const acked: string[] = [];
 
   beforeAll(async () => {
-    ({ lan, cluster, hosts } = await launchLanCluster(5, { n1: 'coordinator' }, 'quorum 2+2+1'));
+    ({ lan, cluster, hosts } = await launchLanCluster(5, { n1: 'coordinator' }, 'quorum 2+2+1', 5));
   }, 90_000);
 
   afterAll(() => destroyLanCluster(cluster, lan));

@@ -21,7 +21,7 @@ describe.skipIf(!support.ok)('quorum: 4 nodes split 2+2 between network namespac
   const refusedTasks: string[] = [];
 
   beforeAll(async () => {
-    ({ lan, cluster, hosts } = await launchLanCluster(4, { n3: 'coordinator' }, 'quorum 2+2'));
+    ({ lan, cluster, hosts } = await launchLanCluster(4, { n3: 'coordinator' }, 'quorum 2+2', 5));
     const s = await cluster.status(cluster.node('n1'));
     expect(s?.quorum.tiebreaker).toBe('n3');
   }, 90_000);

@@ -20,7 +20,7 @@ describe.skipIf(!support.ok)('quorum: 5 nodes split 3+2 between network namespac
   const refusedTasks: string[] = [];
 
   beforeAll(async () => {
-    ({ lan, cluster, hosts } = await launchLanCluster(5, {}, 'quorum 3+2'));
+    ({ lan, cluster, hosts } = await launchLanCluster(5, {}, 'quorum 3+2', 5));
   }, 90_000);
 
   afterAll(() => destroyLanCluster(cluster, lan));

@@ -259,14 +259,15 @@ export async function startCluster(
   hosts: readonly Host[],
   roles: Partial<Record<string, Role>> = {},
   timeoutMs = 45_000,
+  extraArgs: string[] = [],
 ): Promise<string[]> {
   const names = hosts.map((_, i) => `n${i + 1}`);
   const seed = hosts[0]!;
-  cluster.start(seed, names[0]!, { role: roles[names[0]!] });
+  cluster.start(seed, names[0]!, { role: roles[names[0]!], extraArgs });
   // The seed must be listening before the others push-pull with it; join also retries with backoff.
   const seedUp = await cluster.waitStatus([names[0]!], (s) => s.state === 'ACTIVE', 20_000, 300);
   if (!seedUp.ok) throw new Error(`seed ${names[0]} did not become ACTIVE:\n${cluster.logs()}`);
-  hosts.slice(1).forEach((h, i) => cluster.start(h, names[i + 1]!, { role: roles[names[i + 1]!], join: [gossipAddress(seed)] }));
+  hosts.slice(1).forEach((h, i) => cluster.start(h, names[i + 1]!, { role: roles[names[i + 1]!], join: [gossipAddress(seed)], extraArgs }));
   const all = await cluster.waitStatus(
     names,
     (s) => s.state === 'ACTIVE' && s.quorum.voters === names.length && s.quorum.reachable === names.length,
@@ -287,13 +288,17 @@ export function summarize(statuses: Record<string, StatusJson | undefined>): Rec
  * The setup every quorum test shares: sweep stale namespaces, make a LAN of `count` hosts, start
  * a `tri` node on each (n1 first, the rest joining it) and wait until all are ACTIVE.
  */
-export async function launchLanCluster(count: number, roles: Partial<Record<string, Role>>, label: string): Promise<{ lan: Lan; cluster: TriCluster; hosts: Host[] }> {
+/**
+ * `replicationFactor`: founded with it (`--replication-factor`); the split suites pass at least
+ * the node count, so every node holds every agent as their digest checks assume.
+ */
+export async function launchLanCluster(count: number, roles: Partial<Record<string, Role>>, label: string, replicationFactor?: number): Promise<{ lan: Lan; cluster: TriCluster; hosts: Host[] }> {
   await sweepStale();
   const lan = await createLan(count);
   const hosts = [...lan.hosts];
   const cluster = await TriCluster.create(lan);
   const t0 = Date.now();
-  await startCluster(cluster, hosts, roles);
+  await startCluster(cluster, hosts, roles, 45_000, replicationFactor === undefined ? [] : ['--replication-factor', String(replicationFactor)]);
   console.log(`[${label}] cluster of ${count} ACTIVE in ${Date.now() - t0} ms`);
   return { lan, cluster, hosts };
 }
