@@ -55,6 +55,27 @@ describe('replica sets (simulator, 7 nodes, RF 3)', () => {
     });
   });
 
+  it('an 8th node joins: it ends up holding exactly the agents it is now a replica of, nothing lost', async () => {
+    const c = track(new SimCluster({ seed: 'replica-sets-join', nodes: 7, replicationFactor: 3 }));
+    await withReplay(c, async () => {
+      await c.start();
+      expect(await c.runUntil(() => c.allSeeAlive(7) && c.node(0).gate.voterConfig().voters.length === 7, 60_000)).toBe(true);
+      const agents = Array.from({ length: 20 }, (_, i) => `ag${i}`);
+      const acked: Array<{ agent: string; id: string }> = [];
+      for (const [k, agent] of agents.entries()) acked.push({ agent, id: await c.settle(c.node(k % 7).memory(agent).addEpisode({ task: `j${k}`, outcome: 'ok' }), 10_000) });
+      expect(await c.runUntil(() => replicaDivergence(c) === undefined, 60_000)).toBe(true);
+      const joiner = c.addNode(0);
+      expect(await c.runUntil(() => c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 8), 60_000)).toBe(true);
+      expect(await c.runUntil(() => replicaDivergence(c) === undefined, 60_000)).toBe(true);
+      const mine = agents.filter((a) => replicasOf(c, a).includes(c.node(joiner).name));
+      expect(mine.length).toBeGreaterThan(0); // 20 agents, RF 3, 8 voters: ~7.5 expected
+      expect(c.node(joiner).memoryService.agentIds().sort()).toEqual([...mine].sort());
+      for (const { agent, id } of acked) {
+        for (const name of replicasOf(c, agent)) expect(c.node(indexOf(c, name)).memory(agent).get(id)?.outcome).toBe('ok');
+      }
+    });
+  });
+
   it('no reachable replica majority: QuorumError naming the set, nothing applied; a crashed replica is replaced with nothing lost', async () => {
     const c = track(new SimCluster({ seed: 'replica-sets-crash', nodes: 7, replicationFactor: 3, nodeOptions: { stableAfterMs: 3000 } }));
     await withReplay(c, async () => {
