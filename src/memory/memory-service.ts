@@ -12,7 +12,7 @@ import { DeadlineTimer } from '../runtime/deadline-timer.js';
 import { beforeCommit, endOfTurn, TurnFlush } from '../runtime/group-commit.js';
 import { DurableDocSet } from '../storage/durable-doc-set.js';
 import type { NodeStore } from '../storage/types.js';
-import { SyncEngine, isRemoteOrigin, syncConfig, type SyncConfig, type SyncEffect, type SyncMode } from '../sync/index.js';
+import { SyncEngine, isRemoteOrigin, syncConfig, type SyncConfig, type SyncEffect } from '../sync/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
@@ -21,6 +21,7 @@ import { AckTracker } from './ack-tracker.js';
 import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
 import { SyncTransport } from './sync-transport.js';
 import { ReplicaSets } from './replica-sets.js';
+import { syncedWithin, type SyncListener } from './sync-waits.js';
 
 export { SYNC_METHOD, decodeSyncBatch, encodeSyncBatches } from './sync-transport.js';
 
@@ -46,7 +47,6 @@ export interface MemoryServiceOptions {
 
 export type WriteOutcome = 'acknowledged' | 'timeout' | 'refused';
 
-type SyncListener = (e: { peer: string; mode: SyncMode; docs: string[] }) => void;
 
 export class MemoryService implements AgentMemoryWriter {
   readonly docs: DurableDocSet;
@@ -57,6 +57,7 @@ export class MemoryService implements AgentMemoryWriter {
   /** Replica sets: scoped sync, per-document quorums, handoff, reads on non-replicas (replica-sets.ts). */
   readonly replicas: ReplicaSets;
   private readonly syncListeners = new Set<SyncListener>();
+  private readonly onSynced = (l: SyncListener): (() => void) => (this.syncListeners.add(l), () => this.syncListeners.delete(l));
   private readonly timer: DeadlineTimer;
   private readonly log: Logger;
   /** Set by the update listener while a local write runs, so the write learns its pushes' request ids. */
@@ -95,8 +96,7 @@ export class MemoryService implements AgentMemoryWriter {
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]), residency);
     this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
-    const onSynced = (l: SyncListener): (() => void) => (this.syncListeners.add(l), () => this.syncListeners.delete(l));
-    this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, log: this.log, run: (e) => this.run(e), onSynced, readTimeoutMs: this.writeTimeoutMs });
+    this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs });
     this.engine = new SyncEngine({
       docs: this.docs,
       config: syncConfig(o.sync),
@@ -249,20 +249,8 @@ export class MemoryService implements AgentMemoryWriter {
 
   /** Pulls everything a peer has (a joining node); resolves true when the snapshot arrived. */
   fullSnapshotFrom(peer: string, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const cancel = this.o.runtime.scheduler.schedule(timeoutMs, () => {
-        this.syncListeners.delete(l);
-        resolve(false);
-      });
-      const l: SyncListener = (e) => {
-        if (e.peer !== peer || e.mode !== 'full_snapshot') return;
-        this.syncListeners.delete(l);
-        cancel();
-        resolve(true);
-      };
-      this.syncListeners.add(l);
-      this.run(this.engine.requestFullSnapshot(peer, this.o.runtime.clock.now()));
-    });
+    const start = () => this.run(this.engine.requestFullSnapshot(peer, this.o.runtime.clock.now()));
+    return syncedWithin(this.o.runtime.scheduler, this.onSynced, (e) => e.peer === peer && e.mode === 'full_snapshot', timeoutMs, start);
   }
 
   /** Starts one anti-entropy round with `peer` now (tests and heal speed-ups use it). */

@@ -7,14 +7,14 @@ import type { QuorumGate } from '../quorum/quorum-gate.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { DurableDocSet } from '../storage/durable-doc-set.js';
 import type { SyncEngine } from '../sync/engine.js';
-import type { SyncEffect, SyncMode } from '../sync/types.js';
+import type { SyncEffect } from '../sync/types.js';
+import type { SyncListener } from './sync-waits.js';
 import type { AckPlan } from './ack-tracker.js';
 import { AGENT_PREFIX } from './agent-docs.js';
 import { Handoff } from './handoff.js';
 import { ReplicaReads } from './replica-read.js';
 import { ReplicaView } from './replica-view.js';
 
-type SyncedListener = (e: { peer: string; mode: SyncMode; docs: string[] }) => void;
 
 export interface ReplicaSetsOptions {
   self: string;
@@ -23,7 +23,7 @@ export interface ReplicaSetsOptions {
   docs: DurableDocSet;
   log: Logger;
   run: (effects: SyncEffect[]) => void;
-  onSynced: (cb: SyncedListener) => () => void;
+  onSynced: (cb: SyncListener) => () => void;
   readTimeoutMs: number;
   handoffIntervalMs?: number;
 }
