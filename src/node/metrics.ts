@@ -90,6 +90,23 @@ export class NodeMetrics {
         this.set(node.memoryService.digest().documents);
       },
     });
+    // This node's share under replica sets (/status memory.bytesHeld, documentsMoving).
+    new Gauge({
+      name: 'tri_memory_bytes_held',
+      help: 'Bytes of replicated documents this node stores (snapshots and logs)',
+      registers: [r],
+      collect() {
+        this.set(node.memoryService.replicas.status().bytesHeld);
+      },
+    });
+    new Gauge({
+      name: 'tri_memory_documents_moving',
+      help: 'Agent documents this node holds but is not a replica of (being handed off to their replica set)',
+      registers: [r],
+      collect() {
+        this.set(node.memoryService.replicas.status().documentsMoving);
+      },
+    });
     new Gauge({
       name: 'tri_tasks',
       help: 'Tasks in the replicated task table by status',

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NodeClient } from '../../src/client/node-client.js';
-import { describeResult, loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
+import { describeResult, httpGet, loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
 
 const AGENTS = Array.from({ length: 20 }, (_, i) => `agent-${i}`);
 
@@ -97,6 +97,10 @@ describe('replica sets: 7 processes, replication factor 3 (127.0.21.11-17)', () 
       expect([...p.replicas].sort()).toEqual(set);
       expect(p).toMatchObject({ enforced: true, moving: false, heldHere: set.includes(n.name) });
     }
+    // /metrics carries the same share.
+    const metrics = await httpGet(`http://${c.node('n2').address}:10080/metrics`, 5000);
+    expect(metrics).toMatch(/^tri_memory_bytes_held\{node="n2"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^tri_memory_documents_moving\{node="n2"\} 0$/m);
   }, 120_000);
 
   it('SIGKILL of one replica mid-writes: no acknowledged write lost, every agent back on 3 live nodes', async () => {
