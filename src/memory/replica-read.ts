@@ -8,6 +8,7 @@ import type { Scheduler } from '../runtime/types.js';
 import type { SyncEffect, SyncMode } from '../sync/types.js';
 import { placementKeyOf } from '../placement/replica-scope.js';
 import type { ReplicaView } from './replica-view.js';
+import { replicaReadPlan } from '../quorum/replica-quorum.js';
 
 export interface ReplicaReadOptions {
   view: ReplicaView;
@@ -27,11 +28,6 @@ export class ReplicaReads {
 
   constructor(private readonly o: ReplicaReadOptions) {}
 
-  /** Whether a read of `docId` here must pull first (this node is not one of its replicas). */
-  needsPull(docId: string): boolean {
-    return !this.o.view.current().isReplica(docId);
-  }
-
   /**
    * Merges `docId` from a majority of its replica set; resolves at once on a replica. QuorumError
    * when no majority is reachable, TimeoutError when a majority did not answer in time.
@@ -39,14 +35,19 @@ export class ReplicaReads {
   async pull(docId: string): Promise<void> {
     const scope = this.o.view.current();
     const replicas = scope.replicasOf(docId);
-    if (!replicas || replicas.includes(scope.self)) return;
+    if (!replicas) return;
     const alive = new Set(this.o.peers());
-    const targets = replicas.filter((r) => alive.has(r));
+    // A non-replica, or a replica new since the last configuration change, merges first
+    // (replica-quorum.ts replicaReadPlan: the current set's majority, and the previous set's).
+    const plan = replicaReadPlan(scope.self, replicas, this.o.view.previous()?.replicasOf(docId), alive);
+    if (!plan) return;
+    const { targets } = plan;
     const agent = placementKeyOf(docId)!;
-    if (2 * targets.length <= replicas.length) {
+    if (!plan.complete(new Set(targets))) {
+      const reach = replicas.filter((n) => targets.includes(n)).length;
       throw new QuorumError(
-        `cannot read agent ${agent} here: this node holds no copy and reaches ${targets.length} of its ${replicas.length} replicas (${replicas.join(', ')}); a read needs more than half of them. ${QuorumError.replicaSet(replicas)} ${QuorumError.counts(targets.length, replicas.length)}`,
-        { reachable: targets.length, voters: replicas.length, replicas: [...replicas] },
+        `cannot read agent ${agent} here: this node is not an up-to-date replica and reaches ${reach} of the other replicas of ${replicas.join(', ')}; a read needs more than half of the replica set. ${QuorumError.replicaSet(replicas)} ${QuorumError.counts(reach, replicas.length)}`,
+        { reachable: reach, voters: replicas.length, replicas: [...replicas] },
       );
     }
     const done = this.o.view.startPull(docId);
@@ -56,12 +57,12 @@ export class ReplicaReads {
         const answered = new Set<string>();
         const cancel = this.o.scheduler.schedule(this.o.timeoutMs, () => {
           off();
-          reject(new TimeoutError(`reading agent ${agent}: ${answered.size} of its ${replicas.length} replicas (${replicas.join(', ')}) answered within ${this.o.timeoutMs} ms; a read needs more than half`));
+          reject(new TimeoutError(`reading agent ${agent}: ${answered.size} replicas (${[...answered].join(', ') || 'none'}; set ${replicas.join(', ')}) answered within ${this.o.timeoutMs} ms; a read needs more than half of the replica set`));
         });
         const off = this.o.onSynced((e) => {
           if (e.mode !== 'on_demand' || !targets.includes(e.peer) || !e.docs.includes(docId)) return;
           answered.add(e.peer);
-          if (2 * answered.size > replicas.length) {
+          if (plan.complete(answered)) {
             off();
             cancel();
             resolve();

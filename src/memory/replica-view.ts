@@ -13,6 +13,8 @@ type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' |
 
 export class ReplicaView implements SyncScope {
   private scope: ReplicaScope | undefined;
+  /** The scope of the configuration before the current one, seen by this process (reads during a move). */
+  private before: ReplicaScope | undefined;
   private pendingScope: ReplicaScope | undefined;
   /**
    * Documents in use here though this node may not be their replica: a read pulling them, or a
@@ -28,8 +30,17 @@ export class ReplicaView implements SyncScope {
   /** The scope of the committed configuration (rebuilt when it changes: configurations are immutable). */
   current(): ReplicaScope {
     const c = this.gate.voterConfig();
-    if (!this.scope || this.scope.config !== c) this.scope = new ReplicaScope(this.self, c);
+    if (!this.scope || this.scope.config !== c) {
+      if (this.scope && this.scope.epoch < c.epoch) this.before = this.scope;
+      this.scope = new ReplicaScope(this.self, c);
+    }
     return this.scope;
+  }
+
+  /** The scope of the previous configuration, when this process saw one (not across a restart). */
+  previous(): ReplicaScope | undefined {
+    this.current();
+    return this.before;
   }
 
   pushTargets(docId: string, peers: readonly string[]): string[] {

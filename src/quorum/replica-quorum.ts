@@ -42,3 +42,36 @@ export function assertReplicaMajority(agent: string, replicas: readonly string[]
     { reachable: r.reachable, voters: r.total, replicas: [...replicas] },
   );
 }
+
+/**
+ * Which replicas a read here must merge from before it sees every acknowledged write: a strict
+ * majority of the current replica set `current` and, while the document may be moving (the set
+ * of the previous configuration `previous` differs), a strict majority of that one too, when it
+ * can still be reached (a write acknowledged on the previous configuration sits on a majority of
+ * it, or, once a holder dropped it, on a majority of the current set). This node counts for a set
+ * only when it is in it and held the document before this configuration (`selfCounts`).
+ * undefined: nothing to pull (a replica on a set that did not move).
+ */
+export function replicaReadPlan(
+  self: string,
+  current: readonly string[],
+  previous: readonly string[] | undefined,
+  alive: ReadonlySet<string>,
+): { targets: string[]; complete: (answered: ReadonlySet<string>) => boolean } | undefined {
+  const moved = previous !== undefined && (previous.length !== current.length || previous.some((n) => !current.includes(n)));
+  const wasReplica = moved ? previous.includes(self) : current.includes(self);
+  if (current.includes(self) && wasReplica) return undefined;
+  const sets = [current];
+  if (moved) {
+    const reach = previous.filter((n) => n === self || alive.has(n)).length;
+    if (2 * reach > previous.length) sets.push(previous); // else: lost a majority of it; the current set is all there is
+  }
+  const targets = [...new Set(sets.flat())].filter((n) => n !== self && alive.has(n));
+  const complete = (answered: ReadonlySet<string>): boolean =>
+    sets.every((set) => {
+      let n = set.includes(self) && wasReplica ? 1 : 0;
+      for (const r of set) if (r !== self && answered.has(r)) n++;
+      return 2 * n > set.length;
+    });
+  return { targets, complete };
+}

@@ -11,7 +11,7 @@ import { QuorumError } from '../../src/errors.js';
 import { Handoff } from '../../src/memory/handoff.js';
 import { ReplicaView } from '../../src/memory/replica-view.js';
 import { ReplicaScope } from '../../src/placement/replica-scope.js';
-import { assertReplicaMajority, replicaAckPlan } from '../../src/quorum/replica-quorum.js';
+import { assertReplicaMajority, replicaAckPlan, replicaReadPlan } from '../../src/quorum/replica-quorum.js';
 import type { VoterConfig } from '../../src/quorum/voter-config.js';
 import type { Scheduler } from '../../src/runtime/types.js';
 import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
@@ -267,5 +267,31 @@ describe('handoff', () => {
     h.ack(1, replicas[0]!, 10);
     h.ack(1, replicas[1]!, 10);
     expect(docs.has(agent)).toBe(true);
+  });
+});
+
+describe('replicaReadPlan', () => {
+  const alive = new Set(NAMES);
+  it('a replica whose set did not move reads locally; a non-replica needs a majority of the set', () => {
+    expect(replicaReadPlan('n0', ['n0', 'n1', 'n2'], undefined, alive)).toBeUndefined();
+    expect(replicaReadPlan('n0', ['n0', 'n1', 'n2'], ['n2', 'n1', 'n0'], alive)).toBeUndefined();
+    const p = replicaReadPlan('n6', ['n0', 'n1', 'n2'], undefined, alive)!;
+    expect(p.targets).toEqual(['n0', 'n1', 'n2']);
+    expect(p.complete(new Set(['n0']))).toBe(false);
+    expect(p.complete(new Set(['n0', 'n2']))).toBe(true);
+  });
+
+  it('during a move: majorities of the previous and of the current set; a new replica does not count itself', () => {
+    // n3 replaced n2: n3 is new and may not hold what n0 and n2 acknowledged on the last configuration.
+    const p = replicaReadPlan('n3', ['n0', 'n1', 'n3'], ['n0', 'n1', 'n2'], alive)!;
+    expect(p.targets.sort()).toEqual(['n0', 'n1', 'n2']);
+    expect(p.complete(new Set(['n0']))).toBe(false);
+    expect(p.complete(new Set(['n0', 'n1']))).toBe(true); // 2 of the current set (n3 not counted), 2 of the previous
+    const outsider = replicaReadPlan('n6', ['n0', 'n1', 'n3'], ['n0', 'n1', 'n2'], alive)!;
+    expect(outsider.complete(new Set(['n0', 'n3']))).toBe(false); // only 1 of the previous set
+    expect(outsider.complete(new Set(['n0', 'n3', 'n2']))).toBe(true);
+    // The previous set lost its majority (two of it downed): the current set is all there is.
+    const lost = replicaReadPlan('n6', ['n0', 'n4', 'n5'], ['n0', 'n1', 'n2'], new Set(['n0', 'n4', 'n5', 'n6']))!;
+    expect(lost.complete(new Set(['n0', 'n4']))).toBe(true);
   });
 });
