@@ -48,9 +48,10 @@ export function assertReplicaMajority(agent: string, replicas: readonly string[]
  * majority of the current replica set `current` and, while the document may be moving (the set
  * of the previous configuration `previous` differs), a strict majority of that one too, when it
  * can still be reached (a write acknowledged on the previous configuration sits on a majority of
- * it, or, once a holder dropped it, on a majority of the current set). This node counts for a set
- * only when it is in it and held the document before this configuration (`selfCounts`).
- * undefined: nothing to pull (a replica on a set that did not move).
+ * it, or, once a holder dropped it, on a majority of the current set). This node counts for each
+ * set it is in: its own copy holds every write it acknowledged there (a stray that already
+ * dropped the document counts for nothing, but its content is then on a majority of the current
+ * set). undefined: nothing to pull (a replica on a set that did not move).
  */
 export function replicaReadPlan(
   self: string,
@@ -69,7 +70,7 @@ export function replicaReadPlan(
   const targets = [...new Set(sets.flat())].filter((n) => n !== self && alive.has(n));
   const complete = (answered: ReadonlySet<string>): boolean =>
     sets.every((set) => {
-      let n = set.includes(self) && wasReplica ? 1 : 0;
+      let n = set.includes(self) ? 1 : 0;
       for (const r of set) if (r !== self && answered.has(r)) n++;
       return 2 * n > set.length;
     });

@@ -281,17 +281,27 @@ describe('replicaReadPlan', () => {
     expect(p.complete(new Set(['n0', 'n2']))).toBe(true);
   });
 
-  it('during a move: majorities of the previous and of the current set; a new replica does not count itself', () => {
+  it('during a move: majorities of the previous and of the current set; a new replica counts only where it is', () => {
     // n3 replaced n2: n3 is new and may not hold what n0 and n2 acknowledged on the last configuration.
     const p = replicaReadPlan('n3', ['n0', 'n1', 'n3'], ['n0', 'n1', 'n2'], alive)!;
     expect(p.targets.sort()).toEqual(['n0', 'n1', 'n2']);
     expect(p.complete(new Set(['n0']))).toBe(false);
-    expect(p.complete(new Set(['n0', 'n1']))).toBe(true); // 2 of the current set (n3 not counted), 2 of the previous
+    expect(p.complete(new Set(['n0', 'n1']))).toBe(true); // 2 of the previous set (n3 counts for the current one only)
     const outsider = replicaReadPlan('n6', ['n0', 'n1', 'n3'], ['n0', 'n1', 'n2'], alive)!;
     expect(outsider.complete(new Set(['n0', 'n3']))).toBe(false); // only 1 of the previous set
     expect(outsider.complete(new Set(['n0', 'n3', 'n2']))).toBe(true);
     // The previous set lost its majority (two of it downed): the current set is all there is.
     const lost = replicaReadPlan('n6', ['n0', 'n4', 'n5'], ['n0', 'n1', 'n2'], new Set(['n0', 'n4', 'n5', 'n6']))!;
     expect(lost.complete(new Set(['n0', 'n4']))).toBe(true);
+  });
+});
+
+describe('replicaReadPlan with one replica', () => {
+  it('a replica new to a set of one reads once the previous holder answered (or at once if it is gone)', () => {
+    const p = replicaReadPlan('n3', ['n3'], ['n2'], new Set(NAMES))!;
+    expect(p.targets).toEqual(['n2']);
+    expect(p.complete(new Set())).toBe(false);
+    expect(p.complete(new Set(['n2']))).toBe(true);
+    expect(replicaReadPlan('n3', ['n3'], ['n2'], new Set(['n3']))!.complete(new Set())).toBe(true);
   });
 });
