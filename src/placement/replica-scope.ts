@@ -19,7 +19,6 @@ export function placementKeyOf(docId: string): string | undefined {
 export class ReplicaScope {
   /** Whether replica sets are smaller than the voter set (otherwise every voter holds everything). */
   readonly enforced: boolean;
-  private readonly voters: ReadonlySet<string>;
   /** Replica sets by document, memoised: a configuration is immutable, so they never change. */
   private readonly sets = new Map<string, readonly string[]>();
 
@@ -27,7 +26,6 @@ export class ReplicaScope {
     readonly self: string,
     readonly config: PlacedConfig,
   ) {
-    this.voters = new Set(config.voters.map((v) => v.name));
     this.enforced = config.voters.length > config.replicationFactor;
   }
 
@@ -58,10 +56,6 @@ export class ReplicaScope {
     return set ? set.includes(node) : true;
   }
 
-  /** Whether `node` is a voter of this configuration. */
-  isVoter(node: string): boolean {
-    return this.voters.has(node);
-  }
 
   /** Whether this node is one of the document's replicas (always, for an unplaced document). */
   isReplica(docId: string): boolean {
