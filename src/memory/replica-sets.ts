@@ -124,6 +124,24 @@ export class ReplicaSets {
     await this.reads?.pull(AGENT_PREFIX + agentId);
   }
 
+  /**
+   * A leaving node, once it is off the voter set: resolves when it has handed every agent document
+   * it held to its replica set (each dropped after a majority stored it), or after `timeoutMs`.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    const sched = this.o.runtime.scheduler;
+    const until = this.o.runtime.clock.now() + timeoutMs;
+    this.handoff?.configChanged();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const left = this.handoff?.strays().length ?? 0;
+        if (left === 0 || this.o.runtime.clock.now() >= until) resolve(left === 0);
+        else sched.schedule(100, check);
+      };
+      check();
+    });
+  }
+
   isMoving(agentId: string): boolean {
     return this.handoff?.isMoving(AGENT_PREFIX + agentId) ?? false;
   }

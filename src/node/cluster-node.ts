@@ -275,6 +275,7 @@ export class ClusterNode {
     if (this.stopped) return;
     // A voter leaves the voter set through a configuration change before it goes (bounded wait).
     if (this.lifecycle.running && this.gate.isVoter(this.name)) await this.voterConfig.leave(LEAVE_PROPOSAL_MS);
+    if (this.lifecycle.running && !this.gate.isVoter(this.name)) await this.memoryService.replicas.drain(LEAVE_PROPOSAL_MS); // hand agents off first
     if (this.stopped) return;
     this.setLifecycle('LEAVING');
     const now = this.world.runtime.clock.now();

@@ -76,6 +76,27 @@ describe('replica sets (simulator, 7 nodes, RF 3)', () => {
     });
   });
 
+  it('a replica that leaves gracefully hands its agents off before it exits', async () => {
+    const c = track(new SimCluster({ seed: 'replica-sets-leave', nodes: 7, replicationFactor: 3 }));
+    await withReplay(c, async () => {
+      await c.start();
+      expect(await c.runUntil(() => c.allSeeAlive(7) && c.node(0).gate.voterConfig().voters.length === 7, 60_000)).toBe(true);
+      const acked: Array<{ agent: string; id: string }> = [];
+      for (const [k, agent] of AGENTS.entries()) acked.push({ agent, id: await c.settle(c.node(k % 7).memory(agent).addEpisode({ task: `l${k}`, outcome: 'ok' }), 10_000) });
+      expect(await c.runUntil(() => replicaDivergence(c) === undefined, 60_000)).toBe(true);
+      const leaver = 3;
+      const held = c.node(leaver).memoryService.agentIds();
+      expect(held.length).toBeGreaterThan(0);
+      const droppedBefore = c.node(leaver).memoryService.replicas.status().handoffDropped;
+      await c.stop(leaver, 30_000);
+      // It dropped each of them only after a majority of the new replica set stored it.
+      expect(c.node(leaver).memoryService.replicas.status().handoffDropped - droppedBefore).toBe(held.length);
+      expect(c.node(leaver).memoryService.agentIds()).toEqual([]);
+      expect(await c.runUntil(() => replicaDivergence(c) === undefined, 60_000)).toBe(true);
+      for (const { agent, id } of acked) for (const name of replicasOf(c, agent)) expect(c.node(indexOf(c, name)).memory(agent).get(id)?.outcome).toBe('ok');
+    });
+  });
+
   it('no reachable replica majority: QuorumError naming the set, nothing applied; a crashed replica is replaced with nothing lost', async () => {
     const c = track(new SimCluster({ seed: 'replica-sets-crash', nodes: 7, replicationFactor: 3, nodeOptions: { stableAfterMs: 3000 } }));
     await withReplay(c, async () => {
