@@ -6,7 +6,7 @@
 import { placementKeyOf, ReplicaScope } from '../placement/replica-scope.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
 import { assertReplicaMajority, replicaAckPlan } from '../quorum/replica-quorum.js';
-import type { SyncScope } from '../sync/engine.js';
+import type { SyncScope } from '../sync/replica-filter.js';
 import type { AckPlan } from './ack-tracker.js';
 
 type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' | 'ackPlan'>;

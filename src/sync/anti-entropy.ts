@@ -7,10 +7,13 @@
 //   groupsToBuckets          ◀──────   ae-groups
 //   ae-buckets(differing groups) ───▶  bucketsToDocs → ae-docs(docs in differing buckets)
 //   differingDocs            ◀──────   ae-docs (with the responder's state vectors)
-//   then doc-deltas for the differing documents only.
+//   deltasForDiffering → doc-deltas for the differing documents only.
+import * as Y from 'yjs';
+import { EMPTY_STATE_VECTOR } from './batch.js';
 import { BUCKETS_PER_GROUP, type DigestTree } from './digest-tree.js';
 import { equalBytes } from './hash.js';
-import { DOC_DIGEST_BYTES, type DocDigestEntry, type GroupBuckets, type SyncMessage } from './messages.js';
+import { DOC_DIGEST_BYTES, type DocDeltaEntry, type DocDigestEntry, type GroupBuckets, type SyncMessage } from './messages.js';
+import type { DocSet } from './types.js';
 
 type StateVectorOf = (docId: string) => Uint8Array;
 
@@ -56,6 +59,29 @@ export function differingDocs(tree: DigestTree, all: boolean, buckets: number[],
   });
 }
 
+/**
+ * Initiator, after differingDocs: for each differing document, the diff for the peer's state
+ * vector (from its ae-docs), our digest check, and our state vector only when the peer has
+ * structs we lack (otherwise it answers, if at all, for its own state vector).
+ */
+export function deltasForDiffering(ids: string[], theirs: DocDigestEntry[], docs: Pick<DocSet, 'stateVector' | 'diff'>, checkOf: (docId: string) => Uint8Array): DocDeltaEntry[] {
+  const svs = new Map(theirs.map((d) => [d.id, d.sv]));
+  return ids.map((id): DocDeltaEntry => {
+    const theirSV = svs.get(id) ?? EMPTY_STATE_VECTOR;
+    const mine = docs.stateVector(id);
+    const entry: DocDeltaEntry = { id, update: docs.diff(id, theirSV), check: checkOf(id) };
+    if (hasStructsBeyond(theirSV, mine)) entry.sv = mine;
+    return entry;
+  });
+}
+
 function digestsOf(tree: DigestTree, ids: string[], svOf: StateVectorOf): DocDigestEntry[] {
   return ids.map((id) => ({ id, digest: tree.docDigest(id)!.subarray(0, DOC_DIGEST_BYTES), sv: svOf(id) }));
+}
+
+/** Whether state vector `a` counts structs (some client's clock) beyond state vector `b`. */
+function hasStructsBeyond(a: Uint8Array, b: Uint8Array): boolean {
+  const mine = Y.decodeStateVector(b);
+  for (const [client, clock] of Y.decodeStateVector(a)) if (clock > (mine.get(client) ?? 0)) return true;
+  return false;
 }

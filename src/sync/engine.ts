@@ -9,21 +9,22 @@
 // An in-sync anti-entropy round is one message: the initiator's root digest, which the peer
 // answers only when its own differs. A lost probe or answer only loses that round; the next
 // one (every `antiEntropyIntervalMs`) starts afresh, so nothing waits on it.
-import * as Y from 'yjs';
 import { DecodeError } from '../errors.js';
-import { bucketsToDocs, differingDocs, groupsToBuckets, respondToRoot } from './anti-entropy.js';
+import { bucketsToDocs, deltasForDiffering, differingDocs, groupsToBuckets, respondToRoot } from './anti-entropy.js';
 import { EMPTY_STATE_VECTOR, entrySize } from './batch.js';
 import { Reassembler } from './chunker.js';
 import { syncConfig, type SyncConfig } from './config.js';
 import { DigestTree } from './digest-tree.js';
 import { NameDictionary, PeerNameTables, randomEpoch, type NameReader } from './doc-names.js';
 import { equalBytes } from './hash.js';
-import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, encodeMessage, type DocDeltaEntry, type DocDigestEntry, type SyncMessage } from './messages.js';
+import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, type DocDeltaEntry, type DocDigestEntry, type SyncMessage } from './messages.js';
 import { Outbox } from './outbox.js';
+import { PushSender } from './push-sender.js';
+import { ReplicaFilter, type SyncScope } from './replica-filter.js';
 import { SessionTable } from './sessions.js';
 import { StatsCounter, type SyncStats } from './stats.js';
 import { isRemoteOrigin, type DocSet, type PeerId, type RemoteOrigin, type SyncEffect, type SyncMode } from './types.js';
-import { checkStateVector, checkUpdate } from './validate.js';
+import { checkPayloads } from './validate.js';
 
 export interface SyncEngineOptions {
   docs: DocSet;
@@ -35,20 +36,6 @@ export interface SyncEngineOptions {
   /** Replica sets (src/placement/replica-scope.ts): who gets which document. None: every peer gets everything. */
   scope?: SyncScope;
 }
-
-/** What the engine asks of replica-set placement; every answer may change with the node's configuration. */
-export interface SyncScope {
-  /** The peers (of `peers`) an update of `docId` is pushed to. */
-  pushTargets(docId: string, peers: readonly PeerId[]): PeerId[];
-  /** The documents anti-entropy and snapshots with `peer` cover, or undefined for all. */
-  sharedWith(peer: PeerId): ((docId: string) => boolean) | undefined;
-  /** Whether a remote update may create `docId` here (this node does not hold it yet). */
-  accepts(docId: string): boolean;
-}
-
-/** Pushes kept for a resend when a peer could not resolve their document number (the rest are repaired by anti-entropy). */
-const RESEND_KEEP = 256;
-const RESEND_MAX_UPDATE_BYTES = 16 * 1024;
 
 export class SyncEngine {
   readonly config: SyncConfig;
@@ -70,11 +57,8 @@ export class SyncEngine {
   private readonly ackWord: () => number;
   private readonly peerNames = new PeerNameTables();
   private readonly readers = new Map<PeerId, NameReader>();
-  /** requestId -> a push sent with a numbered document id, kept for a resend on `unknown-ref`. */
-  private readonly resendable = new Map<number, { docId: string; update: Uint8Array; at: number }>();
-  private readonly scope: SyncScope | undefined;
-  /** Remote updates refused because this node is not a replica of their document. */
-  private refusedCount = 0;
+  private readonly pusher: PushSender;
+  private readonly replicas: ReplicaFilter;
 
   constructor(opts: SyncEngineOptions) {
     this.config = syncConfig(opts.config);
@@ -86,8 +70,9 @@ export class SyncEngine {
     this.reassembler = new Reassembler(this.config.reassembly);
     this.names = new NameDictionary(opts.epoch ?? randomEpoch());
     this.ackWord = opts.ackWord ?? (() => 0);
-    this.scope = opts.scope;
+    this.replicas = new ReplicaFilter(opts.scope, this.docs);
     this.outbox = new Outbox(this.config.maxMessageBytes, this.counters, (peer) => this.names.writerFor(peer, this.peerNames));
+    this.pusher = new PushSender(this.names, this.outbox);
   }
 
   // ---- peers -------------------------------------------------------------------------------
@@ -133,37 +118,13 @@ export class SyncEngine {
     const from = isRemoteOrigin(origin) ? origin.remotePeer : undefined;
     if (from !== undefined && !this.config.relayRemoteUpdates) return [];
     const others = [...this.peers].filter((p) => p !== from);
-    const targets = this.scope ? this.scope.pushTargets(docId, others) : others;
+    const targets = this.replicas.pushTargets(docId, others);
     if (targets.length === 0) return [];
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
-    this.push(out, targets, requestId, docId, update);
+    this.pusher.push(out, targets, requestId, docId, update, this.lastNow);
     out.push({ type: 'pushed', docId, requestId, peers: targets });
     return out;
-  }
-
-  /**
-   * Sends one update to `targets`: by document number to peers that know it, with the id
-   * spelled out to the others. At most two encodings, each shared by its peers.
-   */
-  private push(out: SyncEffect[], targets: PeerId[], requestId: number, docId: string, update: Uint8Array): void {
-    const m: SyncMessage = { kind: 'update', requestId, docId, update };
-    let byRef: Uint8Array | undefined;
-    let byName: Uint8Array | undefined;
-    for (const peer of targets) {
-      if (this.names.knows(peer, docId)) {
-        byRef ??= encodeMessage(m, this.names.writerFor(peer));
-        this.outbox.sendEncoded(out, peer, 'update', byRef);
-      } else {
-        byName ??= encodeMessage(m, this.names.writerFor(peer));
-        this.names.sentDefinitions(peer, requestId, [this.names.refOf(docId)]);
-        this.outbox.sendEncoded(out, peer, 'update', byName);
-      }
-    }
-    if (byRef && update.byteLength <= RESEND_MAX_UPDATE_BYTES) {
-      this.resendable.set(requestId, { docId, update, at: this.lastNow });
-      if (this.resendable.size > RESEND_KEEP) this.resendable.delete(this.resendable.keys().next().value!);
-    }
   }
 
   /** delta_only: start one anti-entropy round with `peer` (tick() does this periodically). */
@@ -185,33 +146,25 @@ export class SyncEngine {
     if (targets.length === 0) return undefined;
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
-    this.push(out, [...targets], requestId, docId, this.docs.diff(docId, EMPTY_STATE_VECTOR));
+    this.pusher.push(out, targets, requestId, docId, this.docs.diff(docId, EMPTY_STATE_VECTOR), now);
     return { requestId, effects: out };
   }
 
   /** Forgets a document the node dropped (the DocSet no longer holds it). */
   forgetDoc(docId: string): void {
     this.tree.remove(docId);
-    for (const [id, r] of this.resendable) if (r.docId === docId) this.resendable.delete(id);
+    this.pusher.forgetDoc(docId);
   }
 
   /** Remote updates refused so far because this node is not a replica of their document. */
   refused(): number {
-    return this.refusedCount;
+    return this.replicas.refused();
   }
 
   /** The digest tree anti-entropy with `peer` compares: the documents both should hold. */
   private treeFor(peer: PeerId): DigestTree {
     this.refreshTree();
-    const keep = this.scope?.sharedWith(peer);
-    return keep ? this.tree.subset(keep) : this.tree;
-  }
-
-  /** Whether a remote update of `docId` may be applied here (held already, or ours to hold). */
-  private mayApply(docId: string): boolean {
-    if (!this.scope || this.docs.has?.(docId) !== false || this.scope.accepts(docId)) return true;
-    this.refusedCount++;
-    return false;
+    return this.replicas.treeFor(this.tree, peer);
   }
 
   /** full_snapshot: pull every document `peer` has (a joining node). */
@@ -233,10 +186,7 @@ export class SyncEngine {
     this.sessions.expire(out, now);
     this.reassembler.expire(now);
     for (const [key, at] of this.resyncSentAt) if (now - at >= this.config.resyncRetryMs) this.resyncSentAt.delete(key);
-    for (const [id, r] of this.resendable) {
-      if (now - r.at < this.config.sessionTimeoutMs) break; // insertion order is time order
-      this.resendable.delete(id);
-    }
+    this.pusher.expire(now, this.config.sessionTimeoutMs);
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.config.antiEntropyIntervalMs;
       const peers = [...this.peers];
@@ -316,7 +266,7 @@ export class SyncEngine {
         const s = this.sessions.own(m.session, peer, 'delta_only');
         if (!s) return;
         // A document only the peer lists is taken only if this node may hold it.
-        const ids = differingDocs(this.treeFor(peer), m.all, m.buckets, m.docs).filter((id) => this.mayApply(id));
+        const ids = differingDocs(this.treeFor(peer), m.all, m.buckets, m.docs).filter((id) => this.replicas.mayApply(id));
         for (const id of ids) s.docs.add(id);
         if (ids.length > 0) this.sendDeltasFor(out, peer, m.session, ids, m.docs);
         // Nothing more to wait for: the peer answers only if it still differs after our deltas
@@ -337,7 +287,7 @@ export class SyncEngine {
         return this.onDeltas(out, peer, m.session, m.mode, m.reply, m.entries, now);
       case 'update': {
         // Not a replica of it: not stored, so not acknowledged (the writer counts replicas only).
-        if (!this.mayApply(m.docId)) return;
+        if (!this.replicas.mayApply(m.docId)) return;
         const { pending } = this.apply(m.docId, m.update, peer);
         // The DocSet stored the update durably before apply returned: acknowledging is safe.
         // This ack is the hook quorum writes count.
@@ -355,15 +305,12 @@ export class SyncEngine {
         // have it, repair by anti-entropy).
         this.names.forgetPeer(peer);
         this.peerNames.forgetPeer(peer);
-        const r = this.resendable.get(m.requestId);
-        if (m.requestId !== 0 && r) this.push(out, [peer], m.requestId, r.docId, r.update);
-        else out.push(...this.startAntiEntropy(peer, now));
+        if (!this.pusher.resend(out, peer, m.requestId, now)) out.push(...this.startAntiEntropy(peer, now));
         return;
       }
       case 'snapshot-request': {
         this.refreshTree();
-        const shared = this.scope?.sharedWith(peer);
-        const ids = shared ? this.tree.allDocs().filter(shared) : this.tree.allDocs();
+        const ids = this.replicas.snapshotIds(this.tree, peer);
         const full = ids.map((id) => ({ id, update: this.docs.diff(id, EMPTY_STATE_VECTOR) }));
         this.sendDeltas(out, peer, m.session, 'full_snapshot', true, full);
         return this.outbox.send(out, peer, { kind: 'snapshot-end', session: m.session, docs: ids.length });
@@ -385,7 +332,7 @@ export class SyncEngine {
     const answers: DocDeltaEntry[] = [];
     const pendingDocs: string[] = [];
     for (const e of entries) {
-      if (!this.mayApply(e.id)) continue;
+      if (!this.replicas.mayApply(e.id)) continue;
       if (this.apply(e.id, e.update, peer).pending) pendingDocs.push(e.id);
       if (!e.sv && !e.check) continue;
       // With a check, answer only if we still differ from the sender after applying its delta.
@@ -450,50 +397,12 @@ export class SyncEngine {
     return this.docs.digest(id).subarray(0, CHECK_BYTES);
   }
 
-  /**
-   * Anti-entropy's last step at the initiator: for each differing document, the diff for the
-   * peer's state vector (from its ae-docs), our digest check, and our state vector only when the
-   * peer has structs we lack (otherwise it answers, if at all, for its own state vector).
-   */
+  /** Anti-entropy's last step at the initiator: the deltas for the documents that differ. */
   private sendDeltasFor(out: SyncEffect[], peer: PeerId, session: number, ids: string[], theirs: DocDigestEntry[]): void {
-    const svs = new Map(theirs.map((d) => [d.id, d.sv]));
-    const entries = ids.map((id): DocDeltaEntry => {
-      const theirSV = svs.get(id) ?? EMPTY_STATE_VECTOR;
-      const mine = this.docs.stateVector(id);
-      const entry: DocDeltaEntry = { id, update: this.docs.diff(id, theirSV), check: this.check(id) };
-      if (hasStructsBeyond(theirSV, mine)) entry.sv = mine;
-      return entry;
-    });
-    this.sendDeltas(out, peer, session, 'delta_only', false, entries);
+    this.sendDeltas(out, peer, session, 'delta_only', false, deltasForDiffering(ids, theirs, this.docs, (id) => this.check(id)));
   }
 
   private sendDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[]): void {
     this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv, e.check), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }));
   }
-}
-
-/**
- * Validates every Yjs payload of a message up front, so a bad one drops the message whole.
- * The first update of a message is the exception: it is applied before anything else of the
- * message happens, and DocSet.apply decodes it in full and changes nothing when it is bad (its
- * contract), so checking it here too only decoded it twice: every continuous `update`, and every
- * large document (which travels alone in its doc-deltas message; Y.decodeUpdate of a 4 MB
- * memory takes longer than applying it).
- */
-function checkPayloads(m: SyncMessage): void {
-  if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
-  if (m.kind === 'ae-docs') for (const e of m.docs) if (e.sv) checkStateVector(e.id, e.sv);
-  if (m.kind === 'doc-deltas') {
-    m.entries.forEach((e, i) => {
-      if (i > 0) checkUpdate(e.id, e.update);
-      if (e.sv) checkStateVector(e.id, e.sv);
-    });
-  }
-}
-
-/** Whether state vector `a` counts structs (some client's clock) beyond state vector `b`. */
-function hasStructsBeyond(a: Uint8Array, b: Uint8Array): boolean {
-  const mine = Y.decodeStateVector(b);
-  for (const [client, clock] of Y.decodeStateVector(a)) if (clock > (mine.get(client) ?? 0)) return true;
-  return false;
 }

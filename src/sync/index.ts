@@ -1,5 +1,6 @@
 // The sync surface the node uses: the engine, its DocSet contract, effects and config.
-export { SyncEngine, type SyncEngineOptions, type SyncScope } from './engine.js';
+export { SyncEngine, type SyncEngineOptions } from './engine.js';
+export type { SyncScope } from './replica-filter.js';
 export type { DocSet, PeerId, SyncMode, SyncEffect, SyncEvent, RemoteOrigin } from './types.js';
 export { isRemoteOrigin } from './types.js';
 export { DEFAULT_SYNC_CONFIG, syncConfig, type SyncConfig } from './config.js';

@@ -4,7 +4,8 @@
 // decision function, so runs stay deterministic under a seeded generator.
 import { DecodeError } from '../errors.js';
 import type { SyncConfig } from './config.js';
-import { SyncEngine, type SyncScope } from './engine.js';
+import { SyncEngine } from './engine.js';
+import type { SyncScope } from './replica-filter.js';
 import type { DocSet, PeerId, SyncEffect, SyncEvent } from './types.js';
 
 export interface InFlight {

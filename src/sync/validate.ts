@@ -3,6 +3,7 @@
 // envelope codecs (messages.ts) know nothing of Yjs; this is where its formats are checked.
 import * as Y from 'yjs';
 import { DecodeError } from '../errors.js';
+import type { SyncMessage } from './messages.js';
 
 export function checkStateVector(docId: string, sv: Uint8Array): void {
   try {
@@ -18,5 +19,24 @@ export function checkUpdate(docId: string, update: Uint8Array): void {
     Y.decodeUpdate(update);
   } catch (err) {
     throw new DecodeError(`malformed sync message: update for "${docId}" does not decode as a Yjs update; the message was dropped`, { cause: err });
+  }
+}
+
+/**
+ * Validates every Yjs payload of a message up front, so a bad one drops the message whole.
+ * The first update of a message is the exception: it is applied before anything else of the
+ * message happens, and DocSet.apply decodes it in full and changes nothing when it is bad (its
+ * contract), so checking it here too only decoded it twice: every continuous `update`, and every
+ * large document (which travels alone in its doc-deltas message; Y.decodeUpdate of a 4 MB
+ * memory takes longer than applying it).
+ */
+export function checkPayloads(m: SyncMessage): void {
+  if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
+  if (m.kind === 'ae-docs') for (const e of m.docs) if (e.sv) checkStateVector(e.id, e.sv);
+  if (m.kind === 'doc-deltas') {
+    m.entries.forEach((e, i) => {
+      if (i > 0) checkUpdate(e.id, e.update);
+      if (e.sv) checkStateVector(e.id, e.sv);
+    });
   }
 }
