@@ -17,6 +17,7 @@ import { MemoryStore } from '../../src/storage/memory-store.js';
 import { realRuntime } from '../../src/runtime/real.js';
 import { silentLogger } from '../../src/node/logger.js';
 import type { QuorumGate } from '../../src/quorum/quorum-gate.js';
+import { EMPTY_CONFIG, type VoterConfig } from '../../src/quorum/voter-config.js';
 import type { SyncConfig, SyncEffect } from '../../src/sync/index.js';
 
 export interface Relay {
@@ -92,8 +93,15 @@ export interface NodePair {
 }
 
 /** A quorum gate for two voters: writable; a write needs the peer's ack when `needAck`. */
-function twoVoterGate(peer: string, node: { needAck: boolean }): QuorumGate {
+function twoVoterGate(self: string, peer: string, node: { needAck: boolean }): QuorumGate {
+  // Two voters, the default replication factor: every voter holds everything (replica sets not
+  // enforced), and the configuration never changes.
+  const config: VoterConfig = { ...EMPTY_CONFIG, epoch: 1, voters: [self, peer].sort().map((name) => ({ name, role: 'hybrid' as const })) };
   return {
+    voterConfig: () => config,
+    pending: () => undefined,
+    onConfigChange: () => {},
+    reachableVoters: () => new Set([self, peer]),
     assertWritable: () => ({ writable: true }),
     ackPlan: () => ({ voters: new Set([peer]), needed: node.needAck ? 1 : 0, complete: (acks: ReadonlySet<string>) => acks.has(peer) }),
     // One voter configuration (epoch 0) for both: every ack counts, and ours carry word 0.
@@ -133,7 +141,7 @@ export async function startPair(hosts: [string, string, string, string], names: 
       runtime,
       store: new MemoryStore({ nodeId: `${self}-id`, name: self }),
       rpc: s.rpc,
-      gate: twoVoterGate(peer, node),
+      gate: twoVoterGate(self, peer, node),
       addressOf: (n) => (n === peer ? peerAddr : undefined),
       sync: cfg,
     });
