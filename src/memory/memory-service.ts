@@ -79,6 +79,7 @@ export class MemoryService implements AgentMemoryWriter {
    * simulator) updates are stored at once.
    */
   private readonly commit: TurnFlush | undefined;
+  private readonly commitNow: TurnFlush | undefined; // the same, once a write returned (see replicate)
   private outgoing: Array<{ peer: string; bytes: Uint8Array }> = [];
   /** True while the pushes of a local update are produced: those need not wait for our commit. */
   private pushingLocal = false;
@@ -100,6 +101,8 @@ export class MemoryService implements AgentMemoryWriter {
     });
     const atEnd = endOfTurn(o.runtime.scheduler);
     this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
+    const soon = beforeCommit(o.runtime.scheduler);
+    this.commitNow = this.commit && soon && new TurnFlush(soon, () => this.flush());
     if (this.commit) this.docs.hold();
     this.acks = new AckTracker(o.runtime.scheduler, this.writeTimeoutMs);
     this.transport = new SyncTransport({
@@ -225,11 +228,11 @@ export class MemoryService implements AgentMemoryWriter {
       // Not enough voters were even sent the update: it stays applied here and converges later.
       throw new WriteTimeoutError(`write applied locally but only ${reachableVoters} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
     }
-    await this.acks.wait(
-      pushes.map((p) => p.requestId),
-      plan,
-      !this.commit,
-    );
+    const acked = this.acks.wait(pushes.map((p) => p.requestId), plan, !this.commit);
+    // No fsync running: ours starts now, after the pushes, not behind the turn's socket writes
+    // (~0.5-1 ms). Under load one always runs and the turn's writes still share the next.
+    if (this.commitNow && this.docs.syncIdle()) this.commitNow.request();
+    await acked;
     return result;
   }
 
@@ -340,6 +343,8 @@ export class MemoryService implements AgentMemoryWriter {
    */
   private flush(): void {
     if (this.stopped) return;
+    // Nothing since this turn's commitNow: no empty batch, no extra fsync.
+    if (this.outgoing.length === 0 && this.durableWaiters.length === 0 && this.docs.heldCount() === 0 && !this.acks.holds()) return;
     const sends = this.outgoing;
     const writes = this.acks.takeHeld();
     const waiters = this.durableWaiters;

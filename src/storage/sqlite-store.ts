@@ -277,6 +277,10 @@ export class SqliteStore implements NodeStore {
     });
   }
 
+  syncIdle(): boolean {
+    return this.walMode && this.walSync.idle() && !this.ckpt.holding();
+  }
+
   /** Checkpoints taken with the database file's fsync off the event loop (tests, metrics). */
   checkpoints(): number {
     return this.ckpt.checkpoints;
