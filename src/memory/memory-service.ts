@@ -102,7 +102,8 @@ export class MemoryService implements AgentMemoryWriter {
     const atEnd = endOfTurn(o.runtime.scheduler);
     this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
     const soon = beforeCommit(o.runtime.scheduler);
-    this.commitNow = this.commit && soon && new TurnFlush(soon, () => this.flush());
+    // Two ticks: after the pushes' socket writes, which the first tick's push flush queues.
+    this.commitNow = this.commit && soon && new TurnFlush((fn) => soon(() => soon(fn)), () => this.flush());
     if (this.commit) this.docs.hold();
     this.acks = new AckTracker(o.runtime.scheduler, this.writeTimeoutMs);
     this.transport = new SyncTransport({
@@ -229,8 +230,8 @@ export class MemoryService implements AgentMemoryWriter {
       throw new WriteTimeoutError(`write applied locally but only ${reachableVoters} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
     }
     const acked = this.acks.wait(pushes.map((p) => p.requestId), plan, !this.commit);
-    // No fsync running: ours starts now, after the pushes, not behind the turn's socket writes
-    // (~0.5-1 ms). Under load one always runs and the turn's writes still share the next.
+    // No fsync running: ours starts once the pushes left, not at the end of the turn. Under
+    // load one always runs, and the turn's writes still share the next.
     if (this.commitNow && this.docs.syncIdle()) this.commitNow.request();
     await acked;
     return result;
