@@ -267,14 +267,18 @@ export class SqliteStore implements NodeStore {
 
   /** The whole log into the database file with no fsync (wal-checkpoint.ts syncs the file before the log is reused). */
   private checkpointNoSync(): void {
-    this.guard('checkpoint', () => {
+    // Not through guard(): its settle() would commit the waiting batches first, and the copy
+    // would take frames not yet synced.
+    try {
       this.db.pragma('synchronous = OFF');
       try {
         this.db.pragma('wal_checkpoint(PASSIVE)');
       } finally {
         this.st.syncFull.run();
       }
-    });
+    } catch (err) {
+      throw new StorageError(`storage checkpoint failed in ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   syncIdle(): boolean {

@@ -120,6 +120,15 @@ it('a failed log sync while batches wait for the checkpoint fails them (none wai
 it('SqliteStore: checkpoints keep the log bounded, reads during one see every row, and a reopened store has them all', async () => {
   const dir = tempDir();
   const store = SqliteStore.open({ dir, name: 'n1', checkpoint: { commits: 8, bytes: 1e9 }, compaction: { minLogBytes: 1e12 } });
+  // Every checkpoint must find the whole log synced and no batch committed over it meanwhile.
+  const internals = store as unknown as { checkpointNoSync: () => void; walSync: { idle: () => boolean } };
+  const copy = internals.checkpointNoSync.bind(store);
+  const logSyncedAtCopy: boolean[] = [];
+  internals.checkpointNoSync = () => {
+    logSyncedAtCopy.push(internals.walSync.idle());
+    copy();
+    logSyncedAtCopy.push(internals.walSync.idle());
+  };
   let acked = 0;
   let failed = 0;
   const waits: Promise<void>[] = [];
@@ -145,6 +154,8 @@ it('SqliteStore: checkpoints keep the log bounded, reads during one see every ro
   expect(acked).toBe(300);
   // Every few commits (policy: 8), each through the off-loop path.
   expect(store.checkpoints()).toBeGreaterThan(10);
+  expect(logSyncedAtCopy.length).toBe(2 * store.checkpoints());
+  expect(logSyncedAtCopy.every((idle) => idle)).toBe(true);
   const wal = join(dir, 'node.db-wal');
   // 600 rows in 300 commits: without checkpoints the log would hold several hundred pages.
   expect(existsSync(wal) ? statSync(wal).size : 0).toBeLessThan(200 * 4096);
