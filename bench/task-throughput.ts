@@ -18,7 +18,9 @@
 // most this machine could do at this node count if nothing else cost anything.
 // `quick`: 4 nodes, 64 agents. Knobs (environment): TRI_TP_NODES, TRI_TP_TASKS (the first
 // thousand or so mostly measure the JIT warming up), TRI_TP_WINDOW (outstanding submits per
-// node), TRI_TP_DURABLE=1 (SQLite data directories instead of in-memory stores).
+// node), TRI_TP_DURABLE=0 (in-memory stores instead of SQLite data directories). Durable by
+// default: BullMQ beside it runs on redis with appendfsync always, so our nodes fsync too (every
+// task-table and episode write group-committed to SQLite, fdatasynced before it is acknowledged).
 import http from 'node:http';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -58,7 +60,7 @@ export function planThroughput(quick: boolean): ThroughputPlan {
     // collapsed the same way (25 Nov 2026, machine shared, load ~9 before the run: 3 tasks/s,
     // 1,968 submits timed out) while 2 per node completed.
     window: Number(process.env.TRI_TP_WINDOW ?? (nodes > 8 ? 2 : 16)),
-    durable: process.env.TRI_TP_DURABLE === '1',
+    durable: process.env.TRI_TP_DURABLE !== '0',
   };
 }
 
@@ -261,6 +263,8 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     log(`task-throughput: ${next} tasks (${errors} submit errors) submitted in ${(submittedMs / 1000).toFixed(1)} s, all done everywhere in ${(doneMs / 1000).toFixed(1)} s (slowest replica ${minDone}/${want}); node CPU ${cpuPerTaskMs.toFixed(2)} ms/task (${taskCpuPerTaskMs.toFixed(2)} above the idle cluster's ${idleCores.toFixed(2)} cores), ${writesPerTask.toFixed(3)} quorum writes/task, ${messagesPerTask.toFixed(1)} sync messages/task, load ${loadAvg}`);
     metrics = {
       nodes: metric(plan.nodes, 'processes'),
+      // 1: every node on a SQLite data directory (fsync before acknowledging), as redis with appendfsync always.
+      durable: metric(plan.durable ? 1 : 0, 'bool'),
       agents: metric(agents, 'agents'),
       tasks: metric(next, 'tasks'),
       submit_errors: metric(errors, 'tasks'),

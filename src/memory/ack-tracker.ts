@@ -77,6 +77,11 @@ export class AckTracker {
   }
 
   /** The updates held so far (taken before a group commit, so later ones wait for the next). */
+  /** Whether writes wait for the next group commit. */
+  holds(): boolean {
+    return this.held.length > 0;
+  }
+
   takeHeld(): number[] {
     const ids = this.held;
     this.held = [];

@@ -85,6 +85,7 @@ export class MemoryService implements AgentMemoryWriter {
    * simulator) updates are stored at once.
    */
   private readonly commit: TurnFlush | undefined;
+  private readonly commitNow: TurnFlush | undefined; // the same, once a write returned (see replicate)
   private outgoing: Array<{ peer: string; bytes: Uint8Array }> = [];
   /** True while the pushes of a local update are produced: those need not wait for our commit. */
   private pushingLocal = false;
@@ -109,6 +110,9 @@ export class MemoryService implements AgentMemoryWriter {
     this.replicas.attach(this.engine);
     const atEnd = endOfTurn(o.runtime.scheduler);
     this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
+    const soon = beforeCommit(o.runtime.scheduler);
+    // Two ticks: after the pushes' socket writes, which the first tick's push flush queues.
+    this.commitNow = this.commit && soon && new TurnFlush((fn) => soon(() => soon(fn)), () => this.flush());
     if (this.commit) this.docs.hold();
     this.acks = new AckTracker(o.runtime.scheduler, this.writeTimeoutMs);
     this.transport = new SyncTransport({
@@ -240,7 +244,13 @@ export class MemoryService implements AgentMemoryWriter {
     const release = this.replicas.pin(changed); // a non-replica's copy stays until the write resolved
     try {
       if (!plans) await this.durable(); // a single voter (or replica): resolves once its own copy is on disk
-      else await this.acks.wait(pushes.map((p) => p.requestId), plans, !this.commit);
+      else {
+        const acked = this.acks.wait(pushes.map((p) => p.requestId), plans, !this.commit);
+        // No fsync running: ours starts once the pushes left, not at the end of the turn. Under
+        // load one always runs, and the turn's writes still share the next.
+        if (this.commitNow && this.docs.syncIdle()) this.commitNow.request();
+        await acked;
+      }
     } finally {
       release();
     }
@@ -344,6 +354,8 @@ export class MemoryService implements AgentMemoryWriter {
    */
   private flush(): void {
     if (this.stopped) return;
+    // Nothing since this turn's commitNow: no empty batch, no extra fsync.
+    if (this.outgoing.length === 0 && this.durableWaiters.length === 0 && this.docs.heldCount() === 0 && !this.acks.holds()) return;
     const sends = this.outgoing;
     const writes = this.acks.takeHeld();
     const waiters = this.durableWaiters;

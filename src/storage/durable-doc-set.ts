@@ -144,6 +144,15 @@ export class DurableDocSet implements DocSet {
   /** commitThen batches whose sync has not called back yet. */
   private unsynced = 0;
 
+  /**
+   * True when the store syncs off the event loop and no sync runs or waits: a commitThen now
+   * starts its fsync at once, so committing before the turn ends saves time; while a sync runs
+   * the batch would only wait for the next one, so it may as well gather the whole turn.
+   */
+  syncIdle(): boolean {
+    return this.unsynced === 0 && (this.store.syncIdle?.() ?? false);
+  }
+
   /** Commits what is held and turns group commit off: appends are stored at once again. */
   release(): void {
     this.commit();

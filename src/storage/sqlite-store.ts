@@ -12,6 +12,7 @@ import { StorageError } from '../errors.js';
 import { mergeForSnapshot } from './merge.js';
 import { preparePrivateDir, preparePrivateFile } from './private-files.js';
 import { WalSync, type SyncDone } from './wal-sync.js';
+import { WalCheckpointer, type CheckpointPolicy } from './wal-checkpoint.js';
 import { DB_FILE, MIGRATE_V1_SQL, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_PRAGMAS } from './sqlite-schema.js';
 import {
   DEFAULT_COMPACTION,
@@ -30,6 +31,8 @@ export interface SqliteStoreOptions {
   /** Name recorded on first open (and updated when it differs on a later open). */
   name: string;
   compaction?: CompactionPolicy;
+  /** When the write-ahead log is checkpointed (wal-checkpoint.ts); tests make it small. */
+  checkpoint?: CheckpointPolicy;
 }
 
 type Stmt = Database.Statement;
@@ -61,6 +64,8 @@ export class SqliteStore implements NodeStore {
   /** Global seq of the last row appended. */
   private lastRow = 0;
   private readonly walSync: WalSync;
+  /** Checkpoints of the log, with the database file's fsync off the event loop (wal-checkpoint.ts). */
+  private readonly ckpt: WalCheckpointer;
   /** Whether SQLite runs the write-ahead log (it may refuse, e.g. on a file system without shared memory support): only then is the fsync deferred. */
   private readonly walMode: boolean;
   /** Rows below this global seq are deleted (all covered by snapshots). */
@@ -140,6 +145,17 @@ export class SqliteStore implements NodeStore {
     };
     this.walSync = new WalSync(`${file}-wal`);
     this.walMode = String(this.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    this.ckpt = new WalCheckpointer(
+      {
+        logSynced: () => this.walSync.idle(),
+        checkpointNoSync: () => this.checkpointNoSync(),
+        commitNow: (entries, synced) => void this.commitThenSync(entries, synced),
+      },
+      file,
+      opts.checkpoint,
+    );
+    // The store checkpoints itself (appendMany, and the group-commit path through ckpt).
+    if (this.walMode) this.db.pragma('wal_autocheckpoint = 0');
     try {
       this.initIdentity(opts.name);
     } catch (err) {
@@ -153,6 +169,7 @@ export class SqliteStore implements NodeStore {
     return { nodeId: this.meta('node_id')!, name: this.meta('name')! };
   }
   setName(name: string): void {
+    this.ckpt.settle();
     this.st.metaSet.run('name', name);
   }
   incarnation(): number {
@@ -160,6 +177,7 @@ export class SqliteStore implements NodeStore {
   }
   bumpIncarnation(): number {
     const next = this.incarnation() + 1;
+    this.ckpt.settle();
     this.st.metaSet.run('incarnation', String(next));
     return next;
   }
@@ -169,6 +187,11 @@ export class SqliteStore implements NodeStore {
   }
 
   appendMany(entries: readonly AppendEntry[]): number[] {
+    return this.appendRows(entries, false);
+  }
+
+  /** `grouped`: a group commit (its checkpoint is wal-checkpoint.ts's); otherwise one under FULL checkpoints inline when due. */
+  private appendRows(entries: readonly AppendEntry[], grouped: boolean): number[] {
     if (entries.length === 0) return [];
     const touched = new Set<string>();
     const seqs = this.guard('append', () =>
@@ -197,6 +220,13 @@ export class SqliteStore implements NodeStore {
       if (shouldCompact(this.statsOf(docId), this.policy)) this.compact(docId);
     }
     this.reclaimDeadRows();
+    let bytes = 0;
+    for (const e of entries) bytes += e.update.byteLength;
+    if (this.ckpt.counted(bytes) && !grouped && this.walMode && !this.ckpt.holding()) {
+      // As SQLite's automatic checkpoint did: inline, with fsync (FULL), on this path only.
+      this.guard('checkpoint', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
+      this.ckpt.reset();
+    }
     return seqs;
   }
 
@@ -212,15 +242,52 @@ export class SqliteStore implements NodeStore {
       queueMicrotask(() => synced());
       return seqs;
     }
+    if (this.ckpt.holding()) {
+      this.ckpt.commit(entries, synced); // waits for the checkpoint under way (its rows are not readable until then)
+      return [];
+    }
+    return this.commitThenSync(entries, synced);
+  }
+
+  private commitThenSync(entries: readonly AppendEntry[], synced: SyncDone): number[] {
     this.st.syncNormal.run();
     let seqs: number[];
     try {
-      seqs = this.appendMany(entries);
+      seqs = this.appendRows(entries, true);
     } finally {
       this.st.syncFull.run();
     }
-    this.walSync.request(synced);
+    this.walSync.request((err) => {
+      synced(err);
+      this.ckpt.poke(err);
+    });
+    this.ckpt.poke(); // due now: later batches wait while the log's sync finishes
     return seqs;
+  }
+
+  /** The whole log into the database file with no fsync (wal-checkpoint.ts syncs the file before the log is reused). */
+  private checkpointNoSync(): void {
+    // Not through guard(): its settle() would commit the waiting batches first, and the copy
+    // would take frames not yet synced.
+    try {
+      this.db.pragma('synchronous = OFF');
+      try {
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+      } finally {
+        this.st.syncFull.run();
+      }
+    } catch (err) {
+      throw new StorageError(`storage checkpoint failed in ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  syncIdle(): boolean {
+    return this.walMode && this.walSync.idle() && !this.ckpt.holding();
+  }
+
+  /** Checkpoints taken with the database file's fsync off the event loop (tests, metrics). */
+  checkpoints(): number {
+    return this.ckpt.checkpoints;
   }
 
   /** fdatasync calls made by appendManyThenSync so far (each covers every batch committed before it began). */
@@ -346,6 +413,7 @@ export class SqliteStore implements NodeStore {
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     });
+    this.ckpt.reset();
   }
 
   diskBytes(): number {
@@ -372,6 +440,7 @@ export class SqliteStore implements NodeStore {
 
   /** A consistent copy of the whole database in `file`, taken while the node runs (SQLite online backup). */
   async backupTo(file: string): Promise<void> {
+    this.ckpt.settle();
     preparePrivateFile(file);
     await this.db.backup(file);
   }
@@ -391,8 +460,13 @@ export class SqliteStore implements NodeStore {
 
   close(): void {
     // Callbacks still waiting for a sync get an error; closing SQLite checkpoints with fsync.
-    this.walSync.close();
-    if (this.db.open) this.db.close();
+    try {
+      if (this.db.open) this.ckpt.close();
+    } finally {
+      this.walSync.close();
+      if (this.db.open) this.db.close();
+      this.ckpt.releaseFile();
+    }
   }
 
   /** The durability settings in force, as SQLite reports them (for /status and tests). */
@@ -470,6 +544,8 @@ export class SqliteStore implements NodeStore {
   /** Runs a database operation, turning SQLite failures into StorageError with advice. */
   private guard<T>(what: string, fn: () => T, onError?: () => void): T {
     try {
+      // Nothing may read past or commit over a checkpoint under way (wal-checkpoint.ts).
+      this.ckpt.settle();
       return fn();
     } catch (err) {
       onError?.();

@@ -53,6 +53,11 @@ export interface NodeStore {
    * (or with the error), in call order. Nothing may depend on their durability before that.
    */
   appendManyThenSync?(entries: readonly AppendEntry[], synced: (err?: Error) => void): number[];
+  /**
+   * Optional, with appendManyThenSync: true when no sync runs or waits (a batch committed now
+   * starts its fsync at once; while one runs, it would only wait for the next).
+   */
+  syncIdle?(): boolean;
   /** Snapshot first (if any), then log entries in sequence order: apply them all to rebuild the doc. */
   loadDoc(docId: string): Uint8Array[];
   /** Every document that has a snapshot or a log entry. */

@@ -43,6 +43,11 @@ export class WalSync {
     if (!this.running) this.start();
   }
 
+  /** True when no sync runs or waits: every commit that requested one is on disk. */
+  idle(): boolean {
+    return !this.running && this.next.length === 0;
+  }
+
   /** Requests waiting or running (a bound for tests: none are lost). */
   waiting(): number {
     return this.inFlight.length + this.next.length;

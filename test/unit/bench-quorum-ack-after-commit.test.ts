@@ -33,7 +33,8 @@ function configOf(names: string[], epoch: number): VoterConfig {
 }
 
 /** `deferredSync`: the store commits at once but reports durability only when the test runs `syncs` (SqliteStore.appendManyThenSync). */
-function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean; deferredSync?: boolean } = {}): Node & { gate: QuorumGate } {
+/** `syncIdle`: the store also says when no sync runs (SqliteStore.syncIdle): a write then commits as soon as it returns. */
+function makeNode(name: string, names: string[], net: Map<string, Node>, opts: { soon?: boolean; deferredSync?: boolean; syncIdle?: boolean } = {}): Node & { gate: QuorumGate } {
   const immediates: Array<() => void> = [];
   const soons: Array<() => void> = [];
   let seed = names.indexOf(name) + 1;
@@ -56,6 +57,7 @@ function makeNode(name: string, names: string[], net: Map<string, Node>, opts: {
       syncs.push(synced);
       return seqs;
     };
+    if (opts.syncIdle) (store as MemoryStore & { syncIdle?: () => boolean }).syncIdle = () => syncs.length === 0;
   }
   const node = { name, store, immediates, soons, syncs, sent: new Map<string, number>() } as unknown as Node;
   const rpc = {
@@ -242,4 +244,37 @@ it('with the fsync off the event loop: a failed sync fails the write and sends n
   c.syncs.splice(0).forEach((done) => done());
   a.syncs.splice(0).forEach((done) => done(new Error('disk gone')));
   expect((await failed)?.message).toBe('disk gone');
+});
+
+it('with no fsync running, a write commits its own copy as soon as it returns (after its pushes), not at the end of the turn; while one runs, the turn\'s writes share the next commit', async () => {
+  const net = new Map<string, Node>();
+  const names = ['a', 'b', 'c'];
+  const [a, b, c] = names.map((n) => makeNode(n, names, net, { soon: true, deferredSync: true, syncIdle: true })) as unknown as [Node, Node, Node];
+  const order: string[] = [];
+  const appendMany = a.store.appendMany.bind(a.store);
+  a.store.appendMany = (e: readonly AppendEntry[]) => (order.push(`commit ${e.length} (b holds ${b.service.memory('x').list().length})`), appendMany(e));
+  let resolved = false;
+  const w1 = a.service.memory('x').addEpisode({ task: 't1', outcome: 'ok' }).then(() => (resolved = true));
+  // Only the nextTick-phase work of a's turn: the pushes leave, then a's commit starts its sync.
+  while (a.soons.length > 0) a.soons.shift()!();
+  expect(order).toEqual(['commit 1 (b holds 1)']);
+  expect(a.syncs).toHaveLength(1);
+  runImmediates(a); // the end-of-turn flush finds nothing left: no second commit, no empty sync
+  expect(order).toHaveLength(1);
+  expect(a.syncs).toHaveLength(1);
+  // A sync runs now: the next two writes of one turn wait for the end of it and share one commit.
+  const w2 = a.service.memory('x').addEpisode({ task: 't2', outcome: 'ok' });
+  const w3 = a.service.memory('x').addEpisode({ task: 't3', outcome: 'ok' });
+  while (a.soons.length > 0) a.soons.shift()!();
+  expect(order).toHaveLength(1);
+  runImmediates(a);
+  expect(order).toEqual(['commit 1 (b holds 1)', 'commit 2 (b holds 3)']);
+  // Durability rules unchanged: a majority's acks and our own sync, nothing less.
+  for (const r of [b, c]) endTurn(r);
+  for (const r of [b, c]) r.syncs.splice(0).forEach((done) => done());
+  await new Promise((r) => setTimeout(r, 10));
+  expect(resolved).toBe(false);
+  a.syncs.splice(0).forEach((done) => done());
+  await Promise.all([w1, w2, w3]);
+  expect(resolved).toBe(true);
 });
