@@ -3,7 +3,9 @@
 // RSS and heap sampled every 10 s. The five-process soak needs five nodes' CPU; on a saturated
 // machine its nodes starve (SWIM suspects them, writes time out) and its memory figures say
 // little. One node shows what residency, eviction and the heap guard do to memory alone.
-//   node dist/bench/soak-one.js [--minutes 5] [--budget 16MB] [--address 127.0.14.1] [--out bench/results]
+//   node dist/bench/soak-one.js [--minutes 5] [--budget 16MB] [--heap-flags on|off] [--address 127.0.14.1] [--out bench/results]
+// --heap-flags on (the default) starts the node with the V8 heap flags derived from the budget
+// (src/node/heap-flags.ts), as `tri cluster` and the soak do; off leaves V8's defaults.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,15 +15,20 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeClient } from '../src/client/node-client.js';
 import { defaultTriPath } from './lib/proc-cluster.js';
+import { childHeapFlags } from '../src/node/heap-flags.js';
+import { parseBytes } from '../src/cli/paging-flags.js';
 import { metric, percentile, writeResult } from './lib/index.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' }, 'heap-flags': { type: 'string', default: 'on' } } });
+if (values['heap-flags'] !== 'on' && values['heap-flags'] !== 'off') throw new Error('--heap-flags is on or off');
+const heapFlags = values['heap-flags'] === 'on' ? childHeapFlags(parseBytes(values.budget!)) : [];
 const minutes = Number(values.minutes);
 const address = values.address!;
 const root = mkdtempSync(join(tmpdir(), 'tri-soak-one-'));
 const keyFile = join(root, 'cluster.key');
 writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-const child = spawn(process.execPath, [defaultTriPath(), 'node', 'start', '--name', 's1', '--bind', address, '--key-file', keyFile, '--data', join(root, 'data'), '--memory-budget', values.budget!, '--task-retention', '60s', '--log-level', 'warn'], { stdio: 'ignore' });
+console.log(`node flags: ${heapFlags.join(' ') || '(V8 defaults)'}`);
+const child = spawn(process.execPath, [...heapFlags, defaultTriPath(), 'node', 'start', '--name', 's1', '--bind', address, '--key-file', keyFile, '--data', join(root, 'data'), '--memory-budget', values.budget!, '--task-retention', '60s', '--log-level', 'warn'], { stdio: 'ignore' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const get = (url: string) =>
   new Promise<string>((resolve) => {
@@ -105,7 +112,7 @@ try {
       writes_sent: metric(n, 'writes'),
       errors: metric(errors, 'errors'),
     },
-    { samples },
+    { heapFlags, samples },
   );
   console.log(`wrote ${path}`);
   await c.close();

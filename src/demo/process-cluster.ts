@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { generateKey } from '../security/index.js';
 import { NodeClient } from '../client/node-client.js';
 import type { MemberView } from '../node/cluster-node.js';
+import { childHeapFlags } from '../node/heap-flags.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 
 const TRI = fileURLToPath(new URL('../cli/tri.js', import.meta.url));
 
@@ -42,7 +44,8 @@ export class ProcessCluster {
   start(i: number): void {
     const n = this.nodes[i]!;
     const args = [TRI, 'node', 'start', '--name', n.name, '--bind', n.host, '--key-file', this.keyFile, '--data', join(this.dir, n.name), '--profile', this.profile, '--role', i === 0 ? 'coordinator' : 'hybrid', '--join', `${this.nodes[0]!.host}:9999`];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // V8's heap sized from the node's (default) memory budget: docs/retention.md.
+    const proc = spawn(process.execPath, [...childHeapFlags(DEFAULT_MEMORY_BUDGET_BYTES), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     n.proc = proc;
     n.exitCode = null;
     proc.on('exit', (code, signal) => {

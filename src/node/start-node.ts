@@ -44,6 +44,7 @@ import { checkReplicationFactor } from '../placement/replication-factor.js';
 import { applyReplicationFactorFlag, registerPlacementMethods } from './placement-rpc.js';
 import type { RetentionOptions } from './retention-wiring.js';
 import { HeapGuard } from './heap-guard.js';
+import { sqliteCacheBytes } from './heap-flags.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 
 export interface StartNodeOptions {
@@ -117,7 +118,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   let store: NodeStore;
   try {
     store = opts.dataDir
-    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name })
+    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name, cacheBytes: sqliteCacheBytes(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES) })
       : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
   } catch (err) {
     if (createdDir) rmSync(opts.dataDir!, { recursive: true, force: true });

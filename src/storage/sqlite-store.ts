@@ -30,6 +30,8 @@ export interface SqliteStoreOptions {
   /** Name recorded on first open (and updated when it differs on a later open). */
   name: string;
   compaction?: CompactionPolicy;
+  /** SQLite's page cache (native memory, outside V8's heap); better-sqlite3's default is 16 MB. */
+  cacheBytes?: number;
 }
 
 type Stmt = Database.Statement;
@@ -95,6 +97,7 @@ export class SqliteStore implements NodeStore {
     }
     try {
       for (const p of SQLITE_PRAGMAS) this.db.pragma(p);
+      if (opts.cacheBytes !== undefined) this.db.pragma(`cache_size = -${Math.max(1, Math.ceil(opts.cacheBytes / 1024))}`);
       // Take the exclusive lock now (locking_mode = EXCLUSIVE keeps it), so a second process
       // fails when it opens, not later on its first write.
       this.db.exec('BEGIN EXCLUSIVE');
