@@ -45,6 +45,14 @@ export function sqliteCacheBytes(budgetBytes: number): number {
   return Math.min(16 * MIB, Math.max(2 * MIB, Math.floor(budgetBytes / 8)));
 }
 
+/**
+ * Heap the guard (heap-guard.ts) allows beyond the budget before it asks for a collection:
+ * budget / 4, from 32 to 64 MiB, so a small budget does not carry a fixed 64 MiB of garbage.
+ */
+export function guardAllowanceBytes(budgetBytes: number): number {
+  return Math.min(64 * MIB, Math.max(32 * MIB, Math.floor(budgetBytes / 4)));
+}
+
 /** The same for a child this process spawns: it inherits this process's NODE_OPTIONS. */
 export function childHeapFlags(budgetBytes: number): string[] {
   return heapFlagsForBudget(budgetBytes, process.env.NODE_OPTIONS ?? '');

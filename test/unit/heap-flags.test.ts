@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heapFlagsForBudget, oldSpaceMiB, semiSpaceMiB, sqliteCacheBytes } from '../../src/node/heap-flags.js';
+import { guardAllowanceBytes, heapFlagsForBudget, oldSpaceMiB, semiSpaceMiB, sqliteCacheBytes } from '../../src/node/heap-flags.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 
 const MIB = 1024 * 1024;
@@ -72,5 +72,15 @@ describe('SQLite page cache from the memory budget', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('heap guard allowance from the memory budget', () => {
+  it('is budget / 4, from 32 to 64 MiB', () => {
+    expect(guardAllowanceBytes(1)).toBe(32 * MIB);
+    expect(guardAllowanceBytes(16 * MIB)).toBe(32 * MIB);
+    expect(guardAllowanceBytes(192 * MIB)).toBe(48 * MIB);
+    expect(guardAllowanceBytes(256 * MIB)).toBe(64 * MIB);
+    expect(guardAllowanceBytes(4096 * MIB)).toBe(64 * MIB);
   });
 });
