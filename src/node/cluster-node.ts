@@ -157,6 +157,7 @@ export class ClusterNode {
       ownLifecycle: () => this.lifecycle.state,
       ownWord: () => this.gate.word(),
       countedWord: (name, gossiped) => this.voterConfig.countedWord(name, gossiped),
+      quorumRowChanged: (row, gone) => this.gate.memberChanged(row, gone),
       throughput: (name) => this.throughput.get(name),
       ownFreeSlots: () => this.tasks.executor.pool.freeSlots,
     });

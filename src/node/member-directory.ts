@@ -44,6 +44,8 @@ export interface DirectorySource {
   /** Measured throughput to a member, and our own free slots now (routing reads both live). */
   throughput: (name: string) => number | null;
   ownFreeSlots: () => number;
+  /** Each change of a member's quorum row (`gone`: it left the table), as quorumMembers() will show it. */
+  quorumRowChanged?: (row: QuorumMember, gone: boolean) => void;
 }
 
 interface Entry {
@@ -196,6 +198,7 @@ export class MemberDirectory {
       if (!e) return;
       this.entries.delete(m.name);
       this.deadNames.delete(m.name);
+      this.src.quorumRowChanged?.(e.quorum, true);
       if (this.byAddress.get(e.address) === m.name) this.byAddress.delete(e.address);
       this.bumpAll();
       return;
@@ -341,6 +344,7 @@ export class MemberDirectory {
     const q = e.quorum;
     if (q && q.role === role && q.state === state && q.reachable === reachable && q.stateChangedAt === e.changedAt && q.configWord === configWord) return false;
     e.quorum = { name: e.name, role, state, reachable, stateChangedAt: e.changedAt, configWord };
+    src.quorumRowChanged?.(e.quorum, false);
     return true;
   }
 

@@ -9,6 +9,7 @@ import { ConfigError, QuorumError } from '../errors.js';
 import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
 import { countedVerdict, majority, type WritableVerdict } from './rules.js';
+import { ReachIndex } from './reach-index.js';
 import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement/replication-factor.js';
 import {
   compareBallots,
@@ -101,8 +102,10 @@ export class QuorumGate {
    * member table changes (ClusterNode caches it), so a check on an unchanged table costs O(1): at
    * 1,000 nodes that is most of the idle cost.
    */
-  private memo: { members: QuorumMember[]; version: number; verdict: WritableVerdict } | undefined;
-  private reachMemo: { members: QuorumMember[]; version: number; reach: Set<string> } | undefined;
+  private memo: { members: QuorumMember[] | undefined; fed: number; version: number; verdict: WritableVerdict } | undefined;
+  private reachMemo: { members: QuorumMember[] | undefined; fed: number; version: number; reach: Set<string> } | undefined;
+  /** Reachable voters kept per row change, once a member directory reports rows (memberChanged). */
+  private fed: ReachIndex<QuorumMember> | undefined;
   private planMemo: (PlanFacts & { members: QuorumMember[]; version: number }) | undefined;
   private version = 0;
   /** The learners changePlan() last saw admissible, since when, and when that set last grew. */
@@ -241,36 +244,78 @@ export class QuorumGate {
    * the configuration, and both sides of a split must count the same voters.
    */
   reachableVoters(): Set<string> {
+    const fed = this.fed;
+    if (fed) {
+      const live = fed.read(this.version, this.members);
+      const m = this.reachMemo;
+      if (m && m.fed === fed.version && m.version === this.version) return m.reach;
+      const reach = new Set(live); // a copy the caller may keep: the index changes with the table
+      this.reachMemo = { members: undefined, fed: fed.version, version: this.version, reach };
+      return reach;
+    }
     const members = this.members();
     const m = this.reachMemo;
     if (m && m.members === members && m.version === this.version) return m.reach;
-    const word = configWord(this.config.epoch, false);
-    const catchingUp = this.config.epoch > 0 ? configWord(this.config.epoch - 1, true) : -1;
     const reach = new Set<string>();
-    for (const x of members) {
-      if (!this.voterRoles.has(x.name)) continue;
-      if (x.name === this.self) reach.add(x.name);
-      else if (x.reachable && x.state !== 'LEAVING' && x.state !== 'LEFT' && ((x.configWord ?? 0) === word || x.configWord === catchingUp)) reach.add(x.name);
-    }
-    this.reachMemo = { members, version: this.version, reach };
+    for (const x of members) if (this.countsAsReachable(x)) reach.add(x.name);
+    this.reachMemo = { members, fed: -1, version: this.version, reach };
     return reach;
   }
 
-  private countVerdict(names: ReadonlySet<string>): WritableVerdict {
+  /** Whether member row `x` counts as a reachable voter under our configuration (see reachableVoters). */
+  private countsAsReachable(x: QuorumMember): boolean {
+    if (!this.voterRoles.has(x.name)) return false;
+    if (x.name === this.self) return true;
+    if (!x.reachable || x.state === 'LEAVING' || x.state === 'LEFT') return false;
+    const epoch = this.config.epoch;
+    const w = x.configWord ?? 0;
+    return w === configWord(epoch, false) || (epoch > 0 && x.configWord === configWord(epoch - 1, true));
+  }
+
+  /**
+   * A member directory reports every change of a member row here (`gone` when the member left the
+   * table): verdicts then follow the table in O(1) per member event instead of recounting it.
+   * Once called, the directory must report every change, as `members()` shows it.
+   */
+  memberChanged(row: QuorumMember, gone = false): void {
+    (this.fed ??= new ReachIndex<QuorumMember>(this.self, (x) => this.countsAsReachable(x))).note(row, gone, this.version);
+  }
+
+  /** The verdict from `count` reachable voters; `names` answers whether the tiebreaker is among them. */
+  private countVerdict(count: number, names: ReadonlySet<string>): WritableVerdict {
+    const tb = this.tiebreakerName;
+    return countedVerdict(this.voterRoles.size, count, tb, tb !== undefined && names.has(tb));
+  }
+
+  /** How many of `names` are voters of our configuration. */
+  private votersAmong(names: ReadonlySet<string>): number {
     let count = 0;
     if (names.size <= this.voterRoles.size) {
       for (const n of names) if (this.voterRoles.has(n)) count++;
     } else {
       for (const n of this.voterRoles.keys()) if (names.has(n)) count++;
     }
-    const tb = this.tiebreakerName;
-    return countedVerdict(this.voterRoles.size, count, tb, tb !== undefined && names.has(tb));
+    return count;
   }
 
   verdict(): WritableVerdict {
-    const members = this.members();
-    if (this.memo && this.memo.members === members && this.memo.version === this.version) return this.memo.verdict;
-    let verdict = this.countVerdict(this.reachableVoters());
+    const fed = this.fed;
+    let members: QuorumMember[] | undefined;
+    let verdict: WritableVerdict;
+    let own: LifecycleState | undefined;
+    if (fed) {
+      // The index holds only voters of the configuration it was counted for (this.version).
+      const reach = fed.read(this.version, this.members);
+      if (this.memo && this.memo.fed === fed.version && this.memo.version === this.version) return this.memo.verdict;
+      verdict = this.countVerdict(reach.size, reach);
+      own = fed.ownState;
+    } else {
+      members = this.members();
+      if (this.memo && this.memo.members === members && this.memo.version === this.version) return this.memo.verdict;
+      const reach = this.reachableVoters();
+      verdict = this.countVerdict(this.votersAmong(reach), reach);
+      own = members.find((m) => m.name === this.self)?.state;
+    }
     const epoch = this.config.epoch;
     if (!this.voterRoles.has(this.self)) {
       const reason =
@@ -285,11 +330,10 @@ export class QuorumGate {
     }
     // A node that is still joining or catching up (or leaving) has a partial view of the voters
     // (it may not know members the cluster holds as failed), so it never accepts writes itself.
-    const own = members.find((m) => m.name === this.self)?.state;
     if (verdict.writable && own !== 'ACTIVE' && own !== 'DEGRADED') {
       verdict = { ...verdict, writable: false, reason: `is ${own ?? 'not a member yet'}; it accepts writes once it is ACTIVE` };
     }
-    this.memo = { members, version: this.version, verdict };
+    this.memo = { members, fed: fed ? fed.version : -1, version: this.version, verdict };
     return verdict;
   }
 
@@ -503,7 +547,7 @@ export class QuorumGate {
 
   /** Whether these members (their names) are a writable set of our current voters: a Paxos quorum. */
   isQuorum(names: ReadonlySet<string>): boolean {
-    return this.countVerdict(names).writable;
+    return this.countVerdict(this.votersAmong(names), names).writable;
   }
 
   /** Adopts a committed configuration newer than ours (it supersedes anything pending). */

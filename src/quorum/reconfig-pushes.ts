@@ -60,6 +60,8 @@ export interface PeerView {
 
 export class PacedPushes {
   private viewMemo: (PeerView & { from: ConfigPeer[]; epoch: number }) | undefined;
+  /** pushesTo()'s answers for one view (an answer is O(N) to work out, and asked per packet). */
+  private pushMemo: { view: PeerView; answers: Map<string, boolean> } | undefined;
   /** Our configuration as a commit notice (a push), encoded once per configuration. */
   private noteMemo: { config: VoterConfig; bytes: Uint8Array } | undefined;
   /** The epoch we last saw ourselves on, and since when (see ADOPT_GRACE_MS). */
@@ -126,7 +128,11 @@ export class PacedPushes {
     const epoch = this.gate.voterConfig().epoch;
     if (epochOfWord(gossiped) >= epoch) return;
     if (!this.gate.isVoter(this.self) || this.inGrace(now, epoch, this.viewMemo?.peers.length ?? 0)) return;
-    if (now - (this.pushedAt.get(name) ?? -Infinity) < CONTACT_PUSH_MS || !this.pushesTo(name, epoch)) return;
+    // The view as of the last check (at most QUORUM_CHECK_MS old) decides who pushes: rebuilding
+    // it for every packet after any member event made each packet O(N) while a cluster formed.
+    const memo = this.viewMemo;
+    const v = memo && memo.epoch === epoch ? memo : this.view(epoch);
+    if (now - (this.pushedAt.get(name) ?? -Infinity) < CONTACT_PUSH_MS || !this.pushesTo(name, epoch, v)) return;
     const p = this.peers().find((x) => x.name === name);
     if (!p) return;
     this.pushedAt.set(name, now);
@@ -147,11 +153,19 @@ export class PacedPushes {
    * always in a small cluster; in a large one, when we follow it in name order among the live
    * members on our configuration (ourselves included), wrapping around.
    */
-  private pushesTo(name: string, epoch: number): boolean {
-    const v = this.view(epoch);
+  private pushesTo(name: string, epoch: number, v: PeerView = this.view(epoch)): boolean {
     if (v.peers.length <= GRACE_MIN_PEERS) return true;
+    if (this.pushMemo?.view !== v) this.pushMemo = { view: v, answers: new Map() };
+    const known = this.pushMemo.answers.get(name);
+    if (known !== undefined) return known;
+    const answer = this.countPushers(name, epoch, v);
+    this.pushMemo.answers.set(name, answer);
+    return answer;
+  }
+
+  private countPushers(name: string, epoch: number, v: PeerView): boolean {
     // Fewer than PUSHERS_PER_LAGGARD members on our configuration lie between `name` and us in
-    // circular name order. One pass, no sorted copy: views change on every member event.
+    // circular name order. One pass, no sorted copy (a view lasts about one quorum check).
     const self = this.self;
     const between = (x: string): boolean => (name < self ? x > name && x < self : x > name || x < self);
     let count = 0;
