@@ -3,25 +3,40 @@
 // RSS and heap sampled every 10 s. The five-process soak needs five nodes' CPU; on a saturated
 // machine its nodes starve (SWIM suspects them, writes time out) and its memory figures say
 // little. One node shows what residency, eviction and the heap guard do to memory alone.
-//   node dist/bench/soak-one.js [--minutes 5] [--budget 16MB] [--address 127.0.14.1] [--out bench/results]
+//   node dist/bench/soak-one.js [--minutes 5] [--budget 16MB] [--heap-flags on|off] [--address 127.0.14.1] [--out bench/results]
+//                               [--snapshots 3,8 [--snapshot-dir DIR]]
+// --snapshots writes a V8 heap snapshot of the node at each of those minutes into DIR (default
+// $TMPDIR/tri-heap-snapshots), for `node dist/bench/heap-diff.js OLD NEW`.
+// --heap-flags on (the default) starts the node with the V8 heap flags derived from the budget
+// (src/node/heap-flags.ts), as `tri cluster` and the soak do; off leaves V8's defaults.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeClient } from '../src/client/node-client.js';
 import { defaultTriPath } from './lib/proc-cluster.js';
+import { childHeapFlags } from '../src/node/heap-flags.js';
+import { parseBytes } from '../src/cli/paging-flags.js';
 import { metric, percentile, writeResult } from './lib/index.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' }, 'heap-flags': { type: 'string', default: 'on' }, snapshots: { type: 'string', default: '' }, 'snapshot-dir': { type: 'string', default: join(tmpdir(), 'tri-heap-snapshots') } } });
+if (values['heap-flags'] !== 'on' && values['heap-flags'] !== 'off') throw new Error('--heap-flags is on or off');
+const heapFlags = values['heap-flags'] === 'on' ? childHeapFlags(parseBytes(values.budget!)) : [];
 const minutes = Number(values.minutes);
+const snapshotAt = values.snapshots ? values.snapshots.split(',').map(Number) : [];
+if (snapshotAt.some((m) => !(m > 0 && m < minutes))) throw new Error('--snapshots takes minutes within the run, for example 3,8');
+const snapshotDir = values['snapshot-dir']!;
+if (snapshotAt.length) mkdirSync(snapshotDir, { recursive: true });
+const snapshotFlags = snapshotAt.length ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : [];
 const address = values.address!;
 const root = mkdtempSync(join(tmpdir(), 'tri-soak-one-'));
 const keyFile = join(root, 'cluster.key');
 writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-const child = spawn(process.execPath, [defaultTriPath(), 'node', 'start', '--name', 's1', '--bind', address, '--key-file', keyFile, '--data', join(root, 'data'), '--memory-budget', values.budget!, '--task-retention', '60s', '--log-level', 'warn'], { stdio: 'ignore' });
+console.log(`node flags: ${heapFlags.join(' ') || '(V8 defaults)'}`);
+const child = spawn(process.execPath, [...heapFlags, ...snapshotFlags, defaultTriPath(), 'node', 'start', '--name', 's1', '--bind', address, '--key-file', keyFile, '--data', join(root, 'data'), '--memory-budget', values.budget!, '--task-retention', '60s', '--log-level', 'warn'], { stdio: 'ignore' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const get = (url: string) =>
   new Promise<string>((resolve) => {
@@ -33,7 +48,25 @@ const get = (url: string) =>
     req.on('error', () => resolve(''));
     req.on('timeout', () => req.destroy());
   });
-const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number; heapTotalMB: number; externalMB: number }> = [];
+/**
+ * Resident memory of a process by kind of mapping (/proc/PID/smaps): glibc's main heap ([heap]),
+ * anonymous mappings (V8's heap pages, other malloc arenas, thread stacks) and files (code).
+ */
+function rssByKind(pid: number): { brkMB: number; anonMB: number; fileMB: number } {
+  const out = { brkMB: 0, anonMB: 0, fileMB: 0 };
+  let kind: keyof typeof out = 'anonMB';
+  try {
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (header) kind = header[1] === '[heap]' ? 'brkMB' : header[1] === '' || header[1]!.startsWith('[') ? 'anonMB' : 'fileMB';
+      else if (line.startsWith('Rss:')) out[kind] += Number(/(\d+)/.exec(line)![1]) / 1024;
+    }
+  } catch {
+    // the process is gone
+  }
+  return out;
+}
+const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number; heapTotalMB: number; externalMB: number; brkMB: number; anonMB: number; fileMB: number }> = [];
 try {
   for (let i = 0; i < 60 && !(await get(`http://${address}:10080/status`)).includes('ACTIVE'); i++) await sleep(1000);
   const c = await NodeClient.connect({ at: `${address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 });
@@ -50,8 +83,14 @@ try {
     for (let k = 0; k < 2; k++) c.submitTask({ type: 'echo', input: { n: n + k } }).then(() => undefined, () => errors++);
   }, 100);
   const began = Date.now();
+  const snapshotsDue = [...snapshotAt];
   while (Date.now() - began < minutes * 60_000) {
     await sleep(10_000);
+    if (snapshotsDue.length && Date.now() - began >= snapshotsDue[0]! * 60_000) {
+      snapshotsDue.shift();
+      child.kill('SIGUSR2');
+      console.log(`heap snapshot asked for at ${Math.round((Date.now() - began) / 1000)} s (into ${snapshotDir})`);
+    }
     const text = await get(`http://${address}:10080/metrics`);
     const status = await get(`http://${address}:10080/status`);
     const read = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
@@ -78,9 +117,10 @@ try {
       p99: w.length ? percentile(w, 99) : NaN,
       guardCollections: guard,
       liveAfterGcMB: live,
+      ...rssByKind(child.pid!),
     });
     const s = samples.at(-1)!;
-    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)}/${s.heapTotalMB.toFixed(0)} MB external ${s.externalMB.toFixed(1)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors}`);
+    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)}/${s.heapTotalMB.toFixed(0)} MB external ${s.externalMB.toFixed(1)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors} | malloc heap ${s.brkMB.toFixed(0)} anon ${s.anonMB.toFixed(0)} file ${s.fileMB.toFixed(0)} MB`);
   }
   clearInterval(writer);
   const after = samples.filter((s) => s.t >= 60);
@@ -105,7 +145,7 @@ try {
       writes_sent: metric(n, 'writes'),
       errors: metric(errors, 'errors'),
     },
-    { samples },
+    { heapFlags, samples },
   );
   console.log(`wrote ${path}`);
   await c.close();

@@ -18,6 +18,8 @@ import { NodeClient } from '../src/client/node-client.js';
 import { lineChartSvg, metric, percentile, writeChart, writeResult, type BenchResult } from './lib/index.js';
 import { defaultTriPath, snapshotCli } from './lib/proc-cluster.js';
 import type { ScenarioOptions } from './lib/scenario.js';
+import { childHeapFlags } from '../src/node/heap-flags.js';
+import { parseBytes } from '../src/cli/paging-flags.js';
 
 const NODES = 5;
 const WRITES_PER_S = 50;
@@ -60,7 +62,8 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
   const start = (p: Proc, join: string | undefined): void => {
     const args = [cli.triPath, 'node', 'start', '--name', p.name, '--bind', p.address, '--key-file', keyFile, '--data', p.dir, '--profile', 'lan', '--log-level', 'warn'];
     args.push('--task-retention', opts.quick ? '60s' : '5m', '--memory-budget', budget, ...(join ? ['--join', `${join}:9999`] : []));
-    p.child = spawn(process.execPath, args, { stdio: 'ignore' });
+    // V8's heap sized from the budget, as an operator would start a node (docs/retention.md).
+    p.child = spawn(process.execPath, [...childHeapFlags(parseBytes(budget)), ...args], { stdio: 'ignore' });
   };
   const ledger: Array<{ agent: string; id: string }> = [];
   const taskIds: string[] = [];

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { generateKey } from '../security/index.js';
 import { NodeClient } from '../client/node-client.js';
 import type { MemberView } from '../node/cluster-node.js';
+import { childHeapFlags } from '../node/heap-flags.js';
+import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 
 const TRI = fileURLToPath(new URL('../cli/tri.js', import.meta.url));
 
@@ -45,7 +47,8 @@ export class ProcessCluster {
     // The demo shows every node holding every agent's memory (one digest everywhere): a replication
     // factor of at least the node count (odd) makes every replica set the whole voter set.
     args.push('--replication-factor', String(Math.min(31, this.nodes.length % 2 === 1 ? this.nodes.length : this.nodes.length + 1)));
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // V8's heap sized from the node's (default) memory budget: docs/retention.md.
+    const proc = spawn(process.execPath, [...childHeapFlags(DEFAULT_MEMORY_BUDGET_BYTES), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     n.proc = proc;
     n.exitCode = null;
     proc.on('exit', (code, signal) => {

@@ -65,7 +65,9 @@ export class JoinLoop {
     if (seeds.length > 0) {
       o.lifecycle.set('JOINING');
       // A seed's refusal (a name clash) rejects: the node stops instead of running under that name.
-      const joined = await joinWithBackoff(seeds, (s) => o.driver().pushPull(s, true), o.runtime, o.stopped, o.log).catch(async (err: unknown) => {
+      // A member that knew us (member-snapshot.ts) may reach us while our seeds are still down.
+      const reached = () => o.swim.members().some((m) => m.name !== o.self && m.state === 'alive');
+      const joined = await joinWithBackoff(seeds, (s) => o.driver().pushPull(s, true), o.runtime, o.stopped, o.log, reached).catch(async (err: unknown) => {
         await o.crash();
         throw err;
       });

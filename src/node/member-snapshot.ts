@@ -3,8 +3,10 @@
 // is down) finds the others by the addresses it last saw them at, instead of staying alone.
 //
 // Recorded: every member seen alive (name -> gossip address), except those that left gracefully
-// (they are gone on purpose), at most MAX_ENTRIES, written when it changes (after a short delay
-// that batches a burst of member events). Retried: every known member not alive in this node's
+// (they are gone on purpose), at most MAX_ENTRIES, written when it changes: a member seen for the
+// first time within NEW_MEMBER_DELAY_MS (a node SIGKILLed a second after it joined must still know
+// its cluster when it restarts), other changes after WRITE_DELAY_MS; either delay batches a burst
+// of member events into one write. Retried: every known member not alive in this node's
 // view, with capped backoff, until the node stops.
 import type { MemberEvent } from '../../gossip/types.js';
 import type { Logger } from '../runtime/types.js';
@@ -13,6 +15,7 @@ import type { NodeStore } from '../storage/types.js';
 const KEY = 'members/snapshot';
 const MAX_ENTRIES = 1024;
 const WRITE_DELAY_MS = 1000;
+const NEW_MEMBER_DELAY_MS = 50;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 5000;
 
@@ -40,10 +43,12 @@ export function loadMemberSnapshot(store: NodeStore, self: string): Map<string, 
 export function keepMemberSnapshot(node: SnapshotNode, store: NodeStore, logger: Logger, known: Map<string, string>): void {
   let stopped = false;
   let writeTimer: NodeJS.Timeout | undefined;
+  let writeDue = Infinity;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = FIRST_RETRY_MS;
   const save = () => {
     writeTimer = undefined;
+    writeDue = Infinity;
     if (!stopped) store.kvSet(KEY, JSON.stringify(Object.fromEntries(known)));
   };
   const off = node.onMemberEvent((e) => {
@@ -51,7 +56,13 @@ export function keepMemberSnapshot(node: SnapshotNode, store: NodeStore, logger:
     const before = known.get(e.member.name);
     if (e.kind === 'left') known.delete(e.member.name);
     else if (e.member.state === 'alive' && (before !== undefined || known.size < MAX_ENTRIES)) known.set(e.member.name, e.member.address);
-    if (known.get(e.member.name) !== before) writeTimer ??= setTimeout(save, WRITE_DELAY_MS).unref();
+    if (known.get(e.member.name) === before) return;
+    // An earlier write already due stays; a new member brings a later one forward.
+    const delay = before === undefined ? NEW_MEMBER_DELAY_MS : WRITE_DELAY_MS;
+    if (Date.now() + delay >= writeDue) return;
+    if (writeTimer) clearTimeout(writeTimer);
+    writeDue = Date.now() + delay;
+    writeTimer = setTimeout(save, delay).unref();
   });
   const retry = async () => {
     retryTimer = undefined;

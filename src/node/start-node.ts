@@ -44,6 +44,7 @@ import { checkReplicationFactor } from '../placement/replication-factor.js';
 import { applyReplicationFactorFlag, registerPlacementMethods } from './placement-rpc.js';
 import type { RetentionOptions } from './retention-wiring.js';
 import { HeapGuard } from './heap-guard.js';
+import { guardAllowanceBytes, sqliteCacheBytes } from './heap-flags.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 
 export interface StartNodeOptions {
@@ -117,7 +118,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
   let store: NodeStore;
   try {
     store = opts.dataDir
-    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name })
+    ? (await import('../storage/sqlite-store.js')).SqliteStore.open({ dir: opts.dataDir, name: opts.name, cacheBytes: sqliteCacheBytes(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES) })
       : new MemoryStore({ nodeId: randomBytes(8).toString('hex'), name: opts.name });
   } catch (err) {
     if (createdDir) rmSync(opts.dataDir!, { recursive: true, force: true });
@@ -215,7 +216,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     registerSnapshotMethods(node, store as Partial<{ backupTo(file: string): Promise<void> }>, opts.dataDir);
     if (join?.length) await checkNameFree(node, join, { name: opts.name, nodeId: identity.nodeId, address: udp.address }, logger);
     // Garbage of unloaded documents goes back promptly (heap-guard.ts); shown on /status as `heapGuard`.
-    const heapGuard = new HeapGuard({ budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES }).start();
+    const heapGuard = new HeapGuard({ budgetBytes: opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES, allowanceBytes: guardAllowanceBytes(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES) }).start();
     node.onStopped(() => heapGuard.stop());
     node.addStatus('heapGuard', () => heapGuard.stats);
     node.addStatus('security', securityStatus(keyring ? (packets as SecurePacketTransport) : undefined, 'stats' in layer ? (layer as TlsSocketLayer) : undefined, keyring));

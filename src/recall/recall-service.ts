@@ -38,6 +38,10 @@ export interface RecallDocs {
   onLocalUpdate(cb: UpdateListener): void;
   /** A remote update was stored but waits on missing dependencies (DurableDocSet.onPending). */
   onPending?(cb: (id: string) => void): void;
+  /** The document's digest (its first bytes at least) without loading it, when it is unloaded (bounded residency). */
+  digest?(id: string): Uint8Array;
+  /** Unloads idle documents beyond the memory budget (bounded residency). */
+  evictIdle?(): number;
 }
 
 export interface RecallServiceOptions {
@@ -107,13 +111,21 @@ export class RecallService {
       const live = new Set(agents);
       for (const a of index.indexedAgents()) if (!live.has(a)) index.removeAgent(a);
       for (const a of agents) {
+        // An agent the index is in step with is not loaded: its digest comes from what residency
+        // stored (a restart must not load every document, nor grow with the data held).
+        const indexed = index.agentDigest(a);
+        const known = this.o.docs.digest?.(AGENT_PREFIX + a);
+        if (indexed !== undefined && known !== undefined && known.length > 0 && indexed.startsWith(Buffer.from(known).toString('hex'))) continue;
         const doc = this.o.docs.doc(AGENT_PREFIX + a);
         const digest = docDigestHex(doc);
-        if (index.agentDigest(a) === digest) continue;
-        rebuildAgent(index, a, doc);
-        rebuilt++;
-        if (hasPending(doc)) this.unsettled.add(a);
-        else index.setAgentDigest(a, digest);
+        if (indexed !== digest) {
+          rebuildAgent(index, a, doc);
+          rebuilt++;
+          if (hasPending(doc)) this.unsettled.add(a);
+          else index.setAgentDigest(a, digest);
+        }
+        // Documents loaded here leave again within the budget.
+        this.o.docs.evictIdle?.();
       }
     });
     this.index = index;

@@ -33,6 +33,8 @@ export interface SqliteStoreOptions {
   compaction?: CompactionPolicy;
   /** When the write-ahead log is checkpointed (wal-checkpoint.ts); tests make it small. */
   checkpoint?: CheckpointPolicy;
+  /** SQLite's page cache (native memory, outside V8's heap); better-sqlite3's default is 16 MB. */
+  cacheBytes?: number;
 }
 
 type Stmt = Database.Statement;
@@ -100,6 +102,7 @@ export class SqliteStore implements NodeStore {
     }
     try {
       for (const p of SQLITE_PRAGMAS) this.db.pragma(p);
+      if (opts.cacheBytes !== undefined) this.db.pragma(`cache_size = -${Math.max(1, Math.ceil(opts.cacheBytes / 1024))}`);
       // Take the exclusive lock now (locking_mode = EXCLUSIVE keeps it), so a second process
       // fails when it opens, not later on its first write.
       this.db.exec('BEGIN EXCLUSIVE');

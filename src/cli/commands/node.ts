@@ -14,6 +14,7 @@ import { collect, NODE_NAME_ALPHABET, parseChoice, parseHostPort, parseIntIn, pa
 import { DEFAULT_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR } from '../../placement/replication-factor.js';
 import { readTlsFlags } from '../client.js';
 import { parseBytes, parseDuration } from '../paging-flags.js';
+import { heapFlagsForBudget } from '../../node/heap-flags.js';
 
 interface StartFlags {
   name: string;
@@ -130,5 +131,15 @@ export function registerNode(program: Command): void {
         // SIGHUP (the terminal closed, or an operator's reload) is a graceful leave too, never a crash.
         process.on('SIGHUP', () => leave('SIGHUP'));
       });
+    });
+  // V8 sizes its heap only when node starts, so `tri node start` cannot do it for itself (a
+  // wrapper that re-executes would break "this process is the node"): this prints the value.
+  node
+    .command('heap-flags')
+    .description('print NODE_OPTIONS for a node with this memory budget: yours plus V8 heap limits derived from it (those you set are kept)')
+    .option('--memory-budget <size>', 'the budget the node will be started with', parseBytes, 256 * 1024 * 1024)
+    .action((flags: { memoryBudget: number }) => {
+      const own = (process.env.NODE_OPTIONS ?? '').trim();
+      process.stdout.write(`${[own, ...heapFlagsForBudget(flags.memoryBudget, own)].filter(Boolean).join(' ')}\n`);
     });
 }

@@ -1,0 +1,183 @@
+// One node holding about 1,000,000 stored episodes over 10,000 agents (issue 14's goal: RSS under
+// 300 MB with the default budget, `tri memory show --agent A --limit 50` on an agent of 100,000
+// episodes under 200 ms, a restart writable within 2 s). Bounded in time: the data is written
+// straight into the node's store while it is stopped, not through the network:
+//  - the node is started once (founding a one-voter cluster) and stopped, so its data directory
+//    holds its identity and voter configuration;
+//  - 9,999 agents get one template document of 90 episodes (the same bytes under each agent's id:
+//    episode ids repeat across agents, which changes nothing for residency or paging) and one agent
+//    of 100,000 episodes, each with its residency record (state vector, digest), as a node that
+//    unloaded them would have stored;
+//  - the node is started again: time to /health 200 (writable), RSS at intervals, and the latency
+//    of `tri memory show --agent big --limit 50` (the first call loads the document);
+//  - then SIGKILLed and started a second time, the restart an operator sees (index in step).
+// The recall index (recall.db) is not built here: the restarted node rebuilds it in the background
+// (every agent's digest differs from the index's), which the RSS samples include.
+//   node dist/bench/million.js [--agents 10000] [--per-agent 90] [--big 100000] [--address 127.0.14.41] [--out bench/results]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as Y from 'yjs';
+import { AgentMemoryDoc, docDigest } from '../crdt/index.js';
+import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { defaultTriPath } from './lib/proc-cluster.js';
+import { metric, percentile, writeResult } from './lib/index.js';
+
+const { values } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '10000' },
+    'per-agent': { type: 'string', default: '90' },
+    big: { type: 'string', default: '100000' },
+    address: { type: 'string', default: '127.0.14.41' },
+    out: { type: 'string', default: 'bench/results' },
+  },
+});
+const AGENTS = Number(values.agents);
+const PER_AGENT = Number(values['per-agent']);
+const BIG = Number(values.big);
+const address = values.address!;
+const root = mkdtempSync(join(tmpdir(), 'tri-million-'));
+const dataDir = join(root, 'data');
+const keyFile = join(root, 'cluster.key');
+writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const status = (path: string) =>
+  new Promise<number | undefined>((resolve) => {
+    const req = http.get(`http://${address}:10080${path}`, { timeout: 1000, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+const rssMB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+const start = (): ChildProcess => spawn(process.execPath, [defaultTriPath(), 'node', 'start', '--name', 'm1', '--bind', address, '--key-file', keyFile, '--data', dataDir, '--log-level', 'warn'], { stdio: 'ignore' });
+async function untilHealthy(timeoutMs: number): Promise<number> {
+  const t = performance.now();
+  while (performance.now() - t < timeoutMs) {
+    if ((await status('/health')) === 200) return performance.now() - t;
+    await sleep(50);
+  }
+  throw new Error(`node not writable within ${timeoutMs} ms`);
+}
+function seq(seed: number): () => number {
+  let x = seed;
+  return () => (x = (x * 48271) % 2147483647) / 2147483647;
+}
+function build(n: number, seed: number): Y.Doc {
+  const mem = new AgentMemoryDoc({ node: 'gen', random: seq(seed), agentId: 'agent/template' });
+  for (let i = 0; i < n; i++) mem.addEpisode({ task: `t${i}`, outcome: 'ok', note: `bulk episode ${i}`, tags: ['bulk'] }, { now: 1_800_000_000_000 + i * 1000 });
+  return mem.doc;
+}
+
+let child: ChildProcess | undefined;
+try {
+  // 1. Found the one-voter cluster, then stop it.
+  child = start();
+  await untilHealthy(60_000);
+  child.kill('SIGTERM');
+  await new Promise((r) => child!.once('exit', r));
+  // 2. Write the documents straight into its store.
+  const t0 = performance.now();
+  const template = build(PER_AGENT, 1);
+  const big = build(BIG, 2);
+  const genMs = performance.now() - t0;
+  const store = SqliteStore.open({ dir: dataDir, name: 'm1' });
+  const docs: Array<{ id: string; doc: Y.Doc }> = [{ id: 'agent/big', doc: big }];
+  for (let a = 1; a < AGENTS; a++) docs.push({ id: `agent/a${a}`, doc: template });
+  const encoded = new Map<Y.Doc, { update: Uint8Array; sv: string; digest: string }>();
+  for (const d of [template, big]) encoded.set(d, { update: Y.encodeStateAsUpdate(d), sv: Buffer.from(Y.encodeStateVector(d)).toString('base64'), digest: Buffer.from(docDigest(d)).toString('base64') });
+  for (let i = 0; i < docs.length; i += 500) store.appendMany(docs.slice(i, i + 500).map(({ id, doc }) => ({ docId: id, update: encoded.get(doc)!.update })));
+  const db = (store as unknown as { db: { transaction(fn: () => void): () => void; prepare(sql: string): { run(...a: unknown[]): unknown } } }).db;
+  const put = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  db.transaction(() => {
+    for (const { id, doc } of docs) put.run(`docmeta/${id}`, JSON.stringify({ seq: store.docStats(id).lastSeq, sv: encoded.get(doc)!.sv, digest: encoded.get(doc)!.digest }));
+  })();
+  store.close();
+  const writeMs = performance.now() - t0 - genMs;
+  const episodes = BIG + (AGENTS - 1) * PER_AGENT;
+  console.log(`${episodes} episodes over ${AGENTS} agents written in ${(writeMs / 1000).toFixed(1)} s (generated in ${(genMs / 1000).toFixed(1)} s)`);
+  // 3. Restart: time to writable, RSS, paged reads of the big agent.
+  child = start();
+  const writableMs = await untilHealthy(120_000);
+  const rss: Array<{ t: number; rssMB: number }> = [{ t: 0, rssMB: rssMB(child.pid!) }];
+  const show = () => {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--at', address, '--agent', 'big', '--limit', '50', '--json', '--key-file', keyFile], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`memory show failed: ${r.stderr}`);
+    return performance.now() - t;
+  };
+  // The node may not answer RPC yet although /health says writable (it is rebuilding its recall
+  // index on the event loop): retry for up to 5 minutes and report how long that took.
+  const asked = performance.now();
+  let firstShowMs = NaN;
+  let refused = 0;
+  while (Number.isNaN(firstShowMs)) {
+    try {
+      firstShowMs = show();
+    } catch (err) {
+      if (performance.now() - asked > 300_000) throw err;
+      refused++;
+    }
+  }
+  const firstAnswerMs = performance.now() - asked;
+  const shows: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    try {
+      shows.push(show());
+    } catch {
+      refused++;
+    }
+  }
+  for (let s = 10; s <= 60; s += 10) {
+    await sleep(10_000);
+    rss.push({ t: s, rssMB: rssMB(child.pid!) });
+    console.log(`t=${s}s rss ${rss.at(-1)!.rssMB.toFixed(0)} MB`);
+  }
+  // 4. Restart again, SIGKILL first (a crash): the recall index is in step now, so this is the
+  // restart an operator sees after the first one.
+  child.kill('SIGKILL');
+  await new Promise((r) => child!.once('exit', r));
+  child = start();
+  const secondWritableMs = await untilHealthy(120_000);
+  const secondShowMs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    try {
+      secondShowMs.push(show());
+    } catch {
+      refused++;
+    }
+  }
+  const rss2: Array<{ t: number; rssMB: number }> = [];
+  for (let s = 10; s <= 30; s += 10) {
+    await sleep(10_000);
+    rss2.push({ t: s, rssMB: rssMB(child.pid!) });
+  }
+  console.log(`second restart writable in ${secondWritableMs.toFixed(0)} ms; memory show ${secondShowMs.map((m) => m.toFixed(0)).join(', ')} ms; RSS ${rss2.map((r) => r.rssMB.toFixed(0)).join(', ')} MB`);
+  const { path } = writeResult(
+    values.out!,
+    'million',
+    {
+      episodes: metric(episodes, 'episodes'),
+      agents: metric(AGENTS, 'agents'),
+      restart_to_writable: metric(writableMs, 'ms'),
+      memory_show_first: metric(firstShowMs, 'ms'),
+      first_memory_show_answered_after: metric(firstAnswerMs, 'ms'),
+      memory_show_p50: metric(percentile(shows, 50), 'ms'),
+      rss_max_first_minute: metric(Math.max(...rss.map((r) => r.rssMB)), 'MB'),
+      second_restart_to_writable: metric(secondWritableMs, 'ms'),
+      second_memory_show_first: metric(secondShowMs[0] ?? NaN, 'ms'),
+      second_rss_max_30s: metric(Math.max(...rss2.map((r) => r.rssMB)), 'MB'),
+    },
+    { note: 'memory show timings include starting the tri CLI process; the first restart rebuilds the recall index of every agent (bulk-written data is not in it)', rss, rss2, secondShowMs, bulkWriteMs: writeMs, refusedShows: refused },
+  );
+  console.log(`restart writable in ${writableMs.toFixed(0)} ms; first memory show answered after ${firstAnswerMs.toFixed(0)} ms (${refused} refused); memory show first ${firstShowMs.toFixed(0)} ms, then p50 ${percentile(shows, 50).toFixed(0)} ms; RSS max ${Math.max(...rss.map((r) => r.rssMB)).toFixed(0)} MB; wrote ${path}`);
+} finally {
+  child?.kill('SIGKILL');
+  await sleep(300);
+  rmSync(root, { recursive: true, force: true });
+}
