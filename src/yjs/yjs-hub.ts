@@ -76,7 +76,7 @@ interface Room {
   schema: UpdateSchema | undefined;
   members: Set<Member>;
   awareness: AwarenessTable;
-  /** The document's encoded size, tracked from its updates (for the size limit). */
+  /** The document's encoded size, tracked from its updates (for the size limit); -1 until first needed. */
   size: number;
 }
 
@@ -136,11 +136,15 @@ export class YjsHub {
         // Reads never create the document: a client that only looks leaves no empty document behind.
         stateVector: () => this.o.memory.docs.stateVector(r.docId),
         diff: (sv) => {
+          let d;
           try {
-            return this.o.memory.docs.diff(r.docId, sv);
+            d = this.o.memory.docs.diff(r.docId, sv);
           } catch (cause) {
             throw new DecodeError('state vector does not decode', { cause });
           }
+          // A new client asks for everything: that answer is the document's encoded size, for free.
+          if (r.size < 0 && isEmptyStateVector(sv)) r.size = d.byteLength;
+          return d;
         },
         addsNothing: (update) => addsNothing(this.existing(r) ?? EMPTY_DOC, update),
         write: (update) => this.write(r, member, update),
@@ -156,10 +160,6 @@ export class YjsHub {
     load.then(
       () => {
         if (this.stopped || member.session.closed) return;
-        if (r.size < 0) {
-          const doc = this.existing(r);
-          r.size = doc ? Y.encodeStateAsUpdate(doc).byteLength : 0;
-        }
         member.session.loaded();
       },
       (err: Error) => member.session.close(1011, `document failed to load: ${err.message}`),
@@ -244,7 +244,10 @@ export class YjsHub {
       return { kind: 'refused', code: CLOSE.protocol, reason: `update does not decode: ${(err as Error).message}` };
     }
     if (problem !== undefined) return { kind: 'refused', code: CLOSE.schema, reason: `update refused whole: ${problem}` };
-    if (r.size >= 0 && r.size + update.byteLength > this.maxDocBytes) {
+    // The size is learnt from a new client's sync (diff above) or here, once per room, only when a
+    // client writes: encoding a large document just to open a room doubled a new reader's sync cost.
+    if (r.size < 0) r.size = Y.encodeStateAsUpdate(doc).byteLength;
+    if (r.size + update.byteLength > this.maxDocBytes) {
       return { kind: 'refused', code: CLOSE.tooLarge, reason: `document would exceed the ${this.maxDocBytes}-byte size limit` };
     }
     // Read-only: refused before the write path (which would log every keystroke of every client).
@@ -355,6 +358,11 @@ export class YjsHub {
 }
 
 const EMPTY_DOC = new Y.Doc();
+
+/** The state vector of a client that has nothing (no client ids: one zero byte). */
+function isEmptyStateVector(sv: Uint8Array): boolean {
+  return sv.byteLength === 1 && sv[0] === 0;
+}
 
 /** Whether every struct the update inserts is in the document now (by clock range per client). */
 function integrated(doc: Y.Doc, update: Uint8Array): boolean {
