@@ -27,6 +27,12 @@ import type { ScenarioOptions } from './lib/scenario.js';
 import { measureFsyncFloor } from './yjs/fsync-floor.js';
 
 const REF_HOST = '127.0.18.110';
+/**
+ * Clients of the `trinity-crowd` pair's document besides the pair, all on the writer's node: bare
+ * sockets that decode nothing, so the one benchmark process that runs every client is not what
+ * delays the pair's reader.
+ */
+const CROWD = 20;
 type Target = 'trinity' | 'y-websocket-server' | 'hocuspocus';
 
 /** One client of any target, as the measurements drive it. */
@@ -65,6 +71,17 @@ function yClient(url: string, room: string, token?: string): Client {
       c.onEcho(keys);
     });
   });
+  return c;
+}
+
+/** A bare WebSocket on a document: it receives what the server sends and decodes nothing (a cheap crowd member). */
+function rawClient(url: string): Client {
+  const ws = new WebSocket(url);
+  let open = false;
+  const c: Client = { doc: new Y.Doc(), synced: () => open, destroy: () => ws.terminate(), closes: 0 };
+  ws.on('open', () => (open = true));
+  ws.on('close', () => c.closes++);
+  ws.on('error', () => undefined);
   return c;
 }
 
@@ -136,6 +153,8 @@ interface Pair {
   echo: Map<string, number>;
   ms: number[];
   echoMs: number[];
+  /** Further clients of the document (on the writer's node), only there to be delivered to. */
+  crowd: Client[];
 }
 
 /**
@@ -146,7 +165,7 @@ interface Pair {
  */
 async function latencies(pairs: Pair[], edits: number, block: number, gapMs: number): Promise<void> {
   for (const p of pairs) {
-    await until(`${p.name} latency clients synced`, () => p.a.synced() && p.b.synced(), 20_000);
+    await until(`${p.name} latency clients synced`, () => p.a.synced() && p.b.synced() && p.crowd.every((c) => c.synced()), 20_000);
     p.b.doc.getMap('m').observe((ev) => {
       for (const k of ev.keysChanged) p.got.set(k, performance.now());
     });
@@ -169,8 +188,8 @@ async function latencies(pairs: Pair[], edits: number, block: number, gapMs: num
   for (const p of pairs) for (const [k, t0] of p.sent) if (p.echo.has(k)) p.echoMs.push(p.echo.get(k)! - t0);
 }
 
-function pair(name: string, a: Client, b: Client): Pair {
-  const p: Pair = { name, a, b, sent: new Map(), got: new Map(), echo: new Map(), ms: [], echoMs: [] };
+function pair(name: string, a: Client, b: Client, crowd: Client[] = []): Pair {
+  const p: Pair = { name, a, b, sent: new Map(), got: new Map(), echo: new Map(), ms: [], echoMs: [], crowd };
   a.onEcho = (keys) => {
     const now = performance.now();
     for (const k of keys) if (!p.echo.has(k)) p.echo.set(k, now);
@@ -310,6 +329,10 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       const pairs = [
         pair('trinity', trinity.client(`lat${gapMs}`, 0), trinity.client(`lat${gapMs}`, 1)),
         pair('trinity-same-node', trinity.client(`lat${gapMs}-same`, 0), trinity.client(`lat${gapMs}-same`, 3)),
+        // The other client on the node the writer's node pushes to second.
+        pair('trinity-node3', trinity.client(`lat${gapMs}-n3`, 0), trinity.client(`lat${gapMs}-n3`, 2)),
+        // As `trinity`, with 20 more clients of the document on the writer's node (its local fan-out).
+        pair('trinity-crowd', trinity.client(`lat${gapMs}-crowd`, 0), trinity.client(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${token}`))),
         ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
       ];
       try {
@@ -318,6 +341,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
         for (const p of pairs) {
           p.a.destroy();
           p.b.destroy();
+          for (const c of p.crowd) c.destroy();
         }
       }
       for (const p of pairs) {
@@ -334,6 +358,8 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       const ratio = (name: string, to: number): number => round(lat[`${name}${suffix}`]!.p50 / to);
       metrics[`trinity_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity', ref), 'x');
       metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-same-node', ref), 'x');
+      metrics[`trinity_node3_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-node3', ref), 'x');
+      metrics[`trinity_crowd_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-crowd', ref), 'x');
       metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`] = metric(ratio('hocuspocus', ref), 'x');
       metrics[`trinity_p50_vs_hocuspocus${suffix}`] = metric(ratio('trinity', lat[`hocuspocus${suffix}`]!.p50), 'x');
       log(`yjs-clients p50 ratios, edits ${gapMs} ms apart: trinity ${metrics[`trinity_p50_vs_y_websocket_server${suffix}`]!.value}x y-websocket-server (same node ${metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`]!.value}x), hocuspocus ${metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`]!.value}x; trinity ${metrics[`trinity_p50_vs_hocuspocus${suffix}`]!.value}x hocuspocus`);
@@ -395,7 +421,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     'y-websocket-server': peerMetrics('y_websocket_server_'),
     hocuspocus: peerMetrics('hocuspocus_'),
     goals: { latency_p50_vs_reference: 1.5, initial_sync_10mb_ms: 2000 },
-    latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last (metrics *_gap50: 50 ms, each edit alone); the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
+    latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1; trinity-node3: on nodes 1 and 3, the peer node 1 pushes to second; trinity-crowd: as trinity with 20 more clients of the document on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last (metrics *_gap50: 50 ms, each edit alone); the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
     initialSyncMethod: 'one 10 MB document per target (10 inserts of 1 MiB through one client), then a new client per round taking turns between targets (3 rounds quick, 5 full; trinity: on a node other than the writer\'s); the figure is the median from creating the client to having the whole document, and *_server_cpu the median CPU of the target\'s server processes over that span.',
     cores: availableParallelism(),
     setup: 'trinity: 3 tri node processes (SQLite, fsync, quorum 2 of 3), stock y-websocket 3.1 clients, the latency pair on different nodes, an edit counts once the other client has it (the writer\'s echo waits for a majority). y-websocket-server 0.1.1 and @hocuspocus/server 4.7 in one process each, in memory, no durability; hocuspocus measured with @hocuspocus/provider. All clients in the benchmark process (its CPU per update is reported: with 100 clients every update is applied 100 times there, which bounds updates/s for every target alike); memory per client is the RSS growth of the server processes over 101 connected clients (garbage not yet collected included); every process shares this machine.',

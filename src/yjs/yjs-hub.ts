@@ -21,7 +21,8 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
 import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } from './awareness-interest.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
-import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from './wire.js';
+import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
+import { isRemoteOrigin } from '../sync/types.js';
 import { METHODS } from '../rpc/methods.js';
 
 export const AWARENESS_METHOD = METHODS.yjsAwareness;
@@ -78,6 +79,8 @@ interface Room {
   awareness: AwarenessTable;
   /** The document's encoded size, tracked from its updates (for the size limit); -1 until first needed. */
   size: number;
+  /** Update frames waiting to reach the local clients until this turn's pushes are written (changed()). */
+  deferred?: Array<{ frame: Uint8Array; origin: unknown }>;
 }
 
 export class YjsHub {
@@ -272,7 +275,28 @@ export class YjsHub {
     const r = this.rooms.get(docId);
     if (!r) return;
     if (r.size >= 0) r.size += update.byteLength;
-    for (const m of r.members) if (m !== origin) m.session.deliverUpdate(update);
+    if (r.members.size === 1 && r.members.has(origin as Member)) return; // only its writer is here
+    const frame = encodeUpdate(update); // one frame for every client of the room
+    const immediate = this.o.runtime.scheduler.immediate;
+    // A change made on this node is pushed to the other nodes when this turn's code is done. Where
+    // other nodes have clients on the document, this node's clients get it just after those pushes
+    // are written, so a room's N local socket writes do not delay every remote client by N writes.
+    // Once a delivery waits, later ones queue behind it (each client sees the changes in order).
+    if (r.deferred || (immediate && !isRemoteOrigin(origin) && this.interest.anyInterested(docId, this.now()))) {
+      if (r.deferred) r.deferred.push({ frame, origin });
+      else {
+        r.deferred = [{ frame, origin }];
+        immediate!.call(this.o.runtime.scheduler, () => this.deliverDeferred(r));
+      }
+      return;
+    }
+    for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
+  }
+
+  private deliverDeferred(r: Room): void {
+    const queued = r.deferred ?? [];
+    r.deferred = undefined;
+    for (const { frame, origin } of queued) for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
   }
 
   private clientAwareness(r: Room, m: Member, entries: AwarenessEntry[]): void {
