@@ -100,10 +100,13 @@ const ROWS: Row[] = [
   { scenario: 'placement', metric: 'placement_us_1000_voters', label: 'placement: CPU per replica set among 1,000 voters', goal: '-' },
   { scenario: 'yjs-clients', metric: 'trinity_latency_p50', label: 'Yjs edit-to-other-client p50, stock clients on 2 of 3 processes (every echoed edit on a majority\'s disk)', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
   { scenario: 'yjs-clients', metric: 'trinity_same_node_latency_p50', label: 'Yjs edit-to-other-client p50, both clients on one of 3 processes', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
+  { scenario: 'yjs-clients', metric: 'trinity_node3_latency_p50', label: 'Yjs edit-to-other-client p50, clients on nodes 1 and 3 (node 1 pushes to node 3 second)', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
+  { scenario: 'yjs-clients', metric: 'trinity_crowd_latency_p50', label: 'Yjs edit-to-other-client p50, clients on 2 of 3 processes, 20 more clients of the document on the writer\'s node', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50') },
   { scenario: 'yjs-clients', metric: 'trinity_latency_p50_gap50', label: 'Yjs edit-to-other-client p50, clients on 2 of 3 processes, edits 50 ms apart (each edit alone)', goal: '<= 1.5 x y-websocket-server', peers: YJS('latency_p50_gap50') },
   { scenario: 'yjs-clients', metric: 'trinity_latency_p99', label: 'Yjs edit-to-other-client p99, clients on 2 of 3 processes', goal: '-', peers: YJS('latency_p99') },
   { scenario: 'yjs-clients', metric: 'trinity_echo_p50', label: 'Yjs edit to the writer\'s echo p50 (ours: stored on a majority; disk_commit_p50 in the JSON is the floor)', goal: '-', peers: YJS('echo_p50').slice(0, 1) },
   { scenario: 'yjs-clients', metric: 'trinity_initial_sync_10mb', label: 'Yjs initial sync of a 10 MB document, new stock client', goal: '< 2 s', peers: YJS('initial_sync_10mb') },
+  { scenario: 'yjs-clients', metric: 'trinity_initial_sync_10mb_server_cpu', label: 'Yjs initial sync of a 10 MB document: CPU of the server processes per new client', goal: '-', peers: YJS('initial_sync_10mb_server_cpu') },
   { scenario: 'fuzz-speed', metric: 'runs_per_min', label: 'tri fuzz: runs of 7 nodes x 60 virtual s per minute (2 workers)', goal: '>= 1,000' },
 ];
 

@@ -6,7 +6,9 @@
 // Measured per target: edit-to-other-client latency (p50/p99; on trinity the two clients are on
 // different nodes), updates/s with 100 clients on one document, memory per connected client (RSS
 // of the server processes), a new client's initial sync of a 10 MB document, and (trinity) 1,000
-// idle stock clients held with no disconnect. Bounded in count and time.
+// idle stock clients held with no disconnect. Latency and initial sync take turns between the
+// targets (blocks of edits, one new client per round), so each sees the same machine load.
+// TRI_YJS_BENCH_PARTS=latency,throughput,sync,idle picks parts. Bounded in count and time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -25,6 +27,12 @@ import type { ScenarioOptions } from './lib/scenario.js';
 import { measureFsyncFloor } from './yjs/fsync-floor.js';
 
 const REF_HOST = '127.0.18.110';
+/**
+ * Clients of the `trinity-crowd` pair's document besides the pair, all on the writer's node: bare
+ * sockets that decode nothing, so the one benchmark process that runs every client is not what
+ * delays the pair's reader.
+ */
+const CROWD = 20;
 type Target = 'trinity' | 'y-websocket-server' | 'hocuspocus';
 
 /** One client of any target, as the measurements drive it. */
@@ -63,6 +71,17 @@ function yClient(url: string, room: string, token?: string): Client {
       c.onEcho(keys);
     });
   });
+  return c;
+}
+
+/** A bare WebSocket on a document: it receives what the server sends and decodes nothing (a cheap crowd member). */
+function rawClient(url: string): Client {
+  const ws = new WebSocket(url);
+  let open = false;
+  const c: Client = { doc: new Y.Doc(), synced: () => open, destroy: () => ws.terminate(), closes: 0 };
+  ws.on('open', () => (open = true));
+  ws.on('close', () => c.closes++);
+  ws.on('error', () => undefined);
   return c;
 }
 
@@ -134,6 +153,8 @@ interface Pair {
   echo: Map<string, number>;
   ms: number[];
   echoMs: number[];
+  /** Further clients of the document (on the writer's node), only there to be delivered to. */
+  crowd: Client[];
 }
 
 /**
@@ -144,7 +165,7 @@ interface Pair {
  */
 async function latencies(pairs: Pair[], edits: number, block: number, gapMs: number): Promise<void> {
   for (const p of pairs) {
-    await until(`${p.name} latency clients synced`, () => p.a.synced() && p.b.synced(), 20_000);
+    await until(`${p.name} latency clients synced`, () => p.a.synced() && p.b.synced() && p.crowd.every((c) => c.synced()), 20_000);
     p.b.doc.getMap('m').observe((ev) => {
       for (const k of ev.keysChanged) p.got.set(k, performance.now());
     });
@@ -167,8 +188,8 @@ async function latencies(pairs: Pair[], edits: number, block: number, gapMs: num
   for (const p of pairs) for (const [k, t0] of p.sent) if (p.echo.has(k)) p.echoMs.push(p.echo.get(k)! - t0);
 }
 
-function pair(name: string, a: Client, b: Client): Pair {
-  const p: Pair = { name, a, b, sent: new Map(), got: new Map(), echo: new Map(), ms: [], echoMs: [] };
+function pair(name: string, a: Client, b: Client, crowd: Client[] = []): Pair {
+  const p: Pair = { name, a, b, sent: new Map(), got: new Map(), echo: new Map(), ms: [], echoMs: [], crowd };
   a.onEcho = (keys) => {
     const now = performance.now();
     for (const k of keys) if (!p.echo.has(k)) p.echo.set(k, now);
@@ -205,24 +226,60 @@ async function throughput(e: Endpoint, clients: number, perClient: number): Prom
   }
 }
 
-async function initialSync(e: Endpoint, mb: number): Promise<number> {
+/** The 10 MB document written through one client of each target (held open until done()). */
+async function writeBig(e: Endpoint, mb: number): Promise<{ chars: number; done: () => void }> {
   const w = e.client('big', 0);
   try {
     await until('writer synced', () => w.synced(), 20_000);
     const chunk = 'x'.repeat(1024 * 1024);
     for (let i = 0; i < mb; i++) w.doc.getText('t').insert(0, chunk);
+    const chars = mb * chunk.length;
     const reader0 = e.client('big', 1);
-    await until('the document on the server', () => reader0.synced() && reader0.doc.getText('t').length >= mb * chunk.length, 60_000);
-    reader0.destroy();
-    const t0 = performance.now();
-    const r = e.client('big', 2);
-    await until('the new client synced', () => r.synced() && r.doc.getText('t').length >= mb * chunk.length, 60_000);
-    const ms = performance.now() - t0;
-    r.destroy();
-    return ms;
-  } finally {
+    try {
+      await until('the document on the server', () => reader0.synced() && reader0.doc.getText('t').length >= chars, 60_000);
+    } finally {
+      reader0.destroy();
+    }
+    return { chars, done: () => w.destroy() };
+  } catch (err) {
     w.destroy();
+    throw err;
   }
+}
+
+interface SyncFigures {
+  /** Wall-clock from creating the client to having the whole document, per round. */
+  ms: number[];
+  /** CPU the target's server processes spent over the same span, per round. */
+  serverCpuMs: number[];
+}
+
+/**
+ * A new client's initial sync of the big document, in rounds that take turns between targets
+ * (as the latency blocks do), so every target sees the same machine load; each round is a new
+ * client (trinity: on a node other than the writer's; its room is empty again between rounds).
+ */
+async function initialSyncs(targets: Array<{ e: Endpoint; chars: number }>, rounds: number): Promise<Map<Target, SyncFigures>> {
+  const out = new Map<Target, SyncFigures>(targets.map((t) => [t.e.target, { ms: [], serverCpuMs: [] }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const { e, chars } of targets) {
+      const pids = e.pids();
+      const cpu0 = pids.reduce((s, p) => s + procCpuSeconds(p), 0);
+      const t0 = performance.now();
+      const r = e.client('big', 2);
+      try {
+        await until('the new client synced', () => r.synced() && r.doc.getText('t').length >= chars, 60_000);
+        const ms = performance.now() - t0;
+        const f = out.get(e.target)!;
+        f.ms.push(ms);
+        f.serverCpuMs.push((pids.reduce((s, p) => s + procCpuSeconds(p), 0) - cpu0) * 1000);
+      } finally {
+        r.destroy();
+      }
+      await sleep(300); // the server drops the room and the client's socket before the next target
+    }
+  }
+  return out;
 }
 
 async function idle(e: Endpoint, n: number, holdMs: number): Promise<{ held: number; disconnects: number }> {
@@ -241,6 +298,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
   // Every stock y-websocket provider adds a process 'exit' hook; hundreds run here at once.
   process.setMaxListeners(0);
   const quick = opts.quick;
+  const parts = benchParts();
   const edits = quick ? 100 : 300;
   const metrics: Metrics = {};
   const details: Record<string, unknown> = {};
@@ -267,10 +325,14 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     // Edits 5 ms apart (a stream: the durable work of one edit overlaps the next), then 50 ms apart
     // (a fast typist: each edit alone).
     const lat: Record<string, LatencyFigures> = {};
-    for (const [gapMs, n, suffix] of [[5, edits, ''], [50, quick ? 40 : 100, '_gap50']] as const) {
+    for (const [gapMs, n, suffix] of parts.has('latency') ? ([[5, edits, ''], [50, quick ? 40 : 100, '_gap50']] as const) : []) {
       const pairs = [
         pair('trinity', trinity.client(`lat${gapMs}`, 0), trinity.client(`lat${gapMs}`, 1)),
         pair('trinity-same-node', trinity.client(`lat${gapMs}-same`, 0), trinity.client(`lat${gapMs}-same`, 3)),
+        // The other client on the node the writer's node pushes to second.
+        pair('trinity-node3', trinity.client(`lat${gapMs}-n3`, 0), trinity.client(`lat${gapMs}-n3`, 2)),
+        // As `trinity`, with 20 more clients of the document on the writer's node (its local fan-out).
+        pair('trinity-crowd', trinity.client(`lat${gapMs}-crowd`, 0), trinity.client(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${token}`))),
         ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
       ];
       try {
@@ -279,6 +341,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
         for (const p of pairs) {
           p.a.destroy();
           p.b.destroy();
+          for (const c of p.crowd) c.destroy();
         }
       }
       for (const p of pairs) {
@@ -295,35 +358,59 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       const ratio = (name: string, to: number): number => round(lat[`${name}${suffix}`]!.p50 / to);
       metrics[`trinity_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity', ref), 'x');
       metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-same-node', ref), 'x');
+      metrics[`trinity_node3_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-node3', ref), 'x');
+      metrics[`trinity_crowd_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-crowd', ref), 'x');
       metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`] = metric(ratio('hocuspocus', ref), 'x');
       metrics[`trinity_p50_vs_hocuspocus${suffix}`] = metric(ratio('trinity', lat[`hocuspocus${suffix}`]!.p50), 'x');
       log(`yjs-clients p50 ratios, edits ${gapMs} ms apart: trinity ${metrics[`trinity_p50_vs_y_websocket_server${suffix}`]!.value}x y-websocket-server (same node ${metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`]!.value}x), hocuspocus ${metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`]!.value}x; trinity ${metrics[`trinity_p50_vs_hocuspocus${suffix}`]!.value}x hocuspocus`);
     }
-    const floor = measureFsyncFloor(tmpdir());
-    metrics.disk_commit_p50 = metric(round(floor.sqliteCommitP50Ms), 'ms');
-    metrics.disk_fdatasync_p50 = metric(round(floor.fdatasyncP50Ms), 'ms');
-    log(`yjs-clients disk floor (what the writer's echo waits for on a majority): one SQLite commit p50 ${floor.sqliteCommitP50Ms.toFixed(2)} ms p99 ${floor.sqliteCommitP99Ms.toFixed(2)} ms, fdatasync p50 ${floor.fdatasyncP50Ms.toFixed(2)} ms`);
-    details.latency = lat;
-    details.diskFloor = floor;
-    details.latencyLoadAvg1m = load1m();
-    for (const e of endpoints) {
+    if (parts.has('latency')) {
+      const floor = measureFsyncFloor(tmpdir());
+      metrics.disk_commit_p50 = metric(round(floor.sqliteCommitP50Ms), 'ms');
+      metrics.disk_fdatasync_p50 = metric(round(floor.fdatasyncP50Ms), 'ms');
+      log(`yjs-clients disk floor (what the writer's echo waits for on a majority): one SQLite commit p50 ${floor.sqliteCommitP50Ms.toFixed(2)} ms p99 ${floor.sqliteCommitP99Ms.toFixed(2)} ms, fdatasync p50 ${floor.fdatasyncP50Ms.toFixed(2)} ms`);
+      details.latency = lat;
+      details.diskFloor = floor;
+      details.latencyLoadAvg1m = load1m();
+    }
+    for (const e of parts.has('throughput') ? endpoints : []) {
       const tp = await throughput(e, 100, quick ? 5 : 20);
-      const sync = await initialSync(e, 10);
-      log(`yjs-clients ${e.target}: 100 clients ${tp.updatesPerSec.toFixed(0)} updates/s (server CPU ${tp.cpuMsPerUpdate.toFixed(3)} ms/update, the 100 clients' process ${tp.clientCpuMsPerUpdate.toFixed(3)} ms/update), ${tp.mbPerClient.toFixed(3)} MB/client; 10 MB initial sync ${sync.toFixed(0)} ms`);
+      log(`yjs-clients ${e.target}: 100 clients ${tp.updatesPerSec.toFixed(0)} updates/s (server CPU ${tp.cpuMsPerUpdate.toFixed(3)} ms/update, the 100 clients' process ${tp.clientCpuMsPerUpdate.toFixed(3)} ms/update), ${tp.mbPerClient.toFixed(3)} MB/client`);
       const k = e.target.replace(/-/g, '_');
       metrics[`${k}_updates_per_s_100_clients`] = metric(Math.round(tp.updatesPerSec), 'updates/s');
       metrics[`${k}_server_cpu_per_update`] = metric(Math.round(tp.cpuMsPerUpdate * 1000) / 1000, 'ms');
       metrics[`${k}_client_cpu_per_update`] = metric(Math.round(tp.clientCpuMsPerUpdate * 1000) / 1000, 'ms');
       metrics[`${k}_memory_per_client`] = metric(round(tp.mbPerClient * 1024), 'KB');
-      metrics[`${k}_initial_sync_10mb`] = metric(Math.round(sync), 'ms');
-      details[e.target] = { throughput: tp, initialSyncMs: sync, loadAvg1m: load1m() };
+      details[e.target] = { throughput: tp, loadAvg1m: load1m() };
     }
-    const n = quick ? 300 : 1000;
-    const holdMs = quick ? 40_000 : 60_000;
-    const held = await idle({ ...trinity, client: (room) => yClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc`, room, token) }, n, holdMs);
-    log(`yjs-clients trinity: ${n} idle stock clients on one node held ${holdMs / 1000} s: ${held.held} still synced, ${held.disconnects} disconnects`);
-    metrics.trinity_idle_clients_held = metric(held.held, 'clients');
-    metrics.trinity_idle_disconnects = metric(held.disconnects, 'closes');
+    if (parts.has('sync')) {
+      // Every target's 10 MB document first, then the new clients' syncs taking turns.
+      const bigs = [];
+      try {
+        for (const e of endpoints) bigs.push({ e, ...(await writeBig(e, 10)) });
+        const syncs = await initialSyncs(bigs, quick ? 3 : 5);
+        for (const [target, f] of syncs) {
+          const k = target.replace(/-/g, '_');
+          const ms = median(f.ms);
+          const cpu = median(f.serverCpuMs);
+          metrics[`${k}_initial_sync_10mb`] = metric(Math.round(ms), 'ms');
+          metrics[`${k}_initial_sync_10mb_server_cpu`] = metric(Math.round(cpu), 'ms');
+          details[`${target}_initial_sync`] = { ...f, loadAvg1m: load1m() };
+          log(`yjs-clients ${target}: 10 MB initial sync, median of ${f.ms.length} new clients: ${ms.toFixed(0)} ms (each: ${f.ms.map((x) => x.toFixed(0)).join(', ')}), server CPU ${cpu.toFixed(0)} ms`);
+        }
+        metrics.trinity_initial_sync_vs_y_websocket_server = metric(round(metrics.trinity_initial_sync_10mb!.value / metrics.y_websocket_server_initial_sync_10mb!.value), 'x');
+      } finally {
+        for (const b of bigs) b.done();
+      }
+    }
+    if (parts.has('idle')) {
+      const n = quick ? 300 : 1000;
+      const holdMs = quick ? 40_000 : 60_000;
+      const held = await idle({ ...trinity, client: (room) => yClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc`, room, token) }, n, holdMs);
+      log(`yjs-clients trinity: ${n} idle stock clients on one node held ${holdMs / 1000} s: ${held.held} still synced, ${held.disconnects} disconnects`);
+      metrics.trinity_idle_clients_held = metric(held.held, 'clients');
+      metrics.trinity_idle_disconnects = metric(held.disconnects, 'closes');
+    }
   } finally {
     for (const r of refs) r.kill('SIGKILL');
     await cluster.stop();
@@ -334,7 +421,8 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     'y-websocket-server': peerMetrics('y_websocket_server_'),
     hocuspocus: peerMetrics('hocuspocus_'),
     goals: { latency_p50_vs_reference: 1.5, initial_sync_10mb_ms: 2000 },
-    latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last (metrics *_gap50: 50 ms, each edit alone); the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
+    latencyMethod: 'pairs of clients, one per target (trinity: on nodes 1 and 2; trinity-same-node: both on node 1; trinity-node3: on nodes 1 and 3, the peer node 1 pushes to second; trinity-crowd: as trinity with 20 more clients of the document on node 1), measured in blocks of 20 edits that take turns between targets (so all see the same machine load), the next edit 5 ms after the other client had the last (metrics *_gap50: 50 ms, each edit alone); the first block of each pair is warm-up. An edit counts once the other client has it; the echo is when the writer heard its own update back (trinity: only after a majority stored it; the reference servers echo at once).',
+    initialSyncMethod: 'one 10 MB document per target (10 inserts of 1 MiB through one client), then a new client per round taking turns between targets (3 rounds quick, 5 full; trinity: on a node other than the writer\'s); the figure is the median from creating the client to having the whole document, and *_server_cpu the median CPU of the target\'s server processes over that span.',
     cores: availableParallelism(),
     setup: 'trinity: 3 tri node processes (SQLite, fsync, quorum 2 of 3), stock y-websocket 3.1 clients, the latency pair on different nodes, an edit counts once the other client has it (the writer\'s echo waits for a majority). y-websocket-server 0.1.1 and @hocuspocus/server 4.7 in one process each, in memory, no durability; hocuspocus measured with @hocuspocus/provider. All clients in the benchmark process (its CPU per update is reported: with 100 clients every update is applied 100 times there, which bounds updates/s for every target alike); memory per client is the RSS growth of the server processes over 101 connected clients (garbage not yet collected included); every process shares this machine.',
     details,
@@ -342,3 +430,19 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+const PARTS = ['latency', 'throughput', 'sync', 'idle'] as const;
+/** TRI_YJS_BENCH_PARTS=latency,sync runs only those parts (A/B runs of one change); default: all. */
+function benchParts(): Set<string> {
+  const env = process.env.TRI_YJS_BENCH_PARTS;
+  if (!env) return new Set(PARTS);
+  const want = env.split(',').map((p) => p.trim()).filter(Boolean);
+  const unknown = want.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`TRI_YJS_BENCH_PARTS: unknown part(s) ${unknown.join(', ')}; use some of ${PARTS.join(', ')}`);
+  return new Set(want);
+}

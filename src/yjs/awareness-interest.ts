@@ -97,6 +97,15 @@ export class AwarenessInterest {
     return out;
   }
 
+  /** Whether any member has clients on `docId` (members gone stay until the next expire()). */
+  anyInterested(docId: string, now: number): boolean {
+    for (const docs of this.byMember.values()) {
+      const until = docs.get(docId);
+      if (until !== undefined && until > now) return true;
+    }
+    return false;
+  }
+
   /** Drops lapsed interests and members no longer alive. */
   expire(now: number, live: ReadonlySet<string>): void {
     for (const [member, docs] of this.byMember) {

@@ -114,11 +114,6 @@ export class YSession {
     this.handle(bytes);
   }
 
-  /** An update of another origin (another client, a peer node, the CLI or an agent). */
-  deliverUpdate(update: Uint8Array): void {
-    if (this.state === 'open') this.port.send(encodeUpdate(update));
-  }
-
   deliverAwareness(entries: readonly AwarenessEntry[]): void {
     if (this.state === 'open' && entries.length > 0) this.port.send(encodeAwareness(encodeAwarenessUpdate(entries)));
   }
@@ -134,7 +129,7 @@ export class YSession {
     this.port.send(encodeSyncStep1(this.port.stateVector()));
   }
 
-  /** A frame the hub composed (a keepalive); only once open. */
+  /** A frame the hub composed (an update of another origin, encoded once for the room; a keepalive); only once open. */
   deliverRaw(frame: Uint8Array): void {
     if (this.state === 'open') this.port.send(frame);
   }

@@ -21,7 +21,8 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
 import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } from './awareness-interest.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
-import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from './wire.js';
+import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
+import { isRemoteOrigin } from '../sync/types.js';
 import { METHODS } from '../rpc/methods.js';
 
 export const AWARENESS_METHOD = METHODS.yjsAwareness;
@@ -76,8 +77,10 @@ interface Room {
   schema: UpdateSchema | undefined;
   members: Set<Member>;
   awareness: AwarenessTable;
-  /** The document's encoded size, tracked from its updates (for the size limit). */
+  /** The document's encoded size, tracked from its updates (for the size limit); -1 until first needed. */
   size: number;
+  /** Update frames waiting to reach the local clients until this turn's pushes are written (changed()). */
+  deferred?: Array<{ frame: Uint8Array; origin: unknown }>;
 }
 
 export class YjsHub {
@@ -136,11 +139,15 @@ export class YjsHub {
         // Reads never create the document: a client that only looks leaves no empty document behind.
         stateVector: () => this.o.memory.docs.stateVector(r.docId),
         diff: (sv) => {
+          let d;
           try {
-            return this.o.memory.docs.diff(r.docId, sv);
+            d = this.o.memory.docs.diff(r.docId, sv);
           } catch (cause) {
             throw new DecodeError('state vector does not decode', { cause });
           }
+          // A new client asks for everything: that answer is the document's encoded size, for free.
+          if (r.size < 0 && isEmptyStateVector(sv)) r.size = d.byteLength;
+          return d;
         },
         addsNothing: (update) => addsNothing(this.existing(r) ?? EMPTY_DOC, update),
         write: (update) => this.write(r, member, update),
@@ -156,10 +163,6 @@ export class YjsHub {
     load.then(
       () => {
         if (this.stopped || member.session.closed) return;
-        if (r.size < 0) {
-          const doc = this.existing(r);
-          r.size = doc ? Y.encodeStateAsUpdate(doc).byteLength : 0;
-        }
         member.session.loaded();
       },
       (err: Error) => member.session.close(1011, `document failed to load: ${err.message}`),
@@ -244,7 +247,10 @@ export class YjsHub {
       return { kind: 'refused', code: CLOSE.protocol, reason: `update does not decode: ${(err as Error).message}` };
     }
     if (problem !== undefined) return { kind: 'refused', code: CLOSE.schema, reason: `update refused whole: ${problem}` };
-    if (r.size >= 0 && r.size + update.byteLength > this.maxDocBytes) {
+    // The size is learnt from a new client's sync (diff above) or here, once per room, only when a
+    // client writes: encoding a large document just to open a room doubled a new reader's sync cost.
+    if (r.size < 0) r.size = Y.encodeStateAsUpdate(doc).byteLength;
+    if (r.size + update.byteLength > this.maxDocBytes) {
       return { kind: 'refused', code: CLOSE.tooLarge, reason: `document would exceed the ${this.maxDocBytes}-byte size limit` };
     }
     // Read-only: refused before the write path (which would log every keystroke of every client).
@@ -269,7 +275,28 @@ export class YjsHub {
     const r = this.rooms.get(docId);
     if (!r) return;
     if (r.size >= 0) r.size += update.byteLength;
-    for (const m of r.members) if (m !== origin) m.session.deliverUpdate(update);
+    if (r.members.size === 1 && r.members.has(origin as Member)) return; // only its writer is here
+    const frame = encodeUpdate(update); // one frame for every client of the room
+    const immediate = this.o.runtime.scheduler.immediate;
+    // A change made on this node is pushed to the other nodes when this turn's code is done. Where
+    // other nodes have clients on the document, this node's clients get it just after those pushes
+    // are written, so a room's N local socket writes do not delay every remote client by N writes.
+    // Once a delivery waits, later ones queue behind it (each client sees the changes in order).
+    if (r.deferred || (immediate && !isRemoteOrigin(origin) && this.interest.anyInterested(docId, this.now()))) {
+      if (r.deferred) r.deferred.push({ frame, origin });
+      else {
+        r.deferred = [{ frame, origin }];
+        immediate!.call(this.o.runtime.scheduler, () => this.deliverDeferred(r));
+      }
+      return;
+    }
+    for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
+  }
+
+  private deliverDeferred(r: Room): void {
+    const queued = r.deferred ?? [];
+    r.deferred = undefined;
+    for (const { frame, origin } of queued) for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
   }
 
   private clientAwareness(r: Room, m: Member, entries: AwarenessEntry[]): void {
@@ -355,6 +382,11 @@ export class YjsHub {
 }
 
 const EMPTY_DOC = new Y.Doc();
+
+/** The state vector of a client that has nothing (no client ids: one zero byte). */
+function isEmptyStateVector(sv: Uint8Array): boolean {
+  return sv.byteLength === 1 && sv[0] === 0;
+}
 
 /** Whether every struct the update inserts is in the document now (by clock range per client). */
 function integrated(doc: Y.Doc, update: Uint8Array): boolean {

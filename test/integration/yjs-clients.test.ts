@@ -153,6 +153,34 @@ describe('stock y-websocket clients on a 3-node cluster', () => {
     expect((await relays('n3')).relaysReceived).toBeGreaterThan(n3Before);
   });
 
+  it('with clients on another node too, the writer\'s node delivers to its own clients after its pushes, still every update in order', async () => {
+    const a = await client(ADDRESSES[0]!, 'doc', 'fanout');
+    const locals = [await client(ADDRESSES[0]!, 'doc', 'fanout'), await client(ADDRESSES[0]!, 'doc', 'fanout'), await client(ADDRESSES[0]!, 'doc', 'fanout')];
+    const remote = await client(ADDRESSES[1]!, 'doc', 'fanout');
+    await sleep(300); // node 1's interest in the document reaches node 0 (so node 0's deliveries wait for its pushes)
+    for (let i = 0; i < 40; i++) {
+      a.doc.getArray<string>('l').push([`a${i}`]);
+      if (i % 4 === 0) remote.doc.getArray<string>('l').push([`r${i}`]); // remote-origin updates queue behind waiting deliveries
+      if (i % 10 === 0) await sleep(5);
+    }
+    await Promise.all([a.waitEchoed(), remote.waitEchoed()]);
+    const want = a.doc.getArray<string>('l').toArray();
+    expect(want).toHaveLength(50);
+    for (const c of [...locals, remote]) {
+      await waitFor('a reader to hold every item', async () => ({ ok: c.doc.getArray<string>('l').length === 50, value: undefined }), { timeoutMs: 10_000 });
+      expect(c.doc.getArray<string>('l').toArray()).toEqual(want);
+    }
+    // Each local reader got the updates in an order it could apply one by one: none ever waited on a missing dependency.
+    for (const c of locals) {
+      const replay = new Y.Doc();
+      for (const u of c.received) {
+        Y.applyUpdate(replay, u);
+        expect(replay.store.pendingStructs).toBeNull();
+      }
+      expect(replay.getArray<string>('l').toArray()).toEqual(want);
+    }
+  });
+
   it('edits made offline upload when the client reconnects (to another node)', async () => {
     const a = await client(ADDRESSES[0]!, 'doc', 'offline');
     const b = await client(ADDRESSES[1]!, 'doc', 'offline');

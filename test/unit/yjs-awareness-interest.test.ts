@@ -30,6 +30,17 @@ describe('AwarenessInterest', () => {
     expect(t.interested('doc/a', live, 4)).toEqual(['n3']);
   });
 
+  it('anyInterested: whether some member has clients on the document (the writer node then pushes before its local fan-out)', () => {
+    const t = new AwarenessInterest();
+    expect(t.anyInterested('doc/a', 0)).toBe(false);
+    t.apply({ from: 'n2', kind: 'add', docs: ['doc/a'] }, 0);
+    expect(t.anyInterested('doc/a', 1)).toBe(true);
+    expect(t.anyInterested('doc/b', 1)).toBe(false);
+    expect(t.anyInterested('doc/a', INTEREST_TTL_MS + 1)).toBe(false); // lapsed
+    t.apply({ from: 'n2', kind: 'remove', docs: ['doc/a'] }, 2);
+    expect(t.anyInterested('doc/a', 3)).toBe(false);
+  });
+
   it('says which documents are new to a member (to answer with our own interest and states), not renewals', () => {
     const t = new AwarenessInterest();
     expect(t.apply({ from: 'n2', kind: 'refresh', docs: ['doc/a', 'doc/b'] }, 0)).toEqual(['doc/a', 'doc/b']);
