@@ -3,8 +3,9 @@
 // not on the configuration; downing: the writable side removes voters that stayed FAILED for
 // `stable-after`; removing voters that left). The voters are exactly the committed configuration's
 // list, and every change of it is the next numbered configuration, agreed by a writable set of the
-// old one (see voter-config.ts for the rules and why); this class holds the state and decides,
-// while reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
+// old one (see voter-config.ts for the rules and why); this class holds the state and decides
+// (change-planner.ts plans the next change, gate-record.ts reads and writes its record), while
+// reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
 import { ConfigError, QuorumError } from '../errors.js';
 import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
