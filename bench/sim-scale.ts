@@ -44,6 +44,9 @@ export interface ScaleRun {
   usPerMemberEvent: number;
   events: number;
   packets: number;
+  /** V8 heap in use and the process's resident set when the cluster had formed, MB. */
+  heapMB: number;
+  rssMB: number;
 }
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {
@@ -68,6 +71,7 @@ export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, s
     const convergeMs = c.now();
     const formationCpuS = cpuSeconds(cpu0);
     const formationEvents = memberEvents();
+    const mem = process.memoryUsage();
     // Keep the cluster running to `runMs` virtual ms in all (idle gossip, push-pull, anti-entropy).
     if (c.now() < runMs) await c.runFor(runMs - c.now());
     const wallS = (performance.now() - t0) / 1000;
@@ -85,6 +89,8 @@ export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, s
       usPerMemberEvent: formationEvents > 0 ? Math.round((formationCpuS * 1e7) / formationEvents) / 10 : Number.NaN,
       events: c.world.eventsRun,
       packets: c.totals().packetsSent,
+      heapMB: Math.round(mem.heapUsed / 1e6),
+      rssMB: Math.round(mem.rss / 1e6),
     };
   } finally {
     await c.destroy();
@@ -114,6 +120,7 @@ export async function runSimScale(opts: ScenarioOptions): Promise<BenchResult> {
       metrics[`${prefix}_formation_member_events_${n}`] = metric(r.formationEvents, 'events');
       // CPU while the cluster forms, per member event (all nodes' events): flat in N when no event costs O(N).
       metrics[`${prefix}_us_per_member_event_${n}`] = metric(r.usPerMemberEvent, 'us');
+      metrics[`${prefix}_heap_mb_${n}`] = metric(r.heapMB, 'MB');
       metrics[`log2_n_${n}`] = metric(Math.round(Math.log2(n) * 100) / 100, '');
       if (r.converged) points.push([n, r.convergeMs]);
       wall.push([n, r.wallS * 1000]);

@@ -10,6 +10,7 @@
 
 import { ConfigError } from '../errors/index.js';
 import { Awareness } from './awareness.js';
+import { CatchUp } from './catch-up.js';
 import { validateConfig, type SwimConfig } from './config.js';
 import { Membership, PUSH_PULL_ORIGIN } from './membership.js';
 import { pushPullScale, retransmitLimit } from './math.js';
@@ -25,6 +26,8 @@ import { utf8Length, varUintSize } from './wire.js';
 
 /** Most members a node sends its own alive message to directly (announce()); gossip does the rest. */
 export const ANNOUNCE_MAX = 64;
+/** Gossip rounds without a new member before a catch-up push-pull (catch-up.ts). */
+const CATCH_UP_QUIET_ROUNDS = 5;
 /** Hint times kept before old ones are swept (they only matter for one probe period). */
 const HINT_MEMORY = 64;
 
@@ -66,6 +69,7 @@ export class Swim {
   private nextProbeAt: number;
   private nextGossipAt: number;
   private nextPushPullAt: number;
+  private readonly catchUp: CatchUp;
   /** When each member was last hinted unreachable (rate limit of hintUnreachable). */
   private readonly lastHintAt = new Map<string, number>();
   /** gossipTargets() as of a table version; `dead` are the members in it only for their window. */
@@ -97,6 +101,7 @@ export class Swim {
     // The first push-pull falls anywhere in the first interval (as memberlist's): a node that joined
     // while others' state changes were still spreading catches up within one interval, not two.
     this.nextPushPullAt = init.now + Math.floor(this.random() * this.cfg.pushPullIntervalMs);
+    this.catchUp = new CatchUp(CATCH_UP_QUIET_ROUNDS * this.cfg.gossipIntervalMs);
   }
 
   // ---- driving -------------------------------------------------------------------------------
@@ -118,13 +123,15 @@ export class Swim {
     if (now >= this.nextPushPullAt) {
       if (!this.membership.leaving) this.periodicPushPull(out);
       this.nextPushPullAt = now + pushPullScale(this.cfg.pushPullIntervalMs, this.membership.table.liveCount());
+    } else if (this.catchUp.due(this.membership.table.size(), now) && !this.membership.leaving) {
+      this.periodicPushPull(out);
     }
     this.membership.reap(now, out);
     return out;
   }
 
   nextDeadline(): number {
-    let at = Math.min(this.nextProbeAt, this.nextGossipAt, this.nextPushPullAt);
+    let at = Math.min(this.nextProbeAt, this.nextGossipAt, this.nextPushPullAt, this.catchUp.deadline());
     if (this.prober.hintWaiting()) return 0; // due now (a hinted probe waits for the slot only)
     at = Math.min(at, this.prober.deadline());
     for (const s of this.membership.suspicions.values()) at = Math.min(at, s.deadline());
@@ -166,8 +173,13 @@ export class Swim {
     return encodePushPull({ join, members });
   }
 
+  /** Merges the answer to a push-pull we asked for (a join's or a periodic one). */
   mergeState(payload: Uint8Array, now: number): SwimEffect[] {
-    return this.merge(decodePushPull(payload), now); // decoding throws DecodeError before anything changes
+    const remote = decodePushPull(payload); // throws DecodeError before anything changes
+    const before = this.membership.table.size();
+    const out = this.merge(remote, now);
+    this.catchUp.merged(before, this.membership.table.size(), now);
+    return out;
   }
 
   /**

@@ -3,85 +3,21 @@
 // not on the configuration; downing: the writable side removes voters that stayed FAILED for
 // `stable-after`; removing voters that left). The voters are exactly the committed configuration's
 // list, and every change of it is the next numbered configuration, agreed by a writable set of the
-// old one (see voter-config.ts for the rules and why); this class holds the state and decides,
-// while reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
+// old one (see voter-config.ts for the rules and why); this class holds the state and decides
+// (change-planner.ts plans the next change, gate-record.ts reads and writes its record), while
+// reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
 import { ConfigError, QuorumError } from '../errors.js';
 import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
 import { countedVerdict, majority, type WritableVerdict } from './rules.js';
 import { ReachIndex } from './reach-index.js';
+import { ChangePlanner, type PlannerGate } from './change-planner.js';
+import { gateRecordJson, readGateRecord, type GateState } from './gate-record.js';
+import type { AcceptorAnswer, ChangePlan, QuorumMember } from './quorum-member.js';
 import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement/replication-factor.js';
-import {
-  compareBallots,
-  configTiebreaker,
-  configWord,
-  EMPTY_CONFIG,
-  genesisConfig,
-  nextConfig,
-  parseBallot,
-  parseVoterConfig,
-  type Ballot,
-  type Voter,
-  type VoterChange,
-  type VoterConfig,
-} from './voter-config.js';
+import { compareBallots, configTiebreaker, configWord, EMPTY_CONFIG, genesisConfig, type Ballot, type VoterChange, type VoterConfig } from './voter-config.js';
 
-export interface QuorumMember {
-  name: string;
-  role: Role;
-  state: LifecycleState;
-  /** SWIM reachability: only alive members count as reachable (suspects do not). */
-  reachable: boolean;
-  /** When SWIM last changed this member's state (node clock, ms). */
-  stateChangedAt: number;
-  /** The voter-config word the member advertises (voter-config.ts configWord); absent reads as 0. */
-  configWord?: number;
-}
-
-/** A Paxos acceptor's answer: ok or not, our committed epoch, and (to a prepare) what we accepted. */
-export interface AcceptorAnswer {
-  ok: boolean;
-  epoch: number;
-  accepted?: { ballot: Ballot; config: VoterConfig };
-}
-
-/** The next change this node should propose (see QuorumGate.changePlan). */
-export interface ChangePlan {
-  proposal: VoterConfig;
-  admit: string[];
-  down: string[];
-  leave: string[];
-  /** Admitted members that had been removed: they are told to pull a full snapshot. */
-  back: string[];
-  /** The other voters alive on our configuration: the Paxos acceptors to ask. */
-  ask: string[];
-}
-
-/** The persisted record: this version's, and the fields of the previous one (migrated on load). */
-interface Persisted {
-  config?: unknown;
-  promised?: Ballot;
-  accepted?: { ballot: Ballot; config: unknown };
-  /** Previous version: voters seen (implicit voters), by name, with roles; never ourselves. */
-  known?: Record<string, Role>;
-  /** Previous version: names removed from the voter set, and the configuration's epoch and id. */
-  removed?: string[];
-  epoch?: number;
-  id?: string;
-}
-
-/** Admissions wait for this long without a new learner (see changePlan)... */
-const ADMIT_SETTLE_MS = 200;
-/** ...but no longer than this since the first of them was seen. */
-const ADMIT_MAX_WAIT_MS = 1500;
-
-interface PlanFacts {
-  admit: Voter[];
-  left: string[];
-  failed: string[];
-  unsettled: boolean;
-  lastChange: number;
-}
+export type { AcceptorAnswer, ChangePlan, QuorumMember } from './quorum-member.js';
 
 export class QuorumGate {
   private config: VoterConfig = EMPTY_CONFIG;
@@ -106,10 +42,8 @@ export class QuorumGate {
   private reachMemo: { members: QuorumMember[] | undefined; fed: number; version: number; reach: Set<string> } | undefined;
   /** Reachable voters kept per row change, once a member directory reports rows (memberChanged). */
   private fed: ReachIndex<QuorumMember> | undefined;
-  private planMemo: (PlanFacts & { members: QuorumMember[]; version: number }) | undefined;
+  private readonly planner: ChangePlanner;
   private version = 0;
-  /** The learners changePlan() last saw admissible, since when, and when that set last grew. */
-  private admitWait: { key: string; first: number; last: number } | undefined;
   private readonly configListeners = new Set<() => void>();
   /** The replication factor this node founds a cluster with (see found()); a joiner takes the cluster's. */
   private foundingFactor = DEFAULT_REPLICATION_FACTOR;
@@ -117,57 +51,27 @@ export class QuorumGate {
   constructor(
     private readonly self: string,
     private readonly members: () => QuorumMember[],
-    private readonly stableAfterMs: number,
+    stableAfterMs: number,
     private readonly log: Logger,
     private readonly persisted?: { load(): string | undefined; save(json: string): void },
     /** Our own role: the genesis configuration and a migrated record list us with it. */
     private readonly selfRole: Role = 'hybrid',
   ) {
+    this.planner = new ChangePlanner(self, members, stableAfterMs);
+    const saved: GateState = { config: undefined, promised: undefined, accepted: undefined };
     try {
-      const saved = JSON.parse(persisted?.load() ?? 'null') as Persisted | null;
-      if (saved?.config !== undefined) {
-        this.config = parseVoterConfig(saved.config, 'saved voter config');
-        if (saved.accepted) this.accepted = { ballot: parseBallot(saved.accepted.ballot, 'saved ballot'), config: parseVoterConfig(saved.accepted.config, 'saved accepted config') };
-      } else if (saved) {
-        this.migrate(saved);
-      }
-      if (saved?.promised) this.promised = parseBallot(saved.promised, 'saved ballot');
+      readGateRecord(persisted?.load(), self, selfRole, saved);
     } catch {
       // An unreadable record only makes this node forget who voted: it relearns from the cluster.
     }
+    this.config = saved.config ?? EMPTY_CONFIG;
+    this.promised = saved.promised;
+    this.accepted = saved.accepted;
     this.indexConfig();
-  }
-
-  /**
-   * A record of the previous version, where members became voters implicitly: its known voters
-   * (which it kept with their roles, removed ones included) less the removed ones, plus ourselves
-   * unless removed, become an explicit list, one epoch up (every node of a cluster migrates alike,
-   * so equal old epochs stay equal). A value it had accepted for the next epoch stays pending, as
-   * the same change of that list; a ballot it promised stays promised.
-   */
-  private migrate(saved: Persisted): void {
-    const known = new Map<string, Role>(Object.entries(saved.known ?? {}).filter(([n]) => n !== this.self));
-    const old = parseVoterConfig({ epoch: 1, id: '', voters: [{ name: this.self, role: this.selfRole }], removed: saved.removed ?? [] }, 'saved voter config');
-    const listFor = (removed: readonly string[]): Voter[] => {
-      const out = new Map<string, Role>([...known, [this.self, this.selfRole]]);
-      for (const n of removed) out.delete(n);
-      return [...out].map(([name, role]) => ({ name, role }));
-    };
-    const epoch = (typeof saved.epoch === 'number' && Number.isSafeInteger(saved.epoch) && saved.epoch >= 0 ? saved.epoch : 0) + 1;
-    const voters = listFor(old.removed);
-    if (voters.length === 0) return;
-    this.config = parseVoterConfig({ epoch, id: `${epoch}/migrated${saved.id ? `/${saved.id}` : ''}`.slice(0, 200), voters, removed: old.removed }, 'migrated voter config');
-    const acc = saved.accepted?.config as { removed?: unknown; id?: unknown } | undefined;
-    if (saved.accepted && acc && Array.isArray(acc.removed)) {
-      const removed = acc.removed.filter((n): n is string => typeof n === 'string');
-      const next = listFor(removed);
-      if (next.length > 0) {
-        const config = parseVoterConfig({ epoch: epoch + 1, id: `${epoch + 1}/migrated`, voters: next, removed }, 'migrated accepted config');
-        this.accepted = { ballot: parseBallot(saved.accepted.ballot, 'saved ballot'), config };
-      }
+    if (saved.migrated) {
+      this.log.info(saved.migrated, 'migrated the voter set of the previous version to an explicit configuration');
+      this.persist();
     }
-    this.log.info({ epoch, voters: voters.length }, 'migrated the voter set of the previous version to an explicit configuration');
-    this.persist();
   }
 
   private indexConfig(): void {
@@ -230,8 +134,7 @@ export class QuorumGate {
   private persist(): void {
     this.version++;
     if (!this.persisted) return;
-    const rec: Persisted = { config: this.config, ...(this.promised ? { promised: this.promised } : {}), ...(this.accepted ? { accepted: this.accepted } : {}) };
-    this.persisted.save(JSON.stringify(rec));
+    this.persisted.save(gateRecordJson({ config: this.config, promised: this.promised, accepted: this.accepted }));
   }
 
   /**
@@ -383,41 +286,15 @@ export class QuorumGate {
    */
   changePlan(now: number): ChangePlan | undefined {
     if (this.accepted || !this.verdict().writable) {
-      this.admitWait = undefined;
+      this.planner.idle();
       return undefined;
     }
-    const f = this.planFacts();
-    const settled = !f.unsettled && now - f.lastChange >= this.stableAfterMs;
-    const asked = [...this.operatorDown].filter((n) => this.voterRoles.has(n) && n !== this.self);
-    const down = asked.length ? [...new Set([...(settled ? f.failed : []), ...asked])] : settled ? f.failed : [];
-    if (down.length === 0 && f.admit.length === 0 && f.left.length === 0) {
-      this.admitWait = undefined;
-      return undefined;
-    }
-    // Admissions alone wait until the learners stop arriving (ADMIT_SETTLE_MS without a new one,
-    // ADMIT_MAX_WAIT_MS at most): members started together turn ACTIVE within moments of each
-    // other, and every change costs each voter two metadata updates sent to many members, so a
-    // forming cluster should admit them in a few batches rather than one change per arrival.
-    if (down.length === 0 && f.left.length === 0) {
-      const key = `${f.admit.length}/${f.admit[f.admit.length - 1]!.name}`;
-      if (!this.admitWait) this.admitWait = { key, first: now, last: now };
-      else if (this.admitWait.key !== key) this.admitWait = { key, first: this.admitWait.first, last: now };
-      if (now - this.admitWait.last < ADMIT_SETTLE_MS && now - this.admitWait.first < ADMIT_MAX_WAIT_MS) return undefined;
-    }
-    this.admitWait = undefined;
-    const word = configWord(this.config.epoch, false);
-    const ask = this.members()
-      .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && this.voterRoles.has(m.name))
-      .map((m) => m.name);
-    const removed = new Set(this.config.removed);
-    return {
-      proposal: nextConfig(this.config, this.self, { admit: f.admit, down, leave: f.left }),
-      admit: f.admit.map((v) => v.name),
-      down,
-      leave: f.left,
-      back: f.admit.filter((v) => removed.has(v.name)).map((v) => v.name),
-      ask,
-    };
+    return this.planner.plan(now, this.plannerView(), this.operatorDown);
+  }
+
+  /** What the change planner reads of this gate. */
+  private plannerView(): PlannerGate {
+    return { config: this.config, voterRoles: this.voterRoles, version: this.version };
   }
 
   /**
@@ -433,49 +310,7 @@ export class QuorumGate {
 
   /** When admissions changePlan() holds back (learners still arriving) are due, if any. */
   admissionDueAt(): number | undefined {
-    const w = this.admitWait;
-    return w ? Math.min(w.last + ADMIT_SETTLE_MS, w.first + ADMIT_MAX_WAIT_MS) : undefined;
-  }
-
-  /**
-   * What changePlan() reads of the member table, kept until the table or our state changes: it
-   * runs on every quorum check of every node, and rescanning 1,000 members each time was a fifth
-   * of a large simulation's time.
-   */
-  private planFacts(): PlanFacts {
-    const members = this.members();
-    const m = this.planMemo;
-    if (m && m.members === members && m.version === this.version) return m;
-    const word = configWord(this.config.epoch, false);
-    const admit: Voter[] = [];
-    const left: string[] = [];
-    const failed: string[] = [];
-    let unsettled = false;
-    let lastChange = -Infinity;
-    let listedVoters = 0;
-    for (const x of members) {
-      if (x.name === this.self) continue;
-      if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
-      if (!x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT') unsettled = true;
-      if (this.voterRoles.has(x.name)) {
-        listedVoters++;
-        if (x.state === 'LEFT') left.push(x.name);
-        else if (x.state === 'FAILED') failed.push(x.name);
-      } else if (x.reachable && (x.state === 'ACTIVE' || x.state === 'DEGRADED') && (x.configWord ?? 0) === word) {
-        // A learner caught up (SYNCING and JOINING never vote) and holding our configuration.
-        admit.push({ name: x.name, role: x.role });
-      }
-    }
-    // Voters missing from the member table (reaped, or not relearnt after a restart) are failed
-    // for good as far as this view goes: candidates as well. (None when every voter is listed;
-    // the set of names is built only when one may be missing.)
-    const otherVoters = this.voterRoles.size - (this.voterRoles.has(this.self) ? 1 : 0);
-    if (listedVoters < otherVoters) {
-      const listed = new Set(members.map((x) => x.name));
-      for (const n of this.voterRoles.keys()) if (n !== this.self && !listed.has(n)) failed.push(n);
-    }
-    this.planMemo = { members, version: this.version, admit, left, failed, unsettled, lastChange };
-    return this.planMemo;
+    return this.planner.admissionDueAt();
   }
 
   /**
@@ -496,22 +331,7 @@ export class QuorumGate {
    */
   requestedPlan(change: VoterChange): ChangePlan | undefined {
     if (this.accepted || !this.voterRoles.has(this.self) || !this.verdict().writable) return undefined;
-    const proposal = nextConfig(this.config, this.self, change);
-    if (proposal.voters.length === 0) return undefined;
-    const word = configWord(this.config.epoch, false);
-    const ask = this.members()
-      .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && this.voterRoles.has(m.name))
-      .map((m) => m.name);
-    const removed = new Set(this.config.removed);
-    const admit = [...(change.admit ?? [])];
-    return {
-      proposal,
-      admit: admit.map((v) => v.name),
-      down: [...(change.down ?? [])],
-      leave: [...(change.leave ?? [])],
-      back: admit.filter((v) => removed.has(v.name)).map((v) => v.name),
-      ask,
-    };
+    return this.planner.requested(this.plannerView(), change);
   }
 
   /** Paxos phase 1 for the next epoch: promise to accept nothing below `ballot`. */
