@@ -8,6 +8,7 @@
 import * as Y from 'yjs';
 import { AgentMemoryDoc } from '../crdt/index.js';
 import { metric, writeResult, type Metrics } from './lib/result.js';
+import { heapAfterGc, lehmerSequence } from './lib/heap.js';
 
 const DOCS = 200;
 const SIZES = [1, 10, 75, 300];
@@ -21,20 +22,10 @@ interface Row {
   heapBytesPerEpisode: number;
 }
 
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 
-function seq(seed: number): () => number {
-  let x = seed;
-  return () => (x = (x * 48271) % 2147483647) / 2147483647;
-}
 
 function measure(eps: number): Row[] {
-  const rnd = seq(eps + 1);
+  const rnd = lehmerSequence(eps + 1);
   let h0 = heapAfterGc();
   const live = Array.from({ length: DOCS }, (_, d) => new AgentMemoryDoc({ node: 'n1', random: rnd, agentId: `agent/soak-${d}` }));
   for (let e = 0; e < eps; e++) {

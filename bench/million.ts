@@ -26,6 +26,7 @@ import { AgentMemoryDoc, docDigest } from '../crdt/index.js';
 import { SqliteStore } from '../src/storage/sqlite-store.js';
 import { defaultTriPath } from './lib/proc-cluster.js';
 import { metric, percentile, writeResult } from './lib/index.js';
+import { lehmerSequence } from './lib/heap.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,12 +65,8 @@ async function untilHealthy(timeoutMs: number): Promise<number> {
   }
   throw new Error(`node not writable within ${timeoutMs} ms`);
 }
-function seq(seed: number): () => number {
-  let x = seed;
-  return () => (x = (x * 48271) % 2147483647) / 2147483647;
-}
 function build(n: number, seed: number): Y.Doc {
-  const mem = new AgentMemoryDoc({ node: 'gen', random: seq(seed), agentId: 'agent/template' });
+  const mem = new AgentMemoryDoc({ node: 'gen', random: lehmerSequence(seed), agentId: 'agent/template' });
   for (let i = 0; i < n; i++) mem.addEpisode({ task: `t${i}`, outcome: 'ok', note: `bulk episode ${i}`, tags: ['bulk'] }, { now: 1_800_000_000_000 + i * 1000 });
   return mem.doc;
 }

@@ -13,22 +13,13 @@ import * as Y from 'yjs';
 import { AgentMemoryDoc } from '../crdt/index.js';
 import { forgetEpisodes } from '../src/memory/forget.js';
 import { metric, writeResult } from './lib/result.js';
+import { heapAfterGc, lehmerSequence } from './lib/heap.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench/results' } } });
 const KEEP = 100;
 const SIZES = [5_000, 20_000];
 
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 
-function seq(seed: number): () => number {
-  let x = seed;
-  return () => (x = (x * 48271) % 2147483647) / 2147483647;
-}
 
 interface Row {
   kind: 'episodes' | 'tasks';
@@ -41,7 +32,7 @@ interface Row {
 
 function episodes(n: number): Row {
   const h0 = heapAfterGc();
-  const mem = new AgentMemoryDoc({ node: 'n1', random: seq(n), agentId: 'agent/echo' });
+  const mem = new AgentMemoryDoc({ node: 'n1', random: lehmerSequence(n), agentId: 'agent/echo' });
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     ids.push(mem.addEpisode({ task: `t${i}`, outcome: 'ok', note: `echo ${i}` }, { now: 1_800_000_000_000 + i }));
@@ -56,7 +47,7 @@ function tasks(n: number): Row {
   const h0 = heapAfterGc();
   const doc = new Y.Doc();
   const root = doc.getMap<Y.Map<unknown>>('tasks');
-  const rnd = seq(n + 7);
+  const rnd = lehmerSequence(n + 7);
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const id = Math.floor(rnd() * 2 ** 52).toString(16).padStart(16, '0');
