@@ -33,7 +33,7 @@ console.log('stopped');
 async function until(check, ms = 15000) {
   const end = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting for the cluster');
+    if (Date.now() > end) throw new Error(`timed out waiting for the cluster; members seen: ${nodes.map((n) => n.members().map((m) => `${m.name}=${m.state}`).join(' ')).join(' / ')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
