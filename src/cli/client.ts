@@ -46,14 +46,19 @@ export function readTlsFlags(f: { tlsCert?: string; tlsKey?: string; tlsCa?: str
   return { cert: read(f.tlsCert!), key: read(f.tlsKey!), ca: read(f.tlsCa!) };
 }
 
-export async function withClient<T>(flags: ClientFlags, fn: (c: NodeClient) => Promise<T>): Promise<T> {
+/** Connects to any node (HOST:RPC_PORT) with the credentials the flags name; checks them once, up front. */
+export function clientConnector(flags: ClientFlags, timeoutMs = flags.timeout): (at: string) => Promise<NodeClient> {
   if (flags.keyFile && flags.insecure) throw new UsageError('give either --key-file or --insecure, not both');
   const tls = readTlsFlags(flags);
   if (!flags.keyFile && !flags.insecure && !tls) {
     throw new UsageError('no cluster key: pass --key-file FILE (the key the cluster was started with, made by `tri keys generate`), or --insecure for a cluster started with --insecure');
   }
   const key = flags.keyFile ? readKeyFlag(flags.keyFile, { allowOpen: flags.allowOpenKeyFile }).toString('base64') : undefined;
-  const client = await NodeClient.connect({ at: flags.at, key, tls, insecure: flags.insecure, timeoutMs: flags.timeout });
+  return (at) => NodeClient.connect({ at, key, tls, insecure: flags.insecure, timeoutMs });
+}
+
+export async function withClient<T>(flags: ClientFlags, fn: (c: NodeClient) => Promise<T>): Promise<T> {
+  const client = await clientConnector(flags)(flags.at);
   try {
     return await fn(client);
   } catch (err) {

@@ -96,6 +96,16 @@ describe('tri memory placement and the replication factor (real processes, 127.0
       },
       { timeoutMs: 20_000 },
     );
+    // `tri nodes` shows each member's share, as each member's own /status reports it.
+    const heldBy = await Promise.all(c.nodes.map(async (n) => (await json<{ memory: { documentsHeld: number } }>(['status', '--at', n.address, '--json'])).memory.documentsHeld));
+    const rows = await json<Array<{ name: string; documentsHeld: number | null }>>(['nodes', '--at', c.nodes[2]!.address, '--json']);
+    for (const [i, n] of c.nodes.entries()) expect(rows.find((r) => r.name === n.name)?.documentsHeld, n.name).toBe(heldBy[i]);
+    expect(rows.find((r) => r.name === owner)!.documentsHeld).toBeGreaterThanOrEqual(1);
+    const table = await c.cli(['nodes', '--at', c.nodes[0]!.address]);
+    expect(table.code, describeResult(table)).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/\bDOCS$/);
+    for (const [i, n] of c.nodes.entries()) expect(lines.find((l) => l.startsWith(`${n.name} `))).toMatch(new RegExp(`\\s${heldBy[i]}$`));
     for (const n of c.nodes) {
       await waitFor(
         `${n.name} to hold agent-1's episode`,
@@ -152,6 +162,15 @@ describe('tri memory placement and the replication factor (real processes, 127.0
     const n3 = c.node('n3');
     n3.signal('SIGTERM');
     await n3.waitExit(20_000);
+    // A member that cannot be asked shows `-`; the listing itself still succeeds.
+    const listed = await c.cli(['nodes', '--at', c.nodes[0]!.address, '--json']);
+    expect(listed.code, describeResult(listed)).toBe(0);
+    const rows = JSON.parse(listed.stdout) as Array<{ name: string; documentsHeld: number | null }>;
+    expect(rows.find((r) => r.name === 'n3')?.documentsHeld).toBeNull();
+    expect(rows.find((r) => r.name === 'n1')?.documentsHeld).toEqual(expect.any(Number));
+    const table = await c.cli(['nodes', '--at', c.nodes[0]!.address]);
+    expect(table.code, describeResult(table)).toBe(0);
+    expect(table.stdout.split('\n').find((l) => l.startsWith('n3 '))).toMatch(/\s-$/);
     await c.restart('n3');
     await settled(3);
     expect(readFileSync(n3.logFile, 'utf8')).toContain('--replication-factor 5 is not in force: this node\'s cluster has replication factor 3');
