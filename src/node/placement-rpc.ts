@@ -31,7 +31,7 @@ export interface PlacementReport {
 }
 
 
-const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+export const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const SET_FACTOR_WAIT_MS = 15_000;
 
 /** The placement of `agent` on `config` (and on `pending`, when a change is being agreed). */

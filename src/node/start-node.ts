@@ -42,6 +42,7 @@ import { logStartup, reportKeyringSource } from './startup-log.js';
 import { attachYjs } from '../yjs/attach.js';
 import { checkReplicationFactor } from '../placement/replication-factor.js';
 import { applyReplicationFactorFlag, registerPlacementMethods } from './placement-rpc.js';
+import { placementRoute } from './placement-route.js';
 import type { RetentionOptions } from './retention-wiring.js';
 import { HeapGuard } from './heap-guard.js';
 import { guardAllowanceBytes, sqliteCacheBytes } from './heap-flags.js';
@@ -224,6 +225,7 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/status', statusRoute(node, keyring));
       http.route('/health', healthRoute(node));
       http.route('/cluster', clusterViewRoute(node));
+      http.route('/placement', placementRoute(node, keyring));
       node.onStopped(() => http.close());
       attachYjs(node, http, keyring, opts.docSizeLimit);
     }

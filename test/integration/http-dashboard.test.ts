@@ -11,6 +11,7 @@ import http from 'node:http';
 import { createClientToken } from '../../src/security/client-token.js';
 import { keyId } from '../../src/security/kdf.js';
 import { parseKey } from '../../src/security/keyring.js';
+import { Placement } from '../../src/placement/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -135,6 +136,37 @@ describe('node HTTP', () => {
     expect(cluster).not.toContain(fingerprint);
   });
 
+  /** web-agent's replica set computed here from the node's voters and factor, and the configuration. */
+  async function expectedPlacement(): Promise<{ replicas: string[]; epoch: number }> {
+    const s = (await httpGetJson(`http://${hosts[0]}:10080/status`)) as { voters: string[]; quorum: { configuration: number }; placement: { replicationFactor: number } };
+    return { replicas: new Placement(s.voters.map((name) => ({ name })), s.placement.replicationFactor).replicas('web-agent'), epoch: s.quorum.configuration };
+  }
+
+  it('/placement answers where an agent\'s memory lives (as tri memory placement); agent ids only with a token; bad input refused', async () => {
+    type P = { agent: string; replicas: string[]; epoch: number; moving: boolean; heldHere: boolean; pending: unknown; enforced: boolean };
+    const base = `http://${hosts[0]}:10080/placement`;
+    const want = await expectedPlacement();
+    expect(want.epoch).toBeGreaterThan(0);
+    const p = (await httpGetJson(`${base}?agent=web-agent`)) as P;
+    expect(p).toMatchObject({ agent: 'web-agent', replicas: want.replicas, epoch: want.epoch, moving: false, enforced: true, pending: null });
+    expect(typeof p.heldHere).toBe('boolean');
+    for (const bad of ['bad%20id', 'x'.repeat(129), '%3Cscript%3E']) {
+      const r = await httpGet(`${base}?agent=${bad}`);
+      expect(r.status, r.body).toBe(400);
+      expect(r.body).toMatch(/agent id is not valid/);
+    }
+    const open = JSON.parse((await httpGet(base)).body) as { agents: string[] | null; agentsHidden?: string };
+    expect(open.agents).toBeNull();
+    expect(open.agentsHidden).toMatch(/tri token create/);
+    const token = createClientToken(parseKey(clusterKey), { readOnly: true, ttlMs: 60_000, now: Date.now() });
+    const listed = JSON.parse((await httpGet(`${base}?token=${encodeURIComponent(token)}`)).body) as { agents: string[]; truncated: boolean };
+    expect(listed.agents).toContain('web-agent');
+    expect(listed.truncated).toBe(false);
+    const refused = await httpGet(`${base}?agent=web-agent&token=not-a-token`);
+    expect(refused.status).toBe(401);
+    expect(refused.body).not.toContain('replicas');
+  });
+
   it.runIf(HAS_CHROMIUM)('the dashboard renders every member in headless Chromium', async () => {
     let browser: Browser | undefined;
     try {
@@ -154,6 +186,26 @@ describe('node HTTP', () => {
       // A real render: a PNG of the viewport, large because the page has content in colour.
       expect(shot.subarray(1, 4).toString()).toBe('PNG');
       expect(shot.length).toBeGreaterThan(10_000);
+
+      // Agent memory: picked from the list (the page passes its ?token= on), it shows the replica set, configuration and moving, and rings the replicas.
+      const want = await expectedPlacement();
+      const token = createClientToken(parseKey(clusterKey), { readOnly: true, ttlMs: 60_000, now: Date.now() });
+      await page.goto(`http://${hosts[0]}:10080/?token=${encodeURIComponent(token)}`);
+      await page.waitForFunction(() => [...document.querySelectorAll('#agent-ids option')].some((o) => (o as HTMLOptionElement).value === 'web-agent'), undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelectorAll('#graph g.member').length === 3, undefined, { timeout: 15_000 });
+      await page.fill('#agent', 'web-agent');
+      await page.click('#agent-form button');
+      await page.waitForSelector('#p-replicas', { timeout: 15_000 });
+      expect(await page.locator('#p-agent').innerText()).toBe('web-agent');
+      expect(await page.locator('#p-replicas').innerText()).toBe(want.replicas.join(', '));
+      expect(await page.locator('#p-epoch').innerText()).toBe(String(want.epoch));
+      expect(await page.locator('#p-moving').innerText()).toBe('no');
+      const ringed = await page.$$eval('#graph g.member.replica', (gs) => gs.map((g) => (g as SVGGElement).dataset.name ?? '').sort());
+      expect(ringed).toEqual([...want.replicas].sort());
+      // A bad id typed in shows the node's refusal, not a stale answer.
+      await page.fill('#agent', 'bad id');
+      await page.click('#agent-form button');
+      await page.waitForFunction(() => /agent id is not valid/.test(document.getElementById('placement')!.textContent ?? ''), undefined, { timeout: 15_000 });
     } finally {
       await browser?.close();
     }
