@@ -1,6 +1,6 @@
 // Documents held per member for `tri nodes`: each member answers for itself (its cluster.status,
 // `memory.documentsHeld`), asked over its own RPC port with the caller's credentials, all at once
-// and each with a short timeout. A member that cannot be asked is null (shown as `-`), never a
+// and each with a short timeout. A member that cannot be asked (or SWIM holds dead or left) is null (shown as `-`), never a
 // failure of the whole command: a down member is what an operator runs `tri nodes` to see.
 import { NodeClient, type NodeStatusJson } from '../client/node-client.js';
 import type { MemberView } from '../node/cluster-node.js';
@@ -19,7 +19,8 @@ export function documentsHeldOf(s: NodeStatusJson): number | null {
 /** By member name: documents held, or null when the member did not answer in time. `asked` is the node already asked. */
 export async function documentsHeldByMember(members: readonly MemberView[], asked: NodeStatusJson, connect: Connect, timeoutMs = MEMBER_ASK_MS): Promise<Map<string, number | null>> {
   const out = new Map<string, number | null>([[asked.name, documentsHeldOf(asked)]]);
-  const others = members.filter((m) => m.name !== asked.name && m.address !== '' && m.rpcPort > 0);
+  // Members SWIM declared dead or gone are not asked: they cannot answer, and waiting on them slows every poll.
+  const others = members.filter((m) => m.name !== asked.name && m.address !== '' && m.rpcPort > 0 && m.swimState !== 'dead' && m.swimState !== 'left');
   const answers = await Promise.all(others.map((m) => askOne(`${m.address.includes(':') ? `[${m.address}]` : m.address}:${m.rpcPort}`, m.name, connect, timeoutMs)));
   others.forEach((m, i) => out.set(m.name, answers[i]!));
   return out;
