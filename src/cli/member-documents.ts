@@ -8,7 +8,9 @@ import type { MemberView } from '../node/cluster-node.js';
 /** How long one member may take to answer; the listing waits for the slowest, so keep it short. */
 export const MEMBER_ASK_MS = 2_000;
 
-export type Connect = (at: string) => Promise<NodeClient>;
+/** What asking a member needs of a client (a NodeClient). */
+export type StatusClient = Pick<NodeClient, 'status' | 'close'>;
+export type Connect = (at: string) => Promise<StatusClient>;
 
 /** The documents a status reports held (older nodes report only `documents`, every one they hold). */
 export function documentsHeldOf(s: NodeStatusJson): number | null {
@@ -27,7 +29,7 @@ export async function documentsHeldByMember(members: readonly MemberView[], aske
 }
 
 async function askOne(at: string, name: string, connect: Connect, timeoutMs: number): Promise<number | null> {
-  let client: NodeClient | undefined;
+  let client: StatusClient | undefined;
   const work = (async () => {
     client = await connect(at);
     const s = await client.status();
