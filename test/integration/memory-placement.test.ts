@@ -12,19 +12,10 @@ import { NodeClient } from '../../src/client/node-client.js';
 import { objectWith } from '../../src/client/reply-shape.js';
 import { ConfigError, DecodeError, UsageError } from '../../src/errors.js';
 import { METHODS } from '../../src/rpc/methods.js';
+import type { PlacementReport } from '../../src/node/placement-rpc.js';
 import { describeResult, loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
 
-interface PlacementJson {
-  agent: string;
-  replicas: string[];
-  epoch: number;
-  replicationFactor: number;
-  voters: number;
-  moving: boolean;
-  enforced: boolean;
-  heldHere: boolean;
-  pending: unknown;
-}
+type PlacementJson = PlacementReport;
 
 interface StatusJson {
   voters: string[];
