@@ -138,6 +138,8 @@ describe('replica sets (simulator, 7 nodes, RF 3)', () => {
       expect(after).not.toContain(set[0]);
       expect(await c.runUntil(() => replicaDivergence(c) === undefined, 60_000)).toBe(true);
       expect(holders(c, agent)).toEqual(after);
+      // The refused write never surfaces, not even after the heal and the handoff.
+      for (const name of after) expect(c.node(indexOf(c, name)).memory(agent).list().some((e) => e.task === 'refused')).toBe(false);
       for (const name of after) {
         const mem = c.node(indexOf(c, name)).memory(agent);
         for (const id of acked) expect(mem.get(id)?.outcome).toBe('ok');
