@@ -33,6 +33,8 @@ export interface HandoffOptions {
   log: Logger;
   /** How often held-but-not-ours documents are pushed (again); default 2 s. */
   intervalMs?: number;
+  /** Called at the end of every round (completing moves: move-settle.ts). */
+  onRound?: () => void;
 }
 
 interface Transfer {
@@ -112,6 +114,7 @@ export class Handoff {
       sent++;
       this.o.run(pushed.effects);
     }
+    this.o.onRound?.();
   }
 
   /** An ack of a sync push: ours when it answers a handoff push. */

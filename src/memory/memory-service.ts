@@ -22,6 +22,7 @@ import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
 import { SyncTransport } from './sync-transport.js';
 import { ReplicaSets } from './replica-sets.js';
 import { syncedWithin, type SyncListener } from './sync-waits.js';
+import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
 
 export { SYNC_METHOD, decodeSyncBatch, encodeSyncBatches } from './sync-transport.js';
 
@@ -97,7 +98,7 @@ export class MemoryService implements AgentMemoryWriter {
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]), residency);
     this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
-    this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs });
+    this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, store: o.store, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs });
     this.engine = new SyncEngine({
       docs: this.docs,
       config: syncConfig(o.sync),
@@ -182,15 +183,15 @@ export class MemoryService implements AgentMemoryWriter {
     this.writeListeners.add(cb);
   }
 
-  async write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T> {
+  async write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T, level?: WriteConsistency): Promise<T> {
     assertAgentId(agentId);
-    return this.writeQuorum(() => op(this.agents.open(agentId)), [AGENT_PREFIX + agentId]);
+    return this.writeQuorum(() => op(this.agents.open(agentId)), [AGENT_PREFIX + agentId], level);
   }
 
   /** Reads of `agentId` on this node see every acknowledged write once this resolves (replica-read.ts). */
-  beforeRead(agentId: string): Promise<void> {
+  beforeRead(agentId: string, level?: ReadConsistency): Promise<void> {
     assertAgentId(agentId);
-    return this.replicas.beforeRead(agentId);
+    return this.replicas.beforeRead(agentId, level);
   }
 
   /**
@@ -200,14 +201,14 @@ export class MemoryService implements AgentMemoryWriter {
    * acknowledge. WriteTimeoutError leaves the write applied; it converges later. `docs`: the
    * documents `op` will change when known, so a replica set without a majority refuses up front.
    */
-  async writeQuorum<T>(op: () => T, docs: readonly string[] = []): Promise<T> {
+  async writeQuorum<T>(op: () => T, docs: readonly string[] = [], level?: WriteConsistency): Promise<T> {
     const started = this.o.runtime.clock.now();
     const report = (outcome: WriteOutcome) => {
       const ms = this.o.runtime.clock.now() - started;
       for (const l of this.writeListeners) l(ms, outcome);
     };
     try {
-      const result = await this.replicate(op, docs);
+      const result = await this.replicate(op, docs, level);
       report('acknowledged');
       return result;
     } catch (err) {
@@ -218,9 +219,9 @@ export class MemoryService implements AgentMemoryWriter {
     }
   }
 
-  private async replicate<T>(op: () => T, docs: readonly string[]): Promise<T> {
+  private async replicate<T>(op: () => T, docs: readonly string[], level?: WriteConsistency): Promise<T> {
     this.o.gate.assertWritable(); // QuorumError before anything is applied
-    this.replicas.assertWritable(docs); // the same for each agent's replica set
+    this.replicas.assertWritable(docs, level); // the same for each agent's replica set (both sets during a move)
     const changesBefore = this.localChanges;
     const pushes: Array<{ requestId: number; peers: string[]; docId: string }> = [];
     const sends: Array<{ peer: string; bytes: Uint8Array }> = [];
@@ -240,7 +241,7 @@ export class MemoryService implements AgentMemoryWriter {
     if (this.localChanges === changesBefore) return result; // a write that changed nothing
     // Each update's own quorum (its agent's replica set, or the voters); WriteTimeoutError when
     // one was not even sent to enough of them (it stays applied here and converges later).
-    const plans = this.replicas.writePlans(changed, pushes);
+    const plans = this.replicas.writePlans(changed, pushes, level);
     const release = this.replicas.pin(changed); // a non-replica's copy stays until the write resolved
     try {
       if (!plans) await this.durable(); // a single voter (or replica): resolves once its own copy is on disk

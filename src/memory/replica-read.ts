@@ -2,13 +2,22 @@
 // majority of the agent's replica set holds (one on_demand pull per replica: our state vector out,
 // their diff back). Any majority of the replica set intersects the majority that acknowledged a
 // write, so a read after an acknowledged write sees it. The merged copy stays as a handoff stray
-// (handoff.ts): it is pushed back to the replicas (read repair) and then dropped.
+// (handoff.ts): it is pushed back to the replicas (read repair) and then dropped. During a move the
+// read merges from a majority of each previous set too (replica-moves.ts); at consistency
+// `majority` a replica merges as well instead of reading its own copy.
 import { QuorumError, TimeoutError } from '../errors.js';
 import type { Scheduler } from '../runtime/types.js';
 import type { SyncEffect, SyncMode } from '../sync/types.js';
 import { placementKeyOf } from '../placement/replica-scope.js';
 import type { ReplicaView } from './replica-view.js';
 import { replicaReadPlan } from '../quorum/replica-quorum.js';
+import { setOf } from './replica-moves.js';
+
+/** How a pull runs: `force` (consistency `majority`) merges on a replica too; `strict` (completing a move) fails unless a majority of every previous set answers. */
+export interface PullOptions {
+  force?: boolean;
+  strict?: boolean;
+}
 
 export interface ReplicaReadOptions {
   view: ReplicaView;
@@ -32,17 +41,26 @@ export class ReplicaReads {
    * Merges `docId` from a majority of its replica set; resolves at once on a replica. QuorumError
    * when no majority is reachable, TimeoutError when a majority did not answer in time.
    */
-  async pull(docId: string): Promise<void> {
+  async pull(docId: string, opts: PullOptions = {}): Promise<void> {
     const scope = this.o.view.current();
-    const replicas = scope.replicasOf(docId);
-    if (!replicas) return;
+    const agent = placementKeyOf(docId);
+    if (agent === undefined) return;
+    const previous = this.o.view.previousSets(docId);
+    if (!scope.replicasOf(docId) && !opts.force && previous.length === 0) return; // every voter holds it
+    const replicas = setOf(scope, docId);
     const alive = new Set(this.o.peers());
-    // A non-replica, or a replica new since the last configuration change, merges first
-    // (replica-quorum.ts replicaReadPlan: the current set's majority, and the previous set's).
-    const plan = replicaReadPlan(scope.self, replicas, this.o.view.previous()?.replicasOf(docId), alive);
+    if (opts.strict) {
+      for (const p of previous) {
+        if (2 * p.replicas.filter((n) => n === scope.self || alive.has(n)).length <= p.replicas.length) {
+          throw new QuorumError(`agent ${agent} is moving from ${p.replicas.join(', ')} (configuration ${p.epoch}), which has no reachable majority ${QuorumError.replicaSet(p.replicas)}`, { replicas: [...p.replicas] });
+        }
+      }
+    }
+    // A non-replica, or a replica new since a configuration change, merges first
+    // (replica-quorum.ts replicaReadPlan: the current set's majority, and each previous set's).
+    const plan = replicaReadPlan(scope.self, replicas, previous.map((p) => p.replicas), alive, opts.force === true);
     if (!plan) return;
     const { targets } = plan;
-    const agent = placementKeyOf(docId)!;
     if (!plan.complete(new Set(targets))) {
       const reach = replicas.filter((n) => targets.includes(n)).length;
       throw new QuorumError(

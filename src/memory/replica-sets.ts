@@ -14,6 +14,9 @@ import { AGENT_PREFIX } from './agent-docs.js';
 import { Handoff } from './handoff.js';
 import { ReplicaReads } from './replica-read.js';
 import { ReplicaView } from './replica-view.js';
+import { MoveSettle } from './move-settle.js';
+import type { MoveStore } from './replica-moves.js';
+import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
 
 
 export interface ReplicaSetsOptions {
@@ -21,6 +24,8 @@ export interface ReplicaSetsOptions {
   runtime: Runtime;
   gate: QuorumGate;
   docs: DurableDocSet;
+  /** Where the previous configurations of unfinished moves are kept (the node's store). */
+  store?: MoveStore;
   log: Logger;
   run: (effects: SyncEffect[]) => void;
   onSynced: (cb: SyncListener) => () => void;
@@ -41,16 +46,21 @@ export interface HeldStatus {
   readPulls: number;
   /** Remote updates refused because this node is not a replica of their document. */
   refused: number;
+  /** Epochs of the previous configurations whose moves may be unfinished (writes to their moved documents need both majorities). */
+  movingFrom: number[];
+  /** Document moves completed here (a majority of the new set holds everything of the old sets' majorities). */
+  movesSettled: number;
 }
 
 export class ReplicaSets {
   readonly view: ReplicaView;
   private handoff: Handoff | undefined;
   private reads: ReplicaReads | undefined;
+  private settler: MoveSettle | undefined;
   private engine: SyncEngine | undefined;
 
   constructor(private readonly o: ReplicaSetsOptions) {
-    this.view = new ReplicaView(o.self, o.gate);
+    this.view = new ReplicaView(o.self, o.gate, o.store, o.log);
   }
 
   /** Second step, once the engine (which takes the view as its scope) exists. */
@@ -71,6 +81,7 @@ export class ReplicaSets {
       now,
       log: o.log,
       intervalMs: o.handoffIntervalMs,
+      onRound: () => this.settler?.sweep(o.docs.ids()),
     });
     this.reads = new ReplicaReads({
       view: this.view,
@@ -81,13 +92,34 @@ export class ReplicaSets {
       scheduler: o.runtime.scheduler,
       timeoutMs: o.readTimeoutMs,
     });
-    o.gate.onConfigChange(() => this.handoff?.configChanged());
+    const reads = this.reads;
+    this.settler = new MoveSettle({
+      view: this.view,
+      pull: (id, opts) => reads.pull(id, opts),
+      has: (id) => o.docs.has(id),
+      pushWhole: (id, targets) => engine.pushWhole(id, targets, now()),
+      peers,
+      countsAck: (w) => o.gate.countsAck(w),
+      run: o.run,
+      scheduler: o.runtime.scheduler,
+      timeoutMs: o.readTimeoutMs,
+      log: o.log,
+    });
+    o.gate.onConfigChange(() => {
+      this.view.current(); // records the previous configuration of the moves at once
+      this.handoff?.configChanged();
+    });
     this.handoff.start();
   }
 
-  /** QuorumError, before anything is applied, when an agent's replica set has no reachable majority. */
-  assertWritable(docIds: readonly string[]): void {
-    for (const id of docIds) this.view.assertReachable(id);
+  /**
+   * QuorumError, before anything is applied, when an agent's replica set has no reachable
+   * majority (at `all`: a replica unreachable), or a set it is still moving from has none. A
+   * document in an incomplete move starts completing it (move-settle.ts) meanwhile.
+   */
+  assertWritable(docIds: readonly string[], level: WriteConsistency = 'majority'): void {
+    for (const id of docIds) this.view.assertReachable(id, level);
+    for (const id of docIds) this.settler?.settle(id);
   }
 
   /**
@@ -95,17 +127,17 @@ export class ReplicaSets {
    * ack from anyone else (a single voter or replica: its own durable copy is the quorum). Throws
    * WriteTimeoutError when an update was not even sent to enough of its replicas (or voters).
    */
-  writePlans(changed: ReadonlySet<string>, pushes: ReadonlyArray<{ peers: string[]; docId: string }>): AckPlan[] | undefined {
-    const byDoc = new Map([...changed].map((id) => [id, this.view.planFor(id)]));
-    if ([...byDoc.values()].every((p) => p.needed === 0)) return undefined;
+  writePlans(changed: ReadonlySet<string>, pushes: ReadonlyArray<{ peers: string[]; docId: string }>, level: WriteConsistency = 'majority'): AckPlan[] | undefined {
+    const byDoc = new Map([...changed].map((id) => [id, this.view.planFor(id, level)]));
+    if ([...byDoc.values()].every((p) => p.needed === 0 && p.complete(new Set()))) return undefined;
     for (const [id, plan] of byDoc) {
-      if (plan.needed === 0) continue;
-      const sent = Math.max(0, ...pushes.filter((p) => p.docId === id).map((p) => p.peers.filter((n) => plan.voters.has(n)).length));
-      if (sent < plan.needed) {
-        throw new WriteTimeoutError(`write applied locally but only ${sent} of the ${plan.needed} other voters needed could be sent it; it will converge when they are reachable`);
+      if (plan.complete(new Set())) continue;
+      const sentTo = new Set(pushes.filter((p) => p.docId === id).flatMap((p) => p.peers.filter((n) => plan.voters.has(n))));
+      if (!plan.complete(sentTo)) {
+        throw new WriteTimeoutError(`write applied locally but only ${sentTo.size} of the other voters or replicas needed (${plan.needed} or more) could be sent it; it will converge when they are reachable`);
       }
     }
-    return pushes.map((p) => byDoc.get(p.docId) ?? this.view.planFor(p.docId));
+    return pushes.map((p) => byDoc.get(p.docId) ?? this.view.planFor(p.docId, level));
   }
 
   /** Keeps `docIds` from being handed off and dropped until the returned release (a write in flight). */
@@ -117,11 +149,15 @@ export class ReplicaSets {
   /** An ack of a sync push (handoff counts its own). */
   ack(requestId: number, peer: string, word: number): void {
     this.handoff?.ack(requestId, peer, word);
+    this.settler?.ack(requestId, peer, word);
   }
 
-  /** Before reading an agent's memory here: merge it from a majority of its replicas when this node is not one. */
-  async beforeRead(agentId: string): Promise<void> {
-    await this.reads?.pull(AGENT_PREFIX + agentId);
+  /**
+   * Before reading an agent's memory here: merge it from a majority of its replicas when this
+   * node is not one (or is new to the set during a move); at `majority`, on a replica too.
+   */
+  async beforeRead(agentId: string, level: ReadConsistency = 'local'): Promise<void> {
+    await this.reads?.pull(AGENT_PREFIX + agentId, { force: level === 'majority' });
   }
 
   /**
@@ -163,6 +199,8 @@ export class ReplicaSets {
       handoffDropped: this.handoff?.dropped ?? 0,
       readPulls: this.reads?.pulls ?? 0,
       refused: this.engine?.refused() ?? 0,
+      movingFrom: this.view.moves.epochs(),
+      movesSettled: this.settler?.settled ?? 0,
     };
   }
 

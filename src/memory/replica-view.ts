@@ -2,19 +2,23 @@
 // configuration (src/placement/replica-scope.ts), handed to the sync engine as its SyncScope
 // (pushes and anti-entropy among co-replicas only, no document stored off its replica set), and
 // the write path's per-document checks (a reachable replica majority before anything is applied,
-// and the ack plan of each pushed update).
+// and the ack plan of each pushed update). While a document's move is incomplete (replica-moves.ts),
+// its writes need a majority of each previous set too (joint quorum), so they are pushed to those
+// sets as well, and an old replica takes them.
 import { placementKeyOf, ReplicaScope } from '../placement/replica-scope.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
-import { assertReplicaMajority, replicaAckPlan } from '../quorum/replica-quorum.js';
+import { allAckPlan, assertSetsReachable, jointAckPlan, replicaAckPlan, type QuorumSet, type WriteConsistency } from '../quorum/replica-quorum.js';
+import type { Logger } from '../runtime/types.js';
 import type { SyncScope } from '../sync/replica-filter.js';
 import type { AckPlan } from './ack-tracker.js';
+import { ReplicaMoves, setOf, type MoveStore } from './replica-moves.js';
 
 type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' | 'ackPlan'>;
 
 export class ReplicaView implements SyncScope {
   private scope: ReplicaScope | undefined;
-  /** The scope of the configuration before the current one, seen by this process (reads during a move). */
-  private before: ReplicaScope | undefined;
+  /** The previous configurations whose moves may be unfinished (persisted). */
+  readonly moves: ReplicaMoves;
   private pendingScope: ReplicaScope | undefined;
   /**
    * Documents in use here though this node may not be their replica: a read pulling them, or a
@@ -25,26 +29,33 @@ export class ReplicaView implements SyncScope {
   constructor(
     private readonly self: string,
     private readonly gate: GateView,
-  ) {}
+    store?: MoveStore,
+    log?: Logger,
+  ) {
+    this.moves = new ReplicaMoves(self, store, log ?? silent);
+  }
 
   /** The scope of the committed configuration (rebuilt when it changes: configurations are immutable). */
   current(): ReplicaScope {
     const c = this.gate.voterConfig();
     if (!this.scope || this.scope.config !== c) {
-      if (this.scope && this.scope.epoch < c.epoch) this.before = this.scope;
       this.scope = new ReplicaScope(this.self, c);
+      this.moves.observe(c);
     }
     return this.scope;
   }
 
-  /** The scope of the previous configuration, when this process saw one (not across a restart). */
-  previous(): ReplicaScope | undefined {
-    this.current();
-    return this.before;
+  /** The previous sets a write of `docId` still needs a majority of (its move is incomplete here). */
+  previousSets(docId: string): QuorumSet[] {
+    return this.moves.previousSets(docId, this.current());
   }
 
   pushTargets(docId: string, peers: readonly string[]): string[] {
-    return this.current().pushTargets(docId, peers);
+    const scope = this.current();
+    const prev = this.moves.previousSets(docId, scope);
+    if (prev.length === 0) return scope.pushTargets(docId, peers);
+    const to = new Set([...setOf(scope, docId), ...prev.flatMap((p) => p.replicas)]);
+    return peers.filter((p) => to.has(p));
   }
 
   sharedWith(peer: string): ((docId: string) => boolean) | undefined {
@@ -58,22 +69,38 @@ export class ReplicaView implements SyncScope {
    */
   accepts(docId: string): boolean {
     if (this.current().isReplica(docId) || this.pulling.has(docId)) return true;
+    if (this.previousSets(docId).some((p) => p.replicas.includes(this.self))) return true; // an old replica during a move
     const p = this.gate.pending();
     if (!p) return false;
     if (!this.pendingScope || this.pendingScope.config !== p) this.pendingScope = new ReplicaScope(this.self, p);
     return this.pendingScope.isReplica(docId);
   }
 
-  /** QuorumError (nothing applied yet) when the replica set of `docId` has no reachable majority. */
-  assertReachable(docId: string): void {
-    const set = this.current().replicasOf(docId);
-    if (set) assertReplicaMajority(placementKeyOf(docId)!, set, this.gate.reachableVoters());
+  /**
+   * QuorumError (nothing applied yet) when the replica set of `docId` has no reachable majority
+   * (at `all`: any replica unreachable), or a previous set it is still moving from has none.
+   */
+  assertReachable(docId: string, level: WriteConsistency = 'majority'): void {
+    const agent = placementKeyOf(docId);
+    if (agent === undefined) return;
+    const scope = this.current();
+    const set = scope.replicasOf(docId);
+    const prev = this.moves.previousSets(docId, scope);
+    if (!set && level === 'majority' && prev.length === 0) return; // every voter holds it: the gate's check is the one
+    const sets: QuorumSet[] = [{ replicas: setOf(scope, docId), epoch: scope.epoch, role: 'current' }, ...prev];
+    assertSetsReachable(agent, set || level === 'all' ? sets : prev, this.gate.reachableVoters(), level);
   }
 
-  /** What an update of `docId` needs: its replica set's majority, or the voters' (unplaced documents). */
-  planFor(docId: string): AckPlan {
-    const set = this.current().replicasOf(docId);
-    return set ? replicaAckPlan(this.self, set) : this.gate.ackPlan();
+  /**
+   * What an update of `docId` needs: its replica set's majority (at `all`: every replica), or the
+   * voters' (unplaced documents), and, during a move, a majority of each previous set too.
+   */
+  planFor(docId: string, level: WriteConsistency = 'majority'): AckPlan {
+    const scope = this.current();
+    const set = scope.replicasOf(docId);
+    const placed = placementKeyOf(docId) !== undefined;
+    const base = level === 'all' && placed ? allAckPlan(this.self, setOf(scope, docId)) : set ? replicaAckPlan(this.self, set) : this.gate.ackPlan();
+    return jointAckPlan(this.self, base, this.moves.previousSets(docId, scope));
   }
 
   /** Marks `docId` as in use by a read or a write (nested uses count); returns the release. */
@@ -86,3 +113,5 @@ export class ReplicaView implements SyncScope {
     };
   }
 }
+
+const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };

@@ -31,48 +31,105 @@ export function replicaReach(replicas: readonly string[], reachable: ReadonlySet
 }
 
 /**
- * Throws QuorumError, before anything is applied, when no majority of `replicas` is reachable:
- * the write could not be acknowledged, so it fails at once rather than after the write timeout.
- */
-export function assertReplicaMajority(agent: string, replicas: readonly string[], reachable: ReadonlySet<string>): void {
-  const r = replicaReach(replicas, reachable);
-  if (2 * r.reachable > r.total) return;
-  throw new QuorumError(
-    `the replica set of agent ${agent} (${replicas.join(', ')}) has no reachable majority: this node reaches ${r.reachable} of its ${r.total} replicas, and a write needs more than half of them; nothing was written. Writes to this agent resume when its replicas are reachable again or the voter set changes. ${QuorumError.replicaSet(replicas)} ${QuorumError.counts(r.reachable, r.total)}`,
-    { reachable: r.reachable, voters: r.total, replicas: [...replicas] },
-  );
-}
-
-/**
  * Which replicas a read here must merge from before it sees every acknowledged write: a strict
- * majority of the current replica set `current` and, while the document may be moving (the set
- * of the previous configuration `previous` differs), a strict majority of that one too, when it
- * can still be reached (a write acknowledged on the previous configuration sits on a majority of
- * it, or, once a holder dropped it, on a majority of the current set). This node counts for each
- * set it is in: its own copy holds every write it acknowledged there (a stray that already
- * dropped the document counts for nothing, but its content is then on a majority of the current
- * set). undefined: nothing to pull (a replica on a set that did not move).
+ * majority of the current replica set `current` and, while the document may be moving (a
+ * `previous` set of an unfinished move differs), a strict majority of each such set that can
+ * still be reached (a write acknowledged on a previous configuration sits on a majority of it,
+ * or, once a holder dropped it, on a majority of the current set). This node counts for each set
+ * it is in: its own copy holds every write it acknowledged there. undefined: nothing to pull (a
+ * replica on a set that did not move, at consistency `local`). `force` (consistency `majority`):
+ * a replica merges from a majority of its set too.
  */
 export function replicaReadPlan(
   self: string,
   current: readonly string[],
-  previous: readonly string[] | undefined,
+  previous: ReadonlyArray<readonly string[]> | readonly string[] | undefined,
   alive: ReadonlySet<string>,
+  force = false,
 ): { targets: string[]; complete: (answered: ReadonlySet<string>) => boolean } | undefined {
-  const moved = previous !== undefined && (previous.length !== current.length || previous.some((n) => !current.includes(n)));
-  const wasReplica = moved ? previous.includes(self) : current.includes(self);
-  if (current.includes(self) && wasReplica) return undefined;
+  const list: ReadonlyArray<readonly string[]> = previous === undefined ? [] : typeof previous[0] === 'string' ? [previous as readonly string[]] : (previous as ReadonlyArray<readonly string[]>);
+  const moved = list.filter((p) => p.length !== current.length || p.some((n) => !current.includes(n)));
+  if (!force && current.includes(self) && moved.every((p) => p.includes(self))) return undefined;
   const sets = [current];
-  if (moved) {
-    const reach = previous.filter((n) => n === self || alive.has(n)).length;
-    if (2 * reach > previous.length) sets.push(previous); // else: lost a majority of it; the current set is all there is
+  for (const p of moved) {
+    const reach = p.filter((n) => n === self || alive.has(n)).length;
+    if (2 * reach > p.length) sets.push(p); // else: lost a majority of it; the current set is all there is
   }
   const targets = [...new Set(sets.flat())].filter((n) => n !== self && alive.has(n));
-  const complete = (answered: ReadonlySet<string>): boolean =>
-    sets.every((set) => {
-      let n = set.includes(self) ? 1 : 0;
-      for (const r of set) if (r !== self && answered.has(r)) n++;
-      return 2 * n > set.length;
-    });
+  const complete = (answered: ReadonlySet<string>): boolean => sets.every((set) => hasMajority(self, set, answered));
   return { targets, complete };
+}
+
+/** Write consistency levels: `majority` (a strict majority of the replica set, the default) or `all` (every replica). */
+export const WRITE_LEVELS = ['majority', 'all'] as const;
+export type WriteConsistency = (typeof WRITE_LEVELS)[number];
+/** Read consistency levels: `local` (what this node holds, the default) or `majority` (merge from a majority of the replica set first). */
+export const READ_LEVELS = ['local', 'majority'] as const;
+export type ReadConsistency = (typeof READ_LEVELS)[number];
+
+/** A replica set a write must reach, and which one it is (the current set, or one it is moving from). */
+export interface QuorumSet {
+  replicas: readonly string[];
+  /** The configuration the set is of; `previous`: a set the document is moving from (its move not yet complete). */
+  epoch: number;
+  role: 'current' | 'previous';
+}
+
+/** Strict majority of `set`, counting `self` when it is in the set. */
+function hasMajority(self: string, set: readonly string[], acks: ReadonlySet<string>): boolean {
+  let n = 0;
+  for (const r of set) if (r === self || acks.has(r)) n++;
+  return 2 * n > set.length;
+}
+
+/**
+ * A joint plan: `base` (the current set's plan: a replica majority, every replica, or the voters')
+ * and a strict majority of each previous set the document is still moving from. The write
+ * completes only when every part does; any acker of any part is a voter of the plan.
+ */
+export function jointAckPlan(self: string, base: AckPlan, previous: readonly QuorumSet[]): AckPlan {
+  if (previous.length === 0) return base;
+  const voters = new Set(base.voters);
+  let needed = base.needed;
+  for (const p of previous) {
+    for (const r of p.replicas) if (r !== self) voters.add(r);
+    needed = Math.max(needed, majority(p.replicas.length) - (p.replicas.includes(self) ? 1 : 0));
+  }
+  return { voters, needed, complete: (acks) => base.complete(acks) && previous.every((p) => hasMajority(self, p.replicas, acks)) };
+}
+
+/** What a write at consistency `all` needs of `replicas`: an ack from every replica but the writer. */
+export function allAckPlan(self: string, replicas: readonly string[]): AckPlan {
+  const voters = new Set(replicas.filter((r) => r !== self));
+  return { voters, needed: voters.size, complete: (acks) => [...voters].every((v) => acks.has(v)) };
+}
+
+/**
+ * QuorumError, before anything is applied, naming the first set a write cannot reach: the current
+ * replica set without a reachable majority (or, at `all`, with any replica unreachable), or a
+ * previous set it is still moving from without a reachable majority (joint quorum during a move).
+ */
+export function assertSetsReachable(agent: string, sets: readonly QuorumSet[], reachable: ReadonlySet<string>, level: WriteConsistency = 'majority'): void {
+  for (const s of sets) {
+    const r = replicaReach(s.replicas, reachable);
+    const all = level === 'all' && s.role === 'current';
+    if (all ? r.reachable === r.total : 2 * r.reachable > r.total) continue;
+    const names = s.replicas.join(', ');
+    const what =
+      s.role === 'previous'
+        ? `agent ${agent} is moving from its previous replica set (${names}, configuration ${s.epoch}), which has no reachable majority: while a move is incomplete a write needs a majority of the old set and of the new one`
+        : all
+          ? `the replica set of agent ${agent} (${names}) is not all reachable, and consistency 'all' needs every replica`
+          : `the replica set of agent ${agent} (${names}) has no reachable majority`;
+    const needs = all ? '' : ', and a write needs more than half of them';
+    throw new QuorumError(
+      `${what}: this node reaches ${r.reachable} of its ${r.total} replicas${needs}; nothing was written. Writes to this agent resume when its replicas are reachable again or the voter set changes. ${QuorumError.replicaSet(s.replicas)} ${QuorumError.counts(r.reachable, r.total)}`,
+      { reachable: r.reachable, voters: r.total, replicas: [...s.replicas] },
+    );
+  }
+}
+
+/** QuorumError, before anything is applied, when no majority of `replicas` (the current set) is reachable. */
+export function assertReplicaMajority(agent: string, replicas: readonly string[], reachable: ReadonlySet<string>): void {
+  assertSetsReachable(agent, [{ replicas, epoch: 0, role: 'current' }], reachable);
 }

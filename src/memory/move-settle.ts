@@ -1,0 +1,126 @@
+// Completing a document's move here: once a majority of its current replica set stored
+// everything a majority of each previous set held, its writes need the current set only.
+//
+// Steps for one document (started by a write during a move, and every handoff round for the
+// documents this node is a current replica of): merge it from a majority of every previous set it
+// is moving from (and of the current set: ReplicaReads.pull, strict), push the whole merged
+// document to the current set (one acknowledged `update`), and once a strict majority of the
+// current set acknowledged it on our configuration (this node counts when it is one of them),
+// mark the move complete on that configuration (replica-moves.ts). Any write acknowledged on a
+// previous configuration sat on a majority of that set, which the merge intersected; writes
+// acknowledged during the move had the current set's majority themselves. Nothing here refuses
+// or delays a write: until the mark, writes simply keep needing both majorities.
+import type { Logger, Scheduler } from '../runtime/types.js';
+import type { SyncEffect } from '../sync/types.js';
+import type { PullOptions } from './replica-read.js';
+import { setOf } from './replica-moves.js';
+import type { ReplicaView } from './replica-view.js';
+
+export interface MoveSettleOptions {
+  view: ReplicaView;
+  /** ReplicaReads.pull: merge from a majority of the current and of every previous set. */
+  pull: (docId: string, opts: PullOptions) => Promise<void>;
+  has: (docId: string) => boolean;
+  pushWhole: (docId: string, targets: readonly string[]) => { requestId: number; effects: SyncEffect[] } | undefined;
+  peers: () => readonly string[];
+  countsAck: (word: number) => boolean;
+  run: (effects: SyncEffect[]) => void;
+  scheduler: Scheduler;
+  timeoutMs: number;
+  log: Logger;
+}
+
+interface Settling {
+  epoch: number;
+  set: readonly string[];
+  requestId: number | undefined;
+  acks: Set<string>;
+  finish: () => void;
+}
+
+/** Documents settled per sweep at most, so a node holding many moved documents spreads the work. */
+const MAX_SWEEP = 16;
+
+export class MoveSettle {
+  private readonly running = new Map<string, Settling>();
+  private readonly byRequest = new Map<number, string>();
+  /** Moves completed here (for tests and /status). */
+  settled = 0;
+
+  constructor(private readonly o: MoveSettleOptions) {}
+
+  /** Starts completing `docId`'s move unless it is complete, not moving, or already being completed. */
+  settle(docId: string): void {
+    const view = this.o.view;
+    const scope = view.current();
+    if (this.running.has(docId) || view.previousSets(docId).length === 0) return;
+    const release = view.startPull(docId); // not handed off and dropped meanwhile
+    const s: Settling = { epoch: scope.epoch, set: setOf(scope, docId), requestId: undefined, acks: new Set(), finish: () => undefined };
+    this.running.set(docId, s);
+    const cancel = this.o.scheduler.schedule(this.o.timeoutMs, () => s.finish());
+    s.finish = () => {
+      cancel();
+      release();
+      if (s.requestId !== undefined) this.byRequest.delete(s.requestId);
+      if (this.running.get(docId) === s) this.running.delete(docId);
+    };
+    void this.o
+      .pull(docId, { force: true, strict: true })
+      .then(() => this.push(docId, s))
+      .catch((err: unknown) => {
+        this.o.log.debug({ doc: docId, err: (err as Error).message }, 'completing a move must wait: a previous or the current set did not answer');
+        s.finish();
+      });
+  }
+
+  /** Every handoff round: complete the moves of documents this node holds as a current replica. */
+  sweep(ids: readonly string[]): void {
+    const scope = this.o.view.current();
+    let n = 0;
+    for (const id of ids) {
+      if (n >= MAX_SWEEP) break;
+      if (this.running.has(id) || !scope.isReplica(id) || this.o.view.previousSets(id).length === 0) continue;
+      this.settle(id);
+      n++;
+    }
+  }
+
+  /** An ack of a sync push: ours when it answers a settling push. */
+  ack(requestId: number, peer: string, word: number): void {
+    const id = this.byRequest.get(requestId);
+    const s = id === undefined ? undefined : this.running.get(id);
+    if (!s || s.requestId !== requestId || !s.set.includes(peer) || !this.o.countsAck(word)) return;
+    s.acks.add(peer);
+    this.check(id!, s);
+  }
+
+  private push(docId: string, s: Settling): void {
+    if (this.o.view.current().epoch !== s.epoch) return s.finish();
+    if (!this.o.has(docId)) return this.complete(docId, s); // no majority of any previous set holds it: nothing acknowledged to move
+    const alive = new Set(this.o.peers());
+    const self = this.o.view.current().self;
+    const targets = s.set.filter((n) => n !== self && alive.has(n));
+    const pushed = targets.length > 0 ? this.o.pushWhole(docId, targets) : undefined;
+    if (pushed) {
+      s.requestId = pushed.requestId;
+      this.byRequest.set(pushed.requestId, docId);
+      this.o.run(pushed.effects);
+    }
+    this.check(docId, s);
+  }
+
+  private check(docId: string, s: Settling): void {
+    const self = this.o.view.current().self;
+    let n = 0;
+    for (const r of s.set) if ((r === self && this.o.has(docId)) || s.acks.has(r)) n++;
+    if (2 * n > s.set.length) this.complete(docId, s);
+  }
+
+  private complete(docId: string, s: Settling): void {
+    if (this.o.view.current().epoch === s.epoch) {
+      this.o.view.moves.markDone(docId, s.epoch);
+      this.settled++;
+    }
+    s.finish();
+  }
+}
