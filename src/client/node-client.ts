@@ -59,6 +59,7 @@ export interface NodeStatusJson {
 }
 import type { EpisodeQuery } from '../memory/episode-page.js';
 import type { RetentionPolicy } from '../memory/forget.js';
+import type { ReadConsistency, WriteConsistency } from '../memory/consistency.js';
 import type { TaskQuery } from '../tasks/task-page.js';
 import type { PlacementReport } from '../node/placement-rpc.js';
 import { pagesOf, type Page } from '../paging.js';
@@ -119,7 +120,8 @@ export class NodeClient {
     return this.call(METHODS.members, null, arrayOf(objectWith<MemberView>({ name: 'string', address: 'string', port: 'number', state: 'string' })));
   }
 
-  addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[]; fields?: Record<string, Json> }): Promise<Episode> {
+  /** `consistency`: `majority` (default) or `all` (every replica of the agent's set acknowledges). */
+  addEpisode(args: { agent: string; task: string; outcome: string; note?: string; tags?: string[]; fields?: Record<string, Json>; consistency?: WriteConsistency }): Promise<Episode> {
     return this.call(METHODS.memoryAdd, args, isEpisode);
   }
 
@@ -130,30 +132,30 @@ export class NodeClient {
     return all.reverse();
   }
 
-  /** One page of the agent's episodes, newest first; pass `next` as `after` for the following one. */
-  async memoryPage(agent: string, q: EpisodeQuery = {}): Promise<Page<Episode>> {
-    const r = await this.call(METHODS.memoryShow, { ...q, agent }, objectWith<{ episodes: Episode[]; next?: string }>({ episodes: 'array' }));
+  /** One page of the agent's episodes, newest first; pass `next` as `after` for the following one. `consistency` `majority`: merged from a majority of its replica set first. */
+  async memoryPage(agent: string, q: EpisodeQuery = {}, consistency?: ReadConsistency): Promise<Page<Episode>> {
+    const r = await this.call(METHODS.memoryShow, { ...q, agent, ...(consistency ? { consistency } : {}) }, objectWith<{ episodes: Episode[]; next?: string }>({ episodes: 'array' }));
     return { items: r.episodes, ...(r.next ? { next: r.next } : {}) };
   }
 
   /** The agent's episodes page by page, newest first. */
-  memoryPages(agent: string, q: EpisodeQuery = {}): AsyncGenerator<Episode[]> {
-    return pagesOf(q, (page) => this.memoryPage(agent, page));
+  memoryPages(agent: string, q: EpisodeQuery = {}, consistency?: ReadConsistency): AsyncGenerator<Episode[]> {
+    return pagesOf(q, (page) => this.memoryPage(agent, page, consistency));
   }
 
   /** Forgets one episode on every replica (needs quorum); false when the agent has no such episode. */
-  async forgetEpisode(agent: string, id: string): Promise<boolean> {
-    return (await this.call(METHODS.memoryForget, { agent, id }, objectWith<{ forgotten: boolean }>({ forgotten: 'boolean' }))).forgotten;
+  async forgetEpisode(agent: string, id: string, consistency?: WriteConsistency): Promise<boolean> {
+    return (await this.call(METHODS.memoryForget, { agent, id, ...(consistency ? { consistency } : {}) }, objectWith<{ forgotten: boolean }>({ forgotten: 'boolean' }))).forgotten;
   }
 
   /** Forgets every episode of an agent (needs quorum); resolves how many there were. */
-  async dropAgent(agent: string): Promise<number> {
-    return (await this.call(METHODS.memoryDrop, { agent }, objectWith<{ forgotten: number }>({ forgotten: 'number' }))).forgotten;
+  async dropAgent(agent: string, consistency?: WriteConsistency): Promise<number> {
+    return (await this.call(METHODS.memoryDrop, { agent, ...(consistency ? { consistency } : {}) }, objectWith<{ forgotten: number }>({ forgotten: 'number' }))).forgotten;
   }
 
   /** Sets the agent's retention policy when one is given ({} clears it); resolves the policy in force. */
-  async memoryPolicy(agent: string, policy?: RetentionPolicy): Promise<RetentionPolicy | null> {
-    return (await this.call(METHODS.memoryPolicy, { agent, ...(policy ? { policy } : {}) }, objectWith<{ policy: RetentionPolicy | null }>({}))).policy;
+  async memoryPolicy(agent: string, policy?: RetentionPolicy, consistency?: WriteConsistency): Promise<RetentionPolicy | null> {
+    return (await this.call(METHODS.memoryPolicy, { agent, ...(policy ? { policy } : {}), ...(consistency ? { consistency } : {}) }, objectWith<{ policy: RetentionPolicy | null }>({}))).policy;
   }
 
   /** Recall from the node's index: one agent's episodes, or every agent's when `agent` is undefined. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { NodeClient } from '../client/node-client.js';
 import { ConfigError, TriError, UnknownAgentTypeError } from '../errors.js';
 import { ANNOTATE_OPS } from '../memory/annotate.js';
+import { WRITE_LEVELS } from '../memory/consistency.js';
 import { EMBEDDING_FIELD, parseTime, type RecallQuery } from '../recall/recall-query.js';
 import { METHODS } from '../rpc/methods.js';
 import { STRATEGIES } from '../tasks/routing.js';
@@ -31,9 +32,13 @@ export function registerMemoryTools(server: McpServer, at: string, client: () =>
         note: z.string().optional().describe('free-text notes'),
         tags: z.array(z.string()).optional(),
         embedding: z.array(z.number()).optional().describe('an embedding of the episode (stored in its "embedding" field) for recall by vector'),
+        consistency: z.enum(WRITE_LEVELS).optional().describe("majority (default: a majority of the agent's replica set stored it) or all (every replica)"),
       },
     },
-    (a) => run(async (c) => ({ episode: await c.addEpisode({ agent: a.agent, task: a.task, outcome: a.outcome, note: a.note, tags: a.tags, fields: a.embedding ? { [EMBEDDING_FIELD]: a.embedding } : undefined }) })),
+    (a) =>
+      run(async (c) => ({
+        episode: await c.addEpisode({ agent: a.agent, task: a.task, outcome: a.outcome, note: a.note, tags: a.tags, fields: a.embedding ? { [EMBEDDING_FIELD]: a.embedding } : undefined, ...(a.consistency ? { consistency: a.consistency } : {}) }),
+      })),
   );
   server.registerTool(
     'recall',

@@ -7,10 +7,13 @@ import { assertSize, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../limits.js';
 import type { Page } from '../paging.js';
 import { episodePage, type EpisodeQuery } from './episode-page.js';
 import { episodeIds, forgetEpisodes, readPolicy, writePolicy, type RetentionPolicy } from './forget.js';
+import { checkConsistency, type MemoryConsistency, type ReadConsistency, type WriteConsistency } from './consistency.js';
+
+export type { MemoryConsistency };
 
 export interface AgentMemoryWriter {
-  /** Runs `op` if this node is writable and waits for a majority to acknowledge what it wrote. */
-  write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T): Promise<T>;
+  /** Runs `op` if this node is writable and waits for a majority (at `all`: every replica) to acknowledge what it wrote. */
+  write<T>(agentId: string, op: (doc: AgentMemoryDoc) => T, level?: WriteConsistency): Promise<T>;
   /** The agent's document if it exists (an unknown agent reads as empty and is not created). */
   peek(agentId: string): AgentMemoryDoc | undefined;
   /** Calls `cb` after every change to the agent's memory, local or replicated. */
@@ -18,7 +21,7 @@ export interface AgentMemoryWriter {
   /** Ranked episodes matching the query, from the node's recall index. */
   recall(agentId: string, query: RecallQuery): RecallHit[];
   /** Merges the agent's memory from a majority of its replica set when this node holds no copy. */
-  beforeRead?(agentId: string): Promise<void>;
+  beforeRead?(agentId: string, level?: ReadConsistency): Promise<void>;
 }
 
 export class AgentMemory {
@@ -26,15 +29,26 @@ export class AgentMemory {
     readonly agentId: string,
     private readonly writer: AgentMemoryWriter,
     private readonly now: () => number,
-  ) {}
+    consistency?: MemoryConsistency,
+  ) {
+    this.consistency = checkConsistency(consistency);
+  }
+
+  /** The levels of this object's calls (consistency.ts); undefined parts are the defaults (write majority, read local). */
+  readonly consistency: MemoryConsistency | undefined;
+
+  private write<T>(op: (doc: AgentMemoryDoc) => T): Promise<T> {
+    return this.writer.write(this.agentId, op, this.consistency?.write);
+  }
 
   /**
    * On a node that is not one of this agent's replicas (replica sets smaller than the voter set),
    * pulls the memory from a majority of them, so the reads after it see every acknowledged write.
-   * Resolves at once on a replica. QuorumError when no majority of the replica set is reachable.
+   * Resolves at once on a replica, unless the read consistency is `majority`: then a replica
+   * merges from a majority of its set too. QuorumError when no majority of the set is reachable.
    */
   async refresh(): Promise<this> {
-    await this.writer.beforeRead?.(this.agentId);
+    await this.writer.beforeRead?.(this.agentId, this.consistency?.read);
     return this;
   }
 
@@ -44,7 +58,7 @@ export class AgentMemory {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return this.writer.write(this.agentId, (d) => d.addEpisode(ep, { now: Math.round(this.now()) }));
+    return this.write((d) => d.addEpisode(ep, { now: Math.round(this.now()) }));
   }
   appendNote(id: string, text: string): Promise<void> {
     if (typeof text === 'string') {
@@ -54,19 +68,19 @@ export class AgentMemory {
         return Promise.reject(err as Error);
       }
     }
-    return this.writer.write(this.agentId, (d) => d.appendNote(id, text));
+    return this.write((d) => d.appendNote(id, text));
   }
   increment(id: string, name: string, by = 1): Promise<void> {
-    return this.writer.write(this.agentId, (d) => d.increment(id, name, by));
+    return this.write((d) => d.increment(id, name, by));
   }
   tag(id: string, tag: string): Promise<void> {
-    return this.writer.write(this.agentId, (d) => d.tag(id, tag));
+    return this.write((d) => d.tag(id, tag));
   }
   untag(id: string, tag: string): Promise<void> {
-    return this.writer.write(this.agentId, (d) => d.untag(id, tag));
+    return this.write((d) => d.untag(id, tag));
   }
   set(id: string, field: string, value: Json): Promise<void> {
-    return this.writer.write(this.agentId, (d) => d.set(id, field, value));
+    return this.write((d) => d.set(id, field, value));
   }
   get(id: string): Episode | undefined {
     return this.writer.peek(this.agentId)?.get(id);
@@ -96,12 +110,12 @@ export class AgentMemory {
   /** Forgets one episode on every replica (a quorum write); resolves false when there is no such episode. */
   async forget(id: string): Promise<boolean> {
     if (!this.writer.peek(this.agentId)) return false;
-    return (await this.writer.write(this.agentId, (d) => forgetEpisodes(d, [id]))) > 0;
+    return (await this.write((d) => forgetEpisodes(d, [id]))) > 0;
   }
   /** Forgets every episode of this agent, and its retention policy; resolves how many episodes went. */
   async drop(): Promise<number> {
     if (!this.writer.peek(this.agentId)) return 0;
-    return this.writer.write(this.agentId, (d) => {
+    return this.write((d) => {
       const n = forgetEpisodes(d, episodeIds(d.doc));
       writePolicy(d, {});
       return n;
@@ -109,7 +123,7 @@ export class AgentMemory {
   }
   /** Sets the agent's retention policy (replicated); `{}` clears it. Applied by the writable side's sweep. */
   async setPolicy(policy: RetentionPolicy): Promise<void> {
-    await this.writer.write(this.agentId, (d) => writePolicy(d, policy));
+    await this.write((d) => writePolicy(d, policy));
   }
   policy(): RetentionPolicy | undefined {
     const d = this.writer.peek(this.agentId);

@@ -11,6 +11,7 @@ import { registerMemoryQueryMethods } from './memory-query-rpc.js';
 import type { EpisodeQuery } from './episode-page.js';
 import type { RetentionPolicy } from './forget.js';
 import { checkEpisodeSizes } from './agent-memory.js';
+import { parseReadConsistency, parseWriteConsistency } from './consistency.js';
 
 interface AddArgs {
   agent: string;
@@ -20,6 +21,8 @@ interface AddArgs {
   tags?: string[];
   /** Initial fields (the MCP remember tool stores an embedding here). */
   fields?: Record<string, Json>;
+  /** Write consistency, `majority` (default) or `all` (consistency.ts); every method that writes takes it, `memory.show` takes a read level. */
+  consistency?: string;
 }
 
 /** Sizes are checked by the library's own limits (limits.ts), the same as in the CLI. */
@@ -34,7 +37,7 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     const a: Partial<Record<keyof AddArgs, unknown>> = jsonObject(payload, 'memory add arguments');
     const tags = a.tags ?? [];
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new ConfigError('tags must be an array of strings');
-    const mem = memory.memory(str(a.agent, 'agent')!);
+    const mem = memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) });
     checkEpisodeSizes({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags });
     if (a.fields !== undefined && (typeof a.fields !== 'object' || a.fields === null || Array.isArray(a.fields))) throw new ConfigError('fields must be an object of field names to JSON values');
     const id = await mem.addEpisode({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags, fields: a.fields as Record<string, Json> | undefined }); // checked above: an object of decoded JSON values
@@ -42,24 +45,25 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
   });
   // One page, newest first: {episodes, next?} (paging.ts).
   rpc.handle(METHODS.memoryShow, 'client', async (payload) => {
-    const { agent, ...query } = jsonObject(payload, 'memory show arguments');
+    const { agent, consistency, ...query } = jsonObject(payload, 'memory show arguments');
     // episodePage checks every field of the query (kinds, bounds, the cursor) before it reads;
     // refresh first merges from the agent's replica set when this node holds no copy.
-    const page = (await memory.memory(str(agent, 'agent')!).refresh()).page(query as EpisodeQuery);
+    // At read consistency `majority` a replica merges from a majority of its set too.
+    const page = (await memory.memory(str(agent, 'agent')!, { read: parseReadConsistency(consistency) }).refresh()).page(query as EpisodeQuery);
     return toJsonPayload({ episodes: page.items, ...(page.next ? { next: page.next } : {}) });
   });
   rpc.handle(METHODS.memoryForget, 'client', async (payload) => {
     const a = jsonObject(payload, 'memory forget arguments');
-    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!).forget(str(a.id, 'episode id')!) });
+    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) }).forget(str(a.id, 'episode id')!) });
   });
   rpc.handle(METHODS.memoryDrop, 'client', async (payload) => {
     const a = jsonObject(payload, 'memory drop arguments');
-    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!).drop() });
+    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) }).drop() });
   });
   // {agent, policy?}: sets the policy when one is given ({} clears it); answers the policy in force.
   rpc.handle(METHODS.memoryPolicy, 'client', async (payload) => {
     const a = jsonObject(payload, 'memory policy arguments');
-    const mem = memory.memory(str(a.agent, 'agent')!);
+    const mem = memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) });
     // setPolicy checks the policy's fields (checkPolicy) before anything is written.
     if (a.policy !== undefined) await mem.setPolicy(a.policy as RetentionPolicy);
     return toJsonPayload({ policy: mem.policy() ?? null });

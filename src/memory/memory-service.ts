@@ -22,7 +22,7 @@ import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
 import { SyncTransport } from './sync-transport.js';
 import { ReplicaSets } from './replica-sets.js';
 import { syncedWithin, type SyncListener } from './sync-waits.js';
-import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
+import type { MemoryConsistency, ReadConsistency, WriteConsistency } from './consistency.js';
 
 export { SYNC_METHOD, decodeSyncBatch, encodeSyncBatches } from './sync-transport.js';
 
@@ -151,10 +151,10 @@ export class MemoryService implements AgentMemoryWriter {
   }
 
   /** The API object for one agent's memory. */
-  memory(agentId: string): AgentMemory {
+  memory(agentId: string, consistency?: MemoryConsistency): AgentMemory {
     assertAgentId(agentId);
     const clock = this.o.runtime.clock;
-    return new AgentMemory(agentId, this, () => (clock.wall ? clock.wall() : clock.now()));
+    return new AgentMemory(agentId, this, () => (clock.wall ? clock.wall() : clock.now()), consistency);
   }
 
   /** Set by the node: answers recall from its index (src/recall); `agent` undefined searches every agent. */

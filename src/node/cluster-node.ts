@@ -17,7 +17,7 @@ import { QuorumGate } from '../quorum/quorum-gate.js';
 import { VoterConfigDriver } from './voter-config-driver.js';
 import { MemoryService } from '../memory/memory-service.js';
 import { ReplicatedDoc } from '../yjs/replicated-doc.js';
-import type { AgentMemory } from '../memory/agent-memory.js';
+import type { AgentMemory, MemoryConsistency } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import { RecallService } from '../recall/recall-service.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
@@ -255,9 +255,9 @@ export class ClusterNode {
     await this.joinLoop.start();
   }
 
-  /** The replicated memory of one agent (DESIGN.md "Library API"). */
-  memory(agentId: string): AgentMemory {
-    return this.memoryService.memory(agentId);
+  /** The replicated memory of one agent (DESIGN.md "Library API"); `consistency`: levels of its calls (memory/consistency.ts). */
+  memory(agentId: string, consistency?: MemoryConsistency): AgentMemory {
+    return this.memoryService.memory(agentId, consistency);
   }
 
   /** Recall across every agent's memory (node.memory(id).recall for one agent). */

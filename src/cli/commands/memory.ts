@@ -6,10 +6,17 @@ import { UsageError } from '../../errors.js';
 import { formatBytes, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../../limits.js';
 import { checkEpisodeSizes } from '../../memory/agent-memory.js';
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
-import { AGENT_ID_ALPHABET, collect, parseAgentId, parseIntIn, parseText } from '../parse.js';
+import { AGENT_ID_ALPHABET, collect, parseAgentId, parseChoice, parseIntIn, parseText } from '../parse.js';
+import { READ_LEVELS, WRITE_LEVELS, type ReadConsistency, type WriteConsistency } from '../../memory/consistency.js';
 import { addPageOptions, nextPageHint, pageQuery, parseDuration, readNoteFile, type PageFlags } from '../paging-flags.js';
 import { printTable } from '../table.js';
 import { registerMemoryQuery } from './memory-query.js';
+
+/** --consistency of the commands that write, and of `show` (src/memory/consistency.ts). */
+const WRITE_LEVEL_HELP = "majority (default: a majority of the agent's replica set stored it durably) or all (every replica of the set: exit 3 at once when one is unreachable, 4 when one does not acknowledge in time)";
+const READ_LEVEL_HELP = 'local (default: what the node holds; a node holding no copy merges from a majority of the replica set first) or majority (merge from a majority of the replica set first, on a replica too: sees every write acknowledged anywhere)';
+const writeLevel = parseChoice(WRITE_LEVELS);
+const readLevel = parseChoice(READ_LEVELS);
 
 const LIMITS = `limits: note ${formatBytes(MAX_NOTE_BYTES)}, task/outcome/tag ${formatBytes(MAX_TEXT_BYTES)} each (UTF-8)`;
 
@@ -26,13 +33,14 @@ export function registerMemory(program: Command): void {
       .option('--note <text>', `free text notes (non-empty when given; at most ${formatBytes(MAX_NOTE_BYTES)})`, parseText)
       .option('--note-file <path>', 'read the note from a file, or from stdin with -')
       .option('--tag <tag>', 'a tag; repeat for more', collect)
+      .option('--consistency <level>', WRITE_LEVEL_HELP, writeLevel)
       .option('--json', 'print the episode as JSON'),
-  ).action(async (f: ClientFlags & { agent: string; task: string; outcome: string; note?: string; noteFile?: string; tag?: string[]; json?: boolean }) => {
+  ).action(async (f: ClientFlags & { agent: string; task: string; outcome: string; note?: string; noteFile?: string; tag?: string[]; consistency?: WriteConsistency; json?: boolean }) => {
     if (f.note !== undefined && f.noteFile !== undefined) throw new UsageError('give either --note or --note-file, not both');
     const note = f.noteFile !== undefined ? readNoteFile(f.noteFile) : f.note;
     const args = { agent: f.agent, task: f.task, outcome: f.outcome, note: note === '' ? undefined : note, tags: f.tag };
     checkEpisodeSizes(args); // the node checks the same limits; refusing here saves sending it
-    const ep = await withClient(f, (c) => c.addEpisode(args));
+    const ep = await withClient(f, (c) => c.addEpisode({ ...args, ...(f.consistency ? { consistency: f.consistency } : {}) }));
     process.stdout.write(f.json ? JSON.stringify(ep) + '\n' : `recorded episode ${ep.id} for agent ${f.agent}\n`);
   });
 
@@ -41,15 +49,16 @@ export function registerMemory(program: Command): void {
       .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
       .option('--tag <tag>', 'only episodes with this tag')
       .option('--outcome <text>', 'only episodes with this outcome')
+      .option('--consistency <level>', READ_LEVEL_HELP, readLevel)
       .option('--json', 'print one JSON array (the next-page hint goes to stderr)'),
-  ).action(async (f: ClientFlags & PageFlags & { agent: string; tag?: string; outcome?: string; json?: boolean }) => {
+  ).action(async (f: ClientFlags & PageFlags & { agent: string; tag?: string; outcome?: string; consistency?: ReadConsistency; json?: boolean }) => {
     const q = { ...pageQuery(f), ...(f.tag ? { tag: f.tag } : {}), ...(f.outcome !== undefined ? { outcome: f.outcome } : {}) };
     const [{ items, next }, status] = await withClient(f, (c) =>
       Promise.all([
         (async () => {
-          if (!f.all) return c.memoryPage(f.agent, q);
+          if (!f.all) return c.memoryPage(f.agent, q, f.consistency);
           const all: Episode[] = [];
-          for await (const page of c.memoryPages(f.agent, q)) all.push(...page);
+          for await (const page of c.memoryPages(f.agent, q, f.consistency)) all.push(...page);
           return { items: all, next: undefined };
         })(),
         c.status().catch(() => undefined),
@@ -74,9 +83,10 @@ export function registerMemory(program: Command): void {
       .command('forget')
       .description('forget one episode on every replica (needs quorum: exit 3 on a read-only node); its content is reclaimed from disk')
       .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
-      .requiredOption('--id <episode>', 'episode id (from tri memory show)'),
-  ).action(async (f: ClientFlags & { agent: string; id: string }) => {
-    const forgotten = await withClient(f, (c) => c.forgetEpisode(f.agent, f.id));
+      .requiredOption('--id <episode>', 'episode id (from tri memory show)')
+      .option('--consistency <level>', WRITE_LEVEL_HELP, writeLevel),
+  ).action(async (f: ClientFlags & { agent: string; id: string; consistency?: WriteConsistency }) => {
+    const forgotten = await withClient(f, (c) => c.forgetEpisode(f.agent, f.id, f.consistency));
     process.stdout.write(forgotten ? `forgot episode ${f.id} of agent ${f.agent}\n` : `${f.at} holds no episode ${f.id} of agent ${f.agent} (never written, already forgotten, or not received there yet); nothing was forgotten\n`);
   });
 
@@ -84,9 +94,10 @@ export function registerMemory(program: Command): void {
     memory
       .command('drop')
       .description("forget every episode of an agent, and its retention policy, on every replica (needs quorum)")
-      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId),
-  ).action(async (f: ClientFlags & { agent: string }) => {
-    const n = await withClient(f, (c) => c.dropAgent(f.agent));
+      .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
+      .option('--consistency <level>', WRITE_LEVEL_HELP, writeLevel),
+  ).action(async (f: ClientFlags & { agent: string; consistency?: WriteConsistency }) => {
+    const n = await withClient(f, (c) => c.dropAgent(f.agent, f.consistency));
     process.stdout.write(`forgot ${n} episodes of agent ${f.agent}\n`);
   });
 
@@ -98,11 +109,12 @@ export function registerMemory(program: Command): void {
       .option('--max-episodes <n>', 'keep at most this many episodes (the newest)', parseIntIn(0, 1_000_000_000))
       .option('--max-age <duration>', 'forget episodes older than this (30d, 12h, ...)', parseDuration)
       .option('--clear', 'remove the policy')
+      .option('--consistency <level>', `when setting: ${WRITE_LEVEL_HELP}`, writeLevel)
       .option('--json', 'print the policy as JSON'),
-  ).action(async (f: ClientFlags & { agent: string; maxEpisodes?: number; maxAge?: number; clear?: boolean; json?: boolean }) => {
+  ).action(async (f: ClientFlags & { agent: string; maxEpisodes?: number; maxAge?: number; clear?: boolean; consistency?: WriteConsistency; json?: boolean }) => {
     const setting = f.clear || f.maxEpisodes !== undefined || f.maxAge !== undefined;
     if (f.clear && (f.maxEpisodes !== undefined || f.maxAge !== undefined)) throw new UsageError('give either --clear or the limits, not both');
-    const policy = await withClient(f, (c) => c.memoryPolicy(f.agent, setting ? (f.clear ? {} : { maxEpisodes: f.maxEpisodes, maxAgeMs: f.maxAge }) : undefined));
+    const policy = await withClient(f, (c) => c.memoryPolicy(f.agent, setting ? (f.clear ? {} : { maxEpisodes: f.maxEpisodes, maxAgeMs: f.maxAge }) : undefined, f.consistency));
     if (f.json) process.stdout.write(JSON.stringify(policy) + '\n');
     else if (!policy) process.stdout.write(`agent ${f.agent} has no retention policy: it keeps every episode\n`);
     else process.stdout.write(`agent ${f.agent} keeps${policy.maxEpisodes !== undefined ? ` at most ${policy.maxEpisodes} episodes` : ''}${policy.maxAgeMs !== undefined ? ` episodes younger than ${policy.maxAgeMs} ms` : ''}\n`);
