@@ -109,6 +109,11 @@ export class AckTracker {
     }
   }
 
+  /** Settles every waiting update whose plan completes now (a plan that changed its mind: a move completed). */
+  recheck(): void {
+    for (const [id, p] of [...this.pending]) this.settle(id, p);
+  }
+
   /** The node stops: every write still waiting fails (it is stored locally). */
   stop(): void {
     const groups = new Set([...this.pending.values()].map((p) => p.group));

@@ -28,6 +28,8 @@ export interface MoveSettleOptions {
   scheduler: Scheduler;
   timeoutMs: number;
   log: Logger;
+  /** A move completed: writes waiting for the previous sets' acks may be done now. */
+  onSettled?: () => void;
 }
 
 interface Settling {
@@ -120,6 +122,7 @@ export class MoveSettle {
     if (this.o.view.current().epoch === s.epoch) {
       this.o.view.moves.markDone(docId, s.epoch);
       this.settled++;
+      this.o.onSettled?.();
     }
     s.finish();
   }

@@ -117,6 +117,16 @@ export class ReplicaMoves {
     return out;
   }
 
+  /**
+   * Whether this node is in `docId`'s set on any kept previous configuration, completed or not:
+   * it then takes updates of the document, since a writer that has not completed the move itself
+   * still needs its ack (its own completion mark says nothing about the writer's).
+   */
+  inPreviousSet(docId: string): boolean {
+    if (placementKeyOf(docId) === undefined) return false;
+    return this.records.some((r) => setOf(r.scope, docId).includes(this.self));
+  }
+
   /** A majority of `docId`'s current set (configuration `epoch`) stored everything of the previous sets' majorities. */
   markDone(docId: string, epoch: number): void {
     if (this.done.size >= 65_536) this.done.clear(); // bounded: a forgotten mark only costs one more settle

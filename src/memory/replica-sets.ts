@@ -31,6 +31,8 @@ export interface ReplicaSetsOptions {
   onSynced: (cb: SyncListener) => () => void;
   readTimeoutMs: number;
   handoffIntervalMs?: number;
+  /** Re-evaluates waiting writes (AckTracker.recheck) once a move completed. */
+  recheck?: () => void;
 }
 
 /** What /status and `tri memory placement` show of this node's share of the memory. */
@@ -104,6 +106,7 @@ export class ReplicaSets {
       scheduler: o.runtime.scheduler,
       timeoutMs: o.readTimeoutMs,
       log: o.log,
+      onSettled: () => o.recheck?.(),
     });
     o.gate.onConfigChange(() => {
       this.view.current(); // records the previous configuration of the moves at once

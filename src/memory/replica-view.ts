@@ -69,7 +69,8 @@ export class ReplicaView implements SyncScope {
    */
   accepts(docId: string): boolean {
     if (this.current().isReplica(docId) || this.pulling.has(docId)) return true;
-    if (this.previousSets(docId).some((p) => p.replicas.includes(this.self))) return true; // an old replica during a move
+    this.current();
+    if (this.moves.inPreviousSet(docId)) return true; // an old replica: a writer whose move is incomplete needs its ack
     const p = this.gate.pending();
     if (!p) return false;
     if (!this.pendingScope || this.pendingScope.config !== p) this.pendingScope = new ReplicaScope(this.self, p);
@@ -100,7 +101,8 @@ export class ReplicaView implements SyncScope {
     const set = scope.replicasOf(docId);
     const placed = placementKeyOf(docId) !== undefined;
     const base = level === 'all' && placed ? allAckPlan(this.self, setOf(scope, docId)) : set ? replicaAckPlan(this.self, set) : this.gate.ackPlan();
-    return jointAckPlan(this.self, base, this.moves.previousSets(docId, scope));
+    // The move completing here meanwhile (move-settle.ts) settles the previous sets' part too.
+    return jointAckPlan(this.self, base, this.moves.previousSets(docId, scope), () => this.moves.isDone(docId, scope.epoch));
   }
 
   /** Marks `docId` as in use by a read or a write (nested uses count); returns the release. */

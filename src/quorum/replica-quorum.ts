@@ -86,8 +86,10 @@ function hasMajority(self: string, set: readonly string[], acks: ReadonlySet<str
  * A joint plan: `base` (the current set's plan: a replica majority, every replica, or the voters')
  * and a strict majority of each previous set the document is still moving from. The write
  * completes only when every part does; any acker of any part is a voter of the plan.
+ * `completed`: the move completed meanwhile (a majority of the current set acknowledged the whole
+ * document, this write included, after merging the previous sets' majorities): the base suffices.
  */
-export function jointAckPlan(self: string, base: AckPlan, previous: readonly QuorumSet[]): AckPlan {
+export function jointAckPlan(self: string, base: AckPlan, previous: readonly QuorumSet[], completed?: () => boolean): AckPlan {
   if (previous.length === 0) return base;
   const voters = new Set(base.voters);
   let needed = base.needed;
@@ -95,7 +97,7 @@ export function jointAckPlan(self: string, base: AckPlan, previous: readonly Quo
     for (const r of p.replicas) if (r !== self) voters.add(r);
     needed = Math.max(needed, majority(p.replicas.length) - (p.replicas.includes(self) ? 1 : 0));
   }
-  return { voters, needed, complete: (acks) => base.complete(acks) && previous.every((p) => hasMajority(self, p.replicas, acks)) };
+  return { voters, needed, complete: (acks) => base.complete(acks) && (completed?.() === true || previous.every((p) => hasMajority(self, p.replicas, acks))) };
 }
 
 /** What a write at consistency `all` needs of `replicas`: an ack from every replica but the writer. */
