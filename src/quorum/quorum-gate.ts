@@ -13,6 +13,7 @@ import { countedVerdict, majority, type WritableVerdict } from './rules.js';
 import { ReachIndex } from './reach-index.js';
 import { ChangePlanner, type PlannerGate } from './change-planner.js';
 import { gateRecordJson, readGateRecord, type GateState } from './gate-record.js';
+import { jointConfigPlan, proposedVerdict } from './joint-config.js';
 import type { AcceptorAnswer, ChangePlan, QuorumMember } from './quorum-member.js';
 import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement/replication-factor.js';
 import { compareBallots, configTiebreaker, configWord, EMPTY_CONFIG, genesisConfig, type Ballot, type VoterChange, type VoterConfig } from './voter-config.js';
@@ -38,7 +39,7 @@ export class QuorumGate {
    * member table changes (ClusterNode caches it), so a check on an unchanged table costs O(1): at
    * 1,000 nodes that is most of the idle cost.
    */
-  private memo: { members: QuorumMember[] | undefined; fed: number; version: number; verdict: WritableVerdict } | undefined;
+  private memo: { members: QuorumMember[] | undefined; fed: number; version: number; verdict: WritableVerdict; rows?: QuorumMember[] } | undefined;
   private reachMemo: { members: QuorumMember[] | undefined; fed: number; version: number; reach: Set<string> } | undefined;
   /** Reachable voters kept per row change, once a member directory reports rows (memberChanged). */
   private fed: ReachIndex<QuorumMember> | undefined;
@@ -167,12 +168,19 @@ export class QuorumGate {
 
   /** Whether member row `x` counts as a reachable voter under our configuration (see reachableVoters). */
   private countsAsReachable(x: QuorumMember): boolean {
-    if (!this.voterRoles.has(x.name)) return false;
+    return this.voterRoles.has(x.name) && this.onOurConfig(x);
+  }
+
+  /**
+   * Whether member row `x` is reachable on our configuration (voter or not): on it, or pending on
+   * the one before it, or, while we hold a proposal ourselves, pending on ours like us.
+   */
+  private onOurConfig(x: QuorumMember): boolean {
     if (x.name === this.self) return true;
     if (!x.reachable || x.state === 'LEAVING' || x.state === 'LEFT') return false;
     const epoch = this.config.epoch;
     const w = x.configWord ?? 0;
-    return w === configWord(epoch, false) || (epoch > 0 && x.configWord === configWord(epoch - 1, true));
+    return w === configWord(epoch, false) || (epoch > 0 && x.configWord === configWord(epoch - 1, true)) || (this.accepted !== undefined && w === configWord(epoch, true));
   }
 
   /**
@@ -209,7 +217,7 @@ export class QuorumGate {
     if (fed) {
       // The index holds only voters of the configuration it was counted for (this.version).
       const reach = fed.read(this.version, this.members);
-      if (this.memo && this.memo.fed === fed.version && this.memo.version === this.version) return this.memo.verdict;
+      if (this.memo && this.memo.fed === fed.version && this.memo.version === this.version && (!this.accepted || this.memo.rows === this.members())) return this.memo.verdict;
       verdict = this.countVerdict(reach.size, reach);
       own = fed.ownState;
     } else {
@@ -228,15 +236,22 @@ export class QuorumGate {
             ? `was removed from the voter set (configuration ${epoch}) and waits for a writable side to admit it again`
             : `is not a voter yet (waiting for admission to configuration ${epoch + 1}); it replicates data meanwhile`;
       verdict = { ...verdict, writable: false, reason };
-    } else if (this.accepted) {
-      verdict = { ...verdict, writable: false, reason: `is agreeing a change of the voter set (configuration ${this.accepted.config.epoch}); writes resume once it is decided` };
+    } else if (this.accepted && verdict.writable) {
+      // Joint: a writable set of the committed voters and of the proposed ones (joint-config.ts).
+      const rows = new Map(this.members().map((m) => [m.name, m]));
+      const p = proposedVerdict(this.accepted.config, (n) => {
+        const row = rows.get(n);
+        return n === this.self || (row !== undefined && this.onOurConfig(row));
+      });
+      if (!p.writable) verdict = { ...verdict, writable: false, reason: `is agreeing a change of the voter set (configuration ${this.accepted.config.epoch}) and a write needs a writable set of both the current and the proposed voters: of the proposed it ${p.reason}` };
     }
     // A node that is still joining or catching up (or leaving) has a partial view of the voters
     // (it may not know members the cluster holds as failed), so it never accepts writes itself.
     if (verdict.writable && own !== 'ACTIVE' && own !== 'DEGRADED') {
       verdict = { ...verdict, writable: false, reason: `is ${own ?? 'not a member yet'}; it accepts writes once it is ACTIVE` };
     }
-    this.memo = { members, fed: fed ? fed.version : -1, version: this.version, verdict };
+    // While a change is pending the verdict also reads the proposed voters' rows: memoised on the table too.
+    this.memo = { members, fed: fed ? fed.version : -1, version: this.version, verdict, ...(this.accepted ? { rows: this.members() } : {}) };
     return verdict;
   }
 
@@ -272,7 +287,8 @@ export class QuorumGate {
       for (const a of acks) if (a !== this.self && names.has(a)) n++;
       return 2 * n > total || (byTiebreaker && 2 * n === total && (acks.has(v.tiebreaker!) || v.tiebreaker === this.self));
     };
-    return { voters: names, needed: Math.max(0, quorumSize - (selfVotes ? 1 : 0)), complete };
+    const plan = { voters: names, needed: Math.max(0, quorumSize - (selfVotes ? 1 : 0)), complete };
+    return this.accepted ? jointConfigPlan(this.self, plan, this.accepted.config) : plan;
   }
 
   /**
@@ -353,7 +369,7 @@ export class QuorumGate {
       this.accepted = { ballot, config };
       this.persist();
       if (fresh) {
-        this.log.info({ epoch: config.epoch, id: config.id, voters: config.voters.length }, 'accepted a voter-set change; read-only until it is decided');
+        this.log.info({ epoch: config.epoch, id: config.id, voters: config.voters.length }, 'accepted a voter-set change; until it is decided writes need both the current and the proposed voters');
         this.changed();
       }
     }
@@ -401,7 +417,8 @@ export class QuorumGate {
    */
   countsAck(word: number): boolean {
     const own = configWord(this.config.epoch, false);
-    return word === own || (this.config.epoch > 0 && word === own - 1);
+    // While we hold a proposal, members pending on our configuration like us count too (joint plans).
+    return word === own || (this.config.epoch > 0 && word === own - 1) || (this.accepted !== undefined && word === own + 1);
   }
 
   removedMembers(): string[] {

@@ -51,11 +51,30 @@ describe('voter configurations', () => {
     expect(g.word()).toBe(configWord(1, false));
     expect(g.accept({ round: 2, name: 'n0' }, remove(['n2'])).ok).toBe(true);
     expect(g.word()).toBe(configWord(1, true));
-    expect(g.verdict().writable).toBe(false); // pending: read-only until decided
+    // Pending: writable only with a writable set of both the current voters (n0..n4: it reaches 3)
+    // and the proposed ones (n0, n1, n3, n4: it reaches n0 and n1, exactly half with the
+    // tiebreaker n0); each write needs both quorums of acks (joint-config.ts).
+    expect(g.verdict().writable).toBe(true);
+    expect(g.ackPlan().complete(new Set(['n0']))).toBe(false); // 2 of the 5 current voters
+    expect(g.ackPlan().complete(new Set(['n2', 'n3']))).toBe(false); // 3 of 5, but half of the proposed without its tiebreaker
+    expect(g.ackPlan().complete(new Set(['n0', 'n2']))).toBe(true);
+    expect(g.countsAck(configWord(1, true))).toBe(true); // a member pending like it acknowledges for it
     // A later prepare learns the accepted value (Paxos carries it forward).
     const later = g.prepare(2, { round: 3, name: 'n2' });
     expect(later.ok).toBe(true);
     expect(later.accepted?.config.removed).toEqual(['n2']);
+  });
+
+  it('pending: a side without a writable set of the proposed voters is read-only (joint), and writable again once it is decided', () => {
+    const g = gateFor('n1', () => [member('n0'), member('n1'), member('n2')]);
+    expect(g.verdict().writable).toBe(true); // 3 of 5
+    const grow = nextConfig(BASE, 'n0', { admit: ['n5', 'n6', 'n7'].map((name) => ({ name, role: 'hybrid' as const })) });
+    expect(g.accept({ round: 1, name: 'n0' }, grow).ok).toBe(true);
+    // 3 of the 8 proposed voters: not writable until the outcome is known, whatever the current voters say.
+    expect(g.verdict().writable).toBe(false);
+    expect(g.verdict().reason).toMatch(/both the current and the proposed voters/);
+    expect(g.adopt(grow)).toBe(true);
+    expect(g.verdict().writable).toBe(false); // decided: 3 of 8 on the new configuration
   });
 
   it('the acceptor state survives a restart (it is persisted before answering)', () => {
