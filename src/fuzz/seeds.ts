@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { runArb, type Run } from './schedule.js';
 import { DEFAULT_SCENARIO, type ScenarioConfig } from './scenario.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
+import type { InvariantName } from './invariants.js';
 
 /** The fast-check seed of run `index` of a search seeded with `seed`. */
 export function runSeed(seed: number, index: number): number {
@@ -16,13 +17,14 @@ export function sampleRun(seed: number, index: number, nodes: number, maxSteps =
   return fc.sample(runArb(nodes, maxSteps), { seed: runSeed(seed, index), numRuns: 1 })[0]!;
 }
 
-export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload; replicationFactor?: number }): ScenarioConfig {
+export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload; replicationFactor?: number; skipInvariants?: readonly InvariantName[] }): ScenarioConfig {
   return {
     ...DEFAULT_SCENARIO,
     nodes: o.nodes,
     durationMs: o.durationMs ?? DEFAULT_SCENARIO.durationMs,
     workload: o.workload ?? DEFAULT_WORKLOAD,
     ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
+    ...(o.skipInvariants?.length ? { skipInvariants: o.skipInvariants } : {}),
   };
 }
 
