@@ -51,7 +51,7 @@ function documentSizes(agents: readonly string[]): number[] {
 }
 
 /** A consistent-hash ring with `vnodes` tokens per node; a key's set is the next `rf` distinct nodes clockwise. */
-class Ring {
+export class Ring {
   private readonly tokens: Uint32Array;
   private readonly owners: Int32Array;
   constructor(
