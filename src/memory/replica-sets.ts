@@ -81,8 +81,28 @@ export class ReplicaSets {
       scheduler: o.runtime.scheduler,
       timeoutMs: o.readTimeoutMs,
     });
-    o.gate.onConfigChange(() => this.handoff?.configChanged());
+    o.gate.onConfigChange(() => {
+      this.handoff?.configChanged();
+      // New co-replicas (a joiner, a re-admitted node) get what this node holds for them now, by
+      // one anti-entropy round each, instead of waiting for the round-robin (one peer per period).
+      const alive = new Set(peers());
+      for (const peer of this.newCoReplicas()) if (alive.has(peer)) o.run(engine.startAntiEntropy(peer, now()));
+    });
     this.handoff.start();
+  }
+
+  /** Members that, on the last configuration change, joined the replica set of a document this node holds and is a replica of. */
+  private newCoReplicas(): string[] {
+    const cur = this.view.current();
+    const prev = this.view.previous();
+    if (!prev || !cur.enforced) return [];
+    const out = new Set<string>();
+    for (const id of this.o.docs.ids()) {
+      if (!id.startsWith(AGENT_PREFIX) || !cur.isReplica(id)) continue;
+      const before = prev.replicasOf(id) ?? [];
+      for (const n of cur.replicasOf(id) ?? []) if (n !== this.o.self && !before.includes(n)) out.add(n);
+    }
+    return [...out];
   }
 
   /** QuorumError, before anything is applied, when an agent's replica set has no reachable majority. */
