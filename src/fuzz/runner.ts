@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { runArb, describeSchedule, type Run } from './schedule.js';
 import { runScenario, type RunStats } from './scenario.js';
-import { runSeed, sampleRun, scenarioConfig } from './seeds.js';
+import { DEFAULT_SKIPPED, runSeed, sampleRun, scenarioConfig } from './seeds.js';
 import { withPlantedBug, type PlantedBug } from './planted-bugs.js';
 import type { Workload } from './workload.js';
 import type { InvariantName } from './invariants.js';
@@ -31,7 +31,7 @@ export interface FuzzOptions {
   plantedBug?: PlantedBug;
   /** The replication factor each simulated cluster is founded with (default 3). */
   replicationFactor?: number;
-  /** Invariants not checked: to search past a known, open bug (the replay command repeats them). */
+  /** Invariants not checked (default DEFAULT_SKIPPED: known open bugs); the replay command repeats the choice. */
   skipInvariants?: InvariantName[];
   /** A counterexample path ("K:..."): replays (and reports) that one case. */
   replayPath?: string;
@@ -80,7 +80,8 @@ export interface FuzzReport {
   totals: Totals;
   plantedBug?: PlantedBug;
   replicationFactor?: number;
-  skipInvariants?: InvariantName[];
+  /** Invariants this search did not check. */
+  skipInvariants: InvariantName[];
   agents?: string;
   /** Wall-clock figures: the only part that differs between two runs of the same options. */
   timings?: { wallMs: number; runsPerMinute: number; shrinkRuns: number; workers: number };
@@ -91,7 +92,9 @@ export function replayCommand(o: FuzzOptions, path: string): string {
   if (o.workload?.source) parts.push(`--agents ${quote(o.workload.source)}`);
   if (o.replicationFactor !== undefined) parts.push(`--replication-factor ${o.replicationFactor}`);
   if (o.plantedBug) parts.push(`--planted-bug ${o.plantedBug}`);
-  for (const name of o.skipInvariants ?? []) parts.push(`--skip-invariant ${name}`);
+  const skipped = o.skipInvariants ?? DEFAULT_SKIPPED;
+  for (const name of DEFAULT_SKIPPED) if (!skipped.includes(name)) parts.push(`--check-invariant ${name}`);
+  for (const name of skipped) if (!DEFAULT_SKIPPED.includes(name)) parts.push(`--skip-invariant ${name}`);
   parts.push(`--replay ${path}`);
   return parts.join(' ');
 }
@@ -185,7 +188,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     totals,
     ...(o.plantedBug ? { plantedBug: o.plantedBug } : {}),
     ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
-    ...(o.skipInvariants?.length ? { skipInvariants: o.skipInvariants } : {}),
+    skipInvariants: [...config.skipInvariants!],
     ...(o.workload?.source ? { agents: o.workload.source } : {}),
   };
   if (wall) {

@@ -253,7 +253,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
         if (!c.isDown(op.node) && mayTakeDown()) crash(op.node);
         break;
       case 'restart':
-        if (c.isDown(op.node)) restart(op.node);
+        if (c.isDown(op.node) && moves.restartable(op.node)) restart(op.node); // a leave still draining is not down yet
         break;
       case 'join':
         join(op.via);

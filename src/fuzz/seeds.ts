@@ -7,6 +7,13 @@ import { DEFAULT_SCENARIO, type ScenarioConfig } from './scenario.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
 import type { InvariantName } from './invariants.js';
 
+/**
+ * Invariants not checked unless asked for (`tri fuzz --check-invariant NAME`): known open bugs, so
+ * a search is not stopped by them at every run. quiet-join: today's handoff pushes whole documents
+ * to the continuing replicas on a join (docs/replica-sets.md, "What the fuzzer checks").
+ */
+export const DEFAULT_SKIPPED: readonly InvariantName[] = ['quiet-join'];
+
 /** The fast-check seed of run `index` of a search seeded with `seed`. */
 export function runSeed(seed: number, index: number): number {
   return createHash('sha256').update(`tri-fuzz/${seed}/${index}`).digest().readInt32LE(0);
@@ -24,7 +31,7 @@ export function scenarioConfig(o: { nodes: number; durationMs?: number; workload
     durationMs: o.durationMs ?? DEFAULT_SCENARIO.durationMs,
     workload: o.workload ?? DEFAULT_WORKLOAD,
     ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
-    ...(o.skipInvariants?.length ? { skipInvariants: o.skipInvariants } : {}),
+    skipInvariants: o.skipInvariants ?? DEFAULT_SKIPPED,
   };
 }
 

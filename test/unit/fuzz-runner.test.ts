@@ -63,7 +63,8 @@ describe('fuzz runner', () => {
   it('describes schedules as readable lines', () => {
     const [run] = fc.sample(runArb(5), { seed: 1, numRuns: 1 });
     const lines = describeSchedule(run!);
-    expect(lines).toHaveLength(run!.steps.length + 1);
+    // The seed line, one per step, one per replica-set step, and the quiet join at the end if any.
+    expect(lines).toHaveLength(1 + run!.steps.length + (run!.moves?.length ?? 0) + (run!.endJoin ? 1 : 0));
     expect(lines[1]).toMatch(/^t=0\.0s /);
     expect(sidesToGroups([1, 0, 0, 2, 1])).toEqual([[1, 2], [0, 4], [3]]);
   });
