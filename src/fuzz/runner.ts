@@ -143,6 +143,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const replaying = o.replayPath !== undefined;
     const property = fc.asyncProperty(runArb(o.nodes, maxSteps), async (run) => {
       if (shrinkRuns >= maxShrinkRuns) return; // shrink budget spent: keep the smallest failure so far
+      // A replay carries out the case at the path, the first one checked; one that passes is not shrunk.
+      if (replaying && shrinkRuns >= 1) return;
       shrinkRuns++;
       const r = await runScenario(run, config);
       digest.update(r.digest);

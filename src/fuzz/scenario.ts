@@ -124,11 +124,11 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   const guard = (name: InvariantName, fn: () => void) => {
     if (!skip.has(name)) fn();
   };
-  const check = () => {
+  const check = (afterStep = false) => {
     const r = running();
     guard('split-brain', () => checker.check(r));
     guard('placement-agreement', () => placement.check(r));
-    guard('ack-majority', () => durability.check());
+    guard('ack-majority', () => durability.check(afterStep));
     if (seen) throw seen;
   };
   const moves = new MoveRunner(run.moves ?? [], {
@@ -183,7 +183,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
       if (elapsed >= config.durationMs) break;
       stats.steps++;
       apply(step);
-      check();
+      check(true);
       await advance(Math.min(step.waitMs, config.durationMs - elapsed));
     }
     if (c.now() - t0 < config.durationMs) await advance(t0 + config.durationMs - c.now());
