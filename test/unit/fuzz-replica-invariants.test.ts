@@ -29,7 +29,7 @@ describe('replica-set invariants catch their planted bugs', () => {
     expect(buggy.violation?.message).toMatch(/dropped agent\/\S+ on configuration \d+ while only \{[^}]*\} of its replica set \{[^}]+\} held everything it held/);
     const clean = await runScenario(run, config);
     expect(clean.violation?.message).toBeUndefined();
-  }, 60_000);
+  }, 120_000);
 
   it('the replay command of a failure repeats which invariants were checked', async () => {
     const r = await runFuzz({ seed: 21, runs: 1, nodes: 7, plantedBug: 'handoff-stalls', skipInvariants: [...KNOWN_OPEN], maxShrinkRuns: 0 });
@@ -37,13 +37,13 @@ describe('replica-set invariants catch their planted bugs', () => {
     expect(f?.replay).toBe(`tri fuzz --seed 21 --runs 1 --nodes 7 --planted-bug handoff-stalls --replay ${f?.path}`);
     const strict = await runFuzz({ seed: 21, runs: 1, nodes: 7, plantedBug: 'handoff-stalls', skipInvariants: ['move-incomplete'], maxShrinkRuns: 0 });
     expect(strict.failures[0]?.replay).toMatch(/--planted-bug handoff-stalls --check-invariant quiet-join --skip-invariant move-incomplete --replay /);
-  }, 60_000);
+  }, 120_000);
 
   it('move-incomplete: a move that never completes after the last change', async () => {
     const r = await runFuzz({ seed: 21, runs: 1, nodes: 7, plantedBug: 'handoff-stalls', skipInvariants: [...KNOWN_OPEN], maxShrinkRuns: 0 });
     expect(r.failures[0]?.invariant).toBe('move-incomplete');
     expect(r.failures[0]?.message).toMatch(/every member ACTIVE for 3\d\.\d s, and still agent\/\S+ is still held by n\d+, not in its replica set/);
-  }, 60_000);
+  }, 120_000);
 
   it('ack-majority: a write acknowledged while no majority of a replica set in play stores it', async () => {
     // Run 24 of seed 21 (found by `tri fuzz --seed 21 --planted-bug short-ack`); the same run holds without the bug.
@@ -54,7 +54,7 @@ describe('replica-set invariants catch their planted bugs', () => {
     expect(buggy.violation?.message).toMatch(/is not stored by a majority of any replica set in play.*: 1 of 3/);
     const clean = await runScenario(run, config);
     expect(clean.violation?.message).toBeUndefined();
-  }, 60_000);
+  }, 120_000);
 
   it('read-after-write: a non-replica read that merged from one replica only', async () => {
     for (const planted of [true, false]) {
@@ -89,7 +89,7 @@ describe('replica-set invariants catch their planted bugs', () => {
       });
       await c.destroy();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('quiet-join: fails when a node already there receives agent-document bytes, passes when only the joiner does', async () => {
     // Replica sets (RF 3 on 5 nodes): a write through a replica while watching pushes bytes to its co-replicas.
@@ -118,7 +118,7 @@ describe('replica-set invariants catch their planted bugs', () => {
       expect(full.node(k).memoryService.docs.has('agent/q')).toBe(true);
       expect(() => checker.end()).not.toThrow();
     });
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('tri fuzz with replica-set steps, seeded, per replication-factor mode', () => {
@@ -132,6 +132,6 @@ describe('tri fuzz with replica-set steps, seeded, per replication-factor mode',
       const f = r.failures[0];
       expect(r.failures, f ? `${f.invariant}: ${f.message}\nreplay: ${f.replay}` : '').toEqual([]);
       expect(r.totals.writesAcked).toBeGreaterThan(0);
-    }, 60_000);
+    }, 120_000);
   }
 });
