@@ -51,7 +51,7 @@ export class ReadAfterWriteChecker {
     const since = Math.max(this.lifeStart.get(i) ?? 0, this.lastWipe);
     const epoch = node.gate.voterConfig().epoch;
     const replica = node.memoryService.replicas.view.current().isReplica(`agent/${agent}`);
-    const due = this.acked.filter((w) => w.agent === agent && (replica ? w.via === i && w.at >= since : w.at >= this.lastWipe && w.epoch >= epoch - 1 && (this.lifeStart.get(i) ?? 0) <= w.at));
+    const due = this.acked.filter((w) => w.agent === agent && (replica ? w.via === i && w.at >= since : w.at >= this.lastWipe && (w.epoch === epoch || w.epoch === epoch - 1) && (this.lifeStart.get(i) ?? 0) <= w.at));
     const started = this.c.now();
     node
       .memory(agent)
