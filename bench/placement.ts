@@ -34,7 +34,7 @@ const TRIALS = 8;
 const names = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
 /** The encoded size of each agent's memory document: real Yjs documents, seeded. */
-function documentSizes(agents: readonly string[]): number[] {
+export function documentSizes(agents: readonly string[]): number[] {
   const rng = createPrng('bench/placement');
   const words = ['deploy', 'review', 'summarise', 'plan', 'fix', 'ticket', 'retry', 'ok', 'failed', 'customer', 'report', 'index'];
   const text = (n: number) => Array.from({ length: n }, () => words[rng.int(words.length)]!).join(' ');
@@ -51,7 +51,7 @@ function documentSizes(agents: readonly string[]): number[] {
 }
 
 /** A consistent-hash ring with `vnodes` tokens per node; a key's set is the next `rf` distinct nodes clockwise. */
-class Ring {
+export class Ring {
   private readonly tokens: Uint32Array;
   private readonly owners: Int32Array;
   constructor(

@@ -32,6 +32,8 @@ export const SCENARIOS: Record<string, Scenario> = {
   'yjs-clients': (o) => import('./yjs-clients.js').then((m) => m.runYjsClients(o)),
   soak: (o) => import('./soak.js').then((m) => m.runSoak(o)),
   placement: (o) => import('./placement.js').then((m) => m.runPlacement(o)),
+  'replica-balance': (o) => import('./replica-balance.js').then((m) => m.runReplicaBalance(o)),
+  'replica-join': (o) => import('./replica-join.js').then((m) => m.runReplicaJoin(o)),
 };
 
 export interface RunBenchOptions extends ScenarioOptions {

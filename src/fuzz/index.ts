@@ -5,5 +5,5 @@ export { runArb, stepArb, opArb, describeSchedule, describeOp, sidesToGroups, AG
 export { Violation, SplitBrainChecker, reachableVoters, checkFinal, type InvariantName, type Ledger } from './invariants.js';
 export { DEFAULT_WORKLOAD, loadWorkload, type Workload } from './workload.js';
 export { PLANTED_BUGS, isPlantedBug, withPlantedBug, type PlantedBug } from './planted-bugs.js';
-export { runSeed, sampleRun, scenarioConfig } from './seeds.js';
+export { DEFAULT_SKIPPED, runSeed, sampleRun, scenarioConfig } from './seeds.js';
 export { searchInProcess, searchInWorkers, type RunOutcome } from './search.js';

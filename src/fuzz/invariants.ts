@@ -28,7 +28,12 @@ export type InvariantName =
   | 'cluster-formed'
   | 'resurrected'
   | 'trimmed-unfinished'
-  | 'placement-agreement';
+  | 'placement-agreement'
+  | 'ack-majority'
+  | 'early-drop'
+  | 'move-incomplete'
+  | 'quiet-join'
+  | 'read-after-write';
 
 export class Violation extends Error {
   /** When, in the run's terms ("t=12.3 s into the schedule", "2.0 s after the last heal"); set by the scenario. */

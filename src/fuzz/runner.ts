@@ -11,9 +11,10 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { runArb, describeSchedule, type Run } from './schedule.js';
 import { runScenario, type RunStats } from './scenario.js';
-import { runSeed, sampleRun, scenarioConfig } from './seeds.js';
+import { DEFAULT_SKIPPED, runSeed, sampleRun, scenarioConfig } from './seeds.js';
 import { withPlantedBug, type PlantedBug } from './planted-bugs.js';
 import type { Workload } from './workload.js';
+import type { InvariantName } from './invariants.js';
 import { searchInProcess, searchInWorkers, type RunOutcome } from './search.js';
 
 export interface FuzzOptions {
@@ -30,6 +31,8 @@ export interface FuzzOptions {
   plantedBug?: PlantedBug;
   /** The replication factor each simulated cluster is founded with (default 3). */
   replicationFactor?: number;
+  /** Invariants not checked (default DEFAULT_SKIPPED: known open bugs); the replay command repeats the choice. */
+  skipInvariants?: InvariantName[];
   /** A counterexample path ("K:..."): replays (and reports) that one case. */
   replayPath?: string;
   /** Most runs spent shrinking a failure (default 200). */
@@ -62,7 +65,7 @@ export interface FuzzFailure {
   replay: string;
 }
 
-type Totals = Omit<RunStats, 'convergedAfterMs' | 'virtualMs'> & { maxConvergedAfterMs: number };
+type Totals = Omit<RunStats, 'convergedAfterMs' | 'virtualMs' | 'longestMoveMs'> & { maxConvergedAfterMs: number; longestMoveMs: number };
 
 export interface FuzzReport {
   seed: number;
@@ -77,6 +80,8 @@ export interface FuzzReport {
   totals: Totals;
   plantedBug?: PlantedBug;
   replicationFactor?: number;
+  /** Invariants this search did not check. */
+  skipInvariants: InvariantName[];
   agents?: string;
   /** Wall-clock figures: the only part that differs between two runs of the same options. */
   timings?: { wallMs: number; runsPerMinute: number; shrinkRuns: number; workers: number };
@@ -87,6 +92,9 @@ export function replayCommand(o: FuzzOptions, path: string): string {
   if (o.workload?.source) parts.push(`--agents ${quote(o.workload.source)}`);
   if (o.replicationFactor !== undefined) parts.push(`--replication-factor ${o.replicationFactor}`);
   if (o.plantedBug) parts.push(`--planted-bug ${o.plantedBug}`);
+  const skipped = o.skipInvariants ?? DEFAULT_SKIPPED;
+  for (const name of DEFAULT_SKIPPED) if (!skipped.includes(name)) parts.push(`--check-invariant ${name}`);
+  for (const name of skipped) if (!DEFAULT_SKIPPED.includes(name)) parts.push(`--skip-invariant ${name}`);
   parts.push(`--replay ${path}`);
   return parts.join(' ');
 }
@@ -100,7 +108,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const started = wall?.() ?? 0;
   const config = scenarioConfig(o);
   const maxSteps = o.maxSteps ?? 40;
-  const totals: Totals = { steps: 0, writesAcked: 0, incrementsAcked: 0, forgetsAcked: 0, tasksTrimmed: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, events: 0, maxConvergedAfterMs: 0 };
+  const totals: Totals = { steps: 0, writesAcked: 0, incrementsAcked: 0, forgetsAcked: 0, tasksTrimmed: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, leaves: 0, wipes: 0, readsChecked: 0, quietJoins: 0, events: 0, maxConvergedAfterMs: 0, longestMoveMs: 0 };
   const digest = createHash('sha256');
   const workers = Math.max(1, o.workers ?? 1);
   let shrinkRuns = 0;
@@ -115,12 +123,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const search = { seed: o.seed, runs: o.runs, nodes: o.nodes, maxSteps, config, onDone: (done: number, failed: boolean) => o.onRun?.({ done, shrinking: false, failed }) };
     searched =
       workers > 1
-        ? await searchInWorkers({ ...search, workers, durationMs: config.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor })
+        ? await searchInWorkers({ ...search, workers, durationMs: config.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor, skipInvariants: o.skipInvariants })
         : await withPlantedBug(o.plantedBug, () => searchInProcess(search));
     for (const r of searched) {
       digest.update(r.digest);
-      for (const k of ['steps', 'writesAcked', 'incrementsAcked', 'forgetsAcked', 'tasksTrimmed', 'tasksAcked', 'tasksDone', 'crashes', 'joins', 'pauses', 'partitions', 'events'] as const) totals[k] += r.stats[k];
+      for (const k of ['steps', 'writesAcked', 'incrementsAcked', 'forgetsAcked', 'tasksTrimmed', 'tasksAcked', 'tasksDone', 'crashes', 'joins', 'pauses', 'partitions', 'leaves', 'wipes', 'readsChecked', 'quietJoins', 'events'] as const) totals[k] += r.stats[k] ?? 0;
       totals.maxConvergedAfterMs = Math.max(totals.maxConvergedAfterMs, r.stats.convergedAfterMs ?? 0);
+      totals.longestMoveMs = Math.max(totals.longestMoveMs, r.stats.longestMoveMs ?? 0);
     }
     const last = searched[searched.length - 1];
     if (last?.violation) failing = { index: searched.length - 1, outcome: last, fcPath: '0' };
@@ -134,6 +143,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const replaying = o.replayPath !== undefined;
     const property = fc.asyncProperty(runArb(o.nodes, maxSteps), async (run) => {
       if (shrinkRuns >= maxShrinkRuns) return; // shrink budget spent: keep the smallest failure so far
+      // A replay carries out the case at the path, the first one checked; one that passes is not shrunk.
+      if (replaying && shrinkRuns >= 1) return;
       shrinkRuns++;
       const r = await runScenario(run, config);
       digest.update(r.digest);
@@ -179,6 +190,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     totals,
     ...(o.plantedBug ? { plantedBug: o.plantedBug } : {}),
     ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
+    skipInvariants: [...config.skipInvariants!],
     ...(o.workload?.source ? { agents: o.workload.source } : {}),
   };
   if (wall) {

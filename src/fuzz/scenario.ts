@@ -7,8 +7,12 @@ import type { ProfileName } from '../../gossip/config.js';
 import { SimCluster } from '../sim/cluster-sim.js';
 import { taskParts, tasksOf } from '../tasks/task-schema.js';
 import { deriveState } from '../tasks/task-state.js';
-import { checkFinal, COUNTER, settleForget, SplitBrainChecker, Violation, type Ledger } from './invariants.js';
+import { checkFinal, COUNTER, settleForget, SplitBrainChecker, Violation, type InvariantName, type Ledger } from './invariants.js';
+import { DurabilityChecker } from './durability-check.js';
+import { MoveCompletionChecker, QuietJoinChecker } from './move-check.js';
+import { MoveRunner } from './move-ops.js';
 import { PlacementAgreementChecker } from './placement-check.js';
+import { ReadAfterWriteChecker } from './read-check.js';
 import { replicaDivergence } from './replica-check.js';
 import { AGENTS, MAX_JOINS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
@@ -25,6 +29,8 @@ export interface ScenarioConfig {
   workload: Workload;
   /** The replication factor the cluster is founded with (default: DEFAULT_REPLICATION_FACTOR). */
   replicationFactor?: number;
+  /** Invariants not checked (`tri fuzz --skip-invariant`): to search past a known, open bug. */
+  skipInvariants?: readonly InvariantName[];
 }
 
 export const DEFAULT_SCENARIO: ScenarioConfig = {
@@ -57,6 +63,13 @@ export interface RunStats {
   partitions: number;
   /** Virtual ms from the last heal until every replica held one digest. */
   convergedAfterMs: number | null;
+  /** Replica-set steps: leaves, wiped restarts, reads checked, quiet joins watched. */
+  leaves: number;
+  wipes: number;
+  readsChecked: number;
+  quietJoins: number;
+  /** Longest a move took to complete after the last configuration change (virtual ms). */
+  longestMoveMs: number;
   virtualMs: number;
   events: number;
 }
@@ -84,8 +97,23 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     watchTrims(c, i, ledger);
   };
   const ledger: Ledger = { writes: [], counters: new Map(), tasks: [], forgotten: new Set(), forgetAttempted: new Set(), trimmed: new Set(), trimmedUnfinished: [] };
-  for (let i = 0; i < n; i++) defineAgents(i);
-  const stats: RunStats = { steps: 0, writesAcked: 0, incrementsAcked: 0, forgetsAcked: 0, tasksTrimmed: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, convergedAfterMs: null, virtualMs: 0, events: 0 };
+  const skip = new Set(config.skipInvariants ?? []);
+  /** A violation seen inside node code or a callback (thrown by the next check). */
+  let seen: Violation | undefined;
+  const report = (v: Violation) => {
+    if (!skip.has(v.invariant)) seen ??= v;
+  };
+  const durability = new DurabilityChecker(c);
+  const reads = new ReadAfterWriteChecker(c, (agent, id) => ledger.forgetAttempted.has(`${agent}/${id}`));
+  const moveCheck = new MoveCompletionChecker(c);
+  const quietJoin = new QuietJoinChecker(c);
+  const started = (i: number) => {
+    defineAgents(i);
+    durability.watchDrops(i, report);
+    reads.restarted(i);
+  };
+  for (let i = 0; i < n; i++) started(i);
+  const stats: RunStats = { steps: 0, writesAcked: 0, incrementsAcked: 0, forgetsAcked: 0, tasksTrimmed: 0, tasksAcked: 0, tasksDone: 0, crashes: 0, joins: 0, pauses: 0, partitions: 0, convergedAfterMs: null, leaves: 0, wipes: 0, readsChecked: 0, quietJoins: 0, longestMoveMs: 0, virtualMs: 0, events: 0 };
   const paused = new Set<number>();
   const touchedPairs: Array<[number, number]> = [];
   /** Members added by join steps (index -> the node they joined via, whose side they share). */
@@ -93,14 +121,40 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   const checker = new SplitBrainChecker(c);
   const running = () => c.live().filter((i) => !paused.has(i));
   const placement = new PlacementAgreementChecker((i) => c.node(i).gate.voterConfig(), () => c.now());
-  const check = () => {
-    const r = running();
-    checker.check(r);
-    placement.check(r);
+  const guard = (name: InvariantName, fn: () => void) => {
+    if (!skip.has(name)) fn();
   };
-  /** Runs `ms` of virtual time, checking split brain every checkEveryMs. */
+  const check = (afterStep = false) => {
+    const r = running();
+    guard('split-brain', () => checker.check(r));
+    guard('placement-agreement', () => placement.check(r));
+    guard('ack-majority', () => durability.check(afterStep));
+    if (seen) throw seen;
+  };
+  const moves = new MoveRunner(run.moves ?? [], {
+    c,
+    up: (i) => !c.isDown(i) && !paused.has(i),
+    mayTakeDown,
+    join: (via) => join(via),
+    crash: (i) => crash(i),
+    restart: (i) => restart(i),
+    partition: (sides) => partition(sides),
+    heal: () => c.heal(),
+    read: (i, agent) => {
+      stats.readsChecked++;
+      reads.read(i, `agent-${agent}`, report);
+    },
+    wiped: (i) => {
+      stats.wipes++;
+      durability.wiped(i);
+      reads.wiped();
+    },
+    left: () => stats.leaves++,
+  });
+  /** Runs `ms` of virtual time, checking the continuous invariants every checkEveryMs. */
   const advance = async (ms: number) => {
     for (let t = 0; t < ms; t += config.checkEveryMs) {
+      if (t0 !== undefined) moves.due(c.now() - t0);
       await c.runFor(Math.min(config.checkEveryMs, ms - t));
       check();
     }
@@ -129,7 +183,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
       if (elapsed >= config.durationMs) break;
       stats.steps++;
       apply(step);
-      check();
+      check(true);
       await advance(Math.min(step.waitMs, config.durationMs - elapsed));
     }
     if (c.now() - t0 < config.durationMs) await advance(t0 + config.durationMs - c.now());
@@ -139,13 +193,21 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     c.setDefaultLink(CALM_LINK);
     for (const [a, b] of touchedPairs) c.setLink(a, b, CALM_LINK);
     for (const i of [...paused]) resume(i);
-    for (let i = 0; i < c.size; i++) if (c.isDown(i)) restart(i);
+    moves.finish();
+    const restartDown = () => {
+      for (let i = 0; i < c.size; i++) if (c.isDown(i) && moves.restartable(i)) restart(i);
+    };
+    restartDown();
     healedAt = c.now();
     // Everyone, members added by join steps included, ACTIVE (so admitted: a learner is DEGRADED).
     const converged = () =>
       c.live().length === c.size && c.allSee((ms) => ms.length === c.size && ms.every((m) => m.swimState === 'alive' && m.state === 'ACTIVE')) && replicaDivergence(c) === undefined;
     const deadline = healedAt + config.convergeMs;
-    while (!converged() && c.now() < deadline) await advance(Math.min(500, deadline - c.now()));
+    while (!converged() && c.now() < deadline) {
+      await advance(Math.min(500, deadline - c.now()));
+      restartDown(); // a leave still draining at the heal restarts once it has left
+      guard('move-incomplete', () => moveCheck.check());
+    }
     check();
     if (!converged()) {
       const views = c.nodes.map(
@@ -156,6 +218,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     }
     stats.convergedAfterMs = Math.round(c.now() - healedAt);
     checkFinal(c, ledger);
+    if (run.endJoin && joinedVia.size < MAX_JOINS) await quietJoinAtEnd();
   } catch (err) {
     if (!(err instanceof Violation)) throw err;
     violation = err;
@@ -169,6 +232,8 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     for (const k of ledger.counters.values()) stats.incrementsAcked += k.acked;
     stats.forgetsAcked = ledger.forgotten.size;
     stats.tasksTrimmed = ledger.trimmed.size;
+    stats.quietJoins = quietJoin.watched;
+    stats.longestMoveMs = Math.round(moveCheck.longestMs);
     if (!violation) stats.tasksDone = c.node(0).tasks.list().filter((t) => t.status === 'done').length;
     await c.destroy();
   }
@@ -179,32 +244,20 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     const up = (i: number) => !c.isDown(i) && !paused.has(i);
     switch (op.kind) {
       case 'partition':
-        stats.partitions++;
-        // Added members stay on the side of the node they joined via.
-        c.partition(...sidesToGroups([...op.sides, ...[...joinedVia.values()].map((via) => op.sides[via] ?? 0)]));
+        partition(op.sides);
         break;
       case 'heal':
         c.heal();
         break;
       case 'crash':
-        // At most a minority down at once, so a majority can always come back.
-        if (!c.isDown(op.node) && c.live().length > c.size - Math.floor((c.size - 1) / 2)) {
-          paused.delete(op.node);
-          c.crash(op.node);
-          stats.crashes++;
-        }
+        if (!c.isDown(op.node) && mayTakeDown()) crash(op.node);
         break;
       case 'restart':
-        if (c.isDown(op.node)) restart(op.node);
+        if (c.isDown(op.node) && moves.restartable(op.node)) restart(op.node); // a leave still draining is not down yet
         break;
-      case 'join': {
-        if (joinedVia.size >= MAX_JOINS || !up(op.via)) break;
-        const k = c.addNode(op.via);
-        joinedVia.set(k, op.via);
-        defineAgents(k);
-        stats.joins++;
+      case 'join':
+        join(op.via);
         break;
-      }
       case 'pause':
         if (up(op.node)) {
           stats.pauses++;
@@ -243,12 +296,18 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
             break;
           }
         }
-        c.node(op.node)
-          .memory(agent)
-          .addEpisode({ task: `w${id}`, outcome: 'ok', note: `via n${op.node}` })
+        const via = op.node;
+        durability
+          .track(via, agent, () => c.node(via).memory(agent).addEpisode({ task: `w${id}`, outcome: 'ok', note: `via n${via}` }))
           .then(
-            (epId) => ledger.writes.push({ agent, id: epId, via: op.node }),
-            () => undefined, // QuorumError / WriteTimeoutError / stopped: not acknowledged
+            (epId) => {
+              ledger.writes.push({ agent, id: epId, via });
+              reads.acknowledged(agent, epId, via);
+            },
+            (err: unknown) => {
+              if (err instanceof Violation) report(err); // the write's own check, when it resolved
+              // otherwise QuorumError / WriteTimeoutError / stopped: not acknowledged
+            },
           );
         break;
       }
@@ -282,6 +341,46 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     }
   }
 
+  /** At most a minority down at once, so a majority can always come back. */
+  function mayTakeDown(): boolean {
+    return c.live().length > c.size - Math.floor((c.size - 1) / 2);
+  }
+
+  function crash(i: number): void {
+    paused.delete(i);
+    c.crash(i);
+    stats.crashes++;
+  }
+
+  function join(via: number): number | undefined {
+    if (joinedVia.size >= MAX_JOINS || c.isDown(via) || paused.has(via)) return undefined;
+    const k = c.addNode(via);
+    joinedVia.set(k, via);
+    started(k);
+    stats.joins++;
+    return k;
+  }
+
+  function partition(sides: number[]): void {
+    stats.partitions++;
+    // Added members stay on the side of the node they joined via.
+    c.partition(...sidesToGroups([...sides.slice(0, n), ...[...joinedVia.values()].map((via) => sides[via] ?? 0)]));
+  }
+
+  /** The quiet join (run.endJoin): a new member joins the converged cluster; only it may receive agent documents. */
+  async function quietJoinAtEnd(): Promise<void> {
+    quietJoin.begin(c.size); // taps the nodes there now; the joiner is the next index
+    const k = join(0)!;
+    const admitted = () => c.live().every((i) => c.node(i).gate.isVoter(c.node(k).name)) && replicaDivergence(c) === undefined;
+    const until = c.now() + config.convergeMs;
+    while (!admitted() && c.now() < until) {
+      await advance(Math.min(500, until - c.now()));
+      guard('move-incomplete', () => moveCheck.check());
+    }
+    guard('quiet-join', () => quietJoin.end());
+    if (!admitted()) throw new Violation('convergence', `n${k} joined the quiet cluster and it did not converge within ${config.convergeMs / 1000} s (${replicaDivergence(c) ?? 'not admitted'})`, c.now());
+  }
+
   function resume(i: number): void {
     if (!paused.delete(i)) return;
     c.resume(i);
@@ -290,7 +389,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   function restart(i: number): void {
     paused.delete(i);
     void c.restart(i).catch(() => undefined);
-    defineAgents(i);
+    started(i);
   }
 }
 

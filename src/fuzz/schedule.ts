@@ -43,6 +43,35 @@ export interface Run {
   /** Seeds the simulated network and the nodes (node ids, link faults, Yjs client ids). */
   simSeed: number;
   steps: Step[];
+  /**
+   * Replica-set steps (issue 21) at their own virtual times, interleaved with `steps` (which they
+   * do not shift). Generated after `steps`, so runs and replay paths of earlier versions keep
+   * their steps; absent in a schedule written by an older version.
+   */
+  moves?: TimedMove[];
+  /** After the final checks: one more member joins the quiet, converged cluster (quiet-join). */
+  endJoin?: boolean;
+}
+
+/** Replica-set steps (move-ops.ts carries them out). */
+export type MoveOp =
+  /** Node `node` leaves gracefully (SIGTERM: drains its agents, then exits); restarted at the last heal. */
+  | { kind: 'leave'; node: number }
+  /** Node `node` crashes, its data directory is wiped, and it restarts after `ms` (a new node id, no data). */
+  | { kind: 'wipe'; node: number; ms: number }
+  /** A second change before the move of the first finished: a new member joins via `via`, and `gapMs` later `node` leaves. */
+  | { kind: 'churn'; via: number; node: number; gapMs: number }
+  /** A new member joins via `via`; `delayMs` later a minority of agent `agent`'s replica set crashes (mid-move). */
+  | { kind: 'move-crash'; via: number; agent: number; delayMs: number }
+  /** A partition through agent `agent`'s replica set (members on both sides; others by `sides`), healed after `ms`. */
+  | { kind: 'split-set'; agent: number; sides: number[]; ms: number }
+  /** A read of agent `agent` through node `node` (a replica or not): it must see the acknowledged writes. */
+  | { kind: 'read'; node: number; agent: number };
+
+export interface TimedMove {
+  /** Virtual ms after the cluster formed. */
+  atMs: number;
+  op: MoveOp;
 }
 
 /** New members a run adds at most (join steps beyond that do nothing). */
@@ -79,21 +108,64 @@ export function stepArb(nodes: number): fc.Arbitrary<Step> {
   return fc.record({ op: opArb(nodes), waitMs: fc.integer({ min: 0, max: 4_000 }) });
 }
 
-/** A whole run: a seed for the simulated world and up to `maxSteps` steps. */
+export function moveArb(nodes: number): fc.Arbitrary<MoveOp> {
+  const node = fc.integer({ min: 0, max: nodes - 1 });
+  const agent = fc.integer({ min: 0, max: AGENTS - 1 });
+  return fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant('leave' as const), node }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('wipe' as const), node, ms: fc.integer({ min: 0, max: 6_000 }) }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('churn' as const), via: node, node, gapMs: fc.integer({ min: 0, max: 1_500 }) }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('move-crash' as const), via: node, agent, delayMs: fc.integer({ min: 0, max: 1_500 }) }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('split-set' as const), agent, sides: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: nodes, maxLength: nodes }), ms: fc.integer({ min: 500, max: 12_000 }) }), weight: 2 },
+    { arbitrary: fc.record({ kind: fc.constant('read' as const), node, agent }), weight: 4 },
+  );
+}
+
+/** A whole run: a seed for the simulated world, up to `maxSteps` steps, and replica-set steps. */
 export function runArb(nodes: number, maxSteps = 40): fc.Arbitrary<Run> {
   // size 'max': step counts spread over the whole range (fast-check's default favours short arrays).
-  return fc.record({ simSeed: fc.integer({ min: 1, max: 2 ** 31 - 1 }), steps: fc.array(stepArb(nodes), { minLength: 1, maxLength: maxSteps, size: 'max' }) });
+  // `moves` and `endJoin` come last: fast-check draws record fields in order, so the fields before
+  // them (and the replay paths into them) are what they were before replica-set steps existed.
+  const moves = fc.array(fc.record({ atMs: fc.integer({ min: 0, max: 60_000 }), op: moveArb(nodes) }), { maxLength: Math.max(1, Math.round(maxSteps / 4)), size: 'max' });
+  return fc.record({ simSeed: fc.integer({ min: 1, max: 2 ** 31 - 1 }), steps: fc.array(stepArb(nodes), { minLength: 1, maxLength: maxSteps, size: 'max' }), moves, endJoin: fc.boolean() });
 }
 
 /** One line per step, with the virtual time it starts at (relative to the formed cluster). */
 export function describeSchedule(run: Run): string[] {
   let t = 0;
   const lines = [`simSeed ${run.simSeed}`];
+  const moves = [...(run.moves ?? [])].sort((a, b) => a.atMs - b.atMs);
+  const movesUntil = (end: number) => {
+    while (moves.length > 0 && moves[0]!.atMs < end) {
+      const m = moves.shift()!;
+      lines.push(`t=${(m.atMs / 1000).toFixed(1)}s ${describeMove(m.op)}`);
+    }
+  };
   for (const s of run.steps) {
+    movesUntil(t);
     lines.push(`t=${(t / 1000).toFixed(1)}s ${describeOp(s.op)}; wait ${s.waitMs} ms`);
     t += s.waitMs;
   }
+  movesUntil(Infinity);
+  if (run.endJoin) lines.push('after the final checks: a new member joins the quiet cluster');
   return lines;
+}
+
+export function describeMove(op: MoveOp): string {
+  switch (op.kind) {
+    case 'leave':
+      return `n${op.node} leaves gracefully`;
+    case 'wipe':
+      return `n${op.node} crashes, its data directory is wiped, restart after ${op.ms} ms`;
+    case 'churn':
+      return `a new member joins via n${op.via}, and ${op.gapMs} ms later n${op.node} leaves`;
+    case 'move-crash':
+      return `a new member joins via n${op.via}, and ${op.delayMs} ms later a minority of agent-${op.agent}'s replica set crashes`;
+    case 'split-set':
+      return `partition through agent-${op.agent}'s replica set (others by sides ${op.sides.join('')}) for ${op.ms} ms`;
+    case 'read':
+      return `read agent-${op.agent} via n${op.node}`;
+  }
 }
 
 export function describeOp(op: Op): string {

@@ -4,6 +4,7 @@
 // out, nothing above it is kept, and outcomes come back in index order.
 import { Worker } from 'node:worker_threads';
 import type { PlantedBug } from './planted-bugs.js';
+import type { InvariantName } from './invariants.js';
 import { runScenario, type RunStats, type ScenarioConfig } from './scenario.js';
 import { sampleRun } from './seeds.js';
 
@@ -49,10 +50,11 @@ export interface WorkerSetup {
   workloadModule?: string;
   plantedBug?: PlantedBug;
   replicationFactor?: number;
+  skipInvariants?: InvariantName[];
 }
 
 export async function searchInWorkers(o: SearchOptions & WorkerSetup & { workers: number }): Promise<RunOutcome[]> {
-  const setup: WorkerSetup = { seed: o.seed, nodes: o.nodes, maxSteps: o.maxSteps, durationMs: o.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor };
+  const setup: WorkerSetup = { seed: o.seed, nodes: o.nodes, maxSteps: o.maxSteps, durationMs: o.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor, skipInvariants: o.skipInvariants };
   const results = new Map<number, RunOutcome>();
   let next = 0;
   let stopAt = o.runs; // one past the last index worth running

@@ -5,6 +5,14 @@ import fc from 'fast-check';
 import { runArb, type Run } from './schedule.js';
 import { DEFAULT_SCENARIO, type ScenarioConfig } from './scenario.js';
 import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
+import type { InvariantName } from './invariants.js';
+
+/**
+ * Invariants not checked unless asked for (`tri fuzz --check-invariant NAME`): known open bugs, so
+ * a search is not stopped by them at every run. quiet-join: today's handoff pushes whole documents
+ * to the continuing replicas on a join (docs/replica-sets.md, "What the fuzzer checks").
+ */
+export const DEFAULT_SKIPPED: readonly InvariantName[] = ['quiet-join'];
 
 /** The fast-check seed of run `index` of a search seeded with `seed`. */
 export function runSeed(seed: number, index: number): number {
@@ -16,13 +24,14 @@ export function sampleRun(seed: number, index: number, nodes: number, maxSteps =
   return fc.sample(runArb(nodes, maxSteps), { seed: runSeed(seed, index), numRuns: 1 })[0]!;
 }
 
-export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload; replicationFactor?: number }): ScenarioConfig {
+export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload; replicationFactor?: number; skipInvariants?: readonly InvariantName[] }): ScenarioConfig {
   return {
     ...DEFAULT_SCENARIO,
     nodes: o.nodes,
     durationMs: o.durationMs ?? DEFAULT_SCENARIO.durationMs,
     workload: o.workload ?? DEFAULT_WORKLOAD,
     ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
+    skipInvariants: o.skipInvariants ?? DEFAULT_SKIPPED,
   };
 }
 

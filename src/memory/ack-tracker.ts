@@ -127,10 +127,20 @@ export class AckTracker {
 
   /** Settles one update once our own copy is durable and its acks make the quorum; a write resolves when all of its updates are. */
   private settle(requestId: number, p: PendingUpdate): void {
-    if (!p.durable || !p.plan.complete(p.acks)) return;
+    if (!p.durable || !(p.plan.complete(p.acks) || (plantedShortAck && p.acks.size + 1 >= p.plan.needed))) return;
     this.pending.delete(requestId);
     if (--p.group.open > 0) return;
     p.group.cancelTimer();
     p.group.resolve();
   }
+}
+
+let plantedShortAck = false;
+/**
+ * Planted bug for the fuzzer (`tri fuzz --planted-bug short-ack`, src/fuzz/planted-bugs.ts): a
+ * write resolves one acknowledgement short of its quorum, so it can be acknowledged while a
+ * majority of its replica set does not hold it (the durability invariant must see it).
+ */
+export function plantShortAckBugForTesting(on: boolean): void {
+  plantedShortAck = on;
 }

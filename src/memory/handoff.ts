@@ -93,6 +93,7 @@ export class Handoff {
 
   /** One round: push every stray not already waiting for its acks. */
   round(): void {
+    if (plantedStall) return;
     const scope = this.o.view.current();
     const now = this.o.now();
     for (const [id, t] of this.transfers) {
@@ -113,6 +114,7 @@ export class Handoff {
       this.pushes++;
       sent++;
       this.o.run(pushed.effects);
+      if (plantedUnackedDrop) this.tryDrop(id, this.transfers.get(id)!);
     }
     this.o.onRound?.();
   }
@@ -160,4 +162,16 @@ export class Handoff {
       this.arm(this.intervalMs);
     });
   }
+}
+
+// Planted bugs for the fuzzer (src/fuzz/planted-bugs.ts); both off unless a fuzz run turns them on.
+let plantedUnackedDrop = false;
+let plantedStall = false;
+/** `handoff-drops-unacked`: a stray is dropped as soon as it is pushed, before any replica acknowledged it. */
+export function plantUnackedDropBugForTesting(on: boolean): void {
+  plantedUnackedDrop = on;
+}
+/** `handoff-stalls`: handoff rounds do nothing, so a move never completes. */
+export function plantStallBugForTesting(on: boolean): void {
+  plantedStall = on;
 }

@@ -80,7 +80,7 @@ export class ReplicaReads {
         const off = this.o.onSynced((e) => {
           if (e.mode !== 'on_demand' || !targets.includes(e.peer) || !e.docs.includes(docId)) return;
           answered.add(e.peer);
-          if (plan.complete(answered)) {
+          if (plan.complete(answered) || plantedOneReplicaRead) {
             off();
             cancel();
             resolve();
@@ -92,4 +92,10 @@ export class ReplicaReads {
       done();
     }
   }
+}
+
+let plantedOneReplicaRead = false;
+/** Planted bug for the fuzzer (`read-one-replica`): a read on a non-replica merges from the first replica that answers only. */
+export function plantOneReplicaReadBugForTesting(on: boolean): void {
+  plantedOneReplicaRead = on;
 }

@@ -111,8 +111,26 @@ export class ReplicaSets {
     o.gate.onConfigChange(() => {
       this.view.current(); // records the previous configuration of the moves at once
       this.handoff?.configChanged();
+      // New co-replicas (a joiner, a re-admitted node) get what this node holds for them now, by
+      // one anti-entropy round each, instead of waiting for the round-robin (one peer per period).
+      const alive = new Set(peers());
+      for (const peer of this.newCoReplicas()) if (alive.has(peer)) o.run(engine.startAntiEntropy(peer, now()));
     });
     this.handoff.start();
+  }
+
+  /** Members that, on the last configuration change, joined the replica set of a document this node holds and is a replica of. */
+  private newCoReplicas(): string[] {
+    const cur = this.view.current();
+    const prev = this.view.previous();
+    if (!prev || !cur.enforced) return [];
+    const out = new Set<string>();
+    for (const id of this.o.docs.ids()) {
+      if (!id.startsWith(AGENT_PREFIX) || !cur.isReplica(id)) continue;
+      const before = prev.replicasOf(id) ?? [];
+      for (const n of cur.replicasOf(id) ?? []) if (n !== this.o.self && !before.includes(n)) out.add(n);
+    }
+    return [...out];
   }
 
   /**

@@ -17,6 +17,7 @@ type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' |
 
 export class ReplicaView implements SyncScope {
   private scope: ReplicaScope | undefined;
+  private before: ReplicaScope | undefined;
   /** The previous configurations whose moves may be unfinished (persisted). */
   readonly moves: ReplicaMoves;
   private pendingScope: ReplicaScope | undefined;
@@ -39,10 +40,17 @@ export class ReplicaView implements SyncScope {
   current(): ReplicaScope {
     const c = this.gate.voterConfig();
     if (!this.scope || this.scope.config !== c) {
+      if (this.scope && this.scope.epoch < c.epoch) this.before = this.scope;
       this.scope = new ReplicaScope(this.self, c);
       this.moves.observe(c);
     }
     return this.scope;
+  }
+
+  /** The scope of the previous configuration, when this process saw one (not across a restart). */
+  previous(): ReplicaScope | undefined {
+    this.current();
+    return this.before;
   }
 
   /** The previous sets a write of `docId` still needs a majority of (its move is incomplete here). */

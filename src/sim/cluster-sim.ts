@@ -289,6 +289,25 @@ export class SimCluster {
     await this.world.runUntilSettled(s.node.stop(), maxMs);
   }
 
+  /**
+   * Graceful stop without running the world (a fuzz schedule runs it): the node is down at once
+   * for live(), drains and leaves as the world runs; resolves when it has left.
+   */
+  leave(i: number): Promise<void> {
+    const s = this.slot(i);
+    if (s.down) return Promise.resolve();
+    s.down = true;
+    return s.node.stop();
+  }
+
+  /** Wipes the data directory of down node i: its next restart has an empty store and a new node id, as a real node would. */
+  wipe(i: number): void {
+    const s = this.slot(i);
+    if (!s.down) throw new Error(`node ${i} is running: crash(${i}) it first`);
+    s.nodeId = hexString(this.prng.fork(`wiped-node-id/${i}/${s.life}`), 16);
+    s.store = new MemoryStore({ nodeId: s.nodeId, name: s.name });
+  }
+
   pause(i: number): void {
     this.network.pause(this.slot(i).ip);
   }

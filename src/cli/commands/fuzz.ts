@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Option, type Command } from 'commander';
 import { TriError, UsageError } from '../../errors.js';
-import { isPlantedBug, loadWorkload, PLANTED_BUGS, runFuzz, type FuzzReport, type PlantedBug } from '../../fuzz/index.js';
+import { DEFAULT_SKIPPED, isPlantedBug, loadWorkload, PLANTED_BUGS, runFuzz, type FuzzReport, type InvariantName, type PlantedBug } from '../../fuzz/index.js';
 import { parseIntIn, parseReplicationFactor } from '../parse.js';
 import { DEFAULT_REPLICATION_FACTOR } from '../../placement/replication-factor.js';
 
@@ -24,9 +24,14 @@ interface Flags {
   quiet?: boolean;
   workers: number;
   replicationFactor?: number;
+  skipInvariant: string[];
+  checkInvariant: string[];
 }
 
 const MAX_SEED = 2 ** 31 - 1;
+
+/** Invariants `--skip-invariant` accepts (the final lost-write and task checks are always on). */
+const SKIPPABLE = ['split-brain', 'placement-agreement', 'ack-majority', 'early-drop', 'move-incomplete', 'quiet-join', 'read-after-write'] as const satisfies readonly InvariantName[];
 
 export function registerFuzz(program: Command): void {
   program
@@ -40,6 +45,8 @@ export function registerFuzz(program: Command): void {
     .option('--json', 'print one JSON document {seed, runs, nodes, failures, digest, ...} on stdout')
     .option('--workers <n>', 'worker threads for the search (default: one per CPU); the result does not depend on it', parseIntIn(1, 256), Math.min(availableParallelism(), 16))
     .option('--replication-factor <n>', 'replication factor each simulated cluster is founded with (odd; default 3); nodes on one configuration must place every agent alike', parseReplicationFactor)
+    .option('--skip-invariant <name>', `do not check this invariant, to search past a known open bug (repeatable; one of ${SKIPPABLE.join(', ')})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--check-invariant <name>', `check an invariant skipped by default as a known open bug (repeatable; default skipped: ${DEFAULT_SKIPPED.join(', ')})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--quiet', 'no progress on stderr')
     .addOption(new Option('--planted-bug <name>', 'test only: plant a known bug the fuzzer must find').hideHelp())
     .action(async (f: Flags) => {
@@ -48,6 +55,9 @@ export function registerFuzz(program: Command): void {
         if (!isPlantedBug(f.plantedBug)) throw new UsageError(`unknown planted bug "${f.plantedBug}"; known: ${Object.keys(PLANTED_BUGS).join(', ')}`);
         plantedBug = f.plantedBug;
       }
+      const unknown = [...f.skipInvariant, ...f.checkInvariant].find((name) => !(SKIPPABLE as readonly string[]).includes(name));
+      if (unknown !== undefined) throw new UsageError(`"${unknown}" is not an invariant --skip-invariant or --check-invariant takes; known: ${SKIPPABLE.join(', ')}`);
+      const skipInvariants = [...new Set([...DEFAULT_SKIPPED, ...f.skipInvariant])].filter((name) => !f.checkInvariant.includes(name)) as InvariantName[];
       if (f.replay !== undefined && !/^\d+(:\d+)*$/.test(f.replay)) {
         throw new UsageError(`--replay "${f.replay}" is not a counterexample path; copy the one a failure printed, for example --replay 12:0:3`);
       }
@@ -65,6 +75,7 @@ export function registerFuzz(program: Command): void {
         workers: f.workers,
         plantedBug,
         replicationFactor: f.replicationFactor,
+        skipInvariants,
         replayPath: f.replay,
         wallClock: () => performance.now(),
         onRun: progress
@@ -98,6 +109,11 @@ function printHuman(r: FuzzReport): void {
   if (r.runsExecuted > 0) {
     out(
       `  acknowledged: ${r.totals.writesAcked} writes, ${r.totals.incrementsAcked} increments, ${r.totals.tasksAcked} tasks, ${r.totals.forgetsAcked} forgets; ${r.totals.tasksTrimmed} finished tasks trimmed; faults: ${r.totals.partitions} partitions, ${r.totals.crashes} crashes, ${r.totals.joins} new members, ${r.totals.pauses} pauses; slowest convergence ${(r.totals.maxConvergedAfterMs / 1000).toFixed(1)} s`,
+    );
+    out(
+      `  replica sets: ${r.totals.leaves} leaves, ${r.totals.wipes} wiped restarts, ${r.totals.readsChecked} reads checked, ${r.totals.quietJoins} quiet joins watched; longest move after the last change ${(r.totals.longestMoveMs / 1000).toFixed(1)} s`,
+    );
+    if (r.skipInvariants.length > 0) out(`  NOT CHECKED: ${r.skipInvariants.join(', ')}${r.skipInvariants.some((n) => DEFAULT_SKIPPED.includes(n)) ? ` (${DEFAULT_SKIPPED.join(', ')}: known open, skipped by default; --check-invariant to check)` : ''}`
     );
   }
   const failure = r.failures[0];
