@@ -47,7 +47,7 @@ export class QuorumCluster {
   private cli: CliSnapshot | undefined;
   private readonly clients: NodeClient[] = [];
 
-  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; insecure?: boolean; prefix?: string } = {}) {
+  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; triArgs?: string[]; insecure?: boolean; prefix?: string } = {}) {
     if (!hooked) {
       hooked = true;
       process.once('exit', () => {
@@ -75,7 +75,7 @@ export class QuorumCluster {
       const address = this.address(i);
       // --insecure: plaintext gossip and streams, the baseline encryption is measured against.
       const args = [...(this.opts.nodeArgs ?? []), ...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), this.cli.triPath, 'node', 'start', '--name', name, '--bind', address, ...(this.opts.insecure ? ['--insecure'] : ['--key-file', this.keyFile])];
-      args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn');
+      args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn', ...(this.opts.triArgs ?? []));
       if (i > 0) args.push('--join', `${this.address(0)}:9999`);
       const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       live.add(proc);
