@@ -93,14 +93,15 @@ describe.skipIf(!support.ok)('replica sets: a partition that cuts one agent\'s r
       expect(took, 'refused at once, not after the write timeout').toBeLessThan(5_000);
       expect(await cluster.digest(node), `${n} applied a refused write`).toEqual(before);
     }
+    // Still before the downing: the refusals above were of the replica set on the configuration
+    // that holds A and B (after stable-after the majority downs them and agent-cut moves to it).
+    const still = await cluster.status(cluster.node(c));
+    expect(still?.quorum.removed, 'A and B were downed before the refusals were checked').toEqual([]);
     for (const n of majority) {
       const r = await cluster.addEpisode(cluster.node(n), whole!.agent, `during-${n}`);
       expect(r.code, `${n}: ${r.stderr}`).toBe(0);
       acked.push({ agent: whole!.agent, id: r.id! });
     }
-    // Still before the downing: the refusals above were of the replica set, not of a changed configuration.
-    const still = await cluster.status(cluster.node(c));
-    expect(still?.quorum.removed, 'A and B were downed before the writes finished; the test measured the wrong thing').toEqual([]);
     console.log(`[replica partition] refusals and writes done ${Date.now() - t0} ms after the cut`);
 
     await lan.heal();
