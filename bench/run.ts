@@ -23,6 +23,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'quorum-writes': runQuorumWrites,
   'heal-convergence': runHealConvergence,
   'heal-downed': runHealDowned,
+  'move-writes': (o) => import('./move-writes.js').then((m) => m.runMoveWrites(o)),
   'task-failover': (o) => import('./task-failover.js').then((m) => m.runTaskFailover(o)),
   'task-throughput': (o) => import('./task-throughput.js').then((m) => m.runTaskThroughput(o)),
   'sync-bandwidth': (o) => import('./sync-bandwidth.js').then((m) => m.runSyncBandwidth(o)),
