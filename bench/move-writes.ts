@@ -23,6 +23,8 @@ const HANDOFF_MS = 4_000;
 interface Window {
   latencies: number[];
   errors: Record<string, number>;
+  /** The distinct refusals (message up to its first colon, counts stripped), with how many and when first (ms into the window). */
+  samples: Record<string, { count: number; firstAtMs: number }>;
   ms: number;
 }
 
@@ -51,7 +53,8 @@ export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult>
     const load = load1m();
     log(
       `move-writes: steady p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} ms (${steady.acked} writes); join p50 ${j.p50.toFixed(2)} p99 ${j.p99.toFixed(2)} ms over ${join.ms.toFixed(0)} ms (${join.latencies.length} writes, errors ${JSON.stringify(join.errors)}); ` +
-        `leave p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms over ${leave.ms.toFixed(0)} ms (${leave.latencies.length} writes, errors ${JSON.stringify(leave.errors)}); load ${load}`,
+        `leave p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} ms over ${leave.ms.toFixed(0)} ms (${leave.latencies.length} writes, errors ${JSON.stringify(leave.errors)}); load ${load}; ` +
+        `refusals: join ${JSON.stringify(join.samples)} leave ${JSON.stringify(leave.samples)}`,
     );
     const r = (x: number): number => Math.round(x * 100) / 100;
     const metrics: Metrics = {
@@ -72,7 +75,11 @@ export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult>
     const peers = {
       goals: { p99_over_steady: MOVE_GOALS.p99Ratio, quorum_errors: MOVE_GOALS.quorumErrors },
       setup: { nodes: '4 + 1 joining then leaving', replicationFactor: 3, inFlight: IN_FLIGHT, agents: AGENTS, load: 'RPC client (NodeClient.addEpisode, TLS-PSK) to the 4 steady nodes' },
-      details: { steady: { ...s, errors: steady.errors }, join: { ...j, errors: join.errors, windowMs: Math.round(join.ms) }, leave: { ...l, errors: leave.errors, windowMs: Math.round(leave.ms) } },
+      details: {
+        steady: { ...s, errors: steady.errors },
+        join: { ...j, errors: join.errors, refusals: join.samples, windowMs: Math.round(join.ms) },
+        leave: { ...l, errors: leave.errors, refusals: leave.samples, windowMs: Math.round(leave.ms) },
+      },
     };
     return writeResult(opts.out, 'move-writes', metrics, peers).result;
   } finally {
@@ -84,6 +91,7 @@ export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult>
 async function underLoad(clients: readonly NodeClient[], move: () => Promise<void>): Promise<Window> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
+  const samples: Window['samples'] = {};
   let stop = false;
   let i = 0;
   const writer = async (w: number): Promise<void> => {
@@ -97,6 +105,9 @@ async function underLoad(clients: readonly NodeClient[], move: () => Promise<voi
       } catch (err) {
         const name = (err as Error).name && (err as Error).name !== 'Error' ? (err as Error).name : 'Error';
         errors[name] = (errors[name] ?? 0) + 1;
+        const what = `${name}: ${(err as Error).message.replace(/\d+/g, 'N').slice(0, 140)}`;
+        samples[what] ??= { count: 0, firstAtMs: Math.round(performance.now() - t0) };
+        samples[what].count++;
       }
     }
   };
@@ -108,7 +119,7 @@ async function underLoad(clients: readonly NodeClient[], move: () => Promise<voi
     stop = true;
     await Promise.all(writers);
   }
-  return { latencies, errors, ms: performance.now() - t0 };
+  return { latencies, errors, samples, ms: performance.now() - t0 };
 }
 
 /**
