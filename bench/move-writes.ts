@@ -98,10 +98,10 @@ async function underLoad(clients: readonly NodeClient[], move: () => Promise<voi
     const client = clients[w % clients.length]!;
     for (let n = 0; !stop && n < 200_000; n++) {
       const k = i++;
-      const t0 = performance.now();
+      const w0 = performance.now();
       try {
         await client.addEpisode({ agent: `move-${k % AGENTS}`, task: `move ${k}`, outcome: 'ok', note: `episode ${k}`, tags: ['bench'] });
-        latencies.push(performance.now() - t0);
+        latencies.push(performance.now() - w0);
       } catch (err) {
         const name = (err as Error).name && (err as Error).name !== 'Error' ? (err as Error).name : 'Error';
         errors[name] = (errors[name] ?? 0) + 1;
