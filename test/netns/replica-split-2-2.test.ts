@@ -16,6 +16,7 @@ if (!support.ok) console.warn(`SKIPPING replica-set 2+2 netns tests: ${support.r
 const ALL = ['n1', 'n2', 'n3', 'n4'];
 const WRITE_FOR_MS = 30_000;
 const PAUSE_MS = 300;
+const IN_FLIGHT = 3;
 
 interface Outcome {
   node: string;
@@ -54,19 +55,28 @@ describe.skipIf(!support.ok)('replica sets: writes through a 2+2 split with the 
     const cutAt = Date.now();
     await lan.partition([hosts.slice(0, 2), hosts.slice(2)]);
     const outcomes: Outcome[] = [];
+    // A new write starts every PAUSE_MS while fewer than IN_FLIGHT of that side's are running, so
+    // the cadence holds even when one CLI call takes seconds on a loaded machine.
     const writeLoop = async (nodes: string[], side: string): Promise<void> => {
+      const running = new Set<Promise<void>>();
       for (let i = 0; Date.now() - cutAt < WRITE_FOR_MS && i < 500; i++) {
+        while (running.size >= IN_FLIGHT) await Promise.race(running);
         const node = nodes[i % nodes.length]!;
         const task = `${side}-${i}`;
         const at = Date.now() - cutAt;
-        const r = await cluster.addEpisode(cluster.node(node), agent!, task);
-        outcomes.push({ node, at, took: Date.now() - cutAt - at, code: r.code, task, id: r.id, stderr: r.stderr.split('\n')[0] ?? '' });
+        const one = cluster.addEpisode(cluster.node(node), agent!, task).then((r) => {
+          outcomes.push({ node, at, took: Date.now() - cutAt - at, code: r.code, task, id: r.id, stderr: r.stderr.split('\n')[0] ?? '' });
+        });
+        running.add(one);
+        void one.finally(() => running.delete(one));
         await new Promise((res) => setTimeout(res, PAUSE_MS));
       }
+      await Promise.all(running);
     };
     await Promise.all([writeLoop(['n3', 'n4'], 'writable'), writeLoop(['n1', 'n2'], 'cut')]);
     const after = await cluster.status(cluster.node('n3'));
     console.log(`[replica 2+2] 30 s after the cut n3 shows removed=[${after?.quorum.removed.join(',')}] voters ${after?.quorum.voters}`);
+    outcomes.sort((x, y) => x.at - y.at);
     const writable = outcomes.filter((o) => o.node === 'n3' || o.node === 'n4');
     const cut = outcomes.filter((o) => o.node === 'n1' || o.node === 'n2');
     const line = (o: Outcome): string => `${o.node}@${o.at}ms(${o.took}ms)=${o.code}${o.code === 0 ? '' : ` ${o.stderr.slice(0, 160)}`}`;
@@ -74,8 +84,8 @@ describe.skipIf(!support.ok)('replica sets: writes through a 2+2 split with the 
     console.log(`[replica 2+2] other side: ${cut.length} writes, exit codes ${JSON.stringify(countBy(cut.map((o) => o.code)))}; not exit 3: ${cut.filter((o) => o.code !== 3).map(line).join(' | ') || 'none'}`);
     // The whole window was covered: detection and downing (stable-after 10 s) happened inside it.
     expect(after?.quorum.removed.sort(), 'n1 and n2 were not downed within the 30 s of writes').toEqual(['n1', 'n2']);
-    expect(writable.length).toBeGreaterThanOrEqual(10);
-    expect(cut.length).toBeGreaterThanOrEqual(5);
+    expect(writable.length).toBeGreaterThanOrEqual(8);
+    expect(cut.length).toBeGreaterThanOrEqual(8);
 
     // After heal: every acknowledged write everywhere, no refused one anywhere.
     await lan.heal();
