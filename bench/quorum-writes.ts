@@ -1,5 +1,6 @@
 // quorum-writes: acknowledged episode write latency (p50, p99) and throughput on 3 and 5 real
-// `tri node start` processes on loopback (127.0.11.x, durable SQLite data directories).
+// `tri node start` processes on loopback (127.0.11.x, durable SQLite data directories); 5 both
+// with RF 5 (everyone) and with RF 3 (replica sets): SIZES.
 //
 // Load: the RPC client (NodeClient.addEpisode over TLS-PSK), i.e. exactly what `tri memory add`
 // and any remote program do, from this (separate) process, so the figures include the client
@@ -23,12 +24,23 @@ import { peerEnabled, ratioMetrics, type PeerSection } from './peers/ratios.js';
 
 export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
 
+/**
+ * The runs: n processes founded with replication factor rf. `n5` is RF 5 (every node holds and
+ * acknowledges every write: the shape etcd and NATS are compared with); `n5_rf3` the same five
+ * processes with each agent's memory on 3 of them (replica sets, docs/replica-sets.md).
+ */
+export const SIZES = [
+  { key: 'n3', n: 3, rf: 3 },
+  { key: 'n5', n: 5, rf: 5 },
+  { key: 'n5_rf3', n: 5, rf: 3 },
+] as const;
+
 export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResult> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const metrics: Metrics = {};
   const details: Record<string, unknown> = {};
-  for (const n of [3, 5]) {
-    const cluster = new QuorumCluster();
+  for (const { key, n, rf } of SIZES) {
+    const cluster = new QuorumCluster({ triArgs: ['--replication-factor', String(rf)] });
     try {
       await cluster.start(n);
       const clients = [];
@@ -52,7 +64,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       const within2 = shareWithin(buckets0, buckets1, 0.002);
       const within10 = shareWithin(buckets0, buckets1, 0.01);
       const s = summarize(seq.latencies);
-      log(`quorum-writes n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq}); node-side ${(within2 * 100).toFixed(1)}% within 2 ms, ${(within10 * 100).toFixed(1)}% within 10 ms`);
+      log(`quorum-writes ${key} (n=${n}, RF ${rf}): sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq}); node-side ${(within2 * 100).toFixed(1)}% within 2 ms, ${(within10 * 100).toFixed(1)}% within 10 ms`);
 
       // Back to the measured load for a moment (uncounted) after the idle sequential phase.
       await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: 500, agents: 64 });
@@ -64,21 +76,21 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       const cpuClientMs = ((selfCpuSeconds() - cpu0.client) * 1000) / Math.max(1, tp.acked);
       const t = summarize(tp.latencies);
       const rate = (tp.acked / tp.elapsedMs) * 1000;
-      log(`quorum-writes n=${n}: ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}; CPU per write: nodes ${cpuNodesMs.toFixed(3)} ms, client ${cpuClientMs.toFixed(3)} ms`);
+      log(`quorum-writes ${key} (n=${n}, RF ${rf}): ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}; CPU per write: nodes ${cpuNodesMs.toFixed(3)} ms, client ${cpuClientMs.toFixed(3)} ms`);
 
-      metrics[`n${n}_latency_p50`] = metric(round(s.p50), 'ms');
-      metrics[`n${n}_latency_p99`] = metric(round(s.p99), 'ms');
-      metrics[`n${n}_node_side_within_2ms`] = metric(round(within2 * 100), '%');
-      metrics[`n${n}_node_side_within_10ms`] = metric(round(within10 * 100), '%');
-      metrics[`n${n}_throughput`] = metric(Math.round(rate), 'writes/s');
-      metrics[`n${n}_loaded_latency_p50`] = metric(round(t.p50), 'ms');
-      metrics[`n${n}_loaded_latency_p99`] = metric(round(t.p99), 'ms');
-      metrics[`n${n}_errors`] = metric(Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0), 'writes');
-      metrics[`n${n}_node_cpu_per_write`] = metric(Math.round(cpuNodesMs * 1000) / 1000, 'ms');
-      metrics[`n${n}_client_cpu_per_write`] = metric(Math.round(cpuClientMs * 1000) / 1000, 'ms');
-      metrics[`n${n}_cpu_busy_share`] = metric(round(busyShare(cpuNodesMs + cpuClientMs, rate) * 100), '%');
-      metrics[`n${n}_load_avg_1m`] = metric(loadTp, 'load');
-      details[`n${n}`] = { sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
+      metrics[`${key}_latency_p50`] = metric(round(s.p50), 'ms');
+      metrics[`${key}_latency_p99`] = metric(round(s.p99), 'ms');
+      metrics[`${key}_node_side_within_2ms`] = metric(round(within2 * 100), '%');
+      metrics[`${key}_node_side_within_10ms`] = metric(round(within10 * 100), '%');
+      metrics[`${key}_throughput`] = metric(Math.round(rate), 'writes/s');
+      metrics[`${key}_loaded_latency_p50`] = metric(round(t.p50), 'ms');
+      metrics[`${key}_loaded_latency_p99`] = metric(round(t.p99), 'ms');
+      metrics[`${key}_errors`] = metric(Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0), 'writes');
+      metrics[`${key}_node_cpu_per_write`] = metric(Math.round(cpuNodesMs * 1000) / 1000, 'ms');
+      metrics[`${key}_client_cpu_per_write`] = metric(Math.round(cpuClientMs * 1000) / 1000, 'ms');
+      metrics[`${key}_cpu_busy_share`] = metric(round(busyShare(cpuNodesMs + cpuClientMs, rate) * 100), '%');
+      metrics[`${key}_load_avg_1m`] = metric(loadTp, 'load');
+      details[key] = { replicationFactor: rf, sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
     } finally {
       await cluster.stop();
     }
@@ -86,16 +98,17 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   // The floor (write-floor.ts): the CPU the write path itself needs, without the processes.
   const floor = measureWriteFloor(opts.quick ? 8_000 : 20_000);
   const cores = availableParallelism();
-  for (const n of [3, 5]) {
+  for (const { key, rf: n } of SIZES) {
+    // Per write: the writer and the other RF - 1 replicas of the agent (a writer outside the set adds one more).
     const f = writeFloorArithmetic(floor, n, cores);
-    const measured = metrics[`n${n}_node_cpu_per_write`]?.value;
+    const measured = metrics[`${key}_node_cpu_per_write`]?.value;
     log(
-      `quorum-writes floor n=${n}: writer ${floor.writerUs.toFixed(0)} us + ${n - 1} x replica ${floor.replicaUs.toFixed(0)} us (SQLite ${floor.replicaStoreUs.toFixed(0)}) = ${f.cpuMsPerWrite.toFixed(3)} ms per write -> at most ${Math.round(f.maxWritesPerSec)} writes/s on ${cores} cores` +
+      `quorum-writes floor ${key} (RF ${n}): writer ${floor.writerUs.toFixed(0)} us + ${n - 1} x replica ${floor.replicaUs.toFixed(0)} us (SQLite ${floor.replicaStoreUs.toFixed(0)}) = ${f.cpuMsPerWrite.toFixed(3)} ms per write -> at most ${Math.round(f.maxWritesPerSec)} writes/s on ${cores} cores` +
         (measured === undefined ? '' : `; the processes spent ${measured} ms per write`),
     );
-    metrics[`n${n}_floor_cpu_per_write`] = metric(Math.round(f.cpuMsPerWrite * 1000) / 1000, 'ms');
-    metrics[`n${n}_floor_max_writes_per_sec`] = metric(Math.round(f.maxWritesPerSec), 'writes/s');
-    if (measured !== undefined) metrics[`n${n}_cpu_above_floor_per_write`] = metric(Math.round((measured - f.cpuMsPerWrite) * 1000) / 1000, 'ms');
+    metrics[`${key}_floor_cpu_per_write`] = metric(Math.round(f.cpuMsPerWrite * 1000) / 1000, 'ms');
+    metrics[`${key}_floor_max_writes_per_sec`] = metric(Math.round(f.maxWritesPerSec), 'writes/s');
+    if (measured !== undefined) metrics[`${key}_cpu_above_floor_per_write`] = metric(Math.round((measured - f.cpuMsPerWrite) * 1000) / 1000, 'ms');
   }
   // The peers, same phases, same load shape (lib: peers/quorum-peers.ts); a peer that is missing
   // or fails leaves its section saying why, and ours stands.

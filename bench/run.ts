@@ -10,6 +10,7 @@ import type { BenchResult } from './lib/result.js';
 import { runMembershipDetection, runMembershipDissemination } from './membership.js';
 import { runQuorumWrites } from './quorum-writes.js';
 import { runHealConvergence } from './heal-convergence.js';
+import { runHealDowned } from './heal-downed.js';
 
 import type { Scenario, ScenarioOptions } from './lib/scenario.js';
 
@@ -21,6 +22,8 @@ export const SCENARIOS: Record<string, Scenario> = {
   'membership-dissemination': runMembershipDissemination,
   'quorum-writes': runQuorumWrites,
   'heal-convergence': runHealConvergence,
+  'heal-downed': runHealDowned,
+  'move-writes': (o) => import('./move-writes.js').then((m) => m.runMoveWrites(o)),
   'task-failover': (o) => import('./task-failover.js').then((m) => m.runTaskFailover(o)),
   'task-throughput': (o) => import('./task-throughput.js').then((m) => m.runTaskThroughput(o)),
   'sync-bandwidth': (o) => import('./sync-bandwidth.js').then((m) => m.runSyncBandwidth(o)),

@@ -47,7 +47,7 @@ export class QuorumCluster {
   private cli: CliSnapshot | undefined;
   private readonly clients: NodeClient[] = [];
 
-  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; insecure?: boolean; prefix?: string } = {}) {
+  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; triArgs?: string[]; insecure?: boolean; prefix?: string } = {}) {
     if (!hooked) {
       hooked = true;
       process.once('exit', () => {
@@ -71,23 +71,7 @@ export class QuorumCluster {
     if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error(`addresses must stay within ${this.opts.prefix ?? QUORUM_PREFIX}1-254`);
     this.cli ??= await snapshotCli();
     for (let i = 0; i < n; i++) {
-      const name = `q${i + 1}`;
-      const address = this.address(i);
-      // --insecure: plaintext gossip and streams, the baseline encryption is measured against.
-      const args = [...(this.opts.nodeArgs ?? []), ...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), this.cli.triPath, 'node', 'start', '--name', name, '--bind', address, ...(this.opts.insecure ? ['--insecure'] : ['--key-file', this.keyFile])];
-      args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn');
-      if (i > 0) args.push('--join', `${this.address(0)}:9999`);
-      const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      live.add(proc);
-      proc.once('exit', () => live.delete(proc));
-      const node: QNode = { name, address, proc, tail: [] };
-      const keep = (d: Buffer): void => {
-        for (const line of d.toString().split('\n')) if (line.trim()) node.tail.push(line);
-        node.tail.splice(0, Math.max(0, node.tail.length - 20));
-      };
-      proc.stdout?.on('data', keep);
-      proc.stderr?.on('data', keep);
-      this.nodes.push(node);
+      this.spawnNode(i);
       const batchEnd = o.batch !== undefined && (i === 0 || i % o.batch === 0 || i === n - 1);
       if (batchEnd && i < n - 1) {
         const names = this.nodes.map((x) => x.name);
@@ -102,6 +86,48 @@ export class QuorumCluster {
       ? await this.waitAll((s) => names.every((nm) => nm === s.name || s.members.some((m) => m.name === nm && m.swimState === 'alive')), timeoutMs, o.batch ? 500 : 100)
       : await this.waitAll((s) => names.every((nm) => nm === s.name || s.members.some((m) => m.name === nm && m.state === 'ACTIVE')) && s.state === 'ACTIVE', timeoutMs);
     if (!ok) throw new Error(`cluster of ${n} did not form within ${timeoutMs} ms; logs: ${this.nodes.map((x) => `${x.name}: ${x.tail.slice(-3).join(' | ')}`).join(' || ')}`);
+  }
+
+  /** Starts one more node (the next name and address), joining node 1; resolves once every node lists it ACTIVE. */
+  async add(timeoutMs = 60_000): Promise<QNode> {
+    this.cli ??= await snapshotCli();
+    const node = this.spawnNode(this.nodes.length);
+    if (!(await this.waitAll((s) => s.name === node.name ? s.state === 'ACTIVE' : s.members.some((m) => m.name === node.name && m.state === 'ACTIVE'), timeoutMs))) {
+      throw new Error(`${node.name} was not ACTIVE everywhere within ${timeoutMs} ms: ${node.tail.slice(-3).join(' | ')}`);
+    }
+    return node;
+  }
+
+  /** Stops node i gracefully (SIGTERM: it leaves the voter set and drains) and waits for it to exit (bounded); it leaves the list. */
+  async leave(i: number, timeoutMs = 30_000): Promise<void> {
+    const node = this.nodes[i]!;
+    const exited = new Promise<void>((r) => node.proc.once('exit', () => r()));
+    node.proc.kill('SIGTERM');
+    await Promise.race([exited, sleep(timeoutMs)]);
+    if (node.proc.exitCode === null && node.proc.signalCode === null) node.proc.kill('SIGKILL');
+    this.nodes.splice(i, 1);
+  }
+
+  private spawnNode(i: number): QNode {
+    const cli = this.cli!;
+    const name = `q${i + 1}`;
+    const address = this.address(i);
+    // --insecure: plaintext gossip and streams, the baseline encryption is measured against.
+    const args = [...(this.opts.nodeArgs ?? []), ...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), cli.triPath, 'node', 'start', '--name', name, '--bind', address, ...(this.opts.insecure ? ['--insecure'] : ['--key-file', this.keyFile])];
+    args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn', ...(this.opts.triArgs ?? []));
+    if (i > 0) args.push('--join', `${this.address(0)}:9999`);
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
+    const node: QNode = { name, address, proc, tail: [] };
+    const keep = (d: Buffer): void => {
+      for (const line of d.toString().split('\n')) if (line.trim()) node.tail.push(line);
+      node.tail.splice(0, Math.max(0, node.tail.length - 20));
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    this.nodes.push(node);
+    return node;
   }
 
   /** Polls every node's /status until `holds` is true for all of them (bounded). */

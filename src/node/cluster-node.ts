@@ -165,10 +165,8 @@ export class ClusterNode {
       this.directory.refreshSelf();
       if (this.stopped) return;
       this.lifecycle.updateMeta({ configWord: this.gate.word() });
-      // Straight to every live member as well: a quorum counts on this word. (Not for a learner:
-      // nobody counts it, and gossip tells the proposer soon enough; a forming cluster's joiners
-      // each announcing the configuration they fetched cost N x 64 packets.)
-      if (this.gate.isVoter(this.name)) this.driver.apply(this.swim.announce(runtime.clock.now()));
+      // Straight to every live member as well (a quorum counts on this word); a learner tells only the proposers.
+      this.joinLoop.announceWord();
     });
     const addressOf = (name: string): string | undefined => {
       const m = this.swim.peek(name);

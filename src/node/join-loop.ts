@@ -86,16 +86,32 @@ export class JoinLoop {
     o.lifecycle.set(learner ? 'DEGRADED' : 'ACTIVE');
     // A learner tells the lowest-named voters (the designated proposers) straight away that it is
     // caught up: gossip alone took seconds to bring a forming 200-node cluster's learners to them.
-    if (learner) {
-      for (const v of o.gate.voterConfig().voters.slice(0, LEARNER_TELLS)) {
-        const m = o.swim.peek(v.name);
-        if (m && m.state === 'alive') o.driver().apply(o.swim.announceTo(m.address));
-      }
-    }
+    if (learner) this.tellProposers();
     o.log.info({ members: o.directory.size, seeds, learner }, learner ? 'node is caught up: a learner (DEGRADED) until the cluster admits it as a voter' : 'node is ACTIVE');
     o.lifecycle.startChecks();
     this.reconnectFailed();
     if (o.discover && o.join.length === 0) this.rediscoverWhileAlone();
+  }
+
+  /**
+   * Our configuration word changed. A voter announces it to every live member: quorums count on
+   * it. A learner past catching up (a member removed while away that now learnt so) tells the
+   * proposers directly, as start() does: the planner admits only learners it sees on its own
+   * configuration, and waiting for gossip to carry the word cost seconds of a heal. (A learner
+   * announcing to everyone was N x 64 packets while a cluster formed.)
+   */
+  announceWord(): void {
+    const o = this.o;
+    if (o.gate.isVoter(o.self)) o.driver().apply(o.swim.announce(o.runtime.clock.now()));
+    else if (o.lifecycle.state === 'DEGRADED' || o.lifecycle.state === 'ACTIVE') this.tellProposers();
+  }
+
+  private tellProposers(): void {
+    const o = this.o;
+    for (const v of o.gate.voterConfig().voters.slice(0, LEARNER_TELLS)) {
+      const m = o.swim.peek(v.name);
+      if (m && m.state === 'alive') o.driver().apply(o.swim.announceTo(m.address));
+    }
   }
 
   /** A removed member we admitted again cannot know it was removed: tell it to pull a full snapshot. */

@@ -117,6 +117,9 @@ export class SwimDriver {
           void this.pushPull(e.to, e.join);
           break;
         case 'member':
+          // A member declared dead or gone: give up our connection to it, which across a partition
+          // would hold what we send after the heal for TCP's retransmission backoff (RpcEndpoint.reset).
+          if (e.event.kind === 'dead' || e.event.kind === 'left') this.rpc.reset(e.event.member.address);
           this.onEvent(e.event);
           break;
       }

@@ -74,6 +74,8 @@ export class RpcEndpoint {
   /** Requests being handled, per peer key (see peerKey). */
   private readonly inFlight = new Map<string, number>();
   private readonly open = new Set<StreamConnection>();
+  /** Outgoing connections reset() gave up on: their late close must not touch a newer connection's entry. */
+  private readonly discarded = new WeakSet<StreamConnection>();
   /** Large requests and replies being put back together, per connection (parts.ts). */
   private readonly assemblers = new WeakMap<StreamConnection, PartAssembler>();
   private nextId = 1;
@@ -162,6 +164,28 @@ export class RpcEndpoint {
     });
   }
 
+  /**
+   * Gives up the outgoing connection to `to` (the node declared that member dead): calls waiting
+   * on it fail now and the next call dials afresh. Across a partition a kept connection is not
+   * broken (nothing answers, nothing resets it), and what was sent into it waits for TCP's
+   * retransmission, whose backoff after tens of seconds of silence reached 10 s and more past
+   * the heal (docs/performance.md "Heal after downing").
+   */
+  reset(to: Address): void {
+    const conn = this.outgoing.get(to);
+    if (!conn) return;
+    this.outgoing.delete(to);
+    this.ready.delete(to);
+    void conn.then(
+      (c) => {
+        this.discarded.add(c);
+        this.failPending(c, new TransportError(`connection to ${to} given up: the member was declared dead`));
+        c.close();
+      },
+      () => undefined,
+    );
+  }
+
   /** The encoded notify frame; the same payload sent to many peers in a row is encoded once. */
   private notifyFrame(method: string, payload: Uint8Array): Uint8Array {
     const last = this.lastNotify;
@@ -209,18 +233,23 @@ export class RpcEndpoint {
     conn.onFrame((bytes) => this.receive(conn, bytes, outgoingTo !== undefined));
     conn.onClose((err) => {
       this.open.delete(conn);
+      if (this.discarded.has(conn)) return;
       if (outgoingTo !== undefined) {
         this.outgoing.delete(outgoingTo);
         if (this.ready.get(outgoingTo) === conn) this.ready.delete(outgoingTo);
       }
-      for (const [id, p] of this.pending) {
-        if (p.conn !== conn) continue;
-        this.pending.delete(id);
-        p.cancelTimer();
-        p.reject(new TransportError(`connection to ${conn.remote} closed`, { cause: err }));
-      }
+      this.failPending(conn, new TransportError(`connection to ${conn.remote} closed`, { cause: err }));
       if (!this.closed) for (const observe of this.lostObservers) observe(outgoingTo ?? conn.remote, outgoingTo !== undefined);
     });
+  }
+
+  private failPending(conn: StreamConnection, err: Error): void {
+    for (const [id, p] of this.pending) {
+      if (p.conn !== conn) continue;
+      this.pending.delete(id);
+      p.cancelTimer();
+      p.reject(err);
+    }
   }
 
   private receive(conn: StreamConnection, bytes: Uint8Array, outgoing: boolean): void {

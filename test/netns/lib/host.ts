@@ -22,8 +22,17 @@ export interface Host {
 export const LAN_PREFIX_LEN = 16;
 export const LAN_BROADCAST = '10.213.255.255';
 
-/** Host i gets 10.213.(i / 250 + 1).(i % 250 + 1): never .0 or .255, room for 12,000 hosts. */
+/**
+ * Host i gets 10.213.(i / 250 + 1).(i % 250 + 1): never .0 or .255, room for 12,000 hosts. With
+ * TRI_NETNS_SUBNET=S (1-254) every host is 10.213.S.i instead (at most 254 hosts), for a machine
+ * where only that /24 is one's own to use.
+ */
 export function hostAddress(index: number): string {
+  const subnet = Number(process.env.TRI_NETNS_SUBNET ?? '');
+  if (Number.isInteger(subnet) && subnet >= 1 && subnet <= 254) {
+    if (index < 1 || index > 254) throw new Error(`with TRI_NETNS_SUBNET a LAN holds hosts 1-254, not ${index}`);
+    return `10.213.${subnet}.${index}`;
+  }
   const zero = index - 1;
   return `10.213.${Math.floor(zero / 250) + 1}.${(zero % 250) + 1}`;
 }

@@ -1,0 +1,46 @@
+// RpcEndpoint.reset: the node gives up its connection to a member it declared dead. A call
+// waiting on that connection fails at once (not at its timeout), the next call dials afresh, and
+// the old connection's late close does not break the new one.
+import { expect, it } from 'vitest';
+import { TransportError } from '../../src/errors.js';
+import { silentLogger } from '../../src/node/logger.js';
+import { RpcEndpoint } from '../../src/rpc/endpoint.js';
+import { SimNetwork } from '../../src/sim/network.js';
+import { createPrng } from '../../src/sim/prng.js';
+import { SimWorld } from '../../src/sim/world.js';
+
+it('fails calls on the given-up connection at once and dials a new one for the next call', async () => {
+  const world = new SimWorld();
+  const network = new SimNetwork(world, createPrng('rpc-reset'));
+  const endpoint = (ip: string): RpcEndpoint => new RpcEndpoint(network.streamTransport(ip, 10000), network.runtime(ip, silentLogger()), { secure: false });
+  const [a, b] = [network.addHost(), network.addHost()];
+  const ea = endpoint(a);
+  const eb = endpoint(b);
+  eb.handle('echo', 'member', (p) => p);
+  const to = `${b}:10000`;
+  await world.runUntilSettled(ea.call(to, 'echo', Uint8Array.of(1), 5000), 10_000);
+
+  network.partition([[a], [b]]);
+  const waiting = ea.call(to, 'echo', Uint8Array.of(2), 60_000).then(
+    () => 'answered',
+    (err: Error) => err,
+  );
+  await world.runFor(500);
+  const t0 = world.now();
+  ea.reset(to);
+  const outcome = await world.runUntilSettled(waiting, 5_000);
+  expect(outcome).toBeInstanceOf(TransportError);
+  expect((outcome as Error).message).toMatch(/given up/);
+  expect(world.now() - t0).toBeLessThan(1_000);
+
+  network.heal();
+  const reply = await world.runUntilSettled(ea.call(to, 'echo', Uint8Array.of(3), 5000), 10_000);
+  expect([...reply]).toEqual([3]);
+  // The old connection's close, past its grace period, does not break the new one.
+  await world.runFor(5_000);
+  const again = await world.runUntilSettled(ea.call(to, 'echo', Uint8Array.of(4), 5000), 10_000);
+  expect([...again]).toEqual([4]);
+  ea.reset('10.9.9.9:1'); // nothing to give up: no effect
+  await ea.close();
+  await eb.close();
+});
