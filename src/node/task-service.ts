@@ -191,6 +191,11 @@ export class TaskService {
     return this.remote.get(id);
   }
 
+  /** One page of every task, newest first: this node's tables, and with shards every live member's, merged. */
+  pageAnywhere(q: TaskQuery = {}): Promise<import('../paging.js').Page<TaskView>> {
+    return this.remote.page(q);
+  }
+
   /** The tasks of every table held here, oldest submission first. */
   list(): TaskView[] {
     const all = this.shards.all();

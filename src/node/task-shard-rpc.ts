@@ -130,11 +130,11 @@ export class TaskShardRpc {
     return fromJsonPayload(await this.o.rpc.call(addr, method, toJsonPayload(body), timeoutMs), `${method} answer`);
   }
 
-  /** Addresses of the other ACTIVE members. */
+  /** Addresses of the other members that may hold task tables (ACTIVE, or DEGRADED: read-only but holding). */
   private others(): string[] {
     const out: string[] = [];
     for (const m of this.o.members()) {
-      if (m.name === this.o.self || m.state !== 'ACTIVE') continue;
+      if (m.name === this.o.self || (m.state !== 'ACTIVE' && m.state !== 'DEGRADED')) continue;
       const a = this.o.addressOf(m.name);
       if (a !== undefined) out.push(a);
     }
