@@ -192,7 +192,7 @@ export class TaskWrites {
     // the write (a read-only node refuses in writeQuorum, before anything is applied).
     const place = submits.length > 0 && !this.h.waiting() && this.h.writable();
     const now = this.h.runtime.clock.now();
-    let effects: Array<[SchedulerEffect, Shard]> = [];
+    const effects: Array<[SchedulerEffect, Shard]> = [];
     // Read before the write's transaction, where the tables' caches work; the new tasks hold no slot yet.
     // Runs that ended here and wait for this write or the next to record their outcomes hold no slot.
     const ended = new Set([...reports, ...(this.turn?.reports ?? [])].map((w) => w.run.id));

@@ -4,7 +4,7 @@
 // ('agent/<agent>'). Pure: names, who schedules a shard, and the replica-first order routing uses.
 // With no more voters than RF there are no shards: every task goes to the one cluster-wide table
 // ('tasks'), exactly as before.
-import { AGENT_ID } from '../memory/agent-docs.js';
+import { AGENT_ID } from '../vocabulary.js';
 
 export const TASK_SHARD_PREFIX = 'tasks/';
 
