@@ -7,7 +7,7 @@
 // A shard's table object is rebuilt when its document was dropped (handoff) and made again.
 import type { Runtime } from '../runtime/types.js';
 import { TaskScheduler, TaskTable, type SchedulerMember } from '../tasks/index.js';
-import { shardAgent, shardDocId, shardScheduler, TASK_SHARD_PREFIX } from '../tasks/task-shard.js';
+import { shardAgent, shardDocId, shardScheduler } from '../tasks/task-shard.js';
 import type { MemoryService } from '../memory/memory-service.js';
 
 /** The cluster-wide task table's document. */
@@ -34,8 +34,15 @@ export class TaskShards {
   readonly legacy: Shard;
   private readonly shards = new Map<string, Shard>();
 
+  /** Ids of the shard documents this node may hold: from storage at start, then each one made here (checked against the store on read). */
+  private readonly known = new Set<string>();
+
   constructor(private readonly o: TaskShardsOptions) {
     this.legacy = { docId: TASKS_DOC, agent: undefined, table: this.newTable(TASKS_DOC), scheduler: new TaskScheduler({ self: o.self, leaseMs: o.leaseMs }) };
+    for (const id of o.memory.docs.ids()) if (isShardDoc(id)) this.known.add(id);
+    o.memory.docs.onDocCreated((id) => {
+      if (isShardDoc(id)) this.known.add(id);
+    });
   }
 
   /** Whether new tasks go to per-agent shards: replica sets are enforced (more voters than RF). */
@@ -80,6 +87,7 @@ export class TaskShards {
     const agent = shardAgent(docId);
     if (agent === undefined || shardDocId(agent) !== docId) throw new Error(`not a task table document: ${docId}`);
     const doc = this.o.memory.docs.doc(docId);
+    this.known.add(docId);
     let s = this.shards.get(docId);
     if (!s || s.table.doc !== doc) {
       const table = new TaskTable({ node: this.o.self, random: () => this.o.runtime.rng.next(), doc });
@@ -98,10 +106,13 @@ export class TaskShards {
   /** Every task table this node holds: the cluster-wide one first, then its shards. */
   all(): Shard[] {
     const out: Shard[] = [this.legacy];
-    for (const id of this.o.memory.docs.ids()) {
-      if (id.startsWith(TASK_SHARD_PREFIX) && shardAgent(id) !== undefined && shardDocId(shardAgent(id)!) === id) out.push(this.open(id));
+    for (const id of this.known) {
+      if (this.o.memory.docs.has(id)) out.push(this.open(id));
+      else {
+        this.known.delete(id); // dropped by handoff
+        this.shards.delete(id);
+      }
     }
-    for (const id of this.shards.keys()) if (!this.o.memory.docs.has(id)) this.shards.delete(id); // dropped by handoff
     return out;
   }
 
@@ -113,4 +124,9 @@ export class TaskShards {
   private newTable(docId: string): TaskTable {
     return new TaskTable({ node: this.o.self, random: () => this.o.runtime.rng.next(), doc: this.o.memory.docs.doc(docId) });
   }
+}
+
+function isShardDoc(id: string): boolean {
+  const agent = shardAgent(id);
+  return agent !== undefined && shardDocId(agent) === id;
 }
