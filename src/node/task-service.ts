@@ -222,7 +222,14 @@ export class TaskService {
     if (this.isLeader() || this.shards.sharded()) this.queueTick();
   }
 
-  private find(id: string): TaskView | undefined {
+  /** Whether this node should hold the tasks of `agent` submitted now: always without shards, else when it is a replica of the agent. */
+  holdsTasksOf(agent: string): boolean {
+    const docId = this.shards.shardFor(agent);
+    return docId === undefined || this.shards.isReplica(docId);
+  }
+
+  /** A task in one of the tables held here, or undefined. */
+  find(id: string): TaskView | undefined {
     for (const s of this.shards.all()) {
       const v = s.table.get(id);
       if (v) return v;
