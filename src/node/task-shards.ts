@@ -36,6 +36,8 @@ export class TaskShards {
 
   /** Ids of the shard documents this node may hold: from storage at start, then each one made here (checked against the store on read). */
   private readonly known = new Set<string>();
+  /** Told of every table opened (retention attaches its retired-id records to each). */
+  private readonly tableListeners: Array<(table: TaskTable, docId: string) => void> = [];
 
   constructor(private readonly o: TaskShardsOptions) {
     this.legacy = { docId: TASKS_DOC, agent: undefined, table: this.newTable(TASKS_DOC), scheduler: new TaskScheduler({ self: o.self, leaseMs: o.leaseMs }) };
@@ -91,10 +93,18 @@ export class TaskShards {
     let s = this.shards.get(docId);
     if (!s || s.table.doc !== doc) {
       const table = new TaskTable({ node: this.o.self, random: () => this.o.runtime.rng.next(), doc });
+      for (const l of this.tableListeners) l(table, docId);
       s = { docId, agent, table, scheduler: new TaskScheduler({ self: this.o.self, leaseMs: this.o.leaseMs, replicas: () => this.replicaNames(docId) }) };
       this.shards.set(docId, s);
     }
     return s;
+  }
+
+  /** Calls `cb` with every table open now (the cluster-wide one included) and each one opened later. */
+  onTable(cb: (table: TaskTable, docId: string) => void): void {
+    this.tableListeners.push(cb);
+    cb(this.legacy.table, this.legacy.docId);
+    for (const s of this.shards.values()) cb(s.table, s.docId);
   }
 
   /** The table of `docId` if this node holds it (never makes a document). */

@@ -86,4 +86,25 @@ describe('tasks sharded with their agents (simulator, 5 nodes, RF 3)', () => {
       }
     });
   });
+
+  it("retention trims finished tasks from a shard on every replica (its scheduler trims); a trimmed explicit id is refused", async () => {
+    const c = track(new SimCluster({ seed: 'task-shards-retention', nodes: 5, replicationFactor: 3, nodeOptions: { retention: { taskRetentionMs: 3000 } } }));
+    await withReplay(c, async () => {
+      await c.start();
+      expect(await c.runUntil(() => c.allSeeAlive(5) && c.allSee((ms) => ms.every((m) => m.state === 'ACTIVE')) && c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 5), 60_000)).toBe(true);
+      const agent = 'beta';
+      const set = replicasOf(c, agent).map((n) => indexOf(c, n));
+      const t = await c.settle(c.node(0).submit({ id: 'keep-once', type: 'echo', agent, input: { x: 1 } }), 10_000);
+      const on = (i: number) => c.node(i).tasks.shards.held(`tasks/${agent}`)?.table.get(t.id);
+      expect(await c.runUntil(() => set.every((i) => on(i)?.status === 'done'), 30_000)).toBe(true);
+      expect(await c.runUntil(() => set.every((i) => c.node(i).tasks.shards.held(`tasks/${agent}`) !== undefined && on(i) === undefined), 60_000)).toBe(true);
+      // The trim counts once its write is acknowledged; only the shard's scheduler (its first replica) trims.
+      const trimmed = (i: number) => (c.node(i).retention.status().tasks as { trimmed: number }).trimmed;
+      expect(await c.runUntil(() => c.live().some((i) => trimmed(i) > 0), 30_000)).toBe(true);
+      const scheduler = set[0]!;
+      expect(c.live().map((i) => trimmed(i))).toEqual(c.live().map((i) => (i === scheduler ? 1 : 0)));
+      for (const i of set) expect(c.node(i).retention.status()).toMatchObject({ tasks: { retiredIds: 1 } });
+      await expect(c.settle(c.node(scheduler).submit({ id: 'keep-once', type: 'echo', agent, input: { x: 2 } }), 10_000)).rejects.toThrow(/was used by a task that finished/);
+    });
+  });
 });
