@@ -10,7 +10,14 @@ import { percentile } from './lib/stats.js';
 import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, TaskProcCluster } from './task-failover.js';
-import type { ThroughputPlan } from './task-throughput.js';
+
+export interface ThroughputPlan {
+  nodes: number;
+  tasks: number;
+  /** Outstanding submits per node. */
+  window: number;
+  durable: boolean;
+}
 
 export interface ModeFigures {
   replicationFactor: number;

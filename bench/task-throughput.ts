@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
 import { load1m } from './quorum/load.js';
 import { snapshotDist, type TaskBenchOptions } from './task-failover.js';
-import { runThroughputMode, type ModeFigures } from './task-mode.js';
+import { runThroughputMode, type ModeFigures, type ThroughputPlan } from './task-mode.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
 import { floorArithmetic, measureReplicaFloor } from './task-floor.js';
 import { runBullmqThroughput } from './peers/bullmq.js';
@@ -41,13 +41,7 @@ import { peerBarChart } from './peers/peer-charts.js';
 import { barChartSvg, writeChart } from './lib/svg-chart.js';
 import { join } from 'node:path';
 
-export interface ThroughputPlan {
-  nodes: number;
-  tasks: number;
-  /** Outstanding submits per node. */
-  window: number;
-  durable: boolean;
-}
+export type { ThroughputPlan } from './task-mode.js';
 
 export function planThroughput(quick: boolean): ThroughputPlan {
   const nodes = Number(process.env.TRI_TP_NODES ?? (quick ? 4 : 32));
