@@ -21,19 +21,18 @@
 // held and gathers what arrives meanwhile (as a database's group commit does), so under load a
 // write carries many tasks; a held batch goes out anyway after a bound, and outcomes alone linger
 // briefly for a submit to share their write (task-writes.ts).
-import { ConfigError, DecodeError, NotFoundError } from '../errors.js';
+import { ConfigError, NotFoundError, QuorumError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentRegistry } from '../agents/index.js';
 import { TaskTable, newTaskFromJson, validateNewTask, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask } from '../tasks/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { intField, jsonObject, stringField, toJsonPayload } from '../rpc/json.js';
-import { isJson } from '../../crdt/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import { mergeTaskPages, taskPage, type TaskQuery } from '../tasks/task-page.js';
 import { TaskWrites, type RunRequest } from './task-writes.js';
 import { TaskShards, type Shard } from './task-shards.js';
-import { TaskShardRpc } from './task-shard-rpc.js';
+import { parseRun, TaskShardRpc } from './task-shard-rpc.js';
 
 export { TASKS_DOC } from './task-shards.js';
 export { TASK_SHARD_PREFIX } from '../tasks/task-shard.js';
@@ -57,22 +56,6 @@ export interface TaskServiceOptions {
   writable: () => boolean;
   onFreeSlots: (free: number) => void;
   leaseMs?: number;
-}
-
-/** A task hand-over from the leader, checked field by field. */
-function parseRunRequest(bytes: Uint8Array): RunRequest {
-  const what = 'task run request';
-  const r = jsonObject(bytes, what);
-  if (!isJson(r.input)) throw new DecodeError(`${what}: the input is not JSON`);
-  return {
-    id: stringField(r, 'id', what),
-    type: stringField(r, 'type', what),
-    agent: stringField(r, 'agent', what),
-    input: r.input,
-    token: intField(r, 'token', what, 0, Number.MAX_SAFE_INTEGER),
-    leaseMs: intField(r, 'leaseMs', what, 1, 24 * 3600_000),
-    ...(r.shard !== undefined ? { shard: stringField(r, 'shard', what) } : {}),
-  };
 }
 
 export class TaskService {
@@ -137,7 +120,7 @@ export class TaskService {
       return toJsonPayload({ tasks: page.items, ...(page.next ? { next: page.next } : {}) });
     });
     o.rpc.handle(METHODS.taskRun, 'member', (p) => {
-      this.startRun(parseRunRequest(p));
+      this.startRun(parseRun(jsonObject(p, 'task run request'))); // checked field by field
       return toJsonPayload(true);
     });
     o.rpc.onNotify(METHODS.taskRevoke, 'member', (p) => {
@@ -175,6 +158,8 @@ export class TaskService {
     const docId = this.shards.shardFor(task.agent ?? task.type);
     if (docId === undefined) return this.writes.submit(this.shards.legacy, task);
     if (this.shards.isReplica(docId)) return this.writes.submit(this.shards.open(docId), task);
+    // A read-only node refuses at once, as it would its own write (the replica set may be on the other side).
+    if (!this.o.writable()) return Promise.reject(new QuorumError(`${this.o.self} is read-only (no quorum): the task for agent ${task.agent ?? task.type} is not recorded`));
     return this.remote.forwardSubmit(docId, task);
   }
 

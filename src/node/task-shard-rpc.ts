@@ -47,7 +47,7 @@ export class TaskShardRpc {
     });
     rpc.handle(METHODS.taskReport, 'member', async (p) => {
       const r = jsonObject(p, 'task report');
-      const run = parseRun(r.run);
+      const run = parseRun(r.run, 'task report run');
       const fence = { token: run.token, holder: stringField(r, 'holder', 'task report') };
       const shard = this.shardOf(run.shard ?? TASKS_DOC);
       if (r.kind === 'renew') return toJsonPayload(await o.renewHere(shard, run.id, fence, run.leaseMs));
@@ -150,8 +150,8 @@ export class TaskShardRpc {
   }
 }
 
-function parseRun(v: unknown): RunRequest {
-  const what = 'task report run';
+/** A run request (task.run, or the run a task.report names), checked field by field. */
+export function parseRun(v: unknown, what = 'task run request'): RunRequest {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DecodeError(`${what}: not an object`);
   const r = v as Record<string, unknown>;
   if (!isJson(r.input as Json)) throw new DecodeError(`${what}: the input is not JSON`);
