@@ -10,7 +10,13 @@
 //   quorum_writes_per_task, sync_messages_per_task
 //                        from the nodes' /metrics: how well writes are batched (2 per task
 //                        unbatched: submit+assign, outcome+episode) and what crosses the wire
-// and, in-process, the routing overhead per task: route() over 32 candidates, and one scheduler
+// Two modes in the same run, each on a fresh cluster (task-mode.ts): the cluster-wide task table
+// (replication factor >= the node count, at most 31: every node stores and acknowledges every
+// task, how tasks ran before they were sharded; the metrics keep their old names) and tasks
+// sharded with their agents at RF 3 (`sharded_*`: each agent's tasks and memory on its 3
+// replicas; done when the copies of all shards hold every result, RF x tasks in the nodes'
+// /status counts). Goal for the sharded mode at 32 processes: >= 1,000/s, <= 8 sync messages per task.
+// And, in-process, the routing overhead per task: route() over 32 candidates, and one scheduler
 // pass (route + assign) as the task table grows, since every submit runs one. Goal: >= 2,000/s.
 // And the floor (task-floor.ts): what one replica spends receiving, applying and durably storing
 // one task's updates (its episode, its share of the batched task-table writes), times the
@@ -21,14 +27,12 @@
 // node), TRI_TP_DURABLE=0 (in-memory stores instead of SQLite data directories). Durable by
 // default: BullMQ beside it runs on redis with appendfsync always, so our nodes fsync too (every
 // task-table and episode write group-committed to SQLite, fdatasynced before it is acknowledged).
-import http from 'node:http';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { metric, writeResult, type BenchResult, type Metrics } from './lib/result.js';
-import { percentile } from './lib/stats.js';
-import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
-import { load1m, procCpuSeconds } from './quorum/load.js';
-import { sleep, snapshotDist, TaskProcCluster, type TaskBenchOptions } from './task-failover.js';
+import { load1m } from './quorum/load.js';
+import { snapshotDist, type TaskBenchOptions } from './task-failover.js';
+import { runThroughputMode, type ModeFigures, type ThroughputPlan } from './task-mode.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
 import { floorArithmetic, measureReplicaFloor } from './task-floor.js';
 import { runBullmqThroughput } from './peers/bullmq.js';
@@ -37,13 +41,7 @@ import { peerBarChart } from './peers/peer-charts.js';
 import { barChartSvg, writeChart } from './lib/svg-chart.js';
 import { join } from 'node:path';
 
-export interface ThroughputPlan {
-  nodes: number;
-  tasks: number;
-  /** Outstanding submits per node. */
-  window: number;
-  durable: boolean;
-}
+export type { ThroughputPlan } from './task-mode.js';
 
 export function planThroughput(quick: boolean): ThroughputPlan {
   const nodes = Number(process.env.TRI_TP_NODES ?? (quick ? 4 : 32));
@@ -112,61 +110,29 @@ export function measureSchedulerPass(size: number, n = 32, samples = 200): numbe
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-/** How long the idle cluster's CPU is sampled before the run. */
-const IDLE_SAMPLE_MS = 3_000;
+/** Tasks sharded with their agents: the replication factor of the sharded mode. */
+const SHARDED_RF = 3;
 
-/** Submitting stops after this long whatever the plan, so a slow cluster still ends the run. */
-const SUBMIT_WINDOW_MS = 120_000;
-
-/** Quorum writes acknowledged and sync messages sent by a node so far (its /metrics), or undefined. */
-interface WriteCounts {
-  writes: number;
-  messages: number;
-  /** Sync messages sent, by kind (update, ack, ae-*, ...). */
-  kinds: Record<string, number>;
+/** The smallest odd replication factor (at most 31) with every node holding every task. */
+export function fullReplicationFactor(nodes: number): number {
+  return Math.min(31, nodes % 2 === 1 ? nodes : nodes + 1);
 }
 
-function writeCounts(address: string): Promise<WriteCounts | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: address, port: HTTP_PORT, path: '/metrics', timeout: 5_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let writes = 0;
-        let messages = 0;
-        const kinds: Record<string, number> = {};
-        for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
-          const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
-          if (!m) continue;
-          if (m[1] === 'tri_write_latency_seconds_count') writes += Number(m[3]);
-          else if (m[1] === 'tri_sync_messages_total' && m[2]!.includes('direction="out"')) {
-            messages += Number(m[3]);
-            const kind = /kind="([^"]*)"/.exec(m[2]!)?.[1] ?? '?';
-            kinds[kind] = (kinds[kind] ?? 0) + Number(m[3]);
-          }
-        }
-        resolve({ writes, messages, kinds });
-      });
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-  });
-}
-
-async function totalWriteCounts(cluster: TaskProcCluster): Promise<WriteCounts> {
-  const all = await Promise.all(cluster.nodes.map((n) => writeCounts(n.address)));
-  const total: WriteCounts = { writes: 0, messages: 0, kinds: {} };
-  for (const c of all) {
-    if (!c) continue;
-    total.writes += c.writes;
-    total.messages += c.messages;
-    for (const [k, v] of Object.entries(c.kinds)) total.kinds[k] = (total.kinds[k] ?? 0) + v;
-  }
-  return total;
-}
-
-async function doneCounts(cluster: TaskProcCluster): Promise<number[]> {
-  return Promise.all(cluster.nodes.map(async (n) => ((await fetchStatus(n.address, 5_000)) as unknown as { tasks?: { done?: number } } | undefined)?.tasks?.done ?? -1));
+/** One mode's figures as metrics, names prefixed (the cluster-wide table's keep their old names). */
+function modeMetrics(f: ModeFigures, prefix: string): Metrics {
+  return {
+    [`${prefix}tasks`]: metric(f.tasks, 'tasks'),
+    [`${prefix}submit_errors`]: metric(f.errors, 'tasks'),
+    [`${prefix}tasks_per_sec`]: metric(f.tasksPerSec, 'tasks/s'),
+    [`${prefix}submits_per_sec`]: metric(f.submitsPerSec, 'tasks/s'),
+    [`${prefix}submit_latency_p50`]: metric(f.submitP50, 'ms'),
+    [`${prefix}submit_latency_p99`]: metric(f.submitP99, 'ms'),
+    [`${prefix}node_cpu_per_task`]: metric(Math.round(f.cpuPerTaskMs * 100) / 100, 'ms'),
+    [`${prefix}node_cpu_per_task_above_idle`]: metric(Math.round(f.taskCpuPerTaskMs * 100) / 100, 'ms'),
+    [`${prefix}idle_cluster_cpu`]: metric(Math.round(f.idleCores * 100) / 100, 'cores'),
+    [`${prefix}quorum_writes_per_task`]: metric(Math.round(f.writesPerTask * 1000) / 1000, 'writes'),
+    [`${prefix}sync_messages_per_task`]: metric(Math.round(f.messagesPerTask * 10) / 10, 'messages'),
+  };
 }
 
 export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchResult> {
@@ -185,122 +151,53 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   );
 
   const snap = snapshotDist();
-  const cluster = new TaskProcCluster(snap.triPath, { firstHost: 131, profile: 'local', durable: plan.durable });
-  const agents = plan.nodes * 16;
-  let metrics: Metrics;
+  // The cluster-wide task table (every node holds every task: RF at least the node count, at most
+  // 31, so 31 of 32 at 32 processes), then tasks sharded with their agents at RF 3, in one run.
+  let full: ModeFigures;
+  let sharded: ModeFigures;
   try {
-    const t0 = performance.now();
-    await cluster.start(plan.nodes, 120_000, 4);
-    log(`task-throughput: ${plan.nodes} nodes ACTIVE in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const clients = await Promise.all(cluster.nodes.map((n) => cluster.client(n)));
-    // Warm-up: one task per node (connections, JIT), not counted.
-    await sleep(plan.nodes > 8 ? 5_000 : 1_000); // let the last joiners finish their snapshots
-    const warm = await Promise.allSettled(clients.map((c, i) => c.submitTask({ type: 'echo', input: { warm: i }, agent: `a${i}` })));
-    const warmFailed = warm.filter((w) => w.status === 'rejected').length;
-    if (warmFailed) log(`task-throughput: ${warmFailed} warm-up submits failed: ${String((warm.find((w) => w.status === 'rejected') as PromiseRejectedResult).reason)}`);
-    await sleep(2_000);
-    const base = await doneCounts(cluster);
-    // CPU the node processes spend per task: robust where the wall-clock rate depends on what else runs.
-    const nodeCpu = (): number => cluster.nodes.reduce((a, n) => a + procCpuSeconds(n.child.pid), 0);
-    // What the idle cluster burns (gossip, anti-entropy) in cores: at 32 processes on 2 cores it
-    // is a large part of the machine, and of node_cpu_per_task, whatever the tasks cost.
-    const idle0 = nodeCpu();
-    const idleStarted = performance.now();
-    await sleep(IDLE_SAMPLE_MS);
-    const idleCores = (nodeCpu() - idle0) / ((performance.now() - idleStarted) / 1000);
-    const cpu0 = nodeCpu();
-    const counts0 = await totalWriteCounts(cluster);
-    let next = 0;
-    let errors = 0;
-    const errorKinds = new Map<string, number>();
-    const latencies: number[] = [];
-    const started = performance.now();
-    await Promise.all(
-      clients.flatMap((c) =>
-        Array.from({ length: plan.window }, async () => {
-          while (next < plan.tasks && performance.now() - started < SUBMIT_WINDOW_MS) {
-            const i = next++;
-            const s = performance.now();
-            try {
-              await c.submitTask({ type: 'echo', input: { i }, agent: `a${i % agents}` });
-              latencies.push(performance.now() - s);
-            } catch (err) {
-              errors++;
-              const kind = (err as Error).name || 'Error';
-              errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
-            }
-          }
-        }),
-      ),
-    );
-    const submittedMs = performance.now() - started;
-    if (errors) log(`task-throughput: submit errors by kind ${JSON.stringify(Object.fromEntries(errorKinds))}`);
-    const want = next - errors; // a timed-out submit (WriteTimeoutError) may still run: not counted
-    // Every replica must see every result; the slowest replica ends the measurement.
-    let doneMs = NaN;
-    let last: number[] = [];
-    const deadline = performance.now() + 180_000;
-    while (performance.now() < deadline) {
-      last = await doneCounts(cluster);
-      if (last.every((d, i) => d - base[i]! >= want)) {
-        doneMs = performance.now() - started;
-        break;
-      }
-      await sleep(100);
-    }
-    const minDone = Math.min(...last.map((d, i) => d - base[i]!));
-    const cpuSeconds = nodeCpu() - cpu0;
-    const cpuPerTaskMs = (cpuSeconds * 1000) / Math.max(1, want);
-    // Less what the cluster would have burnt idle over the same time (can only be an estimate).
-    const taskCpuPerTaskMs = (Math.max(0, cpuSeconds - (idleCores * (performance.now() - started)) / 1000) * 1000) / Math.max(1, want);
-    const counts1 = await totalWriteCounts(cluster);
-    const kindsPerTask = Object.fromEntries(Object.entries(counts1.kinds).map(([k, v]) => [k, Math.round(((v - (counts0.kinds[k] ?? 0)) / Math.max(1, want)) * 100) / 100]));
-    log(`task-throughput: quorum writes ${counts0.writes} -> ${counts1.writes}, sync messages sent ${counts0.messages} -> ${counts1.messages}; per task by kind ${JSON.stringify(kindsPerTask)}`);
-    // Includes the background (renewals, anti-entropy): close to 2/task without batching.
-    const writesPerTask = (counts1.writes - counts0.writes) / Math.max(1, want);
-    const messagesPerTask = (counts1.messages - counts0.messages) / Math.max(1, want);
-    const loadAvg = load1m();
-    log(`task-throughput: ${next} tasks (${errors} submit errors) submitted in ${(submittedMs / 1000).toFixed(1)} s, all done everywhere in ${(doneMs / 1000).toFixed(1)} s (slowest replica ${minDone}/${want}); node CPU ${cpuPerTaskMs.toFixed(2)} ms/task (${taskCpuPerTaskMs.toFixed(2)} above the idle cluster's ${idleCores.toFixed(2)} cores), ${writesPerTask.toFixed(3)} quorum writes/task, ${messagesPerTask.toFixed(1)} sync messages/task, load ${loadAvg}`);
-    metrics = {
-      nodes: metric(plan.nodes, 'processes'),
-      // 1: every node on a SQLite data directory (fsync before acknowledging), as redis with appendfsync always.
-      durable: metric(plan.durable ? 1 : 0, 'bool'),
-      agents: metric(agents, 'agents'),
-      tasks: metric(next, 'tasks'),
-      submit_errors: metric(errors, 'tasks'),
-      tasks_per_sec: metric(Math.round((want / doneMs) * 1000), 'tasks/s'),
-      submits_per_sec: metric(Math.round((latencies.length / submittedMs) * 1000), 'tasks/s'),
-      submit_latency_p50: metric(Math.round(percentile(latencies, 50) * 10) / 10, 'ms'),
-      submit_latency_p99: metric(Math.round(percentile(latencies, 99) * 10) / 10, 'ms'),
-      node_cpu_per_task: metric(Math.round(cpuPerTaskMs * 100) / 100, 'ms'),
-      node_cpu_per_task_above_idle: metric(Math.round(taskCpuPerTaskMs * 100) / 100, 'ms'),
-      idle_cluster_cpu: metric(Math.round(idleCores * 100) / 100, 'cores'),
-      quorum_writes_per_task: metric(Math.round(writesPerTask * 1000) / 1000, 'writes'),
-      sync_messages_per_task: metric(Math.round(messagesPerTask * 10) / 10, 'messages'),
-      load_avg_1m: metric(loadAvg, 'load'),
-      route_local_first: metric(Math.round(routing['local-first']! * 100) / 100, 'us/task'),
-      route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),
-      route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),
-      ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
-      floor_episode_replica_us: metric(Math.round(floor.episodeUs), 'us/task'),
-      floor_bare_episode_replica_us: metric(Math.round(floor.bareEpisodeUs), 'us/task'),
-      floor_table_replica_us: metric(Math.round(floor.tableUs), 'us/task'),
-      floor_table_unbatched_replica_us: metric(Math.round(floor.tableUnbatchedUs), 'us/task'),
-      floor_store_replica_us: metric(Math.round(floor.storeUs), 'us/task'),
-      floor_replica_cpu_ms_per_task: metric(round3(floorHere.floor_replica_cpu_ms_per_task!), 'ms'),
-      floor_cpu_ms_per_task: metric(round3(floorHere.floor_cpu_ms_per_task!), 'ms'),
-      floor_quorum_cpu_ms_per_task: metric(round3(floorHere.floor_quorum_cpu_ms_per_task!), 'ms'),
-      floor_max_tasks_per_sec: metric(Math.round(floorHere.floor_max_tasks_per_sec!), 'tasks/s'),
-      floor_cpu_ms_per_task_32: metric(round3(floor32.floor_cpu_ms_per_task!), 'ms'),
-      floor_max_tasks_per_sec_32: metric(Math.round(floor32.floor_max_tasks_per_sec!), 'tasks/s'),
-      floor_max_tasks_per_sec_32_quorum_only: metric(Math.round(floor32.floor_max_tasks_per_sec_quorum_only!), 'tasks/s'),
-      floor_cores_for_goal_32: metric(Math.round(floor32.floor_cores_at_goal! * 10) / 10, 'cores'),
-      cpu_above_floor: metric(Math.round((cpuPerTaskMs / floorHere.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
-    };
+    full = await runThroughputMode(snap.triPath, plan, fullReplicationFactor(plan.nodes), log);
+    sharded = await runThroughputMode(snap.triPath, plan, SHARDED_RF, log);
   } finally {
-    await cluster.stop();
     snap.cleanup();
   }
+  const floorSharded = floorArithmetic(floor, SHARDED_RF, cores, 2000);
+  const agents = plan.nodes * 16;
+  const metrics: Metrics = {
+    nodes: metric(plan.nodes, 'processes'),
+    // 1: every node on a SQLite data directory (fsync before acknowledging), as redis with appendfsync always.
+    durable: metric(plan.durable ? 1 : 0, 'bool'),
+    agents: metric(agents, 'agents'),
+    replication_factor_full: metric(full.replicationFactor, 'replicas'),
+    ...modeMetrics(full, ''),
+    load_avg_1m: metric(full.loadAvg, 'load'),
+    route_local_first: metric(Math.round(routing['local-first']! * 100) / 100, 'us/task'),
+    route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),
+    route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),
+    ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
+    floor_episode_replica_us: metric(Math.round(floor.episodeUs), 'us/task'),
+    floor_bare_episode_replica_us: metric(Math.round(floor.bareEpisodeUs), 'us/task'),
+    floor_table_replica_us: metric(Math.round(floor.tableUs), 'us/task'),
+    floor_table_unbatched_replica_us: metric(Math.round(floor.tableUnbatchedUs), 'us/task'),
+    floor_store_replica_us: metric(Math.round(floor.storeUs), 'us/task'),
+    floor_replica_cpu_ms_per_task: metric(round3(floorHere.floor_replica_cpu_ms_per_task!), 'ms'),
+    floor_cpu_ms_per_task: metric(round3(floorHere.floor_cpu_ms_per_task!), 'ms'),
+    floor_quorum_cpu_ms_per_task: metric(round3(floorHere.floor_quorum_cpu_ms_per_task!), 'ms'),
+    floor_max_tasks_per_sec: metric(Math.round(floorHere.floor_max_tasks_per_sec!), 'tasks/s'),
+    floor_cpu_ms_per_task_32: metric(round3(floor32.floor_cpu_ms_per_task!), 'ms'),
+    floor_max_tasks_per_sec_32: metric(Math.round(floor32.floor_max_tasks_per_sec!), 'tasks/s'),
+    floor_max_tasks_per_sec_32_quorum_only: metric(Math.round(floor32.floor_max_tasks_per_sec_quorum_only!), 'tasks/s'),
+    floor_cores_for_goal_32: metric(Math.round(floor32.floor_cores_at_goal! * 10) / 10, 'cores'),
+    cpu_above_floor: metric(Math.round((full.cpuPerTaskMs / floorHere.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
+    // Sharded (RF 3): each task's updates go to its agent's 3 replicas only, whatever the node count.
+    replication_factor_sharded: metric(SHARDED_RF, 'replicas'),
+    ...modeMetrics(sharded, 'sharded_'),
+    sharded_load_avg_1m: metric(sharded.loadAvg, 'load'),
+    sharded_floor_cpu_ms_per_task: metric(round3(floorSharded.floor_cpu_ms_per_task!), 'ms'),
+    sharded_floor_max_tasks_per_sec: metric(Math.round(floorSharded.floor_max_tasks_per_sec!), 'tasks/s'),
+    sharded_cpu_above_floor: metric(Math.round((sharded.cpuPerTaskMs / floorSharded.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
+    sharded_speedup: metric(Math.round((sharded.tasksPerSec / Math.max(1, full.tasksPerSec)) * 100) / 100, 'x'),
+  };
   // BullMQ beside ours: as many worker processes as our nodes, as many jobs in flight per worker
   // as our slots, as many adds outstanding as our submits; redis fsyncing every write, then as shipped.
   const peers: Record<string, PeerSection> = {};
@@ -319,9 +216,10 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   }
   const { result, path } = writeResult(opts.out, scenario, metrics, {
     ...peers,
-    goal: { tasksPerSec: 2000 },
+    goal: { tasksPerSec: 2000, shardedTasksPerSec: 1000, shardedSyncMessagesPerTask: 8 },
+    modes: { full, sharded },
     plan,
-    floor: { ...floor, cores, arithmetic: 'floor_cpu_ms_per_task = (episode + table) per replica x (nodes - 1); floor_max_tasks_per_sec = cores / floor_cpu_ms_per_task; quorum_only: x (majority - 1) instead' },
+    floor: { ...floor, cores, arithmetic: 'floor_cpu_ms_per_task = (episode + table) per replica x (nodes - 1); floor_max_tasks_per_sec = cores / floor_cpu_ms_per_task; quorum_only: x (majority - 1) instead; sharded_: x (RF - 1), the other replicas of the agent' },
   });
   log(`task-throughput: wrote ${path}`);
   return result;

@@ -16,3 +16,6 @@ export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
 
 export const ROLES = ['coordinator', 'worker', 'hybrid'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** What an agent id may be (it names the agent's documents: 'agent/<id>', 'tasks/<id>'). */
+export const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;

@@ -333,7 +333,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
         c.node(via)
           .submit(workload.task(op.pick))
           .then(
-            (t) => ledger.tasks.push({ id: t.id, via }),
+            (t) => ledger.tasks.push({ id: t.id, via, agent: t.agent }),
             () => undefined,
           );
         break;

@@ -4,9 +4,9 @@
 import { AgentMemoryDoc } from '../../crdt/index.js';
 import { ConfigError } from '../errors.js';
 import type { DurableDocSet } from '../storage/durable-doc-set.js';
+import { AGENT_ID } from '../vocabulary.js';
 
 export const AGENT_PREFIX = 'agent/';
-const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 export function assertAgentId(agentId: string): void {
   if (typeof agentId !== 'string' || !AGENT_ID.test(agentId)) {

@@ -14,7 +14,7 @@ import { equalBytes } from '../sync/hash.js';
 import type { SyncEffect } from '../sync/types.js';
 import type { Logger, Scheduler } from '../runtime/types.js';
 import type { ReplicaView } from './replica-view.js';
-import { AGENT_DOC_PREFIX } from '../placement/replica-scope.js';
+import { placementKeyOf } from '../placement/replica-scope.js';
 
 export interface HandoffOptions {
   view: ReplicaView;
@@ -82,7 +82,7 @@ export class Handoff {
   strays(): string[] {
     const scope = this.o.view.current();
     if (!scope.enforced) return [];
-    return this.o.docs.ids().filter((id) => id.startsWith(AGENT_DOC_PREFIX) && !scope.isReplica(id));
+    return this.o.docs.ids().filter((id) => placementKeyOf(id) !== undefined && !scope.isReplica(id)); // agent memories and task shards
   }
 
   /** Whether this node is handing `docId` off. */

@@ -37,7 +37,7 @@ export interface MemoryServiceOptions {
   writeTimeoutMs?: number;
   sync?: Partial<SyncConfig>;
   /**
-   * Schemas of the node's other replicated documents by id (the task table); agent memories
+   * Schemas of the node's other replicated documents by id (the task table), or by 'prefix/' for a family (task shards); agent memories
    * always follow the memory schema. Remote updates to a document with no schema are only checked
    * for being well-formed Yjs.
    */
@@ -96,7 +96,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.log = o.runtime.logger.child({ component: 'memory' });
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
-    this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : o.schemas?.[id]), residency);
+    this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : (o.schemas?.[id] ?? o.schemas?.[id.slice(0, id.indexOf('/') + 1)])), residency);
     this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
     this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, store: o.store, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs, recheck: () => this.acks.recheck() });
     this.engine = new SyncEngine({

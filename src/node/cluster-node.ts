@@ -21,7 +21,7 @@ import type { AgentMemory, MemoryConsistency } from '../memory/agent-memory.js';
 import { registerMemoryMethods } from '../memory/memory-rpc.js';
 import { RecallService } from '../recall/recall-service.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
-import { TaskService, TASKS_DOC } from './task-service.js';
+import { TaskService, TASKS_DOC, TASK_SHARD_PREFIX } from './task-service.js';
 import { NodeRetention } from './retention-wiring.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
 import { TASKS_UPDATE_SCHEMA } from '../tasks/task-schema.js';
@@ -181,7 +181,7 @@ export class ClusterNode {
       addressOf,
       writeTimeoutMs: options.writeTimeoutMs,
       sync: options.sync,
-      schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA, [GRAPH_DOC]: GRAPH_SCHEMA },
+      schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA, [TASK_SHARD_PREFIX]: TASKS_UPDATE_SCHEMA, [GRAPH_DOC]: GRAPH_SCHEMA },
       residency: { budgetBytes: options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES, idleMs: options.memoryIdleMs },
     });
     this.recallIndex = new RecallService({ docs: this.memoryService.docs, scheduler: runtime.scheduler, file: options.recallIndex ?? ':memory:', logger: this.log });

@@ -26,6 +26,8 @@ export interface PlacementReport {
   enforced: boolean;
   /** Whether this node holds a copy of the agent's memory now. */
   heldHere: boolean;
+  /** Whether this node holds the agent's task shard ('tasks/<agent>', placed like its memory) now. */
+  tasksHeldHere: boolean;
   /** The replica set under a configuration this node accepted and awaits the outcome of, if any. */
   pending: { epoch: number; replicas: string[] } | null;
 }
@@ -35,7 +37,7 @@ export const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const SET_FACTOR_WAIT_MS = 15_000;
 
 /** The placement of `agent` on `config` (and on `pending`, when a change is being agreed). */
-export function placementReport(agent: string, config: VoterConfig, pending: VoterConfig | undefined, here: { moving: boolean; held: boolean } = { moving: false, held: false }): PlacementReport {
+export function placementReport(agent: string, config: VoterConfig, pending: VoterConfig | undefined, here: { moving: boolean; held: boolean; tasks?: boolean } = { moving: false, held: false }): PlacementReport {
   return {
     agent,
     replicas: placementOf(config).replicas(agent),
@@ -45,6 +47,7 @@ export function placementReport(agent: string, config: VoterConfig, pending: Vot
     moving: here.moving,
     enforced: true,
     heldHere: here.held,
+    tasksHeldHere: here.tasks ?? false,
     pending: pending ? { epoch: pending.epoch, replicas: placementOf(pending).replicas(agent) } : null,
   };
 }
@@ -53,7 +56,7 @@ export function registerPlacementMethods(node: ClusterNode): void {
   node.rpc.handle(METHODS.memoryPlacement, 'client', (payload) => {
     const agent = stringField(jsonObject(payload, 'memory placement arguments'), 'agent', 'memory placement arguments', 128);
     if (!AGENT_ID.test(agent)) throw new ConfigError(`agent id "${agent}" is not valid: use 1-128 letters, digits, ".", "_", ":", "@" or "-"`);
-    const here = { moving: node.memoryService.replicas.isMoving(agent), held: node.memoryService.peek(agent) !== undefined };
+    const here = { moving: node.memoryService.replicas.isMoving(agent), held: node.memoryService.peek(agent) !== undefined, tasks: node.memoryService.docs.has(`tasks/${agent}`) };
     return toJsonPayload(placementReport(agent, node.gate.voterConfig(), node.gate.pending(), here));
   });
 

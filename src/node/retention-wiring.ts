@@ -27,7 +27,8 @@ const EVICT_EVERY_MS = 1000;
 
 export class NodeRetention {
   readonly memory: MemoryRetention;
-  readonly retired: RetiredIds;
+  /** Ids trimmed from each task table (the cluster-wide one and each task shard held here), by document. */
+  private readonly retired = new Map<string, RetiredIds>();
   readonly policy: TaskRetentionPolicy;
   private readonly log: Logger;
   private cancel: (() => void) | undefined;
@@ -46,7 +47,7 @@ export class NodeRetention {
   ) {
     this.log = o.runtime.logger.child({ component: 'retention' });
     this.memory = new MemoryRetention({ service: o.memory, store: o.store, runtime: o.runtime, writable: o.writable, sweepMs: o.options?.policySweepMs });
-    this.retired = new RetiredIds(o.tasks.table);
+    o.tasks.shards.onTable((t, docId) => this.retired.set(docId, new RetiredIds(t)));
     this.policy = taskRetentionPolicy({ retentionMs: o.options?.taskRetentionMs, maxFinished: o.options?.maxFinishedTasks, dedupMs: o.options?.taskDedupMs });
     this.arm();
     this.armEviction();
@@ -65,20 +66,30 @@ export class NodeRetention {
     });
   }
 
-  /** Trims what the policy says now, if this node is the scheduling leader; resolves how many tasks went. */
+  /**
+   * Trims what the policy says now from each task table this node schedules (the cluster-wide one
+   * as the scheduling leader, a task shard as its first live replica: the policy applies per
+   * shard there); resolves how many tasks went.
+   */
   async trimTasks(): Promise<number> {
-    if (this.trimming || this.stopped || !this.o.tasks.leads()) return 0;
+    if (this.trimming || this.stopped) return 0;
     this.trimming = true;
+    let n = 0;
     try {
-      const now = this.wallNow();
-      const plan = planTrim(this.o.tasks.table, this.policy, now);
-      if (plan.trim.length === 0 && plan.expired.length === 0) return 0;
-      await this.o.memory.writeQuorum(() => applyTrim(this.o.tasks.table, plan, now));
-      this.trimmed += plan.trim.length;
-      return plan.trim.length;
+      const leader = this.o.tasks.leads();
+      for (const shard of this.o.tasks.shards.all()) {
+        if (!this.o.tasks.shards.schedules(shard, leader) || this.stopped) continue;
+        const now = this.wallNow();
+        const plan = planTrim(shard.table, this.policy, now);
+        if (plan.trim.length === 0 && plan.expired.length === 0) continue;
+        await this.o.memory.writeQuorum(() => applyTrim(shard.table, plan, now), shard.agent === undefined ? [] : [shard.docId]);
+        this.trimmed += plan.trim.length;
+        n += plan.trim.length;
+      }
+      return n;
     } catch (err) {
       this.log.info({ err: (err as Error).message }, 'trimming finished tasks failed; retrying at the next sweep');
-      return 0;
+      return n;
     } finally {
       this.trimming = false;
     }
@@ -86,7 +97,7 @@ export class NodeRetention {
 
   status(): Record<string, unknown> {
     return {
-      tasks: { retentionMs: this.policy.retentionMs, maxFinished: this.policy.maxFinished, dedupMs: this.policy.dedupMs, trimmed: this.trimmed, retiredIds: this.retired.count() },
+      tasks: { retentionMs: this.policy.retentionMs, maxFinished: this.policy.maxFinished, dedupMs: this.policy.dedupMs, trimmed: this.trimmed, retiredIds: [...this.retired.values()].reduce((a, r) => a + r.count(), 0) },
       memory: { policies: this.memory.policies(), ...this.memory.stats },
     };
   }

@@ -21,19 +21,21 @@
 // held and gathers what arrives meanwhile (as a database's group commit does), so under load a
 // write carries many tasks; a held batch goes out anyway after a bound, and outcomes alone linger
 // briefly for a submit to share their write (task-writes.ts).
-import { ConfigError, DecodeError, NotFoundError } from '../errors.js';
+import { ConfigError, NotFoundError, QuorumError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { createAgentRegistry, loadAgentModule, AgentExecutor, type AgentHandler, type AgentRegistry } from '../agents/index.js';
-import { TaskScheduler, TaskTable, newTaskFromJson, validateNewTask, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask } from '../tasks/index.js';
+import { TaskTable, newTaskFromJson, validateNewTask, type SchedulerEffect, type SchedulerMember, type TaskView, type NewTask } from '../tasks/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { intField, jsonObject, stringField, toJsonPayload } from '../rpc/json.js';
-import { isJson } from '../../crdt/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from '../memory/memory-service.js';
-import { taskPage, type TaskQuery } from '../tasks/task-page.js';
+import { mergeTaskPages, taskPage, type TaskQuery } from '../tasks/task-page.js';
 import { TaskWrites, type RunRequest } from './task-writes.js';
+import { TaskShards, type Shard } from './task-shards.js';
+import { parseRun, TaskShardRpc } from './task-shard-rpc.js';
 
-export const TASKS_DOC = 'tasks';
+export { TASKS_DOC } from './task-shards.js';
+export { TASK_SHARD_PREFIX } from '../tasks/task-shard.js';
 /** Re-check leases and lost tasks at least this often, besides member events and lease expiries. */
 const SWEEP_MS = 1000;
 /** Refusals of a report that may only mean this replica has not merged our assignment yet. */
@@ -56,26 +58,14 @@ export interface TaskServiceOptions {
   leaseMs?: number;
 }
 
-/** A task hand-over from the leader, checked field by field. */
-function parseRunRequest(bytes: Uint8Array): RunRequest {
-  const what = 'task run request';
-  const r = jsonObject(bytes, what);
-  if (!isJson(r.input)) throw new DecodeError(`${what}: the input is not JSON`);
-  return {
-    id: stringField(r, 'id', what),
-    type: stringField(r, 'type', what),
-    agent: stringField(r, 'agent', what),
-    input: r.input,
-    token: intField(r, 'token', what, 0, Number.MAX_SAFE_INTEGER),
-    leaseMs: intField(r, 'leaseMs', what, 1, 24 * 3600_000),
-  };
-}
-
 export class TaskService {
+  /** The cluster-wide task table (every task with no more voters than RF; older tasks otherwise). */
   readonly table: TaskTable;
+  /** Every task table held here: the cluster-wide one and the agents' shards (task-shards.ts). */
+  readonly shards: TaskShards;
+  private readonly remote: TaskShardRpc;
   readonly registry: AgentRegistry;
   readonly executor: AgentExecutor;
-  private readonly scheduler: TaskScheduler;
   private readonly log: Logger;
   private stopped = false;
   private tickQueued = false;
@@ -91,36 +81,46 @@ export class TaskService {
 
   constructor(private readonly o: TaskServiceOptions) {
     this.log = o.runtime.logger.child({ component: 'tasks' });
-    this.table = new TaskTable({ node: o.self, random: () => o.runtime.rng.next(), doc: o.memory.docs.doc(TASKS_DOC) });
+    this.shards = new TaskShards({ self: o.self, runtime: o.runtime, memory: o.memory, members: o.members, leaseMs: o.leaseMs });
+    this.table = this.shards.legacy.table;
     this.registry = createAgentRegistry();
     this.executor = new AgentExecutor({ node: o.self, registry: this.registry, slots: o.slots, runtime: o.runtime });
     this.executor.pool.onChange((free) => o.onFreeSlots(free));
-    this.scheduler = new TaskScheduler({ self: o.self, leaseMs: o.leaseMs });
     this.writes = new TaskWrites({
       runtime: o.runtime,
       log: this.log,
       memory: o.memory,
-      table: this.table,
-      scheduler: this.scheduler,
       members: o.members,
       writable: o.writable,
       stopped: () => this.stopped,
       waiting: () => this.waiting,
-      get: (id) => this.get(id),
-      carryOut: (e) => this.carryOut(e),
+      carryOut: (e, shard) => this.carryOut(e, shard),
       tick: () => this.tick(),
       wallNow: () => this.wallNow(),
     });
 
+    this.remote = new TaskShardRpc({
+      self: o.self,
+      rpc: o.rpc,
+      log: this.log,
+      shards: this.shards,
+      members: o.members,
+      addressOf: o.addressOf,
+      submitHere: (shard, task) => this.writes.submit(shard, task),
+      reportHere: (shard, run, fence, outcome, wall) => this.writes.report(shard, run, fence, outcome, wall),
+      renewHere: (shard, id, fence, leaseMs) => o.memory.writeQuorum(() => shard.table.renew(id, fence, o.runtime.clock.now(), leaseMs), shard.agent === undefined ? [] : [shard.docId]),
+      findHere: (id) => this.find(id),
+      pageHere: (q) => this.pageHere(q),
+    });
     o.rpc.handle(METHODS.taskSubmit, 'client', async (p) => toJsonPayload(await this.submit(newTaskFromJson(jsonObject(p, 'task submit arguments')))));
-    o.rpc.handle(METHODS.taskGet, 'client', (p) => toJsonPayload(this.get(stringField(jsonObject(p, 'task get arguments'), 'id', 'task get arguments'))));
-    // One page, newest first: {tasks, next?} (paging.ts); taskPage checks the query's fields.
-    o.rpc.handle(METHODS.taskList, 'client', (p) => {
-      const page = taskPage(this.table, p.byteLength > 0 ? (jsonObject(p, 'task list arguments', true) as TaskQuery) : {});
+    o.rpc.handle(METHODS.taskGet, 'client', async (p) => toJsonPayload(await this.remote.get(stringField(jsonObject(p, 'task get arguments'), 'id', 'task get arguments'))));
+    // One page, newest first: {tasks, next?} (paging.ts); with shards, merged from every live member's tables.
+    o.rpc.handle(METHODS.taskList, 'client', async (p) => {
+      const page = await this.remote.page(p.byteLength > 0 ? (jsonObject(p, 'task list arguments', true) as TaskQuery) : {});
       return toJsonPayload({ tasks: page.items, ...(page.next ? { next: page.next } : {}) });
     });
     o.rpc.handle(METHODS.taskRun, 'member', (p) => {
-      this.startRun(parseRunRequest(p));
+      this.startRun(parseRun(jsonObject(p, 'task run request'))); // checked field by field
       return toJsonPayload(true);
     });
     o.rpc.onNotify(METHODS.taskRevoke, 'member', (p) => {
@@ -153,27 +153,80 @@ export class TaskService {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return this.writes.submit(task);
+    // With replica sets enforced, an agent's tasks go to its shard: written here on one of its
+    // replicas, else by a live replica (its scheduler first), so the shard lives on its replica set only.
+    const docId = this.shards.shardFor(task.agent ?? task.type);
+    if (docId === undefined) return this.writes.submit(this.shards.legacy, task);
+    if (this.shards.isReplica(docId)) return this.writes.submit(this.shards.open(docId), task);
+    // A read-only node refuses at once, as it would its own write (the replica set may be on the other side).
+    if (!this.o.writable()) return Promise.reject(new QuorumError(`${this.o.self} is read-only (no quorum): the task for agent ${task.agent ?? task.type} is not recorded`));
+    return this.remote.forwardSubmit(docId, task);
   }
 
+  /** A task in a table held here (the cluster-wide one or a shard of this node); NotFoundError otherwise. */
   get(id: string): TaskView {
     if (typeof id !== 'string') throw new ConfigError('task id must be a string');
-    const v = this.table.get(id);
+    const v = this.find(id);
     if (!v) throw new NotFoundError(`no task "${id}" on this node; check the id with "tri task list"`);
     return v;
   }
 
+  /** A task wherever it is: here, or (tasks sharded) on a live replica of its shard. */
+  getAnywhere(id: string): Promise<TaskView> {
+    return this.remote.get(id);
+  }
+
+  /** One page of every task, newest first: this node's tables, and with shards every live member's, merged. */
+  pageAnywhere(q: TaskQuery = {}): Promise<import('../paging.js').Page<TaskView>> {
+    return this.remote.page(q);
+  }
+
+  /** The tasks of every table held here, oldest submission first. */
   list(): TaskView[] {
-    return this.table.list();
+    const all = this.shards.all();
+    if (all.length === 1) return this.table.list();
+    return all.flatMap((s) => s.table.list()).sort((a, b) => a.submittedAt - b.submittedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** Tasks by status in the tables held here (with shards: this node's share). */
   counts(): Record<string, number> {
-    return this.table.counts(); // O(open tasks): /status and /metrics read it often
+    const c = this.table.counts(); // O(open tasks): /status and /metrics read it often
+    for (const s of this.shards.all()) {
+      if (s.agent === undefined) continue;
+      const k = s.table.counts();
+      c.queued += k.queued;
+      c.running += k.running;
+      c.done += k.done;
+      c.failed += k.failed;
+    }
+    return c;
   }
 
-  /** A member changed state: the leader re-places the lost tasks. */
+  /** A member changed state: the leader (and each shard's scheduler) re-places the lost tasks. */
   onMembership(): void {
-    if (this.isLeader()) this.queueTick();
+    if (this.isLeader() || this.shards.sharded()) this.queueTick();
+  }
+
+  /** Whether this node should hold the tasks of `agent` submitted now: always without shards, else when it is a replica of the agent. */
+  holdsTasksOf(agent: string): boolean {
+    const docId = this.shards.shardFor(agent);
+    return docId === undefined || this.shards.isReplica(docId);
+  }
+
+  /** A task in one of the tables held here, or undefined. */
+  find(id: string): TaskView | undefined {
+    for (const s of this.shards.all()) {
+      const v = s.table.get(id);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  /** One page of the tables held here, merged. */
+  private pageHere(q: TaskQuery): import('../paging.js').Page<TaskView> {
+    const all = this.shards.all();
+    if (all.length === 1) return taskPage(this.table, q);
+    return mergeTaskPages(all.map((s) => taskPage(s.table, q)), q);
   }
 
   stop(): void {
@@ -202,7 +255,7 @@ export class TaskService {
   private sweep(): void {
     this.o.runtime.scheduler.schedule(SWEEP_MS, () => {
       if (this.stopped) return;
-      if (this.isLeader()) this.tick();
+      this.tick(true);
       this.sweep();
     });
   }
@@ -216,21 +269,34 @@ export class TaskService {
     });
   }
 
-  /** One scheduler pass over the table on this node; only a writable node assigns. */
-  private tick(): void {
+  /**
+   * One scheduler pass on this node; only a writable node assigns. The tables it schedules (the
+   * cluster-wide one as leader, each shard as its first live replica) get a full pass; the others
+   * only when tasks submitted here wait for capacity (their submitter places them), and never on
+   * the periodic `sweep`.
+   */
+  private tick(sweep = false): void {
     if (this.stopped || !this.o.writable()) return;
     const now = this.o.runtime.clock.now();
-    // Only the submitter places its new task at once; the leader adopts others' still queued.
-    const { effects, wakeAt } = this.scheduler.tick(this.table, this.o.members(), now, () => this.o.runtime.rng.next(), this.wallNow(), { leader: this.isLeader() });
+    const leader = this.isLeader();
+    const waiting = this.waiting;
     this.waiting = false;
-    for (const e of effects) this.carryOut(e);
-    if (wakeAt !== null && this.isLeader()) this.o.runtime.scheduler.schedule(Math.max(0, wakeAt - now) + 1, () => this.queueTick());
+    let wake: number | null = null;
+    for (const shard of this.shards.all()) {
+      const lead = this.shards.schedules(shard, leader);
+      if (!lead && (sweep || !waiting)) continue;
+      // Only the submitter places its new task at once; the scheduler adopts others' still queued.
+      const { effects, wakeAt } = shard.scheduler.tick(shard.table, this.o.members(), now, () => this.o.runtime.rng.next(), this.wallNow(), { leader: lead });
+      for (const e of effects) this.carryOut(e, shard);
+      if (wakeAt !== null && lead && (wake === null || wakeAt < wake)) wake = wakeAt;
+    }
+    if (wake !== null) this.o.runtime.scheduler.schedule(Math.max(0, wake - now) + 1, () => this.queueTick());
   }
 
-  private carryOut(e: SchedulerEffect): void {
+  private carryOut(e: SchedulerEffect, shard: Shard): void {
     switch (e.type) {
       case 'run': {
-        const req: RunRequest = { ...e.task, token: e.token, leaseMs: e.leaseMs };
+        const req: RunRequest = { ...e.task, token: e.token, leaseMs: e.leaseMs, ...(shard.agent !== undefined ? { shard: shard.docId } : {}) };
         this.log.info({ task: e.task.id, type: e.task.type, node: e.node, token: e.token, attempt: e.attempt }, 'task assigned');
         if (e.node === this.o.self) {
           this.startRun(req);
@@ -264,8 +330,8 @@ export class TaskService {
     let running = true;
     const renew = () => {
       if (!running || this.stopped) return;
-      this.o.memory
-        .writeQuorum(() => this.table.renew(r.id, fence, this.o.runtime.clock.now(), r.leaseMs))
+      this.remote
+        .renew(r, fence)
         .catch(() => undefined) // a lost renewal only risks a duplicate run; fencing keeps one result
         .finally(() => {
           if (running) cancelRenew = this.o.runtime.scheduler.schedule(renewEvery, renew);
@@ -283,7 +349,7 @@ export class TaskService {
         // The outcome and the agent's episode go in one quorum write (shared with the other
         // runs that finished this turn); the episode is written only when the outcome is
         // accepted, so a fenced-off or duplicate run leaves no episode behind.
-        const record = () => this.writes.report(r, fence, outcome, wall);
+        const record = () => this.remote.report(r, fence, outcome, wall); // here, or on a replica of its shard
         let verdict = await record();
         // The run request can arrive before this replica merged the assignment that names us
         // (e.g. it depends on the submitter's update, still in flight from a third node): then

@@ -7,7 +7,8 @@ import { NodeStoppedError, WriteTimeoutError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { afterTurn } from '../runtime/group-commit.js';
 import type { AgentOutcome } from '../agents/index.js';
-import type { Fence, NewTask, SchedulerEffect, SchedulerMember, TaskScheduler, TaskTable, TaskView, Verdict } from '../tasks/index.js';
+import type { Candidate, Fence, NewTask, SchedulerEffect, SchedulerMember, TaskView, Verdict } from '../tasks/index.js';
+import type { Shard } from './task-shards.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import { taskEpisodeId } from '../tasks/task-episode.js';
 
@@ -24,10 +25,13 @@ export interface RunRequest {
   input: Json;
   token: number;
   leaseMs: number;
+  /** The task's table when it is an agent's shard ('tasks/<agent>'); absent: the cluster-wide table. */
+  shard?: string;
 }
 
 /** A submit waiting for its turn's write. */
 interface SubmitWaiter {
+  shard: Shard;
   task: NewTask;
   resolve: (v: TaskView) => void;
   reject: (e: Error) => void;
@@ -44,6 +48,7 @@ interface Turn {
 
 /** A finished run's outcome waiting for its turn's write. */
 interface ReportWaiter {
+  shard: Shard;
   run: RunRequest;
   fence: Fence;
   outcome: AgentOutcome;
@@ -57,15 +62,12 @@ export interface TaskWritesHost {
   runtime: Runtime;
   log: Logger;
   memory: MemoryService;
-  table: TaskTable;
-  scheduler: TaskScheduler;
   members: () => SchedulerMember[];
   writable: () => boolean;
   stopped: () => boolean;
   /** Older tasks of ours wait for capacity: new ones go through a full pass after the write. */
   waiting: () => boolean;
-  get: (id: string) => TaskView;
-  carryOut: (e: SchedulerEffect) => void;
+  carryOut: (e: SchedulerEffect, shard: Shard) => void;
   tick: () => void;
   wallNow: () => number;
 }
@@ -82,19 +84,19 @@ export class TaskWrites {
   }
 
   /** Queues a (validated) submit for this turn's write; resolves with the task's record. */
-  submit(task: NewTask): Promise<TaskView> {
+  submit(shard: Shard, task: NewTask): Promise<TaskView> {
     return new Promise<TaskView>((resolve, reject) => {
       const turn = this.thisTurn();
-      turn.submits.push({ task, resolve, reject });
+      turn.submits.push({ shard, task, resolve, reject });
       this.arm(turn);
     });
   }
 
   /** Queues a finished run's outcome for this turn's write; resolves with its verdict. */
-  report(run: RunRequest, fence: Fence, outcome: AgentOutcome, wall: number): Promise<Verdict> {
+  report(shard: Shard, run: RunRequest, fence: Fence, outcome: AgentOutcome, wall: number): Promise<Verdict> {
     return new Promise<Verdict>((resolve, reject) => {
       const turn = this.thisTurn();
-      turn.reports.push({ run, fence, outcome, wall, resolve, reject });
+      turn.reports.push({ shard, run, fence, outcome, wall, resolve, reject });
       this.arm(turn);
     });
   }
@@ -142,88 +144,111 @@ export class TaskWrites {
   }
 
   /**
-   * The turn's one quorum write: the outcomes reported and the tasks submitted this turn in one
-   * table transaction (each new task placed in it too, unless older ones wait for capacity or
-   * the node is read-only), then one episode per accepted outcome, one transaction per agent
-   * document. Each caller gets its own answer (see "Batching").
+   * The turn's one quorum write: per task table (the cluster-wide one, or an agent's shard), the
+   * outcomes reported and the tasks submitted this turn in one table transaction (each new task
+   * placed in it too, unless older ones wait for capacity or the node is read-only), then one
+   * episode per accepted outcome, one transaction per agent document. Each document waits for
+   * its own quorum (a shard and its agent's memory: the agent's replica set). A shard whose
+   * replica set has no reachable majority refuses its own callers only. Each caller gets its
+   * own answer (see "Batching").
    */
-  private async flushTurn(submits: SubmitWaiter[], reports: ReportWaiter[]): Promise<void> {
-    if (submits.length === 0 && reports.length === 0) return;
+  private async flushTurn(allSubmits: SubmitWaiter[], allReports: ReportWaiter[]): Promise<void> {
+    if (allSubmits.length === 0 && allReports.length === 0) return;
     if (this.h.stopped()) {
-      for (const w of submits) w.reject(new NodeStoppedError('the node stopped before the task was recorded; nothing was written'));
-      for (const w of reports) w.reject(new NodeStoppedError('the node stopped before the outcome was recorded'));
+      for (const w of allSubmits) w.reject(new NodeStoppedError('the node stopped before the task was recorded; nothing was written'));
+      for (const w of allReports) w.reject(new NodeStoppedError('the node stopped before the outcome was recorded'));
       return;
     }
-    // Per submitter: its task id, or the error that refused only its task (an id already taken).
-    const ids: Array<string | Error> = [];
-    const record = (): string[] => {
-      ids.length = 0;
-      const wall = this.h.wallNow();
-      const added: string[] = [];
-      for (const w of submits) {
-        try {
-          const id = this.h.table.submit(w.task, wall);
-          ids.push(id);
-          added.push(id);
-        } catch (err) {
-          ids.push(err as Error); // refused before anything of it was written
-        }
+    // A shard without a reachable replica majority: its callers get the QuorumError, nothing of theirs applied.
+    const refused = new Map<Shard, Error>();
+    for (const w of [...allSubmits, ...allReports]) {
+      if (w.shard.agent === undefined || refused.has(w.shard)) continue;
+      try {
+        this.h.memory.replicas.assertWritable([w.shard.docId]);
+      } catch (err) {
+        refused.set(w.shard, err as Error);
       }
-      return added;
-    };
+    }
+    const submits = allSubmits.filter((w) => !refused.has(w.shard));
+    const reports = allReports.filter((w) => !refused.has(w.shard));
+    for (const w of [...allSubmits, ...allReports]) if (refused.has(w.shard)) w.reject(refused.get(w.shard)!);
+    if (submits.length === 0 && reports.length === 0) return;
+    const shards = [...new Set([...reports.map((w) => w.shard), ...submits.map((w) => w.shard)])];
+    // Per submitter: its task id, or the error that refused only its task (an id already taken).
+    const ids = new Map<SubmitWaiter, string | Error>();
     const answer = (err?: Error): void => {
-      submits.forEach((w, i) => {
-        const id = ids[i];
+      for (const w of submits) {
+        const id = ids.get(w);
         if (id instanceof Error) w.reject(id);
         else if (err !== undefined || id === undefined) w.reject(err ?? new Error('task batch ended without an answer'));
         else {
-          try {
-            w.resolve(this.h.get(id));
-          } catch (e) {
-            w.reject(e as Error);
-          }
+          const v = w.shard.table.get(id);
+          if (v) w.resolve(v);
+          else w.reject(new Error(`task ${id} was recorded but is no longer in its table`));
         }
-      });
+      }
     };
     // Slow path: older tasks of ours wait for capacity and go first, through a full pass after
     // the write (a read-only node refuses in writeQuorum, before anything is applied).
     const place = submits.length > 0 && !this.h.waiting() && this.h.writable();
     const now = this.h.runtime.clock.now();
-    let effects: SchedulerEffect[] = [];
-    // Read before the write's transaction, where the table's caches work; the new tasks hold no slot yet.
+    const effects: Array<[SchedulerEffect, Shard]> = [];
+    // Read before the write's transaction, where the tables' caches work; the new tasks hold no slot yet.
     // Runs that ended here and wait for this write or the next to record their outcomes hold no slot.
     const ended = new Set([...reports, ...(this.turn?.reports ?? [])].map((w) => w.run.id));
-    const candidates = place ? this.h.scheduler.prepare(this.h.table, this.h.members(), now, ended) : undefined;
-    let verdicts: Verdict[] = [];
+    // One candidate list for the whole batch, so each placement counts against the next whatever its table.
+    const candidates: Candidate[] | undefined = place ? shards[0]!.scheduler.prepare(shards.map((s) => s.table), this.h.members(), now, ended) : undefined;
+    const verdicts = new Map<ReportWaiter, Verdict>();
     try {
-      await this.h.memory.writeQuorum(() => {
-        this.h.table.transact(() => {
-          verdicts = reports.map(({ run, fence, outcome, wall }) => (outcome.ok ? this.h.table.complete(run.id, fence, outcome.result, wall) : this.h.table.fail(run.id, fence, outcome.error, wall)));
-          const added = record();
-          if (candidates) effects = this.h.scheduler.placeNewMany(this.h.table, added, candidates, now, () => this.h.runtime.rng.next());
-        });
-        const byAgent = new Map<string, ReportWaiter[]>();
-        reports.forEach((w, i) => {
-          if (!verdicts[i]!.accepted) return;
-          const list = byAgent.get(w.run.agent);
-          if (list) list.push(w);
-          else byAgent.set(w.run.agent, [w]);
-        });
-        for (const [agent, list] of byAgent) this.writeEpisodes(agent, list);
-      });
+      await this.h.memory.writeQuorum(
+        () => {
+          for (const shard of shards) {
+            const table = shard.table;
+            table.transact(() => {
+              for (const w of reports) {
+                if (w.shard !== shard) continue;
+                const { run, fence, outcome, wall } = w;
+                verdicts.set(w, outcome.ok ? table.complete(run.id, fence, outcome.result, wall) : table.fail(run.id, fence, outcome.error, wall));
+              }
+              const wall = this.h.wallNow();
+              const added: string[] = [];
+              for (const w of submits) {
+                if (w.shard !== shard) continue;
+                try {
+                  const id = table.submit(w.task, wall);
+                  ids.set(w, id);
+                  added.push(id);
+                } catch (err) {
+                  ids.set(w, err as Error); // refused before anything of it was written
+                }
+              }
+              if (candidates) for (const e of shard.scheduler.placeNewMany(table, added, candidates, now, () => this.h.runtime.rng.next())) effects.push([e, shard]);
+            });
+          }
+          const byAgent = new Map<string, ReportWaiter[]>();
+          for (const w of reports) {
+            if (!verdicts.get(w)!.accepted) continue;
+            const list = byAgent.get(w.run.agent);
+            if (list) list.push(w);
+            else byAgent.set(w.run.agent, [w]);
+          }
+          for (const [agent, list] of byAgent) this.writeEpisodes(agent, list);
+        },
+        shards.filter((s) => s.agent !== undefined).map((s) => s.docId),
+      );
     } catch (err) {
       // Not acknowledged in time: tasks and assignments stay applied here and converge later, so
       // the runs start anyway rather than waiting a whole lease for the leader to re-place them.
-      if (err instanceof WriteTimeoutError && !this.h.stopped()) for (const e of effects) this.h.carryOut(e);
+      if (err instanceof WriteTimeoutError && !this.h.stopped()) for (const [e, shard] of effects) this.h.carryOut(e, shard);
       answer(err as Error);
       for (const w of reports) w.reject(err as Error);
       return;
     }
     // The runs are handed out once the assignments are stored by a majority (as after a pass).
-    if (!this.h.stopped()) for (const e of effects) this.h.carryOut(e);
+    if (!this.h.stopped()) for (const [e, shard] of effects) this.h.carryOut(e, shard);
     if (submits.length > 0 && !place) this.h.tick();
     answer();
-    reports.forEach((w, i) => w.resolve(verdicts[i]!));
+    for (const w of reports) w.resolve(verdicts.get(w)!);
   }
 
   /** The episodes of one agent's accepted outcomes: one transaction (one update) on its document. */

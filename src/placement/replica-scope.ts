@@ -3,17 +3,21 @@
 // and handoff (what to give away and drop) share. Pure: built from the node's name and its
 // committed configuration, nothing else, so every node on one configuration scopes alike.
 //
-// Only agent memories ('agent/<id>', placed by the agent id) live on replica sets. Every other
-// replicated document (the task table) stays on every voter until tasks are sharded with their
-// agents. With no more voters than the replication factor every voter holds everything, exactly
+// Agent memories ('agent/<id>') and agents' task shards ('tasks/<id>', src/tasks/task-shard.ts)
+// live on replica sets, both placed by the agent id so an agent's tasks live with its memory. Every
+// other replicated document (the cluster-wide task table 'tasks', the graph) stays on every voter.
+// With no more voters than the replication factor every voter holds everything, exactly
 // as before replica sets existed: the scope is then "unscoped" and changes nothing.
 import { placementOf, type PlacedConfig } from './config-placement.js';
 
 export const AGENT_DOC_PREFIX = 'agent/';
+/** An agent's task shard (src/tasks/task-shard.ts TASK_SHARD_PREFIX; spelled here so placement imports nothing of tasks). */
+const TASK_SHARD_DOC_PREFIX = 'tasks/';
 
-/** The placement key of a document: the agent id for an agent's memory, undefined for a document every voter holds. */
+/** The placement key of a document: the agent id for an agent's memory or task shard, undefined for a document every voter holds. */
 export function placementKeyOf(docId: string): string | undefined {
-  return docId.startsWith(AGENT_DOC_PREFIX) ? docId.slice(AGENT_DOC_PREFIX.length) : undefined;
+  if (docId.startsWith(AGENT_DOC_PREFIX)) return docId.slice(AGENT_DOC_PREFIX.length);
+  return docId.startsWith(TASK_SHARD_DOC_PREFIX) ? docId.slice(TASK_SHARD_DOC_PREFIX.length) : undefined;
 }
 
 export class ReplicaScope {

@@ -42,6 +42,11 @@ export const METHODS = {
   taskList: 'task.list',
   taskRun: 'task.run',
   taskRevoke: 'task.revoke',
+  /** Tasks sharded with their agents, between members (src/node/task-shard-rpc.ts). */
+  taskShardSubmit: 'task.shard-submit',
+  taskReport: 'task.report',
+  taskFind: 'task.find',
+  taskPageHere: 'task.page-here',
   /** Gossip keyring management (src/node/keyring-rpc.ts). */
   keysList: 'keys.list',
   keysInstall: 'keys.install',

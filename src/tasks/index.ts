@@ -9,6 +9,7 @@ export {
   isStrategy,
   route,
   chooseLocalFirst,
+  chooseDataLocal,
   chooseLatencyAware,
   chooseBandwidthAware,
   chooseRoundRobin,
@@ -24,3 +25,4 @@ export type { Verdict, Refusal } from './fencing.js';
 export type { Fence, TaskStatus, TaskState, TaskView } from './task-state.js';
 export { TaskScheduler, jsonBytes } from './scheduler.js';
 export type { SchedulerMember, SchedulerEffect, SchedulerOptions, RunTask, TickResult } from './scheduler.js';
+export { TASK_SHARD_PREFIX, shardDocId, shardAgent, shardScheduler } from './task-shard.js';

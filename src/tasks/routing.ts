@@ -25,6 +25,19 @@ export function chooseLocalFirst(candidates: readonly Candidate[]): RouteChoice 
   return best ? { ok: true, node: best.name } : noCapacity(candidates);
 }
 
+/**
+ * local-first for a sharded task (src/tasks/task-shard.ts): "local" means a replica of the task's
+ * agent, whose memory (and task shard) is on that node. This node if it is a replica with a free
+ * slot, else the cheapest replica with one, else (every replica busy) local-first as usual.
+ */
+export function chooseDataLocal(candidates: readonly Candidate[], replicas: ReadonlySet<string>): RouteChoice {
+  const ok = eligible(candidates).filter((c) => replicas.has(c.name));
+  const local = ok.find((c) => c.local);
+  if (local) return { ok: true, node: local.name };
+  const best = ok.sort(byLatencyCost(ok))[0];
+  return best ? { ok: true, node: best.name } : chooseLocalFirst(candidates);
+}
+
 /** The deterministic minimum of the latency cost (used as a fallback and by tests). */
 export function chooseCheapest(candidates: readonly Candidate[]): RouteChoice {
   const ok = eligible(candidates);
@@ -106,13 +119,15 @@ export interface RouteContext {
   /** Round-robin cursor from the previous call (null at first). */
   cursor: string | null;
   largePayloadBytes?: number;
+  /** The replica set of the task's agent when its tasks are sharded: local-first prefers those nodes. */
+  replicas?: ReadonlySet<string>;
 }
 
 /** One entry point for every strategy; returns the (possibly advanced) round-robin cursor. */
 export function route(strategy: Strategy, candidates: readonly Candidate[], ctx: RouteContext): { choice: RouteChoice; cursor: string | null } {
   switch (strategy) {
     case 'local-first':
-      return { choice: chooseLocalFirst(candidates), cursor: ctx.cursor };
+      return { choice: ctx.replicas ? chooseDataLocal(candidates, ctx.replicas) : chooseLocalFirst(candidates), cursor: ctx.cursor };
     case 'latency-aware':
       return { choice: chooseLatencyAware(candidates, ctx.random), cursor: ctx.cursor };
     case 'bandwidth-aware':

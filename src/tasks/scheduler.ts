@@ -56,6 +56,8 @@ export interface SchedulerOptions {
   self: string;
   leaseMs?: number;
   largePayloadBytes?: number;
+  /** A task shard's scheduler (task-shard.ts): its agent's replica set now, which local-first prefers (data-local). */
+  replicas?: () => ReadonlySet<string> | undefined;
 }
 
 /**
@@ -78,6 +80,7 @@ export class TaskScheduler {
   readonly leaseMs: number;
   private readonly self: string;
   private readonly largePayloadBytes: number;
+  private readonly replicas: (() => ReadonlySet<string> | undefined) | undefined;
   /** Round-robin position: the member chosen last. The only state the scheduler keeps. */
   private cursor: string | null = null;
   /** Other submitters' queued tasks: when this node first saw each queued (its clock). */
@@ -87,6 +90,7 @@ export class TaskScheduler {
     this.self = options.self;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.largePayloadBytes = options.largePayloadBytes ?? LARGE_PAYLOAD_BYTES;
+    this.replicas = options.replicas;
   }
 
   tick(table: TaskTable, members: readonly SchedulerMember[], now: number, random: () => number, wallMs: number = now, role?: TickRole): TickResult {
@@ -144,11 +148,14 @@ export class TaskScheduler {
    * runs ended on this node but whose outcomes are not in the table yet (waiting for their
    * write): their slots are free again, so they do not count.
    */
-  prepare(table: TaskTable, members: readonly SchedulerMember[], now: number, ended?: ReadonlySet<string>): Candidate[] {
+  prepare(table: TaskTable | readonly TaskTable[], members: readonly SchedulerMember[], now: number, ended?: ReadonlySet<string>): Candidate[] {
     const byName = new Map(members.map((m) => [m.name, m]));
-    const open = table.openStates(false);
-    const expired = new Map(table.expired(now, open).map((l) => [l.id, l]));
-    const live = liveTasks(open, byName, expired);
+    // Several tables (task shards written in one batch): their running tasks all hold slots.
+    const tables: readonly TaskTable[] = Array.isArray(table) ? table : [table as TaskTable];
+    const live = tables.flatMap((t: TaskTable) => {
+      const open = t.openStates(false);
+      return liveTasks(open, byName, new Map(t.expired(now, open).map((l) => [l.id, l])));
+    });
     return this.candidates(members, ended && ended.size > 0 ? live.filter((s) => !ended.has(s.spec.id)) : live);
   }
 
@@ -174,6 +181,7 @@ export class TaskScheduler {
       payloadBytes: s.spec.strategy === 'bandwidth-aware' ? jsonBytes(s.spec.input) : 0,
       cursor: this.cursor,
       largePayloadBytes: this.largePayloadBytes,
+      replicas: this.replicas?.(),
     });
     this.cursor = cursor;
     if (!choice.ok) {

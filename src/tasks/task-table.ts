@@ -110,7 +110,7 @@ export class TaskTable {
     return out;
   }
 
-  /** Adds a queued task; returns its id. `wallMs` is shown to users only (submittedAt). */
+  /** Adds a queued task; returns its id. `wallMs` is shown to users only (submittedAt, whole ms: page cursors carry whole ms). */
   submit(task: NewTask, wallMs: number): string {
     const spec = validateNewTask(task);
     const id = task.id ?? randomHexId(this.random);
@@ -123,7 +123,7 @@ export class TaskTable {
       this.tasks.set(id, m);
       // The flat layout (task-schema.ts): assignments, renewals and outcomes go in as prefixed keys.
       // `explicit`: the submitter chose the id, so retention remembers it once the task is trimmed.
-      m.set('spec', { id, type: spec.type, agent: spec.agent, input: structuredClone(spec.input), strategy: spec.strategy, maxAttempts: spec.maxAttempts, submittedAt: wallMs, submittedBy: this.node, ...(task.id !== undefined ? { explicit: true } : {}) });
+      m.set('spec', { id, type: spec.type, agent: spec.agent, input: structuredClone(spec.input), strategy: spec.strategy, maxAttempts: spec.maxAttempts, submittedAt: Math.round(wallMs), submittedBy: this.node, ...(task.id !== undefined ? { explicit: true } : {}) });
     }, this);
     return id;
   }

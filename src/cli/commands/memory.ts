@@ -135,7 +135,7 @@ export function registerMemory(program: Command): void {
       .command('placement')
       .description("which voters an agent's memory is placed on (rendezvous hashing over the node's voter configuration)")
       .requiredOption('--agent <id>', `agent id (${AGENT_ID_ALPHABET})`, parseAgentId)
-      .option('--json', 'print {agent, replicas, epoch, replicationFactor, voters, moving, enforced, heldHere, pending}'),
+      .option('--json', 'print {agent, replicas, epoch, replicationFactor, voters, moving, enforced, heldHere, tasksHeldHere, pending}'),
   ).action(async (f: ClientFlags & { agent: string; json?: boolean }) => {
     const p = await withClient(f, (c) => c.placement(f.agent));
     if (f.json) {
@@ -148,6 +148,7 @@ export function registerMemory(program: Command): void {
     if (p.pending) out(`  configuration ${p.pending.epoch} is being agreed: there the replicas are ${p.pending.replicas.join(', ')}`);
     if (p.voters <= p.replicationFactor) out(`  every voter holds every agent (no more voters than the replication factor)`);
     if (p.heldHere !== undefined) out(`  this node ${p.heldHere ? 'holds a copy' : 'holds no copy'}${p.moving ? ' and is handing it off to the replica set' : ''}`);
+    if (p.tasksHeldHere) out(`  this node holds the agent's task table (its tasks are sharded with its memory)`);
   });
 
   registerMemoryQuery(memory);
