@@ -14,6 +14,8 @@ import type { UpdateListener } from '../sync/ydoc-set.js';
 import { changedEpisodes } from './episode-changes.js';
 import { RecallIndex } from './recall-index.js';
 import { RecallRebuild, type RebuildProgress } from './recall-rebuild.js';
+import { indexPage, type IndexPageQuery } from './index-page.js';
+import type { Page } from '../paging.js';
 import { checkRecallQuery, type RecallHit } from './recall-query.js';
 
 /** Agent memories live in documents named "agent/<id>" (memory-service.ts). */
@@ -43,6 +45,10 @@ export interface RecallDocs {
   digest?(id: string): Uint8Array;
   /** Unloads idle documents beyond the memory budget (bounded residency). */
   evictIdle?(): number;
+  /** Called after a document was unloaded or dropped (DurableDocSet.onEvict). */
+  onEvict?(cb: (id: string) => void): void;
+  /** Whether the document is held here, resident or not. */
+  has?(id: string): boolean;
 }
 
 export interface RecallServiceOptions {
@@ -96,6 +102,17 @@ export class RecallService {
         else q.push(update);
       }
       this.scheduleFlush();
+    });
+    // A document handed off (dropped, not just unloaded): its rows go, or a later copy pulled for a
+    // read would merge into rows that still hold what was forgotten meanwhile.
+    o.docs.onEvict?.((docId) => {
+      if (!this.index || !docId.startsWith(AGENT_PREFIX) || o.docs.has?.(docId) !== false) return;
+      const agent = docId.slice(AGENT_PREFIX.length);
+      this.touched.delete(agent);
+      this.queue.delete(agent);
+      this.index.removeAgent(agent);
+      this.dirty.delete(agent);
+      this.unsettled.delete(agent);
     });
     o.docs.onPending?.((docId) => {
       if (!this.index || !docId.startsWith(AGENT_PREFIX)) return;
@@ -185,6 +202,19 @@ export class RecallService {
     if (agent !== undefined) return rebuild.now(agent);
     while (!rebuild.slice(Infinity));
     this.rebuildDone(rebuild);
+  }
+
+  /**
+   * A page of the agent's episodes from the index (index-page.ts), without loading its document;
+   * undefined when the index cannot vouch for the agent now (not open, not rebuilt yet, structs
+   * waiting on dependencies): read the document then.
+   */
+  page(agent: string, q: IndexPageQuery): Page<Episode> | undefined {
+    const index = this.index;
+    if (!index || this.closed || this.rebuild?.waiting(agent) || this.unsettled.has(agent)) return undefined;
+    this.flush();
+    if (this.unsettled.has(agent)) return undefined;
+    return indexPage(index, agent, q);
   }
 
   /** Ranked episodes of one agent (or of every agent when `agent` is undefined). */
