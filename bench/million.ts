@@ -133,6 +133,7 @@ try {
   // 3. Restart: time to writable, RSS, paged reads of the big agent.
   child = start();
   const writableMs = await untilHealthy(120_000);
+  console.log(`restart writable (/health 200) in ${writableMs.toFixed(0)} ms`);
   const rss: Array<{ t: number; rssMB: number }> = [{ t: 0, rssMB: rssMB(child.pid!) }];
   const show = (agent = 'big') => {
     const t = performance.now();
@@ -164,11 +165,18 @@ try {
   }
   // A peer in the same run: the CLI's own start-up, on an agent of 90 episodes.
   const smallShows: number[] = [];
-  for (let i = 0; i < 3; i++) smallShows.push(show('a1'));
+  for (let i = 0; i < 3; i++) {
+    try {
+      smallShows.push(show('a1'));
+    } catch {
+      refused++;
+    }
+  }
+  console.log(`memory show: big first ${firstShowMs.toFixed(0)} ms (answered after ${firstAnswerMs.toFixed(0)} ms), then ${shows.map((m) => m.toFixed(0)).join(', ')} ms; a1 ${smallShows.map((m) => m.toFixed(0)).join(', ')} ms`);
   const healthLatency: number[] = [];
   const rebuild: Array<{ t: number; progress: unknown }> = [];
   let inStepAtS: number | undefined;
-  for (let s = 10; s <= 120; s += 10) {
+  for (let s = 10; s <= 600; s += 10) {
     healthLatency.push(...(await probe(10_000)));
     rss.push({ t: s, rssMB: rssMB(child.pid!) });
     const progress = ((await getJson('/status')).body as { recallIndex?: { state?: string } } | undefined)?.recallIndex;
@@ -180,7 +188,14 @@ try {
     }
   }
   const showsAfterRebuild: number[] = [];
-  for (let i = 0; i < 3; i++) showsAfterRebuild.push(show());
+  for (let i = 0; i < 3; i++) {
+    try {
+      showsAfterRebuild.push(show());
+    } catch {
+      refused++;
+    }
+  }
+  console.log(`memory show --agent big after the rebuild: ${showsAfterRebuild.map((m) => m.toFixed(0)).join(', ')} ms`);
   // 4. Restart again, SIGKILL first (a crash): the recall index is in step now, so this is the
   // restart an operator sees after the first one.
   child.kill('SIGKILL');
