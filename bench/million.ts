@@ -12,7 +12,9 @@
 //    of `tri memory show --agent big --limit 50` (the first call loads the document);
 //  - then SIGKILLed and started a second time, the restart an operator sees (index in step).
 // The recall index (recall.db) is not built here: the restarted node rebuilds it in the background
-// (every agent's digest differs from the index's), which the RSS samples include.
+// (every agent's digest differs from the index's), in ~20 ms slices (src/recall/recall-rebuild.ts),
+// which the RSS samples include. Meanwhile /health is asked every 100 ms: its slowest answers show
+// how long the event loop was held; /status gives the rebuild's progress every 10 s.
 //   node dist/bench/million.js [--agents 10000] [--per-agent 90] [--big 100000] [--address 127.0.14.41] [--out bench/results]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -55,6 +57,36 @@ const status = (path: string) =>
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));
   });
+/** GET `path` as JSON with its latency (ms); undefined body on any failure. */
+const getJson = (path: string) =>
+  new Promise<{ ms: number; body: unknown }>((resolve) => {
+    const t = performance.now();
+    const done = (body: unknown) => resolve({ ms: performance.now() - t, body });
+    const req = http.get(`http://${address}:10080${path}`, { timeout: 10_000, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        try {
+          done(JSON.parse(text));
+        } catch {
+          done(undefined);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(undefined));
+  });
+/** Asks /health every 100 ms for `ms`: the answers' latencies (the event loop's stalls show as slow answers). */
+async function probe(ms: number): Promise<number[]> {
+  const lat: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    lat.push((await getJson('/health')).ms);
+    await sleep(100);
+  }
+  return lat;
+}
 const rssMB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 const start = (): ChildProcess => spawn(process.execPath, [defaultTriPath(), 'node', 'start', '--name', 'm1', '--bind', address, '--key-file', keyFile, '--data', dataDir, '--log-level', 'warn'], { stdio: 'ignore' });
 async function untilHealthy(timeoutMs: number): Promise<number> {
@@ -101,10 +133,11 @@ try {
   // 3. Restart: time to writable, RSS, paged reads of the big agent.
   child = start();
   const writableMs = await untilHealthy(120_000);
+  console.log(`restart writable (/health 200) in ${writableMs.toFixed(0)} ms`);
   const rss: Array<{ t: number; rssMB: number }> = [{ t: 0, rssMB: rssMB(child.pid!) }];
-  const show = () => {
+  const show = (agent = 'big') => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--at', address, '--agent', 'big', '--limit', '50', '--json', '--key-file', keyFile], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--at', address, '--agent', agent, '--limit', '50', '--json', '--key-file', keyFile], { encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`memory show failed: ${r.stderr}`);
     return performance.now() - t;
   };
@@ -130,11 +163,39 @@ try {
       refused++;
     }
   }
-  for (let s = 10; s <= 60; s += 10) {
-    await sleep(10_000);
-    rss.push({ t: s, rssMB: rssMB(child.pid!) });
-    console.log(`t=${s}s rss ${rss.at(-1)!.rssMB.toFixed(0)} MB`);
+  // A peer in the same run: the CLI's own start-up, on an agent of 90 episodes.
+  const smallShows: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    try {
+      smallShows.push(show('a1'));
+    } catch {
+      refused++;
+    }
   }
+  console.log(`memory show: big first ${firstShowMs.toFixed(0)} ms (answered after ${firstAnswerMs.toFixed(0)} ms), then ${shows.map((m) => m.toFixed(0)).join(', ')} ms; a1 ${smallShows.map((m) => m.toFixed(0)).join(', ')} ms`);
+  const healthLatency: number[] = [];
+  const rebuild: Array<{ t: number; progress: unknown }> = [];
+  let inStepAtS: number | undefined;
+  for (let s = 10; s <= 600; s += 10) {
+    healthLatency.push(...(await probe(10_000)));
+    rss.push({ t: s, rssMB: rssMB(child.pid!) });
+    const progress = ((await getJson('/status')).body as { recallIndex?: { state?: string } } | undefined)?.recallIndex;
+    rebuild.push({ t: s, progress });
+    console.log(`t=${s}s rss ${rss.at(-1)!.rssMB.toFixed(0)} MB; /health max ${Math.max(...healthLatency).toFixed(0)} ms; recall index ${JSON.stringify(progress)}`);
+    if (progress?.state === 'in-step') {
+      inStepAtS = s;
+      if (s >= 60) break;
+    }
+  }
+  const showsAfterRebuild: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    try {
+      showsAfterRebuild.push(show());
+    } catch {
+      refused++;
+    }
+  }
+  console.log(`memory show --agent big after the rebuild: ${showsAfterRebuild.map((m) => m.toFixed(0)).join(', ')} ms`);
   // 4. Restart again, SIGKILL first (a crash): the recall index is in step now, so this is the
   // restart an operator sees after the first one.
   child.kill('SIGKILL');
@@ -165,12 +226,17 @@ try {
       memory_show_first: metric(firstShowMs, 'ms'),
       first_memory_show_answered_after: metric(firstAnswerMs, 'ms'),
       memory_show_p50: metric(percentile(shows, 50), 'ms'),
+      memory_show_after_rebuild_p50: metric(percentile(showsAfterRebuild, 50), 'ms'),
+      memory_show_small_agent_p50: metric(percentile(smallShows, 50), 'ms'),
+      health_latency_max_while_rebuilding: metric(Math.max(...healthLatency), 'ms'),
+      health_latency_p99_while_rebuilding: metric(percentile(healthLatency, 99), 'ms'),
+      recall_index_in_step_by: metric(inStepAtS ?? NaN, 's'),
       rss_max_first_minute: metric(Math.max(...rss.map((r) => r.rssMB)), 'MB'),
       second_restart_to_writable: metric(secondWritableMs, 'ms'),
       second_memory_show_first: metric(secondShowMs[0] ?? NaN, 'ms'),
       second_rss_max_30s: metric(Math.max(...rss2.map((r) => r.rssMB)), 'MB'),
     },
-    { note: 'memory show timings include starting the tri CLI process; the first restart rebuilds the recall index of every agent (bulk-written data is not in it)', rss, rss2, secondShowMs, bulkWriteMs: writeMs, refusedShows: refused },
+    { note: 'memory show timings include starting the tri CLI process (memory_show_small_agent_p50: the same on an agent of 90 episodes, a peer); the first restart rebuilds the recall index of every agent (bulk-written data is not in it): until the big agent is rebuilt its page comes from its document, afterwards from the index', rss, rss2, secondShowMs, showsAfterRebuild, smallShows, rebuild, bulkWriteMs: writeMs, refusedShows: refused },
   );
   console.log(`restart writable in ${writableMs.toFixed(0)} ms; first memory show answered after ${firstAnswerMs.toFixed(0)} ms (${refused} refused); memory show first ${firstShowMs.toFixed(0)} ms, then p50 ${percentile(shows, 50).toFixed(0)} ms; RSS max ${Math.max(...rss.map((r) => r.rssMB)).toFixed(0)} MB; wrote ${path}`);
 } finally {

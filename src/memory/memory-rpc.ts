@@ -1,7 +1,8 @@
 // Client-facing memory methods (tri memory add | show | digest). Arguments arrive as JSON from any
 // authenticated client and are validated here; errors travel back by class name, so QuorumError
 // and WriteTimeoutError keep their exit codes (3 and 4) in the CLI.
-import type { Json } from '../../crdt/index.js';
+import type { Episode, Json } from '../../crdt/index.js';
+import type { Page } from '../paging.js';
 import { ConfigError } from '../errors.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { jsonObject, toJsonPayload } from '../rpc/json.js';
@@ -32,7 +33,10 @@ function str(v: unknown, what: string, optional = false): string | undefined {
   return v;
 }
 
-export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): void {
+/** A page read from the recall index without loading the document (recall/index-page.ts), when it can vouch for the agent. */
+export type IndexPager = (agent: string, q: EpisodeQuery) => Page<Episode> | undefined;
+
+export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService, fromIndex?: IndexPager): void {
   rpc.handle(METHODS.memoryAdd, 'client', async (payload) => {
     const a: Partial<Record<keyof AddArgs, unknown>> = jsonObject(payload, 'memory add arguments');
     const tags = a.tags ?? [];
@@ -48,8 +52,10 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService): 
     const { agent, consistency, ...query } = jsonObject(payload, 'memory show arguments');
     // episodePage checks every field of the query (kinds, bounds, the cursor) before it reads;
     // refresh first merges from the agent's replica set when this node holds no copy.
-    // At read consistency `majority` a replica merges from a majority of its set too.
-    const page = (await memory.memory(str(agent, 'agent')!, { read: parseReadConsistency(consistency) }).refresh()).page(query as EpisodeQuery);
+    // At read consistency `majority` a replica merges from a majority of its set too; the page
+    // then comes from the recall index when it vouches for the agent (no whole-document decode).
+    const mem = await memory.memory(str(agent, 'agent')!, { read: parseReadConsistency(consistency) }).refresh();
+    const page = fromIndex?.(mem.agentId, query as EpisodeQuery) ?? mem.page(query as EpisodeQuery);
     return toJsonPayload({ episodes: page.items, ...(page.next ? { next: page.next } : {}) });
   });
   rpc.handle(METHODS.memoryForget, 'client', async (payload) => {

@@ -6,14 +6,21 @@
 // so a burst of forgets costs one rewrite): Yjs has already garbage-collected the deleted content
 // from the live document, its encoding becomes the new snapshot, the log rows holding the old
 // content are deleted, and the store hands freed pages back and checkpoints its write-ahead log.
+// Before that, the tombstones the deleted keys left are folded (storage/tombstone-fold.ts), so a
+// forgotten episode or a trimmed task (the task table is watched the same way) costs nothing.
 import * as Y from 'yjs';
-import { episodesOf } from '../../crdt/schema.js';
+import { EPISODES_ROOT, episodesOf } from '../../crdt/schema.js';
+import { transactionChanged } from '../../crdt/updates.js';
+import { TASKS_ROOT } from '../tasks/task-schema.js';
+import { foldableCount, foldTombstones } from '../storage/tombstone-fold.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { MemoryService } from './memory-service.js';
 import { forgetEpisodes, overPolicy, POLICY_KEY, readPolicy, type RetentionPolicy } from './forget.js';
 import type { NodeStore } from '../storage/types.js';
 
 const AGENT_PREFIX = 'agent/';
+/** The replicated task table (node/task-service.ts TASKS_DOC): trimmed tasks are folded like forgotten episodes. */
+const TASKS_DOC = 'tasks';
 const POLICY_INDEX = 'memory-policy/';
 /** A burst of forgets is reclaimed in one rewrite this long after the first. */
 const RECLAIM_DELAY_MS = 1000;
@@ -32,6 +39,15 @@ export interface MemoryRetentionOptions {
   sweepMs?: number;
 }
 
+/**
+ * A transaction that added or deleted structs yet changed no type: what arrived was collected at
+ * once (an edit made inside an episode forgotten meanwhile, by a replica that had not seen the
+ * forget). Its bytes are in the log all the same; the reclaim rewrites them away.
+ */
+function collectedOnArrival(tr: Y.Transaction): boolean {
+  return tr.changed.size === 0 && transactionChanged(tr);
+}
+
 export class MemoryRetention {
   private readonly log: Logger;
   private readonly reclaimQueued = new Set<string>();
@@ -39,7 +55,7 @@ export class MemoryRetention {
   private cancelSweep: (() => void) | undefined;
   private stopped = false;
   /** Episodes forgotten on this node by policy, and documents reclaimed (status, metrics). */
-  readonly stats = { forgottenByPolicy: 0, reclaimed: 0 };
+  readonly stats = { forgottenByPolicy: 0, reclaimed: 0, tombstonesFolded: 0 };
 
   constructor(private readonly o: MemoryRetentionOptions) {
     this.log = o.runtime.logger.child({ component: 'memory-retention' });
@@ -53,10 +69,8 @@ export class MemoryRetention {
         // a damaged entry: the agent's document says again when it is next loaded
       }
     }
-    for (const id of docs.residentIds()) if (id.startsWith(AGENT_PREFIX)) this.watch(id, docs.doc(id));
-    docs.onDocCreated((id, doc) => {
-      if (id.startsWith(AGENT_PREFIX)) this.watch(id, doc);
-    });
+    for (const id of docs.residentIds()) this.watchAny(id, docs.doc(id));
+    docs.onDocCreated((id, doc) => this.watchAny(id, doc));
     this.armSweep();
   }
 
@@ -120,12 +134,32 @@ export class MemoryRetention {
     });
   }
 
+  private watchAny(docId: string, doc: Y.Doc): void {
+    if (docId.startsWith(AGENT_PREFIX)) this.watch(docId, doc);
+    else if (docId === TASKS_DOC) this.watchTasks(doc);
+  }
+
+  /** Trimmed tasks: the table is rewritten and its tombstones folded after a trim (here or merged). */
+  private watchTasks(doc: Y.Doc): void {
+    const root = doc.getMap(TASKS_ROOT);
+    if (foldableCount(root) > 0) this.queueReclaim(TASKS_DOC);
+    doc.on('afterTransaction', (tr: Y.Transaction) => {
+      let keys: Set<string | null> | undefined;
+      for (const [type, changed] of tr.changed) if (type === (root as unknown)) keys = changed;
+      if (keys) for (const k of keys) if (k !== null && !root.has(k)) return this.queueReclaim(TASKS_DOC);
+      if (collectedOnArrival(tr)) this.queueReclaim(TASKS_DOC);
+    });
+  }
+
   /** Schedules a reclaim of the document whenever one of its episodes is deleted, here or by merge. */
   private watch(docId: string, doc: Y.Doc): void {
     const root = episodesOf(doc);
     const agent = docId.slice(AGENT_PREFIX.length);
     this.notePolicy(agent, doc);
+    // Stored before tombstones were folded (an older version, or a crash before the rewrite).
+    if (foldableCount(root) > 0) this.queueReclaim(docId);
     doc.on('afterTransaction', (tr: Y.Transaction) => {
+      if (collectedOnArrival(tr)) return this.queueReclaim(docId);
       let keys: Set<string | null> | undefined;
       for (const [type, changed] of tr.changed) if (type === (root as unknown)) keys = changed;
       if (!keys) return;
@@ -144,7 +178,11 @@ export class MemoryRetention {
       if (this.stopped) return;
       try {
         // Updates waiting for their group commit: after it (the snapshot must cover them).
-        if (!this.o.service.docs.reclaim(docId)) return this.queueReclaim(docId, 20);
+        const roots = docId === TASKS_DOC ? [TASKS_ROOT] : [EPISODES_ROOT];
+        const fold = (doc: Y.Doc): void => {
+          this.stats.tombstonesFolded += foldTombstones(doc, roots);
+        };
+        if (!this.o.service.docs.reclaim(docId, fold)) return this.queueReclaim(docId, 20);
         this.stats.reclaimed++;
       } catch (err) {
         this.log.warn({ doc: docId, err: (err as Error).message }, 'reclaiming the space of forgotten episodes failed; it stays until the next compaction');

@@ -240,8 +240,10 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
       http.route('/', dashboardRoute());
     }
     await withJoinTimeout(started, opts.joinTimeoutMs, () => node.crash(), opts.join ?? []);
-    // In step now rather than on the first recall: reopening it from the data directory compares one digest per agent.
-    node.recallIndex.open();
+    // In step now rather than on the first recall, in slices between which the node serves
+    // (a lost or bulk-fed index is rebuilt without holding the event loop); /status shows progress.
+    node.recallIndex.openInBackground();
+    node.addStatus('recallIndex', () => node.recallIndex.progress());
     if (opts.dataDir) keepMemberSnapshot(node, store, logger, known);
     logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(httpBind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });
     return node;

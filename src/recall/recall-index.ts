@@ -182,6 +182,25 @@ export class RecallIndex {
     });
   }
 
+  /**
+   * One agent's episodes newest first (created_at, then id, descending) after the cursor `after`,
+   * within [since, until), with the outcome and tag given: at most `limit` rows (index-page.ts).
+   */
+  pageRows(agent: string, f: { since?: number; until?: number; outcome?: string; tag?: string; after?: { at: number; id: string } }, limit: number): Array<{ id: string; at: number; json: string }> {
+    const where = ['agent = ?'];
+    const args: unknown[] = [agent];
+    const and = (cond: string, ...values: unknown[]): void => {
+      where.push(cond);
+      args.push(...values);
+    };
+    if (f.since !== undefined) and('created_at >= ?', f.since);
+    if (f.until !== undefined) and('created_at < ?', f.until);
+    if (f.outcome !== undefined) and('outcome = ?', f.outcome);
+    if (f.tag !== undefined) and('EXISTS (SELECT 1 FROM ep_tag WHERE tag = ? AND ep = ep.rowid)', f.tag);
+    if (f.after !== undefined) and('(created_at < ? OR (created_at = ? AND id < ?))', f.after.at, f.after.at, f.after.id);
+    return this.prepared(`SELECT id, created_at AS at, json FROM ep WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, limit) as Array<{ id: string; at: number; json: string }>;
+  }
+
   private textRows(agent: string | undefined, words: string[], where: string[], args: unknown[], limit: number): Row[] {
     const text = `{task outcome notes} : (${ftsExpression(words)})`;
     const match = agent === undefined ? text : `agent : "${agent.replaceAll('"', '""')}" AND ${text}`;

@@ -13,6 +13,9 @@ import type { Logger, Scheduler } from '../runtime/types.js';
 import type { UpdateListener } from '../sync/ydoc-set.js';
 import { changedEpisodes } from './episode-changes.js';
 import { RecallIndex } from './recall-index.js';
+import { RecallRebuild, type RebuildProgress } from './recall-rebuild.js';
+import { indexPage, type IndexPageQuery } from './index-page.js';
+import type { Page } from '../paging.js';
 import { checkRecallQuery, type RecallHit } from './recall-query.js';
 
 /** Agent memories live in documents named "agent/<id>" (memory-service.ts). */
@@ -42,6 +45,10 @@ export interface RecallDocs {
   digest?(id: string): Uint8Array;
   /** Unloads idle documents beyond the memory budget (bounded residency). */
   evictIdle?(): number;
+  /** Called after a document was unloaded or dropped (DurableDocSet.onEvict). */
+  onEvict?(cb: (id: string) => void): void;
+  /** Whether the document is held here, resident or not. */
+  has?(id: string): boolean;
 }
 
 export interface RecallServiceOptions {
@@ -50,6 +57,8 @@ export interface RecallServiceOptions {
   /** Index file in the data directory, or ':memory:' (rebuilt on every start). */
   file: string;
   logger: Logger;
+  /** Milliseconds, for the slices of a background rebuild (default performance.now; tests pass a fake clock). */
+  now?: () => number;
 }
 
 export class RecallService {
@@ -70,6 +79,8 @@ export class RecallService {
   private closed = false;
   /** Time the last open() took to bring the index in step, and how many agents it rebuilt. */
   lastOpen: { ms: number; rebuilt: number; agents: number } | undefined;
+  /** Bringing the index in step after open, while under way. */
+  private rebuild: RecallRebuild | undefined;
 
   constructor(private readonly o: RecallServiceOptions) {
     o.docs.onLocalUpdate((docId, update) => {
@@ -92,6 +103,17 @@ export class RecallService {
       }
       this.scheduleFlush();
     });
+    // A document handed off (dropped, not just unloaded): its rows go, or a later copy pulled for a
+    // read would merge into rows that still hold what was forgotten meanwhile.
+    o.docs.onEvict?.((docId) => {
+      if (!this.index || !docId.startsWith(AGENT_PREFIX) || o.docs.has?.(docId) !== false) return;
+      const agent = docId.slice(AGENT_PREFIX.length);
+      this.touched.delete(agent);
+      this.queue.delete(agent);
+      this.index.removeAgent(agent);
+      this.dirty.delete(agent);
+      this.unsettled.delete(agent);
+    });
     o.docs.onPending?.((docId) => {
       if (!this.index || !docId.startsWith(AGENT_PREFIX)) return;
       this.unsettled.add(docId.slice(AGENT_PREFIX.length));
@@ -99,47 +121,109 @@ export class RecallService {
     });
   }
 
-  /** Opens the index (once) and brings it in step with every agent's document. */
+  /** Opens the index (once) and brings it in step with every agent's document before returning. */
   open(): RecallIndex {
-    if (this.index) return this.index;
-    if (this.closed) throw new Error('the recall index is closed');
-    const started = performance.now();
-    const index = new RecallIndex(this.o.file);
-    const agents = this.agents();
-    let rebuilt = 0;
-    index.batch(() => {
-      const live = new Set(agents);
-      for (const a of index.indexedAgents()) if (!live.has(a)) index.removeAgent(a);
-      for (const a of agents) {
-        // An agent the index is in step with is not loaded: its digest comes from what residency
-        // stored (a restart must not load every document, nor grow with the data held).
-        const indexed = index.agentDigest(a);
-        const known = this.o.docs.digest?.(AGENT_PREFIX + a);
-        if (indexed !== undefined && known !== undefined && known.length > 0 && indexed.startsWith(Buffer.from(known).toString('hex'))) continue;
-        const doc = this.o.docs.doc(AGENT_PREFIX + a);
-        const digest = docDigestHex(doc);
-        if (indexed !== digest) {
-          rebuildAgent(index, a, doc);
-          rebuilt++;
-          if (hasPending(doc)) this.unsettled.add(a);
-          else index.setAgentDigest(a, digest);
-        }
-        // Documents loaded here leave again within the budget.
-        this.o.docs.evictIdle?.();
+    if (this.index) {
+      this.finishRebuild();
+      return this.index;
+    }
+    const rebuild = this.begin();
+    while (!rebuild.slice(Infinity));
+    this.rebuildDone(rebuild);
+    return this.index!;
+  }
+
+  /**
+   * Opens the index (once) and brings it in step in slices of ~20 ms between which the node goes
+   * on serving (recall-rebuild.ts); progress() says how far it is. A node's start uses this.
+   */
+  openInBackground(): void {
+    if (this.index) return;
+    const rebuild = this.begin();
+    const step = (): void => {
+      if (this.closed || this.rebuild !== rebuild) return;
+      try {
+        if (rebuild.slice()) return this.rebuildDone(rebuild);
+      } catch (err) {
+        this.o.logger.error({ err: (err as Error).message }, 'rebuilding the recall index failed; it is retried at the next recall');
+        return;
       }
-    });
+      // A timer, not setImmediate: timers come after the I/O of the turn, so RPCs are answered in between.
+      this.o.scheduler.schedule(0, step);
+    };
+    this.o.scheduler.schedule(0, step);
+  }
+
+  /** How far bringing the index in step after opening it is (undefined before open). */
+  progress(): RebuildProgress | undefined {
+    return this.rebuild?.progress() ?? (this.lastOpen ? { state: 'in-step', agents: this.lastOpen.agents, checked: this.lastOpen.agents, rebuilt: this.lastOpen.rebuilt, ms: Math.round(this.lastOpen.ms) } : undefined);
+  }
+
+  private begin(): RecallRebuild {
+    if (this.closed) throw new Error('the recall index is closed');
+    const index = new RecallIndex(this.o.file);
     this.index = index;
-    this.lastOpen = { ms: performance.now() - started, rebuilt, agents: agents.length };
+    const rebuild = new RecallRebuild(this.agents(), {
+      index,
+      doc: (a) => this.o.docs.doc(AGENT_PREFIX + a),
+      storedDigest: (a) => this.o.docs.digest?.(AGENT_PREFIX + a),
+      put: (a, doc, id) => putEpisode(index, a, doc, id),
+      flush: () => this.flush(),
+      pending: hasPending,
+      settled: (a, digest) => {
+        index.setAgentDigest(a, digest);
+        this.dirty.delete(a);
+      },
+      unsettled: (a) => this.unsettled.add(a),
+      // Documents loaded here leave again within the budget.
+      evictIdle: () => this.o.docs.evictIdle?.(),
+      now: this.o.now ?? (() => performance.now()),
+    });
+    this.rebuild = rebuild;
+    return rebuild;
+  }
+
+  private rebuildDone(rebuild: RecallRebuild): void {
+    const index = this.index!;
+    const live = new Set(this.agents());
+    index.batch(() => {
+      for (const a of index.indexedAgents()) if (!live.has(a)) index.removeAgent(a);
+    });
+    const p = rebuild.progress();
+    this.rebuild = undefined;
+    this.lastOpen = { ms: p.ms, rebuilt: p.rebuilt, agents: p.agents };
     this.o.logger.info({ ...this.lastOpen, file: this.o.file }, 'recall index in step');
-    return index;
+  }
+
+  /** A recall of every agent during a background rebuild: the rest is rebuilt now (it must see every agent). */
+  private finishRebuild(agent?: string): void {
+    const rebuild = this.rebuild;
+    if (!rebuild) return;
+    if (agent !== undefined) return rebuild.now(agent);
+    while (!rebuild.slice(Infinity));
+    this.rebuildDone(rebuild);
+  }
+
+  /**
+   * A page of the agent's episodes from the index (index-page.ts), without loading its document;
+   * undefined when the index cannot vouch for the agent now (not open, not rebuilt yet, structs
+   * waiting on dependencies): read the document then.
+   */
+  page(agent: string, q: IndexPageQuery): Page<Episode> | undefined {
+    const index = this.index;
+    if (!index || this.closed || this.rebuild?.waiting(agent) || this.unsettled.has(agent)) return undefined;
+    this.flush();
+    if (this.unsettled.has(agent)) return undefined;
+    return indexPage(index, agent, q);
   }
 
   /** Ranked episodes of one agent (or of every agent when `agent` is undefined). */
   recall(agent: string | undefined, query: unknown): RecallHit[] {
     const q = checkRecallQuery(query);
-    const index = this.open();
+    if (!this.index) this.open();
+    this.finishRebuild(agent);
     this.flush();
-    return index.search(agent, q);
+    return this.index!.search(agent, q);
   }
 
   /** Folds every queued update into the index now. */
@@ -214,6 +298,8 @@ export class RecallService {
       this.flush();
       index.batch(() => {
         for (const agent of this.dirty) {
+          // Not rebuilt yet (the start's rebuild was under way): its older rows are not vouched for.
+          if (this.rebuild?.waiting(agent)) continue;
           const doc = this.o.docs.doc(AGENT_PREFIX + agent);
           if (!hasPending(doc)) index.setAgentDigest(agent, docDigestHex(doc));
         }

@@ -6,7 +6,9 @@
 //   episode gone on every replica and equal digests; a forget on a minority side is refused; the
 //   content leaves the store; a per-agent policy trims old episodes through the writable side.
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { QuorumError, UsageError } from '../../src/errors.js';
+import { episodesOf } from '../../crdt/schema.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
 
@@ -49,6 +51,10 @@ describe('task retention (simulator)', () => {
         expect(c.node(i).tasks.table.get('long-1'), `n${i}`).toBeUndefined();
         expect(c.node(i).tasks.list().map((t) => t.id)).not.toContain('long-1');
       }
+      // The trimmed tasks' tombstones are folded on every node, the rejoined pair included.
+      const tombstone = (i: number): boolean => (c.node(i).tasks.table.doc.getMap('tasks') as unknown as { _map: Map<string, unknown> })._map.has('long-1');
+      expect(await c.runUntil(() => [0, 1, 2, 3, 4].every((i) => !tombstone(i)), 30_000)).toBe(true);
+      expect(c.digestsEqual()).toBe(true);
       // A duplicate submit of a trimmed, submitter-chosen id is refused on every node, once the
       // downed pair is a voter again (before that a submit there is refused as read-only).
       expect(await c.runUntil(() => [0, 1, 2, 3, 4].every((i) => c.node(i).gate.verdict().writable), 60_000)).toBe(true);
@@ -144,6 +150,48 @@ describe('forgetting (simulator)', () => {
       expect(await c.settle(c.node(2).memory('p').drop(), 10_000)).toBe(1);
       expect(c.node(2).memory('p').policy()).toBeUndefined();
       expect(await c.runUntil(() => c.digestsEqual() && [0, 1, 2].every((i) => c.node(i).memory('p').list().length === 0), 30_000)).toBe(true);
+    });
+  }, 120_000);
+
+  it('tombstones are folded; a partitioned replica that edited a forgotten episode rejoins after the fold and converges, nothing forgotten comes back', async () => {
+    const c = track(new SimCluster({ seed: 'forget-fold-rejoin', nodes: 5, replicationFactor: 5 }));
+    await withReplay(c, async () => {
+      await c.start();
+      expect(await c.runUntil(() => c.allSeeAlive(5), 30_000)).toBe(true);
+      const ids: string[] = [];
+      for (let k = 0; k < 30; k++) ids.push(await c.settle(c.node(k % 3).memory('f').addEpisode({ task: `t${k}`, outcome: 'ok', note: `NOTE-${k}-` }), 10_000));
+      expect(await c.runUntil(() => c.digestsEqual() && c.node(4).memory('f').list().length === 30, 30_000)).toBe(true);
+      c.partition([0, 1, 2], [3, 4]);
+      expect(await c.runUntil(() => !c.node(4).gate.verdict().writable, 30_000)).toBe(true);
+      // n4 edits episodes locally that the majority is about to forget (writes the partition hides).
+      const lagDoc = c.node(4).memoryService.peek('f')!;
+      lagDoc.doc.transact(() => {
+        for (const id of ids.slice(0, 20)) (episodesOf(lagDoc.doc).get(id) as unknown as Y.Map<unknown>).set('tags', ['HIDDEN-EDIT']);
+      });
+      // The majority forgets 20 and writes 5 more; every majority node folds the 20 tombstones.
+      for (const id of ids.slice(0, 20)) expect(await c.settle(c.node(1).memory('f').forget(id), 10_000)).toBe(true);
+      for (let k = 30; k < 35; k++) ids.push(await c.settle(c.node(0).memory('f').addEpisode({ task: `t${k}`, outcome: 'ok' }), 10_000));
+      const folded = (i: number): number => (c.node(i).retention.status().memory as { tombstonesFolded: number }).tombstonesFolded;
+      expect(await c.runUntil(() => [0, 1, 2].every((i) => folded(i) >= 20), 30_000)).toBe(true);
+      const mapKeys = (i: number): number => (episodesOf(c.node(i).memoryService.peek('f')!.doc) as unknown as { _map: Map<string, unknown> })._map.size;
+      for (const i of [0, 1, 2]) expect(mapKeys(i), `n${i} keeps no tombstone`).toBe(15);
+      c.heal();
+      expect(await c.runUntil(() => c.allSeeAlive(5) && c.digestsEqual(), 120_000)).toBe(true);
+      // The rejoined pair merged the forgets and folded them too; everyone holds the same 15 episodes.
+      expect(await c.runUntil(() => [3, 4].every((i) => folded(i) >= 20), 30_000)).toBe(true);
+      const want = ids.slice(20).sort();
+      for (let i = 0; i < 5; i++) {
+        expect(c.node(i).memory('f').list().map((e) => e.id).sort(), `n${i}`).toEqual(want);
+        expect(mapKeys(i), `n${i}`).toBe(15);
+      }
+      expect(c.digestsEqual()).toBe(true);
+      await c.runFor(3000);
+      for (let i = 0; i < 5; i++) {
+        const bytes = storedBytes(c, i, 'agent/f');
+        expect(bytes.includes('NOTE-3-'), `n${i} store`).toBe(false);
+        expect(bytes.includes('HIDDEN-EDIT'), `n${i} store`).toBe(false);
+        expect(bytes.includes('NOTE-25-'), `n${i} store`).toBe(true);
+      }
     });
   }, 120_000);
 });
