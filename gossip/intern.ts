@@ -39,3 +39,31 @@ export function internBytes(src: Uint8Array, start = 0, end = src.length): Uint8
 export function isInterned(bytes: Uint8Array): boolean {
   return slots[slotOf(bytes, 0, bytes.length)] === bytes;
 }
+
+/**
+ * A bounded, direct-mapped cache from byte strings to what they decode to: a gossip fact arrives
+ * many times over (every member relays each fact several times, and a simulator hears it at every
+ * node), and a hit skips decoding it again. Values must be immutable (they are shared).
+ */
+export class DecodeCache<T> {
+  private readonly keys: Array<Uint8Array | undefined>;
+  private readonly values: Array<T | undefined>;
+
+  constructor(private readonly slots = SLOTS) {
+    if ((slots & (slots - 1)) !== 0) throw new RangeError('slots must be a power of two');
+    this.keys = new Array<Uint8Array | undefined>(slots);
+    this.values = new Array<T | undefined>(slots);
+  }
+
+  get(src: Uint8Array, start: number, end: number): T | undefined {
+    const slot = slotOf(src, start, end) & (this.slots - 1);
+    const known = this.keys[slot];
+    return known !== undefined && equalAt(known, src, start, end) ? this.values[slot] : undefined;
+  }
+
+  set(src: Uint8Array, start: number, end: number, value: T): void {
+    const slot = slotOf(src, start, end) & (this.slots - 1);
+    this.keys[slot] = src.slice(start, end);
+    this.values[slot] = value;
+  }
+}

@@ -9,7 +9,7 @@
 // (a fresh view per field) were a large part of the simulator's time at 1,000 nodes.
 
 import { DecodeError } from '../errors/index.js';
-import { internBytes as internShared } from './intern.js';
+import { internBytes as internShared, type DecodeCache } from './intern.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
@@ -80,6 +80,24 @@ export class Reader {
     const start = this.pos;
     this.pos += len;
     return new Reader(this.bytes, what, start, start + len);
+  }
+
+  /**
+   * Reads everything left with `read`, through `cache`: on a hit the bytes are skipped and the
+   * cached value returned. A value is cached only when `read` consumed exactly the rest (so the
+   * caller's end() check stays meaningful).
+   */
+  restThrough<T>(cache: DecodeCache<T>, read: (r: Reader) => T): T {
+    const start = this.pos;
+    const end = this.limit;
+    const hit = cache.get(this.bytes, start, end);
+    if (hit !== undefined) {
+      this.pos = end;
+      return hit;
+    }
+    const value = read(this);
+    if (this.pos === end) cache.set(this.bytes, start, end, value);
+    return value;
   }
 
   fail(reason: string): never {

@@ -2,7 +2,8 @@
 // input, never aliasing a packet; and what shares it (decoded alive facts, push-pull states,
 // encoded alive facts, decoded node metadata) still reads exactly what was sent.
 import { describe, expect, it } from 'vitest';
-import { internBytes, isInterned } from '../../gossip/intern.js';
+import { DecodeCache, internBytes, isInterned } from '../../gossip/intern.js';
+import { DecodeError } from '../../src/errors.js';
 import { decodePacket, encodeAliveShared, encodeCompound, encodeMessage, type Alive } from '../../gossip/messages.js';
 import { decodePushPull, encodePushPull } from '../../gossip/push-pull.js';
 import { decodeMetaShared, encodeMeta, type NodeMeta } from '../../src/node/meta.js';
@@ -73,5 +74,32 @@ describe('interned bytes', () => {
     expect(decodeMetaShared(plain)).toEqual(m);
     expect(decodeMetaShared(plain)).not.toBe(d);
     expect(decodeMetaShared(internBytes(new Uint8Array([200, 1])))).toBeUndefined();
+  });
+
+  it('an alive fact heard again decodes to the same frozen message; a fact with trailing bytes is still refused', () => {
+    const alive: Alive = { type: 'alive', incarnation: 11, name: 'n7', address: 'h:7', meta: meta(8) };
+    const bytes = encodeMessage(alive);
+    const [a] = decodePacket(bytes, 1400);
+    const [b] = decodePacket(bytes.slice(), 1400);
+    expect(a).toEqual(alive);
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(() => decodePacket(new Uint8Array([...bytes, 0]), 1400)).toThrow(DecodeError);
+    // Another incarnation is another fact.
+    const [c] = decodePacket(encodeMessage({ ...alive, incarnation: 12 }), 1400);
+    expect((c as Alive).incarnation).toBe(12);
+  });
+
+  it('DecodeCache returns only what was stored under equal bytes', () => {
+    const cache = new DecodeCache<string>(4);
+    cache.set(new Uint8Array([1, 2, 3]), 0, 3, 'a');
+    expect(cache.get(new Uint8Array([0, 1, 2, 3]), 1, 4)).toBe('a');
+    expect(cache.get(new Uint8Array([1, 2]), 0, 2)).toBeUndefined();
+    for (let i = 0; i < 64; i++) cache.set(new Uint8Array([i, 9]), 0, 2, `v${i}`);
+    for (let i = 0; i < 64; i++) {
+      const v = cache.get(new Uint8Array([i, 9]), 0, 2);
+      if (v !== undefined) expect(v).toBe(`v${i}`);
+    }
+    expect(() => new DecodeCache<string>(3)).toThrow(RangeError);
   });
 });
