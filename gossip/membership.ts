@@ -8,7 +8,8 @@ import type { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import { suspicionConfirmationsWanted, suspicionTimeout } from './math.js';
-import { encodeMessage } from './messages.js';
+import { internBytes } from './intern.js';
+import { encodeAliveShared, encodeMessage } from './messages.js';
 import type { ProbeOrder } from './probe-order.js';
 import { MemberTable, copyMember, decideAlive, decideDead, decideSuspect, isLive, type AccusationClaim, type AliveClaim } from './state.js';
 import { Suspicion } from './suspicion.js';
@@ -58,7 +59,7 @@ export class Membership {
         if (!this.leaving) this.refute(claim.incarnation);
         return;
       case 'add': {
-        const member: MemberInfo = { name: claim.name, address: claim.address, meta: claim.meta.slice(), incarnation: claim.incarnation, state: 'alive', stateChangedAt: now };
+        const member: MemberInfo = { name: claim.name, address: claim.address, meta: internBytes(claim.meta), incarnation: claim.incarnation, state: 'alive', stateChangedAt: now };
         this.table.set(member);
         this.order.add(member.name);
         this.broadcastAlive(member);
@@ -68,7 +69,7 @@ export class Membership {
       case 'accept': {
         const member = existing!;
         member.address = claim.address;
-        member.meta = claim.meta.slice();
+        member.meta = internBytes(claim.meta);
         member.incarnation = claim.incarnation;
         this.table.touch();
         this.table.setState(member, 'alive', now);
@@ -186,7 +187,7 @@ export class Membership {
   }
 
   broadcastAlive(m: MemberInfo): void {
-    const bytes = encodeMessage({ type: 'alive', incarnation: m.incarnation, name: m.name, address: m.address, meta: m.meta });
+    const bytes = encodeAliveShared({ type: 'alive', incarnation: m.incarnation, name: m.name, address: m.address, meta: m.meta });
     this.queue.enqueue({ kind: 'alive', subject: m.name, bytes });
   }
 
@@ -229,6 +230,8 @@ export class Membership {
   }
 
   emit(kind: MemberEventKind, member: MemberInfo, out: Out): void {
-    out.push({ type: 'member', event: { kind, member: copyMember(member) } });
+    // The event shares the record's interned meta (see MemberEvent): a copy per event per node
+    // was one more array of heap per (node, member) pair, kept by the member directory.
+    out.push({ type: 'member', event: { kind, member: copyMember(member, true) } });
   }
 }

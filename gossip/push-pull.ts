@@ -54,7 +54,7 @@ export function decodePushPull(bytes: Uint8Array): PushPullState {
     for (let i = 0; i < count; i++) {
       const name = r.string(MAX_NAME_BYTES);
       const address = r.string(MAX_ADDRESS_BYTES);
-      const meta = r.bytesField(MAX_META_BYTES);
+      const meta = r.internedBytes(MAX_META_BYTES);
       const incarnation = r.uint();
       const code = r.u8();
       const state = STATE_CODES[code];

@@ -167,8 +167,9 @@ export class MemberTable {
   }
 }
 
-export function copyMember(m: MemberInfo): MemberInfo {
-  const copy: MemberInfo = { name: m.name, address: m.address, meta: m.meta.slice(), incarnation: m.incarnation, state: m.state, stateChangedAt: m.stateChangedAt };
+/** A copy of a record; `sharedMeta`: the (interned, never written) meta array itself rather than a copy of it. */
+export function copyMember(m: MemberInfo, sharedMeta = false): MemberInfo {
+  const copy: MemberInfo = { name: m.name, address: m.address, meta: sharedMeta ? m.meta : m.meta.slice(), incarnation: m.incarnation, state: m.state, stateChangedAt: m.stateChangedAt };
   if (m.rttMs !== undefined) copy.rttMs = m.rttMs;
   return copy;
 }

@@ -20,6 +20,7 @@ import { ProbeOrder, pickRandom } from './probe-order.js';
 import { Prober } from './prober.js';
 import { findNameClash, type NameClash } from './name-clash.js';
 import { decodePushPull, encodePushPull, type PushPullState } from './push-pull.js';
+import { internBytes } from './intern.js';
 import { copyMember, isLive } from './state.js';
 import type { MemberInfo, SwimEffect } from './types.js';
 import { utf8Length, varUintSize } from './wire.js';
@@ -92,7 +93,7 @@ export class Swim {
     this.identity = init.identity;
     this.awareness = new Awareness(this.cfg.awarenessMaxMultiplier);
     this.order = new ProbeOrder(this.random);
-    this.self = { name: init.name, address: init.address, meta: init.meta.slice(), incarnation: init.incarnation ?? 0, state: 'alive', stateChangedAt: init.now };
+    this.self = { name: init.name, address: init.address, meta: internBytes(init.meta), incarnation: init.incarnation ?? 0, state: 'alive', stateChangedAt: init.now };
     this.membership = new Membership(this.self, this.cfg, this.awareness, this.order, this.counters);
     this.prober = new Prober(this.self, this.cfg, this.random, this.membership, this.awareness, this.order, this.counters, (to, primary, out) => this.send(to, primary, out));
     // Random phases so that nodes started together do not probe and gossip in lockstep.
@@ -291,7 +292,7 @@ export class Swim {
 
   setMeta(meta: Uint8Array, _now: number): SwimEffect[] {
     checkMeta(meta);
-    this.self.meta = meta.slice();
+    this.self.meta = internBytes(meta);
     this.self.incarnation++;
     this.membership.table.touch();
     const out: Out = [];
@@ -303,7 +304,7 @@ export class Swim {
   // ---- queries ----------------------------------------------------------------------------------
 
   members(): MemberInfo[] {
-    return [...this.membership.table.all()].map(copyMember);
+    return [...this.membership.table.all()].map((m) => copyMember(m));
   }
 
   /**

@@ -22,6 +22,8 @@ export type MemberEventKind = 'join' | 'update' | 'suspect' | 'alive' | 'dead' |
 /**
  * join: a new member, or a dead/left member that came back. update: an alive member changed its
  * address or meta. alive: a suspect member refuted. reap: a dead/left member was removed.
+ * The record is the listener's own copy, except `member.meta`: that is the process-wide shared
+ * copy of those bytes (gossip/intern.ts), so copy it before modifying it.
  */
 export interface MemberEvent {
   kind: MemberEventKind;

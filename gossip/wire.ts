@@ -9,6 +9,7 @@
 // (a fresh view per field) were a large part of the simulator's time at 1,000 nodes.
 
 import { DecodeError } from '../errors/index.js';
+import { internBytes as internShared, type DecodeCache } from './intern.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
@@ -81,6 +82,24 @@ export class Reader {
     return new Reader(this.bytes, what, start, start + len);
   }
 
+  /**
+   * Reads everything left with `read`, through `cache`: on a hit the bytes are skipped and the
+   * cached value returned. A value is cached only when `read` consumed exactly the rest (so the
+   * caller's end() check stays meaningful).
+   */
+  restThrough<T>(cache: DecodeCache<T>, read: (r: Reader) => T): T {
+    const start = this.pos;
+    const end = this.limit;
+    const hit = cache.get(this.bytes, start, end);
+    if (hit !== undefined) {
+      this.pos = end;
+      return hit;
+    }
+    const value = read(this);
+    if (this.pos === end) cache.set(this.bytes, start, end, value);
+    return value;
+  }
+
   fail(reason: string): never {
     throw new DecodeError(`malformed ${this.what}: ${reason}; the input was dropped`);
   }
@@ -125,6 +144,15 @@ export class Reader {
     return this.bytes.slice(start, start + len);
   }
 
+  /** Length-prefixed bytes as their process-wide canonical copy (intern.ts): shared, never to be written. */
+  internedBytes(maxLen: number): Uint8Array {
+    const len = this.uint(maxLen);
+    if (len > this.remaining()) this.fail(`length ${len} runs past the end`);
+    const start = this.pos;
+    this.pos += len;
+    return internShared(this.bytes, start, start + len);
+  }
+
   /** Length-prefixed strict UTF-8. */
   string(maxBytes: number): string {
     const len = this.uint(maxBytes);
@@ -151,8 +179,9 @@ export class Encoder {
   buf: Uint8Array;
   pos = 0;
 
-  constructor(initial = 128) {
-    this.buf = new Uint8Array(initial);
+  /** `initial`: a starting size, or the buffer to write into (it grows into a new one if outgrown). */
+  constructor(initial: number | Uint8Array = 128) {
+    this.buf = typeof initial === 'number' ? new Uint8Array(initial) : initial;
   }
 
   /** Makes room for `n` more bytes. */
@@ -167,6 +196,29 @@ export class Encoder {
 
 export function createEncoder(initial?: number): Encoder {
   return new Encoder(initial);
+}
+
+/** Packets up to this size are cut from a shared slab (packetBuffer). */
+const SLAB_MAX_PACKET = 4096;
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(0);
+let slabUsed = 0;
+
+/**
+ * `size` fresh bytes for an outgoing packet: a view into a 64 KiB slab for small ones. Each packet
+ * was its own ArrayBuffer (an off-heap allocation the garbage collector tracks one by one): at
+ * 1,000 simulated nodes, millions of them. A slab lives while any packet cut from it does, so at
+ * most 64 KiB per packet still held; packets are short-lived (sent, or decoded into copies).
+ */
+export function packetBuffer(size: number): Uint8Array {
+  if (size > SLAB_MAX_PACKET) return new Uint8Array(size);
+  if (slabUsed + size > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, size);
+  slabUsed += (size + 7) & ~7; // 8-byte aligned, as a fresh buffer would be
+  return out;
 }
 
 const scratch = new Encoder(1024);

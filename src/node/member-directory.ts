@@ -10,7 +10,7 @@ import { parseAddress } from '../transport/address.js';
 import type { QuorumMember } from '../quorum/quorum-gate.js';
 import type { ConfigPeer } from '../quorum/reconfiguration.js';
 import type { SchedulerMember } from '../tasks/index.js';
-import { decodeMeta, type NodeMeta, type Role } from './meta.js';
+import { decodeMetaShared, type NodeMeta, type Role } from './meta.js';
 import { memberLifecycle, type LifecycleState } from './lifecycle.js';
 
 /** A member as `tri nodes --json` shows it (DESIGN.md "Command line"). */
@@ -217,7 +217,7 @@ export class MemberDirectory {
     const slotsBefore = e.meta?.slots;
     const viewBefore = e.viewState;
     if (!sameBytes(e.metaBytes, m.meta)) {
-      e.meta = decodeOrUndefined(m.meta);
+      e.meta = decodeMetaShared(m.meta);
       e.gossipedWord = e.meta?.configWord ?? 0;
     }
     e.state = m.state;
@@ -232,7 +232,7 @@ export class MemberDirectory {
   }
 
   private createEntry(m: Readonly<MemberInfo>): Entry {
-    const meta = decodeOrUndefined(m.meta);
+    const meta = decodeMetaShared(m.meta);
     const e: Entry = {
       name: m.name,
       state: m.state,
@@ -366,13 +366,5 @@ export class MemberDirectory {
     this.routingV++;
     this.setV++;
     this.version++;
-  }
-}
-
-function decodeOrUndefined(bytes: Uint8Array): NodeMeta | undefined {
-  try {
-    return decodeMeta(bytes);
-  } catch {
-    return undefined;
   }
 }

@@ -2,6 +2,7 @@
 // bytes as in memberlist). It is how other nodes learn a member's role, capacity, ports and the
 // lifecycle state it reports about itself (ACTIVE/SYNCING/DEGRADED/LEAVING).
 import * as encoding from 'lib0/encoding';
+import { isInterned } from '../../gossip/intern.js';
 import { decodeWith, readBoundedString, readBoundedUint } from '../codec.js';
 import { DecodeError } from '../errors.js';
 import { LIFECYCLE_STATES, ROLES, type LifecycleState, type Role } from '../vocabulary.js';
@@ -59,6 +60,29 @@ export function decodeMeta(bytes: Uint8Array): NodeMeta {
     const configWord = d.pos < d.arr.length ? readBoundedUint(d, 2 ** 41, 'voter config word') : 0;
     return { role, slots, freeSlots, rpcPort, httpPort, protocol, lifecycle, nodeId, configWord };
   });
+}
+
+const sharedDecodes = new WeakMap<Uint8Array, NodeMeta | null>();
+
+/**
+ * decodeMeta, once per distinct metadata in the process when `bytes` is gossip's interned copy
+ * (gossip/intern.ts: shared, never written): each of 1,000 simulated nodes decoded every member's
+ * metadata for itself. The result is frozen (shared too); undefined when the bytes do not decode.
+ */
+export function decodeMetaShared(bytes: Uint8Array): NodeMeta | undefined {
+  const interned = isInterned(bytes);
+  if (interned) {
+    const known = sharedDecodes.get(bytes);
+    if (known !== undefined) return known ?? undefined;
+  }
+  let meta: NodeMeta | null;
+  try {
+    meta = Object.freeze(decodeMeta(bytes));
+  } catch {
+    meta = null;
+  }
+  if (interned) sharedDecodes.set(bytes, meta);
+  return meta ?? undefined;
 }
 
 /** The node id in member metadata, or undefined when it does not decode (the gossip core's identity). */

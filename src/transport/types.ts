@@ -11,7 +11,10 @@ export type Address = string;
 export interface PacketTransport {
   /** The address this transport is bound to, as peers should reach it. */
   readonly address: Address;
-  /** Fire-and-forget; a send to an unreachable peer is silently lost, as with UDP. */
+  /**
+   * Fire-and-forget; a send to an unreachable peer is silently lost, as with UDP. `data` may be
+   * kept until sent and may be shared (gossip's interned facts): neither side writes to it.
+   */
   send(to: Address, data: Uint8Array): void;
   /** One handler; a later call replaces it. `from` is the packet's real source address. */
   onPacket(handler: (from: Address, data: Uint8Array) => void): void;
