@@ -12,6 +12,8 @@ export type { AckPlan };
 /** One pushed update of a write (a write that touches two documents pushes two). */
 interface PendingUpdate {
   plan: AckPlan;
+  /** Whether an ack's config word counted when the write was planned (QuorumGate.ackRule). */
+  countedAtPlan: (word: number) => boolean;
   acks: Set<string>;
   /** Our own copy is on disk (false while group commit still holds the update). */
   durable: boolean;
@@ -42,7 +44,7 @@ export class AckTracker {
    * already (no group commit); otherwise commitDone() says when it is. `plan`: one for every
    * update, or one per update (each document its own replica set).
    */
-  wait(requestIds: number[], plan: AckPlan | readonly AckPlan[], durable: boolean): Promise<void> {
+  wait(requestIds: number[], plan: AckPlan | readonly AckPlan[], durable: boolean, countedAtPlan: (word: number) => boolean = () => false): Promise<void> {
     const planOf = (i: number): AckPlan => (Array.isArray(plan) ? (plan as readonly AckPlan[])[i]! : (plan as AckPlan));
     const needed = Math.max(...requestIds.map((_, i) => planOf(i).needed));
     return new Promise<void>((resolve, reject) => {
@@ -59,19 +61,22 @@ export class AckTracker {
         reject(new WriteTimeoutError(`write applied locally but acknowledged by only ${acked} of the ${needed} other voters needed within ${this.timeoutMs} ms; it will converge later`));
       });
       for (const [i, id] of requestIds.entries()) {
-        this.pending.set(id, { plan: planOf(i), acks: new Set(), durable, group });
+        this.pending.set(id, { plan: planOf(i), countedAtPlan, acks: new Set(), durable, group });
         if (!durable) this.held.push(id);
       }
     });
   }
 
-  /** `peer` acknowledged storing update `requestId`; `counts` says whether its configuration counts. */
-  ack(requestId: number, peer: string, counts: () => boolean): void {
+  /**
+   * `peer` acknowledged storing update `requestId` on the configuration of `word`; `countsNow` says
+   * whether that configuration counts on ours now (one that counted when the write was planned does too).
+   */
+  ack(requestId: number, peer: string, word: number, countsNow: (word: number) => boolean): void {
     const p = this.pending.get(requestId);
     if (!p || !p.plan.voters.has(peer)) return;
     // A member on another voter configuration (ours counted it by stale metadata) is not part of
     // our quorum: its ack must not make a write acknowledged.
-    if (!counts()) return;
+    if (!countsNow(word) && !p.countedAtPlan(word)) return;
     p.acks.add(peer);
     this.settle(requestId, p);
   }

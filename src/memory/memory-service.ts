@@ -246,7 +246,7 @@ export class MemoryService implements AgentMemoryWriter {
     try {
       if (!plans) await this.durable(); // a single voter (or replica): resolves once its own copy is on disk
       else {
-        const acked = this.acks.wait(pushes.map((p) => p.requestId), plans, !this.commit);
+        const acked = this.acks.wait(pushes.map((p) => p.requestId), plans, !this.commit, this.o.gate.ackRule());
         // No fsync running: ours starts once the pushes left, not at the end of the turn. Under
         // load one always runs, and the turn's writes still share the next.
         if (this.commitNow && this.docs.syncIdle()) this.commitNow.request();
@@ -325,7 +325,8 @@ export class MemoryService implements AgentMemoryWriter {
           this.pushes?.push({ requestId: e.requestId, peers: e.peers, docId: e.docId });
           break;
         case 'ack':
-          this.acks.ack(e.requestId, e.peer, () => this.o.gate.countsAck(e.word));
+          if (process.env.DBG) console.log('ACKW', this.o.gate.word(), e.word, e.peer, this.o.gate.pending()?.epoch, this.o.gate.voterConfig().epoch);
+          this.acks.ack(e.requestId, e.peer, e.word, (w) => this.o.gate.countsAck(w));
           this.replicas.ack(e.requestId, e.peer, e.word);
           break;
         case 'synced':

@@ -416,9 +416,18 @@ export class QuorumGate {
    * nothing to what we can acknowledge. (Whether the acker is a voter at all is ackPlan's part.)
    */
   countsAck(word: number): boolean {
-    const own = configWord(this.config.epoch, false);
-    // While we hold a proposal, members pending on our configuration like us count too (joint plans).
-    return word === own || (this.config.epoch > 0 && word === own - 1) || (this.accepted !== undefined && word === own + 1);
+    return acksCount(this.config.epoch, this.accepted !== undefined, word);
+  }
+
+  /**
+   * countsAck as it is now, for a write planned now to keep: its plan names the voters of this
+   * configuration (and of a proposal we hold), so an ack from a member on it counts even when we
+   * moved on before the ack came (the acker stored the update; it catches up on its own).
+   */
+  ackRule(): (word: number) => boolean {
+    const epoch = this.config.epoch;
+    const joint = this.accepted !== undefined;
+    return (word) => acksCount(epoch, joint, word);
   }
 
   removedMembers(): string[] {
@@ -432,4 +441,11 @@ export class QuorumGate {
       .map((m) => m.name)
       .sort();
   }
+}
+
+/** Whether an ack carrying `word` counts for a node on `epoch` (holding a proposal when `joint`): see countsAck. */
+function acksCount(epoch: number, joint: boolean, word: number): boolean {
+  const own = configWord(epoch, false);
+  // While we hold a proposal, members pending on our configuration like us count too (joint plans).
+  return word === own || (epoch > 0 && word === own - 1) || (joint && word === own + 1);
 }

@@ -65,6 +65,21 @@ describe('voter configurations', () => {
     expect(later.accepted?.config.removed).toEqual(['n2']);
   });
 
+  it('a write keeps counting acks from its own configuration after the node commits the next one', () => {
+    const g = gateFor('n1', () => [member('n0'), member('n1'), member('n2')]);
+    const shrink = remove(['n2']);
+    expect(g.accept({ round: 1, name: 'n0' }, shrink).ok).toBe(true);
+    const planned = g.ackRule(); // a write planned while the proposal is pending (joint)
+    expect(g.adopt(shrink)).toBe(true);
+    // A voter that stored the update before it learned the commit answers with the old word: it no
+    // longer counts for new writes, but it does for the write planned on that configuration.
+    expect(g.countsAck(configWord(1, false))).toBe(false);
+    expect(planned(configWord(1, false))).toBe(true);
+    expect(planned(configWord(1, true))).toBe(true);
+    expect(g.ackRule()(configWord(2, false))).toBe(true);
+    expect(planned(configWord(3, false))).toBe(false); // a member that moved past both counts for neither
+  });
+
   it('pending: a side without a writable set of the proposed voters is read-only (joint), and writable again once it is decided', () => {
     const g = gateFor('n1', () => [member('n0'), member('n1'), member('n2')]);
     expect(g.verdict().writable).toBe(true); // 3 of 5
