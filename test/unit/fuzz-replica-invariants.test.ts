@@ -68,6 +68,12 @@ describe('replica-set invariants catch their planted bugs', () => {
         const reader = [0, 1, 2, 3, 4, 5, 6].find((i) => !set.includes(i))!;
         const seen: Violation[] = [];
         const checker = new ReadAfterWriteChecker(c, () => false);
+        // First complete the agent's move off the founder's one-voter configuration (a write with
+        // everyone reachable settles it on the writer): until then each write also needs that
+        // set's majority (joint quorum, src/memory/replica-moves.ts), and the founder may be the
+        // replica cut off below.
+        await c.settle(c.node(a).memory(agent).addEpisode({ task: 'before the split', outcome: 'ok' }), 10_000);
+        expect(await c.runUntil(() => c.node(a).memoryService.replicas.view.previousSets(`agent/${agent}`).length === 0, 10_000, 50)).toBe(true);
         // The lagging replica and the reader on one side: the write is acknowledged by the other two,
         // and the reader's pulls reach the lagging replica only.
         c.partition([lagging, reader]);
