@@ -21,8 +21,10 @@ const KNOWN_OPEN = ['quiet-join'] as const;
 
 describe('replica-set invariants catch their planted bugs', () => {
   it('early-drop: a document dropped before a majority of its new set holds it', async () => {
-    // Run 6 of seed 21 (found by `tri fuzz --seed 21 --planted-bug handoff-drops-unacked`); the same run holds without the bug.
-    const run = sampleRun(21, 5, 7);
+    // Run 7 of seed 21 (found by running the sampled runs of seed 21 with handoff-drops-unacked planted:
+    // runs 3, 7, 13, 21, 25 and 27 of the first 30 catch it since joint quorums and move settling);
+    // the same run holds without the bug.
+    const run = sampleRun(21, 6, 7);
     const config = scenarioConfig({ nodes: 7, skipInvariants: [...KNOWN_OPEN] });
     const buggy = await withPlantedBug('handoff-drops-unacked', () => runScenario(run, config));
     expect(buggy.violation?.invariant).toBe('early-drop');
@@ -42,7 +44,8 @@ describe('replica-set invariants catch their planted bugs', () => {
   it('move-incomplete: a move that never completes after the last change', async () => {
     const r = await runFuzz({ seed: 21, runs: 1, nodes: 7, plantedBug: 'handoff-stalls', skipInvariants: [...KNOWN_OPEN], maxShrinkRuns: 0 });
     expect(r.failures[0]?.invariant).toBe('move-incomplete');
-    expect(r.failures[0]?.message).toMatch(/every member ACTIVE for 3\d\.\d s, and still agent\/\S+ is still held by n\d+, not in its replica set/);
+    // Any placed document: agent memories, and task shards since tasks are sharded with their agents.
+    expect(r.failures[0]?.message).toMatch(/every member ACTIVE for 3\d\.\d s, and still (agent|tasks)\/\S+ is still held by n\d+, not in its replica set/);
   }, 120_000);
 
   it('ack-majority: a write acknowledged while no majority of a replica set in play stores it', async () => {
