@@ -7,7 +7,9 @@
 //                   its agent (every node without replica sets);
 //   lost-increment  every counter holds at least the acknowledged increments and at most all
 //                   attempted ones (concurrent +1s give +2: one slot per writer, never LWW);
-//   lost-task       every task whose submit resolved is in every node's task table;
+//   lost-task       every task whose submit resolved is held wherever its table lives: the
+//                   cluster-wide table on every node, a task shard on its agent's replica set
+//                   (tasks are sharded with more voters than RF); trims from either are recorded;
 //   task-results    no task with two results: every node shows the same outcome for every task;
 //   resurrected     an episode whose forget was acknowledged is on no node (also after heals);
 //   trimmed-unfinished  retention removed only tasks that were finished on the replica removing them;
@@ -151,6 +153,7 @@ export function settleForget(ledger: Ledger, key: string, forgot: boolean): void
 export function checkFinal(c: SimCluster, ledger: Ledger): void {
   const at = c.now();
   const all = c.live();
+  const inClusterTable = new Map(ledger.tasks.map((t) => [t.id, all.some((i) => c.node(i).tasks.table.get(t.id) !== undefined)]));
   if (ledger.trimmedUnfinished.length > 0) throw new Violation('trimmed-unfinished', ledger.trimmedUnfinished[0]!, at);
   for (const i of all) {
     for (const w of ledger.writes) {
@@ -177,8 +180,14 @@ export function checkFinal(c: SimCluster, ledger: Ledger): void {
     }
     for (const t of ledger.tasks) {
       if (ledger.trimmed.has(t.id)) continue; // finished and trimmed by retention (checked when it happened)
-      // With tasks sharded (more voters than RF), only the replicas of the task's agent hold it.
-      if (!c.node(i).tasks.find(t.id) && c.node(i).tasks.holdsTasksOf(t.agent)) throw new Violation('lost-task', `acknowledged task ${t.id} (submitted via n${t.via}) is missing from n${i}'s task table`, at);
+      const tasks = c.node(i).tasks;
+      // A task in the cluster-wide table (submitted while tasks were not sharded) belongs on every
+      // node; one in a shard (more voters than RF) on the replicas of its agent only.
+      if (inClusterTable.get(t.id)) {
+        if (!tasks.table.get(t.id)) throw new Violation('lost-task', `acknowledged task ${t.id} (submitted via n${t.via}) is missing from n${i}'s cluster-wide task table`, at);
+      } else if (!tasks.find(t.id) && tasks.holdsTasksOf(t.agent)) {
+        throw new Violation('lost-task', `acknowledged task ${t.id} (submitted via n${t.via}, agent ${t.agent}) is missing from n${i}'s task tables (n${i} holds the tasks of ${t.agent})`, at);
+      }
     }
   }
   // No task with two results: every replica derives the same outcome for every task.

@@ -7,6 +7,7 @@ import type { ProfileName } from '../../gossip/config.js';
 import { SimCluster } from '../sim/cluster-sim.js';
 import { taskParts, tasksOf } from '../tasks/task-schema.js';
 import { deriveState } from '../tasks/task-state.js';
+import type { TaskTable } from '../tasks/task-table.js';
 import { checkFinal, COUNTER, settleForget, SplitBrainChecker, Violation, type InvariantName, type Ledger } from './invariants.js';
 import { DurabilityChecker } from './durability-check.js';
 import { MoveCompletionChecker, QuietJoinChecker } from './move-check.js';
@@ -408,11 +409,16 @@ function runDigest(run: Run, stats: RunStats, violation: Violation | undefined, 
 const FUZZ_NODE_OPTIONS = { memoryBudgetBytes: 1, memoryIdleMs: 0, retention: { taskRetentionMs: 3000 } };
 
 /**
- * Records every task that leaves node i's table (only retention deletes tasks) and checks that it
- * was finished on that replica when it went.
+ * Records every task that leaves one of node i's task tables (only retention deletes tasks) and
+ * checks that it was finished on that replica when it went. Every table: the cluster-wide one and
+ * each task shard (retention trims a shard on its scheduler), including shards opened later.
  */
 function watchTrims(c: SimCluster, i: number, ledger: Ledger): void {
-  tasksOf(c.node(i).tasks.table.doc).observe((e) => {
+  c.node(i).tasks.shards.onTable((table) => watchTableTrims(c, i, table.doc, ledger));
+}
+
+function watchTableTrims(c: SimCluster, i: number, doc: TaskTable['doc'], ledger: Ledger): void {
+  tasksOf(doc).observe((e) => {
     for (const [id, change] of e.changes.keys) {
       if (change.action !== 'delete' || id.startsWith('~')) continue;
       ledger.trimmed.add(id);
