@@ -69,8 +69,11 @@ export class ReplicaMoves {
 
   /**
    * The committed configuration is `config` now (called whenever the view sees a new one). A
-   * change from a configuration this process held records that one, when either side places
-   * documents on replica sets (with full replication on both, nothing moves between sets).
+   * change from a configuration this process held records that one when it placed documents on
+   * replica sets. A change out of full replication (the cluster forming, or growing past RF) is
+   * not recorded: every voter of that configuration held everything, handoff moves it before a
+   * holder drops it, and keeping it would make every write of every agent need the founder (or the
+   * first RF voters) until each node settled each document, refused while one of them is cut off.
    */
   observe(config: PlacedConfig): void {
     const before = this.seen;
@@ -78,7 +81,7 @@ export class ReplicaMoves {
     const stale = this.records.filter((r) => r.rec.epoch >= config.epoch);
     if (stale.length > 0) this.records = this.records.filter((r) => r.rec.epoch < config.epoch);
     const placed = (c: PlacedConfig): boolean => c.voters.length > c.replicationFactor;
-    const add = before !== undefined && before.epoch > 0 && before.epoch < config.epoch && (placed(before) || placed(config));
+    const add = before !== undefined && before.epoch > 0 && before.epoch < config.epoch && placed(before);
     if (add) {
       this.records.push(this.entry({ epoch: before.epoch, voters: before.voters.map((v) => v.name), replicationFactor: before.replicationFactor }));
       const over = this.records.length - MAX_MOVE_RECORDS;

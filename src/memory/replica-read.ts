@@ -68,6 +68,9 @@ export class ReplicaReads {
         { reachable: reach, voters: replicas.length, replicas: [...replicas] },
       );
     }
+    // Nothing to wait for (this node alone is a majority of every set, e.g. a one-voter cluster
+    // read at `majority`): no pull would ever answer, so the read is this node's own copy.
+    if (plan.complete(new Set())) return;
     const done = this.o.view.startPull(docId);
     this.pulls++;
     try {
