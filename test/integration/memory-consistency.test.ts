@@ -5,12 +5,12 @@
 // through another node, sees it; a bad level is a usage error (exit 2) in the CLI and a clear
 // error over RPC, with nothing written; with one replica SIGKILLed, `all` fails at once with exit
 // 3 naming the set while `majority` writes go on.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NodeClient } from '../../src/client/node-client.js';
 import { isEpisode, objectWith } from '../../src/client/reply-shape.js';
 import { METHODS } from '../../src/rpc/methods.js';
 import { describeResult, loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
+import { NodeClients } from './lib/node-clients.js';
 
 describe('consistency levels: 5 processes, replication factor 3 (127.0.31.11-15)', () => {
   let c!: TriCluster;
@@ -18,15 +18,8 @@ describe('consistency levels: 5 processes, replication factor 3 (127.0.31.11-15)
     () => ({ addresses: loopbackRange(11, 5, 31), profile: 'local', extraArgs: () => ['--replication-factor', '3'] }),
     (x) => (c = x),
   );
-  const clients = new Map<string, NodeClient>();
-  const client = async (name: string): Promise<NodeClient> => {
-    let k = clients.get(name);
-    if (!k) {
-      k = await NodeClient.connect({ at: c.node(name).address, key: readFileSync(c.keyFile, 'utf8').trim(), timeoutMs: 15_000 });
-      clients.set(name, k);
-    }
-    return k;
-  };
+  const clients = new NodeClients(() => c);
+  const client = (name: string): Promise<NodeClient> => clients.get(name);
   const names = (): string[] => c.nodes.map((n) => n.name);
   const replicasOf = async (agent: string): Promise<string[]> => [...(await (await client('n1')).placement(agent)).replicas].sort();
   const localIds = async (name: string, agent: string): Promise<string[]> => (await (await client(name)).memoryPage(agent, { limit: 1000 })).items.map((e) => e.id);
@@ -111,7 +104,6 @@ describe('consistency levels: 5 processes, replication factor 3 (127.0.31.11-15)
   }, 90_000);
 
   it('closes its clients', async () => {
-    await Promise.all([...clients.values()].map((k) => k.close()));
-    clients.clear();
+    await clients.closeAll();
   });
 });

@@ -4,10 +4,10 @@
 // and `/status` (memory.documentsHeld, documentsMoving), and by `tri memory placement`). One
 // replica is SIGKILLed while writes are in flight: once the cluster downs it, every agent is back
 // on 3 live nodes and every acknowledged episode is there, read through replicas and non-replicas.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NodeClient } from '../../src/client/node-client.js';
 import { describeResult, httpGet, loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
+import { NodeClients } from './lib/node-clients.js';
 
 const AGENTS = Array.from({ length: 20 }, (_, i) => `agent-${i}`);
 
@@ -17,15 +17,8 @@ describe('replica sets: 7 processes, replication factor 3 (127.0.21.11-17)', () 
     () => ({ addresses: loopbackRange(11, 7, 21), profile: 'local', extraArgs: () => ['--replication-factor', '3'] }),
     (x) => (c = x),
   );
-  const clients = new Map<string, NodeClient>();
-  const client = async (name: string): Promise<NodeClient> => {
-    let k = clients.get(name);
-    if (!k) {
-      k = await NodeClient.connect({ at: c.node(name).address, key: readFileSync(c.keyFile, 'utf8').trim(), timeoutMs: 15_000 });
-      clients.set(name, k);
-    }
-    return k;
-  };
+  const clients = new NodeClients(() => c);
+  const client = (name: string): Promise<NodeClient> => clients.get(name);
   const acked = new Map<string, Set<string>>(AGENTS.map((a) => [a, new Set()]));
 
   /** Per live node: the agents it holds, from memory.placement, and its /status memory block. */
@@ -155,7 +148,6 @@ describe('replica sets: 7 processes, replication factor 3 (127.0.21.11-17)', () 
   }, 240_000);
 
   it('closes its clients', async () => {
-    await Promise.all([...clients.values()].map((k) => k.close()));
-    clients.clear();
+    await clients.closeAll();
   });
 });

@@ -5,11 +5,11 @@
 // paged `task list` for every task. Then the scheduler of one shard (its first replica) is
 // SIGKILLed while it runs that shard's sleep tasks: another replica re-places them and each one
 // completes exactly once (one result, one episode in the agent's memory).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NodeClient } from '../../src/client/node-client.js';
 import type { TaskView } from '../../src/tasks/index.js';
 import { loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
+import { NodeClients } from './lib/node-clients.js';
 
 const AGENTS = ['shard-a', 'shard-b', 'shard-c', 'shard-d', 'shard-e'];
 
@@ -19,15 +19,8 @@ describe('tasks sharded with their agents: 5 processes, replication factor 3 (12
     () => ({ addresses: loopbackRange(11, 5, 32), profile: 'local', extraArgs: () => ['--replication-factor', '3'] }),
     (x) => (c = x),
   );
-  const clients = new Map<string, NodeClient>();
-  const client = async (name: string): Promise<NodeClient> => {
-    let k = clients.get(name);
-    if (!k) {
-      k = await NodeClient.connect({ at: c.node(name).address, key: readFileSync(c.keyFile, 'utf8').trim(), timeoutMs: 20_000 });
-      clients.set(name, k);
-    }
-    return k;
-  };
+  const clients = new NodeClients(() => c);
+  const client = (name: string): Promise<NodeClient> => clients.get(name);
   const replicasOf = async (agent: string): Promise<string[]> => (await (await client('n1')).placement(agent)).replicas;
 
   /** Whether `name` holds the agent's task shard (memory.placement's tasksHeldHere: the node's document set, as stored). */
@@ -110,8 +103,7 @@ describe('tasks sharded with their agents: 5 processes, replication factor 3 (12
     );
     expect(c.node(scheduler).signal('SIGKILL')).toBe(true);
     await c.node(scheduler).waitExit(10_000);
-    clients.get(scheduler)?.close().catch(() => undefined);
-    clients.delete(scheduler);
+    clients.forget(scheduler);
     const views = await waitDone(outsider, tasks.map((t) => t.id), 120_000);
     for (const v of views) {
       expect(v.status).toBe('done');
@@ -126,7 +118,6 @@ describe('tasks sharded with their agents: 5 processes, replication factor 3 (12
   }, 240_000);
 
   it('closes its clients', async () => {
-    await Promise.all([...clients.values()].map((k) => k.close()));
-    clients.clear();
+    await clients.closeAll();
   });
 });
