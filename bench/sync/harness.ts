@@ -107,6 +107,7 @@ function twoVoterGate(self: string, peer: string, node: { needAck: boolean }): Q
     // One voter configuration (epoch 0) for both: every ack counts, and ours carry word 0.
     word: () => 0,
     countsAck: (word: number) => word === 0,
+    ackRule: () => (word: number) => word === 0,
   } as unknown as QuorumGate;
 }
 

@@ -22,6 +22,8 @@ export interface MoveContext {
   read(i: number, agent: number): void;
   /** Node i's data directory is about to be wiped. */
   wiped(i: number): void;
+  /** Whether wipe steps wipe (else a plain crash and restart; ScenarioConfig.wipedRestarts). */
+  wipes: boolean;
   /** Counts a leave. */
   left(): void;
 }
@@ -64,8 +66,10 @@ export class MoveRunner {
       case 'wipe':
         if (!x.up(op.node) || !x.mayTakeDown()) break;
         x.crash(op.node);
-        x.wiped(op.node);
-        c.wipe(op.node);
+        if (x.wipes) {
+          x.wiped(op.node);
+          c.wipe(op.node);
+        }
         this.later(op.ms, () => {
           if (c.isDown(op.node) && this.restartable(op.node)) x.restart(op.node);
         });

@@ -33,6 +33,8 @@ export interface FuzzOptions {
   replicationFactor?: number;
   /** Invariants not checked (default DEFAULT_SKIPPED: known open bugs); the replay command repeats the choice. */
   skipInvariants?: InvariantName[];
+  /** Wipe steps really wipe the data directory (ScenarioConfig.wipedRestarts). */
+  wipedRestarts?: boolean;
   /** A counterexample path ("K:..."): replays (and reports) that one case. */
   replayPath?: string;
   /** Most runs spent shrinking a failure (default 200). */
@@ -95,6 +97,7 @@ export function replayCommand(o: FuzzOptions, path: string): string {
   const skipped = o.skipInvariants ?? DEFAULT_SKIPPED;
   for (const name of DEFAULT_SKIPPED) if (!skipped.includes(name)) parts.push(`--check-invariant ${name}`);
   for (const name of skipped) if (!DEFAULT_SKIPPED.includes(name)) parts.push(`--skip-invariant ${name}`);
+  if (o.wipedRestarts) parts.push('--wiped-restarts');
   parts.push(`--replay ${path}`);
   return parts.join(' ');
 }
@@ -123,7 +126,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const search = { seed: o.seed, runs: o.runs, nodes: o.nodes, maxSteps, config, onDone: (done: number, failed: boolean) => o.onRun?.({ done, shrinking: false, failed }) };
     searched =
       workers > 1
-        ? await searchInWorkers({ ...search, workers, durationMs: config.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor, skipInvariants: o.skipInvariants })
+        ? await searchInWorkers({ ...search, workers, durationMs: config.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor, skipInvariants: o.skipInvariants, wipedRestarts: o.wipedRestarts })
         : await withPlantedBug(o.plantedBug, () => searchInProcess(search));
     for (const r of searched) {
       digest.update(r.digest);

@@ -51,10 +51,11 @@ export interface WorkerSetup {
   plantedBug?: PlantedBug;
   replicationFactor?: number;
   skipInvariants?: InvariantName[];
+  wipedRestarts?: boolean;
 }
 
 export async function searchInWorkers(o: SearchOptions & WorkerSetup & { workers: number }): Promise<RunOutcome[]> {
-  const setup: WorkerSetup = { seed: o.seed, nodes: o.nodes, maxSteps: o.maxSteps, durationMs: o.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor, skipInvariants: o.skipInvariants };
+  const setup: WorkerSetup = { seed: o.seed, nodes: o.nodes, maxSteps: o.maxSteps, durationMs: o.durationMs, workloadModule: o.workloadModule, plantedBug: o.plantedBug, replicationFactor: o.replicationFactor, skipInvariants: o.skipInvariants, wipedRestarts: o.wipedRestarts };
   const results = new Map<number, RunOutcome>();
   let next = 0;
   let stopAt = o.runs; // one past the last index worth running

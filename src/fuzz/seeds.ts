@@ -24,7 +24,7 @@ export function sampleRun(seed: number, index: number, nodes: number, maxSteps =
   return fc.sample(runArb(nodes, maxSteps), { seed: runSeed(seed, index), numRuns: 1 })[0]!;
 }
 
-export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload; replicationFactor?: number; skipInvariants?: readonly InvariantName[] }): ScenarioConfig {
+export function scenarioConfig(o: { nodes: number; durationMs?: number; workload?: Workload; replicationFactor?: number; skipInvariants?: readonly InvariantName[]; wipedRestarts?: boolean }): ScenarioConfig {
   return {
     ...DEFAULT_SCENARIO,
     nodes: o.nodes,
@@ -32,6 +32,7 @@ export function scenarioConfig(o: { nodes: number; durationMs?: number; workload
     workload: o.workload ?? DEFAULT_WORKLOAD,
     ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
     skipInvariants: o.skipInvariants ?? DEFAULT_SKIPPED,
+    ...(o.wipedRestarts ? { wipedRestarts: true } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ const setup = workerData as WorkerSetup;
 const workload = setup.workloadModule ? await loadWorkload(setup.workloadModule) : undefined;
 // This thread's own copy of the crdt module: the switch stays on until the worker ends.
 if (setup.plantedBug) PLANTED_BUGS[setup.plantedBug](true);
-const config = scenarioConfig({ nodes: setup.nodes, durationMs: setup.durationMs, workload, replicationFactor: setup.replicationFactor, skipInvariants: setup.skipInvariants });
+const config = scenarioConfig({ nodes: setup.nodes, durationMs: setup.durationMs, workload, replicationFactor: setup.replicationFactor, skipInvariants: setup.skipInvariants, wipedRestarts: setup.wipedRestarts });
 
 parentPort!.on('message', (index: number) => {
   void runOne(setup.seed, index, setup.nodes, setup.maxSteps, config).then((outcome) => parentPort!.postMessage({ index, outcome }));
