@@ -90,7 +90,7 @@ export class ClusterNode {
     this.gate = new QuorumGate(options.name, () => this.directory.quorumMembers(), options.stableAfterMs ?? 10_000, this.log, {
       load: () => store.kvGet('quorum/voters'),
       save: (json) => store.kvSet('quorum/voters', json),
-    }, options.role ?? 'hybrid');
+    }, options.role ?? 'hybrid', options.nodeId);
     const meta: NodeMeta = {
       role: options.role ?? 'hybrid',
       slots,

@@ -341,9 +341,10 @@ export class MemberDirectory {
     const state = self ? src.ownLifecycle() : memberLifecycle(e.state, e.meta?.lifecycle ?? 'JOINING');
     const reachable = self || e.state === 'alive';
     const configWord = self ? src.ownWord() : src.countedWord(e.name, e.gossipedWord);
+    const nodeId = self ? src.ownMeta().nodeId : e.meta?.nodeId;
     const q = e.quorum;
-    if (q && q.role === role && q.state === state && q.reachable === reachable && q.stateChangedAt === e.changedAt && q.configWord === configWord) return false;
-    e.quorum = { name: e.name, role, state, reachable, stateChangedAt: e.changedAt, configWord };
+    if (q && q.role === role && q.state === state && q.reachable === reachable && q.stateChangedAt === e.changedAt && q.configWord === configWord && q.nodeId === nodeId) return false;
+    e.quorum = { name: e.name, role, state, reachable, stateChangedAt: e.changedAt, configWord, ...(nodeId ? { nodeId } : {}) };
     src.quorumRowChanged?.(e.quorum, false);
     return true;
   }

@@ -5,6 +5,7 @@
 import type { Role } from '../vocabulary.js';
 import { configWord, nextConfig, type Voter, type VoterChange, type VoterConfig } from './voter-config.js';
 import type { ChangePlan, QuorumMember } from './quorum-member.js';
+import { sameIncarnation } from './voter-identity.js';
 
 /** Admissions wait for this long without a new learner (see plan)... */
 const ADMIT_SETTLE_MS = 200;
@@ -15,6 +16,8 @@ const ADMIT_MAX_WAIT_MS = 1500;
 export interface PlannerGate {
   readonly config: VoterConfig;
   readonly voterRoles: ReadonlyMap<string, Role>;
+  /** Each entry's node id (voter-identity.ts). */
+  readonly voterIds: ReadonlyMap<string, string | undefined>;
   readonly version: number;
 }
 
@@ -87,7 +90,7 @@ export class ChangePlanner {
     const proposal = nextConfig(gate.config, this.self, change);
     const word = configWord(gate.config.epoch, false);
     const ask = this.members()
-      .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && gate.voterRoles.has(m.name))
+      .filter((m) => m.name !== this.self && m.reachable && (m.configWord ?? 0) === word && gate.voterRoles.has(m.name) && sameIncarnation(gate.voterIds.get(m.name), m.nodeId))
       .map((m) => m.name);
     const removed = new Set(gate.config.removed);
     const admit = [...(change.admit ?? [])];
@@ -121,13 +124,19 @@ export class ChangePlanner {
       if (x.name === this.self) continue;
       if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
       if (!x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT') unsettled = true;
+      const caughtUp = x.reachable && (x.state === 'ACTIVE' || x.state === 'DEGRADED') && (x.configWord ?? 0) === word;
       if (gate.voterRoles.has(x.name)) {
         listedVoters++;
         if (x.state === 'LEFT') left.push(x.name);
         else if (x.state === 'FAILED') failed.push(x.name);
-      } else if (x.reachable && (x.state === 'ACTIVE' || x.state === 'DEGRADED') && (x.configWord ?? 0) === word) {
+        else if (caughtUp && !sameIncarnation(gate.voterIds.get(x.name), x.nodeId)) {
+          // Another incarnation under a voter's name (its data directory was wiped): the entry's
+          // own can never answer again, so admit this one in its place once it caught up.
+          admit.push(learner(x));
+        }
+      } else if (caughtUp) {
         // A learner caught up (SYNCING and JOINING never vote) and holding our configuration.
-        admit.push({ name: x.name, role: x.role });
+        admit.push(learner(x));
       }
     }
     // Voters missing from the member table (reaped, or not relearnt after a restart) are failed
@@ -141,4 +150,9 @@ export class ChangePlanner {
     this.planMemo = { members, version: gate.version, admit, left, failed, unsettled, lastChange };
     return this.planMemo;
   }
+}
+
+/** The voter entry that admits member row `x`: under its node id, so only this incarnation votes as it. */
+function learner(x: QuorumMember): Voter {
+  return { name: x.name, role: x.role, ...(x.nodeId ? { nodeId: x.nodeId } : {}) };
 }

@@ -9,6 +9,8 @@ interface Persisted {
   config?: unknown;
   promised?: Ballot;
   accepted?: { ballot: Ballot; config: unknown };
+  /** The record was lost once: this node does not vote under its entry (QuorumGate.fenced). */
+  fenced?: boolean;
   /** Previous version: voters seen (implicit voters), by name, with roles; never ourselves. */
   known?: Record<string, Role>;
   /** Previous version: names removed from the voter set, and the configuration's epoch and id. */
@@ -22,6 +24,7 @@ export interface GateState {
   config: VoterConfig | undefined;
   promised: Ballot | undefined;
   accepted: { ballot: Ballot; config: VoterConfig } | undefined;
+  fenced?: boolean;
   /** Set when the record was the previous version's: the gate logs it and saves the new form. */
   migrated?: { epoch: number; voters: number };
 }
@@ -40,11 +43,12 @@ export function readGateRecord(json: string | undefined, self: string, selfRole:
     migrate(saved, self, selfRole, out);
   }
   if (saved?.promised) out.promised = parseBallot(saved.promised, 'saved ballot');
+  if (saved?.fenced === true) out.fenced = true;
 }
 
 /** The record to save for `state`. */
-export function gateRecordJson(state: { config: VoterConfig; promised: Ballot | undefined; accepted: { ballot: Ballot; config: VoterConfig } | undefined }): string {
-  const rec: Persisted = { config: state.config, ...(state.promised ? { promised: state.promised } : {}), ...(state.accepted ? { accepted: state.accepted } : {}) };
+export function gateRecordJson(state: { config: VoterConfig; promised: Ballot | undefined; accepted: { ballot: Ballot; config: VoterConfig } | undefined; fenced?: boolean }): string {
+  const rec: Persisted = { config: state.config, ...(state.promised ? { promised: state.promised } : {}), ...(state.accepted ? { accepted: state.accepted } : {}), ...(state.fenced ? { fenced: true } : {}) };
   return JSON.stringify(rec);
 }
 

@@ -17,6 +17,7 @@ import { jointConfigPlan, proposedVerdict } from './joint-config.js';
 import type { AcceptorAnswer, ChangePlan, QuorumMember } from './quorum-member.js';
 import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement/replication-factor.js';
 import { compareBallots, configTiebreaker, configWord, EMPTY_CONFIG, genesisConfig, type Ballot, type VoterChange, type VoterConfig } from './voter-config.js';
+import { sameIncarnation } from './voter-identity.js';
 
 export type { AcceptorAnswer, ChangePlan, QuorumMember } from './quorum-member.js';
 
@@ -24,6 +25,18 @@ export class QuorumGate {
   private config: VoterConfig = EMPTY_CONFIG;
   /** The configuration's voters by name, and its tiebreaker: rebuilt when the configuration changes. */
   private voterRoles = new Map<string, Role>();
+  /** Each voter entry's node id (voter-identity.ts); undefined for an entry of an older version. */
+  private voterIds = new Map<string, string | undefined>();
+  /** Whether this node votes: listed, under its own node id, and not fenced. */
+  private selfVotes = false;
+  /**
+   * Set when our saved record was unreadable: we may have promised or accepted values we no longer
+   * know, so we must not answer as the entry listing us until a configuration without us (an
+   * operator's remove-voter) is adopted; re-admitted after that we vote again. Persisted.
+   */
+  private fenced = false;
+  /** Voters listed under another node id than the member of that name shows (memoised, see staleVoters). */
+  private staleMemo: { members: QuorumMember[]; version: number; stale: Set<string> } | undefined;
   /** Voters an operator asked to remove (`tri operator remove-voter`): downed without waiting for stable-after. */
   private readonly operatorDown = new Set<string>();
   private tiebreakerName: string | undefined;
@@ -57,19 +70,27 @@ export class QuorumGate {
     private readonly persisted?: { load(): string | undefined; save(json: string): void },
     /** Our own role: the genesis configuration and a migrated record list us with it. */
     private readonly selfRole: Role = 'hybrid',
+    /** The node id of our data directory: we vote only under an entry with it (voter-identity.ts). */
+    private readonly selfNodeId?: string,
   ) {
     this.planner = new ChangePlanner(self, members, stableAfterMs);
     const saved: GateState = { config: undefined, promised: undefined, accepted: undefined };
+    let unreadable = false;
     try {
       readGateRecord(persisted?.load(), self, selfRole, saved);
     } catch {
-      // An unreadable record only makes this node forget who voted: it relearns from the cluster.
+      // We relearn the configuration from the cluster, but not what we promised: fenced (see `fenced`).
+      unreadable = true;
     }
     this.config = saved.config ?? EMPTY_CONFIG;
     this.promised = saved.promised;
     this.accepted = saved.accepted;
+    this.fenced = unreadable || saved.fenced === true;
     this.indexConfig();
-    if (saved.migrated) {
+    if (unreadable) {
+      this.log.error({}, 'the saved voter record is unreadable: this node may have made Paxos promises it no longer knows, so it will not vote under its entry until an operator removes it (tri operator remove-voter) and the cluster admits it again, or its data directory is wiped (a new node id, replaced automatically)');
+      this.persist();
+    } else if (saved.migrated) {
       this.log.info(saved.migrated, 'migrated the voter set of the previous version to an explicit configuration');
       this.persist();
     }
@@ -77,7 +98,31 @@ export class QuorumGate {
 
   private indexConfig(): void {
     this.voterRoles = new Map(this.config.voters.map((v) => [v.name, v.role]));
+    this.voterIds = new Map(this.config.voters.map((v) => [v.name, v.nodeId]));
     this.tiebreakerName = configTiebreaker(this.config);
+    this.selfVotes = !this.fenced && this.voterRoles.has(this.self) && sameIncarnation(this.voterIds.get(this.self), this.selfNodeId);
+  }
+
+  /** Whether our configuration lists `name` under an entry that `nodeId` (a member's, an answer's) may vote as. */
+  votesAs(name: string, nodeId: string | undefined): boolean {
+    if (name === this.self) return this.selfVotes;
+    return this.voterRoles.has(name) && sameIncarnation(this.voterIds.get(name), nodeId);
+  }
+
+  /**
+   * Voters whose entry names another incarnation than the member the table shows under that name
+   * (a wiped node back under its old name): they count as unreachable voters and their
+   * acknowledgements do not count until a configuration change replaces the entry.
+   */
+  staleVoters(): ReadonlySet<string> {
+    const members = this.members();
+    const m = this.staleMemo;
+    if (m && m.members === members && m.version === this.version) return m.stale;
+    const stale = new Set<string>();
+    for (const x of members) if (x.name !== this.self && this.voterRoles.has(x.name) && !this.votesAs(x.name, x.nodeId)) stale.add(x.name);
+    if (this.voterRoles.has(this.self) && !this.selfVotes) stale.add(this.self);
+    this.staleMemo = { members, version: this.version, stale };
+    return stale;
   }
 
   /** The committed voter configuration. */
@@ -95,9 +140,9 @@ export class QuorumGate {
     return configWord(this.config.epoch, this.accepted !== undefined);
   }
 
-  /** Whether `name` is a voter of our committed configuration. */
+  /** Whether `name` is a voter of our committed configuration (ourselves: under our own node id, see votesAs). */
   isVoter(name: string): boolean {
-    return this.voterRoles.has(name);
+    return name === this.self ? this.selfVotes : this.voterRoles.has(name);
   }
 
   /** Called whenever the advertised word changes (the node republishes its metadata). */
@@ -124,7 +169,7 @@ export class QuorumGate {
    */
   found(): boolean {
     if (this.config.epoch !== 0 || this.accepted) return false;
-    this.config = genesisConfig(this.self, this.selfRole, this.foundingFactor);
+    this.config = genesisConfig(this.self, this.selfRole, this.foundingFactor, this.selfNodeId);
     this.indexConfig();
     this.persist();
     this.log.info({ epoch: this.config.epoch, replicationFactor: this.config.replicationFactor }, 'founded a cluster: the first voter configuration lists this node alone');
@@ -135,7 +180,7 @@ export class QuorumGate {
   private persist(): void {
     this.version++;
     if (!this.persisted) return;
-    this.persisted.save(gateRecordJson({ config: this.config, promised: this.promised, accepted: this.accepted }));
+    this.persisted.save(gateRecordJson({ config: this.config, promised: this.promised, accepted: this.accepted, fenced: this.fenced }));
   }
 
   /**
@@ -168,7 +213,7 @@ export class QuorumGate {
 
   /** Whether member row `x` counts as a reachable voter under our configuration (see reachableVoters). */
   private countsAsReachable(x: QuorumMember): boolean {
-    return this.voterRoles.has(x.name) && this.onOurConfig(x);
+    return this.votesAs(x.name, x.nodeId) && this.onOurConfig(x);
   }
 
   /**
@@ -228,9 +273,13 @@ export class QuorumGate {
       own = members.find((m) => m.name === this.self)?.state;
     }
     const epoch = this.config.epoch;
-    if (!this.voterRoles.has(this.self)) {
+    if (!this.selfVotes) {
       const reason =
-        epoch === 0
+        this.voterRoles.has(this.self)
+          ? this.fenced
+            ? `lost its saved voter record, so it does not vote under its entry of configuration ${epoch} until it is removed and admitted again`
+            : `restarted with another data directory (node id ${this.selfNodeId}) than its entry of configuration ${epoch} lists, and waits to be admitted in its place`
+          : epoch === 0
           ? 'holds no voter configuration yet (it has not joined a cluster)'
           : this.config.removed.includes(this.self)
             ? `was removed from the voter set (configuration ${epoch}) and waits for a writable side to admit it again`
@@ -278,6 +327,8 @@ export class QuorumGate {
   ackPlan(): { voters: Set<string>; needed: number; complete: (acks: ReadonlySet<string>) => boolean } {
     const names = new Set(this.voterRoles.keys());
     const total = names.size;
+    // Entries of another incarnation than the member of that name count in the total, never as acks.
+    for (const n of this.staleVoters()) names.delete(n);
     const selfVotes = names.has(this.self);
     const v = this.verdict();
     const byTiebreaker = v.writable && 2 * v.reachable === v.total && v.tiebreaker !== undefined;
@@ -310,7 +361,7 @@ export class QuorumGate {
 
   /** What the change planner reads of this gate. */
   private plannerView(): PlannerGate {
-    return { config: this.config, voterRoles: this.voterRoles, version: this.version };
+    return { config: this.config, voterRoles: this.voterRoles, voterIds: this.voterIds, version: this.version };
   }
 
   /**
@@ -346,23 +397,28 @@ export class QuorumGate {
    * proposed only by a writable voter with nothing pending, and never one that leaves no voter.
    */
   requestedPlan(change: VoterChange): ChangePlan | undefined {
-    if (this.accepted || !this.voterRoles.has(this.self) || !this.verdict().writable) return undefined;
+    if (this.accepted || !this.selfVotes || !this.verdict().writable) return undefined;
     return this.planner.requested(this.plannerView(), change);
   }
 
   /** Paxos phase 1 for the next epoch: promise to accept nothing below `ballot`. */
   prepare(epoch: number, ballot: Ballot): AcceptorAnswer {
-    const ok = epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
+    // Only the incarnation an entry lists answers as it: another one never promised anything.
+    const ok = this.selfVotes && epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
     if (ok && compareBallots(ballot, this.promised) > 0) {
       this.promised = ballot;
       this.persist();
     }
-    return { ok, epoch: this.config.epoch, ...(ok && this.accepted ? { accepted: this.accepted } : {}) };
+    return { ok, epoch: this.config.epoch, ...this.ownId(), ...(ok && this.accepted ? { accepted: this.accepted } : {}) };
+  }
+
+  private ownId(): { nodeId?: string } {
+    return this.selfNodeId ? { nodeId: this.selfNodeId } : {};
   }
 
   /** Paxos phase 2: accept `config` under `ballot` unless a higher ballot was promised; pending from then on. */
   accept(ballot: Ballot, config: VoterConfig): AcceptorAnswer {
-    const ok = config.epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
+    const ok = this.selfVotes && config.epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
     if (ok) {
       const fresh = !this.accepted;
       this.promised = ballot;
@@ -373,7 +429,7 @@ export class QuorumGate {
         this.changed();
       }
     }
-    return { ok, epoch: this.config.epoch };
+    return { ok, epoch: this.config.epoch, ...this.ownId() };
   }
 
   /** A round number above every ballot this node has seen for the next epoch. */
@@ -392,6 +448,8 @@ export class QuorumGate {
     const before = this.voterRoles;
     const factorBefore = this.config.replicationFactor;
     this.config = config;
+    // A configuration without us ends the fence: an entry that admits us later is this life's.
+    if (this.fenced && !config.voters.some((v) => v.name === this.self)) this.fenced = false;
     this.indexConfig();
     this.promised = undefined;
     this.accepted = undefined;
@@ -437,7 +495,7 @@ export class QuorumGate {
   /** Members in the table that are not voters of our configuration (learners, or not caught up yet). */
   learners(): string[] {
     return this.members()
-      .filter((m) => !this.voterRoles.has(m.name) && m.state !== 'LEFT')
+      .filter((m) => !this.votesAs(m.name, m.nodeId) && m.state !== 'LEFT')
       .map((m) => m.name)
       .sort();
   }

@@ -14,12 +14,16 @@ export interface QuorumMember {
   stateChangedAt: number;
   /** The voter-config word the member advertises (voter-config.ts configWord); absent reads as 0. */
   configWord?: number;
+  /** The node id of its data directory, from its metadata (voter-identity.ts); absent when unknown. */
+  nodeId?: string;
 }
 
 /** A Paxos acceptor's answer: ok or not, our committed epoch, and (to a prepare) what we accepted. */
 export interface AcceptorAnswer {
   ok: boolean;
   epoch: number;
+  /** The answering node's node id: the proposer counts the answer only for the entry with that id. */
+  nodeId?: string;
   accepted?: { ballot: Ballot; config: VoterConfig };
 }
 

@@ -1,6 +1,8 @@
 // The voter-configuration messages on the wire (JSON over the RPC layer; docs/protocol.md):
-//   quorum.prepare  {epoch, ballot}           -> {ok, epoch, accepted?: {ballot, config}}
-//   quorum.accept   {epoch, ballot, config}   -> {ok, epoch}
+//   quorum.prepare  {epoch, ballot}           -> {ok, epoch, nodeId?, accepted?: {ballot, config}}
+//   quorum.accept   {epoch, ballot, config}   -> {ok, epoch, nodeId?}
+// (nodeId: the acceptor's data-directory id; an answer counts only for the entry listing it.
+// Configurations list each voter as {name, role, nodeId?}: voter-identity.ts.)
 //   quorum.commit   {by, epoch, voters, removed, id, replicationFactor, acceptors?}   (one-way notice)
 //   quorum.config   (empty)                   -> the sender's committed configuration
 // Everything decoded here is validated: anything malformed is a DecodeError.
@@ -12,6 +14,8 @@ import { parseBallot, parseVoterConfig, type Ballot, type VoterConfig } from './
 export interface WireAnswer {
   ok: boolean;
   epoch: number;
+  /** The acceptor's node id (voter-identity.ts); absent from a version before it. */
+  nodeId?: string;
   accepted?: { ballot: Ballot; config: VoterConfig };
 }
 
@@ -46,10 +50,12 @@ function record(bytes: Uint8Array, what: string): Record<string, unknown> {
 export function parseAnswer(bytes: Uint8Array, what: string): WireAnswer {
   const v = record(bytes, what);
   if (typeof v.ok !== 'boolean' || typeof v.epoch !== 'number') throw new DecodeError(`${what}: malformed`);
-  if (v.accepted === undefined) return { ok: v.ok, epoch: v.epoch };
+  if (v.nodeId !== undefined && (typeof v.nodeId !== 'string' || v.nodeId.length === 0 || v.nodeId.length > 64)) throw new DecodeError(`${what}: bad node id`);
+  const id = v.nodeId !== undefined ? { nodeId: v.nodeId } : {};
+  if (v.accepted === undefined) return { ok: v.ok, epoch: v.epoch, ...id };
   if (typeof v.accepted !== 'object' || v.accepted === null) throw new DecodeError(`${what}: bad accepted value`);
   const acc = v.accepted as Record<string, unknown>;
-  return { ok: v.ok, epoch: v.epoch, accepted: { ballot: parseBallot(acc.ballot, what), config: parseVoterConfig(acc.config, what) } };
+  return { ok: v.ok, epoch: v.epoch, ...id, accepted: { ballot: parseBallot(acc.ballot, what), config: parseVoterConfig(acc.config, what) } };
 }
 
 export function parseRequest(bytes: Uint8Array, what: string): WireRequest {

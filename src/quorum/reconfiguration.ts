@@ -440,7 +440,8 @@ export class Reconfiguration {
     this.ask(names, METHODS.quorumPrepare, { epoch, ballot }, now, (replies, at) => {
       const promises = this.answers(replies, METHODS.quorumPrepare);
       if (gate.voterConfig().epoch + 1 !== epoch) return finish(true, at); // decided meanwhile
-      const promised = new Set([this.self, ...[...promises].filter(([, a]) => a.ok).map(([n]) => n)]);
+      // An answer counts only from the incarnation its entry lists (voter-identity.ts).
+      const promised = new Set([this.self, ...[...promises].filter(([n, a]) => a.ok && gate.votesAs(n, a.nodeId)).map(([n]) => n)]);
       if (!gate.isQuorum(promised)) return finish(false, at);
       // Paxos: if any member of the quorum accepted a value, propose the one with the highest ballot.
       let best = own.accepted;
@@ -454,7 +455,7 @@ export class Reconfiguration {
       this.ask(others, METHODS.quorumAccept, { epoch, ballot, config: chosen }, at, (replies2, at2) => {
         if (gate.voterConfig().epoch + 1 !== epoch) return finish(true, at2);
         const accepts = this.answers(replies2, METHODS.quorumAccept);
-        const accepted = new Set([this.self, ...[...accepts].filter(([, a]) => a.ok).map(([n]) => n)]);
+        const accepted = new Set([this.self, ...[...accepts].filter(([n, a]) => a.ok && gate.votesAs(n, a.nodeId)).map(([n]) => n)]);
         if (!gate.isQuorum(accepted)) return finish(false, at2);
         this.commit(chosen, accepted, epoch);
         finish(true, at2);

@@ -47,6 +47,14 @@ import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement
 export interface Voter {
   name: string;
   role: Role;
+  /**
+   * The node id of the data directory this entry admitted (created when the directory is first
+   * initialised; a wiped directory gets a new one). Only that incarnation votes as this entry: a
+   * node restarted under the name with another data directory has none of its Paxos promises
+   * (an acceptor with amnesia), so it is a learner until a configuration change replaces the
+   * entry (voter-identity.ts). Absent in entries made by a version before it: those match by name.
+   */
+  nodeId?: string;
 }
 
 export interface VoterConfig {
@@ -73,8 +81,8 @@ export interface VoterConfig {
 export const EMPTY_CONFIG: VoterConfig = { epoch: 0, voters: [], removed: [], id: '', replicationFactor: DEFAULT_REPLICATION_FACTOR };
 
 /** The first configuration of a cluster, made by the node that founds it (its replication factor holds for the cluster). */
-export function genesisConfig(self: string, role: Role, replicationFactor = DEFAULT_REPLICATION_FACTOR): VoterConfig {
-  return { epoch: 1, voters: [{ name: self, role }], removed: [], id: `1/${self}/genesis`, replicationFactor };
+export function genesisConfig(self: string, role: Role, replicationFactor = DEFAULT_REPLICATION_FACTOR, nodeId?: string): VoterConfig {
+  return { epoch: 1, voters: [{ name: self, role, ...(nodeId ? { nodeId } : {}) }], removed: [], id: `1/${self}/genesis`, replicationFactor };
 }
 
 /** The metadata word of a node: its committed epoch, odd while it holds a proposal pending. */
@@ -92,6 +100,8 @@ const MAX_REMOVED = 4096;
 const MAX_NAME = 128;
 const MAX_ID = 200;
 const MAX_EPOCH = 2 ** 40;
+/** Node ids are 16 hex digits today; room for other forms, bounded. */
+const MAX_NODE_ID = 64;
 
 const byName = (a: Voter, b: Voter): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -121,11 +131,12 @@ export function parseVoterConfig(value: unknown, what: string): VoterConfig {
   const voters = new Map<string, Voter>();
   for (const x of v.voters as unknown[]) {
     if (typeof x !== 'object' || x === null) throw new DecodeError(`${what}: bad voter`);
-    const { name, role } = x as Record<string, unknown>;
+    const { name, role, nodeId } = x as Record<string, unknown>;
     const n = parseName(name, what, 'voter list');
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new DecodeError(`${what}: bad role of voter ${n}`);
     if (voters.has(n)) throw new DecodeError(`${what}: voter ${n} listed twice`);
-    voters.set(n, { name: n, role: role as Role });
+    if (nodeId !== undefined && (typeof nodeId !== 'string' || nodeId.length === 0 || nodeId.length > MAX_NODE_ID)) throw new DecodeError(`${what}: bad node id of voter ${n}`);
+    voters.set(n, { name: n, role: role as Role, ...(nodeId !== undefined ? { nodeId } : {}) });
   }
   if (epoch > 0 && voters.size === 0) throw new DecodeError(`${what}: configuration ${epoch} has no voters`);
   const removed = new Set<string>();
@@ -154,8 +165,10 @@ export function nextConfig(current: VoterConfig, proposer: string, change: Voter
     if (voters.delete(n)) removed.add(n);
   }
   for (const n of change.leave ?? []) voters.delete(n);
+  // Admitting a name that is listed under another node id replaces that entry: the new incarnation
+  // of a wiped data directory takes the place of the old one, which can never answer again.
   for (const v of change.admit ?? []) {
-    voters.set(v.name, { name: v.name, role: v.role });
+    voters.set(v.name, { name: v.name, role: v.role, ...(v.nodeId ? { nodeId: v.nodeId } : {}) });
     removed.delete(v.name);
   }
   // The removed list is informational (status, rejoin snapshots): keep it bounded.
