@@ -133,7 +133,7 @@ export class ClusterNode {
       rpc: this.rpc,
       runtime,
       log: this.log,
-      peers: () => this.directory.configPeers(),
+      peers: () => this.directory.configPeers(), seeds: options.join,
       onChosen: (_config, back) => {
         // A removed member admitted again cannot know it was removed: tell it to pull a full snapshot.
         for (const name of back) this.joinLoop.tellRejoin(name);

@@ -19,6 +19,8 @@ export interface VoterConfigDriverOptions {
   runtime: Runtime;
   log: Logger;
   peers: () => ConfigPeer[];
+  /** The addresses this node was told to join (--join): it founds by bootstrap only once one of them is a live member. */
+  seeds?: readonly string[];
   /** After this node chose a configuration (it then tells everyone); `back` are removed members it admitted again. */
   onChosen: (config: VoterConfig, back: string[]) => void;
   /** After this node adopted any newer configuration. */
@@ -39,7 +41,9 @@ export class VoterConfigDriver {
 
   constructor(private readonly o: VoterConfigDriverOptions) {
     const { rpc, runtime } = o;
-    this.core = new Reconfiguration({ self: o.self, gate: o.gate, log: o.log, peers: o.peers, random: () => runtime.rng.next() });
+    const seeds = new Set(o.seeds ?? []);
+    const mayFound = (): boolean => seeds.size === 0 || o.peers().some((p) => p.alive && seeds.has(p.address));
+    this.core = new Reconfiguration({ self: o.self, gate: o.gate, log: o.log, peers: o.peers, random: () => runtime.rng.next(), mayFound });
     this.timer = new DeadlineTimer(runtime, () => this.core.nextDeadline(), (now) => {
       if (!this.stopped) this.apply(this.core.tick(now));
     });

@@ -77,6 +77,13 @@ export interface ReconfigurationInit {
   /** The members as the node sees them (a read of its member table, not I/O). */
   peers: () => ConfigPeer[];
   random: () => number;
+  /**
+   * Whether this node may found a cluster by bootstrap (absent: yes). A node given seeds to join
+   * founds only once one of them is a live member: a node restarted with a wiped data directory
+   * whose seeds are cut off, reached only by a newcomer, must not found a second cluster beside
+   * the one that still lists its name (`tri fuzz --seed 3 --nodes 5 --agents --wiped-restarts`).
+   */
+  mayFound?: () => boolean;
 }
 
 /** Replies awaited together; `then` runs once all are in, or at `guardAt`. */
@@ -336,7 +343,7 @@ export class Reconfiguration {
   private bootstrap(now: number, peers: ConfigPeer[]): void {
     // Any member known to hold a configuration, even one we hold for dead, means a cluster exists:
     // never found beside it (a joiner cut off before it fetched the configuration waits instead).
-    if (this.gate.pending() || peers.some((p) => p.name < this.self) || this.init.peers().some((p) => p.word > 0)) {
+    if (this.gate.pending() || peers.some((p) => p.name < this.self) || this.init.peers().some((p) => p.word > 0) || this.init.mayFound?.() === false) {
       this.bootstrapSince = undefined;
       return;
     }
