@@ -22,7 +22,7 @@ export interface MoveContext {
   read(i: number, agent: number): void;
   /** Node i's data directory is about to be wiped. */
   wiped(i: number): void;
-  /** Whether wipe steps wipe (else a plain crash and restart; ScenarioConfig.wipedRestarts). */
+  /** Whether wipe steps wipe (else a plain crash and restart; ScenarioConfig.wipedRestarts, default true). */
   wipes: boolean;
   /** Counts a leave. */
   left(): void;

@@ -33,7 +33,7 @@ export interface FuzzOptions {
   replicationFactor?: number;
   /** Invariants not checked (default DEFAULT_SKIPPED: known open bugs); the replay command repeats the choice. */
   skipInvariants?: InvariantName[];
-  /** Wipe steps really wipe the data directory (ScenarioConfig.wipedRestarts). */
+  /** Wipe steps really wipe the data directory (ScenarioConfig.wipedRestarts; default true). */
   wipedRestarts?: boolean;
   /** A counterexample path ("K:..."): replays (and reports) that one case. */
   replayPath?: string;
@@ -97,7 +97,7 @@ export function replayCommand(o: FuzzOptions, path: string): string {
   const skipped = o.skipInvariants ?? DEFAULT_SKIPPED;
   for (const name of DEFAULT_SKIPPED) if (!skipped.includes(name)) parts.push(`--check-invariant ${name}`);
   for (const name of skipped) if (!DEFAULT_SKIPPED.includes(name)) parts.push(`--skip-invariant ${name}`);
-  if (o.wipedRestarts) parts.push('--wiped-restarts');
+  if (o.wipedRestarts === false) parts.push('--no-wiped-restarts');
   parts.push(`--replay ${path}`);
   return parts.join(' ');
 }

@@ -33,10 +33,10 @@ export interface ScenarioConfig {
   /** Invariants not checked (`tri fuzz --skip-invariant`): to search past a known, open bug. */
   skipInvariants?: readonly InvariantName[];
   /**
-   * Whether `wipe` steps really wipe the data directory (`tri fuzz --wiped-restarts`). Off by
-   * default: a voter wiped and restarted under its old name is an acceptor with amnesia, which the
-   * voter protocol does not survive yet (an open bug, docs/replica-sets.md); a wipe step is then a
-   * plain crash and restart, so schedules and seeds stay the same either way.
+   * Whether `wipe` steps really wipe the data directory (default: yes). A wiped voter restarted
+   * under its old name has a new node id and votes only once admitted in place of its old entry
+   * (src/quorum/voter-identity.ts). `tri fuzz --no-wiped-restarts` (false) makes a wipe step a
+   * plain crash and restart; schedules and seeds stay the same either way.
    */
   wipedRestarts?: boolean;
 }
@@ -141,7 +141,7 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
   };
   const moves = new MoveRunner(run.moves ?? [], {
     c,
-    wipes: config.wipedRestarts === true,
+    wipes: config.wipedRestarts !== false,
     up: (i) => !c.isDown(i) && !paused.has(i),
     mayTakeDown,
     join: (via) => join(via),

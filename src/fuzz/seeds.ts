@@ -32,7 +32,7 @@ export function scenarioConfig(o: { nodes: number; durationMs?: number; workload
     workload: o.workload ?? DEFAULT_WORKLOAD,
     ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}),
     skipInvariants: o.skipInvariants ?? DEFAULT_SKIPPED,
-    ...(o.wipedRestarts ? { wipedRestarts: true } : {}),
+    ...(o.wipedRestarts === false ? { wipedRestarts: false } : {}),
   };
 }
 

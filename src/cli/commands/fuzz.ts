@@ -48,7 +48,8 @@ export function registerFuzz(program: Command): void {
     .option('--replication-factor <n>', 'replication factor each simulated cluster is founded with (odd; default 3); nodes on one configuration must place every agent alike', parseReplicationFactor)
     .option('--skip-invariant <name>', `do not check this invariant, to search past a known open bug (repeatable; one of ${SKIPPABLE.join(', ')})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--check-invariant <name>', `check an invariant skipped by default as a known open bug (repeatable; default skipped: ${DEFAULT_SKIPPED.join(', ')})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--wiped-restarts', 'wipe steps really wipe a node\'s data directory before it restarts under its name (off by default: a known open bug, a wiped voter is an acceptor with amnesia)')
+    .option('--wiped-restarts', 'wipe steps really wipe a node\'s data directory before it restarts under its name, with a new node id (the default)')
+    .option('--no-wiped-restarts', 'wipe steps are plain crash-restarts (the data directory kept)')
     .option('--quiet', 'no progress on stderr')
     .addOption(new Option('--planted-bug <name>', 'test only: plant a known bug the fuzzer must find').hideHelp())
     .action(async (f: Flags) => {
@@ -78,7 +79,7 @@ export function registerFuzz(program: Command): void {
         plantedBug,
         replicationFactor: f.replicationFactor,
         skipInvariants,
-        wipedRestarts: f.wipedRestarts === true,
+        wipedRestarts: f.wipedRestarts !== false,
         replayPath: f.replay,
         wallClock: () => performance.now(),
         onRun: progress
