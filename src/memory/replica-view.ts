@@ -13,7 +13,7 @@ import type { SyncScope } from '../sync/replica-filter.js';
 import type { AckPlan } from './ack-tracker.js';
 import { ReplicaMoves, setOf, type MoveStore } from './replica-moves.js';
 
-type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' | 'ackPlan'>;
+type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' | 'ackPlan'> & Partial<Pick<QuorumGate, 'staleVoters'>>;
 
 export class ReplicaView implements SyncScope {
   private scope: ReplicaScope | undefined;
@@ -108,7 +108,7 @@ export class ReplicaView implements SyncScope {
     const scope = this.current();
     const set = scope.replicasOf(docId);
     const placed = placementKeyOf(docId) !== undefined;
-    const base = level === 'all' && placed ? allAckPlan(this.self, setOf(scope, docId)) : set ? replicaAckPlan(this.self, set) : this.gate.ackPlan();
+    const base = level === 'all' && placed ? allAckPlan(this.self, setOf(scope, docId)) : set ? replicaAckPlan(this.self, set, this.gate.staleVoters?.()) : this.gate.ackPlan();
     // The move completing here meanwhile (move-settle.ts) settles the previous sets' part too.
     return jointAckPlan(this.self, base, this.moves.previousSets(docId, scope), () => this.moves.isDone(docId, scope.epoch));
   }

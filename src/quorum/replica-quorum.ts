@@ -7,11 +7,15 @@
 import { QuorumError } from '../errors.js';
 import { majority, type AckPlan } from './rules.js';
 
-/** What a write to a document on `replicas` needs: acks of the other replicas making a strict majority. */
-export function replicaAckPlan(self: string, replicas: readonly string[]): AckPlan {
+/**
+ * What a write to a document on `replicas` needs: acks of the other replicas making a strict
+ * majority. `stale` replicas (a voter entry another incarnation now runs under: a wiped data
+ * directory, src/quorum/voter-identity.ts) count in the total, never as acks.
+ */
+export function replicaAckPlan(self: string, replicas: readonly string[], stale?: ReadonlySet<string>): AckPlan {
   const total = replicas.length;
-  const selfIn = replicas.includes(self);
-  const voters = new Set(replicas.filter((r) => r !== self));
+  const selfIn = replicas.includes(self) && !stale?.has(self);
+  const voters = new Set(replicas.filter((r) => r !== self && !stale?.has(r)));
   return {
     voters,
     needed: Math.max(0, majority(total) - (selfIn ? 1 : 0)),
