@@ -2,6 +2,7 @@
 // notices over the RPC endpoint, its deadlines on the shared deadline timer, and its directives
 // turned into calls, notices and the node's callbacks. The public entry points a node (or an
 // operator command) uses: drive(), contact(), countedWord(), catchUpFrom(), leave(), propose().
+import { isIP } from 'node:net';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { METHODS } from '../rpc/methods.js';
 import { DeadlineTimer } from '../runtime/deadline-timer.js';
@@ -41,8 +42,11 @@ export class VoterConfigDriver {
 
   constructor(private readonly o: VoterConfigDriverOptions) {
     const { rpc, runtime } = o;
+    // Seeds are matched to members by address, so the rule holds only when every seed is an IP
+    // address (a host name would never match: that node founds as before rather than never).
     const seeds = new Set(o.seeds ?? []);
-    const mayFound = (): boolean => seeds.size === 0 || o.peers().some((p) => p.alive && seeds.has(p.address));
+    const byAddress = [...seeds].every((s) => isIP(/^\[(.*)\]:\d+$/.exec(s)?.[1] ?? s.replace(/:\d+$/, '')) !== 0);
+    const mayFound = (): boolean => seeds.size === 0 || !byAddress || o.peers().some((p) => p.alive && seeds.has(p.address));
     this.core = new Reconfiguration({ self: o.self, gate: o.gate, log: o.log, peers: o.peers, random: () => runtime.rng.next(), mayFound });
     this.timer = new DeadlineTimer(runtime, () => this.core.nextDeadline(), (now) => {
       if (!this.stopped) this.apply(this.core.tick(now));
