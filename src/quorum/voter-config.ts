@@ -30,7 +30,10 @@
 //     the old and the new configuration can never both have a writable group, whatever their
 //     sizes (removing two of five voters at once, or admitting five learners to two voters, is safe);
 //   - a node that sees a member advertise a higher committed epoch fetches and adopts it; a
-//     pending node re-runs Paxos for its epoch (after a pause) until a value is chosen.
+//     pending node re-runs Paxos for its epoch (after a pause) until a value is chosen;
+//   - a voter entry is one incarnation: the node id of the data directory it admitted. A node
+//     restarted under the name with a wiped directory forgot its promises, so it votes only once
+//     admitted in place of the entry (voter-identity.ts).
 // Genesis: a node that holds no configuration (epoch 0, no voters) and founds a cluster (it has
 // no seed to join) creates configuration 1 with itself as the only voter; a node that joins
 // fetches the cluster's configuration while it catches up and starts as a learner. Nodes that all
