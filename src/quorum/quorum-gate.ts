@@ -31,8 +31,8 @@ export class QuorumGate {
   private selfVotes = false;
   /**
    * Set when our saved record was unreadable: we may have promised or accepted values we no longer
-   * know, so we must not answer as the entry listing us until a configuration without us (an
-   * operator's remove-voter) is adopted; re-admitted after that we vote again. Persisted.
+   * know, so we must not answer as the entry listing us until a configuration without us (after a
+   * graceful stop the others remove us) is adopted; re-admitted after that we vote again. Persisted.
    */
   private fenced = false;
   /** Voters listed under another node id than the member of that name shows (memoised, see staleVoters). */
@@ -88,7 +88,7 @@ export class QuorumGate {
     this.fenced = unreadable || saved.fenced === true;
     this.indexConfig();
     if (unreadable) {
-      this.log.error({}, 'the saved voter record is unreadable: this node may have made Paxos promises it no longer knows, so it will not vote under its entry until an operator removes it (tri operator remove-voter) and the cluster admits it again, or its data directory is wiped (a new node id, replaced automatically)');
+      this.log.error({}, 'the saved voter record is unreadable: this node may have made Paxos promises it no longer knows, so it will not vote under its entry until a configuration without it is adopted (stop it gracefully: the others remove it; started again it is admitted anew) or its data directory is wiped (a new node id, replaced automatically)');
       this.persist();
     } else if (saved.migrated) {
       this.log.info(saved.migrated, 'migrated the voter set of the previous version to an explicit configuration');
