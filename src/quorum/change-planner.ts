@@ -121,7 +121,11 @@ export class ChangePlanner {
     let lastChange = -Infinity;
     let listedVoters = 0;
     for (const x of members) {
-      if (x.name === this.self) continue;
+      if (x.name === this.self) {
+        // Our own entry from a version before node ids: re-admitted under ours (see below).
+        if (gate.voterRoles.has(x.name) && gate.voterIds.get(x.name) === undefined && x.nodeId !== undefined) admit.push(learner(x));
+        continue;
+      }
       if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
       if (!x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT') unsettled = true;
       const caughtUp = x.reachable && (x.state === 'ACTIVE' || x.state === 'DEGRADED') && (x.configWord ?? 0) === word;
@@ -132,6 +136,10 @@ export class ChangePlanner {
         else if (caughtUp && !sameIncarnation(gate.voterIds.get(x.name), x.nodeId)) {
           // Another incarnation under a voter's name (its data directory was wiped): the entry's
           // own can never answer again, so admit this one in its place once it caught up.
+          admit.push(learner(x));
+        } else if (caughtUp && gate.voterIds.get(x.name) === undefined && x.nodeId !== undefined) {
+          // An entry of a version before node ids (it matches by name): re-admitted under the
+          // member's node id, so a later wipe of that member is told apart. No less safe than now.
           admit.push(learner(x));
         }
       } else if (caughtUp) {

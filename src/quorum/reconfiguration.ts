@@ -81,7 +81,7 @@ export interface ReconfigurationInit {
    * Whether this node may found a cluster by bootstrap (absent: yes). A node given seeds to join
    * founds only once one of them is a live member: a node restarted with a wiped data directory
    * whose seeds are cut off, reached only by a newcomer, must not found a second cluster beside
-   * the one that still lists its name (`tri fuzz --seed 3 --nodes 5 --agents --wiped-restarts`).
+   * the one that still lists its name (`tri fuzz --seed 3 --runs 10 --nodes 5 --agents`, run 2).
    */
   mayFound?: () => boolean;
 }

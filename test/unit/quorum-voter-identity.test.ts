@@ -180,6 +180,23 @@ describe('voter identity: a wiped voter is not an acceptor with amnesia', () => 
     expect(answers.get('n1')?.nodeId).toBe('n1-life1');
   });
 
+  it('entries of a version before node ids match by name, and are re-admitted under the members\' node ids', () => {
+    const { nodes } = cluster();
+    const legacy: VoterConfig = { ...CONFIG_1, epoch: 2, id: '2/old', voters: NAMES.map((name) => ({ name, role: 'hybrid' as const })) };
+    for (const n of NAMES) nodes.get(n)!.gate.adopt(legacy);
+    const n0 = nodes.get('n0')!;
+    expect(n0.gate.verdict()).toMatchObject({ writable: true, reachable: 5, total: 5 });
+    expect(n0.gate.isVoter('n0')).toBe(true);
+    expect(n0.gate.changePlan(1_000)).toBeUndefined(); // admissions wait for arrivals to settle
+    const plan = n0.gate.changePlan(3_000)!;
+    expect(plan.admit).toEqual(NAMES);
+    expect(plan.proposal.voters.map((v) => v.nodeId)).toEqual(NAMES.map((n) => idOf(n)));
+    for (const n of NAMES) nodes.get(n)!.gate.adopt(plan.proposal);
+    expect(n0.gate.verdict().writable).toBe(true);
+    expect(n0.gate.changePlan(5_000)).toBeUndefined(); // nothing left to re-admit
+    expect(n0.gate.changePlan(9_000)).toBeUndefined();
+  });
+
   it('a node whose voter record is unreadable does not vote under its entry until removed and admitted again', () => {
     const { nodes, boot } = cluster();
     const store = new Map([['k', '{"config": not json']]);
