@@ -17,7 +17,7 @@ import { syncConfig, type SyncConfig } from './config.js';
 import { DigestTree } from './digest-tree.js';
 import { NameDictionary, PeerNameTables, randomEpoch, type NameReader } from './doc-names.js';
 import { equalBytes } from './hash.js';
-import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, type DocDeltaEntry, type DocDigestEntry, type SyncMessage } from './messages.js';
+import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, type DocDeltaEntry, type DocDigestEntry, type PushEntry, type SyncMessage } from './messages.js';
 import { Outbox } from './outbox.js';
 import { PushSender } from './push-sender.js';
 import { ReplicaFilter, type SyncScope } from './replica-filter.js';
@@ -72,7 +72,7 @@ export class SyncEngine {
     this.ackWord = opts.ackWord ?? (() => 0);
     this.replicas = new ReplicaFilter(opts.scope, this.docs);
     this.outbox = new Outbox(this.config.maxMessageBytes, this.counters, (peer) => this.names.writerFor(peer, this.peerNames));
-    this.pusher = new PushSender(this.names, this.outbox);
+    this.pusher = new PushSender(this.names, this.outbox, this.config.maxMessageBytes);
   }
 
   // ---- peers -------------------------------------------------------------------------------
@@ -122,10 +122,29 @@ export class SyncEngine {
     if (targets.length === 0) return [];
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
-    this.pusher.push(out, targets, requestId, docId, update, this.lastNow);
+    if (this.config.coalescePushes) this.pusher.stage(targets, requestId, docId, update);
+    else this.pusher.push(out, targets, requestId, docId, update, this.lastNow);
     out.push({ type: 'pushed', docId, requestId, peers: targets });
     return out;
   }
+
+  /**
+   * coalescePushes: sends the pushes localUpdate staged since the last call, one `updates`
+   * message per peer (an `update` where a peer gets only one). The driver calls it once the
+   * code that made the writes is done (the end of the turn), before their group commit.
+   */
+  flushPushes(now: number = this.lastNow): SyncEffect[] {
+    this.lastNow = now;
+    const out: SyncEffect[] = [];
+    if (this.pusher.hasStaged()) this.pusher.flush(out, now);
+    return out;
+  }
+
+  /** Pushes in an `updates` message refused so far (malformed or outside the schema; the others were stored and acknowledged). */
+  refusedPushes(): number {
+    return this.refusedInBatches;
+  }
+  private refusedInBatches = 0;
 
   /** delta_only: start one anti-entropy round with `peer` (tick() does this periodically). */
   startAntiEntropy(peer: PeerId, now: number = this.lastNow): SyncEffect[] {
@@ -295,9 +314,17 @@ export class SyncEngine {
         if (pending) this.resync(out, peer, m.docId, now);
         return;
       }
+      case 'updates':
+        return this.onPushes(out, peer, m.entries, now);
       case 'ack':
         this.names.acked(peer, m.requestId);
         out.push({ type: 'ack', peer, requestId: m.requestId, word: m.word ?? 0 });
+        return;
+      case 'acks':
+        for (const requestId of m.requestIds) {
+          this.names.acked(peer, requestId);
+          out.push({ type: 'ack', peer, requestId, word: m.word ?? 0 });
+        }
         return;
       case 'unknown-ref': {
         // The peer lost our numbering (or we used its numbers from an epoch it no longer has):
@@ -326,6 +353,33 @@ export class SyncEngine {
       case 'chunk':
         return; // unreachable: handle() unwraps chunks
     }
+  }
+
+  /**
+   * Several pushes in one message: each is stored (or refused) on its own, as an `update` is, and
+   * those stored are acknowledged together. A refused push (malformed, or outside its document's
+   * schema) changes nothing and is not acknowledged; the others of the message still are.
+   */
+  private onPushes(out: SyncEffect[], peer: PeerId, entries: readonly PushEntry[], now: number): void {
+    const acked: number[] = [];
+    const pendingDocs: string[] = [];
+    for (const e of entries) {
+      // Not a replica of it: not stored, so not acknowledged (the writer counts replicas only).
+      if (!this.replicas.mayApply(e.docId)) continue;
+      try {
+        if (this.apply(e.docId, e.update, peer).pending) pendingDocs.push(e.docId);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        this.refusedInBatches++;
+        continue;
+      }
+      acked.push(e.requestId);
+    }
+    // Every update applied above is stored durably (DocSet.apply): acknowledging is safe.
+    const word = this.ackWord();
+    if (acked.length === 1) this.outbox.send(out, peer, { kind: 'ack', requestId: acked[0]!, word });
+    else if (acked.length > 1) this.outbox.send(out, peer, { kind: 'acks', requestIds: acked, word });
+    for (const id of new Set(pendingDocs)) this.resync(out, peer, id, now);
   }
 
   private onDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[], now: number): void {
