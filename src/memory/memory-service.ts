@@ -125,7 +125,7 @@ export class MemoryService implements AgentMemoryWriter {
       // Pushes batch per turn only where they can still leave ahead of the turn's commit.
       soon: this.commit && beforeCommit(o.runtime.scheduler),
       onFrame: (from, messages) => this.receive(from, messages),
-      takeStaged: () => this.engine.flushPushes(o.runtime.clock.now()).flatMap((e) => (e.type === 'send' ? [{ peer: e.peer, bytes: e.bytes }] : [])),
+      takeStaged: () => this.takeSends(this.engine.flushPushes(o.runtime.clock.now())),
     });
     this.docs.onLocalUpdate((docId, update, origin) => {
       const local = !isRemoteOrigin(origin);
@@ -344,7 +344,11 @@ export class MemoryService implements AgentMemoryWriter {
       }
     }
     this.timer.arm();
-    if (this.commit && !this.stopped && (this.outgoing.length > 0 || this.docs.heldCount() > 0)) this.commit.request();
+    if (this.commit && !this.stopped && (this.outgoing.length > 0 || this.docs.heldCount() > 0 || this.engine.hasStagedAcks())) this.commit.request();
+  }
+
+  private takeSends(effects: SyncEffect[]): Array<{ peer: string; bytes: Uint8Array }> {
+    return effects.flatMap((e) => (e.type === 'send' ? [{ peer: e.peer, bytes: e.bytes }] : []));
   }
 
   /** Resolves once every update stored so far is on disk (at once without group commit). */
@@ -360,8 +364,9 @@ export class MemoryService implements AgentMemoryWriter {
   private flush(): void {
     if (this.stopped) return;
     // Nothing since this turn's commitNow: no empty batch, no extra fsync.
-    if (this.outgoing.length === 0 && this.durableWaiters.length === 0 && this.docs.heldCount() === 0 && !this.acks.holds()) return;
-    const sends = this.outgoing;
+    if (this.outgoing.length === 0 && this.durableWaiters.length === 0 && this.docs.heldCount() === 0 && !this.acks.holds() && !this.engine.hasStagedAcks()) return;
+    // Acks staged by the engine (coalescePushes) leave with this batch: they acknowledge updates it stores.
+    const sends = [...this.outgoing, ...this.takeSends(this.engine.takeAcks())];
     const writes = this.acks.takeHeld();
     const waiters = this.durableWaiters;
     this.outgoing = [];

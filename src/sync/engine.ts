@@ -310,7 +310,7 @@ export class SyncEngine {
         const { pending } = this.apply(m.docId, m.update, peer);
         // The DocSet stored the update durably before apply returned: acknowledging is safe.
         // This ack is the hook quorum writes count.
-        this.outbox.send(out, peer, { kind: 'ack', requestId: m.requestId, word: this.ackWord() });
+        this.acknowledge(out, peer, [m.requestId]);
         if (pending) this.resync(out, peer, m.docId, now);
         return;
       }
@@ -376,11 +376,42 @@ export class SyncEngine {
       acked.push(e.requestId);
     }
     // Every update applied above is stored durably (DocSet.apply): acknowledging is safe.
-    const word = this.ackWord();
-    if (acked.length === 1) this.outbox.send(out, peer, { kind: 'ack', requestId: acked[0]!, word });
-    else if (acked.length > 1) this.outbox.send(out, peer, { kind: 'acks', requestIds: acked, word });
+    if (acked.length > 0) this.acknowledge(out, peer, acked);
     for (const id of new Set(pendingDocs)) this.resync(out, peer, id, now);
   }
+
+  /** Acks `requestIds` to `peer` now, or (coalescePushes) stages them for takeAcks. */
+  private acknowledge(out: SyncEffect[], peer: PeerId, requestIds: number[]): void {
+    const word = this.ackWord();
+    if (!this.config.coalescePushes) return this.sendAcks(out, peer, requestIds, word);
+    const key = `${word}\0${peer}`;
+    const staged = this.stagedAcks.get(key);
+    if (staged) staged.ids.push(...requestIds);
+    else this.stagedAcks.set(key, { peer, word, ids: [...requestIds] });
+  }
+
+  private sendAcks(out: SyncEffect[], peer: PeerId, requestIds: number[], word: number): void {
+    if (requestIds.length === 1) this.outbox.send(out, peer, { kind: 'ack', requestId: requestIds[0]!, word });
+    else this.outbox.send(out, peer, { kind: 'acks', requestIds, word });
+  }
+
+  /** Whether acks wait for takeAcks (coalescePushes). */
+  hasStagedAcks(): boolean {
+    return this.stagedAcks.size > 0;
+  }
+
+  /**
+   * coalescePushes: the acks staged since the last call, one message per peer. The driver takes
+   * them together with the group commit that stores the updates they acknowledge, and sends
+   * them only once that commit is durable (as it does with every ack).
+   */
+  takeAcks(): SyncEffect[] {
+    const out: SyncEffect[] = [];
+    for (const { peer, word, ids } of this.stagedAcks.values()) this.sendAcks(out, peer, ids, word);
+    this.stagedAcks.clear();
+    return out;
+  }
+  private readonly stagedAcks = new Map<string, { peer: PeerId; word: number; ids: number[] }>();
 
   private onDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[], now: number): void {
     const answers: DocDeltaEntry[] = [];

@@ -176,6 +176,27 @@ describe('coalesced pushes', () => {
     for (let i = 0; i < 3; i++) expect(b.docs.doc(`agent/r${i}`).getMap('episodes').has(`ep-${10 + i}`)).toBe(true);
   });
 
+  it('a coalescing receiver stages its acks until takeAcks (the group commit), then sends one per peer', () => {
+    const a = writer(true, ['b']);
+    const b = node(true, ['a'], { word: 3 });
+    a.write('agent/k1', 1);
+    a.write('agent/k2', 2);
+    const first = sends(a.engine.flushPushes(1))[0]!.bytes;
+    a.write('agent/k3', 3);
+    const second = sends(a.engine.flushPushes(2))[0]!.bytes;
+    expect(peekKind(first)).toBe('updates');
+    expect(peekKind(second)).toBe('update');
+    expect(sends(b.engine.handle('a', first, 2))).toEqual([]);
+    expect(sends(b.engine.handle('a', second, 2))).toEqual([]);
+    expect(b.engine.hasStagedAcks()).toBe(true);
+    const acks = sends(b.engine.takeAcks());
+    expect(b.engine.hasStagedAcks()).toBe(false);
+    expect(acks.map((x) => x.peer)).toEqual(['a']);
+    const ids = a.effects.flatMap((e) => (e.type === 'pushed' ? [e.requestId] : []));
+    expect(decodeMessage(acks[0]!.bytes)).toEqual({ kind: 'acks', requestIds: ids, word: 3 });
+    expect(b.engine.takeAcks()).toEqual([]);
+  });
+
   it('pushes above the frame limit split into several messages, all acknowledged', () => {
     const a = writer(true, ['b'], { maxMessageBytes: 300 });
     const b = node(false, ['a'], { maxMessageBytes: 300 });
