@@ -218,7 +218,8 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     peers.bullmq_as_shipped = await runBullmqThroughput(bullPlan, 'as-shipped', log);
     for (const [name, sec] of Object.entries(peers)) if (sec.ran) Object.assign(metrics, ratioMetrics(metrics, sec.metrics, ['tasks_per_sec', 'node_cpu_per_task', 'submit_latency_p50'], name));
   }
-  const scenario = opts.quick ? 'task-throughput-quick' : 'task-throughput';
+  // A sharded-only run is its own result (it has no cluster-wide figures), named by its size.
+  const scenario = !full ? `task-throughput-sharded-${plan.nodes}p` : opts.quick ? 'task-throughput-quick' : 'task-throughput';
   if (Object.keys(peers).length) {
     const names = { bullmq_fsync_always: 'BullMQ, redis fsync always', bullmq_as_shipped: 'BullMQ, redis as shipped' };
     const cat = (metricName: string): { label: string; metric: string }[] => [{ label: `${plan.nodes} processes`, metric: metricName }];
