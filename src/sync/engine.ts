@@ -10,6 +10,7 @@
 // answers only when its own differs. A lost probe or answer only loses that round; the next
 // one (every `antiEntropyIntervalMs`) starts afresh, so nothing waits on it.
 import { DecodeError } from '../errors.js';
+import { AckBatcher } from './ack-batcher.js';
 import { bucketsToDocs, deltasForDiffering, differingDocs, groupsToBuckets, respondToRoot } from './anti-entropy.js';
 import { EMPTY_STATE_VECTOR, entrySize } from './batch.js';
 import { Reassembler } from './chunker.js';
@@ -59,6 +60,7 @@ export class SyncEngine {
   private readonly readers = new Map<PeerId, NameReader>();
   private readonly pusher: PushSender;
   private readonly replicas: ReplicaFilter;
+  private readonly acks: AckBatcher;
 
   constructor(opts: SyncEngineOptions) {
     this.config = syncConfig(opts.config);
@@ -73,6 +75,7 @@ export class SyncEngine {
     this.replicas = new ReplicaFilter(opts.scope, this.docs);
     this.outbox = new Outbox(this.config.maxMessageBytes, this.counters, (peer) => this.names.writerFor(peer, this.peerNames));
     this.pusher = new PushSender(this.names, this.outbox, this.config.maxMessageBytes);
+    this.acks = new AckBatcher(this.outbox, this.ackWord, this.config.coalescePushes);
   }
 
   // ---- peers -------------------------------------------------------------------------------
@@ -310,7 +313,7 @@ export class SyncEngine {
         const { pending } = this.apply(m.docId, m.update, peer);
         // The DocSet stored the update durably before apply returned: acknowledging is safe.
         // This ack is the hook quorum writes count.
-        this.acknowledge(out, peer, [m.requestId]);
+        this.acks.acknowledge(out, peer, [m.requestId]);
         if (pending) this.resync(out, peer, m.docId, now);
         return;
       }
@@ -376,28 +379,13 @@ export class SyncEngine {
       acked.push(e.requestId);
     }
     // Every update applied above is stored durably (DocSet.apply): acknowledging is safe.
-    if (acked.length > 0) this.acknowledge(out, peer, acked);
+    if (acked.length > 0) this.acks.acknowledge(out, peer, acked);
     for (const id of new Set(pendingDocs)) this.resync(out, peer, id, now);
-  }
-
-  /** Acks `requestIds` to `peer` now, or (coalescePushes) stages them for takeAcks. */
-  private acknowledge(out: SyncEffect[], peer: PeerId, requestIds: number[]): void {
-    const word = this.ackWord();
-    if (!this.config.coalescePushes) return this.sendAcks(out, peer, requestIds, word);
-    const key = `${word}\0${peer}`;
-    const staged = this.stagedAcks.get(key);
-    if (staged) staged.ids.push(...requestIds);
-    else this.stagedAcks.set(key, { peer, word, ids: [...requestIds] });
-  }
-
-  private sendAcks(out: SyncEffect[], peer: PeerId, requestIds: number[], word: number): void {
-    if (requestIds.length === 1) this.outbox.send(out, peer, { kind: 'ack', requestId: requestIds[0]!, word });
-    else this.outbox.send(out, peer, { kind: 'acks', requestIds, word });
   }
 
   /** Whether acks wait for takeAcks (coalescePushes). */
   hasStagedAcks(): boolean {
-    return this.stagedAcks.size > 0;
+    return this.acks.has();
   }
 
   /**
@@ -406,12 +394,8 @@ export class SyncEngine {
    * them only once that commit is durable (as it does with every ack).
    */
   takeAcks(): SyncEffect[] {
-    const out: SyncEffect[] = [];
-    for (const { peer, word, ids } of this.stagedAcks.values()) this.sendAcks(out, peer, ids, word);
-    this.stagedAcks.clear();
-    return out;
+    return this.acks.take();
   }
-  private readonly stagedAcks = new Map<string, { peer: PeerId; word: number; ids: number[] }>();
 
   private onDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[], now: number): void {
     const answers: DocDeltaEntry[] = [];
