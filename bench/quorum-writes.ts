@@ -97,6 +97,12 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   }
   // The floor (write-floor.ts): the CPU the write path itself needs, without the processes.
   const floor = measureWriteFloor(opts.quick ? 8_000 : 20_000);
+  // The same with one message per push and per ack (coalescePushes off, as before it existed).
+  const floorPerPush = measureWriteFloor(opts.quick ? 8_000 : 20_000, 32, 64, false);
+  log(
+    `quorum-writes floor, a turn of 32 writes: coalesced writer ${floor.writerUs.toFixed(0)} us + replica ${floor.replicaUs.toFixed(0)} us, ${floor.messagesPerWrite.toFixed(3)} messages per write and replica; ` +
+      `one message per push/ack: writer ${floorPerPush.writerUs.toFixed(0)} us + replica ${floorPerPush.replicaUs.toFixed(0)} us, ${floorPerPush.messagesPerWrite.toFixed(3)} messages`,
+  );
   const cores = availableParallelism();
   for (const { key, rf: n } of SIZES) {
     // Per write: the writer and the other RF - 1 replicas of the agent (a writer outside the set adds one more).
@@ -124,11 +130,15 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   metrics.floor_writer_us = metric(Math.round(floor.writerUs), 'us/write');
   metrics.floor_replica_us = metric(Math.round(floor.replicaUs), 'us/write');
   metrics.floor_replica_store_us = metric(Math.round(floor.replicaStoreUs), 'us/write');
+  metrics.floor_messages_per_write_per_replica = metric(Math.round(floor.messagesPerWrite * 1000) / 1000, 'messages');
+  metrics.floor_per_push_writer_us = metric(Math.round(floorPerPush.writerUs), 'us/write');
+  metrics.floor_per_push_replica_us = metric(Math.round(floorPerPush.replicaUs), 'us/write');
+  metrics.floor_per_push_messages_per_write_per_replica = metric(Math.round(floorPerPush.messagesPerWrite * 1000) / 1000, 'messages');
   const peers = {
     ...peerSections,
     split,
     goals: { latency_p50_ms: GOALS.p50Ms, latency_p99_ms: GOALS.p99Ms, n5_throughput_writes_per_s: GOALS.writesPerSec5 },
-    floor: { ...floor, cores, note: 'in-process CPU of the write path on one core: writer + (n - 1) replicas per write; the processes spend the rest on sockets, TLS, RPC, the event loop and the kernel' },
+    floor: { ...floor, perPush: floorPerPush, cores, note: 'in-process CPU of the write path on one core: writer + (n - 1) replicas per write; the processes spend the rest on sockets, TLS, RPC, the event loop and the kernel' },
     load: 'RPC client (NodeClient.addEpisode, TLS-PSK) in the benchmark process; sequential for latency, many in flight over all nodes for throughput',
     details,
   };

@@ -153,11 +153,15 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const snap = snapshotDist();
   // The cluster-wide task table (every node holds every task: RF at least the node count, at most
   // 31, so 31 of 32 at 32 processes), then tasks sharded with their agents at RF 3, in one run.
-  let full: ModeFigures;
-  let sharded: ModeFigures;
+  // TRI_TP_MODES=sharded runs the sharded mode alone (at 32 processes on a loaded 2-core machine
+  // the cluster-wide table's run, every task on 31 nodes, takes many minutes and says little).
+  const modes = (process.env.TRI_TP_MODES ?? 'full,sharded').split(',').map((m) => m.trim());
+  if (!modes.includes('full') && !modes.includes('sharded')) throw new Error(`TRI_TP_MODES lists "full" and/or "sharded", got "${process.env.TRI_TP_MODES}"`);
+  let full: ModeFigures | undefined;
+  let sharded: ModeFigures | undefined;
   try {
-    full = await runThroughputMode(snap.triPath, plan, fullReplicationFactor(plan.nodes), log);
-    sharded = await runThroughputMode(snap.triPath, plan, SHARDED_RF, log);
+    if (modes.includes('full')) full = await runThroughputMode(snap.triPath, plan, fullReplicationFactor(plan.nodes), log);
+    if (modes.includes('sharded')) sharded = await runThroughputMode(snap.triPath, plan, SHARDED_RF, log);
   } finally {
     snap.cleanup();
   }
@@ -168,9 +172,12 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     // 1: every node on a SQLite data directory (fsync before acknowledging), as redis with appendfsync always.
     durable: metric(plan.durable ? 1 : 0, 'bool'),
     agents: metric(agents, 'agents'),
-    replication_factor_full: metric(full.replicationFactor, 'replicas'),
-    ...modeMetrics(full, ''),
-    load_avg_1m: metric(full.loadAvg, 'load'),
+    ...(full && {
+      replication_factor_full: metric(full.replicationFactor, 'replicas'),
+      ...modeMetrics(full, ''),
+      load_avg_1m: metric(full.loadAvg, 'load'),
+      cpu_above_floor: metric(Math.round((full.cpuPerTaskMs / floorHere.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
+    }),
     route_local_first: metric(Math.round(routing['local-first']! * 100) / 100, 'us/task'),
     route_latency_aware: metric(Math.round(routing['latency-aware']! * 100) / 100, 'us/task'),
     route_round_robin: metric(Math.round(routing['round-robin']! * 100) / 100, 'us/task'),
@@ -188,26 +195,31 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     floor_max_tasks_per_sec_32: metric(Math.round(floor32.floor_max_tasks_per_sec!), 'tasks/s'),
     floor_max_tasks_per_sec_32_quorum_only: metric(Math.round(floor32.floor_max_tasks_per_sec_quorum_only!), 'tasks/s'),
     floor_cores_for_goal_32: metric(Math.round(floor32.floor_cores_at_goal! * 10) / 10, 'cores'),
-    cpu_above_floor: metric(Math.round((full.cpuPerTaskMs / floorHere.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
     // Sharded (RF 3): each task's updates go to its agent's 3 replicas only, whatever the node count.
-    replication_factor_sharded: metric(SHARDED_RF, 'replicas'),
-    ...modeMetrics(sharded, 'sharded_'),
-    sharded_load_avg_1m: metric(sharded.loadAvg, 'load'),
-    sharded_floor_cpu_ms_per_task: metric(round3(floorSharded.floor_cpu_ms_per_task!), 'ms'),
-    sharded_floor_max_tasks_per_sec: metric(Math.round(floorSharded.floor_max_tasks_per_sec!), 'tasks/s'),
-    sharded_cpu_above_floor: metric(Math.round((sharded.cpuPerTaskMs / floorSharded.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
-    sharded_speedup: metric(Math.round((sharded.tasksPerSec / Math.max(1, full.tasksPerSec)) * 100) / 100, 'x'),
+    ...(sharded && {
+      replication_factor_sharded: metric(SHARDED_RF, 'replicas'),
+      ...modeMetrics(sharded, 'sharded_'),
+      sharded_load_avg_1m: metric(sharded.loadAvg, 'load'),
+      sharded_floor_cpu_ms_per_task: metric(round3(floorSharded.floor_cpu_ms_per_task!), 'ms'),
+      sharded_floor_max_tasks_per_sec: metric(Math.round(floorSharded.floor_max_tasks_per_sec!), 'tasks/s'),
+      sharded_cpu_above_floor: metric(Math.round((sharded.cpuPerTaskMs / floorSharded.floor_cpu_ms_per_task!) * 10) / 10, 'x'),
+      // Per node: what each process spends per task, against the floor's share per node.
+      sharded_node_cpu_per_task_per_node: metric(Math.round((sharded.cpuPerTaskMs / plan.nodes) * 1000) / 1000, 'ms'),
+      sharded_floor_cpu_ms_per_task_per_node: metric(round3(floorSharded.floor_cpu_ms_per_task! / plan.nodes), 'ms'),
+    }),
+    ...(full && sharded && { sharded_speedup: metric(Math.round((sharded.tasksPerSec / Math.max(1, full.tasksPerSec)) * 100) / 100, 'x') }),
   };
   // BullMQ beside ours: as many worker processes as our nodes, as many jobs in flight per worker
   // as our slots, as many adds outstanding as our submits; redis fsyncing every write, then as shipped.
   const peers: Record<string, PeerSection> = {};
-  if (peerEnabled('bullmq')) {
+  if (peerEnabled('bullmq') && full) {
     const bullPlan = { workers: plan.nodes, concurrency: 16, jobs: plan.tasks, outstanding: plan.nodes * plan.window };
     peers.bullmq_fsync_always = await runBullmqThroughput(bullPlan, 'fsync-always', log);
     peers.bullmq_as_shipped = await runBullmqThroughput(bullPlan, 'as-shipped', log);
     for (const [name, sec] of Object.entries(peers)) if (sec.ran) Object.assign(metrics, ratioMetrics(metrics, sec.metrics, ['tasks_per_sec', 'node_cpu_per_task', 'submit_latency_p50'], name));
   }
-  const scenario = opts.quick ? 'task-throughput-quick' : 'task-throughput';
+  // A sharded-only run is its own result (it has no cluster-wide figures), named by its size.
+  const scenario = !full ? `task-throughput-sharded-${plan.nodes}p` : opts.quick ? 'task-throughput-quick' : 'task-throughput';
   if (Object.keys(peers).length) {
     const names = { bullmq_fsync_always: 'BullMQ, redis fsync always', bullmq_as_shipped: 'BullMQ, redis as shipped' };
     const cat = (metricName: string): { label: string; metric: string }[] => [{ label: `${plan.nodes} processes`, metric: metricName }];

@@ -4,6 +4,7 @@
 import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { SyncEngine } from '../../src/sync/index.js';
+import { decodeMessage } from '../../src/sync/messages.js';
 import { TaskTable } from '../../src/tasks/index.js';
 
 /** CPU microseconds `fn` took in this process (user + system). */
@@ -20,14 +21,16 @@ export class FloorReplica {
   private readonly engine: SyncEngine;
   acks = 0;
 
+  /** `coalesce`: the engine stages its acks until commit() (coalescePushes, as a node with group commit). */
   constructor(
     dir: string,
     private readonly sender: string,
+    private readonly coalesce = false,
   ) {
     this.store = SqliteStore.open({ dir, name: 'replica' });
     this.docs = new DurableDocSet(this.store);
     this.docs.hold();
-    this.engine = new SyncEngine({ docs: this.docs, epoch: 2 });
+    this.engine = new SyncEngine({ docs: this.docs, epoch: 2, config: { coalescePushes: coalesce } });
     this.engine.addPeer(sender);
     // A node's replica of the task table watches every change (derived-state caches).
     new TaskTable({ node: 'replica', random: () => 0.5, doc: this.docs.doc('tasks') });
@@ -36,17 +39,23 @@ export class FloorReplica {
   /** Handles one push; returns the messages the replica sends back (its acks), to send after commit(). */
   handle(message: Uint8Array, now: number): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (const e of this.engine.handle(this.sender, message, now)) {
+    return this.collect(this.engine.handle(this.sender, message, now), out);
+  }
+
+  /** The end-of-turn group commit (one transaction, one fsync); returns the acks staged for it (coalescing). */
+  commit(): Uint8Array[] {
+    this.docs.commit();
+    return this.coalesce ? this.collect(this.engine.takeAcks(), []) : [];
+  }
+
+  private collect(effects: ReturnType<SyncEngine['takeAcks']>, out: Uint8Array[]): Uint8Array[] {
+    for (const e of effects) {
       if (e.type !== 'send') continue;
-      this.acks++;
+      const m = decodeMessage(e.bytes);
+      this.acks += m.kind === 'acks' ? m.requestIds.length : 1;
       out.push(e.bytes);
     }
     return out;
-  }
-
-  /** The end-of-turn group commit (one transaction, one fsync). */
-  commit(): void {
-    this.docs.commit();
   }
 
   close(): void {

@@ -23,6 +23,10 @@ export interface WriteFloor {
   replicaStoreUs: number;
   episodeBytes: number;
   commitEvery: number;
+  /** Sync messages per write, both ways between the writer and one replica (pushes + acks). */
+  messagesPerWrite: number;
+  /** A turn's pushes to a peer as one `updates` message, acked by one `acks` (coalescePushes). */
+  coalesced: boolean;
 }
 
 const WRITER = 'w1';
@@ -35,17 +39,18 @@ const PEERS = ['r1', 'r2', 'r3', 'r4'];
  * as every peer's (so the writer sends documents by number, as in a running cluster). Measured
  * twice (the first pass warms the JIT); the second counts.
  */
-export function measureWriteFloor(writes = 20_000, commitEvery = 32, agents = 64): WriteFloor {
+export function measureWriteFloor(writes = 20_000, commitEvery = 32, agents = 64, coalesce = true): WriteFloor {
   const root = mkdtempSync(join(tmpdir(), 'tri-write-floor-'));
   try {
     let last: WriteFloor | undefined;
     for (let pass = 0; pass < 2; pass++) {
       const store = SqliteStore.open({ dir: join(root, `w${pass}`), name: WRITER });
-      const replica = new FloorReplica(join(root, `r${pass}`), WRITER);
+      const replica = new FloorReplica(join(root, `r${pass}`), WRITER, coalesce);
       try {
         const docs = new DurableDocSet(store);
         docs.hold();
-        const engine = new SyncEngine({ docs, epoch: 1 });
+        const engine = new SyncEngine({ docs, epoch: 1, config: { coalescePushes: coalesce } });
+        let messages = 0;
         for (const p of PEERS) engine.addPeer(p);
         let turn: Uint8Array[] = [];
         let episodeBytes = 0;
@@ -69,21 +74,25 @@ export function measureWriteFloor(writes = 20_000, commitEvery = 32, agents = 64
               if (!mem) mems.set(agent, (mem = new AgentMemoryDoc({ node: WRITER, random, agentId: agent, doc: docs.doc(`agent/${agent}`) })));
               mem.addEpisode({ task: `task ${i}`, outcome: 'ok', note: `episode ${i} from worker ${i % 64}`, tags: ['bench'] }, { now: 1_700_000_000_000 + i });
             }
+            // Coalescing: the turn's pushes leave together before its commit, as a node's do.
+            for (const e of engine.flushPushes(first)) if (e.type === 'send' && e.peer === PEERS[0]) turn.push(e.bytes);
             docs.commit();
           });
           const pushes = turn;
+          messages += pushes.length;
           turn = [];
           let acks: Uint8Array[] = [];
           replicaUs += cpuUs(() => {
             for (const m of pushes) acks = acks.concat(replica.handle(m, first));
-            replicaStoreUs += cpuUs(() => replica.commit());
+            replicaStoreUs += cpuUs(() => (acks = acks.concat(replica.commit())));
           });
+          messages += acks.length;
           writerUs += cpuUs(() => {
             for (const p of PEERS) for (const a of acks) engine.handle(p, a, first);
           });
         }
         if (replica.acks < writes) throw new Error(`write floor: the replica answered ${replica.acks} of ${writes} pushes`);
-        last = { writerUs: writerUs / writes, replicaUs: replicaUs / writes, replicaStoreUs: replicaStoreUs / writes, episodeBytes: Math.round(episodeBytes / writes), commitEvery };
+        last = { writerUs: writerUs / writes, replicaUs: replicaUs / writes, replicaStoreUs: replicaStoreUs / writes, episodeBytes: Math.round(episodeBytes / writes), commitEvery, messagesPerWrite: messages / writes, coalesced: coalesce };
       } finally {
         store.close();
         replica.close();

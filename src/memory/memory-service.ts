@@ -99,9 +99,12 @@ export class MemoryService implements AgentMemoryWriter {
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : (o.schemas?.[id] ?? o.schemas?.[id.slice(0, id.indexOf('/') + 1)])), residency);
     this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
     this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, store: o.store, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs, recheck: () => this.acks.recheck() });
+    const atEnd = endOfTurn(o.runtime.scheduler);
+    const soon = beforeCommit(o.runtime.scheduler);
     this.engine = new SyncEngine({
       docs: this.docs,
-      config: syncConfig(o.sync),
+      // With group commit, a turn's pushes leave together before its commit: one message per peer.
+      config: syncConfig({ coalescePushes: Boolean(atEnd && soon), ...o.sync }),
       // From the runtime's generator, so a simulated run replays exactly (the sim seeds it).
       epoch: Math.floor(o.runtime.rng.next() * 2 ** 32),
       // Our acks say which voter configuration we are on; see the 'ack' case below.
@@ -109,9 +112,7 @@ export class MemoryService implements AgentMemoryWriter {
       scope: this.replicas.view,
     });
     this.replicas.attach(this.engine);
-    const atEnd = endOfTurn(o.runtime.scheduler);
     this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
-    const soon = beforeCommit(o.runtime.scheduler);
     // Two ticks: after the pushes' socket writes, which the first tick's push flush queues.
     this.commitNow = this.commit && soon && new TurnFlush((fn) => soon(() => soon(fn)), () => this.flush());
     if (this.commit) this.docs.hold();
@@ -124,6 +125,7 @@ export class MemoryService implements AgentMemoryWriter {
       // Pushes batch per turn only where they can still leave ahead of the turn's commit.
       soon: this.commit && beforeCommit(o.runtime.scheduler),
       onFrame: (from, messages) => this.receive(from, messages),
+      takeStaged: () => this.takeSends(this.engine.flushPushes(o.runtime.clock.now())),
     });
     this.docs.onLocalUpdate((docId, update, origin) => {
       const local = !isRemoteOrigin(origin);
@@ -323,6 +325,7 @@ export class MemoryService implements AgentMemoryWriter {
           break;
         case 'pushed':
           this.pushes?.push({ requestId: e.requestId, peers: e.peers, docId: e.docId });
+          if (this.engine.config.coalescePushes && !this.stopped) this.transport.requestFlush(); // staged: leaves with the turn's pushes
           break;
         case 'ack':
           if (process.env.DBG) console.log('ACKW', this.o.gate.word(), e.word, e.peer, this.o.gate.pending()?.epoch, this.o.gate.voterConfig().epoch);
@@ -341,7 +344,11 @@ export class MemoryService implements AgentMemoryWriter {
       }
     }
     this.timer.arm();
-    if (this.commit && !this.stopped && (this.outgoing.length > 0 || this.docs.heldCount() > 0)) this.commit.request();
+    if (this.commit && !this.stopped && (this.outgoing.length > 0 || this.docs.heldCount() > 0 || this.engine.hasStagedAcks())) this.commit.request();
+  }
+
+  private takeSends(effects: SyncEffect[]): Array<{ peer: string; bytes: Uint8Array }> {
+    return effects.flatMap((e) => (e.type === 'send' ? [{ peer: e.peer, bytes: e.bytes }] : []));
   }
 
   /** Resolves once every update stored so far is on disk (at once without group commit). */
@@ -357,8 +364,9 @@ export class MemoryService implements AgentMemoryWriter {
   private flush(): void {
     if (this.stopped) return;
     // Nothing since this turn's commitNow: no empty batch, no extra fsync.
-    if (this.outgoing.length === 0 && this.durableWaiters.length === 0 && this.docs.heldCount() === 0 && !this.acks.holds()) return;
-    const sends = this.outgoing;
+    if (this.outgoing.length === 0 && this.durableWaiters.length === 0 && this.docs.heldCount() === 0 && !this.acks.holds() && !this.engine.hasStagedAcks()) return;
+    // Acks staged by the engine (coalescePushes) leave with this batch: they acknowledge updates it stores.
+    const sends = [...this.outgoing, ...this.takeSends(this.engine.takeAcks())];
     const writes = this.acks.takeHeld();
     const waiters = this.durableWaiters;
     this.outgoing = [];

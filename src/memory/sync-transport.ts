@@ -30,6 +30,8 @@ export interface SyncTransportOptions {
   soon: ((fn: () => void) => void) | undefined;
   /** The messages of a frame that arrived, in order. */
   onFrame: (from: string, messages: Uint8Array[]) => void;
+  /** Pushes staged elsewhere (SyncEngine.flushPushes), taken when this turn's pushes leave (requestFlush). */
+  takeStaged?: () => Array<{ peer: string; bytes: Uint8Array }>;
 }
 
 export class SyncTransport {
@@ -93,6 +95,13 @@ export class SyncTransport {
     this.o.soon!(() => this.flushPushes());
   }
 
+  /** Makes this turn's pushes leave at the end of the code running now, staged ones included (needs batchesPushes). */
+  requestFlush(): void {
+    if (this.pushFlushQueued) return;
+    this.pushFlushQueued = true;
+    this.o.soon!(() => this.flushPushes());
+  }
+
   /** Unsent pushes are dropped; frames that arrive later are ignored. */
   stop(): void {
     this.stopped = true;
@@ -104,7 +113,8 @@ export class SyncTransport {
     this.pushFlushQueued = false;
     const pushes = this.pushQueue;
     this.pushQueue = [];
-    if (!this.stopped) this.sendBatched(pushes);
+    const staged = this.o.takeStaged?.() ?? [];
+    if (!this.stopped) this.sendBatched(staged.length === 0 ? pushes : [...pushes, ...staged]);
   }
 
   /** One frame: the sender's name, then one or more sync messages. */

@@ -23,6 +23,12 @@ export interface SyncConfig {
    * size; anti-entropy repairs what a lost push missed. (Never back to the sender either way.)
    */
   relayRemoteUpdates: boolean;
+  /**
+   * Continuous pushes wait for SyncEngine.flushPushes, which sends each peer all of them as one
+   * `updates` message (acknowledged by one `acks`). Off by default; the node turns it on where its
+   * pushes already leave at the end of the turn (group commit), so nothing waits longer.
+   */
+  coalescePushes: boolean;
   /** A responder with at most this many documents lists them at once instead of walking the tree. */
   listAllDocsUpTo: number;
   reassembly: ReassemblyLimits;
@@ -35,6 +41,7 @@ export const DEFAULT_SYNC_CONFIG: SyncConfig = {
   sessionTimeoutMs: 30_000,
   resyncRetryMs: 5_000,
   relayRemoteUpdates: false,
+  coalescePushes: false,
   // 8 entries of (short id + 16-byte digest) cost about as much as the 16 group hashes (256 B).
   listAllDocsUpTo: 8,
   reassembly: {

@@ -10,6 +10,7 @@
 // answers only when its own differs. A lost probe or answer only loses that round; the next
 // one (every `antiEntropyIntervalMs`) starts afresh, so nothing waits on it.
 import { DecodeError } from '../errors.js';
+import { AckBatcher } from './ack-batcher.js';
 import { bucketsToDocs, deltasForDiffering, differingDocs, groupsToBuckets, respondToRoot } from './anti-entropy.js';
 import { EMPTY_STATE_VECTOR, entrySize } from './batch.js';
 import { Reassembler } from './chunker.js';
@@ -17,7 +18,7 @@ import { syncConfig, type SyncConfig } from './config.js';
 import { DigestTree } from './digest-tree.js';
 import { NameDictionary, PeerNameTables, randomEpoch, type NameReader } from './doc-names.js';
 import { equalBytes } from './hash.js';
-import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, type DocDeltaEntry, type DocDigestEntry, type SyncMessage } from './messages.js';
+import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, type DocDeltaEntry, type DocDigestEntry, type PushEntry, type SyncMessage } from './messages.js';
 import { Outbox } from './outbox.js';
 import { PushSender } from './push-sender.js';
 import { ReplicaFilter, type SyncScope } from './replica-filter.js';
@@ -59,6 +60,7 @@ export class SyncEngine {
   private readonly readers = new Map<PeerId, NameReader>();
   private readonly pusher: PushSender;
   private readonly replicas: ReplicaFilter;
+  private readonly acks: AckBatcher;
 
   constructor(opts: SyncEngineOptions) {
     this.config = syncConfig(opts.config);
@@ -72,7 +74,8 @@ export class SyncEngine {
     this.ackWord = opts.ackWord ?? (() => 0);
     this.replicas = new ReplicaFilter(opts.scope, this.docs);
     this.outbox = new Outbox(this.config.maxMessageBytes, this.counters, (peer) => this.names.writerFor(peer, this.peerNames));
-    this.pusher = new PushSender(this.names, this.outbox);
+    this.pusher = new PushSender(this.names, this.outbox, this.config.maxMessageBytes);
+    this.acks = new AckBatcher(this.outbox, this.ackWord, this.config.coalescePushes);
   }
 
   // ---- peers -------------------------------------------------------------------------------
@@ -122,10 +125,29 @@ export class SyncEngine {
     if (targets.length === 0) return [];
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
-    this.pusher.push(out, targets, requestId, docId, update, this.lastNow);
+    if (this.config.coalescePushes) this.pusher.stage(targets, requestId, docId, update);
+    else this.pusher.push(out, targets, requestId, docId, update, this.lastNow);
     out.push({ type: 'pushed', docId, requestId, peers: targets });
     return out;
   }
+
+  /**
+   * coalescePushes: sends the pushes localUpdate staged since the last call, one `updates`
+   * message per peer (an `update` where a peer gets only one). The driver calls it once the
+   * code that made the writes is done (the end of the turn), before their group commit.
+   */
+  flushPushes(now: number = this.lastNow): SyncEffect[] {
+    this.lastNow = now;
+    const out: SyncEffect[] = [];
+    if (this.pusher.hasStaged()) this.pusher.flush(out, now);
+    return out;
+  }
+
+  /** Pushes in an `updates` message refused so far (malformed or outside the schema; the others were stored and acknowledged). */
+  refusedPushes(): number {
+    return this.refusedInBatches;
+  }
+  private refusedInBatches = 0;
 
   /** delta_only: start one anti-entropy round with `peer` (tick() does this periodically). */
   startAntiEntropy(peer: PeerId, now: number = this.lastNow): SyncEffect[] {
@@ -291,13 +313,21 @@ export class SyncEngine {
         const { pending } = this.apply(m.docId, m.update, peer);
         // The DocSet stored the update durably before apply returned: acknowledging is safe.
         // This ack is the hook quorum writes count.
-        this.outbox.send(out, peer, { kind: 'ack', requestId: m.requestId, word: this.ackWord() });
+        this.acks.acknowledge(out, peer, [m.requestId]);
         if (pending) this.resync(out, peer, m.docId, now);
         return;
       }
+      case 'updates':
+        return this.onPushes(out, peer, m.entries, now);
       case 'ack':
         this.names.acked(peer, m.requestId);
         out.push({ type: 'ack', peer, requestId: m.requestId, word: m.word ?? 0 });
+        return;
+      case 'acks':
+        for (const requestId of m.requestIds) {
+          this.names.acked(peer, requestId);
+          out.push({ type: 'ack', peer, requestId, word: m.word ?? 0 });
+        }
         return;
       case 'unknown-ref': {
         // The peer lost our numbering (or we used its numbers from an epoch it no longer has):
@@ -326,6 +356,45 @@ export class SyncEngine {
       case 'chunk':
         return; // unreachable: handle() unwraps chunks
     }
+  }
+
+  /**
+   * Several pushes in one message: each is stored (or refused) on its own, as an `update` is, and
+   * those stored are acknowledged together. A refused push (malformed, or outside its document's
+   * schema) changes nothing and is not acknowledged; the others of the message still are.
+   */
+  private onPushes(out: SyncEffect[], peer: PeerId, entries: readonly PushEntry[], now: number): void {
+    const acked: number[] = [];
+    const pendingDocs: string[] = [];
+    for (const e of entries) {
+      // Not a replica of it: not stored, so not acknowledged (the writer counts replicas only).
+      if (!this.replicas.mayApply(e.docId)) continue;
+      try {
+        if (this.apply(e.docId, e.update, peer).pending) pendingDocs.push(e.docId);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        this.refusedInBatches++;
+        continue;
+      }
+      acked.push(e.requestId);
+    }
+    // Every update applied above is stored durably (DocSet.apply): acknowledging is safe.
+    if (acked.length > 0) this.acks.acknowledge(out, peer, acked);
+    for (const id of new Set(pendingDocs)) this.resync(out, peer, id, now);
+  }
+
+  /** Whether acks wait for takeAcks (coalescePushes). */
+  hasStagedAcks(): boolean {
+    return this.acks.has();
+  }
+
+  /**
+   * coalescePushes: the acks staged since the last call, one message per peer. The driver takes
+   * them together with the group commit that stores the updates they acknowledge, and sends
+   * them only once that commit is durable (as it does with every ack).
+   */
+  takeAcks(): SyncEffect[] {
+    return this.acks.take();
   }
 
   private onDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[], now: number): void {

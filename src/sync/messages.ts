@@ -44,6 +44,8 @@ export interface DocDeltaEntry { id: string; update: Uint8Array; sv?: Uint8Array
 /** `sv`: the sender's state vector (ae-docs always carries it, so the initiator can send deltas at once). */
 export interface DocDigestEntry { id: string; digest: Uint8Array; sv?: Uint8Array }
 export interface GroupBuckets { group: number; hashes: Uint8Array[] }
+/** One push inside an `updates` message. */
+export interface PushEntry { requestId: number; docId: string; update: Uint8Array }
 
 export type SyncMessage =
   | { kind: 'ae-root'; session: number; root: Uint8Array }
@@ -59,10 +61,17 @@ export type SyncMessage =
   /** Continuous push; the receiver answers `ack` with the same id once the update is durable. */
   | { kind: 'update'; requestId: number; docId: string; update: Uint8Array }
   /**
+   * Several continuous pushes to one peer in one message (a turn's writes, any documents); the
+   * receiver stores each and answers with one `acks` for those it stored, durably.
+   */
+  | { kind: 'updates'; entries: PushEntry[] }
+  /**
    * `word`: the acknowledging node's voter-configuration word (src/quorum/voter-config.ts), so a
    * writer counts only acknowledgements from members on its own configuration. Absent when 0.
    */
   | { kind: 'ack'; requestId: number; word?: number }
+  /** Acknowledges several pushes at once (an `updates` message); `word` as for `ack`. */
+  | { kind: 'acks'; requestIds: number[]; word?: number }
   | { kind: 'snapshot-request'; session: number }
   | { kind: 'snapshot-end'; session: number; docs: number }
   /** One piece of a message larger than the frame limit. */
@@ -74,7 +83,7 @@ export type MessageKind = SyncMessage['kind'];
 
 const KINDS: readonly MessageKind[] = [
   'ae-root', 'ae-done', 'ae-groups', 'ae-buckets', 'ae-docs', 'doc-states', 'doc-deltas',
-  'update', 'ack', 'snapshot-request', 'snapshot-end', 'chunk', 'unknown-ref',
+  'update', 'ack', 'snapshot-request', 'snapshot-end', 'chunk', 'unknown-ref', 'updates', 'acks',
 ];
 const MODES: readonly SyncMode[] = ['delta_only', 'on_demand', 'full_snapshot', 'continuous', 'resync'];
 const KIND_MASK = 0x1f;
@@ -104,6 +113,8 @@ function namesOf(m: SyncMessage): string[] {
       return m.entries.map((e) => e.id);
     case 'update':
       return [m.docId];
+    case 'updates':
+      return m.entries.map((e) => e.docId);
     default:
       return [];
   }
@@ -221,9 +232,24 @@ export function encodeMessage(m: SyncMessage, names?: NameWriter): Uint8Array {
       // Last field: no length prefix, the message ends where the update does.
       writeFixed(e, m.update);
       break;
+    case 'updates':
+      if (m.entries.length === 0) throw new RangeError('an updates message carries at least one push');
+      writeUint(e, m.entries.length);
+      for (const p of m.entries) {
+        writeUint(e, p.requestId);
+        writeName(p.docId);
+        writeBytes(e, p.update);
+      }
+      break;
     case 'ack':
       writeUint(e, m.requestId);
       if (m.word) writeUint(e, m.word);
+      break;
+    case 'acks':
+      if (m.requestIds.length === 0) throw new RangeError('an acks message carries at least one request id');
+      writeUint(e, m.word ?? 0);
+      writeUint(e, m.requestIds.length);
+      for (const id of m.requestIds) writeUint(e, id);
       break;
     case 'unknown-ref':
       writeUint(e, m.requestId);
@@ -385,6 +411,27 @@ function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage 
       const word = readUint(d, 'config word');
       if (word === 0) fail('config word 0 is never written (trailing bytes?)');
       return { kind, requestId, word };
+    }
+    case 'updates': {
+      // Each push: a request id, a name and a length-prefixed update (at least 3 bytes).
+      const n = readCount(d, 3, 'push');
+      if (n === 0) fail('an updates message with no push');
+      const entries: PushEntry[] = [];
+      for (let i = 0; i < n; i++) {
+        const requestId = readUint(d, 'request id');
+        // A name the receiver cannot resolve names the message by its first push (the sender resends them all).
+        if (i === 0) ctx.requestId = requestId;
+        entries.push({ requestId, docId: readName(d, ctx), update: readBytes(d, 'update') });
+      }
+      return { kind, entries };
+    }
+    case 'acks': {
+      const word = readUint(d, 'config word');
+      const n = readCount(d, 1, 'request id');
+      if (n === 0) fail('an acks message with no request id');
+      const requestIds: number[] = [];
+      for (let i = 0; i < n; i++) requestIds.push(readUint(d, 'request id'));
+      return word === 0 ? { kind, requestIds } : { kind, requestIds, word };
     }
     case 'unknown-ref':
       return { kind, requestId: readUint(d, 'request id') };
