@@ -8,7 +8,10 @@
 // of the server processes), a new client's initial sync of a 10 MB document, and (trinity) 1,000
 // idle stock clients held with no disconnect. Latency and initial sync take turns between the
 // targets (blocks of edits, one new client per round), so each sees the same machine load.
-// TRI_YJS_BENCH_PARTS=latency,throughput,sync,idle picks parts. Bounded in count and time.
+// TRI_YJS_BENCH_PARTS=latency,throughput,sync,idle picks parts. TRI_YJS_BENCH_BASELINE=PATH (another
+// build's dist/src/cli/tri.js) adds a second cluster of that build to the latency turns (pairs
+// `baseline*`: a before/after of one change in the same run). TRI_BENCH_NET moves the processes.
+// Bounded in count and time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -25,8 +28,11 @@ import { load1m, procCpuSeconds, selfCpuSeconds } from './quorum/load.js';
 import { createClientToken } from '../src/security/client-token.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { measureFsyncFloor } from './yjs/fsync-floor.js';
+import { benchPrefix } from './lib/bench-net.js';
 
-const REF_HOST = '127.0.18.110';
+const PREFIX = benchPrefix('127.0.18.');
+const REF_HOST = `${PREFIX}110`;
+const BASELINE = process.env.TRI_YJS_BENCH_BASELINE;
 /**
  * Clients of the `trinity-crowd` pair's document besides the pair, all on the writer's node: bare
  * sockets that decode nothing, so the one benchmark process that runs every client is not what
@@ -302,11 +308,15 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
   const edits = quick ? 100 : 300;
   const metrics: Metrics = {};
   const details: Record<string, unknown> = {};
-  const cluster = new QuorumCluster({ prefix: '127.0.18.', first: 101 });
+  const cluster = new QuorumCluster({ prefix: PREFIX, first: 101 });
+  const baseline = BASELINE && parts.has('latency') ? new QuorumCluster({ prefix: PREFIX, first: 111, triPath: BASELINE }) : undefined;
   const refs: ChildProcess[] = [];
   try {
     await cluster.start(3);
+    if (baseline) await baseline.start(3);
     const token = createClientToken(Buffer.from(cluster.key, 'base64'), { ttlMs: 3_600_000, now: Date.now() });
+    const baseToken = baseline ? createClientToken(Buffer.from(baseline.key, 'base64'), { ttlMs: 3_600_000, now: Date.now() }) : '';
+    const baseClient = (room: string, i: number): Client => yClient(`ws://${baseline!.nodes[i % 3]!.address}:10080/yjs/doc`, room, baseToken);
     const trinity: Endpoint = {
       target: 'trinity',
       client: (room, i) => yClient(`ws://${cluster.nodes[i % 3]!.address}:10080/yjs/doc`, room, token),
@@ -334,6 +344,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
         // As `trinity`, with 20 more clients of the document on the writer's node (its local fan-out).
         pair('trinity-crowd', trinity.client(`lat${gapMs}-crowd`, 0), trinity.client(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${token}`))),
         ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
+        ...(baseline ? [pair('baseline', baseClient(`lat${gapMs}`, 0), baseClient(`lat${gapMs}`, 1)), pair('baseline-node3', baseClient(`lat${gapMs}-n3`, 0), baseClient(`lat${gapMs}-n3`, 2))] : []),
       ];
       try {
         await latencies(pairs, n, 20, gapMs);
@@ -362,6 +373,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       metrics[`trinity_crowd_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-crowd', ref), 'x');
       metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`] = metric(ratio('hocuspocus', ref), 'x');
       metrics[`trinity_p50_vs_hocuspocus${suffix}`] = metric(ratio('trinity', lat[`hocuspocus${suffix}`]!.p50), 'x');
+      if (baseline) metrics[`baseline_p50_vs_y_websocket_server${suffix}`] = metric(ratio('baseline', ref), 'x');
       log(`yjs-clients p50 ratios, edits ${gapMs} ms apart: trinity ${metrics[`trinity_p50_vs_y_websocket_server${suffix}`]!.value}x y-websocket-server (same node ${metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`]!.value}x), hocuspocus ${metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`]!.value}x; trinity ${metrics[`trinity_p50_vs_hocuspocus${suffix}`]!.value}x hocuspocus`);
     }
     if (parts.has('latency')) {
@@ -414,6 +426,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
   } finally {
     for (const r of refs) r.kill('SIGKILL');
     await cluster.stop();
+    await baseline?.stop();
   }
   // The reference servers' figures also as peer sections, for the performance table (bench/readme-table.ts).
   const peerMetrics = (prefix: string): { metrics: Metrics } => ({ metrics: Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith(prefix))) });
