@@ -288,8 +288,10 @@ async function initialSyncs(targets: Array<{ e: Endpoint; chars: number }>, roun
   return out;
 }
 
+/** `n` idle clients over the endpoint's servers (trinity: i mod 3), 10 per document, each document's clients on one server. */
 async function idle(e: Endpoint, n: number, holdMs: number): Promise<{ held: number; disconnects: number }> {
-  const cs = Array.from({ length: n }, (_, i) => e.client(`idle-${i % 10}`, i));
+  const rooms = Math.max(3, Math.ceil(n / 30) * 3); // a multiple of 3: room r's clients are all on node r mod 3
+  const cs = Array.from({ length: n }, (_, i) => e.client(`idle-${i % rooms}`, i));
   try {
     await until(`${n} idle clients synced`, () => cs.every((c) => c.synced()), 120_000);
     await sleep(holdMs);
@@ -338,13 +340,15 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     for (const [gapMs, n, suffix] of parts.has('latency') ? ([[5, edits, ''], [50, quick ? 40 : 100, '_gap50']] as const) : []) {
       const pairs = [
         pair('trinity', trinity.client(`lat${gapMs}`, 0), trinity.client(`lat${gapMs}`, 1)),
+        // Another build's cluster (TRI_YJS_BENCH_BASELINE), each of its pairs next to ours in the turn.
+        ...(baseline ? [pair('baseline', baseClient(`lat${gapMs}`, 0), baseClient(`lat${gapMs}`, 1))] : []),
         pair('trinity-same-node', trinity.client(`lat${gapMs}-same`, 0), trinity.client(`lat${gapMs}-same`, 3)),
         // The other client on the node the writer's node pushes to second.
         pair('trinity-node3', trinity.client(`lat${gapMs}-n3`, 0), trinity.client(`lat${gapMs}-n3`, 2)),
+        ...(baseline ? [pair('baseline-node3', baseClient(`lat${gapMs}-n3`, 0), baseClient(`lat${gapMs}-n3`, 2))] : []),
         // As `trinity`, with 20 more clients of the document on the writer's node (its local fan-out).
         pair('trinity-crowd', trinity.client(`lat${gapMs}-crowd`, 0), trinity.client(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${token}`))),
         ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
-        ...(baseline ? [pair('baseline', baseClient(`lat${gapMs}`, 0), baseClient(`lat${gapMs}`, 1)), pair('baseline-node3', baseClient(`lat${gapMs}-n3`, 0), baseClient(`lat${gapMs}-n3`, 2))] : []),
       ];
       try {
         await latencies(pairs, n, 20, gapMs);
@@ -416,10 +420,11 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       }
     }
     if (parts.has('idle')) {
-      const n = quick ? 300 : 1000;
+      const perNode = quick ? 300 : 1000;
       const holdMs = quick ? 40_000 : 60_000;
-      const held = await idle({ ...trinity, client: (room) => yClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc`, room, token) }, n, holdMs);
-      log(`yjs-clients trinity: ${n} idle stock clients on one node held ${holdMs / 1000} s: ${held.held} still synced, ${held.disconnects} disconnects`);
+      const held = await idle(trinity, perNode * 3, holdMs);
+      log(`yjs-clients trinity: ${perNode} idle stock clients per node (${perNode * 3} on 3 nodes, 10 per document) held ${holdMs / 1000} s: ${held.held} still synced, ${held.disconnects} disconnects`);
+      metrics.trinity_idle_clients_per_node = metric(perNode, 'clients');
       metrics.trinity_idle_clients_held = metric(held.held, 'clients');
       metrics.trinity_idle_disconnects = metric(held.disconnects, 'closes');
     }
