@@ -25,6 +25,7 @@ import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } 
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
 import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
 import { RelayedUpdates, decodeUpdateRelay, encodeUpdateRelay } from './update-relay.js';
+import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
 import { METHODS } from '../rpc/methods.js';
 
@@ -446,28 +447,5 @@ export class YjsHub {
         }
       }
     }
-  }
-}
-
-const EMPTY_DOC = new Y.Doc();
-
-/** The state vector of a client that has nothing (no client ids: one zero byte). */
-function isEmptyStateVector(sv: Uint8Array): boolean {
-  return sv.byteLength === 1 && sv[0] === 0;
-}
-
-/** Whether every struct the update inserts is in the document now (by clock range per client). */
-function integrated(doc: Y.Doc, update: Uint8Array): boolean {
-  const { to } = Y.parseUpdateMeta(update);
-  for (const [client, clock] of to) if (Y.getState(doc.store, client) < clock) return false;
-  return true;
-}
-
-/** Whether applying `update` would change nothing (everything in it is already in the document). */
-function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {
-  try {
-    return Y.snapshotContainsUpdate(Y.snapshot(doc), update);
-  } catch {
-    return false;
   }
 }
