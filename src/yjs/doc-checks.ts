@@ -24,3 +24,31 @@ export function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {
     return false;
   }
 }
+
+/**
+ * Whether `update` refers to structs that neither `doc` nor the update itself holds (Yjs would keep
+ * it pending): a gap before a client's first struct in it, or an origin or parent it lacks.
+ */
+export function lacksDependencies(doc: Y.Doc, update: Uint8Array): boolean {
+  const { structs } = Y.decodeUpdate(update);
+  const own = new Map<number, { from: number; to: number }>();
+  for (const s of structs) {
+    const r = own.get(s.id.client);
+    if (r) r.to = Math.max(r.to, s.id.clock + s.length);
+    else own.set(s.id.client, { from: s.id.clock, to: s.id.clock + s.length });
+  }
+  const state = (client: number): number => Y.getState(doc.store, client);
+  for (const [client, r] of own) if (r.from > state(client)) return true;
+  const has = (id: Y.ID | null): boolean => {
+    if (id === null) return true;
+    if (id.clock < state(id.client)) return true;
+    const r = own.get(id.client);
+    return r !== undefined && id.clock >= r.from && id.clock < r.to;
+  };
+  for (const s of structs) {
+    if (!(s instanceof Y.Item)) continue;
+    if (!has(s.origin) || !has(s.rightOrigin)) return true;
+    if (s.parent instanceof Y.ID && !has(s.parent)) return true;
+  }
+  return false;
+}

@@ -25,7 +25,7 @@ import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } 
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
 import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
 import { RelayedUpdates, decodeUpdateRelay, encodeUpdateRelay } from './update-relay.js';
-import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector } from './doc-checks.js';
+import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector, lacksDependencies } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
 import { METHODS } from '../rpc/methods.js';
 
@@ -250,8 +250,9 @@ export class YjsHub {
   /** A client's update through the quorum write path. */
   private async write(r: Room, m: Member, update: Uint8Array): Promise<WriteOutcome> {
     const doc = this.doc(r);
-    // Its clients were shown edits this node has not applied yet: one built on them would not integrate.
-    if (r.relayed && (r.relayed.waiting || r.relayed.ahead(doc, this.now()))) await r.relayed.wait((ms, fn) => this.o.runtime.scheduler.schedule(ms, fn));
+    // Built on an edit a relay showed its client before this node applied it: it waits for that edit
+    // (an update that does not refer to anything missing goes on at once).
+    if (r.relayed?.ahead(doc, this.now()) && dependsOnMissing(doc, update)) await r.relayed.wait((ms, fn) => this.o.runtime.scheduler.schedule(ms, fn));
     let problem: string | undefined;
     try {
       problem = updateRefusal(doc, update, r.schema);
@@ -447,5 +448,14 @@ export class YjsHub {
         }
       }
     }
+  }
+}
+
+/** lacksDependencies, false for an update that does not decode (the schema check refuses it next). */
+function dependsOnMissing(doc: Y.Doc, update: Uint8Array): boolean {
+  try {
+    return lacksDependencies(doc, update);
+  } catch {
+    return false;
   }
 }

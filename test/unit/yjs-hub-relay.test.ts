@@ -129,6 +129,21 @@ describe('yjs hub: update relays', () => {
     expect(s.hub.relays.duplicatesSkipped).toBe(1);
   });
 
+  it('a client edit that builds on nothing missing is not held while relayed edits are pending', async () => {
+    const s = setup();
+    await flush();
+    const writer = new Y.Doc();
+    const relayed = editOf(writer, () => writer.getArray<string>('l').push(['from a']));
+    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', docId: DOC, update: relayed }));
+    const other = new Y.Doc();
+    const independent = editOf(other, () => other.getMap('m').set('k', 1));
+    s.client.frame(encodeUpdate(independent));
+    expect(s.writes).toHaveLength(1); // at once, in the same turn
+    // Its next edit builds on its first (stored): not held either.
+    s.client.frame(encodeUpdate(editOf(other, () => other.getMap('m').set('k', 2))));
+    expect(s.writes).toHaveLength(2);
+  });
+
   it('a push that never comes: the held client edit goes on after the wait and is not echoed (it did not integrate)', async () => {
     const s = setup();
     await flush();
