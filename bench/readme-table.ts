@@ -127,6 +127,10 @@ const ROWS: Row[] = [
   { scenario: 'yjs-clients', metric: 'trinity_echo_p50', label: 'Yjs edit to the writer\'s echo p50 (ours: stored on a majority; disk_commit_p50 in the JSON is the floor)', goal: '-', peers: YJS('echo_p50').slice(0, 1) },
   { scenario: 'yjs-clients', metric: 'trinity_initial_sync_10mb', label: 'Yjs initial sync of a 10 MB document, new stock client', goal: '< 2 s', peers: YJS('initial_sync_10mb') },
   { scenario: 'yjs-clients', metric: 'trinity_initial_sync_10mb_server_cpu', label: 'Yjs initial sync of a 10 MB document: CPU of the server processes per new client', goal: '-', peers: YJS('initial_sync_10mb_server_cpu') },
+  { scenario: 'yjs-clients', metric: 'trinity_updates_per_s_100_clients', label: 'Yjs updates/s, 100 stock clients on one document across 3 processes (bounded by the one process running all clients)', goal: '-', peers: YJS('updates_per_s_100_clients') },
+  { scenario: 'yjs-clients', metric: 'trinity_server_cpu_per_update', label: 'Yjs server CPU per update with 100 clients (ours: 3 processes, stored and replicated)', goal: '-', peers: YJS('server_cpu_per_update') },
+  { scenario: 'yjs-clients', metric: 'trinity_memory_per_client', label: 'Yjs memory per connected client (RSS growth of the server processes over 101 clients)', goal: '-', peers: YJS('memory_per_client') },
+  { scenario: 'yjs-clients', metric: 'trinity_idle_disconnects', label: 'Yjs idle stock clients held a minute, 1,000 per node on 3 processes: disconnects', goal: '0' },
   { scenario: 'fuzz-speed', metric: 'runs_per_min', label: 'tri fuzz: runs of 7 nodes x 60 virtual s per minute (2 workers)', goal: '>= 1,000' },
 ];
 

@@ -8,7 +8,10 @@
 // of the server processes), a new client's initial sync of a 10 MB document, and (trinity) 1,000
 // idle stock clients held with no disconnect. Latency and initial sync take turns between the
 // targets (blocks of edits, one new client per round), so each sees the same machine load.
-// TRI_YJS_BENCH_PARTS=latency,throughput,sync,idle picks parts. Bounded in count and time.
+// TRI_YJS_BENCH_PARTS=latency,throughput,sync,idle picks parts. TRI_YJS_BENCH_BASELINE=PATH (another
+// build's dist/src/cli/tri.js) adds a second cluster of that build to the latency turns (pairs
+// `baseline*`: a before/after of one change in the same run). TRI_BENCH_NET moves the processes.
+// Bounded in count and time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -25,8 +28,11 @@ import { load1m, procCpuSeconds, selfCpuSeconds } from './quorum/load.js';
 import { createClientToken } from '../src/security/client-token.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { measureFsyncFloor } from './yjs/fsync-floor.js';
+import { benchPrefix } from './lib/bench-net.js';
 
-const REF_HOST = '127.0.18.110';
+const PREFIX = benchPrefix('127.0.18.');
+const REF_HOST = `${PREFIX}110`;
+const BASELINE = process.env.TRI_YJS_BENCH_BASELINE;
 /**
  * Clients of the `trinity-crowd` pair's document besides the pair, all on the writer's node: bare
  * sockets that decode nothing, so the one benchmark process that runs every client is not what
@@ -282,12 +288,17 @@ async function initialSyncs(targets: Array<{ e: Endpoint; chars: number }>, roun
   return out;
 }
 
-async function idle(e: Endpoint, n: number, holdMs: number): Promise<{ held: number; disconnects: number }> {
-  const cs = Array.from({ length: n }, (_, i) => e.client(`idle-${i % 10}`, i));
+/** `n` idle clients over the endpoint's servers (trinity: i mod 3), 10 per document, each document's clients on one server. */
+async function idle(e: Endpoint, n: number, holdMs: number): Promise<{ held: number; disconnects: number; connectCloses: number }> {
+  const rooms = Math.max(3, Math.ceil(n / 30) * 3); // a multiple of 3: room r's clients are all on node r mod 3
+  const cs = Array.from({ length: n }, (_, i) => e.client(`idle-${i % rooms}`, i));
   try {
     await until(`${n} idle clients synced`, () => cs.every((c) => c.synced()), 120_000);
+    // Closes while connecting (a connect refused while thousands open at once, retried by the client) are not disconnects of held clients.
+    const closes = (): number => cs.reduce((s, c) => s + c.closes, 0);
+    const connectCloses = closes();
     await sleep(holdMs);
-    return { held: cs.filter((c) => c.synced()).length, disconnects: cs.reduce((s, c) => s + c.closes, 0) };
+    return { held: cs.filter((c) => c.synced()).length, disconnects: closes() - connectCloses, connectCloses };
   } finally {
     for (const c of cs) c.destroy();
   }
@@ -302,11 +313,15 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
   const edits = quick ? 100 : 300;
   const metrics: Metrics = {};
   const details: Record<string, unknown> = {};
-  const cluster = new QuorumCluster({ prefix: '127.0.18.', first: 101 });
+  const cluster = new QuorumCluster({ prefix: PREFIX, first: 101 });
+  const baseline = BASELINE && parts.has('latency') ? new QuorumCluster({ prefix: PREFIX, first: 111, triPath: BASELINE }) : undefined;
   const refs: ChildProcess[] = [];
   try {
     await cluster.start(3);
+    if (baseline) await baseline.start(3);
     const token = createClientToken(Buffer.from(cluster.key, 'base64'), { ttlMs: 3_600_000, now: Date.now() });
+    const baseToken = baseline ? createClientToken(Buffer.from(baseline.key, 'base64'), { ttlMs: 3_600_000, now: Date.now() }) : '';
+    const baseClient = (room: string, i: number): Client => yClient(`ws://${baseline!.nodes[i % 3]!.address}:10080/yjs/doc`, room, baseToken);
     const trinity: Endpoint = {
       target: 'trinity',
       client: (room, i) => yClient(`ws://${cluster.nodes[i % 3]!.address}:10080/yjs/doc`, room, token),
@@ -328,9 +343,12 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     for (const [gapMs, n, suffix] of parts.has('latency') ? ([[5, edits, ''], [50, quick ? 40 : 100, '_gap50']] as const) : []) {
       const pairs = [
         pair('trinity', trinity.client(`lat${gapMs}`, 0), trinity.client(`lat${gapMs}`, 1)),
+        // Another build's cluster (TRI_YJS_BENCH_BASELINE), each of its pairs next to ours in the turn.
+        ...(baseline ? [pair('baseline', baseClient(`lat${gapMs}`, 0), baseClient(`lat${gapMs}`, 1))] : []),
         pair('trinity-same-node', trinity.client(`lat${gapMs}-same`, 0), trinity.client(`lat${gapMs}-same`, 3)),
         // The other client on the node the writer's node pushes to second.
         pair('trinity-node3', trinity.client(`lat${gapMs}-n3`, 0), trinity.client(`lat${gapMs}-n3`, 2)),
+        ...(baseline ? [pair('baseline-node3', baseClient(`lat${gapMs}-n3`, 0), baseClient(`lat${gapMs}-n3`, 2))] : []),
         // As `trinity`, with 20 more clients of the document on the writer's node (its local fan-out).
         pair('trinity-crowd', trinity.client(`lat${gapMs}-crowd`, 0), trinity.client(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${token}`))),
         ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
@@ -362,6 +380,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       metrics[`trinity_crowd_p50_vs_y_websocket_server${suffix}`] = metric(ratio('trinity-crowd', ref), 'x');
       metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`] = metric(ratio('hocuspocus', ref), 'x');
       metrics[`trinity_p50_vs_hocuspocus${suffix}`] = metric(ratio('trinity', lat[`hocuspocus${suffix}`]!.p50), 'x');
+      if (baseline) metrics[`baseline_p50_vs_y_websocket_server${suffix}`] = metric(ratio('baseline', ref), 'x');
       log(`yjs-clients p50 ratios, edits ${gapMs} ms apart: trinity ${metrics[`trinity_p50_vs_y_websocket_server${suffix}`]!.value}x y-websocket-server (same node ${metrics[`trinity_same_node_p50_vs_y_websocket_server${suffix}`]!.value}x), hocuspocus ${metrics[`hocuspocus_p50_vs_y_websocket_server${suffix}`]!.value}x; trinity ${metrics[`trinity_p50_vs_hocuspocus${suffix}`]!.value}x hocuspocus`);
     }
     if (parts.has('latency')) {
@@ -404,16 +423,19 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       }
     }
     if (parts.has('idle')) {
-      const n = quick ? 300 : 1000;
+      const perNode = quick ? 300 : 1000;
       const holdMs = quick ? 40_000 : 60_000;
-      const held = await idle({ ...trinity, client: (room) => yClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc`, room, token) }, n, holdMs);
-      log(`yjs-clients trinity: ${n} idle stock clients on one node held ${holdMs / 1000} s: ${held.held} still synced, ${held.disconnects} disconnects`);
+      const held = await idle(trinity, perNode * 3, holdMs);
+      log(`yjs-clients trinity: ${perNode} idle stock clients per node (${perNode * 3} on 3 nodes, 10 per document) held ${holdMs / 1000} s: ${held.held} still synced, ${held.disconnects} disconnects while held (${held.connectCloses} closes while connecting, retried by the clients)`);
+      metrics.trinity_idle_clients_per_node = metric(perNode, 'clients');
       metrics.trinity_idle_clients_held = metric(held.held, 'clients');
       metrics.trinity_idle_disconnects = metric(held.disconnects, 'closes');
+      metrics.trinity_idle_connect_closes = metric(held.connectCloses, 'closes');
     }
   } finally {
     for (const r of refs) r.kill('SIGKILL');
     await cluster.stop();
+    await baseline?.stop();
   }
   // The reference servers' figures also as peer sections, for the performance table (bench/readme-table.ts).
   const peerMetrics = (prefix: string): { metrics: Metrics } => ({ metrics: Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith(prefix))) });

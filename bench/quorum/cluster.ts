@@ -47,7 +47,7 @@ export class QuorumCluster {
   private cli: CliSnapshot | undefined;
   private readonly clients: NodeClient[] = [];
 
-  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; triArgs?: string[]; insecure?: boolean; prefix?: string } = {}) {
+  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; triArgs?: string[]; insecure?: boolean; prefix?: string; /** Another build's dist/src/cli/tri.js (A/B runs); default: this one's. */ triPath?: string } = {}) {
     if (!hooked) {
       hooked = true;
       process.once('exit', () => {
@@ -69,7 +69,7 @@ export class QuorumCluster {
    */
   async start(n: number, timeoutMs = 60_000, o: { batch?: number; alive?: boolean } = {}): Promise<void> {
     if ((this.opts.first ?? 1) + n - 1 > 254) throw new Error(`addresses must stay within ${this.opts.prefix ?? QUORUM_PREFIX}1-254`);
-    this.cli ??= await snapshotCli();
+    this.cli ??= await snapshotCli(this.opts.triPath);
     for (let i = 0; i < n; i++) {
       this.spawnNode(i);
       const batchEnd = o.batch !== undefined && (i === 0 || i % o.batch === 0 || i === n - 1);
@@ -90,7 +90,7 @@ export class QuorumCluster {
 
   /** Starts one more node (the next name and address), joining node 1; resolves once every node lists it ACTIVE. */
   async add(timeoutMs = 60_000): Promise<QNode> {
-    this.cli ??= await snapshotCli();
+    this.cli ??= await snapshotCli(this.opts.triPath);
     const node = this.spawnNode(this.nodes.length);
     if (!(await this.waitAll((s) => s.name === node.name ? s.state === 'ACTIVE' : s.members.some((m) => m.name === node.name && m.state === 'ACTIVE'), timeoutMs))) {
       throw new Error(`${node.name} was not ACTIVE everywhere within ${timeoutMs} ms: ${node.tail.slice(-3).join(' | ')}`);

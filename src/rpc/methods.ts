@@ -34,6 +34,8 @@ export const METHODS = {
   snapshotDone: 'snapshot.done',
   /** Yjs clients' awareness relayed between nodes, one-way (src/yjs/yjs-hub.ts). */
   yjsAwareness: 'yjs.awareness',
+  /** A Yjs client's validated update, to the members with clients on the document before it is stored (src/yjs/update-relay.ts). */
+  yjsUpdate: 'yjs.update',
   /** Which documents a node has Yjs clients on, so awareness goes only there (src/yjs/awareness-interest.ts). */
   yjsInterest: 'yjs.interest',
   /** Tasks (src/node/task-service.ts). */

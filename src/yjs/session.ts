@@ -92,6 +92,11 @@ export class YSession {
     return this.state === 'closed';
   }
 
+  /** Loaded and not closed: frames delivered now reach the client. */
+  get open(): boolean {
+    return this.state === 'open';
+  }
+
   /** The document is loaded: greet the client and handle what it sent meanwhile. */
   loaded(): void {
     if (this.state !== 'loading') return;

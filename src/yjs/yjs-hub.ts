@@ -4,7 +4,9 @@
 //   the same path as the CLI and agents (quorum gate, fsync, replication); the session echoes it
 //   once that resolved;
 // - every change of a document, whatever its origin (another client here, a peer node's
-//   replication, the CLI, an agent), reaches the document's clients at once;
+//   replication, the CLI, an agent), reaches the document's clients at once; a client's update is
+//   also relayed, once validated and before it is stored, to the members with clients on the
+//   document (update-relay.ts), whose clients then need not wait for the replication push;
 // - awareness is relayed to every client of the document, the sender included, and by RPC
 //   notification (never stored) to the other members that have clients on the document
 //   (awareness-interest.ts), with the 30 s expiry; every client hears something at least every
@@ -22,11 +24,14 @@ import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './aw
 import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } from './awareness-interest.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
 import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
+import { RelayedUpdates, decodeUpdateRelay, encodeUpdateRelay } from './update-relay.js';
+import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector, lacksDependencies } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
 import { METHODS } from '../rpc/methods.js';
 
 export const AWARENESS_METHOD = METHODS.yjsAwareness;
 export const INTEREST_METHOD = METHODS.yjsInterest;
+export const UPDATE_METHOD = METHODS.yjsUpdate;
 /** Owners of awareness entries that came from another member are named `peer:<member>`. */
 const PEER_OWNER = 'peer:';
 /** How often rooms expire awareness and send keepalives; a client hears something within 15 s. */
@@ -81,6 +86,8 @@ interface Room {
   size: number;
   /** Update frames waiting to reach the local clients until this turn's pushes are written (changed()). */
   deferred?: Array<{ frame: Uint8Array; origin: unknown }>;
+  /** Client updates other members relayed here that replication has not brought yet. */
+  relayed?: RelayedUpdates<Member>;
 }
 
 export class YjsHub {
@@ -93,7 +100,9 @@ export class YjsHub {
   /** Which other members have clients on which document. */
   private readonly interest = new AwarenessInterest();
   /** Awareness relays sent to other members, and arrived from them (for /status and tests). */
-  readonly relays = { sent: 0, received: 0 };
+  readonly relays = { sent: 0, received: 0, updatesSent: 0, updatesReceived: 0, duplicatesSkipped: 0 };
+  /** The client whose update is being applied right now, after it was relayed to the other members (changed()). */
+  private relayedWriter: Member | undefined;
 
   constructor(private readonly o: HubOptions) {
     this.log = o.runtime.logger.child({ component: 'yjs' });
@@ -101,6 +110,7 @@ export class YjsHub {
     o.memory.docs.onLocalUpdate((docId, update, origin) => this.changed(docId, update, origin));
     o.rpc.onNotify(AWARENESS_METHOD, 'member', (payload) => this.remoteAwareness(payload));
     o.rpc.onNotify(INTEREST_METHOD, 'member', (payload) => this.remoteInterest(payload));
+    o.rpc.onNotify(UPDATE_METHOD, 'member', (payload) => this.remoteUpdate(payload));
     this.scheduleTick();
   }
 
@@ -240,6 +250,9 @@ export class YjsHub {
   /** A client's update through the quorum write path. */
   private async write(r: Room, m: Member, update: Uint8Array): Promise<WriteOutcome> {
     const doc = this.doc(r);
+    // Built on an edit a relay showed its client before this node applied it: it waits for that edit
+    // (an update that does not refer to anything missing goes on at once).
+    if (r.relayed?.ahead(doc, this.now()) && dependsOnMissing(doc, update)) await r.relayed.wait((ms, fn) => this.o.runtime.scheduler.schedule(ms, fn));
     let problem: string | undefined;
     try {
       problem = updateRefusal(doc, update, r.schema);
@@ -256,8 +269,17 @@ export class YjsHub {
     // Read-only: refused before the write path (which would log every keystroke of every client).
     if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
     try {
+      // Other members' clients see it now; only its echo to the sender waits for the majority.
+      const relayed = this.relayUpdate(r, update);
       // Validated above in this same synchronous run, so nothing changed the document in between.
-      await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
+      let stored;
+      this.relayedWriter = relayed ? m : undefined;
+      try {
+        stored = this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
+      } finally {
+        this.relayedWriter = undefined;
+      }
+      await stored;
       // An update whose dependencies the node lacks waits inside Yjs: nothing of it was stored or
       // replicated yet, so it must not be acknowledged.
       if (!integrated(doc, update)) return { kind: 'failed', reason: 'the update depends on changes this node has not seen' };
@@ -277,12 +299,23 @@ export class YjsHub {
     if (r.size >= 0) r.size += update.byteLength;
     if (r.members.size === 1 && r.members.has(origin as Member)) return; // only its writer is here
     const frame = encodeUpdate(update); // one frame for every client of the room
+    if (r.relayed && isRemoteOrigin(origin)) {
+      // The push of an update a relay brought earlier: only to the clients that did not get it then.
+      const had = r.relayed.take(frame);
+      if (had) this.relays.duplicatesSkipped++;
+      for (const m of r.members) if (!had?.has(m)) m.session.deliverRaw(frame);
+      r.relayed.settled(this.doc(r), this.now());
+      if (r.relayed.size === 0 && !r.relayed.waiting) r.relayed = undefined;
+      return;
+    }
     const immediate = this.o.runtime.scheduler.immediate;
     // A change made on this node is pushed to the other nodes when this turn's code is done. Where
     // other nodes have clients on the document, this node's clients get it just after those pushes
     // are written, so a room's N local socket writes do not delay every remote client by N writes.
     // Once a delivery waits, later ones queue behind it (each client sees the changes in order).
-    if (r.deferred || (immediate && !isRemoteOrigin(origin) && this.interest.anyInterested(docId, this.now()))) {
+    // (A client's update that was relayed reached the other members already: nothing to wait for.)
+    const relayed = origin !== undefined && origin === this.relayedWriter;
+    if (r.deferred || (immediate && !relayed && !isRemoteOrigin(origin) && this.interest.anyInterested(docId, this.now()))) {
       if (r.deferred) r.deferred.push({ frame, origin });
       else {
         r.deferred = [{ frame, origin }];
@@ -297,6 +330,43 @@ export class YjsHub {
     const queued = r.deferred ?? [];
     r.deferred = undefined;
     for (const { frame, origin } of queued) for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
+  }
+
+  /** A validated client update to the members with clients on the document; whether any was sent it. */
+  private relayUpdate(r: Room, update: Uint8Array): boolean {
+    const peers = this.o.peers();
+    const names = this.interest.interested(r.docId, peers.map((p) => p.name), this.now());
+    if (names.length === 0) return false;
+    const payload = encodeUpdateRelay({ from: this.o.self, docId: r.docId, update });
+    for (const p of peers) {
+      if (!names.includes(p.name)) continue;
+      this.relays.updatesSent++;
+      this.o.rpc.notify(p.address, UPDATE_METHOD, payload).catch(() => undefined);
+    }
+    return true;
+  }
+
+  /** Another member's client update, validated there and not yet stored: to this node's clients of the document now. */
+  private remoteUpdate(payload: Uint8Array): void {
+    if (this.stopped) return;
+    let msg;
+    try {
+      msg = decodeUpdateRelay(payload, this.maxDocBytes);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'dropped an update relay that does not decode');
+      return;
+    }
+    this.relays.updatesReceived++;
+    const r = this.rooms.get(msg.docId);
+    if (!r) return; // no client of it here (any more): replication brings it to the document
+    const frame = encodeUpdate(msg.update);
+    const sentTo = new Set<Member>();
+    for (const m of r.members) {
+      if (!m.session.open) continue; // still loading: its first sync comes from the document, the push after
+      m.session.deliverRaw(frame);
+      sentTo.add(m);
+    }
+    (r.relayed ??= new RelayedUpdates()).add(msg.update, frame, sentTo, this.now());
   }
 
   private clientAwareness(r: Room, m: Member, entries: AwarenessEntry[]): void {
@@ -381,24 +451,10 @@ export class YjsHub {
   }
 }
 
-const EMPTY_DOC = new Y.Doc();
-
-/** The state vector of a client that has nothing (no client ids: one zero byte). */
-function isEmptyStateVector(sv: Uint8Array): boolean {
-  return sv.byteLength === 1 && sv[0] === 0;
-}
-
-/** Whether every struct the update inserts is in the document now (by clock range per client). */
-function integrated(doc: Y.Doc, update: Uint8Array): boolean {
-  const { to } = Y.parseUpdateMeta(update);
-  for (const [client, clock] of to) if (Y.getState(doc.store, client) < clock) return false;
-  return true;
-}
-
-/** Whether applying `update` would change nothing (everything in it is already in the document). */
-function addsNothing(doc: Y.Doc, update: Uint8Array): boolean {
+/** lacksDependencies, false for an update that does not decode (the schema check refuses it next). */
+function dependsOnMissing(doc: Y.Doc, update: Uint8Array): boolean {
   try {
-    return Y.snapshotContainsUpdate(Y.snapshot(doc), update);
+    return lacksDependencies(doc, update);
   } catch {
     return false;
   }

@@ -181,6 +181,40 @@ describe('stock y-websocket clients on a 3-node cluster', () => {
     }
   });
 
+  it('a client\'s edit is relayed to the other node\'s clients before it is stored, and each reader gets it once; a reader that builds on relayed edits is echoed', async () => {
+    type RelayStatus = { relaysSent: number; relaysReceived: number; duplicatesSkipped: number };
+    const relays = async (name: string): Promise<RelayStatus> => {
+      const s = (await cluster.node(name).status()) as { yjs?: { updates?: RelayStatus } } | undefined;
+      const a = s?.yjs?.updates;
+      if (!a) throw new Error(`no yjs.updates in the status of ${name}`);
+      return a;
+    };
+    const a = await client(ADDRESSES[0]!, 'doc', 'relayed');
+    const b = await client(ADDRESSES[1]!, 'doc', 'relayed');
+    await sleep(300); // n2's interest in the document reaches n1
+    const [sent0, got0] = [await relays('n1'), await relays('n2')];
+    const before = b.received.length;
+    for (let i = 0; i < 20; i++) {
+      a.doc.getMap<number>('m').set(`k${i}`, i);
+      await waitFor(`k${i} on b`, async () => ({ ok: b.doc.getMap<number>('m').get(`k${i}`) === i, value: undefined }), { timeoutMs: 10_000, intervalMs: 5 });
+      // b answers each edit with one built on it (an array item after a's): its node may not have a's edit yet.
+      b.doc.getArray<number>('after').push([i]);
+    }
+    await Promise.all([a.waitEchoed(), b.waitEchoed()]);
+    await sleep(500); // the pushes that follow the relays
+    const [sent1, got1] = [await relays('n1'), await relays('n2')];
+    expect(sent1.relaysSent - sent0.relaysSent).toBeGreaterThanOrEqual(20);
+    expect(got1.relaysReceived - got0.relaysReceived).toBeGreaterThanOrEqual(20);
+    // The push of each relayed edit found it already shown: b got each of a's 20 updates once.
+    expect(got1.duplicatesSkipped - got0.duplicatesSkipped).toBeGreaterThanOrEqual(20);
+    const fromA = b.received.slice(before).filter((u) => Y.parseUpdateMeta(u).to.has(a.doc.clientID));
+    expect(fromA).toHaveLength(20);
+    // Everything b built on relayed edits was stored (echoed above) and is on a third node.
+    const c = await client(ADDRESSES[2]!, 'doc', 'relayed');
+    expect(c.doc.getArray<number>('after').toArray()).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(c.doc.getMap<number>('m').size).toBe(20);
+  });
+
   it('edits made offline upload when the client reconnects (to another node)', async () => {
     const a = await client(ADDRESSES[0]!, 'doc', 'offline');
     const b = await client(ADDRESSES[1]!, 'doc', 'offline');
