@@ -131,6 +131,7 @@ export class JoinLoop {
     this.o.log.info({ from }, 'removed from the voter set while away: pulling a full snapshot');
     void this.o.memory.fullSnapshotFrom(from, 30_000).then((ok) => {
       if (!ok) this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
+      else this.o.log.info({ from, durationMs: Math.round(this.o.runtime.clock.now() - now), documents: this.o.memory.digest().documents }, 'rejoin catch-up done');
     });
   }
 
