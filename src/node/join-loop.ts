@@ -47,6 +47,8 @@ export interface JoinLoopOptions {
   stopped: () => boolean;
   /** Stops the node at once (a seed refused our name). */
   crash: () => Promise<void>;
+  /** Caught up after the start and running (ACTIVE, or DEGRADED as a learner). */
+  onCaughtUp?: () => void;
 }
 
 export class JoinLoop {
@@ -89,6 +91,8 @@ export class JoinLoop {
     if (learner) this.tellProposers();
     o.log.info({ members: o.directory.size, seeds, learner }, learner ? 'node is caught up: a learner (DEGRADED) until the cluster admits it as a voter' : 'node is ACTIVE');
     o.lifecycle.startChecks();
+    // What the one snapshot source does not hold for us (replica sets), and whatever a restart missed.
+    o.onCaughtUp?.();
     this.reconnectFailed();
     if (o.discover && o.join.length === 0) this.rediscoverWhileAlone();
   }
