@@ -1,4 +1,4 @@
-// heal-convergence: 5 real `tri node start` processes (127.0.11.x), a 3+2 partition made with
+// heal-convergence: 5 real `tri node start` processes (127.0.11.x, RF 5), a 3+2 partition made with
 // iptables on loopback (LoopbackPartition; root only), 1,000 episodes written and acknowledged on
 // the majority side while the minority is cut off (it is read-only, so those episodes are what
 // diverges), then the partition heals: the figure is the time from removing the rules until all
@@ -22,7 +22,9 @@ export async function runHealConvergence(opts: ScenarioOptions): Promise<BenchRe
   for (let r = 0; r < rounds; r++) {
     const round = await runHealRound({
       name: 'heal-convergence',
-      cluster: {},
+      // RF 5: every node holds every agent, so "all five digests equal" is the convergence test (with
+      // the default RF 3, agents whose replica set is mostly on the minority side refuse writes).
+      cluster: { triArgs: ['--replication-factor', '5'] },
       // Until both sides noticed: the majority writable without the minority, the minority read-only.
       settled: sideNoticed,
       settledWhat: 'the 3+2 partition was not noticed by every node',
