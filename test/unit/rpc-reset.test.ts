@@ -45,17 +45,24 @@ it('fails calls on the given-up connection at once and dials a new one for the n
   await eb.close();
 });
 
-it('redial: a call waiting on a connect begun during a partition is carried by a new dial once the peer is back', async () => {
+/**
+ * Two endpoints already cut apart, with a 20 s connect timeout. The simulated SYN sent into a
+ * partition is lost and never retransmitted: only the timeout ends such a connect.
+ */
+function partitionedPair(seed: string): { world: SimWorld; network: SimNetwork; ea: RpcEndpoint; eb: RpcEndpoint; to: string } {
   const world = new SimWorld();
-  // The simulated SYN sent into a partition is lost and never retransmitted: only the timeout ends that connect.
-  const network = new SimNetwork(world, createPrng('rpc-redial'), { connectTimeoutMs: 20_000 });
+  const network = new SimNetwork(world, createPrng(seed), { connectTimeoutMs: 20_000 });
   const endpoint = (ip: string): RpcEndpoint => new RpcEndpoint(network.streamTransport(ip, 10000), network.runtime(ip, silentLogger()), { secure: false, connectTimeoutMs: 20_000 });
   const [a, b] = [network.addHost(), network.addHost()];
   const ea = endpoint(a);
   const eb = endpoint(b);
   eb.handle('echo', 'member', (p) => p);
-  const to = `${b}:10000`;
   network.partition([[a], [b]]);
+  return { world, network, ea, eb, to: `${b}:10000` };
+}
+
+it('redial: a call waiting on a connect begun during a partition is carried by a new dial once the peer is back', async () => {
+  const { world, network, ea, eb, to } = partitionedPair('rpc-redial');
   const waiting = ea.call(to, 'echo', Uint8Array.of(7), 60_000).then(
     (r) => [...r],
     (err: Error) => err,
@@ -80,15 +87,7 @@ it('redial: a call waiting on a connect begun during a partition is carried by a
 });
 
 it('reset while still connecting fails what waits at once, and a connect that completes later is not used', async () => {
-  const world = new SimWorld();
-  const network = new SimNetwork(world, createPrng('rpc-reset-dialing'), { connectTimeoutMs: 20_000 });
-  const endpoint = (ip: string): RpcEndpoint => new RpcEndpoint(network.streamTransport(ip, 10000), network.runtime(ip, silentLogger()), { secure: false, connectTimeoutMs: 20_000 });
-  const [a, b] = [network.addHost(), network.addHost()];
-  const ea = endpoint(a);
-  const eb = endpoint(b);
-  eb.handle('echo', 'member', (p) => p);
-  const to = `${b}:10000`;
-  network.partition([[a], [b]]);
+  const { world, network, ea, eb, to } = partitionedPair('rpc-reset-dialing');
   const waiting = ea.call(to, 'echo', Uint8Array.of(1), 60_000).then(
     () => 'answered',
     (err: Error) => err,
