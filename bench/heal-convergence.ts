@@ -40,7 +40,11 @@ export async function runHealConvergence(opts: ScenarioOptions): Promise<BenchRe
     );
     heals.push(t.digestsMs);
     membership.push(t.aliveMs);
-    roundInfo.push({ convergedMs: Math.round(t.digestsMs), allAliveMs: Math.round(t.aliveMs), partitionNoticedMs: Math.round(round.settledMs), writeMs: Math.round(round.writeMs), loadAvg1m: round.loadAvg1m, nodeEqualMs: t.nodeEqualMs, atHeal: round.atHeal });
+    // Writes slower than stable-after (a loaded machine) let the majority down the minority first:
+    // that round measured a heal after downing (heal-downed's scenario), not this one.
+    const downed = /rm=\[q4,q5\]/.test(round.atHeal);
+    if (downed) log(`heal-convergence round ${r + 1}: the minority was downed before the heal (the writes outlasted stable-after); this round is heal-downed's scenario`);
+    roundInfo.push({ minorityDownedBeforeHeal: downed, convergedMs: Math.round(t.digestsMs), allAliveMs: Math.round(t.aliveMs), partitionNoticedMs: Math.round(round.settledMs), writeMs: Math.round(round.writeMs), loadAvg1m: round.loadAvg1m, nodeEqualMs: t.nodeEqualMs, atHeal: round.atHeal });
   }
   const metrics: Metrics = {
     heal_to_equal_digests_median: metric(Math.round(median(heals)), 'ms'),
