@@ -32,7 +32,7 @@ import { MIN_THROUGHPUT_SAMPLE_BYTES, ThroughputMeter } from '../tasks/routing-t
 import { MemberDirectory, type MemberView } from './member-directory.js';
 import { NodeLifecycle } from './node-lifecycle.js';
 import { JoinLoop, REJOIN_METHOD } from './join-loop.js';
-import { ReturnSync, sharesAny } from './return-sync.js';
+import { returnSyncFor, type ReturnSync } from './return-sync.js';
 import { nodeStatus } from './node-status.js';
 import type { ClusterNodeOptions, NodeWorld } from './node-options.js';
 
@@ -204,17 +204,7 @@ export class ClusterNode {
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),
     );
-    const memory = this.memoryService;
-    this.returnSync = new ReturnSync({
-      self: options.name,
-      shares: (peer) => sharesAny(memory.replicas.view.sharedWith(peer), () => memory.docs.ids()),
-      antiEntropyWith: (peer) => memory.antiEntropyWith(peer),
-      peerCount: () => this.directory.size - 1,
-      livePeers: () => this.swim.members().filter((m) => m.name !== options.name && m.state === 'alive').map((m) => m.name),
-      running: () => this.lifecycle.running,
-      lifecycleOf: (name) => this.directory.meta(name)?.lifecycle,
-      random: () => runtime.rng.next(),
-    });
+    this.returnSync = returnSyncFor(options.name, this.memoryService, this.swim, this.directory, () => this.lifecycle.running, () => runtime.rng.next());
     this.joinLoop = new JoinLoop({
       self: options.name,
       address: world.packets.address,

@@ -5,7 +5,10 @@
 // once it has caught up after a start (one round with each member it shares documents with).
 // A round covers only the documents both should hold (SyncScope.sharedWith), and an in-sync round
 // is one 64-byte probe, so this costs nothing where nothing diverged.
+import type { Swim } from '../../gossip/swim.js';
 import type { MemberEvent } from '../../gossip/types.js';
+import type { MemoryService } from '../memory/memory-service.js';
+import type { MemberDirectory } from './member-directory.js';
 
 /**
  * In a cluster where every node holds everything, every member sees every join: if all
@@ -87,4 +90,18 @@ export function sharesAny(sharedWith: ((docId: string) => boolean) | undefined, 
   if (!sharedWith) return 'all';
   for (const id of ids()) if (sharedWith(id)) return true;
   return false;
+}
+
+/** The ReturnSync of a node: its memory's replica view and anti-entropy, its member table. */
+export function returnSyncFor(self: string, memory: MemoryService, swim: Swim, directory: MemberDirectory, running: () => boolean, random: () => number): ReturnSync {
+  return new ReturnSync({
+    self,
+    shares: (peer) => sharesAny(memory.replicas.view.sharedWith(peer), () => memory.docs.ids()),
+    antiEntropyWith: (peer) => memory.antiEntropyWith(peer),
+    peerCount: () => directory.size - 1,
+    livePeers: () => swim.members().filter((m) => m.name !== self && m.state === 'alive').map((m) => m.name),
+    running,
+    lifecycleOf: (name) => directory.meta(name)?.lifecycle,
+    random,
+  });
 }
