@@ -36,6 +36,20 @@ export interface QStatus {
   quorum?: { writable: boolean; reachable: number; voters: number; removed?: string[] };
 }
 
+export interface QuorumClusterOptions {
+  first?: number;
+  nodeArgs?: string[];
+  triArgs?: string[];
+  insecure?: boolean;
+  prefix?: string;
+  /** Another build's dist/src/cli/tri.js (a before/after comparison in one run); default this checkout's. */
+  triPath?: string;
+  /** The nodes' --log-level; warn by default. */
+  logLevel?: 'debug' | 'info' | 'warn';
+  /** Every output line of every node (the tail keeps only the last 20). */
+  onLine?: (node: string, line: string) => void;
+}
+
 const live = new Set<ChildProcess>();
 let hooked = false;
 
@@ -47,7 +61,7 @@ export class QuorumCluster {
   private cli: CliSnapshot | undefined;
   private readonly clients: NodeClient[] = [];
 
-  constructor(private readonly opts: { first?: number; nodeArgs?: string[]; triArgs?: string[]; insecure?: boolean; prefix?: string; /** Another build's dist/src/cli/tri.js (A/B runs); default: this one's. */ triPath?: string } = {}) {
+  constructor(private readonly opts: QuorumClusterOptions = {}) {
     if (!hooked) {
       hooked = true;
       process.once('exit', () => {
@@ -114,14 +128,18 @@ export class QuorumCluster {
     const address = this.address(i);
     // --insecure: plaintext gossip and streams, the baseline encryption is measured against.
     const args = [...(this.opts.nodeArgs ?? []), ...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), cli.triPath, 'node', 'start', '--name', name, '--bind', address, ...(this.opts.insecure ? ['--insecure'] : ['--key-file', this.keyFile])];
-    args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', 'warn', ...(this.opts.triArgs ?? []));
+    args.push('--data', join(this.dir, name), '--profile', 'lan', '--log-level', this.opts.logLevel ?? 'warn', ...(this.opts.triArgs ?? []));
     if (i > 0) args.push('--join', `${this.address(0)}:9999`);
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
     const node: QNode = { name, address, proc, tail: [] };
     const keep = (d: Buffer): void => {
-      for (const line of d.toString().split('\n')) if (line.trim()) node.tail.push(line);
+      for (const line of d.toString().split('\n')) {
+        if (!line.trim()) continue;
+        node.tail.push(line);
+        this.opts.onLine?.(name, line);
+      }
       node.tail.splice(0, Math.max(0, node.tail.length - 20));
     };
     proc.stdout?.on('data', keep);

@@ -32,6 +32,7 @@ import { MIN_THROUGHPUT_SAMPLE_BYTES, ThroughputMeter } from '../tasks/routing-t
 import { MemberDirectory, type MemberView } from './member-directory.js';
 import { NodeLifecycle } from './node-lifecycle.js';
 import { JoinLoop, REJOIN_METHOD } from './join-loop.js';
+import { returnSyncFor, type ReturnSync } from './return-sync.js';
 import { nodeStatus } from './node-status.js';
 import type { ClusterNodeOptions, NodeWorld } from './node-options.js';
 
@@ -39,8 +40,6 @@ export type { ClusterNodeOptions, NodeWorld } from './node-options.js';
 
 /** How long a voter that leaves gracefully waits for its own removal from the voter set. */
 const LEAVE_PROPOSAL_MS = 3000;
-/** Members that reconcile memory at once with a member that (re)appears, in a large cluster (see handleMemberEvent). */
-const RECONCILE_FANOUT = 8;
 /** Sent by the writable side to a removed member that is back: pull a full snapshot from me. */
 export const QUORUM_REJOIN_METHOD = REJOIN_METHOD;
 
@@ -67,6 +66,7 @@ export class ClusterNode {
   readonly directory: MemberDirectory;
   private readonly lifecycle: NodeLifecycle;
   private readonly joinLoop: JoinLoop;
+  private readonly returnSync: ReturnSync;
   private readonly incarnations: IncarnationReservation;
   private readonly driver: SwimDriver;
   private readonly log: Logger;
@@ -204,6 +204,7 @@ export class ClusterNode {
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),
     );
+    this.returnSync = returnSyncFor(options.name, this.memoryService, this.swim, this.directory, () => this.lifecycle.running, () => runtime.rng.next());
     this.joinLoop = new JoinLoop({
       self: options.name,
       address: world.packets.address,
@@ -221,6 +222,7 @@ export class ClusterNode {
       memory: this.memoryService,
       stopped: isStopped,
       crash: () => this.crash(),
+      onCaughtUp: () => this.returnSync.started(),
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
     this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => this.joinLoop.rejoinSnapshot(new TextDecoder().decode(payload)));
@@ -380,15 +382,8 @@ export class ClusterNode {
       const running = this.lifecycle.running;
       if (m.state === 'alive' || m.state === 'suspect') this.memoryService.addPeer(m.name);
       else this.memoryService.removePeer(m.name);
-      if (e.kind === 'join' || (e.kind === 'alive' && this.lifecycle.state !== 'SYNCING')) {
-        // A member that (re)appears after a partition or restart: reconcile with it at once
-        // instead of waiting for the periodic anti-entropy round. In a large cluster every member
-        // sees every join: if all reconciled, a cluster forming would run N^2 rounds, so about
-        // RECONCILE_FANOUT members (drawn at random) do; periodic anti-entropy spreads the rest.
-        const peers = this.directory.size - 1;
-        const chosen = peers <= RECONCILE_FANOUT || this.world.runtime.rng.next() * peers < RECONCILE_FANOUT;
-        if (chosen && running) this.memoryService.antiEntropyWith(m.name);
-      }
+      // Back after a partition, crash or restart: anti-entropy with it now (return-sync.ts).
+      this.returnSync.onMemberEvent(e);
       if (running) this.lifecycle.queueCheck();
       if (e.kind !== 'update') {
         // A member failing (suspected, then dead) is what an operator must notice: warn, not info.

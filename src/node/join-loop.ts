@@ -47,6 +47,8 @@ export interface JoinLoopOptions {
   stopped: () => boolean;
   /** Stops the node at once (a seed refused our name). */
   crash: () => Promise<void>;
+  /** Caught up after the start and running (ACTIVE, or DEGRADED as a learner). */
+  onCaughtUp?: () => void;
 }
 
 export class JoinLoop {
@@ -89,6 +91,8 @@ export class JoinLoop {
     if (learner) this.tellProposers();
     o.log.info({ members: o.directory.size, seeds, learner }, learner ? 'node is caught up: a learner (DEGRADED) until the cluster admits it as a voter' : 'node is ACTIVE');
     o.lifecycle.startChecks();
+    // What the one snapshot source does not hold for us (replica sets), and whatever a restart missed.
+    o.onCaughtUp?.();
     this.reconnectFailed();
     if (o.discover && o.join.length === 0) this.rediscoverWhileAlone();
   }
@@ -131,6 +135,7 @@ export class JoinLoop {
     this.o.log.info({ from }, 'removed from the voter set while away: pulling a full snapshot');
     void this.o.memory.fullSnapshotFrom(from, 30_000).then((ok) => {
       if (!ok) this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
+      else this.o.log.info({ from, durationMs: Math.round(this.o.runtime.clock.now() - now), documents: this.o.memory.digest().documents }, 'rejoin catch-up done');
     });
   }
 

@@ -120,6 +120,8 @@ export class SwimDriver {
           // A member declared dead or gone: give up our connection to it, which across a partition
           // would hold what we send after the heal for TCP's retransmission backoff (RpcEndpoint.reset).
           if (e.event.kind === 'dead' || e.event.kind === 'left') this.rpc.reset(e.event.member.address);
+          // Back (after a partition): a connect to it begun meanwhile waits for a SYN retransmission; dial again.
+          else if (e.event.kind === 'alive' || e.event.kind === 'join') this.rpc.redial(e.event.member.address);
           this.onEvent(e.event);
           break;
       }

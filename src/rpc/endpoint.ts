@@ -64,10 +64,21 @@ export interface RpcOptions {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** An outgoing connect in progress: one or more dial attempts, the first to connect carries what waits. */
+interface Dial {
+  done: boolean;
+  /** Attempts still connecting. */
+  live: number;
+  resolve: (c: StreamConnection) => void;
+  reject: (e: Error) => void;
+}
+
 export class RpcEndpoint {
   private readonly handlers = new Map<string, { fn: Handler; access: Access }>();
   private readonly notifyHandlers = new Map<string, { fn: NotifyHandler; access: Access }>();
   private readonly outgoing = new Map<Address, Promise<StreamConnection>>();
+  /** Outgoing connects still in progress, by address (redial() adds an attempt to one). */
+  private readonly dialing = new Map<Address, Dial>();
   /** Outgoing connections already established: sends on them skip the promise (and its microtask). */
   private readonly ready = new Map<Address, StreamConnection>();
   private readonly pending = new Map<number, Pending>();
@@ -176,6 +187,14 @@ export class RpcEndpoint {
     if (!conn) return;
     this.outgoing.delete(to);
     this.ready.delete(to);
+    const dial = this.dialing.get(to);
+    if (dial) {
+      // Still connecting: what waits fails now; an attempt that connects later is closed.
+      this.dialing.delete(to);
+      dial.done = true;
+      dial.reject(new TransportError(`connection to ${to} given up: the member was declared dead`));
+      return;
+    }
     void conn.then(
       (c) => {
         this.discarded.add(c);
@@ -206,22 +225,63 @@ export class RpcEndpoint {
     this.open.clear();
     this.outgoing.clear();
     this.ready.clear();
+    for (const d of this.dialing.values()) {
+      d.done = true;
+      d.reject(new NodeStoppedError('the node is stopping'));
+    }
+    this.dialing.clear();
+  }
+
+  /**
+   * The member at `to` answered again (SWIM saw it alive): a connect to it still in progress began
+   * while it was unreachable, and its SYN, dropped then, waits for TCP's retransmission (1 s, then
+   * 3 s: past the connect timeout), holding everything queued on it. Dial once more beside it; the
+   * first attempt to connect carries what waits, the other is closed. A heal then reaches the
+   * other side at once (docs/performance.md "Heal after downing").
+   */
+  redial(to: Address): void {
+    const dial = this.dialing.get(to);
+    if (dial && !dial.done && dial.live < 2) this.dial(to, dial);
   }
 
   private connection(to: Address): Promise<StreamConnection> {
     if (this.closed) return Promise.reject(new NodeStoppedError('the node has stopped'));
     let conn = this.outgoing.get(to);
     if (!conn) {
-      conn = this.streams.connect(to, this.opts.connectTimeoutMs ?? 3000).then((c) => {
-        this.attach(c, to);
-        if (!this.closed) this.ready.set(to, c);
-        return c;
-      });
+      let dial!: Dial;
+      const made = new Promise<StreamConnection>((resolve, reject) => (dial = { done: false, live: 0, resolve, reject }));
+      conn = made;
       // A failed connect is forgotten at once so the next call retries.
-      conn.catch(() => this.outgoing.delete(to));
-      this.outgoing.set(to, conn);
+      made.catch(() => {
+        if (this.outgoing.get(to) === made) this.outgoing.delete(to);
+      });
+      this.outgoing.set(to, made);
+      this.dialing.set(to, dial);
+      this.dial(to, dial);
     }
     return conn;
+  }
+
+  private dial(to: Address, d: Dial): void {
+    d.live++;
+    this.streams.connect(to, this.opts.connectTimeoutMs ?? 3000).then(
+      (c) => {
+        d.live--;
+        if (d.done) return c.close(); // another attempt won, or reset() gave the connect up
+        d.done = true;
+        if (this.dialing.get(to) === d) this.dialing.delete(to);
+        this.attach(c, to);
+        if (!this.closed) this.ready.set(to, c);
+        d.resolve(c);
+      },
+      (err: Error) => {
+        d.live--;
+        if (d.done || d.live > 0) return; // another attempt may still connect
+        d.done = true;
+        if (this.dialing.get(to) === d) this.dialing.delete(to);
+        d.reject(err);
+      },
+    );
   }
 
   private attach(conn: StreamConnection, outgoingTo?: Address): void {

@@ -61,6 +61,13 @@ export class SyncEngine {
   private readonly pusher: PushSender;
   private readonly replicas: ReplicaFilter;
   private readonly acks: AckBatcher;
+  /**
+   * Delta entries of the message being handled that carry the sender's digest check and match ours
+   * already: neither validated nor applied. A returning node gets the same documents from several
+   * peers at once (anti-entropy rounds each side starts, the rejoin snapshot); only the first copy
+   * is decoded and integrated.
+   */
+  private readonly equalEntries = new WeakSet<DocDeltaEntry>();
 
   constructor(opts: SyncEngineOptions) {
     this.config = syncConfig(opts.config);
@@ -257,7 +264,8 @@ export class SyncEngine {
       return out;
     }
     const msg = decoded.msg;
-    checkPayloads(msg);
+    if (msg.kind === 'doc-deltas') for (const e of msg.entries) if (this.isEqual(e)) this.equalEntries.add(e);
+    checkPayloads(msg, (e) => this.equalEntries.has(e));
     if (decoded.epoch !== undefined) this.peerNames.define(peer, decoded.epoch, decoded.defs);
     this.dispatch(out, peer, msg, now);
     return out;
@@ -341,7 +349,8 @@ export class SyncEngine {
       case 'snapshot-request': {
         this.refreshTree();
         const ids = this.replicas.snapshotIds(this.tree, peer);
-        const full = ids.map((id) => ({ id, update: this.docs.diff(id, EMPTY_STATE_VECTOR) }));
+        // With our digest check, so a document the requester holds equally already is skipped there.
+        const full = ids.map((id) => ({ id, update: this.docs.diff(id, EMPTY_STATE_VECTOR), check: this.check(id) }));
         this.sendDeltas(out, peer, m.session, 'full_snapshot', true, full);
         return this.outbox.send(out, peer, { kind: 'snapshot-end', session: m.session, docs: ids.length });
       }
@@ -401,7 +410,7 @@ export class SyncEngine {
     const answers: DocDeltaEntry[] = [];
     const pendingDocs: string[] = [];
     for (const e of entries) {
-      if (!this.replicas.mayApply(e.id)) continue;
+      if (this.equalEntries.has(e) || !this.replicas.mayApply(e.id)) continue;
       if (this.apply(e.id, e.update, peer).pending) pendingDocs.push(e.id);
       if (!e.sv && !e.check) continue;
       // With a check, answer only if we still differ from the sender after applying its delta.
@@ -459,6 +468,11 @@ export class SyncEngine {
   private sendStates(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, ids: string[]): void {
     const entries = ids.map((id) => ({ id, sv: this.docs.stateVector(id) }));
     this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.sv), (batch) => ({ kind: 'doc-states', session, mode, entries: batch }));
+  }
+
+  /** Whether this node holds the entry's document exactly as its sender does (its digest check). */
+  private isEqual(e: DocDeltaEntry): boolean {
+    return e.check !== undefined && this.docs.has?.(e.id) === true && equalBytes(this.check(e.id), e.check);
   }
 
   /** The digest prefix a delta carries so its receiver can tell whether it still differs. */

@@ -3,7 +3,7 @@
 // envelope codecs (messages.ts) know nothing of Yjs; this is where its formats are checked.
 import * as Y from 'yjs';
 import { DecodeError } from '../errors.js';
-import type { SyncMessage } from './messages.js';
+import type { DocDeltaEntry, SyncMessage } from './messages.js';
 
 export function checkStateVector(docId: string, sv: Uint8Array): void {
   try {
@@ -30,11 +30,13 @@ export function checkUpdate(docId: string, update: Uint8Array): void {
  * large document (which travels alone in its doc-deltas message; Y.decodeUpdate of a 4 MB
  * memory takes longer than applying it).
  */
-export function checkPayloads(m: SyncMessage): void {
+export function checkPayloads(m: SyncMessage, skipped: (e: DocDeltaEntry) => boolean = () => false): void {
   if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
   if (m.kind === 'ae-docs') for (const e of m.docs) if (e.sv) checkStateVector(e.id, e.sv);
   if (m.kind === 'doc-deltas') {
+    // `skipped`: entries the engine will neither apply nor answer (equal already): not decoded.
     m.entries.forEach((e, i) => {
+      if (skipped(e)) return;
       if (i > 0) checkUpdate(e.id, e.update);
       if (e.sv) checkStateVector(e.id, e.sv);
     });

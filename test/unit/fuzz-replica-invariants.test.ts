@@ -49,8 +49,9 @@ describe('replica-set invariants catch their planted bugs', () => {
   }, 120_000);
 
   it('ack-majority: a write acknowledged while no majority of a replica set in play stores it', async () => {
-    // Run 24 of seed 21 (found by `tri fuzz --seed 21 --planted-bug short-ack`); the same run holds without the bug.
-    const run = sampleRun(21, 23, 7);
+    // Run 13 of seed 21 (found by `tri fuzz --seed 21 --runs 60 --planted-bug short-ack`; run 24 was,
+    // until members coming back got anti-entropy at once); the same run holds without the bug.
+    const run = sampleRun(21, 12, 7);
     const config = scenarioConfig({ nodes: 7, skipInvariants: [...KNOWN_OPEN, 'move-incomplete'] });
     const buggy = await withPlantedBug('short-ack', () => runScenario(run, config));
     expect(buggy.violation?.invariant).toBe('ack-majority');

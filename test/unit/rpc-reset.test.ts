@@ -44,3 +44,64 @@ it('fails calls on the given-up connection at once and dials a new one for the n
   await ea.close();
   await eb.close();
 });
+
+/**
+ * Two endpoints already cut apart, with a 20 s connect timeout. The simulated SYN sent into a
+ * partition is lost and never retransmitted: only the timeout ends such a connect.
+ */
+function partitionedPair(seed: string): { world: SimWorld; network: SimNetwork; ea: RpcEndpoint; eb: RpcEndpoint; to: string } {
+  const world = new SimWorld();
+  const network = new SimNetwork(world, createPrng(seed), { connectTimeoutMs: 20_000 });
+  const endpoint = (ip: string): RpcEndpoint => new RpcEndpoint(network.streamTransport(ip, 10000), network.runtime(ip, silentLogger()), { secure: false, connectTimeoutMs: 20_000 });
+  const [a, b] = [network.addHost(), network.addHost()];
+  const ea = endpoint(a);
+  const eb = endpoint(b);
+  eb.handle('echo', 'member', (p) => p);
+  network.partition([[a], [b]]);
+  return { world, network, ea, eb, to: `${b}:10000` };
+}
+
+it('redial: a call waiting on a connect begun during a partition is carried by a new dial once the peer is back', async () => {
+  const { world, network, ea, eb, to } = partitionedPair('rpc-redial');
+  const waiting = ea.call(to, 'echo', Uint8Array.of(7), 60_000).then(
+    (r) => [...r],
+    (err: Error) => err,
+  );
+  const notified = ea.notify(to, 'nothing', Uint8Array.of(1)).then(() => 'sent');
+  await world.runFor(1_000);
+  network.heal();
+  // Without a redial nothing happens until the first connect's timeout (20 s).
+  await world.runFor(1_000);
+  const t0 = world.now();
+  ea.redial(to);
+  expect(await world.runUntilSettled(waiting, 5_000)).toEqual([7]);
+  expect(await world.runUntilSettled(notified, 5_000)).toBe('sent');
+  expect(world.now() - t0).toBeLessThan(1_000);
+  // The abandoned first attempt times out later without breaking the connection that won.
+  await world.runFor(25_000);
+  const again = await world.runUntilSettled(ea.call(to, 'echo', Uint8Array.of(8), 5000), 10_000);
+  expect([...again]).toEqual([8]);
+  ea.redial(to); // connected already: nothing to do
+  await ea.close();
+  await eb.close();
+});
+
+it('reset while still connecting fails what waits at once, and a connect that completes later is not used', async () => {
+  const { world, network, ea, eb, to } = partitionedPair('rpc-reset-dialing');
+  const waiting = ea.call(to, 'echo', Uint8Array.of(1), 60_000).then(
+    () => 'answered',
+    (err: Error) => err,
+  );
+  ea.redial(to); // a second attempt into the partition
+  await world.runFor(500);
+  const t0 = world.now();
+  ea.reset(to);
+  const outcome = await world.runUntilSettled(waiting, 5_000);
+  expect(outcome).toBeInstanceOf(TransportError);
+  expect(world.now() - t0).toBeLessThan(1_000);
+  network.heal();
+  const reply = await world.runUntilSettled(ea.call(to, 'echo', Uint8Array.of(2), 5000), 10_000);
+  expect([...reply]).toEqual([2]);
+  await ea.close();
+  await eb.close();
+});

@@ -119,6 +119,28 @@ describe('other modes', () => {
     expect(n.node('b').engine.stats().received.chunk!.messages).toBeGreaterThanOrEqual(2);
   });
 
+  it('documents the puller holds equally already are skipped (not validated, not applied): a rejoin snapshot after anti-entropy', () => {
+    const n = net(['a', 'b']);
+    n.continuous = false;
+    for (let i = 0; i < 12; i++) writeEpisode(n.node('a').docs, `agent-${i}`, i);
+    n.effects('b', n.node('b').engine.startAntiEntropy('a', 0));
+    n.run();
+    expect(sameContent(n)).toBe(true);
+    // a moves on in two documents; b then pulls a full snapshot (as a re-admitted node does).
+    writeEpisode(n.node('a').docs, 'agent-3', 100);
+    writeEpisode(n.node('a').docs, 'agent-new', 101);
+    const applied: string[] = [];
+    const bDocs = n.node('b').docs;
+    const apply = bDocs.apply.bind(bDocs);
+    bDocs.apply = (id, update, origin) => (applied.push(id), apply(id, update, origin));
+    n.effects('b', n.node('b').engine.requestFullSnapshot('a', 0));
+    n.run();
+    expect(sameContent(n)).toBe(true);
+    expect(applied.sort()).toEqual(['agent-3', 'agent-new']);
+    const synced = n.eventsOf('b', 'synced');
+    expect((synced.at(-1) as { mode: string; docs: string[] }).docs).toHaveLength(13); // the snapshot still completes
+  });
+
   it('reassembles chunks delivered out of order and duplicated', () => {
     const n = net(['a', 'b']);
     n.continuous = false;
