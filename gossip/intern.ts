@@ -25,13 +25,20 @@ function equalAt(known: Uint8Array, src: Uint8Array, start: number, end: number)
   return true;
 }
 
+/** Every copy this cache handed out (even if evicted since): shared, so never written. */
+const handedOut = new WeakSet<Uint8Array>();
+
 /** The canonical (shared, never to be written) copy of `src[start, end)`. */
 export function internBytes(src: Uint8Array, start = 0, end = src.length): Uint8Array {
+  // Already a shared copy (the decoder interns metadata, and SWIM interns it again on accept):
+  // no need to hash it again.
+  if (start === 0 && end === src.length && handedOut.has(src)) return src;
   const slot = slotOf(src, start, end);
   const known = slots[slot];
   if (known !== undefined && ((known === src && start === 0 && end === src.length) || equalAt(known, src, start, end))) return known;
   const copy = src.slice(start, end);
   slots[slot] = copy;
+  handedOut.add(copy);
   return copy;
 }
 
