@@ -59,11 +59,15 @@ export class BroadcastQueue {
     const entry: Entry = { kind: fact.kind, subject: fact.subject, from: fact.from, bytes: fact.bytes, transmits: 0, id: this.nextId++, gone: false };
     const same = this.bySubject.get(fact.subject);
     if (same) {
-      // drop() takes superseded entries out of `same` itself (a fresh array each time).
-      for (const e of same) if (supersedes(fact, e)) this.drop(e, true);
-      const rest = this.bySubject.get(fact.subject);
-      if (rest) rest.push(entry);
-      else this.bySubject.set(fact.subject, [entry]);
+      // Superseded entries leave `same` in place, the rest keep their order (no array per fact).
+      let kept = 0;
+      for (let i = 0; i < same.length; i++) {
+        const e = same[i]!;
+        if (supersedes(fact, e)) this.retire(e, true);
+        else same[kept++] = e;
+      }
+      same.length = kept;
+      same.push(entry);
     } else {
       this.bySubject.set(fact.subject, [entry]);
     }
@@ -129,7 +133,10 @@ export class BroadcastQueue {
 
   /** Drops everything about a member (it was reaped). */
   forget(subject: string): void {
-    for (const e of this.bySubject.get(subject) ?? []) this.drop(e, true);
+    const same = this.bySubject.get(subject);
+    if (!same) return;
+    this.bySubject.delete(subject);
+    for (const e of same) this.retire(e, true);
   }
 
   size(): number {
@@ -165,17 +172,23 @@ export class BroadcastQueue {
 
   /** `inBucket`: the entry still holds a live slot in the bucket of its transmit count. */
   private drop(e: Entry, inBucket: boolean): void {
-    if (e.gone) return;
+    if (!this.retire(e, inBucket)) return;
+    const same = this.bySubject.get(e.subject);
+    if (!same) return;
+    const i = same.indexOf(e);
+    if (i >= 0) same.splice(i, 1);
+    if (same.length === 0) this.bySubject.delete(e.subject);
+  }
+
+  /** drop() but for the subject's list (the caller takes `e` out of it); false when already gone. */
+  private retire(e: Entry, inBucket: boolean): boolean {
+    if (e.gone) return false;
     e.gone = true;
     this.live--;
     if (inBucket) this.stale[e.transmits]!++;
     const len = this.byLength.get(e.bytes.length);
     if (len && --len.count === 0) this.byLength.delete(e.bytes.length);
-    const same = this.bySubject.get(e.subject);
-    if (!same) return;
-    const rest = same.filter((x) => x !== e);
-    if (rest.length === 0) this.bySubject.delete(e.subject);
-    else this.bySubject.set(e.subject, rest);
+    return true;
   }
 
   private dropFrom(limit: number): void {

@@ -9,7 +9,7 @@ import { BroadcastQueue } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';
 import { suspicionConfirmationsWanted, suspicionTimeout } from './math.js';
 import { internBytes } from './intern.js';
-import { encodeAliveShared, encodeMessage } from './messages.js';
+import { encodeAliveShared, encodeClaimShared, encodeMessage } from './messages.js';
 import type { ProbeOrder } from './probe-order.js';
 import { MemberTable, copyMember, decideAlive, decideDead, decideSuspect, isLive, type AccusationClaim, type AliveClaim } from './state.js';
 import { Suspicion } from './suspicion.js';
@@ -62,7 +62,7 @@ export class Membership {
         const member: MemberInfo = { name: claim.name, address: claim.address, meta: internBytes(claim.meta), incarnation: claim.incarnation, state: 'alive', stateChangedAt: now };
         this.table.set(member);
         this.order.add(member.name);
-        this.broadcastAlive(member);
+        this.broadcastClaim(member, claim);
         this.emit('join', member, out);
         return;
       }
@@ -74,7 +74,7 @@ export class Membership {
         this.table.touch();
         this.table.setState(member, 'alive', now);
         this.suspicions.delete(member.name);
-        this.broadcastAlive(member);
+        this.broadcastClaim(member, claim);
         if (decision.event) this.emit(decision.event, member, out);
         return;
       }
@@ -184,6 +184,11 @@ export class Membership {
     // Being accused suggests our own packets are late or lost: slow our accusations of others.
     this.awareness.applyDelta(1);
     this.broadcastAlive(this.self);
+  }
+
+  /** broadcastAlive of `m` just updated from `claim` (same incarnation, name, address and meta bytes). */
+  private broadcastClaim(m: MemberInfo, claim: AliveClaim): void {
+    this.queue.enqueue({ kind: 'alive', subject: m.name, bytes: encodeClaimShared(claim) });
   }
 
   broadcastAlive(m: MemberInfo): void {

@@ -5,7 +5,7 @@
 import { DecodeError } from '../errors/index.js';
 import { MAX_ADDRESS_BYTES, MAX_META_BYTES, MAX_NAME_BYTES } from './messages.js';
 import type { MemberState } from './types.js';
-import { Reader, finish, scratchEncoder, writeBool, writeBytes, writeString, writeU8, writeUint } from './wire.js';
+import { Reader, finish, scratchEncoder, type Encoder, writeBool, writeBytes, writeString, writeU8, writeUint } from './wire.js';
 
 const FORMAT_VERSION = 1;
 /** More members than any cluster we plan for; bounds the work a forged count can cause. */
@@ -32,14 +32,31 @@ export function encodePushPull(state: PushPullState): Uint8Array {
   writeU8(enc, FORMAT_VERSION);
   writeBool(enc, state.join);
   writeUint(enc, state.members.length);
-  for (const m of state.members) {
-    writeString(enc, m.name);
-    writeString(enc, m.address);
-    writeBytes(enc, m.meta);
-    writeUint(enc, m.incarnation);
-    writeU8(enc, STATE_CODES.indexOf(m.state));
-  }
+  for (const m of state.members) writeMember(enc, m);
   return finish(enc);
+}
+
+/**
+ * encodePushPull of `first` and then every other member of `table` (which holds `first`), read
+ * in place: a node's push-pull lists its whole table, and copying it into a list of records first
+ * was N objects per exchange.
+ */
+export function encodeTable(join: boolean, first: Readonly<PushPullMember>, table: Iterable<Readonly<PushPullMember>>, size: number): Uint8Array {
+  const enc = scratchEncoder();
+  writeU8(enc, FORMAT_VERSION);
+  writeBool(enc, join);
+  writeUint(enc, size);
+  writeMember(enc, first);
+  for (const m of table) if (m !== first) writeMember(enc, m);
+  return finish(enc);
+}
+
+function writeMember(enc: Encoder, m: Readonly<PushPullMember>): void {
+  writeString(enc, m.name);
+  writeString(enc, m.address);
+  writeBytes(enc, m.meta);
+  writeUint(enc, m.incarnation);
+  writeU8(enc, STATE_CODES.indexOf(m.state));
 }
 
 /** Throws DecodeError for anything but a complete, well-formed payload. */

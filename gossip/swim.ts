@@ -19,7 +19,7 @@ import { compoundPartCost, packPacket } from './packer.js';
 import { ProbeOrder, pickRandom } from './probe-order.js';
 import { Prober } from './prober.js';
 import { findNameClash, type NameClash } from './name-clash.js';
-import { decodePushPull, encodePushPull, type PushPullState } from './push-pull.js';
+import { decodePushPull, encodeTable, type PushPullState } from './push-pull.js';
 import { internBytes } from './intern.js';
 import { copyMember, isLive } from './state.js';
 import type { MemberInfo, SwimEffect } from './types.js';
@@ -169,9 +169,10 @@ export class Swim {
 
   /** Our member table with our own record first: that is how a receiver knows who sent it (name-clash.ts). */
   encodeState(join: boolean): Uint8Array {
-    const others = [...this.membership.table.all()].filter((m) => m !== this.self);
-    const members = [this.self, ...others].map(({ name, address, meta, incarnation, state }) => ({ name, address, meta, incarnation, state }));
-    return encodePushPull({ join, members });
+    // Ourselves first, then every other record of the table, in table order.
+    const table = this.membership.table;
+    const size = table.size() + (table.get(this.name) === this.self ? 0 : 1);
+    return encodeTable(join, this.self, table.all(), size);
   }
 
   /** Merges the answer to a push-pull we asked for (a join's or a periodic one). */

@@ -193,7 +193,7 @@ export class ClusterNode {
       rpc: this.rpc,
       memory: this.memoryService,
       slots,
-      members: () => this.directory.routingMembers(),
+      routing: this.directory,
       addressOf,
       writable: () => this.lifecycle.writable(),
       onFreeSlots: (free) => this.lifecycle.publishFreeSlots(free),

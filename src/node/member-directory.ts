@@ -291,6 +291,11 @@ export class MemberDirectory {
     return rows;
   }
 
+  /** Grows whenever routingMembers() would list other members, states or slots. */
+  get routingVersion(): number {
+    return this.routingV;
+  }
+
   /** Members as task routing sees them, in name order; a new array whenever a member's state or slots change. */
   routingMembers(): SchedulerMember[] {
     const out = this.routingOut;

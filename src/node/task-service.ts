@@ -50,8 +50,8 @@ export interface TaskServiceOptions {
   rpc: RpcEndpoint;
   memory: MemoryService;
   slots: number;
-  /** The routing view; a new array whenever a member joins, leaves or changes state (isLeader keeps a result per array). */
-  members: () => SchedulerMember[];
+  /** The routing view: the member directory's (isLeader keeps its result per routingVersion). */
+  routing: { routingMembers(): SchedulerMember[]; readonly routingVersion: number };
   addressOf: (name: string) => string | undefined;
   writable: () => boolean;
   onFreeSlots: (free: number) => void;
@@ -69,8 +69,8 @@ export class TaskService {
   private readonly log: Logger;
   private stopped = false;
   private tickQueued = false;
-  /** The leader check as of one members() array (see isLeader). */
-  private leaderMemo: { members: readonly SchedulerMember[]; first: string | undefined } | undefined;
+  /** The leader check as of one routingVersion (see isLeader). */
+  private leaderMemo: { version: number; first: string | undefined } | undefined;
   /**
    * A task this node submitted found no free slot anywhere: it waits queued, and until a pass
    * placed it, submits take the full scheduler pass (oldest queued first) instead of the fast path.
@@ -80,8 +80,9 @@ export class TaskService {
   private readonly writes: TaskWrites;
 
   constructor(private readonly o: TaskServiceOptions) {
+    const members = (): SchedulerMember[] => o.routing.routingMembers();
     this.log = o.runtime.logger.child({ component: 'tasks' });
-    this.shards = new TaskShards({ self: o.self, runtime: o.runtime, memory: o.memory, members: o.members, leaseMs: o.leaseMs });
+    this.shards = new TaskShards({ self: o.self, runtime: o.runtime, memory: o.memory, members, leaseMs: o.leaseMs });
     this.table = this.shards.legacy.table;
     this.registry = createAgentRegistry();
     this.executor = new AgentExecutor({ node: o.self, registry: this.registry, slots: o.slots, runtime: o.runtime });
@@ -90,7 +91,7 @@ export class TaskService {
       runtime: o.runtime,
       log: this.log,
       memory: o.memory,
-      members: o.members,
+      members,
       writable: o.writable,
       stopped: () => this.stopped,
       waiting: () => this.waiting,
@@ -104,7 +105,7 @@ export class TaskService {
       rpc: o.rpc,
       log: this.log,
       shards: this.shards,
-      members: o.members,
+      members,
       addressOf: o.addressOf,
       submitHere: (shard, task) => this.writes.submit(shard, task),
       reportHere: (shard, run, fence, outcome, wall) => this.writes.report(shard, run, fence, outcome, wall),
@@ -240,14 +241,14 @@ export class TaskService {
   }
 
   private isLeader(): boolean {
-    // The ACTIVE member whose name sorts first, and writable. members() returns the same array
-    // until a member's state changes, so the scan runs once per change, not once per node per
-    // second; and only that one member asks the gate (its verdict costs O(N) after a change).
-    const members = this.o.members();
-    if (this.leaderMemo?.members !== members) {
+    // The ACTIVE member whose name sorts first, and writable. The scan runs once per change of
+    // the routing view (its version), not once per node per second; and only that one member
+    // asks the gate (its verdict costs O(N) after a change).
+    const version = this.o.routing.routingVersion;
+    if (this.leaderMemo?.version !== version) {
       let first: string | undefined;
-      for (const m of members) if (m.state === 'ACTIVE' && (first === undefined || m.name < first)) first = m.name;
-      this.leaderMemo = { members, first };
+      for (const m of this.o.routing.routingMembers()) if (m.state === 'ACTIVE' && (first === undefined || m.name < first)) first = m.name;
+      this.leaderMemo = { version, first };
     }
     return this.leaderMemo.first === this.o.self && this.o.writable();
   }
@@ -286,7 +287,7 @@ export class TaskService {
       const lead = this.shards.schedules(shard, leader);
       if (!lead && (sweep || !waiting)) continue;
       // Only the submitter places its new task at once; the scheduler adopts others' still queued.
-      const { effects, wakeAt } = shard.scheduler.tick(shard.table, this.o.members(), now, () => this.o.runtime.rng.next(), this.wallNow(), { leader: lead });
+      const { effects, wakeAt } = shard.scheduler.tick(shard.table, this.o.routing.routingMembers(), now, () => this.o.runtime.rng.next(), this.wallNow(), { leader: lead });
       for (const e of effects) this.carryOut(e, shard);
       if (wakeAt !== null && lead && (wake === null || wakeAt < wake)) wake = wakeAt;
     }

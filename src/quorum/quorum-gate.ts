@@ -48,12 +48,15 @@ export class QuorumGate {
   private promised: Ballot | undefined;
   private accepted: { ballot: Ballot; config: VoterConfig } | undefined;
   /**
-   * The last verdict and what it was computed from. `members()` returns the same array until the
-   * member table changes (ClusterNode caches it), so a check on an unchanged table costs O(1): at
-   * 1,000 nodes that is most of the idle cost.
+   * The last verdict and what it was computed from, so a check on an unchanged table costs O(1)
+   * (at 1,000 nodes that is most of the idle cost): fed by a member directory (memberChanged), it
+   * keys on the reach index's version and the count of row changes; a gate nobody feeds (unit
+   * tests, micro benchmarks) on the members() array.
    */
-  private memo: { members: QuorumMember[] | undefined; fed: number; version: number; verdict: WritableVerdict; rows?: QuorumMember[] } | undefined;
+  private memo: { members: QuorumMember[] | undefined; fed: number; version: number; verdict: WritableVerdict; rows: number } | undefined;
   private reachMemo: { members: QuorumMember[] | undefined; fed: number; version: number; reach: Set<string> } | undefined;
+  /** Member-row changes reported (memberChanged): the version caches of the table key on, once fed. */
+  private rowChanges = 0;
   /** Reachable voters kept per row change, once a member directory reports rows (memberChanged). */
   private fed: ReachIndex<QuorumMember> | undefined;
   private readonly planner: ChangePlanner;
@@ -234,6 +237,7 @@ export class QuorumGate {
    * Once called, the directory must report every change, as `members()` shows it.
    */
   memberChanged(row: QuorumMember, gone = false): void {
+    this.rowChanges++;
     (this.fed ??= new ReachIndex<QuorumMember>(this.self, (x) => this.countsAsReachable(x))).note(row, gone, this.version);
   }
 
@@ -262,7 +266,7 @@ export class QuorumGate {
     if (fed) {
       // The index holds only voters of the configuration it was counted for (this.version).
       const reach = fed.read(this.version, this.members);
-      if (this.memo && this.memo.fed === fed.version && this.memo.version === this.version && (!this.accepted || this.memo.rows === this.members())) return this.memo.verdict;
+      if (this.memo && this.memo.fed === fed.version && this.memo.version === this.version && (!this.accepted || this.memo.rows === this.rowChanges)) return this.memo.verdict;
       verdict = this.countVerdict(reach.size, reach);
       own = fed.ownState;
     } else {
@@ -300,7 +304,7 @@ export class QuorumGate {
       verdict = { ...verdict, writable: false, reason: `is ${own ?? 'not a member yet'}; it accepts writes once it is ACTIVE` };
     }
     // While a change is pending the verdict also reads the proposed voters' rows: memoised on the table too.
-    this.memo = { members, fed: fed ? fed.version : -1, version: this.version, verdict, ...(this.accepted ? { rows: this.members() } : {}) };
+    this.memo = { members, fed: fed ? fed.version : -1, version: this.version, verdict, rows: this.rowChanges };
     return verdict;
   }
 
@@ -361,7 +365,7 @@ export class QuorumGate {
 
   /** What the change planner reads of this gate. */
   private plannerView(): PlannerGate {
-    return { config: this.config, voterRoles: this.voterRoles, voterIds: this.voterIds, version: this.version };
+    return { config: this.config, voterRoles: this.voterRoles, voterIds: this.voterIds, version: this.version, rowsVersion: this.fed ? this.rowChanges : undefined };
   }
 
   /**

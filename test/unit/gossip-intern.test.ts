@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeCache, internBytes, isInterned } from '../../gossip/intern.js';
 import { DecodeError } from '../../src/errors.js';
-import { decodePacket, encodeAliveShared, encodeCompound, encodeMessage, type Alive } from '../../gossip/messages.js';
-import { decodePushPull, encodePushPull } from '../../gossip/push-pull.js';
+import { decodePacket, encodeAliveShared, encodeClaimShared, encodeCompound, encodeMessage, type Alive } from '../../gossip/messages.js';
+import { decodePushPull, encodePushPull, encodeTable, type PushPullMember } from '../../gossip/push-pull.js';
 import { decodeMetaShared, encodeMeta, type NodeMeta } from '../../src/node/meta.js';
 
 const meta = (n: number): Uint8Array => Uint8Array.from({ length: 40 }, (_, i) => (i * 7 + n) & 255);
@@ -88,6 +88,40 @@ describe('interned bytes', () => {
     // Another incarnation is another fact.
     const [c] = decodePacket(encodeMessage({ ...alive, incarnation: 12 }), 1400);
     expect((c as Alive).incarnation).toBe(12);
+  });
+
+  it('a decoded alive fact keeps its encoding (equal to the plain one); an unfrozen claim is encoded each time from its fields', () => {
+    const alive: Alive = { type: 'alive', incarnation: 21, name: 'n21', address: 'h:21', meta: meta(21) };
+    const [a] = decodePacket(encodeMessage(alive), 1400) as Alive[];
+    const once = encodeClaimShared(a!);
+    expect(once).toEqual(encodeMessage(alive));
+    expect(encodeClaimShared(a!)).toBe(once);
+    // A claim that may still change (a push-pull record) is not remembered by identity.
+    const claim = { incarnation: 21, name: 'n21', address: 'h:21', meta: meta(21) };
+    expect(encodeClaimShared(claim)).toEqual(once);
+    claim.incarnation = 22;
+    expect(encodeClaimShared(claim)).toEqual(encodeMessage({ ...alive, incarnation: 22 }));
+  });
+
+  it('a copy handed out once is its own canonical copy, even after its slot was taken', () => {
+    const first = internBytes(meta(30));
+    // Fill every slot with other content: `first` is evicted.
+    for (let i = 0; i < 200_000 && isInterned(first); i++) internBytes(new Uint8Array([i & 255, (i >> 8) & 255, (i >> 16) & 255, 30]));
+    expect(isInterned(first)).toBe(false);
+    expect(internBytes(first)).toBe(first);
+    // Equal bytes not handed out still come back as a copy, never aliased.
+    const plain = meta(30);
+    expect(internBytes(plain)).not.toBe(plain);
+    expect(internBytes(plain)).toEqual(plain);
+  });
+
+  it('a table encoded in place equals encodePushPull of the same records, the first member leading', () => {
+    const rec = (i: number): PushPullMember => ({ name: `m${i}`, address: `h:${i}`, meta: meta(i), incarnation: i, state: i % 3 === 0 ? 'suspect' : 'alive' });
+    const table = [rec(1), rec(2), rec(3), rec(4)];
+    const self = table[2]!;
+    const inPlace = encodeTable(true, self, table, table.length);
+    expect(inPlace).toEqual(encodePushPull({ join: true, members: [self, table[0]!, table[1]!, table[3]!] }));
+    expect(decodePushPull(inPlace).members.map((m) => m.name)).toEqual(['m3', 'm1', 'm2', 'm4']);
   });
 
   it('DecodeCache returns only what was stored under equal bytes', () => {
