@@ -130,6 +130,11 @@ export class ReplicaMoves {
     return this.records.some((r) => setOf(r.scope, docId).includes(this.self));
   }
 
+  /** Whether `name` is a voter of a kept previous configuration (a displaced holder may be off the voters now). */
+  wasVoter(name: string): boolean {
+    return this.records.some((r) => r.rec.voters.includes(name));
+  }
+
   /** A majority of `docId`'s current set (configuration `epoch`) stored everything of the previous sets' majorities. */
   markDone(docId: string, epoch: number): void {
     if (this.done.size >= 65_536) this.done.clear(); // bounded: a forgotten mark only costs one more settle

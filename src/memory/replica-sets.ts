@@ -11,11 +11,15 @@ import type { SyncEffect } from '../sync/types.js';
 import type { SyncListener } from './sync-waits.js';
 import type { AckPlan } from './ack-tracker.js';
 import { AGENT_PREFIX } from './agent-docs.js';
-import { Handoff } from './handoff.js';
+import { Handoff, type HandoffOptions } from './handoff.js';
 import { ReplicaReads } from './replica-read.js';
 import { ReplicaView } from './replica-view.js';
 import { MoveSettle } from './move-settle.js';
-import type { MoveStore } from './replica-moves.js';
+import { setOf, type MoveStore } from './replica-moves.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import { holdSnapshot } from './hold-check.js';
+import { ReplicaPeers } from './replica-peers.js';
+import { replicaRpc, type ReplicaAsk } from './replica-rpc.js';
 import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
 
 
@@ -33,6 +37,9 @@ export interface ReplicaSetsOptions {
   handoffIntervalMs?: number;
   /** Re-evaluates waiting writes (AckTracker.recheck) once a move completed. */
   recheck?: () => void;
+  /** Member RPCs between replicas (hold-check, move-done: replica-rpc.ts); without them handoff pushes whole documents to every replica. */
+  rpc?: RpcEndpoint;
+  addressOf?: (name: string) => string | undefined;
 }
 
 /** What /status and `tri memory placement` show of this node's share of the memory. */
@@ -60,9 +67,14 @@ export class ReplicaSets {
   private reads: ReplicaReads | undefined;
   private settler: MoveSettle | undefined;
   private engine: SyncEngine | undefined;
+  /** Answers other replicas' questions and counts the refused ones (replica-peers.ts). */
+  readonly peers: ReplicaPeers;
+  private readonly ask: ReplicaAsk | undefined;
 
   constructor(private readonly o: ReplicaSetsOptions) {
     this.view = new ReplicaView(o.self, o.gate, o.store, o.log);
+    this.peers = new ReplicaPeers({ view: this.view, docs: o.docs, doneHere: () => false });
+    this.ask = o.rpc && o.addressOf && replicaRpc(o.self, o.rpc, o.addressOf, this.peers);
   }
 
   /** Second step, once the engine (which takes the view as its scope) exists. */
@@ -84,6 +96,7 @@ export class ReplicaSets {
       log: o.log,
       intervalMs: o.handoffIntervalMs,
       onRound: () => this.settler?.sweep(o.docs.ids()),
+      confirm: this.ask && this.confirmer(this.ask),
     });
     this.reads = new ReplicaReads({
       view: this.view,
@@ -107,6 +120,7 @@ export class ReplicaSets {
       timeoutMs: o.readTimeoutMs,
       log: o.log,
       onSettled: () => o.recheck?.(),
+      confirm: this.ask && { snapshot: (id) => holdSnapshot(o.docs.doc(id)), ask: (peer, id, epoch, snapshot) => this.ask!.holdCheck(peer, id, epoch, snapshot) },
     });
     o.gate.onConfigChange(() => {
       this.view.current(); // records the previous configuration of the moves at once
@@ -117,6 +131,18 @@ export class ReplicaSets {
       for (const peer of this.newCoReplicas()) if (alive.has(peer)) o.run(engine.startAntiEntropy(peer, now()));
     });
     this.handoff.start();
+  }
+
+  /** Hold-checks for handoff and move completion: continuing replicas confirm by snapshot instead of receiving the document. */
+  private confirmer(ask: ReplicaAsk): NonNullable<HandoffOptions['confirm']> {
+    return {
+      snapshot: (id) => holdSnapshot(this.o.docs.doc(id)),
+      heldBefore: (id) => {
+        const p = this.view.previous();
+        return p && setOf(p, id);
+      },
+      ask: async (peer, id, epoch, snapshot) => (await ask.holdCheck(peer, id, epoch, snapshot)).holds,
+    };
   }
 
   /** Members that, on the last configuration change, joined the replica set of a document this node holds and is a replica of. */
