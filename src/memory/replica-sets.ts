@@ -18,7 +18,7 @@ import { MoveSettle } from './move-settle.js';
 import { setOf, type MoveStore } from './replica-moves.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { holdSnapshot } from './hold-check.js';
-import { ReplicaPeers } from './replica-peers.js';
+import { ReplicaPeers, type Refusal } from './replica-peers.js';
 import { replicaRpc, type ReplicaAsk } from './replica-rpc.js';
 import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
 
@@ -59,6 +59,10 @@ export interface HeldStatus {
   movingFrom: number[];
   /** Document moves completed here (a majority of the new set holds everything of the old sets' majorities). */
   movesSettled: number;
+  /** Continuing replicas that confirmed by hold-check (no document bytes) that they held everything a stray held. */
+  handoffConfirmed: number;
+  /** Hold-checks and move-done questions from other members refused, by reason; nothing changed (replica-peers.ts). */
+  peerRefused: Record<Refusal, number>;
 }
 
 export class ReplicaSets {
@@ -248,6 +252,8 @@ export class ReplicaSets {
       refused: this.engine?.refused() ?? 0,
       movingFrom: this.view.moves.epochs(),
       movesSettled: this.settler?.settled ?? 0,
+      handoffConfirmed: this.handoff?.confirmations ?? 0,
+      peerRefused: { ...this.peers.refused },
     };
   }
 
