@@ -48,6 +48,8 @@ export class ReplicaMoves {
   private seen: PlacedConfig | undefined;
   /** Documents whose move completed here, with the epoch it completed on (cleared by the next change). */
   private readonly done = new Map<string, number>();
+  /** The configuration on which every voter was seen done moving and the older records were released (move-completion.ts). */
+  private releasedOn: number | undefined;
 
   constructor(
     private readonly self: string,
@@ -142,7 +144,17 @@ export class ReplicaMoves {
   }
 
   isDone(docId: string, epoch: number): boolean {
-    return this.done.get(docId) === epoch;
+    return this.done.get(docId) === epoch || this.releasedOn === epoch;
+  }
+
+  /** Every voter of configuration `epoch` is done moving onto it: the records before it drop (persisted). */
+  releaseBefore(epoch: number): void {
+    const gone = this.records.filter((r) => r.rec.epoch < epoch);
+    this.releasedOn = epoch;
+    if (gone.length === 0) return;
+    this.records = this.records.filter((r) => r.rec.epoch >= epoch);
+    this.log.info({ released: gone.map((r) => r.rec.epoch), on: epoch }, 'every voter finished moving: previous configurations released');
+    this.persist();
   }
 
   private persist(): void {

@@ -11,6 +11,7 @@ import type * as Y from 'yjs';
 import { ConfigError } from '../errors.js';
 import { placementKeyOf } from '../placement/replica-scope.js';
 import { compareHeld, type HoldAnswer } from './hold-check.js';
+import type { MoveCompletion, MoveDoneAnswer } from './move-completion.js';
 import type { ReplicaView } from './replica-view.js';
 
 export type Refusal = 'non-member' | 'other-configuration' | 'not-replica';
@@ -25,13 +26,15 @@ export interface HoldCheckRequest {
 export interface MoveDoneRequest {
   from: string;
   epoch: number;
+  /** The asker saw every voter of `epoch` done and released its records: the receiver may too. */
+  released?: boolean;
 }
 
 export interface ReplicaPeersOptions {
   view: ReplicaView;
   docs: { has(id: string): boolean; doc(id: string): Y.Doc };
-  /** Whether this node is done moving onto configuration `epoch` (move-completion.ts). */
-  doneHere: (epoch: number) => boolean;
+  /** This node's side of announced move completion (move-completion.ts). */
+  completion: Pick<MoveCompletion, 'doneHere' | 'releasedAt' | 'told'>;
 }
 
 /** A refused question: the asker gets this error; nothing changed here. */
@@ -68,10 +71,11 @@ export class ReplicaPeers {
     return compareHeld(held ? this.o.docs.doc(req.doc) : null, req.snapshot);
   }
 
-  /** Whether this node is done moving onto configuration `epoch` (it must be its own). */
-  moveDone(req: MoveDoneRequest): boolean {
+  /** Whether this node is done moving onto configuration `epoch` (it must be its own); a `released` teller makes it release too. */
+  moveDone(req: MoveDoneRequest): MoveDoneAnswer {
     this.admit(req.from, req.epoch, 'move-done');
-    return this.o.doneHere(req.epoch);
+    if (req.released) this.o.completion.told(req.epoch);
+    return { done: this.o.completion.doneHere(req.epoch), released: this.o.completion.releasedAt(req.epoch) };
   }
 
   /** Total refusals (for metrics). */

@@ -5,6 +5,7 @@ import { intField, jsonObject, stringField, toJsonPayload } from '../rpc/json.js
 import { METHODS } from '../rpc/methods.js';
 import { DecodeError, TransportError } from '../errors.js';
 import { MAX_HOLD_SNAPSHOT_BYTES, type HoldAnswer } from './hold-check.js';
+import type { MoveDoneAnswer } from './move-completion.js';
 import type { ReplicaPeers } from './replica-peers.js';
 
 /** A question between replicas is one round trip; a member that does not answer in this long is asked again later. */
@@ -14,8 +15,8 @@ const MAX_EPOCH = 2 ** 32;
 export interface ReplicaAsk {
   /** Compares `peer`'s copy of `doc` with `snapshot` (rejects when refused or unreachable). */
   holdCheck(peer: string, doc: string, epoch: number, snapshot: Uint8Array): Promise<HoldAnswer>;
-  /** Whether `peer` is done moving onto configuration `epoch` (rejects when refused or unreachable). */
-  moveDone(peer: string, epoch: number): Promise<boolean>;
+  /** Whether `peer` is done moving onto configuration `epoch`; `released` tells it every voter is (rejects when refused or unreachable). */
+  moveDone(peer: string, epoch: number, released: boolean): Promise<MoveDoneAnswer>;
 }
 
 /** Registers the handlers on `rpc` and returns the asking side. */
@@ -28,7 +29,7 @@ export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: str
   });
   rpc.handle(METHODS.memoryMoveDone, 'member', (p, ctx) => {
     const r = jsonObject(p, 'move-done');
-    return toJsonPayload({ done: peers.moveDone({ from: sender(r, ctx.identity, 'move-done'), epoch: intField(r, 'epoch', 'move-done', 0, MAX_EPOCH) }) });
+    return toJsonPayload(peers.moveDone({ from: sender(r, ctx.identity, 'move-done'), epoch: intField(r, 'epoch', 'move-done', 0, MAX_EPOCH), released: r.released === true }));
   });
   const ask = async (peer: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const at = addressOf(peer);
@@ -40,7 +41,10 @@ export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: str
       const r = await ask(peer, METHODS.memoryHoldCheck, { doc, epoch, snapshot: Buffer.from(snapshot).toString('base64') });
       return { holds: r.holds === true, within: r.within === true };
     },
-    moveDone: async (peer, epoch) => (await ask(peer, METHODS.memoryMoveDone, { epoch })).done === true,
+    moveDone: async (peer, epoch, released) => {
+      const r = await ask(peer, METHODS.memoryMoveDone, { epoch, released });
+      return { done: r.done === true, released: r.released === true };
+    },
   };
 }
 

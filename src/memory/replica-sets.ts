@@ -19,6 +19,7 @@ import { setOf, type MoveStore } from './replica-moves.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { holdSnapshot } from './hold-check.js';
 import { ReplicaPeers, type Refusal } from './replica-peers.js';
+import { MoveCompletion } from './move-completion.js';
 import { replicaRpc, type ReplicaAsk } from './replica-rpc.js';
 import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
 
@@ -59,6 +60,8 @@ export interface HeldStatus {
   movingFrom: number[];
   /** Document moves completed here (a majority of the new set holds everything of the old sets' majorities). */
   movesSettled: number;
+  /** Times every voter was seen done moving and the previous configurations' records were released here (move-completion.ts). */
+  movesReleased: number;
   /** Continuing replicas that confirmed by hold-check (no document bytes) that they held everything a stray held. */
   handoffConfirmed: number;
   /** Hold-checks and move-done questions from other members refused, by reason; nothing changed (replica-peers.ts). */
@@ -74,10 +77,25 @@ export class ReplicaSets {
   /** Answers other replicas' questions and counts the refused ones (replica-peers.ts). */
   readonly peers: ReplicaPeers;
   private readonly ask: ReplicaAsk | undefined;
+  /** Announced move completion (move-completion.ts). */
+  readonly completion: MoveCompletion;
 
   constructor(private readonly o: ReplicaSetsOptions) {
     this.view = new ReplicaView(o.self, o.gate, o.store, o.log);
-    this.peers = new ReplicaPeers({ view: this.view, docs: o.docs, doneHere: () => false });
+    this.completion = new MoveCompletion({
+      self: o.self,
+      config: () => {
+        const c = this.view.current().config;
+        return { epoch: c.epoch, voters: c.voters.map((v) => v.name) };
+      },
+      records: () => this.view.moves.epochs(),
+      settledHere: () => this.settledHere(),
+      release: (epoch) => {
+        this.view.moves.releaseBefore(epoch);
+        o.recheck?.(); // writes waiting for an old set's acks need the current set only now
+      },
+    });
+    this.peers = new ReplicaPeers({ view: this.view, docs: o.docs, completion: this.completion });
     this.ask = o.rpc && o.addressOf && replicaRpc(o.self, o.rpc, o.addressOf, this.peers);
   }
 
@@ -99,7 +117,10 @@ export class ReplicaSets {
       now,
       log: o.log,
       intervalMs: o.handoffIntervalMs,
-      onRound: () => this.settler?.sweep(o.docs.ids()),
+      onRound: () => {
+        this.settler?.sweep(o.docs.ids());
+        this.askDone();
+      },
       confirm: this.ask && this.confirmer(this.ask),
     });
     this.reads = new ReplicaReads({
@@ -147,6 +168,31 @@ export class ReplicaSets {
       },
       ask: async (peer, id, epoch, snapshot) => (await ask.holdCheck(peer, id, epoch, snapshot)).holds,
     };
+  }
+
+  /** Whether this node is done moving onto its configuration: no stray, and no document it holds as a replica still moving here. */
+  private settledHere(): boolean {
+    if ((this.handoff?.strays().length ?? 0) > 0) return false;
+    const scope = this.view.current();
+    if (this.view.moves.epochs().length === 0) return true;
+    return !this.o.docs.ids().some((id) => scope.isReplica(id) && this.view.previousSets(id).length > 0);
+  }
+
+  /** One round of announced move completion: ask the voters not yet known done; tell them all once every one is. */
+  private askDone(): void {
+    const ask = this.ask;
+    if (!ask) return;
+    const epoch = this.view.current().epoch;
+    const alive = new Set(this.engine?.peerList() ?? []);
+    for (const peer of this.completion.toAsk()) {
+      if (!alive.has(peer)) continue;
+      ask.moveDone(peer, epoch, false).then(
+        (a) => {
+          for (const v of this.completion.answer(peer, epoch, a)) ask.moveDone(v, epoch, true).catch(() => undefined);
+        },
+        (err: unknown) => this.o.log.debug({ peer, err: (err as Error).message }, 'move-done not answered; asking again next round'),
+      );
+    }
   }
 
   /** Members that, on the last configuration change, joined the replica set of a document this node holds and is a replica of. */
@@ -253,6 +299,7 @@ export class ReplicaSets {
       movingFrom: this.view.moves.epochs(),
       movesSettled: this.settler?.settled ?? 0,
       handoffConfirmed: this.handoff?.confirmations ?? 0,
+      movesReleased: this.completion.releases,
       peerRefused: { ...this.peers.refused },
     };
   }

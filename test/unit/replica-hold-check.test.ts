@@ -83,12 +83,13 @@ describe('ReplicaPeers: bad questions refused, counted, nothing changed', () => 
   const other = Array.from({ length: 50 }, (_, i) => `a${i}`).find((a) => !placement.replicas(a).includes('n0'))!;
   const held = new Map<string, Y.Doc>([[doc, docWith(1, ['x'])]]);
   const docs = { has: (id: string) => held.has(id), doc: (id: string) => held.get(id)! };
-  const peers = new ReplicaPeers({ view: viewOn('n0', cfg), docs, doneHere: (e) => e === 5 });
+  const told: number[] = [];
+  const peers = new ReplicaPeers({ view: viewOn('n0', cfg), docs, completion: { doneHere: (e) => e === 5, releasedAt: () => false, told: (e) => void told.push(e) } });
   const snap = holdSnapshot(held.get(doc)!)!;
 
   it('answers a voter on its configuration about a document it replicates', () => {
     expect(peers.holdCheck({ from: 'n1', epoch: 5, doc, snapshot: snap })).toEqual({ holds: true, within: true });
-    expect(peers.moveDone({ from: 'n1', epoch: 5 })).toBe(true);
+    expect(peers.moveDone({ from: 'n1', epoch: 5 })).toEqual({ done: true, released: false });
   });
 
   it('refuses a non-member, another configuration, and a document neither replicated nor held here', () => {
@@ -96,11 +97,13 @@ describe('ReplicaPeers: bad questions refused, counted, nothing changed', () => 
     expect(() => peers.holdCheck({ from: 'n9', epoch: 5, doc, snapshot: snap })).toThrow(/not a voter of configuration 5/);
     expect(() => peers.moveDone({ from: 'intruder', epoch: 5 })).toThrow(RefusedError);
     expect(() => peers.holdCheck({ from: 'n1', epoch: 4, doc, snapshot: snap })).toThrow(/it is on configuration 4, this node on 5/);
-    expect(() => peers.moveDone({ from: 'n1', epoch: 6 })).toThrow(RefusedError);
+    expect(() => peers.moveDone({ from: 'n1', epoch: 6, released: true })).toThrow(RefusedError);
+    expect(() => peers.moveDone({ from: 'n9', epoch: 5, released: true })).toThrow(RefusedError);
+    expect(told).toEqual([]); // a refused "every voter is done" releases nothing
     expect(() => peers.holdCheck({ from: 'n1', epoch: 5, doc: `agent/${other}`, snapshot: snap })).toThrow(/is not one of its replicas on configuration 5 and does not hold it/);
     expect(() => peers.holdCheck({ from: 'n1', epoch: 5, doc: 'tasks', snapshot: snap })).toThrow(RefusedError); // not a placed document
-    expect(peers.refused).toEqual({ 'non-member': 2, 'other-configuration': 2, 'not-replica': 2 });
-    expect(peers.refusedTotal()).toBe(6);
+    expect(peers.refused).toEqual({ 'non-member': 3, 'other-configuration': 2, 'not-replica': 2 });
+    expect(peers.refusedTotal()).toBe(7);
     expect(Y.encodeStateAsUpdate(held.get(doc)!)).toEqual(before);
     expect(held.has(`agent/${other}`)).toBe(false);
   });
