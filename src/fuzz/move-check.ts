@@ -7,7 +7,10 @@
 //   quiet-join       on a join into a quiet cluster (no fault, no write for a while, converged),
 //                    the nodes already there receive no agent-document bytes: only the joiner does.
 //                    Counted at each node's document set (every remote update applied or offered,
-//                    duplicates included) from the join until the next step.
+//                    duplicates included) from the join until the next step. An empty update (no
+//                    structs, no deletions: the diff a peer answers when the receiver lacks nothing,
+//                    as anti-entropy between nodes not yet on one configuration may) carries no
+//                    document bytes and is not counted.
 import type { SimCluster } from '../sim/cluster-sim.js';
 import { Violation } from './invariants.js';
 import { replicaDivergence } from './replica-check.js';
@@ -47,7 +50,12 @@ export class MoveCompletionChecker {
   }
 }
 
-/** Agent-document bytes each node received from peers while watched. */
+/** The Yjs v1 update with no structs and an empty delete set. */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
+}
+
+/** Agent-document bytes each node received from peers while watched (empty updates aside). */
 export class DocBytesTap {
   private readonly received = new Map<number, number>();
   private readonly undo: Array<() => void> = [];
@@ -61,7 +69,7 @@ export class DocBytesTap {
       const docs = this.c.node(i).memoryService.docs;
       const apply = docs.apply;
       docs.apply = (id, update, origin) => {
-        if (id.startsWith('agent/')) this.received.set(i, (this.received.get(i) ?? 0) + update.byteLength);
+        if (id.startsWith('agent/') && !isEmptyUpdate(update)) this.received.set(i, (this.received.get(i) ?? 0) + update.byteLength);
         return apply.call(docs, id, update, origin);
       };
       this.undo.push(() => {
