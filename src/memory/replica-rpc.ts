@@ -19,13 +19,18 @@ export interface ReplicaAsk {
   moveDone(peer: string, epoch: number, released: boolean): Promise<MoveDoneAnswer>;
 }
 
-/** Registers the handlers on `rpc` and returns the asking side. */
-export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: string) => string | undefined, peers: ReplicaPeers): ReplicaAsk {
-  rpc.handle(METHODS.memoryHoldCheck, 'member', (p, ctx) => {
+/**
+ * Registers the handlers on `rpc` and returns the asking side. `durable` resolves once everything
+ * applied here so far is on disk: a "holds" answer counts like an ack, so it waits for it.
+ */
+export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: string) => string | undefined, peers: ReplicaPeers, durable: () => Promise<void>): ReplicaAsk {
+  rpc.handle(METHODS.memoryHoldCheck, 'member', async (p, ctx) => {
     const r = jsonObject(p, 'hold-check');
     const from = sender(r, ctx.identity, 'hold-check');
     const snapshot = Buffer.from(stringField(r, 'snapshot', 'hold-check', Math.ceil((MAX_HOLD_SNAPSHOT_BYTES * 4) / 3) + 4), 'base64');
-    return toJsonPayload(peers.holdCheck({ from, epoch: intField(r, 'epoch', 'hold-check', 0, MAX_EPOCH), doc: stringField(r, 'doc', 'hold-check', 256), snapshot: new Uint8Array(snapshot) }));
+    const answer = peers.holdCheck({ from, epoch: intField(r, 'epoch', 'hold-check', 0, MAX_EPOCH), doc: stringField(r, 'doc', 'hold-check', 256), snapshot: new Uint8Array(snapshot) });
+    if (answer.holds) await durable();
+    return toJsonPayload(answer);
   });
   rpc.handle(METHODS.memoryMoveDone, 'member', (p, ctx) => {
     const r = jsonObject(p, 'move-done');

@@ -96,7 +96,8 @@ export class ReplicaSets {
       },
     });
     this.peers = new ReplicaPeers({ view: this.view, docs: o.docs, completion: this.completion });
-    this.ask = o.rpc && o.addressOf && replicaRpc(o.self, o.rpc, o.addressOf, this.peers);
+    const durable = (): Promise<void> => new Promise((resolve, reject) => o.docs.commitThen((err) => (err ? reject(err) : resolve())));
+    this.ask = o.rpc && o.addressOf && replicaRpc(o.self, o.rpc, o.addressOf, this.peers, durable);
   }
 
   /** Second step, once the engine (which takes the view as its scope) exists. */
