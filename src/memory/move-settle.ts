@@ -87,13 +87,16 @@ export class MoveSettle {
   }
 
   /** The old way: merge from a majority of every set (document bytes in), then push the whole document to the current set. */
-  private async merge(docId: string, s: Settling): Promise<void> {
+  private async merge(docId: string, s: Settling, thenCompare = false): Promise<void> {
     await this.o.pull(docId, { force: true, strict: true });
+    // Having merged, ask again by snapshot: only members of the current set that lack something get the document.
+    const snapshot = thenCompare && this.o.has(docId) ? this.o.confirm?.snapshot(docId) : undefined;
+    if (snapshot && this.running.get(docId) === s) return this.compare(docId, s, snapshot, true);
     this.push(docId, s);
   }
 
   /** The quiet way: compare snapshots with the members of every set; only a lack moves bytes. */
-  private async compare(docId: string, s: Settling, snapshot: Uint8Array): Promise<void> {
+  private async compare(docId: string, s: Settling, snapshot: Uint8Array, merged = false): Promise<void> {
     const view = this.o.view;
     const self = view.current().self;
     const prev = view.previousSets(docId);
@@ -103,7 +106,12 @@ export class MoveSettle {
     await Promise.all([...asked].map((peer) => this.o.confirm!.ask(peer, docId, s.epoch, snapshot).then((a) => void answers.set(peer, a), () => undefined)));
     if (this.running.get(docId) !== s) return;
     if (view.current().epoch !== s.epoch) return s.finish();
-    if ([...answers.values()].some((a) => !a.within)) return this.merge(docId, s); // a member holds something we lack
+    if ([...answers.values()].some((a) => !a.within)) {
+      // A member holds something we lack: merge it (once), then compare again; still lacking after a merge: the old way.
+      if (!merged) return this.merge(docId, s, true);
+      this.push(docId, s);
+      return;
+    }
     for (const p of prev) {
       const within = p.replicas.filter((m) => m === self || answers.has(m)).length;
       if (2 * within <= p.replicas.length) throw new Error(`no majority of the previous set ${p.replicas.join(',')} answered`);

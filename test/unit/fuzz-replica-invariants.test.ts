@@ -108,6 +108,7 @@ describe('replica-set invariants catch their planted bugs', () => {
       await c.start();
       expect(await c.runUntil(() => c.allSeeAlive(5), 60_000, 50)).toBe(true);
       const checker = new QuietJoinChecker(c);
+      expect(await c.runUntil(() => checker.isQuiet(), 60_000, 50)).toBe(true); // no move in flight: the join would be judged
       checker.begin(99);
       await c.settle(c.node(0).memory('q').addEpisode({ task: 'q', outcome: 'ok' }), 10_000);
       expect(() => checker.end()).toThrow(/quiet-join: n99 joined a quiet cluster and nodes already in it received agent-document bytes: n\d \d+ B/);
@@ -139,14 +140,15 @@ describe('replica-set invariants catch their planted bugs', () => {
       expect(await c.runUntil(() => c.allSeeAlive(7), 60_000, 50)).toBe(true);
       for (let a = 0; a < 24; a++) await c.settle(c.node(a % 7).memory(`a${a}`).addEpisode({ task: 't', outcome: `ok ${a}` }), 10_000);
       expect(await c.runUntil(() => replicaDivergence(c) === undefined, 60_000, 50)).toBe(true);
-      await c.runFor(2_000);
       const checker = new QuietJoinChecker(c);
+      expect(await c.runUntil(() => checker.isQuiet(), 60_000, 50)).toBe(true); // the moves of forming the cluster are done
       checker.begin(7);
       const k = c.addNode(0);
       expect(await c.runUntil(() => c.live().every((i) => c.node(i).gate.isVoter(c.node(k).name)) && replicaDivergence(c) === undefined, 60_000, 50)).toBe(true);
       const joinerDocs = c.node(k).memoryService.docs.ids().filter((id) => id.startsWith('agent/'));
       expect(joinerDocs.length).toBeGreaterThan(0);
       expect(() => checker.end()).not.toThrow();
+      expect([checker.watched, checker.overlapped]).toEqual([1, 0]); // judged, not skipped
       const confirmed = c.live().reduce((n, i) => n + c.node(i).memoryService.replicas.status().handoffConfirmed, 0);
       expect(confirmed).toBeGreaterThan(0); // continuing replicas answered by snapshot, not by receiving the document
     });
