@@ -378,6 +378,8 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
 
   /** The quiet join (run.endJoin): a new member joins the converged cluster; only it may receive agent documents. */
   async function quietJoinAtEnd(): Promise<void> {
+    const quietBy = c.now() + config.convergeMs; // moves of earlier changes finish first (a join into a quiet cluster)
+    while (!quietJoin.isQuiet() && c.now() < quietBy) await advance(Math.min(500, quietBy - c.now()));
     quietJoin.begin(c.size); // taps the nodes there now; the joiner is the next index
     const k = join(0)!;
     const admitted = () => c.live().every((i) => c.node(i).gate.isVoter(c.node(k).name)) && replicaDivergence(c) === undefined;

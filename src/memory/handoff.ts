@@ -2,8 +2,10 @@
 // change moved them, a read or a write on a non-replica left a copy, a downed node came back with
 // data), and drops each one only once a majority of its replica set stored everything it held.
 //
-// Per such document: push the whole document (one acknowledged `update`) to its replicas on our
-// configuration; count acks only from replicas on that same configuration (QuorumGate.countsAck);
+// Per such document: push the whole document (one acknowledged `update`) to its new replicas on our
+// configuration (not in its set before the change), and ask each continuing replica by snapshot
+// whether it already holds everything we hold (hold-check.ts: no document bytes; one that does not
+// gets the push); count acks and confirmations only from replicas on that same configuration;
 // once a strict majority acked, and the document is unchanged since the push (same digest: state
 // vector and delete set), drop it from memory and storage. Anything else (the configuration moved
 // on, the document changed, the drop had to wait for a group commit) pushes again on a later
@@ -35,17 +37,32 @@ export interface HandoffOptions {
   intervalMs?: number;
   /** Called at the end of every round (completing moves: move-settle.ts). */
   onRound?: () => void;
+  /**
+   * Hold-checks of continuing replicas (replica-rpc.ts): the document's snapshot here (undefined:
+   * push the whole document instead), its set before the last change (undefined: unknown, ask
+   * every target first), and the question itself (rejects when refused or unreachable).
+   */
+  confirm?: {
+    snapshot: (docId: string) => Uint8Array | undefined;
+    heldBefore: (docId: string) => readonly string[] | undefined;
+    ask: (peer: string, docId: string, epoch: number, snapshot: Uint8Array) => Promise<boolean>;
+  };
 }
 
 interface Transfer {
-  requestId: number;
+  /** The whole-document pushes of this transfer (to new replicas, and to continuing ones that lacked something). */
+  requestIds: number[];
   epoch: number;
   replicas: readonly string[];
   /** The document's digest when it was pushed: the drop needs it unchanged. */
   digest: Uint8Array;
+  /** Replicas that acknowledged the push or confirmed by hold-check that they hold everything. */
   acks: Set<string>;
   sentAt: number;
 }
+
+/** Delay before asking a continuing replica again whose hold-check was refused (not on our configuration yet) or lost. */
+const RECHECK_MS = 200;
 
 /** Documents pushed per round at most, so a node holding thousands of strays spreads the work. */
 const MAX_PUSHES_PER_ROUND = 64;
@@ -58,6 +75,8 @@ export class Handoff {
   /** Documents given away and dropped since start, and pushes sent (for /status and tests). */
   dropped = 0;
   pushes = 0;
+  /** Continuing replicas that confirmed by hold-check (no document bytes) that they held everything. */
+  confirmations = 0;
   private readonly intervalMs: number;
 
   constructor(private readonly o: HandoffOptions) {
@@ -107,14 +126,17 @@ export class Handoff {
       const alive = new Set(this.o.peers());
       const targets = replicas.filter((r) => alive.has(r));
       if (2 * targets.length <= replicas.length) continue; // no majority to give it to yet
-      const pushed = this.o.pushWhole(id, targets);
-      if (!pushed) continue;
-      this.transfers.set(id, { requestId: pushed.requestId, epoch: scope.epoch, replicas, digest: this.o.docs.digest(id).slice(), acks: new Set(), sentAt: now });
-      this.byRequest.set(pushed.requestId, id);
+      const snapshot = this.o.confirm?.snapshot(id);
+      const before = snapshot && this.o.confirm!.heldBefore(id);
+      // New replicas get the document; continuing ones (held it before the change) are asked first.
+      const fresh = snapshot ? targets.filter((r) => before !== undefined && !before.includes(r)) : targets;
+      const t: Transfer = { requestIds: [], epoch: scope.epoch, replicas, digest: this.o.docs.digest(id).slice(), acks: new Set(), sentAt: now };
+      if (fresh.length > 0 && !this.push(id, t, fresh)) continue;
+      this.transfers.set(id, t);
       this.pushes++;
       sent++;
-      this.o.run(pushed.effects);
-      if (plantedUnackedDrop) this.tryDrop(id, this.transfers.get(id)!);
+      for (const peer of targets) if (!fresh.includes(peer)) this.check(id, t, peer, snapshot!);
+      if (plantedUnackedDrop) this.tryDrop(id, t);
     }
     this.o.onRound?.();
   }
@@ -124,9 +146,47 @@ export class Handoff {
     const id = this.byRequest.get(requestId);
     if (id === undefined) return;
     const t = this.transfers.get(id);
-    if (!t || t.requestId !== requestId || !t.replicas.includes(peer) || !this.o.countsAck(word)) return;
+    if (!t || !t.requestIds.includes(requestId) || !this.o.countsAck(word)) return;
+    this.confirmed(id, t, peer);
+  }
+
+  private confirmed(id: string, t: Transfer, peer: string): void {
+    if (!t.replicas.includes(peer)) return;
     t.acks.add(peer);
     if (2 * t.acks.size > t.replicas.length) this.tryDrop(id, t);
+  }
+
+  /** Whole-document push of `id` to `targets` as part of transfer `t`; false when the engine sent nothing. */
+  private push(id: string, t: Transfer, targets: readonly string[]): boolean {
+    const pushed = this.o.pushWhole(id, targets);
+    if (!pushed) return false;
+    t.requestIds.push(pushed.requestId);
+    this.byRequest.set(pushed.requestId, id);
+    this.o.run(pushed.effects);
+    return true;
+  }
+
+  /** Asks continuing replica `peer` whether it holds everything of `id` we held at the push; pushes it the document when not. */
+  private check(id: string, t: Transfer, peer: string, snapshot: Uint8Array, tries = 0): void {
+    const live = (): boolean => !this.stopped && this.transfers.get(id) === t && this.o.view.current().epoch === t.epoch;
+    this.o.confirm!.ask(peer, id, t.epoch, snapshot).then(
+      (holds) => {
+        if (!live()) return;
+        if (holds) {
+          this.confirmations++;
+          this.confirmed(id, t, peer);
+        } else {
+          this.push(id, t, [peer]);
+        }
+      },
+      (err: unknown) => {
+        if (!live()) return;
+        this.o.log.debug({ doc: id, peer, err: (err as Error).message }, 'hold-check not answered; asking again');
+        // Refused (it has not adopted our configuration yet) or lost: ask again soon, then fall back to the push.
+        if (tries < 5) this.o.scheduler.schedule(RECHECK_MS, () => live() && this.check(id, t, peer, snapshot, tries + 1));
+        else this.push(id, t, [peer]);
+      },
+    );
   }
 
   private tryDrop(id: string, t: Transfer): void {
@@ -146,7 +206,7 @@ export class Handoff {
 
   private forget(id: string): void {
     const t = this.transfers.get(id);
-    if (t) this.byRequest.delete(t.requestId);
+    if (t) for (const r of t.requestIds) this.byRequest.delete(r);
     this.transfers.delete(id);
   }
 

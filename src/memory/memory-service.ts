@@ -98,7 +98,7 @@ export class MemoryService implements AgentMemoryWriter {
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : (o.schemas?.[id] ?? o.schemas?.[id.slice(0, id.indexOf('/') + 1)])), residency);
     this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
-    this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, store: o.store, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs, recheck: () => this.acks.recheck() });
+    this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, store: o.store, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs, recheck: () => this.acks.recheck(), rpc: o.rpc, addressOf: o.addressOf });
     const atEnd = endOfTurn(o.runtime.scheduler);
     const soon = beforeCommit(o.runtime.scheduler);
     this.engine = new SyncEngine({

@@ -2,7 +2,13 @@
 // everything a majority of each previous set held, its writes need the current set only.
 //
 // Steps for one document (started by a write during a move, and every handoff round for the
-// documents this node is a current replica of): merge it from a majority of every previous set it
+// documents this node is a current replica of). Quiet path first (no document bytes): ask the
+// members of the current and previous sets by snapshot (hold-check.ts) whether this node holds
+// everything they hold and whether they hold everything it holds; when a majority of every
+// previous set is within this node's copy and a majority of the current set holds all of it, the
+// move is complete; members of the current set that lack something get the document only while
+// the holders are not a majority yet. When any member holds something this node lacks, or there
+// is no snapshot to ask with: merge it from a majority of every previous set it
 // is moving from (and of the current set: ReplicaReads.pull, strict), push the whole merged
 // document to the current set (one acknowledged `update`), and once a strict majority of the
 // current set acknowledged it on our configuration (this node counts when it is one of them),
@@ -14,6 +20,7 @@ import type { Logger, Scheduler } from '../runtime/types.js';
 import type { SyncEffect } from '../sync/types.js';
 import type { PullOptions } from './replica-read.js';
 import { setOf } from './replica-moves.js';
+import type { HoldAnswer } from './hold-check.js';
 import type { ReplicaView } from './replica-view.js';
 
 export interface MoveSettleOptions {
@@ -30,6 +37,11 @@ export interface MoveSettleOptions {
   log: Logger;
   /** A move completed: writes waiting for the previous sets' acks may be done now. */
   onSettled?: () => void;
+  /** Hold-checks (replica-rpc.ts): this node's snapshot of a document (undefined: none to ask with) and the question. */
+  confirm?: {
+    snapshot: (docId: string) => Uint8Array | undefined;
+    ask: (peer: string, docId: string, epoch: number, snapshot: Uint8Array) => Promise<HoldAnswer>;
+  };
 }
 
 interface Settling {
@@ -66,13 +78,55 @@ export class MoveSettle {
       if (s.requestId !== undefined) this.byRequest.delete(s.requestId);
       if (this.running.get(docId) === s) this.running.delete(docId);
     };
-    void this.o
-      .pull(docId, { force: true, strict: true })
-      .then(() => this.push(docId, s))
-      .catch((err: unknown) => {
-        this.o.log.debug({ doc: docId, err: (err as Error).message }, 'completing a move must wait: a previous or the current set did not answer');
-        s.finish();
-      });
+    const snapshot = this.o.confirm && this.o.has(docId) ? this.o.confirm.snapshot(docId) : undefined;
+    const work = snapshot ? this.compare(docId, s, snapshot) : this.merge(docId, s);
+    work.catch((err: unknown) => {
+      this.o.log.debug({ doc: docId, err: (err as Error).message }, 'completing a move must wait: a previous or the current set did not answer');
+      s.finish();
+    });
+  }
+
+  /** The old way: merge from a majority of every set (document bytes in), then push the whole document to the current set. */
+  private async merge(docId: string, s: Settling, thenCompare = false): Promise<void> {
+    await this.o.pull(docId, { force: true, strict: true });
+    // Having merged, ask again by snapshot: only members of the current set that lack something get the document.
+    const snapshot = thenCompare && this.o.has(docId) ? this.o.confirm?.snapshot(docId) : undefined;
+    if (snapshot && this.running.get(docId) === s) return this.compare(docId, s, snapshot, true);
+    this.push(docId, s);
+  }
+
+  /** The quiet way: compare snapshots with the members of every set; only a lack moves bytes. */
+  private async compare(docId: string, s: Settling, snapshot: Uint8Array, merged = false): Promise<void> {
+    const view = this.o.view;
+    const self = view.current().self;
+    const prev = view.previousSets(docId);
+    const alive = new Set(this.o.peers());
+    const asked = new Set([...s.set, ...prev.flatMap((p) => p.replicas)].filter((n) => n !== self && alive.has(n)));
+    const answers = new Map<string, HoldAnswer>();
+    await Promise.all([...asked].map((peer) => this.o.confirm!.ask(peer, docId, s.epoch, snapshot).then((a) => void answers.set(peer, a), () => undefined)));
+    if (this.running.get(docId) !== s) return;
+    if (view.current().epoch !== s.epoch) return s.finish();
+    if ([...answers.values()].some((a) => !a.within)) {
+      // A member holds something we lack: merge it (once), then compare again; still lacking after a merge: the old way.
+      if (!merged) return this.merge(docId, s, true);
+      this.push(docId, s);
+      return;
+    }
+    for (const p of prev) {
+      const within = p.replicas.filter((m) => m === self || answers.has(m)).length;
+      if (2 * within <= p.replicas.length) throw new Error(`no majority of the previous set ${p.replicas.join(',')} answered`);
+    }
+    for (const m of s.set) if (answers.get(m)?.holds) s.acks.add(m);
+    if (this.holders(docId, s) * 2 <= s.set.length) {
+      const lacking = s.set.filter((m) => answers.get(m)?.holds === false);
+      const pushed = lacking.length > 0 ? this.o.pushWhole(docId, lacking) : undefined;
+      if (pushed) {
+        s.requestId = pushed.requestId;
+        this.byRequest.set(pushed.requestId, docId);
+        this.o.run(pushed.effects);
+      }
+    }
+    this.check(docId, s);
   }
 
   /** Every handoff round: complete the moves of documents this node holds as a current replica. */
@@ -112,10 +166,15 @@ export class MoveSettle {
   }
 
   private check(docId: string, s: Settling): void {
+    if (2 * this.holders(docId, s) > s.set.length) this.complete(docId, s);
+  }
+
+  /** Members of the current set known to hold everything this node held: itself, acks, confirmations. */
+  private holders(docId: string, s: Settling): number {
     const self = this.o.view.current().self;
     let n = 0;
     for (const r of s.set) if ((r === self && this.o.has(docId)) || s.acks.has(r)) n++;
-    if (2 * n > s.set.length) this.complete(docId, s);
+    return n;
   }
 
   private complete(docId: string, s: Settling): void {

@@ -48,6 +48,8 @@ export class ReplicaMoves {
   private seen: PlacedConfig | undefined;
   /** Documents whose move completed here, with the epoch it completed on (cleared by the next change). */
   private readonly done = new Map<string, number>();
+  /** The configuration on which every voter was seen done moving and the older records were released (move-completion.ts). */
+  private releasedOn: number | undefined;
 
   constructor(
     private readonly self: string,
@@ -130,6 +132,11 @@ export class ReplicaMoves {
     return this.records.some((r) => setOf(r.scope, docId).includes(this.self));
   }
 
+  /** Whether `name` is a voter of a kept previous configuration (a displaced holder may be off the voters now). */
+  wasVoter(name: string): boolean {
+    return this.records.some((r) => r.rec.voters.includes(name));
+  }
+
   /** A majority of `docId`'s current set (configuration `epoch`) stored everything of the previous sets' majorities. */
   markDone(docId: string, epoch: number): void {
     if (this.done.size >= 65_536) this.done.clear(); // bounded: a forgotten mark only costs one more settle
@@ -137,7 +144,17 @@ export class ReplicaMoves {
   }
 
   isDone(docId: string, epoch: number): boolean {
-    return this.done.get(docId) === epoch;
+    return this.done.get(docId) === epoch || this.releasedOn === epoch;
+  }
+
+  /** Every voter of configuration `epoch` is done moving onto it: the records before it drop (persisted). */
+  releaseBefore(epoch: number): void {
+    const gone = this.records.filter((r) => r.rec.epoch < epoch);
+    this.releasedOn = epoch;
+    if (gone.length === 0) return;
+    this.records = this.records.filter((r) => r.rec.epoch >= epoch);
+    this.log.info({ released: gone.map((r) => r.rec.epoch), on: epoch }, 'every voter finished moving: previous configurations released');
+    this.persist();
   }
 
   private persist(): void {

@@ -11,11 +11,16 @@ import type { SyncEffect } from '../sync/types.js';
 import type { SyncListener } from './sync-waits.js';
 import type { AckPlan } from './ack-tracker.js';
 import { AGENT_PREFIX } from './agent-docs.js';
-import { Handoff } from './handoff.js';
+import { Handoff, type HandoffOptions } from './handoff.js';
 import { ReplicaReads } from './replica-read.js';
 import { ReplicaView } from './replica-view.js';
 import { MoveSettle } from './move-settle.js';
-import type { MoveStore } from './replica-moves.js';
+import { setOf, type MoveStore } from './replica-moves.js';
+import type { RpcEndpoint } from '../rpc/endpoint.js';
+import { holdSnapshot } from './hold-check.js';
+import { ReplicaPeers, type Refusal } from './replica-peers.js';
+import { MoveCompletion } from './move-completion.js';
+import { replicaRpc, type ReplicaAsk } from './replica-rpc.js';
 import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
 
 
@@ -33,6 +38,9 @@ export interface ReplicaSetsOptions {
   handoffIntervalMs?: number;
   /** Re-evaluates waiting writes (AckTracker.recheck) once a move completed. */
   recheck?: () => void;
+  /** Member RPCs between replicas (hold-check, move-done: replica-rpc.ts); without them handoff pushes whole documents to every replica. */
+  rpc?: RpcEndpoint;
+  addressOf?: (name: string) => string | undefined;
 }
 
 /** What /status and `tri memory placement` show of this node's share of the memory. */
@@ -52,6 +60,12 @@ export interface HeldStatus {
   movingFrom: number[];
   /** Document moves completed here (a majority of the new set holds everything of the old sets' majorities). */
   movesSettled: number;
+  /** Times every voter was seen done moving and the previous configurations' records were released here (move-completion.ts). */
+  movesReleased: number;
+  /** Continuing replicas that confirmed by hold-check (no document bytes) that they held everything a stray held. */
+  handoffConfirmed: number;
+  /** Hold-checks and move-done questions from other members refused, by reason; nothing changed (replica-peers.ts). */
+  peerRefused: Record<Refusal, number>;
 }
 
 export class ReplicaSets {
@@ -60,9 +74,30 @@ export class ReplicaSets {
   private reads: ReplicaReads | undefined;
   private settler: MoveSettle | undefined;
   private engine: SyncEngine | undefined;
+  /** Answers other replicas' questions and counts the refused ones (replica-peers.ts). */
+  readonly peers: ReplicaPeers;
+  private readonly ask: ReplicaAsk | undefined;
+  /** Announced move completion (move-completion.ts). */
+  readonly completion: MoveCompletion;
 
   constructor(private readonly o: ReplicaSetsOptions) {
     this.view = new ReplicaView(o.self, o.gate, o.store, o.log);
+    this.completion = new MoveCompletion({
+      self: o.self,
+      config: () => {
+        const c = this.view.current().config;
+        return { epoch: c.epoch, voters: c.voters.map((v) => v.name) };
+      },
+      records: () => this.view.moves.epochs(),
+      settledHere: () => this.settledHere(),
+      release: (epoch) => {
+        this.view.moves.releaseBefore(epoch);
+        o.recheck?.(); // writes waiting for an old set's acks need the current set only now
+      },
+    });
+    this.peers = new ReplicaPeers({ view: this.view, docs: o.docs, completion: this.completion });
+    const durable = (): Promise<void> => new Promise((resolve, reject) => o.docs.commitThen((err) => (err ? reject(err) : resolve())));
+    this.ask = o.rpc && o.addressOf && replicaRpc(o.self, o.rpc, o.addressOf, this.peers, durable);
   }
 
   /** Second step, once the engine (which takes the view as its scope) exists. */
@@ -83,7 +118,11 @@ export class ReplicaSets {
       now,
       log: o.log,
       intervalMs: o.handoffIntervalMs,
-      onRound: () => this.settler?.sweep(o.docs.ids()),
+      onRound: () => {
+        this.settler?.sweep(o.docs.ids());
+        this.askDone();
+      },
+      confirm: this.ask && this.confirmer(this.ask),
     });
     this.reads = new ReplicaReads({
       view: this.view,
@@ -107,6 +146,7 @@ export class ReplicaSets {
       timeoutMs: o.readTimeoutMs,
       log: o.log,
       onSettled: () => o.recheck?.(),
+      confirm: this.ask && { snapshot: (id) => holdSnapshot(o.docs.doc(id)), ask: (peer, id, epoch, snapshot) => this.ask!.holdCheck(peer, id, epoch, snapshot) },
     });
     o.gate.onConfigChange(() => {
       this.view.current(); // records the previous configuration of the moves at once
@@ -117,6 +157,43 @@ export class ReplicaSets {
       for (const peer of this.newCoReplicas()) if (alive.has(peer)) o.run(engine.startAntiEntropy(peer, now()));
     });
     this.handoff.start();
+  }
+
+  /** Hold-checks for handoff and move completion: continuing replicas confirm by snapshot instead of receiving the document. */
+  private confirmer(ask: ReplicaAsk): NonNullable<HandoffOptions['confirm']> {
+    return {
+      snapshot: (id) => holdSnapshot(this.o.docs.doc(id)),
+      heldBefore: (id) => {
+        const p = this.view.previous();
+        return p && setOf(p, id);
+      },
+      ask: async (peer, id, epoch, snapshot) => (await ask.holdCheck(peer, id, epoch, snapshot)).holds,
+    };
+  }
+
+  /** Whether this node is done moving onto its configuration: no stray, and no document it holds as a replica still moving here. */
+  private settledHere(): boolean {
+    if ((this.handoff?.strays().length ?? 0) > 0) return false;
+    const scope = this.view.current();
+    if (this.view.moves.epochs().length === 0) return true;
+    return !this.o.docs.ids().some((id) => scope.isReplica(id) && this.view.previousSets(id).length > 0);
+  }
+
+  /** One round of announced move completion: ask the voters not yet known done; tell them all once every one is. */
+  private askDone(): void {
+    const ask = this.ask;
+    if (!ask) return;
+    const epoch = this.view.current().epoch;
+    const alive = new Set(this.engine?.peerList() ?? []);
+    for (const peer of this.completion.toAsk()) {
+      if (!alive.has(peer)) continue;
+      ask.moveDone(peer, epoch, false).then(
+        (a) => {
+          for (const v of this.completion.answer(peer, epoch, a)) ask.moveDone(v, epoch, true).catch(() => undefined);
+        },
+        (err: unknown) => this.o.log.debug({ peer, err: (err as Error).message }, 'move-done not answered; asking again next round'),
+      );
+    }
   }
 
   /** Members that, on the last configuration change, joined the replica set of a document this node holds and is a replica of. */
@@ -222,6 +299,9 @@ export class ReplicaSets {
       refused: this.engine?.refused() ?? 0,
       movingFrom: this.view.moves.epochs(),
       movesSettled: this.settler?.settled ?? 0,
+      handoffConfirmed: this.handoff?.confirmations ?? 0,
+      movesReleased: this.completion.releases,
+      peerRefused: { ...this.peers.refused },
     };
   }
 

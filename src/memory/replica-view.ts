@@ -66,8 +66,16 @@ export class ReplicaView implements SyncScope {
     return peers.filter((p) => to.has(p));
   }
 
+  /**
+   * Anti-entropy with `peer` compares the documents both should hold. A stray (held here, not ours)
+   * is left out: the peer leaves it out of its side too, so comparing it would send the peer the
+   * whole document as if it lacked it; handoff gives strays away (push to new replicas,
+   * hold-check of continuing ones).
+   */
   sharedWith(peer: string): ((docId: string) => boolean) | undefined {
-    return this.current().sharedWith(peer);
+    const scope = this.current();
+    const theirs = scope.sharedWith(peer);
+    return theirs && ((docId) => theirs(docId) && scope.isReplica(docId));
   }
 
   /**

@@ -108,6 +108,15 @@ export class NodeMetrics {
       },
     });
     new Gauge({
+      name: 'tri_replica_questions_refused',
+      help: 'Hold-check and move-done questions from other members refused (non-member, other configuration, not a replica); nothing changed',
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        for (const [reason, n] of Object.entries(node.memoryService.replicas.status().peerRefused)) this.set({ reason }, n);
+      },
+    });
+    new Gauge({
       name: 'tri_tasks',
       help: 'Tasks in the replicated task table by status',
       labelNames: ['status'],

@@ -18,6 +18,9 @@ export const METHODS = {
   memoryAnnotate: 'memory.annotate',
   /** Where an agent's memory is placed, and the cluster's replication factor (src/node/placement-rpc.ts). */
   memoryPlacement: 'memory.placement',
+  /** Between replicas: hold-check (handoff confirms a continuing replica by snapshot) and move-done (src/memory/replica-rpc.ts). */
+  memoryHoldCheck: 'memory.hold-check',
+  memoryMoveDone: 'memory.move-done',
   setReplicationFactor: 'operator.replication-factor',
   /** For tri mcp (src/mcp/node-methods.ts). */
   memoryAgents: 'memory.agents',

@@ -20,6 +20,7 @@ import { SqliteStore } from '../../src/storage/sqlite-store.js';
 import { DigestTree } from '../../src/sync/digest-tree.js';
 import { hash16 } from '../../src/sync/hash.js';
 import { LoopbackNet } from '../../src/sync/loopback.js';
+import { encodeMessage } from '../../src/sync/messages.js';
 import type { SyncEffect } from '../../src/sync/types.js';
 import { YDocSet } from '../../src/sync/ydoc-set.js';
 
@@ -132,6 +133,23 @@ describe('sync engine under a replica scope', () => {
     expect(effects.filter((e) => e.type === 'send')).toHaveLength(0);
     expect(n.node(outsider).docs.has('agent/x')).toBe(false);
     expect(n.node(outsider).engine.refused()).toBe(1);
+  });
+
+  it('a catch-up answer carrying a document the receiver is not a replica of is refused and counted, nothing stored', () => {
+    const n = scopedNet();
+    const set = new ReplicaScope('n0', config(NAMES, 3)).replicasOf('agent/x')!;
+    const writer = set[0]!;
+    write(n.node(writer).docs, 'agent/x', 'k1');
+    n.run();
+    const outsider = NAMES.find((m) => !set.includes(m))!;
+    // As if answering a pull or a snapshot the outsider never asked for this document in.
+    const update = n.node(writer).docs.diff('agent/x', Uint8Array.of(0));
+    for (const mode of ['on_demand', 'full_snapshot'] as const) {
+      const bytes = encodeMessage({ kind: 'doc-deltas', session: 7, mode, reply: true, entries: [{ id: 'agent/x', update }] });
+      n.node(outsider).engine.handle(writer, bytes, 0);
+    }
+    expect(n.node(outsider).docs.has('agent/x')).toBe(false);
+    expect(n.node(outsider).engine.refused()).toBe(2);
   });
 
   it('anti-entropy between co-replicas repairs only shared documents and is one quiet probe when in sync', () => {

@@ -47,7 +47,7 @@ export function registerFuzz(program: Command): void {
     .option('--workers <n>', 'worker threads for the search (default: one per CPU); the result does not depend on it', parseIntIn(1, 256), Math.min(availableParallelism(), 16))
     .option('--replication-factor <n>', 'replication factor each simulated cluster is founded with (odd; default 3); nodes on one configuration must place every agent alike', parseReplicationFactor)
     .option('--skip-invariant <name>', `do not check this invariant, to search past a known open bug (repeatable; one of ${SKIPPABLE.join(', ')})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--check-invariant <name>', `check an invariant skipped by default as a known open bug (repeatable; default skipped: ${DEFAULT_SKIPPED.join(', ')})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--check-invariant <name>', `check an invariant skipped by default as a known open bug (repeatable; default skipped: ${DEFAULT_SKIPPED.join(', ') || 'none'})`, (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--wiped-restarts', 'wipe steps really wipe a node\'s data directory before it restarts under its name, with a new node id (the default)')
     .option('--no-wiped-restarts', 'wipe steps are plain crash-restarts (the data directory kept)')
     .option('--quiet', 'no progress on stderr')
