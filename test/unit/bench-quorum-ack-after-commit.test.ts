@@ -61,6 +61,8 @@ function makeNode(name: string, names: string[], net: Map<string, Node>, opts: {
   }
   const node = { name, store, immediates, soons, syncs, sent: new Map<string, number>() } as unknown as Node;
   const rpc = {
+    // Request handlers (the replica-set questions) are not exercised here.
+    handle: () => undefined,
     onNotify: (_m: string, _a: string, fn: (p: Uint8Array) => void) => {
       node.handler = fn;
     },
