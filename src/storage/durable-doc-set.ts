@@ -200,6 +200,14 @@ export class DurableDocSet implements DocSet {
     const resident = this.inner.ids();
     return this.residency ? [...resident, ...this.residency.evictedIds()] : resident;
   }
+  /** Whether `id` is held as a live Y.Doc now. */
+  isResident(id: string): boolean {
+    return this.inner.has(id);
+  }
+  /** What the store holds of a document that is not resident (its snapshot and log rows, for a decode elsewhere); undefined when resident. */
+  storedParts(id: string): Uint8Array[] | undefined {
+    return this.residency?.isEvicted(id) ? this.store.loadDoc(id) : undefined;
+  }
   /** Documents held as live Y.Docs in memory now. */
   residentCount(): number {
     return this.inner.ids().length;
