@@ -53,6 +53,8 @@ export interface RecallDocs {
   has?(id: string): boolean;
   /** Whether the document is held as a live Y.Doc now (bounded residency). */
   isResident?(id: string): boolean;
+  /** Unloads the document now, whatever the budget (bounded residency). */
+  unload?(id: string): boolean;
   /** What the store holds of a document that is not resident (snapshot and log rows), undefined when it is resident. */
   storedParts?(id: string): Uint8Array[] | undefined;
   /** Bytes the store holds of the document. */
@@ -201,6 +203,8 @@ export class RecallService {
       unsettled: (a) => this.unsettled.add(a),
       // Documents loaded here leave again within the budget.
       evictIdle: () => this.o.docs.evictIdle?.(),
+      isResident: (a) => this.o.docs.isResident?.(AGENT_PREFIX + a) ?? true,
+      unload: (a) => this.o.docs.unload?.(AGENT_PREFIX + a),
       now: this.o.now ?? (() => performance.now()),
     });
     this.rebuild = rebuild;

@@ -65,6 +65,15 @@ export class DurableDocSet implements DocSet {
     );
   }
 
+  /** Unloads `id` now, whatever the budget (no-op without residency, or while it must stay); true if it went. */
+  unload(id: string): boolean {
+    if (!this.residency) return false;
+    const held = new Set(this.held?.map((e) => e.docId));
+    return this.residency.unload(this.inner, id, (gone) => {
+      for (const cb of this.evictListeners) cb(gone);
+    }, (d) => held.has(d));
+  }
+
   /** Calls `cb` after a document was unloaded (holders of its Y.Doc must drop it). */
   onEvict(cb: (id: string) => void): void {
     this.evictListeners.push(cb);

@@ -56,9 +56,9 @@ function seed(): string {
   return dir;
 }
 
-function openNode(dir: string, file = join(dir, 'recall.db')) {
+function openNode(dir: string, file = join(dir, 'recall.db'), budgetBytes = 1) {
   const store = SqliteStore.open({ dir, name: 'n1' });
-  const docs = new DurableDocSet(store, undefined, { budgetBytes: 1, idleMs: 0, now: () => performance.now(), evictable: () => true });
+  const docs = new DurableDocSet(store, undefined, { budgetBytes, idleMs: 0, now: () => performance.now(), evictable: () => true });
   const loaded: string[] = [];
   docs.onDocCreated((id) => loaded.push(id));
   const scheduler = new StepScheduler();
@@ -199,6 +199,21 @@ describe('recall rebuild with large agents decoded off the event loop', () => {
     // A resident agent is not waited for: its page comes from the document, at once.
     n.mem(2);
     await expect(n.recall.pageSoon('a2', { limit: 1 })).resolves.toBeUndefined();
+    n.close();
+  });
+});
+
+describe('recall rebuild on the event loop', () => {
+  it('unloads each document it loaded once that agent is done, whatever the budget; one already resident stays', () => {
+    const dir = seed();
+    const n = openNode(dir, join(dir, 'recall.db'), 1 << 30);
+    n.mem(1); // resident before the rebuild: in use by someone else
+    n.recall.openInBackground();
+    for (let i = 0; i < 10_000 && n.recall.progress()?.state !== 'in-step'; i++) n.scheduler.runOne();
+    expect(n.recall.progress()).toMatchObject({ state: 'in-step', rebuilt: AGENTS });
+    expect(n.loaded.sort()).toEqual(Array.from({ length: AGENTS }, (_, a) => `agent/a${a}`));
+    expect(n.docs.residentIds()).toEqual(['agent/a1']);
+    for (let a = 0; a < AGENTS; a++) expect(allRows(n, `a${a}`).length).toBe(PER_AGENT);
     n.close();
   });
 });
