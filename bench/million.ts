@@ -184,7 +184,7 @@ try {
   const rss: Array<{ t: number; rssMB: number }> = [{ t: 0, rssMB: rssMB(child.pid!) }];
   const show = (agent = 'big') => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--at', address, '--agent', agent, '--limit', '50', '--json', '--key-file', keyFile], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--at', address, '--agent', agent, '--limit', '50', '--json', '--key-file', keyFile, '--timeout', '120000'], { encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`memory show failed: ${r.stderr}`);
     return performance.now() - t;
   };
