@@ -193,12 +193,15 @@ try {
   const asked = performance.now();
   let firstShowMs = NaN;
   let refused = 0;
+  /** Why the first calls failed (the CLI's message). */
+  const refusals: string[] = [];
   while (Number.isNaN(firstShowMs)) {
     try {
       firstShowMs = show();
     } catch (err) {
       if (performance.now() - asked > 300_000) throw err;
       refused++;
+      refusals.push((err as Error).message.slice(0, 300));
     }
   }
   const firstAnswerMs = performance.now() - asked;
@@ -308,7 +311,7 @@ try {
       second_memory_show_first: metric(secondShowMs[0] ?? NaN, 'ms'),
       second_rss_max_30s: metric(Math.max(...rss2.map((r) => r.rssMB)), 'MB'),
     },
-    { cpu, loadAverageAtEnd: load, loopMax, cliStarts, libFresh, libOpen, note: 'memory show timings include starting the tri CLI process (memory_show_small_agent_p50: the same on an agent of 90 episodes, a peer); the first restart rebuilds the recall index of every agent (bulk-written data is not in it): until the big agent is rebuilt its page comes from its document, afterwards from the index', rss, rss2, secondShowMs, showsAfterRebuild, smallShows, rebuild, bulkWriteMs: writeMs, refusedShows: refused },
+    { cpu, loadAverageAtEnd: load, loopMax, cliStarts, libFresh, libOpen, note: 'memory show timings include starting the tri CLI process (memory_show_small_agent_p50: the same on an agent of 90 episodes, a peer); the first restart rebuilds the recall index of every agent (bulk-written data is not in it): until the big agent is rebuilt its page comes from its document, afterwards from the index', rss, rss2, secondShowMs, showsAfterRebuild, smallShows, rebuild, bulkWriteMs: writeMs, refusedShows: refused, refusals },
   );
   console.log(`restart writable in ${writableMs.toFixed(0)} ms; first memory show answered after ${firstAnswerMs.toFixed(0)} ms (${refused} refused); memory show first ${firstShowMs.toFixed(0)} ms, then p50 ${percentile(shows, 50).toFixed(0)} ms; RSS max ${Math.max(...rss.map((r) => r.rssMB)).toFixed(0)} MB; wrote ${path}`);
 } finally {

@@ -160,7 +160,9 @@ export class RecallRebuild {
       this.waiters.set(agent, list);
     });
     if (this.away?.agent !== agent && this.current?.agent !== agent) {
-      if (this.h.offload && !this.inLoopOnly.has(agent) && this.h.offloadable?.(agent)) {
+      // Already in step (compared by stored digests, nothing loaded): nothing to rebuild.
+      if (this.inStep(agent)) this.finish(agent);
+      else if (this.h.offload && !this.inLoopOnly.has(agent) && this.h.offloadable?.(agent)) {
         const i = this.deferred.indexOf(agent);
         if (i >= 0) this.deferred.splice(i, 1);
         if (this.away) this.deferred.unshift(agent);

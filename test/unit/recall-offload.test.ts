@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/node/logger.js';
 import { forgetEpisodes } from '../../src/memory/forget.js';
 import { decodeAgent, type DecodedAgent } from '../../src/recall/agent-decode.js';
 import { AgentDecoder, type AgentDecoding } from '../../src/recall/agent-decoder.js';
+import { RecallIndex } from '../../src/recall/recall-index.js';
 import { RecallService } from '../../src/recall/recall-service.js';
 import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
@@ -200,6 +201,32 @@ describe('recall rebuild with large agents decoded off the event loop', () => {
     n.mem(2);
     await expect(n.recall.pageSoon('a2', { limit: 1 })).resolves.toBeUndefined();
     n.close();
+  });
+});
+
+describe('memory show during a rebuild that has not reached an agent already in step', () => {
+  it('answers from the index without decoding that agent again', async () => {
+    const dir = seed();
+    const n = openNode(dir);
+    const decoder = new HeldDecoder();
+    n.recall.openInBackground({ decoder, offloadBytes: 1 });
+    await runToEnd(n, decoder);
+    n.close();
+    // a0-a2 lose their digest rows (as after a crash mid-rebuild); a3 stays in step.
+    const index = new RecallIndex(join(dir, 'recall.db'));
+    for (const a of ['a0', 'a1', 'a2']) index.clearAgentDigest(a);
+    index.close();
+
+    const again = openNode(dir);
+    const d2 = new HeldDecoder();
+    again.recall.openInBackground({ decoder: d2, offloadBytes: 1 });
+    const page = await again.recall.pageSoon('a3', { limit: 3 });
+    expect(page?.items.map((e) => e.task)).toEqual(['t299', 't298', 't297']);
+    expect(d2.asked).toEqual([]);
+    expect(again.loaded).toEqual([]);
+    await runToEnd(again, d2);
+    expect(d2.asked.sort()).toEqual(['agent/a0', 'agent/a1', 'agent/a2']);
+    again.close();
   });
 });
 
