@@ -13,9 +13,15 @@
 //  - then SIGKILLed and started a second time, the restart an operator sees (index in step).
 // The recall index (recall.db) is not built here: the restarted node rebuilds it in the background
 // (every agent's digest differs from the index's), in ~20 ms slices (src/recall/recall-rebuild.ts),
-// which the RSS samples include. Meanwhile /health is asked every 100 ms: its slowest answers show
-// how long the event loop was held; /status gives the rebuild's progress every 10 s.
-//   node dist/bench/million.js [--agents 10000] [--per-agent 90] [--big 100000] [--address 127.0.14.41] [--out bench/results]
+// which the RSS samples include; large agents are decoded in a worker thread (src/recall/agent-decoder.ts).
+// Meanwhile /health is asked every 100 ms: its slowest answers show how long the event loop was
+// held, as seen from outside; /metrics (prom-client's nodejs_eventloop_lag_max_seconds, from
+// perf_hooks.monitorEventLoopDelay, reset at every scrape) gives the longest delay inside the node
+// every 10 s; /status gives the rebuild's progress.
+// `memory show` is timed as the CLI (a new process per call) and split: the CLI process starting
+// (`tri memory show --help`), and the library's NodeClient in this process, with a new connection per call
+// (what the CLI does after starting: TLS-PSK handshake, one RPC) and on an open connection.
+//   node dist/bench/million.js [--agents 10000] [--per-agent 90] [--big 100000] [--address 127.0.45.41] [--minutes 10] [--out bench/results]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +32,7 @@ import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
 import { AgentMemoryDoc, docDigest } from '../crdt/index.js';
 import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { NodeClient } from '../src/client/node-client.js';
 import { defaultTriPath } from './lib/proc-cluster.js';
 import { metric, percentile, writeResult } from './lib/index.js';
 import { lehmerSequence } from './lib/heap.js';
@@ -35,7 +42,10 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '10000' },
     'per-agent': { type: 'string', default: '90' },
     big: { type: 'string', default: '100000' },
-    address: { type: 'string', default: '127.0.14.41' },
+    address: { type: 'string', default: '127.0.45.41' },
+    minutes: { type: 'string', default: '10' },
+    // Writes the data directory, prints its path and stops (to profile a restart by hand).
+    'write-only': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -43,6 +53,7 @@ const AGENTS = Number(values.agents);
 const PER_AGENT = Number(values['per-agent']);
 const BIG = Number(values.big);
 const address = values.address!;
+const MINUTES = Number(values.minutes);
 const root = mkdtempSync(join(tmpdir(), 'tri-million-'));
 const dataDir = join(root, 'data');
 const keyFile = join(root, 'cluster.key');
@@ -106,8 +117,9 @@ function build(n: number, seed: number): Y.Doc {
 let child: ChildProcess | undefined;
 try {
   // 1. Found the one-voter cluster, then stop it.
+  // Its time to writable is the peer of the restarts' (same command, no data held).
   child = start();
-  await untilHealthy(60_000);
+  const emptyWritableMs = await untilHealthy(60_000);
   child.kill('SIGTERM');
   await new Promise((r) => child!.once('exit', r));
   // 2. Write the documents straight into its store.
@@ -130,14 +142,51 @@ try {
   const writeMs = performance.now() - t0 - genMs;
   const episodes = BIG + (AGENTS - 1) * PER_AGENT;
   console.log(`${episodes} episodes over ${AGENTS} agents written in ${(writeMs / 1000).toFixed(1)} s (generated in ${(genMs / 1000).toFixed(1)} s)`);
+  if (values['write-only']) {
+    console.log(`data directory ${dataDir}, key ${keyFile} (kept)`);
+    process.exit(0);
+  }
   // 3. Restart: time to writable, RSS, paged reads of the big agent.
+  const clientKey = readFileSync(keyFile, 'utf8').trim();
+  const libShow = async (agent: string, reuse?: NodeClient): Promise<number> => {
+    const t = performance.now();
+    const c = reuse ?? (await NodeClient.connect({ at: address, key: clientKey, timeoutMs: 120_000 }));
+    try {
+      await c.memoryPage(agent, { limit: 50 });
+    } finally {
+      if (!reuse) await c.close();
+    }
+    return performance.now() - t;
+  };
+  const cliStart = (): number => {
+    const t = performance.now();
+    // `memory show --help`: the modules `memory show` loads, no connection. (`tri --version` names
+    // no command, so it loads every command's module: ~2x longer, not what a show pays.)
+    spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--help'], { encoding: 'utf8' });
+    return performance.now() - t;
+  };
+  /** The longest event-loop delay inside the node since the previous scrape (ms), from /metrics. */
+  const loopMaxMs = () =>
+    new Promise<number | undefined>((resolve) => {
+      const req = http.get(`http://${address}:10080/metrics`, { timeout: 10_000, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          const m = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})?\s+([0-9.eE+-]+)/m.exec(text);
+          resolve(m ? Number(m[1]) * 1000 : undefined);
+        });
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(undefined));
+    });
   child = start();
   const writableMs = await untilHealthy(120_000);
-  console.log(`restart writable (/health 200) in ${writableMs.toFixed(0)} ms`);
+  console.log(`restart writable (/health 200) in ${writableMs.toFixed(0)} ms (the same node with an empty data directory: ${emptyWritableMs.toFixed(0)} ms)`);
   const rss: Array<{ t: number; rssMB: number }> = [{ t: 0, rssMB: rssMB(child.pid!) }];
   const show = (agent = 'big') => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--at', address, '--agent', agent, '--limit', '50', '--json', '--key-file', keyFile], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [defaultTriPath(), 'memory', 'show', '--at', address, '--agent', agent, '--limit', '50', '--json', '--key-file', keyFile, '--timeout', '120000'], { encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`memory show failed: ${r.stderr}`);
     return performance.now() - t;
   };
@@ -146,12 +195,15 @@ try {
   const asked = performance.now();
   let firstShowMs = NaN;
   let refused = 0;
+  /** Why the first calls failed (the CLI's message). */
+  const refusals: string[] = [];
   while (Number.isNaN(firstShowMs)) {
     try {
       firstShowMs = show();
     } catch (err) {
       if (performance.now() - asked > 300_000) throw err;
       refused++;
+      refusals.push((err as Error).message.slice(0, 300));
     }
   }
   const firstAnswerMs = performance.now() - asked;
@@ -175,13 +227,15 @@ try {
   console.log(`memory show: big first ${firstShowMs.toFixed(0)} ms (answered after ${firstAnswerMs.toFixed(0)} ms), then ${shows.map((m) => m.toFixed(0)).join(', ')} ms; a1 ${smallShows.map((m) => m.toFixed(0)).join(', ')} ms`);
   const healthLatency: number[] = [];
   const rebuild: Array<{ t: number; progress: unknown }> = [];
+  const loopMax: Array<{ t: number; ms: number | undefined }> = [{ t: 0, ms: await loopMaxMs() }];
   let inStepAtS: number | undefined;
-  for (let s = 10; s <= 600; s += 10) {
+  for (let s = 10; s <= MINUTES * 60; s += 10) {
     healthLatency.push(...(await probe(10_000)));
     rss.push({ t: s, rssMB: rssMB(child.pid!) });
+    loopMax.push({ t: s, ms: await loopMaxMs() });
     const progress = ((await getJson('/status')).body as { recallIndex?: { state?: string } } | undefined)?.recallIndex;
     rebuild.push({ t: s, progress });
-    console.log(`t=${s}s rss ${rss.at(-1)!.rssMB.toFixed(0)} MB; /health max ${Math.max(...healthLatency).toFixed(0)} ms; recall index ${JSON.stringify(progress)}`);
+    console.log(`t=${s}s rss ${rss.at(-1)!.rssMB.toFixed(0)} MB; /health max ${Math.max(...healthLatency).toFixed(0)} ms; event loop max ${loopMax.at(-1)!.ms?.toFixed(0)} ms; recall index ${JSON.stringify(progress)}`);
     if (progress?.state === 'in-step') {
       inStepAtS = s;
       if (s >= 60) break;
@@ -196,6 +250,24 @@ try {
     }
   }
   console.log(`memory show --agent big after the rebuild: ${showsAfterRebuild.map((m) => m.toFixed(0)).join(', ')} ms`);
+  // The same page split into its parts, in the same minute: the CLI process starting, a new
+  // connection + one RPC from a process already running, and the RPC alone.
+  const cliStarts: number[] = [];
+  const libFresh: number[] = [];
+  const libOpen: number[] = [];
+  const open = await NodeClient.connect({ at: address, key: clientKey, timeoutMs: 120_000 });
+  try {
+    for (let i = 0; i < 5; i++) {
+      cliStarts.push(cliStart());
+      libFresh.push(await libShow('big'));
+      libOpen.push(await libShow('big', open));
+    }
+  } finally {
+    await open.close();
+  }
+  const cpu = (await import('node:os')).cpus()[0]?.model ?? 'unknown';
+  const load = (await import('node:os')).loadavg();
+  console.log(`split: tri memory show --help ${cliStarts.map((m) => m.toFixed(0)).join(', ')} ms; library, new connection ${libFresh.map((m) => m.toFixed(0)).join(', ')} ms; open connection ${libOpen.map((m) => m.toFixed(1)).join(', ')} ms; load average ${load.map((l) => l.toFixed(1)).join(' ')}`);
   // 4. Restart again, SIGKILL first (a crash): the recall index is in step now, so this is the
   // restart an operator sees after the first one.
   child.kill('SIGKILL');
@@ -223,12 +295,17 @@ try {
       episodes: metric(episodes, 'episodes'),
       agents: metric(AGENTS, 'agents'),
       restart_to_writable: metric(writableMs, 'ms'),
+      empty_start_to_writable: metric(emptyWritableMs, 'ms'),
       memory_show_first: metric(firstShowMs, 'ms'),
       first_memory_show_answered_after: metric(firstAnswerMs, 'ms'),
       memory_show_p50: metric(percentile(shows, 50), 'ms'),
       memory_show_after_rebuild_p50: metric(percentile(showsAfterRebuild, 50), 'ms'),
       memory_show_small_agent_p50: metric(percentile(smallShows, 50), 'ms'),
       health_latency_max_while_rebuilding: metric(Math.max(...healthLatency), 'ms'),
+      event_loop_delay_max_while_rebuilding: metric(Math.max(...loopMax.map((l) => l.ms ?? 0)), 'ms'),
+      cli_start_p50: metric(percentile(cliStarts, 50), 'ms'),
+      library_show_new_connection_p50: metric(percentile(libFresh, 50), 'ms'),
+      library_show_open_connection_p50: metric(percentile(libOpen, 50), 'ms'),
       health_latency_p99_while_rebuilding: metric(percentile(healthLatency, 99), 'ms'),
       recall_index_in_step_by: metric(inStepAtS ?? NaN, 's'),
       rss_max_first_minute: metric(Math.max(...rss.map((r) => r.rssMB)), 'MB'),
@@ -236,7 +313,7 @@ try {
       second_memory_show_first: metric(secondShowMs[0] ?? NaN, 'ms'),
       second_rss_max_30s: metric(Math.max(...rss2.map((r) => r.rssMB)), 'MB'),
     },
-    { note: 'memory show timings include starting the tri CLI process (memory_show_small_agent_p50: the same on an agent of 90 episodes, a peer); the first restart rebuilds the recall index of every agent (bulk-written data is not in it): until the big agent is rebuilt its page comes from its document, afterwards from the index', rss, rss2, secondShowMs, showsAfterRebuild, smallShows, rebuild, bulkWriteMs: writeMs, refusedShows: refused },
+    { cpu, loadAverageAtEnd: load, loopMax, cliStarts, libFresh, libOpen, note: 'memory show timings include starting the tri CLI process (memory_show_small_agent_p50: the same on an agent of 90 episodes, a peer); the first restart rebuilds the recall index of every agent (bulk-written data is not in it): until the big agent is rebuilt its page comes from its document, afterwards from the index', rss, rss2, secondShowMs, showsAfterRebuild, smallShows, rebuild, bulkWriteMs: writeMs, refusedShows: refused, refusals },
   );
   console.log(`restart writable in ${writableMs.toFixed(0)} ms; first memory show answered after ${firstAnswerMs.toFixed(0)} ms (${refused} refused); memory show first ${firstShowMs.toFixed(0)} ms, then p50 ${percentile(shows, 50).toFixed(0)} ms; RSS max ${Math.max(...rss.map((r) => r.rssMB)).toFixed(0)} MB; wrote ${path}`);
 } finally {

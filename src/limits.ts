@@ -1,5 +1,6 @@
 // Size limits on what users store, in one place so the CLI, the library and the network paths
 // refuse the same inputs with the same words (README "Limits"). Sizes are UTF-8 bytes.
+import type { NewEpisode } from '../crdt/index.js';
 import { UsageError } from './errors.js';
 
 /** One note (at creation, or one append). Above one stream frame: such a note travels in parts. */
@@ -35,4 +36,12 @@ export function formatBytes(n: number): string {
 export function assertSize(s: string, max: number, what: string, hint = ''): void {
   const n = utf8Bytes(s);
   if (n > max) throw new UsageError(`${what} is ${formatBytes(n)}, above the ${formatBytes(max)} limit${hint ? `; ${hint}` : ''}`);
+}
+
+/** An episode's texts within the limits above: the CLI checks before sending, the library and the RPC methods before writing. */
+export function checkEpisodeSizes(ep: NewEpisode): void {
+  if (typeof ep?.task === 'string') assertSize(ep.task, MAX_TEXT_BYTES, 'the task text');
+  if (typeof ep?.outcome === 'string') assertSize(ep.outcome, MAX_TEXT_BYTES, 'the outcome text');
+  if (typeof ep?.note === 'string') assertSize(ep.note, MAX_NOTE_BYTES, 'the note', 'store a larger text elsewhere and note where it is');
+  for (const t of Array.isArray(ep?.tags) ? ep.tags : []) if (typeof t === 'string') assertSize(t, MAX_TEXT_BYTES, 'a tag');
 }

@@ -3,7 +3,7 @@
 // the cluster key can join the cluster and read every agent's memory.
 import { statSync } from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
-import { readKeyFileSync } from '../security/index.js';
+import { readKeyFileSync } from '../security/key-file.js';
 
 export interface KeyFlagOptions {
   /** `--allow-open-key-file`: warn instead of refusing a group- or world-readable key file. */

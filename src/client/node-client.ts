@@ -5,11 +5,14 @@ import { realRuntime } from '../runtime/real.js';
 import { createTcpTransport, type TcpTransport } from '../transport/tcp.js';
 import { createPlainSocketLayer } from '../transport/plain-socket-layer.js';
 import type { SocketLayer } from '../transport/types.js';
-import { Keyring, mutualTlsLayer, tlsPskLayer } from '../security/index.js';
+// Direct imports, not the barrel: a CLI call loads only what a client needs (start-up time).
+import { Keyring } from '../security/keyring.js';
+import { mutualTlsLayer } from '../security/tls-mtls.js';
+import { tlsPskLayer } from '../security/tls-psk.js';
 import { RpcEndpoint } from '../rpc/endpoint.js';
 import { METHODS } from '../rpc/methods.js';
 import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
-import { silentLogger } from '../node/logger.js';
+import { silentLogger } from '../runtime/silent-logger.js';
 import type { MemberView } from '../node/cluster-node.js';
 import type { KeyOp, KeyOpReply } from '../node/keyring-rpc.js';
 import { ConfigError, DecodeError } from '../errors.js';

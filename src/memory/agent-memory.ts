@@ -3,7 +3,10 @@
 // node) and resolve once a majority of voters stored them (WriteTimeoutError otherwise).
 import type { AgentMemoryDoc, Episode, Json, NewEpisode } from '../../crdt/index.js';
 import type { RecallHit, RecallQuery } from '../recall/recall-query.js';
-import { assertSize, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../limits.js';
+import { assertSize, checkEpisodeSizes, MAX_NOTE_BYTES } from '../limits.js';
+
+// Kept importable from here (it lived here); the CLI imports it from limits.ts without Yjs.
+export { checkEpisodeSizes };
 import type { Page } from '../paging.js';
 import { episodePage, type EpisodeQuery } from './episode-page.js';
 import { episodeIds, forgetEpisodes, readPolicy, writePolicy, type RetentionPolicy } from './forget.js';
@@ -135,10 +138,3 @@ export class AgentMemory {
   }
 }
 
-/** The same limits the CLI and the RPC methods apply (limits.ts). */
-export function checkEpisodeSizes(ep: NewEpisode): void {
-  if (typeof ep?.task === 'string') assertSize(ep.task, MAX_TEXT_BYTES, 'the task text');
-  if (typeof ep?.outcome === 'string') assertSize(ep.outcome, MAX_TEXT_BYTES, 'the outcome text');
-  if (typeof ep?.note === 'string') assertSize(ep.note, MAX_NOTE_BYTES, 'the note', 'store a larger text elsewhere and note where it is');
-  for (const t of Array.isArray(ep?.tags) ? ep.tags : []) if (typeof t === 'string') assertSize(t, MAX_TEXT_BYTES, 'a tag');
-}

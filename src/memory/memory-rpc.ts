@@ -34,7 +34,8 @@ function str(v: unknown, what: string, optional = false): string | undefined {
 }
 
 /** A page read from the recall index without loading the document (recall/index-page.ts), when it can vouch for the agent. */
-export type IndexPager = (agent: string, q: EpisodeQuery) => Page<Episode> | undefined;
+/** A page from the recall index, or undefined when it cannot vouch for the agent (the page then comes from the document). */
+export type IndexPager = (agent: string, q: EpisodeQuery) => Page<Episode> | undefined | Promise<Page<Episode> | undefined>;
 
 export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService, fromIndex?: IndexPager): void {
   rpc.handle(METHODS.memoryAdd, 'client', async (payload) => {
@@ -55,7 +56,7 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService, f
     // At read consistency `majority` a replica merges from a majority of its set too; the page
     // then comes from the recall index when it vouches for the agent (no whole-document decode).
     const mem = await memory.memory(str(agent, 'agent')!, { read: parseReadConsistency(consistency) }).refresh();
-    const page = fromIndex?.(mem.agentId, query as EpisodeQuery) ?? mem.page(query as EpisodeQuery);
+    const page = (await fromIndex?.(mem.agentId, query as EpisodeQuery)) ?? mem.page(query as EpisodeQuery);
     return toJsonPayload({ episodes: page.items, ...(page.next ? { next: page.next } : {}) });
   });
   rpc.handle(METHODS.memoryForget, 'client', async (payload) => {

@@ -186,7 +186,7 @@ export class ClusterNode {
     });
     this.recallIndex = new RecallService({ docs: this.memoryService.docs, scheduler: runtime.scheduler, file: options.recallIndex ?? ':memory:', logger: this.log });
     this.memoryService.recallWith = (agent, q) => this.recallIndex.recall(agent, q);
-    registerMemoryMethods(this.rpc, this.memoryService, (agent, q) => this.recallIndex.page(agent, q));
+    registerMemoryMethods(this.rpc, this.memoryService, (agent, q) => this.recallIndex.pageSoon(agent, q));
     this.tasks = new TaskService({
       self: options.name,
       runtime,

@@ -16,7 +16,4 @@ export function createLogger(options: { level?: LogLevel; name?: string; destina
 }
 
 /** A logger that drops everything; tests and the simulator use it. */
-export function silentLogger(): Logger {
-  const l: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => l };
-  return l;
-}
+export { silentLogger } from '../runtime/silent-logger.js';

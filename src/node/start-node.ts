@@ -47,6 +47,7 @@ import type { RetentionOptions } from './retention-wiring.js';
 import { HeapGuard } from './heap-guard.js';
 import { guardAllowanceBytes, sqliteCacheBytes } from './heap-flags.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from '../storage/residency.js';
+import { AgentDecoder } from '../recall/agent-decoder.js';
 
 export interface StartNodeOptions {
   name: string;
@@ -241,8 +242,9 @@ export async function startNode(opts: StartNodeOptions): Promise<ClusterNode> {
     }
     await withJoinTimeout(started, opts.joinTimeoutMs, () => node.crash(), opts.join ?? []);
     // In step now rather than on the first recall, in slices between which the node serves
-    // (a lost or bulk-fed index is rebuilt without holding the event loop); /status shows progress.
-    node.recallIndex.openInBackground();
+    // (a lost or bulk-fed index is rebuilt without holding the event loop, large agents decoded
+    // in a worker thread); /status shows progress.
+    node.recallIndex.openInBackground({ decoder: new AgentDecoder() });
     node.addStatus('recallIndex', () => node.recallIndex.progress());
     if (opts.dataDir) keepMemberSnapshot(node, store, logger, known);
     logStartup(logger, { name: opts.name, gossip: udp.address, rpc: rpcStreams.address, http: boundHttp === 0 ? undefined : formatAddress(httpBind, boundHttp), profile: opts.profile ?? 'lan', dataDir: opts.dataDir, keyring, tls: opts.tls !== undefined });

@@ -7,8 +7,7 @@
 // document digest with the one the index last matched and rebuilds the agents that differ.
 import * as Y from 'yjs';
 import { docDigestHex, type Episode } from '../../crdt/index.js';
-import { episodeToJson } from '../../crdt/episode-json.js';
-import { episodeParts, episodesOf } from '../../crdt/schema.js';
+import { episodesOf } from '../../crdt/schema.js';
 import type { Logger, Scheduler } from '../runtime/types.js';
 import type { UpdateListener } from '../sync/ydoc-set.js';
 import { changedEpisodes } from './episode-changes.js';
@@ -17,6 +16,9 @@ import { RecallRebuild, type RebuildProgress } from './recall-rebuild.js';
 import { indexPage, type IndexPageQuery } from './index-page.js';
 import type { Page } from '../paging.js';
 import { checkRecallQuery, type RecallHit } from './recall-query.js';
+import { hasPending, readEpisode } from './agent-decode.js';
+import type { AgentDecoding } from './agent-decoder.js';
+import { offloadHooks } from './recall-offload.js';
 
 /** Agent memories live in documents named "agent/<id>" (memory-service.ts). */
 const AGENT_PREFIX = 'agent/';
@@ -49,7 +51,26 @@ export interface RecallDocs {
   onEvict?(cb: (id: string) => void): void;
   /** Whether the document is held here, resident or not. */
   has?(id: string): boolean;
+  /** Whether the document is held as a live Y.Doc now (bounded residency). */
+  isResident?(id: string): boolean;
+  /** Unloads the document now, whatever the budget (bounded residency). */
+  unload?(id: string): boolean;
+  /** What the store holds of a document that is not resident (snapshot and log rows), undefined when it is resident. */
+  storedParts?(id: string): Uint8Array[] | undefined;
+  /** Bytes the store holds of the document. */
+  storageStats?(id: string): { snapshotBytes: number; logBytes: number };
 }
+
+/** Options of a background rebuild (openInBackground). */
+export interface BackgroundRebuildOptions {
+  /** Decodes large agents' documents off the event loop (a worker thread); closed with the service. */
+  decoder?: AgentDecoding;
+  /** Agents stored in at least this many bytes, and not resident, go to the decoder (default 64 KiB). */
+  offloadBytes?: number;
+}
+
+/** Default of BackgroundRebuildOptions.offloadBytes: a document this size decodes in a few ms. */
+const OFFLOAD_BYTES = 64 * 1024;
 
 export interface RecallServiceOptions {
   docs: RecallDocs;
@@ -78,9 +99,10 @@ export class RecallService {
   private readonly unsettled = new Set<string>();
   private closed = false;
   /** Time the last open() took to bring the index in step, and how many agents it rebuilt. */
-  lastOpen: { ms: number; rebuilt: number; agents: number } | undefined;
+  lastOpen: { ms: number; rebuilt: number; agents: number; offloads: number } | undefined;
   /** Bringing the index in step after open, while under way. */
   private rebuild: RecallRebuild | undefined;
+  private decoder: AgentDecoding | undefined;
 
   constructor(private readonly o: RecallServiceOptions) {
     o.docs.onLocalUpdate((docId, update) => {
@@ -128,7 +150,7 @@ export class RecallService {
       return this.index;
     }
     const rebuild = this.begin();
-    while (!rebuild.slice(Infinity));
+    while (!rebuild.slice(Infinity, false));
     this.rebuildDone(rebuild);
     return this.index!;
   }
@@ -137,9 +159,10 @@ export class RecallService {
    * Opens the index (once) and brings it in step in slices of ~20 ms between which the node goes
    * on serving (recall-rebuild.ts); progress() says how far it is. A node's start uses this.
    */
-  openInBackground(): void {
+  openInBackground(opts: BackgroundRebuildOptions = {}): void {
     if (this.index) return;
-    const rebuild = this.begin();
+    this.decoder = opts.decoder;
+    const rebuild = this.begin(opts);
     const step = (): void => {
       if (this.closed || this.rebuild !== rebuild) return;
       try {
@@ -148,22 +171,25 @@ export class RecallService {
         this.o.logger.error({ err: (err as Error).message }, 'rebuilding the recall index failed; it is retried at the next recall');
         return;
       }
-      // A timer, not setImmediate: timers come after the I/O of the turn, so RPCs are answered in between.
-      this.o.scheduler.schedule(0, step);
+      // A timer, not setImmediate: timers come after the I/O of the turn, so RPCs are answered in
+      // between. Only the worker's answer awaited: look again in a few ms rather than spin.
+      this.o.scheduler.schedule(rebuild.waitingOnWorker() ? 5 : 0, step);
     };
     this.o.scheduler.schedule(0, step);
   }
 
   /** How far bringing the index in step after opening it is (undefined before open). */
   progress(): RebuildProgress | undefined {
-    return this.rebuild?.progress() ?? (this.lastOpen ? { state: 'in-step', agents: this.lastOpen.agents, checked: this.lastOpen.agents, rebuilt: this.lastOpen.rebuilt, ms: Math.round(this.lastOpen.ms) } : undefined);
+    return this.rebuild?.progress() ?? (this.lastOpen ? { state: 'in-step', agents: this.lastOpen.agents, checked: this.lastOpen.agents, rebuilt: this.lastOpen.rebuilt, offloads: this.lastOpen.offloads, ms: Math.round(this.lastOpen.ms) } : undefined);
   }
 
-  private begin(): RecallRebuild {
+  private begin(opts: BackgroundRebuildOptions = {}): RecallRebuild {
     if (this.closed) throw new Error('the recall index is closed');
     const index = new RecallIndex(this.o.file);
     this.index = index;
+    const offload = opts.decoder ? offloadHooks(this.o.docs, opts.decoder, opts.offloadBytes ?? OFFLOAD_BYTES, this.o.logger) : {};
     const rebuild = new RecallRebuild(this.agents(), {
+      ...offload,
       index,
       doc: (a) => this.o.docs.doc(AGENT_PREFIX + a),
       storedDigest: (a) => this.o.docs.digest?.(AGENT_PREFIX + a),
@@ -177,6 +203,8 @@ export class RecallService {
       unsettled: (a) => this.unsettled.add(a),
       // Documents loaded here leave again within the budget.
       evictIdle: () => this.o.docs.evictIdle?.(),
+      isResident: (a) => this.o.docs.isResident?.(AGENT_PREFIX + a) ?? true,
+      unload: (a) => this.o.docs.unload?.(AGENT_PREFIX + a),
       now: this.o.now ?? (() => performance.now()),
     });
     this.rebuild = rebuild;
@@ -191,7 +219,7 @@ export class RecallService {
     });
     const p = rebuild.progress();
     this.rebuild = undefined;
-    this.lastOpen = { ms: p.ms, rebuilt: p.rebuilt, agents: p.agents };
+    this.lastOpen = { ms: p.ms, rebuilt: p.rebuilt, agents: p.agents, offloads: p.offloads ?? 0 };
     this.o.logger.info({ ...this.lastOpen, file: this.o.file }, 'recall index in step');
   }
 
@@ -200,7 +228,7 @@ export class RecallService {
     const rebuild = this.rebuild;
     if (!rebuild) return;
     if (agent !== undefined) return rebuild.now(agent);
-    while (!rebuild.slice(Infinity));
+    while (!rebuild.slice(Infinity, false));
     this.rebuildDone(rebuild);
   }
 
@@ -215,6 +243,18 @@ export class RecallService {
     this.flush();
     if (this.unsettled.has(agent)) return undefined;
     return indexPage(index, agent, q);
+  }
+
+  /**
+   * page(), except that an agent the rebuild has not reached yet is rebuilt first, ahead of the
+   * others (a large one decoded off the event loop), instead of answering undefined: the caller
+   * would read the page from the document, and loading a large one holds the event loop. An agent
+   * whose document is resident is not waited for (reading it costs no decode).
+   */
+  async pageSoon(agent: string, q: IndexPageQuery): Promise<Page<Episode> | undefined> {
+    const rebuild = this.rebuild;
+    if (rebuild?.waiting(agent) && this.o.docs.isResident?.(AGENT_PREFIX + agent) === false) await rebuild.whenRebuilt(agent);
+    return this.page(agent, q);
   }
 
   /** Ranked episodes of one agent (or of every agent when `agent` is undefined). */
@@ -290,6 +330,8 @@ export class RecallService {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.rebuild?.cancel();
+    this.decoder?.close();
     this.cancelFlush?.();
     this.cancelFlush = undefined;
     const index = this.index;
@@ -361,11 +403,6 @@ export class RecallService {
   }
 }
 
-function readEpisode(doc: Y.Doc, id: string): Episode | undefined {
-  const parts = episodeParts(episodesOf(doc).get(id));
-  return parts === undefined ? undefined : episodeToJson(id, parts);
-}
-
 function putEpisode(index: RecallIndex, agent: string, doc: Y.Doc, id: string): void {
   const e = readEpisode(doc, id);
   if (e) index.put(agent, e);
@@ -378,10 +415,6 @@ function rebuildAgent(index: RecallIndex, agent: string, doc: Y.Doc): void {
     const e = readEpisode(doc, id);
     if (e) index.put(agent, e, true);
   }
-}
-
-function hasPending(doc: Y.Doc): boolean {
-  return doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
 }
 
 /** The episode a nested type (notes, tags, counters, fields, or the episode map) belongs to. */

@@ -65,6 +65,15 @@ export class DurableDocSet implements DocSet {
     );
   }
 
+  /** Unloads `id` now, whatever the budget (no-op without residency, or while it must stay); true if it went. */
+  unload(id: string): boolean {
+    if (!this.residency) return false;
+    const held = new Set(this.held?.map((e) => e.docId));
+    return this.residency.unload(this.inner, id, (gone) => {
+      for (const cb of this.evictListeners) cb(gone);
+    }, (d) => held.has(d));
+  }
+
   /** Calls `cb` after a document was unloaded (holders of its Y.Doc must drop it). */
   onEvict(cb: (id: string) => void): void {
     this.evictListeners.push(cb);
@@ -199,6 +208,14 @@ export class DurableDocSet implements DocSet {
   ids(): string[] {
     const resident = this.inner.ids();
     return this.residency ? [...resident, ...this.residency.evictedIds()] : resident;
+  }
+  /** Whether `id` is held as a live Y.Doc now. */
+  isResident(id: string): boolean {
+    return this.inner.has(id);
+  }
+  /** What the store holds of a document that is not resident (its snapshot and log rows, for a decode elsewhere); undefined when resident. */
+  storedParts(id: string): Uint8Array[] | undefined {
+    return this.residency?.isEvicted(id) ? this.store.loadDoc(id) : undefined;
   }
   /** Documents held as live Y.Docs in memory now. */
   residentCount(): number {

@@ -117,24 +117,34 @@ export class Residency {
     let n = 0;
     for (const id of candidates) {
       if (total <= this.o.budgetBytes || n >= MAX_EVICT_PER_CALL) break;
-      const doc = inner.doc(id);
-      // Updates waiting for missing dependencies: kept resident until they integrate (or resync).
-      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null || busy(id)) continue;
-      // Folded into its snapshot first (from the live document), so loading it again reads one row.
-      if (this.store.docStats(id).logEntries > 0) this.store.compact(id);
-      const stored: Stored = { sv: inner.stateVector(id), digest: inner.digest(id).slice() };
       const bytes = size(id);
-      this.store.kvSet(
-        META_PREFIX + id,
-        JSON.stringify({ seq: this.store.docStats(id).lastSeq, sv: Buffer.from(stored.sv).toString('base64'), digest: Buffer.from(stored.digest).toString('base64') }),
-      );
-      inner.unload(id);
-      this.evicted.set(id, stored);
-      this.lastUsed.delete(id);
-      onEvicted(id);
+      if (!this.unload(inner, id, onEvicted, busy)) continue;
       total -= bytes;
       n++;
     }
     return n;
+  }
+
+  /**
+   * Unloads one document whatever the budget (a document loaded only to read it once, by the
+   * recall rebuild, need not wait for memory pressure); false when it must stay (see evict).
+   */
+  unload(inner: YDocSet, id: string, onEvicted: (id: string) => void, busy: (id: string) => boolean = () => false): boolean {
+    if (!inner.has(id) || !this.o.evictable(id)) return false;
+    const doc = inner.doc(id);
+    // Updates waiting for missing dependencies: kept resident until they integrate (or resync).
+    if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null || busy(id)) return false;
+    // Folded into its snapshot first (from the live document), so loading it again reads one row.
+    if (this.store.docStats(id).logEntries > 0) this.store.compact(id);
+    const stored: Stored = { sv: inner.stateVector(id), digest: inner.digest(id).slice() };
+    this.store.kvSet(
+      META_PREFIX + id,
+      JSON.stringify({ seq: this.store.docStats(id).lastSeq, sv: Buffer.from(stored.sv).toString('base64'), digest: Buffer.from(stored.digest).toString('base64') }),
+    );
+    inner.unload(id);
+    this.evicted.set(id, stored);
+    this.lastUsed.delete(id);
+    onEvicted(id);
+    return true;
   }
 }

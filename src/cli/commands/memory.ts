@@ -3,8 +3,7 @@
 import type { Command } from 'commander';
 import type { Episode } from '../../../crdt/index.js';
 import { UsageError } from '../../errors.js';
-import { formatBytes, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../../limits.js';
-import { checkEpisodeSizes } from '../../memory/agent-memory.js';
+import { checkEpisodeSizes, formatBytes, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../../limits.js';
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
 import { AGENT_ID_ALPHABET, collect, parseAgentId, parseChoice, parseIntIn, parseText } from '../parse.js';
 import { READ_LEVELS, WRITE_LEVELS, type ReadConsistency, type WriteConsistency } from '../../memory/consistency.js';
