@@ -18,7 +18,7 @@ import { RecallIndex } from '../../src/recall/recall-index.js';
 import { RecallService } from '../../src/recall/recall-service.js';
 import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import type { Cancel, Scheduler } from '../../src/runtime/types.js';
+import { StepScheduler } from './lib/step-scheduler.js';
 
 const AGENTS = 4;
 const PER_AGENT = 300;
@@ -26,20 +26,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-class StepScheduler implements Scheduler {
-  readonly due: Array<() => void> = [];
-  schedule(_ms: number, fn: () => void): Cancel {
-    this.due.push(fn);
-    return () => {
-      const i = this.due.indexOf(fn);
-      if (i >= 0) this.due.splice(i, 1);
-    };
-  }
-  runOne(): void {
-    this.due.shift()?.();
-  }
-}
 
 /** Seeds AGENTS agents, then unloads them all so each has its residency record: a restart adopts them unloaded. */
 function seed(): string {

@@ -14,7 +14,7 @@ import { forgetEpisodes } from '../../src/memory/forget.js';
 import { RecallService } from '../../src/recall/recall-service.js';
 import { DurableDocSet } from '../../src/storage/durable-doc-set.js';
 import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import type { Cancel, Scheduler } from '../../src/runtime/types.js';
+import { StepScheduler } from './lib/step-scheduler.js';
 
 const AGENTS = 6;
 const PER_AGENT = 400;
@@ -22,21 +22,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** Runs scheduled work only when the test says so. */
-class StepScheduler implements Scheduler {
-  readonly due: Array<() => void> = [];
-  schedule(_ms: number, fn: () => void): Cancel {
-    this.due.push(fn);
-    return () => {
-      const i = this.due.indexOf(fn);
-      if (i >= 0) this.due.splice(i, 1);
-    };
-  }
-  runOne(): void {
-    this.due.shift()?.();
-  }
-}
 
 function seed(dir: string): void {
   const store = SqliteStore.open({ dir, name: 'n1' });
