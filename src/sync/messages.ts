@@ -17,8 +17,9 @@ import { HASH_BYTES } from './hash.js';
 import { BUCKETS_PER_GROUP, GROUPS } from './digest-tree.js';
 import type { NamePlan, NameReader, NameWriter } from './doc-names.js';
 import type { SyncMode } from './types.js';
+import { encodeAckBytes, isSmallUint, readPushBody, writePushBody, type PushEntry, type PushMessage } from './push-messages.js';
 import {
-  createDecoder, createEncoder, expectEnd, fail, readByte, readBytes, readCount, readFixed, readRest, readString,
+  createDecoder, createEncoder, expectEnd, fail, readByte, readBytes, readCount, readFixed, readString,
   readUint, toBytes, writeByte, writeBytes, writeFixed, writeString, writeUint, type Decoder, type Encoder,
 } from './wire.js';
 
@@ -33,6 +34,8 @@ export const CHECK_BYTES = 4;
  */
 export const DOC_DIGEST_BYTES = 8;
 
+export type { PushEntry, PushMessage };
+
 export interface DocStateEntry { id: string; sv: Uint8Array }
 /**
  * `sv` present asks the receiver to answer with its diff for that state vector. `check` (the
@@ -44,8 +47,6 @@ export interface DocDeltaEntry { id: string; update: Uint8Array; sv?: Uint8Array
 /** `sv`: the sender's state vector (ae-docs always carries it, so the initiator can send deltas at once). */
 export interface DocDigestEntry { id: string; digest: Uint8Array; sv?: Uint8Array }
 export interface GroupBuckets { group: number; hashes: Uint8Array[] }
-/** One push inside an `updates` message. */
-export interface PushEntry { requestId: number; docId: string; update: Uint8Array }
 
 export type SyncMessage =
   | { kind: 'ae-root'; session: number; root: Uint8Array }
@@ -58,26 +59,12 @@ export type SyncMessage =
   | { kind: 'doc-states'; session: number; mode: SyncMode; entries: DocStateEntry[] }
   /** `reply`: answers a session the receiver started (session ids are per initiator). */
   | { kind: 'doc-deltas'; session: number; mode: SyncMode; reply: boolean; entries: DocDeltaEntry[] }
-  /** Continuous push; the receiver answers `ack` with the same id once the update is durable. */
-  | { kind: 'update'; requestId: number; docId: string; update: Uint8Array }
-  /**
-   * Several continuous pushes to one peer in one message (a turn's writes, any documents); the
-   * receiver stores each and answers with one `acks` for those it stored, durably.
-   */
-  | { kind: 'updates'; entries: PushEntry[] }
-  /**
-   * `word`: the acknowledging node's voter-configuration word (src/quorum/voter-config.ts), so a
-   * writer counts only acknowledgements from members on its own configuration. Absent when 0.
-   */
-  | { kind: 'ack'; requestId: number; word?: number }
-  /** Acknowledges several pushes at once (an `updates` message); `word` as for `ack`. */
-  | { kind: 'acks'; requestIds: number[]; word?: number }
   | { kind: 'snapshot-request'; session: number }
   | { kind: 'snapshot-end'; session: number; docs: number }
   /** One piece of a message larger than the frame limit. */
   | { kind: 'chunk'; messageId: number; index: number; count: number; payload: Uint8Array }
-  /** A message named a document by a number the receiver cannot resolve; `requestId` of the push, 0 if none. */
-  | { kind: 'unknown-ref'; requestId: number };
+  /** update, updates, ack, acks, unknown-ref: push-messages.ts. */
+  | PushMessage;
 
 export type MessageKind = SyncMessage['kind'];
 
@@ -126,7 +113,7 @@ function namesOf(m: SyncMessage): string[] {
  */
 export function encodeMessage(m: SyncMessage, names?: NameWriter): Uint8Array {
   // One per received push: skip the encoder (and its buffer) for an ack, word or not.
-  if (m.kind === 'ack' && isSmallUint(m.requestId) && (m.word === undefined || isSmallUint(m.word))) return encodeAck(m.requestId, m.word);
+  if (m.kind === 'ack' && isSmallUint(m.requestId) && (m.word === undefined || isSmallUint(m.word))) return encodeAckBytes(ACK_HEADER, m.requestId, m.word);
   const e = createEncoder();
   let header = KINDS.indexOf(m.kind) + 1;
   const plans = new Map<string, NamePlan | undefined>();
@@ -227,32 +214,11 @@ export function encodeMessage(m: SyncMessage, names?: NameWriter): Uint8Array {
       }
       break;
     case 'update':
-      writeUint(e, m.requestId);
-      writeName(m.docId);
-      // Last field: no length prefix, the message ends where the update does.
-      writeFixed(e, m.update);
-      break;
     case 'updates':
-      if (m.entries.length === 0) throw new RangeError('an updates message carries at least one push');
-      writeUint(e, m.entries.length);
-      for (const p of m.entries) {
-        writeUint(e, p.requestId);
-        writeName(p.docId);
-        writeBytes(e, p.update);
-      }
-      break;
     case 'ack':
-      writeUint(e, m.requestId);
-      if (m.word) writeUint(e, m.word);
-      break;
     case 'acks':
-      if (m.requestIds.length === 0) throw new RangeError('an acks message carries at least one request id');
-      writeUint(e, m.word ?? 0);
-      writeUint(e, m.requestIds.length);
-      for (const id of m.requestIds) writeUint(e, id);
-      break;
     case 'unknown-ref':
-      writeUint(e, m.requestId);
+      writePushBody(e, m, writeName);
       break;
     case 'snapshot-end':
       writeUint(e, m.session);
@@ -399,42 +365,12 @@ function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage 
       }
       return { kind, session, mode, reply, entries };
     }
-    case 'update': {
-      const requestId = readUint(d, 'request id');
-      ctx.requestId = requestId;
-      const docId = readName(d, ctx);
-      return { kind, requestId, docId, update: readRest(d) };
-    }
-    case 'ack': {
-      const requestId = readUint(d, 'request id');
-      if (d.pos === d.arr.length) return { kind, requestId };
-      const word = readUint(d, 'config word');
-      if (word === 0) fail('config word 0 is never written (trailing bytes?)');
-      return { kind, requestId, word };
-    }
-    case 'updates': {
-      // Each push: a request id, a name and a length-prefixed update (at least 3 bytes).
-      const n = readCount(d, 3, 'push');
-      if (n === 0) fail('an updates message with no push');
-      const entries: PushEntry[] = [];
-      for (let i = 0; i < n; i++) {
-        const requestId = readUint(d, 'request id');
-        // A name the receiver cannot resolve names the message by its first push (the sender resends them all).
-        if (i === 0) ctx.requestId = requestId;
-        entries.push({ requestId, docId: readName(d, ctx), update: readBytes(d, 'update') });
-      }
-      return { kind, entries };
-    }
-    case 'acks': {
-      const word = readUint(d, 'config word');
-      const n = readCount(d, 1, 'request id');
-      if (n === 0) fail('an acks message with no request id');
-      const requestIds: number[] = [];
-      for (let i = 0; i < n; i++) requestIds.push(readUint(d, 'request id'));
-      return word === 0 ? { kind, requestIds } : { kind, requestIds, word };
-    }
+    case 'update':
+    case 'updates':
+    case 'ack':
+    case 'acks':
     case 'unknown-ref':
-      return { kind, requestId: readUint(d, 'request id') };
+      return readPushBody(d, kind, ctx, () => readName(d, ctx));
     case 'snapshot-end':
       return { kind, session: readUint(d, 'session'), docs: readUint(d, 'doc count') };
     case 'chunk': {
@@ -449,28 +385,6 @@ function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage 
 
 const ACK_HEADER = KINDS.indexOf('ack') + 1;
 
-/** Below 2^31: a varuint of at most 5 bytes, built with 32-bit shifts. */
-function isSmallUint(x: number): boolean {
-  return Number.isInteger(x) && x >= 0 && x < 0x80000000;
-}
-
-/** The ack encoding of the general path (header, varuint id, varuint word unless 0), without an encoder. */
-function encodeAck(requestId: number, word: number | undefined): Uint8Array {
-  const out = new Uint8Array(11);
-  out[0] = ACK_HEADER;
-  let n = putVarUint(out, 1, requestId);
-  if (word) n = putVarUint(out, n, word);
-  return out.subarray(0, n);
-}
-
-function putVarUint(out: Uint8Array, at: number, x: number): number {
-  while (x > 0x7f) {
-    out[at++] = 0x80 | (x & 0x7f);
-    x >>>= 7;
-  }
-  out[at++] = x;
-  return at;
-}
 
 function epochBytes(epoch: number): Uint8Array {
   return Uint8Array.of(epoch & 0xff, (epoch >>> 8) & 0xff, (epoch >>> 16) & 0xff, (epoch >>> 24) & 0xff);
