@@ -1,8 +1,7 @@
 // The sync protocol's messages and their paired write/read codecs (lib0 varint encoding).
-// Every message starts with one header byte: the kind (low 5 bits), 0x80 when the sender's
-// 4-byte epoch follows, 0x40 when a 1-byte tag of it follows, 0x20 when the receiver's 4-byte
-// epoch follows (doc-names.ts: document ids are written in full once per peer, then as numbers,
-// the sender's or the receiver's own). Sessions are varuints chosen by the initiator
+// Every message starts with one header byte: the kind (low 5 bits) and name flags, then the
+// epochs those announce (message-names.ts; doc-names.ts: document ids are written in full once
+// per peer, then as numbers, the sender's or the receiver's own). Sessions are varuints chosen by the initiator
 // and echoed by the responder. Readers throw DecodeError on any malformed input and nothing else
 // (UnknownRefError, a DecodeError, when a document number cannot be resolved).
 //
@@ -12,15 +11,15 @@
 //   A→B doc-deltas(diffs for B's state vectors + A's digest check, + A's state vector when B has
 //       structs A lacks)
 //   B→A doc-deltas(diffs), only when B still differs from A's check after applying.
-import { DecodeError } from '../errors.js';
 import { HASH_BYTES } from './hash.js';
 import { BUCKETS_PER_GROUP, GROUPS } from './digest-tree.js';
-import type { NamePlan, NameReader, NameWriter } from './doc-names.js';
+import type { NameReader, NameWriter } from './doc-names.js';
+import { UnknownRefError, readName, readNameContext, validNameFlags, writeHeader, type NameContext } from './message-names.js';
 import type { SyncMode } from './types.js';
 import { encodeAckBytes, isSmallUint, readPushBody, writePushBody, type PushEntry, type PushMessage } from './push-messages.js';
 import {
-  createDecoder, createEncoder, expectEnd, fail, readByte, readBytes, readCount, readFixed, readString,
-  readUint, toBytes, writeByte, writeBytes, writeFixed, writeString, writeUint, type Decoder, type Encoder,
+  createDecoder, createEncoder, expectEnd, fail, readByte, readBytes, readCount, readFixed,
+  readUint, toBytes, writeByte, writeBytes, writeFixed, writeUint, type Decoder, type Encoder,
 } from './wire.js';
 
 /**
@@ -35,6 +34,7 @@ export const CHECK_BYTES = 4;
 export const DOC_DIGEST_BYTES = 8;
 
 export type { PushEntry, PushMessage };
+export { UnknownRefError };
 
 export interface DocStateEntry { id: string; sv: Uint8Array }
 /**
@@ -74,16 +74,6 @@ const KINDS: readonly MessageKind[] = [
 ];
 const MODES: readonly SyncMode[] = ['delta_only', 'on_demand', 'full_snapshot', 'continuous', 'resync'];
 const KIND_MASK = 0x1f;
-const HAS_EPOCH = 0x80;
-const HAS_TAG = 0x40;
-const HAS_THEIR_EPOCH = 0x20;
-
-/** A document number the receiver has no table for (see doc-names.ts); the message is dropped. */
-export class UnknownRefError extends DecodeError {
-  constructor(readonly requestId: number) {
-    super('sync message names a document by a number this node does not know; dropped, the sender is told to define it again');
-  }
-}
 
 /** Kind of an encoded message without decoding the rest (for byte accounting). */
 export function peekKind(bytes: Uint8Array): MessageKind | undefined {
@@ -115,47 +105,7 @@ export function encodeMessage(m: SyncMessage, names?: NameWriter): Uint8Array {
   // One per received push: skip the encoder (and its buffer) for an ack, word or not.
   if (m.kind === 'ack' && isSmallUint(m.requestId) && (m.word === undefined || isSmallUint(m.word))) return encodeAckBytes(ACK_HEADER, m.requestId, m.word);
   const e = createEncoder();
-  let header = KINDS.indexOf(m.kind) + 1;
-  const plans = new Map<string, NamePlan | undefined>();
-  if (names) {
-    let anyDefined = false;
-    let anyRef = false;
-    let anyTheirs = false;
-    for (const id of namesOf(m)) {
-      if (plans.has(id)) continue;
-      const p = names.plan(id);
-      plans.set(id, p);
-      if (p?.theirs !== undefined) anyTheirs = true;
-      else if (p?.defined) anyDefined = true;
-      else if (p) anyRef = true;
-    }
-    if (anyTheirs && names.theirEpoch === undefined) throw new RangeError('a name plan uses the receiver\'s numbers without its epoch');
-    if (anyDefined) header |= HAS_EPOCH;
-    else if (anyRef) header |= HAS_TAG;
-    if (anyTheirs) header |= HAS_THEIR_EPOCH;
-    writeByte(e, header);
-    if (anyDefined) writeFixed(e, epochBytes(names.epoch));
-    else if (anyRef) writeByte(e, names.epoch & 0xff);
-    if (anyTheirs) writeFixed(e, epochBytes(names.theirEpoch!));
-  } else {
-    writeByte(e, header);
-  }
-  // Name: varuint 0 + text (plain) | 3r+1 (our number r) | 3r+2 + text (our number r, defined)
-  // | 3r+3 (the receiver's number r).
-  const writeName = (id: string): void => {
-    const p = plans.get(id);
-    if (!p) {
-      writeUint(e, 0);
-      writeString(e, id);
-    } else if (p.theirs !== undefined) {
-      writeUint(e, 3 * p.theirs + 3);
-    } else if (p.defined) {
-      writeUint(e, 3 * p.ref + 2);
-      writeString(e, id);
-    } else {
-      writeUint(e, 3 * p.ref + 1);
-    }
-  };
+  const writeName = writeHeader(e, KINDS.indexOf(m.kind) + 1, names ? namesOf(m) : [], names);
   switch (m.kind) {
     case 'ae-root':
       writeUint(e, m.session);
@@ -251,53 +201,11 @@ export function decodeMessageWithNames(bytes: Uint8Array, names?: NameReader): D
   const d = createDecoder(bytes);
   const header = readByte(d, 'kind');
   const kind = KINDS[(header & KIND_MASK) - 1];
-  if (!kind || (header & HAS_EPOCH && header & HAS_TAG)) fail(`unknown kind ${header}`);
-  const ctx: NameContext = { names, defs: [], requestId: 0, table: undefined, resolved: false };
-  if (header & HAS_EPOCH) ctx.epoch = readEpoch(d);
-  else if (header & HAS_TAG) ctx.tag = readByte(d, 'epoch tag');
-  if (header & HAS_THEIR_EPOCH) ctx.ourEpoch = readEpoch(d);
+  if (!kind || !validNameFlags(header)) fail(`unknown kind ${header}`);
+  const ctx = readNameContext(d, header, names);
   const msg = readBody(d, kind, ctx);
   expectEnd(d);
   return ctx.epoch === undefined ? { msg, defs: ctx.defs } : { msg, epoch: ctx.epoch, defs: ctx.defs };
-}
-
-interface NameContext {
-  names: NameReader | undefined;
-  epoch?: number;
-  tag?: number;
-  /** The epoch of ours the sender's use of our numbers refers to. */
-  ourEpoch?: number;
-  defs: Array<[number, string]>;
-  requestId: number;
-  table: ReadonlyMap<number, string> | undefined;
-  resolved: boolean;
-}
-
-function readName(d: Decoder, ctx: NameContext): string {
-  const x = readUint(d, 'doc name');
-  if (x === 0) return readString(d, 'doc id');
-  const ref = Math.floor((x - 1) / 3);
-  if (x % 3 === 0) {
-    if (ctx.ourEpoch === undefined) fail('our doc number without our epoch');
-    const id = ctx.names?.own?.(ctx.ourEpoch, ref);
-    if (id === undefined) throw new UnknownRefError(ctx.requestId);
-    return id;
-  }
-  if (ctx.epoch === undefined && ctx.tag === undefined) fail('numbered doc id without an epoch');
-  if (x % 3 === 2) {
-    if (ctx.epoch === undefined) fail('doc id definition without an epoch');
-    const id = readString(d, 'doc id');
-    ctx.defs.push([ref, id]);
-    return id;
-  }
-  for (const [r, id] of ctx.defs) if (r === ref) return id;
-  if (!ctx.resolved) {
-    ctx.table = ctx.names?.table(ctx.epoch, ctx.tag);
-    ctx.resolved = true;
-  }
-  const id = ctx.table?.get(ref);
-  if (id === undefined) throw new UnknownRefError(ctx.requestId);
-  return id;
 }
 
 function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage {
@@ -385,15 +293,6 @@ function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage 
 
 const ACK_HEADER = KINDS.indexOf('ack') + 1;
 
-
-function epochBytes(epoch: number): Uint8Array {
-  return Uint8Array.of(epoch & 0xff, (epoch >>> 8) & 0xff, (epoch >>> 16) & 0xff, (epoch >>> 24) & 0xff);
-}
-
-function readEpoch(d: Decoder): number {
-  const b = readFixed(d, 4, 'epoch');
-  return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-}
 
 function writeHash(e: Encoder, h: Uint8Array): void {
   if (h.byteLength !== HASH_BYTES) throw new RangeError(`hash must be ${HASH_BYTES} bytes`);
