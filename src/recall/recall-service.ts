@@ -1,6 +1,6 @@
 // Keeps a node's recall index in step with its replicated documents and answers recall from it.
 // It listens to the document set's update events (local writes and applied remote updates
-// alike), queues them and folds them into the index in one SQLite transaction every
+// alike), queues them (episode-change-queue.ts) and folds them into the index in one SQLite transaction every
 // FLUSH_INTERVAL_MS (or sooner once FLUSH_AT_UPDATES updates wait), re-reading only the episodes
 // the updates touched. A recall first folds in what is queued, so it always sees every write the
 // node has applied. Opening compares each agent's
@@ -11,6 +11,7 @@ import { episodesOf } from '../../crdt/schema.js';
 import type { Logger, Scheduler } from '../runtime/types.js';
 import type { UpdateListener } from '../sync/ydoc-set.js';
 import { changedEpisodes } from './episode-changes.js';
+import { EpisodeChangeQueue } from './episode-change-queue.js';
 import { RecallIndex } from './recall-index.js';
 import { RecallRebuild, type RebuildProgress } from './recall-rebuild.js';
 import { indexPage, type IndexPageQuery } from './index-page.js';
@@ -22,8 +23,6 @@ import { offloadHooks } from './recall-offload.js';
 
 /** Agent memories live in documents named "agent/<id>" (memory-service.ts). */
 const AGENT_PREFIX = 'agent/';
-/** Queued updates of one agent beyond which a rebuild of that agent is cheaper than replaying them. */
-const MAX_QUEUED_PER_AGENT = 4096;
 /**
  * How long updates wait to be folded in. FTS5 pays per transaction (a new segment, merges, WAL
  * pages): one episode per transaction cost 180 us of CPU, 64 or more per transaction 57-63 us
@@ -84,15 +83,12 @@ export interface RecallServiceOptions {
 
 export class RecallService {
   private index: RecallIndex | undefined;
-  private queue = new Map<string, Uint8Array[] | 'rebuild'>();
+  /** Changes of agents' documents not folded in yet. */
+  private readonly changes = new EpisodeChangeQueue({ active: () => !!this.index && !this.closed, changed: () => this.scheduleFlush() });
   private flushQueued = false;
   /** Updates seen since the last fold (FLUSH_AT_UPDATES). */
   private queuedUpdates = 0;
   private cancelFlush: (() => void) | undefined;
-  /** Documents whose transactions report the episodes they change (see watch()). */
-  private readonly watched = new WeakSet<Y.Doc>();
-  /** Episodes changed per agent, as watched transactions reported them, not yet folded in. */
-  private touched = new Map<string, Set<string> | 'rebuild'>();
   /** Agents whose digest row was cleared this run (their rows are changing). */
   private readonly dirty = new Set<string>();
   /** Agents with structs waiting on missing dependencies: rebuilt once their document has none. */
@@ -107,31 +103,14 @@ export class RecallService {
   constructor(private readonly o: RecallServiceOptions) {
     o.docs.onLocalUpdate((docId, update) => {
       if (!this.index || !docId.startsWith(AGENT_PREFIX)) return;
-      const agent = docId.slice(AGENT_PREFIX.length);
-      const doc = this.o.docs.doc(docId);
-      if (this.watched.has(doc)) {
-        // Its transactions already named the episodes they touched (watch()).
-        this.scheduleFlush();
-        return;
-      }
-      // The first update of a document seen in this run is decoded; from then on Yjs's own
-      // record of what each transaction changed is read instead (about 30x cheaper per update).
-      this.watch(doc, agent);
-      const q = this.queue.get(agent);
-      if (q === undefined) this.queue.set(agent, [update]);
-      else if (q !== 'rebuild') {
-        if (q.length >= MAX_QUEUED_PER_AGENT) this.queue.set(agent, 'rebuild');
-        else q.push(update);
-      }
-      this.scheduleFlush();
+      this.changes.update(docId.slice(AGENT_PREFIX.length), this.o.docs.doc(docId), update);
     });
     // A document handed off (dropped, not just unloaded): its rows go, or a later copy pulled for a
     // read would merge into rows that still hold what was forgotten meanwhile.
     o.docs.onEvict?.((docId) => {
       if (!this.index || !docId.startsWith(AGENT_PREFIX) || o.docs.has?.(docId) !== false) return;
       const agent = docId.slice(AGENT_PREFIX.length);
-      this.touched.delete(agent);
-      this.queue.delete(agent);
+      this.changes.forget(agent);
       this.index.removeAgent(agent);
       this.dirty.delete(agent);
       this.unsettled.delete(agent);
@@ -273,11 +252,8 @@ export class RecallService {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
     const index = this.index;
-    if (!index || (this.queue.size === 0 && this.unsettled.size === 0 && this.touched.size === 0)) return;
-    const queue = this.queue;
-    const touched = this.touched;
-    this.queue = new Map();
-    this.touched = new Map();
+    if (!index || (this.changes.empty && this.unsettled.size === 0)) return;
+    const { updates: queue, touched } = this.changes.take();
     index.batch(() => {
       for (const [agent, ids] of touched) {
         if (!this.dirty.has(agent)) {
@@ -354,32 +330,6 @@ export class RecallService {
     }
   }
 
-  /**
-   * Reads what each transaction on `doc` changed (Yjs lists the types whose entries changed,
-   * deletions included, and transactions that integrate pending structs too) and notes the
-   * episodes those types belong to.
-   */
-  private watch(doc: Y.Doc, agent: string): void {
-    this.watched.add(doc);
-    const root: unknown = episodesOf(doc);
-    doc.on('afterTransaction', (tr: Y.Transaction) => {
-      if (!this.index || this.closed || tr.changed.size === 0) return;
-      let ids = this.touched.get(agent);
-      if (ids === 'rebuild') return;
-      if (!ids) this.touched.set(agent, (ids = new Set()));
-      for (const [type, keys] of tr.changed) {
-        if (type === root) {
-          for (const k of keys) if (k !== null) ids.add(k);
-          continue;
-        }
-        const id = episodeOfType(type, root);
-        if (id !== undefined) ids.add(id);
-      }
-      if (ids.size > MAX_QUEUED_PER_AGENT) this.touched.set(agent, 'rebuild');
-      this.scheduleFlush();
-    });
-  }
-
   private agents(): string[] {
     return this.o.docs.ids().filter((id) => id.startsWith(AGENT_PREFIX)).map((id) => id.slice(AGENT_PREFIX.length));
   }
@@ -415,16 +365,4 @@ function rebuildAgent(index: RecallIndex, agent: string, doc: Y.Doc): void {
     const e = readEpisode(doc, id);
     if (e) index.put(agent, e, true);
   }
-}
-
-/** The episode a nested type (notes, tags, counters, fields, or the episode map) belongs to. */
-function episodeOfType(type: { _item: Y.Item | null }, root: unknown): string | undefined {
-  let item = type._item;
-  for (let depth = 0; item !== null && depth < 8; depth++) {
-    const parent = item.parent;
-    if (parent === root) return item.parentSub ?? undefined;
-    if (!(parent instanceof Y.AbstractType)) return undefined;
-    item = parent._item;
-  }
-  return undefined;
 }

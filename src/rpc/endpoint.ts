@@ -1,6 +1,6 @@
 // Request/response and one-way messages between nodes over the stream transport (TCP or TLS, or
 // the simulated network). One outgoing connection per peer address is kept and reused; requests
-// are multiplexed by id; replies go back on the connection the request came in on. Every input is
+// (outgoing.ts) are multiplexed by id; replies go back on the connection the request came in on. Every input is
 // untrusted: malformed frames close that connection, unknown methods and handler failures become
 // error replies, and nothing a peer sends can throw out of here.
 import { DecodeError, NodeStoppedError, OversizeError, TimeoutError, TransportError, TriError } from '../errors.js';
@@ -12,6 +12,7 @@ import { parseAddress } from '../transport/address.js';
 import { decodeRpcFrame, encodeRpcFrame, type RpcFrame } from './frames.js';
 import { rebuildRemoteError } from './remote-error.js';
 import { PartAssembler, splitIntoParts } from './parts.js';
+import { OutgoingConnections } from './outgoing.js';
 
 /** Who may call a method: any authenticated peer including client tools, or cluster members only. */
 export type Access = 'client' | 'member';
@@ -64,29 +65,15 @@ export interface RpcOptions {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** An outgoing connect in progress: one or more dial attempts, the first to connect carries what waits. */
-interface Dial {
-  done: boolean;
-  /** Attempts still connecting. */
-  live: number;
-  resolve: (c: StreamConnection) => void;
-  reject: (e: Error) => void;
-}
-
 export class RpcEndpoint {
   private readonly handlers = new Map<string, { fn: Handler; access: Access }>();
   private readonly notifyHandlers = new Map<string, { fn: NotifyHandler; access: Access }>();
-  private readonly outgoing = new Map<Address, Promise<StreamConnection>>();
-  /** Outgoing connects still in progress, by address (redial() adds an attempt to one). */
-  private readonly dialing = new Map<Address, Dial>();
-  /** Outgoing connections already established: sends on them skip the promise (and its microtask). */
-  private readonly ready = new Map<Address, StreamConnection>();
+  /** One kept connection per peer address we call (dial, reset, redial). */
+  private readonly links: OutgoingConnections;
   private readonly pending = new Map<number, Pending>();
   /** Requests being handled, per peer key (see peerKey). */
   private readonly inFlight = new Map<string, number>();
   private readonly open = new Set<StreamConnection>();
-  /** Outgoing connections reset() gave up on: their late close must not touch a newer connection's entry. */
-  private readonly discarded = new WeakSet<StreamConnection>();
   /** Large requests and replies being put back together, per connection (parts.ts). */
   private readonly assemblers = new WeakMap<StreamConnection, PartAssembler>();
   private nextId = 1;
@@ -98,11 +85,15 @@ export class RpcEndpoint {
   readonly stats = { requestsIn: 0, requestsOut: 0, notifiesIn: 0, notifiesOut: 0, badFrames: 0, refused: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(
-    private readonly streams: StreamTransport,
+    streams: StreamTransport,
     private readonly runtime: Runtime,
     private readonly opts: RpcOptions = {},
   ) {
     this.log = runtime.logger.child({ component: 'rpc' });
+    this.links = new OutgoingConnections(streams, opts.connectTimeoutMs ?? 3000, {
+      attach: (c, to) => this.attach(c, to),
+      failPending: (c, err) => this.failPending(c, err),
+    });
     streams.onConnection((conn) => this.attach(conn));
   }
 
@@ -163,7 +154,7 @@ export class RpcEndpoint {
    * peer keep the order of the calls.
    */
   notify(to: Address, method: string, payload: Uint8Array): Promise<void> {
-    const ready = this.closed ? undefined : this.ready.get(to);
+    const ready = this.closed ? undefined : this.links.established(to);
     if (ready) {
       this.stats.notifiesOut++;
       this.sendBytes(ready, this.notifyFrame(method, payload));
@@ -183,26 +174,7 @@ export class RpcEndpoint {
    * the heal (docs/performance.md "Heal after downing").
    */
   reset(to: Address): void {
-    const conn = this.outgoing.get(to);
-    if (!conn) return;
-    this.outgoing.delete(to);
-    this.ready.delete(to);
-    const dial = this.dialing.get(to);
-    if (dial) {
-      // Still connecting: what waits fails now; an attempt that connects later is closed.
-      this.dialing.delete(to);
-      dial.done = true;
-      dial.reject(new TransportError(`connection to ${to} given up: the member was declared dead`));
-      return;
-    }
-    void conn.then(
-      (c) => {
-        this.discarded.add(c);
-        this.failPending(c, new TransportError(`connection to ${to} given up: the member was declared dead`));
-        c.close();
-      },
-      () => undefined,
-    );
+    this.links.reset(to);
   }
 
   /** The encoded notify frame; the same payload sent to many peers in a row is encoded once. */
@@ -223,13 +195,7 @@ export class RpcEndpoint {
     this.pending.clear();
     for (const conn of this.open) conn.close();
     this.open.clear();
-    this.outgoing.clear();
-    this.ready.clear();
-    for (const d of this.dialing.values()) {
-      d.done = true;
-      d.reject(new NodeStoppedError('the node is stopping'));
-    }
-    this.dialing.clear();
+    this.links.close(new NodeStoppedError('the node is stopping'));
   }
 
   /**
@@ -240,48 +206,12 @@ export class RpcEndpoint {
    * other side at once (docs/performance.md "Heal after downing").
    */
   redial(to: Address): void {
-    const dial = this.dialing.get(to);
-    if (dial && !dial.done && dial.live < 2) this.dial(to, dial);
+    this.links.redial(to);
   }
 
   private connection(to: Address): Promise<StreamConnection> {
     if (this.closed) return Promise.reject(new NodeStoppedError('the node has stopped'));
-    let conn = this.outgoing.get(to);
-    if (!conn) {
-      let dial!: Dial;
-      const made = new Promise<StreamConnection>((resolve, reject) => (dial = { done: false, live: 0, resolve, reject }));
-      conn = made;
-      // A failed connect is forgotten at once so the next call retries.
-      made.catch(() => {
-        if (this.outgoing.get(to) === made) this.outgoing.delete(to);
-      });
-      this.outgoing.set(to, made);
-      this.dialing.set(to, dial);
-      this.dial(to, dial);
-    }
-    return conn;
-  }
-
-  private dial(to: Address, d: Dial): void {
-    d.live++;
-    this.streams.connect(to, this.opts.connectTimeoutMs ?? 3000).then(
-      (c) => {
-        d.live--;
-        if (d.done) return c.close(); // another attempt won, or reset() gave the connect up
-        d.done = true;
-        if (this.dialing.get(to) === d) this.dialing.delete(to);
-        this.attach(c, to);
-        if (!this.closed) this.ready.set(to, c);
-        d.resolve(c);
-      },
-      (err: Error) => {
-        d.live--;
-        if (d.done || d.live > 0) return; // another attempt may still connect
-        d.done = true;
-        if (this.dialing.get(to) === d) this.dialing.delete(to);
-        d.reject(err);
-      },
-    );
+    return this.links.connection(to);
   }
 
   private attach(conn: StreamConnection, outgoingTo?: Address): void {
@@ -293,11 +223,8 @@ export class RpcEndpoint {
     conn.onFrame((bytes) => this.receive(conn, bytes, outgoingTo !== undefined));
     conn.onClose((err) => {
       this.open.delete(conn);
-      if (this.discarded.has(conn)) return;
-      if (outgoingTo !== undefined) {
-        this.outgoing.delete(outgoingTo);
-        if (this.ready.get(outgoingTo) === conn) this.ready.delete(outgoingTo);
-      }
+      if (this.links.isDiscarded(conn)) return;
+      if (outgoingTo !== undefined) this.links.lost(outgoingTo, conn);
       this.failPending(conn, new TransportError(`connection to ${conn.remote} closed`, { cause: err }));
       if (!this.closed) for (const observe of this.lostObservers) observe(outgoingTo ?? conn.remote, outgoingTo !== undefined);
     });

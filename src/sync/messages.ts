@@ -1,8 +1,7 @@
 // The sync protocol's messages and their paired write/read codecs (lib0 varint encoding).
-// Every message starts with one header byte: the kind (low 5 bits), 0x80 when the sender's
-// 4-byte epoch follows, 0x40 when a 1-byte tag of it follows, 0x20 when the receiver's 4-byte
-// epoch follows (doc-names.ts: document ids are written in full once per peer, then as numbers,
-// the sender's or the receiver's own). Sessions are varuints chosen by the initiator
+// Every message starts with one header byte: the kind (low 5 bits) and name flags, then the
+// epochs those announce (message-names.ts; doc-names.ts: document ids are written in full once
+// per peer, then as numbers, the sender's or the receiver's own). Sessions are varuints chosen by the initiator
 // and echoed by the responder. Readers throw DecodeError on any malformed input and nothing else
 // (UnknownRefError, a DecodeError, when a document number cannot be resolved).
 //
@@ -12,14 +11,15 @@
 //   A→B doc-deltas(diffs for B's state vectors + A's digest check, + A's state vector when B has
 //       structs A lacks)
 //   B→A doc-deltas(diffs), only when B still differs from A's check after applying.
-import { DecodeError } from '../errors.js';
 import { HASH_BYTES } from './hash.js';
 import { BUCKETS_PER_GROUP, GROUPS } from './digest-tree.js';
-import type { NamePlan, NameReader, NameWriter } from './doc-names.js';
+import type { NameReader, NameWriter } from './doc-names.js';
+import { UnknownRefError, readName, readNameContext, validNameFlags, writeHeader, type NameContext } from './message-names.js';
 import type { SyncMode } from './types.js';
+import { encodeAckBytes, isSmallUint, readPushBody, writePushBody, type PushEntry, type PushMessage } from './push-messages.js';
 import {
-  createDecoder, createEncoder, expectEnd, fail, readByte, readBytes, readCount, readFixed, readRest, readString,
-  readUint, toBytes, writeByte, writeBytes, writeFixed, writeString, writeUint, type Decoder, type Encoder,
+  createDecoder, createEncoder, expectEnd, fail, readByte, readBytes, readCount, readFixed,
+  readUint, toBytes, writeByte, writeBytes, writeFixed, writeUint, type Decoder, type Encoder,
 } from './wire.js';
 
 /**
@@ -33,6 +33,9 @@ export const CHECK_BYTES = 4;
  */
 export const DOC_DIGEST_BYTES = 8;
 
+export type { PushEntry, PushMessage };
+export { UnknownRefError };
+
 export interface DocStateEntry { id: string; sv: Uint8Array }
 /**
  * `sv` present asks the receiver to answer with its diff for that state vector. `check` (the
@@ -44,8 +47,6 @@ export interface DocDeltaEntry { id: string; update: Uint8Array; sv?: Uint8Array
 /** `sv`: the sender's state vector (ae-docs always carries it, so the initiator can send deltas at once). */
 export interface DocDigestEntry { id: string; digest: Uint8Array; sv?: Uint8Array }
 export interface GroupBuckets { group: number; hashes: Uint8Array[] }
-/** One push inside an `updates` message. */
-export interface PushEntry { requestId: number; docId: string; update: Uint8Array }
 
 export type SyncMessage =
   | { kind: 'ae-root'; session: number; root: Uint8Array }
@@ -58,26 +59,12 @@ export type SyncMessage =
   | { kind: 'doc-states'; session: number; mode: SyncMode; entries: DocStateEntry[] }
   /** `reply`: answers a session the receiver started (session ids are per initiator). */
   | { kind: 'doc-deltas'; session: number; mode: SyncMode; reply: boolean; entries: DocDeltaEntry[] }
-  /** Continuous push; the receiver answers `ack` with the same id once the update is durable. */
-  | { kind: 'update'; requestId: number; docId: string; update: Uint8Array }
-  /**
-   * Several continuous pushes to one peer in one message (a turn's writes, any documents); the
-   * receiver stores each and answers with one `acks` for those it stored, durably.
-   */
-  | { kind: 'updates'; entries: PushEntry[] }
-  /**
-   * `word`: the acknowledging node's voter-configuration word (src/quorum/voter-config.ts), so a
-   * writer counts only acknowledgements from members on its own configuration. Absent when 0.
-   */
-  | { kind: 'ack'; requestId: number; word?: number }
-  /** Acknowledges several pushes at once (an `updates` message); `word` as for `ack`. */
-  | { kind: 'acks'; requestIds: number[]; word?: number }
   | { kind: 'snapshot-request'; session: number }
   | { kind: 'snapshot-end'; session: number; docs: number }
   /** One piece of a message larger than the frame limit. */
   | { kind: 'chunk'; messageId: number; index: number; count: number; payload: Uint8Array }
-  /** A message named a document by a number the receiver cannot resolve; `requestId` of the push, 0 if none. */
-  | { kind: 'unknown-ref'; requestId: number };
+  /** update, updates, ack, acks, unknown-ref: push-messages.ts. */
+  | PushMessage;
 
 export type MessageKind = SyncMessage['kind'];
 
@@ -87,16 +74,6 @@ const KINDS: readonly MessageKind[] = [
 ];
 const MODES: readonly SyncMode[] = ['delta_only', 'on_demand', 'full_snapshot', 'continuous', 'resync'];
 const KIND_MASK = 0x1f;
-const HAS_EPOCH = 0x80;
-const HAS_TAG = 0x40;
-const HAS_THEIR_EPOCH = 0x20;
-
-/** A document number the receiver has no table for (see doc-names.ts); the message is dropped. */
-export class UnknownRefError extends DecodeError {
-  constructor(readonly requestId: number) {
-    super('sync message names a document by a number this node does not know; dropped, the sender is told to define it again');
-  }
-}
 
 /** Kind of an encoded message without decoding the rest (for byte accounting). */
 export function peekKind(bytes: Uint8Array): MessageKind | undefined {
@@ -126,49 +103,9 @@ function namesOf(m: SyncMessage): string[] {
  */
 export function encodeMessage(m: SyncMessage, names?: NameWriter): Uint8Array {
   // One per received push: skip the encoder (and its buffer) for an ack, word or not.
-  if (m.kind === 'ack' && isSmallUint(m.requestId) && (m.word === undefined || isSmallUint(m.word))) return encodeAck(m.requestId, m.word);
+  if (m.kind === 'ack' && isSmallUint(m.requestId) && (m.word === undefined || isSmallUint(m.word))) return encodeAckBytes(ACK_HEADER, m.requestId, m.word);
   const e = createEncoder();
-  let header = KINDS.indexOf(m.kind) + 1;
-  const plans = new Map<string, NamePlan | undefined>();
-  if (names) {
-    let anyDefined = false;
-    let anyRef = false;
-    let anyTheirs = false;
-    for (const id of namesOf(m)) {
-      if (plans.has(id)) continue;
-      const p = names.plan(id);
-      plans.set(id, p);
-      if (p?.theirs !== undefined) anyTheirs = true;
-      else if (p?.defined) anyDefined = true;
-      else if (p) anyRef = true;
-    }
-    if (anyTheirs && names.theirEpoch === undefined) throw new RangeError('a name plan uses the receiver\'s numbers without its epoch');
-    if (anyDefined) header |= HAS_EPOCH;
-    else if (anyRef) header |= HAS_TAG;
-    if (anyTheirs) header |= HAS_THEIR_EPOCH;
-    writeByte(e, header);
-    if (anyDefined) writeFixed(e, epochBytes(names.epoch));
-    else if (anyRef) writeByte(e, names.epoch & 0xff);
-    if (anyTheirs) writeFixed(e, epochBytes(names.theirEpoch!));
-  } else {
-    writeByte(e, header);
-  }
-  // Name: varuint 0 + text (plain) | 3r+1 (our number r) | 3r+2 + text (our number r, defined)
-  // | 3r+3 (the receiver's number r).
-  const writeName = (id: string): void => {
-    const p = plans.get(id);
-    if (!p) {
-      writeUint(e, 0);
-      writeString(e, id);
-    } else if (p.theirs !== undefined) {
-      writeUint(e, 3 * p.theirs + 3);
-    } else if (p.defined) {
-      writeUint(e, 3 * p.ref + 2);
-      writeString(e, id);
-    } else {
-      writeUint(e, 3 * p.ref + 1);
-    }
-  };
+  const writeName = writeHeader(e, KINDS.indexOf(m.kind) + 1, names ? namesOf(m) : [], names);
   switch (m.kind) {
     case 'ae-root':
       writeUint(e, m.session);
@@ -227,32 +164,11 @@ export function encodeMessage(m: SyncMessage, names?: NameWriter): Uint8Array {
       }
       break;
     case 'update':
-      writeUint(e, m.requestId);
-      writeName(m.docId);
-      // Last field: no length prefix, the message ends where the update does.
-      writeFixed(e, m.update);
-      break;
     case 'updates':
-      if (m.entries.length === 0) throw new RangeError('an updates message carries at least one push');
-      writeUint(e, m.entries.length);
-      for (const p of m.entries) {
-        writeUint(e, p.requestId);
-        writeName(p.docId);
-        writeBytes(e, p.update);
-      }
-      break;
     case 'ack':
-      writeUint(e, m.requestId);
-      if (m.word) writeUint(e, m.word);
-      break;
     case 'acks':
-      if (m.requestIds.length === 0) throw new RangeError('an acks message carries at least one request id');
-      writeUint(e, m.word ?? 0);
-      writeUint(e, m.requestIds.length);
-      for (const id of m.requestIds) writeUint(e, id);
-      break;
     case 'unknown-ref':
-      writeUint(e, m.requestId);
+      writePushBody(e, m, writeName);
       break;
     case 'snapshot-end':
       writeUint(e, m.session);
@@ -285,53 +201,11 @@ export function decodeMessageWithNames(bytes: Uint8Array, names?: NameReader): D
   const d = createDecoder(bytes);
   const header = readByte(d, 'kind');
   const kind = KINDS[(header & KIND_MASK) - 1];
-  if (!kind || (header & HAS_EPOCH && header & HAS_TAG)) fail(`unknown kind ${header}`);
-  const ctx: NameContext = { names, defs: [], requestId: 0, table: undefined, resolved: false };
-  if (header & HAS_EPOCH) ctx.epoch = readEpoch(d);
-  else if (header & HAS_TAG) ctx.tag = readByte(d, 'epoch tag');
-  if (header & HAS_THEIR_EPOCH) ctx.ourEpoch = readEpoch(d);
+  if (!kind || !validNameFlags(header)) fail(`unknown kind ${header}`);
+  const ctx = readNameContext(d, header, names);
   const msg = readBody(d, kind, ctx);
   expectEnd(d);
   return ctx.epoch === undefined ? { msg, defs: ctx.defs } : { msg, epoch: ctx.epoch, defs: ctx.defs };
-}
-
-interface NameContext {
-  names: NameReader | undefined;
-  epoch?: number;
-  tag?: number;
-  /** The epoch of ours the sender's use of our numbers refers to. */
-  ourEpoch?: number;
-  defs: Array<[number, string]>;
-  requestId: number;
-  table: ReadonlyMap<number, string> | undefined;
-  resolved: boolean;
-}
-
-function readName(d: Decoder, ctx: NameContext): string {
-  const x = readUint(d, 'doc name');
-  if (x === 0) return readString(d, 'doc id');
-  const ref = Math.floor((x - 1) / 3);
-  if (x % 3 === 0) {
-    if (ctx.ourEpoch === undefined) fail('our doc number without our epoch');
-    const id = ctx.names?.own?.(ctx.ourEpoch, ref);
-    if (id === undefined) throw new UnknownRefError(ctx.requestId);
-    return id;
-  }
-  if (ctx.epoch === undefined && ctx.tag === undefined) fail('numbered doc id without an epoch');
-  if (x % 3 === 2) {
-    if (ctx.epoch === undefined) fail('doc id definition without an epoch');
-    const id = readString(d, 'doc id');
-    ctx.defs.push([ref, id]);
-    return id;
-  }
-  for (const [r, id] of ctx.defs) if (r === ref) return id;
-  if (!ctx.resolved) {
-    ctx.table = ctx.names?.table(ctx.epoch, ctx.tag);
-    ctx.resolved = true;
-  }
-  const id = ctx.table?.get(ref);
-  if (id === undefined) throw new UnknownRefError(ctx.requestId);
-  return id;
 }
 
 function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage {
@@ -399,42 +273,12 @@ function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage 
       }
       return { kind, session, mode, reply, entries };
     }
-    case 'update': {
-      const requestId = readUint(d, 'request id');
-      ctx.requestId = requestId;
-      const docId = readName(d, ctx);
-      return { kind, requestId, docId, update: readRest(d) };
-    }
-    case 'ack': {
-      const requestId = readUint(d, 'request id');
-      if (d.pos === d.arr.length) return { kind, requestId };
-      const word = readUint(d, 'config word');
-      if (word === 0) fail('config word 0 is never written (trailing bytes?)');
-      return { kind, requestId, word };
-    }
-    case 'updates': {
-      // Each push: a request id, a name and a length-prefixed update (at least 3 bytes).
-      const n = readCount(d, 3, 'push');
-      if (n === 0) fail('an updates message with no push');
-      const entries: PushEntry[] = [];
-      for (let i = 0; i < n; i++) {
-        const requestId = readUint(d, 'request id');
-        // A name the receiver cannot resolve names the message by its first push (the sender resends them all).
-        if (i === 0) ctx.requestId = requestId;
-        entries.push({ requestId, docId: readName(d, ctx), update: readBytes(d, 'update') });
-      }
-      return { kind, entries };
-    }
-    case 'acks': {
-      const word = readUint(d, 'config word');
-      const n = readCount(d, 1, 'request id');
-      if (n === 0) fail('an acks message with no request id');
-      const requestIds: number[] = [];
-      for (let i = 0; i < n; i++) requestIds.push(readUint(d, 'request id'));
-      return word === 0 ? { kind, requestIds } : { kind, requestIds, word };
-    }
+    case 'update':
+    case 'updates':
+    case 'ack':
+    case 'acks':
     case 'unknown-ref':
-      return { kind, requestId: readUint(d, 'request id') };
+      return readPushBody(d, kind, ctx, () => readName(d, ctx));
     case 'snapshot-end':
       return { kind, session: readUint(d, 'session'), docs: readUint(d, 'doc count') };
     case 'chunk': {
@@ -449,37 +293,6 @@ function readBody(d: Decoder, kind: MessageKind, ctx: NameContext): SyncMessage 
 
 const ACK_HEADER = KINDS.indexOf('ack') + 1;
 
-/** Below 2^31: a varuint of at most 5 bytes, built with 32-bit shifts. */
-function isSmallUint(x: number): boolean {
-  return Number.isInteger(x) && x >= 0 && x < 0x80000000;
-}
-
-/** The ack encoding of the general path (header, varuint id, varuint word unless 0), without an encoder. */
-function encodeAck(requestId: number, word: number | undefined): Uint8Array {
-  const out = new Uint8Array(11);
-  out[0] = ACK_HEADER;
-  let n = putVarUint(out, 1, requestId);
-  if (word) n = putVarUint(out, n, word);
-  return out.subarray(0, n);
-}
-
-function putVarUint(out: Uint8Array, at: number, x: number): number {
-  while (x > 0x7f) {
-    out[at++] = 0x80 | (x & 0x7f);
-    x >>>= 7;
-  }
-  out[at++] = x;
-  return at;
-}
-
-function epochBytes(epoch: number): Uint8Array {
-  return Uint8Array.of(epoch & 0xff, (epoch >>> 8) & 0xff, (epoch >>> 16) & 0xff, (epoch >>> 24) & 0xff);
-}
-
-function readEpoch(d: Decoder): number {
-  const b = readFixed(d, 4, 'epoch');
-  return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-}
 
 function writeHash(e: Encoder, h: Uint8Array): void {
   if (h.byteLength !== HASH_BYTES) throw new RangeError(`hash must be ${HASH_BYTES} bytes`);

@@ -9,31 +9,23 @@
 //   document (update-relay.ts), whose clients then need not wait for the replication push;
 // - awareness is relayed to every client of the document, the sender included, and by RPC
 //   notification (never stored) to the other members that have clients on the document
-//   (awareness-interest.ts), with the 30 s expiry; every client hears something at least every
+//   (peer-relay.ts, awareness-interest.ts), with the 30 s expiry; every client hears something at least every
 //   15 s, so the stock client's 30 s liveness check never fires.
 import * as Y from 'yjs';
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import { updateRefusal, type UpdateSchema } from '../../crdt/index.js';
-import { decodeWith, readBoundedBytes, readBoundedString } from '../codec.js';
 import { DecodeError, QuorumError, WriteTimeoutError } from '../errors.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
-import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } from './awareness-interest.js';
+import { PEER_OWNER, PeerRelay } from './peer-relay.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
-import { KEEPALIVE_FRAME, decodeAwarenessUpdate, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
-import { RelayedUpdates, decodeUpdateRelay, encodeUpdateRelay } from './update-relay.js';
+import { KEEPALIVE_FRAME, encodeUpdate, type AwarenessEntry } from './wire.js';
+import { RelayedUpdates } from './update-relay.js';
 import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector, lacksDependencies } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
-import { METHODS } from '../rpc/methods.js';
 
-export const AWARENESS_METHOD = METHODS.yjsAwareness;
-export const INTEREST_METHOD = METHODS.yjsInterest;
-export const UPDATE_METHOD = METHODS.yjsUpdate;
-/** Owners of awareness entries that came from another member are named `peer:<member>`. */
-const PEER_OWNER = 'peer:';
+export { AWARENESS_METHOD, INTEREST_METHOD, UPDATE_METHOD } from './peer-relay.js';
 /** How often rooms expire awareness and send keepalives; a client hears something within 15 s. */
 const TICK_MS = 5_000;
 const KEEPALIVE_AFTER_MS = 10_000;
@@ -97,10 +89,10 @@ export class YjsHub {
   private cancelTick: (() => void) | undefined;
   private stopped = false;
   readonly maxDocBytes: number;
-  /** Which other members have clients on which document. */
-  private readonly interest = new AwarenessInterest();
+  /** Interest, awareness and update traffic with the other members. */
+  private readonly peerRelay: PeerRelay;
   /** Awareness relays sent to other members, and arrived from them (for /status and tests). */
-  readonly relays = { sent: 0, received: 0, updatesSent: 0, updatesReceived: 0, duplicatesSkipped: 0 };
+  readonly relays: PeerRelay['counts'];
   /** The client whose update is being applied right now, after it was relayed to the other members (changed()). */
   private relayedWriter: Member | undefined;
 
@@ -108,9 +100,14 @@ export class YjsHub {
     this.log = o.runtime.logger.child({ component: 'yjs' });
     this.maxDocBytes = o.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
     o.memory.docs.onLocalUpdate((docId, update, origin) => this.changed(docId, update, origin));
-    o.rpc.onNotify(AWARENESS_METHOD, 'member', (payload) => this.remoteAwareness(payload));
-    o.rpc.onNotify(INTEREST_METHOD, 'member', (payload) => this.remoteInterest(payload));
-    o.rpc.onNotify(UPDATE_METHOD, 'member', (payload) => this.remoteUpdate(payload));
+    this.peerRelay = new PeerRelay({
+      self: o.self, rpc: o.rpc, peers: o.peers, now: () => this.now(), log: this.log, maxDocBytes: this.maxDocBytes,
+      hasClients: (docId) => this.rooms.has(docId),
+      ownAwareness: (docId) => this.rooms.get(docId)!.awareness.live((owner) => !owner.startsWith(PEER_OWNER)),
+      onAwareness: (docId, owner, entries) => this.remoteAwareness(docId, owner, entries),
+      onUpdate: (docId, update) => this.remoteUpdate(docId, update),
+    });
+    this.relays = this.peerRelay.counts;
     this.scheduleTick();
   }
 
@@ -131,7 +128,7 @@ export class YjsHub {
     if (!room) {
       room = { docId, schema, members: new Set(), awareness: new AwarenessTable(), size: -1 };
       this.rooms.set(docId, room);
-      this.announce('add', [docId]);
+      this.peerRelay.announce('add', [docId]);
     }
     const r = room;
     const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
@@ -189,6 +186,7 @@ export class YjsHub {
 
   stop(): void {
     this.stopped = true;
+    this.peerRelay.stop();
     this.cancelTick?.();
     for (const r of [...this.rooms.values()]) for (const m of [...r.members]) m.session.close(CLOSE.goingAway, 'node stopping');
     this.rooms.clear();
@@ -212,38 +210,7 @@ export class YjsHub {
     if (removed.length > 0) this.relay(r, removed, true);
     if (r.members.size === 0 && this.rooms.get(r.docId) === r) {
       this.rooms.delete(r.docId);
-      if (!this.stopped) this.announce('remove', [r.docId]);
-    }
-  }
-
-  /** Tells the live members which documents this node has clients on (all of them, or one member). */
-  private announce(kind: InterestKind, docs: string[], to?: { address: string }): void {
-    if (docs.length === 0) return;
-    const frames = interestFrames(this.o.self, kind, docs);
-    for (const p of to ? [to] : this.o.peers()) {
-      for (const f of frames) this.o.rpc.notify(p.address, INTEREST_METHOD, f).catch(() => undefined);
-    }
-  }
-
-  private remoteInterest(payload: Uint8Array): void {
-    if (this.stopped) return;
-    let msg;
-    try {
-      msg = decodeInterest(payload);
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'dropped an awareness interest that does not decode');
-      return;
-    }
-    const peer = this.o.peers().find((p) => p.name === msg.from);
-    if (!peer) return; // not a live member (yet): its next refresh comes once it is
-    const fresh = this.interest.apply(msg, this.now());
-    // A member newly interested in documents we have clients on: tell it ours, and our clients' states, now.
-    const shared = fresh.filter((d) => this.rooms.has(d));
-    if (shared.length === 0) return;
-    this.announce('add', shared, peer);
-    for (const d of shared) {
-      const mine = this.rooms.get(d)!.awareness.live((owner) => !owner.startsWith(PEER_OWNER));
-      if (mine.length > 0) this.sendAwareness(d, mine, [peer.address]);
+      if (!this.stopped) this.peerRelay.announce('remove', [r.docId]);
     }
   }
 
@@ -270,7 +237,7 @@ export class YjsHub {
     if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
     try {
       // Other members' clients see it now; only its echo to the sender waits for the majority.
-      const relayed = this.relayUpdate(r, update);
+      const relayed = this.peerRelay.relayUpdate(r.docId, update);
       // Validated above in this same synchronous run, so nothing changed the document in between.
       let stored;
       this.relayedWriter = relayed ? m : undefined;
@@ -315,7 +282,7 @@ export class YjsHub {
     // Once a delivery waits, later ones queue behind it (each client sees the changes in order).
     // (A client's update that was relayed reached the other members already: nothing to wait for.)
     const relayed = origin !== undefined && origin === this.relayedWriter;
-    if (r.deferred || (immediate && !relayed && !isRemoteOrigin(origin) && this.interest.anyInterested(docId, this.now()))) {
+    if (r.deferred || (immediate && !relayed && !isRemoteOrigin(origin) && this.peerRelay.anyInterested(docId))) {
       if (r.deferred) r.deferred.push({ frame, origin });
       else {
         r.deferred = [{ frame, origin }];
@@ -332,41 +299,18 @@ export class YjsHub {
     for (const { frame, origin } of queued) for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
   }
 
-  /** A validated client update to the members with clients on the document; whether any was sent it. */
-  private relayUpdate(r: Room, update: Uint8Array): boolean {
-    const peers = this.o.peers();
-    const names = this.interest.interested(r.docId, peers.map((p) => p.name), this.now());
-    if (names.length === 0) return false;
-    const payload = encodeUpdateRelay({ from: this.o.self, docId: r.docId, update });
-    for (const p of peers) {
-      if (!names.includes(p.name)) continue;
-      this.relays.updatesSent++;
-      this.o.rpc.notify(p.address, UPDATE_METHOD, payload).catch(() => undefined);
-    }
-    return true;
-  }
-
   /** Another member's client update, validated there and not yet stored: to this node's clients of the document now. */
-  private remoteUpdate(payload: Uint8Array): void {
-    if (this.stopped) return;
-    let msg;
-    try {
-      msg = decodeUpdateRelay(payload, this.maxDocBytes);
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'dropped an update relay that does not decode');
-      return;
-    }
-    this.relays.updatesReceived++;
-    const r = this.rooms.get(msg.docId);
+  private remoteUpdate(docId: string, update: Uint8Array): void {
+    const r = this.rooms.get(docId);
     if (!r) return; // no client of it here (any more): replication brings it to the document
-    const frame = encodeUpdate(msg.update);
+    const frame = encodeUpdate(update);
     const sentTo = new Set<Member>();
     for (const m of r.members) {
       if (!m.session.open) continue; // still loading: its first sync comes from the document, the push after
       m.session.deliverRaw(frame);
       sentTo.add(m);
     }
-    (r.relayed ??= new RelayedUpdates()).add(msg.update, frame, sentTo, this.now());
+    (r.relayed ??= new RelayedUpdates()).add(update, frame, sentTo, this.now());
   }
 
   private clientAwareness(r: Room, m: Member, entries: AwarenessEntry[]): void {
@@ -377,46 +321,20 @@ export class YjsHub {
   /** Awareness changes to every local client of the room and, for changes made here, to the members with clients on the document. */
   private relay(r: Room, entries: AwarenessEntry[], toPeers: boolean): void {
     for (const m of r.members) m.session.deliverAwareness(entries);
-    if (!toPeers) return;
-    const peers = this.o.peers();
-    const names = this.interest.interested(r.docId, peers.map((p) => p.name), this.now());
-    if (names.length === 0) return;
-    this.sendAwareness(r.docId, entries, peers.filter((p) => names.includes(p.name)).map((p) => p.address));
-  }
-
-  private sendAwareness(docId: string, entries: AwarenessEntry[], addresses: string[]): void {
-    const e = encoding.createEncoder();
-    encoding.writeVarString(e, this.o.self);
-    encoding.writeVarString(e, docId);
-    encoding.writeVarUint8Array(e, encodeAwarenessUpdate(entries));
-    const payload = encoding.toUint8Array(e);
-    for (const to of addresses) {
-      this.relays.sent++;
-      this.o.rpc.notify(to, AWARENESS_METHOD, payload).catch(() => undefined);
-    }
+    if (toPeers) this.peerRelay.relayAwareness(r.docId, entries);
   }
 
   /** Interests other members hold now (bounded by AwarenessInterest). */
   get interests(): number {
-    return this.interest.size;
+    return this.peerRelay.interests;
   }
 
-  private remoteAwareness(payload: Uint8Array): void {
-    if (this.stopped) return;
-    try {
-      const { from, docId, update } = decodeWith(payload, 'awareness relay', (d: decoding.Decoder) => ({
-        from: readBoundedString(d, 64, 'sender'),
-        docId: readBoundedString(d, 256, 'document id'),
-        update: readBoundedBytes(d, 16 * 1024 * 1024, 'awareness update'),
-      }));
-      this.relays.received++;
-      const r = this.rooms.get(docId);
-      if (!r) return; // no client of it here (any more)
-      const taken = r.awareness.apply(`${PEER_OWNER}${from}`, decodeAwarenessUpdate(update), this.now(), MAX_CLIENTS_PER_DOC);
-      if (taken.length > 0) this.relay(r, taken, false);
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'dropped an awareness relay that does not decode');
-    }
+  /** Awareness another member relayed: to this node's clients of the document (never back to the members). */
+  private remoteAwareness(docId: string, owner: string, entries: AwarenessEntry[]): void {
+    const r = this.rooms.get(docId);
+    if (!r) return;
+    const taken = r.awareness.apply(owner, entries, this.now(), MAX_CLIENTS_PER_DOC);
+    if (taken.length > 0) this.relay(r, taken, false);
   }
 
   private scheduleTick(): void {
@@ -430,8 +348,8 @@ export class YjsHub {
   private tick(): void {
     const now = this.now();
     // Soft state both ways: our interests renewed at every member, lapsed ones of theirs dropped.
-    this.announce('refresh', [...this.rooms.keys()]);
-    this.interest.expire(now, new Set(this.o.peers().map((p) => p.name)));
+    this.peerRelay.announce('refresh', [...this.rooms.keys()]);
+    this.peerRelay.expire(now);
     for (const r of [...this.rooms.values()]) {
       const expired = r.awareness.expire(now);
       if (expired.length > 0) this.relay(r, expired, false);
