@@ -29,7 +29,7 @@ export interface HoldAnswer {
 }
 
 /**
- * Compares `doc` (this node's copy; null when it holds none) with the asker's snapshot. Throws
+ * Compares `doc` (this node's copy; null when it holds none: never `holds`) with the asker's snapshot. Throws
  * DecodeError (the snapshot came off the network) when the bytes are not a snapshot.
  */
 export function compareHeld(doc: Y.Doc | null, snapshotBytes: Uint8Array): HoldAnswer {
@@ -42,7 +42,9 @@ export function compareHeld(doc: Y.Doc | null, snapshotBytes: Uint8Array): HoldA
   const mine = doc ? Y.snapshot(doc) : Y.emptySnapshot;
   // Structs or deletions of ours still waiting for dependencies are not in our snapshot: not "within".
   const pending = doc !== null && (doc.store.pendingStructs !== null || doc.store.pendingDs !== null);
-  return { holds: covers(mine, theirs), within: !pending && covers(theirs, mine) };
+  // No copy at all is not holding it, even of a document with nothing in it yet (a task shard
+  // opened by its scheduler): the asker then pushes it, and this replica holds it as the others do.
+  return { holds: doc !== null && covers(mine, theirs), within: !pending && covers(theirs, mine) };
 }
 
 /** Whether `doc` holds everything the snapshot describes (its structs and its deletions). */

@@ -64,10 +64,14 @@ export function differingDocs(tree: DigestTree, all: boolean, buckets: number[],
  * vector (from its ae-docs), our digest check, and our state vector only when the peer has
  * structs we lack (otherwise it answers, if at all, for its own state vector).
  */
-export function deltasForDiffering(ids: string[], theirs: DocDigestEntry[], docs: Pick<DocSet, 'stateVector' | 'diff'>, checkOf: (docId: string) => Uint8Array): DocDeltaEntry[] {
+export function deltasForDiffering(ids: string[], theirs: DocDigestEntry[], docs: Pick<DocSet, 'stateVector' | 'diff' | 'has'>, checkOf: (docId: string) => Uint8Array): DocDeltaEntry[] {
   const svs = new Map(theirs.map((d) => [d.id, d.sv]));
   return ids.map((id): DocDeltaEntry => {
     const theirSV = svs.get(id) ?? EMPTY_STATE_VECTOR;
+    // A document we lack entirely: ask for all of it, without a check. An unknown document digests
+    // as an empty one, so a check would tell a holder of an empty document (a task shard opened by
+    // its scheduler, nothing written yet) that we are equal, and it would never send it.
+    if (docs.has?.(id) === false) return { id, update: docs.diff(id, theirSV), sv: EMPTY_STATE_VECTOR };
     const mine = docs.stateVector(id);
     const entry: DocDeltaEntry = { id, update: docs.diff(id, theirSV), check: checkOf(id) };
     if (hasStructsBeyond(theirSV, mine)) entry.sv = mine;
