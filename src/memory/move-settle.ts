@@ -118,13 +118,7 @@ export class MoveSettle {
     }
     for (const m of s.set) if (answers.get(m)?.holds) s.acks.add(m);
     if (this.holders(docId, s) * 2 <= s.set.length) {
-      const lacking = s.set.filter((m) => answers.get(m)?.holds === false);
-      const pushed = lacking.length > 0 ? this.o.pushWhole(docId, lacking) : undefined;
-      if (pushed) {
-        s.requestId = pushed.requestId;
-        this.byRequest.set(pushed.requestId, docId);
-        this.o.run(pushed.effects);
-      }
+      this.pushTo(docId, s, s.set.filter((m) => answers.get(m)?.holds === false));
     }
     this.check(docId, s);
   }
@@ -155,14 +149,17 @@ export class MoveSettle {
     if (!this.o.has(docId)) return this.complete(docId, s); // no majority of any previous set holds it: nothing acknowledged to move
     const alive = new Set(this.o.peers());
     const self = this.o.view.current().self;
-    const targets = s.set.filter((n) => n !== self && alive.has(n));
-    const pushed = targets.length > 0 ? this.o.pushWhole(docId, targets) : undefined;
-    if (pushed) {
-      s.requestId = pushed.requestId;
-      this.byRequest.set(pushed.requestId, docId);
-      this.o.run(pushed.effects);
-    }
+    this.pushTo(docId, s, s.set.filter((n) => n !== self && alive.has(n)));
     this.check(docId, s);
+  }
+
+  /** Pushes the whole document to `targets`; their acks of that push count for this move. */
+  private pushTo(docId: string, s: Settling, targets: readonly string[]): void {
+    const pushed = targets.length > 0 ? this.o.pushWhole(docId, targets) : undefined;
+    if (!pushed) return;
+    s.requestId = pushed.requestId;
+    this.byRequest.set(pushed.requestId, docId);
+    this.o.run(pushed.effects);
   }
 
   private check(docId: string, s: Settling): void {
