@@ -61,10 +61,15 @@ describe('hostile input against a live node', () => {
     requireBuild();
     await h.explain((async () => {
       const file = h.keyFile('cluster.key', key);
-      nodes.push(h.start(NAMES[0]!, TARGET, { keyFile: file }));
+      // The default (LAN) gossip profile: the local profile's 200 ms probe timeout is shorter than
+      // the event-loop stalls every node (attacked or not) shows when other test files load the
+      // 2 cores (0.4-0.6 s measured at load 30), and a suspicion raised by CPU starvation says
+      // nothing about how the node handles hostile input.
+      const opts = { keyFile: file, profile: 'lan' as const };
+      nodes.push(h.start(NAMES[0]!, TARGET, opts));
       await waitForView(TARGET, [NAMES[0]!]);
-      nodes.push(h.start(NAMES[1]!, OTHERS[0]!, { keyFile: file, join: [`${TARGET}:9999`] }));
-      nodes.push(h.start(NAMES[2]!, OTHERS[1]!, { keyFile: file, join: [`${TARGET}:9999`] }));
+      nodes.push(h.start(NAMES[1]!, OTHERS[0]!, { ...opts, join: [`${TARGET}:9999`] }));
+      nodes.push(h.start(NAMES[2]!, OTHERS[1]!, { ...opts, join: [`${TARGET}:9999`] }));
       await Promise.all(ALL.map((a) => waitForView(a, NAMES, 30_000)));
       // Everyone's view of the target must say ACTIVE before we start (its metadata has spread).
       await waitFor(
@@ -308,9 +313,8 @@ describe('hostile input against a live node', () => {
     expect(observations).toBeGreaterThan(30); // the views were really watched throughout
     for (const p of nodes) expect(p.child.exitCode).toBeNull();
     expect(after.map(tableOf)).toEqual(beforeTables);
-    // Nobody was declared dead. (A suspicion refuted within one probe round can happen on a
-    // saturated 2-core machine with the 200 ms probe timeout of the local profile; it is reported
-    // above, and the watcher asserts no view ever showed the target as anything but alive.)
+    // Nobody was declared dead, and (the watcher, above) no view ever showed the target as anything
+    // but alive.
     expect(after.map((x) => x.gossip.deaths)).toEqual(before.map((x) => x.gossip.deaths));
     expect(after[0]!.state).toBe('ACTIVE');
     // Most packets reach the node (loopback may drop some when its socket buffer is full) and

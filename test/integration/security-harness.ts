@@ -63,9 +63,9 @@ export class Harness {
     return readFileSync(file, 'utf8').trim();
   }
 
-  start(name: string, ip: string, opts: { keyFile?: string; insecure?: boolean; join?: string[]; data?: string; extra?: string[] } = {}): NodeProc {
+  start(name: string, ip: string, opts: { keyFile?: string; insecure?: boolean; join?: string[]; data?: string; extra?: string[]; profile?: 'local' | 'lan' } = {}): NodeProc {
     const data = opts.data ?? join(this.dir, `data-${name}`);
-    const args = [TRI, 'node', 'start', '--name', name, '--bind', ip, '--profile', 'local', '--data', data, '--log-level', 'warn'];
+    const args = [TRI, 'node', 'start', '--name', name, '--bind', ip, '--profile', opts.profile ?? 'local', '--data', data, '--log-level', 'warn'];
     if (opts.insecure) args.push('--insecure');
     else args.push('--key-file', opts.keyFile!);
     for (const j of opts.join ?? []) args.push('--join', j);
