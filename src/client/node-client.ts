@@ -161,14 +161,18 @@ export class NodeClient {
     return (await this.call(METHODS.memoryPolicy, { agent, ...(policy ? { policy } : {}), ...(consistency ? { consistency } : {}) }, objectWith<{ policy: RetentionPolicy | null }>({}))).policy;
   }
 
-  /** Recall from the node's index: one agent's episodes, or every agent's when `agent` is undefined. */
-  recall(agent: string | undefined, query: RecallQuery): Promise<RecallHit[]> {
-    return this.call(METHODS.memoryRecall, { agent, query }, arrayOf(objectWith<RecallHit>({ agent: 'string', score: 'number', episode: 'object' })));
+  /**
+   * Recall from the node's index: one agent's episodes (merged from its replica set first where
+   * the node holds no copy; `consistency: 'majority'` on a replica too), or every agent's when
+   * `agent` is undefined (the local index only).
+   */
+  recall(agent: string | undefined, query: RecallQuery, consistency?: ReadConsistency): Promise<RecallHit[]> {
+    return this.call(METHODS.memoryRecall, { agent, query, ...(consistency ? { consistency } : {}) }, arrayOf(objectWith<RecallHit>({ agent: 'string', score: 'number', episode: 'object' })));
   }
 
   /** One edit of an episode (note, tag, untag, set, incr); returns the episode afterwards. */
-  annotate(agent: string, id: string, edit: AnnotateOp): Promise<Episode> {
-    return this.call(METHODS.memoryAnnotate, { agent, id, ...edit }, isEpisode);
+  annotate(agent: string, id: string, edit: AnnotateOp, consistency?: WriteConsistency): Promise<Episode> {
+    return this.call(METHODS.memoryAnnotate, { agent, id, ...edit, ...(consistency ? { consistency } : {}) }, isEpisode);
   }
 
   /** Where `agent`'s memory is placed on the node's voter configuration (memory.placement). */

@@ -3,7 +3,8 @@
 // then held by exactly its 3 replicas (checked on every node through `memory.placement` (heldHere)
 // and `/status` (memory.documentsHeld, documentsMoving), and by `tri memory placement`). One
 // replica is SIGKILLed while writes are in flight: once the cluster downs it, every agent is back
-// on 3 live nodes and every acknowledged episode is there, read through replicas and non-replicas.
+// on 3 live nodes and every acknowledged episode is there, read through replicas and non-replicas
+// (shown, recalled and edited on a node that holds no copy).
 import { describe, expect, it } from 'vitest';
 import { NodeClient } from '../../src/client/node-client.js';
 import { describeResult, httpGet, loopbackRange, useStartedCluster, waitFor, type TriCluster } from './lib/index.js';
@@ -132,6 +133,19 @@ describe('replica sets: 7 processes, replication factor 3 (127.0.21.11-17)', () 
     );
     const h = await settledOn(live);
     for (const a of AGENTS) expect(h.get(live[0]!)!.replicas.get(a)).not.toContain(victim);
+    // A non-replica (it holds no copy: settledOn checked) recalls and edits an agent's episodes:
+    // both merge from the replica set first, and the edit is on the replicas once acknowledged.
+    for (const a of AGENTS.slice(0, 3)) {
+      const set = h.get(live[0]!)!.replicas.get(a)!;
+      const outsider = live.find((n) => !set.includes(n))!;
+      const k = await client(outsider);
+      const recalled = new Set((await k.recall(a, { limit: 1000 })).map((hit) => hit.episode.id));
+      expect([...acked.get(a)!].filter((id) => !recalled.has(id)), `${a} recalled on ${outsider}`).toEqual([]);
+      const id = [...acked.get(a)!][0]!;
+      expect((await k.annotate(a, id, { op: 'tag', tag: 'seen-by-outsider' })).tags).toContain('seen-by-outsider');
+      const onReplica = (await (await client(set[0]!)).recall(a, { tags: ['seen-by-outsider'], limit: 10 }, 'majority')).map((hit) => hit.episode.id);
+      expect(onReplica, `${a}: the outsider's tag read on ${set[0]} at majority`).toEqual([id]);
+    }
     // Every acknowledged episode is on each of its agent's replicas, and a non-replica reads it too.
     for (const a of AGENTS) {
       const set = h.get(live[0]!)!.replicas.get(a)!;

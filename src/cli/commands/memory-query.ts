@@ -8,6 +8,8 @@ import { asEmbedding, parseTime, type RecallQuery } from '../../recall/recall-qu
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
 import { collect, parseIntIn } from '../parse.js';
 import { printTable } from '../table.js';
+import type { ReadConsistency, WriteConsistency } from '../../memory/consistency.js';
+import { READ_LEVEL_HELP, readLevel, WRITE_LEVEL_HELP, writeLevel } from './consistency-flags.js';
 
 /** A value given on the command line: JSON when it parses as JSON, the plain string otherwise. */
 function jsonOrString(v: string): Json {
@@ -48,13 +50,13 @@ function printEpisode(ep: Episode, json: boolean | undefined, what: string): voi
   process.stdout.write(json ? JSON.stringify(ep) + '\n' : `${what} episode ${ep.id}: tags [${ep.tags.join(', ')}], notes ${JSON.stringify(ep.notes.length > 60 ? ep.notes.slice(0, 57) + '...' : ep.notes)}\n`);
 }
 
-type RecallFlags = ClientFlags & { agent?: string; allAgents?: boolean; text?: string; vector?: number[]; tag?: string[]; outcome?: string; field?: Record<string, Json>; since?: number; until?: number; limit: number; json?: boolean };
+type RecallFlags = ClientFlags & { agent?: string; allAgents?: boolean; text?: string; vector?: number[]; tag?: string[]; outcome?: string; field?: Record<string, Json>; since?: number; until?: number; limit: number; consistency?: ReadConsistency; json?: boolean };
 
 export function registerMemoryQuery(memory: Command): void {
   addClientOptions(
     memory
       .command('recall')
-      .description("search episodes: words of --text ranked by bm25 over task, outcome and notes (newest first without text), filtered by tags, outcome, fields and time; answered from the node's local index")
+      .description("search episodes: words of --text ranked by bm25 over task, outcome and notes (newest first without text), filtered by tags, outcome, fields and time; answered from the node's index, after merging the agent from its replica set where the node holds no copy (--all-agents: the local index only)")
       .option('--agent <id>', 'agent id')
       .option('--all-agents', 'search every agent (hits name their agent)')
       .option('--text <words>', 'free text; any word may match, more and rarer words rank higher')
@@ -65,11 +67,13 @@ export function registerMemoryQuery(memory: Command): void {
       .option('--until <time>', 'created at or before (same forms as --since)', parseTimeFlag)
       .option('--vector <json>', 'an embedding ([0.1, ...]): nearest episodes by their "embedding" field, fused with the --text rank', parseVector)
       .option('--limit <n>', 'most hits', parseIntIn(1, 1000), 10)
+      .option('--consistency <level>', `with --agent: ${READ_LEVEL_HELP}`, readLevel)
       .option('--json', 'print one JSON array of {agent, score, episode}'),
   ).action(async (f: RecallFlags) => {
     if ((f.agent === undefined) === (f.allAgents !== true)) throw new UsageError('give either --agent ID or --all-agents');
+    if (f.allAgents && f.consistency !== undefined) throw new UsageError('--consistency needs --agent: a search of every agent reads the local index');
     const query: RecallQuery = { text: f.text, tags: f.tag, outcome: f.outcome, fields: f.field, since: f.since, until: f.until, vector: f.vector, limit: f.limit };
-    const hits = await withClient(f, (c) => c.recall(f.agent, query));
+    const hits = await withClient(f, (c) => c.recall(f.agent, query, f.consistency));
     if (f.json) {
       process.stdout.write(JSON.stringify(hits) + '\n');
       return;
@@ -82,14 +86,14 @@ export function registerMemoryQuery(memory: Command): void {
 
   const edit = (name: string, description: string, args: string, toEdit: (a: string[]) => AnnotateOp, options: (c: Command) => Command = (c) => c): void => {
     addClientOptions(
-      options(memory.command(`${name} ${args}`).description(`${description} (needs quorum: exit 3 when read-only, 4 when not acknowledged in time)`).requiredOption('--agent <id>', 'agent id').option('--json', 'print the episode as JSON')),
+      options(memory.command(`${name} ${args}`).description(`${description} (needs quorum: exit 3 when read-only, 4 when not acknowledged in time)`).requiredOption('--agent <id>', 'agent id').option('--consistency <level>', WRITE_LEVEL_HELP, writeLevel).option('--json', 'print the episode as JSON')),
     ).action(async (...all: unknown[]) => {
       const cmd = all[all.length - 1] as Command;
-      const f = cmd.opts<ClientFlags & { agent: string; json?: boolean; by?: number }>();
+      const f = cmd.opts<ClientFlags & { agent: string; json?: boolean; by?: number; consistency?: WriteConsistency }>();
       const positional = cmd.args;
       const e = toEdit(positional.slice(1));
       if (e.op === 'incr' && f.by !== undefined) e.by = f.by;
-      const ep = await withClient(f, (c) => c.annotate(f.agent, positional[0]!, e));
+      const ep = await withClient(f, (c) => c.annotate(f.agent, positional[0]!, e, f.consistency));
       printEpisode(ep, f.json, 'updated');
     });
   };

@@ -5,17 +5,13 @@ import type { Episode } from '../../../crdt/index.js';
 import { UsageError } from '../../errors.js';
 import { checkEpisodeSizes, formatBytes, MAX_NOTE_BYTES, MAX_TEXT_BYTES } from '../../limits.js';
 import { addClientOptions, withClient, type ClientFlags } from '../client.js';
-import { AGENT_ID_ALPHABET, collect, parseAgentId, parseChoice, parseIntIn, parseText } from '../parse.js';
-import { READ_LEVELS, WRITE_LEVELS, type ReadConsistency, type WriteConsistency } from '../../memory/consistency.js';
+import { AGENT_ID_ALPHABET, collect, parseAgentId, parseIntIn, parseText } from '../parse.js';
+import type { ReadConsistency, WriteConsistency } from '../../memory/consistency.js';
+import { READ_LEVEL_HELP, readLevel, WRITE_LEVEL_HELP, writeLevel } from './consistency-flags.js';
 import { addPageOptions, nextPageHint, pageQuery, parseDuration, readNoteFile, type PageFlags } from '../paging-flags.js';
 import { printTable } from '../table.js';
 import { registerMemoryQuery } from './memory-query.js';
 
-/** --consistency of the commands that write, and of `show` (src/memory/consistency.ts). */
-const WRITE_LEVEL_HELP = "majority (default: a majority of the agent's replica set stored it durably) or all (every replica of the set: exit 3 at once when one is unreachable, 4 when one does not acknowledge in time)";
-const READ_LEVEL_HELP = 'local (default: what the node holds; a node holding no copy merges from a majority of the replica set first) or majority (merge from a majority of the replica set first, on a replica too: sees every write acknowledged anywhere)';
-const writeLevel = parseChoice(WRITE_LEVELS);
-const readLevel = parseChoice(READ_LEVELS);
 
 const LIMITS = `limits: note ${formatBytes(MAX_NOTE_BYTES)}, task/outcome/tag ${formatBytes(MAX_TEXT_BYTES)} each (UTF-8)`;
 
