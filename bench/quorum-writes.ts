@@ -25,6 +25,14 @@ import { peerEnabled, ratioMetrics, type PeerSection } from './peers/ratios.js';
 export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
 
 /**
+ * The loaded warm-up before the measured phases, the same for ours and the peers: this many
+ * acknowledged writes at the measured concurrency, or this long at most (a starved machine).
+ */
+export function warmUp(quick: boolean | undefined): { writes: number; maxMs: number } {
+  return quick ? { writes: 4_000, maxMs: 30_000 } : { writes: 20_000, maxMs: 120_000 };
+}
+
+/**
  * The runs: n processes founded with replication factor rf. `n5` is RF 5 (every node holds and
  * acknowledges every write: the shape etcd and NATS are compared with); `n5_rf3` the same five
  * processes with each agent's memory on 3 of them (replica sets, docs/replica-sets.md).
@@ -50,11 +58,15 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       // nodes' CPU in the first 4 s after a light warm-up), so a few hundred writes leave the
       // latency phase timing the compiler: measured cold, p50 at 5 nodes was ~2.4-2.6 ms against
       // ~1.5-1.7 ms once warm. So the loaded warm-up runs first, uncounted, and both phases
-      // measure a warmed-up node, as a long-running cluster is.
+      // measure a warmed-up node, as a long-running cluster is. The loaded warm-up is counted in
+      // writes, not time (WARM_UP): on a machine shared with other work 1.5 s was ~300 writes, and
+      // the compiler was still running (TurboFan on background threads, ~45% of the nodes' CPU:
+      // CPU per write fell from 3.9 to 1.6 ms over five 5 s windows of load after it, 7 Dec 21:12).
       await runLoad({ clients, concurrency: 8, maxWrites: opts.quick ? 200 : 1_000, maxMs: 20_000, agents: 32 });
       const concurrency = opts.quick ? 64 : 256;
-      const warmMs = opts.quick ? 1_500 : 4_000;
-      await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: warmMs, agents: 64 });
+      const warm = warmUp(opts.quick);
+      const warmed = await runLoad({ clients, concurrency, maxWrites: warm.writes, maxMs: warm.maxMs, agents: 64 });
+      const warmMs = Math.round(warmed.elapsedMs);
 
       const buckets0 = await writeLatencyBuckets(cluster.address(0)).catch(() => new Map<number, number>());
       const seq = await runLoad({ clients: [clients[0]!], concurrency: 1, maxWrites: opts.quick ? 300 : 2_000, maxMs: 30_000, agents: 32 });
@@ -96,7 +108,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       metrics[`${key}_node_cpu_per_write_above_idle`] = metric(Math.round(cpuPerWriteAboveIdle(cpuNodesMs, idleMsPerSec, rate) * 1000) / 1000, 'ms');
       metrics[`${key}_cpu_busy_share`] = metric(round(busyShare(cpuNodesMs + cpuClientMs, rate) * 100), '%');
       metrics[`${key}_load_avg_1m`] = metric(loadTp, 'load');
-      details[key] = { replicationFactor: rf, sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
+      details[key] = { replicationFactor: rf, sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, warmUpWrites: warmed.acked, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
     } finally {
       await cluster.stop();
     }
@@ -124,7 +136,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   }
   // The peers, same phases, same load shape (lib: peers/quorum-peers.ts); a peer that is missing
   // or fails leaves its section saying why, and ours stands.
-  const plan = { sizes: [3, 5], concurrency: opts.quick ? 64 : 256, sequentialWrites: opts.quick ? 300 : 2_000, loadedMs: opts.quick ? 3_000 : 8_000, warmMs: opts.quick ? 1_500 : 4_000, idleMs: opts.quick ? 3_000 : 6_000 };
+  const plan = { sizes: [3, 5], concurrency: opts.quick ? 64 : 256, sequentialWrites: opts.quick ? 300 : 2_000, loadedMs: opts.quick ? 3_000 : 8_000, warmWrites: warmUp(opts.quick).writes, warmMaxMs: warmUp(opts.quick).maxMs, idleMs: opts.quick ? 3_000 : 6_000 };
   const peerSections: Record<string, PeerSection> = {};
   if (peerEnabled('etcd')) peerSections.etcd = await runEtcdWrites(plan, log);
   if (peerEnabled('nats')) peerSections.nats = await runNatsWrites(plan, log);

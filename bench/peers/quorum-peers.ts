@@ -17,7 +17,9 @@ export interface WritePlan {
   concurrency: number;
   sequentialWrites: number;
   loadedMs: number;
-  warmMs: number;
+  /** The uncounted loaded warm-up: this many writes, or this long at most (as ours: quorum-writes.ts warmUp). */
+  warmWrites: number;
+  warmMaxMs: number;
   /** How long the servers' idle CPU is measured, after the sequential phase. */
   idleMs: number;
 }
@@ -32,7 +34,7 @@ interface WriteTarget {
 
 /** Runs the write phases against one started peer; metrics named as ours (n3_latency_p50, ...). */
 async function measureWrites(n: number, target: WriteTarget, plan: WritePlan, label: string, log: (m: string) => void): Promise<{ metrics: Metrics; details: Record<string, unknown> }> {
-  await runOps({ op: target.put, concurrency: plan.concurrency, maxOps: 1_000_000, maxMs: plan.warmMs });
+  await runOps({ op: target.put, concurrency: plan.concurrency, maxOps: plan.warmWrites, maxMs: plan.warmMaxMs });
   const seq = await runOps({ op: target.put, concurrency: 1, maxOps: plan.sequentialWrites, maxMs: 30_000 });
   const s = summarize(seq.latencies);
   const idleMsPerSec = await idleCpuMsPerSec(target.serverCpuSeconds, plan.idleMs);
