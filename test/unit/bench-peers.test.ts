@@ -184,9 +184,8 @@ describe('where the time of a write goes', () => {
     // 1.5 ms per write at 1,000 writes/s with 300 ms/s idle: 1.2 ms is the writes' own.
     expect(cpuPerWriteAboveIdle(1.5, 300, 1_000)).toBeCloseTo(1.2, 9);
     const withIdle = { ...ours, n3_idle_cpu_per_s: metric(300, 'ms/s'), n3_node_cpu_per_write_above_idle: metric(1.2, 'ms') };
-    const p = peer(0.5, 2_000);
-    p.metrics.n3_idle_cpu_per_s = metric(200, 'ms/s');
-    p.metrics.n3_node_cpu_per_write_above_idle = metric(0.4, 'ms');
+    const base = peer(0.5, 2_000);
+    const p: PeerSection = { ran: true, settings: {}, metrics: { ...(base.ran ? base.metrics : {}), n3_idle_cpu_per_s: metric(200, 'ms/s'), n3_node_cpu_per_write_above_idle: metric(0.4, 'ms') } };
     const s = writeSplit(3, withIdle, { etcd: p });
     expect(s.ours.idleCpuMsPerSec).toBe(300);
     expect(s.peers.etcd!.serverCpuAboveIdleMs).toBe(0.4);
