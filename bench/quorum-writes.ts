@@ -16,13 +16,21 @@ import { peerBarChart } from './peers/peer-charts.js';
 import { writeSplit } from './peers/write-split.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { QuorumCluster } from './quorum/cluster.js';
-import { load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
+import { cpuPerWriteAboveIdle, idleCpuMsPerSec, load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
 import { measureWriteFloor, writeFloorArithmetic } from './quorum/write-floor.js';
 import { availableParallelism } from 'node:os';
 import { busyShare, runEtcdWrites, runNatsWrites } from './peers/quorum-peers.js';
 import { peerEnabled, ratioMetrics, type PeerSection } from './peers/ratios.js';
 
 export const GOALS = { p50Ms: 2, p99Ms: 10, writesPerSec5: 5_000 };
+
+/**
+ * The loaded warm-up before the measured phases, the same for ours and the peers: this many
+ * acknowledged writes at the measured concurrency, or this long at most (a starved machine).
+ */
+export function warmUp(quick: boolean | undefined): { writes: number; maxMs: number } {
+  return quick ? { writes: 4_000, maxMs: 30_000 } : { writes: 20_000, maxMs: 120_000 };
+}
 
 /**
  * The runs: n processes founded with replication factor rf. `n5` is RF 5 (every node holds and
@@ -50,11 +58,15 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       // nodes' CPU in the first 4 s after a light warm-up), so a few hundred writes leave the
       // latency phase timing the compiler: measured cold, p50 at 5 nodes was ~2.4-2.6 ms against
       // ~1.5-1.7 ms once warm. So the loaded warm-up runs first, uncounted, and both phases
-      // measure a warmed-up node, as a long-running cluster is.
+      // measure a warmed-up node, as a long-running cluster is. The loaded warm-up is counted in
+      // writes, not time (WARM_UP): on a machine shared with other work 1.5 s was ~300 writes, and
+      // the compiler was still running (TurboFan on background threads, ~45% of the nodes' CPU:
+      // CPU per write fell from 3.9 to 1.6 ms over five 5 s windows of load after it, 7 Dec 21:12).
       await runLoad({ clients, concurrency: 8, maxWrites: opts.quick ? 200 : 1_000, maxMs: 20_000, agents: 32 });
       const concurrency = opts.quick ? 64 : 256;
-      const warmMs = opts.quick ? 1_500 : 4_000;
-      await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: warmMs, agents: 64 });
+      const warm = warmUp(opts.quick);
+      const warmed = await runLoad({ clients, concurrency, maxWrites: warm.writes, maxMs: warm.maxMs, agents: 64 });
+      const warmMs = Math.round(warmed.elapsedMs);
 
       const buckets0 = await writeLatencyBuckets(cluster.address(0)).catch(() => new Map<number, number>());
       const seq = await runLoad({ clients: [clients[0]!], concurrency: 1, maxWrites: opts.quick ? 300 : 2_000, maxMs: 30_000, agents: 32 });
@@ -66,9 +78,13 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       const s = summarize(seq.latencies);
       log(`quorum-writes ${key} (n=${n}, RF ${rf}): sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms (${seq.acked} acked, load ${loadSeq}); node-side ${(within2 * 100).toFixed(1)}% within 2 ms, ${(within10 * 100).toFixed(1)}% within 10 ms`);
 
+      // What the nodes spend with no writes (gossip, anti-entropy probes, timers): CPU per write
+      // under load includes it, divided by the writes, so a starved run's figure is partly this.
+      const nodeCpu = (): number => cluster.nodes.reduce((a, x) => a + procCpuSeconds(x.proc.pid), 0);
+      const idleMsPerSec = await idleCpuMsPerSec(nodeCpu, opts.quick ? 3_000 : 6_000);
+
       // Back to the measured load for a moment (uncounted) after the idle sequential phase.
       await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: 500, agents: 64 });
-      const nodeCpu = (): number => cluster.nodes.reduce((a, x) => a + procCpuSeconds(x.proc.pid), 0);
       const cpu0 = { nodes: nodeCpu(), client: selfCpuSeconds() };
       const tp = await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: opts.quick ? 3_000 : 8_000, agents: 64 });
       const loadTp = load1m();
@@ -76,7 +92,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       const cpuClientMs = ((selfCpuSeconds() - cpu0.client) * 1000) / Math.max(1, tp.acked);
       const t = summarize(tp.latencies);
       const rate = (tp.acked / tp.elapsedMs) * 1000;
-      log(`quorum-writes ${key} (n=${n}, RF ${rf}): ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}; CPU per write: nodes ${cpuNodesMs.toFixed(3)} ms, client ${cpuClientMs.toFixed(3)} ms`);
+      log(`quorum-writes ${key} (n=${n}, RF ${rf}): ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}; CPU per write: nodes ${cpuNodesMs.toFixed(3)} ms (${cpuPerWriteAboveIdle(cpuNodesMs, idleMsPerSec, rate).toFixed(3)} above their idle ${idleMsPerSec.toFixed(1)} ms/s), client ${cpuClientMs.toFixed(3)} ms`);
 
       metrics[`${key}_latency_p50`] = metric(round(s.p50), 'ms');
       metrics[`${key}_latency_p99`] = metric(round(s.p99), 'ms');
@@ -88,9 +104,11 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       metrics[`${key}_errors`] = metric(Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0), 'writes');
       metrics[`${key}_node_cpu_per_write`] = metric(Math.round(cpuNodesMs * 1000) / 1000, 'ms');
       metrics[`${key}_client_cpu_per_write`] = metric(Math.round(cpuClientMs * 1000) / 1000, 'ms');
+      metrics[`${key}_idle_cpu_per_s`] = metric(round(idleMsPerSec), 'ms/s');
+      metrics[`${key}_node_cpu_per_write_above_idle`] = metric(Math.round(cpuPerWriteAboveIdle(cpuNodesMs, idleMsPerSec, rate) * 1000) / 1000, 'ms');
       metrics[`${key}_cpu_busy_share`] = metric(round(busyShare(cpuNodesMs + cpuClientMs, rate) * 100), '%');
       metrics[`${key}_load_avg_1m`] = metric(loadTp, 'load');
-      details[key] = { replicationFactor: rf, sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
+      details[key] = { replicationFactor: rf, sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, warmUpWrites: warmed.acked, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
     } finally {
       await cluster.stop();
     }
@@ -118,11 +136,11 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   }
   // The peers, same phases, same load shape (lib: peers/quorum-peers.ts); a peer that is missing
   // or fails leaves its section saying why, and ours stands.
-  const plan = { sizes: [3, 5], concurrency: opts.quick ? 64 : 256, sequentialWrites: opts.quick ? 300 : 2_000, loadedMs: opts.quick ? 3_000 : 8_000, warmMs: opts.quick ? 1_500 : 4_000 };
+  const plan = { sizes: [3, 5], concurrency: opts.quick ? 64 : 256, sequentialWrites: opts.quick ? 300 : 2_000, loadedMs: opts.quick ? 3_000 : 8_000, warmWrites: warmUp(opts.quick).writes, warmMaxMs: warmUp(opts.quick).maxMs, idleMs: opts.quick ? 3_000 : 6_000 };
   const peerSections: Record<string, PeerSection> = {};
   if (peerEnabled('etcd')) peerSections.etcd = await runEtcdWrites(plan, log);
   if (peerEnabled('nats')) peerSections.nats = await runNatsWrites(plan, log);
-  const compared = [3, 5].flatMap((n) => ['latency_p50', 'latency_p99', 'throughput', 'loaded_latency_p50', 'loaded_latency_p99', 'node_cpu_per_write', 'client_cpu_per_write'].map((m) => `n${n}_${m}`));
+  const compared = [3, 5].flatMap((n) => ['latency_p50', 'latency_p99', 'throughput', 'loaded_latency_p50', 'loaded_latency_p99', 'node_cpu_per_write', 'client_cpu_per_write', 'idle_cpu_per_s', 'node_cpu_per_write_above_idle'].map((m) => `n${n}_${m}`));
   for (const [name, sec] of Object.entries(peerSections)) if (sec.ran) Object.assign(metrics, ratioMetrics(metrics, sec.metrics, compared, name));
   // Where the time goes per write, ours beside each peer: CPU or waiting (peers/write-split.ts).
   const split = Object.fromEntries([3, 5].map((n) => [`n${n}`, writeSplit(n, metrics, peerSections)]));

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { metric, summarize, type Metrics } from '../lib/index.js';
 import { ensureDebianBinary, ETCD, installHint, NATS, type DebianBinarySpec } from '../lib/debian-binary.js';
-import { load1m, selfCpuSeconds } from '../quorum/load.js';
+import { cpuPerWriteAboveIdle, idleCpuMsPerSec, load1m, selfCpuSeconds } from '../quorum/load.js';
 import { EtcdCluster } from './etcd.js';
 import { NatsCluster } from './nats.js';
 import { episodeValue, runOps } from './op-load.js';
@@ -17,7 +17,11 @@ export interface WritePlan {
   concurrency: number;
   sequentialWrites: number;
   loadedMs: number;
-  warmMs: number;
+  /** The uncounted loaded warm-up: this many writes, or this long at most (as ours: quorum-writes.ts warmUp). */
+  warmWrites: number;
+  warmMaxMs: number;
+  /** How long the servers' idle CPU is measured, after the sequential phase. */
+  idleMs: number;
 }
 
 /** A running peer cluster as the write phases need it. */
@@ -30,9 +34,10 @@ interface WriteTarget {
 
 /** Runs the write phases against one started peer; metrics named as ours (n3_latency_p50, ...). */
 async function measureWrites(n: number, target: WriteTarget, plan: WritePlan, label: string, log: (m: string) => void): Promise<{ metrics: Metrics; details: Record<string, unknown> }> {
-  await runOps({ op: target.put, concurrency: plan.concurrency, maxOps: 1_000_000, maxMs: plan.warmMs });
+  await runOps({ op: target.put, concurrency: plan.concurrency, maxOps: plan.warmWrites, maxMs: plan.warmMaxMs });
   const seq = await runOps({ op: target.put, concurrency: 1, maxOps: plan.sequentialWrites, maxMs: 30_000 });
   const s = summarize(seq.latencies);
+  const idleMsPerSec = await idleCpuMsPerSec(target.serverCpuSeconds, plan.idleMs);
   const cpu0 = { server: target.serverCpuSeconds(), client: selfCpuSeconds() };
   const tp = await runOps({ op: target.put, concurrency: plan.concurrency, maxOps: 1_000_000, maxMs: plan.loadedMs });
   const serverMs = ((target.serverCpuSeconds() - cpu0.server) * 1000) / Math.max(1, tp.acked);
@@ -42,7 +47,7 @@ async function measureWrites(n: number, target: WriteTarget, plan: WritePlan, la
   const busy = busyShare(serverMs + clientMs, rate);
   const loadAvg = load1m();
   const errors = Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0);
-  log(`${label} n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms; ${rate.toFixed(0)} writes/s with ${plan.concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms; CPU per write: servers ${serverMs.toFixed(3)} ms, client ${clientMs.toFixed(3)} ms (cores busy ${(busy * 100).toFixed(0)}%), errors ${JSON.stringify({ ...seq.errors, ...tp.errors })}, load ${loadAvg}`);
+  log(`${label} n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms; ${rate.toFixed(0)} writes/s with ${plan.concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms; CPU per write: servers ${serverMs.toFixed(3)} ms (${cpuPerWriteAboveIdle(serverMs, idleMsPerSec, rate).toFixed(3)} above their idle ${idleMsPerSec.toFixed(1)} ms/s), client ${clientMs.toFixed(3)} ms (cores busy ${(busy * 100).toFixed(0)}%), errors ${JSON.stringify({ ...seq.errors, ...tp.errors })}, load ${loadAvg}`);
   const r2 = (x: number): number => Math.round(x * 100) / 100;
   const r3 = (x: number): number => Math.round(x * 1000) / 1000;
   return {
@@ -54,6 +59,8 @@ async function measureWrites(n: number, target: WriteTarget, plan: WritePlan, la
       [`n${n}_loaded_latency_p99`]: metric(r2(t.p99), 'ms'),
       [`n${n}_node_cpu_per_write`]: metric(r3(serverMs), 'ms'),
       [`n${n}_client_cpu_per_write`]: metric(r3(clientMs), 'ms'),
+      [`n${n}_idle_cpu_per_s`]: metric(r2(idleMsPerSec), 'ms/s'),
+      [`n${n}_node_cpu_per_write_above_idle`]: metric(r3(cpuPerWriteAboveIdle(serverMs, idleMsPerSec, rate)), 'ms'),
       [`n${n}_cpu_busy_share`]: metric(r2(busy * 100), '%'),
       [`n${n}_errors`]: metric(errors, 'writes'),
       [`n${n}_load_avg_1m`]: metric(loadAvg, 'load'),

@@ -13,6 +13,10 @@ export interface SideSplit {
   busySharePct: number;
   writesPerSec: number;
   latencyP50Ms: number;
+  /** CPU ms per second the servers spend with no writes (membership, heartbeats, timers). */
+  idleCpuMsPerSec: number;
+  /** serverCpuMs less the idle rate spread over the writes: what the writes themselves cost. */
+  serverCpuAboveIdleMs: number;
 }
 
 export interface WriteSplit {
@@ -31,6 +35,8 @@ function side(m: Metrics, n: number): SideSplit {
     busySharePct: v(m, `n${n}_cpu_busy_share`),
     writesPerSec: v(m, `n${n}_throughput`),
     latencyP50Ms: v(m, `n${n}_latency_p50`),
+    idleCpuMsPerSec: v(m, `n${n}_idle_cpu_per_s`),
+    serverCpuAboveIdleMs: v(m, `n${n}_node_cpu_per_write_above_idle`),
   };
 }
 
@@ -47,9 +53,12 @@ export function writeSplit(n: number, ours: Metrics, peers: Readonly<Record<stri
     if (!Number.isFinite(serverCpuRatio) || !Number.isFinite(throughputRatio)) continue;
     const x = (r: number): string => `${(Math.round(r * 100) / 100).toString()}x`;
     const cpu = serverCpuRatio > 1.1;
+    const idleNote = Number.isFinite(o.serverCpuAboveIdleMs) && Number.isFinite(p.serverCpuAboveIdleMs)
+      ? `; less each side's idle CPU (${o.idleCpuMsPerSec.toFixed(1)} against ${p.idleCpuMsPerSec.toFixed(1)} ms/s) ${o.serverCpuAboveIdleMs.toFixed(3)} against ${p.serverCpuAboveIdleMs.toFixed(3)} ms (${x(o.serverCpuAboveIdleMs / p.serverCpuAboveIdleMs)})`
+      : '';
     const floorNote = Number.isFinite(floorMs) ? `; our floor alone is ${floorMs.toFixed(3)} ms (${floorMs > p.serverCpuMs ? 'above' : 'below'} ${name}'s whole server cost), our processes spend ${(o.serverCpuMs - floorMs).toFixed(3)} ms above it` : '';
     out.verdicts.push(
-      `n=${n} vs ${name}: server CPU per write ${o.serverCpuMs.toFixed(3)} ms against ${p.serverCpuMs.toFixed(3)} ms (${x(serverCpuRatio)}), writes/s ${x(throughputRatio)}, cores busy ${o.busySharePct.toFixed(0)}% against ${p.busySharePct.toFixed(0)}%: ` +
+      `n=${n} vs ${name}: server CPU per write ${o.serverCpuMs.toFixed(3)} ms against ${p.serverCpuMs.toFixed(3)} ms (${x(serverCpuRatio)})${idleNote}, writes/s ${x(throughputRatio)}, cores busy ${o.busySharePct.toFixed(0)}% against ${p.busySharePct.toFixed(0)}%: ` +
         (cpu ? `we lose on CPU${floorNote}` : throughputRatio < 0.9 ? 'we lose on waiting (our CPU per write is not higher)' : 'no loss to explain') ,
     );
   }

@@ -68,6 +68,25 @@ export function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU ms per second a set of servers spends with no writes at all (membership, heartbeats,
+ * timers) over `ms` of idle: the part of CPU per write under load that is not per write. /proc
+ * counts in 10 ms ticks per process, so give it a few seconds. Waits `settleMs` first (the
+ * previous phase's last commits and syncs).
+ */
+export async function idleCpuMsPerSec(cpuSeconds: () => number, ms: number, settleMs = 500): Promise<number> {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  return ((cpuSeconds() - c0) * 1000) / ((performance.now() - t0) / 1000);
+}
+
+/** Server CPU per write under load less the idle rate: what the writes themselves cost (ms). */
+export function cpuPerWriteAboveIdle(serverMsPerWrite: number, idleMsPerSec: number, writesPerSec: number): number {
+  return serverMsPerWrite - idleMsPerSec / Math.max(1e-9, writesPerSec);
+}
+
 /** CPU seconds of this process so far. */
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();

@@ -12,19 +12,19 @@
 import { DecodeError } from '../errors.js';
 import { AckBatcher } from './ack-batcher.js';
 import { bucketsToDocs, deltasForDiffering, differingDocs, groupsToBuckets, respondToRoot } from './anti-entropy.js';
-import { EMPTY_STATE_VECTOR, entrySize } from './batch.js';
+import { EMPTY_STATE_VECTOR } from './batch.js';
 import { Reassembler } from './chunker.js';
 import { syncConfig, type SyncConfig } from './config.js';
 import { DigestTree } from './digest-tree.js';
 import { NameDictionary, PeerNameTables, randomEpoch, type NameReader } from './doc-names.js';
-import { equalBytes } from './hash.js';
-import { CHECK_BYTES, UnknownRefError, decodeMessageWithNames, type DocDeltaEntry, type DocDigestEntry, type PushEntry, type SyncMessage } from './messages.js';
+import { UnknownRefError, decodeMessageWithNames, type DocDeltaEntry, type DocDigestEntry, type SyncMessage } from './messages.js';
 import { Outbox } from './outbox.js';
 import { PushSender } from './push-sender.js';
+import { RemoteApplier } from './remote-apply.js';
 import { ReplicaFilter, type SyncScope } from './replica-filter.js';
 import { SessionTable } from './sessions.js';
 import { StatsCounter, type SyncStats } from './stats.js';
-import { isRemoteOrigin, type DocSet, type PeerId, type RemoteOrigin, type SyncEffect, type SyncMode } from './types.js';
+import { isRemoteOrigin, type DocSet, type PeerId, type SyncEffect } from './types.js';
 import { checkPayloads } from './validate.js';
 
 export interface SyncEngineOptions {
@@ -48,8 +48,6 @@ export class SyncEngine {
   private nextAntiEntropyAt = 0; // 0: at the first tick
   private nextRequestId = 1;
   private readonly sessions: SessionTable;
-  /** `${peer}\0${docId}` -> when we last asked that peer to resync that document. */
-  private readonly resyncSentAt = new Map<string, number>();
   private readonly reassembler: Reassembler;
   private readonly counters = new StatsCounter();
   private readonly outbox: Outbox;
@@ -61,13 +59,7 @@ export class SyncEngine {
   private readonly pusher: PushSender;
   private readonly replicas: ReplicaFilter;
   private readonly acks: AckBatcher;
-  /**
-   * Delta entries of the message being handled that carry the sender's digest check and match ours
-   * already: neither validated nor applied. A returning node gets the same documents from several
-   * peers at once (anti-entropy rounds each side starts, the rejoin snapshot); only the first copy
-   * is decoded and integrated.
-   */
-  private readonly equalEntries = new WeakSet<DocDeltaEntry>();
+  private readonly inbound: RemoteApplier;
 
   constructor(opts: SyncEngineOptions) {
     this.config = syncConfig(opts.config);
@@ -83,6 +75,7 @@ export class SyncEngine {
     this.outbox = new Outbox(this.config.maxMessageBytes, this.counters, (peer) => this.names.writerFor(peer, this.peerNames));
     this.pusher = new PushSender(this.names, this.outbox, this.config.maxMessageBytes);
     this.acks = new AckBatcher(this.outbox, this.ackWord, this.config.coalescePushes);
+    this.inbound = new RemoteApplier({ docs: this.docs, tree: this.tree, replicas: this.replicas, acks: this.acks, sessions: this.sessions, outbox: this.outbox, config: this.config });
   }
 
   // ---- peers -------------------------------------------------------------------------------
@@ -95,7 +88,7 @@ export class SyncEngine {
   removePeer(peer: PeerId): void {
     this.peers.delete(peer);
     this.sessions.dropPeer(peer);
-    for (const key of this.resyncSentAt.keys()) if (key.startsWith(`${peer}\0`)) this.resyncSentAt.delete(key);
+    this.inbound.forgetPeer(peer);
     this.reassembler.forgetPeer(peer);
     this.names.forgetPeer(peer);
     this.peerNames.forgetPeer(peer);
@@ -152,9 +145,8 @@ export class SyncEngine {
 
   /** Pushes in an `updates` message refused so far (malformed or outside the schema; the others were stored and acknowledged). */
   refusedPushes(): number {
-    return this.refusedInBatches;
+    return this.inbound.refused();
   }
-  private refusedInBatches = 0;
 
   /** delta_only: start one anti-entropy round with `peer` (tick() does this periodically). */
   startAntiEntropy(peer: PeerId, now: number = this.lastNow): SyncEffect[] {
@@ -214,7 +206,7 @@ export class SyncEngine {
     const out: SyncEffect[] = [];
     this.sessions.expire(out, now);
     this.reassembler.expire(now);
-    for (const [key, at] of this.resyncSentAt) if (now - at >= this.config.resyncRetryMs) this.resyncSentAt.delete(key);
+    this.inbound.expire(now);
     this.pusher.expire(now, this.config.sessionTimeoutMs);
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.config.antiEntropyIntervalMs;
@@ -264,8 +256,8 @@ export class SyncEngine {
       return out;
     }
     const msg = decoded.msg;
-    if (msg.kind === 'doc-deltas') for (const e of msg.entries) if (this.isEqual(e)) this.equalEntries.add(e);
-    checkPayloads(msg, (e) => this.equalEntries.has(e));
+    this.inbound.markEqual(msg);
+    checkPayloads(msg, (e) => this.inbound.isMarkedEqual(e));
     if (decoded.epoch !== undefined) this.peerNames.define(peer, decoded.epoch, decoded.defs);
     this.dispatch(out, peer, msg, now);
     return out;
@@ -309,24 +301,16 @@ export class SyncEngine {
         const withSV = m.mode !== 'on_demand';
         const deltas = m.entries.map(({ id, sv }): DocDeltaEntry => {
           const update = this.docs.diff(id, sv);
-          return withSV ? { id, update, sv: this.docs.stateVector(id), check: this.check(id) } : { id, update };
+          return withSV ? { id, update, sv: this.docs.stateVector(id), check: this.inbound.check(id) } : { id, update };
         });
-        return this.sendDeltas(out, peer, m.session, m.mode, true, deltas);
+        return this.inbound.sendDeltas(out, peer, m.session, m.mode, true, deltas);
       }
       case 'doc-deltas':
-        return this.onDeltas(out, peer, m.session, m.mode, m.reply, m.entries, now);
-      case 'update': {
-        // Not a replica of it: not stored, so not acknowledged (the writer counts replicas only).
-        if (!this.replicas.mayApply(m.docId)) return;
-        const { pending } = this.apply(m.docId, m.update, peer);
-        // The DocSet stored the update durably before apply returned: acknowledging is safe.
-        // This ack is the hook quorum writes count.
-        this.acks.acknowledge(out, peer, [m.requestId]);
-        if (pending) this.resync(out, peer, m.docId, now);
-        return;
-      }
+        return this.inbound.onDeltas(out, peer, m.session, m.mode, m.reply, m.entries, now);
+      case 'update':
+        return this.inbound.onPush(out, peer, m.docId, m.update, m.requestId, now);
       case 'updates':
-        return this.onPushes(out, peer, m.entries, now);
+        return this.inbound.onPushes(out, peer, m.entries, now);
       case 'ack':
         this.names.acked(peer, m.requestId);
         out.push({ type: 'ack', peer, requestId: m.requestId, word: m.word ?? 0 });
@@ -350,8 +334,8 @@ export class SyncEngine {
         this.refreshTree();
         const ids = this.replicas.snapshotIds(this.tree, peer);
         // With our digest check, so a document the requester holds equally already is skipped there.
-        const full = ids.map((id) => ({ id, update: this.docs.diff(id, EMPTY_STATE_VECTOR), check: this.check(id) }));
-        this.sendDeltas(out, peer, m.session, 'full_snapshot', true, full);
+        const full = ids.map((id) => ({ id, update: this.docs.diff(id, EMPTY_STATE_VECTOR), check: this.inbound.check(id) }));
+        this.inbound.sendDeltas(out, peer, m.session, 'full_snapshot', true, full);
         return this.outbox.send(out, peer, { kind: 'snapshot-end', session: m.session, docs: ids.length });
       }
       case 'snapshot-end': {
@@ -365,31 +349,6 @@ export class SyncEngine {
       case 'chunk':
         return; // unreachable: handle() unwraps chunks
     }
-  }
-
-  /**
-   * Several pushes in one message: each is stored (or refused) on its own, as an `update` is, and
-   * those stored are acknowledged together. A refused push (malformed, or outside its document's
-   * schema) changes nothing and is not acknowledged; the others of the message still are.
-   */
-  private onPushes(out: SyncEffect[], peer: PeerId, entries: readonly PushEntry[], now: number): void {
-    const acked: number[] = [];
-    const pendingDocs: string[] = [];
-    for (const e of entries) {
-      // Not a replica of it: not stored, so not acknowledged (the writer counts replicas only).
-      if (!this.replicas.mayApply(e.docId)) continue;
-      try {
-        if (this.apply(e.docId, e.update, peer).pending) pendingDocs.push(e.docId);
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err;
-        this.refusedInBatches++;
-        continue;
-      }
-      acked.push(e.requestId);
-    }
-    // Every update applied above is stored durably (DocSet.apply): acknowledging is safe.
-    if (acked.length > 0) this.acks.acknowledge(out, peer, acked);
-    for (const id of new Set(pendingDocs)) this.resync(out, peer, id, now);
   }
 
   /** Whether acks wait for takeAcks (coalescePushes). */
@@ -406,51 +365,7 @@ export class SyncEngine {
     return this.acks.take();
   }
 
-  private onDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[], now: number): void {
-    const answers: DocDeltaEntry[] = [];
-    const pendingDocs: string[] = [];
-    for (const e of entries) {
-      if (this.equalEntries.has(e) || !this.replicas.mayApply(e.id)) continue;
-      if (this.apply(e.id, e.update, peer).pending) pendingDocs.push(e.id);
-      if (!e.sv && !e.check) continue;
-      // With a check, answer only if we still differ from the sender after applying its delta.
-      if (e.check && equalBytes(this.check(e.id), e.check)) continue;
-      answers.push({ id: e.id, update: this.docs.diff(e.id, e.sv ?? this.docs.stateVector(e.id)) });
-    }
-    if (answers.length > 0) this.sendDeltas(out, peer, session, mode, false, answers);
-    const s = reply ? this.sessions.own(session, peer, mode) : undefined;
-    if (s) {
-      for (const e of entries) {
-        s.remaining.delete(e.id);
-        s.docs.add(e.id);
-      }
-      const snapshotDone = s.mode !== 'full_snapshot' || (s.expectedDocs !== undefined && s.docs.size >= s.expectedDocs);
-      if (s.remaining.size === 0 && snapshotDone) this.sessions.finish(out, session, peer);
-    }
-    // After the session bookkeeping, so a resync of a pending document is a fresh session.
-    for (const id of pendingDocs) this.resync(out, peer, id, now);
-  }
-
   // ---- helpers -----------------------------------------------------------------------------
-
-  private apply(docId: string, update: Uint8Array, peer: PeerId): { pending: boolean } {
-    const origin: RemoteOrigin = { remotePeer: peer };
-    const r = this.docs.apply(docId, update, origin);
-    // An empty update creates the document without firing an update event; count it anyway.
-    this.tree.markDirty(docId);
-    return r;
-  }
-
-  /** Pending document: pull it (both ways) from the peer whose update needed what we lack. */
-  private resync(out: SyncEffect[], peer: PeerId, docId: string, now: number): void {
-    const key = `${peer}\0${docId}`;
-    const last = this.resyncSentAt.get(key);
-    if (last !== undefined && now - last < this.config.resyncRetryMs) return;
-    this.resyncSentAt.set(key, now);
-    const session = this.sessions.open(peer, 'resync', now, [docId]);
-    out.push({ type: 'resync', peer, docId });
-    this.sendStates(out, peer, session, 'resync', [docId]);
-  }
 
   /** Picks up documents the DocSet holds but never announced through an update (created empty). */
   private refreshTree(): void {
@@ -465,27 +380,8 @@ export class SyncEngine {
     return out;
   }
 
-  private sendStates(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, ids: string[]): void {
-    const entries = ids.map((id) => ({ id, sv: this.docs.stateVector(id) }));
-    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.sv), (batch) => ({ kind: 'doc-states', session, mode, entries: batch }));
-  }
-
-  /** Whether this node holds the entry's document exactly as its sender does (its digest check). */
-  private isEqual(e: DocDeltaEntry): boolean {
-    return e.check !== undefined && this.docs.has?.(e.id) === true && equalBytes(this.check(e.id), e.check);
-  }
-
-  /** The digest prefix a delta carries so its receiver can tell whether it still differs. */
-  private check(id: string): Uint8Array {
-    return this.docs.digest(id).subarray(0, CHECK_BYTES);
-  }
-
   /** Anti-entropy's last step at the initiator: the deltas for the documents that differ. */
   private sendDeltasFor(out: SyncEffect[], peer: PeerId, session: number, ids: string[], theirs: DocDigestEntry[]): void {
-    this.sendDeltas(out, peer, session, 'delta_only', false, deltasForDiffering(ids, theirs, this.docs, (id) => this.check(id)));
-  }
-
-  private sendDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[]): void {
-    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv, e.check), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }));
+    this.inbound.sendDeltas(out, peer, session, 'delta_only', false, deltasForDiffering(ids, theirs, this.docs, (id) => this.inbound.check(id)));
   }
 }

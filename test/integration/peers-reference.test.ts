@@ -11,7 +11,7 @@ import type { PeerSection } from '../../bench/peers/ratios.js';
 // This file's loopback range (the peers keep their host numbers: etcd .21-, NATS .31-, redis .41).
 process.env.TRI_BENCH_NET = '127.0.17';
 
-const plan: WritePlan = { sizes: [3], concurrency: 8, sequentialWrites: 50, loadedMs: 1_000, warmMs: 300 };
+const plan: WritePlan = { sizes: [3], concurrency: 8, sequentialWrites: 50, loadedMs: 1_000, warmWrites: 200, warmMaxMs: 300, idleMs: 300 };
 const lines: string[] = [];
 const log = (m: string): void => {
   lines.push(m);
