@@ -67,6 +67,12 @@ export async function main(registerCommands: RegisterCommands, argv: string[]): 
 
 /** Runs `tri` on this process's arguments and sets its exit code. */
 export async function runAsProcess(registerCommands: RegisterCommands): Promise<void> {
+  // A reader that went away (`tri task list | head -3`) is not tri's error: stop quietly instead
+  // of a stack trace for the unhandled EPIPE (whatever the command did is done by then).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   // Long-running commands (node start, cluster) resolve only when they are done, so this is the end.
   const code = await main(registerCommands, process.argv.slice(2));
   process.exitCode = code;

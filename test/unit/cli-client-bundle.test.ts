@@ -1,6 +1,7 @@
 // `tri memory show` and the other client commands run from one bundled file (src/cli/tri.ts,
 // scripts/bundle-cli.mjs): the bundle must be the same program as the modules, hold none of the
 // node's machinery, and give way to the modules when a later compile made it stale.
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, type Option } from 'commander';
@@ -8,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CLIENT_COMMANDS, runsFromBundle } from '../../src/cli/client-command-names.js';
 import { registerClientCommand } from '../../src/cli/commands/client-set.js';
 import { COMMAND_NAMES, registerCommands } from '../../src/cli/commands/index.js';
-import { REPO_ROOT, runTri } from '../integration/lib/run-tri.js';
+import { REPO_ROOT, TRI, assertBuilt, runTri } from '../integration/lib/run-tri.js';
 
 /** A command tree as plain data: names, aliases, options (flags, required, defaults), recursively. */
 interface Shape {
@@ -84,4 +85,17 @@ describe('client commands in one bundle', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/argument missing|--agent/);
   }, 120_000);
+
+  it('stops quietly when the reader of its output goes away (tri ... | head), through the bundle and the modules', async () => {
+    assertBuilt();
+    for (const script of [TRI, resolve(REPO_ROOT, 'dist/src/cli/tri-full.js')]) {
+      const child = spawn(process.execPath, [script, 'memory', 'show', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // closed before the process has even started: its first write gets EPIPE
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      expect(stderr, script).not.toMatch(/EPIPE|Unhandled/);
+      expect(code, script).toBe(0);
+    }
+  }, 60_000);
 });
