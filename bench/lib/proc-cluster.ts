@@ -108,7 +108,8 @@ export async function snapshotCli(triPath = defaultTriPath(), attempts = 4): Pro
     try {
       // Every top-level directory: a leaf module added later (errors/ was) is copied without a list to keep.
       for (const sub of readdirSync(distRoot, { withFileTypes: true })) {
-        if (sub.isDirectory()) cpSync(join(distRoot, sub.name), join(dir, 'dist', sub.name), { recursive: true });
+        // Timestamps kept: tri.js runs its client bundle only when it is not older than the modules.
+        if (sub.isDirectory()) cpSync(join(distRoot, sub.name), join(dir, 'dist', sub.name), { recursive: true, preserveTimestamps: true });
       }
       cpSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');

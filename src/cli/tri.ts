@@ -1,69 +1,26 @@
 #!/usr/bin/env node
-// The `tri` command line (DESIGN.md "Command line"). Exit codes: 0 ok, 1 error, 2 bad usage,
-// 3 no quorum, 4 not acknowledged in time. Every error message says what was wrong and what to do.
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { TriError } from '../errors.js';
-import { registerCommands } from './commands/index.js';
-import { escapeControls } from './escape.js';
+// The `tri` command line's entry. A client command (client-command-names.ts) runs from the one-file
+// bundle the build makes (dist/src/cli/tri-client.bundle.js), when it is there and not older than
+// the compiled modules; everything else, and every command of a build without the bundle, runs
+// from the modules (tri-full.ts). Both give the same program: the bundle is only faster to load.
+import { statSync } from 'node:fs';
+import module from 'node:module';
+import { runsFromBundle } from './client-command-names.js';
 
-/** The program for `argv` (without node and script): only the command it names is loaded. */
-export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
-  const program = new Command('tri')
-    .description('trinity-cluster: replicated agent memory over SWIM gossip')
-    .showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)')
-    .version(packageVersion(), '-V, --version', 'print the version of tri')
-    .exitOverride();
-  await registerCommands(program, argv);
-  // Subcommands inherit exit handling so a bad flag anywhere is a usage error (exit 2).
-  for (const c of allCommands(program)) c.exitOverride().showHelpAfterError('(run "tri --help" or "tri <command> --help" for usage)');
-  return program;
-}
+// Node 22.1 and later keep V8's compiled code between runs (a no-op on older Node, which lacks it).
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-/** The version in package.json (dist/src/cli/tri.js and src/cli/tri.ts both sit three levels down). */
-function packageVersion(): string {
+function mtimeMs(url: URL): number | undefined {
   try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return statSync(url).mtimeMs;
   } catch {
-    return 'unknown';
+    return undefined;
   }
 }
 
-function allCommands(c: Command): Command[] {
-  return c.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
+const bundle = new URL('./tri-client.bundle.js', import.meta.url);
+if (runsFromBundle(process.argv[2] ?? '', mtimeMs(bundle), mtimeMs(new URL('./tri-client.js', import.meta.url)))) {
+  await import(bundle.href);
+} else {
+  await import('./tri-full.js');
 }
-
-export async function main(argv: string[]): Promise<number> {
-  try {
-    const program = await buildProgram(argv);
-    if (argv.length === 0) {
-      // `tri` alone is not a command: the help goes to stderr and a script sees a usage error.
-      process.stderr.write(program.helpInformation());
-      return 2;
-    }
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // help and version are not errors
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      return 2;
-    }
-    if (err instanceof TriError) {
-      // The message may quote a remote peer's or an agent's text: no terminal escapes get through.
-      process.stderr.write(`tri: ${err.message.split('\n').map(escapeControls).join('\n')}\n`);
-      // With --json a script gets the stable code and data too, on stderr: stdout stays the
-      // command's own output (a failed task's record, or nothing).
-      if (argv.includes('--json')) process.stderr.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`tri: ${(err as Error)?.stack ?? String(err)}\n`);
-    return 1;
-  }
-}
-
-// Long-running commands (node start, cluster) resolve only when they are done, so this is the end.
-process.exitCode = await main(process.argv.slice(2));
-// Ended by a signal (128 + its number) after cleaning up: work still pending (a demo step waiting
-// on nodes that are gone) must not keep the process alive.
-if (process.exitCode >= 128) process.exit(process.exitCode);

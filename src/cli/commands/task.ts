@@ -12,7 +12,7 @@ import { TriError, UsageError } from '../../errors.js';
 import { CLUSTER_AGENT_TYPES_METHOD, type ClusterAgentTypes } from '../../node/agent-types-rpc.js';
 import { objectWith } from '../../client/reply-shape.js';
 import { formatBytes, MAX_TASK_INPUT_BYTES } from '../../limits.js';
-import { validateNewTask } from '../../tasks/index.js';
+import { validateNewTask } from '../../tasks/new-task.js';
 import { addPageOptions, nextPageHint, pageQuery, readNoteFile, type PageFlags } from '../paging-flags.js';
 import type { TaskStatus } from '../../tasks/task-state.js';
 

@@ -25,12 +25,12 @@ export interface CliResult {
 }
 
 /** One `tri ...` run; never rejects: a spawn failure or timeout shows in the result. */
-export function runTri(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export function runTri(args: string[], opts: { timeoutMs?: number; cwd?: string; script?: string } = {}): Promise<CliResult> {
   assertBuilt();
   const started = Date.now();
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [TRI, ...args], { cwd: opts.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.script ?? TRI, ...args], { cwd: opts.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     trackChild(child.pid);
     let stdout = '';
     let stderr = '';
