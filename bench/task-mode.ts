@@ -10,6 +10,7 @@ import { percentile } from './lib/stats.js';
 import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, TaskProcCluster } from './task-failover.js';
+import { profileBreakdown, type ProfileBreakdown } from './task-profile.js';
 
 export interface ThroughputPlan {
   nodes: number;
@@ -36,6 +37,10 @@ export interface ModeFigures {
   messagesPerTask: number;
   kindsPerTask: Record<string, number>;
   loadAvg: number;
+  /** Node CPU per task per node (cpuPerTaskMs / nodes): what one process spends, the figure to set against the floor per node. */
+  cpuPerTaskPerNodeMs: number;
+  /** With TRI_TASK_BENCH_PROF: where the nodes' busy time went while tasks ran (task-profile.ts). */
+  profile?: ProfileBreakdown;
 }
 
 /** How long the idle cluster's CPU is sampled before the run. */
@@ -97,6 +102,21 @@ async function doneCounts(cluster: TaskProcCluster): Promise<number[]> {
 
 /** Runs one mode on a fresh cluster of `plan.nodes` processes started with `--replication-factor replicationFactor`. */
 export async function runThroughputMode(triPath: string, plan: ThroughputPlan, replicationFactor: number, log: (m: string) => void): Promise<ModeFigures> {
+  const span = { fromUs: 0, toUs: 0, pids: [] as number[] };
+  const figures = await measureMode(triPath, plan, replicationFactor, log, span);
+  // The profiles are written when the nodes exit (measureMode stopped them).
+  const profDir = process.env.TRI_TASK_BENCH_PROF;
+  if (profDir) {
+    figures.profile = profileBreakdown(profDir, span.pids, span.fromUs, span.toUs, Math.max(1, figures.tasks - figures.errors));
+    if (figures.profile) log(`task-throughput [RF ${replicationFactor}]: where the nodes' busy time went (${figures.profile.busyPct}% busy; % of busy, ms per task): ${Object.entries(figures.profile.sharePct).map(([k, v]) => `${k} ${v}% ${figures.profile!.msPerTask[k]}`).join('; ')}`);
+  }
+  return figures;
+}
+
+/** Monotonic microseconds, the clock V8 stamps profile samples with. */
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+async function measureMode(triPath: string, plan: ThroughputPlan, replicationFactor: number, log: (m: string) => void, span: { fromUs: number; toUs: number; pids: number[] }): Promise<ModeFigures> {
   const cluster = new TaskProcCluster(triPath, { firstHost: 131, profile: 'local', durable: plan.durable, extraArgs: ['--replication-factor', String(replicationFactor)] });
   const sharded = replicationFactor < plan.nodes;
   const agents = plan.nodes * 16;
@@ -121,6 +141,8 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
     await sleep(IDLE_SAMPLE_MS);
     const idleCores = (nodeCpu() - idle0) / ((performance.now() - idleStarted) / 1000);
     const cpu0 = nodeCpu();
+    span.fromUs = monoUs();
+    span.pids = cluster.nodes.map((n) => n.child.pid ?? -1);
     const counts0 = await totalWriteCounts(cluster);
     let next = 0;
     let errors = 0;
@@ -163,6 +185,7 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
     }
     const minDone = sharded ? Math.floor(last.reduce((a, d, i) => a + d - base[i]!, 0) / replicationFactor) : Math.min(...last.map((d, i) => d - base[i]!));
     const cpuSeconds = nodeCpu() - cpu0;
+    span.toUs = monoUs();
     const cpuPerTaskMs = (cpuSeconds * 1000) / Math.max(1, want);
     // Less what the cluster would have burnt idle over the same time (can only be an estimate).
     const taskCpuPerTaskMs = (Math.max(0, cpuSeconds - (idleCores * (performance.now() - started)) / 1000) * 1000) / Math.max(1, want);
@@ -190,6 +213,7 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
       messagesPerTask,
       kindsPerTask,
       loadAvg,
+      cpuPerTaskPerNodeMs: cpuPerTaskMs / plan.nodes,
     };
   } finally {
     await cluster.stop();
