@@ -91,6 +91,8 @@ const ROWS: Row[] = [
   { scenario: 'task-throughput-quick', metric: 'sync_messages_per_task', label: 'sync messages per task, 4 processes, cluster-wide table (updates + acks + anti-entropy)', goal: '-' },
   { scenario: 'task-throughput-quick', metric: 'sharded_sync_messages_per_task', label: 'sync messages per task, 4 processes, tasks sharded (RF 3)', goal: '<= 8 (at 32 processes)' },
   { scenario: 'task-throughput-quick', metric: 'node_cpu_per_task', label: 'CPU per task, 4 processes, durable (BullMQ: redis + workers)', goal: '-', peers: BULL },
+  { scenario: 'task-throughput-quick', metric: 'sharded_tasks_per_sec', label: 'echo tasks per second, 64 agents on 4 processes, tasks sharded (RF 3)', goal: '-' },
+  { scenario: 'task-throughput-quick', metric: 'sharded_node_cpu_per_task_per_node', label: 'node CPU per task per node, 4 processes, RF 3 (floor per node: sharded_floor_cpu_ms_per_task_per_node)', goal: '-' },
   { scenario: 'sim-scale', metric: 'membership_wall_s_1000', label: '1,000 simulated nodes, membership layer (SWIM core + driver), 60 virtual s (wall time)', goal: '< 60 s' },
   { scenario: 'sim-scale', metric: 'membership_converge_rounds_1000', label: '1,000 simulated nodes, membership layer: gossip rounds until all see all alive (log2 N = 9.97)', goal: '-' },
   { scenario: 'sim-scale', metric: 'whole_node_wall_s_1000', label: '1,000 simulated whole nodes (gossip + memory + quorum + tasks), 60 virtual s (wall time)', goal: '-', fallback: 'wall_s_for_60_virtual_s_1000' },

@@ -10,6 +10,7 @@ import { percentile } from './lib/stats.js';
 import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, TaskProcCluster } from './task-failover.js';
+import { profileBreakdown, type ProfileBreakdown } from './task-profile.js';
 
 export interface ThroughputPlan {
   nodes: number;
@@ -36,6 +37,18 @@ export interface ModeFigures {
   messagesPerTask: number;
   kindsPerTask: Record<string, number>;
   loadAvg: number;
+  /** Node CPU per task per node (cpuPerTaskMs / nodes): what one process spends, the figure to set against the floor per node. */
+  cpuPerTaskPerNodeMs: number;
+  /** With TRI_TASK_BENCH_PROF: where the nodes' busy time went while tasks ran (task-profile.ts). */
+  profile?: ProfileBreakdown;
+}
+
+/**
+ * How long the cluster may take to form: 120 s up to 8 nodes, 8 s more per node beyond (nodes join
+ * 4 at a time; on 7 Dec 2026 at load 17, 32 processes reached 20 ACTIVE members in 120 s).
+ */
+export function formationBoundMs(nodes: number): number {
+  return 120_000 + 8_000 * Math.max(0, nodes - 8);
 }
 
 /** How long the idle cluster's CPU is sampled before the run. */
@@ -97,12 +110,27 @@ async function doneCounts(cluster: TaskProcCluster): Promise<number[]> {
 
 /** Runs one mode on a fresh cluster of `plan.nodes` processes started with `--replication-factor replicationFactor`. */
 export async function runThroughputMode(triPath: string, plan: ThroughputPlan, replicationFactor: number, log: (m: string) => void): Promise<ModeFigures> {
+  const span = { fromUs: 0, toUs: 0, pids: [] as number[] };
+  const figures = await measureMode(triPath, plan, replicationFactor, log, span);
+  // The profiles are written when the nodes exit (measureMode stopped them).
+  const profDir = process.env.TRI_TASK_BENCH_PROF;
+  if (profDir) {
+    figures.profile = profileBreakdown(profDir, span.pids, span.fromUs, span.toUs, Math.max(1, figures.tasks - figures.errors));
+    if (figures.profile) log(`task-throughput [RF ${replicationFactor}]: where the nodes' busy time went (${figures.profile.busyPct}% busy; % of busy, ms per task): ${Object.entries(figures.profile.sharePct).map(([k, v]) => `${k} ${v}% ${figures.profile!.msPerTask[k]}`).join('; ')}`);
+  }
+  return figures;
+}
+
+/** Monotonic microseconds, the clock V8 stamps profile samples with. */
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+async function measureMode(triPath: string, plan: ThroughputPlan, replicationFactor: number, log: (m: string) => void, span: { fromUs: number; toUs: number; pids: number[] }): Promise<ModeFigures> {
   const cluster = new TaskProcCluster(triPath, { firstHost: 131, profile: 'local', durable: plan.durable, extraArgs: ['--replication-factor', String(replicationFactor)] });
   const sharded = replicationFactor < plan.nodes;
   const agents = plan.nodes * 16;
   try {
     const t0 = performance.now();
-    await cluster.start(plan.nodes, 120_000, 4);
+    await cluster.start(plan.nodes, formationBoundMs(plan.nodes), 4);
     log(`task-throughput [RF ${replicationFactor}]: ${plan.nodes} nodes ACTIVE in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const clients = await Promise.all(cluster.nodes.map((n) => cluster.client(n)));
     // Warm-up: one task per node (connections, JIT), not counted.
@@ -121,6 +149,8 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
     await sleep(IDLE_SAMPLE_MS);
     const idleCores = (nodeCpu() - idle0) / ((performance.now() - idleStarted) / 1000);
     const cpu0 = nodeCpu();
+    span.fromUs = monoUs();
+    span.pids = cluster.nodes.map((n) => n.child.pid ?? -1);
     const counts0 = await totalWriteCounts(cluster);
     let next = 0;
     let errors = 0;
@@ -163,6 +193,7 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
     }
     const minDone = sharded ? Math.floor(last.reduce((a, d, i) => a + d - base[i]!, 0) / replicationFactor) : Math.min(...last.map((d, i) => d - base[i]!));
     const cpuSeconds = nodeCpu() - cpu0;
+    span.toUs = monoUs();
     const cpuPerTaskMs = (cpuSeconds * 1000) / Math.max(1, want);
     // Less what the cluster would have burnt idle over the same time (can only be an estimate).
     const taskCpuPerTaskMs = (Math.max(0, cpuSeconds - (idleCores * (performance.now() - started)) / 1000) * 1000) / Math.max(1, want);
@@ -190,6 +221,7 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
       messagesPerTask,
       kindsPerTask,
       loadAvg,
+      cpuPerTaskPerNodeMs: cpuPerTaskMs / plan.nodes,
     };
   } finally {
     await cluster.stop();

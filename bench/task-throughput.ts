@@ -24,7 +24,9 @@
 // most this machine could do at this node count if nothing else cost anything.
 // `quick`: 4 nodes, 64 agents. Knobs (environment): TRI_TP_NODES, TRI_TP_TASKS (the first
 // thousand or so mostly measure the JIT warming up), TRI_TP_WINDOW (outstanding submits per
-// node), TRI_TP_DURABLE=0 (in-memory stores instead of SQLite data directories). Durable by
+// node), TRI_TP_DURABLE=0 (in-memory stores instead of SQLite data directories),
+// TRI_TASK_BENCH_PROF=DIR (nodes under --cpu-prof; each mode's figures then say where the nodes'
+// busy time went while tasks ran, task-profile.ts). Durable by
 // default: BullMQ beside it runs on redis with appendfsync always, so our nodes fsync too (every
 // task-table and episode write group-committed to SQLite, fdatasynced before it is acknowledged).
 import { cpus } from 'node:os';

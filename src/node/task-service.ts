@@ -284,6 +284,9 @@ export class TaskService {
     this.waiting = false;
     let wake: number | null = null;
     for (const shard of this.shards.all()) {
+      // A table with every task finished has nothing to place, re-place or time: skipped before
+      // asking who schedules it (the sweep then costs O(tables with open tasks), not O(tables held)).
+      if (!shard.scheduler.hasWork(shard.table)) continue;
       const lead = this.shards.schedules(shard, leader);
       if (!lead && (sweep || !waiting)) continue;
       // Only the submitter places its new task at once; the scheduler adopts others' still queued.

@@ -93,6 +93,11 @@ export class TaskScheduler {
     this.replicas = options.replicas;
   }
 
+  /** Whether a pass over `table` could do anything: a task there may be open, or this scheduler still times another submitter's queued task. */
+  hasWork(table: TaskTable): boolean {
+    return table.mayHaveOpen() || this.queuedSince.size > 0;
+  }
+
   tick(table: TaskTable, members: readonly SchedulerMember[], now: number, random: () => number, wallMs: number = now, role?: TickRole): TickResult {
     const effects: SchedulerEffect[] = [];
     const states = table.openStates(); // finished tasks need nothing: O(open), not O(table)

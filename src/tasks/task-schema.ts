@@ -125,6 +125,39 @@ class PrefixedPart implements TaskPart {
 
 export const PART_PREFIX = { assignments: 'a:', renewals: 'r:', outcomes: 'o:' } as const;
 
+/** What the part readers need: the entries, in map order. */
+interface PartEntries {
+  forEach(f: (value: unknown, key: string) => void): void;
+}
+
+/** Entries gathered from one pass over a task's map. */
+class Gathered implements PartEntries {
+  readonly entries: Array<[string, unknown]> = [];
+
+  forEach(f: (value: unknown, key: string) => void): void {
+    for (const [k, v] of this.entries) f(v, k);
+  }
+}
+
+/**
+ * A task's assignments, renewals and outcomes. In the flat layout the three share the task's
+ * map, so they are gathered in one pass over it instead of three (every derivation reads them).
+ */
+export function readAllParts(parts: TaskParts): { assignments: Assignment[]; renewals: Renewal[]; outcomes: Outcome[] } {
+  if (!(parts.assignments instanceof PrefixedPart)) {
+    return { assignments: readAssignments(parts.assignments), renewals: readRenewals(parts.renewals), outcomes: readOutcomes(parts.outcomes) };
+  }
+  const a = new Gathered();
+  const r = new Gathered();
+  const o = new Gathered();
+  parts.map.forEach((v, k) => {
+    if (k.startsWith(PART_PREFIX.assignments)) a.entries.push([k.slice(PART_PREFIX.assignments.length), v]);
+    else if (k.startsWith(PART_PREFIX.outcomes)) o.entries.push([k.slice(PART_PREFIX.outcomes.length), v]);
+    else if (k.startsWith(PART_PREFIX.renewals)) r.entries.push([k.slice(PART_PREFIX.renewals.length), v]);
+  });
+  return { assignments: readAssignments(a), renewals: readRenewals(r), outcomes: readOutcomes(o) };
+}
+
 export interface TaskParts {
   map: TaskMap;
   spec: TaskSpec;
@@ -167,7 +200,7 @@ export function taskParts(value: unknown): TaskParts | undefined {
 
 const SPEC_KEYS: Record<string, true> = { id: true, type: true, agent: true, input: true, strategy: true, maxAttempts: true, submittedAt: true, submittedBy: true };
 
-export function readAssignments(m: TaskPart): Assignment[] {
+export function readAssignments(m: PartEntries): Assignment[] {
   const out: Assignment[] = [];
   m.forEach((v, dot) => {
     if (!isRecord(v)) return;
@@ -178,7 +211,7 @@ export function readAssignments(m: TaskPart): Assignment[] {
   return out;
 }
 
-export function readRenewals(m: TaskPart): Renewal[] {
+export function readRenewals(m: PartEntries): Renewal[] {
   const out: Renewal[] = [];
   m.forEach((v, writer) => {
     if (!isRecord(v)) return;
@@ -191,7 +224,7 @@ export function readRenewals(m: TaskPart): Renewal[] {
 
 const KINDS: readonly OutcomeKind[] = ['result', 'error', 'giveup'];
 
-export function readOutcomes(m: TaskPart): Outcome[] {
+export function readOutcomes(m: PartEntries): Outcome[] {
   const out: Outcome[] = [];
   m.forEach((v, dot) => {
     if (!isRecord(v)) return;

@@ -18,7 +18,7 @@ import { compareDots } from '../../crdt/schema.js';
 import type { Json } from '../../crdt/json.js';
 import { compareNames } from './candidates.js';
 import type { Assignment, Outcome, OutcomeKind, Renewal, TaskParts, TaskSpec } from './task-schema.js';
-import { readAssignments, readOutcomes, readRenewals } from './task-schema.js';
+import { readAllParts } from './task-schema.js';
 
 export type TaskStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -86,13 +86,12 @@ function leaseOf(current: Assignment, renewals: readonly Renewal[]): { leaseMs: 
 }
 
 export function deriveState(parts: TaskParts): TaskState {
-  const assignments = readAssignments(parts.assignments);
-  const outcomes = readOutcomes(parts.outcomes);
+  const { assignments, renewals, outcomes } = readAllParts(parts);
   const current = currentAssignment(assignments);
   // Valid outcomes once, sorted once: the winner is the first (as winningOutcome()).
   const valid = outcomes.length === 0 ? [] : validOutcomes(outcomes, assignments).sort(compareOutcomes);
   const winner = valid[0];
-  const lease = current && !winner ? leaseOf(current, readRenewals(parts.renewals)) : undefined;
+  const lease = current && !winner ? leaseOf(current, renewals) : undefined;
   const status: TaskStatus = winner ? (winner.kind === 'result' ? 'done' : 'failed') : current ? 'running' : 'queued';
   return {
     spec: parts.spec,

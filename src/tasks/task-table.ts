@@ -238,6 +238,15 @@ export class TaskTable {
     return out.sort((a, b) => a.spec.submittedAt - b.spec.submittedAt || (a.spec.id < b.spec.id ? -1 : a.spec.id > b.spec.id ? 1 : 0));
   }
 
+  /**
+   * Whether a task here may still be queued or running (false: every task is known finished, so
+   * a scheduler pass over this table has nothing to place, re-place or time). Cheap: finished
+   * tasks leave the open set when a read (openStates, counts) first sees them finished.
+   */
+  mayHaveOpen(): boolean {
+    return this.open.size > 0;
+  }
+
   /** Tasks by status, from the open set plus the finished ones already counted. */
   counts(): Record<'queued' | 'running' | 'done' | 'failed', number> {
     const c = { queued: 0, running: 0, done: 0, failed: 0 };
