@@ -51,6 +51,10 @@ export interface NodeStatusJson {
     configuration: number;
     pendingConfiguration: number | null;
     reason?: string;
+    /** Each voter entry's node id (null: an entry of an older version); absent from nodes before node ids were shown. */
+    voterIds?: Record<string, string | null>;
+    /** Voters whose member runs another data directory than its entry lists (it waits to be replaced). */
+    staleVoters?: string[];
   };
   tasks: Record<string, number>;
   /** documentsHeld, bytesHeld, documentsMoving: absent from nodes of versions before replica sets were enforced. */

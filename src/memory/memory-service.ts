@@ -222,8 +222,8 @@ export class MemoryService implements AgentMemoryWriter {
   }
 
   private async replicate<T>(op: () => T, docs: readonly string[], level?: WriteConsistency): Promise<T> {
-    this.o.gate.assertWritable(); // QuorumError before anything is applied
-    this.replicas.assertWritable(docs, level); // the same for each agent's replica set (both sets during a move)
+    const admitted = this.replicas.admit(docs, level); // QuorumError before anything is applied: the voters', each agent's replica set (both during a move)
+    if (admitted) await admitted; // only while voters still adopt our configuration (adoption-wait.ts)
     const changesBefore = this.localChanges;
     const pushes: Array<{ requestId: number; peers: string[]; docId: string }> = [];
     const sends: Array<{ peer: string; bytes: Uint8Array }> = [];

@@ -20,6 +20,7 @@ import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { holdSnapshot } from './hold-check.js';
 import { ReplicaPeers, type Refusal } from './replica-peers.js';
 import { MoveCompletion } from './move-completion.js';
+import { admitOrWait } from './adoption-wait.js';
 import { replicaRpc, type ReplicaAsk } from './replica-rpc.js';
 import type { ReadConsistency, WriteConsistency } from '../quorum/replica-quorum.js';
 
@@ -208,6 +209,35 @@ export class ReplicaSets {
       for (const n of cur.replicasOf(id) ?? []) if (n !== this.o.self && !before.includes(n)) out.add(n);
     }
     return [...out];
+  }
+
+  /**
+   * The admission of a write, before anything is applied: QuorumError when this node is read-only
+   * or an agent's replica set (both sets during a move) has no reachable majority; a promise when
+   * it would be admitted counting voters that are alive but still adopting this node's
+   * configuration (adoption-wait.ts: it waits for them, bounded); undefined when admitted now.
+   */
+  admit(docIds: readonly string[], level: WriteConsistency = 'majority'): Promise<void> | undefined {
+    const { gate, runtime } = this.o;
+    const check = (): void => {
+      gate.assertWritable();
+      this.assertWritable(docIds, level);
+    };
+    return admitOrWait(check, () => this.admittedOnceAdopted(docIds, level), runtime.scheduler, () => runtime.clock.now());
+  }
+
+  /** Whether the write would be admitted if the voters still adopting our configuration were on it. */
+  private admittedOnceAdopted(docIds: readonly string[], level: WriteConsistency): boolean {
+    const adopting = this.o.gate.adoptingVoters();
+    if (adopting.size === 0) return false;
+    const reach = new Set([...this.o.gate.reachableVoters(), ...adopting]);
+    if (!this.o.gate.isQuorum(reach)) return false;
+    try {
+      for (const id of docIds) this.view.assertReachable(id, level, reach);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

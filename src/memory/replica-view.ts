@@ -96,8 +96,9 @@ export class ReplicaView implements SyncScope {
   /**
    * QuorumError (nothing applied yet) when the replica set of `docId` has no reachable majority
    * (at `all`: any replica unreachable), or a previous set it is still moving from has none.
+   * `reachable`: the voters counted as reachable (default: the gate's).
    */
-  assertReachable(docId: string, level: WriteConsistency = 'majority'): void {
+  assertReachable(docId: string, level: WriteConsistency = 'majority', reachable: ReadonlySet<string> = this.gate.reachableVoters()): void {
     const agent = placementKeyOf(docId);
     if (agent === undefined) return;
     const scope = this.current();
@@ -105,7 +106,7 @@ export class ReplicaView implements SyncScope {
     const prev = this.moves.previousSets(docId, scope);
     if (!set && level === 'majority' && prev.length === 0) return; // every voter holds it: the gate's check is the one
     const sets: QuorumSet[] = [{ replicas: setOf(scope, docId), epoch: scope.epoch, role: 'current' }, ...prev];
-    assertSetsReachable(agent, set || level === 'all' ? sets : prev, this.gate.reachableVoters(), level);
+    assertSetsReachable(agent, set || level === 'all' ? sets : prev, reachable, level);
   }
 
   /**

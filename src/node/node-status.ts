@@ -33,6 +33,10 @@ export function nodeStatus(node: StatusSource, fields: ReadonlyMap<string, () =>
       // The voter configuration (src/quorum/voter-config.ts) and a change being agreed, if any.
       configuration: gate.voterConfig().epoch,
       pendingConfiguration: gate.pending()?.epoch ?? null,
+      // Each voter entry's node id (the data directory it admitted; voter-identity.ts), and the
+      // voters whose member now runs another one (a wiped node waiting to be replaced).
+      voterIds: Object.fromEntries(gate.voterConfig().voters.map((v) => [v.name, v.nodeId ?? null])),
+      staleVoters: [...gate.staleVoters()].sort(),
       reason: q.reason,
     },
     tasks: node.tasks.counts(),

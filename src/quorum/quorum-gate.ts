@@ -6,17 +6,20 @@
 // old one (see voter-config.ts for the rules and why); this class holds the state and decides
 // (change-planner.ts plans the next change, gate-record.ts reads and writes its record), while
 // reconfiguration.ts runs the protocol that carries proposals, commits and fetches between nodes.
-import { ConfigError, QuorumError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { countListed, notVotingReason, readOnlyError } from './gate-verdict.js';
 import type { LifecycleState, Role } from '../vocabulary.js';
 import type { Logger } from '../runtime/types.js';
-import { countedVerdict, majority, type WritableVerdict } from './rules.js';
-import { ReachIndex } from './reach-index.js';
+import { countedVerdict, type AckPlan, type WritableVerdict } from './rules.js';
+import { GateReach } from './gate-reach.js';
+import { acksCount, voterAckPlan } from './gate-acks.js';
+import { PaxosAcceptor } from './gate-acceptor.js';
 import { ChangePlanner, type PlannerGate } from './change-planner.js';
 import { gateRecordJson, readGateRecord, type GateState } from './gate-record.js';
-import { jointConfigPlan, proposedVerdict } from './joint-config.js';
+import { proposedVerdict } from './joint-config.js';
 import type { AcceptorAnswer, ChangePlan, QuorumMember } from './quorum-member.js';
 import { checkReplicationFactor, DEFAULT_REPLICATION_FACTOR } from '../placement/replication-factor.js';
-import { compareBallots, configTiebreaker, configWord, EMPTY_CONFIG, genesisConfig, type Ballot, type VoterChange, type VoterConfig } from './voter-config.js';
+import { configTiebreaker, configWord, EMPTY_CONFIG, genesisConfig, type Ballot, type VoterChange, type VoterConfig } from './voter-config.js';
 import { sameIncarnation } from './voter-identity.js';
 
 export type { AcceptorAnswer, ChangePlan, QuorumMember } from './quorum-member.js';
@@ -35,18 +38,11 @@ export class QuorumGate {
    * graceful stop the others remove us) is adopted; re-admitted after that we vote again. Persisted.
    */
   private fenced = false;
-  /** Voters listed under another node id than the member of that name shows (memoised, see staleVoters). */
-  private staleMemo: { members: QuorumMember[]; version: number; stale: Set<string> } | undefined;
   /** Voters an operator asked to remove (`tri operator remove-voter`): downed without waiting for stable-after. */
   private readonly operatorDown = new Set<string>();
   private tiebreakerName: string | undefined;
-  /**
-   * Paxos acceptor state for the next epoch: the highest ballot promised, and the value accepted
-   * (whose outcome this node does not know yet: it is pending while it holds one). Persisted
-   * before any answer leaves, as Paxos requires.
-   */
-  private promised: Ballot | undefined;
-  private accepted: { ballot: Ballot; config: VoterConfig } | undefined;
+  /** Paxos acceptor state for the next epoch (gate-acceptor.ts), persisted in our record. */
+  private readonly acceptor: PaxosAcceptor;
   /**
    * The last verdict and what it was computed from, so a check on an unchanged table costs O(1)
    * (at 1,000 nodes that is most of the idle cost): fed by a member directory (memberChanged), it
@@ -54,11 +50,8 @@ export class QuorumGate {
    * tests, micro benchmarks) on the members() array.
    */
   private memo: { members: QuorumMember[] | undefined; fed: number; version: number; verdict: WritableVerdict; rows: number } | undefined;
-  private reachMemo: { members: QuorumMember[] | undefined; fed: number; version: number; reach: Set<string> } | undefined;
-  /** Member-row changes reported (memberChanged): the version caches of the table key on, once fed. */
-  private rowChanges = 0;
-  /** Reachable voters kept per row change, once a member directory reports rows (memberChanged). */
-  private fed: ReachIndex<QuorumMember> | undefined;
+  /** Counting members: reachable, stale and adopting voters (gate-reach.ts). */
+  private readonly reach: GateReach;
   private readonly planner: ChangePlanner;
   private version = 0;
   private readonly configListeners = new Set<() => void>();
@@ -77,6 +70,13 @@ export class QuorumGate {
     private readonly selfNodeId?: string,
   ) {
     this.planner = new ChangePlanner(self, members, stableAfterMs);
+    this.reach = new GateReach(self, members, {
+      version: () => this.version,
+      epoch: () => this.config.epoch,
+      joint: () => this.acceptor.accepted !== undefined,
+      listed: (n) => this.voterRoles.has(n),
+      votesAs: (n, id) => this.votesAs(n, id),
+    });
     const saved: GateState = { config: undefined, promised: undefined, accepted: undefined };
     let unreadable = false;
     try {
@@ -86,8 +86,11 @@ export class QuorumGate {
       unreadable = true;
     }
     this.config = saved.config ?? EMPTY_CONFIG;
-    this.promised = saved.promised;
-    this.accepted = saved.accepted;
+    this.acceptor = new PaxosAcceptor(
+      { votes: () => this.selfVotes, epoch: () => this.config.epoch, nodeId: selfNodeId, persist: () => this.persist(), pendingStarted: () => this.changed(), log },
+      saved.promised,
+      saved.accepted,
+    );
     this.fenced = unreadable || saved.fenced === true;
     this.indexConfig();
     if (unreadable) {
@@ -112,20 +115,9 @@ export class QuorumGate {
     return this.voterRoles.has(name) && sameIncarnation(this.voterIds.get(name), nodeId);
   }
 
-  /**
-   * Voters whose entry names another incarnation than the member the table shows under that name
-   * (a wiped node back under its old name): they count as unreachable voters and their
-   * acknowledgements do not count until a configuration change replaces the entry.
-   */
+  /** Voters listed under another incarnation than the member of that name shows: never reachable, their acks never count (gate-reach.ts). */
   staleVoters(): ReadonlySet<string> {
-    const members = this.members();
-    const m = this.staleMemo;
-    if (m && m.members === members && m.version === this.version) return m.stale;
-    const stale = new Set<string>();
-    for (const x of members) if (x.name !== this.self && this.voterRoles.has(x.name) && !this.votesAs(x.name, x.nodeId)) stale.add(x.name);
-    if (this.voterRoles.has(this.self) && !this.selfVotes) stale.add(this.self);
-    this.staleMemo = { members, version: this.version, stale };
-    return stale;
+    return this.reach.staleVoters();
   }
 
   /** The committed voter configuration. */
@@ -135,12 +127,12 @@ export class QuorumGate {
 
   /** The value this node accepted for the next epoch and whose outcome it does not know yet. */
   pending(): VoterConfig | undefined {
-    return this.accepted?.config;
+    return this.acceptor.accepted?.config;
   }
 
   /** The word this node advertises in its metadata. */
   word(): number {
-    return configWord(this.config.epoch, this.accepted !== undefined);
+    return configWord(this.config.epoch, this.acceptor.accepted !== undefined);
   }
 
   /** Whether `name` is a voter of our committed configuration (ourselves: under our own node id, see votesAs). */
@@ -171,7 +163,7 @@ export class QuorumGate {
    * join creates configuration 1 with itself as the only voter. Does nothing otherwise.
    */
   found(): boolean {
-    if (this.config.epoch !== 0 || this.accepted) return false;
+    if (this.config.epoch !== 0 || this.acceptor.accepted) return false;
     this.config = genesisConfig(this.self, this.selfRole, this.foundingFactor, this.selfNodeId);
     this.indexConfig();
     this.persist();
@@ -183,7 +175,7 @@ export class QuorumGate {
   private persist(): void {
     this.version++;
     if (!this.persisted) return;
-    this.persisted.save(gateRecordJson({ config: this.config, promised: this.promised, accepted: this.accepted, fenced: this.fenced }));
+    this.persisted.save(gateRecordJson({ config: this.config, promised: this.acceptor.promised, accepted: this.acceptor.accepted, fenced: this.fenced }));
   }
 
   /**
@@ -196,39 +188,12 @@ export class QuorumGate {
    * the configuration, and both sides of a split must count the same voters.
    */
   reachableVoters(): Set<string> {
-    const fed = this.fed;
-    if (fed) {
-      const live = fed.read(this.version, this.members);
-      const m = this.reachMemo;
-      if (m && m.fed === fed.version && m.version === this.version) return m.reach;
-      const reach = new Set(live); // a copy the caller may keep: the index changes with the table
-      this.reachMemo = { members: undefined, fed: fed.version, version: this.version, reach };
-      return reach;
-    }
-    const members = this.members();
-    const m = this.reachMemo;
-    if (m && m.members === members && m.version === this.version) return m.reach;
-    const reach = new Set<string>();
-    for (const x of members) if (this.countsAsReachable(x)) reach.add(x.name);
-    this.reachMemo = { members, fed: -1, version: this.version, reach };
-    return reach;
+    return this.reach.reachableVoters();
   }
 
-  /** Whether member row `x` counts as a reachable voter under our configuration (see reachableVoters). */
-  private countsAsReachable(x: QuorumMember): boolean {
-    return this.votesAs(x.name, x.nodeId) && this.onOurConfig(x);
-  }
-
-  /**
-   * Whether member row `x` is reachable on our configuration (voter or not): on it, or pending on
-   * the one before it, or, while we hold a proposal ourselves, pending on ours like us.
-   */
-  private onOurConfig(x: QuorumMember): boolean {
-    if (x.name === this.self) return true;
-    if (!x.reachable || x.state === 'LEAVING' || x.state === 'LEFT') return false;
-    const epoch = this.config.epoch;
-    const w = x.configWord ?? 0;
-    return w === configWord(epoch, false) || (epoch > 0 && x.configWord === configWord(epoch - 1, true)) || (this.accepted !== undefined && w === configWord(epoch, true));
+  /** Voters alive but still advertising an older configuration than ours (gate-reach.ts): about to be reachable. */
+  adoptingVoters(): Set<string> {
+    return this.reach.adoptingVoters();
   }
 
   /**
@@ -237,8 +202,7 @@ export class QuorumGate {
    * Once called, the directory must report every change, as `members()` shows it.
    */
   memberChanged(row: QuorumMember, gone = false): void {
-    this.rowChanges++;
-    (this.fed ??= new ReachIndex<QuorumMember>(this.self, (x) => this.countsAsReachable(x))).note(row, gone, this.version);
+    this.reach.memberChanged(row, gone);
   }
 
   /** The verdict from `count` reachable voters; `names` answers whether the tiebreaker is among them. */
@@ -247,56 +211,36 @@ export class QuorumGate {
     return countedVerdict(this.voterRoles.size, count, tb, tb !== undefined && names.has(tb));
   }
 
-  /** How many of `names` are voters of our configuration. */
-  private votersAmong(names: ReadonlySet<string>): number {
-    let count = 0;
-    if (names.size <= this.voterRoles.size) {
-      for (const n of names) if (this.voterRoles.has(n)) count++;
-    } else {
-      for (const n of this.voterRoles.keys()) if (names.has(n)) count++;
-    }
-    return count;
-  }
-
   verdict(): WritableVerdict {
-    const fed = this.fed;
+    const fed = this.reach.fed;
     let members: QuorumMember[] | undefined;
     let verdict: WritableVerdict;
     let own: LifecycleState | undefined;
     if (fed) {
       // The index holds only voters of the configuration it was counted for (this.version).
       const reach = fed.read(this.version, this.members);
-      if (this.memo && this.memo.fed === fed.version && this.memo.version === this.version && (!this.accepted || this.memo.rows === this.rowChanges)) return this.memo.verdict;
+      if (this.memo && this.memo.fed === fed.version && this.memo.version === this.version && (!this.acceptor.accepted || this.memo.rows === this.reach.rowChanges)) return this.memo.verdict;
       verdict = this.countVerdict(reach.size, reach);
       own = fed.ownState;
     } else {
       members = this.members();
       if (this.memo && this.memo.members === members && this.memo.version === this.version) return this.memo.verdict;
       const reach = this.reachableVoters();
-      verdict = this.countVerdict(this.votersAmong(reach), reach);
+      verdict = this.countVerdict(countListed(reach, this.voterRoles), reach);
       own = members.find((m) => m.name === this.self)?.state;
     }
     const epoch = this.config.epoch;
     if (!this.selfVotes) {
-      const reason =
-        this.voterRoles.has(this.self)
-          ? this.fenced
-            ? `lost its saved voter record, so it does not vote under its entry of configuration ${epoch} until it is removed and admitted again`
-            : `restarted with another data directory (node id ${this.selfNodeId}) than its entry of configuration ${epoch} lists, and waits to be admitted in its place`
-          : epoch === 0
-          ? 'holds no voter configuration yet (it has not joined a cluster)'
-          : this.config.removed.includes(this.self)
-            ? `was removed from the voter set (configuration ${epoch}) and waits for a writable side to admit it again`
-            : `is not a voter yet (waiting for admission to configuration ${epoch + 1}); it replicates data meanwhile`;
+      const reason = notVotingReason({ listed: this.voterRoles.has(this.self), fenced: this.fenced, epoch, removed: this.config.removed.includes(this.self), nodeId: this.selfNodeId });
       verdict = { ...verdict, writable: false, reason };
-    } else if (this.accepted && verdict.writable) {
+    } else if (this.acceptor.accepted && verdict.writable) {
       // Joint: a writable set of the committed voters and of the proposed ones (joint-config.ts).
       const rows = new Map(this.members().map((m) => [m.name, m]));
-      const p = proposedVerdict(this.accepted.config, (n) => {
+      const p = proposedVerdict(this.acceptor.accepted.config, (n) => {
         const row = rows.get(n);
-        return n === this.self || (row !== undefined && this.onOurConfig(row));
+        return n === this.self || (row !== undefined && this.reach.onOurConfig(row));
       });
-      if (!p.writable) verdict = { ...verdict, writable: false, reason: `is agreeing a change of the voter set (configuration ${this.accepted.config.epoch}) and a write needs a writable set of both the current and the proposed voters: of the proposed it ${p.reason}` };
+      if (!p.writable) verdict = { ...verdict, writable: false, reason: `is agreeing a change of the voter set (configuration ${this.acceptor.accepted.config.epoch}) and a write needs a writable set of both the current and the proposed voters: of the proposed it ${p.reason}` };
     }
     // A node that is still joining or catching up (or leaving) has a partial view of the voters
     // (it may not know members the cluster holds as failed), so it never accepts writes itself.
@@ -304,46 +248,20 @@ export class QuorumGate {
       verdict = { ...verdict, writable: false, reason: `is ${own ?? 'not a member yet'}; it accepts writes once it is ACTIVE` };
     }
     // While a change is pending the verdict also reads the proposed voters' rows: memoised on the table too.
-    this.memo = { members, fed: fed ? fed.version : -1, version: this.version, verdict, rows: this.rowChanges };
+    this.memo = { members, fed: fed ? fed.version : -1, version: this.version, verdict, rows: this.reach.rowChanges };
     return verdict;
   }
 
   /** Throws QuorumError (nothing applied) when this side may not write. */
   assertWritable(): WritableVerdict {
     const v = this.verdict();
-    if (!v.writable) {
-      throw new QuorumError(
-        `this node is read-only: it ${v.reason}. Writes resume when the partition heals or failed members are removed; reads still work. ${QuorumError.counts(v.reachable, v.total)}`,
-        { reachable: v.reachable, voters: v.total },
-      );
-    }
+    if (!v.writable) throw readOnlyError(v);
     return v;
   }
 
-  /**
-   * Names of current voters, how many acknowledgements besides our own a write needs, and when a
-   * set of acknowledgements completes it. A write needs the same kind of quorum that makes a side
-   * writable: a majority of voters, or, while this side is writable only as exactly half holding
-   * the tiebreaker, that half. (Two such quorums always intersect, so both cannot happen at once;
-   * without this a 2+2 split left the tiebreaker's side writable but unable to acknowledge
-   * anything until downing shrank the voter set.) Learners' acknowledgements never count.
-   */
-  ackPlan(): { voters: Set<string>; needed: number; complete: (acks: ReadonlySet<string>) => boolean } {
-    const names = new Set(this.voterRoles.keys());
-    const total = names.size;
-    // Entries of another incarnation than the member of that name count in the total, never as acks.
-    for (const n of this.staleVoters()) names.delete(n);
-    const selfVotes = names.has(this.self);
-    const v = this.verdict();
-    const byTiebreaker = v.writable && 2 * v.reachable === v.total && v.tiebreaker !== undefined;
-    const quorumSize = byTiebreaker ? total / 2 : majority(total);
-    const complete = (acks: ReadonlySet<string>): boolean => {
-      let n = selfVotes ? 1 : 0;
-      for (const a of acks) if (a !== this.self && names.has(a)) n++;
-      return 2 * n > total || (byTiebreaker && 2 * n === total && (acks.has(v.tiebreaker!) || v.tiebreaker === this.self));
-    };
-    const plan = { voters: names, needed: Math.max(0, quorumSize - (selfVotes ? 1 : 0)), complete };
-    return this.accepted ? jointConfigPlan(this.self, plan, this.accepted.config) : plan;
+  /** The voters a write needs acknowledgements of, how many, and when a set of acks completes it (gate-acks.ts). Learners' acks never count. */
+  ackPlan(): AckPlan {
+    return voterAckPlan(this.self, this.voterRoles.keys(), this.staleVoters(), this.verdict(), this.acceptor.accepted?.config);
   }
 
   /**
@@ -356,7 +274,7 @@ export class QuorumGate {
    * the proposal commits only if a writable set of the voters accept it.
    */
   changePlan(now: number): ChangePlan | undefined {
-    if (this.accepted || !this.verdict().writable) {
+    if (this.acceptor.accepted || !this.verdict().writable) {
       this.planner.idle();
       return undefined;
     }
@@ -365,7 +283,7 @@ export class QuorumGate {
 
   /** What the change planner reads of this gate. */
   private plannerView(): PlannerGate {
-    return { config: this.config, voterRoles: this.voterRoles, voterIds: this.voterIds, version: this.version, rowsVersion: this.fed ? this.rowChanges : undefined };
+    return { config: this.config, voterRoles: this.voterRoles, voterIds: this.voterIds, version: this.version, rowsVersion: this.reach.fed ? this.reach.rowChanges : undefined };
   }
 
   /**
@@ -401,49 +319,28 @@ export class QuorumGate {
    * proposed only by a writable voter with nothing pending, and never one that leaves no voter.
    */
   requestedPlan(change: VoterChange): ChangePlan | undefined {
-    if (this.accepted || !this.selfVotes || !this.verdict().writable) return undefined;
+    if (this.acceptor.accepted || !this.selfVotes || !this.verdict().writable) return undefined;
     return this.planner.requested(this.plannerView(), change);
   }
 
-  /** Paxos phase 1 for the next epoch: promise to accept nothing below `ballot`. */
+  /** Paxos phase 1 for the next epoch: promise to accept nothing below `ballot` (gate-acceptor.ts). */
   prepare(epoch: number, ballot: Ballot): AcceptorAnswer {
-    // Only the incarnation an entry lists answers as it: another one never promised anything.
-    const ok = this.selfVotes && epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
-    if (ok && compareBallots(ballot, this.promised) > 0) {
-      this.promised = ballot;
-      this.persist();
-    }
-    return { ok, epoch: this.config.epoch, ...this.ownId(), ...(ok && this.accepted ? { accepted: this.accepted } : {}) };
-  }
-
-  private ownId(): { nodeId?: string } {
-    return this.selfNodeId ? { nodeId: this.selfNodeId } : {};
+    return this.acceptor.prepare(epoch, ballot);
   }
 
   /** Paxos phase 2: accept `config` under `ballot` unless a higher ballot was promised; pending from then on. */
   accept(ballot: Ballot, config: VoterConfig): AcceptorAnswer {
-    const ok = this.selfVotes && config.epoch === this.config.epoch + 1 && compareBallots(ballot, this.promised) >= 0;
-    if (ok) {
-      const fresh = !this.accepted;
-      this.promised = ballot;
-      this.accepted = { ballot, config };
-      this.persist();
-      if (fresh) {
-        this.log.info({ epoch: config.epoch, id: config.id, voters: config.voters.length }, 'accepted a voter-set change; until it is decided writes need both the current and the proposed voters');
-        this.changed();
-      }
-    }
-    return { ok, epoch: this.config.epoch, ...this.ownId() };
+    return this.acceptor.accept(ballot, config);
   }
 
   /** A round number above every ballot this node has seen for the next epoch. */
   nextRound(seen = 0): number {
-    return Math.max(seen, this.promised?.round ?? 0, this.accepted?.ballot.round ?? 0) + 1;
+    return this.acceptor.nextRound(seen);
   }
 
   /** Whether these members (their names) are a writable set of our current voters: a Paxos quorum. */
   isQuorum(names: ReadonlySet<string>): boolean {
-    return this.countVerdict(this.votersAmong(names), names).writable;
+    return this.countVerdict(countListed(names, this.voterRoles), names).writable;
   }
 
   /** Adopts a committed configuration newer than ours (it supersedes anything pending). */
@@ -455,8 +352,7 @@ export class QuorumGate {
     // A configuration without us ends the fence: an entry that admits us later is this life's.
     if (this.fenced && !config.voters.some((v) => v.name === this.self)) this.fenced = false;
     this.indexConfig();
-    this.promised = undefined;
-    this.accepted = undefined;
+    this.acceptor.reset();
     this.persist();
     const admitted = config.voters.filter((v) => !before.has(v.name)).map((v) => v.name);
     const gone = [...before.keys()].filter((n) => !this.voterRoles.has(n));
@@ -472,13 +368,12 @@ export class QuorumGate {
   }
 
   /**
-   * Whether an acknowledgement carrying this config word counts towards our writes: only from
-   * members on our configuration (or pending on the one before, which can only end on ours). A
-   * member we count by stale metadata that has moved on answers with its real word and so adds
+   * Whether an acknowledgement carrying this config word counts towards our writes (gate-acks.ts).
+   * A member we count by stale metadata that has moved on answers with its real word and so adds
    * nothing to what we can acknowledge. (Whether the acker is a voter at all is ackPlan's part.)
    */
   countsAck(word: number): boolean {
-    return acksCount(this.config.epoch, this.accepted !== undefined, word);
+    return acksCount(this.config.epoch, this.acceptor.accepted !== undefined, word);
   }
 
   /**
@@ -488,7 +383,7 @@ export class QuorumGate {
    */
   ackRule(): (word: number) => boolean {
     const epoch = this.config.epoch;
-    const joint = this.accepted !== undefined;
+    const joint = this.acceptor.accepted !== undefined;
     return (word) => acksCount(epoch, joint, word);
   }
 
@@ -498,16 +393,6 @@ export class QuorumGate {
 
   /** Members in the table that are not voters of our configuration (learners, or not caught up yet). */
   learners(): string[] {
-    return this.members()
-      .filter((m) => !this.votesAs(m.name, m.nodeId) && m.state !== 'LEFT')
-      .map((m) => m.name)
-      .sort();
+    return this.reach.learners();
   }
-}
-
-/** Whether an ack carrying `word` counts for a node on `epoch` (holding a proposal when `joint`): see countsAck. */
-function acksCount(epoch: number, joint: boolean, word: number): boolean {
-  const own = configWord(epoch, false);
-  // While we hold a proposal, members pending on our configuration like us count too (joint plans).
-  return word === own || (epoch > 0 && word === own - 1) || (joint && word === own + 1);
 }

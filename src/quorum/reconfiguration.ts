@@ -22,17 +22,16 @@ import { fromJsonPayload, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { Logger } from '../runtime/types.js';
 import type { QuorumGate } from './quorum-gate.js';
-import { commitHeader, commitNotice, parseAnswer, parseCommit, parseRequest, type WireAnswer } from './reconfig-messages.js';
-import { compareBallots, epochOfWord, parseVoterConfig, type Ballot, type VoterChange, type VoterConfig } from './voter-config.js';
+import { commitHeader, commitNotice, parseCommit, parseRequest } from './reconfig-messages.js';
+import { epochOfWord, parseVoterConfig, type VoterChange, type VoterConfig } from './voter-config.js';
 import { DecodeError } from '../errors.js';
 import { PacedPushes, type ConfigPeer } from './reconfig-pushes.js';
+import { CallBatches, ROUND_TIMEOUT_MS, type CallDirective } from './reconfig-calls.js';
+import { runPaxos, type PaxosHost } from './reconfig-paxos.js';
 
 export type { ConfigPeer } from './reconfig-pushes.js';
 
-/** How long a phase waits for answers (each call's own timeout; the core gives up a little later). */
-export const ROUND_TIMEOUT_MS = 2000;
-/** Slack past ROUND_TIMEOUT_MS after which a phase stops waiting for replies the driver never delivered. */
-const ROUND_GUARD_SLACK_MS = 500;
+export { ROUND_TIMEOUT_MS } from './reconfig-calls.js';
 /** After a failed round of one node (it backs off by up to this much again, at random). */
 const ROUND_PAUSE_MS = 1000;
 /**
@@ -54,7 +53,7 @@ export type RoundPurpose = 'drive' | 'catch-up' | 'request';
 
 export type ReconfigDirective =
   /** Call `method` at `to`; hand the reply (or undefined on any failure) back to reply(id). */
-  | { kind: 'call'; id: number; to: string; method: string; payload: Uint8Array; timeoutMs: number }
+  | CallDirective
   /** A one-way notice (failures are ignored). */
   | { kind: 'notify'; to: string; method: string; payload: Uint8Array }
   /** This node chose `config`; `back` are removed members it admitted again (they pull a full snapshot). */
@@ -86,16 +85,6 @@ export interface ReconfigurationInit {
   mayFound?: () => boolean;
 }
 
-/** Replies awaited together; `then` runs once all are in, or at `guardAt`. */
-interface Batch {
-  ids: Set<number>;
-  replies: Map<string, Uint8Array>;
-  guardAt: number;
-  then: (replies: Map<string, Uint8Array>, now: number) => void;
-  /** Ends the round as failed when `then` throws (say, the store closed under a stopping node). */
-  fail: (now: number) => void;
-}
-
 export class Reconfiguration {
   private readonly gate: QuorumGate;
   private readonly self: string;
@@ -114,15 +103,24 @@ export class Reconfiguration {
   /** A newer committed epoch than gossip shows, that a member showed us directly (see countedWord). */
   private readonly verified = new Map<string, number>();
   private readonly pushes: PacedPushes;
-  private nextId = 1;
-  private readonly calls = new Map<number, { batch: Batch; name: string }>();
-  private readonly batches = new Set<Batch>();
+  /** The calls of rounds in flight (reconfig-calls.ts). */
+  private readonly calls: CallBatches;
+  private readonly paxosHost: PaxosHost;
 
   constructor(private readonly init: ReconfigurationInit) {
     this.gate = init.gate;
     this.self = init.self;
     this.log = init.log;
     this.pushes = new PacedPushes(init.self, init.gate, init.peers);
+    this.calls = new CallBatches(init.log);
+    this.paxosHost = {
+      self: init.self,
+      gate: init.gate,
+      seenRound: () => this.seenRound,
+      noteRound: (r) => (this.seenRound = Math.max(this.seenRound, r)),
+      ask: (names, method, body, at, then, fail) => this.ask(names, method, body, at, then, fail),
+      commit: (chosen, accepted, epoch) => this.commit(chosen, accepted, epoch),
+    };
   }
 
   /** Whether a round is running (one at a time). */
@@ -132,9 +130,7 @@ export class Reconfiguration {
 
   /** The earliest time tick() has something to do. */
   nextDeadline(): number {
-    let at = this.wakeAt ?? Infinity;
-    for (const b of this.batches) if (b.guardAt < at) at = b.guardAt;
-    return at;
+    return Math.min(this.wakeAt ?? Infinity, this.calls.nextGuard());
   }
 
   /** Deadlines: planned admissions due, and phases whose replies never came. */
@@ -143,24 +139,13 @@ export class Reconfiguration {
       this.wakeAt = undefined;
       this.out.push({ kind: 'wake' });
     }
-    for (const b of [...this.batches]) {
-      if (b.guardAt > now || !this.batches.has(b)) continue;
-      for (const id of b.ids) this.calls.delete(id);
-      b.ids.clear();
-      this.batches.delete(b);
-      this.continue(b, now);
-    }
+    this.calls.expire(now);
     return this.flush();
   }
 
   /** The reply to call `id` (undefined when it failed: unreachable, refused, timed out). */
   reply(id: number, bytes: Uint8Array | undefined, now: number): ReconfigDirective[] {
-    const c = this.calls.get(id);
-    if (!c) return this.flush();
-    this.calls.delete(id);
-    c.batch.ids.delete(id);
-    if (bytes) c.batch.replies.set(c.name, bytes);
-    if (c.batch.ids.size === 0 && this.batches.delete(c.batch)) this.continue(c.batch, now);
+    this.calls.reply(id, bytes, now);
     return this.flush();
   }
 
@@ -249,7 +234,7 @@ export class Reconfiguration {
     if (pending) {
       // Everyone on our epoch (committed, or pending on it) takes part.
       const ask = peers.filter((p) => epochOfWord(p.word) === epoch).map((p) => p.name);
-      this.startRound(now, 'drive', 0, (finish) => this.paxos(pending, ask, now, finish));
+      this.startRound(now, 'drive', 0, (finish) => runPaxos(this.paxosHost, pending, ask, now, finish));
       return this.flush();
     }
     const plan = gate.changePlan(now);
@@ -264,7 +249,7 @@ export class Reconfiguration {
     this.planSince ??= now;
     if (plan.ask.some((n) => n < this.self) && now - this.planSince < STANDBY_MS) return this.flush();
     this.log.info({ epoch: plan.proposal.epoch, admit: plan.admit.slice(0, 32), down: plan.down, leave: plan.leave, ask: plan.ask.length }, 'proposing a voter-set change');
-    this.startRound(now, 'drive', 0, (finish) => this.paxos(plan.proposal, plan.ask, now, finish));
+    this.startRound(now, 'drive', 0, (finish) => runPaxos(this.paxosHost, plan.proposal, plan.ask, now, finish));
     return this.flush();
   }
 
@@ -278,10 +263,10 @@ export class Reconfiguration {
     const plan = this.gate.requestedPlan(change);
     if (!plan) return undefined;
     this.log.info({ epoch: plan.proposal.epoch, admit: plan.admit, down: plan.down, leave: plan.leave }, 'proposing a requested voter-set change');
-    const token = this.nextId++;
+    const token = this.calls.id();
     const target = plan.proposal;
     this.startRound(now, 'request', token, (finish) =>
-      this.paxos(target, plan.ask, now, (decided, at) => finish(decided && this.gate.voterConfig().id === target.id, at)),
+      runPaxos(this.paxosHost, target, plan.ask, now, (decided, at) => finish(decided && this.gate.voterConfig().id === target.id, at)),
     );
     return { token, directives: this.flush() };
   }
@@ -294,19 +279,9 @@ export class Reconfiguration {
   catchUpFrom(name: string, now: number): { token: number; directives: ReconfigDirective[] } | undefined {
     const peer = this.init.peers().find((p) => p.name === name);
     if (!peer) return undefined;
-    const token = this.nextId++;
+    const token = this.calls.id();
     this.fetchFrom(peer, now, (ok) => this.out.push({ kind: 'done', token, purpose: 'catch-up', ok }));
     return { token, directives: this.flush() };
-  }
-
-  /** Runs a batch's continuation; one that throws ends its round as failed, never the caller. */
-  private continue(b: Batch, now: number): void {
-    try {
-      b.then(b.replies, now);
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'voter-set round failed');
-      b.fail(now);
-    }
   }
 
   private flush(): ReconfigDirective[] {
@@ -380,35 +355,10 @@ export class Reconfiguration {
   }
 
   /** Sends `method` with `body` to `names` (those the member table has an address for) and collects the replies. */
-  private ask(names: string[], method: string, body: unknown, now: number, then: Batch['then'], fail: Batch['fail']): void {
+  private ask(names: string[], method: string, body: unknown, now: number, then: (replies: Map<string, Uint8Array>, now: number) => void, fail: (now: number) => void): void {
     const byName = new Map(this.init.peers().map((p) => [p.name, p]));
-    const payload = toJsonPayload(body);
-    const batch: Batch = { ids: new Set(), replies: new Map(), guardAt: now + ROUND_TIMEOUT_MS + ROUND_GUARD_SLACK_MS, then, fail };
-    for (const name of names) {
-      const p = byName.get(name);
-      if (!p) continue;
-      const id = this.nextId++;
-      batch.ids.add(id);
-      this.calls.set(id, { batch, name });
-      this.out.push({ kind: 'call', id, to: p.address, method, payload, timeoutMs: ROUND_TIMEOUT_MS });
-    }
-    if (batch.ids.size === 0) return this.continue(batch, now);
-    this.batches.add(batch);
-  }
-
-  /** The answers that parse (a malformed one counts as no answer), noting the highest round seen. */
-  private answers(replies: Map<string, Uint8Array>, method: string): Map<string, WireAnswer> {
-    const out = new Map<string, WireAnswer>();
-    for (const [name, bytes] of replies) {
-      try {
-        const a = parseAnswer(bytes, `${method} answer from ${name}`);
-        out.set(name, a);
-        if (a.accepted) this.seenRound = Math.max(this.seenRound, a.accepted.ballot.round);
-      } catch {
-        // refused or malformed: not part of the quorum
-      }
-    }
-    return out;
+    const to = names.flatMap((n) => byName.get(n) ?? []);
+    this.calls.send(to, method, toJsonPayload(body), now, this.out, then, fail);
   }
 
   private fetchFrom(peer: ConfigPeer, now: number, finish: (ok: boolean, at: number) => void): void {
@@ -428,45 +378,6 @@ export class Reconfiguration {
         this.log.debug({ from: peer.name, err: (err as Error).message }, 'voter config fetch failed');
         finish(false, at);
       }
-    }, fail);
-  }
-
-  /**
-   * One Paxos round for the next epoch, proposing `value` unless a value may already be chosen;
-   * finish(decided). Learners a proposal admits are not asked: each answer is a persisted record
-   * and two metadata updates gossiped to everyone (docs/performance.md, forming clusters).
-   */
-  private paxos(value: VoterConfig, names: string[], now: number, finish: (decided: boolean, at: number) => void): void {
-    const gate = this.gate;
-    const epoch = gate.voterConfig().epoch + 1;
-    if (value.epoch !== epoch) return finish(false, now);
-    const ballot: Ballot = { round: gate.nextRound(this.seenRound), name: this.self };
-    const own = gate.prepare(epoch, ballot);
-    if (!own.ok) return finish(false, now);
-    const fail = (at: number): void => finish(false, at);
-    this.ask(names, METHODS.quorumPrepare, { epoch, ballot }, now, (replies, at) => {
-      const promises = this.answers(replies, METHODS.quorumPrepare);
-      if (gate.voterConfig().epoch + 1 !== epoch) return finish(true, at); // decided meanwhile
-      // An answer counts only from the incarnation its entry lists (voter-identity.ts).
-      const promised = new Set([this.self, ...[...promises].filter(([n, a]) => a.ok && gate.votesAs(n, a.nodeId)).map(([n]) => n)]);
-      if (!gate.isQuorum(promised)) return finish(false, at);
-      // Paxos: if any member of the quorum accepted a value, propose the one with the highest ballot.
-      let best = own.accepted;
-      for (const n of promised) {
-        const a = promises.get(n)?.accepted;
-        if (a && compareBallots(a.ballot, best?.ballot) > 0) best = a;
-      }
-      const chosen = best?.config ?? value;
-      if (!gate.accept(ballot, chosen).ok) return finish(false, at);
-      const others = [...promised].filter((n) => n !== this.self);
-      this.ask(others, METHODS.quorumAccept, { epoch, ballot, config: chosen }, at, (replies2, at2) => {
-        if (gate.voterConfig().epoch + 1 !== epoch) return finish(true, at2);
-        const accepts = this.answers(replies2, METHODS.quorumAccept);
-        const accepted = new Set([this.self, ...[...accepts].filter(([n, a]) => a.ok && gate.votesAs(n, a.nodeId)).map(([n]) => n)]);
-        if (!gate.isQuorum(accepted)) return finish(false, at2);
-        this.commit(chosen, accepted, epoch);
-        finish(true, at2);
-      }, fail);
     }, fail);
   }
 

@@ -21,16 +21,21 @@ const VOTERS_KEY = 'quorum/voters';
 export function registerOperator(program: Command): void {
   const op = program.command('operator').description('voter configuration: list it, or recover when voters are lost for good');
 
-  addClientOptions(op.command('voters').description('the voters of the configuration one node holds, and how it sees each').option('--json', 'print {configuration, voters: [{name, state, swimState}]}')).action(
+  addClientOptions(op.command('voters').description('the voters of the configuration one node holds, and how it sees each').option('--json', 'print {configuration, voters: [{name, nodeId, replaced, state, swimState}]}')).action(
     async (f: ClientFlags & { json?: boolean }) => {
       const s = await withClient(f, (c) => c.status());
       const rows = nodeRows(s).filter((r) => r.vote === 'voter');
+      // nodeId: the data directory the entry admitted (null: unknown, an older node or entry); replaced:
+      // the member under that name runs another one (a wiped node), and waits to be admitted in its place.
+      const stale = new Set(s.quorum.staleVoters ?? []);
+      const ids = rows.map((r) => ({ nodeId: s.quorum.voterIds?.[r.name] ?? null, replaced: stale.has(r.name) }));
       if (f.json) {
-        process.stdout.write(JSON.stringify({ configuration: s.quorum.configuration, writable: s.quorum.writable, voters: rows.map((r) => ({ name: r.name, state: r.state, swimState: r.swimState })) }) + '\n');
+        process.stdout.write(JSON.stringify({ configuration: s.quorum.configuration, writable: s.quorum.writable, voters: rows.map((r, i) => ({ name: r.name, ...ids[i]!, state: r.state, swimState: r.swimState })) }) + '\n');
         return;
       }
       process.stdout.write(`configuration ${s.quorum.configuration} as ${s.name} holds it (${s.quorum.writable ? 'writable' : 'read-only'}):\n`);
-      printTable(['VOTER', 'ADDRESS', 'STATE', 'SWIM'], rows.map((r) => [r.name, r.address ? `${r.address}:${r.port}` : '-', r.state, r.swimState]));
+      const idCell = (i: number): string => `${ids[i]!.nodeId ?? '-'}${ids[i]!.replaced ? ' (replaced: another data directory runs under this name)' : ''}`;
+      printTable(['VOTER', 'NODE ID', 'ADDRESS', 'STATE', 'SWIM'], rows.map((r, i) => [r.name, idCell(i), r.address ? `${r.address}:${r.port}` : '-', r.state, r.swimState]));
     },
   );
 

@@ -1,0 +1,66 @@
+// Writes during a join and a graceful leave on SimCluster (5 nodes, RF 3, jittery links): right
+// after each voter-set change some voters still advertise the configuration before it, and a
+// write that checked "a reachable majority of the voters / of the agent's replica set" then was
+// refused with QuorumError although nothing was down: the move itself refused it (issue 21,
+// `move-writes`). Now such a write waits for them (src/memory/adoption-wait.ts): no QuorumError,
+// and every acknowledged write is on its final replica set.
+import { describe, expect, it } from 'vitest';
+import { QuorumError } from '../../src/errors.js';
+import { replicaDivergence } from '../../src/fuzz/replica-check.js';
+import { SimCluster } from '../../src/sim/cluster-sim.js';
+import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
+
+const { track } = simClusterPerTest();
+const AGENTS = Array.from({ length: 16 }, (_, i) => `adm${i}`);
+
+describe('write admission across a voter-set change (simulator, 5 nodes + 1, RF 3)', () => {
+  for (const seed of ['admission-1', 'admission-2', 'admission-3']) {
+    it(`no QuorumError from a join and a leave under steady writes (seed ${seed})`, async () => {
+      const c = track(new SimCluster({ seed, nodes: 5, replicationFactor: 3, nodeOptions: { stableAfterMs: 60_000 } }));
+      await c.start();
+      expect(await c.runUntil(() => c.allSeeAlive(5) && c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 5), 60_000)).toBe(true);
+      await withReplay(c, async () => {
+        // Commit notices and metadata announcements reach members at different times.
+        c.setDefaultLink({ latencyMs: 2, jitterMs: 60 });
+        const acked: Array<{ agent: string; id: string }> = [];
+        const refused: string[] = [];
+        let other = 0;
+        let stop = false;
+        const writer = async (w: number): Promise<void> => {
+          for (let k = 0; !stop && k < 2_000; k++) {
+            const agent = AGENTS[(w * 7 + k) % AGENTS.length]!;
+            try {
+              acked.push({ agent, id: await c.node(w).memory(agent).addEpisode({ task: `w${w}-${k}`, outcome: 'ok' }) });
+            } catch (err) {
+              if (err instanceof QuorumError) refused.push(`${c.now()} ms n${w} epoch ${c.node(w).gate.voterConfig().epoch} voters ${c.node(w).gate.voterConfig().voters.length}: ${err.message.slice(0, 120)} reach ${[...c.node(w).gate.reachableVoters()].join(',')} adopting ${[...c.node(w).gate.adoptingVoters()].join(',')}`);
+              else other++;
+            }
+          }
+        };
+        const writers = [0, 1, 2, 3].map((w) => writer(w));
+        await c.runFor(2_000);
+        const j = c.addNode(0);
+        expect(await c.runUntil(() => c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 6), 60_000)).toBe(true);
+        await c.runFor(3_000);
+        const left = c.leave(j);
+        expect(await c.runUntil(() => c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 5), 60_000)).toBe(true);
+        await c.settle(left, 30_000);
+        await c.runFor(3_000);
+        stop = true;
+        await c.settle(Promise.all(writers), 30_000);
+        expect(refused).toEqual([]);
+        expect(acked.length).toBeGreaterThan(100);
+        expect(other).toBeLessThan(acked.length / 20); // write timeouts are not the point here, but must stay rare
+        c.setDefaultLink({ latencyMs: 1, jitterMs: 0 });
+        expect(await c.runUntil(() => replicaDivergence(c) === undefined, 120_000)).toBe(true);
+        const scope = c.node(0).memoryService.replicas.view.current();
+        for (const { agent, id } of acked) {
+          for (const name of scope.replicasOf(`agent/${agent}`)!) {
+            const i = c.nodes.findIndex((n) => n.name === name);
+            expect(c.node(i).memory(agent).get(id)?.outcome, `${agent} ${id} on ${name}`).toBe('ok');
+          }
+        }
+      });
+    }, 300_000);
+  }
+});
