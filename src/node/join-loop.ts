@@ -107,7 +107,25 @@ export class JoinLoop {
   announceWord(): void {
     const o = this.o;
     if (o.gate.isVoter(o.self)) o.driver().apply(o.swim.announce(o.runtime.clock.now()));
-    else if (o.lifecycle.state === 'DEGRADED' || o.lifecycle.state === 'ACTIVE') this.tellProposers();
+    else if (o.lifecycle.state === 'DEGRADED' || o.lifecycle.state === 'ACTIVE') {
+      this.tellProposers();
+      this.pullOnReturn();
+    }
+  }
+
+  /**
+   * We learnt that the writable side removed us while we were away: pull what we missed now, from
+   * a live voter, instead of once it has admitted us again (reading needs no vote; the admission
+   * round and our catch-up then overlap). The writable side's notice after the admission
+   * (rejoinSnapshot) finds this pull recent and runs a delta round with its sender instead.
+   */
+  private pullOnReturn(): void {
+    const o = this.o;
+    const c = o.gate.voterConfig();
+    if (!c.removed.includes(o.self)) return;
+    const live = c.voters.filter((v) => v.name !== o.self && o.swim.peek(v.name)?.state === 'alive');
+    if (live.length === 0) return;
+    this.rejoinSnapshot(live[Math.floor(o.runtime.rng.next() * live.length)]!.name, true);
   }
 
   private tellProposers(): void {
@@ -126,16 +144,26 @@ export class JoinLoop {
 
   /**
    * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
-   * brain"): it cannot know it was removed, so the writable side, admitting it again, tells it.
+   * brain"): it cannot know it was removed, so the writable side, admitting it again, tells it;
+   * it also pulls by itself as soon as it learns its removal (`early`, pullOnReturn). A pull
+   * begun or done within REJOIN_SNAPSHOT_EVERY_MS is not repeated: a delta round with `from`
+   * (anti-entropy: a 64-byte probe when equal) covers whatever was acknowledged since.
    */
-  rejoinSnapshot(from: string): void {
+  rejoinSnapshot(from: string, early = false): void {
     const now = this.o.runtime.clock.now();
-    if (this.o.stopped() || from === this.o.self || !this.o.swim.peek(from) || now - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) return;
-    this.rejoinSnapshotAt = now;
-    this.o.log.info({ from }, 'removed from the voter set while away: pulling a full snapshot');
+    if (this.o.stopped() || from === this.o.self || !this.o.swim.peek(from)) return;
+    if (now - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) {
+      if (!early) this.o.memory.antiEntropyWith(from);
+      return;
+    }
+    const at = (this.rejoinSnapshotAt = now);
+    this.o.log.info({ from, early }, 'removed from the voter set while away: pulling a full snapshot');
     void this.o.memory.fullSnapshotFrom(from, 30_000).then((ok) => {
-      if (!ok) this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
-      else this.o.log.info({ from, durationMs: Math.round(this.o.runtime.clock.now() - now), documents: this.o.memory.digest().documents }, 'rejoin catch-up done');
+      if (!ok) {
+        this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
+        // The next notice (or removal learnt) pulls again rather than a delta round.
+        if (this.rejoinSnapshotAt === at) this.rejoinSnapshotAt = -Infinity;
+      } else this.o.log.info({ from, durationMs: Math.round(this.o.runtime.clock.now() - now), documents: this.o.memory.digest().documents }, 'rejoin catch-up done');
     });
   }
 
