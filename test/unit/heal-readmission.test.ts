@@ -33,10 +33,10 @@ const { track } = simClusterPerTest();
 
 describe('heal after the minority was downed (simulator, 5 nodes, RF 5)', () => {
   it('a removed node pulls before its re-admission, is admitted by a numbered configuration, and nothing acknowledged is lost', { timeout: 180_000 }, async () => {
-    let c: SimCluster | undefined;
-    const rec = recorder(() => c?.now() ?? 0);
-    c = track(new SimCluster({ seed: 'heal-readmission', nodes: 5, replicationFactor: 5, logger: rec.logger }));
-    const sim = c;
+    const clock = { now: (): number => 0 };
+    const rec = recorder(() => clock.now());
+    const sim = track(new SimCluster({ seed: 'heal-readmission', nodes: 5, replicationFactor: 5, logger: rec.logger }));
+    clock.now = () => sim.now();
     await withReplay(sim, async () => {
       await sim.start();
       expect(await sim.runUntil(() => sim.allSeeAlive(5) && sim.node(0).gate.voterConfig().voters.length === 5, 60_000)).toBe(true);
