@@ -113,6 +113,11 @@ export class JoinLoop {
     }
   }
 
+  /** A member is reachable again: if it is a voter and we learnt our removal while none was, pull now. */
+  memberBack(name: string): void {
+    if (this.o.gate.isVoter(name) && !this.o.gate.isVoter(this.o.self) && this.o.lifecycle.state === 'DEGRADED') this.pullOnReturn();
+  }
+
   /**
    * We learnt that the writable side removed us while we were away: pull what we missed now, from
    * a live voter, instead of once it has admitted us again (reading needs no vote; the admission
@@ -125,6 +130,7 @@ export class JoinLoop {
     if (!c.removed.includes(o.self)) return;
     const live = c.voters.filter((v) => v.name !== o.self && o.swim.peek(v.name)?.state === 'alive');
     if (live.length === 0) return;
+    if (o.runtime.clock.now() - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) return;
     this.rejoinSnapshot(live[Math.floor(o.runtime.rng.next() * live.length)]!.name, true);
   }
 

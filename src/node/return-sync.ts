@@ -44,6 +44,8 @@ export interface ReturnSyncOptions {
   running: () => boolean;
   /** Whether this node is read-only (DEGRADED); undefined: never defer. */
   readOnly?: () => boolean;
+  /** Told of every member seen back (a removed node pulls from a voter that is back: JoinLoop.memberBack). */
+  onBack?: (name: string) => void;
   /** Runs `fn` after `ms` (the node's scheduler); needed to defer. */
   later?: (ms: number, fn: () => void) => void;
   /** The lifecycle state a member gossips, if known. */
@@ -74,6 +76,7 @@ export class ReturnSync {
     const before = this.wasRunning.get(name);
     this.wasRunning.set(name, running);
     const back = e.kind === 'join' || e.kind === 'alive' || (running && before === false);
+    if (back) this.o.onBack?.(name);
     if (back && this.o.running()) this.reconcile(name, this.o.peerCount());
   }
 
@@ -120,7 +123,7 @@ export function sharesAny(sharedWith: ((docId: string) => boolean) | undefined, 
 }
 
 /** The ReturnSync of a node: its memory's replica view and anti-entropy, its member table. */
-export function returnSyncFor(self: string, memory: MemoryService, swim: Swim, directory: MemberDirectory, lifecycle: Pick<NodeLifecycle, 'running' | 'state'>, runtime: Runtime): ReturnSync {
+export function returnSyncFor(self: string, memory: MemoryService, swim: Swim, directory: MemberDirectory, lifecycle: Pick<NodeLifecycle, 'running' | 'state'>, runtime: Runtime, onBack?: (name: string) => void): ReturnSync {
   return new ReturnSync({
     self,
     shares: (peer) => sharesAny(memory.replicas.view.sharedWith(peer), () => memory.docs.ids()),
@@ -132,5 +135,6 @@ export function returnSyncFor(self: string, memory: MemoryService, swim: Swim, d
     later: (ms, fn) => void runtime.scheduler.schedule(ms, fn),
     lifecycleOf: (name) => directory.meta(name)?.lifecycle,
     random: () => runtime.rng.next(),
+    onBack,
   });
 }

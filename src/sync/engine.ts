@@ -25,7 +25,7 @@ import { ReplicaFilter, type SyncScope } from './replica-filter.js';
 import { SessionTable } from './sessions.js';
 import { StatsCounter, type SyncStats } from './stats.js';
 import { isRemoteOrigin, type DocSet, type PeerId, type RemoteOrigin, type SyncEffect, type SyncMode } from './types.js';
-import { checkPayloads } from './validate.js';
+import { checkPayloads, travelsAlone } from './validate.js';
 
 export interface SyncEngineOptions {
   docs: DocSet;
@@ -486,6 +486,6 @@ export class SyncEngine {
   }
 
   private sendDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[]): void {
-    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv, e.check), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }));
+    this.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv, e.check), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }), travelsAlone);
   }
 }
