@@ -53,6 +53,8 @@ export interface JoinLoopOptions {
 
 export class JoinLoop {
   private rejoinSnapshotAt = -Infinity;
+  /** The voter configuration's epoch at our last full pull: a removal learnt on a later one pulls again (pullOnReturn). */
+  private pulledEpoch = 0;
 
   constructor(private readonly o: JoinLoopOptions) {}
 
@@ -129,8 +131,7 @@ export class JoinLoop {
     const c = o.gate.voterConfig();
     if (!c.removed.includes(o.self)) return;
     const live = c.voters.filter((v) => v.name !== o.self && o.swim.peek(v.name)?.state === 'alive');
-    if (live.length === 0) return;
-    if (o.runtime.clock.now() - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) return;
+    if (live.length === 0 || c.epoch <= this.pulledEpoch) return;
     this.rejoinSnapshot(live[Math.floor(o.runtime.rng.next() * live.length)]!.name, true);
   }
 
@@ -163,12 +164,14 @@ export class JoinLoop {
       return;
     }
     const at = (this.rejoinSnapshotAt = now);
+    const epoch = this.pulledEpoch;
+    this.pulledEpoch = this.o.gate.voterConfig().epoch;
     this.o.log.info({ from, early }, 'removed from the voter set while away: pulling a full snapshot');
     void this.o.memory.fullSnapshotFrom(from, 30_000).then((ok) => {
       if (!ok) {
         this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
         // The next notice (or removal learnt) pulls again rather than a delta round.
-        if (this.rejoinSnapshotAt === at) this.rejoinSnapshotAt = -Infinity;
+        if (this.rejoinSnapshotAt === at) [this.rejoinSnapshotAt, this.pulledEpoch] = [-Infinity, epoch];
       } else this.o.log.info({ from, durationMs: Math.round(this.o.runtime.clock.now() - now), documents: this.o.memory.digest().documents }, 'rejoin catch-up done');
     });
   }
@@ -187,7 +190,11 @@ export class JoinLoop {
     // the live members, with growing waits (2+4+8+16 s).
     for (let attempt = 0; attempt < 4 && !o.stopped(); attempt++) {
       const source = sources[attempt % sources.length]!;
-      if (await o.memory.fullSnapshotFrom(source.name, 2000 * 2 ** attempt)) return;
+      if (await o.memory.fullSnapshotFrom(source.name, 2000 * 2 ** attempt)) {
+        // A full pull on this configuration (caught up above): its removal, if it says so, needs no second one.
+        this.pulledEpoch = o.gate.voterConfig().epoch;
+        return;
+      }
       o.log.info({ from: source.name, attempt: attempt + 1 }, 'no full snapshot yet; asking again');
     }
     o.log.warn({ from: sources.map((m) => m.name) }, 'full snapshot did not complete; anti-entropy will finish catching up');
