@@ -78,4 +78,26 @@ describe('heal after the minority was downed (simulator, 5 nodes, RF 5)', () => 
       }
     });
   });
+
+  it('a removed member restarted after the heal: catches up through its start-up snapshot, with no early pull after it', { timeout: 180_000 }, async () => {
+    const clock = { now: (): number => 0 };
+    const rec = recorder(() => clock.now());
+    const sim = track(new SimCluster({ seed: 'heal-readmission-restart', nodes: 5, replicationFactor: 5, logger: rec.logger }));
+    clock.now = () => sim.now();
+    await withReplay(sim, async () => {
+      await sim.start();
+      expect(await sim.runUntil(() => sim.allSeeAlive(5) && sim.node(0).gate.voterConfig().voters.length === 5, 60_000)).toBe(true);
+      sim.partition([0, 1, 2], [3, 4]);
+      expect(await sim.runUntil(() => [0, 1, 2].every((i) => ['n3', 'n4'].every((n) => sim.node(i).gate.voterConfig().removed.includes(n))), 120_000, 100)).toBe(true);
+      const id = await sim.settle(sim.node(0).memory('r').addEpisode({ task: 'while n3 was away', outcome: 'ok' }), 10_000);
+      sim.crash(3);
+      sim.heal();
+      const restartedAt = sim.now();
+      void sim.restart(3).catch(() => undefined);
+      expect(await sim.runUntil(() => [0, 1, 2, 3, 4].every((i) => sim.node(i).gate.voterConfig().voters.length === 5) && sim.digestsEqual(), 90_000, 50)).toBe(true);
+      expect(sim.node(3).memory('r').get(id)?.task).toBe('while n3 was away');
+      const early = rec.lines.filter((l) => l.at >= restartedAt && l.node === 'n3' && l.msg === 'removed from the voter set while away: pulling a full snapshot' && l.fields.early === true);
+      expect(early).toEqual([]);
+    });
+  });
 });
