@@ -5,6 +5,8 @@
 // lines (info level), so each round's result says where the time went: heal detected, admission
 // proposed and chosen, catch-up per re-admitted node, digests equal. The rules are always removed
 // (finally, and on exit).
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { LoopbackPartition } from '../../src/demo/isolate.js';
 import { QuorumCluster, type QuorumClusterOptions, type QStatus } from '../quorum/cluster.js';
 import { load1m, runLoad } from '../quorum/load.js';
@@ -110,7 +112,14 @@ export async function runHealRound(spec: HealRoundSpec): Promise<HealRound> {
   const avail = LoopbackPartition.available();
   if (!avail.ok) throw new Error(`${spec.name} needs iptables on loopback: ${avail.reason}; run as root on Linux`);
   const phases = new PhaseLog();
-  const cluster = new QuorumCluster({ logLevel: 'info', ...spec.cluster, onLine: phases.onLine });
+  // TRI_HEAL_LOG_DIR=DIR keeps every node's log lines (DIR/<round>-<node>.log) for diagnosis; TRI_HEAL_LOG_LEVEL=debug for more.
+  const keep = keepLines(process.env.TRI_HEAL_LOG_DIR);
+  const logLevel = process.env.TRI_HEAL_LOG_LEVEL === 'debug' ? 'debug' : 'info';
+  const onLine = (node: string, line: string): void => {
+    phases.onLine(node, line);
+    keep?.(node, line);
+  };
+  const cluster = new QuorumCluster({ logLevel, ...spec.cluster, onLine });
   const partition = new LoopbackPartition();
   const healOnExit = (): void => partition.heal();
   process.once('exit', healOnExit);
@@ -132,6 +141,7 @@ export async function runHealRound(spec: HealRoundSpec): Promise<HealRound> {
     const atHeal = await describe(cluster);
     const healedAt = performance.now();
     const healedWall = Date.now();
+    keep?.('bench', JSON.stringify({ msg: 'heal', time: new Date(healedWall).toISOString() }));
     partition.heal();
     const heal = await watchHeal(cluster, healedAt, spec.healTimeoutMs);
     // Log lines of the last moments may still be in the pipes.
@@ -143,6 +153,15 @@ export async function runHealRound(spec: HealRoundSpec): Promise<HealRound> {
     process.removeListener('exit', healOnExit);
     await cluster.stop();
   }
+}
+
+let keptRounds = 0;
+/** Appends each node's lines to DIR/<round>-<node>.log (undefined: keep nothing). */
+function keepLines(dir: string | undefined): ((node: string, line: string) => void) | undefined {
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const round = ++keptRounds;
+  return (node, line) => appendFileSync(join(dir, `${round}-${node}.log`), `${line}\n`);
 }
 
 /** One line per node: lifecycle state, quorum view and what it thinks of the others. */

@@ -2,8 +2,6 @@
 // and workload (schedule.ts) over `durationMs` of virtual time, then a last heal and the final
 // checks (invariants.ts). Everything comes from `run.simSeed` and the schedule; nothing reads a
 // real clock or Math.random, so the same run replays the same trace and the same summary.
-import { createHash } from 'node:crypto';
-import type { ProfileName } from '../../gossip/config.js';
 import { SimCluster } from '../sim/cluster-sim.js';
 import { taskParts, tasksOf } from '../tasks/task-schema.js';
 import { deriveState } from '../tasks/task-state.js';
@@ -15,82 +13,10 @@ import { MoveRunner } from './move-ops.js';
 import { PlacementAgreementChecker } from './placement-check.js';
 import { ReadAfterWriteChecker } from './read-check.js';
 import { replicaDivergence } from './replica-check.js';
-import { AGENTS, MAX_JOINS, sidesToGroups, type LinkPatch, type Run, type Step } from './schedule.js';
-import { DEFAULT_WORKLOAD, type Workload } from './workload.js';
+import { AGENTS, MAX_JOINS, sidesToGroups, type Run, type Step } from './schedule.js';
+import { BASE_LINK, CALM_LINK, DEFAULT_SCENARIO, FUZZ_NODE_OPTIONS, runDigest, type RunResult, type RunStats, type ScenarioConfig } from './scenario-config.js';
 
-export interface ScenarioConfig {
-  nodes: number;
-  /** Virtual ms of faults and workload after the cluster formed (the schedule is cut there). */
-  durationMs: number;
-  /** Virtual ms allowed for convergence after the last heal. */
-  convergeMs: number;
-  /** How often (virtual ms) the split-brain invariant is checked. */
-  checkEveryMs: number;
-  profile: ProfileName;
-  workload: Workload;
-  /** The replication factor the cluster is founded with (default: DEFAULT_REPLICATION_FACTOR). */
-  replicationFactor?: number;
-  /** Invariants not checked (`tri fuzz --skip-invariant`): to search past a known, open bug. */
-  skipInvariants?: readonly InvariantName[];
-  /**
-   * Whether `wipe` steps really wipe the data directory (default: yes). A wiped voter restarted
-   * under its old name has a new node id and votes only once admitted in place of its old entry
-   * (src/quorum/voter-identity.ts). `tri fuzz --no-wiped-restarts` (false) makes a wipe step a
-   * plain crash and restart; schedules and seeds stay the same either way.
-   */
-  wipedRestarts?: boolean;
-}
-
-export const DEFAULT_SCENARIO: ScenarioConfig = {
-  nodes: 7,
-  durationMs: 60_000,
-  convergeMs: 120_000,
-  checkEveryMs: 100,
-  profile: 'local',
-  workload: DEFAULT_WORKLOAD,
-};
-
-/** The links a run starts with and returns to at the last heal: LAN-like, slightly lossy. */
-const BASE_LINK: LinkPatch = { latencyMs: 1, jitterMs: 2, loss: 0.01, duplicate: 0 };
-const CALM_LINK: LinkPatch = { latencyMs: 1, jitterMs: 2, loss: 0, duplicate: 0 };
-
-export interface RunStats {
-  /** Steps carried out (the schedule is cut at durationMs). */
-  steps: number;
-  writesAcked: number;
-  incrementsAcked: number;
-  /** Forgets acknowledged, and tasks retention trimmed (seen on any replica). */
-  forgetsAcked: number;
-  tasksTrimmed: number;
-  tasksAcked: number;
-  tasksDone: number;
-  crashes: number;
-  /** New members that joined during the run. */
-  joins: number;
-  pauses: number;
-  partitions: number;
-  /** Virtual ms from the last heal until every replica held one digest. */
-  convergedAfterMs: number | null;
-  /** Replica-set steps: leaves, wiped restarts, reads checked, quiet joins watched. */
-  leaves: number;
-  wipes: number;
-  readsChecked: number;
-  quietJoins: number;
-  /** Longest a move took to complete after the last configuration change (virtual ms). */
-  longestMoveMs: number;
-  virtualMs: number;
-  events: number;
-}
-
-export interface RunResult {
-  violation: Violation | undefined;
-  stats: RunStats;
-  /**
-   * Hex digest of what the run did (schedule, counts, acknowledged ids, verdict): equal runs, equal
-   * digests. Not the memory digest: task episodes record a real-time duration (run-agent.ts).
-   */
-  digest: string;
-}
+export { DEFAULT_SCENARIO, type RunResult, type RunStats, type ScenarioConfig } from './scenario-config.js';
 
 /** Carries out `run` and checks the invariants; never throws for a violation (it is returned). */
 export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCENARIO): Promise<RunResult> {
@@ -403,20 +329,6 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
     started(i);
   }
 }
-
-function runDigest(run: Run, stats: RunStats, violation: Violation | undefined, ledger: Ledger): string {
-  const h = createHash('sha256');
-  h.update(JSON.stringify(run));
-  h.update(JSON.stringify({ ...stats }));
-  h.update(violation ? violation.message : 'ok');
-  h.update(JSON.stringify(ledger.writes.map((w) => w.id).sort()));
-  h.update(JSON.stringify([...ledger.counters.values()].map((k) => [k.id, k.acked, k.attempted])));
-  h.update(JSON.stringify(ledger.tasks.map((t) => t.id).sort()));
-  return h.digest('hex').slice(0, 16);
-}
-
-/** Node options of every fuzzed node: a 1-byte memory budget and a 3 s task retention. */
-const FUZZ_NODE_OPTIONS = { memoryBudgetBytes: 1, memoryIdleMs: 0, retention: { taskRetentionMs: 3000 } };
 
 /**
  * Records every task that leaves one of node i's task tables (only retention deletes tasks) and

@@ -204,7 +204,7 @@ export class ClusterNode {
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),
     );
-    this.returnSync = returnSyncFor(options.name, this.memoryService, this.swim, this.directory, () => this.lifecycle.running, () => runtime.rng.next());
+    this.returnSync = returnSyncFor(options.name, this.memoryService, this.swim, this.directory, this.lifecycle, runtime, (name) => this.joinLoop.memberBack(name));
     this.joinLoop = new JoinLoop({
       self: options.name,
       address: world.packets.address,

@@ -53,6 +53,8 @@ export interface JoinLoopOptions {
 
 export class JoinLoop {
   private rejoinSnapshotAt = -Infinity;
+  /** The voter configuration's epoch at our last full pull: a removal learnt on a later one pulls again (pullOnReturn). */
+  private pulledEpoch = 0;
 
   constructor(private readonly o: JoinLoopOptions) {}
 
@@ -107,7 +109,30 @@ export class JoinLoop {
   announceWord(): void {
     const o = this.o;
     if (o.gate.isVoter(o.self)) o.driver().apply(o.swim.announce(o.runtime.clock.now()));
-    else if (o.lifecycle.state === 'DEGRADED' || o.lifecycle.state === 'ACTIVE') this.tellProposers();
+    else if (o.lifecycle.state === 'DEGRADED' || o.lifecycle.state === 'ACTIVE') {
+      this.tellProposers();
+      this.pullOnReturn();
+    }
+  }
+
+  /** A member is reachable again: if it is a voter and we learnt our removal while none was, pull now. */
+  memberBack(name: string): void {
+    if (this.o.gate.isVoter(name) && !this.o.gate.isVoter(this.o.self) && this.o.lifecycle.state === 'DEGRADED') this.pullOnReturn();
+  }
+
+  /**
+   * We learnt that the writable side removed us while we were away: pull what we missed now, from
+   * a live voter, instead of once it has admitted us again (reading needs no vote; the admission
+   * round and our catch-up then overlap). The writable side's notice after the admission
+   * (rejoinSnapshot) finds this pull recent and runs a delta round with its sender instead.
+   */
+  private pullOnReturn(): void {
+    const o = this.o;
+    const c = o.gate.voterConfig();
+    if (!c.removed.includes(o.self)) return;
+    const live = c.voters.filter((v) => v.name !== o.self && o.swim.peek(v.name)?.state === 'alive');
+    if (live.length === 0 || c.epoch <= this.pulledEpoch) return;
+    this.rejoinSnapshot(live[Math.floor(o.runtime.rng.next() * live.length)]!.name, true);
   }
 
   private tellProposers(): void {
@@ -126,16 +151,28 @@ export class JoinLoop {
 
   /**
    * A removed member that comes back rejoins with a full snapshot (DESIGN.md "Quorum and split
-   * brain"): it cannot know it was removed, so the writable side, admitting it again, tells it.
+   * brain"): it cannot know it was removed, so the writable side, admitting it again, tells it;
+   * it also pulls by itself as soon as it learns its removal (`early`, pullOnReturn). A pull
+   * begun or done within REJOIN_SNAPSHOT_EVERY_MS is not repeated: a delta round with `from`
+   * (anti-entropy: a 64-byte probe when equal) covers whatever was acknowledged since.
    */
-  rejoinSnapshot(from: string): void {
+  rejoinSnapshot(from: string, early = false): void {
     const now = this.o.runtime.clock.now();
-    if (this.o.stopped() || from === this.o.self || !this.o.swim.peek(from) || now - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) return;
-    this.rejoinSnapshotAt = now;
-    this.o.log.info({ from }, 'removed from the voter set while away: pulling a full snapshot');
+    if (this.o.stopped() || from === this.o.self || !this.o.swim.peek(from)) return;
+    if (now - this.rejoinSnapshotAt < REJOIN_SNAPSHOT_EVERY_MS) {
+      if (!early) this.o.memory.antiEntropyWith(from);
+      return;
+    }
+    const at = (this.rejoinSnapshotAt = now);
+    const epoch = this.pulledEpoch;
+    this.pulledEpoch = this.o.gate.voterConfig().epoch;
+    this.o.log.info({ from, early }, 'removed from the voter set while away: pulling a full snapshot');
     void this.o.memory.fullSnapshotFrom(from, 30_000).then((ok) => {
-      if (!ok) this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
-      else this.o.log.info({ from, durationMs: Math.round(this.o.runtime.clock.now() - now), documents: this.o.memory.digest().documents }, 'rejoin catch-up done');
+      if (!ok) {
+        this.o.log.warn({ from }, 'rejoin snapshot did not complete; anti-entropy will finish catching up');
+        // The next notice (or removal learnt) pulls again rather than a delta round.
+        if (this.rejoinSnapshotAt === at) [this.rejoinSnapshotAt, this.pulledEpoch] = [-Infinity, epoch];
+      } else this.o.log.info({ from, durationMs: Math.round(this.o.runtime.clock.now() - now), documents: this.o.memory.digest().documents }, 'rejoin catch-up done');
     });
   }
 
@@ -153,7 +190,11 @@ export class JoinLoop {
     // the live members, with growing waits (2+4+8+16 s).
     for (let attempt = 0; attempt < 4 && !o.stopped(); attempt++) {
       const source = sources[attempt % sources.length]!;
-      if (await o.memory.fullSnapshotFrom(source.name, 2000 * 2 ** attempt)) return;
+      if (await o.memory.fullSnapshotFrom(source.name, 2000 * 2 ** attempt)) {
+        // A full pull on this configuration (caught up above): its removal, if it says so, needs no second one.
+        this.pulledEpoch = o.gate.voterConfig().epoch;
+        return;
+      }
       o.log.info({ from: source.name, attempt: attempt + 1 }, 'no full snapshot yet; asking again');
     }
     o.log.warn({ from: sources.map((m) => m.name) }, 'full snapshot did not complete; anti-entropy will finish catching up');

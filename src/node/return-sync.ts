@@ -5,10 +5,20 @@
 // once it has caught up after a start (one round with each member it shares documents with).
 // A round covers only the documents both should hold (SyncScope.sharedWith), and an in-sync round
 // is one 64-byte probe, so this costs nothing where nothing diverged.
+//
+// One round per pair is enough (a round carries both directions), and which side starts it
+// matters when one side is behind: the deltas an initiator sends carry its digest check, so a
+// node that gets the same documents from several members decodes only the first copy (the others
+// are equal by then and skipped), while the answers to a round the lagging node started carry no
+// check and are decoded in full every time. So a read-only node (DEGRADED: a learner, a removed
+// member, a minority) defers its round with a writable member that is back; the writable member
+// starts its own at once, and the deferred one is a 64-byte probe by the time it runs.
 import type { Swim } from '../../gossip/swim.js';
 import type { MemberEvent } from '../../gossip/types.js';
 import type { MemoryService } from '../memory/memory-service.js';
+import type { Runtime } from '../runtime/types.js';
 import type { MemberDirectory } from './member-directory.js';
+import type { NodeLifecycle } from './node-lifecycle.js';
 
 /**
  * In a cluster where every node holds everything, every member sees every join: if all
@@ -18,6 +28,8 @@ import type { MemberDirectory } from './member-directory.js';
 export const RECONCILE_FANOUT = 8;
 /** At most this many rounds at once when this node itself has just caught up after a start. */
 export const STARTUP_ROUNDS = 32;
+/** How long a read-only node defers its round with a writable member that is back (see the top). */
+export const DEFER_TO_WRITABLE_MS = 2_000;
 
 export interface ReturnSyncOptions {
   self: string;
@@ -30,6 +42,12 @@ export interface ReturnSyncOptions {
   peerCount: () => number;
   /** Whether this node itself runs (caught up: ACTIVE or DEGRADED), so its rounds mean something. */
   running: () => boolean;
+  /** Whether this node is read-only (DEGRADED); undefined: never defer. */
+  readOnly?: () => boolean;
+  /** Told of every member seen back (a removed node pulls from a voter that is back: JoinLoop.memberBack). */
+  onBack?: (name: string) => void;
+  /** Runs `fn` after `ms` (the node's scheduler); needed to defer. */
+  later?: (ms: number, fn: () => void) => void;
   /** The lifecycle state a member gossips, if known. */
   lifecycleOf: (name: string) => string | undefined;
   random: () => number;
@@ -42,6 +60,8 @@ export class ReturnSync {
   private readonly wasRunning = new Map<string, boolean>();
   /** Rounds started by this class (status and tests). */
   rounds = 0;
+  /** Rounds deferred because the member is writable and this node is not. */
+  deferred = 0;
 
   constructor(private readonly o: ReturnSyncOptions) {}
 
@@ -56,6 +76,7 @@ export class ReturnSync {
     const before = this.wasRunning.get(name);
     this.wasRunning.set(name, running);
     const back = e.kind === 'join' || e.kind === 'alive' || (running && before === false);
+    if (back) this.o.onBack?.(name);
     if (back && this.o.running()) this.reconcile(name, this.o.peerCount());
   }
 
@@ -76,6 +97,15 @@ export class ReturnSync {
     const shares = this.o.shares(peer);
     if (shares === false) return; // nothing in common: a round would compare nothing
     if (shares === 'all' && peers > RECONCILE_FANOUT && this.o.random() * peers >= RECONCILE_FANOUT) return;
+    if (this.o.later && this.o.readOnly?.() && this.o.lifecycleOf(peer) === 'ACTIVE') {
+      // The writable member starts its round now (it sees us back too); ours follows as a probe,
+      // in case it did not (it never saw us gone, or its fan-out skipped us).
+      this.deferred++;
+      this.o.later(DEFER_TO_WRITABLE_MS, () => {
+        if (this.o.running() && this.wasRunning.has(peer)) this.start(peer);
+      });
+      return;
+    }
     this.start(peer);
   }
 
@@ -93,15 +123,18 @@ export function sharesAny(sharedWith: ((docId: string) => boolean) | undefined, 
 }
 
 /** The ReturnSync of a node: its memory's replica view and anti-entropy, its member table. */
-export function returnSyncFor(self: string, memory: MemoryService, swim: Swim, directory: MemberDirectory, running: () => boolean, random: () => number): ReturnSync {
+export function returnSyncFor(self: string, memory: MemoryService, swim: Swim, directory: MemberDirectory, lifecycle: Pick<NodeLifecycle, 'running' | 'state'>, runtime: Runtime, onBack?: (name: string) => void): ReturnSync {
   return new ReturnSync({
     self,
     shares: (peer) => sharesAny(memory.replicas.view.sharedWith(peer), () => memory.docs.ids()),
     antiEntropyWith: (peer) => memory.antiEntropyWith(peer),
     peerCount: () => directory.size - 1,
     livePeers: () => swim.members().filter((m) => m.name !== self && m.state === 'alive').map((m) => m.name),
-    running,
+    running: () => lifecycle.running,
+    readOnly: () => lifecycle.state === 'DEGRADED',
+    later: (ms, fn) => void runtime.scheduler.schedule(ms, fn),
     lifecycleOf: (name) => directory.meta(name)?.lifecycle,
-    random,
+    random: () => runtime.rng.next(),
+    onBack,
   });
 }

@@ -1,12 +1,19 @@
 // Packing many per-document entries into as few messages as the frame limit allows. An entry
 // larger than the limit goes alone; the chunker splits it.
 
-/** Groups `items` so each group's estimated size stays under `maxBytes` (except single oversize items). */
-export function batchBySize<T>(items: readonly T[], sizeOf: (item: T) => number, maxBytes: number): T[][] {
+/**
+ * Groups `items` so each group's estimated size stays under `maxBytes` (except single oversize
+ * items); an item `alone` says so of gets a group of its own.
+ */
+export function batchBySize<T>(items: readonly T[], sizeOf: (item: T) => number, maxBytes: number, alone?: (item: T) => boolean): T[][] {
   const out: T[][] = [];
   let cur: T[] = [];
   let size = 0;
   for (const item of items) {
+    if (alone?.(item)) {
+      out.push([item]);
+      continue;
+    }
     const s = sizeOf(item);
     if (cur.length > 0 && size + s > maxBytes) {
       out.push(cur);

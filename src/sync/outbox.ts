@@ -26,9 +26,9 @@ export class Outbox {
     this.sendEncoded(out, peer, m.kind, encodeMessage(m, named ? this.names?.(peer) : undefined));
   }
 
-  /** Sends `entries` in as few messages as fit the frame limit; `wrap` builds each message. */
-  sendBatched<T>(out: SyncEffect[], peer: PeerId, entries: T[], sizeOf: (e: T) => number, wrap: (batch: T[]) => SyncMessage): void {
-    for (const batch of batchBySize(entries, sizeOf, this.maxMessageBytes - HEADER_ROOM)) this.send(out, peer, wrap(batch));
+  /** Sends `entries` in as few messages as fit the frame limit (an entry `alone` says so of in its own); `wrap` builds each message. */
+  sendBatched<T>(out: SyncEffect[], peer: PeerId, entries: T[], sizeOf: (e: T) => number, wrap: (batch: T[]) => SyncMessage, alone?: (e: T) => boolean): void {
+    for (const batch of batchBySize(entries, sizeOf, this.maxMessageBytes - HEADER_ROOM, alone)) this.send(out, peer, wrap(batch));
   }
 
   /** Emits already-encoded bytes (one encoding shared by many peers), chunked above the limit. */

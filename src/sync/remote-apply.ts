@@ -13,6 +13,7 @@ import type { Outbox } from './outbox.js';
 import type { ReplicaFilter } from './replica-filter.js';
 import type { SessionTable } from './sessions.js';
 import type { DocSet, PeerId, RemoteOrigin, SyncEffect, SyncMode } from './types.js';
+import { travelsAlone } from './validate.js';
 
 export interface RemoteApplyParts {
   docs: DocSet;
@@ -135,7 +136,7 @@ export class RemoteApplier {
   }
 
   sendDeltas(out: SyncEffect[], peer: PeerId, session: number, mode: SyncMode, reply: boolean, entries: DocDeltaEntry[]): void {
-    this.p.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv, e.check), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }));
+    this.p.outbox.sendBatched(out, peer, entries, (e) => entrySize(e.id, e.update, e.sv, e.check), (batch) => ({ kind: 'doc-deltas', session, mode, reply, entries: batch }), travelsAlone);
   }
 
   private apply(docId: string, update: Uint8Array, peer: PeerId): { pending: boolean } {

@@ -30,6 +30,18 @@ export function checkUpdate(docId: string, update: Uint8Array): void {
  * large document (which travels alone in its doc-deltas message; Y.decodeUpdate of a 4 MB
  * memory takes longer than applying it).
  */
+/** At this size an update's decode costs more than a message of its own (a few dozen bytes, one dispatch). */
+export const ALONE_UPDATE_BYTES = 1024;
+
+/**
+ * Whether a delta entry travels in a doc-deltas message of its own: a large update then is its
+ * message's first entry, which checkPayloads leaves to DocSet.apply, so the receiver decodes it
+ * once instead of twice (a returning node's catch-up is mostly such first copies).
+ */
+export function travelsAlone(e: DocDeltaEntry): boolean {
+  return e.update.byteLength >= ALONE_UPDATE_BYTES;
+}
+
 export function checkPayloads(m: SyncMessage, skipped: (e: DocDeltaEntry) => boolean = () => false): void {
   if (m.kind === 'doc-states') for (const e of m.entries) checkStateVector(e.id, e.sv);
   if (m.kind === 'ae-docs') for (const e of m.docs) if (e.sv) checkStateVector(e.id, e.sv);

@@ -6,7 +6,7 @@
 // (one peer per 10 s) gets round to each co-replica.
 import { describe, expect, it } from 'vitest';
 import type { MemberEvent, MemberEventKind, MemberState } from '../../gossip/types.js';
-import { RECONCILE_FANOUT, ReturnSync, STARTUP_ROUNDS, sharesAny, type ReturnSyncOptions } from '../../src/node/return-sync.js';
+import { DEFER_TO_WRITABLE_MS, RECONCILE_FANOUT, ReturnSync, STARTUP_ROUNDS, sharesAny, type ReturnSyncOptions } from '../../src/node/return-sync.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
 import { equalBytes } from '../../src/sync/hash.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
@@ -88,6 +88,29 @@ describe('ReturnSync decisions', () => {
     big.sync.started();
     expect(big.started).toHaveLength(STARTUP_ROUNDS);
     expect(new Set(big.started).size).toBe(STARTUP_ROUNDS);
+  });
+
+  it('a read-only node defers its round with a writable member that is back (that member starts one); then a probe, if the member is still there', () => {
+    const timers: Array<{ ms: number; fn: () => void }> = [];
+    const self = { readOnly: true };
+    const h = harness({ readOnly: () => self.readOnly, later: (ms, fn) => timers.push({ ms, fn }) });
+    h.lifecycle.set('n1', 'ACTIVE');
+    h.lifecycle.set('n2', 'DEGRADED');
+    h.lifecycle.set('n3', 'ACTIVE');
+    h.sync.onMemberEvent(event('join', 'n1'));
+    h.sync.onMemberEvent(event('join', 'n2')); // read-only too: neither side knows more, both start
+    h.sync.onMemberEvent(event('alive', 'n3'));
+    expect(h.started).toEqual(['n2']);
+    expect(timers.map((t) => t.ms)).toEqual([DEFER_TO_WRITABLE_MS, DEFER_TO_WRITABLE_MS]);
+    h.sync.onMemberEvent(event('dead', 'n3', 'dead')); // gone meanwhile: its deferred round is dropped
+    for (const t of timers) t.fn();
+    expect(h.started).toEqual(['n2', 'n1']);
+    expect(h.sync.deferred).toBe(2);
+    // A writable node starts at once, whatever the member.
+    self.readOnly = false;
+    h.sync.onMemberEvent(event('alive', 'n1'));
+    expect(h.started).toEqual(['n2', 'n1', 'n1']);
+    expect(timers).toHaveLength(2);
   });
 
   it('sharesAny: unscoped is "all", else whether any held document is shared', () => {
