@@ -20,7 +20,7 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
 import { PEER_OWNER, PeerRelay } from './peer-relay.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
-import { KEEPALIVE_FRAME, encodeUpdate, type AwarenessEntry } from './wire.js';
+import { KEEPALIVE_FRAME, encodeAwareness, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
 import { RelayedUpdates } from './update-relay.js';
 import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector, lacksDependencies } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
@@ -93,8 +93,6 @@ export class YjsHub {
   private readonly peerRelay: PeerRelay;
   /** Awareness relays sent to other members, and arrived from them (for /status and tests). */
   readonly relays: PeerRelay['counts'];
-  /** The client whose update is being applied right now, after it was relayed to the other members (changed()). */
-  private relayedWriter: Member | undefined;
 
   constructor(private readonly o: HubOptions) {
     this.log = o.runtime.logger.child({ component: 'yjs' });
@@ -105,7 +103,10 @@ export class YjsHub {
       hasClients: (docId) => this.rooms.has(docId),
       ownAwareness: (docId) => this.rooms.get(docId)!.awareness.live((owner) => !owner.startsWith(PEER_OWNER)),
       onAwareness: (docId, owner, entries) => this.remoteAwareness(docId, owner, entries),
-      onUpdate: (docId, update) => this.remoteUpdate(docId, update),
+      onUpdates: (entries) => {
+        for (const e of entries) this.remoteUpdate(e.docId, e.update);
+      },
+      soon: o.runtime.scheduler.soon?.bind(o.runtime.scheduler),
     });
     this.relays = this.peerRelay.counts;
     this.scheduleTick();
@@ -237,16 +238,10 @@ export class YjsHub {
     if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
     try {
       // Other members' clients see it now; only its echo to the sender waits for the majority.
-      const relayed = this.peerRelay.relayUpdate(r.docId, update);
+      // (Queued now, it leaves ahead of the write's pushes, in the same socket write: peer-relay.ts.)
+      this.peerRelay.relayUpdate(r.docId, update);
       // Validated above in this same synchronous run, so nothing changed the document in between.
-      let stored;
-      this.relayedWriter = relayed ? m : undefined;
-      try {
-        stored = this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
-      } finally {
-        this.relayedWriter = undefined;
-      }
-      await stored;
+      await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
       // An update whose dependencies the node lacks waits inside Yjs: nothing of it was stored or
       // replicated yet, so it must not be acknowledged.
       if (!integrated(doc, update)) return { kind: 'failed', reason: 'the update depends on changes this node has not seen' };
@@ -276,13 +271,13 @@ export class YjsHub {
       return;
     }
     const immediate = this.o.runtime.scheduler.immediate;
-    // A change made on this node is pushed to the other nodes when this turn's code is done. Where
-    // other nodes have clients on the document, this node's clients get it just after those pushes
-    // are written, so a room's N local socket writes do not delay every remote client by N writes.
-    // Once a delivery waits, later ones queue behind it (each client sees the changes in order).
-    // (A client's update that was relayed reached the other members already: nothing to wait for.)
-    const relayed = origin !== undefined && origin === this.relayedWriter;
-    if (r.deferred || (immediate && !relayed && !isRemoteOrigin(origin) && this.peerRelay.anyInterested(docId))) {
+    // A change made on this node is pushed (and a client's update relayed) to the other nodes when
+    // this tick's code is done. This node's clients get it at the end of the event-loop turn, after
+    // those writes, so a room's N local socket writes do not delay every remote client by N
+    // writes; and every change of the turn (the updates of all the clients whose frames were read
+    // in it) reaches each client in one socket write (ws-endpoint corks per tick). Once a delivery
+    // waits, later ones queue behind it (each client sees the changes in order).
+    if (r.deferred || (immediate && !isRemoteOrigin(origin))) {
       if (r.deferred) r.deferred.push({ frame, origin });
       else {
         r.deferred = [{ frame, origin }];
@@ -299,7 +294,10 @@ export class YjsHub {
     for (const { frame, origin } of queued) for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
   }
 
-  /** Another member's client update, validated there and not yet stored: to this node's clients of the document now. */
+  /**
+   * Another member's client update, validated there and not yet stored: to this node's clients of
+   * the document now (the updates of one relay message reach each client in one socket write).
+   */
   private remoteUpdate(docId: string, update: Uint8Array): void {
     const r = this.rooms.get(docId);
     if (!r) return; // no client of it here (any more): replication brings it to the document
@@ -320,7 +318,9 @@ export class YjsHub {
 
   /** Awareness changes to every local client of the room and, for changes made here, to the members with clients on the document. */
   private relay(r: Room, entries: AwarenessEntry[], toPeers: boolean): void {
-    for (const m of r.members) m.session.deliverAwareness(entries);
+    // One frame for the room: encoding it per client was most of a 100-client room's awareness cost.
+    const frame = encodeAwareness(encodeAwarenessUpdate(entries));
+    for (const m of r.members) m.session.deliverRaw(frame);
     if (toPeers) this.peerRelay.relayAwareness(r.docId, entries);
   }
 
