@@ -125,10 +125,11 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
     }
     for (const e of parts.has('throughput') ? endpoints : []) {
       const tp = await throughput(e, 100, quick ? 5 : 20);
-      log(`yjs-clients ${e.target}: 100 clients ${tp.updatesPerSec.toFixed(0)} updates/s (server CPU ${tp.cpuMsPerUpdate.toFixed(3)} ms/update, the 100 clients' process ${tp.clientCpuMsPerUpdate.toFixed(3)} ms/update), ${tp.mbPerClient.toFixed(3)} MB/client`);
+      log(`yjs-clients ${e.target}: 100 clients ${tp.updatesPerSec.toFixed(0)} updates/s (server CPU ${tp.cpuMsPerUpdate.toFixed(3)} ms/update, ${tp.cpuMsPerUpdateAboveIdle.toFixed(3)} above the idle ${tp.idleCpuMsPerSec.toFixed(0)} ms/s; the 100 clients' process ${tp.clientCpuMsPerUpdate.toFixed(3)} ms/update), ${tp.mbPerClient.toFixed(3)} MB/client, load ${load1m()}`);
       const k = e.target.replace(/-/g, '_');
       metrics[`${k}_updates_per_s_100_clients`] = metric(Math.round(tp.updatesPerSec), 'updates/s');
       metrics[`${k}_server_cpu_per_update`] = metric(Math.round(tp.cpuMsPerUpdate * 1000) / 1000, 'ms');
+      metrics[`${k}_server_cpu_per_update_above_idle`] = metric(Math.round(tp.cpuMsPerUpdateAboveIdle * 1000) / 1000, 'ms');
       metrics[`${k}_client_cpu_per_update`] = metric(Math.round(tp.clientCpuMsPerUpdate * 1000) / 1000, 'ms');
       metrics[`${k}_memory_per_client`] = metric(round(tp.mbPerClient * 1024), 'KB');
       details[e.target] = { throughput: tp, loadAvg1m: load1m() };

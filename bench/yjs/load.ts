@@ -4,7 +4,22 @@ import { sleep } from '../quorum/cluster.js';
 import { procCpuSeconds, selfCpuSeconds } from '../quorum/load.js';
 import { rssMb, until, type Endpoint, type Target } from './clients.js';
 
-export async function throughput(e: Endpoint, clients: number, perClient: number): Promise<{ updatesPerSec: number; mbPerClient: number; cpuMsPerUpdate: number; clientCpuMsPerUpdate: number }> {
+export interface ThroughputFigures {
+  updatesPerSec: number;
+  mbPerClient: number;
+  /** CPU of the target's server processes over the writes, per update. */
+  cpuMsPerUpdate: number;
+  /** The same less what the servers spend with the clients connected and no writes (the floor: gossip, timers, pings), per update. */
+  cpuMsPerUpdateAboveIdle: number;
+  /** The servers' CPU with the clients connected and idle, in ms per second (all processes together). */
+  idleCpuMsPerSec: number;
+  clientCpuMsPerUpdate: number;
+}
+
+/** The idle span measured before the writes, for the floor. */
+const IDLE_MS = 2_000;
+
+export async function throughput(e: Endpoint, clients: number, perClient: number): Promise<ThroughputFigures> {
   const pids = e.pids();
   const rss0 = pids.reduce((s, p) => s + rssMb(p), 0);
   const cs = Array.from({ length: clients }, (_, i) => e.client('tp', i));
@@ -13,6 +28,10 @@ export async function throughput(e: Endpoint, clients: number, perClient: number
     await until('100 clients synced', () => cs.every((c) => c.synced()) && observer.synced(), 60_000);
     await sleep(500);
     const mbPerClient = (pids.reduce((s, p) => s + rssMb(p), 0) - rss0) / (clients + 1);
+    const cpuIdle0 = pids.reduce((s, p) => s + procCpuSeconds(p), 0);
+    const tIdle = performance.now();
+    await sleep(IDLE_MS);
+    const idleCpuMsPerSec = ((pids.reduce((s, p) => s + procCpuSeconds(p), 0) - cpuIdle0) * 1e6) / (performance.now() - tIdle);
     const cpu0 = pids.reduce((s, p) => s + procCpuSeconds(p), 0);
     const self0 = selfCpuSeconds();
     const total = clients * perClient;
@@ -26,7 +45,15 @@ export async function throughput(e: Endpoint, clients: number, perClient: number
     const cpu = pids.reduce((s, p) => s + procCpuSeconds(p), 0) - cpu0;
     // The clients all live in this process: each update reaches all of them, so this process's CPU bounds the rate too.
     const selfCpu = selfCpuSeconds() - self0;
-    return { updatesPerSec: (total / elapsed) * 1000, mbPerClient, cpuMsPerUpdate: (cpu * 1000) / total, clientCpuMsPerUpdate: (selfCpu * 1000) / total };
+    const idleMs = (idleCpuMsPerSec * elapsed) / 1000;
+    return {
+      updatesPerSec: (total / elapsed) * 1000,
+      mbPerClient,
+      cpuMsPerUpdate: (cpu * 1000) / total,
+      cpuMsPerUpdateAboveIdle: (cpu * 1000 - idleMs) / total,
+      idleCpuMsPerSec,
+      clientCpuMsPerUpdate: (selfCpu * 1000) / total,
+    };
   } finally {
     for (const c of cs) c.destroy();
     observer.destroy();

@@ -88,6 +88,9 @@ export class YjsHub {
   private nextId = 1;
   private cancelTick: (() => void) | undefined;
   private stopped = false;
+  /** Rooms with deferred deliveries; whether the turn's delivery is scheduled (armDelivery()). */
+  private waitingRooms: Room[] = [];
+  private deliveryArmed = false;
   readonly maxDocBytes: number;
   /** Interest, awareness and update traffic with the other members. */
   private readonly peerRelay: PeerRelay;
@@ -237,9 +240,9 @@ export class YjsHub {
     // Read-only: refused before the write path (which would log every keystroke of every client).
     if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
     try {
-      // Other members' clients see it now; only its echo to the sender waits for the majority.
-      // (Queued now, it leaves ahead of the write's pushes, in the same socket write: peer-relay.ts.)
+      // Other members' clients see it now (ahead of the write's pushes, peer-relay.ts); only its echo to the sender waits for the majority.
       this.peerRelay.relayUpdate(r.docId, update);
+      this.armDelivery();
       // Validated above in this same synchronous run, so nothing changed the document in between.
       await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
       // An update whose dependencies the node lacks waits inside Yjs: nothing of it was stored or
@@ -270,22 +273,39 @@ export class YjsHub {
       if (r.relayed.size === 0 && !r.relayed.waiting) r.relayed = undefined;
       return;
     }
-    const immediate = this.o.runtime.scheduler.immediate;
     // A change made on this node is pushed (and a client's update relayed) to the other nodes when
     // this tick's code is done. This node's clients get it at the end of the event-loop turn, after
     // those writes, so a room's N local socket writes do not delay every remote client by N
     // writes; and every change of the turn (the updates of all the clients whose frames were read
     // in it) reaches each client in one socket write (ws-endpoint corks per tick). Once a delivery
     // waits, later ones queue behind it (each client sees the changes in order).
-    if (r.deferred || (immediate && !isRemoteOrigin(origin))) {
+    if (r.deferred || (this.o.runtime.scheduler.immediate && !isRemoteOrigin(origin))) {
       if (r.deferred) r.deferred.push({ frame, origin });
       else {
         r.deferred = [{ frame, origin }];
-        immediate!.call(this.o.runtime.scheduler, () => this.deliverDeferred(r));
+        this.waitingRooms.push(r);
+        this.armDelivery();
       }
       return;
     }
     for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
+  }
+
+  /**
+   * Schedules this turn's deliveries (once per turn). A client's write arms it before the write
+   * path runs, so it runs ahead of the turn's group commit, which the write path schedules the
+   * same way: a client's edit does not wait for the commit's synchronous part to reach the others.
+   */
+  private armDelivery(): void {
+    const immediate = this.o.runtime.scheduler.immediate;
+    if (this.deliveryArmed || !immediate) return;
+    this.deliveryArmed = true;
+    immediate.call(this.o.runtime.scheduler, () => {
+      this.deliveryArmed = false;
+      const rooms = this.waitingRooms;
+      this.waitingRooms = [];
+      for (const r of rooms) this.deliverDeferred(r);
+    });
   }
 
   private deliverDeferred(r: Room): void {
