@@ -77,6 +77,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
         // Another build's cluster (TRI_YJS_BENCH_BASELINE), each of its pairs next to ours in the turn.
         ...(baseline ? [pair('baseline', baseClient(`lat${gapMs}`, 0), baseClient(`lat${gapMs}`, 1))] : []),
         pair('trinity-same-node', trinity.client(`lat${gapMs}-same`, 0), trinity.client(`lat${gapMs}-same`, 3)),
+        ...(baseline ? [pair('baseline-same-node', baseClient(`lat${gapMs}-same`, 0), baseClient(`lat${gapMs}-same`, 3))] : []),
         // The other client on the node the writer's node pushes to second.
         pair('trinity-node3', trinity.client(`lat${gapMs}-n3`, 0), trinity.client(`lat${gapMs}-n3`, 2)),
         ...(baseline ? [pair('baseline-node3', baseClient(`lat${gapMs}-n3`, 0), baseClient(`lat${gapMs}-n3`, 2))] : []),

@@ -274,12 +274,13 @@ export class YjsHub {
       return;
     }
     // A change made on this node is pushed (and a client's update relayed) to the other nodes when
-    // this tick's code is done. This node's clients get it at the end of the event-loop turn, after
-    // those writes, so a room's N local socket writes do not delay every remote client by N
-    // writes; and every change of the turn (the updates of all the clients whose frames were read
-    // in it) reaches each client in one socket write (ws-endpoint corks per tick). Once a delivery
-    // waits, later ones queue behind it (each client sees the changes in order).
-    if (r.deferred || (this.o.runtime.scheduler.immediate && !isRemoteOrigin(origin))) {
+    // this tick's code is done. Where other nodes have clients on the document, this node's clients
+    // get it at the end of the event-loop turn, after those writes, so a room's N local socket
+    // writes do not delay every remote client by N writes; and every change of the turn (the
+    // updates of all the clients whose frames were read in it) reaches each client in one socket
+    // write (ws-endpoint corks per tick). Once a delivery waits, later ones queue behind it (each
+    // client sees the changes in order). A room with clients only here is delivered at once.
+    if (r.deferred || (this.o.runtime.scheduler.immediate && !isRemoteOrigin(origin) && this.peerRelay.anyInterested(docId))) {
       if (r.deferred) r.deferred.push({ frame, origin });
       else {
         r.deferred = [{ frame, origin }];
