@@ -113,6 +113,7 @@ export class YjsEndpoint {
       schema,
       {
         send: (frame) => this.sendGuarded(ws, socket, frame, docId),
+        flush: () => uncork(socket),
         close: (code, reason) => {
           if (ws.readyState === ws.OPEN) ws.close(code, reason);
           else ws.terminate();
@@ -225,8 +226,9 @@ function tokenFromProtocols(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/** Also called early (the hub's flush): the tick's pending uncork then finds nothing corked, a no-op. */
 function uncork(socket: Duplex): void {
-  socket.uncork();
+  if (socket.writableCorked) socket.uncork();
 }
 
 function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {

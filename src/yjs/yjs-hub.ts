@@ -22,7 +22,7 @@ import { PEER_OWNER, PeerRelay } from './peer-relay.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
 import { KEEPALIVE_FRAME, encodeAwareness, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
 import { RelayedUpdates } from './update-relay.js';
-import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector, lacksDependencies } from './doc-checks.js';
+import { EMPTY_DOC, addsNothing, dependsOnMissing, integrated, isEmptyStateVector } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
 
 export { AWARENESS_METHOD, INTEREST_METHOD, UPDATE_METHOD } from './peer-relay.js';
@@ -52,6 +52,8 @@ export interface ClientConnection {
   close(code: number, reason: string): void;
   /** Explicit per-update acknowledgement (hocuspocus SyncStatus); without it stored updates are echoed. */
   status?(applied: boolean): void;
+  /** Writes what this tick's sends queued now (the transport batches a tick's frames per client). */
+  flush?(): void;
 }
 
 export interface ClientHandle {
@@ -64,6 +66,7 @@ export interface ClientHandle {
 interface Member {
   id: string;
   session: YSession;
+  flush: () => void;
   lastSent: number;
   /** Rechecked on every tick: false once the client's token expired or its key was removed. */
   stillAuthorized: () => string | undefined;
@@ -107,7 +110,10 @@ export class YjsHub {
       ownAwareness: (docId) => this.rooms.get(docId)!.awareness.live((owner) => !owner.startsWith(PEER_OWNER)),
       onAwareness: (docId, owner, entries) => this.remoteAwareness(docId, owner, entries),
       onUpdates: (entries) => {
-        for (const e of entries) this.remoteUpdate(e.docId, e.update);
+        const rooms = new Set<Room>();
+        for (const e of entries) this.remoteUpdate(e.docId, e.update, rooms);
+        // Out now: the replication push often follows in the same read, and must not hold these back.
+        for (const r of rooms) for (const m of r.members) m.flush();
       },
       soon: o.runtime.scheduler.soon?.bind(o.runtime.scheduler),
     });
@@ -135,7 +141,7 @@ export class YjsHub {
       this.peerRelay.announce('add', [docId]);
     }
     const r = room;
-    const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
+    const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, flush: () => conn.flush?.(), lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
     const limits: SessionLimits = { maxUpdateBytes: this.maxDocBytes, maxQueuedFrames: 256, maxInFlight: 1024 };
     member.session = new YSession(
       {
@@ -319,9 +325,10 @@ export class YjsHub {
    * Another member's client update, validated there and not yet stored: to this node's clients of
    * the document now (the updates of one relay message reach each client in one socket write).
    */
-  private remoteUpdate(docId: string, update: Uint8Array): void {
+  private remoteUpdate(docId: string, update: Uint8Array, touched: Set<Room>): void {
     const r = this.rooms.get(docId);
     if (!r) return; // no client of it here (any more): replication brings it to the document
+    touched.add(r);
     const frame = encodeUpdate(update);
     const sentTo = new Set<Member>();
     for (const m of r.members) {
@@ -387,14 +394,5 @@ export class YjsHub {
         }
       }
     }
-  }
-}
-
-/** lacksDependencies, false for an update that does not decode (the schema check refuses it next). */
-function dependsOnMissing(doc: Y.Doc, update: Uint8Array): boolean {
-  try {
-    return lacksDependencies(doc, update);
-  } catch {
-    return false;
   }
 }
