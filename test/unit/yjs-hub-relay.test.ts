@@ -239,4 +239,18 @@ describe('yjs hub: update relays', () => {
     s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', entries: [{ docId: DOC, update: a }, { docId: 'doc/none', update: b }, { docId: DOC, update: b }] }));
     expect(updatesIn(s.frames.slice(before)).map((u) => Buffer.from(u).toString('hex'))).toEqual([a, b].map((u) => Buffer.from(u).toString('hex')));
   });
+
+  it('writes a relay message\'s updates to the clients at once, once per client (flush), not behind what the same read brings next', async () => {
+    const s = setup();
+    let flushes = 0;
+    const got: Uint8Array[] = [];
+    s.hub.open(DOC, undefined, { send: (f) => void got.push(f), close: () => undefined, flush: () => void flushes++ }, { readOnly: false });
+    await flush();
+    const w = new Y.Doc();
+    const a = editOf(w, () => w.getMap('m').set('a', 1));
+    const b = editOf(w, () => w.getMap('m').set('b', 2));
+    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', entries: [{ docId: DOC, update: a }, { docId: DOC, update: b }] }));
+    expect(updatesIn(got)).toHaveLength(2);
+    expect(flushes).toBe(1);
+  });
 });
