@@ -24,7 +24,7 @@ export function attachYjs(node: ClusterNode, http: NodeHttpServer, keyring: Keyr
     // Awareness goes only to members with clients on the document: relays sent/taken, and the interests known.
     awareness: { relaysSent: hub.relays.sent, relaysReceived: hub.relays.received, memberInterests: hub.interests },
     // Client updates relayed to members with clients on the document before they are stored, and their pushes not delivered twice.
-    updates: { relaysSent: hub.relays.updatesSent, relaysReceived: hub.relays.updatesReceived, duplicatesSkipped: hub.relays.duplicatesSkipped },
+    updates: { relaysSent: hub.relays.updatesSent, relayMessagesSent: hub.relays.relayMessagesSent, relaysReceived: hub.relays.updatesReceived, duplicatesSkipped: hub.relays.duplicatesSkipped },
   }));
   node.onStopped(() => {
     hub.stop();

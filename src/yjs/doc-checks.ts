@@ -52,3 +52,12 @@ export function lacksDependencies(doc: Y.Doc, update: Uint8Array): boolean {
   }
   return false;
 }
+
+/** lacksDependencies, false for an update that does not decode (the schema check refuses it next). */
+export function dependsOnMissing(doc: Y.Doc, update: Uint8Array): boolean {
+  try {
+    return lacksDependencies(doc, update);
+  } catch {
+    return false;
+  }
+}

@@ -10,7 +10,7 @@ import { METHODS } from '../rpc/methods.js';
 import type { Logger } from '../runtime/types.js';
 import { AwarenessInterest, decodeInterest, interestFrames, type InterestKind } from './awareness-interest.js';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from './wire.js';
-import { decodeUpdateRelay, encodeUpdateRelay } from './update-relay.js';
+import { MAX_RELAY_MESSAGE_BYTES, MAX_RELAYED_UPDATE_BYTES, decodeUpdateRelay, encodeUpdateRelay } from './update-relay.js';
 
 export const AWARENESS_METHOD = METHODS.yjsAwareness;
 export const INTEREST_METHOD = METHODS.yjsInterest;
@@ -32,16 +32,20 @@ export interface PeerRelayOptions {
   ownAwareness: (docId: string) => AwarenessEntry[];
   /** Awareness another member relayed, for a document this node has clients on; `owner` is `peer:<member>`. */
   onAwareness: (docId: string, owner: string, entries: AwarenessEntry[]) => void;
-  /** Another member's client update, validated there and not yet stored. */
-  onUpdate: (docId: string, update: Uint8Array) => void;
+  /** Other members' client updates (one message: a turn of one member), validated there and not yet stored. */
+  onUpdates: (entries: Array<{ docId: string; update: Uint8Array }>) => void;
+  /** Runs `fn` once the code running now is done (process.nextTick); without it relays leave at once. */
+  soon?: (fn: () => void) => void;
 }
 
 export class PeerRelay {
   /** Which other members have clients on which document. */
   private readonly interest = new AwarenessInterest();
   /** Relays sent to other members, and arrived from them (for /status and tests). */
-  readonly counts = { sent: 0, received: 0, updatesSent: 0, updatesReceived: 0, duplicatesSkipped: 0 };
+  readonly counts = { sent: 0, received: 0, updatesSent: 0, relayMessagesSent: 0, updatesReceived: 0, duplicatesSkipped: 0 };
   private stopped = false;
+  /** Relays of this turn, sent by flushUpdates(). */
+  private queued: Array<{ docId: string; update: Uint8Array; to: string[] }> = [];
 
   constructor(private readonly o: PeerRelayOptions) {
     o.rpc.onNotify(AWARENESS_METHOD, 'member', (payload) => this.remoteAwareness(payload));
@@ -76,18 +80,63 @@ export class PeerRelay {
     this.interest.expire(now, new Set(this.o.peers().map((p) => p.name)));
   }
 
-  /** A validated client update to the members with clients on the document; whether any was sent it. */
+  /**
+   * Queues a validated client update for the members with clients on the document; whether any
+   * will be sent it. The turn's relays leave together, one message per member (several documents'
+   * updates), at the end of the code running now (`soon`): queued before the write path runs, they
+   * are written ahead of that write's replication pushes and in the same socket write.
+   */
   relayUpdate(docId: string, update: Uint8Array): boolean {
+    if (update.byteLength > MAX_RELAYED_UPDATE_BYTES) return false; // its push carries it (a notify is one frame)
     const peers = this.o.peers();
     const names = this.interest.interested(docId, peers.map((p) => p.name), this.o.now());
     if (names.length === 0) return false;
-    const payload = encodeUpdateRelay({ from: this.o.self, docId, update });
-    for (const p of peers) {
-      if (!names.includes(p.name)) continue;
-      this.counts.updatesSent++;
-      this.o.rpc.notify(p.address, UPDATE_METHOD, payload).catch(() => undefined);
-    }
+    const to = peers.filter((p) => names.includes(p.name)).map((p) => p.address);
+    this.queued.push({ docId, update, to });
+    if (!this.o.soon) this.flushUpdates();
+    else if (this.queued.length === 1) this.o.soon(() => this.flushUpdates());
     return true;
+  }
+
+  /** Sends the queued relays: per member one message (more past MAX_RELAY_MESSAGE_BYTES); members sent the same relays share one encoding. */
+  private flushUpdates(): void {
+    const queued = this.queued;
+    this.queued = [];
+    if (this.stopped) return;
+    const perPeer = new Map<string, number[]>();
+    queued.forEach((q, i) => {
+      for (const a of q.to) {
+        const list = perPeer.get(a);
+        if (list) list.push(i);
+        else perPeer.set(a, [i]);
+      }
+    });
+    const encoded = new Map<string, Uint8Array[]>();
+    for (const [address, indexes] of perPeer) {
+      const key = indexes.join(',');
+      let payloads = encoded.get(key);
+      if (!payloads) encoded.set(key, (payloads = this.encodeRelays(indexes.map((i) => queued[i]!))));
+      this.counts.updatesSent += indexes.length;
+      this.counts.relayMessagesSent += payloads.length;
+      for (const payload of payloads) this.o.rpc.notify(address, UPDATE_METHOD, payload).catch(() => undefined);
+    }
+  }
+
+  private encodeRelays(entries: Array<{ docId: string; update: Uint8Array }>): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let group: typeof entries = [];
+    let bytes = 0;
+    for (const e of entries) {
+      if (group.length > 0 && bytes + e.update.byteLength > MAX_RELAY_MESSAGE_BYTES) {
+        out.push(encodeUpdateRelay({ from: this.o.self, entries: group }));
+        group = [];
+        bytes = 0;
+      }
+      group.push(e);
+      bytes += e.update.byteLength;
+    }
+    if (group.length > 0) out.push(encodeUpdateRelay({ from: this.o.self, entries: group }));
+    return out;
   }
 
   /** Awareness changes made here to the members with clients on the document. */
@@ -141,8 +190,8 @@ export class PeerRelay {
       this.o.log.debug({ err: (err as Error).message }, 'dropped an update relay that does not decode');
       return;
     }
-    this.counts.updatesReceived++;
-    this.o.onUpdate(msg.docId, msg.update);
+    this.counts.updatesReceived += msg.entries.length;
+    this.o.onUpdates(msg.entries);
   }
 
   private remoteAwareness(payload: Uint8Array): void {

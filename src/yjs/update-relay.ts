@@ -12,7 +12,7 @@
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { decodeWith, readBoundedBytes, readBoundedString } from '../codec.js';
+import { decodeWith, readBoundedBytes, readBoundedString, readBoundedUint } from '../codec.js';
 
 /** Relayed updates remembered per room; beyond it the oldest is forgotten (its push is then delivered again: a duplicate, never a loss). */
 export const MAX_RELAYED_PER_ROOM = 256;
@@ -23,27 +23,39 @@ export const RELAY_TTL_MS = 10_000;
 /** How long a client's update waits for the relayed updates its node has not applied yet, at most. */
 export const RELAY_WAIT_MS = 2_000;
 
+/** Largest update relayed; a larger one reaches other members' clients with its push (a notify is one stream frame, at most 1 MiB). */
+export const MAX_RELAYED_UPDATE_BYTES = 256 * 1024;
+/** Bytes of updates in one relay message: a turn's relays to one member beyond it leave as several. */
+export const MAX_RELAY_MESSAGE_BYTES = 512 * 1024;
+/** Updates in one relay message, at most (what a receiver accepts). */
+export const MAX_RELAY_ENTRIES = 4096;
+
+/** One member's relays of one turn: several documents' updates, in the order their clients sent them. */
 export interface UpdateRelay {
   from: string;
-  docId: string;
-  update: Uint8Array;
+  entries: Array<{ docId: string; update: Uint8Array }>;
 }
 
 export function encodeUpdateRelay(m: UpdateRelay): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarString(e, m.from);
-  encoding.writeVarString(e, m.docId);
-  encoding.writeVarUint8Array(e, m.update);
+  encoding.writeVarUint(e, m.entries.length);
+  for (const x of m.entries) {
+    encoding.writeVarString(e, x.docId);
+    encoding.writeVarUint8Array(e, x.update);
+  }
   return encoding.toUint8Array(e);
 }
 
-/** Throws DecodeError on anything malformed or beyond the bounds. */
+/** Throws DecodeError on anything malformed or beyond the bounds (`maxUpdate`: the bytes of one update). */
 export function decodeUpdateRelay(payload: Uint8Array, maxUpdate: number): UpdateRelay {
-  return decodeWith(payload, 'update relay', (d: decoding.Decoder) => ({
-    from: readBoundedString(d, 64, 'sender'),
-    docId: readBoundedString(d, 256, 'document id'),
-    update: readBoundedBytes(d, maxUpdate, 'update'),
-  }));
+  return decodeWith(payload, 'update relay', (d: decoding.Decoder) => {
+    const from = readBoundedString(d, 64, 'sender');
+    const n = readBoundedUint(d, MAX_RELAY_ENTRIES, 'relayed update count');
+    const entries: UpdateRelay['entries'] = [];
+    for (let i = 0; i < n; i++) entries.push({ docId: readBoundedString(d, 256, 'document id'), update: readBoundedBytes(d, maxUpdate, 'update') });
+    return { from, entries };
+  });
 }
 
 interface Entry<M> {

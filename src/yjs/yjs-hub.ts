@@ -20,9 +20,9 @@ import type { Logger, Runtime } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
 import { PEER_OWNER, PeerRelay } from './peer-relay.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
-import { KEEPALIVE_FRAME, encodeUpdate, type AwarenessEntry } from './wire.js';
+import { KEEPALIVE_FRAME, encodeAwareness, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
 import { RelayedUpdates } from './update-relay.js';
-import { EMPTY_DOC, addsNothing, integrated, isEmptyStateVector, lacksDependencies } from './doc-checks.js';
+import { EMPTY_DOC, addsNothing, dependsOnMissing, integrated, isEmptyStateVector } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
 
 export { AWARENESS_METHOD, INTEREST_METHOD, UPDATE_METHOD } from './peer-relay.js';
@@ -52,6 +52,8 @@ export interface ClientConnection {
   close(code: number, reason: string): void;
   /** Explicit per-update acknowledgement (hocuspocus SyncStatus); without it stored updates are echoed. */
   status?(applied: boolean): void;
+  /** Writes what this tick's sends queued now (the transport batches a tick's frames per client). */
+  flush?(): void;
 }
 
 export interface ClientHandle {
@@ -64,6 +66,7 @@ export interface ClientHandle {
 interface Member {
   id: string;
   session: YSession;
+  flush: () => void;
   lastSent: number;
   /** Rechecked on every tick: false once the client's token expired or its key was removed. */
   stillAuthorized: () => string | undefined;
@@ -88,13 +91,14 @@ export class YjsHub {
   private nextId = 1;
   private cancelTick: (() => void) | undefined;
   private stopped = false;
+  /** Rooms with deferred deliveries; whether the turn's delivery is scheduled (armDelivery()). */
+  private waitingRooms: Room[] = [];
+  private deliveryArmed = false;
   readonly maxDocBytes: number;
   /** Interest, awareness and update traffic with the other members. */
   private readonly peerRelay: PeerRelay;
   /** Awareness relays sent to other members, and arrived from them (for /status and tests). */
   readonly relays: PeerRelay['counts'];
-  /** The client whose update is being applied right now, after it was relayed to the other members (changed()). */
-  private relayedWriter: Member | undefined;
 
   constructor(private readonly o: HubOptions) {
     this.log = o.runtime.logger.child({ component: 'yjs' });
@@ -105,7 +109,13 @@ export class YjsHub {
       hasClients: (docId) => this.rooms.has(docId),
       ownAwareness: (docId) => this.rooms.get(docId)!.awareness.live((owner) => !owner.startsWith(PEER_OWNER)),
       onAwareness: (docId, owner, entries) => this.remoteAwareness(docId, owner, entries),
-      onUpdate: (docId, update) => this.remoteUpdate(docId, update),
+      onUpdates: (entries) => {
+        const rooms = new Set<Room>();
+        for (const e of entries) this.remoteUpdate(e.docId, e.update, rooms);
+        // Out now: the replication push often follows in the same read, and must not hold these back.
+        for (const r of rooms) for (const m of r.members) m.flush();
+      },
+      soon: o.runtime.scheduler.soon?.bind(o.runtime.scheduler),
     });
     this.relays = this.peerRelay.counts;
     this.scheduleTick();
@@ -131,7 +141,7 @@ export class YjsHub {
       this.peerRelay.announce('add', [docId]);
     }
     const r = room;
-    const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
+    const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, flush: () => conn.flush?.(), lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
     const limits: SessionLimits = { maxUpdateBytes: this.maxDocBytes, maxQueuedFrames: 256, maxInFlight: 1024 };
     member.session = new YSession(
       {
@@ -236,17 +246,11 @@ export class YjsHub {
     // Read-only: refused before the write path (which would log every keystroke of every client).
     if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
     try {
-      // Other members' clients see it now; only its echo to the sender waits for the majority.
-      const relayed = this.peerRelay.relayUpdate(r.docId, update);
+      // Other members' clients see it now (ahead of the write's pushes, peer-relay.ts); only its echo to the sender waits for the majority.
+      this.peerRelay.relayUpdate(r.docId, update);
+      this.armDelivery();
       // Validated above in this same synchronous run, so nothing changed the document in between.
-      let stored;
-      this.relayedWriter = relayed ? m : undefined;
-      try {
-        stored = this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
-      } finally {
-        this.relayedWriter = undefined;
-      }
-      await stored;
+      await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
       // An update whose dependencies the node lacks waits inside Yjs: nothing of it was stored or
       // replicated yet, so it must not be acknowledged.
       if (!integrated(doc, update)) return { kind: 'failed', reason: 'the update depends on changes this node has not seen' };
@@ -275,22 +279,40 @@ export class YjsHub {
       if (r.relayed.size === 0 && !r.relayed.waiting) r.relayed = undefined;
       return;
     }
-    const immediate = this.o.runtime.scheduler.immediate;
-    // A change made on this node is pushed to the other nodes when this turn's code is done. Where
-    // other nodes have clients on the document, this node's clients get it just after those pushes
-    // are written, so a room's N local socket writes do not delay every remote client by N writes.
-    // Once a delivery waits, later ones queue behind it (each client sees the changes in order).
-    // (A client's update that was relayed reached the other members already: nothing to wait for.)
-    const relayed = origin !== undefined && origin === this.relayedWriter;
-    if (r.deferred || (immediate && !relayed && !isRemoteOrigin(origin) && this.peerRelay.anyInterested(docId))) {
+    // A change made on this node is pushed (and a client's update relayed) to the other nodes when
+    // this tick's code is done. Where other nodes have clients on the document, this node's clients
+    // get it at the end of the event-loop turn, after those writes, so a room's N local socket
+    // writes do not delay every remote client by N writes; and every change of the turn (the
+    // updates of all the clients whose frames were read in it) reaches each client in one socket
+    // write (ws-endpoint corks per tick). Once a delivery waits, later ones queue behind it (each
+    // client sees the changes in order). A room with clients only here is delivered at once.
+    if (r.deferred || (this.o.runtime.scheduler.immediate && !isRemoteOrigin(origin) && this.peerRelay.anyInterested(docId))) {
       if (r.deferred) r.deferred.push({ frame, origin });
       else {
         r.deferred = [{ frame, origin }];
-        immediate!.call(this.o.runtime.scheduler, () => this.deliverDeferred(r));
+        this.waitingRooms.push(r);
+        this.armDelivery();
       }
       return;
     }
     for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
+  }
+
+  /**
+   * Schedules this turn's deliveries (once per turn). A client's write arms it before the write
+   * path runs, so it runs ahead of the turn's group commit, which the write path schedules the
+   * same way: a client's edit does not wait for the commit's synchronous part to reach the others.
+   */
+  private armDelivery(): void {
+    const immediate = this.o.runtime.scheduler.immediate;
+    if (this.deliveryArmed || !immediate) return;
+    this.deliveryArmed = true;
+    immediate.call(this.o.runtime.scheduler, () => {
+      this.deliveryArmed = false;
+      const rooms = this.waitingRooms;
+      this.waitingRooms = [];
+      for (const r of rooms) this.deliverDeferred(r);
+    });
   }
 
   private deliverDeferred(r: Room): void {
@@ -299,10 +321,14 @@ export class YjsHub {
     for (const { frame, origin } of queued) for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
   }
 
-  /** Another member's client update, validated there and not yet stored: to this node's clients of the document now. */
-  private remoteUpdate(docId: string, update: Uint8Array): void {
+  /**
+   * Another member's client update, validated there and not yet stored: to this node's clients of
+   * the document now (the updates of one relay message reach each client in one socket write).
+   */
+  private remoteUpdate(docId: string, update: Uint8Array, touched: Set<Room>): void {
     const r = this.rooms.get(docId);
     if (!r) return; // no client of it here (any more): replication brings it to the document
+    touched.add(r);
     const frame = encodeUpdate(update);
     const sentTo = new Set<Member>();
     for (const m of r.members) {
@@ -320,7 +346,9 @@ export class YjsHub {
 
   /** Awareness changes to every local client of the room and, for changes made here, to the members with clients on the document. */
   private relay(r: Room, entries: AwarenessEntry[], toPeers: boolean): void {
-    for (const m of r.members) m.session.deliverAwareness(entries);
+    // One frame for the room: encoding it per client was most of a 100-client room's awareness cost.
+    const frame = encodeAwareness(encodeAwarenessUpdate(entries));
+    for (const m of r.members) m.session.deliverRaw(frame);
     if (toPeers) this.peerRelay.relayAwareness(r.docId, entries);
   }
 
@@ -366,14 +394,5 @@ export class YjsHub {
         }
       }
     }
-  }
-}
-
-/** lacksDependencies, false for an update that does not decode (the schema check refuses it next). */
-function dependsOnMissing(doc: Y.Doc, update: Uint8Array): boolean {
-  try {
-    return lacksDependencies(doc, update);
-  } catch {
-    return false;
   }
 }

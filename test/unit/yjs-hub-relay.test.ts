@@ -15,12 +15,14 @@ import type { RpcEndpoint } from '../../src/rpc/endpoint.js';
 import type { Runtime } from '../../src/runtime/types.js';
 import { encodeInterest } from '../../src/yjs/awareness-interest.js';
 import { INTEREST_METHOD, UPDATE_METHOD, YjsHub } from '../../src/yjs/yjs-hub.js';
-import { decodeUpdateRelay, encodeUpdateRelay } from '../../src/yjs/update-relay.js';
+import { MAX_RELAYED_UPDATE_BYTES, decodeUpdateRelay, encodeUpdateRelay } from '../../src/yjs/update-relay.js';
 import { encodeUpdate } from '../../src/yjs/wire.js';
 
 const DOC = 'doc/r';
 
-function setup() {
+/** `soon`: the runtime has a soon queue (run by runSoon()), and each write queues its replication push on it, as the node's write path does. */
+function setup(opts: { soon?: boolean } = {}) {
+  const soonQueue: Array<() => void> = [];
   const doc = new Y.Doc();
   const listeners: Array<(id: string, u: Uint8Array, origin: unknown) => void> = [];
   doc.on('update', (u: Uint8Array, origin: unknown) => {
@@ -38,6 +40,7 @@ function setup() {
     // Stored on a majority at once: the test is about what happens before the write path.
     writeQuorum: async (op: () => void) => {
       op();
+      if (opts.soon) soonQueue.push(() => void rpc.notify('addr-a', 'sync', new Uint8Array()));
       writes.push(Y.encodeStateVector(doc));
     },
   } as unknown as MemoryService;
@@ -55,6 +58,7 @@ function setup() {
   const runtime: Runtime = {
     clock: { now: () => 1_000 },
     scheduler: {
+      ...(opts.soon ? { soon: (fn: () => void) => void soonQueue.push(fn) } : {}),
       schedule: (ms, fn) => {
         const t = { ms, fn, live: true };
         timers.push(t);
@@ -74,7 +78,10 @@ function setup() {
       t.fn();
     }
   };
-  return { doc, hub, client, frames, handlers, sent, writes, fire };
+  const runSoon = (): void => {
+    while (soonQueue.length > 0) soonQueue.shift()!();
+  };
+  return { doc, hub, client, frames, handlers, sent, writes, fire, runSoon };
 }
 
 /** The updates among frames the node sent its client (sync step 2 and updates). */
@@ -106,7 +113,7 @@ describe('yjs hub: update relays', () => {
     await flush(); // the client is greeted once the document "loaded"
     const writer = new Y.Doc();
     const relayed = editOf(writer, () => writer.getArray<string>('l').push(['from a']));
-    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', docId: DOC, update: relayed }));
+    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', entries: [{ docId: DOC, update: relayed }] }));
     expect(s.doc.getArray('l').length).toBe(0); // not applied here: the node has not stored it
     const shown = updatesIn(s.frames);
     expect(shown.some((u) => Buffer.compare(Buffer.from(u), Buffer.from(relayed)) === 0)).toBe(true);
@@ -134,7 +141,7 @@ describe('yjs hub: update relays', () => {
     await flush();
     const writer = new Y.Doc();
     const relayed = editOf(writer, () => writer.getArray<string>('l').push(['from a']));
-    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', docId: DOC, update: relayed }));
+    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', entries: [{ docId: DOC, update: relayed }] }));
     const other = new Y.Doc();
     const independent = editOf(other, () => other.getMap('m').set('k', 1));
     s.client.frame(encodeUpdate(independent));
@@ -149,7 +156,7 @@ describe('yjs hub: update relays', () => {
     await flush();
     const writer = new Y.Doc();
     const relayed = editOf(writer, () => writer.getArray<string>('l').push(['lost']));
-    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', docId: DOC, update: relayed }));
+    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', entries: [{ docId: DOC, update: relayed }] }));
     const mine = new Y.Doc();
     Y.applyUpdate(mine, relayed);
     const dependent = editOf(mine, () => mine.getArray<string>('l').push(['mine']));
@@ -180,9 +187,70 @@ describe('yjs hub: update relays', () => {
     expect(relays[0]!.docState.has(mine.clientID)).toBe(false); // sent before the node applied it
     const m = decodeUpdateRelay(relays[0]!.payload, 1 << 20);
     expect(relays[0]!.to).toBe('addr-a');
-    expect([m.from, m.docId]).toEqual(['b', DOC]);
-    expect(Buffer.compare(Buffer.from(m.update), Buffer.from(u))).toBe(0);
+    expect(m.from).toBe('b');
+    expect(m.entries.map((e) => e.docId)).toEqual([DOC]);
+    expect(Buffer.compare(Buffer.from(m.entries[0]!.update), Buffer.from(u))).toBe(0);
     await flush();
     expect(s.writes).toHaveLength(1);
+  });
+
+  it('sends one turn\'s relays to a member as one message, several documents\' updates, ahead of the writes\' pushes', async () => {
+    const s = setup({ soon: true });
+    const other = s.hub.open('doc/r2', undefined, { send: () => undefined, close: () => undefined }, { readOnly: false });
+    await flush();
+    s.handlers.get(INTEREST_METHOD)!(encodeInterest({ from: 'a', kind: 'add', docs: [DOC, 'doc/r2'] }));
+    const w1 = new Y.Doc();
+    const w2 = new Y.Doc();
+    const u1 = editOf(w1, () => w1.getMap('m').set('k', 1));
+    const u2 = editOf(w2, () => w2.getMap('m').set('j', 2));
+    s.client.frame(encodeUpdate(u1));
+    other.frame(encodeUpdate(u2));
+    expect(s.sent.filter((m) => m.method === UPDATE_METHOD)).toHaveLength(0); // queued until the code running now is done
+    s.runSoon();
+    const sent = s.sent.filter((x) => x.method !== INTEREST_METHOD);
+    expect(sent.map((x) => x.method)).toEqual([UPDATE_METHOD, 'sync', 'sync']);
+    const m = decodeUpdateRelay(sent[0]!.payload, 1 << 20);
+    expect(m.entries.map((e) => e.docId)).toEqual([DOC, 'doc/r2']);
+    expect(m.entries.map((e) => Buffer.from(e.update).toString('hex'))).toEqual([u1, u2].map((u) => Buffer.from(u).toString('hex')));
+    expect(s.hub.relays.updatesSent).toBe(2);
+    expect(s.hub.relays.relayMessagesSent).toBe(1);
+  });
+
+  it('does not relay an update too large for one message (its push carries it)', async () => {
+    const s = setup({ soon: true });
+    await flush();
+    s.handlers.get(INTEREST_METHOD)!(encodeInterest({ from: 'a', kind: 'add', docs: [DOC] }));
+    const w = new Y.Doc();
+    const big = editOf(w, () => w.getText('t').insert(0, 'x'.repeat(MAX_RELAYED_UPDATE_BYTES + 1)));
+    s.client.frame(encodeUpdate(big));
+    s.runSoon();
+    expect(s.sent.filter((x) => x.method !== INTEREST_METHOD).map((x) => x.method)).toEqual(['sync']);
+    await flush();
+    expect(s.writes).toHaveLength(1);
+  });
+
+  it('delivers a relay message\'s updates to each client in the order sent', async () => {
+    const s = setup();
+    await flush();
+    const before = s.frames.length;
+    const w = new Y.Doc();
+    const a = editOf(w, () => w.getMap('m').set('a', 1));
+    const b = editOf(w, () => w.getMap('m').set('b', 2));
+    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', entries: [{ docId: DOC, update: a }, { docId: 'doc/none', update: b }, { docId: DOC, update: b }] }));
+    expect(updatesIn(s.frames.slice(before)).map((u) => Buffer.from(u).toString('hex'))).toEqual([a, b].map((u) => Buffer.from(u).toString('hex')));
+  });
+
+  it('writes a relay message\'s updates to the clients at once, once per client (flush), not behind what the same read brings next', async () => {
+    const s = setup();
+    let flushes = 0;
+    const got: Uint8Array[] = [];
+    s.hub.open(DOC, undefined, { send: (f) => void got.push(f), close: () => undefined, flush: () => void flushes++ }, { readOnly: false });
+    await flush();
+    const w = new Y.Doc();
+    const a = editOf(w, () => w.getMap('m').set('a', 1));
+    const b = editOf(w, () => w.getMap('m').set('b', 2));
+    s.handlers.get(UPDATE_METHOD)!(encodeUpdateRelay({ from: 'a', entries: [{ docId: DOC, update: a }, { docId: DOC, update: b }] }));
+    expect(updatesIn(got)).toHaveLength(2);
+    expect(flushes).toBe(1);
   });
 });

@@ -102,13 +102,18 @@ describe('relayed updates of a room', () => {
     expect(rel.size).toBe(0);
   });
 
-  it('the relay payload round-trips and a bad one is a DecodeError', () => {
+  it('the relay payload round-trips several documents\' updates and a bad one is a DecodeError', () => {
     const update = edit(new Y.Doc(), 'x');
-    const m = decodeUpdateRelay(encodeUpdateRelay({ from: 'n1', docId: 'doc/a', update }), 1024);
+    const other = edit(new Y.Doc(), 'y');
+    const m = decodeUpdateRelay(encodeUpdateRelay({ from: 'n1', entries: [{ docId: 'doc/a', update }, { docId: 'doc/b', update: other }] }), 1024);
     expect(m.from).toBe('n1');
-    expect(m.docId).toBe('doc/a');
-    expect([...m.update]).toEqual([...update]);
-    expect(() => decodeUpdateRelay(encodeUpdateRelay({ from: 'n1', docId: 'doc/a', update }), 4)).toThrow(DecodeError);
+    expect(m.entries.map((e) => e.docId)).toEqual(['doc/a', 'doc/b']);
+    expect([...m.entries[0]!.update]).toEqual([...update]);
+    expect([...m.entries[1]!.update]).toEqual([...other]);
+    expect(() => decodeUpdateRelay(encodeUpdateRelay({ from: 'n1', entries: [{ docId: 'doc/a', update }] }), 4)).toThrow(DecodeError);
     expect(() => decodeUpdateRelay(new Uint8Array([200, 1]), 1024)).toThrow(DecodeError);
+    // A count beyond the bound, and a count larger than what follows.
+    expect(() => decodeUpdateRelay(new Uint8Array([2, 110, 49, 0xff, 0xff, 0x03]), 1024)).toThrow(DecodeError);
+    expect(() => decodeUpdateRelay(new Uint8Array([2, 110, 49, 3, 1, 97, 0]), 1024)).toThrow(DecodeError);
   });
 });
