@@ -1,36 +1,21 @@
 // fsync off the event loop. A commit under synchronous = NORMAL (WAL mode) only write()s its
 // frames into the write-ahead log; an fdatasync of that file started after the write makes them
-// durable. WalSync runs those fdatasyncs on libuv's thread pool, up to `overlap` at once: a request
-// made while one runs starts its own at once instead of waiting for the running one to finish and
-// then for a whole next one (on the loaded 2-core machine each sync round trip costs two thread
-// wake-ups of ~20 ms run-queue wait each, so "wait for the next" was most of a write's latency).
-// Requests made while `overlap` syncs run share the next one. Callbacks come in request order: a
-// sync that returns covers every batch requested before it started (their frames were written
-// before it began), so it settles those of earlier syncs still running too. The event loop keeps
-// receiving, applying and committing while the disk syncs; callers act on durability (send an
-// ack, resolve a write) only in the callback.
+// durable. WalSync runs that fdatasync on libuv's thread pool, one at a time: a request made while
+// one runs waits for the next (its frames may have been written after the running one started),
+// so every batch committed meanwhile shares one fsync, as etcd's WAL pipeline does. The event
+// loop keeps receiving, applying and committing while the disk syncs; callers act on durability
+// (send an ack, resolve a write) only in the callback.
 import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
 import { traceNow, writeTrace } from '../util/write-trace.js';
 
 export type SyncDone = (err?: Error) => void;
 
-/** Syncs at once by default: enough that a request never waits for a running one (libuv has 4 threads). */
-export const DEFAULT_SYNC_OVERLAP = 2;
-
-/** The callbacks one fdatasync settles (those requested before it started). */
-interface Round {
-  callbacks: SyncDone[];
-}
-
 export class WalSync {
   private fd: number | undefined;
-  /** Descriptors replaced while syncs ran on them: closed once none runs. */
-  private stale: number[] = [];
-  /** Syncs started and not yet settled, oldest first. */
-  private rounds: Round[] = [];
-  /** fdatasync calls not yet returned (a round settled by a later one may still run). */
-  private running = 0;
-  /** Callbacks waiting for a sync to start. */
+  private running = false;
+  /** Callbacks of the sync running now (their frames were written before it started). */
+  private inFlight: SyncDone[] = [];
+  /** Callbacks waiting for the next sync. */
   private next: SyncDone[] = [];
   private closed = false;
   /** Syncs started (tests, metrics: one per batch of commits, not per commit). */
@@ -43,14 +28,10 @@ export class WalSync {
    */
   private failed: Error | undefined;
 
-  /**
-   * `walFile`: the write-ahead log (never the database file: see open()); `sync`: fs.fdatasync
-   * (tests inject failures); `overlap`: most fdatasyncs running at once (1: one at a time).
-   */
+  /** `walFile`: the write-ahead log (never the database file: see open()); `sync`: fs.fdatasync (tests inject failures). */
   constructor(
     private readonly walFile: string,
     private readonly sync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void = fdatasync,
-    private readonly overlap = DEFAULT_SYNC_OVERLAP,
   ) {}
 
   /** Calls `done` once everything written to the log before this call is on disk (or with the error). */
@@ -68,29 +49,29 @@ export class WalSync {
       };
     }
     this.next.push(done);
-    if (this.running < this.overlap) this.start();
+    if (!this.running) this.start();
   }
 
   /** True when no sync runs or waits: every commit that requested one is on disk. */
   idle(): boolean {
-    return this.rounds.length === 0 && this.next.length === 0;
+    return !this.running && this.next.length === 0;
   }
 
   /** Requests waiting or running (a bound for tests: none are lost). */
   waiting(): number {
-    return this.rounds.reduce((a, r) => a + r.callbacks.length, 0) + this.next.length;
+    return this.inFlight.length + this.next.length;
   }
 
   /**
    * Stops: waiting callbacks get an error (the caller syncs what it committed some other way,
-   * as close() of SQLite does). Running fdatasyncs finish on their own and are discarded.
+   * as close() of SQLite does). The running fdatasync finishes on its own and is discarded.
    */
   close(): void {
     this.closed = true;
-    const all = [...this.rounds.flatMap((r) => r.callbacks), ...this.next];
-    this.rounds = [];
+    const all = [...this.inFlight, ...this.next];
+    this.inFlight = [];
     this.next = [];
-    if (this.running === 0) this.closeFds();
+    if (this.fd !== undefined && !this.running) closeSync(this.fd);
     for (const cb of all) cb(new Error('the store closed before the commit was synced'));
   }
 
@@ -104,48 +85,29 @@ export class WalSync {
       for (const cb of all) cb(err as Error);
       return;
     }
-    const round: Round = { callbacks: this.next };
+    this.running = true;
+    this.inFlight = this.next;
     this.next = [];
-    this.rounds.push(round);
-    this.running++;
     this.syncs++;
     const t0 = writeTrace && traceNow();
     this.sync(fd, (err) => {
-      this.running--;
+      this.running = false;
       if (writeTrace && t0 !== undefined) {
         writeTrace.since('walsync.fdatasync', t0);
-        writeTrace.add('walsync.running', this.running + 1);
+        writeTrace.add('walsync.batchesPerSync', this.inFlight.length);
       }
       if (this.closed) {
-        if (this.running === 0) this.closeFds();
+        closeSync(fd);
         return;
       }
-      if (this.running === 0) this.closeStale();
-      if (err && !this.failed) this.failed = new Error(`fsync of the write-ahead log ${this.walFile} failed (${err.message}): nothing since the last good sync is acknowledged; restart the node`);
-      if (this.failed) {
-        // Every batch not yet settled fails, those of syncs still running too (fsyncgate).
-        const all = [...this.rounds.flatMap((r) => r.callbacks), ...this.next];
-        this.rounds = [];
-        this.next = [];
-        for (const cb of all) cb(this.failed);
-        return;
-      }
-      // This sync covers its own round and every earlier one (settled already if it returned first).
-      const at = this.rounds.indexOf(round);
-      const done = at < 0 ? [] : this.rounds.splice(0, at + 1);
-      for (const r of done) for (const cb of r.callbacks) cb();
-      if (this.next.length > 0 && this.running < this.overlap) this.start();
+      if (err) this.failed = new Error(`fsync of the write-ahead log ${this.walFile} failed (${err.message}): nothing since the last good sync is acknowledged; restart the node`);
+      const done = this.inFlight;
+      const waiting = this.failed ? this.next : [];
+      this.inFlight = [];
+      if (this.failed) this.next = [];
+      for (const cb of [...done, ...waiting]) cb(this.failed);
+      if (this.next.length > 0) this.start();
     });
-  }
-
-  private closeFds(): void {
-    this.closeStale();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-
-  private closeStale(): void {
-    for (const fd of this.stale.splice(0)) closeSync(fd);
   }
 
   /**
@@ -157,11 +119,7 @@ export class WalSync {
    */
   private open(): number {
     if (this.fd !== undefined && fstatSync(this.fd).nlink > 0) return this.fd;
-    // A sync may still run on the old descriptor: close it once none does.
-    if (this.fd !== undefined) {
-      if (this.running > 0) this.stale.push(this.fd);
-      else closeSync(this.fd);
-    }
+    if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.fd = openSync(this.walFile, 'r');
     return this.fd;

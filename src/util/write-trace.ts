@@ -54,7 +54,8 @@ export class WriteTrace {
     this.add(phase, performance.now() - t0);
   }
 
-  private dump(): void {
+  /** Writes the interval's line now (the timer does it every second). */
+  dump(): void {
     if (this.series.size === 0) return;
     const line: Record<string, unknown> = { t: Date.now(), loopDelayMs: { p50: this.loop.percentile(50) / 1e6, p99: this.loop.percentile(99) / 1e6, max: this.loop.max / 1e6 } };
     for (const [k, s] of this.series) line[k] = s.summary();

@@ -1,6 +1,5 @@
 // SqliteStore.appendManyThenSync and WalSync: rows are written (readable, atomic) when the call
-// returns, every callback comes once and in call order, a batch committed while one sync runs
-// starts its own at once (up to DEFAULT_SYNC_OVERLAP), batches committed while that many run
+// returns, every callback comes once and in call order, batches committed while a sync runs
 // share the next one, and the commits of other writes keep synchronous = FULL.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +27,7 @@ const update = (n: number): Uint8Array => {
   return Y.encodeStateAsUpdate(d);
 };
 
-it('writes at once, calls back in order, and shares one fsync among the batches committed while the overlapping ones run', async () => {
+it('writes at once, calls back in order, and shares one fsync among the batches committed while one runs', async () => {
   const dir = tempDir();
   const store = SqliteStore.open({ dir, name: 'n1' });
   const order: number[] = [];
@@ -49,9 +48,8 @@ it('writes at once, calls back in order, and shares one fsync among the batches 
   }
   await Promise.all(all);
   expect(order).toEqual([...Array(20).keys()]);
-  // The first batch starts a sync, the second another beside it (DEFAULT_SYNC_OVERLAP = 2); the
-  // other 18 were committed while both ran and share the next.
-  expect(store.walSyncs()).toBe(3);
+  // The first batch starts a sync; the other 19 were committed while it ran and share the next.
+  expect(store.walSyncs()).toBe(2);
   expect(store.settings().synchronous).toBe('FULL');
   store.close();
   const again = SqliteStore.open({ dir, name: 'n1' });
@@ -104,63 +102,14 @@ it('WalSync: one failed fsync fails its callbacks, the waiting ones and every la
   });
   const results: Array<Error | undefined> = [];
   s.request((err) => results.push(err));
-  s.request((err) => results.push(err)); // a second sync beside the first
   s.request((err) => results.push(err)); // waits for the next sync
-  expect(calls).toBe(2);
-  finish!(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })); // the second fails: all three fail
-  expect(results).toHaveLength(3);
+  expect(calls).toBe(1);
+  finish!(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+  expect(results).toHaveLength(2);
   expect(results.every((e) => e instanceof Error && /fsync of the write-ahead log .* failed/.test(e.message))).toBe(true);
   s.request((err) => results.push(err));
-  expect(results[3]).toBeInstanceOf(Error);
-  expect(calls).toBe(2); // no sync was even tried
-  s.close();
-});
-
-it('WalSync: a request made while a sync runs starts its own at once, and the first to return settles every round before it, in order', () => {
-  const dir = tempDir();
-  const wal = join(dir, 'x.db-wal');
-  writeFileSync(wal, 'log');
-  const finish: Array<(err: NodeJS.ErrnoException | null) => void> = [];
-  const s = new WalSync(wal, (_fd, cb) => void finish.push(cb));
-  const order: string[] = [];
-  s.request((err) => order.push(err ? 'a failed' : 'a'));
-  // Its frames were written after sync 1 began: sync 1 does not cover them, so a second starts now
-  // (one at a time, it waited for sync 1 to return and then for a whole sync 2).
-  s.request((err) => order.push(err ? 'b failed' : 'b'));
-  expect(finish).toHaveLength(2);
-  // Both running: the next waits and shares one sync with any others.
-  s.request((err) => order.push(err ? 'c failed' : 'c'));
-  s.request((err) => order.push(err ? 'd failed' : 'd'));
-  expect(finish).toHaveLength(2);
-  // Sync 2 returns first: it began after a's frames were written, so it covers a too.
-  finish[1]!(null);
-  expect(order).toEqual(['a', 'b']);
-  expect(finish).toHaveLength(3); // c and d share the third
-  expect(s.idle()).toBe(false);
-  finish[0]!(null); // sync 1's late return settles nothing twice
-  expect(order).toEqual(['a', 'b']);
-  finish[2]!(null);
-  expect(order).toEqual(['a', 'b', 'c', 'd']);
-  expect(s.idle()).toBe(true);
-  expect(s.syncs).toBe(3);
-  s.close();
-});
-
-it('WalSync with overlap 1 syncs one at a time (the rule before overlapping syncs)', () => {
-  const dir = tempDir();
-  const wal = join(dir, 'x.db-wal');
-  writeFileSync(wal, 'log');
-  const finish: Array<(err: NodeJS.ErrnoException | null) => void> = [];
-  const s = new WalSync(wal, (_fd, cb) => void finish.push(cb), 1);
-  const order: string[] = [];
-  s.request(() => order.push('a'));
-  s.request(() => order.push('b'));
-  expect(finish).toHaveLength(1);
-  finish[0]!(null);
-  expect(order).toEqual(['a']);
-  expect(finish).toHaveLength(2);
-  finish[1]!(null);
-  expect(order).toEqual(['a', 'b']);
+  expect(results[2]).toBeInstanceOf(Error);
+  expect(calls).toBe(1); // no sync was even tried
   s.close();
 });
 
