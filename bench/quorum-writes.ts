@@ -16,7 +16,7 @@ import { peerBarChart } from './peers/peer-charts.js';
 import { writeSplit } from './peers/write-split.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { QuorumCluster } from './quorum/cluster.js';
-import { cpuPerWriteAboveIdle, idleCpuMsPerSec, load1m, procCpuSeconds, runLoad, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
+import { cpuPerWriteAboveIdle, idleCpuMsPerSec, load1m, procCpuSeconds, runLoad, schedMsOf, selfCpuSeconds, shareWithin, writeLatencyBuckets } from './quorum/load.js';
 import { measureWriteFloor, writeFloorArithmetic } from './quorum/write-floor.js';
 import { availableParallelism } from 'node:os';
 import { busyShare, runEtcdWrites, runNatsWrites } from './peers/quorum-peers.js';
@@ -85,14 +85,18 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
 
       // Back to the measured load for a moment (uncounted) after the idle sequential phase.
       await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: 500, agents: 64 });
-      const cpu0 = { nodes: nodeCpu(), client: selfCpuSeconds() };
+      const pids = (): (number | undefined)[] => cluster.nodes.map((x) => x.proc.pid);
+      const cpu0 = { nodes: nodeCpu(), client: selfCpuSeconds(), sched: schedMsOf(pids()) };
       const tp = await runLoad({ clients, concurrency, maxWrites: 1_000_000, maxMs: opts.quick ? 3_000 : 8_000, agents: 64 });
+      // Time the nodes' threads were runnable but waiting for a core, per write (Linux schedstat).
+      const sched = schedMsOf(pids());
+      const runQueueMs = (sched.runQueueMs - cpu0.sched.runQueueMs) / Math.max(1, tp.acked);
       const loadTp = load1m();
       const cpuNodesMs = ((nodeCpu() - cpu0.nodes) * 1000) / Math.max(1, tp.acked);
       const cpuClientMs = ((selfCpuSeconds() - cpu0.client) * 1000) / Math.max(1, tp.acked);
       const t = summarize(tp.latencies);
       const rate = (tp.acked / tp.elapsedMs) * 1000;
-      log(`quorum-writes ${key} (n=${n}, RF ${rf}): ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}; CPU per write: nodes ${cpuNodesMs.toFixed(3)} ms (${cpuPerWriteAboveIdle(cpuNodesMs, idleMsPerSec, rate).toFixed(3)} above their idle ${idleMsPerSec.toFixed(1)} ms/s), client ${cpuClientMs.toFixed(3)} ms`);
+      log(`quorum-writes ${key} (n=${n}, RF ${rf}): ${rate.toFixed(0)} acked writes/s with ${concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms (load ${loadTp}) errors ${JSON.stringify(tp.errors)}; CPU per write: nodes ${cpuNodesMs.toFixed(3)} ms (${cpuPerWriteAboveIdle(cpuNodesMs, idleMsPerSec, rate).toFixed(3)} above their idle ${idleMsPerSec.toFixed(1)} ms/s), client ${cpuClientMs.toFixed(3)} ms; run-queue wait per write ${runQueueMs.toFixed(2)} ms over ${sched.threads} threads`);
 
       metrics[`${key}_latency_p50`] = metric(round(s.p50), 'ms');
       metrics[`${key}_latency_p99`] = metric(round(s.p99), 'ms');
@@ -107,6 +111,8 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
       metrics[`${key}_idle_cpu_per_s`] = metric(round(idleMsPerSec), 'ms/s');
       metrics[`${key}_node_cpu_per_write_above_idle`] = metric(Math.round(cpuPerWriteAboveIdle(cpuNodesMs, idleMsPerSec, rate) * 1000) / 1000, 'ms');
       metrics[`${key}_cpu_busy_share`] = metric(round(busyShare(cpuNodesMs + cpuClientMs, rate) * 100), '%');
+      metrics[`${key}_runqueue_wait_per_write`] = metric(round(runQueueMs), 'ms');
+      metrics[`${key}_server_threads`] = metric(sched.threads, 'threads');
       metrics[`${key}_load_avg_1m`] = metric(loadTp, 'load');
       details[key] = { replicationFactor: rf, sequential: { ...s, acked: seq.acked, errors: seq.errors, loadAvg1m: loadSeq }, loaded: { ...t, concurrency, warmUpMs: warmMs, warmUpWrites: warmed.acked, acked: tp.acked, elapsedMs: Math.round(tp.elapsedMs), errors: tp.errors, loadAvg1m: loadTp } };
     } finally {
@@ -140,7 +146,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   const peerSections: Record<string, PeerSection> = {};
   if (peerEnabled('etcd')) peerSections.etcd = await runEtcdWrites(plan, log);
   if (peerEnabled('nats')) peerSections.nats = await runNatsWrites(plan, log);
-  const compared = [3, 5].flatMap((n) => ['latency_p50', 'latency_p99', 'throughput', 'loaded_latency_p50', 'loaded_latency_p99', 'node_cpu_per_write', 'client_cpu_per_write', 'idle_cpu_per_s', 'node_cpu_per_write_above_idle'].map((m) => `n${n}_${m}`));
+  const compared = [3, 5].flatMap((n) => ['latency_p50', 'latency_p99', 'throughput', 'loaded_latency_p50', 'loaded_latency_p99', 'node_cpu_per_write', 'client_cpu_per_write', 'idle_cpu_per_s', 'node_cpu_per_write_above_idle', 'runqueue_wait_per_write'].map((m) => `n${n}_${m}`));
   for (const [name, sec] of Object.entries(peerSections)) if (sec.ran) Object.assign(metrics, ratioMetrics(metrics, sec.metrics, compared, name));
   // Where the time goes per write, ours beside each peer: CPU or waiting (peers/write-split.ts).
   const split = Object.fromEntries([3, 5].map((n) => [`n${n}`, writeSplit(n, metrics, peerSections)]));

@@ -64,6 +64,11 @@ export class EtcdCluster {
     return this.members.reduce((a, m) => a + m.cpuSeconds(), 0);
   }
 
+  /** The members' process ids (scheduler figures: quorum/load.ts schedMsOf). */
+  pids(): (number | undefined)[] {
+    return this.members.map((m) => m.pid);
+  }
+
   async stop(): Promise<void> {
     for (const c of this.clients.splice(0)) c.close();
     await Promise.all(this.members.map((m) => m.kill()));

@@ -85,6 +85,11 @@ export class NatsCluster {
     return this.servers.reduce((a, s) => a + s.cpuSeconds(), 0);
   }
 
+  /** The servers' process ids (scheduler figures: quorum/load.ts schedMsOf). */
+  pids(): (number | undefined)[] {
+    return this.servers.map((s) => s.pid);
+  }
+
   async stop(): Promise<void> {
     await this.conn?.close().catch(() => undefined);
     this.conn = undefined;

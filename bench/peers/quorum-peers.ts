@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { metric, summarize, type Metrics } from '../lib/index.js';
 import { ensureDebianBinary, ETCD, installHint, NATS, type DebianBinarySpec } from '../lib/debian-binary.js';
-import { cpuPerWriteAboveIdle, idleCpuMsPerSec, load1m, selfCpuSeconds } from '../quorum/load.js';
+import { cpuPerWriteAboveIdle, idleCpuMsPerSec, load1m, schedMsOf, selfCpuSeconds } from '../quorum/load.js';
 import { EtcdCluster } from './etcd.js';
 import { NatsCluster } from './nats.js';
 import { episodeValue, runOps } from './op-load.js';
@@ -28,6 +28,8 @@ export interface WritePlan {
 interface WriteTarget {
   put: (i: number, worker: number) => Promise<unknown>;
   serverCpuSeconds: () => number;
+  /** The servers' process ids (run-queue wait per write). */
+  pids: () => (number | undefined)[];
   stop: () => Promise<void>;
   settings: Record<string, unknown>;
 }
@@ -38,8 +40,10 @@ async function measureWrites(n: number, target: WriteTarget, plan: WritePlan, la
   const seq = await runOps({ op: target.put, concurrency: 1, maxOps: plan.sequentialWrites, maxMs: 30_000 });
   const s = summarize(seq.latencies);
   const idleMsPerSec = await idleCpuMsPerSec(target.serverCpuSeconds, plan.idleMs);
-  const cpu0 = { server: target.serverCpuSeconds(), client: selfCpuSeconds() };
+  const cpu0 = { server: target.serverCpuSeconds(), client: selfCpuSeconds(), sched: schedMsOf(target.pids()) };
   const tp = await runOps({ op: target.put, concurrency: plan.concurrency, maxOps: 1_000_000, maxMs: plan.loadedMs });
+  const sched = schedMsOf(target.pids());
+  const runQueueMs = (sched.runQueueMs - cpu0.sched.runQueueMs) / Math.max(1, tp.acked);
   const serverMs = ((target.serverCpuSeconds() - cpu0.server) * 1000) / Math.max(1, tp.acked);
   const clientMs = ((selfCpuSeconds() - cpu0.client) * 1000) / Math.max(1, tp.acked);
   const t = summarize(tp.latencies);
@@ -47,7 +51,7 @@ async function measureWrites(n: number, target: WriteTarget, plan: WritePlan, la
   const busy = busyShare(serverMs + clientMs, rate);
   const loadAvg = load1m();
   const errors = Object.values({ ...seq.errors, ...tp.errors }).reduce((a, b) => a + b, 0);
-  log(`${label} n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms; ${rate.toFixed(0)} writes/s with ${plan.concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms; CPU per write: servers ${serverMs.toFixed(3)} ms (${cpuPerWriteAboveIdle(serverMs, idleMsPerSec, rate).toFixed(3)} above their idle ${idleMsPerSec.toFixed(1)} ms/s), client ${clientMs.toFixed(3)} ms (cores busy ${(busy * 100).toFixed(0)}%), errors ${JSON.stringify({ ...seq.errors, ...tp.errors })}, load ${loadAvg}`);
+  log(`${label} n=${n}: sequential p50 ${s.p50.toFixed(2)} ms p99 ${s.p99.toFixed(2)} ms; ${rate.toFixed(0)} writes/s with ${plan.concurrency} in flight, p50 ${t.p50.toFixed(2)} ms p99 ${t.p99.toFixed(2)} ms; CPU per write: servers ${serverMs.toFixed(3)} ms (${cpuPerWriteAboveIdle(serverMs, idleMsPerSec, rate).toFixed(3)} above their idle ${idleMsPerSec.toFixed(1)} ms/s), client ${clientMs.toFixed(3)} ms; run-queue wait per write ${runQueueMs.toFixed(2)} ms over ${sched.threads} threads (cores busy ${(busy * 100).toFixed(0)}%), errors ${JSON.stringify({ ...seq.errors, ...tp.errors })}, load ${loadAvg}`);
   const r2 = (x: number): number => Math.round(x * 100) / 100;
   const r3 = (x: number): number => Math.round(x * 1000) / 1000;
   return {
@@ -62,6 +66,8 @@ async function measureWrites(n: number, target: WriteTarget, plan: WritePlan, la
       [`n${n}_idle_cpu_per_s`]: metric(r2(idleMsPerSec), 'ms/s'),
       [`n${n}_node_cpu_per_write_above_idle`]: metric(r3(cpuPerWriteAboveIdle(serverMs, idleMsPerSec, rate)), 'ms'),
       [`n${n}_cpu_busy_share`]: metric(r2(busy * 100), '%'),
+      [`n${n}_runqueue_wait_per_write`]: metric(r2(runQueueMs), 'ms'),
+      [`n${n}_server_threads`]: metric(sched.threads, 'threads'),
       [`n${n}_errors`]: metric(errors, 'writes'),
       [`n${n}_load_avg_1m`]: metric(loadAvg, 'load'),
     },
@@ -118,6 +124,7 @@ export function runEtcdWrites(plan: WritePlan, log: (m: string) => void): Promis
       return {
         put: (i, w) => client.put(`bench/agent-${i % 64}/${i}`).value(episodeValue(i, w)).exec(),
         serverCpuSeconds: () => cluster.cpuSeconds(),
+        pids: () => cluster.pids(),
         stop: () => cluster.stop(),
         settings: { members: 'etcd 3.4 Raft, fsync per commit (default; no --unsafe-no-fsync)', client: 'etcd3 (gRPC) to the leader', disk: 'os.tmpdir(), as our nodes' },
       };
@@ -136,6 +143,7 @@ export function runNatsWrites(plan: WritePlan, log: (m: string) => void): Promis
       return {
         put: (i, w) => kv.put(`agent-${i % 64}.${i}`, episodeValue(i, w)),
         serverCpuSeconds: () => cluster.cpuSeconds(),
+        pids: () => cluster.pids(),
         stop: () => cluster.stop(),
         settings: { kv: `JetStream KV, file storage, replicas = cluster size`, sync: cluster.sync, client: 'nats (npm) connected to server 1', disk: 'os.tmpdir(), as our nodes' },
       };

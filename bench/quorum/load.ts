@@ -1,7 +1,7 @@
 // Load generation for the quorum benchmarks: acknowledged episode writes through the RPC client
 // (NodeClient.addEpisode, TLS-PSK, the path `tri memory add` takes), with a fixed number of
 // requests in flight spread over the clients given. Bounded by count and by time.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { NodeClient } from '../../src/client/node-client.js';
 
@@ -66,6 +66,39 @@ export function procCpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * Scheduler figures of a process from /proc (Linux; zeros elsewhere), summed over its threads:
+ * ms on a CPU and ms runnable but waiting for one (the run queue), and its thread count. On a
+ * machine with more runnable threads than cores, a write's wake-ups (RPC in, push in, fsync
+ * returned, ack in) each wait here: time that shows as neither CPU nor I/O.
+ */
+export function procSchedMs(pid: number | undefined): { cpuMs: number; runQueueMs: number; threads: number } {
+  const out = { cpuMs: 0, runQueueMs: 0, threads: 0 };
+  if (pid === undefined) return out;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      const [onCpu, waiting] = readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      out.cpuMs += (onCpu ?? 0) / 1e6;
+      out.runQueueMs += (waiting ?? 0) / 1e6;
+      out.threads++;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** procSchedMs summed over processes. */
+export function schedMsOf(pids: readonly (number | undefined)[]): { cpuMs: number; runQueueMs: number; threads: number } {
+  return pids.map(procSchedMs).reduce((a, b) => ({ cpuMs: a.cpuMs + b.cpuMs, runQueueMs: a.runQueueMs + b.runQueueMs, threads: a.threads + b.threads }), { cpuMs: 0, runQueueMs: 0, threads: 0 });
 }
 
 /**

@@ -6,6 +6,7 @@ import { WriteTimeoutError } from '../errors.js';
 import type { Scheduler } from '../runtime/types.js';
 
 import type { AckPlan } from '../quorum/rules.js';
+import { traceNow, writeTrace } from '../util/write-trace.js';
 
 export type { AckPlan };
 
@@ -27,6 +28,8 @@ interface WriteGroup {
   resolve: () => void;
   reject: (e: Error) => void;
   cancelTimer: () => void;
+  /** When the write began waiting (TRI_WRITE_TRACE only). */
+  t0?: number;
 }
 
 export class AckTracker {
@@ -49,6 +52,7 @@ export class AckTracker {
     const needed = Math.max(...requestIds.map((_, i) => planOf(i).needed));
     return new Promise<void>((resolve, reject) => {
       const group: WriteGroup = { requestIds, open: requestIds.length, resolve, reject, cancelTimer: () => undefined };
+      if (writeTrace) group.t0 = traceNow();
       group.cancelTimer = this.scheduler.schedule(this.timeoutMs, () => {
         let acked = Infinity;
         for (const id of group.requestIds) {
@@ -78,6 +82,7 @@ export class AckTracker {
     // our quorum: its ack must not make a write acknowledged.
     if (!countsNow(word) && !p.countedAtPlan(word)) return;
     p.acks.add(peer);
+    if (p.group.t0 !== undefined) writeTrace?.since(p.durable ? 'write.ackAfterOwnDurable' : 'write.ackBeforeOwnDurable', p.group.t0);
     this.settle(requestId, p);
   }
 
@@ -99,6 +104,7 @@ export class AckTracker {
       const p = this.pending.get(id);
       if (!p) continue;
       p.durable = true;
+      if (p.group.t0 !== undefined) writeTrace?.since(p.acks.size > 0 ? 'write.ownDurableAfterAck' : 'write.ownDurableBeforeAck', p.group.t0);
       this.settle(id, p);
     }
   }
@@ -136,6 +142,7 @@ export class AckTracker {
     this.pending.delete(requestId);
     if (--p.group.open > 0) return;
     p.group.cancelTimer();
+    if (p.group.t0 !== undefined) writeTrace?.since('write.settled', p.group.t0);
     p.group.resolve();
   }
 }

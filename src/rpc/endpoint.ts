@@ -13,6 +13,7 @@ import { decodeRpcFrame, encodeRpcFrame, type RpcFrame } from './frames.js';
 import { rebuildRemoteError } from './remote-error.js';
 import { PartAssembler, splitIntoParts } from './parts.js';
 import { OutgoingConnections } from './outgoing.js';
+import { traceNow, writeTrace } from '../util/write-trace.js';
 
 /** Who may call a method: any authenticated peer including client tools, or cluster members only. */
 export type Access = 'client' | 'member';
@@ -309,6 +310,8 @@ export class RpcEndpoint {
       return this.replyError(conn, id, new TriError('too many requests in flight from this peer; retry later'));
     }
     this.inFlight.set(peer, busy + 1);
+    const t0 = writeTrace && traceNow();
+    if (writeTrace) writeTrace.add(`rpc.inFlight.${method}`, busy + 1);
     Promise.resolve()
       .then(() => h.fn(payload, ctx))
       .then(
@@ -316,6 +319,7 @@ export class RpcEndpoint {
         (err: unknown) => this.replyError(conn, id, err instanceof Error ? err : new TriError(String(err))),
       )
       .finally(() => {
+        if (t0 !== undefined) writeTrace?.since(`rpc.serve.${method}`, t0);
         const n = (this.inFlight.get(peer) ?? 1) - 1;
         if (n <= 0) this.inFlight.delete(peer);
         else this.inFlight.set(peer, n);

@@ -10,6 +10,7 @@ import { YDocSet, type SchemaFor, type UpdateListener } from '../sync/ydoc-set.j
 import { isRemoteOrigin, type DocSet } from '../sync/types.js';
 import type { AppendEntry, NodeStore } from './types.js';
 import { Residency, type ResidencyOptions } from './residency.js';
+import { traceNow, writeTrace } from '../util/write-trace.js';
 
 /** Origin of updates replayed from disk, so they are not stored a second time. */
 const FROM_DISK = Symbol('from-disk');
@@ -140,8 +141,11 @@ export class DurableDocSet implements DocSet {
       return;
     }
     this.unsynced++;
+    const t0 = writeTrace && traceNow();
+    writeTrace?.add('commit.updatesPerBatch', batch.length);
     try {
       sync(batch, (err) => {
+        if (t0 !== undefined) writeTrace?.since('commit.toDurable', t0);
         this.unsynced--;
         durable(err);
       });

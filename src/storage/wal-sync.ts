@@ -6,6 +6,7 @@
 // loop keeps receiving, applying and committing while the disk syncs; callers act on durability
 // (send an ack, resolve a write) only in the callback.
 import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
+import { traceNow, writeTrace } from '../util/write-trace.js';
 
 export type SyncDone = (err?: Error) => void;
 
@@ -38,6 +39,14 @@ export class WalSync {
     if (this.closed || this.failed) {
       done(this.failed ?? new Error('the store is closed'));
       return;
+    }
+    if (writeTrace) {
+      const t0 = traceNow();
+      const inner = done;
+      done = (err) => {
+        writeTrace?.since('walsync.requestToSynced', t0);
+        inner(err);
+      };
     }
     this.next.push(done);
     if (!this.running) this.start();
@@ -80,8 +89,13 @@ export class WalSync {
     this.inFlight = this.next;
     this.next = [];
     this.syncs++;
+    const t0 = writeTrace && traceNow();
     this.sync(fd, (err) => {
       this.running = false;
+      if (writeTrace && t0 !== undefined) {
+        writeTrace.since('walsync.fdatasync', t0);
+        writeTrace.add('walsync.batchesPerSync', this.inFlight.length);
+      }
       if (this.closed) {
         closeSync(fd);
         return;
