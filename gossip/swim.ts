@@ -10,7 +10,7 @@
 
 import { ConfigError } from '../errors/index.js';
 import { Awareness } from './awareness.js';
-import { CatchUp } from './catch-up.js';
+import { CatchUp, type CatchUpReason } from './catch-up.js';
 import { validateConfig, type SwimConfig } from './config.js';
 import { Membership, PUSH_PULL_ORIGIN } from './membership.js';
 import { pushPullScale, retransmitLimit } from './math.js';
@@ -102,7 +102,7 @@ export class Swim {
     // The first push-pull falls anywhere in the first interval (as memberlist's): a node that joined
     // while others' state changes were still spreading catches up within one interval, not two.
     this.nextPushPullAt = init.now + Math.floor(this.random() * this.cfg.pushPullIntervalMs);
-    this.catchUp = new CatchUp(CATCH_UP_QUIET_ROUNDS * this.cfg.gossipIntervalMs);
+    this.catchUp = new CatchUp(CATCH_UP_QUIET_ROUNDS * this.cfg.gossipIntervalMs, this.cfg.gossipIntervalMs);
   }
 
   // ---- driving -------------------------------------------------------------------------------
@@ -124,8 +124,9 @@ export class Swim {
     if (now >= this.nextPushPullAt) {
       if (!this.membership.leaving) this.periodicPushPull(out);
       this.nextPushPullAt = now + pushPullScale(this.cfg.pushPullIntervalMs, this.membership.table.liveCount());
-    } else if (this.catchUp.due(this.membership.table.size(), now) && !this.membership.leaving) {
-      this.periodicPushPull(out);
+    } else {
+      const due = this.catchUp.due(this.membership.table.size(), now);
+      if (due && !this.membership.leaving) this.catchUpPull(due, out);
     }
     this.membership.reap(now, out);
     return out;
@@ -180,7 +181,8 @@ export class Swim {
     const remote = decodePushPull(payload); // throws DecodeError before anything changes
     const before = this.membership.table.size();
     const out = this.merge(remote, now);
-    this.catchUp.merged(before, this.membership.table.size(), now);
+    // The answer's first record is the member that answered (encodeState).
+    this.catchUp.merged(before, this.membership.table.size(), now, remote.members[0]?.name);
     return out;
   }
 
@@ -436,6 +438,15 @@ export class Swim {
     }
     this.targetCache = { version: table.version, at: now, list, dead };
     return list;
+  }
+
+  /** A burst pull goes back to the member that taught us last (catch-up.ts); a quiet one to a random member. */
+  private catchUpPull(reason: CatchUpReason, out: Out): void {
+    const teacher = reason === 'burst' ? this.catchUp.teacher() : undefined;
+    const m = teacher === undefined ? undefined : this.membership.table.get(teacher);
+    if (!m || m === this.self || m.state !== 'alive') return this.periodicPushPull(out);
+    this.counters.pushPulls!++;
+    out.push({ type: 'push-pull', to: m.address, join: false });
   }
 
   private periodicPushPull(out: Out): void {
