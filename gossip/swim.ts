@@ -10,12 +10,12 @@
 
 import { ConfigError } from '../errors/index.js';
 import { Awareness } from './awareness.js';
-import { CatchUp } from './catch-up.js';
+import { CatchUp, type CatchUpReason } from './catch-up.js';
 import { validateConfig, type SwimConfig } from './config.js';
 import { Membership, PUSH_PULL_ORIGIN } from './membership.js';
-import { pushPullScale, retransmitLimit } from './math.js';
-import { MAX_ADDRESS_BYTES, MAX_COMPOUND_PARTS, MAX_META_BYTES, MAX_NAME_BYTES, decodePacket, encodeCompound, encodeMessage, type GossipMessage } from './messages.js';
-import { compoundPartCost, packPacket } from './packer.js';
+import { pushPullScale } from './math.js';
+import { Dissemination } from './dissemination.js';
+import { MAX_ADDRESS_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, decodePacket, encodeMessage, type GossipMessage } from './messages.js';
 import { ProbeOrder, pickRandom } from './probe-order.js';
 import { Prober } from './prober.js';
 import { findNameClash, type NameClash } from './name-clash.js';
@@ -23,10 +23,8 @@ import { decodePushPull, encodeTable, type PushPullState } from './push-pull.js'
 import { internBytes } from './intern.js';
 import { copyMember, isLive } from './state.js';
 import type { MemberInfo, SwimEffect } from './types.js';
-import { utf8Length, varUintSize } from './wire.js';
+import { utf8Length } from './wire.js';
 
-/** Most members a node sends its own alive message to directly (announce()); gossip does the rest. */
-export const ANNOUNCE_MAX = 64;
 /** Gossip rounds without a new member before a catch-up push-pull (catch-up.ts). */
 const CATCH_UP_QUIET_ROUNDS = 5;
 /** Hint times kept before old ones are swept (they only matter for one probe period). */
@@ -35,6 +33,7 @@ const HINT_MEMORY = 64;
 export type { MemberEvent, MemberEventKind, MemberInfo, MemberState, SwimEffect } from './types.js';
 export type { SwimConfig } from './config.js';
 export type { NameClash } from './name-clash.js';
+export { ANNOUNCE_MAX } from './dissemination.js';
 
 export interface SwimInit {
   name: string;
@@ -54,8 +53,6 @@ export interface SwimInit {
 }
 
 type Out = SwimEffect[];
-/** A compound packet's fixed overhead: its type byte and part count. */
-const COMPOUND_HEADER_BYTES = 1 + varUintSize(MAX_COMPOUND_PARTS);
 
 export class Swim {
   readonly name: string;
@@ -73,8 +70,7 @@ export class Swim {
   private readonly catchUp: CatchUp;
   /** When each member was last hinted unreachable (rate limit of hintUnreachable). */
   private readonly lastHintAt = new Map<string, number>();
-  /** gossipTargets() as of a table version; `dead` are the members in it only for their window. */
-  private targetCache: { version: number; at: number; list: MemberInfo[]; dead: MemberInfo[] } | undefined;
+  private readonly dissemination: Dissemination;
   private readonly counters: Record<string, number> = {
     probes: 0, probeFailures: 0, acks: 0, indirectAcks: 0, nacks: 0, indirectProbes: 0, relayedPings: 0,
     relayNacksSent: 0, lateAcks: 0, misdirectedPings: 0, suspicions: 0, confirmations: 0, refutations: 0, reannounced: 0,
@@ -95,14 +91,15 @@ export class Swim {
     this.order = new ProbeOrder(this.random);
     this.self = { name: init.name, address: init.address, meta: internBytes(init.meta), incarnation: init.incarnation ?? 0, state: 'alive', stateChangedAt: init.now };
     this.membership = new Membership(this.self, this.cfg, this.awareness, this.order, this.counters);
-    this.prober = new Prober(this.self, this.cfg, this.random, this.membership, this.awareness, this.order, this.counters, (to, primary, out) => this.send(to, primary, out));
+    this.dissemination = new Dissemination(this.self, this.cfg, this.random, this.membership, this.counters);
+    this.prober = new Prober(this.self, this.cfg, this.random, this.membership, this.awareness, this.order, this.counters, (to, primary, out) => this.dissemination.send(to, primary, out));
     // Random phases so that nodes started together do not probe and gossip in lockstep.
     this.nextProbeAt = init.now + Math.floor(this.random() * this.cfg.probeIntervalMs);
     this.nextGossipAt = init.now + Math.floor(this.random() * this.cfg.gossipIntervalMs);
     // The first push-pull falls anywhere in the first interval (as memberlist's): a node that joined
     // while others' state changes were still spreading catches up within one interval, not two.
     this.nextPushPullAt = init.now + Math.floor(this.random() * this.cfg.pushPullIntervalMs);
-    this.catchUp = new CatchUp(CATCH_UP_QUIET_ROUNDS * this.cfg.gossipIntervalMs);
+    this.catchUp = new CatchUp(CATCH_UP_QUIET_ROUNDS * this.cfg.gossipIntervalMs, this.cfg.gossipIntervalMs);
   }
 
   // ---- driving -------------------------------------------------------------------------------
@@ -111,21 +108,22 @@ export class Swim {
     const out: Out = [];
     this.prober.advance(now, out);
     const declared = this.membership.expireSuspicions(now, out);
-    if (declared.length > 0) this.announceDeaths(declared, out);
+    if (declared.length > 0) this.dissemination.announceDeaths(declared, out);
     if (now >= this.nextProbeAt || this.prober.hintWaiting()) {
       // A hinted probe starts a fresh period (the next round-robin probe moves back by at most one).
       if (!this.membership.leaving) this.prober.start(now, out);
       this.nextProbeAt = now + this.awareness.scale(this.cfg.probeIntervalMs);
     }
     if (now >= this.nextGossipAt) {
-      this.gossip(now, out);
+      this.dissemination.gossip(now, out);
       this.nextGossipAt = now + this.cfg.gossipIntervalMs;
     }
     if (now >= this.nextPushPullAt) {
       if (!this.membership.leaving) this.periodicPushPull(out);
       this.nextPushPullAt = now + pushPullScale(this.cfg.pushPullIntervalMs, this.membership.table.liveCount());
-    } else if (this.catchUp.due(this.membership.table.size(), now) && !this.membership.leaving) {
-      this.periodicPushPull(out);
+    } else {
+      const due = this.catchUp.due(this.membership.table.size(), now);
+      if (due && !this.membership.leaving) this.catchUpPull(due, out);
     }
     this.membership.reap(now, out);
     return out;
@@ -180,7 +178,8 @@ export class Swim {
     const remote = decodePushPull(payload); // throws DecodeError before anything changes
     const before = this.membership.table.size();
     const out = this.merge(remote, now);
-    this.catchUp.merged(before, this.membership.table.size(), now);
+    // The answer's first record is the member that answered (encodeState).
+    this.catchUp.merged(before, this.membership.table.size(), now, remote.members[0]?.name);
     return out;
   }
 
@@ -248,36 +247,19 @@ export class Swim {
     this.membership.leaving = true;
     this.prober.cancel();
     this.membership.table.setState(this.self, 'left', now);
-    const claim = { incarnation: this.self.incarnation, name: this.name, from: this.name };
-    const bytes = encodeMessage({ type: 'dead', ...claim });
-    this.membership.queue.enqueue({ kind: 'dead', subject: this.name, from: this.name, bytes });
     const out: Out = [];
-    // Tell every live member directly as well: gossip alone would need the driver to keep
-    // ticking for several rounds, and a member that misses the news would declare us dead.
-    for (const m of this.membership.table.all()) {
-      if (m !== this.self && isLive(m.state)) this.send(m.address, [bytes], out);
-    }
+    this.dissemination.announceLeave(out);
     this.membership.emit('left', this.self, out);
     return out;
   }
 
   /**
-   * Sends our alive message straight to every live member once, right after a join push-pull
-   * gave us the member table. Gossip alone takes about log(N) gossip rounds to tell everyone a
-   * node joined; one packet per member (a one-off O(N) cost per join) makes it one round trip.
+   * Sends our alive message straight to live members once (up to ANNOUNCE_MAX, dissemination.ts),
+   * right after a join push-pull gave us the member table.
    */
   announce(_now: number): SwimEffect[] {
-    const bytes = encodeMessage({ type: 'alive', incarnation: this.self.incarnation, name: this.name, address: this.self.address, meta: this.self.meta });
     const out: Out = [];
-    const live = [...this.membership.table.all()].filter((m) => m !== this.self && isLive(m.state));
-    // Up to ANNOUNCE_MAX members hear it straight away; in a larger cluster a random sample does
-    // and gossip carries it on (a 1,000-node cluster forming sent N^2/2 announcements otherwise).
-    for (let i = 0; i < live.length && i < ANNOUNCE_MAX; i++) {
-      const j = live.length > ANNOUNCE_MAX ? i + Math.floor(this.random() * (live.length - i)) : i;
-      const m = live[j]!;
-      live[j] = live[i]!;
-      this.send(m.address, [bytes], out);
-    }
+    this.dissemination.announce(out);
     return out;
   }
 
@@ -287,7 +269,7 @@ export class Swim {
    */
   announceTo(address: string): SwimEffect[] {
     const out: Out = [];
-    this.send(address, [encodeMessage({ type: 'alive', incarnation: this.self.incarnation, name: this.name, address: this.self.address, meta: this.self.meta })], out);
+    this.dissemination.announceTo(address, out);
     return out;
   }
 
@@ -367,7 +349,7 @@ export class Swim {
           this.counters.misdirectedPings!++; // the address now belongs to someone else
           return;
         }
-        this.send(from, [encodeMessage({ type: 'ack', seq: msg.seq })], out);
+        this.dissemination.send(from, [encodeMessage({ type: 'ack', seq: msg.seq })], out);
         return;
       case 'ping-req': return this.prober.onPingReq(from, msg, now, out);
       case 'ack': return this.prober.onAck(from, msg, now, out);
@@ -380,62 +362,13 @@ export class Swim {
 
   // ---- dissemination and housekeeping ----------------------------------------------------------
 
-  private gossip(now: number, out: Out): void {
-    if (this.membership.queue.size() === 0) return;
-    // As memberlist: live members, plus the recently dead (so a falsely accused node hears it must
-    // refute); never members that left, whose sockets are closed: a packet there wastes one of a
-    // fact's few transmits.
-    const targets = this.gossipTargets(now);
-    this.counters.gossipRounds!++;
-    for (const m of pickRandom(targets, this.cfg.gossipNodes, this.random)) {
-      if (!this.send(m.address, [], out)) break; // queue drained
-    }
-  }
-
-  /**
-   * Sends the dead verdicts our own timer reached straight to every live member and to the
-   * accused, bare (no piggyback), as announce() and leave() do for joins and leaves: a one-off
-   * O(N) packets per death instead of gossip's several rounds until the last member hears it. The
-   * verdicts stay queued for gossip as well. If the accused is in fact alive (paused, cut off), it
-   * hears at once that it must refute.
-   */
-  private announceDeaths(verdicts: { name: string; bytes: Uint8Array }[], out: Out): void {
-    const packets = packAll(verdicts.map((v) => v.bytes), this.cfg.maxPacketBytes);
-    const accused = new Set(verdicts.map((v) => v.name));
-    for (const m of this.membership.table.all()) {
-      if (m === this.self || !(isLive(m.state) || (m.state === 'dead' && accused.has(m.name)))) continue;
-      for (const packet of packets) {
-        this.counters.packetsOut!++;
-        this.counters.bytesOut! += packet.length;
-        out.push({ type: 'send', to: m.address, packet });
-      }
-    }
-  }
-
-  /**
-   * Live members plus the recently dead, in table order. Rebuilt only when the table changed or a
-   * dead member's gossip window closed: a gossip round runs every 200 ms, and filtering 1,000
-   * members each time was O(N) per round.
-   */
-  private gossipTargets(now: number): MemberInfo[] {
-    const cache = this.targetCache;
-    const table = this.membership.table;
-    // Time only moves on, so members left out for an expired window stay out; those in it for
-    // theirs are checked again.
-    const fresh = cache && cache.version === table.version && now >= cache.at && cache.dead.every((m) => now - m.stateChangedAt < this.cfg.gossipToTheDeadMs);
-    if (fresh) return cache.list;
-    const list: MemberInfo[] = [];
-    const dead: MemberInfo[] = [];
-    for (const m of table.all()) {
-      if (m === this.self) continue;
-      if (isLive(m.state)) list.push(m);
-      else if (m.state === 'dead' && now - m.stateChangedAt < this.cfg.gossipToTheDeadMs) {
-        list.push(m);
-        dead.push(m);
-      }
-    }
-    this.targetCache = { version: table.version, at: now, list, dead };
-    return list;
+  /** A burst pull goes back to the member that taught us last (catch-up.ts); a quiet one to a random member. */
+  private catchUpPull(reason: CatchUpReason, out: Out): void {
+    const teacher = reason === 'burst' ? this.catchUp.teacher() : undefined;
+    const m = teacher === undefined ? undefined : this.membership.table.get(teacher);
+    if (!m || m === this.self || m.state !== 'alive') return this.periodicPushPull(out);
+    this.counters.pushPulls!++;
+    out.push({ type: 'push-pull', to: m.address, join: false });
   }
 
   private periodicPushPull(out: Out): void {
@@ -446,37 +379,6 @@ export class Swim {
     out.push({ type: 'push-pull', to: peer.address, join: false });
   }
 
-  /** Sends `primary` plus piggybacked broadcasts; returns false when there was nothing to send. */
-  private send(to: string, primary: Uint8Array[], out: Out): boolean {
-    const limit = retransmitLimit(this.cfg.retransmitMult, this.membership.table.liveCount());
-    const packet = packPacket(primary, this.membership.queue, this.cfg.maxPacketBytes, limit);
-    if (!packet) return false;
-    this.counters.packetsOut!++;
-    this.counters.bytesOut! += packet.length;
-    out.push({ type: 'send', to, packet });
-    return true;
-  }
-}
-
-/** Packs messages into as few packets as fit `maxBytes` (a lone message goes bare). */
-function packAll(messages: Uint8Array[], maxBytes: number): Uint8Array[] {
-  const packets: Uint8Array[] = [];
-  let batch: Uint8Array[] = [];
-  let used = COMPOUND_HEADER_BYTES;
-  const flush = (): void => {
-    if (batch.length === 1) packets.push(batch[0]!);
-    else if (batch.length > 1) packets.push(encodeCompound(batch));
-    batch = [];
-    used = COMPOUND_HEADER_BYTES;
-  };
-  for (const m of messages) {
-    const cost = compoundPartCost(m);
-    if (batch.length > 0 && (used + cost > maxBytes || batch.length === MAX_COMPOUND_PARTS)) flush();
-    batch.push(m);
-    used += cost;
-  }
-  flush();
-  return packets;
 }
 
 function checkMeta(meta: Uint8Array): void {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { profile } from '../../gossip/config.js';
 import { encodeMessage } from '../../gossip/messages.js';
 import { encodePushPull } from '../../gossip/push-pull.js';
+import { CATCH_UP_BURST } from '../../gossip/catch-up.js';
 import { Swim, type SwimEffect } from '../../gossip/swim.js';
 import { seeded } from '../lib/seeded.js';
 
@@ -74,5 +75,27 @@ describe('catch-up push-pull', () => {
     const later = run(s, QUIET_MS + 401, 20_000).length;
     const baseline = run(gossiped, QUIET_MS + 401, 20_000).length;
     expect(later).toBeLessThanOrEqual(baseline);
+  });
+
+  it('a join storm: gossip teaching CATCH_UP_BURST members after a pull sends the next pull back to the member that answered it, at once', () => {
+    const storm = node();
+    const trickle = node();
+    for (const s of [storm, trickle]) s.mergeState(state(['seed', 'a', 'b']), 0);
+    // From the second gossip round on, one more member per 10 ms: BURST of them within ~0.5 s for
+    // `storm`, one fewer for `trickle`.
+    const joins = (s: Swim, count: number): Map<number, () => void> => {
+      const at = new Map<number, () => void>();
+      for (let i = 0; i < count; i++) at.set(LAN.gossipIntervalMs + 10 * i, () => s.receive(`m${i}:7946`, alive(`m${i}`), LAN.gossipIntervalMs + 10 * i));
+      return at;
+    };
+    const end = LAN.gossipIntervalMs + 10 * CATCH_UP_BURST + 2 * LAN.gossipIntervalMs;
+    const toSeed = (pulls: { t: number; e: SwimEffect }[]): number[] => pulls.filter((p) => p.e.type === 'push-pull' && p.e.to === 'seed:7946').map((p) => p.t);
+    const stormPulls = run(storm, 0, end, joins(storm, CATCH_UP_BURST));
+    const tricklePulls = run(trickle, 0, end, joins(trickle, CATCH_UP_BURST - 1));
+    // Well before the table could be quiet for QUIET_MS.
+    expect(toSeed(stormPulls)).toHaveLength(1);
+    expect(toSeed(stormPulls)[0]!).toBeLessThan(QUIET_MS);
+    expect(stormPulls.filter((p) => p.e.type === 'push-pull' && p.e.to !== 'seed:7946' && p.t < QUIET_MS)).toHaveLength(0);
+    expect(toSeed(tricklePulls)).toHaveLength(0);
   });
 });
