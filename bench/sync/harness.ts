@@ -7,7 +7,6 @@
 // bytes really sent: TLS records included. Notifications travel on the sender's own outgoing
 // connection, so relay `toB` carries A's messages (c2s) and relay `toA` carries B's.
 // In-process counters at each layer (engine, RPC, TCP transport) give the cross-check.
-import net from 'node:net';
 import { MemoryService } from '../../src/memory/memory-service.js';
 import { RpcEndpoint } from '../../src/rpc/endpoint.js';
 import { createTcpTransport, type TcpTransport } from '../../src/transport/tcp.js';
@@ -19,55 +18,7 @@ import { silentLogger } from '../../src/node/logger.js';
 import type { QuorumGate } from '../../src/quorum/quorum-gate.js';
 import { EMPTY_CONFIG, type VoterConfig } from '../../src/quorum/voter-config.js';
 import type { SyncConfig, SyncEffect } from '../../src/sync/index.js';
-
-export interface Relay {
-  address: string;
-  /** Bytes from the dialling side to the listening side, and back. */
-  c2s: number;
-  s2c: number;
-  close(): Promise<void>;
-}
-
-/** A TCP relay on `bind` that forwards to `target` and counts bytes each way. */
-export async function countingRelay(bind: string, target: { host: string; port: number }): Promise<Relay> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect({ host: target.host, port: target.port, localAddress: bind });
-    sockets.add(inbound).add(outbound);
-    inbound.setNoDelay(true);
-    outbound.setNoDelay(true);
-    inbound.on('data', (d: Buffer) => {
-      relay.c2s += d.length;
-      outbound.write(d);
-    });
-    outbound.on('data', (d: Buffer) => {
-      relay.s2c += d.length;
-      inbound.write(d);
-    });
-    for (const [x, y] of [[inbound, outbound], [outbound, inbound]] as const) {
-      x.on('error', () => y.destroy());
-      x.on('close', () => {
-        y.destroy();
-        sockets.delete(x);
-      });
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, bind, () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  const relay: Relay = {
-    address: `${bind}:${port}`,
-    c2s: 0,
-    s2c: 0,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-  return relay;
-}
+import { countingRelay, type Relay } from '../lib/counting-relay.js';
 
 export interface BenchNode {
   name: string;
