@@ -54,7 +54,7 @@ function twoVoterGate(self: string, peer: string, node: { needAck: boolean }): Q
     onConfigChange: () => {},
     reachableVoters: () => new Set([self, peer]),
     assertWritable: () => ({ writable: true }),
-    ackPlan: () => ({ voters: new Set([peer]), needed: node.needAck ? 1 : 0, complete: (acks: ReadonlySet<string>) => acks.has(peer) }),
+    ackPlan: () => ({ voters: new Set([peer]), needed: node.needAck ? 1 : 0, complete: (acks: ReadonlySet<string>) => !node.needAck || acks.has(peer) }),
     // One voter configuration (epoch 0) for both: every ack counts, and ours carry word 0.
     word: () => 0,
     countsAck: (word: number) => word === 0,

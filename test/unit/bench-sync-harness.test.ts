@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { startPair, type NodePair } from '../../bench/sync/harness.js';
 import { snap } from '../../bench/sync/layers.js';
-import { inSync, measure, quiet } from '../../bench/sync/measure.js';
+import { inSync, measure, partition, quiet, reconnect } from '../../bench/sync/measure.js';
 import * as yp from '../../bench/sync/yprotocols.js';
 
 // Addresses reserved for this test (the benchmarks use 127.0.9.1-4).
@@ -35,6 +35,23 @@ describe('sync benchmark harness', () => {
     expect(d.wireBA - d.tcpB).toBe(22);
     expect(d.syncA).toBeGreaterThan(p.a.localUpdateBytes.at(-1)!);
     expect(snap(p).wireAB).toBeGreaterThan(0);
+  });
+
+  it('a write while partitioned is admitted without the peer (catch-up benchmarks), and anti-entropy brings it', async () => {
+    pair = await startPair(HOSTS);
+    const p = pair;
+    const mem = p.a.service.memory('agent-y');
+    const id = await mem.addEpisode({ task: 't', outcome: 'o' });
+    p.b.service.antiEntropyWith(p.a.name);
+    await quiet(p);
+    partition(p);
+    // The stub gate asks for no ack while partitioned: the write must resolve, not time out.
+    await mem.increment(id, 'n');
+    expect(p.b.service.memory('agent-y').get(id)?.counters.n ?? 0).toBe(0);
+    reconnect(p);
+    p.b.service.antiEntropyWith(p.a.name);
+    await inSync(p, 'after the partition');
+    expect(p.b.service.memory('agent-y').get(id)?.counters.n).toBe(1);
   });
 
   it('y-protocols step2 between in-sync documents still carries the delete set', () => {
