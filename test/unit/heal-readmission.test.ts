@@ -79,6 +79,35 @@ describe('heal after the minority was downed (simulator, 5 nodes, RF 5)', () => 
     });
   });
 
+  it('a second downing on a later configuration pulls early again (the pull is keyed by the removal epoch)', { timeout: 240_000 }, async () => {
+    const clock = { now: (): number => 0 };
+    const rec = recorder(() => clock.now());
+    const sim = track(new SimCluster({ seed: 'heal-readmission-twice', nodes: 5, replicationFactor: 5, logger: rec.logger }));
+    clock.now = () => sim.now();
+    await withReplay(sim, async () => {
+      await sim.start();
+      expect(await sim.runUntil(() => sim.allSeeAlive(5) && sim.node(0).gate.voterConfig().voters.length === 5, 60_000)).toBe(true);
+      const minority = ['n3', 'n4'];
+      const acked: Array<{ agent: string; id: string }> = [];
+      const pulls = (since: number): Line[] => rec.lines.filter((l) => l.at >= since && l.msg === 'removed from the voter set while away: pulling a full snapshot' && l.fields.early === true);
+      for (let round = 0; round < 2; round++) {
+        sim.partition([0, 1, 2], [3, 4]);
+        const downed = (): boolean => [0, 1, 2].every((i) => minority.every((n) => sim.node(i).gate.voterConfig().removed.includes(n)));
+        expect(await sim.runUntil(downed, 120_000, 100), `round ${round} downed`).toBe(true);
+        for (let k = 0; k < 3; k++) acked.push({ agent: `b${k}`, id: await sim.settle(sim.node(k).memory(`b${k}`).addEpisode({ task: `round ${round} ${k}`, outcome: 'ok' }), 10_000) });
+        const healedAt = sim.now();
+        sim.heal();
+        const back = (): boolean => [0, 1, 2, 3, 4].every((i) => sim.node(i).gate.voterConfig().voters.length === 5 && sim.node(i).gate.voterConfig().removed.length === 0);
+        expect(await sim.runUntil(() => back() && sim.digestsEqual(), 60_000, 50), `round ${round} healed`).toBe(true);
+        // Each removal is a new configuration: the second one must not look "already pulled".
+        for (const n of minority) expect(pulls(healedAt).filter((l) => l.node === n), `${n} early pull in round ${round}`).toHaveLength(1);
+        for (const i of [0, 1, 2, 3, 4]) for (const { agent, id } of acked) expect(sim.node(i).memory(agent).get(id), `n${i} ${agent} ${id}`).toBeDefined();
+        // Past the pull-repeat window, so the second round's pull is decided by the epoch alone.
+        await sim.runFor(35_000);
+      }
+    });
+  });
+
   it('a removed member restarted after the heal: catches up through its start-up snapshot, with no early pull after it', { timeout: 180_000 }, async () => {
     const clock = { now: (): number => 0 };
     const rec = recorder(() => clock.now());
