@@ -208,6 +208,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
     floor_episode_replica_us: metric(Math.round(floor.episodeUs), 'us/task'),
     floor_bare_episode_replica_us: metric(Math.round(floor.bareEpisodeUs), 'us/task'),
+    floor_sealed_episode_replica_us: metric(Math.round(floor.sealedEpisodeUs), 'us/task'),
     floor_table_replica_us: metric(Math.round(floor.tableUs), 'us/task'),
     floor_table_unbatched_replica_us: metric(Math.round(floor.tableUnbatchedUs), 'us/task'),
     floor_store_replica_us: metric(Math.round(floor.storeUs), 'us/task'),

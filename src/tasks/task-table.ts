@@ -56,8 +56,8 @@ export class TaskTable {
   /** The finished tasks by status, kept with `finished` so counts() need not walk every task ever. */
   private readonly finishedCounts = { done: 0, failed: 0 };
   /**
-   * Derived states of tasks read since their last change (invalidated after each local or
-   * merged transaction that changed the task), so the scheduler's passes and the status counts
+   * Derived states of tasks read since their last change (invalidated by a deep observer on
+   * every local or merged change of the task), so the scheduler's passes and the status counts
    * re-derive only what changed instead of parsing every open task's Yjs maps again.
    */
   private readonly derived = new Map<string, TaskState>();
@@ -78,35 +78,27 @@ export class TaskTable {
     this.tasks.forEach((_, id) => {
       if (!id.startsWith('~')) this.open.add(id);
     });
-    // Local and remote (merged) changes alike, read from the transaction's own record of the
-    // types and keys it changed (no observer: Yjs would build an event, its key changes and its
-    // path for every task touched, on every replica, for every write).
-    this.doc.on('afterTransaction', (tr: Y.Transaction) => this.changed(tr));
-  }
-
-  /**
-   * Keeps the open set and the caches in step with one transaction: a task key set or deleted
-   * (two replicas submitting the same explicit id set it again: it is looked at afresh), and the
-   * tasks whose parts changed (their derived state is stale).
-   */
-  private changed(tr: Y.Transaction): void {
-    for (const [type, keys] of tr.changed) {
-      if (type === (this.tasks as unknown)) {
-        for (const id of keys) {
-          if (id === null) continue;
-          this.derived.delete(id);
-          this.partsCache.delete(id);
-          // Keys starting with "~" are records, not tasks (task-retention.ts).
-          if (id.startsWith('~')) continue;
-          this.forgetFinished(id);
-          if (this.tasks.has(id)) this.open.add(id);
-          else this.open.delete(id);
-        }
-        continue;
+    // Local and remote (merged) additions alike; a key set again (two replicas submitting the
+    // same explicit id) is looked at afresh.
+    this.tasks.observe((e) => {
+      for (const [id, change] of e.changes.keys) {
+        if (id.startsWith('~')) continue;
+        this.forgetFinished(id);
+        if (change.action === 'delete') this.open.delete(id);
+        else this.open.add(id);
       }
-      const id = taskOfType(type, this.tasks);
-      if (id !== undefined) this.derived.delete(id);
-    }
+    });
+    this.tasks.observeDeep((events) => {
+      for (const e of events) {
+        if (e.target === this.tasks) {
+          for (const id of e.changes.keys.keys()) {
+            this.derived.delete(id);
+            this.partsCache.delete(id);
+          }
+        }
+        else this.derived.delete(String(e.path[0]));
+      }
+    });
   }
 
   /** Runs several writes as one transaction: storage and replication see one update (e.g. submit + assign). */
@@ -199,7 +191,7 @@ export class TaskTable {
     if (!p) return undefined;
     const s = deriveState(p);
     // Open tasks only (the cache stays O(open)), and not inside a transaction: its writes reach
-    // the afterTransaction handler (which invalidates) only at its end.
+    // the observer (which invalidates) only at its end.
     if (!s.winner && this.doc._transaction === null) this.derived.set(id, s);
     return s;
   }
@@ -336,16 +328,4 @@ export class TaskTable {
       parts.outcomes.set(nextDot(this.doc), { token: fence.token, holder: fence.holder, kind, result, error, at: wallMs, by: this.node });
     }, this);
   }
-}
-
-/** The id of the task a nested type (a task's map, or a part map of the older layout) belongs to. */
-function taskOfType(type: { _item: Y.Item | null }, root: Y.Map<TaskMap>): string | undefined {
-  let item = type._item;
-  for (let depth = 0; item !== null && depth < 4; depth++) {
-    const parent = item.parent;
-    if (parent === (root as unknown)) return item.parentSub ?? undefined;
-    if (!(parent instanceof Y.AbstractType)) return undefined;
-    item = parent._item;
-  }
-  return undefined;
 }
