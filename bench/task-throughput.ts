@@ -165,7 +165,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const floorHere = floorArithmetic(floor, plan.nodes, cores, 2000);
   const floor32 = floorArithmetic(floor, 32, cores, 2000);
   log(
-    `task-throughput: floor per replica per task ${floor.episodeUs.toFixed(0)} us (episode, ${floor.episodeBytes} B) + ${floor.tableUs.toFixed(0)} us (task table at ${floor.batch} tasks/write; ${floor.tableUnbatchedUs.toFixed(0)} us at 1), ` +
+    `task-throughput: floor per replica per task ${floor.episodeUs.toFixed(0)} us (episode, ${floor.episodeBytes} B; ${floor.sealedEpisodeUs.toFixed(0)} us as one value) + ${floor.tableUs.toFixed(0)} us (task table at ${floor.batch} tasks/write; ${floor.tableUnbatchedUs.toFixed(0)} us at 1), ` +
       `of which SQLite ${floor.storeUs.toFixed(0)} us; at ${plan.nodes} nodes ${floorHere.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> at most ${Math.round(floorHere.floor_max_tasks_per_sec!)} tasks/s on ${cores} cores; at 32 nodes ${floor32.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> ${Math.round(floor32.floor_max_tasks_per_sec!)} tasks/s (${Math.round(floor32.floor_max_tasks_per_sec_quorum_only!)} if only a quorum stored it), load ${load1m()}`,
   );
 
