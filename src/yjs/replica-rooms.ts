@@ -22,7 +22,29 @@ export interface RoomPlacement {
 }
 
 export function roomPlacement(memory: MemoryService, log: Logger): RoomPlacement {
-  const refreshing = new Set<string>();
+  // Pulls coalesce per document: while one runs, everyone who asks shares the one after it (which
+  // starts after they asked, so it sees every write acknowledged before), not one pull per client.
+  const running = new Map<string, Promise<void>>();
+  const queued = new Map<string, Promise<void>>();
+  const pull = (docId: string, agent: string): Promise<void> => {
+    const next = queued.get(docId);
+    if (next) return next;
+    const start = (): Promise<void> => {
+      const p: Promise<void> = memory.beforeRead(agent).finally(() => {
+        if (running.get(docId) === p) running.delete(docId);
+      });
+      running.set(docId, p);
+      return p;
+    };
+    const now = running.get(docId);
+    if (!now) return start();
+    const after = now.catch(() => undefined).then(() => {
+      queued.delete(docId);
+      return start();
+    });
+    queued.set(docId, after);
+    return after;
+  };
   const agentOf = (docId: string): string | undefined => (docId.startsWith(AGENT_PREFIX) ? docId.slice(AGENT_PREFIX.length) : undefined);
   /** Placed on other nodes only: replica sets are in force and this node is not in the document's set. */
   const elsewhere = (docId: string): boolean => {
@@ -32,18 +54,15 @@ export function roomPlacement(memory: MemoryService, log: Logger): RoomPlacement
   return {
     load: async (docId) => {
       const agent = agentOf(docId);
-      if (agent !== undefined) await memory.beforeRead(agent);
+      if (agent !== undefined) await pull(docId, agent);
     },
     hold: (docId) => (agentOf(docId) === undefined ? () => undefined : memory.replicas.pin([docId])),
     refresh: (docIds) => {
       for (const docId of docIds) {
         const agent = agentOf(docId);
-        if (agent === undefined || refreshing.has(docId) || !elsewhere(docId)) continue;
-        refreshing.add(docId);
-        memory.beforeRead(agent).then(
-          () => refreshing.delete(docId),
+        if (agent === undefined || running.has(docId) || !elsewhere(docId)) continue;
+        pull(docId, agent).catch(
           (err: Error) => {
-            refreshing.delete(docId);
             log.debug({ doc: docId, err: err.message }, 'could not merge a non-replica room from its replica set; its clients keep what they have');
           },
         );
