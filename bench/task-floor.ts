@@ -29,6 +29,11 @@ export interface FloorFigures {
   episodeUs: number;
   /** The same for an episode with only its task and outcome (no note, tag or field): what the episode's own structure costs. */
   bareEpisodeUs: number;
+  /**
+   * The same for the episode written as one immutable value (one Yjs item under the episodes root,
+   * the same JSON): the bound of a design lever, not something a node writes today.
+   */
+  sealedEpisodeUs: number;
   /** The same for the task-table updates of one task, at `batch` tasks per write. */
   tableUs: number;
   /** The same for the task-table updates when every write carries one task. */
@@ -47,7 +52,7 @@ const NODE = 'n1';
  * tasks per write (as task-service batches a turn's submits and outcomes), split into the
  * task-table messages and the episode messages, in the order they are sent.
  */
-function produce(tasks: number, batch: number, bare = false): { table: Uint8Array[]; episodes: Uint8Array[]; tableBytes: number; episodeBytes: number } {
+function produce(tasks: number, batch: number, episode: 'task' | 'bare' | 'sealed' = 'task'): { table: Uint8Array[]; episodes: Uint8Array[]; tableBytes: number; episodeBytes: number } {
   let x = 11;
   const random = (): number => ((x = (x * 16807) % 2147483647) / 2147483647);
   const docs = new DurableDocSet(new MemoryStore({ nodeId: 'floor-sender', name: NODE }));
@@ -81,10 +86,11 @@ function produce(tasks: number, batch: number, bare = false): { table: Uint8Arra
       let mem = mems.get(agent);
       if (!mem) mems.set(agent, (mem = new AgentMemoryDoc({ node: NODE, random, agentId: agent, doc: docs.doc(`agent/${agent}`) })));
       // What task-service writes for an echo task.
-      mem.addEpisode(
-        bare ? { task: `echo ${f.id}`, outcome: 'done' } : { task: `echo ${f.id}`, outcome: 'done', note: `result: ${JSON.stringify({ i: f.i })}`, tags: ['echo'], fields: { taskId: f.id, durationMs: 0 } },
-        { now: f.i },
-      );
+      const full = { task: `echo ${f.id}`, outcome: 'done', note: `result: ${JSON.stringify({ i: f.i })}`, tags: ['echo'], fields: { taskId: f.id, durationMs: 0 } };
+      if (episode === 'sealed') {
+        const doc = mem.doc;
+        doc.transact(() => doc.getMap('episodes').set(f.id, { ...full, node: NODE, createdAt: f.i }));
+      } else mem.addEpisode(episode === 'bare' ? { task: `echo ${f.id}`, outcome: 'done' } : full, { now: f.i });
     }
   }
   return out;
@@ -122,7 +128,8 @@ export function measureReplicaFloor(tasks = 2_000, batch = 16, commitEvery = 32)
   try {
     const batched = produce(tasks, batch);
     const single = produce(tasks, 1);
-    const bare = produce(tasks, batch, true);
+    const bare = produce(tasks, batch, 'bare');
+    const sealed = produce(tasks, batch, 'sealed');
     let run = 0;
     const measure = (msgs: Uint8Array[]): { handleUs: number; commitUs: number } => receive(msgs, commitEvery, join(root, `r${run++}`));
     measure(batched.episodes); // warm-up
@@ -131,11 +138,13 @@ export function measureReplicaFloor(tasks = 2_000, batch = 16, commitEvery = 32)
     const tb = measure(batched.table);
     const t1 = measure(single.table);
     const eb = measure(bare.episodes);
+    const es = measure(sealed.episodes);
     return {
       episodeBytes: Math.round(batched.episodeBytes / tasks),
       tableBytesPerTask: Math.round(batched.tableBytes / tasks),
       episodeUs: (ep.handleUs + ep.commitUs) / tasks,
       bareEpisodeUs: (eb.handleUs + eb.commitUs) / tasks,
+      sealedEpisodeUs: (es.handleUs + es.commitUs) / tasks,
       tableUs: (tb.handleUs + tb.commitUs) / tasks,
       tableUnbatchedUs: (t1.handleUs + t1.commitUs) / tasks,
       storeUs: (ep.commitUs + tb.commitUs) / tasks,

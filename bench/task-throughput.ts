@@ -37,6 +37,7 @@ import { snapshotDist, type TaskBenchOptions } from './task-failover.js';
 import { runThroughputMode, type ModeFigures, type ThroughputPlan } from './task-mode.js';
 import { route, TaskScheduler, TaskTable, type Candidate, type SchedulerMember } from '../src/tasks/index.js';
 import { floorArithmetic, measureReplicaFloor } from './task-floor.js';
+import { measureTaskStages, stagesArithmetic, type TaskStages } from './task-stages.js';
 import { runBullmqThroughput } from './peers/bullmq.js';
 import { peerEnabled, ratioMetrics, type PeerSection } from './peers/ratios.js';
 import { peerBarChart } from './peers/peer-charts.js';
@@ -112,6 +113,22 @@ export function measureSchedulerPass(size: number, n = 32, samples = 200): numbe
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
+/** The in-process stages of one task (task-stages.ts) as metrics. */
+function stageMetrics(s: TaskStages, a: ReturnType<typeof stagesArithmetic>): Metrics {
+  const us = (x: number): { value: number; unit: string } => metric(Math.round(x * 10) / 10, 'us/task');
+  return {
+    stage_writer_submit_us: us(s.writerSubmitUs),
+    stage_writer_answer_us: us(s.writerAnswerUs),
+    stage_writer_outcome_us: us(s.writerOutcomeUs),
+    stage_writer_episode_us: us(s.writerEpisodeUs),
+    stage_replica_table_us: us(s.replicaTableUs),
+    stage_replica_episode_us: us(s.replicaEpisodeUs),
+    stage_recall_fold_us: us(s.recallFoldUs),
+    stage_cluster_us: us(a.clusterUs),
+    stage_sealed_episode_saving_us: us(a.sealedSavingUs),
+  };
+}
+
 /** Tasks sharded with their agents: the replication factor of the sharded mode. */
 const SHARDED_RF = 3;
 
@@ -148,9 +165,14 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
   const floorHere = floorArithmetic(floor, plan.nodes, cores, 2000);
   const floor32 = floorArithmetic(floor, 32, cores, 2000);
   log(
-    `task-throughput: floor per replica per task ${floor.episodeUs.toFixed(0)} us (episode, ${floor.episodeBytes} B) + ${floor.tableUs.toFixed(0)} us (task table at ${floor.batch} tasks/write; ${floor.tableUnbatchedUs.toFixed(0)} us at 1), ` +
+    `task-throughput: floor per replica per task ${floor.episodeUs.toFixed(0)} us (episode, ${floor.episodeBytes} B; ${floor.sealedEpisodeUs.toFixed(0)} us as one value) + ${floor.tableUs.toFixed(0)} us (task table at ${floor.batch} tasks/write; ${floor.tableUnbatchedUs.toFixed(0)} us at 1), ` +
       `of which SQLite ${floor.storeUs.toFixed(0)} us; at ${plan.nodes} nodes ${floorHere.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> at most ${Math.round(floorHere.floor_max_tasks_per_sec!)} tasks/s on ${cores} cores; at 32 nodes ${floor32.floor_cpu_ms_per_task!.toFixed(2)} ms/task -> ${Math.round(floor32.floor_max_tasks_per_sec!)} tasks/s (${Math.round(floor32.floor_max_tasks_per_sec_quorum_only!)} if only a quorum stored it), load ${load1m()}`,
   );
+
+  // One task end to end, stage by stage, in-process (task-stages.ts): what of a node's CPU per task the task path itself explains.
+  const stages = measureTaskStages();
+  const stagesHere = stagesArithmetic(stages, plan.nodes);
+  log(`task-throughput: one task in-process (us): ${Object.entries(stages).filter(([k]) => k.endsWith('Us')).map(([k, v]) => `${k} ${(v as number).toFixed(1)}`).join(', ')}; at ${plan.nodes} nodes ${stagesHere.clusterUs.toFixed(0)} us per task (recall ${(stagesHere.recallShare * 100).toFixed(0)}%; an episode as one value would save ${stagesHere.sealedSavingUs.toFixed(0)} us), load ${load1m()}`);
 
   const snap = snapshotDist();
   // The cluster-wide task table (every node holds every task: RF at least the node count, at most
@@ -186,6 +208,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     ...Object.fromEntries(Object.entries(passes).map(([size, us]) => [`scheduler_pass_table_${size}`, metric(Math.round(us), 'us/task')])),
     floor_episode_replica_us: metric(Math.round(floor.episodeUs), 'us/task'),
     floor_bare_episode_replica_us: metric(Math.round(floor.bareEpisodeUs), 'us/task'),
+    floor_sealed_episode_replica_us: metric(Math.round(floor.sealedEpisodeUs), 'us/task'),
     floor_table_replica_us: metric(Math.round(floor.tableUs), 'us/task'),
     floor_table_unbatched_replica_us: metric(Math.round(floor.tableUnbatchedUs), 'us/task'),
     floor_store_replica_us: metric(Math.round(floor.storeUs), 'us/task'),
@@ -197,6 +220,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     floor_max_tasks_per_sec_32: metric(Math.round(floor32.floor_max_tasks_per_sec!), 'tasks/s'),
     floor_max_tasks_per_sec_32_quorum_only: metric(Math.round(floor32.floor_max_tasks_per_sec_quorum_only!), 'tasks/s'),
     floor_cores_for_goal_32: metric(Math.round(floor32.floor_cores_at_goal! * 10) / 10, 'cores'),
+    ...stageMetrics(stages, stagesHere),
     // Sharded (RF 3): each task's updates go to its agent's 3 replicas only, whatever the node count.
     ...(sharded && {
       replication_factor_sharded: metric(SHARDED_RF, 'replicas'),
@@ -233,6 +257,7 @@ export async function runTaskThroughput(opts: TaskBenchOptions): Promise<BenchRe
     goal: { tasksPerSec: 2000, shardedTasksPerSec: 1000, shardedSyncMessagesPerTask: 8 },
     modes: { full, sharded },
     plan,
+    stages,
     floor: { ...floor, cores, arithmetic: 'floor_cpu_ms_per_task = (episode + table) per replica x (nodes - 1); floor_max_tasks_per_sec = cores / floor_cpu_ms_per_task; quorum_only: x (majority - 1) instead; sharded_: x (RF - 1), the other replicas of the agent' },
   });
   log(`task-throughput: wrote ${path}`);

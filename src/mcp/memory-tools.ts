@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { NodeClient } from '../client/node-client.js';
 import { ConfigError, TriError, UnknownAgentTypeError } from '../errors.js';
 import { ANNOTATE_OPS } from '../memory/annotate.js';
-import { WRITE_LEVELS } from '../memory/consistency.js';
+import { READ_LEVELS, WRITE_LEVELS } from '../memory/consistency.js';
 import { EMBEDDING_FIELD, parseTime, type RecallQuery } from '../recall/recall-query.js';
 import { METHODS } from '../rpc/methods.js';
 import { STRATEGIES } from '../tasks/routing.js';
@@ -56,13 +56,15 @@ export function registerMemoryTools(server: McpServer, at: string, client: () =>
         until: Time.optional(),
         vector: z.array(z.number()).optional().describe('an embedding: nearest episodes by cosine, fused with the text rank when text is given'),
         limit: z.number().int().min(1).max(1000).optional(),
+        consistency: z.enum(READ_LEVELS).optional().describe("local (default: what the node holds; a node holding no copy merges from a majority of the agent's replica set first) or majority (merges from a majority of the replica set first, on a replica too: sees every acknowledged write); one agent only"),
       },
     },
     (a) =>
       run(async (c) => {
         if ((a.agent === undefined) === (a.all_agents !== true)) throw new ConfigError('give either agent or all_agents: true');
+        if (a.agent === undefined && a.consistency !== undefined) throw new ConfigError('consistency needs one agent: a search of every agent reads the local index');
         const q: RecallQuery = { text: a.text, tags: a.tags, outcome: a.outcome, fields: a.fields as Record<string, Json> | undefined, since: time(a.since), until: time(a.until), vector: a.vector, limit: a.limit };
-        return { hits: await c.recall(a.agent, q) };
+        return { hits: await c.recall(a.agent, q, a.consistency) };
       }),
   );
   server.registerTool(
@@ -80,8 +82,10 @@ export function registerMemoryTools(server: McpServer, at: string, client: () =>
         value: z.any().optional(),
         counter: z.string().optional(),
         by: z.number().optional(),
+        consistency: z.enum(WRITE_LEVELS).optional().describe("majority (default: a majority of the agent's replica set stored it) or all (every replica)"),
       },
     },
+    // The arguments go to the node as they are: it checks the edit and the consistency level again (memory-query-rpc.ts).
     (a) => run(async (c) => ({ episode: await c.call(METHODS.memoryAnnotate, a, isEpisode) })),
   );
   server.registerTool('list_agents', { title: 'List Agents', description: 'Every agent with memory on the cluster, and its episode count.', inputSchema: {} }, () =>

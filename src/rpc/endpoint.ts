@@ -154,11 +154,13 @@ export class RpcEndpoint {
    * On an established connection the frame is queued before this returns, so messages to one
    * peer keep the order of the calls.
    */
-  notify(to: Address, method: string, payload: Uint8Array): Promise<void> {
+  notify(to: Address, method: string, payload: Uint8Array, opts?: { flush?: boolean }): Promise<void> {
     const ready = this.closed ? undefined : this.links.established(to);
     if (ready) {
       this.stats.notifiesOut++;
       this.sendBytes(ready, this.notifyFrame(method, payload));
+      // `flush`: on the wire now, not with the rest of the tick's frames (a relay a client waits for).
+      if (opts?.flush) ready.flush?.();
       return RESOLVED;
     }
     return this.connection(to).then((conn) => {

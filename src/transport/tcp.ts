@@ -257,6 +257,11 @@ class TcpConnection implements StreamConnection {
     this.socket.write(encodeFrame(frame));
   }
 
+  /** The tick's frames leave now (the pending end-of-tick uncork then finds nothing corked). */
+  flush(): void {
+    if (this.socket.writableCorked) this.socket.uncork();
+  }
+
   onFrame(handler: (frame: Uint8Array) => void): void {
     this.frameHandler = handler;
     if (this.early.length > 0) setImmediate(() => this.flushEarly());
@@ -344,5 +349,5 @@ class TcpConnection implements StreamConnection {
 }
 
 function uncork(socket: Socket): void {
-  socket.uncork();
+  if (socket.writableCorked) socket.uncork(); // flush() may have written the tick's frames already
 }

@@ -29,6 +29,8 @@ export interface StreamConnection {
   readonly peerIdentity?: string;
   /** Queues one frame. Throws OversizeError above the frame limit (1 MiB by default). */
   send(frame: Uint8Array): void;
+  /** Writes the frames queued this tick now rather than at its end (latency-critical sends); optional. */
+  flush?(): void;
   onFrame(handler: (frame: Uint8Array) => void): void;
   /** Called once, when either side closes or the connection fails. */
   onClose(handler: (err?: Error) => void): void;

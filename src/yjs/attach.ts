@@ -4,8 +4,11 @@ import type { NodeHttpServer } from '../node/http-server.js';
 import type { Keyring } from '../security/keyring.js';
 import { YjsEndpoint } from './ws-endpoint.js';
 import { YjsHub } from './yjs-hub.js';
+import { roomPlacement } from './replica-rooms.js';
 
 export function attachYjs(node: ClusterNode, http: NodeHttpServer, keyring: Keyring | undefined, maxDocBytes?: number): YjsHub {
+  // On a node that is not a replica of an agent's memory, its clients get it as the replica set has it.
+  const placement = roomPlacement(node.memoryService, node.world.runtime.logger.child({ component: 'yjs' }));
   const hub = new YjsHub({
     self: node.name,
     runtime: node.world.runtime,
@@ -14,6 +17,9 @@ export function attachYjs(node: ClusterNode, http: NodeHttpServer, keyring: Keyr
     peers: () => node.swim.members().filter((m) => m.name !== node.name && (m.state === 'alive' || m.state === 'suspect')).map((m) => ({ name: m.name, address: m.address })),
     maxDocBytes,
     writable: () => node.gate.verdict().writable,
+    load: placement.load,
+    hold: placement.hold,
+    refresh: placement.refresh,
   });
   const endpoint = new YjsEndpoint({ hub, keyring, log: node.world.runtime.logger.child({ component: 'yjs' }) });
   http.onUpgrade((req, socket, head) => endpoint.upgrade(req, socket, head));

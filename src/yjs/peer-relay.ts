@@ -46,6 +46,8 @@ export class PeerRelay {
   private stopped = false;
   /** Relays of this turn, sent by flushUpdates(). */
   private queued: Array<{ docId: string; update: Uint8Array; to: string[] }> = [];
+  /** A relay already left in this turn (the turn's later ones wait for its end). */
+  private turnOpen = false;
 
   constructor(private readonly o: PeerRelayOptions) {
     o.rpc.onNotify(AWARENESS_METHOD, 'member', (payload) => this.remoteAwareness(payload));
@@ -81,10 +83,11 @@ export class PeerRelay {
   }
 
   /**
-   * Queues a validated client update for the members with clients on the document; whether any
-   * will be sent it. The turn's relays leave together, one message per member (several documents'
-   * updates), at the end of the code running now (`soon`): queued before the write path runs, they
-   * are written ahead of that write's replication pushes and in the same socket write.
+   * Sends a validated client update to the members with clients on the document; whether any
+   * will be sent it. The turn's first relay is written to the wire at once, before the write path
+   * applies and stores the update (a stream of single edits waits for none of that); the turn's
+   * later ones (many clients' frames read in one turn) leave together at the end of the code
+   * running now (`soon`), one message per member, ahead of that turn's replication pushes.
    */
   relayUpdate(docId: string, update: Uint8Array): boolean {
     if (update.byteLength > MAX_RELAYED_UPDATE_BYTES) return false; // its push carries it (a notify is one frame)
@@ -93,13 +96,24 @@ export class PeerRelay {
     if (names.length === 0) return false;
     const to = peers.filter((p) => names.includes(p.name)).map((p) => p.address);
     this.queued.push({ docId, update, to });
-    if (!this.o.soon) this.flushUpdates();
-    else if (this.queued.length === 1) this.o.soon(() => this.flushUpdates());
+    if (!this.o.soon) this.flushUpdates(false);
+    else if (!this.turnOpen) {
+      this.turnOpen = true;
+      this.flushUpdates(true);
+      this.o.soon(() => {
+        this.turnOpen = false;
+        this.flushUpdates(false);
+      });
+    }
     return true;
   }
 
-  /** Sends the queued relays: per member one message (more past MAX_RELAY_MESSAGE_BYTES); members sent the same relays share one encoding. */
-  private flushUpdates(): void {
+  /**
+   * Sends the queued relays: per member one message (more past MAX_RELAY_MESSAGE_BYTES); members
+   * sent the same relays share one encoding. `now`: written to the wire before this returns.
+   */
+  private flushUpdates(now: boolean): void {
+    if (this.queued.length === 0) return;
     const queued = this.queued;
     this.queued = [];
     if (this.stopped) return;
@@ -118,7 +132,7 @@ export class PeerRelay {
       if (!payloads) encoded.set(key, (payloads = this.encodeRelays(indexes.map((i) => queued[i]!))));
       this.counts.updatesSent += indexes.length;
       this.counts.relayMessagesSent += payloads.length;
-      for (const payload of payloads) this.o.rpc.notify(address, UPDATE_METHOD, payload).catch(() => undefined);
+      for (const payload of payloads) this.o.rpc.notify(address, UPDATE_METHOD, payload, now ? { flush: true } : undefined).catch(() => undefined);
     }
   }
 

@@ -42,8 +42,12 @@ export interface HubOptions {
   maxDocBytes?: number;
   /** Whether the node can take writes now (the quorum gate); a read-only node refuses client updates without trying. */
   writable?: () => boolean;
-  /** Resolves once the document is loaded (documents may load on demand); default: loaded. */
+  /** Resolves once the document is loaded (a non-replica merges it from the replica set first, replica-rooms.ts); default: loaded. */
   load?: (docId: string) => Promise<void>;
+  /** Keeps the node's copy of a document while it has clients here; returns the release. */
+  hold?: (docId: string) => () => void;
+  /** Every tick, with the documents that have clients here (a non-replica merges them again). */
+  refresh?: (docIds: readonly string[]) => void;
 }
 
 /** What a transport gives the hub for one client. */
@@ -83,6 +87,8 @@ interface Room {
   deferred?: Array<{ frame: Uint8Array; origin: unknown }>;
   /** Client updates other members relayed here that replication has not brought yet. */
   relayed?: RelayedUpdates<Member>;
+  /** Releases the hold on the node's copy (HubOptions.hold) when the room closes. */
+  release?: () => void;
 }
 
 export class YjsHub {
@@ -136,7 +142,7 @@ export class YjsHub {
   open(docId: string, schema: UpdateSchema | undefined, conn: ClientConnection, opts: { readOnly: boolean; stillAuthorized?: () => string | undefined }): ClientHandle {
     let room = this.rooms.get(docId);
     if (!room) {
-      room = { docId, schema, members: new Set(), awareness: new AwarenessTable(), size: -1 };
+      room = { docId, schema, members: new Set(), awareness: new AwarenessTable(), size: -1, release: this.o.hold?.(docId) };
       this.rooms.set(docId, room);
       this.peerRelay.announce('add', [docId]);
     }
@@ -199,6 +205,7 @@ export class YjsHub {
     this.peerRelay.stop();
     this.cancelTick?.();
     for (const r of [...this.rooms.values()]) for (const m of [...r.members]) m.session.close(CLOSE.goingAway, 'node stopping');
+    for (const r of this.rooms.values()) r.release?.();
     this.rooms.clear();
   }
 
@@ -220,6 +227,7 @@ export class YjsHub {
     if (removed.length > 0) this.relay(r, removed, true);
     if (r.members.size === 0 && this.rooms.get(r.docId) === r) {
       this.rooms.delete(r.docId);
+      r.release?.();
       if (!this.stopped) this.peerRelay.announce('remove', [r.docId]);
     }
   }
@@ -378,6 +386,7 @@ export class YjsHub {
     // Soft state both ways: our interests renewed at every member, lapsed ones of theirs dropped.
     this.peerRelay.announce('refresh', [...this.rooms.keys()]);
     this.peerRelay.expire(now);
+    this.o.refresh?.([...this.rooms.keys()]);
     for (const r of [...this.rooms.values()]) {
       const expired = r.awareness.expire(now);
       if (expired.length > 0) this.relay(r, expired, false);

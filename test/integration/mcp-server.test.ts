@@ -3,7 +3,9 @@
 // is recalled through the server on n3; concurrent add_observations through two nodes both
 // survive; the knowledge-graph tools give the same read_graph and search_nodes results as the
 // reference server (@modelcontextprotocol/server-memory) run in the same test; bad input gives
-// tool errors and the servers and nodes keep serving; Streamable HTTP demands the bearer token.
+// tool errors and the servers and nodes keep serving; Streamable HTTP demands the bearer token;
+// recall and annotate take consistency levels (an edit at `all` refused with a replica down, a
+// recall at `majority` refused on a minority).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -184,6 +186,12 @@ describe('tri mcp', { timeout: 120_000 }, () => {
     await expectError('create_entities', { entities: 'Alice' }, /entities/);
     await expectError('annotate', { agent: 'planner', id: 'ffffffffffffffff', op: 'tag', tag: 'x' }, /Not found/);
     await expectError('annotate', { agent: 'planner', id: 'x', op: 'explode' }, /op/);
+    // Consistency levels: the read levels on recall, the write levels on annotate; anything else is refused.
+    await expectError('recall', { agent: 'planner', consistency: 'all' }, /consistency/);
+    await expectError('recall', { agent: 'planner', consistency: 'quorum' }, /consistency/);
+    await expectError('recall', { all_agents: true, consistency: 'majority' }, /Bad arguments: consistency needs one agent/);
+    await expectError('annotate', { agent: 'planner', id: 'x', op: 'tag', tag: 't', consistency: 'local' }, /consistency/);
+    await expectError('annotate', { agent: 'planner', id: 'x', op: 'tag', tag: 't', consistency: 7 }, /consistency/);
     await expectError('remember', { agent: 'bad agent id!', task: 't', outcome: 'ok' }, /Bad arguments: agent id/);
     await expectError('submit_task', { type: 'no-such-type', input: {}, wait_ms: 30_000 }, /Unknown agent type: task \S+ failed .*unknown agent type "no-such-type".*--agents MODULE/);
     await expectError('remember', { agent: 'a', task: 'x'.repeat(200_000), outcome: 'ok' }, /Bad arguments: the task text is [\d.]+ KiB, above the 64 KiB limit/);
@@ -242,14 +250,34 @@ describe('tri mcp', { timeout: 120_000 }, () => {
 
   it('without quorum a write is a tool error that counts the reachable voters', async (ctx) => {
     ctx.onTestFailed(() => void (failed = true));
-    await cluster.nodes[1]!.kill();
+    const planner = (await ok(s1, 'recall', { agent: 'planner', text: 'lighthouse', consistency: 'majority' })) as { hits: Array<{ episode: { id: string } }> };
+    expect(planner.hits).toHaveLength(1);
+    const id = planner.hits[0]!.episode.id;
+    expect(await ok(s1, 'annotate', { agent: 'planner', id, op: 'tag', tag: 'all-three', consistency: 'all' })).toHaveProperty('episode');
+    // One replica down: an edit at `all` is refused (nothing applied) while one at `majority` goes through.
     await cluster.nodes[2]!.kill();
+    await waitFor('n1 to refuse an edit at consistency all', async () => {
+      const res = await call(s1, 'annotate', { agent: 'planner', id, op: 'tag', tag: 'needs-all', consistency: 'all' });
+      return { ok: res.isError === true && /No quorum/.test(res.content[0]?.text ?? ''), value: res, detail: JSON.stringify(res.content) };
+    }, { timeoutMs: 30_000, intervalMs: 500 });
+    // (Attempts before n1 saw n3 down may have been applied and timed out; one refused now applies nothing.)
+    const refused = await call(s1, 'annotate', { agent: 'planner', id, op: 'tag', tag: 'refused-at-all', consistency: 'all' });
+    expect(refused.content[0]?.text).toMatch(/No quorum, nothing was written/);
+    const edited = (await ok(s1, 'annotate', { agent: 'planner', id, op: 'tag', tag: 'two-of-three', consistency: 'majority' })) as { episode: { tags: string[] } };
+    expect(edited.episode.tags).toContain('two-of-three');
+    expect(edited.episode.tags).not.toContain('refused-at-all');
+    expect(edited.episode.tags).toContain('all-three');
+    await cluster.nodes[1]!.kill();
     const r = await waitFor('n1 to refuse writes for lack of quorum', async () => {
       const res = await call(s1, 'remember', { agent: 'planner', task: 'during the outage', outcome: 'ok' });
       return { ok: res.isError === true && /No quorum/.test(res.content[0]?.text ?? ''), value: res, detail: JSON.stringify(res.content) };
     }, { timeoutMs: 30_000, intervalMs: 500 });
     expect(r.content[0]?.text).toMatch(/No quorum, nothing was written: 1 of 3 voters are reachable from node 127\.0\.19\.20.*Retry once the cluster heals/);
-    // Reads still work on the minority.
+    // Reads still work on the minority, at consistency local; at majority they are refused.
     expect((await ok(s1, 'recall', { agent: 'planner', text: 'lighthouse' })).hits).toHaveLength(1);
+    expect((await ok(s1, 'recall', { agent: 'planner', text: 'lighthouse', consistency: 'local' })).hits).toHaveLength(1);
+    const majority = await call(s1, 'recall', { agent: 'planner', text: 'lighthouse', consistency: 'majority' });
+    expect(majority.isError, JSON.stringify(majority.content)).toBe(true);
+    expect(majority.content[0]?.text).toMatch(/No quorum|Cannot reach|replica set/);
   });
 });

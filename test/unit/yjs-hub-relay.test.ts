@@ -46,11 +46,11 @@ function setup(opts: { soon?: boolean } = {}) {
   } as unknown as MemoryService;
   const handlers = new Map<string, (p: Uint8Array) => void>();
   /** Notifications sent, with the document's state vector at that moment. */
-  const sent: Array<{ to: string; method: string; payload: Uint8Array; docState: Map<number, number> }> = [];
+  const sent: Array<{ to: string; method: string; payload: Uint8Array; docState: Map<number, number>; flush: boolean }> = [];
   const rpc = {
     onNotify: (m: string, _a: string, fn: (p: Uint8Array) => void) => void handlers.set(m, fn),
-    notify: (to: string, method: string, payload: Uint8Array) => {
-      sent.push({ to, method, payload, docState: Y.decodeStateVector(Y.encodeStateVector(doc)) });
+    notify: (to: string, method: string, payload: Uint8Array, opts?: { flush?: boolean }) => {
+      sent.push({ to, method, payload, docState: Y.decodeStateVector(Y.encodeStateVector(doc)), flush: opts?.flush === true });
       return Promise.resolve();
     },
   } as unknown as RpcEndpoint;
@@ -194,7 +194,7 @@ describe('yjs hub: update relays', () => {
     expect(s.writes).toHaveLength(1);
   });
 
-  it('sends one turn\'s relays to a member as one message, several documents\' updates, ahead of the writes\' pushes', async () => {
+  it('sends a turn\'s first relay to the wire at once, and the turn\'s later ones as one message, several documents\' updates, ahead of the writes\' pushes', async () => {
     const s = setup({ soon: true });
     const other = s.hub.open('doc/r2', undefined, { send: () => undefined, close: () => undefined }, { readOnly: false });
     await flush();
@@ -203,17 +203,31 @@ describe('yjs hub: update relays', () => {
     const w2 = new Y.Doc();
     const u1 = editOf(w1, () => w1.getMap('m').set('k', 1));
     const u2 = editOf(w2, () => w2.getMap('m').set('j', 2));
+    const u3 = editOf(w1, () => w1.getMap('m').set('k', 3));
     s.client.frame(encodeUpdate(u1));
+    // The first relay of the turn is on its way before the write path applied the update, flushed past the tick's batching.
+    const first = s.sent.filter((m) => m.method === UPDATE_METHOD);
+    expect(first).toHaveLength(1);
+    expect(first[0]!.flush).toBe(true);
+    expect(first[0]!.docState.has(w1.clientID)).toBe(false);
     other.frame(encodeUpdate(u2));
-    expect(s.sent.filter((m) => m.method === UPDATE_METHOD)).toHaveLength(0); // queued until the code running now is done
+    s.client.frame(encodeUpdate(u3));
+    expect(s.sent.filter((m) => m.method === UPDATE_METHOD)).toHaveLength(1); // the rest wait until the code running now is done
     s.runSoon();
     const sent = s.sent.filter((x) => x.method !== INTEREST_METHOD);
-    expect(sent.map((x) => x.method)).toEqual([UPDATE_METHOD, 'sync', 'sync']);
-    const m = decodeUpdateRelay(sent[0]!.payload, 1 << 20);
-    expect(m.entries.map((e) => e.docId)).toEqual([DOC, 'doc/r2']);
-    expect(m.entries.map((e) => Buffer.from(e.update).toString('hex'))).toEqual([u1, u2].map((u) => Buffer.from(u).toString('hex')));
-    expect(s.hub.relays.updatesSent).toBe(2);
-    expect(s.hub.relays.relayMessagesSent).toBe(1);
+    expect(sent.map((x) => x.method)).toEqual([UPDATE_METHOD, UPDATE_METHOD, 'sync', 'sync', 'sync']);
+    expect(sent[1]!.flush).toBe(false);
+    const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
+    expect(decodeUpdateRelay(sent[0]!.payload, 1 << 20).entries.map((e) => hex(e.update))).toEqual([hex(u1)]);
+    const m = decodeUpdateRelay(sent[1]!.payload, 1 << 20);
+    expect(m.entries.map((e) => e.docId)).toEqual(['doc/r2', DOC]);
+    expect(m.entries.map((e) => hex(e.update))).toEqual([u2, u3].map(hex));
+    expect(s.hub.relays.updatesSent).toBe(3);
+    expect(s.hub.relays.relayMessagesSent).toBe(2);
+    // A new turn: its first relay leaves at once again.
+    const u4 = editOf(w1, () => w1.getMap('m').set('k', 4));
+    s.client.frame(encodeUpdate(u4));
+    expect(s.sent.filter((m) => m.method === UPDATE_METHOD)).toHaveLength(3);
   });
 
   it('does not relay an update too large for one message (its push carries it)', async () => {
