@@ -14,9 +14,7 @@
 import * as Y from 'yjs';
 import { updateRefusal, type UpdateSchema } from '../../crdt/index.js';
 import { DecodeError, QuorumError, WriteTimeoutError } from '../errors.js';
-import type { MemoryService } from '../memory/memory-service.js';
-import type { RpcEndpoint } from '../rpc/endpoint.js';
-import type { Logger, Runtime } from '../runtime/types.js';
+import type { Logger } from '../runtime/types.js';
 import { AwarenessTable, MAX_CLIENTS_PER_DOC, MAX_CLIENTS_PER_OWNER } from './awareness-table.js';
 import { PEER_OWNER, PeerRelay } from './peer-relay.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
@@ -24,48 +22,15 @@ import { KEEPALIVE_FRAME, encodeAwareness, encodeAwarenessUpdate, encodeUpdate, 
 import { RelayedUpdates } from './update-relay.js';
 import { EMPTY_DOC, addsNothing, dependsOnMissing, integrated, isEmptyStateVector } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
+import type { ClientConnection, ClientHandle, HubOptions } from './hub-types.js';
 
 export { AWARENESS_METHOD, INTEREST_METHOD, UPDATE_METHOD } from './peer-relay.js';
+export type { ClientConnection, ClientHandle, HubOptions } from './hub-types.js';
 /** How often rooms expire awareness and send keepalives; a client hears something within 15 s. */
 const TICK_MS = 5_000;
 const KEEPALIVE_AFTER_MS = 10_000;
 /** Default size limit of one document (its encoded state), for `/yjs/doc/` and agent documents alike. */
 export const DEFAULT_MAX_DOC_BYTES = 32 * 1024 * 1024;
-
-export interface HubOptions {
-  self: string;
-  runtime: Runtime;
-  memory: MemoryService;
-  rpc: RpcEndpoint;
-  /** The live members other than this node: name, and stream address (awareness goes to those with clients on the document). */
-  peers: () => Array<{ name: string; address: string }>;
-  maxDocBytes?: number;
-  /** Whether the node can take writes now (the quorum gate); a read-only node refuses client updates without trying. */
-  writable?: () => boolean;
-  /** Resolves once the document is loaded (a non-replica merges it from the replica set first, replica-rooms.ts); default: loaded. */
-  load?: (docId: string) => Promise<void>;
-  /** Keeps the node's copy of a document while it has clients here; returns the release. */
-  hold?: (docId: string) => () => void;
-  /** Every tick, with the documents that have clients here (a non-replica merges them again). */
-  refresh?: (docIds: readonly string[]) => void;
-}
-
-/** What a transport gives the hub for one client. */
-export interface ClientConnection {
-  send(frame: Uint8Array): void;
-  close(code: number, reason: string): void;
-  /** Explicit per-update acknowledgement (hocuspocus SyncStatus); without it stored updates are echoed. */
-  status?(applied: boolean): void;
-  /** Writes what this tick's sends queued now (the transport batches a tick's frames per client). */
-  flush?(): void;
-}
-
-export interface ClientHandle {
-  frame(bytes: Uint8Array): void;
-  /** The socket closed. */
-  ended(): void;
-  close(code: number, reason: string): void;
-}
 
 interface Member {
   id: string;
