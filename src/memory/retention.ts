@@ -55,7 +55,12 @@ export class MemoryRetention {
   private cancelSweep: (() => void) | undefined;
   private stopped = false;
   /** Episodes forgotten on this node by policy, and documents reclaimed (status, metrics). */
-  readonly stats = { forgottenByPolicy: 0, reclaimed: 0, tombstonesFolded: 0 };
+  /**
+   * Episodes forgotten on this node by policy, documents reclaimed, and what the last sweep saw:
+   * agents with a policy and how many of them it trimmed (all of them once every agent is at its
+   * policy: the steady state the soak waits for) (status, metrics).
+   */
+  readonly stats = { forgottenByPolicy: 0, reclaimed: 0, tombstonesFolded: 0, lastSweepAgents: 0, lastSweepTrimmed: 0 };
 
   constructor(private readonly o: MemoryRetentionOptions) {
     this.log = o.runtime.logger.child({ component: 'memory-retention' });
@@ -104,21 +109,27 @@ export class MemoryRetention {
     if (!this.o.writable()) return 0;
     const now = this.wallNow();
     let forgotten = 0;
+    let agents = 0;
+    let trimmed = 0;
     for (const agent of [...this.withPolicy.keys()]) {
       if (this.stopped) break;
       const mem = this.o.service.peek(agent);
       const policy = mem && readPolicy(mem.doc);
       if (!mem || !policy) continue;
+      agents++;
       const over = overPolicy(mem.doc, policy, now).slice(0, MAX_FORGET_PER_WRITE);
       if (over.length === 0) continue;
       try {
         const n = await this.o.service.write(agent, (d) => forgetEpisodes(d, over));
         forgotten += n;
+        if (n > 0) trimmed++;
         this.stats.forgottenByPolicy += n;
       } catch (err) {
         this.log.info({ agent, err: (err as Error).message }, 'retention sweep: forgetting over-policy episodes failed; retrying next sweep');
       }
     }
+    this.stats.lastSweepAgents = agents;
+    this.stats.lastSweepTrimmed = trimmed;
     return forgotten;
   }
 
