@@ -4,7 +4,7 @@
 // machine its nodes starve (SWIM suspects them, writes time out) and its memory figures say
 // little. One node shows what residency, eviction and the heap guard do to memory alone.
 //   node dist/bench/soak-one.js [--minutes 5] [--budget 16MB] [--heap-flags on|off] [--address 127.0.14.1] [--out bench/results]
-//                               [--policies all|echo] [--snapshots 3,8 [--snapshot-dir DIR]]
+//                               [--policies all|echo] [--scale 1] [--snapshots 3,8 [--snapshot-dir DIR]]
 // --policies all (the default) gives every written agent a retention policy (soak-steady.ts), so
 // the data reaches a steady state; echo limits only the echo agent (the soak before session 11).
 // The warm-up ends when retention trims every agent; slopes, p99 windows and the 30-day estimate
@@ -27,10 +27,17 @@ import { parseBytes } from '../src/cli/paging-flags.js';
 import { metric, percentile, writeResult } from './lib/index.js';
 import { after30DaysMB, dataDirFiles, dbBreakdown, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd, type RetentionView } from './soak-steady.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' }, 'heap-flags': { type: 'string', default: 'on' }, policies: { type: 'string', default: 'all' }, snapshots: { type: 'string', default: '' }, 'snapshot-dir': { type: 'string', default: join(tmpdir(), 'tri-heap-snapshots') } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' }, 'heap-flags': { type: 'string', default: 'on' }, policies: { type: 'string', default: 'all' }, scale: { type: 'string', default: '1' }, snapshots: { type: 'string', default: '' }, 'snapshot-dir': { type: 'string', default: join(tmpdir(), 'tri-heap-snapshots') } } });
 if (values['heap-flags'] !== 'on' && values['heap-flags'] !== 'off') throw new Error('--heap-flags is on or off');
 if (values.policies !== 'all' && values.policies !== 'echo') throw new Error('--policies is all or echo');
-const AGENTS = 200;
+// --scale: a fraction of the soak's load with the agents scaled alike (each agent is written as
+// often as in the full load, so retention's warm-up takes as long): for a machine too busy to give
+// one node the CPU of the whole load. 1 is the issue's load.
+const scale = Number(values.scale);
+if (!(scale > 0 && scale <= 1)) throw new Error('--scale is a fraction of the load in (0, 1]');
+const AGENTS = Math.round(200 * scale);
+const WRITES_PER_TICK = 5 * scale; // 50 writes/s at scale 1, in 100-ms ticks
+const TASKS_PER_TICK = 2 * scale;
 const heapFlags = values['heap-flags'] === 'on' ? childHeapFlags(parseBytes(values.budget!)) : [];
 const minutes = Number(values.minutes);
 const snapshotAt = values.snapshots ? values.snapshots.split(',').map(Number) : [];
@@ -74,19 +81,31 @@ function rssByKind(pid: number): { brkMB: number; anonMB: number; fileMB: number
   }
   return out;
 }
-const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number; heapTotalMB: number; externalMB: number; brkMB: number; anonMB: number; fileMB: number; diskMB: number; files: Record<string, number>; retention: RetentionView | undefined; trimming: boolean; load1: number; errors: number }> = [];
+const samples: Array<{ t: number; rssMB: number; heapMB: number; resident: number; writes: number; p99: number; guardCollections: number; liveAfterGcMB: number; heapTotalMB: number; externalMB: number; brkMB: number; anonMB: number; fileMB: number; diskMB: number; files: Record<string, number>; retention: RetentionView | undefined; trimming: boolean; load1: number; errors: number; cpuS: number }> = [];
+/** CPU seconds the node has used (user + system, /proc/PID/stat), for CPU per write on a shared machine. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 const allWrites: Array<[number, number]> = [];
 try {
   for (let i = 0; i < 60 && !(await get(`http://${address}:10080/status`)).includes('ACTIVE'); i++) await sleep(1000);
   const c = await NodeClient.connect({ at: `${address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 });
   await c.memoryPolicy('echo', values.policies === 'all' ? ECHO_POLICY : { maxEpisodes: 5000 });
-  if (values.policies === 'all') for (let a = 0; a < AGENTS; a++) await c.memoryPolicy(`soak-${a}`, SOAK_AGENT_POLICY);
+  if (values.policies === 'all') for (let a = 0; a < AGENTS; a += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => c.memoryPolicy(`soak-${a + k}`, SOAK_AGENT_POLICY)));
   const began = Date.now();
   let n = 0;
   let errors = 0;
   let window: number[] = [];
+  let ticks = 0;
+  let tasksSent = 0;
   const writer = setInterval(() => {
-    for (let k = 0; k < 5; k++) {
+    ticks++;
+    while (n < Math.floor(ticks * WRITES_PER_TICK)) {
       const i = n++;
       const s = performance.now();
       c.addEpisode({ agent: `soak-${i % AGENTS}`, task: `w${i}`, outcome: 'ok', note: `soak write ${i}` }).then(() => {
@@ -95,7 +114,7 @@ try {
         allWrites.push([Date.now() - began, ms]);
       }, () => errors++);
     }
-    for (let k = 0; k < 2; k++) c.submitTask({ type: 'echo', input: { n: n + k } }).then(() => undefined, () => errors++);
+    for (; tasksSent < Math.floor(ticks * TASKS_PER_TICK); tasksSent++) c.submitTask({ type: 'echo', input: { n: tasksSent } }).then(() => undefined, () => errors++);
   }, 100);
   const snapshotsDue = [...snapshotAt];
   while (Date.now() - began < minutes * 60_000) {
@@ -121,7 +140,8 @@ try {
     const w = window;
     window = [];
     const files = dataDirFiles(dataDir);
-    const retention = retentionView(status);
+    // An unanswered /status (a starved node) says nothing about retention: keep the last view.
+    const retention = retentionView(status) ?? samples.at(-1)?.retention;
     samples.push({
       t: Math.round((Date.now() - began) / 1000),
       rssMB: rss ? Number(rss[1]) / 1024 : NaN,
@@ -140,9 +160,10 @@ try {
       trimming: trimming([retention], values.policies === 'all' ? AGENTS + 1 : 1),
       load1: load1(),
       errors,
+      cpuS: cpuSeconds(child.pid!),
     });
     const s = samples.at(-1)!;
-    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)}/${s.heapTotalMB.toFixed(0)} MB external ${s.externalMB.toFixed(1)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors} disk ${s.diskMB.toFixed(2)} MB trimming ${s.trimming} (${s.retention?.sweepTrimmed}/${s.retention?.sweepAgents}) load ${s.load1} | malloc heap ${s.brkMB.toFixed(0)} anon ${s.anonMB.toFixed(0)} file ${s.fileMB.toFixed(0)} MB`);
+    console.log(`t=${s.t}s rss ${s.rssMB.toFixed(0)} MB heap ${s.heapMB.toFixed(0)}/${s.heapTotalMB.toFixed(0)} MB external ${s.externalMB.toFixed(1)} MB resident ${s.resident} writes ${s.writes} p99 ${s.p99.toFixed(0)} ms guard ${s.guardCollections} (live after ${s.liveAfterGcMB.toFixed(0)} MB) errors ${errors} disk ${s.diskMB.toFixed(2)} MB trimming ${s.trimming} (${s.retention?.sweepTrimmed}/${s.retention?.sweepAgents}) load ${s.load1} cpu ${s.cpuS.toFixed(1)} s | malloc heap ${s.brkMB.toFixed(0)} anon ${s.anonMB.toFixed(0)} file ${s.fileMB.toFixed(0)} MB`);
   }
   clearInterval(writer);
   // The warm-up ends when retention trims every agent (at least a minute in); slopes from there.
@@ -161,6 +182,7 @@ try {
     'soak-one',
     {
       minutes: metric(minutes, 'min'),
+      load_scale: metric(scale, 'x (50 writes/s, 20 tasks/s, 200 agents at 1)'),
       memory_budget: metric(parseInt(values.budget!, 10), 'MB'),
       warmup_end: metric(warmS ?? NaN, 's'),
       rss_max_after_warmup: metric(maxOf(after.map((s) => s.rssMB)), 'MB'),
@@ -180,6 +202,8 @@ try {
       writes_acknowledged: metric(allWrites.length, 'writes'),
       errors: metric(errors, 'errors'),
       load_average_max: metric(maxOf(samples.map((s) => s.load1)), 'load'),
+      load_average_min: metric(Math.min(...samples.map((s) => s.load1)), 'load'),
+      node_cpu_per_write: metric(((samples.at(-1)?.cpuS ?? NaN) / Math.max(1, allWrites.length)) * 1000, 'ms CPU per acknowledged write (tasks, sweeps and sampling included)'),
     },
     { heapFlags, policies: values.policies === 'all' ? { agents: SOAK_AGENT_POLICY, echo: ECHO_POLICY } : { echo: { maxEpisodes: 5000 } }, warmup: 'until the last policy sweep trimmed >= 90% of the agents with a policy and the task table was trimmed, at least 60 s', database, samples },
   );

@@ -121,7 +121,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
     // Task episodes go to the agent named after the type; it and every written agent are bounded
     // as an operator would bound them, so the data reaches a steady state.
     await clients[0]!.memoryPolicy('echo', ECHO_POLICY);
-    for (let a = 0; a < AGENTS; a++) await clients[a % NODES]!.memoryPolicy(`soak-${a}`, SOAK_AGENT_POLICY);
+    for (let a = 0; a < AGENTS; a += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => clients[(a + k) % NODES]!.memoryPolicy(`soak-${a + k}`, SOAK_AGENT_POLICY)));
     log(`soak: ${NODES} nodes up, load ${WRITES_PER_S} writes/s + ${TASKS_PER_S} echo tasks/s for ${durationMs / 60_000} min`);
     const began = Date.now();
     let n = 0;
@@ -151,6 +151,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
         }, fail);
       }
     }, 100);
+    const lastViews: Array<ReturnType<typeof retentionView>> = [];
     let killNext = 1;
     const killer = setInterval(() => {
       const p = procs[killNext % NODES]!;
@@ -166,7 +167,9 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       await sleep(SAMPLE_MS);
       const w = window;
       window = [];
-      const views = await Promise.all(procs.map(async (p) => retentionView(await get(`http://${p.address}:10080/status`))));
+      // An unanswered /status (a starved or restarting node) keeps that node's last view.
+      const views = await Promise.all(procs.map(async (p, i) => retentionView(await get(`http://${p.address}:10080/status`)) ?? lastViews[i]));
+      lastViews.splice(0, NODES, ...views);
       const nodes = await Promise.all(procs.map((p, i) => sampleNode(p, views[i])));
       samples.push({
         t: Math.round((Date.now() - began) / 1000),
