@@ -96,7 +96,7 @@ try {
   for (let i = 0; i < 60 && !(await get(`http://${address}:10080/status`)).includes('ACTIVE'); i++) await sleep(1000);
   const c = await NodeClient.connect({ at: `${address}:10000`, key: readFileSync(keyFile, 'utf8').trim(), timeoutMs: 10_000 });
   await c.memoryPolicy('echo', values.policies === 'all' ? ECHO_POLICY : { maxEpisodes: 5000 });
-  if (values.policies === 'all') for (let a = 0; a < AGENTS; a += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => c.memoryPolicy(`soak-${a + k}`, SOAK_AGENT_POLICY)));
+  if (values.policies === 'all') for (let a = 0; a < AGENTS; a += 20) await Promise.all(Array.from({ length: Math.min(20, AGENTS - a) }, (_, k) => c.memoryPolicy(`soak-${a + k}`, SOAK_AGENT_POLICY)));
   const began = Date.now();
   let n = 0;
   let errors = 0;

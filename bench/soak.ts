@@ -121,7 +121,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
     // Task episodes go to the agent named after the type; it and every written agent are bounded
     // as an operator would bound them, so the data reaches a steady state.
     await clients[0]!.memoryPolicy('echo', ECHO_POLICY);
-    for (let a = 0; a < AGENTS; a += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => clients[(a + k) % NODES]!.memoryPolicy(`soak-${a + k}`, SOAK_AGENT_POLICY)));
+    for (let a = 0; a < AGENTS; a += 20) await Promise.all(Array.from({ length: Math.min(20, AGENTS - a) }, (_, k) => clients[(a + k) % NODES]!.memoryPolicy(`soak-${a + k}`, SOAK_AGENT_POLICY)));
     log(`soak: ${NODES} nodes up, load ${WRITES_PER_S} writes/s + ${TASKS_PER_S} echo tasks/s for ${durationMs / 60_000} min`);
     const began = Date.now();
     let n = 0;
