@@ -25,7 +25,7 @@ import { defaultTriPath } from './lib/proc-cluster.js';
 import { childHeapFlags } from '../src/node/heap-flags.js';
 import { parseBytes } from '../src/cli/paging-flags.js';
 import { metric, percentile, writeResult } from './lib/index.js';
-import { after30DaysMB, dataDirFiles, dbBreakdown, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd, type RetentionView } from './soak-steady.js';
+import { after30DaysMB, dataDirFiles, dbBreakdown, recallBreakdown, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd, type RetentionView } from './soak-steady.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' }, 'heap-flags': { type: 'string', default: 'on' }, policies: { type: 'string', default: 'all' }, scale: { type: 'string', default: '1' }, snapshots: { type: 'string', default: '' }, 'snapshot-dir': { type: 'string', default: join(tmpdir(), 'tri-heap-snapshots') } } });
 if (values['heap-flags'] !== 'on' && values['heap-flags'] !== 'off') throw new Error('--heap-flags is on or off');
@@ -176,7 +176,7 @@ try {
   const maxOf = (xs: number[]) => Math.max(...xs.filter(Number.isFinite));
   child.kill('SIGKILL');
   await sleep(500);
-  const database = dbBreakdown(join(dataDir, 'node.db'));
+  const database = { ...dbBreakdown(join(dataDir, 'node.db')), recall: recallBreakdown(join(dataDir, 'recall.db')) };
   const { path } = writeResult(
     values.out!,
     'soak-one',
@@ -205,7 +205,7 @@ try {
       load_average_min: metric(Math.min(...samples.map((s) => s.load1)), 'load'),
       node_cpu_per_write: metric(((samples.at(-1)?.cpuS ?? NaN) / Math.max(1, allWrites.length)) * 1000, 'ms CPU per acknowledged write (tasks, sweeps and sampling included)'),
     },
-    { heapFlags, policies: values.policies === 'all' ? { agents: SOAK_AGENT_POLICY, echo: ECHO_POLICY } : { echo: { maxEpisodes: 5000 } }, warmup: 'until the last policy sweep trimmed >= 90% of the agents with a policy and the task table was trimmed, at least 60 s', database, samples },
+    { heapFlags, policies: values.policies === 'all' ? { agents: SOAK_AGENT_POLICY, echo: ECHO_POLICY } : { echo: { maxEpisodes: 5000 } }, warmup: 'until the last policy sweep trimmed every written agent (echo included) and the task table was trimmed, at least 60 s', database, samples },
   );
   const result = JSON.parse(readFileSync(path, 'utf8')) as { metrics: Record<string, { value: number; unit: string }> };
   for (const [k, m] of Object.entries(result.metrics)) console.log(`${k}: ${Number.isInteger(m.value) ? m.value : m.value.toFixed(2)} ${m.unit}`);

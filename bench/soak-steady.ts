@@ -10,7 +10,8 @@ import { percentile } from './lib/index.js';
 
 /**
  * The policy of every soak agent (soak-0..199, written 0.25 times a second each at 50 writes/s):
- * full after ~100 s, so retention trims every agent from the quick run's second minute on.
+ * full after ~100 s, so retention trims every agent from the quick run's second minute on (the
+ * warm-up ends once the echo agent is at its policy too).
  */
 export const SOAK_AGENT_POLICY = { maxEpisodes: 25 };
 /** The echo agent gets one episode per task (20 tasks/s): full after ~50 s. */
@@ -36,13 +37,13 @@ export function retentionView(statusJson: string): RetentionView | undefined {
 }
 
 /**
- * Retention is trimming when the last sweep trimmed at least 90% of the agents with a policy and
- * the task table has been trimmed: from then on what is written is matched by what is forgotten.
+ * Retention is trimming when the last sweep trimmed every written agent (each gets several
+ * writes between two sweeps, the echo agent's policy fills last) and the task table has been
+ * trimmed: from then on what is written is matched by what is forgotten.
  */
 export function trimming(views: Array<RetentionView | undefined>, agents: number): boolean {
   const seen = views.filter((v): v is RetentionView => v !== undefined);
-  const sweep = Math.max(0, ...seen.map((v) => (v.sweepAgents >= agents ? v.sweepTrimmed : 0)));
-  return sweep >= 0.9 * agents && seen.some((v) => v.tasksTrimmed > 0);
+  return seen.some((v) => v.sweepTrimmed >= agents) && seen.some((v) => v.tasksTrimmed > 0);
 }
 
 /** The end of the warm-up: the first sample (at `minS` or later) at which retention was trimming. */
@@ -85,6 +86,24 @@ export function dataDirFiles(dir: string): Record<string, number> {
     // not created yet, or gone
   }
   return out;
+}
+
+/** Bytes per table and index of a stopped node's recall index (recall.db: FTS5 and side tables). */
+export function recallBreakdown(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return { error: `${file} is missing` };
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    return {
+      fileMB: statSync(file).size / 2 ** 20,
+      freelistPages: db.pragma('freelist_count', { simple: true }),
+      episodes: (db.prepare('SELECT count(*) AS n FROM ep').get() as { n: number }).n,
+      tablesMB: Object.fromEntries((db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC').all() as Array<{ name: string; bytes: number }>).map((r) => [r.name, r.bytes / 2 ** 20])),
+    };
+  } catch (err) {
+    return { error: (err as Error).message };
+  } finally {
+    db.close();
+  }
 }
 
 /**

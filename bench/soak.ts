@@ -23,7 +23,7 @@ import { defaultTriPath, snapshotCli } from './lib/proc-cluster.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { childHeapFlags } from '../src/node/heap-flags.js';
 import { parseBytes } from '../src/cli/paging-flags.js';
-import { after30DaysMB, dataDirFiles, dbBreakdown, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd } from './soak-steady.js';
+import { after30DaysMB, dataDirFiles, dbBreakdown, recallBreakdown, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd } from './soak-steady.js';
 
 const NODES = 5;
 const WRITES_PER_S = 50;
@@ -228,7 +228,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
     const doubled = [...perTask.values()].filter((x) => x > 1).length;
     for (const p of procs) p.child?.kill('SIGKILL');
     await sleep(500);
-    const databases = Object.fromEntries(procs.map((p) => [p.name, dbBreakdown(join(p.dir, 'node.db'))]));
+    const databases = Object.fromEntries(procs.map((p) => [p.name, { ...dbBreakdown(join(p.dir, 'node.db')), recall: recallBreakdown(join(p.dir, 'recall.db')) }]));
     return finish(opts, samples, allWrites, warmupMs, durationMs, { missing, doubled, twoResults, acked: ledger.length, tasksAcked, errors, errorKinds, elapsedMs: Date.now() - t0, databases }, parseInt(budget, 10));
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
@@ -293,7 +293,7 @@ function finish(
     );
   chart('rssMB', 'RSS per node under the soak load', 'MB');
   chart('diskMB', 'data directory per node', 'MB');
-  return writeResult(opts.out, 'soak', metrics, { samples, rssSlopes, diskSlopes, errorKinds: r.errorKinds, databases: r.databases, policies: { agents: SOAK_AGENT_POLICY, echo: ECHO_POLICY }, warmup: 'until the last policy sweep trimmed >= 90% of the agents with a policy and a task table was trimmed', load: { writesPerS: WRITES_PER_S, tasksPerS: TASKS_PER_S, agents: AGENTS, killEveryMs: KILL_EVERY_MS } }).result;
+  return writeResult(opts.out, 'soak', metrics, { samples, rssSlopes, diskSlopes, errorKinds: r.errorKinds, databases: r.databases, policies: { agents: SOAK_AGENT_POLICY, echo: ECHO_POLICY }, warmup: 'until the last policy sweep trimmed every written agent (echo included) and a task table was trimmed, at least 1 min (quick) or 5 min (full)', load: { writesPerS: WRITES_PER_S, tasksPerS: TASKS_PER_S, agents: AGENTS, killEveryMs: KILL_EVERY_MS } }).result;
 }
 
 async function sampleNode(p: Proc, view: ReturnType<typeof retentionView>): Promise<Sample['nodes'][number]> {
