@@ -25,7 +25,7 @@ import { defaultTriPath } from './lib/proc-cluster.js';
 import { childHeapFlags } from '../src/node/heap-flags.js';
 import { parseBytes } from '../src/cli/paging-flags.js';
 import { metric, percentile, writeResult } from './lib/index.js';
-import { after30DaysMB, dataDirFiles, dbBreakdown, recallBreakdown, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd, type RetentionView } from './soak-steady.js';
+import { after30DaysMB, dataDirFiles, dbBreakdown, recallBreakdown, withoutWalMB, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd, type RetentionView } from './soak-steady.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '5' }, budget: { type: 'string', default: '16MB' }, address: { type: 'string', default: '127.0.14.1' }, out: { type: 'string', default: 'bench/results' }, 'heap-flags': { type: 'string', default: 'on' }, policies: { type: 'string', default: 'all' }, scale: { type: 'string', default: '1' }, snapshots: { type: 'string', default: '' }, 'snapshot-dir': { type: 'string', default: join(tmpdir(), 'tri-heap-snapshots') } } });
 if (values['heap-flags'] !== 'on' && values['heap-flags'] !== 'off') throw new Error('--heap-flags is on or off');
@@ -192,6 +192,7 @@ try {
       heap_total_growth: metric(fit((s) => s.heapTotalMB), 'MB per 10 min'),
       live_heap_growth: metric(fit((s) => s.liveAfterGcMB), 'MB per 10 min'),
       disk_growth: metric(diskSlope, 'MB per 10 min'),
+      disk_growth_without_wal: metric(fit((s) => withoutWalMB(s.files)), 'MB per 10 min'),
       disk_at_end: metric(samples.at(-1)?.diskMB ?? NaN, 'MB'),
       disk_after_30_days: metric(after30DaysMB(samples.at(-1)?.diskMB ?? NaN, diskSlope), 'MB'),
       write_p99_first: metric(p99.first, 'ms'),
@@ -207,8 +208,8 @@ try {
     },
     { heapFlags, policies: values.policies === 'all' ? { agents: SOAK_AGENT_POLICY, echo: ECHO_POLICY } : { echo: { maxEpisodes: 5000 } }, warmup: 'until the last policy sweep trimmed every written agent (echo included) and the task table was trimmed, at least 60 s', database, samples },
   );
-  const result = JSON.parse(readFileSync(path, 'utf8')) as { metrics: Record<string, { value: number; unit: string }> };
-  for (const [k, m] of Object.entries(result.metrics)) console.log(`${k}: ${Number.isInteger(m.value) ? m.value : m.value.toFixed(2)} ${m.unit}`);
+  const result = JSON.parse(readFileSync(path, 'utf8')) as { metrics: Record<string, { value: number | null; unit: string }> };
+  for (const [k, m] of Object.entries(result.metrics)) console.log(`${k}: ${m.value === null ? 'n/a' : Number.isInteger(m.value) ? m.value : m.value.toFixed(2)} ${m.unit}`);
   console.log(`database: ${JSON.stringify(database)}`);
   console.log(`wrote ${path}`);
   await c.close();

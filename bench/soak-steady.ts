@@ -77,6 +77,15 @@ export function after30DaysMB(nowMB: number, slopeMBPer10Min: number): number {
   return nowMB + Math.max(0, slopeMBPer10Min) * 6 * 24 * 30;
 }
 
+/**
+ * A data directory's bytes without the write-ahead logs (-wal, -shm): those are a sawtooth between
+ * checkpoints (0 to several MB), whose fit over a few minutes says more about where the last
+ * checkpoint fell than about growth; the database files themselves are the trend.
+ */
+export function withoutWalMB(files: Record<string, number>): number {
+  return Object.entries(files).reduce((a, [f, mb]) => (f.endsWith('-wal') || f.endsWith('-shm') ? a : a + mb), 0);
+}
+
 /** Bytes of each file in a data directory (node.db, node.db-wal, ...), in MB. */
 export function dataDirFiles(dir: string): Record<string, number> {
   const out: Record<string, number> = {};

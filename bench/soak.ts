@@ -23,7 +23,7 @@ import { defaultTriPath, snapshotCli } from './lib/proc-cluster.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { childHeapFlags } from '../src/node/heap-flags.js';
 import { parseBytes } from '../src/cli/paging-flags.js';
-import { after30DaysMB, dataDirFiles, dbBreakdown, recallBreakdown, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd } from './soak-steady.js';
+import { after30DaysMB, dataDirFiles, dbBreakdown, recallBreakdown, withoutWalMB, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd } from './soak-steady.js';
 
 const NODES = 5;
 const WRITES_PER_S = 50;
@@ -260,6 +260,7 @@ function finish(
     }));
   const rssSlopes = Array.from({ length: NODES }, (_, i) => slope((s, k) => (s.nodes[k]!.up ? s.nodes[k]!.rssMB : undefined), i));
   const diskSlopes = Array.from({ length: NODES }, (_, i) => slope((s, k) => (s.nodes[k]!.up ? s.nodes[k]!.diskMB : undefined), i));
+  const dbSlopes = Array.from({ length: NODES }, (_, i) => slope((s, k) => (s.nodes[k]!.up ? withoutWalMB(s.nodes[k]!.files) : undefined), i));
   const p99 = p99Windows(writes, warmS * 1000, durationMs);
   const firstP99 = p99.first;
   const lastP99 = p99.last;
@@ -271,6 +272,7 @@ function finish(
     p99_window: metric(p99.spanMs / 1000, 's'),
     rss_growth_max: metric(Math.max(...rssSlopes.filter(Number.isFinite)), 'MB per 10 min'),
     disk_growth_max: metric(maxDisk, 'MB per 10 min'),
+    disk_growth_without_wal_max: metric(Math.max(...dbSlopes.filter(Number.isFinite)), 'MB per 10 min'),
     write_p99_first: metric(firstP99, 'ms'),
     write_p99_last: metric(lastP99, 'ms'),
     write_p99_ratio: metric(lastP99 / firstP99, 'x'),
