@@ -6,6 +6,9 @@
 // episode is on every node, and no task has two results (one episode per task id at most). The
 // JSON holds every sample; the charts show RSS and disk per node over time. Growth is the slope
 // of a line fitted after the warm-up, and the result prints what 30 days at this load would need.
+// Every written agent has a retention policy (soak-steady.ts), so the data set itself stops
+// growing; the warm-up ends when retention trims every agent and the task table (at least 1 min
+// in the quick run, 5 in the full one), recorded in the JSON as `warmup_end`.
 //   quick: 5 minutes (kills every 2 min);  full: 30 minutes.
 // Nodes bind PREFIX.1-5 (TRI_SOAK_PREFIX, default 127.0.3.), the benchmarks' loopback range.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +23,7 @@ import { defaultTriPath, snapshotCli } from './lib/proc-cluster.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { childHeapFlags } from '../src/node/heap-flags.js';
 import { parseBytes } from '../src/cli/paging-flags.js';
+import { after30DaysMB, dataDirFiles, dbBreakdown, recallBreakdown, withoutWalMB, ECHO_POLICY, load1, p99Windows, retentionView, slopePer10Min, SOAK_AGENT_POLICY, trimming, warmupEnd } from './soak-steady.js';
 
 const NODES = 5;
 const WRITES_PER_S = 50;
@@ -38,7 +42,9 @@ interface Proc {
 
 interface Sample {
   t: number;
-  nodes: Array<{ name: string; up: boolean; rssMB: number; heapMB: number; diskMB: number; resident: number; taskEntries: number }>;
+  nodes: Array<{ name: string; up: boolean; rssMB: number; heapMB: number; diskMB: number; files: Record<string, number>; resident: number; taskEntries: number; sweepTrimmed: number; forgottenByPolicy: number }>;
+  trimming: boolean;
+  load1: number;
   writes: number;
   writeP50: number;
   writeP99: number;
@@ -112,8 +118,10 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
         }
       }
     };
-    // Task episodes go to the agent named after the type: keep it bounded as an operator would.
-    await clients[0]!.memoryPolicy('echo', { maxEpisodes: 5000 });
+    // Task episodes go to the agent named after the type; it and every written agent are bounded
+    // as an operator would bound them, so the data reaches a steady state.
+    await clients[0]!.memoryPolicy('echo', ECHO_POLICY);
+    for (let a = 0; a < AGENTS; a += 20) await Promise.all(Array.from({ length: Math.min(20, AGENTS - a) }, (_, k) => clients[(a + k) % NODES]!.memoryPolicy(`soak-${a + k}`, SOAK_AGENT_POLICY)));
     log(`soak: ${NODES} nodes up, load ${WRITES_PER_S} writes/s + ${TASKS_PER_S} echo tasks/s for ${durationMs / 60_000} min`);
     const began = Date.now();
     let n = 0;
@@ -143,6 +151,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
         }, fail);
       }
     }, 100);
+    const lastViews: Array<ReturnType<typeof retentionView>> = [];
     let killNext = 1;
     const killer = setInterval(() => {
       const p = procs[killNext % NODES]!;
@@ -158,9 +167,15 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       await sleep(SAMPLE_MS);
       const w = window;
       window = [];
+      // An unanswered /status (a starved or restarting node) keeps that node's last view.
+      const views = await Promise.all(procs.map(async (p, i) => retentionView(await get(`http://${p.address}:10080/status`)) ?? lastViews[i]));
+      lastViews.splice(0, NODES, ...views);
+      const nodes = await Promise.all(procs.map((p, i) => sampleNode(p, views[i])));
       samples.push({
         t: Math.round((Date.now() - began) / 1000),
-        nodes: await Promise.all(procs.map((p) => sampleNode(p))),
+        nodes,
+        trimming: trimming(views, AGENTS + 1),
+        load1: load1(),
         writes: w.length,
         writeP50: w.length ? percentile(w, 50) : NaN,
         writeP99: w.length ? percentile(w, 99) : NaN,
@@ -168,7 +183,7 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
         tasks: tasksAcked,
       });
       const last = samples.at(-1)!;
-      log(`soak: t=${last.t}s writes ${last.writes} p99 ${last.writeP99.toFixed(1)} ms errors ${errors} rss ${last.nodes.map((x) => x.rssMB.toFixed(0)).join('/')} MB disk ${last.nodes.map((x) => x.diskMB.toFixed(1)).join('/')} MB`);
+      log(`soak: t=${last.t}s writes ${last.writes} p99 ${last.writeP99.toFixed(1)} ms errors ${errors} rss ${last.nodes.map((x) => x.rssMB.toFixed(0)).join('/')} MB disk ${last.nodes.map((x) => x.diskMB.toFixed(1)).join('/')} MB trimming ${last.trimming} load ${last.load1}`);
     }
     clearInterval(writer);
     clearInterval(killer);
@@ -211,7 +226,10 @@ export async function runSoak(opts: ScenarioOptions): Promise<BenchResult> {
       }
     }
     const doubled = [...perTask.values()].filter((x) => x > 1).length;
-    return finish(opts, samples, allWrites, warmupMs, durationMs, { missing, doubled, twoResults, acked: ledger.length, tasksAcked, errors, errorKinds, elapsedMs: Date.now() - t0 }, parseInt(budget, 10));
+    for (const p of procs) p.child?.kill('SIGKILL');
+    await sleep(500);
+    const databases = Object.fromEntries(procs.map((p) => [p.name, { ...dbBreakdown(join(p.dir, 'node.db')), recall: recallBreakdown(join(p.dir, 'recall.db')) }]));
+    return finish(opts, samples, allWrites, warmupMs, durationMs, { missing, doubled, twoResults, acked: ledger.length, tasksAcked, errors, errorKinds, elapsedMs: Date.now() - t0, databases }, parseInt(budget, 10));
   } finally {
     for (const c of clients) await c.close().catch(() => undefined);
     for (const p of procs) p.child?.kill('SIGKILL');
@@ -228,35 +246,33 @@ function finish(
   writes: Array<[number, number]>,
   warmupMs: number,
   durationMs: number,
-  r: { missing: number; doubled: number; twoResults: number; acked: number; tasksAcked: number; errors: number; errorKinds: Record<string, number>; elapsedMs: number },
+  r: { missing: number; doubled: number; twoResults: number; acked: number; tasksAcked: number; errors: number; errorKinds: Record<string, number>; elapsedMs: number; databases: Record<string, unknown> },
   budgetMB: number,
 ): BenchResult {
-  const after = samples.filter((s) => s.t * 1000 >= warmupMs);
+  // The warm-up ends when retention trims every agent and the task table, at `warmupMs` at least.
+  const warmS = warmupEnd(samples, warmupMs / 1000) ?? NaN;
+  const after = samples.filter((s) => s.t >= warmS);
   // Slopes per node after the warm-up, in MB per 10 minutes (least squares over the samples it was up).
-  const slope = (pick: (s: Sample, i: number) => number | undefined, i: number): number => {
-    const pts = after.flatMap((s) => {
+  const slope = (pick: (s: Sample, i: number) => number | undefined, i: number): number =>
+    slopePer10Min(after.flatMap((s) => {
       const v = pick(s, i);
       return v === undefined ? [] : [[s.t, v] as const];
-    });
-    if (pts.length < 2) return NaN;
-    const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length;
-    const my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
-    const num = pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
-    const den = pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
-    return den === 0 ? NaN : (num / den) * 600;
-  };
+    }));
   const rssSlopes = Array.from({ length: NODES }, (_, i) => slope((s, k) => (s.nodes[k]!.up ? s.nodes[k]!.rssMB : undefined), i));
   const diskSlopes = Array.from({ length: NODES }, (_, i) => slope((s, k) => (s.nodes[k]!.up ? s.nodes[k]!.diskMB : undefined), i));
-  const span = Math.min(5 * 60_000, (durationMs - warmupMs) / 2);
-  const lat = (from: number, to: number) => writes.filter(([t]) => t >= from && t < to).map(([, ms]) => ms);
-  const firstP99 = percentile(lat(warmupMs, warmupMs + span), 99);
-  const lastP99 = percentile(lat(durationMs - span, durationMs), 99);
+  const dbSlopes = Array.from({ length: NODES }, (_, i) => slope((s, k) => (s.nodes[k]!.up ? withoutWalMB(s.nodes[k]!.files) : undefined), i));
+  const p99 = p99Windows(writes, warmS * 1000, durationMs);
+  const firstP99 = p99.first;
+  const lastP99 = p99.last;
   const maxDisk = Math.max(...diskSlopes.filter(Number.isFinite));
   const endDisk = Math.max(...(samples.at(-1)?.nodes.map((x) => x.diskMB) ?? [0]));
   const metrics = {
     soak_minutes: metric(durationMs / 60_000, 'min'),
+    warmup_end: metric(warmS, 's'),
+    p99_window: metric(p99.spanMs / 1000, 's'),
     rss_growth_max: metric(Math.max(...rssSlopes.filter(Number.isFinite)), 'MB per 10 min'),
     disk_growth_max: metric(maxDisk, 'MB per 10 min'),
+    disk_growth_without_wal_max: metric(Math.max(...dbSlopes.filter(Number.isFinite)), 'MB per 10 min'),
     write_p99_first: metric(firstP99, 'ms'),
     write_p99_last: metric(lastP99, 'ms'),
     write_p99_ratio: metric(lastP99 / firstP99, 'x'),
@@ -269,7 +285,8 @@ function finish(
     memory_budget: metric(budgetMB, 'MB'),
     rss_max_after_warmup: metric(Math.max(...after.flatMap((s) => s.nodes.filter((x) => x.up).map((x) => x.rssMB))), 'MB'),
     heap_max_after_warmup: metric(Math.max(...after.flatMap((s) => s.nodes.filter((x) => x.up && Number.isFinite(x.heapMB)).map((x) => x.heapMB))), 'MB'),
-    disk_after_30_days: metric(endDisk + Math.max(0, maxDisk) * 6 * 24 * 30, 'MB'),
+    disk_after_30_days: metric(after30DaysMB(endDisk, maxDisk), 'MB'),
+    load_average_max: metric(Math.max(...samples.map((s) => s.load1)), 'load'),
   };
   const chart = (what: 'rssMB' | 'diskMB', title: string, unit: string): void =>
     writeChart(
@@ -278,10 +295,10 @@ function finish(
     );
   chart('rssMB', 'RSS per node under the soak load', 'MB');
   chart('diskMB', 'data directory per node', 'MB');
-  return writeResult(opts.out, 'soak', metrics, { samples, rssSlopes, diskSlopes, errorKinds: r.errorKinds, load: { writesPerS: WRITES_PER_S, tasksPerS: TASKS_PER_S, agents: AGENTS, killEveryMs: KILL_EVERY_MS } }).result;
+  return writeResult(opts.out, 'soak', metrics, { samples, rssSlopes, diskSlopes, errorKinds: r.errorKinds, databases: r.databases, policies: { agents: SOAK_AGENT_POLICY, echo: ECHO_POLICY }, warmup: 'until the last policy sweep trimmed every written agent (echo included) and a task table was trimmed, at least 1 min (quick) or 5 min (full)', load: { writesPerS: WRITES_PER_S, tasksPerS: TASKS_PER_S, agents: AGENTS, killEveryMs: KILL_EVERY_MS } }).result;
 }
 
-async function sampleNode(p: Proc): Promise<Sample['nodes'][number]> {
+async function sampleNode(p: Proc, view: ReturnType<typeof retentionView>): Promise<Sample['nodes'][number]> {
   const pid = p.child?.pid;
   const up = p.child !== undefined && p.child.exitCode === null && p.child.signalCode === null;
   let rssMB = NaN;
@@ -299,6 +316,9 @@ async function sampleNode(p: Proc): Promise<Sample['nodes'][number]> {
     rssMB,
     heapMB: read(/^nodejs_heap_size_used_bytes\{[^}]*\} (\S+)$/m) / 2 ** 20,
     diskMB: dirBytes(p.dir) / 2 ** 20,
+    files: dataDirFiles(p.dir),
+    sweepTrimmed: view?.sweepTrimmed ?? NaN,
+    forgottenByPolicy: view?.forgottenByPolicy ?? NaN,
     resident: read(/^tri_documents\{where="resident"[^}]*\} (\S+)$/m),
     taskEntries: read(/^tri_task_table_entries\{[^}]*\} (\S+)$/m),
   };

@@ -51,11 +51,18 @@ function collectedOnArrival(tr: Y.Transaction): boolean {
 export class MemoryRetention {
   private readonly log: Logger;
   private readonly reclaimQueued = new Set<string>();
+  private reclaimArmed = false;
   private readonly withPolicy = new Map<string, RetentionPolicy>();
   private cancelSweep: (() => void) | undefined;
   private stopped = false;
   /** Episodes forgotten on this node by policy, and documents reclaimed (status, metrics). */
-  readonly stats = { forgottenByPolicy: 0, reclaimed: 0, tombstonesFolded: 0 };
+  /**
+   * Episodes forgotten on this node by policy, documents reclaimed, store maintenance passes
+   * after reclaiming (one per batch of documents), and what the last sweep saw:
+   * agents with a policy and how many of them it trimmed (all of them once every agent is at its
+   * policy: the steady state the soak waits for) (status, metrics).
+   */
+  readonly stats = { forgottenByPolicy: 0, reclaimed: 0, tombstonesFolded: 0, maintenance: 0, lastSweepAgents: 0, lastSweepTrimmed: 0 };
 
   constructor(private readonly o: MemoryRetentionOptions) {
     this.log = o.runtime.logger.child({ component: 'memory-retention' });
@@ -104,21 +111,27 @@ export class MemoryRetention {
     if (!this.o.writable()) return 0;
     const now = this.wallNow();
     let forgotten = 0;
+    let agents = 0;
+    let trimmed = 0;
     for (const agent of [...this.withPolicy.keys()]) {
       if (this.stopped) break;
       const mem = this.o.service.peek(agent);
       const policy = mem && readPolicy(mem.doc);
       if (!mem || !policy) continue;
+      agents++;
       const over = overPolicy(mem.doc, policy, now).slice(0, MAX_FORGET_PER_WRITE);
       if (over.length === 0) continue;
       try {
         const n = await this.o.service.write(agent, (d) => forgetEpisodes(d, over));
         forgotten += n;
+        if (n > 0) trimmed++;
         this.stats.forgottenByPolicy += n;
       } catch (err) {
         this.log.info({ agent, err: (err as Error).message }, 'retention sweep: forgetting over-policy episodes failed; retrying next sweep');
       }
     }
+    this.stats.lastSweepAgents = agents;
+    this.stats.lastSweepTrimmed = trimmed;
     return forgotten;
   }
 
@@ -170,24 +183,56 @@ export class MemoryRetention {
     });
   }
 
+  /**
+   * Queues `docId` for the next reclaim pass. One pass takes every document queued by then and
+   * runs the store's maintenance (vacuum, write-ahead log truncated: an fsync on the event loop)
+   * once for all of them: a policy sweep trims every agent of a fleet within seconds, and a
+   * maintenance per document was hundreds of synchronous fsyncs per sweep.
+   */
   private queueReclaim(docId: string, delayMs = RECLAIM_DELAY_MS): void {
-    if (this.reclaimQueued.has(docId) || this.stopped) return;
+    if (this.stopped) return;
     this.reclaimQueued.add(docId);
+    if (this.reclaimArmed) return;
+    this.reclaimArmed = true;
     this.o.runtime.scheduler.schedule(delayMs, () => {
-      this.reclaimQueued.delete(docId);
-      if (this.stopped) return;
+      this.reclaimArmed = false;
+      this.reclaimPass();
+    });
+  }
+
+  private reclaimPass(): void {
+    if (this.stopped) return;
+    const ids = [...this.reclaimQueued];
+    this.reclaimQueued.clear();
+    let done = 0;
+    let again: string | undefined;
+    for (const docId of ids) {
       try {
         // Updates waiting for their group commit: after it (the snapshot must cover them).
         const roots = docId === TASKS_DOC ? [TASKS_ROOT] : [EPISODES_ROOT];
         const fold = (doc: Y.Doc): void => {
           this.stats.tombstonesFolded += foldTombstones(doc, roots);
         };
-        if (!this.o.service.docs.reclaim(docId, fold)) return this.queueReclaim(docId, 20);
+        if (!this.o.service.docs.reclaim(docId, fold, true)) {
+          this.reclaimQueued.add(docId);
+          again = docId;
+          continue;
+        }
+        done++;
         this.stats.reclaimed++;
       } catch (err) {
         this.log.warn({ doc: docId, err: (err as Error).message }, 'reclaiming the space of forgotten episodes failed; it stays until the next compaction');
       }
-    });
+    }
+    if (done > 0 && this.o.store.maintain) {
+      try {
+        this.o.store.maintain();
+        this.stats.maintenance++;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'store maintenance after reclaiming failed; the periodic one retries');
+      }
+    }
+    if (again !== undefined) this.queueReclaim(again, 20);
   }
 
   private wallNow(): number {

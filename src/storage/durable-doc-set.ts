@@ -238,13 +238,14 @@ export class DurableDocSet implements DocSet {
    * content leaves the data directory (forget). Returns false, doing nothing, while updates are
    * held for a group commit (the snapshot must cover everything the document holds; try later).
    * `prepare` runs on the live document first (folding its tombstones: tombstone-fold.ts).
+   * `deferMaintain`: see NodeStore.reclaim (the caller runs the store's maintain() after a batch).
    */
-  reclaim(id: string, prepare?: (doc: Y.Doc) => void): boolean {
+  reclaim(id: string, prepare?: (doc: Y.Doc) => void, deferMaintain = false): boolean {
     if (this.heldCount() > 0) return false;
     if (this.residency?.isEvicted(id)) this.ensure(id); // the snapshot is written from the live document
     if (!this.inner.has(id)) return true;
     prepare?.(this.inner.doc(id));
-    if (this.store.reclaim) this.store.reclaim(id);
+    if (this.store.reclaim) this.store.reclaim(id, deferMaintain);
     else this.store.compact(id);
     return true;
   }

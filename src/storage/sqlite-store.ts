@@ -296,7 +296,7 @@ export class SqliteStore implements NodeStore {
     this.log.reload(this.db);
   }
 
-  reclaim(docId: string): void {
+  reclaim(docId: string, deferMaintain = false): void {
     this.compact(docId);
     const s = this.log.docs.get(docId);
     if (s) {
@@ -309,7 +309,7 @@ export class SqliteStore implements NodeStore {
         () => this.log.reload(this.db),
       );
     }
-    this.maintain();
+    if (!deferMaintain) this.maintain();
   }
 
   maintain(): void {

@@ -76,9 +76,10 @@ export interface NodeStore {
   /**
    * Optional: compacts `docId` and removes every stored byte of its older state (log rows its
    * snapshot covers, freed pages, the write-ahead log), so content deleted from the document is
-   * gone from disk. Stores without it are compacted instead.
+   * gone from disk. Stores without it are compacted instead. `deferMaintain`: the freed pages and
+   * the write-ahead log wait for the caller's maintain() (one for a batch of reclaims).
    */
-  reclaim?(docId: string): void;
+  reclaim?(docId: string, deferMaintain?: boolean): void;
   /**
    * Optional: removes every stored byte of `docId` (its log rows, its snapshot) in one
    * transaction: a node gives a document away once its new replica set holds it (handoff).
