@@ -106,6 +106,12 @@ export class TaskProcCluster {
     return node;
   }
 
+  /** Closes every client (so nothing of ours talks to the nodes while they are measured idle). */
+  async stopClients(): Promise<void> {
+    for (const c of this.clients.values()) await c.close().catch(() => undefined);
+    this.clients.clear();
+  }
+
   /** Drops the cached client of `n` (its connection failed). */
   forgetClient(n: TaskProc): void {
     this.clients.delete(n.name);
