@@ -66,7 +66,7 @@ export class TaskProcCluster {
 
   constructor(
     private readonly triPath: string,
-    private readonly opts: { firstHost: number; profile: 'lan' | 'local'; slots?: number; durable?: boolean; extraArgs?: string[]; nodeArgs?: string[] },
+    private readonly opts: { firstHost: number; profile: 'lan' | 'local' | 'wan'; slots?: number; durable?: boolean; extraArgs?: string[]; nodeArgs?: string[] },
   ) {
     hookExit();
     writeFileSync(this.keyFile, `${this.key}\n`, { mode: 0o600 });

@@ -15,13 +15,15 @@ import { fetchStatus } from './lib/proc-cluster.js';
 import { load1m } from './quorum/load.js';
 import { sleep, type TaskProcCluster } from './task-failover.js';
 
+export type GossipProfile = 'lan' | 'local' | 'wan';
+
 /** Nodes started at once. */
 export const FORM_BATCH = 4;
 
 /** The gossip profile of an n-node run (TRI_TP_PROFILE overrides). */
-export function runProfile(nodes: number, env: string | undefined = process.env.TRI_TP_PROFILE): 'lan' | 'local' {
+export function runProfile(nodes: number, env: string | undefined = process.env.TRI_TP_PROFILE): GossipProfile {
   if (env !== undefined && env !== '') {
-    if (env !== 'lan' && env !== 'local') throw new Error(`TRI_TP_PROFILE is lan or local, got "${env}"`);
+    if (env !== 'lan' && env !== 'local' && env !== 'wan') throw new Error(`TRI_TP_PROFILE is lan, local or wan, got "${env}"`);
     return env;
   }
   return nodes > 8 ? 'lan' : 'local';

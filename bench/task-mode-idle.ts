@@ -3,7 +3,8 @@
 // /proc over a window. Nothing polls the nodes during the window. With TRI_TASK_BENCH_PROF=DIR the
 // nodes run under --cpu-prof and the window's samples are split by part (task-profile.ts) and by
 // our own functions' self time, to find per-tick work that is waste.
-//   node dist/bench/task-mode-idle.js [nodes=8] [seconds=20] [profile]
+//   node dist/bench/task-mode-idle.js [nodes=8] [seconds=20] [profile] [out-dir]
+// With out-dir, writes task-mode-idle-<nodes>p.json there (machine and CPU model included).
 // Addresses: TRI_BENCH_NET (default 127.0.8) hosts 200 and up.
 import { cpus } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,13 +12,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, snapshotDist, TaskProcCluster } from './task-failover.js';
-import { formCluster, runProfile, waitSettled } from './task-mode-form.js';
+import { formCluster, runProfile, waitSettled, type GossipProfile } from './task-mode-form.js';
 import { profileBreakdown, type CpuProfile } from './task-profile.js';
+import { metric, writeResult } from './lib/result.js';
 
 export interface IdleFigures {
   nodes: number;
   seconds: number;
-  gossipProfile: 'lan' | 'local';
+  gossipProfile: GossipProfile;
   /** By thread name: user and system CPU ms per second per node, and wake-ups per second per node. */
   threads: Record<string, { userMs: number; sysMs: number; wakeups: number }>;
   /** CPU per node, ms per second, mean and by node. */
@@ -86,7 +88,7 @@ function topFunctions(dir: string, pids: readonly number[], fromUs: number, toUs
   );
 }
 
-export async function measureIdle(nodes: number, seconds: number, profile: 'lan' | 'local', log: (m: string) => void): Promise<IdleFigures> {
+export async function measureIdle(nodes: number, seconds: number, profile: GossipProfile, log: (m: string) => void): Promise<IdleFigures> {
   const snap = snapshotDist();
   // TRI_IDLE_NODE_ARGS: extra node.js flags for every node (e.g. --import a module that counts timers).
   const nodeArgs = (process.env.TRI_IDLE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
@@ -140,8 +142,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const nodes = Number(process.argv[2] ?? 8);
   const seconds = Number(process.argv[3] ?? 20);
   const profile = runProfile(nodes, process.argv[4]);
+  const out = process.argv[5];
   measureIdle(nodes, seconds, profile, (m) => console.log(m)).then(
-    (f) => console.log(JSON.stringify(f)),
+    (f) => {
+      console.log(JSON.stringify(f));
+      if (out) {
+        const metrics = { nodes: metric(f.nodes, 'processes'), idle_cpu_per_node: metric(f.msPerSecPerNode, 'ms/s'), idle_wakeups_per_node: metric(f.threads.node?.wakeups ?? NaN, '1/s'), load_avg_1m: metric(f.loadAvg, 'load') };
+        console.log(`wrote ${writeResult(out, `task-mode-idle-${nodes}p`, metrics, { idle: f }).path}`);
+      }
+    },
     (err: Error) => {
       console.error(err.stack ?? err.message);
       process.exit(1);

@@ -11,7 +11,7 @@ import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, TaskProcCluster } from './task-failover.js';
 import { profileBreakdown, type ProfileBreakdown } from './task-profile.js';
-import { formCluster, runProfile, waitSettled } from './task-mode-form.js';
+import { formCluster, runProfile, waitSettled, type GossipProfile } from './task-mode-form.js';
 import { cpus } from 'node:os';
 
 export interface ThroughputPlan {
@@ -46,7 +46,7 @@ export interface ModeFigures {
   /** The same for n1 alone (the node the bench polls during formation, and the first scheduler). */
   idleMsPerSecN1: number;
   /** Gossip profile the nodes ran with. */
-  gossipProfile: 'lan' | 'local';
+  gossipProfile: GossipProfile;
   /** Seconds from the first start until n1 listed every node ACTIVE, and until placement settled. */
   formS: number;
   settleS: number;

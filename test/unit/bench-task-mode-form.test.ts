@@ -30,7 +30,8 @@ describe('task-throughput formation', () => {
     expect(runProfile(8, undefined)).toBe('local');
     expect(runProfile(32, undefined)).toBe('lan');
     expect(runProfile(32, 'local')).toBe('local');
-    expect(() => runProfile(32, 'wan')).toThrow(/TRI_TP_PROFILE is lan or local/);
+    expect(runProfile(32, 'wan')).toBe('wan');
+    expect(() => runProfile(32, 'fast')).toThrow(/TRI_TP_PROFILE is lan, local or wan/);
   });
 
   it('names the nodes n1 does not list ACTIVE, with the state it sees', () => {
