@@ -6,10 +6,13 @@
 //     nodes n1 does not list ACTIVE, with the state n1 sees them in and the load average;
 //   - once all are ACTIVE, every node must be on one voter configuration with nothing pending and
 //     no documents moving (placement settled) before anything is measured.
-// Above 8 nodes the run uses the `lan` gossip profile (the node's default): `local`'s 200 ms
-// probe timeout and single relay condemn healthy processes that a run queue of 30+ on two cores
-// froze for a few hundred milliseconds (7 Dec 2026, load 41: 247 "member dead" events among the
-// first 21 nodes, none of them crashed), and its 100 ms gossip period costs twice the idle CPU.
+// Gossip profile by size (TRI_TP_PROFILE overrides): `local` up to 8 nodes (as before), `lan`
+// (the node's default) up to 16, `wan` beyond. `local`'s 200 ms probe timeout and single relay
+// condemn healthy processes that a run queue of 30+ on two cores froze for a few hundred
+// milliseconds (7 Dec 2026, load 41: 247 "member dead" events among the first 21 nodes, none of
+// them crashed); with `lan` 32 processes still did not form at load 69-76 (n1-n21 flapping
+// DEGRADED); with `wan` (5 s probes, 3 s timeout) they formed in 341 s at load 44-54, and an idle
+// node cost 7.5 ms/s against 11-16 with `lan`. Failure detection speed is not what this run measures.
 import { performance } from 'node:perf_hooks';
 import { fetchStatus } from './lib/proc-cluster.js';
 import { load1m } from './quorum/load.js';
@@ -26,7 +29,7 @@ export function runProfile(nodes: number, env: string | undefined = process.env.
     if (env !== 'lan' && env !== 'local' && env !== 'wan') throw new Error(`TRI_TP_PROFILE is lan, local or wan, got "${env}"`);
     return env;
   }
-  return nodes > 8 ? 'lan' : 'local';
+  return nodes > 16 ? 'wan' : nodes > 8 ? 'lan' : 'local';
 }
 
 /** How long one batch may take to become ACTIVE: 60 s, more when the machine is loaded (2 s per unit of load beyond the cores). */

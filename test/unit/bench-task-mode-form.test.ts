@@ -25,10 +25,11 @@ describe('task-throughput formation', () => {
     expect(batchBoundMs(500, 2)).toBe(180_000);
   });
 
-  it('uses the local profile up to 8 nodes and lan beyond, unless told', () => {
+  it('uses the local profile up to 8 nodes, lan up to 16, wan beyond, unless told', () => {
     expect(runProfile(4, undefined)).toBe('local');
     expect(runProfile(8, undefined)).toBe('local');
-    expect(runProfile(32, undefined)).toBe('lan');
+    expect(runProfile(16, undefined)).toBe('lan');
+    expect(runProfile(32, undefined)).toBe('wan');
     expect(runProfile(32, 'local')).toBe('local');
     expect(runProfile(32, 'wan')).toBe('wan');
     expect(() => runProfile(32, 'fast')).toThrow(/TRI_TP_PROFILE is lan, local or wan/);
