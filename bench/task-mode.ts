@@ -1,5 +1,6 @@
 // One measured run of the task-throughput scenario (task-throughput.ts) on one cluster of real
-// node processes: start N nodes with a given replication factor, warm up, sample the idle CPU,
+// node processes: start N nodes with a given replication factor (formed and settled as
+// task-mode-form.ts says: batches, per-batch bounds, gossip profile by size), warm up, sample the idle CPU (per node too),
 // submit echo tasks through every node with a bounded window, wait until every copy of every
 // task table holds every result, and read the nodes' /metrics. task-throughput.ts runs it twice
 // in one run: the cluster-wide task table (replication factor >= nodes, every node holds every
@@ -55,8 +56,8 @@ export interface ModeFigures {
 }
 
 /**
- * How long the cluster may take to form: 120 s up to 8 nodes, 8 s more per node beyond (nodes join
- * 4 at a time; on 7 Dec 2026 at load 17, 32 processes reached 20 ACTIVE members in 120 s).
+ * How long the formed cluster may take to settle placement (one configuration, nothing moving):
+ * 120 s up to 8 nodes, 8 s more per node beyond. Formation itself is bounded per batch (task-mode-form.ts).
  */
 export function formationBoundMs(nodes: number): number {
   return 120_000 + 8_000 * Math.max(0, nodes - 8);
