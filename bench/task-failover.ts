@@ -66,7 +66,7 @@ export class TaskProcCluster {
 
   constructor(
     private readonly triPath: string,
-    private readonly opts: { firstHost: number; profile: 'lan' | 'local'; slots?: number; durable?: boolean; extraArgs?: string[]; nodeArgs?: string[] },
+    private readonly opts: { firstHost: number; profile: 'lan' | 'local' | 'wan'; slots?: number; durable?: boolean; extraArgs?: string[]; nodeArgs?: string[] },
   ) {
     hookExit();
     writeFileSync(this.keyFile, `${this.key}\n`, { mode: 0o600 });
@@ -78,14 +78,14 @@ export class TaskProcCluster {
     return `${TASK_BENCH_PREFIX}${host}`;
   }
 
-  /** Spawns node i (name n{i+1}), joining node 0 unless it is node 0. Does not wait. */
-  spawnNode(i: number): TaskProc {
+  /** Spawns node i (name n{i+1}), joining through the nodes `seeds` (default node 0) unless it is node 0. Does not wait. */
+  spawnNode(i: number, seeds: readonly number[] = [0]): TaskProc {
     const name = `n${i + 1}`;
     const address = this.address(i);
     const args = [...(this.opts.nodeArgs ?? []), ...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), this.triPath, 'node', 'start', '--name', name, '--bind', address, '--key-file', this.keyFile, '--profile', this.opts.profile, '--log-level', LOG_DIR ? 'info' : 'warn'];
     if (this.opts.slots !== undefined) args.push('--slots', String(this.opts.slots));
     if (this.opts.durable) args.push('--data', join(this.dir, name));
-    if (i > 0) args.push('--join', `${this.address(0)}:9999`);
+    if (i > 0) for (const s of seeds) args.push('--join', `${this.address(s)}:9999`);
     args.push(...(this.opts.extraArgs ?? []));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
     live.add(child);
@@ -104,6 +104,17 @@ export class TaskProcCluster {
     child.stderr?.on('data', keep);
     this.nodes[i] = node;
     return node;
+  }
+
+  /** Closes every client (so nothing of ours talks to the nodes while they are measured idle). */
+  async stopClients(): Promise<void> {
+    for (const c of this.clients.values()) await c.close().catch(() => undefined);
+    this.clients.clear();
+  }
+
+  /** Drops the cached client of `n` (its connection failed). */
+  forgetClient(n: TaskProc): void {
+    this.clients.delete(n.name);
   }
 
   running(n: TaskProc): boolean {

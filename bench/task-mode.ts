@@ -1,5 +1,6 @@
 // One measured run of the task-throughput scenario (task-throughput.ts) on one cluster of real
-// node processes: start N nodes with a given replication factor, warm up, sample the idle CPU,
+// node processes: start N nodes with a given replication factor (formed and settled as
+// task-mode-form.ts says: batches, per-batch bounds, gossip profile by size), warm up, sample the idle CPU (per node too),
 // submit echo tasks through every node with a bounded window, wait until every copy of every
 // task table holds every result, and read the nodes' /metrics. task-throughput.ts runs it twice
 // in one run: the cluster-wide task table (replication factor >= nodes, every node holds every
@@ -11,6 +12,8 @@ import { fetchStatus, HTTP_PORT } from './lib/proc-cluster.js';
 import { load1m, procCpuSeconds } from './quorum/load.js';
 import { sleep, TaskProcCluster } from './task-failover.js';
 import { profileBreakdown, type ProfileBreakdown } from './task-profile.js';
+import { formCluster, runProfile, waitSettled, type GossipProfile } from './task-mode-form.js';
+import { cpus } from 'node:os';
 
 export interface ThroughputPlan {
   nodes: number;
@@ -39,20 +42,29 @@ export interface ModeFigures {
   loadAvg: number;
   /** Node CPU per task per node (cpuPerTaskMs / nodes): what one process spends, the figure to set against the floor per node. */
   cpuPerTaskPerNodeMs: number;
+  /** Idle CPU per node, ms per second: what one quiet process burns (gossip, anti-entropy, timers, the bench's polling). */
+  idleMsPerSecPerNode: number;
+  /** The same for n1 alone (the node the bench polls during formation, and the first scheduler). */
+  idleMsPerSecN1: number;
+  /** Gossip profile the nodes ran with. */
+  gossipProfile: GossipProfile;
+  /** Seconds from the first start until n1 listed every node ACTIVE, and until placement settled. */
+  formS: number;
+  settleS: number;
   /** With TRI_TASK_BENCH_PROF: where the nodes' busy time went while tasks ran (task-profile.ts). */
   profile?: ProfileBreakdown;
 }
 
 /**
- * How long the cluster may take to form: 120 s up to 8 nodes, 8 s more per node beyond (nodes join
- * 4 at a time; on 7 Dec 2026 at load 17, 32 processes reached 20 ACTIVE members in 120 s).
+ * How long the formed cluster may take to settle placement (one configuration, nothing moving):
+ * 120 s up to 8 nodes, 8 s more per node beyond. Formation itself is bounded per batch (task-mode-form.ts).
  */
 export function formationBoundMs(nodes: number): number {
   return 120_000 + 8_000 * Math.max(0, nodes - 8);
 }
 
-/** How long the idle cluster's CPU is sampled before the run. */
-const IDLE_SAMPLE_MS = 3_000;
+/** How long the idle cluster's CPU is sampled before the run (longer for many nodes: /proc counts 10 ms ticks). */
+const idleSampleMs = (nodes: number): number => (nodes > 8 ? 10_000 : 3_000);
 
 /** Submitting stops after this long whatever the plan, so a slow cluster still ends the run. */
 const SUBMIT_WINDOW_MS = 120_000;
@@ -125,16 +137,19 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 async function measureMode(triPath: string, plan: ThroughputPlan, replicationFactor: number, log: (m: string) => void, span: { fromUs: number; toUs: number; pids: number[] }): Promise<ModeFigures> {
-  const cluster = new TaskProcCluster(triPath, { firstHost: 131, profile: 'local', durable: plan.durable, extraArgs: ['--replication-factor', String(replicationFactor)] });
+  const profile = runProfile(plan.nodes);
+  const cluster = new TaskProcCluster(triPath, { firstHost: 131, profile, durable: plan.durable, extraArgs: ['--replication-factor', String(replicationFactor)] });
   const sharded = replicationFactor < plan.nodes;
   const agents = plan.nodes * 16;
   try {
     const t0 = performance.now();
-    await cluster.start(plan.nodes, formationBoundMs(plan.nodes), 4);
-    log(`task-throughput [RF ${replicationFactor}]: ${plan.nodes} nodes ACTIVE in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await formCluster(cluster, plan.nodes, cpus().length, log);
+    const formS = (performance.now() - t0) / 1000;
+    const settleS = (await waitSettled(cluster, plan.nodes, formationBoundMs(plan.nodes))) / 1000;
+    log(`task-throughput [RF ${replicationFactor}]: ${plan.nodes} nodes ACTIVE in ${formS.toFixed(1)} s, placement settled ${settleS.toFixed(1)} s later (gossip profile ${profile}), load ${load1m()}`);
     const clients = await Promise.all(cluster.nodes.map((n) => cluster.client(n)));
     // Warm-up: one task per node (connections, JIT), not counted.
-    await sleep(plan.nodes > 8 ? 5_000 : 1_000); // let the last joiners finish their snapshots
+    await sleep(1_000); // placement settled above; let the last timers of formation fire
     const warm = await Promise.allSettled(clients.map((c, i) => c.submitTask({ type: 'echo', input: { warm: i }, agent: `a${i}` })));
     const warmFailed = warm.filter((w) => w.status === 'rejected').length;
     if (warmFailed) log(`task-throughput [RF ${replicationFactor}]: ${warmFailed} warm-up submits failed: ${String((warm.find((w) => w.status === 'rejected') as PromiseRejectedResult).reason)}`);
@@ -144,10 +159,15 @@ async function measureMode(triPath: string, plan: ThroughputPlan, replicationFac
     const nodeCpu = (): number => cluster.nodes.reduce((a, n) => a + procCpuSeconds(n.child.pid), 0);
     // What the idle cluster burns (gossip, anti-entropy) in cores: at 32 processes on 2 cores it
     // is a large part of the machine, and of node_cpu_per_task, whatever the tasks cost.
-    const idle0 = nodeCpu();
+    const perNode0 = cluster.nodes.map((n) => procCpuSeconds(n.child.pid));
     const idleStarted = performance.now();
-    await sleep(IDLE_SAMPLE_MS);
-    const idleCores = (nodeCpu() - idle0) / ((performance.now() - idleStarted) / 1000);
+    await sleep(idleSampleMs(plan.nodes));
+    const idleS = (performance.now() - idleStarted) / 1000;
+    const perNodeIdle = cluster.nodes.map((n, i) => (procCpuSeconds(n.child.pid) - perNode0[i]!) / idleS);
+    const idleCores = perNodeIdle.reduce((a, b) => a + b, 0);
+    const idleMsPerSecPerNode = (idleCores * 1000) / plan.nodes;
+    const idleMsPerSecN1 = perNodeIdle[0]! * 1000;
+    log(`task-throughput [RF ${replicationFactor}]: idle ${idleCores.toFixed(3)} cores = ${idleMsPerSecPerNode.toFixed(1)} ms/s per node (n1 ${idleMsPerSecN1.toFixed(1)}, busiest ${(Math.max(...perNodeIdle) * 1000).toFixed(1)}) over ${idleS.toFixed(1)} s, load ${load1m()}`);
     const cpu0 = nodeCpu();
     span.fromUs = monoUs();
     span.pids = cluster.nodes.map((n) => n.child.pid ?? -1);
@@ -222,6 +242,11 @@ async function measureMode(triPath: string, plan: ThroughputPlan, replicationFac
       kindsPerTask,
       loadAvg,
       cpuPerTaskPerNodeMs: cpuPerTaskMs / plan.nodes,
+      idleMsPerSecPerNode,
+      idleMsPerSecN1,
+      gossipProfile: profile,
+      formS,
+      settleS,
     };
   } finally {
     await cluster.stop();

@@ -30,6 +30,13 @@ export const RECONCILE_FANOUT = 8;
 export const STARTUP_ROUNDS = 32;
 /** How long a read-only node defers its round with a writable member that is back (see the top). */
 export const DEFER_TO_WRITABLE_MS = 2_000;
+/**
+ * A member that refutes suspicions again and again (a process starved of CPU on a loaded machine
+ * flaps suspect/alive every few seconds: 16 processes at load 52 sent ~3 anti-entropy probes per
+ * task, 5x the periodic rate) gets at most one refutation round per this period; a refutation
+ * inside it is coalesced into one round when it ends, so a real short partition still converges.
+ */
+export const REFUTE_ROUND_GAP_MS = 10_000;
 
 export interface ReturnSyncOptions {
   self: string;
@@ -46,8 +53,10 @@ export interface ReturnSyncOptions {
   readOnly?: () => boolean;
   /** Told of every member seen back (a removed node pulls from a voter that is back: JoinLoop.memberBack). */
   onBack?: (name: string) => void;
-  /** Runs `fn` after `ms` (the node's scheduler); needed to defer. */
+  /** Runs `fn` after `ms` (the node's scheduler); needed to defer (and to space refutation rounds). */
   later?: (ms: number, fn: () => void) => void;
+  /** The node's clock (ms); with `later`, refutation rounds with one member are spaced REFUTE_ROUND_GAP_MS. */
+  now?: () => number;
   /** The lifecycle state a member gossips, if known. */
   lifecycleOf: (name: string) => string | undefined;
   random: () => number;
@@ -62,6 +71,10 @@ export class ReturnSync {
   rounds = 0;
   /** Rounds deferred because the member is writable and this node is not. */
   deferred = 0;
+  /** Refutations (suspect -> alive) coalesced into a later round because one ran less than REFUTE_ROUND_GAP_MS ago. */
+  coalesced = 0;
+  /** When the last refutation round with each member ran, and whether one is already queued. */
+  private readonly refuteRounds = new Map<string, { at: number; queued: boolean }>();
 
   constructor(private readonly o: ReturnSyncOptions) {}
 
@@ -70,6 +83,7 @@ export class ReturnSync {
     if (name === this.o.self) return;
     if (e.member.state === 'dead' || e.member.state === 'left') {
       this.wasRunning.delete(name);
+      this.refuteRounds.delete(name);
       return;
     }
     const running = isRunning(this.o.lifecycleOf(name));
@@ -77,7 +91,32 @@ export class ReturnSync {
     this.wasRunning.set(name, running);
     const back = e.kind === 'join' || e.kind === 'alive' || (running && before === false);
     if (back) this.o.onBack?.(name);
-    if (back && this.o.running()) this.reconcile(name, this.o.peerCount());
+    if (!back || !this.o.running()) return;
+    // A refutation alone (not a join, not a restart) is spaced: see REFUTE_ROUND_GAP_MS.
+    if (e.kind === 'alive' && !(running && before === false) && this.spaceRefutation(name)) return;
+    this.reconcile(name, this.o.peerCount());
+  }
+
+  /** True when a refutation round with `peer` ran within the gap: one round is queued for its end instead. */
+  private spaceRefutation(peer: string): boolean {
+    const { now, later } = this.o;
+    if (!now || !later) return false;
+    const t = now();
+    const last = this.refuteRounds.get(peer);
+    if (!last || t - last.at >= REFUTE_ROUND_GAP_MS) {
+      this.refuteRounds.set(peer, { at: t, queued: false });
+      return false;
+    }
+    this.coalesced++;
+    if (last.queued) return true;
+    last.queued = true;
+    later(last.at + REFUTE_ROUND_GAP_MS - t, () => {
+      const cur = this.refuteRounds.get(peer);
+      if (cur !== last || !this.o.running() || !this.wasRunning.has(peer)) return; // gone meanwhile
+      this.refuteRounds.set(peer, { at: now(), queued: false });
+      this.reconcile(peer, this.o.peerCount());
+    });
+    return true;
   }
 
   /** This node has caught up after its start: one round with each member it shares documents with. */
@@ -133,6 +172,7 @@ export function returnSyncFor(self: string, memory: MemoryService, swim: Swim, d
     running: () => lifecycle.running,
     readOnly: () => lifecycle.state === 'DEGRADED',
     later: (ms, fn) => void runtime.scheduler.schedule(ms, fn),
+    now: () => runtime.clock.now(),
     lifecycleOf: (name) => directory.meta(name)?.lifecycle,
     random: () => runtime.rng.next(),
     onBack,

@@ -6,7 +6,7 @@
 // (one peer per 10 s) gets round to each co-replica.
 import { describe, expect, it } from 'vitest';
 import type { MemberEvent, MemberEventKind, MemberState } from '../../gossip/types.js';
-import { DEFER_TO_WRITABLE_MS, RECONCILE_FANOUT, ReturnSync, STARTUP_ROUNDS, sharesAny, type ReturnSyncOptions } from '../../src/node/return-sync.js';
+import { DEFER_TO_WRITABLE_MS, REFUTE_ROUND_GAP_MS, RECONCILE_FANOUT, ReturnSync, STARTUP_ROUNDS, sharesAny, type ReturnSyncOptions } from '../../src/node/return-sync.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
 import { equalBytes } from '../../src/sync/hash.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
@@ -111,6 +111,35 @@ describe('ReturnSync decisions', () => {
     h.sync.onMemberEvent(event('alive', 'n1'));
     expect(h.started).toEqual(['n2', 'n1', 'n1']);
     expect(timers).toHaveLength(2);
+  });
+
+  it('a member flapping suspect/alive gets one refutation round per REFUTE_ROUND_GAP_MS, the rest coalesced into one at its end; joins are not spaced', () => {
+    const timers: Array<{ at: number; fn: () => void }> = [];
+    let t = 1_000;
+    const h = harness({ now: () => t, later: (ms, fn) => timers.push({ at: t + ms, fn }) });
+    h.lifecycle.set('n1', 'ACTIVE');
+    h.sync.onMemberEvent(event('alive', 'n1')); // the first refutation: at once (a short partition healed)
+    expect(h.started).toEqual(['n1']);
+    for (let k = 0; k < 4; k++) {
+      t += 2_000; // flapping every 2 s: coalesced
+      h.sync.onMemberEvent(event('alive', 'n1'));
+    }
+    expect(h.started).toEqual(['n1']);
+    expect(h.sync.coalesced).toBe(4);
+    expect(timers.map((x) => x.at)).toEqual([1_000 + REFUTE_ROUND_GAP_MS]); // one round queued for the gap's end
+    h.sync.onMemberEvent(event('join', 'n1')); // back from dead: never spaced
+    expect(h.started).toEqual(['n1', 'n1']);
+    t = timers[0]!.at;
+    timers[0]!.fn();
+    expect(h.started).toEqual(['n1', 'n1', 'n1']);
+    // Another member is spaced on its own; a member that died meanwhile loses its queued round.
+    h.lifecycle.set('n2', 'ACTIVE');
+    h.sync.onMemberEvent(event('alive', 'n2'));
+    t += 1_000;
+    h.sync.onMemberEvent(event('alive', 'n2'));
+    h.sync.onMemberEvent(event('dead', 'n2', 'dead'));
+    timers[1]!.fn();
+    expect(h.started).toEqual(['n1', 'n1', 'n1', 'n2']);
   });
 
   it('sharesAny: unscoped is "all", else whether any held document is shared', () => {
