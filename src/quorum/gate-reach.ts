@@ -89,6 +89,22 @@ export class GateReach {
     return out;
   }
 
+  /**
+   * Members that may still acknowledge an update of a replica set a document is moving from
+   * (replica-view.ts): SWIM alive or only suspected (a starved process answers late; the write's
+   * acks decide), a leaver still draining included, but not one that left or is confirmed dead,
+   * nor a voter of ours listed under another incarnation (a wiped node: its acks never count).
+   */
+  previousSetReach(): Set<string> {
+    const out = new Set<string>([this.self]);
+    for (const x of this.members()) {
+      if (x.name === this.self || x.state === 'LEFT' || !(x.reachable || x.suspect === true)) continue;
+      if (this.cfg.listed(x.name) && !this.cfg.votesAs(x.name, x.nodeId)) continue;
+      out.add(x.name);
+    }
+    return out;
+  }
+
   /** Members in the table that are not voters of our configuration (learners, or not caught up yet). */
   learners(): string[] {
     return this.members()
