@@ -97,11 +97,11 @@ export class ReplicaView implements SyncScope {
    * QuorumError (nothing applied yet) when the replica set of `docId` has no reachable majority
    * (at `all`: any replica unreachable), or a previous set it is still moving from has none.
    * `reachable`: the voters counted as reachable (default: the gate's). A previous set counts,
-   * besides those, its members that may still acknowledge (GateReach.previousSetReach: a leaver
-   * still draining, a member SWIM only suspects): it is refused at once only when a majority of
-   * it is gone or confirmed dead, else the write's acks decide (or the move completing meanwhile).
+   * besides those, its members that can still acknowledge though off our voters or configuration
+   * (GateReach.previousSetReach: a leaver still draining); `suspects`: and those SWIM only
+   * suspects (the would-pass check of a write waiting for them, adoption-wait.ts).
    */
-  assertReachable(docId: string, level: WriteConsistency = 'majority', reachable: ReadonlySet<string> = this.gate.reachableVoters()): void {
+  assertReachable(docId: string, level: WriteConsistency = 'majority', reachable: ReadonlySet<string> = this.gate.reachableVoters(), suspects = false): void {
     const agent = placementKeyOf(docId);
     if (agent === undefined) return;
     const scope = this.current();
@@ -114,7 +114,7 @@ export class ReplicaView implements SyncScope {
     try {
       assertSetsReachable(agent, prev, reachable, level);
     } catch (err) {
-      const more = this.gate.reach?.previousSetReach();
+      const more = this.gate.reach?.previousSetReach(suspects);
       if (!more) throw err;
       assertSetsReachable(agent, prev, new Set([...reachable, ...more]), level);
     }
