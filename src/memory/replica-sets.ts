@@ -252,8 +252,9 @@ export class ReplicaSets {
 
   /**
    * Whether the write would be admitted if the voters still adopting our configuration were on it,
-   * and the members of the sets its documents move from that SWIM only suspects answered (a
-   * starved process: `move-writes` saw one refuse a write in a graceful leave at load 30-60).
+   * and the members of its documents' replica sets (current and previous) that SWIM only suspects
+   * answered (a starved process: `move-writes` at load 30-60 saw one refuse a write in a graceful
+   * leave, and the joiner with one other replica in a join). The cluster-level check is not widened.
    */
   private admittedOnceAdopted(docIds: readonly string[], level: WriteConsistency): boolean {
     const adopting = this.o.gate.adoptingVoters();

@@ -98,8 +98,10 @@ export class ReplicaView implements SyncScope {
    * (at `all`: any replica unreachable), or a previous set it is still moving from has none.
    * `reachable`: the voters counted as reachable (default: the gate's). A previous set counts,
    * besides those, its members that can still acknowledge though off our voters or configuration
-   * (GateReach.previousSetReach: a leaver still draining); `suspects`: and those SWIM only
-   * suspects (the would-pass check of a write waiting for them, adoption-wait.ts).
+   * (GateReach.previousSetReach: a leaver still draining). `suspects`: the would-pass check of a
+   * write waiting for them (adoption-wait.ts): every set also counts the members SWIM only
+   * suspects (a starved process, often the joiner catching up), so such a write waits, bounded,
+   * instead of failing at once; it is never admitted on them.
    */
   assertReachable(docId: string, level: WriteConsistency = 'majority', reachable: ReadonlySet<string> = this.gate.reachableVoters(), suspects = false): void {
     const agent = placementKeyOf(docId);
@@ -109,6 +111,8 @@ export class ReplicaView implements SyncScope {
     const prev = this.moves.previousSets(docId, scope);
     if (!set && level === 'majority' && prev.length === 0) return; // every voter holds it: the gate's check is the one
     const current: QuorumSet = { replicas: setOf(scope, docId), epoch: scope.epoch, role: 'current' };
+    const wide = suspects ? this.gate.reach?.previousSetReach(true) : undefined;
+    if (wide) reachable = new Set([...reachable, ...wide]);
     if (set || level === 'all') assertSetsReachable(agent, [current], reachable, level);
     if (prev.length === 0) return;
     try {
