@@ -7,11 +7,13 @@
 //   leave   the 5th node stops gracefully (SIGTERM: it leaves the voter set, drains, exits):
 //           until every node shows 4 voters, and 4 s more.
 // Goals (issue 21): no QuorumError caused by the move, p99 during each move at most 2x steady.
+// CPU of the node processes per acknowledged write is recorded per phase (p99 moves with load).
+// MOVE_WRITES_TRI=path/to/dist/src/cli/tri.js runs another build's nodes (alternated old/new runs).
 import { benchPrefix } from './lib/bench-net.js';
 import { metric, summarize, writeResult, type BenchResult, type Metrics } from './lib/index.js';
 import type { ScenarioOptions } from './lib/scenario.js';
 import { QuorumCluster } from './quorum/cluster.js';
-import { load1m, runLoad } from './quorum/load.js';
+import { load1m, procCpuSeconds, runLoad } from './quorum/load.js';
 import type { NodeClient } from '../src/client/node-client.js';
 
 export const MOVE_GOALS = { p99Ratio: 2, quorumErrors: 0 };
@@ -23,25 +25,29 @@ const HANDOFF_MS = 4_000;
 interface Window {
   latencies: number[];
   errors: Record<string, number>;
-  /** The distinct refusals (message up to its first colon, counts stripped), with how many and when first (ms into the window). */
-  samples: Record<string, { count: number; firstAtMs: number }>;
+  /** The distinct refusals (digits stripped), with how many, when first (ms into the window), which node refused, and that node's view of the members then. */
+  samples: Record<string, { count: number; firstAtMs: number; at?: string; view?: unknown }>;
   ms: number;
+  /** CPU seconds of every node process over the window (user + system, /proc). */
+  cpuS: number;
 }
 
 export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult> {
   const log = opts.log ?? ((m: string) => console.error(m));
-  const cluster = new QuorumCluster({ prefix: PREFIX, first: 41, triArgs: ['--replication-factor', '3'] });
+  const cluster = new QuorumCluster({ prefix: PREFIX, first: 41, triArgs: ['--replication-factor', '3'], ...(process.env.MOVE_WRITES_TRI ? { triPath: process.env.MOVE_WRITES_TRI } : {}) });
   try {
     await cluster.start(4);
     const clients: NodeClient[] = [];
     for (let i = 0; i < 4; i++) clients.push(await cluster.client(i));
     await runLoad({ clients, concurrency: IN_FLIGHT, maxWrites: opts.quick ? 400 : 1_500, maxMs: 30_000, agents: AGENTS, agentPrefix: 'move' });
+    const steadyCpu0 = clusterCpu(cluster);
     const steady = await runLoad({ clients, concurrency: IN_FLIGHT, maxWrites: 1_000_000, maxMs: opts.quick ? 5_000 : 15_000, agents: AGENTS, agentPrefix: 'move' });
-    const join = await underLoad(clients, async () => {
+    const steadyCpuS = clusterCpu(cluster) - steadyCpu0;
+    const join = await underLoad(cluster, clients, async () => {
       await cluster.add();
       await settled(cluster, 5);
     });
-    const leave = await underLoad(clients, async () => {
+    const leave = await underLoad(cluster, clients, async () => {
       await cluster.leave(4);
       await settled(cluster, 4);
     });
@@ -70,6 +76,9 @@ export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult>
       move_other_errors: metric(otherErrors, 'writes'),
       join_window: metric(Math.round(join.ms), 'ms'),
       leave_window: metric(Math.round(leave.ms), 'ms'),
+      steady_cpu_per_write: metric(r((steadyCpuS * 1e3) / Math.max(1, steady.acked)), 'ms'),
+      join_cpu_per_write: metric(r((join.cpuS * 1e3) / Math.max(1, join.latencies.length)), 'ms'),
+      leave_cpu_per_write: metric(r((leave.cpuS * 1e3) / Math.max(1, leave.latencies.length)), 'ms'),
       load_avg_1m: metric(load, 'load'),
     };
     const peers = {
@@ -87,8 +96,13 @@ export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult>
   }
 }
 
+/** CPU seconds the cluster's node processes used so far (a node that exited counts nothing more). */
+function clusterCpu(cluster: QuorumCluster): number {
+  return cluster.nodes.reduce((a, n) => a + (procCpuSeconds(n.proc.pid) || 0), 0);
+}
+
 /** Runs `move` while IN_FLIGHT writers keep writing; the latencies and errors of exactly that window. */
-async function underLoad(clients: readonly NodeClient[], move: () => Promise<void>): Promise<Window> {
+async function underLoad(cluster: QuorumCluster, clients: readonly NodeClient[], move: () => Promise<void>): Promise<Window> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   const samples: Window['samples'] = {};
@@ -105,21 +119,31 @@ async function underLoad(clients: readonly NodeClient[], move: () => Promise<voi
       } catch (err) {
         const name = (err as Error).name && (err as Error).name !== 'Error' ? (err as Error).name : 'Error';
         errors[name] = (errors[name] ?? 0) + 1;
-        const what = `${name}: ${(err as Error).message.replace(/\d+/g, 'N').slice(0, 140)}`;
-        samples[what] ??= { count: 0, firstAtMs: Math.round(performance.now() - t0) };
+        const what = `${name}: ${(err as Error).message.replace(/\d+/g, 'N').slice(0, 600)}`;
+        const first = samples[what] === undefined;
+        samples[what] ??= { count: 0, firstAtMs: Math.round(performance.now() - t0), at: cluster.nodes[w % clients.length]?.name };
         samples[what].count++;
+        // What the refusing node saw then: who it counted alive, on which configuration.
+        if (first) void cluster.status(w % clients.length).then((st) => (samples[what]!.view = st && { quorum: st.quorum, members: st.members.map((m) => `${m.name} ${m.state} ${m.swimState}`), moving: (st as { memory?: { movingFrom?: number[] } }).memory?.movingFrom }), () => undefined);
       }
     }
   };
   const t0 = performance.now();
+  const cpu0 = clusterCpu(cluster);
+  const exited = cluster.nodes.map((n) => ({ pid: n.proc.pid, last: procCpuSeconds(n.proc.pid) }));
+  const sampler = setInterval(() => exited.forEach((e) => (e.last = procCpuSeconds(e.pid) || e.last)), 500);
   const writers = Array.from({ length: IN_FLIGHT }, (_, w) => writer(w));
   try {
     await move();
   } finally {
     stop = true;
     await Promise.all(writers);
+    clearInterval(sampler);
   }
-  return { latencies, errors, samples, ms: performance.now() - t0 };
+  // The nodes there at the start (the leaver's last sample before it exited) and any added since.
+  const gone = exited.filter((e) => !cluster.nodes.some((n) => n.proc.pid === e.pid)).reduce((a, e) => a + (e.last || 0), 0);
+  const cpuS = clusterCpu(cluster) + gone - cpu0;
+  return { latencies, errors, samples, ms: performance.now() - t0, cpuS };
 }
 
 /**

@@ -15,6 +15,7 @@ import type { NodeStore } from '../storage/types.js';
 import { SyncEngine, isRemoteOrigin, syncConfig, type SyncConfig, type SyncEffect } from '../sync/index.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
+import { ackWordOf } from '../quorum/gate-acks.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
 import type { RecallHit } from '../recall/recall-query.js';
 import { AckTracker } from './ack-tracker.js';
@@ -107,8 +108,8 @@ export class MemoryService implements AgentMemoryWriter {
       config: syncConfig({ coalescePushes: Boolean(atEnd && soon), ...o.sync }),
       // From the runtime's generator, so a simulated run replays exactly (the sim seeds it).
       epoch: Math.floor(o.runtime.rng.next() * 2 ** 32),
-      // Our acks say which voter configuration we are on; see the 'ack' case below.
-      ackWord: () => o.gate.word(),
+      // Our acks say which voter configuration we are on (none under an entry of another incarnation); see the 'ack' case below.
+      ackWord: () => ackWordOf(o.gate, o.self),
       scope: this.replicas.view,
     });
     this.replicas.attach(this.engine);
@@ -328,7 +329,6 @@ export class MemoryService implements AgentMemoryWriter {
           if (this.engine.config.coalescePushes && !this.stopped) this.transport.requestFlush(); // staged: leaves with the turn's pushes
           break;
         case 'ack':
-          if (process.env.DBG) console.log('ACKW', this.o.gate.word(), e.word, e.peer, this.o.gate.pending()?.epoch, this.o.gate.voterConfig().epoch);
           this.acks.ack(e.requestId, e.peer, e.word, (w) => this.o.gate.countsAck(w));
           this.replicas.ack(e.requestId, e.peer, e.word);
           break;

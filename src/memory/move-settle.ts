@@ -35,8 +35,8 @@ export interface MoveSettleOptions {
   scheduler: Scheduler;
   timeoutMs: number;
   log: Logger;
-  /** A move completed: writes waiting for the previous sets' acks may be done now. */
-  onSettled?: () => void;
+  /** `docId`'s move completed on `epoch`: writes waiting for the previous sets' acks may be done now; `members` (its current and previous sets) may be told. */
+  onSettled?: (docId: string, epoch: number, members: readonly string[]) => void;
   /** Hold-checks (replica-rpc.ts): this node's snapshot of a document (undefined: none to ask with) and the question. */
   confirm?: {
     snapshot: (docId: string) => Uint8Array | undefined;
@@ -176,9 +176,10 @@ export class MoveSettle {
 
   private complete(docId: string, s: Settling): void {
     if (this.o.view.current().epoch === s.epoch) {
+      const members = new Set([...s.set, ...this.o.view.previousSets(docId).flatMap((p) => p.replicas)]);
       this.o.view.moves.markDone(docId, s.epoch);
       this.settled++;
-      this.o.onSettled?.();
+      this.o.onSettled?.(docId, s.epoch, [...members]);
     }
     s.finish();
   }

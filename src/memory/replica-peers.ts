@@ -3,7 +3,9 @@
 //               already holds everything instead of pushing it the whole document; completing a
 //               move asks the previous sets whether this node holds what they hold: hold-check.ts)
 //   move-done   "are you done moving onto configuration E?" (move-completion.ts: once every voter
-//               of E is, the previous configurations' records drop everywhere)
+//               of E is, the previous configurations' records drop everywhere); with a document:
+//               "its move onto E is complete" (a majority of its set on E holds everything of
+//               its previous sets' majorities: move-settle.ts), so its writes need the new set only
 // Each question is refused, changes nothing, and is counted by reason when the asker is not a
 // member (a voter now or on a kept previous configuration), is on another configuration, or asks
 // about a document this node neither is a replica of nor holds. Sans-IO: plain objects in, answers out.
@@ -28,6 +30,8 @@ export interface MoveDoneRequest {
   epoch: number;
   /** The asker saw every voter of `epoch` done and released its records: the receiver may too. */
   released?: boolean;
+  /** The asker completed this document's move onto `epoch`: the receiver marks it complete too. */
+  doc?: string;
 }
 
 export interface ReplicaPeersOptions {
@@ -35,6 +39,8 @@ export interface ReplicaPeersOptions {
   docs: { has(id: string): boolean; doc(id: string): Y.Doc };
   /** This node's side of announced move completion (move-completion.ts). */
   completion: Pick<MoveCompletion, 'doneHere' | 'releasedAt' | 'told'>;
+  /** A document's move was marked complete on another member's word (writes waiting for previous sets may be done). */
+  onDocMoved?: (docId: string) => void;
 }
 
 /** A refused question: the asker gets this error; nothing changed here. */
@@ -52,6 +58,8 @@ export class ReplicaPeers {
   readonly refused: Record<Refusal, number> = { 'non-member': 0, 'other-configuration': 0, 'not-replica': 0 };
   /** Hold-checks answered. */
   holdChecks = 0;
+  /** Document moves marked complete here on another member's word. */
+  docsMoved = 0;
 
   constructor(private readonly o: ReplicaPeersOptions) {}
 
@@ -74,8 +82,27 @@ export class ReplicaPeers {
   /** Whether this node is done moving onto configuration `epoch` (it must be its own); a `released` teller makes it release too. */
   moveDone(req: MoveDoneRequest): MoveDoneAnswer {
     this.admit(req.from, req.epoch, 'move-done');
+    if (req.doc !== undefined) this.docMoved(req.doc, req.epoch);
     if (req.released) this.o.completion.told(req.epoch);
     return { done: this.o.completion.doneHere(req.epoch), released: this.o.completion.releasedAt(req.epoch) };
+  }
+
+  /**
+   * Another member completed `doc`'s move onto `epoch` (ours: admit checked it), as its own
+   * settle marked it: a majority of the doc's set on `epoch` acknowledged everything a majority of
+   * each previous set held, a fact for every node on `epoch`. Only about a document this node is
+   * a replica of, holds, or was a replica of on a previous configuration (it writes or acks it).
+   */
+  private docMoved(doc: string, epoch: number): void {
+    const view = this.o.view;
+    const scope = view.current();
+    if (placementKeyOf(doc) === undefined || !(scope.isReplica(doc) || this.o.docs.has(doc) || view.moves.inPreviousSet(doc))) {
+      this.refuse('not-replica', `move-done for ${doc} refused: this node (${scope.self}) is not one of its replicas on configuration ${scope.epoch} and does not hold it`);
+    }
+    if (view.previousSets(doc).length === 0) return; // not moving here (or complete already)
+    view.moves.markDone(doc, epoch);
+    this.docsMoved++;
+    this.o.onDocMoved?.(doc);
   }
 
   /** Total refusals (for metrics). */

@@ -1,5 +1,6 @@
 // The member-only RPCs of replica sets (replica-peers.ts answers them): `memory.hold-check` and
-// `memory.move-done`, JSON payloads, and the calls that ask them. Thin: parsing and transport only.
+// `memory.move-done` (with `doc`: one document's move completed), JSON payloads, and the calls
+// that ask them. Thin: parsing and transport only.
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { intField, jsonObject, stringField, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
@@ -15,8 +16,11 @@ const MAX_EPOCH = 2 ** 32;
 export interface ReplicaAsk {
   /** Compares `peer`'s copy of `doc` with `snapshot` (rejects when refused or unreachable). */
   holdCheck(peer: string, doc: string, epoch: number, snapshot: Uint8Array): Promise<HoldAnswer>;
-  /** Whether `peer` is done moving onto configuration `epoch`; `released` tells it every voter is (rejects when refused or unreachable). */
-  moveDone(peer: string, epoch: number, released: boolean): Promise<MoveDoneAnswer>;
+  /**
+   * Whether `peer` is done moving onto configuration `epoch`; `released` tells it every voter is;
+   * `doc` tells it that document's move is complete on `epoch` (rejects when refused or unreachable).
+   */
+  moveDone(peer: string, epoch: number, released: boolean, doc?: string): Promise<MoveDoneAnswer>;
 }
 
 /**
@@ -34,7 +38,8 @@ export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: str
   });
   rpc.handle(METHODS.memoryMoveDone, 'member', (p, ctx) => {
     const r = jsonObject(p, 'move-done');
-    return toJsonPayload(peers.moveDone({ from: sender(r, ctx.identity, 'move-done'), epoch: intField(r, 'epoch', 'move-done', 0, MAX_EPOCH), released: r.released === true }));
+    const doc = r.doc === undefined ? undefined : stringField(r, 'doc', 'move-done', 256);
+    return toJsonPayload(peers.moveDone({ from: sender(r, ctx.identity, 'move-done'), epoch: intField(r, 'epoch', 'move-done', 0, MAX_EPOCH), released: r.released === true, ...(doc === undefined ? {} : { doc }) }));
   });
   const ask = async (peer: string, method: string, body: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const at = addressOf(peer);
@@ -46,8 +51,8 @@ export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: str
       const r = await ask(peer, METHODS.memoryHoldCheck, { doc, epoch, snapshot: Buffer.from(snapshot).toString('base64') });
       return { holds: r.holds === true, within: r.within === true };
     },
-    moveDone: async (peer, epoch, released) => {
-      const r = await ask(peer, METHODS.memoryMoveDone, { epoch, released });
+    moveDone: async (peer, epoch, released, doc) => {
+      const r = await ask(peer, METHODS.memoryMoveDone, { epoch, released, ...(doc === undefined ? {} : { doc }) });
       return { done: r.done === true, released: r.released === true };
     },
   };

@@ -13,7 +13,7 @@ import type { SyncScope } from '../sync/replica-filter.js';
 import type { AckPlan } from './ack-tracker.js';
 import { ReplicaMoves, setOf, type MoveStore } from './replica-moves.js';
 
-type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' | 'ackPlan'> & Partial<Pick<QuorumGate, 'staleVoters'>>;
+type GateView = Pick<QuorumGate, 'voterConfig' | 'pending' | 'reachableVoters' | 'ackPlan'> & Partial<Pick<QuorumGate, 'staleVoters' | 'reach'>>;
 
 export class ReplicaView implements SyncScope {
   private scope: ReplicaScope | undefined;
@@ -96,17 +96,32 @@ export class ReplicaView implements SyncScope {
   /**
    * QuorumError (nothing applied yet) when the replica set of `docId` has no reachable majority
    * (at `all`: any replica unreachable), or a previous set it is still moving from has none.
-   * `reachable`: the voters counted as reachable (default: the gate's).
+   * `reachable`: the voters counted as reachable (default: the gate's). A previous set counts,
+   * besides those, its members that can still acknowledge though off our voters or configuration
+   * (GateReach.previousSetReach: a leaver still draining). `suspects`: the would-pass check of a
+   * write waiting for them (adoption-wait.ts): every set also counts the members SWIM only
+   * suspects (a starved process, often the joiner catching up), so such a write waits, bounded,
+   * instead of failing at once; it is never admitted on them.
    */
-  assertReachable(docId: string, level: WriteConsistency = 'majority', reachable: ReadonlySet<string> = this.gate.reachableVoters()): void {
+  assertReachable(docId: string, level: WriteConsistency = 'majority', reachable: ReadonlySet<string> = this.gate.reachableVoters(), suspects = false): void {
     const agent = placementKeyOf(docId);
     if (agent === undefined) return;
     const scope = this.current();
     const set = scope.replicasOf(docId);
     const prev = this.moves.previousSets(docId, scope);
     if (!set && level === 'majority' && prev.length === 0) return; // every voter holds it: the gate's check is the one
-    const sets: QuorumSet[] = [{ replicas: setOf(scope, docId), epoch: scope.epoch, role: 'current' }, ...prev];
-    assertSetsReachable(agent, set || level === 'all' ? sets : prev, reachable, level);
+    const current: QuorumSet = { replicas: setOf(scope, docId), epoch: scope.epoch, role: 'current' };
+    const wide = suspects ? this.gate.reach?.previousSetReach(true) : undefined;
+    if (wide) reachable = new Set([...reachable, ...wide]);
+    if (set || level === 'all') assertSetsReachable(agent, [current], reachable, level);
+    if (prev.length === 0) return;
+    try {
+      assertSetsReachable(agent, prev, reachable, level);
+    } catch (err) {
+      const more = this.gate.reach?.previousSetReach(suspects);
+      if (!more) throw err;
+      assertSetsReachable(agent, prev, new Set([...reachable, ...more]), level);
+    }
   }
 
   /**

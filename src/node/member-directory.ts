@@ -345,11 +345,12 @@ export class MemberDirectory {
     const role = self ? src.ownMeta().role : (e.meta?.role ?? 'hybrid');
     const state = self ? src.ownLifecycle() : memberLifecycle(e.state, e.meta?.lifecycle ?? 'JOINING');
     const reachable = self || e.state === 'alive';
+    const suspect = !self && e.state === 'suspect';
     const configWord = self ? src.ownWord() : src.countedWord(e.name, e.gossipedWord);
     const nodeId = self ? src.ownMeta().nodeId : e.meta?.nodeId;
     const q = e.quorum;
-    if (q && q.role === role && q.state === state && q.reachable === reachable && q.stateChangedAt === e.changedAt && q.configWord === configWord && q.nodeId === nodeId) return false;
-    e.quorum = { name: e.name, role, state, reachable, stateChangedAt: e.changedAt, configWord, ...(nodeId ? { nodeId } : {}) };
+    if (q && q.role === role && q.state === state && q.reachable === reachable && (q.suspect ?? false) === suspect && q.stateChangedAt === e.changedAt && q.configWord === configWord && q.nodeId === nodeId) return false;
+    e.quorum = { name: e.name, role, state, reachable, stateChangedAt: e.changedAt, configWord, ...(nodeId ? { nodeId } : {}), ...(suspect ? { suspect } : {}) };
     src.quorumRowChanged?.(e.quorum, false);
     return true;
   }

@@ -38,3 +38,24 @@ export function acksCount(epoch: number, joint: boolean, word: number): boolean 
   const own = configWord(epoch, false);
   return word === own || (epoch > 0 && word === own - 1) || (joint && word === own + 1);
 }
+
+/** What ackWordOf reads of the gate. */
+export interface AckWordSource {
+  word(): number;
+  /** Whether `name` votes on our configuration (ourselves: under our own node id, not fenced). */
+  isVoter(name: string): boolean;
+  voterConfig(): VoterConfig;
+}
+
+/**
+ * The word this node's write acknowledgements carry. Its configuration word, except while it is
+ * listed under an entry it may not vote as (its data directory was wiped or restored: the entry
+ * names another node id; or its voter record is unreadable and it is fenced): then 0, which counts
+ * on no configuration past the first, so a writer that has not yet seen this incarnation's node id
+ * in gossip still cannot count the reborn node's ack as the old entry's (the old one held data
+ * this one does not). An unlisted member (a learner catching up) is in no ack plan anyway.
+ */
+export function ackWordOf(gate: AckWordSource, self: string): number {
+  if (gate.isVoter(self)) return gate.word();
+  return gate.voterConfig().voters.some((v) => v.name === self) ? 0 : gate.word();
+}

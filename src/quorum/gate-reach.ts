@@ -89,6 +89,24 @@ export class GateReach {
     return out;
   }
 
+  /**
+   * Members that can acknowledge an update of a replica set a document is moving from
+   * (replica-view.ts): SWIM alive, a leaver still draining included (off the voters, it takes the
+   * set's updates until it exits), but not one that left, nor a voter of ours listed under another
+   * incarnation (a wiped node: its acks never count). `suspects`: members SWIM only suspects too
+   * (probes failed, not confirmed dead: a starved process answers late); a write waits for those
+   * instead of failing (adoption-wait.ts), it is not admitted on them.
+   */
+  previousSetReach(suspects = false): Set<string> {
+    const out = new Set<string>([this.self]);
+    for (const x of this.members()) {
+      if (x.name === this.self || x.state === 'LEFT' || !(x.reachable || (suspects && x.suspect === true))) continue;
+      if (this.cfg.listed(x.name) && !this.cfg.votesAs(x.name, x.nodeId)) continue;
+      out.add(x.name);
+    }
+    return out;
+  }
+
   /** Members in the table that are not voters of our configuration (learners, or not caught up yet). */
   learners(): string[] {
     return this.members()

@@ -51,7 +51,7 @@ export class QuorumGate {
    */
   private memo: { members: QuorumMember[] | undefined; fed: number; version: number; verdict: WritableVerdict; rows: number } | undefined;
   /** Counting members: reachable, stale and adopting voters (gate-reach.ts). */
-  private readonly reach: GateReach;
+  readonly reach: GateReach;
   private readonly planner: ChangePlanner;
   private version = 0;
   private readonly configListeners = new Set<() => void>();

@@ -10,6 +10,8 @@ export interface QuorumMember {
   state: LifecycleState;
   /** SWIM reachability: only alive members count as reachable (suspects do not). */
   reachable: boolean;
+  /** SWIM suspects it (probes failed, not confirmed dead): it may still answer (a starved process). */
+  suspect?: boolean;
   /** When SWIM last changed this member's state (node clock, ms). */
   stateChangedAt: number;
   /** The voter-config word the member advertises (voter-config.ts configWord); absent reads as 0. */
