@@ -9,6 +9,8 @@
 //
 // One run on its own, for profiling (`node --cpu-prof dist/bench/sim-scale.js membership 1000`):
 //   node dist/bench/sim-scale.js membership|whole-node NODES [VIRTUAL_MS]
+// With SIM_PROFILE_STEADY=FILE it also writes a CPU profile of the steady state alone (from
+// formation to the end), which a whole-run --cpu-prof buries under the formation.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
