@@ -9,9 +9,13 @@
 //
 // One run on its own, for profiling (`node --cpu-prof dist/bench/sim-scale.js membership 1000`):
 //   node dist/bench/sim-scale.js membership|whole-node NODES [VIRTUAL_MS]
+// With SIM_PROFILE_STEADY=FILE it also writes a CPU profile of the steady state alone (from
+// formation to the end), which a whole-run --cpu-prof buries under the formation.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { SimCluster } from '../src/sim/cluster-sim.js';
 import { SimMembership } from '../src/sim/membership-sim.js';
 import { profile } from '../gossip/config.js';
@@ -44,6 +48,10 @@ export interface ScaleRun {
   usPerMemberEvent: number;
   events: number;
   packets: number;
+  /** CPU seconds from formation to the end of the run (the steady state). */
+  steadyCpuS: number;
+  /** Member events all nodes reported after formation, by kind (none in a quiet steady state). */
+  steadyMemberEvents: Record<string, number>;
   /** V8 heap in use and the process's resident set when the cluster had formed, MB. */
   heapMB: number;
   rssMB: number;
@@ -62,7 +70,17 @@ export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, s
   const whole = membership ? undefined : new SimCluster({ seed, nodes, profile: 'lan' });
   const c = (membership ?? whole)!;
   let wholeEvents = 0;
-  whole?.onMemberEvent(() => wholeEvents++);
+  const wholeKinds: Record<string, number> = {};
+  whole?.onMemberEvent((_i, e) => {
+    wholeEvents++;
+    wholeKinds[e.kind] = (wholeKinds[e.kind] ?? 0) + 1;
+  });
+  const kindsNow = (): Record<string, number> => {
+    if (!membership) return { ...wholeKinds };
+    const out: Record<string, number> = {};
+    for (const n of membership.nodes) for (const [k, v] of Object.entries(n.events)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
   const memberEvents = (): number => (membership ? membership.nodes.reduce((sum, n) => sum + Object.values(n.events).reduce((a, b) => a + b, 0), 0) : wholeEvents);
   try {
     // Virtual time starts at 0 when the first node starts; every node joins through it.
@@ -71,11 +89,30 @@ export async function runScale(mode: ScaleMode, nodes: number, runMs = RUN_MS, s
     const convergeMs = c.now();
     const formationCpuS = cpuSeconds(cpu0);
     const formationEvents = memberEvents();
+    const formationKinds = kindsNow();
+    const steadyCpu0 = process.cpuUsage();
     const mem = process.memoryUsage();
+    // SIM_PROFILE_STEADY=FILE: a CPU profile of the steady state alone (after formation).
+    const profileTo = process.env.SIM_PROFILE_STEADY;
+    const session = profileTo ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     // Keep the cluster running to `runMs` virtual ms in all (idle gossip, push-pull, anti-entropy).
     if (c.now() < runMs) await c.runFor(runMs - c.now());
+    if (session && profileTo) {
+      const { profile: cpuProfile } = await session.post('Profiler.stop');
+      writeFileSync(profileTo, JSON.stringify(cpuProfile));
+      session.disconnect();
+    }
     const wallS = (performance.now() - t0) / 1000;
+    const steadyKinds = kindsNow();
+    for (const k of Object.keys(steadyKinds)) steadyKinds[k]! -= formationKinds[k] ?? 0;
     return {
+      steadyCpuS: cpuSeconds(steadyCpu0),
+      steadyMemberEvents: Object.fromEntries(Object.entries(steadyKinds).filter(([, v]) => v > 0)),
       mode,
       nodes,
       converged,

@@ -192,8 +192,10 @@ export class ReplicaSets {
     const ask = this.ask;
     if (!ask) return;
     const epoch = this.view.current().epoch;
+    const toAsk = this.completion.toAsk();
+    if (toAsk.length === 0) return; // (no set of every peer per round for nothing: O(N) per node per round)
     const alive = new Set(this.engine?.peerList() ?? []);
-    for (const peer of this.completion.toAsk()) {
+    for (const peer of toAsk) {
       if (!alive.has(peer)) continue;
       ask.moveDone(peer, epoch, false).then(
         (a) => {

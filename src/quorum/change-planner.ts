@@ -36,6 +36,8 @@ interface PlanFacts {
 
 export class ChangePlanner {
   private planMemo: (PlanFacts & { rows: number; version: number }) | undefined;
+  /** Each member row's part in the facts, kept per row change while fed (see rowChanged). */
+  private index: RowIndex | undefined;
   /** The learners plan() last saw admissible, since when, and when that set last grew. */
   private admitWait: { key: string; first: number; last: number } | undefined;
 
@@ -110,15 +112,46 @@ export class ChangePlanner {
   }
 
   /**
-   * What plan() reads of the member table, kept until a row or the gate changes (their version
-   * numbers): it runs on every quorum check of every node, and rescanning 1,000 members each time
-   * was a fifth of a large simulation's time.
+   * A member row changed (`gone`: it left the table), as the gate's member directory reports it:
+   * the row index behind planFacts follows it in O(1). `view` is read only while an index is kept.
+   */
+  rowChanged(row: QuorumMember, gone: boolean, view: () => PlannerGate): void {
+    const ix = this.index;
+    if (!ix) return;
+    const gate = view();
+    if (gate.version !== ix.version) {
+      this.index = undefined; // classified under another configuration: rebuilt by the next rescan
+      return;
+    }
+    let p = ix.rows.get(row.name);
+    if (p) countRow(ix, p, -1);
+    if (gone) {
+      ix.rows.delete(row.name);
+      return;
+    }
+    if (!p) ix.rows.set(row.name, (p = { part: NONE, voter: false }));
+    classify(p, row, this.self, gate);
+    countRow(ix, p, 1);
+  }
+
+  /**
+   * What plan() reads of the member table. Fed row changes (rowsVersion defined), it comes from a
+   * per-row index in O(1) while nothing is to be admitted, left or failed, which is how a formed
+   * cluster spends its time (every voter plans at every quorum check, every 500 ms, and member
+   * events never stop at 1,000 nodes, so a rescan per check after any event was O(N) per node
+   * per check); otherwise from a rescan, kept until a row or the gate changes.
    */
   private planFacts(gate: PlannerGate): PlanFacts {
+    const ix = this.index;
+    if (gate.rowsVersion !== undefined && ix && ix.version === gate.version && ix.admit === 0 && ix.left === 0 && ix.failed === 0 && ix.voters >= otherVoters(gate, this.self)) {
+      // Nothing to admit, remove or down: plan() proposes only what an operator asked for, which
+      // does not wait for a settled view, so whether the view is settled is not worked out here.
+      return NOTHING_DUE;
+    }
     const m = this.planMemo;
     if (m && gate.rowsVersion !== undefined && m.rows === gate.rowsVersion && m.version === gate.version) return m;
     const members = this.members();
-    const word = configWord(gate.config.epoch, false);
+    const index: RowIndex | undefined = gate.rowsVersion === undefined ? undefined : { version: gate.version, rows: new Map(), admit: 0, left: 0, failed: 0, voters: 0 };
     const admit: Voter[] = [];
     const left: string[] = [];
     const failed: string[] = [];
@@ -126,43 +159,95 @@ export class ChangePlanner {
     let lastChange = -Infinity;
     let listedVoters = 0;
     for (const x of members) {
-      if (x.name === this.self) {
-        // Our own entry from a version before node ids: re-admitted under ours (see below).
-        if (gate.voterRoles.has(x.name) && gate.voterIds.get(x.name) === undefined && x.nodeId !== undefined) admit.push(learner(x));
-        continue;
+      const p: RowPart = { part: NONE, voter: false };
+      classify(p, x, this.self, gate);
+      if (index) {
+        index.rows.set(x.name, p);
+        countRow(index, p, 1);
       }
-      if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
-      if (!x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT') unsettled = true;
-      const caughtUp = x.reachable && (x.state === 'ACTIVE' || x.state === 'DEGRADED') && (x.configWord ?? 0) === word;
-      if (gate.voterRoles.has(x.name)) {
-        listedVoters++;
-        if (x.state === 'LEFT') left.push(x.name);
-        else if (x.state === 'FAILED') failed.push(x.name);
-        else if (caughtUp && !sameIncarnation(gate.voterIds.get(x.name), x.nodeId)) {
-          // Another incarnation under a voter's name (its data directory was wiped): the entry's
-          // own can never answer again, so admit this one in its place once it caught up.
-          admit.push(learner(x));
-        } else if (caughtUp && gate.voterIds.get(x.name) === undefined && x.nodeId !== undefined) {
-          // An entry of a version before node ids (it matches by name): re-admitted under the
-          // member's node id, so a later wipe of that member is told apart. No less safe than now.
-          admit.push(learner(x));
-        }
-      } else if (caughtUp) {
-        // A learner caught up (SYNCING and JOINING never vote) and holding our configuration.
-        admit.push(learner(x));
+      if (x.name !== this.self) {
+        if (x.stateChangedAt > lastChange) lastChange = x.stateChangedAt;
+        if (!x.reachable && x.state !== 'FAILED' && x.state !== 'LEFT') unsettled = true;
       }
+      if (p.voter) listedVoters++;
+      if (p.part === ADMIT) admit.push(learner(x));
+      else if (p.part === LEFT) left.push(x.name);
+      else if (p.part === FAILED) failed.push(x.name);
     }
+    this.index = index;
     // Voters missing from the member table (reaped, or not relearnt after a restart) are failed
     // for good as far as this view goes: candidates as well. (None when every voter is listed;
     // the set of names is built only when one may be missing.)
-    const otherVoters = gate.voterRoles.size - (gate.voterRoles.has(this.self) ? 1 : 0);
-    if (listedVoters < otherVoters) {
+    if (listedVoters < otherVoters(gate, this.self)) {
       const listed = new Set(members.map((x) => x.name));
       for (const n of gate.voterRoles.keys()) if (n !== this.self && !listed.has(n)) failed.push(n);
     }
     const facts = { admit, left, failed, unsettled, lastChange };
     this.planMemo = gate.rowsVersion === undefined ? undefined : { ...facts, rows: gate.rowsVersion, version: gate.version };
     return facts;
+  }
+}
+
+/** What one member row adds to the plan's facts: NONE, or one of the lists. */
+const NONE = 0;
+const ADMIT = 1;
+const LEFT = 2;
+const FAILED = 3;
+
+interface RowPart {
+  part: typeof NONE | typeof ADMIT | typeof LEFT | typeof FAILED;
+  /** A listed voter other than us (counted against the configuration's voters). */
+  voter: boolean;
+}
+
+/** The member rows classified under gate version `version`, with the counts planFacts reads. */
+interface RowIndex {
+  version: number;
+  rows: Map<string, RowPart>;
+  admit: number;
+  left: number;
+  failed: number;
+  voters: number;
+}
+
+function countRow(ix: RowIndex, p: RowPart, d: 1 | -1): void {
+  if (p.part === ADMIT) ix.admit += d;
+  else if (p.part === LEFT) ix.left += d;
+  else if (p.part === FAILED) ix.failed += d;
+  if (p.voter) ix.voters += d;
+}
+
+/** The facts when no row is to be admitted, removed or downed (frozen: shared by every planner). */
+const NOTHING_DUE: PlanFacts = Object.freeze({ admit: [], left: [], failed: [], unsettled: false, lastChange: -Infinity });
+
+/** The voters of the configuration other than `self`. */
+function otherVoters(gate: PlannerGate, self: string): number {
+  return gate.voterRoles.size - (gate.voterRoles.has(self) ? 1 : 0);
+}
+
+/** Sets `p` to what row `x` adds to the facts under `gate` (the rules of a plan, one row at a time). */
+function classify(p: RowPart, x: QuorumMember, self: string, gate: PlannerGate): void {
+  p.voter = false;
+  p.part = NONE;
+  if (x.name === self) {
+    // Our own entry from a version before node ids: re-admitted under ours (see below).
+    if (gate.voterRoles.has(x.name) && gate.voterIds.get(x.name) === undefined && x.nodeId !== undefined) p.part = ADMIT;
+    return;
+  }
+  const caughtUp = x.reachable && (x.state === 'ACTIVE' || x.state === 'DEGRADED') && (x.configWord ?? 0) === configWord(gate.config.epoch, false);
+  if (gate.voterRoles.has(x.name)) {
+    p.voter = true;
+    if (x.state === 'LEFT') p.part = LEFT;
+    else if (x.state === 'FAILED') p.part = FAILED;
+    // Another incarnation under a voter's name (its data directory was wiped): the entry's own can
+    // never answer again, so admit this one in its place once it caught up.
+    else if (caughtUp && !sameIncarnation(gate.voterIds.get(x.name), x.nodeId)) p.part = ADMIT;
+    // An entry of a version before node ids (it matches by name): re-admitted under the member's
+    // node id, so a later wipe of that member is told apart. No less safe than now.
+    else if (caughtUp && gate.voterIds.get(x.name) === undefined && x.nodeId !== undefined) p.part = ADMIT;
+  } else if (caughtUp) {
+    // A learner caught up (SYNCING and JOINING never vote) and holding our configuration.
+    p.part = ADMIT;
   }
 }
 

@@ -203,6 +203,7 @@ export class QuorumGate {
    */
   memberChanged(row: QuorumMember, gone = false): void {
     this.reach.memberChanged(row, gone);
+    this.planner.rowChanged(row, gone, () => this.plannerView());
   }
 
   /** The verdict from `count` reachable voters; `names` answers whether the tiebreaker is among them. */
