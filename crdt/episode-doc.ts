@@ -26,12 +26,6 @@ export interface AgentMemoryOptions {
   agentId?: string;
   /** Wrap an existing doc (e.g. rebuilt from storage) instead of creating one. */
   doc?: Y.Doc;
-  /**
-   * Write as this Yjs client id (instead of a fresh one): only for an id an earlier instance in
-   * this process wrote with, when `doc` holds every struct it wrote (its clock there is the one
-   * the earlier instance ended at), so the next struct's clock was never used.
-   */
-  clientId?: number;
 }
 
 export interface NewEpisode {
@@ -76,7 +70,7 @@ export class AgentMemoryDoc {
     this.node = options.node;
     this.random = options.random;
     this.doc = options.doc ?? new Y.Doc(options.agentId === undefined ? {} : { guid: options.agentId });
-    this.clientId = options.clientId ?? randomClientId(this.random);
+    this.clientId = randomClientId(this.random);
     this.doc.clientID = this.clientId;
     this.episodes = episodesOf(this.doc);
   }
