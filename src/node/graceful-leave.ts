@@ -1,9 +1,10 @@
 // The data steps of a graceful leave (SIGTERM): leave the voter set through a configuration change,
 // then hand every agent document off to its new replica set (each dropped only once a majority of
 // that set stored it). Until it exits the node is still a replica: it stores and acknowledges writes,
-// and what it acknowledged is either handed off by the drain or kept in its data directory. Cut off
-// from a majority of the voters, the change cannot be chosen: the node then exits as a voter that is
-// down (the writable side removes it once it sees it LEFT), drops nothing, and says so.
+// and what it acknowledged is either handed off by the drain or kept in its data directory. When its
+// removal is not chosen in time (cut off from a majority of the voters, or another change still being
+// chosen), the node exits as a voter that is down (the writable side removes it once it sees it
+// LEFT), drops nothing, and says so.
 import type { Logger } from '../runtime/types.js';
 
 export type LeaveOutcome =
@@ -37,7 +38,7 @@ export async function leaveAndDrain(s: LeaveSteps, maxMs: number): Promise<Leave
   if (s.isVoter() && !(await s.leaveVoters(maxMs)) && s.isVoter()) {
     s.log.warn(
       { maxMs },
-      `${s.self} could not leave the voter set within ${maxMs} ms (no majority of the voters answered): it exits as a voter that is down and hands nothing off; its data directory keeps every document it holds, and the writable side removes it once it sees it LEFT`,
+      `${s.self} could not leave the voter set within ${maxMs} ms (no majority of the voters answered, or another change was still being chosen): it exits as a voter that is down and hands nothing off; its data directory keeps every document it holds, and the writable side removes it once it sees it LEFT`,
     );
     return 'still-voter';
   }
