@@ -115,7 +115,9 @@ export class DurabilityChecker {
         const v = this.checkDrop(i, id, decode(docs.stateVector(id)));
         if (v) onViolation(v);
       }
-      return drop(id);
+      const dropped = drop(id);
+      if (dropped) this.lastSeen.get(i)?.delete(id); // a leaver's last drops may come after its last sample
+      return dropped;
     };
   }
 
