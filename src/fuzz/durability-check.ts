@@ -8,7 +8,9 @@
 // "Holds a write" is Yjs state-vector coverage: node k holds write (client, clock) when its state
 // vector of the document has client's clock past it. That is what the node has applied (in memory,
 // stored at the next group commit), so the check is a shade lenient about fsync, never strict. A
-// node that is down counts with what it held when last seen up (its store survives a crash); a node
+// node leaving gracefully is down for the schedule at once but runs (stores, acknowledges, drains)
+// until it exits, so it is sampled until then. A node that is down counts with what it held when
+// last seen running (its store survives a crash and a leave); a node
 // whose data directory was wiped is excused for the writes acknowledged before the wipe (a fault the
 // claim allows: "a majority ... minus the members that crashed since"). Delete sets are not compared
 // (a forget keeps the state vector, so forgotten episodes stay tracked as stored).
@@ -38,6 +40,8 @@ export class DurabilityChecker {
   /** Node index -> document -> state vector, as last seen while the node ran. */
   private readonly lastSeen = new Map<number, Map<string, StateVector>>();
   private readonly tapped = new WeakSet<object>();
+  /** Nodes leaving gracefully that have not exited yet: down for live(), still running. */
+  private readonly leaving = new Set<number>();
   private lastCheck = -Infinity;
 
   constructor(private readonly c: SimCluster) {}
@@ -59,11 +63,21 @@ export class DurabilityChecker {
       if (!this.c.isDown(via)) {
         const w: TrackedWrite = { agent, docId, client, clock, via, config: this.c.node(via).gate.voterConfig(), excused: new Set() };
         this.writes.push(w);
-        for (const i of this.c.live()) this.sample(i);
+        this.sampleRunning();
         this.checkWrite(w, this.configsInPlay(), this.c.now(), `when it was acknowledged (episode ${episodeId})`);
       }
       return episodeId;
     });
+  }
+
+  /**
+   * Node `i` began a graceful leave (down for the schedule from now on); `exited` settles when it
+   * has left. Until then it still stores and acknowledges writes and drains, so it is sampled.
+   */
+  leavingUntil(i: number, exited: Promise<unknown>): void {
+    this.leaving.add(i);
+    const done = () => this.leaving.delete(i);
+    exited.then(done, done);
   }
 
   /** Node `i`'s data directory is being wiped: the writes acknowledged so far excuse it. */
@@ -83,7 +97,7 @@ export class DurabilityChecker {
     this.lastCheck = this.c.now();
     const configs = this.configsInPlay();
     const now = this.c.now();
-    for (const i of this.c.live()) this.sample(i);
+    this.sampleRunning();
     for (const w of this.writes) this.checkWrite(w, configs, now, '');
   }
 
@@ -101,12 +115,14 @@ export class DurabilityChecker {
         const v = this.checkDrop(i, id, decode(docs.stateVector(id)));
         if (v) onViolation(v);
       }
-      return drop(id);
+      const dropped = drop(id);
+      if (dropped) this.lastSeen.get(i)?.delete(id); // a leaver's last drops may come after its last sample
+      return dropped;
     };
   }
 
   private checkDrop(i: number, docId: string, held: StateVector): Violation | undefined {
-    for (const k of this.c.live()) this.sample(k);
+    this.sampleRunning();
     const config = this.c.node(i).gate.voterConfig();
     const set = placementOf(config).replicas(docId.slice('agent/'.length));
     const holding = set.filter((name) => covers(this.svOf(this.indexOf(name), docId), held));
@@ -147,6 +163,12 @@ export class DurabilityChecker {
       if (!out.has(config.epoch)) out.set(config.epoch, config);
     }
     return [...out.values()];
+  }
+
+  /** Samples every node still running: live ones and those leaving that have not exited. */
+  private sampleRunning(): void {
+    for (const i of this.c.live()) this.sample(i);
+    for (const i of this.leaving) this.sample(i);
   }
 
   private sample(i: number): void {

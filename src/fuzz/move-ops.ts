@@ -24,8 +24,8 @@ export interface MoveContext {
   wiped(i: number): void;
   /** Whether wipe steps wipe (else a plain crash and restart; ScenarioConfig.wipedRestarts, default true). */
   wipes: boolean;
-  /** Counts a leave. */
-  left(): void;
+  /** Counts a leave; `exited` settles when node i has left (it runs and drains until then). */
+  left(i: number, exited: Promise<void>): void;
 }
 
 export class MoveRunner {
@@ -112,8 +112,9 @@ export class MoveRunner {
     const { c, x } = { c: this.x.c, x: this.x };
     if (i >= c.size || !x.up(i) || !x.mayTakeDown()) return;
     this.leaving.set(i, false);
-    x.left();
-    c.leave(i).then(
+    const exited = c.leave(i);
+    x.left(i, exited);
+    exited.then(
       () => this.leaving.set(i, true),
       () => this.leaving.set(i, true),
     );

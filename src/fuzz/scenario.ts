@@ -84,7 +84,10 @@ export async function runScenario(run: Run, config: ScenarioConfig = DEFAULT_SCE
       durability.wiped(i);
       reads.wiped();
     },
-    left: () => stats.leaves++,
+    left: (i, exited) => {
+      stats.leaves++;
+      durability.leavingUntil(i, exited);
+    },
   });
   /** Runs `ms` of virtual time, checking the continuous invariants every checkEveryMs. */
   const advance = async (ms: number) => {

@@ -33,6 +33,7 @@ import { MemberDirectory, type MemberView } from './member-directory.js';
 import { NodeLifecycle } from './node-lifecycle.js';
 import { JoinLoop, REJOIN_METHOD } from './join-loop.js';
 import { returnSyncFor, type ReturnSync } from './return-sync.js';
+import { leaveAndDrain } from './graceful-leave.js';
 import { nodeStatus } from './node-status.js';
 import type { ClusterNodeOptions, NodeWorld } from './node-options.js';
 
@@ -273,9 +274,8 @@ export class ClusterNode {
   /** Graceful leave: others see this node as LEFT, not FAILED. */
   async stop(leaveWaitMs = 1000): Promise<void> {
     if (this.stopped) return;
-    // A voter leaves the voter set through a configuration change before it goes (bounded wait).
-    if (this.lifecycle.running && this.gate.isVoter(this.name)) await this.voterConfig.leave(LEAVE_PROPOSAL_MS);
-    if (this.lifecycle.running && !this.gate.isVoter(this.name)) await this.memoryService.replicas.drain(LEAVE_PROPOSAL_MS); // hand agents off first
+    // Leave the voter set through a configuration change, then hand agents off (bounded waits, graceful-leave.ts).
+    await leaveAndDrain({ self: this.name, log: this.log, running: () => this.lifecycle.running, isVoter: () => this.gate.isVoter(this.name), leaveVoters: (ms) => this.voterConfig.leave(ms), replicas: this.memoryService.replicas }, LEAVE_PROPOSAL_MS);
     if (this.stopped) return;
     this.setLifecycle('LEAVING');
     const now = this.world.runtime.clock.now();
