@@ -53,6 +53,7 @@ function twoVoterGate(self: string, peer: string, node: { needAck: boolean }): Q
     pending: () => undefined,
     onConfigChange: () => {},
     reachableVoters: () => new Set([self, peer]),
+    isVoter: (name: string) => name === self || name === peer,
     assertWritable: () => ({ writable: true }),
     ackPlan: () => ({ voters: new Set([peer]), needed: node.needAck ? 1 : 0, complete: (acks: ReadonlySet<string>) => !node.needAck || acks.has(peer) }),
     // One voter configuration (epoch 0) for both: every ack counts, and ours carry word 0.
