@@ -2,7 +2,7 @@
 // restarts with its promises), but a wipe destroys a voter entry's incarnation for good: the entry
 // then never votes again (voter-identity.ts), and only a configuration change replaces it. If the
 // voters whose data survives are no writable set of the configuration in force, nobody can make
-// that change, and the cluster is read-only until an operator acts (`tri force-voters`), which is
+// that change, and the cluster is read-only until an operator acts (`tri operator force-voters`), which is
 // the design, not a liveness bug. `tri fuzz --seed 1616 --nodes 5` run 49 did exactly that: a leave
 // and two downings left the voters {n0, n2}, and the schedule then wiped n0, the tiebreaker.
 // So the fuzzer wipes only while the surviving voters stay a writable set; otherwise the step is
