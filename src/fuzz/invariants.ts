@@ -17,6 +17,8 @@
 //                   (placement-check.ts; checked all along the run, with split-brain).
 // Forgotten episodes (forget acknowledged, or attempted and maybe applied) and tasks that retention
 // trimmed are not counted as lost.
+import { acksCount } from '../quorum/gate-acks.js';
+import { proposedVerdict } from '../quorum/joint-config.js';
 import type { SimCluster } from '../sim/cluster-sim.js';
 import { holdsAgent } from './replica-check.js';
 
@@ -68,6 +70,9 @@ export class SplitBrainChecker {
       // Counted voters that have in truth moved to another configuration would not acknowledge
       // its writes (acknowledgements carry the configuration): writable only in its own view.
       if (!c.node(i).gate.isQuorum(group)) continue;
+      // A node holding a proposal completes a write only with a writable set of the proposed
+      // voters too (joint-config.ts): without one it is writable in its own view only.
+      if (!jointWritable(c, i, group)) continue;
       writable.push({ i, group });
     }
     for (let a = 0; a < writable.length; a++) {
@@ -95,22 +100,43 @@ export class SplitBrainChecker {
 
 /**
  * The voters node i counts that would acknowledge its writes now: those really on its voter
- * configuration (or pending on the one before, which can only end on it), as the simulator knows
- * them. Acknowledgements carry the acker's configuration word and a writer counts only these
+ * configuration (or pending on the one before, which can only end on it; while i holds a proposal,
+ * members pending on the same epoch), as the simulator knows them (gate-acks.ts acksCount). Acknowledgements carry the acker's configuration word and a writer counts only these
  * (MemoryService), so a member counted by stale metadata adds nothing to what i can acknowledge.
  */
 export function acknowledgingVoters(c: SimCluster, i: number): Set<string> {
   const self = c.node(i);
-  const word = 2 * self.gate.voterConfig().epoch;
+  const epoch = self.gate.voterConfig().epoch;
+  const pending = self.gate.pending() !== undefined;
   const index = new Map(c.nodes.map((n, k) => [n.name, k]));
   const out = new Set<string>();
   for (const name of reachableVoters(c, i)) {
     const k = index.get(name);
     if (k === undefined || c.isDown(k)) continue;
     const w = c.node(k).gate.word();
-    if (k === i || w === word || (word > 0 && w === word - 1)) out.add(name);
+    if (k === i || acksCount(epoch, pending, w)) out.add(name);
   }
   return out;
+}
+
+/**
+ * Whether node i, if it holds a proposal, has a writable set of the proposed voters among
+ * `group` plus the proposed voters outside its configuration that it sees alive and that would
+ * acknowledge it (gate-acks.ts acksCount). True when nothing is pending.
+ */
+function jointWritable(c: SimCluster, i: number, group: ReadonlySet<string>): boolean {
+  const gate = c.node(i).gate;
+  const proposed = gate.pending();
+  if (!proposed) return true;
+  const epoch = gate.voterConfig().epoch;
+  const index = new Map(c.nodes.map((n, k) => [n.name, k]));
+  const alive = new Set(c.node(i).members().filter((m) => m.swimState === 'alive').map((m) => m.name));
+  const acks = (name: string): boolean => {
+    if (group.has(name)) return true;
+    const k = index.get(name);
+    return k !== undefined && !c.isDown(k) && alive.has(name) && acksCount(epoch, true, c.node(k).gate.word());
+  };
+  return proposedVerdict(proposed, acks).writable;
 }
 
 /** The voters node i can reach as it sees them (itself included), as ClusterNode.quorumMembers does. */

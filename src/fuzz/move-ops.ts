@@ -5,6 +5,7 @@
 import { placementOf } from '../placement/index.js';
 import type { SimCluster } from '../sim/cluster-sim.js';
 import type { MoveOp, TimedMove } from './schedule.js';
+import { wipeKeepsQuorum } from './wipe-guard.js';
 
 export interface MoveContext {
   c: SimCluster;
@@ -63,10 +64,12 @@ export class MoveRunner {
       case 'leave':
         this.leave(op.node);
         break;
-      case 'wipe':
+      case 'wipe': {
         if (!x.up(op.node) || !x.mayTakeDown()) break;
+        // A wipe that would leave no writable set of surviving voters is a plain crash (wipe-guard.ts).
+        const wipe = x.wipes && wipeKeepsQuorum(c, op.node);
         x.crash(op.node);
-        if (x.wipes) {
+        if (wipe) {
           x.wiped(op.node);
           c.wipe(op.node);
         }
@@ -74,6 +77,7 @@ export class MoveRunner {
           if (c.isDown(op.node) && this.restartable(op.node)) x.restart(op.node);
         });
         break;
+      }
       case 'churn':
         x.join(op.via);
         this.later(op.gapMs, () => this.leave(op.node));

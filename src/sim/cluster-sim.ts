@@ -201,6 +201,11 @@ export class SimCluster {
     return this.slot(i).ip;
   }
 
+  /** The node id of node i's data directory (a new one after wipe()): which incarnation a voter entry admitted. */
+  nodeId(i: number): string {
+    return this.slot(i).nodeId;
+  }
+
   /** Indices of nodes not crashed or stopped. */
   live(): number[] {
     return this.slots.filter((s) => !s.down).map((s) => s.index);

@@ -1,0 +1,40 @@
+// Whether a fuzz run may wipe a node's data directory. A crash is healed by the last heal (the node
+// restarts with its promises), but a wipe destroys a voter entry's incarnation for good: the entry
+// then never votes again (voter-identity.ts), and only a configuration change replaces it. If the
+// voters whose data survives are no writable set of the configuration in force, nobody can make
+// that change, and the cluster is read-only until an operator acts (`tri operator force-voters`), which is
+// the design, not a liveness bug. `tri fuzz --seed 1616 --nodes 5` run 49 did exactly that: a leave
+// and two downings left the voters {n0, n2}, and the schedule then wiped n0, the tiebreaker.
+// So the fuzzer wipes only while the surviving voters stay a writable set; otherwise the step is
+// a plain crash and restart (the count of down nodes is checked separately, mayTakeDown).
+import { countedVerdict } from '../quorum/rules.js';
+import { configTiebreaker, type VoterConfig } from '../quorum/voter-config.js';
+import { sameIncarnation } from '../quorum/voter-identity.js';
+import type { SimCluster } from '../sim/cluster-sim.js';
+
+/**
+ * True when, after wiping node `target`, every configuration in play keeps a writable set of
+ * voters whose data directory is the one their entry admitted. In play: the highest committed
+ * configuration any node holds (down nodes included: they restart with it) and any proposal
+ * pending for the epoch after it (it may have been chosen already).
+ */
+export function wipeKeepsQuorum(c: SimCluster, target: number): boolean {
+  const gates = c.nodes.map((node) => node.gate);
+  const top = Math.max(0, ...gates.map((g) => g.voterConfig().epoch));
+  const inPlay: VoterConfig[] = [];
+  for (const g of gates) {
+    if (g.voterConfig().epoch === top) inPlay.push(g.voterConfig());
+    const p = g.pending();
+    if (p && p.epoch === top + 1) inPlay.push(p);
+  }
+  const index = new Map(c.nodes.map((node, i) => [node.name, i]));
+  const survives = (name: string, listed: string | undefined): boolean => {
+    const i = index.get(name);
+    return i !== undefined && i !== target && sameIncarnation(listed, c.nodeId(i));
+  };
+  return inPlay.every((config) => {
+    const alive = new Set(config.voters.filter((v) => survives(v.name, v.nodeId)).map((v) => v.name));
+    const tb = configTiebreaker(config);
+    return countedVerdict(config.voters.length, alive.size, tb, tb !== undefined && alive.has(tb)).writable;
+  });
+}
