@@ -50,16 +50,22 @@ describe('replica-set invariants catch their planted bugs', () => {
   }, 120_000);
 
   it('ack-majority: a write acknowledged while no majority of a replica set in play stores it', async () => {
-    // Run 13 of seed 21 (found by `tri fuzz --seed 21 --runs 60 --planted-bug short-ack`; run 24 was,
-    // until members coming back got anti-entropy at once); the same run holds without the bug.
-    const run = sampleRun(21, 12, 7);
+    // The first run of seed 21 (of at most 60, as `tri fuzz --seed 21 --runs 60 --planted-bug
+    // short-ack` searches) where the planted bug breaks ack-majority; which run it is moves with
+    // any change to the node's timing, so the test searches rather than naming one. The same run
+    // holds without the bug.
     const config = scenarioConfig({ nodes: 7, skipInvariants: [...KNOWN_OPEN, 'move-incomplete'] });
-    const buggy = await withPlantedBug('short-ack', () => runScenario(run, config));
-    expect(buggy.violation?.invariant).toBe('ack-majority');
-    expect(buggy.violation?.message).toMatch(/is not stored by a majority of any replica set in play.*: 1 of 3/);
-    const clean = await runScenario(run, config);
+    let found: { run: ReturnType<typeof sampleRun>; message: string } | undefined;
+    for (let i = 0; i < 60 && !found; i++) {
+      const run = sampleRun(21, i, 7);
+      const buggy = await withPlantedBug('short-ack', () => runScenario(run, config));
+      if (buggy.violation?.invariant === 'ack-majority') found = { run, message: buggy.violation.message };
+    }
+    expect(found, 'the planted short-ack bug found within 60 runs').toBeDefined();
+    expect(found!.message).toMatch(/is not stored by a majority of any replica set in play.*: 1 of 3/);
+    const clean = await runScenario(found!.run, config);
     expect(clean.violation?.message).toBeUndefined();
-  }, 120_000);
+  }, 300_000);
 
   it('read-after-write: a non-replica read that merged from one replica only', async () => {
     for (const planted of [true, false]) {
