@@ -6,8 +6,8 @@
 // and every acknowledged write is on its final replica set.
 import { describe, expect, it } from 'vitest';
 import { QuorumError } from '../../src/errors.js';
-import { replicaDivergence } from '../../src/fuzz/replica-check.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
+import { expectAckedOnReplicas } from './lib/replica-kept.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
 
 const { track } = simClusterPerTest();
@@ -52,14 +52,7 @@ describe('write admission across a voter-set change (simulator, 5 nodes + 1, RF 
         expect(acked.length).toBeGreaterThan(100);
         expect(other).toBeLessThan(acked.length / 20); // write timeouts are not the point here, but must stay rare
         c.setDefaultLink({ latencyMs: 1, jitterMs: 0 });
-        expect(await c.runUntil(() => replicaDivergence(c) === undefined, 120_000)).toBe(true);
-        const scope = c.node(0).memoryService.replicas.view.current();
-        for (const { agent, id } of acked) {
-          for (const name of scope.replicasOf(`agent/${agent}`)!) {
-            const i = c.nodes.findIndex((n) => n.name === name);
-            expect(c.node(i).memory(agent).get(id)?.outcome, `${agent} ${id} on ${name}`).toBe('ok');
-          }
-        }
+        await expectAckedOnReplicas(c, acked);
       });
     }, 300_000);
   }

@@ -9,6 +9,7 @@ import { QuorumError } from '../../src/errors.js';
 import { replicaDivergence } from '../../src/fuzz/replica-check.js';
 import type { ReplicaScope } from '../../src/placement/replica-scope.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
+import { expectAckedOnReplicas } from './lib/replica-kept.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
 
 const { track } = simClusterPerTest();
@@ -47,14 +48,6 @@ function movedAgent(c: SimCluster, before: ReplicaScope, after: ReplicaScope, av
   throw new Error('no agent moved');
 }
 
-async function expectAllKept(c: SimCluster, acked: Array<{ agent: string; id: string }>): Promise<void> {
-  expect(await c.runUntil(() => replicaDivergence(c) === undefined, 120_000)).toBe(true);
-  const scope = c.node(c.live()[0]!).memoryService.replicas.view.current();
-  for (const { agent, id } of acked) {
-    for (const name of scope.replicasOf(`agent/${agent}`)!) expect(c.node(indexOf(c, name)).memory(agent).get(id)?.outcome, `${agent} ${id} on ${name}`).toBe('ok');
-  }
-}
-
 describe('writes during a move (simulator, 7 nodes + 1, RF 3)', () => {
   it('a minority of the old set crashes mid-move: writes need and get both majorities, nothing acknowledged is lost', async () => {
     const { c, acked } = await formed('moves-minority', 4000);
@@ -86,7 +79,7 @@ describe('writes during a move (simulator, 7 nodes + 1, RF 3)', () => {
       for (const [k, other] of AGENTS.slice(0, 6).entries()) acked.push({ agent: other, id: await c.settle(c.node(writer).memory(other).addEpisode({ task: `o${k}`, outcome: 'ok' }), 10_000) });
       // The victim is downed after stable-after; every acknowledged write is on the final replica sets.
       expect(await c.runUntil(() => c.live().every((i) => !c.node(i).gate.isVoter(c.node(victim).name)), 120_000)).toBe(true);
-      await expectAllKept(c, acked);
+      await expectAckedOnReplicas(c, acked);
     });
   });
 
@@ -165,7 +158,7 @@ describe('writes during a move (simulator, 7 nodes + 1, RF 3)', () => {
       // Writing completes the move on the writer: later writes need the current set only.
       expect(await c.runUntil(() => c.node(writer).memoryService.replicas.view.previousSets(`agent/${agent}`).length === 0, 30_000)).toBe(true);
       expect(c.node(writer).memoryService.replicas.status().movesSettled).toBeGreaterThan(0);
-      await expectAllKept(c, acked);
+      await expectAckedOnReplicas(c, acked);
     });
   });
 });
