@@ -55,6 +55,8 @@ export class JoinLoop {
   private rejoinSnapshotAt = -Infinity;
   /** The voter configuration's epoch at our last full pull: a removal learnt on a later one pulls again (pullOnReturn). */
   private pulledEpoch = 0;
+  /** Which seed seedWhileCutOff tries next. */
+  private seedTurn = 0;
 
   constructor(private readonly o: JoinLoopOptions) {}
 
@@ -212,12 +214,27 @@ export class JoinLoop {
       if (o.stopped()) return;
       const dead = o.directory.deadAddresses();
       const pick = dead.length > 1 ? dead[Math.floor(o.runtime.rng.next() * dead.length)] : dead[0];
-      if (pick === undefined) return this.reconnectFailed();
+      const seed = pick === undefined ? this.seedWhileCutOff() : undefined;
+      if (pick === undefined && seed === undefined) return this.reconnectFailed();
       void o
         .driver()
-        .pushPull(pick, false)
+        .pushPull(pick ?? seed!, pick === undefined)
         .finally(() => this.reconnectFailed());
     });
+  }
+
+  /**
+   * A seed to join again when no other voter of our configuration is even in our member table
+   * (so no FAILED member to reconnect to): as after a restart while cut off, where the one member
+   * that reached us was a newcomer joining through us, and the cluster lists us LEFT and never
+   * gossips to us. Seeds in turn, one attempt per reconnect round.
+   */
+  private seedWhileCutOff(): string | undefined {
+    const o = this.o;
+    const seeds = o.join.filter((s) => s !== o.address);
+    const others = o.gate.voterConfig().voters.filter((v) => v.name !== o.self);
+    if (seeds.length === 0 || others.length === 0 || others.some((v) => o.swim.peek(v.name) !== undefined)) return undefined;
+    return seeds[this.seedTurn++ % seeds.length];
   }
 
   /**
