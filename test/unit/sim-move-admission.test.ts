@@ -5,9 +5,8 @@
 // `move-writes`). Now such a write waits for them (src/memory/adoption-wait.ts): no QuorumError,
 // and every acknowledged write is on its final replica set.
 import { describe, expect, it } from 'vitest';
-import { QuorumError } from '../../src/errors.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
-import { expectAckedOnReplicas } from './lib/replica-kept.js';
+import { expectAckedOnReplicas, steadyWriters } from './lib/replica-kept.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
 
 const { track } = simClusterPerTest();
@@ -22,22 +21,8 @@ describe('write admission across a voter-set change (simulator, 5 nodes + 1, RF 
       await withReplay(c, async () => {
         // Commit notices and metadata announcements reach members at different times.
         c.setDefaultLink({ latencyMs: 2, jitterMs: 60 });
-        const acked: Array<{ agent: string; id: string }> = [];
-        const refused: string[] = [];
-        let other = 0;
-        let stop = false;
-        const writer = async (w: number): Promise<void> => {
-          for (let k = 0; !stop && k < 2_000; k++) {
-            const agent = AGENTS[(w * 7 + k) % AGENTS.length]!;
-            try {
-              acked.push({ agent, id: await c.node(w).memory(agent).addEpisode({ task: `w${w}-${k}`, outcome: 'ok' }) });
-            } catch (err) {
-              if (err instanceof QuorumError) refused.push(`${c.now()} ms n${w} epoch ${c.node(w).gate.voterConfig().epoch} voters ${c.node(w).gate.voterConfig().voters.length}: ${err.message.slice(0, 120)} reach ${[...c.node(w).gate.reachableVoters()].join(',')} adopting ${[...c.node(w).gate.adoptingVoters()].join(',')}`);
-              else other++;
-            }
-          }
-        };
-        const writers = [0, 1, 2, 3].map((w) => writer(w));
+        const writes = steadyWriters(c, [0, 1, 2, 3], (w, k) => AGENTS[(w * 7 + k) % AGENTS.length]!, (w, err) => `epoch ${c.node(w).gate.voterConfig().epoch} voters ${c.node(w).gate.voterConfig().voters.length}: ${err.message.slice(0, 120)} reach ${[...c.node(w).gate.reachableVoters()].join(',')} adopting ${[...c.node(w).gate.adoptingVoters()].join(',')}`);
+        const { acked, refused } = writes;
         await c.runFor(2_000);
         const j = c.addNode(0);
         expect(await c.runUntil(() => c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 6), 60_000)).toBe(true);
@@ -46,11 +31,10 @@ describe('write admission across a voter-set change (simulator, 5 nodes + 1, RF 
         expect(await c.runUntil(() => c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 5), 60_000)).toBe(true);
         await c.settle(left, 30_000);
         await c.runFor(3_000);
-        stop = true;
-        await c.settle(Promise.all(writers), 30_000);
+        await writes.stop();
         expect(refused).toEqual([]);
         expect(acked.length).toBeGreaterThan(100);
-        expect(other).toBeLessThan(acked.length / 20); // write timeouts are not the point here, but must stay rare
+        expect(writes.other()).toBeLessThan(acked.length / 20); // write timeouts are not the point here, but must stay rare
         c.setDefaultLink({ latencyMs: 1, jitterMs: 0 });
         await expectAckedOnReplicas(c, acked);
       });

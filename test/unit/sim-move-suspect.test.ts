@@ -9,11 +9,10 @@
 // QuorumError, every acknowledged write on its final replica set. Seed suspect-2 also passes
 // (slow: several minutes of wall time on a loaded machine).
 import { describe, expect, it } from 'vitest';
-import { QuorumError } from '../../src/errors.js';
 import { replicaDivergence } from '../../src/fuzz/replica-check.js';
 import { placementOf } from '../../src/placement/index.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
-import { expectAckedOnReplicas } from './lib/replica-kept.js';
+import { expectAckedOnReplicas, steadyWriters } from './lib/replica-kept.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
 
 const { track } = simClusterPerTest();
@@ -41,22 +40,8 @@ describe('writes during a leave with a previous-set member suspected (simulator,
         });
         expect(exposed.length, 'agents whose previous set holds the leaver and the starved node').toBeGreaterThan(0);
 
-        const acked: Array<{ agent: string; id: string }> = [];
-        const refused: string[] = [];
-        let other = 0;
-        let stop = false;
-        const writer = async (w: number): Promise<void> => {
-          for (let k = 0; !stop && k < 2_000; k++) {
-            const agent = exposed[(w + k) % exposed.length]!;
-            try {
-              acked.push({ agent, id: await c.node(w).memory(agent).addEpisode({ task: `w${w}-${k}`, outcome: 'ok' }) });
-            } catch (err) {
-              if (err instanceof QuorumError) refused.push(`${c.now()} ms n${w}: ${err.message.slice(0, 200)}`);
-              else other++;
-            }
-          }
-        };
-        const writers = [0, 1, 2, 3].map((w) => writer(w));
+        const writes = steadyWriters(c, [0, 1, 2, 3], (w, k) => exposed[(w + k) % exposed.length]!, (_w, err) => err.message.slice(0, 200));
+        const { acked, refused } = writes;
         await c.runFor(500);
         // The starved member stops answering just before the leave; SWIM suspects it meanwhile.
         c.pause(STARVED);
@@ -67,11 +52,10 @@ describe('writes during a leave with a previous-set member suspected (simulator,
         c.resume(STARVED);
         await c.settle(left, 30_000);
         await c.runFor(3_000);
-        stop = true;
-        await c.settle(Promise.all(writers), 30_000);
+        await writes.stop();
         expect(refused).toEqual([]);
         expect(acked.length).toBeGreaterThan(50);
-        expect(other).toBeLessThan(acked.length / 10); // an ack timeout while the starved node is paused is possible, not the point
+        expect(writes.other()).toBeLessThan(acked.length / 10); // an ack timeout while the starved node is paused is possible, not the point
         await expectAckedOnReplicas(c, acked);
       });
     }, 300_000);
