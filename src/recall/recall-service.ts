@@ -26,11 +26,12 @@ const AGENT_PREFIX = 'agent/';
 /**
  * How long updates wait to be folded in. FTS5 pays per transaction (a new segment, merges, WAL
  * pages): one episode per transaction cost 180 us of CPU, 64 or more per transaction 57-63 us
- * (measured on the bench machine). Folded in once per event-loop turn, the index was the largest
- * CPU cost of a quorum write on every replica; recall and stats() fold the queue in first, so
- * nothing reads a stale index.
+ * (measured on the bench machine), 280 about 15% less than 70 (session 12: a task's episode is
+ * folded in on every replica, so at a few hundred tasks a second a fold every 250 ms carried ~70).
+ * Folded in once per event-loop turn, the index was the largest CPU cost of a quorum write on
+ * every replica; recall, page() and stats() fold the queue in first, so nothing reads a stale index.
  */
-export const FLUSH_INTERVAL_MS = 250;
+export const FLUSH_INTERVAL_MS = 1000;
 /**
  * Update events queued after which the fold runs at the end of the turn instead: bounds the
  * queue's memory and how long one fold holds the event loop (about 70 us per episode).
