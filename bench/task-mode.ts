@@ -129,6 +129,7 @@ export async function runThroughputMode(triPath: string, plan: ThroughputPlan, r
   if (profDir) {
     figures.profile = profileBreakdown(profDir, span.pids, span.fromUs, span.toUs, Math.max(1, figures.tasks - figures.errors));
     if (figures.profile) log(`task-throughput [RF ${replicationFactor}]: where the nodes' busy time went (${figures.profile.busyPct}% busy; % of busy, ms per task): ${Object.entries(figures.profile.sharePct).map(([k, v]) => `${k} ${v}% ${figures.profile!.msPerTask[k]}`).join('; ')}`);
+    if (figures.profile) log(`task-throughput [RF ${replicationFactor}]: our functions with the most busy time, callees included (% of busy): ${Object.entries(figures.profile.inclusivePct).slice(0, 24).map(([k, v]) => `${k} ${v}%`).join('; ')}`);
   }
   return figures;
 }

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 interface Frame {
   functionName: string;
   url: string;
+  /** 0-based; -1 or absent for native frames. */
+  lineNumber?: number;
 }
 
 interface ProfileNode {
@@ -62,8 +64,23 @@ function leafPart(f: Frame): string {
   return 'event loop (timers, scheduling)';
 }
 
-/** Busy microseconds by part over samples taken in [fromUs, toUs] (monotonic), and the idle microseconds. */
-export function splitProfile(p: CpuProfile, fromUs: number, toUs: number): { busy: Record<string, number>; idleUs: number } {
+/** A frame as `function file:line`, the file relative to dist/ or node_modules/. */
+function frameName(f: Frame): string {
+  const file = f.url.replace(/^.*\/(dist|node_modules)\//, '');
+  return `${f.functionName || '(anonymous)'} ${file}${f.lineNumber !== undefined && f.lineNumber >= 0 ? `:${f.lineNumber + 1}` : ''}`;
+}
+
+export interface ProfileSplit {
+  busy: Record<string, number>;
+  idleUs: number;
+  /** Busy microseconds in each function of ours and everything it called (each function once per sample, however deep it recurses). */
+  inclusiveUs: Map<string, number>;
+  /** Busy microseconds with the function as the leaf (any code: Yjs, SQLite's callers, GC). */
+  selfUs: Map<string, number>;
+}
+
+/** Busy microseconds by part over samples taken in [fromUs, toUs] (monotonic), and the idle microseconds; and by function. */
+export function splitProfile(p: CpuProfile, fromUs: number, toUs: number): ProfileSplit {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -80,6 +97,24 @@ export function splitProfile(p: CpuProfile, fromUs: number, toUs: number): { bus
   };
   const busy: Record<string, number> = {};
   let idleUs = 0;
+  const inclusiveUs = new Map<string, number>();
+  const selfUs = new Map<string, number>();
+  // Each profile node's own functions up to the root, memoized (a set: recursion counts once).
+  const oursUp = new Map<number, readonly string[]>();
+  const chain = (id: number): readonly string[] => {
+    const known = oursUp.get(id);
+    if (known) return known;
+    const f = byId.get(id)!.callFrame;
+    const up = parent.get(id);
+    const above = up === undefined ? [] : chain(up);
+    const mine = f.url.includes('/dist/') && !f.url.includes('/node_modules/') ? frameName(f) : undefined;
+    const found = mine === undefined || above.includes(mine) ? above : [...above, mine];
+    oursUp.set(id, found);
+    return found;
+  };
+  const add = (m: Map<string, number>, k: string, us: number): void => {
+    m.set(k, (m.get(k) ?? 0) + us);
+  };
   let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     t += p.timeDeltas[i]!;
@@ -95,8 +130,10 @@ export function splitProfile(p: CpuProfile, fromUs: number, toUs: number): { bus
     const leafUrl = node.callFrame.url;
     const name = leafUrl.includes('/node_modules/yjs/') || leafUrl.includes('/node_modules/lib0/') ? YJS_PART : (part(node.id) ?? leafPart(node.callFrame));
     busy[name] = (busy[name] ?? 0) + us;
+    add(selfUs, frameName(node.callFrame), us);
+    for (const f of chain(node.id)) add(inclusiveUs, f, us);
   }
-  return { busy, idleUs };
+  return { busy, idleUs, inclusiveUs, selfUs };
 }
 
 export interface ProfileBreakdown {
@@ -108,7 +145,14 @@ export interface ProfileBreakdown {
   msPerTask: Record<string, number>;
   /** The nodes' sampled busy share of the window (the rest idle: waiting for the network, the disk or the next task). */
   busyPct: number;
+  /** The TOP_FUNCTIONS functions of ours with the most busy time including their callees, in percent of busy (they nest: shares overlap). */
+  inclusivePct: Record<string, number>;
+  /** The TOP_FUNCTIONS leaf functions with the most busy time of their own, in percent of busy. */
+  selfPct: Record<string, number>;
 }
+
+/** Functions listed in each of ProfileBreakdown's per-function tables. */
+const TOP_FUNCTIONS = 40;
 
 /** Reads the profiles of processes `pids` in `dir` and splits their samples in [fromUs, toUs] over `tasks`. */
 export function profileBreakdown(dir: string, pids: readonly number[], fromUs: number, toUs: number, tasks: number): ProfileBreakdown | undefined {
@@ -116,10 +160,14 @@ export function profileBreakdown(dir: string, pids: readonly number[], fromUs: n
   if (files.length === 0) return undefined;
   const busy: Record<string, number> = {};
   let idleUs = 0;
+  const inclusive = new Map<string, number>();
+  const self = new Map<string, number>();
   for (const f of files) {
     const split = splitProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile, fromUs, toUs);
     idleUs += split.idleUs;
     for (const [k, v] of Object.entries(split.busy)) busy[k] = (busy[k] ?? 0) + v;
+    for (const [k, v] of split.inclusiveUs) inclusive.set(k, (inclusive.get(k) ?? 0) + v);
+    for (const [k, v] of split.selfUs) self.set(k, (self.get(k) ?? 0) + v);
   }
   const total = Object.values(busy).reduce((a, b) => a + b, 0);
   const sorted = Object.entries(busy).sort((a, b) => b[1] - a[1]);
@@ -129,5 +177,12 @@ export function profileBreakdown(dir: string, pids: readonly number[], fromUs: n
     sharePct: Object.fromEntries(sorted.map(([k, v]) => [k, round((100 * v) / Math.max(1, total), 1)])),
     msPerTask: Object.fromEntries(sorted.map(([k, v]) => [k, round(v / 1000 / Math.max(1, tasks), 3)])),
     busyPct: round((100 * total) / Math.max(1, total + idleUs), 1),
+    inclusivePct: topShares(inclusive, total),
+    selfPct: topShares(self, total),
   };
+}
+
+function topShares(m: ReadonlyMap<string, number>, total: number): Record<string, number> {
+  const top = [...m].sort((a, b) => b[1] - a[1]).slice(0, TOP_FUNCTIONS);
+  return Object.fromEntries(top.map(([k, v]) => [k, Math.round((1000 * v) / Math.max(1, total)) / 10]));
 }
