@@ -49,7 +49,7 @@ type Stmt = Database.Statement;
 
 export class RecallIndex {
   private readonly db: Database.Database;
-  private readonly st: Record<'get' | 'insertNew' | 'upsert' | 'del' | 'delAgent' | 'tagDel' | 'tagIns' | 'fieldDel' | 'fieldIns' | 'vecDel' | 'vecIns' | 'rows' | 'stateGet' | 'stateSet' | 'stateDel' | 'agents' | 'count', Stmt>;
+  private readonly st: Record<'get' | 'upsert' | 'del' | 'delAgent' | 'tagDel' | 'tagIns' | 'fieldDel' | 'fieldIns' | 'vecDel' | 'vecIns' | 'rows' | 'stateGet' | 'stateSet' | 'stateDel' | 'agents' | 'count', Stmt>;
   private readonly queries = new Map<string, Stmt>();
 
   /** Opens (or creates) the index at `file`, or an in-memory one for ':memory:'. Throws StorageError. */
@@ -69,8 +69,6 @@ export class RecallIndex {
     }
     this.st = {
       get: this.db.prepare('SELECT rowid, json FROM ep WHERE agent = ? AND id = ?'),
-      // RETURNING gives no row when the episode is already there (nothing inserted, no trigger fired).
-      insertNew: this.db.prepare('INSERT INTO ep (agent, id, task, outcome, notes, created_at, json) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, id) DO NOTHING RETURNING rowid'),
       upsert: this.db.prepare(
         'INSERT INTO ep (agent, id, task, outcome, notes, created_at, json) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
           'ON CONFLICT (agent, id) DO UPDATE SET task = excluded.task, outcome = excluded.outcome, notes = excluded.notes, created_at = excluded.created_at, json = excluded.json RETURNING rowid',
@@ -104,22 +102,14 @@ export class RecallIndex {
   /** Stores an episode as it reads now (nothing when unchanged); `fresh`: known not to be stored yet (a rebuild). */
   put(agent: string, e: Episode, fresh = false): void {
     const json = JSON.stringify(e);
-    if (fresh) return this.putSide((this.st.upsert.get(agent, e.id, e.task, e.outcome, e.notes, e.createdAt, json) as { rowid: number }).rowid, e);
-    // Most episodes folded in are new here (a task's episode, a remember): one statement stores
-    // them; only one already indexed takes the lookup and the update.
-    const added = this.st.insertNew.get(agent, e.id, e.task, e.outcome, e.notes, e.createdAt, json) as { rowid: number } | undefined;
-    if (added) return this.putSide(added.rowid, e);
-    const old = this.st.get.get(agent, e.id) as { rowid: number; json: string } | undefined;
+    const old = fresh ? undefined : (this.st.get.get(agent, e.id) as { rowid: number; json: string } | undefined);
     if (old?.json === json) return;
     const { rowid } = this.st.upsert.get(agent, e.id, e.task, e.outcome, e.notes, e.createdAt, json) as { rowid: number };
-    this.st.tagDel.run(rowid);
-    this.st.fieldDel.run(rowid);
-    this.st.vecDel.run(rowid);
-    this.putSide(rowid, e);
-  }
-
-  /** The episode's rows in the filter tables (its vector, tags and fields), none there yet. */
-  private putSide(rowid: number, e: Episode): void {
+    if (old) {
+      this.st.tagDel.run(rowid);
+      this.st.fieldDel.run(rowid);
+      this.st.vecDel.run(rowid);
+    }
     const embedding = asEmbedding(e.fields[EMBEDDING_FIELD]);
     const blob = embedding && vectorBlob(embedding);
     if (blob) this.st.vecIns.run(rowid, blob);
