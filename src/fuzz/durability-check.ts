@@ -1,6 +1,7 @@
 // Two continuous invariants of replica sets (issue 21), checked all along a fuzz run:
-//   ack-majority  every acknowledged write is stored, at every moment, by a strict majority of one
-//                 of the replica sets in play: the set on the writer's configuration when it was
+//   ack-majority  every acknowledged write is stored, at every moment, by a quorum of one of the
+//                 replica sets in play (a strict majority; with RF >= N, where the set is every
+//                 voter, the voters' rule: exactly half with the tiebreaker counts too): the set on the writer's configuration when it was
 //                 acknowledged, or the set on a configuration a running node holds now (old or new
 //                 during a move). Checked when the write resolves and every checkEveryMs after.
 //   early-drop    no node drops a document before a strict majority of its new replica set (on
@@ -16,7 +17,7 @@
 // (a forget keeps the state vector, so forgotten episodes stay tracked as stored).
 import * as Y from 'yjs';
 import { placementOf } from '../placement/index.js';
-import type { VoterConfig } from '../quorum/voter-config.js';
+import { configTiebreaker, type VoterConfig } from '../quorum/voter-config.js';
 import type { SimCluster } from '../sim/cluster-sim.js';
 import { Violation } from './invariants.js';
 
@@ -126,7 +127,7 @@ export class DurabilityChecker {
     const config = this.c.node(i).gate.voterConfig();
     const set = placementOf(config).replicas(docId.slice('agent/'.length));
     const holding = set.filter((name) => covers(this.svOf(this.indexOf(name), docId), held));
-    if (2 * holding.length > set.length) return undefined;
+    if (isQuorum(config, set, new Set(holding))) return undefined;
     return new Violation(
       'early-drop',
       `n${i} dropped ${docId} on configuration ${config.epoch} while only {${holding.join(',')}} of its replica set {${set.join(',')}} held everything it held`,
@@ -140,13 +141,13 @@ export class DurabilityChecker {
     for (const config of [w.config, ...configs]) {
       if (config.epoch === 0) continue;
       const set = placementOf(config).replicas(key);
-      let count = 0;
+      const holders = new Set<string>();
       for (const name of set) {
         const sv = this.svOf(this.indexOf(name), w.docId);
-        if ((sv?.get(w.client) ?? 0) >= w.clock || w.excused.has(name)) count++;
+        if ((sv?.get(w.client) ?? 0) >= w.clock || w.excused.has(name)) holders.add(name);
       }
-      if (2 * count > set.length) return;
-      tried.push(`{${set.join(',')}} (configuration ${config.epoch}): ${count} of ${set.length}`);
+      if (isQuorum(config, set, holders)) return;
+      tried.push(`{${set.join(',')}} (configuration ${config.epoch}): ${holders.size} of ${set.length}${2 * holders.size === set.length ? ` (tiebreaker ${configTiebreaker(config) ?? 'none'} not among them)` : ''}`);
     }
     throw new Violation(
       'ack-majority',
@@ -196,6 +197,17 @@ function decode(sv: Uint8Array): StateVector {
   let m = decoded.get(sv);
   if (!m) decoded.set(sv, (m = Y.decodeStateVector(sv)));
   return m;
+}
+
+/**
+ * Whether `holders` are a quorum of replica set `set` on `config`: a strict majority, or, when the
+ * set is every voter (RF >= N: an even set only then, as RF is odd), exactly half including the
+ * configuration's tiebreaker, as the voters' own rule acknowledges (rules.ts, gate-acks.ts).
+ */
+function isQuorum(config: VoterConfig, set: readonly string[], holders: ReadonlySet<string>): boolean {
+  if (2 * holders.size > set.length) return true;
+  const tiebreaker = configTiebreaker(config);
+  return 2 * holders.size === set.length && set.length === config.voters.length && tiebreaker !== undefined && holders.has(tiebreaker);
 }
 
 /** Whether `sv` has everything `held` has (per client, at least as far). */

@@ -4,8 +4,8 @@
 // and its bookkeeping; this file gets what it needs through MoveContext.
 import { placementOf } from '../placement/index.js';
 import type { SimCluster } from '../sim/cluster-sim.js';
-import type { MoveOp, TimedMove } from './schedule.js';
-import { wipeKeepsQuorum } from './wipe-guard.js';
+import { AGENTS, type MoveOp, type TimedMove } from './schedule.js';
+import { wipeKeepsQuorum, wipeKeepsReplicaData } from './wipe-guard.js';
 
 export interface MoveContext {
   c: SimCluster;
@@ -29,12 +29,17 @@ export interface MoveContext {
   left(i: number, exited: Promise<void>): void;
 }
 
+/** The agents the workload writes to (their replica sets count for the wipe guard before any node holds them). */
+const AGENT_KEYS = Array.from({ length: AGENTS }, (_, a) => `agent-${a}`);
+
 export class MoveRunner {
   private readonly pending: TimedMove[];
   /** Nodes leaving gracefully: true once the leave settled (the node may restart). */
   private readonly leaving = new Map<number, boolean>();
   /** Set at the last heal: timers of earlier steps then do nothing. */
   private done = false;
+  /** Names of the nodes whose data directory this run wiped. */
+  private readonly wipedNames = new Set<string>();
 
   constructor(
     moves: readonly TimedMove[],
@@ -66,10 +71,12 @@ export class MoveRunner {
         break;
       case 'wipe': {
         if (!x.up(op.node) || !x.mayTakeDown()) break;
-        // A wipe that would leave no writable set of surviving voters is a plain crash (wipe-guard.ts).
-        const wipe = x.wipes && wipeKeepsQuorum(c, op.node);
+        // A wipe that would leave no writable set of surviving voters, or a replica set with a
+        // majority of its members wiped, is a plain crash (wipe-guard.ts).
+        const wipe = x.wipes && wipeKeepsQuorum(c, op.node) && wipeKeepsReplicaData(c, op.node, this.wipedNames, AGENT_KEYS);
         x.crash(op.node);
         if (wipe) {
+          this.wipedNames.add(c.node(op.node).name);
           x.wiped(op.node);
           c.wipe(op.node);
         }

@@ -96,6 +96,7 @@ export class TaskService {
       stopped: () => this.stopped,
       waiting: () => this.waiting,
       carryOut: (e, shard) => this.carryOut(e, shard),
+      current: (shard) => (shard.agent === undefined ? shard : this.shards.open(shard.docId)),
       tick: () => this.tick(),
       wallNow: () => this.wallNow(),
     });

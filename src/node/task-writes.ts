@@ -68,6 +68,8 @@ export interface TaskWritesHost {
   /** Older tasks of ours wait for capacity: new ones go through a full pass after the write. */
   waiting: () => boolean;
   carryOut: (e: SchedulerEffect, shard: Shard) => void;
+  /** The shard of the same document as held now: remade when a move dropped its document (and made it again). */
+  current: (shard: Shard) => Shard;
   tick: () => void;
   wallNow: () => number;
 }
@@ -176,13 +178,16 @@ export class TaskWrites {
     const shards = [...new Set([...reports.map((w) => w.shard), ...submits.map((w) => w.shard)])];
     // Per submitter: its task id, or the error that refused only its task (an id already taken).
     const ids = new Map<SubmitWaiter, string | Error>();
+    // The tables written: a write may wait for admission while a move drops a shard's document and
+    // makes it again; a write into the dropped one would change nothing stored and resolve at once.
+    const written = new Map(shards.map((s) => [s, s]));
     const answer = (err?: Error): void => {
       for (const w of submits) {
         const id = ids.get(w);
         if (id instanceof Error) w.reject(id);
         else if (err !== undefined || id === undefined) w.reject(err ?? new Error('task batch ended without an answer'));
         else {
-          const v = w.shard.table.get(id);
+          const v = written.get(w.shard)!.table.get(id);
           if (v) w.resolve(v);
           else w.reject(new Error(`task ${id} was recorded but is no longer in its table`));
         }
@@ -203,7 +208,9 @@ export class TaskWrites {
       await this.h.memory.writeQuorum(
         () => {
           for (const shard of shards) {
-            const table = shard.table;
+            const held = this.h.current(shard);
+            written.set(shard, held);
+            const table = held.table;
             table.transact(() => {
               for (const w of reports) {
                 if (w.shard !== shard) continue;
@@ -222,7 +229,7 @@ export class TaskWrites {
                   ids.set(w, err as Error); // refused before anything of it was written
                 }
               }
-              if (candidates) for (const e of shard.scheduler.placeNewMany(table, added, candidates, now, () => this.h.runtime.rng.next())) effects.push([e, shard]);
+              if (candidates) for (const e of held.scheduler.placeNewMany(table, added, candidates, now, () => this.h.runtime.rng.next())) effects.push([e, held]);
             });
           }
           const byAgent = new Map<string, ReportWaiter[]>();
