@@ -138,7 +138,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   );
   const cores = availableParallelism();
   for (const { key, rf: n } of SIZES) {
-    // Per write: the writer and the other RF - 1 replicas of the agent (a writer outside the set adds one more).
+    // Per write: the writer and the other RF - 1 replicas of the agent (a write taken outside the set is forwarded: one RPC hop more).
     const f = writeFloorArithmetic(floor, n, cores);
     const measured = metrics[`${key}_node_cpu_per_write`]?.value;
     log(
