@@ -37,14 +37,14 @@ export interface WriteForwardOptions {
 }
 
 /**
- * The replica to forward a write of `docId` to (the first live one in placement order), or
- * undefined when it is written here: this node is a replica, every voter holds everything, the
- * document is moving (its writes need the previous sets too), or no replica is alive (the local
- * path then refuses, naming the set).
+ * The live replicas to forward a write of `docId` to, in placement order, or undefined when it is
+ * written here: this node is a replica, every voter holds everything, the document is moving (its
+ * writes need the previous sets too), or no replica is alive (the local path then refuses, naming the set).
  */
-export function forwardTarget(scope: ReplicaScope, moving: boolean, alive: ReadonlySet<string>, docId: string): string | undefined {
+export function forwardTargets(scope: ReplicaScope, moving: boolean, alive: ReadonlySet<string>, docId: string): string[] | undefined {
   if (!scope.enforced || moving || scope.isReplica(docId)) return undefined;
-  return (scope.replicasOf(docId) ?? []).find((n) => alive.has(n));
+  const live = (scope.replicasOf(docId) ?? []).filter((n) => alive.has(n));
+  return live.length > 0 ? live : undefined;
 }
 
 export class WriteForward {
@@ -63,22 +63,29 @@ export class WriteForward {
     if (typeof agent !== 'string' || !AGENT_ID.test(agent)) return local(args);
     const docId = AGENT_PREFIX + agent;
     const view = this.o.view;
-    const to = forwardTarget(view.current(), view.previousSets(docId).length > 0, new Set(this.o.peers()), docId);
-    const at = to === undefined ? undefined : this.o.addressOf(to);
-    if (to === undefined || at === undefined) return local(args);
+    const targets = forwardTargets(view.current(), view.previousSets(docId).length > 0, new Set(this.o.peers()), docId);
+    if (!targets) return local(args);
     const level = parseWriteConsistency(args.consistency);
     const admitted = this.o.admit([docId], level); // QuorumError here: nothing applied anywhere
     if (admitted) await admitted;
-    // One target, no retry elsewhere: a write whose answer was lost may have been applied there,
-    // and a second attempt could record the episode twice (as a forwarded task submit).
-    this.counts.writesForwarded++;
-    try {
-      return await this.o.rpc.call(at, METHODS.memoryForwardWrite, toJsonPayload({ from: this.o.self, method, args }), this.o.timeoutMs);
-    } catch (err) {
-      if (err instanceof TimeoutError) throw this.unknown(agent, to, `did not answer within ${this.o.timeoutMs} ms`);
-      if (err instanceof TransportError) throw this.unknown(agent, to, `could not be reached or dropped the connection (${err.message})`);
-      throw err; // the replica's own answer: QuorumError, WriteTimeoutError, ConfigError, NotFoundError, ...
+    // The first replica a connection opens to (a crashed one SWIM only suspects yet refuses it:
+    // nothing was sent, the next is tried). Once the request may have left, no retry elsewhere: a
+    // write whose answer was lost may have been applied there, and a second attempt could record
+    // the episode twice (as a forwarded task submit).
+    for (const to of targets) {
+      const at = this.o.addressOf(to);
+      if (at === undefined || !(await this.o.rpc.connect(at).then(() => true, () => false))) continue;
+      this.counts.writesForwarded++;
+      try {
+        return await this.o.rpc.call(at, METHODS.memoryForwardWrite, toJsonPayload({ from: this.o.self, method, args }), this.o.timeoutMs);
+      } catch (err) {
+        if (err instanceof TimeoutError) throw this.unknown(agent, to, `did not answer within ${this.o.timeoutMs} ms`);
+        if (err instanceof TransportError) throw this.unknown(agent, to, `dropped the connection (${err.message})`);
+        throw err; // the replica's own answer: QuorumError, WriteTimeoutError, ConfigError, NotFoundError, ...
+      }
     }
+    // No replica could be connected to: written here as before forwarding (a stray, pushed to the set).
+    return local(args);
   }
 
   /** Registers `memory.forward-write`: a member's forwarded client write, carried out here by the method's own handler (never forwarded again). */

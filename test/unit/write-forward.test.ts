@@ -9,7 +9,7 @@ import { METHODS } from '../../src/rpc/methods.js';
 import { jsonObject, toJsonPayload } from '../../src/rpc/json.js';
 import type { RpcEndpoint } from '../../src/rpc/endpoint.js';
 import type { ReplicaView } from '../../src/memory/replica-view.js';
-import { forwardTarget, WriteForward, type LocalWrite } from '../../src/memory/write-forward.js';
+import { forwardTargets, WriteForward, type LocalWrite } from '../../src/memory/write-forward.js';
 
 const VOTERS = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const config = { epoch: 7, voters: VOTERS.map((name) => ({ name })), replicationFactor: 3 };
@@ -25,13 +25,16 @@ interface Call {
   body: Record<string, unknown>;
 }
 
-function harness(self: string, opts: { moving?: boolean; alive?: string[]; admit?: () => Promise<void> | undefined; answer?: (c: Call) => Promise<Uint8Array> } = {}) {
+function harness(self: string, opts: { moving?: boolean; alive?: string[]; refuse?: string[]; admit?: () => Promise<void> | undefined; answer?: (c: Call) => Promise<Uint8Array> } = {}) {
   const calls: Call[] = [];
   const handlers = new Map<string, (p: Uint8Array, ctx: { identity: string | undefined }) => Promise<Uint8Array> | Uint8Array>();
   const reads: Array<{ agent: string; level: string | undefined }> = [];
   const admits: string[][] = [];
   const rpc = {
     handle: (m: string, _access: string, fn: (p: Uint8Array, ctx: { identity: string | undefined }) => Promise<Uint8Array>) => handlers.set(m, fn),
+    connect: async (to: string) => {
+      if (opts.refuse?.includes(to)) throw new TransportError(`connect ${to}: refused`);
+    },
     call: async (to: string, method: string, payload: Uint8Array) => {
       const c = { to, method, body: jsonObject(payload, 'test') };
       calls.push(c);
@@ -55,17 +58,17 @@ function harness(self: string, opts: { moving?: boolean; alive?: string[]; admit
   return { fwd, calls, handlers, reads, admits, local, here };
 }
 
-describe('forwardTarget', () => {
-  it('the first live replica in placement order for a non-replica; none on a replica, unenforced, moving, or with no live replica', () => {
+describe('forwardTargets', () => {
+  it('the live replicas in placement order for a non-replica; none on a replica, unenforced, moving, or with no live replica', () => {
     const { agent, set } = outsideAgent('n1');
     const scope = new ReplicaScope('n1', config);
     const doc = `agent/${agent}`;
-    expect(forwardTarget(scope, false, new Set(VOTERS), doc)).toBe(set[0]);
-    expect(forwardTarget(scope, false, new Set(set.slice(1)), doc)).toBe(set[1]);
-    expect(forwardTarget(scope, false, new Set(['n1']), doc)).toBeUndefined();
-    expect(forwardTarget(scope, true, new Set(VOTERS), doc)).toBeUndefined();
-    expect(forwardTarget(new ReplicaScope(set[0]!, config), false, new Set(VOTERS), doc)).toBeUndefined();
-    expect(forwardTarget(new ReplicaScope('n1', { ...config, replicationFactor: 5 }), false, new Set(VOTERS), doc)).toBeUndefined();
+    expect(forwardTargets(scope, false, new Set(VOTERS), doc)).toEqual(set);
+    expect(forwardTargets(scope, false, new Set(set.slice(1)), doc)).toEqual(set.slice(1));
+    expect(forwardTargets(scope, false, new Set(['n1']), doc)).toBeUndefined();
+    expect(forwardTargets(scope, true, new Set(VOTERS), doc)).toBeUndefined();
+    expect(forwardTargets(new ReplicaScope(set[0]!, config), false, new Set(VOTERS), doc)).toBeUndefined();
+    expect(forwardTargets(new ReplicaScope('n1', { ...config, replicationFactor: 5 }), false, new Set(VOTERS), doc)).toBeUndefined();
   });
 });
 
@@ -94,6 +97,19 @@ describe('WriteForward.run', () => {
       expect(x.calls).toEqual([]);
       expect(x.local).toHaveLength(1);
     }
+  });
+
+  it('a replica no connection opens to (nothing sent) is skipped for the next; none reachable: written here as before', async () => {
+    const { agent, set } = outsideAgent('n1');
+    const h = harness('n1', { refuse: [`addr-${set[0]}`] });
+    await h.fwd.run(METHODS.memoryAdd, { agent }, h.here);
+    expect(h.calls.map((c) => c.to)).toEqual([`addr-${set[1]}`]);
+    expect(h.local).toEqual([]);
+    const none = harness('n1', { refuse: set.map((n) => `addr-${n}`) });
+    await none.fwd.run(METHODS.memoryAdd, { agent }, none.here);
+    expect(none.calls).toEqual([]);
+    expect(none.local).toEqual([agent]);
+    expect(none.fwd.counts.writesForwarded).toBe(0);
   });
 
   it("the forwarder's own refusal (read-only, no reachable majority of the set) comes first: QuorumError, nothing sent", async () => {
