@@ -43,12 +43,21 @@ export const SIZES = [
   { key: 'n5_rf3', n: 5, rf: 3 },
 ] as const;
 
+/**
+ * For A/B runs by hand (docs/performance.md): TRI_QUORUM_SIZES=n5,n5_rf3 runs only those sizes,
+ * TRI_QUORUM_TRI=PATH/dist/src/cli/tri.js runs the nodes from another build.
+ */
+function sizesToRun(): ReadonlyArray<(typeof SIZES)[number]> {
+  const only = process.env.TRI_QUORUM_SIZES?.split(',').map((s) => s.trim()).filter(Boolean);
+  return only?.length ? SIZES.filter((s) => only.includes(s.key)) : SIZES;
+}
+
 export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResult> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const metrics: Metrics = {};
   const details: Record<string, unknown> = {};
-  for (const { key, n, rf } of SIZES) {
-    const cluster = new QuorumCluster({ triArgs: ['--replication-factor', String(rf)] });
+  for (const { key, n, rf } of sizesToRun()) {
+    const cluster = new QuorumCluster({ triArgs: ['--replication-factor', String(rf)], triPath: process.env.TRI_QUORUM_TRI || undefined });
     try {
       await cluster.start(n);
       const clients = [];
@@ -129,7 +138,7 @@ export async function runQuorumWrites(opts: ScenarioOptions): Promise<BenchResul
   );
   const cores = availableParallelism();
   for (const { key, rf: n } of SIZES) {
-    // Per write: the writer and the other RF - 1 replicas of the agent (a writer outside the set adds one more).
+    // Per write: the writer and the other RF - 1 replicas of the agent (a write taken outside the set is forwarded: one RPC hop more).
     const f = writeFloorArithmetic(floor, n, cores);
     const measured = metrics[`${key}_node_cpu_per_write`]?.value;
     log(

@@ -59,8 +59,11 @@ export interface NodeStatusJson {
   tasks: Record<string, number>;
   /** documentsHeld, bytesHeld, documentsMoving: absent from nodes of versions before replica sets were enforced. */
   memory: { digest: string; documents: number; agents: number; documentsHeld?: number; bytesHeld?: number; documentsMoving?: number };
-  /** Absent from nodes of versions before replica sets; `partial`: replica sets smaller than the voter set. */
-  placement?: { replicationFactor: number; enforced: boolean; partial?: boolean };
+  /**
+   * Absent from nodes of versions before replica sets; `partial`: replica sets smaller than the voter set;
+   * `writesForwarded`/`forwardedWritesServed`: client writes this node sent to a replica of their agent / carried out for a non-replica.
+   */
+  placement?: { replicationFactor: number; enforced: boolean; partial?: boolean; writesForwarded?: number; forwardedWritesServed?: number };
   members: MemberView[];
   [k: string]: unknown;
 }

@@ -1,4 +1,5 @@
 // Client-facing recall and episode edits (tri memory recall | note | tag | untag | set | incr).
+// The edits are registered with the other writes (memory-rpc.ts: forwarded from a non-replica).
 // Arguments arrive as JSON from any authenticated client and are checked before anything runs.
 import { ConfigError } from '../errors.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
@@ -21,13 +22,18 @@ export function registerMemoryQueryMethods(rpc: RpcEndpoint, memory: MemoryServi
     if (a.agent !== undefined) await memory.memory(a.agent, { read }).refresh();
     return toJsonPayload(memory.recall(a.agent, a.query));
   });
-  // An edit reads the episode first, so a non-replica merges the memory from its replica set
-  // before it looks the id up (else it would report an existing episode as missing).
-  rpc.handle(METHODS.memoryAnnotate, 'client', async (payload) => {
-    const a = jsonObject(payload, 'memory annotate arguments');
-    if (a === null || typeof a !== 'object' || typeof a.agent !== 'string' || typeof a.id !== 'string') throw new ConfigError('memory annotate takes {agent, id, op, ...}');
+}
+
+/**
+ * An edit of one episode (memory.annotate, registered with the writes in memory-rpc.ts). It reads
+ * the episode first, so a non-replica merges the memory from its replica set before it looks the
+ * id up (else it would report an existing episode as missing); forwarded, the replica merges.
+ */
+export function annotateHere(memory: MemoryService): (a: Record<string, unknown>) => Promise<Uint8Array> {
+  return async (a) => {
+    if (typeof a.agent !== 'string' || typeof a.id !== 'string') throw new ConfigError('memory annotate takes {agent, id, op, ...}');
     const edit = checkAnnotate(a);
     const mem = await memory.memory(a.agent, { write: parseWriteConsistency(a.consistency) }).refresh();
     return toJsonPayload(await annotate(mem, a.id, edit));
-  });
+  };
 }

@@ -8,7 +8,8 @@ import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { jsonObject, toJsonPayload } from '../rpc/json.js';
 import { METHODS } from '../rpc/methods.js';
 import type { MemoryService } from './memory-service.js';
-import { registerMemoryQueryMethods } from './memory-query-rpc.js';
+import { annotateHere, registerMemoryQueryMethods } from './memory-query-rpc.js';
+import type { LocalWrite } from './write-forward.js';
 import type { EpisodeQuery } from './episode-page.js';
 import type { RetentionPolicy } from './forget.js';
 import { checkEpisodeSizes } from './agent-memory.js';
@@ -38,16 +39,37 @@ function str(v: unknown, what: string, optional = false): string | undefined {
 export type IndexPager = (agent: string, q: EpisodeQuery) => Page<Episode> | undefined | Promise<Page<Episode> | undefined>;
 
 export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService, fromIndex?: IndexPager): void {
-  rpc.handle(METHODS.memoryAdd, 'client', async (payload) => {
-    const a: Partial<Record<keyof AddArgs, unknown>> = jsonObject(payload, 'memory add arguments');
-    const tags = a.tags ?? [];
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new ConfigError('tags must be an array of strings');
-    const mem = memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) });
-    checkEpisodeSizes({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags });
-    if (a.fields !== undefined && (typeof a.fields !== 'object' || a.fields === null || Array.isArray(a.fields))) throw new ConfigError('fields must be an object of field names to JSON values');
-    const id = await mem.addEpisode({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags, fields: a.fields as Record<string, Json> | undefined }); // checked above: an object of decoded JSON values
-    return toJsonPayload(mem.get(id));
-  });
+  // The writes: run here, or forwarded to a replica of the agent when this node is not one
+  // (write-forward.ts); a forwarded write runs the same function on the replica.
+  const writes: Record<string, LocalWrite> = {
+    [METHODS.memoryAdd]: async (a: Partial<Record<keyof AddArgs, unknown>>) => {
+      const tags = a.tags ?? [];
+      if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw new ConfigError('tags must be an array of strings');
+      const mem = memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) });
+      checkEpisodeSizes({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags });
+      if (a.fields !== undefined && (typeof a.fields !== 'object' || a.fields === null || Array.isArray(a.fields))) throw new ConfigError('fields must be an object of field names to JSON values');
+      const id = await mem.addEpisode({ task: str(a.task, 'task')!, outcome: str(a.outcome, 'outcome')!, note: str(a.note, 'note', true), tags, fields: a.fields as Record<string, Json> | undefined }); // checked above: an object of decoded JSON values
+      return toJsonPayload(mem.get(id));
+    },
+    [METHODS.memoryForget]: async (a) => toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) }).forget(str(a.id, 'episode id')!) }),
+    [METHODS.memoryDrop]: async (a) => toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) }).drop() }),
+    // {agent, policy?}: sets the policy when one is given ({} clears it); answers the policy in force.
+    [METHODS.memoryPolicy]: async (a) => {
+      const mem = memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) });
+      // setPolicy checks the policy's fields (checkPolicy) before anything is written.
+      if (a.policy !== undefined) await mem.setPolicy(a.policy as RetentionPolicy);
+      return toJsonPayload({ policy: mem.policy() ?? null });
+    },
+    [METHODS.memoryAnnotate]: annotateHere(memory),
+  };
+  for (const [method, local] of Object.entries(writes)) {
+    rpc.handle(method, 'client', (payload) => {
+      const a = jsonObject(payload, `${method} arguments`);
+      // Reading the policy writes nothing: answered here.
+      return method === METHODS.memoryPolicy && a.policy === undefined ? local(a) : memory.forward.run(method, a, local);
+    });
+  }
+  memory.forward.serve(writes);
   // One page, newest first: {episodes, next?} (paging.ts).
   rpc.handle(METHODS.memoryShow, 'client', async (payload) => {
     const { agent, consistency, ...query } = jsonObject(payload, 'memory show arguments');
@@ -58,22 +80,6 @@ export function registerMemoryMethods(rpc: RpcEndpoint, memory: MemoryService, f
     const mem = await memory.memory(str(agent, 'agent')!, { read: parseReadConsistency(consistency) }).refresh();
     const page = (await fromIndex?.(mem.agentId, query as EpisodeQuery)) ?? mem.page(query as EpisodeQuery);
     return toJsonPayload({ episodes: page.items, ...(page.next ? { next: page.next } : {}) });
-  });
-  rpc.handle(METHODS.memoryForget, 'client', async (payload) => {
-    const a = jsonObject(payload, 'memory forget arguments');
-    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) }).forget(str(a.id, 'episode id')!) });
-  });
-  rpc.handle(METHODS.memoryDrop, 'client', async (payload) => {
-    const a = jsonObject(payload, 'memory drop arguments');
-    return toJsonPayload({ forgotten: await memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) }).drop() });
-  });
-  // {agent, policy?}: sets the policy when one is given ({} clears it); answers the policy in force.
-  rpc.handle(METHODS.memoryPolicy, 'client', async (payload) => {
-    const a = jsonObject(payload, 'memory policy arguments');
-    const mem = memory.memory(str(a.agent, 'agent')!, { write: parseWriteConsistency(a.consistency) });
-    // setPolicy checks the policy's fields (checkPolicy) before anything is written.
-    if (a.policy !== undefined) await mem.setPolicy(a.policy as RetentionPolicy);
-    return toJsonPayload({ policy: mem.policy() ?? null });
   });
   rpc.handle(METHODS.memoryDigest, 'client', () => toJsonPayload(memory.digest()));
   registerMemoryQueryMethods(rpc, memory);

@@ -22,6 +22,7 @@ import { AckTracker } from './ack-tracker.js';
 import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
 import { SyncTransport } from './sync-transport.js';
 import { ReplicaSets } from './replica-sets.js';
+import { WriteForward } from './write-forward.js';
 import { syncedWithin, type SyncListener } from './sync-waits.js';
 import type { MemoryConsistency, ReadConsistency, WriteConsistency } from './consistency.js';
 
@@ -58,6 +59,8 @@ export class MemoryService implements AgentMemoryWriter {
   private readonly transport: SyncTransport;
   /** Replica sets: scoped sync, per-document quorums, handoff, reads on non-replicas (replica-sets.ts). */
   readonly replicas: ReplicaSets;
+  /** Client writes on a non-replica, carried out by a replica (write-forward.ts). */
+  readonly forward: WriteForward;
   private readonly syncListeners = new Set<SyncListener>();
   private readonly onSynced = (l: SyncListener): (() => void) => (this.syncListeners.add(l), () => this.syncListeners.delete(l));
   private readonly timer: DeadlineTimer;
@@ -113,6 +116,8 @@ export class MemoryService implements AgentMemoryWriter {
       scope: this.replicas.view,
     });
     this.replicas.attach(this.engine);
+    const forwardMs = 2 * this.writeTimeoutMs + 2_000; // the replica's admission wait, its write, an edit's majority read
+    this.forward = new WriteForward({ self: o.self, rpc: o.rpc, addressOf: o.addressOf, view: this.replicas.view, peers: () => this.engine.peerList(), admit: (d, l) => this.replicas.admit(d, l), beforeRead: (a, l) => this.beforeRead(a, l), timeoutMs: forwardMs });
     this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
     // Two ticks: after the pushes' socket writes, which the first tick's push flush queues.
     this.commitNow = this.commit && soon && new TurnFlush((fn) => soon(() => soon(fn)), () => this.flush());

@@ -59,7 +59,7 @@ export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: str
 }
 
 /** The asker's name; with authenticated streams it must be the identity the connection proved. */
-function sender(r: Record<string, unknown>, identity: string | undefined, what: string): string {
+export function sender(r: Record<string, unknown>, identity: string | undefined, what: string): string {
   const from = stringField(r, 'from', what, 128);
   if (identity !== undefined && identity !== `member:${from}`) throw new DecodeError(`${what}: "from" ${from} is not the caller (${identity})`);
   return from;

@@ -81,7 +81,7 @@ export function registerPlacementMethods(node: ClusterNode): void {
 
   node.addStatus('placement', () => {
     const s = node.memoryService.replicas.status();
-    return { replicationFactor: s.replicationFactor, enforced: true, partial: s.partial, handoffDropped: s.handoffDropped, readPulls: s.readPulls, refused: s.refused, movingFrom: s.movingFrom, movesSettled: s.movesSettled, handoffConfirmed: s.handoffConfirmed, movesReleased: s.movesReleased, peerRefused: s.peerRefused };
+    return { replicationFactor: s.replicationFactor, enforced: true, partial: s.partial, handoffDropped: s.handoffDropped, readPulls: s.readPulls, refused: s.refused, movingFrom: s.movingFrom, movesSettled: s.movesSettled, handoffConfirmed: s.handoffConfirmed, movesReleased: s.movesReleased, peerRefused: s.peerRefused, ...node.memoryService.forward.counts };
   });
 }
 

@@ -125,6 +125,11 @@ export class RpcEndpoint {
     return () => this.lostObservers.delete(observer);
   }
 
+  /** Resolves once a connection to `to` is open (dialled if needed); a rejection means no request to `to` could have left. */
+  connect(to: Address): Promise<void> {
+    return this.connection(to).then(() => undefined);
+  }
+
   /** Calls `method` on the node at `to`; rejects with the peer's error class, TimeoutError or TransportError. */
   async call(to: Address, method: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const conn = await this.connection(to);

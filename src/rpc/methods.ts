@@ -21,6 +21,8 @@ export const METHODS = {
   /** Between replicas: hold-check (handoff confirms a continuing replica by snapshot) and move-done (src/memory/replica-rpc.ts). */
   memoryHoldCheck: 'memory.hold-check',
   memoryMoveDone: 'memory.move-done',
+  /** A client write taken by a non-replica, carried out by a replica of the agent (src/memory/write-forward.ts). */
+  memoryForwardWrite: 'memory.forward-write',
   setReplicationFactor: 'operator.replication-factor',
   /** For tri mcp (src/mcp/node-methods.ts). */
   memoryAgents: 'memory.agents',
