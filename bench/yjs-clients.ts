@@ -84,6 +84,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
         ...(baseline ? [pair('baseline-node3', baseClient(`lat${gapMs}-n3`, 0), baseClient(`lat${gapMs}-n3`, 2))] : []),
         // As `trinity`, with 20 more clients of the document on the writer's node (its local fan-out).
         pair('trinity-crowd', trinity.client(`lat${gapMs}-crowd`, 0), trinity.client(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${token}`))),
+        ...(baseline ? [pair('baseline-crowd', baseClient(`lat${gapMs}-crowd`, 0), baseClient(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${baseline.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${baseToken}`)))] : []),
         ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
       ];
       try {
