@@ -10,7 +10,8 @@
 // targets (blocks of edits, one new client per round), so each sees the same machine load.
 // TRI_YJS_BENCH_PARTS=latency,throughput,sync,idle picks parts. TRI_YJS_BENCH_BASELINE=PATH (another
 // build's dist/src/cli/tri.js) adds a second cluster of that build to the latency turns (pairs
-// `baseline*`: a before/after of one change in the same run). TRI_BENCH_NET moves the processes.
+// `baseline*`) and the throughput part (`baseline_*`, right after ours, or before with
+// TRI_YJS_BENCH_BASELINE_FIRST=1): a before/after of one change in the same run. TRI_BENCH_NET moves the processes.
 // Bounded in count and time.
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
   const metrics: Metrics = {};
   const details: Record<string, unknown> = {};
   const cluster = new QuorumCluster({ prefix: PREFIX, first: 101 });
-  const baseline = BASELINE && parts.has('latency') ? new QuorumCluster({ prefix: PREFIX, first: 111, triPath: BASELINE }) : undefined;
+  const baseline = BASELINE && (parts.has('latency') || parts.has('throughput')) ? new QuorumCluster({ prefix: PREFIX, first: 111, triPath: BASELINE }) : undefined;
   const refs: ChildProcess[] = [];
   try {
     await cluster.start(3);
@@ -83,6 +84,7 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
         ...(baseline ? [pair('baseline-node3', baseClient(`lat${gapMs}-n3`, 0), baseClient(`lat${gapMs}-n3`, 2))] : []),
         // As `trinity`, with 20 more clients of the document on the writer's node (its local fan-out).
         pair('trinity-crowd', trinity.client(`lat${gapMs}-crowd`, 0), trinity.client(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${cluster.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${token}`))),
+        ...(baseline ? [pair('baseline-crowd', baseClient(`lat${gapMs}-crowd`, 0), baseClient(`lat${gapMs}-crowd`, 1), Array.from({ length: CROWD }, () => rawClient(`ws://${baseline.nodes[0]!.address}:10080/yjs/doc/lat${gapMs}-crowd?token=${baseToken}`)))] : []),
         ...endpoints.slice(1).map((e) => pair(e.target, e.client(`lat${gapMs}`, 0), e.client(`lat${gapMs}`, 1))),
       ];
       try {
@@ -124,7 +126,11 @@ export async function runYjsClients(opts: ScenarioOptions): Promise<BenchResult>
       details.diskFloor = floor;
       details.latencyLoadAvg1m = load1m();
     }
-    for (const e of parts.has('throughput') ? endpoints : []) {
+    // With a baseline build, its cluster's throughput runs right after ours (before it with
+    // TRI_YJS_BENCH_BASELINE_FIRST=1, so alternating runs can take turns going first).
+    const baseEndpoint: Endpoint[] = baseline ? [{ target: 'baseline', client: baseClient, pids: () => baseline.nodes.map((n) => n.proc.pid!) }] : [];
+    const clusters = process.env.TRI_YJS_BENCH_BASELINE_FIRST === '1' ? [...baseEndpoint, trinity] : [trinity, ...baseEndpoint];
+    for (const e of parts.has('throughput') ? [...clusters, ...endpoints.slice(1)] : []) {
       const tp = await throughput(e, 100, quick ? 5 : 20);
       log(`yjs-clients ${e.target}: 100 clients ${tp.updatesPerSec.toFixed(0)} updates/s (server CPU ${tp.cpuMsPerUpdate.toFixed(3)} ms/update, ${tp.cpuMsPerUpdateAboveIdle.toFixed(3)} above the idle ${tp.idleCpuMsPerSec.toFixed(0)} ms/s; the 100 clients' process ${tp.clientCpuMsPerUpdate.toFixed(3)} ms/update), ${tp.mbPerClient.toFixed(3)} MB/client, load ${load1m()}`);
       const k = e.target.replace(/-/g, '_');

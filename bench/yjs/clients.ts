@@ -12,7 +12,8 @@ import { WebsocketProvider } from 'y-websocket';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { sleep } from '../quorum/cluster.js';
 
-export type Target = 'trinity' | 'y-websocket-server' | 'hocuspocus';
+/** `baseline`: a cluster of another build (TRI_YJS_BENCH_BASELINE), for a before/after in one run. */
+export type Target = 'trinity' | 'baseline' | 'y-websocket-server' | 'hocuspocus';
 
 /** One client of any target, as the measurements drive it. */
 export interface Client {
@@ -97,7 +98,7 @@ export const rssMb = (pid: number): number => {
 };
 
 /** A reference server (ref-server.ts) in its own process on `host`, resolved once it listens. */
-export function startRef(kind: Exclude<Target, 'trinity'>, host: string, port: number): Promise<ChildProcess> {
+export function startRef(kind: Exclude<Target, 'trinity' | 'baseline'>, host: string, port: number): Promise<ChildProcess> {
   const proc = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'ref-server.js'), kind, host, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   process.once('exit', () => proc.kill('SIGKILL'));
   return new Promise((resolve, reject) => {

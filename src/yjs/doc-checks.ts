@@ -9,6 +9,11 @@ export function isEmptyStateVector(sv: Uint8Array): boolean {
   return sv.byteLength === 1 && sv[0] === 0;
 }
 
+/** Whether two updates are the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
 /** Whether every struct the update inserts is in the document now (by clock range per client). */
 export function integrated(doc: Y.Doc, update: Uint8Array): boolean {
   const { to } = Y.parseUpdateMeta(update);

@@ -4,9 +4,11 @@
 //   the same path as the CLI and agents (quorum gate, fsync, replication); the session echoes it
 //   once that resolved;
 // - every change of a document, whatever its origin (another client here, a peer node's
-//   replication, the CLI, an agent), reaches the document's clients at once; a client's update is
-//   also relayed, once validated and before it is stored, to the members with clients on the
-//   document (update-relay.ts), whose clients then need not wait for the replication push;
+//   replication, the CLI, an agent), reaches the document's clients at once (a turn's first
+//   change; the turn's others together at its end, turn-delivery.ts); a client's update, once
+//   validated and before it is applied or stored, is relayed to the members with clients on the
+//   document (update-relay.ts), whose clients then need not wait for the replication push, and
+//   shown to the other clients here;
 // - awareness is relayed to every client of the document, the sender included, and by RPC
 //   notification (never stored) to the other members that have clients on the document
 //   (peer-relay.ts, awareness-interest.ts), with the 30 s expiry; every client hears something at least every
@@ -20,7 +22,8 @@ import { PEER_OWNER, PeerRelay } from './peer-relay.js';
 import { CLOSE, YSession, type SessionLimits, type WriteOutcome } from './session.js';
 import { KEEPALIVE_FRAME, encodeAwareness, encodeAwarenessUpdate, encodeUpdate, type AwarenessEntry } from './wire.js';
 import { RelayedUpdates } from './update-relay.js';
-import { EMPTY_DOC, addsNothing, dependsOnMissing, integrated, isEmptyStateVector } from './doc-checks.js';
+import { TurnDelivery, type DeliveryRoom, type Recipient } from './turn-delivery.js';
+import { EMPTY_DOC, addsNothing, dependsOnMissing, integrated, isEmptyStateVector, sameBytes } from './doc-checks.js';
 import { isRemoteOrigin } from '../sync/types.js';
 import type { ClientConnection, ClientHandle, HubOptions } from './hub-types.js';
 
@@ -32,24 +35,23 @@ const KEEPALIVE_AFTER_MS = 10_000;
 /** Default size limit of one document (its encoded state), for `/yjs/doc/` and agent documents alike. */
 export const DEFAULT_MAX_DOC_BYTES = 32 * 1024 * 1024;
 
-interface Member {
+interface Member extends Recipient {
   id: string;
   session: YSession;
-  flush: () => void;
   lastSent: number;
   /** Rechecked on every tick: false once the client's token expired or its key was removed. */
   stillAuthorized: () => string | undefined;
 }
 
-interface Room {
+interface Room extends DeliveryRoom<Member> {
   docId: string;
   schema: UpdateSchema | undefined;
   members: Set<Member>;
   awareness: AwarenessTable;
   /** The document's encoded size, tracked from its updates (for the size limit); -1 until first needed. */
   size: number;
-  /** Update frames waiting to reach the local clients until this turn's pushes are written (changed()). */
-  deferred?: Array<{ frame: Uint8Array; origin: unknown }>;
+  /** A client's update shown to the room before it is applied (write()): its apply's change is not delivered again. */
+  early?: { writer: Member; update: Uint8Array };
   /** Client updates other members relayed here that replication has not brought yet. */
   relayed?: RelayedUpdates<Member>;
   /** Releases the hold on the node's copy (HubOptions.hold) when the room closes. */
@@ -62,9 +64,8 @@ export class YjsHub {
   private nextId = 1;
   private cancelTick: (() => void) | undefined;
   private stopped = false;
-  /** Rooms with deferred deliveries; whether the turn's delivery is scheduled (armDelivery()). */
-  private waitingRooms: Room[] = [];
-  private deliveryArmed = false;
+  /** Writes rooms' changes to their local clients: a turn's first at once, the rest at the turn's end. */
+  private readonly delivery: TurnDelivery<Member>;
   readonly maxDocBytes: number;
   /** Interest, awareness and update traffic with the other members. */
   private readonly peerRelay: PeerRelay;
@@ -74,6 +75,8 @@ export class YjsHub {
   constructor(private readonly o: HubOptions) {
     this.log = o.runtime.logger.child({ component: 'yjs' });
     this.maxDocBytes = o.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
+    const immediate = o.runtime.scheduler.immediate;
+    this.delivery = new TurnDelivery(immediate && ((fn) => immediate.call(o.runtime.scheduler, fn)));
     o.memory.docs.onLocalUpdate((docId, update, origin) => this.changed(docId, update, origin));
     this.peerRelay = new PeerRelay({
       self: o.self, rpc: o.rpc, peers: o.peers, now: () => this.now(), log: this.log, maxDocBytes: this.maxDocBytes,
@@ -81,10 +84,12 @@ export class YjsHub {
       ownAwareness: (docId) => this.rooms.get(docId)!.awareness.live((owner) => !owner.startsWith(PEER_OWNER)),
       onAwareness: (docId, owner, entries) => this.remoteAwareness(docId, owner, entries),
       onUpdates: (entries) => {
+        // One relay message at once (the replication push often follows in the same read and must
+        // not hold it back), each client one write for all of it; in a turn that already wrote, at its end.
+        const defer = this.delivery.busy;
         const rooms = new Set<Room>();
-        for (const e of entries) this.remoteUpdate(e.docId, e.update, rooms);
-        // Out now: the replication push often follows in the same read, and must not hold these back.
-        for (const r of rooms) for (const m of r.members) m.flush();
+        for (const e of entries) this.remoteUpdate(e.docId, e.update, defer, rooms);
+        if (!defer) this.delivery.flush(rooms);
       },
       soon: o.runtime.scheduler.soon?.bind(o.runtime.scheduler),
     });
@@ -112,7 +117,14 @@ export class YjsHub {
       this.peerRelay.announce('add', [docId]);
     }
     const r = room;
-    const member: Member = { id: `c${this.nextId++}`, session: undefined as unknown as YSession, flush: () => conn.flush?.(), lastSent: this.now(), stillAuthorized: opts.stillAuthorized ?? (() => undefined) };
+    const member: Member = {
+      id: `c${this.nextId++}`,
+      session: undefined as unknown as YSession,
+      deliver: (frame) => member.session.deliverRaw(frame),
+      flush: () => conn.flush?.(),
+      lastSent: this.now(),
+      stillAuthorized: opts.stillAuthorized ?? (() => undefined),
+    };
     const limits: SessionLimits = { maxUpdateBytes: this.maxDocBytes, maxQueuedFrames: 256, maxInFlight: 1024 };
     member.session = new YSession(
       {
@@ -202,7 +214,8 @@ export class YjsHub {
     const doc = this.doc(r);
     // Built on an edit a relay showed its client before this node applied it: it waits for that edit
     // (an update that does not refer to anything missing goes on at once).
-    if (r.relayed?.ahead(doc, this.now()) && dependsOnMissing(doc, update)) await r.relayed.wait((ms, fn) => this.o.runtime.scheduler.schedule(ms, fn));
+    const waits = r.relayed?.ahead(doc, this.now()) === true && dependsOnMissing(doc, update);
+    if (waits) await r.relayed!.wait((ms, fn) => this.o.runtime.scheduler.schedule(ms, fn));
     let problem: string | undefined;
     try {
       problem = updateRefusal(doc, update, r.schema);
@@ -219,11 +232,22 @@ export class YjsHub {
     // Read-only: refused before the write path (which would log every keystroke of every client).
     if (this.o.writable && !this.o.writable()) return { kind: 'no-quorum' };
     try {
-      // Other members' clients see it now (ahead of the write's pushes, peer-relay.ts); only its echo to the sender waits for the majority.
+      // Other members' clients see it now (ahead of the write's pushes, peer-relay.ts), this node's
+      // other clients next (before the Yjs apply, the store and the pushes: showEarly); only its
+      // echo to the sender waits for the majority.
       this.peerRelay.relayUpdate(r.docId, update);
-      this.armDelivery();
       // Validated above in this same synchronous run, so nothing changed the document in between.
-      await this.o.memory.writeQuorum(() => Y.applyUpdate(doc, update, m));
+      await this.o.memory.writeQuorum(() => {
+        // Shown inside the op: once the write is admitted, and with the apply following at once, so
+        // a client that builds on it finds it applied. Not after a wait for relayed edits (which
+        // may have given up, leaving the update pending here).
+        if (!waits) this.showEarly(r, m, update);
+        try {
+          Y.applyUpdate(doc, update, m);
+        } finally {
+          r.early = undefined;
+        }
+      });
       // An update whose dependencies the node lacks waits inside Yjs: nothing of it was stored or
       // replicated yet, so it must not be acknowledged.
       if (!integrated(doc, update)) return { kind: 'failed', reason: 'the update depends on changes this node has not seen' };
@@ -236,79 +260,54 @@ export class YjsHub {
     }
   }
 
+  /** A client's validated update to the room's other clients, before the node applies it (see TurnDelivery). */
+  private showEarly(r: Room, writer: Member, update: Uint8Array): void {
+    r.early = { writer, update };
+    if (r.members.size > 1) this.delivery.send(r, encodeUpdate(update), writer, { flush: true });
+  }
+
   /** Any change of any document: to the document's clients, except the client that made it (it gets its echo after quorum). */
   private changed(docId: string, update: Uint8Array, origin: unknown): void {
     const r = this.rooms.get(docId);
     if (!r) return;
     if (r.size >= 0) r.size += update.byteLength;
+    const early = r.early;
+    if (early && early.writer === origin) {
+      r.early = undefined;
+      // The same bytes went out before the apply. (A transaction that integrated more, say a
+      // pending update it completed, is delivered as well: a duplicate is harmless, a gap is not.)
+      if (sameBytes(early.update, update)) return;
+    }
     if (r.members.size === 1 && r.members.has(origin as Member)) return; // only its writer is here
     const frame = encodeUpdate(update); // one frame for every client of the room
     if (r.relayed && isRemoteOrigin(origin)) {
       // The push of an update a relay brought earlier: only to the clients that did not get it then.
       const had = r.relayed.take(frame);
       if (had) this.relays.duplicatesSkipped++;
-      for (const m of r.members) if (!had?.has(m)) m.session.deliverRaw(frame);
+      this.delivery.send(r, frame, had, { flush: false });
       r.relayed.settled(this.doc(r), this.now());
       if (r.relayed.size === 0 && !r.relayed.waiting) r.relayed = undefined;
       return;
     }
-    // A change made on this node is pushed (and a client's update relayed) to the other nodes when
-    // this tick's code is done. Where other nodes have clients on the document, this node's clients
-    // get it at the end of the event-loop turn, after those writes, so a room's N local socket
-    // writes do not delay every remote client by N writes; and every change of the turn (the
-    // updates of all the clients whose frames were read in it) reaches each client in one socket
-    // write (ws-endpoint corks per tick). Once a delivery waits, later ones queue behind it (each
-    // client sees the changes in order). A room with clients only here is delivered at once.
-    if (r.deferred || (this.o.runtime.scheduler.immediate && !isRemoteOrigin(origin) && this.peerRelay.anyInterested(docId))) {
-      if (r.deferred) r.deferred.push({ frame, origin });
-      else {
-        r.deferred = [{ frame, origin }];
-        this.waitingRooms.push(r);
-        this.armDelivery();
-      }
-      return;
-    }
-    for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
+    // Any other change (the CLI, an agent, a push, a client update not shown early). A local one is
+    // pushed to the other nodes when this tick's code is done; where other nodes have clients on
+    // the document, this node's clients get it at the turn's end, after those writes, so a room's
+    // N local socket writes do not delay every remote client by N writes. Otherwise at once, in
+    // order behind anything of the room still queued.
+    const defer = !isRemoteOrigin(origin) && this.peerRelay.anyInterested(docId);
+    this.delivery.send(r, frame, origin as Member, { flush: false, defer });
   }
 
-  /**
-   * Schedules this turn's deliveries (once per turn). A client's write arms it before the write
-   * path runs, so it runs ahead of the turn's group commit, which the write path schedules the
-   * same way: a client's edit does not wait for the commit's synchronous part to reach the others.
-   */
-  private armDelivery(): void {
-    const immediate = this.o.runtime.scheduler.immediate;
-    if (this.deliveryArmed || !immediate) return;
-    this.deliveryArmed = true;
-    immediate.call(this.o.runtime.scheduler, () => {
-      this.deliveryArmed = false;
-      const rooms = this.waitingRooms;
-      this.waitingRooms = [];
-      for (const r of rooms) this.deliverDeferred(r);
-    });
-  }
-
-  private deliverDeferred(r: Room): void {
-    const queued = r.deferred ?? [];
-    r.deferred = undefined;
-    for (const { frame, origin } of queued) for (const m of r.members) if (m !== origin) m.session.deliverRaw(frame);
-  }
-
-  /**
-   * Another member's client update, validated there and not yet stored: to this node's clients of
-   * the document now (the updates of one relay message reach each client in one socket write).
-   */
-  private remoteUpdate(docId: string, update: Uint8Array, touched: Set<Room>): void {
+  /** Another member's client update, validated there and not yet stored: to this node's clients of the document (`defer`: at the turn's end). */
+  private remoteUpdate(docId: string, update: Uint8Array, defer: boolean, touched: Set<Room>): void {
     const r = this.rooms.get(docId);
     if (!r) return; // no client of it here (any more): replication brings it to the document
     touched.add(r);
     const frame = encodeUpdate(update);
+    // A client still loading gets nothing now (its first sync comes from the document, the push after).
     const sentTo = new Set<Member>();
-    for (const m of r.members) {
-      if (!m.session.open) continue; // still loading: its first sync comes from the document, the push after
-      m.session.deliverRaw(frame);
-      sentTo.add(m);
-    }
+    for (const m of r.members) if (m.session.open) sentTo.add(m);
+    this.delivery.send(r, frame, undefined, { flush: false, defer });
     (r.relayed ??= new RelayedUpdates()).add(update, frame, sentTo, this.now());
   }
 

@@ -153,11 +153,11 @@ describe('stock y-websocket clients on a 3-node cluster', () => {
     expect((await relays('n3')).relaysReceived).toBeGreaterThan(n3Before);
   });
 
-  it('with clients on another node too, the writer\'s node delivers to its own clients after its pushes, still every update in order', async () => {
+  it('with clients on another node too, the writer\'s node delivers to its own clients every update in order (a turn\'s first at once, the rest at its end, CLI writes after their pushes)', async () => {
     const a = await client(ADDRESSES[0]!, 'doc', 'fanout');
     const locals = [await client(ADDRESSES[0]!, 'doc', 'fanout'), await client(ADDRESSES[0]!, 'doc', 'fanout'), await client(ADDRESSES[0]!, 'doc', 'fanout')];
     const remote = await client(ADDRESSES[1]!, 'doc', 'fanout');
-    await sleep(300); // node 1's interest in the document reaches node 0 (so node 0's deliveries wait for its pushes)
+    await sleep(300); // node 1's interest in the document reaches node 0 (its relays go there, and remote-origin updates queue behind local ones)
     for (let i = 0; i < 40; i++) {
       a.doc.getArray<string>('l').push([`a${i}`]);
       if (i % 4 === 0) remote.doc.getArray<string>('l').push([`r${i}`]); // remote-origin updates queue behind waiting deliveries
