@@ -19,7 +19,7 @@ import { ackWordOf } from '../quorum/gate-acks.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
 import type { RecallHit } from '../recall/recall-query.js';
 import { AckTracker } from './ack-tracker.js';
-import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
+import { AgentDocs, AGENT_PREFIX, assertAgentId, type SplitOptions } from './agent-docs.js';
 import { SyncTransport } from './sync-transport.js';
 import { ReplicaSets } from './replica-sets.js';
 import { syncedWithin, type SyncListener } from './sync-waits.js';
@@ -45,6 +45,8 @@ export interface MemoryServiceOptions {
   schemas?: Readonly<Record<string, UpdateSchema>>;
   /** Agent documents are unloaded when idle beyond this many bytes of memory (storage/residency.ts); none: all stay resident. */
   residency?: { budgetBytes: number; idleMs?: number };
+  /** Splitting agents past SPLIT_AT into segment documents (docs/segmented-memory.md); default off: such agents are only read. */
+  segments?: SplitOptions;
 }
 
 export type WriteOutcome = 'acknowledged' | 'timeout' | 'refused';
@@ -98,7 +100,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : (o.schemas?.[id] ?? o.schemas?.[id.slice(0, id.indexOf('/') + 1)])), residency);
-    this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
+    this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next(), o.segments);
     this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, store: o.store, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs, recheck: () => this.acks.recheck(), rpc: o.rpc, addressOf: o.addressOf });
     const atEnd = endOfTurn(o.runtime.scheduler);
     const soon = beforeCommit(o.runtime.scheduler);
