@@ -5,6 +5,8 @@
 // acknowledged storing it (ack-tracker.ts). The agents' documents are in agent-docs.ts.
 import type { AgentMemoryDoc } from '../../crdt/index.js';
 import { MEMORY_SCHEMA } from '../../crdt/memory-schema.js';
+import { segmentDocNames } from '../../crdt/segments.js';
+import type { SegmentedMemory } from '../../crdt/segmented-memory.js';
 import type { UpdateSchema } from '../../crdt/update-validation.js';
 import { ConfigError, QuorumError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
@@ -175,7 +177,7 @@ export class MemoryService implements AgentMemoryWriter {
     return this.agents.ids();
   }
 
-  peek(agentId: string): AgentMemoryDoc | undefined {
+  peek(agentId: string): SegmentedMemory | undefined {
     return this.agents.peek(agentId);
   }
 
@@ -194,9 +196,11 @@ export class MemoryService implements AgentMemoryWriter {
   }
 
   /** Reads of `agentId` on this node see every acknowledged write once this resolves (replica-read.ts). */
-  beforeRead(agentId: string, level?: ReadConsistency): Promise<void> {
+  async beforeRead(agentId: string, level?: ReadConsistency): Promise<void> {
     assertAgentId(agentId);
-    return this.replicas.beforeRead(agentId, level);
+    await this.replicas.beforeRead(agentId, level);
+    const bits = this.agents.peek(agentId)?.segmentBits() ?? 0; // a split agent: its segments too, each like the root
+    if (bits > 0) await Promise.all(segmentDocNames(AGENT_PREFIX + agentId, bits).map((d) => this.replicas.beforeRead(d, level)));
   }
 
   /**
