@@ -15,7 +15,7 @@ import { StorageError } from '../errors.js';
 import { asEmbedding, canonicalJson, EMBEDDING_FIELD, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
 import { fuse, nearest, vectorBlob } from './vector-rank.js';
 import { mergeCopies } from '../../crdt/segmented-memory.js';
-import { segmentOf, SEGMENT_BITS } from '../../crdt/segments.js';
+import { segmentDocNames, segmentOf, SEGMENT_BITS } from '../../crdt/segments.js';
 
 /** Bumped when the tables change: an index of another version is dropped and rebuilt. */
 const INDEX_VERSION = 4; // 4: rows keyed by document (root or segment)
@@ -196,9 +196,9 @@ export class RecallIndex {
    * within [since, until), with the outcome and tag given: at most `limit` rows (index-page.ts).
    */
   pageRows(agent: string, f: { since?: number; until?: number; outcome?: string; tag?: string; after?: { at: number; id: string } }, limit: number): Array<{ id: string; at: number; json: string }> {
-    const scope = this.scope(agent);
-    const where = [scope.sql];
-    const args: unknown[] = [...scope.args];
+    const split = this.scope(agent).split;
+    const where = ['agent = ?'];
+    const args: unknown[] = [];
     const and = (cond: string, ...values: unknown[]): void => {
       where.push(cond);
       args.push(...values);
@@ -208,8 +208,12 @@ export class RecallIndex {
     if (f.outcome !== undefined) and('outcome = ?', f.outcome);
     if (f.tag !== undefined) and('EXISTS (SELECT 1 FROM ep_tag WHERE tag = ? AND ep = ep.rowid)', f.tag);
     if (f.after !== undefined) and('(created_at < ? OR (created_at = ? AND id < ?))', f.after.at, f.after.at, f.after.id);
-    if (scope.split) and(NOT_SHADOWED);
-    const rows = this.prepared(`SELECT agent, id, created_at AS at, json FROM ep WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, limit) as Array<{ agent: string; id: string; at: number; json: string }>;
+    if (split) and(NOT_SHADOWED);
+    const query = this.prepared(`SELECT agent, id, created_at AS at, json FROM ep WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`);
+    // Split: the newest `limit` of each document (one index range each), merged; never a sort of the whole agent.
+    const keys = split ? [agent, ...segmentDocNames(agent, SEGMENT_BITS)] : [agent];
+    const rows = keys.flatMap((k) => query.all(k, ...args, limit) as Array<{ agent: string; id: string; at: number; json: string }>);
+    if (split) rows.sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).splice(limit);
     return rows.map((r) => ({ id: r.id, at: r.at, json: this.merged(r.agent, r.id, r.json) }));
   }
 
