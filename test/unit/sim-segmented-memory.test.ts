@@ -98,4 +98,33 @@ describe('segmented memory (simulator, 5 nodes, RF 3, tiny budget)', () => {
       for (const name of replicas) expect(c.node(c.nodes.findIndex((n) => n.name === name)).memory(big).list()).toEqual([]);
     });
   }, 240_000);
+
+  it('a joining voter takes the split agents it is now a replica of, root and segments together; the others drop them', async () => {
+    const c = track(new SimCluster({ seed: 'segmented-move', nodes: 5, replicationFactor: 3, nodeOptions: { memorySegments: { split: true, splitAt: 4 } } }));
+    await withReplay(c, async () => {
+      await c.start();
+      expect(await c.runUntil(() => c.allSeeAlive(5) && c.node(0).gate.voterConfig().voters.length === 5, 60_000)).toBe(true);
+      const agents = Array.from({ length: 8 }, (_, k) => `mv${k}`);
+      const acked = new Map<string, string[]>(agents.map((a) => [a, []]));
+      for (let k = 0; k < 56; k++) {
+        const agent = agents[k % agents.length]!;
+        acked.get(agent)!.push(await c.settle(c.node(k % 5).memory(agent).addEpisode({ task: `m${k}`, outcome: 'ok' }), 10_000));
+      }
+      expect(await c.runUntil(() => replicaDivergence(c) === undefined, 60_000)).toBe(true);
+      const joiner = c.addNode(0);
+      expect(await c.runUntil(() => c.live().every((i) => c.node(i).gate.voterConfig().voters.length === 6), 60_000)).toBe(true);
+      expect(await c.runUntil(() => replicaDivergence(c) === undefined, 120_000)).toBe(true); // every root and segment on exactly its set
+      const scope = c.node(0).memoryService.replicas.view.current();
+      const mine = agents.filter((a) => scope.replicasOf(`agent/${a}`)!.includes(c.node(joiner).name));
+      expect(mine.length).toBeGreaterThan(0);
+      for (const agent of agents) {
+        for (const name of scope.replicasOf(`agent/${agent}`)!) {
+          const i = c.nodes.findIndex((n) => n.name === name);
+          expect(c.node(i).memoryService.peek(agent)?.segmentBits(), `${agent} on ${name}`).toBe(SEGMENT_BITS);
+          expect(c.node(i).memory(agent).list().map((e) => e.id).sort(), `${agent} on ${name}`).toEqual([...acked.get(agent)!].sort());
+        }
+      }
+      expect(segmentsHeld(c, joiner, mine[0]!).length).toBeGreaterThan(0);
+    });
+  }, 240_000);
 });
