@@ -94,9 +94,16 @@ describe('segmented memory: concurrent writers, one side splitting', () => {
             const known = side.mem.list();
             const target = known[o.pick % known.length]!;
             const text = `|${round}.${o.side}.${n}|`;
-            if (o.kind === 'note') notes.push({ id: target.id, text }), side.mem.appendNote(target.id, text);
-            if (o.kind === 'count') counts.set(target.id, (counts.get(target.id) ?? 0) + 1), side.mem.increment(target.id, 'uses');
-            if (o.kind === 'tag') tags.push({ id: target.id, tag: `g${text}` }), side.mem.tag(target.id, `g${text}`);
+            if (o.kind === 'note') {
+              notes.push({ id: target.id, text });
+              side.mem.appendNote(target.id, text);
+            } else if (o.kind === 'count') {
+              counts.set(target.id, (counts.get(target.id) ?? 0) + 1);
+              side.mem.increment(target.id, 'uses');
+            } else if (o.kind === 'tag') {
+              tags.push({ id: target.id, tag: `g${text}` });
+              side.mem.tag(target.id, `g${text}`);
+            }
             if (o.kind === 'field') side.mem.set(target.id, 'f', o.side);
           }
           exchange(a, b);
