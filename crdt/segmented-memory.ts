@@ -121,7 +121,8 @@ export class SegmentedMemory extends AgentMemoryDoc {
   }
 
   override has(id: string): boolean {
-    return this.get(id) !== undefined;
+    if (super.has(id)) return true;
+    return this.segmentBits() !== 0 && isEpisodeId(id) && (this.segmentFor(id, false)?.has(id) ?? false);
   }
 
   /** Every episode of every document, oldest first (loads every segment this node holds). */
