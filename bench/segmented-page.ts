@@ -39,7 +39,8 @@ function build(): { whole: Map<string, Uint8Array>; split: Map<string, Uint8Arra
   const docs = new Map<string, Y.Doc>([[ROOT, new Y.Doc()]]);
   const doc = (name: string) => docs.get(name) ?? docs.set(name, new Y.Doc()).get(name)!;
   const random = lehmer(11);
-  const seg = (k: number) => new AgentMemoryDoc({ node: 'n1', random, doc: doc(segmentDocName(ROOT, k, SEGMENT_BITS)) });
+  const open = new Map<number, AgentMemoryDoc>(); // one writer (one Yjs client id) per document, as AgentDocs keeps
+  const seg = (k: number) => open.get(k) ?? open.set(k, new AgentMemoryDoc({ node: 'n1', random, doc: doc(segmentDocName(ROOT, k, SEGMENT_BITS)) })).get(k)!;
   const split = new SegmentedMemory({ node: 'n1', random, doc: doc(ROOT), split: true, segments: { open: seg, peek: (k) => (docs.has(segmentDocName(ROOT, k, SEGMENT_BITS)) ? seg(k) : undefined) } });
   for (let i = 0; i < EPISODES; i++) {
     const ep = { task: `task ${i} of the big agent`, outcome: i % 7 ? 'ok' : 'failed', note: `note ${i}: what was learned`, tags: i % 10 ? [] : ['tenth'] };

@@ -17,11 +17,13 @@ function rnd(seed: string): () => number {
 function segmented(split: boolean, splitAt = 5) {
   const docs = new Map<string, Y.Doc>([['agent/a', new Y.Doc()]]);
   const random = rnd('seg');
+  const open = new Map<number, AgentMemoryDoc>(); // one writer per document, as AgentDocs keeps
   const seg = (k: number, create: boolean) => {
     const name = segmentDocName('agent/a', k, SEGMENT_BITS);
     if (!create && !docs.has(name)) return undefined;
     if (!docs.has(name)) docs.set(name, new Y.Doc());
-    return new AgentMemoryDoc({ node: 'n1', random, doc: docs.get(name)! });
+    if (!open.has(k)) open.set(k, new AgentMemoryDoc({ node: 'n1', random, doc: docs.get(name)! }));
+    return open.get(k);
   };
   const mem = new SegmentedMemory({ node: 'n1', random, doc: docs.get('agent/a')!, split, splitAt, segments: { open: (k) => seg(k, true)!, peek: (k) => seg(k, false) } });
   return { mem, docs };

@@ -29,9 +29,11 @@ function split(docs: DurableDocSet, agent: string, node: string, seed: string): 
   const rng = createPrng(seed);
   const random = () => rng.next();
   const root = `agent/${agent}`;
+  const open = new Map<number, AgentMemoryDoc>(); // one writer per document, as AgentDocs keeps
   const seg = (k: number, create: boolean) => {
     const id = segmentDocName(root, k, SEGMENT_BITS);
-    return create || docs.has(id) ? new AgentMemoryDoc({ node, random, doc: docs.doc(id) }) : undefined;
+    if (!open.has(k) && (create || docs.has(id))) open.set(k, new AgentMemoryDoc({ node, random, doc: docs.doc(id) }));
+    return open.get(k);
   };
   return new SegmentedMemory({ node, random, doc: docs.doc(root), split: true, splitAt: 10, segments: { open: (k) => seg(k, true)!, peek: (k) => seg(k, false) } });
 }
