@@ -29,3 +29,8 @@ export function parseSegmentDocName(docId: string): { root: string; segment: num
   const m = /^([^/]+\/[^/]+)\/([0-9a-f]{1,4})$/.exec(docId);
   return m ? { root: m[1]!, segment: parseInt(m[2]!, 16) } : undefined;
 }
+
+/** Every segment document name of a root split at `bits` (rule 7: what dropping or pulling the agent covers), in segment order. */
+export function segmentDocNames(rootDocId: string, bits: number): string[] {
+  return Array.from({ length: bits === 0 ? 0 : 2 ** bits }, (_, k) => segmentDocName(rootDocId, k, bits));
+}

@@ -9,7 +9,7 @@ import { assertSize, checkEpisodeSizes, MAX_NOTE_BYTES } from '../limits.js';
 export { checkEpisodeSizes };
 import type { Page } from '../paging.js';
 import { episodePage, type EpisodeQuery } from './episode-page.js';
-import { episodeIds, forgetEpisodes, readPolicy, writePolicy, type RetentionPolicy } from './forget.js';
+import { forgetEpisodes, memoryEpisodeIds, readPolicy, writePolicy, type RetentionPolicy } from './forget.js';
 import { checkConsistency, type MemoryConsistency, type ReadConsistency, type WriteConsistency } from './consistency.js';
 
 export type { MemoryConsistency };
@@ -115,11 +115,11 @@ export class AgentMemory {
     if (!this.writer.peek(this.agentId)) return false;
     return (await this.write((d) => forgetEpisodes(d, [id]))) > 0;
   }
-  /** Forgets every episode of this agent, and its retention policy; resolves how many episodes went. */
+  /** Forgets every episode of this agent (root and segments), and its retention policy; resolves how many episodes went. */
   async drop(): Promise<number> {
     if (!this.writer.peek(this.agentId)) return 0;
     return this.write((d) => {
-      const n = forgetEpisodes(d, episodeIds(d.doc));
+      const n = forgetEpisodes(d, memoryEpisodeIds(d));
       writePolicy(d, {});
       return n;
     });

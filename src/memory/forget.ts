@@ -16,6 +16,7 @@
 import * as Y from 'yjs';
 import type { AgentMemoryDoc } from '../../crdt/index.js';
 import { episodesOf, KEY } from '../../crdt/schema.js';
+import { SegmentedMemory } from '../../crdt/segmented-memory.js';
 import { UsageError } from '../errors.js';
 
 export const POLICY_KEY = '~policy';
@@ -63,15 +64,28 @@ export function writePolicy(mem: AgentMemoryDoc, p: RetentionPolicy): void {
   }, mem);
 }
 
-/** Deletes the given episodes in one transaction; returns how many existed. */
-export function forgetEpisodes(mem: AgentMemoryDoc, ids: readonly string[]): number {
-  const root = episodesOf(mem.doc);
-  const present = ids.filter((id) => id !== POLICY_KEY && root.get(id) instanceof Y.Map);
-  if (present.length > 0) mem.doc.transact(() => present.forEach((id) => root.delete(id)), mem);
-  return present.length;
+/** The agent's documents this node holds: the root, then (split agent) its segments in order. */
+export function memoryDocs(mem: AgentMemoryDoc): AgentMemoryDoc[] {
+  return mem instanceof SegmentedMemory ? mem.heldDocs() : [mem];
 }
 
-/** Every episode id the agent holds (the policy key aside). */
+/**
+ * Deletes the given episodes, each in the document that holds it (rule 7 of
+ * docs/segmented-memory.md; both copies of a rule-3 duplicate), one transaction per document;
+ * returns how many episodes existed.
+ */
+export function forgetEpisodes(mem: AgentMemoryDoc, ids: readonly string[]): number {
+  const gone = new Set<string>();
+  for (const d of memoryDocs(mem)) {
+    const root = episodesOf(d.doc);
+    const present = ids.filter((id) => id !== POLICY_KEY && root.get(id) instanceof Y.Map);
+    if (present.length > 0) d.doc.transact(() => present.forEach((id) => root.delete(id)), d);
+    for (const id of present) gone.add(id);
+  }
+  return gone.size;
+}
+
+/** Every episode id the document holds (the reserved keys aside). */
 export function episodeIds(doc: Y.Doc): string[] {
   const ids: string[] = [];
   episodesOf(doc).forEach((v, id) => {
@@ -80,14 +94,23 @@ export function episodeIds(doc: Y.Doc): string[] {
   return ids;
 }
 
-/** The episodes the policy says to forget at wall time `now`: too old, or beyond the newest maxEpisodes. */
-export function overPolicy(doc: Y.Doc, policy: RetentionPolicy, now: number): string[] {
+/** Every episode id of the agent, over all its documents held here. */
+export function memoryEpisodeIds(mem: AgentMemoryDoc): string[] {
+  return [...new Set(memoryDocs(mem).flatMap((d) => episodeIds(d.doc)))];
+}
+
+/** The episodes the policy says to forget at wall time `now`: too old, or beyond the newest maxEpisodes (over every given document). */
+export function overPolicy(docs: Y.Doc | readonly Y.Doc[], policy: RetentionPolicy, now: number): string[] {
   const all: Array<{ id: string; at: number }> = [];
-  episodesOf(doc).forEach((v, id) => {
-    if (id === POLICY_KEY || !(v instanceof Y.Map)) return;
-    const at = v.get(KEY.createdAt);
-    all.push({ id, at: typeof at === 'number' ? at : 0 });
-  });
+  const seen = new Set<string>();
+  for (const doc of Array.isArray(docs) ? docs : [docs as Y.Doc]) {
+    episodesOf(doc).forEach((v, id) => {
+      if (id === POLICY_KEY || !(v instanceof Y.Map) || seen.has(id)) return;
+      seen.add(id);
+      const at = v.get(KEY.createdAt);
+      all.push({ id, at: typeof at === 'number' ? at : 0 });
+    });
+  }
   const out = new Set<string>();
   if (policy.maxAgeMs !== undefined) for (const e of all) if (e.at < now - policy.maxAgeMs) out.add(e.id);
   if (policy.maxEpisodes !== undefined && all.length > policy.maxEpisodes) {

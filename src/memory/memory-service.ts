@@ -5,6 +5,8 @@
 // acknowledged storing it (ack-tracker.ts). The agents' documents are in agent-docs.ts.
 import type { AgentMemoryDoc } from '../../crdt/index.js';
 import { MEMORY_SCHEMA } from '../../crdt/memory-schema.js';
+import { segmentDocNames } from '../../crdt/segments.js';
+import type { SegmentedMemory } from '../../crdt/segmented-memory.js';
 import type { UpdateSchema } from '../../crdt/update-validation.js';
 import { ConfigError, QuorumError } from '../errors.js';
 import type { Logger, Runtime } from '../runtime/types.js';
@@ -19,7 +21,7 @@ import { ackWordOf } from '../quorum/gate-acks.js';
 import { AgentMemory, type AgentMemoryWriter } from './agent-memory.js';
 import type { RecallHit } from '../recall/recall-query.js';
 import { AckTracker } from './ack-tracker.js';
-import { AgentDocs, AGENT_PREFIX, assertAgentId } from './agent-docs.js';
+import { AgentDocs, AGENT_PREFIX, assertAgentId, type SplitOptions } from './agent-docs.js';
 import { SyncTransport } from './sync-transport.js';
 import { ReplicaSets } from './replica-sets.js';
 import { WriteForward } from './write-forward.js';
@@ -46,6 +48,8 @@ export interface MemoryServiceOptions {
   schemas?: Readonly<Record<string, UpdateSchema>>;
   /** Agent documents are unloaded when idle beyond this many bytes of memory (storage/residency.ts); none: all stay resident. */
   residency?: { budgetBytes: number; idleMs?: number };
+  /** Splitting agents past SPLIT_AT into segment documents (docs/segmented-memory.md); default off: such agents are only read. */
+  segments?: SplitOptions;
 }
 
 export type WriteOutcome = 'acknowledged' | 'timeout' | 'refused';
@@ -101,7 +105,7 @@ export class MemoryService implements AgentMemoryWriter {
     this.writeTimeoutMs = o.writeTimeoutMs ?? 5000;
     const residency = o.residency && { ...o.residency, now: () => o.runtime.clock.now(), evictable: (id: string) => id.startsWith(AGENT_PREFIX) };
     this.docs = new DurableDocSet(o.store, (id) => (id.startsWith(AGENT_PREFIX) ? MEMORY_SCHEMA : (o.schemas?.[id] ?? o.schemas?.[id.slice(0, id.indexOf('/') + 1)])), residency);
-    this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next());
+    this.agents = new AgentDocs(this.docs, o.self, () => o.runtime.rng.next(), o.segments);
     this.replicas = new ReplicaSets({ self: o.self, runtime: o.runtime, gate: o.gate, docs: this.docs, store: o.store, log: this.log, run: (e) => this.run(e), onSynced: this.onSynced, readTimeoutMs: this.writeTimeoutMs, recheck: () => this.acks.recheck(), rpc: o.rpc, addressOf: o.addressOf });
     const atEnd = endOfTurn(o.runtime.scheduler);
     const soon = beforeCommit(o.runtime.scheduler);
@@ -178,7 +182,7 @@ export class MemoryService implements AgentMemoryWriter {
     return this.agents.ids();
   }
 
-  peek(agentId: string): AgentMemoryDoc | undefined {
+  peek(agentId: string): SegmentedMemory | undefined {
     return this.agents.peek(agentId);
   }
 
@@ -197,9 +201,11 @@ export class MemoryService implements AgentMemoryWriter {
   }
 
   /** Reads of `agentId` on this node see every acknowledged write once this resolves (replica-read.ts). */
-  beforeRead(agentId: string, level?: ReadConsistency): Promise<void> {
+  async beforeRead(agentId: string, level?: ReadConsistency): Promise<void> {
     assertAgentId(agentId);
-    return this.replicas.beforeRead(agentId, level);
+    await this.replicas.beforeRead(agentId, level);
+    const bits = this.agents.peek(agentId)?.segmentBits() ?? 0; // a split agent: its segments too, each like the root
+    if (bits > 0) await Promise.all(segmentDocNames(AGENT_PREFIX + agentId, bits).map((d) => this.replicas.beforeRead(d, level)));
   }
 
   /**

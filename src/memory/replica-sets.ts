@@ -313,9 +313,10 @@ export class ReplicaSets {
   /**
    * Before reading an agent's memory here: merge it from a majority of its replicas when this
    * node is not one (or is new to the set during a move); at `majority`, on a replica too.
+   * `docOrAgent`: an agent id, or one of its documents by name (a split agent's segment).
    */
-  async beforeRead(agentId: string, level: ReadConsistency = 'local'): Promise<void> {
-    await this.reads?.pull(AGENT_PREFIX + agentId, { force: level === 'majority' });
+  async beforeRead(docOrAgent: string, level: ReadConsistency = 'local'): Promise<void> {
+    await this.reads?.pull(docOrAgent.startsWith(AGENT_PREFIX) ? docOrAgent : AGENT_PREFIX + docOrAgent, { force: level === 'majority' });
   }
 
   /**

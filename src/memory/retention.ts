@@ -15,7 +15,7 @@ import { TASKS_ROOT } from '../tasks/task-schema.js';
 import { foldableCount, foldTombstones } from '../storage/tombstone-fold.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { MemoryService } from './memory-service.js';
-import { forgetEpisodes, overPolicy, POLICY_KEY, readPolicy, type RetentionPolicy } from './forget.js';
+import { forgetEpisodes, memoryDocs, overPolicy, POLICY_KEY, readPolicy, type RetentionPolicy } from './forget.js';
 import type { NodeStore } from '../storage/types.js';
 
 const AGENT_PREFIX = 'agent/';
@@ -119,7 +119,7 @@ export class MemoryRetention {
       const policy = mem && readPolicy(mem.doc);
       if (!mem || !policy) continue;
       agents++;
-      const over = overPolicy(mem.doc, policy, now).slice(0, MAX_FORGET_PER_WRITE);
+      const over = overPolicy(memoryDocs(mem).map((d) => d.doc), policy, now).slice(0, MAX_FORGET_PER_WRITE);
       if (over.length === 0) continue;
       try {
         const n = await this.o.service.write(agent, (d) => forgetEpisodes(d, over));
@@ -168,7 +168,8 @@ export class MemoryRetention {
   private watch(docId: string, doc: Y.Doc): void {
     const root = episodesOf(doc);
     const agent = docId.slice(AGENT_PREFIX.length);
-    this.notePolicy(agent, doc);
+    const segment = agent.includes('/'); // a split agent's segment (docs/segmented-memory.md): episodes only, no policy
+    if (!segment) this.notePolicy(agent, doc);
     // Stored before tombstones were folded (an older version, or a crash before the rewrite).
     if (foldableCount(root) > 0) this.queueReclaim(docId);
     doc.on('afterTransaction', (tr: Y.Transaction) => {
@@ -176,7 +177,7 @@ export class MemoryRetention {
       let keys: Set<string | null> | undefined;
       for (const [type, changed] of tr.changed) if (type === (root as unknown)) keys = changed;
       if (!keys) return;
-      if (keys.has(POLICY_KEY)) this.notePolicy(agent, doc);
+      if (keys.has(POLICY_KEY) && !segment) this.notePolicy(agent, doc);
       for (const k of keys) {
         if (k !== null && k !== POLICY_KEY && !root.has(k)) return this.queueReclaim(docId);
       }

@@ -184,6 +184,7 @@ export class ClusterNode {
       sync: options.sync,
       schemas: { [TASKS_DOC]: TASKS_UPDATE_SCHEMA, [TASK_SHARD_PREFIX]: TASKS_UPDATE_SCHEMA, [GRAPH_DOC]: GRAPH_SCHEMA },
       residency: { budgetBytes: options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES, idleMs: options.memoryIdleMs },
+      segments: options.memorySegments,
     });
     this.recallIndex = new RecallService({ docs: this.memoryService.docs, scheduler: runtime.scheduler, file: options.recallIndex ?? ':memory:', logger: this.log });
     this.memoryService.recallWith = (agent, q) => this.recallIndex.recall(agent, q);

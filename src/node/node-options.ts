@@ -52,4 +52,9 @@ export interface ClusterNodeOptions {
   memoryBudgetBytes?: number;
   /** An agent document used more recently than this stays loaded (default 2 s). */
   memoryIdleMs?: number;
+  /**
+   * Split agents past SPLIT_AT episodes into segment documents (docs/segmented-memory.md). Off by
+   * default: the recall index is not yet fed per document and voters carry no feature flag for it.
+   */
+  memorySegments?: { split: boolean; splitAt?: number };
 }

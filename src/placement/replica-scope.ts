@@ -14,9 +14,16 @@ export const AGENT_DOC_PREFIX = 'agent/';
 /** An agent's task shard (src/tasks/task-shard.ts TASK_SHARD_PREFIX; spelled here so placement imports nothing of tasks). */
 const TASK_SHARD_DOC_PREFIX = 'tasks/';
 
-/** The placement key of a document: the agent id for an agent's memory or task shard, undefined for a document every voter holds. */
+/**
+ * The placement key of a document: the agent id for an agent's memory (its root 'agent/<id>' or a
+ * segment 'agent/<id>/<k>', docs/segmented-memory.md: segments live on the root's replica set) or
+ * task shard, undefined for a document every voter holds.
+ */
 export function placementKeyOf(docId: string): string | undefined {
-  if (docId.startsWith(AGENT_DOC_PREFIX)) return docId.slice(AGENT_DOC_PREFIX.length);
+  if (docId.startsWith(AGENT_DOC_PREFIX)) {
+    const slash = docId.indexOf('/', AGENT_DOC_PREFIX.length);
+    return slash < 0 ? docId.slice(AGENT_DOC_PREFIX.length) : docId.slice(AGENT_DOC_PREFIX.length, slash);
+  }
   return docId.startsWith(TASK_SHARD_DOC_PREFIX) ? docId.slice(TASK_SHARD_DOC_PREFIX.length) : undefined;
 }
 

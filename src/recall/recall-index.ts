@@ -4,14 +4,21 @@
 // a per-agent digest row, present only while that agent's rows are known to match its document,
 // tells a reopening node which agents to rebuild (a crash leaves the agents it was changing
 // without a row).
+//
+// Rows are per document (docs/segmented-memory.md rule 4): the `agent` column holds the document's
+// key, the agent id for its root and '<id>/<k>' for a segment, so digests and rebuilds work one
+// document at a time; a query for an agent reads its root's and segments' rows together, and an
+// episode held by both (rule 3) reads once, merged.
 import Database from 'better-sqlite3';
 import type { Episode } from '../../crdt/index.js';
 import { StorageError } from '../errors.js';
 import { asEmbedding, canonicalJson, EMBEDDING_FIELD, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
 import { fuse, nearest, vectorBlob } from './vector-rank.js';
+import { mergeCopies } from '../../crdt/segmented-memory.js';
+import { segmentDocNames, segmentOf, SEGMENT_BITS } from '../../crdt/segments.js';
 
 /** Bumped when the tables change: an index of another version is dropped and rebuilt. */
-const INDEX_VERSION = 3;
+const INDEX_VERSION = 4; // 4: rows keyed by document (root or segment)
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,7 +56,7 @@ type Stmt = Database.Statement;
 
 export class RecallIndex {
   private readonly db: Database.Database;
-  private readonly st: Record<'get' | 'upsert' | 'del' | 'delAgent' | 'tagDel' | 'tagIns' | 'fieldDel' | 'fieldIns' | 'vecDel' | 'vecIns' | 'rows' | 'stateGet' | 'stateSet' | 'stateDel' | 'agents' | 'count', Stmt>;
+  private readonly st: Record<'get' | 'upsert' | 'del' | 'delAgent' | 'tagDel' | 'tagIns' | 'fieldDel' | 'fieldIns' | 'vecDel' | 'vecIns' | 'rows' | 'stateGet' | 'stateSet' | 'stateDel' | 'agents' | 'count' | 'copy' | 'split', Stmt>;
   private readonly queries = new Map<string, Stmt>();
 
   /** Opens (or creates) the index at `file`, or an in-memory one for ':memory:'. Throws StorageError. */
@@ -82,6 +89,8 @@ export class RecallIndex {
       vecDel: this.db.prepare('DELETE FROM ep_vec WHERE ep = ?'),
       vecIns: this.db.prepare('INSERT OR REPLACE INTO ep_vec (ep, vec) VALUES (?, ?)'),
       rows: this.db.prepare('SELECT rowid, agent, json FROM ep WHERE rowid IN (SELECT value FROM json_each(?))'),
+      copy: this.db.prepare('SELECT json FROM ep WHERE agent = ? AND id = ?').pluck(),
+      split: this.db.prepare('SELECT 1 FROM ep WHERE agent >= ? AND agent < ? LIMIT 1').pluck(),
       stateGet: this.db.prepare('SELECT digest FROM agent_state WHERE agent = ?').pluck(),
       stateSet: this.db.prepare('INSERT OR REPLACE INTO agent_state (agent, digest) VALUES (?, ?)'),
       stateDel: this.db.prepare('DELETE FROM agent_state WHERE agent = ?'),
@@ -160,11 +169,11 @@ export class RecallIndex {
   search(agent: string | undefined, q: RecallQuery & { limit: number }): RecallHit[] {
     const words = q.text === undefined ? [] : queryWords(q.text);
     if (q.text !== undefined && q.text.trim() !== '' && words.length === 0) return []; // only punctuation: nothing can match
-    const { where, args } = filters(agent, q);
+    const { where, args } = filters(agent === undefined ? undefined : this.scope(agent), q);
     if (q.vector === undefined) {
-      if (words.length > 0) return this.textRows(agent, words, where, args, q.limit).map(toHit);
+      if (words.length > 0) return this.textRows(agent, words, where, args, q.limit).map((r) => this.hit(r, r.score));
       const cond = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-      return this.all(`SELECT ep.rowid AS rowid, ep.agent AS agent, ep.json AS json, 0 AS score FROM ep ${cond} ORDER BY ep.created_at DESC, ep.id LIMIT ?`, [...args, q.limit]).map(toHit);
+      return this.all(`SELECT ep.rowid AS rowid, ep.agent AS agent, ep.json AS json, 0 AS score FROM ep ${cond} ORDER BY ep.created_at DESC, ep.id LIMIT ?`, [...args, q.limit]).map((r) => this.hit(r, r.score));
     }
     const query = vectorBlob(q.vector);
     if (!query) return [];
@@ -178,7 +187,7 @@ export class RecallIndex {
     const rows = new Map((this.st.rows.all(JSON.stringify(top.map((t) => t.rowid))) as Array<{ rowid: number; agent: string; json: string }>).map((r) => [r.rowid, r]));
     return top.flatMap((t) => {
       const r = rows.get(t.rowid);
-      return r ? [{ agent: r.agent, score: t.score, episode: JSON.parse(r.json) as Episode }] : [];
+      return r ? [this.hit(r, t.score)] : [];
     });
   }
 
@@ -187,8 +196,9 @@ export class RecallIndex {
    * within [since, until), with the outcome and tag given: at most `limit` rows (index-page.ts).
    */
   pageRows(agent: string, f: { since?: number; until?: number; outcome?: string; tag?: string; after?: { at: number; id: string } }, limit: number): Array<{ id: string; at: number; json: string }> {
+    const split = this.scope(agent).split;
     const where = ['agent = ?'];
-    const args: unknown[] = [agent];
+    const args: unknown[] = [];
     const and = (cond: string, ...values: unknown[]): void => {
       where.push(cond);
       args.push(...values);
@@ -198,7 +208,35 @@ export class RecallIndex {
     if (f.outcome !== undefined) and('outcome = ?', f.outcome);
     if (f.tag !== undefined) and('EXISTS (SELECT 1 FROM ep_tag WHERE tag = ? AND ep = ep.rowid)', f.tag);
     if (f.after !== undefined) and('(created_at < ? OR (created_at = ? AND id < ?))', f.after.at, f.after.at, f.after.id);
-    return this.prepared(`SELECT id, created_at AS at, json FROM ep WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, limit) as Array<{ id: string; at: number; json: string }>;
+    if (split) and(NOT_SHADOWED);
+    const query = this.prepared(`SELECT agent, id, created_at AS at, json FROM ep WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`);
+    // Split: the newest `limit` of each document (one index range each), merged; never a sort of the whole agent.
+    const keys = split ? [agent, ...segmentDocNames(agent, SEGMENT_BITS)] : [agent];
+    const rows = keys.flatMap((k) => query.all(k, ...args, limit) as Array<{ agent: string; id: string; at: number; json: string }>);
+    if (split) rows.sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).splice(limit);
+    return rows.map((r) => ({ id: r.id, at: r.at, json: this.merged(r.agent, r.id, r.json) }));
+  }
+
+  /** The rows of one agent: its root's (key = the agent id) and, once it has any, its segments' (key '<id>/<k>'). */
+  private scope(agent: string): { sql: string; args: unknown[]; split: boolean } {
+    const split = this.st.split.get(`${agent}/`, `${agent}0`) !== undefined;
+    if (!split) return { sql: 'ep.agent = ?', args: [agent], split }; // an unsplit agent: exactly the one-document query
+    return { sql: '(ep.agent = ? OR (ep.agent >= ? AND ep.agent < ?))', args: [agent, `${agent}/`, `${agent}0`], split };
+  }
+
+  /** A root row's episode merged with a segment's copy of the same id, if any (rule 3); any other row as it is. */
+  private merged(doc: string, id: string, json: string): string {
+    if (doc.includes('/') || !/^[0-9a-f]{16}$/.test(id)) return json;
+    const copy = this.st.copy.get(`${doc}/${segmentOf(id, SEGMENT_BITS).toString(16).padStart(2, '0')}`, id) as string | undefined;
+    return copy === undefined ? json : JSON.stringify(mergeCopies(JSON.parse(json) as Episode, JSON.parse(copy) as Episode));
+  }
+
+  /** Hits named by agent id (a segment's row by its agent), with rule-3 copies merged into the root's. */
+  private hit(r: { agent: string; json: string }, score: number): RecallHit {
+    const slash = r.agent.indexOf('/');
+    const episode = JSON.parse(r.json) as Episode;
+    if (slash >= 0) return { agent: r.agent.slice(0, slash), score, episode };
+    return { agent: r.agent, score, episode: JSON.parse(this.merged(r.agent, episode.id, r.json)) as Episode };
   }
 
   private textRows(agent: string | undefined, words: string[], where: string[], args: unknown[], limit: number): Row[] {
@@ -234,18 +272,18 @@ interface Row {
   score: number;
 }
 
-function toHit(r: Row): RecallHit {
-  return { agent: r.agent, score: r.score, episode: JSON.parse(r.json) as Episode };
-}
+/** A segment's row whose episode its root holds too (rule 3): the root's row stands for both. */
+const NOT_SHADOWED = "NOT (instr(ep.agent, '/') > 0 AND EXISTS (SELECT 1 FROM ep r WHERE r.agent = substr(ep.agent, 1, instr(ep.agent, '/') - 1) AND r.id = ep.id))";
 
 /** The SQL conditions of every filter but text and vector. */
-function filters(agent: string | undefined, q: RecallQuery): { where: string[]; args: unknown[] } {
+function filters(scope: { sql: string; args: unknown[]; split: boolean } | undefined, q: RecallQuery): { where: string[]; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (agent !== undefined) {
-    where.push('ep.agent = ?');
-    args.push(agent);
+  if (scope !== undefined) {
+    where.push(scope.sql);
+    args.push(...scope.args);
   }
+  if (scope === undefined || scope.split) where.push(NOT_SHADOWED);
   if (q.outcome !== undefined) {
     where.push('ep.outcome = ?');
     args.push(q.outcome);

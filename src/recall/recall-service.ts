@@ -20,6 +20,7 @@ import { checkRecallQuery, type RecallHit } from './recall-query.js';
 import { hasPending, readEpisode } from './agent-decode.js';
 import type { AgentDecoding } from './agent-decoder.js';
 import { offloadHooks } from './recall-offload.js';
+import { segmentDocNames, SEGMENT_BITS } from '../../crdt/segments.js';
 
 /** Agent memories live in documents named "agent/<id>" (memory-service.ts). */
 const AGENT_PREFIX = 'agent/';
@@ -207,7 +208,7 @@ export class RecallService {
   private finishRebuild(agent?: string): void {
     const rebuild = this.rebuild;
     if (!rebuild) return;
-    if (agent !== undefined) return rebuild.now(agent);
+    if (agent !== undefined) return this.docKeys(agent).forEach((k) => rebuild.now(k));
     while (!rebuild.slice(Infinity, false));
     this.rebuildDone(rebuild);
   }
@@ -219,9 +220,10 @@ export class RecallService {
    */
   page(agent: string, q: IndexPageQuery): Page<Episode> | undefined {
     const index = this.index;
-    if (!index || this.closed || this.rebuild?.waiting(agent) || this.unsettled.has(agent)) return undefined;
+    const keys = this.docKeys(agent);
+    if (!index || this.closed || keys.some((k) => this.rebuild?.waiting(k) || this.unsettled.has(k))) return undefined;
     this.flush();
-    if (this.unsettled.has(agent)) return undefined;
+    if (keys.some((k) => this.unsettled.has(k))) return undefined;
     return indexPage(index, agent, q);
   }
 
@@ -233,8 +235,15 @@ export class RecallService {
    */
   async pageSoon(agent: string, q: IndexPageQuery): Promise<Page<Episode> | undefined> {
     const rebuild = this.rebuild;
-    if (rebuild?.waiting(agent) && this.o.docs.isResident?.(AGENT_PREFIX + agent) === false) await rebuild.whenRebuilt(agent);
+    for (const k of this.docKeys(agent)) if (rebuild?.waiting(k) && this.o.docs.isResident?.(AGENT_PREFIX + k) === false) await rebuild.whenRebuilt(k);
     return this.page(agent, q);
+  }
+
+  /** The index keys of an agent's documents held here: the agent id (its root) and, split, '<id>/<k>' per segment (recall-index.ts). */
+  private docKeys(agent: string): string[] {
+    const has = this.o.docs.has?.bind(this.o.docs);
+    if (!has) return [agent];
+    return [agent, ...segmentDocNames(agent, SEGMENT_BITS).filter((k) => has(AGENT_PREFIX + k))];
   }
 
   /** Ranked episodes of one agent (or of every agent when `agent` is undefined). */
