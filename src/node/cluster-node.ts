@@ -126,8 +126,6 @@ export class ClusterNode {
       memberCount: () => this.directory.size,
       drive: (now) => this.voterConfig.drive(now),
       onChange: () => this.directory.refreshSelf(),
-      word: () => this.gate.word(),
-      announceWord: () => this.joinLoop.announceWord(),
       stopped: isStopped,
     });
     this.voterConfig = new VoterConfigDriver({
@@ -141,7 +139,7 @@ export class ClusterNode {
         // A removed member admitted again cannot know it was removed: tell it to pull a full snapshot.
         for (const name of back) this.joinLoop.tellRejoin(name);
       },
-      onAdopted: () => this.lifecycle.adopted(),
+      onAdopted: () => this.lifecycle.queueCheck(),
       wake: () => this.lifecycle.queueCheck(),
       onVerified: (name) => {
         this.directory.refreshWord(name);
@@ -166,7 +164,10 @@ export class ClusterNode {
     });
     this.gate.onConfigChange(() => {
       this.directory.refreshSelf();
-      this.lifecycle.wordChanged();
+      if (this.stopped) return;
+      this.lifecycle.updateMeta({ configWord: this.gate.word() });
+      // Straight to every live member as well (a quorum counts on this word); a learner tells only the proposers.
+      this.joinLoop.announceWord();
     });
     const addressOf = (name: string): string | undefined => {
       const m = this.swim.peek(name);
