@@ -16,9 +16,7 @@
 //     or one removed while it was away) is a learner: it replicates data, but is never counted,
 //     its acknowledgements do not count, and it is not writable itself;
 //   - a node counts a voter as reachable only if that voter advertises the same committed word,
-//     so nodes on different epochs never add up to a quorum together (or showed it directly that
-//     it can only end on it: a commit notice's sender, acceptors and the learners it admits, which
-//     no earlier configuration counted; reconfiguration.ts countedWord);
+//     so nodes on different epochs never add up to a quorum together;
 //   - every change of the voter set (admitting learners, downing members FAILED for stable-after,
 //     removing members that left) is the next configuration (epoch + 1), chosen by single-decree
 //     Paxos among the members on epoch e, where a quorum is a writable set of the epoch-e voters
