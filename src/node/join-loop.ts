@@ -232,9 +232,15 @@ export class JoinLoop {
   private seedWhileCutOff(): string | undefined {
     const o = this.o;
     const seeds = o.join.filter((s) => s !== o.address);
-    const others = o.gate.voterConfig().voters.filter((v) => v.name !== o.self);
-    if (seeds.length === 0 || others.length === 0 || others.some((v) => o.swim.peek(v.name) !== undefined)) return undefined;
-    return seeds[this.seedTurn++ % seeds.length];
+    if (seeds.length === 0) return undefined;
+    // Stops at the first other voter in our table (one or two lookups in a formed cluster, not a copy of N voters per round).
+    let others = false;
+    for (const v of o.gate.voterConfig().voters) {
+      if (v.name === o.self) continue;
+      if (o.swim.peek(v.name) !== undefined) return undefined;
+      others = true;
+    }
+    return others ? seeds[this.seedTurn++ % seeds.length] : undefined;
   }
 
   /**
