@@ -214,7 +214,7 @@ export class RecallIndex {
     const keys = split ? [agent, ...segmentDocNames(agent, SEGMENT_BITS)] : [agent];
     const rows = keys.flatMap((k) => query.all(k, ...args, limit) as Array<{ agent: string; id: string; at: number; json: string }>);
     if (split) rows.sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).splice(limit);
-    return rows.map((r) => ({ id: r.id, at: r.at, json: this.merged(r.agent, r.id, r.json) }));
+    return rows.map((r) => ({ id: r.id, at: r.at, json: split ? this.merged(r.agent, r.id, r.json) : r.json })); // unsplit: the rows as stored
   }
 
   /** The rows of one agent: its root's (key = the agent id) and, once it has any, its segments' (key '<id>/<k>'). */
