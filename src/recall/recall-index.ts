@@ -9,6 +9,7 @@ import type { Episode } from '../../crdt/index.js';
 import { StorageError } from '../errors.js';
 import { asEmbedding, canonicalJson, EMBEDDING_FIELD, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
 import { fuse, nearest, vectorBlob } from './vector-rank.js';
+import { maintainIndex, type IndexMaintenance } from './recall-maintenance.js';
 
 /** Bumped when the tables change: an index of another version is dropped and rebuilt. */
 const INDEX_VERSION = 3;
@@ -56,6 +57,8 @@ export class RecallIndex {
   constructor(readonly file: string) {
     try {
       this.db = new Database(file, { timeout: 0 });
+      // Before anything is written: a new file can then hand free pages back (recall-maintenance.ts).
+      this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
       // A cache: a crash loses at most what agent_state no longer vouches for, and that is rebuilt.
       this.db.pragma('synchronous = OFF');
@@ -151,6 +154,11 @@ export class RecallIndex {
   /** Bytes of the index file (pages in use), for the benchmark. */
   bytes(): number {
     return (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
+  /** Merges the FTS5 segments and returns free pages (recall-maintenance.ts; the node's periodic maintenance). */
+  maintain(budgetMs?: number): IndexMaintenance {
+    return maintainIndex(this.db, 'ep_fts', { budgetMs });
   }
 
   /**
