@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import type { Episode } from '../../crdt/index.js';
 import { StorageError } from '../errors.js';
+import { preparePrivateFile } from '../storage/private-files.js';
 import { asEmbedding, canonicalJson, EMBEDDING_FIELD, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
 import { fuse, nearest, vectorBlob } from './vector-rank.js';
 import { maintainIndex, type IndexMaintenance } from './recall-maintenance.js';
@@ -56,6 +57,8 @@ export class RecallIndex {
   /** Opens (or creates) the index at `file`, or an in-memory one for ':memory:'. Throws StorageError. */
   constructor(readonly file: string) {
     try {
+      // Episodes' content, like node.db: owner-only whatever the umask (its -wal and -shm follow).
+      if (file !== ':memory:') preparePrivateFile(file);
       this.db = new Database(file, { timeout: 0 });
       // Before anything is written: a new file can then hand free pages back (recall-maintenance.ts).
       this.db.pragma('auto_vacuum = INCREMENTAL');

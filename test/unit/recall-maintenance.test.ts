@@ -164,6 +164,22 @@ describe('recall index maintenance', () => {
   });
 });
 
+describe('recall index file', () => {
+  it('is owner-only like node.db (episode content), its write-ahead log too, whatever the umask', () => {
+    const file = indexFile();
+    const old = process.umask(0o022);
+    try {
+      const index = new RecallIndex(file);
+      churner(index).run(5);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+      index.close();
+    } finally {
+      process.umask(old);
+    }
+  });
+});
+
 describe('recall index maintenance on a node (simulator)', () => {
   it('runs with the periodic store maintenance and shows on /status', async () => {
     const c = track(new SimCluster({ seed: 'recall-maintenance', nodes: 1 }));
