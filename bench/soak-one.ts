@@ -52,6 +52,13 @@ const dataDir = join(root, 'data');
 writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
 console.log(`node flags: ${heapFlags.join(' ') || '(V8 defaults)'}`);
 const child = spawn(process.execPath, [...heapFlags, ...snapshotFlags, defaultTriPath(), 'node', 'start', '--name', 's1', '--bind', address, '--key-file', keyFile, '--data', dataDir, '--memory-budget', values.budget!, '--task-retention', '60s', '--log-level', 'warn'], { stdio: 'ignore' });
+// Stopped from outside (Ctrl-C, kill): the node goes too, not left running on its address.
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+    process.exit(130);
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const get = (url: string) =>
   new Promise<string>((resolve) => {

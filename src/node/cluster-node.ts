@@ -201,7 +201,7 @@ export class ClusterNode {
       onFreeSlots: (free) => this.lifecycle.publishFreeSlots(free),
       leaseMs: options.leaseMs,
     });
-    this.retention = new NodeRetention({ runtime, memory: this.memoryService, tasks: this.tasks, store, writable: () => this.tasks.leads(), options: options.retention });
+    this.retention = new NodeRetention({ runtime, memory: this.memoryService, tasks: this.tasks, store, recall: this.recallIndex, writable: () => this.tasks.leads(), options: options.retention });
     this.addStatus('retention', () => this.retention.status());
     this.driver = new SwimDriver(this.swim, world.packets, this.rpc, runtime, (e) => this.handleMemberEvent(e), cfg.tcpTimeoutMs, () =>
       this.incarnations.observe(this.swim.incarnation()),

@@ -7,6 +7,7 @@ import { MemoryRetention } from '../memory/retention.js';
 import { applyTrim, planTrim, RetiredIds, taskRetentionPolicy, type TaskRetentionPolicy } from '../tasks/task-retention.js';
 import type { TaskService } from './task-service.js';
 import type { NodeStore } from '../storage/types.js';
+import type { IndexMaintenance } from '../recall/recall-maintenance.js';
 
 export interface RetentionOptions {
   /** Finished tasks leave the table this long after they finished (default 1 h). */
@@ -21,7 +22,10 @@ export interface RetentionOptions {
 
 /** How often the leader looks for tasks to trim, at most (and at least every second). */
 const TASK_SWEEP_MAX_MS = 60_000;
-/** How often the store checkpoints its write-ahead log and hands free pages back (SqliteStore.maintain). */
+/**
+ * How often the store checkpoints its write-ahead log and hands free pages back (SqliteStore.maintain),
+ * and the recall index merges its FTS5 segments and does the same (recall-maintenance.ts).
+ */
 const MAINTAIN_MS = 5 * 60_000;
 const EVICT_EVERY_MS = 1000;
 
@@ -40,10 +44,12 @@ export class NodeRetention {
   private trimming = false;
   /** Finished tasks this node trimmed from the table. */
   trimmed = 0;
+  /** Passes of the recall index's maintenance, and what the last one did (on /status). */
+  private recallMaintenance: { passes: number; last?: IndexMaintenance } = { passes: 0 };
 
   constructor(
     /** `writable`: whether this node sweeps memory policies now (the node passes: it is the scheduling leader). */
-    private readonly o: { runtime: Runtime; memory: MemoryService; tasks: TaskService; store: NodeStore; writable: () => boolean; options?: RetentionOptions },
+    private readonly o: { runtime: Runtime; memory: MemoryService; tasks: TaskService; store: NodeStore; recall?: { maintain(): IndexMaintenance | undefined }; writable: () => boolean; options?: RetentionOptions },
   ) {
     this.log = o.runtime.logger.child({ component: 'retention' });
     this.memory = new MemoryRetention({ service: o.memory, store: o.store, runtime: o.runtime, writable: o.writable, sweepMs: o.options?.policySweepMs });
@@ -51,19 +57,30 @@ export class NodeRetention {
     this.policy = taskRetentionPolicy({ retentionMs: o.options?.taskRetentionMs, maxFinished: o.options?.maxFinishedTasks, dedupMs: o.options?.taskDedupMs });
     this.arm();
     this.armEviction();
-    if (o.store.maintain) this.armMaintain();
+    if (o.store.maintain || o.recall) this.armMaintain();
   }
 
   private armMaintain(): void {
     this.cancelMaintain = this.o.runtime.scheduler.schedule(MAINTAIN_MS, () => {
       if (this.stopped) return;
-      try {
-        this.o.store.maintain?.();
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'store maintenance (checkpoint, vacuum) failed');
-      }
+      this.maintain();
       this.armMaintain();
     });
+  }
+
+  /** The periodic maintenance of the store and of the recall index (each failure logged, retried next period). */
+  maintain(): void {
+    try {
+      this.o.store.maintain?.();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'store maintenance (checkpoint, vacuum) failed');
+    }
+    try {
+      const last = this.o.recall?.maintain();
+      if (last) this.recallMaintenance = { passes: this.recallMaintenance.passes + 1, last };
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'recall index maintenance (merge, vacuum) failed');
+    }
   }
 
   /**
@@ -99,6 +116,7 @@ export class NodeRetention {
     return {
       tasks: { retentionMs: this.policy.retentionMs, maxFinished: this.policy.maxFinished, dedupMs: this.policy.dedupMs, trimmed: this.trimmed, retiredIds: [...this.retired.values()].reduce((a, r) => a + r.count(), 0) },
       memory: { policies: this.memory.policies(), ...this.memory.stats },
+      recallIndex: this.recallMaintenance,
     };
   }
 

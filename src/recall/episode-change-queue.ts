@@ -3,6 +3,7 @@
 // transaction changed (about 30x cheaper per update). RecallService folds what take() returns.
 import * as Y from 'yjs';
 import { episodesOf } from '../../crdt/schema.js';
+import { changedEpisodes } from './episode-changes.js';
 
 /** Queued updates of one agent beyond which a rebuild of that agent is cheaper than replaying them. */
 const MAX_QUEUED_PER_AGENT = 4096;
@@ -40,6 +41,14 @@ export class EpisodeChangeQueue {
     // The first update of a document seen in this run is decoded; from then on Yjs's own
     // record of what each transaction changed is read instead.
     this.watch(doc, agent);
+    // Decoded now, against the document that just integrated it: by the fold, a reclaim may have
+    // folded a forgotten episode's entry into a GC struct that no longer names it, and its rows stayed.
+    const c = changedEpisodes(doc, update);
+    if (!c.incomplete) {
+      this.touch(agent, c.ids);
+      return this.o.changed();
+    }
+    // Some structs wait on dependencies: the fold decodes it again and rebuilds the agent once settled.
     const q = this.updates.get(agent);
     if (q === undefined) this.updates.set(agent, [update]);
     else if (q !== 'rebuild') {
@@ -47,6 +56,14 @@ export class EpisodeChangeQueue {
       else q.push(update);
     }
     this.o.changed();
+  }
+
+  private touch(agent: string, changed: Iterable<string>): void {
+    let ids = this.touched.get(agent);
+    if (ids === 'rebuild') return;
+    if (!ids) this.touched.set(agent, (ids = new Set()));
+    for (const id of changed) ids.add(id);
+    if (ids.size > MAX_QUEUED_PER_AGENT) this.touched.set(agent, 'rebuild');
   }
 
   /** Drops what is queued for `agent` (its document was handed off). */

@@ -12,10 +12,12 @@
 import Database from 'better-sqlite3';
 import type { Episode } from '../../crdt/index.js';
 import { StorageError } from '../errors.js';
+import { preparePrivateFile } from '../storage/private-files.js';
 import { asEmbedding, canonicalJson, EMBEDDING_FIELD, ftsExpression, queryWords, type RecallHit, type RecallQuery } from './recall-query.js';
 import { fuse, nearest, vectorBlob } from './vector-rank.js';
 import { mergeCopies } from '../../crdt/segmented-memory.js';
 import { segmentDocNames, segmentOf, SEGMENT_BITS } from '../../crdt/segments.js';
+import { maintainIndex, type IndexMaintenance } from './recall-maintenance.js';
 
 /** Bumped when the tables change: an index of another version is dropped and rebuilt. */
 const INDEX_VERSION = 4; // 4: rows keyed by document (root or segment)
@@ -62,7 +64,11 @@ export class RecallIndex {
   /** Opens (or creates) the index at `file`, or an in-memory one for ':memory:'. Throws StorageError. */
   constructor(readonly file: string) {
     try {
+      // Episodes' content, like node.db: owner-only whatever the umask (its -wal and -shm follow).
+      if (file !== ':memory:') preparePrivateFile(file);
       this.db = new Database(file, { timeout: 0 });
+      // Before anything is written: a new file can then hand free pages back (recall-maintenance.ts).
+      this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
       // A cache: a crash loses at most what agent_state no longer vouches for, and that is rebuilt.
       this.db.pragma('synchronous = OFF');
@@ -160,6 +166,11 @@ export class RecallIndex {
   /** Bytes of the index file (pages in use), for the benchmark. */
   bytes(): number {
     return (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
+  /** Merges the FTS5 segments and returns free pages (recall-maintenance.ts; the node's periodic maintenance). */
+  maintain(budgetMs?: number): IndexMaintenance {
+    return maintainIndex(this.db, 'ep_fts', { budgetMs });
   }
 
   /**

@@ -21,6 +21,7 @@ import { hasPending, readEpisode } from './agent-decode.js';
 import type { AgentDecoding } from './agent-decoder.js';
 import { offloadHooks } from './recall-offload.js';
 import { segmentDocNames, SEGMENT_BITS } from '../../crdt/segments.js';
+import type { IndexMaintenance } from './recall-maintenance.js';
 
 /** Agent memories live in documents named "agent/<id>" (memory-service.ts). */
 const AGENT_PREFIX = 'agent/';
@@ -310,6 +311,16 @@ export class RecallService {
     if (!this.index) return undefined;
     this.flush();
     return { episodes: this.index.episodes(), bytes: this.index.bytes() };
+  }
+
+  /**
+   * The index file's maintenance (recall-maintenance.ts), run with the store's periodic one;
+   * undefined when there is no index open or it is being brought in step (it runs next time).
+   */
+  maintain(budgetMs?: number): IndexMaintenance | undefined {
+    if (!this.index || this.closed || this.rebuild) return undefined;
+    this.flush();
+    return this.index.maintain(budgetMs);
   }
 
   /** Folds in what is queued, records the agents now in step, and closes the index. */
