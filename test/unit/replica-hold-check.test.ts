@@ -139,7 +139,7 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
-describe('Handoff with hold-checks: bytes to new replicas only', () => {
+describe('Handoff with hold-checks: every replica asked first, bytes only to those that lack something', () => {
   // n0..n5 -> n0..n6: find a document n0 held and is displaced from by the joiner n6.
   const before = config(names(6), 1);
   const after = config(names(7), 2);
@@ -150,7 +150,7 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
   const continuing = newSet.filter((n) => oldSet.includes(n));
   const fresh = newSet.filter((n) => !oldSet.includes(n));
 
-  function setup(answer: (peer: string) => Promise<boolean>) {
+  function setup(answer: (peer: string) => Promise<{ holds: boolean; sv?: Uint8Array }>) {
     const cfg = { current: before };
     const view = viewOn('n0', cfg);
     view.current();
@@ -158,14 +158,14 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
     view.current(); // the previous scope is known: n0 was in the old set
     const sched = new ManualScheduler();
     let held = true;
-    const pushes: Array<{ id: number; targets: readonly string[] }> = [];
+    const pushes: Array<{ id: number; targets: readonly string[]; since?: Uint8Array }> = [];
     const asked: string[] = [];
     const handoff = new Handoff({
       view,
       docs: { ids: () => (held ? [doc] : []), has: () => held, digest: () => Uint8Array.of(1, 2, 3), drop: () => ((held = false), true) },
-      pushWhole: (_id, targets) => {
+      pushWhole: (_id, targets, since) => {
         const id = pushes.length + 1;
-        pushes.push({ id, targets: [...targets] });
+        pushes.push({ id, targets: [...targets], ...(since ? { since } : {}) });
         return { requestId: id, effects: [] as SyncEffect[] };
       },
       forgetDoc: () => undefined,
@@ -177,7 +177,6 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
       log: silent,
       confirm: {
         snapshot: () => Uint8Array.of(0, 0),
-        heldBefore: (id) => placementOf(before).replicas(id.slice('agent/'.length)),
         ask: (peer) => {
           asked.push(peer);
           return answer(peer);
@@ -187,13 +186,16 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
     return { handoff, pushes, asked, sched, isHeld: () => held };
   }
 
-  it('pushes to the new replica, confirms the continuing ones by snapshot, then drops', async () => {
+  it('asks every replica first: the new one (pre-warmed) gets only what it lacks, the continuing ones confirm, then drops', async () => {
     expect(fresh.length).toBeGreaterThan(0);
-    const s = setup(async () => true);
+    const sv = Uint8Array.of(1, 5, 9);
+    const s = setup(async (peer) => (fresh.includes(peer) ? { holds: false, sv } : { holds: true }));
     s.handoff.round();
-    expect(s.pushes.map((p) => p.targets)).toEqual([fresh]);
-    expect(s.asked.sort()).toEqual([...continuing].sort());
+    expect(s.pushes).toEqual([]); // nothing sent before the answers
+    expect(s.asked.sort()).toEqual([...newSet].sort());
     await flush();
+    expect(s.pushes.map((p) => p.targets)).toEqual([fresh]);
+    expect(s.pushes[0]!.since).toEqual(sv); // a diff against the new replica's state vector, not the whole document
     // Continuing replicas (a majority of the set with RF 3 when only one is new) confirmed: dropped without any push to them.
     expect(s.handoff.confirmations).toBe(continuing.length);
     expect(s.isHeld()).toBe(2 * continuing.length > newSet.length ? false : true);
@@ -205,13 +207,14 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
   it('a continuing replica that lacks something gets the document; one that refuses is asked again, then pushed', async () => {
     let refusals = 0;
     const s = setup(async (peer) => {
-      if (peer === continuing[0]) return false; // lacks something
+      if (peer === continuing[0] || fresh.includes(peer)) return { holds: false }; // lacks something (no copy: the whole document)
       refusals++;
       throw new RefusedError('other-configuration', 'not on configuration 2 yet');
     });
     s.handoff.round();
     await flush();
-    expect(s.pushes.map((p) => p.targets)).toEqual([fresh, [continuing[0]]]);
+    expect(s.pushes.map((p) => p.targets[0]).sort()).toEqual([...fresh, continuing[0]].sort());
+    expect(s.pushes.every((p) => p.since === undefined)).toBe(true);
     expect(s.isHeld()).toBe(true); // nobody acknowledged yet
     for (let i = 0; i < 6; i++) {
       s.sched.advance(200);
