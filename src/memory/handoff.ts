@@ -2,10 +2,10 @@
 // change moved them, a read or a write on a non-replica left a copy, a downed node came back with
 // data), and drops each one only once a majority of its replica set stored everything it held.
 //
-// Per such document: push the whole document (one acknowledged `update`) to its new replicas on our
-// configuration (not in its set before the change), and ask each continuing replica by snapshot
-// whether it already holds everything we hold (hold-check.ts: no document bytes; one that does not
-// gets the push); count acks and confirmations only from replicas on that same configuration;
+// Per such document: ask each replica on our configuration by snapshot whether it already holds
+// everything we hold (hold-check.ts: no document bytes); one that does not gets what it lacks (a
+// diff against the state vector it answered; the whole document when it has no copy); count acks
+// and confirmations only from replicas on that same configuration;
 // once a strict majority acked, and the document is unchanged since the push (same digest: state
 // vector and delete set), drop it from memory and storage. Anything else (the configuration moved
 // on, the document changed, the drop had to wait for a group commit) pushes again on a later

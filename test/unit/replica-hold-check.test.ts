@@ -45,11 +45,17 @@ describe('compareHeld: snapshots, no content', () => {
     const a = docWith(1, ['x', 'y']);
     const b = copy(a, 2);
     const snapA = holdSnapshot(a)!;
-    expect(compareHeld(b, snapA)).toEqual({ holds: true, within: true });
+    expect(compareHeld(b, snapA)).toEqual({ holds: true, within: true }); // no state vector when it holds everything
 
     b.getArray<string>('episodes').push(['z']); // b has more: it holds everything of a, a is within b but not vice versa
     expect(compareHeld(b, snapA)).toEqual({ holds: true, within: false });
-    expect(compareHeld(a, holdSnapshot(b)!)).toEqual({ holds: false, within: true });
+    const lacking = compareHeld(a, holdSnapshot(b)!);
+    expect(lacking).toMatchObject({ holds: false, within: true });
+    // A copy that lacks something answers its state vector: the asker's diff against it makes it hold everything.
+    const a2 = copy(a, 4);
+    Y.applyUpdate(a2, Y.encodeStateAsUpdate(b, lacking.sv));
+    expect(compareHeld(a2, holdSnapshot(b)!)).toEqual({ holds: true, within: true });
+    expect(compareHeld(null, holdSnapshot(b)!).sv).toBeUndefined(); // no copy: the whole document
 
     // A deletion changes no state vector: the delete set tells it apart.
     const c = copy(a, 3);
@@ -186,22 +192,32 @@ describe('Handoff with hold-checks: every replica asked first, bytes only to tho
     return { handoff, pushes, asked, sched, isHeld: () => held };
   }
 
-  it('asks every replica first: the new one (pre-warmed) gets only what it lacks, the continuing ones confirm, then drops', async () => {
-    expect(fresh.length).toBeGreaterThan(0);
+  it('asks every replica first: the new one (pre-warmed) gets only what it lacks, a continuing one confirms, then drops', async () => {
+    expect(fresh).toHaveLength(1);
+    expect(continuing).toHaveLength(2);
     const sv = Uint8Array.of(1, 5, 9);
-    const s = setup(async (peer) => (fresh.includes(peer) ? { holds: false, sv } : { holds: true }));
+    // The new replica lacks the last writes; one continuing replica confirms; the other does not answer (yet).
+    const s = setup((peer) => (fresh.includes(peer) ? Promise.resolve({ holds: false, sv }) : peer === continuing[0] ? Promise.resolve({ holds: true }) : new Promise(() => undefined)));
     s.handoff.round();
     expect(s.pushes).toEqual([]); // nothing sent before the answers
     expect(s.asked.sort()).toEqual([...newSet].sort());
     await flush();
     expect(s.pushes.map((p) => p.targets)).toEqual([fresh]);
     expect(s.pushes[0]!.since).toEqual(sv); // a diff against the new replica's state vector, not the whole document
-    // Continuing replicas (a majority of the set with RF 3 when only one is new) confirmed: dropped without any push to them.
-    expect(s.handoff.confirmations).toBe(continuing.length);
-    expect(s.isHeld()).toBe(2 * continuing.length > newSet.length ? false : true);
+    expect(s.handoff.confirmations).toBe(1);
+    expect(s.isHeld()).toBe(true); // 1 of 3
     s.handoff.ack(s.pushes[0]!.id, fresh[0]!, 1);
-    expect(s.isHeld()).toBe(false);
+    expect(s.isHeld()).toBe(false); // the new replica stored what it lacked: 2 of 3 hold everything
     expect(s.pushes).toHaveLength(1);
+  });
+
+  it('two continuing replicas that confirm are a majority: dropped without a byte to the new one (anti-entropy brings it)', async () => {
+    const s = setup((peer) => (fresh.includes(peer) ? new Promise(() => undefined) : Promise.resolve({ holds: true })));
+    s.handoff.round();
+    await flush();
+    expect(s.handoff.confirmations).toBe(2);
+    expect(s.isHeld()).toBe(false);
+    expect(s.pushes).toEqual([]);
   });
 
   it('a continuing replica that lacks something gets the document; one that refuses is asked again, then pushed', async () => {
