@@ -62,7 +62,7 @@ export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult>
     const steadyCpuS = clusterCpu(cluster) - steadyCpu0;
     phases.joinStart = Date.now();
     const join = await underLoad(cluster, clients, async () => {
-      await cluster.add(60_000, POLL_MS);
+      await cluster.add(120_000, POLL_MS); // a pre-warming joiner at load 30+ took over 60 s to be ACTIVE everywhere
       phases.joinActive = Date.now();
       await settled(cluster, 5, phases, 'join');
     });
