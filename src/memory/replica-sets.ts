@@ -321,6 +321,7 @@ export class ReplicaSets {
   drain(timeoutMs: number): Promise<boolean> {
     const sched = this.o.runtime.scheduler;
     const until = this.o.runtime.clock.now() + timeoutMs;
+    this.view.leaving = true; // a leaver is off the voters like a learner, but hands everything off
     this.handoff?.configChanged();
     return new Promise((resolve) => {
       const check = (): void => {

@@ -23,6 +23,8 @@ export class ReplicaView implements SyncScope {
   private pendingScope: ReplicaScope | undefined;
   /** Scopes of the committed configuration with one learner added (pre-warm), by learner name. */
   private prospects = new Map<string, ReplicaScope>();
+  /** Set by a graceful leave's drain: off the voters for good, so nothing is kept for an admission (willHold). */
+  leaving = false;
   private prospectsOf: unknown;
   /**
    * Documents in use here though this node may not be their replica: a read pulling them, or a
@@ -121,7 +123,7 @@ export class ReplicaView implements SyncScope {
    * wait for it to take in whole documents. Its copy counts for nothing until it is a voter.
    */
   willHold(docId: string): boolean {
-    return placementKeyOf(docId) !== undefined && this.prospective(this.self)?.isReplica(docId) === true;
+    return !this.leaving && placementKeyOf(docId) !== undefined && this.prospective(this.self)?.isReplica(docId) === true;
   }
 
   /**
