@@ -9,6 +9,11 @@
 // Goals (issue 21): no QuorumError caused by the move, p99 during each move at most 2x steady.
 // CPU of the node processes per acknowledged write is recorded per phase (p99 moves with load).
 // MOVE_WRITES_TRI=path/to/dist/src/cli/tri.js runs another build's nodes (alternated old/new runs).
+// MOVE_WRITES_LOG_DIR=DIR keeps every node's info log lines (DIR/<node>.log); the JSON's
+// details.phases has the wall-clock time (ms since the epoch) of each phase's start and end, to
+// line them up with the nodes' logs and TRI_WRITE_TRACE's lines.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { benchPrefix } from './lib/bench-net.js';
 import { metric, summarize, writeResult, type BenchResult, type Metrics } from './lib/index.js';
 import type { ScenarioOptions } from './lib/scenario.js';
@@ -21,6 +26,12 @@ const PREFIX = benchPrefix('127.0.34.');
 const IN_FLIGHT = 8;
 const AGENTS = 32;
 const HANDOFF_MS = 4_000;
+/**
+ * Every window polls every node's /status this often (the move windows to see the move end, the
+ * steady one only so that all three carry the same polling: a /status costs a node ~4 ms of CPU,
+ * and polling 10 times a second during the moves alone was about as much CPU as the writes).
+ */
+const POLL_MS = 1_000;
 
 interface Window {
   latencies: number[];
@@ -34,23 +45,34 @@ interface Window {
 
 export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult> {
   const log = opts.log ?? ((m: string) => console.error(m));
-  const cluster = new QuorumCluster({ prefix: PREFIX, first: 41, triArgs: ['--replication-factor', '3'], ...(process.env.MOVE_WRITES_TRI ? { triPath: process.env.MOVE_WRITES_TRI } : {}) });
+  const logDir = process.env.MOVE_WRITES_LOG_DIR;
+  if (logDir) mkdirSync(logDir, { recursive: true });
+  const logs = logDir ? { logLevel: 'info' as const, onLine: (node: string, line: string) => appendFileSync(joinPath(logDir, `${node}.log`), `${line}\n`) } : {};
+  const cluster = new QuorumCluster({ prefix: PREFIX, first: 41, triArgs: ['--replication-factor', '3'], ...logs, ...(process.env.MOVE_WRITES_TRI ? { triPath: process.env.MOVE_WRITES_TRI } : {}) });
+  const phases: Record<string, number> = {};
   try {
     await cluster.start(4);
     const clients: NodeClient[] = [];
     for (let i = 0; i < 4; i++) clients.push(await cluster.client(i));
     await runLoad({ clients, concurrency: IN_FLIGHT, maxWrites: opts.quick ? 400 : 1_500, maxMs: 30_000, agents: AGENTS, agentPrefix: 'move' });
     const steadyCpu0 = clusterCpu(cluster);
-    const steady = await runLoad({ clients, concurrency: IN_FLIGHT, maxWrites: 1_000_000, maxMs: opts.quick ? 5_000 : 15_000, agents: AGENTS, agentPrefix: 'move' });
+    phases.steadyStart = Date.now();
+    const polling = pollStatus(cluster);
+    const steady = await runLoad({ clients, concurrency: IN_FLIGHT, maxWrites: 1_000_000, maxMs: opts.quick ? 5_000 : 15_000, agents: AGENTS, agentPrefix: 'move' }).finally(polling.stop);
     const steadyCpuS = clusterCpu(cluster) - steadyCpu0;
+    phases.joinStart = Date.now();
     const join = await underLoad(cluster, clients, async () => {
-      await cluster.add();
-      await settled(cluster, 5);
+      await cluster.add(120_000, POLL_MS); // a pre-warming joiner at load 30+ took over 60 s to be ACTIVE everywhere
+      phases.joinActive = Date.now();
+      await settled(cluster, 5, phases, 'join');
     });
+    phases.leaveStart = Date.now();
     const leave = await underLoad(cluster, clients, async () => {
       await cluster.leave(4);
-      await settled(cluster, 4);
+      phases.leaveExited = Date.now();
+      await settled(cluster, 4, phases, 'leave');
     });
+    phases.leaveEnd = Date.now();
     const s = summarize(steady.latencies);
     const j = summarize(join.latencies);
     const l = summarize(leave.latencies);
@@ -88,12 +110,26 @@ export async function runMoveWrites(opts: ScenarioOptions): Promise<BenchResult>
         steady: { ...s, errors: steady.errors },
         join: { ...j, errors: join.errors, refusals: join.samples, windowMs: Math.round(join.ms) },
         leave: { ...l, errors: leave.errors, refusals: leave.samples, windowMs: Math.round(leave.ms) },
+        phases,
       },
     };
     return writeResult(opts.out, 'move-writes', metrics, peers).result;
   } finally {
     await cluster.stop();
   }
+}
+
+/** Polls every node's /status every POLL_MS until stopped (the steady window's share of the polling the move windows do). */
+function pollStatus(cluster: QuorumCluster): { stop: () => void } {
+  let stopped = false;
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      await Promise.all(cluster.nodes.map((_, i) => cluster.status(i).catch(() => undefined)));
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  };
+  void loop();
+  return { stop: () => void (stopped = true) };
 }
 
 /** CPU seconds the cluster's node processes used so far (a node that exited counts nothing more). */
@@ -152,8 +188,9 @@ async function underLoad(cluster: QuorumCluster, clients: readonly NodeClient[],
  * `memory.documentsMoving` down to 0 does not work under load: a writer outside an agent's set
  * holds its own writes as strays until handed off, so writes keep it above 0.)
  */
-async function settled(cluster: QuorumCluster, voters: number): Promise<void> {
-  const ok = await cluster.waitAll((s) => s.quorum?.voters === voters, 60_000, 100);
+async function settled(cluster: QuorumCluster, voters: number, phases: Record<string, number>, name: string): Promise<void> {
+  const ok = await cluster.waitAll((s) => s.quorum?.voters === voters, 60_000, POLL_MS);
   if (!ok) throw new Error(`the move did not reach ${voters} voters everywhere within 60 s`);
+  phases[`${name}Voters`] = Date.now();
   await new Promise((r) => setTimeout(r, HANDOFF_MS));
 }

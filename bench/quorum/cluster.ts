@@ -103,10 +103,10 @@ export class QuorumCluster {
   }
 
   /** Starts one more node (the next name and address), joining node 1; resolves once every node lists it ACTIVE. */
-  async add(timeoutMs = 60_000): Promise<QNode> {
+  async add(timeoutMs = 60_000, pollMs = 100): Promise<QNode> {
     this.cli ??= await snapshotCli(this.opts.triPath);
     const node = this.spawnNode(this.nodes.length);
-    if (!(await this.waitAll((s) => s.name === node.name ? s.state === 'ACTIVE' : s.members.some((m) => m.name === node.name && m.state === 'ACTIVE'), timeoutMs))) {
+    if (!(await this.waitAll((s) => s.name === node.name ? s.state === 'ACTIVE' : s.members.some((m) => m.name === node.name && m.state === 'ACTIVE'), timeoutMs, pollMs))) {
       throw new Error(`${node.name} was not ACTIVE everywhere within ${timeoutMs} ms: ${node.tail.slice(-3).join(' | ')}`);
     }
     return node;

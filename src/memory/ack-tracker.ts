@@ -28,8 +28,9 @@ interface WriteGroup {
   resolve: () => void;
   reject: (e: Error) => void;
   cancelTimer: () => void;
-  /** When the write began waiting (TRI_WRITE_TRACE only). */
+  /** When the write began waiting (TRI_WRITE_TRACE only), and when each ack and our own copy came. */
   t0?: number;
+  trace?: { acks: Record<string, number>; durableMs?: number; voters: string[] };
 }
 
 export class AckTracker {
@@ -52,7 +53,10 @@ export class AckTracker {
     const needed = Math.max(...requestIds.map((_, i) => planOf(i).needed));
     return new Promise<void>((resolve, reject) => {
       const group: WriteGroup = { requestIds, open: requestIds.length, resolve, reject, cancelTimer: () => undefined };
-      if (writeTrace) group.t0 = traceNow();
+      if (writeTrace) {
+        group.t0 = traceNow();
+        group.trace = { acks: {}, voters: [...new Set(requestIds.flatMap((_, i) => [...planOf(i).voters]))] };
+      }
       group.cancelTimer = this.scheduler.schedule(this.timeoutMs, () => {
         let acked = Infinity;
         for (const id of group.requestIds) {
@@ -82,7 +86,10 @@ export class AckTracker {
     // our quorum: its ack must not make a write acknowledged.
     if (!countsNow(word) && !p.countedAtPlan(word)) return;
     p.acks.add(peer);
-    if (p.group.t0 !== undefined) writeTrace?.since(p.durable ? 'write.ackAfterOwnDurable' : 'write.ackBeforeOwnDurable', p.group.t0);
+    if (p.group.t0 !== undefined) {
+      writeTrace?.since(p.durable ? 'write.ackAfterOwnDurable' : 'write.ackBeforeOwnDurable', p.group.t0);
+      p.group.trace!.acks[peer] ??= Math.round(traceNow() - p.group.t0);
+    }
     this.settle(requestId, p);
   }
 
@@ -104,7 +111,10 @@ export class AckTracker {
       const p = this.pending.get(id);
       if (!p) continue;
       p.durable = true;
-      if (p.group.t0 !== undefined) writeTrace?.since(p.acks.size > 0 ? 'write.ownDurableAfterAck' : 'write.ownDurableBeforeAck', p.group.t0);
+      if (p.group.t0 !== undefined) {
+        writeTrace?.since(p.acks.size > 0 ? 'write.ownDurableAfterAck' : 'write.ownDurableBeforeAck', p.group.t0);
+        p.group.trace!.durableMs ??= Math.round(traceNow() - p.group.t0);
+      }
       this.settle(id, p);
     }
   }
@@ -142,7 +152,12 @@ export class AckTracker {
     this.pending.delete(requestId);
     if (--p.group.open > 0) return;
     p.group.cancelTimer();
-    if (p.group.t0 !== undefined) writeTrace?.since('write.settled', p.group.t0);
+    if (p.group.t0 !== undefined && writeTrace) {
+      const ms = traceNow() - p.group.t0;
+      writeTrace.add(`write.settled.voters${p.group.trace!.voters.length}`, ms);
+      writeTrace.add('write.settled', ms);
+      if (ms >= writeTrace.slowMs) writeTrace.slow({ ms: Math.round(ms), ...p.group.trace });
+    }
     p.group.resolve();
   }
 }

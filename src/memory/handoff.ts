@@ -2,10 +2,10 @@
 // change moved them, a read or a write on a non-replica left a copy, a downed node came back with
 // data), and drops each one only once a majority of its replica set stored everything it held.
 //
-// Per such document: push the whole document (one acknowledged `update`) to its new replicas on our
-// configuration (not in its set before the change), and ask each continuing replica by snapshot
-// whether it already holds everything we hold (hold-check.ts: no document bytes; one that does not
-// gets the push); count acks and confirmations only from replicas on that same configuration;
+// Per such document: ask each replica on our configuration by snapshot whether it already holds
+// everything we hold (hold-check.ts: no document bytes); one that does not gets what it lacks (a
+// diff against the state vector it answered; the whole document when it has no copy); count acks
+// and confirmations only from replicas on that same configuration;
 // once a strict majority acked, and the document is unchanged since the push (same digest: state
 // vector and delete set), drop it from memory and storage. Anything else (the configuration moved
 // on, the document changed, the drop had to wait for a group commit) pushes again on a later
@@ -22,7 +22,7 @@ export interface HandoffOptions {
   view: ReplicaView;
   docs: { ids(): string[]; has(id: string): boolean; digest(id: string): Uint8Array; drop(id: string): boolean };
   /** The engine's whole-document push (SyncEngine.pushWhole) and its forgetting of a dropped document. */
-  pushWhole: (docId: string, targets: readonly string[]) => { requestId: number; effects: SyncEffect[] } | undefined;
+  pushWhole: (docId: string, targets: readonly string[], since?: Uint8Array) => { requestId: number; effects: SyncEffect[] } | undefined;
   forgetDoc: (docId: string) => void;
   /** Peers the engine can reach now (alive members). */
   peers: () => readonly string[];
@@ -38,14 +38,13 @@ export interface HandoffOptions {
   /** Called at the end of every round (completing moves: move-settle.ts). */
   onRound?: () => void;
   /**
-   * Hold-checks of continuing replicas (replica-rpc.ts): the document's snapshot here (undefined:
-   * push the whole document instead), its set before the last change (undefined: unknown, ask
-   * every target first), and the question itself (rejects when refused or unreachable).
+   * Hold-checks of the replicas (replica-rpc.ts): the document's snapshot here (undefined: push
+   * the whole document instead) and the question itself (rejects when refused or unreachable;
+   * a "no" carries the replica's state vector when it holds a copy).
    */
   confirm?: {
     snapshot: (docId: string) => Uint8Array | undefined;
-    heldBefore: (docId: string) => readonly string[] | undefined;
-    ask: (peer: string, docId: string, epoch: number, snapshot: Uint8Array) => Promise<boolean>;
+    ask: (peer: string, docId: string, epoch: number, snapshot: Uint8Array) => Promise<{ holds: boolean; sv?: Uint8Array }>;
   };
 }
 
@@ -101,13 +100,14 @@ export class Handoff {
   strays(): string[] {
     const scope = this.o.view.current();
     if (!scope.enforced) return [];
-    return this.o.docs.ids().filter((id) => placementKeyOf(id) !== undefined && !scope.isReplica(id)); // agent memories and task shards
+    // Agent memories and task shards; a learner keeps what it will hold once admitted (pre-warm).
+    return this.o.docs.ids().filter((id) => placementKeyOf(id) !== undefined && !scope.isReplica(id) && !this.o.view.willHold(id));
   }
 
   /** Whether this node is handing `docId` off. */
   isMoving(docId: string): boolean {
     const scope = this.o.view.current();
-    return scope.enforced && this.o.docs.has(docId) && !scope.isReplica(docId);
+    return scope.enforced && this.o.docs.has(docId) && !scope.isReplica(docId) && !this.o.view.willHold(docId);
   }
 
   /** One round: push every stray not already waiting for its acks. */
@@ -127,9 +127,9 @@ export class Handoff {
       const targets = replicas.filter((r) => alive.has(r));
       if (2 * targets.length <= replicas.length) continue; // no majority to give it to yet
       const snapshot = this.o.confirm?.snapshot(id);
-      const before = snapshot && this.o.confirm!.heldBefore(id);
-      // New replicas get the document; continuing ones (held it before the change) are asked first.
-      const fresh = snapshot ? targets.filter((r) => before !== undefined && !before.includes(r)) : targets;
+      // Every replica is asked first (a new one may be pre-warmed: it then gets only what it lacks);
+      // without a snapshot (structs waiting for dependencies) they get the whole document.
+      const fresh = snapshot ? [] : targets;
       const t: Transfer = { requestIds: [], epoch: scope.epoch, replicas, digest: this.o.docs.digest(id).slice(), acks: new Set(), sentAt: now };
       if (fresh.length > 0 && !this.push(id, t, fresh)) continue;
       this.transfers.set(id, t);
@@ -157,8 +157,8 @@ export class Handoff {
   }
 
   /** Whole-document push of `id` to `targets` as part of transfer `t`; false when the engine sent nothing. */
-  private push(id: string, t: Transfer, targets: readonly string[]): boolean {
-    const pushed = this.o.pushWhole(id, targets);
+  private push(id: string, t: Transfer, targets: readonly string[], since?: Uint8Array): boolean {
+    const pushed = this.o.pushWhole(id, targets, since);
     if (!pushed) return false;
     t.requestIds.push(pushed.requestId);
     this.byRequest.set(pushed.requestId, id);
@@ -170,13 +170,13 @@ export class Handoff {
   private check(id: string, t: Transfer, peer: string, snapshot: Uint8Array, tries = 0): void {
     const live = (): boolean => !this.stopped && this.transfers.get(id) === t && this.o.view.current().epoch === t.epoch;
     this.o.confirm!.ask(peer, id, t.epoch, snapshot).then(
-      (holds) => {
+      ({ holds, sv }) => {
         if (!live()) return;
         if (holds) {
           this.confirmations++;
           this.confirmed(id, t, peer);
         } else {
-          this.push(id, t, [peer]);
+          this.push(id, t, [peer], sv); // what it lacks: with its state vector, it then holds everything we held
         }
       },
       (err: unknown) => {

@@ -26,6 +26,8 @@ export function holdSnapshot(doc: Y.Doc): Uint8Array | undefined {
 export interface HoldAnswer {
   holds: boolean;
   within: boolean;
+  /** When the answering copy does not hold everything: its state vector, so the asker sends only what it lacks. */
+  sv?: Uint8Array;
 }
 
 /**
@@ -44,7 +46,8 @@ export function compareHeld(doc: Y.Doc | null, snapshotBytes: Uint8Array): HoldA
   const pending = doc !== null && (doc.store.pendingStructs !== null || doc.store.pendingDs !== null);
   // No copy at all is not holding it, even of a document with nothing in it yet (a task shard
   // opened by its scheduler): the asker then pushes it, and this replica holds it as the others do.
-  return { holds: doc !== null && covers(mine, theirs), within: !pending && covers(theirs, mine) };
+  const holds = doc !== null && covers(mine, theirs);
+  return { holds, within: !pending && covers(theirs, mine), ...(doc !== null && !holds ? { sv: Y.encodeStateVector(doc) } : {}) };
 }
 
 /** Whether `doc` holds everything the snapshot describes (its structs and its deletions). */

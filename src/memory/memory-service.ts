@@ -26,6 +26,7 @@ import { SyncTransport } from './sync-transport.js';
 import { ReplicaSets } from './replica-sets.js';
 import { WriteForward } from './write-forward.js';
 import { syncedWithin, type SyncListener } from './sync-waits.js';
+import { timed } from '../util/write-trace.js';
 import type { MemoryConsistency, ReadConsistency, WriteConsistency } from './consistency.js';
 
 export { SYNC_METHOD, decodeSyncBatch, encodeSyncBatches } from './sync-transport.js';
@@ -235,7 +236,7 @@ export class MemoryService implements AgentMemoryWriter {
 
   private async replicate<T>(op: () => T, docs: readonly string[], level?: WriteConsistency): Promise<T> {
     const admitted = this.replicas.admit(docs, level); // QuorumError before anything is applied: the voters', each agent's replica set (both during a move)
-    if (admitted) await admitted; // only while voters still adopt our configuration (adoption-wait.ts)
+    if (admitted) await timed('write.admissionWait', admitted); // only while voters still adopt our configuration (adoption-wait.ts)
     const changesBefore = this.localChanges;
     const pushes: Array<{ requestId: number; peers: string[]; docId: string }> = [];
     const sends: Array<{ peer: string; bytes: Uint8Array }> = [];
@@ -276,6 +277,11 @@ export class MemoryService implements AgentMemoryWriter {
   fullSnapshotFrom(peer: string, timeoutMs: number): Promise<boolean> {
     const start = () => this.run(this.engine.requestFullSnapshot(peer, this.o.runtime.clock.now()));
     return syncedWithin(this.o.runtime.scheduler, this.onSynced, (e) => e.peer === peer && e.mode === 'full_snapshot', timeoutMs, start);
+  }
+
+  /** Resolves once everything stored so far is on disk (a learner's pre-warm, before it says it caught up). */
+  stored(): Promise<void> {
+    return this.durable();
   }
 
   /** Starts one anti-entropy round with `peer` now (tests and heal speed-ups use it). */

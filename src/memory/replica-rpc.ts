@@ -12,6 +12,8 @@ import type { ReplicaPeers } from './replica-peers.js';
 /** A question between replicas is one round trip; a member that does not answer in this long is asked again later. */
 const ASK_TIMEOUT_MS = 2_000;
 const MAX_EPOCH = 2 ** 32;
+/** Longest state vector an answer may carry (base64); a longer one is ignored (the whole document is sent). */
+const MAX_SV_BASE64 = 64 * 1024;
 
 export interface ReplicaAsk {
   /** Compares `peer`'s copy of `doc` with `snapshot` (rejects when refused or unreachable). */
@@ -34,7 +36,7 @@ export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: str
     const snapshot = Buffer.from(stringField(r, 'snapshot', 'hold-check', Math.ceil((MAX_HOLD_SNAPSHOT_BYTES * 4) / 3) + 4), 'base64');
     const answer = peers.holdCheck({ from, epoch: intField(r, 'epoch', 'hold-check', 0, MAX_EPOCH), doc: stringField(r, 'doc', 'hold-check', 256), snapshot: new Uint8Array(snapshot) });
     if (answer.holds) await durable();
-    return toJsonPayload(answer);
+    return toJsonPayload({ holds: answer.holds, within: answer.within, ...(answer.sv ? { sv: Buffer.from(answer.sv).toString('base64') } : {}) });
   });
   rpc.handle(METHODS.memoryMoveDone, 'member', (p, ctx) => {
     const r = jsonObject(p, 'move-done');
@@ -49,7 +51,8 @@ export function replicaRpc(self: string, rpc: RpcEndpoint, addressOf: (name: str
   return {
     holdCheck: async (peer, doc, epoch, snapshot) => {
       const r = await ask(peer, METHODS.memoryHoldCheck, { doc, epoch, snapshot: Buffer.from(snapshot).toString('base64') });
-      return { holds: r.holds === true, within: r.within === true };
+      const sv = typeof r.sv === 'string' && r.sv.length <= MAX_SV_BASE64 ? new Uint8Array(Buffer.from(r.sv, 'base64')) : undefined;
+      return { holds: r.holds === true, within: r.within === true, ...(sv ? { sv } : {}) };
     },
     moveDone: async (peer, epoch, released, doc) => {
       const r = await ask(peer, METHODS.memoryMoveDone, { epoch, released, ...(doc === undefined ? {} : { doc }) });

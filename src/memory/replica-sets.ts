@@ -15,7 +15,7 @@ import { Handoff, type HandoffOptions } from './handoff.js';
 import { ReplicaReads } from './replica-read.js';
 import { ReplicaView } from './replica-view.js';
 import { MoveSettle } from './move-settle.js';
-import { setOf, type MoveStore } from './replica-moves.js';
+import type { MoveStore } from './replica-moves.js';
 import type { RpcEndpoint } from '../rpc/endpoint.js';
 import { holdSnapshot } from './hold-check.js';
 import { ReplicaPeers, type Refusal } from './replica-peers.js';
@@ -114,7 +114,7 @@ export class ReplicaSets {
     this.handoff = new Handoff({
       view: this.view,
       docs: o.docs,
-      pushWhole: (id, targets) => engine.pushWhole(id, targets, now()),
+      pushWhole: (id, targets, since) => engine.pushWhole(id, targets, now(), since),
       forgetDoc: (id) => engine.forgetDoc(id),
       peers,
       countsAck: (w) => o.gate.countsAck(w),
@@ -171,11 +171,7 @@ export class ReplicaSets {
   private confirmer(ask: ReplicaAsk): NonNullable<HandoffOptions['confirm']> {
     return {
       snapshot: (id) => holdSnapshot(this.o.docs.doc(id)),
-      heldBefore: (id) => {
-        const p = this.view.previous();
-        return p && setOf(p, id);
-      },
-      ask: async (peer, id, epoch, snapshot) => (await ask.holdCheck(peer, id, epoch, snapshot)).holds,
+      ask: (peer, id, epoch, snapshot) => ask.holdCheck(peer, id, epoch, snapshot),
     };
   }
 
@@ -326,6 +322,7 @@ export class ReplicaSets {
   drain(timeoutMs: number): Promise<boolean> {
     const sched = this.o.runtime.scheduler;
     const until = this.o.runtime.clock.now() + timeoutMs;
+    this.view.leaving = true; // a leaver is off the voters like a learner, but hands everything off
     this.handoff?.configChanged();
     return new Promise((resolve) => {
       const check = (): void => {

@@ -21,6 +21,11 @@ export class ReplicaView implements SyncScope {
   /** The previous configurations whose moves may be unfinished (persisted). */
   readonly moves: ReplicaMoves;
   private pendingScope: ReplicaScope | undefined;
+  /** Scopes of the committed configuration with one learner added (pre-warm), by learner name. */
+  private prospects = new Map<string, ReplicaScope>();
+  /** Set by a graceful leave's drain: off the voters for good, so nothing is kept for an admission (willHold). */
+  leaving = false;
+  private prospectsOf: unknown;
   /**
    * Documents in use here though this node may not be their replica: a read pulling them, or a
    * write waiting for its acks (accepted from peers, and not dropped by handoff meanwhile).
@@ -84,13 +89,53 @@ export class ReplicaView implements SyncScope {
    * must not time out on us), or while a read pulls it.
    */
   accepts(docId: string): boolean {
-    if (this.current().isReplica(docId) || this.pulling.has(docId)) return true;
+    if (this.current().isReplica(docId) || this.pulling.has(docId) || this.willHold(docId)) return true;
     this.current();
     if (this.moves.inPreviousSet(docId)) return true; // an old replica: a writer whose move is incomplete needs its ack
     const p = this.gate.pending();
     if (!p) return false;
     if (!this.pendingScope || this.pendingScope.config !== p) this.pendingScope = new ReplicaScope(this.self, p);
     return this.pendingScope.isReplica(docId);
+  }
+
+  /**
+   * The scope of our configuration with `learner` added as a voter: where its admission would
+   * place it (a later change may place it elsewhere; pre-warm is best effort, the move still
+   * catches it up). Undefined when `learner` is a voter or replica sets are not enforced.
+   */
+  private prospective(learner: string): ReplicaScope | undefined {
+    const scope = this.current();
+    const c = scope.config;
+    if (!scope.enforced || c.voters.some((v) => v.name === learner)) return undefined;
+    if (this.prospectsOf !== c) [this.prospects, this.prospectsOf] = [new Map(), c];
+    let p = this.prospects.get(learner);
+    if (!p) {
+      if (this.prospects.size >= 64) this.prospects.clear();
+      this.prospects.set(learner, (p = new ReplicaScope(learner, { epoch: c.epoch, voters: [...c.voters, { name: learner }], replicationFactor: c.replicationFactor })));
+    }
+    return p;
+  }
+
+  /**
+   * Pre-warm: this node is a learner (not a voter) and would be a replica of `docId` once
+   * admitted. It takes such documents before its admission (a full snapshot carries them) and
+   * does not hand them off meanwhile, so the writes that need it once it is a replica do not
+   * wait for it to take in whole documents. Its copy counts for nothing until it is a voter.
+   */
+  willHold(docId: string): boolean {
+    return !this.leaving && placementKeyOf(docId) !== undefined && this.prospective(this.self)?.isReplica(docId) === true;
+  }
+
+  /**
+   * A full snapshot for `peer`: a voter gets what it shares with us (sharedWith); a learner also
+   * the documents we are a replica of that it will hold once admitted (pre-warm).
+   */
+  snapshotFor(peer: string): ((docId: string) => boolean) | undefined {
+    const shared = this.sharedWith(peer);
+    const p = this.prospective(peer);
+    if (!p || !shared) return shared;
+    const scope = this.current();
+    return (docId) => shared(docId) || (scope.isReplica(docId) && p.isReplica(docId));
   }
 
   /**

@@ -225,6 +225,7 @@ export class ClusterNode {
       stopped: isStopped,
       crash: () => this.crash(),
       onCaughtUp: () => this.returnSync.started(),
+      prewarm: options.prewarm !== false,
     });
     this.rpc.handle(METHODS.members, 'client', () => toJsonPayload(this.members()));
     this.rpc.onNotify(QUORUM_REJOIN_METHOD, 'member', (payload) => this.joinLoop.rejoinSnapshot(new TextDecoder().decode(payload)));

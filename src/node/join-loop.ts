@@ -26,6 +26,9 @@ const REDISCOVER_MS = 3000;
  * bounds the time from heal to one cluster; one attempt in flight at a time.
  */
 const RECONNECT_MS = 1000;
+/** Further voters a learner pulls the documents it will hold from (besides its first source), and how long it waits for each. */
+const PREWARM_SOURCES = 3;
+const PREWARM_TIMEOUT_MS = 10_000;
 /** Members of the writable side all ask at once; one rejoin snapshot per this long is enough. */
 const REJOIN_SNAPSHOT_EVERY_MS = 30_000;
 
@@ -49,6 +52,8 @@ export interface JoinLoopOptions {
   crash: () => Promise<void>;
   /** Caught up after the start and running (ACTIVE, or DEGRADED as a learner). */
   onCaughtUp?: () => void;
+  /** Pre-warm as a learner (default true). */
+  prewarm?: boolean;
 }
 
 export class JoinLoop {
@@ -190,16 +195,44 @@ export class JoinLoop {
     // A member that still lists us as left or dead (it has not heard our new incarnation yet, as
     // after a restart) has no address for us and drops its answer; so ask again, rotating through
     // the live members, with growing waits (2+4+8+16 s).
+    // A learner's snapshot carries the documents it will hold (pre-warm): slower to take in, and a
+    // retry elsewhere would send them again, so it waits longer.
+    const firstWait = this.prewarms() ? PREWARM_TIMEOUT_MS : 2000;
     for (let attempt = 0; attempt < 4 && !o.stopped(); attempt++) {
       const source = sources[attempt % sources.length]!;
-      if (await o.memory.fullSnapshotFrom(source.name, 2000 * 2 ** attempt)) {
+      if (await o.memory.fullSnapshotFrom(source.name, firstWait * 2 ** attempt)) {
         // A full pull on this configuration (caught up above): its removal, if it says so, needs no second one.
         this.pulledEpoch = o.gate.voterConfig().epoch;
+        await this.prewarm(source.name);
         return;
       }
       o.log.info({ from: source.name, attempt: attempt + 1 }, 'no full snapshot yet; asking again');
     }
     o.log.warn({ from: sources.map((m) => m.name) }, 'full snapshot did not complete; anti-entropy will finish catching up');
+  }
+
+  /**
+   * Pre-warm (docs/replica-sets.md "Pre-warm"): a learner's full snapshot carries the documents
+   * its source replicates that the learner will hold once admitted; any N - RF + 1 voters include
+   * a replica of each, so it pulls from up to PREWARM_SOURCES more live voters at once, then waits
+   * until what it took in is on disk. All before it says it is caught up (the proposers admit it
+   * then), so the writes that need it as a replica do not wait for it to take in whole documents.
+   */
+  private async prewarm(first: string): Promise<void> {
+    const o = this.o;
+    const c = o.gate.voterConfig();
+    if (!this.prewarms()) return;
+    const more = c.voters.filter((v) => v.name !== first && v.name !== o.self && o.swim.peek(v.name)?.state === 'alive').slice(0, Math.min(PREWARM_SOURCES, c.voters.length - c.replicationFactor));
+    const t0 = o.runtime.clock.now();
+    await Promise.all(more.map((v) => o.memory.fullSnapshotFrom(v.name, PREWARM_TIMEOUT_MS)));
+    await o.memory.stored();
+    o.log.info({ sources: [first, ...more.map((v) => v.name)], documents: o.memory.digest().documents, durationMs: Math.round(o.runtime.clock.now() - t0) }, 'pre-warmed the documents this node will hold once admitted');
+  }
+
+  /** Whether this node pre-warms: a learner of a configuration with more voters than RF (else every voter holds everything: the first snapshot had it all). */
+  private prewarms(): boolean {
+    const c = this.o.gate.voterConfig();
+    return this.o.prewarm !== false && !this.o.gate.isVoter(this.o.self) && c.voters.length > c.replicationFactor;
   }
 
   /**

@@ -36,6 +36,8 @@ export interface ClusterNodeOptions {
   httpPort?: number;
   /** Called to find seeds when none are given (UDP broadcast discovery). */
   discover?: () => Promise<string[]>;
+  /** A learner pulls the documents it will hold from further voters before it is admitted (pre-warm; default on; off: its one catch-up snapshot only, for tests). */
+  prewarm?: boolean;
   /** Members FAILED this long are removed from the voter set by the writable side (default 10 s). */
   stableAfterMs?: number;
   /** How long a write waits for a majority of voters to acknowledge it (default 5 s). */

@@ -162,12 +162,12 @@ export class SyncEngine {
    * document away counts the acks before it drops its copy). Returns the request id, or undefined
    * when there is nobody to send it to.
    */
-  pushWhole(docId: string, targets: readonly PeerId[], now: number = this.lastNow): { requestId: number; effects: SyncEffect[] } | undefined {
+  pushWhole(docId: string, targets: readonly PeerId[], now: number = this.lastNow, since: Uint8Array = EMPTY_STATE_VECTOR): { requestId: number; effects: SyncEffect[] } | undefined {
     this.lastNow = now;
     if (targets.length === 0) return undefined;
     const requestId = this.nextRequestId++;
     const out: SyncEffect[] = [];
-    this.pusher.push(out, targets, requestId, docId, this.docs.diff(docId, EMPTY_STATE_VECTOR), now);
+    this.pusher.push(out, targets, requestId, docId, this.docs.diff(docId, since), now);
     return { requestId, effects: out };
   }
 

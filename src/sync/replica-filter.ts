@@ -12,6 +12,8 @@ export interface SyncScope {
   sharedWith(peer: PeerId): ((docId: string) => boolean) | undefined;
   /** Whether a remote update may create `docId` here (this node does not hold it yet). */
   accepts(docId: string): boolean;
+  /** The documents a full snapshot for `peer` carries, when not sharedWith's (a learner's pre-warm). */
+  snapshotFor?(peer: PeerId): ((docId: string) => boolean) | undefined;
 }
 
 export class ReplicaFilter {
@@ -36,7 +38,7 @@ export class ReplicaFilter {
 
   /** The documents of `tree` a full snapshot for `peer` carries. */
   snapshotIds(tree: DigestTree, peer: PeerId): string[] {
-    const shared = this.scope?.sharedWith(peer);
+    const shared = this.scope?.snapshotFor ? this.scope.snapshotFor(peer) : this.scope?.sharedWith(peer);
     return shared ? tree.allDocs().filter(shared) : tree.allDocs();
   }
 

@@ -35,6 +35,9 @@ class Series {
 
 export class WriteTrace {
   private series = new Map<string, Series>();
+  /** Writes slower than TRI_WRITE_TRACE_SLOW_MS (default 250): one record each, at most 200 an interval. */
+  private slowWrites: unknown[] = [];
+  readonly slowMs = Number(process.env.TRI_WRITE_TRACE_SLOW_MS ?? 250);
   private readonly loop = monitorEventLoopDelay({ resolution: 5 });
 
   constructor(private readonly file: string) {
@@ -54,11 +57,18 @@ export class WriteTrace {
     this.add(phase, performance.now() - t0);
   }
 
+  /** Keeps the record of one slow write (who acked when, when our own copy was durable). */
+  slow(record: unknown): void {
+    if (this.slowWrites.length < 200) this.slowWrites.push(record);
+  }
+
   /** Writes the interval's line now (the timer does it every second). */
   dump(): void {
     if (this.series.size === 0) return;
     const line: Record<string, unknown> = { t: Date.now(), loopDelayMs: { p50: this.loop.percentile(50) / 1e6, p99: this.loop.percentile(99) / 1e6, max: this.loop.max / 1e6 } };
     for (const [k, s] of this.series) line[k] = s.summary();
+    if (this.slowWrites.length > 0) line.slow = this.slowWrites;
+    this.slowWrites = [];
     this.series = new Map();
     this.loop.reset();
     try {
@@ -78,3 +88,10 @@ function open(): WriteTrace | undefined {
 
 export const writeTrace: WriteTrace | undefined = open();
 export const traceNow = (): number => performance.now();
+
+/** `p`, its wait recorded under `phase` when tracing. */
+export function timed<T>(phase: string, p: Promise<T>): Promise<T> {
+  if (!writeTrace) return p;
+  const t0 = traceNow();
+  return p.finally(() => writeTrace?.since(phase, t0));
+}

@@ -22,17 +22,21 @@ const KNOWN_OPEN = [] as const;
 
 describe('replica-set invariants catch their planted bugs', () => {
   it('early-drop: a document dropped before a majority of its new set holds it', async () => {
-    // Run 7 of seed 21 (found by running the sampled runs of seed 21 with handoff-drops-unacked planted:
-    // runs 3, 7, 13, 21, 25 and 27 of the first 30 catch it since joint quorums and move settling);
-    // the same run holds without the bug.
-    const run = sampleRun(21, 6, 7);
+    // A run of seed 21 where the planted bug breaks early-drop (run 7 did until session 12, when a
+    // joiner's pre-warm changed the timing); which run moves with the node's timing, so the test
+    // searches, as for short-ack below. The same run holds without the bug.
     const config = scenarioConfig({ nodes: 7, skipInvariants: [...KNOWN_OPEN] });
-    const buggy = await withPlantedBug('handoff-drops-unacked', () => runScenario(run, config));
-    expect(buggy.violation?.invariant).toBe('early-drop');
-    expect(buggy.violation?.message).toMatch(/dropped agent\/\S+ on configuration \d+ while only \{[^}]*\} of its replica set \{[^}]+\} held everything it held/);
-    const clean = await runScenario(run, config);
+    let found: { run: ReturnType<typeof sampleRun>; message: string } | undefined;
+    for (let i = 0; i < 30 && !found; i++) {
+      const run = sampleRun(21, i, 7);
+      const buggy = await withPlantedBug('handoff-drops-unacked', () => runScenario(run, config));
+      if (buggy.violation?.invariant === 'early-drop') found = { run, message: buggy.violation.message };
+    }
+    expect(found, 'the planted handoff-drops-unacked bug found within 30 runs').toBeDefined();
+    expect(found!.message).toMatch(/dropped agent\/\S+ on configuration \d+ while only \{[^}]*\} of its replica set \{[^}]+\} held everything it held/);
+    const clean = await runScenario(found!.run, config);
     expect(clean.violation?.message).toBeUndefined();
-  }, 120_000);
+  }, 300_000);
 
   it('the replay command of a failure repeats which invariants were checked', async () => {
     const r = await runFuzz({ seed: 21, runs: 1, nodes: 7, plantedBug: 'handoff-stalls', skipInvariants: [...KNOWN_OPEN], maxShrinkRuns: 0 });

@@ -45,11 +45,17 @@ describe('compareHeld: snapshots, no content', () => {
     const a = docWith(1, ['x', 'y']);
     const b = copy(a, 2);
     const snapA = holdSnapshot(a)!;
-    expect(compareHeld(b, snapA)).toEqual({ holds: true, within: true });
+    expect(compareHeld(b, snapA)).toEqual({ holds: true, within: true }); // no state vector when it holds everything
 
     b.getArray<string>('episodes').push(['z']); // b has more: it holds everything of a, a is within b but not vice versa
     expect(compareHeld(b, snapA)).toEqual({ holds: true, within: false });
-    expect(compareHeld(a, holdSnapshot(b)!)).toEqual({ holds: false, within: true });
+    const lacking = compareHeld(a, holdSnapshot(b)!);
+    expect(lacking).toMatchObject({ holds: false, within: true });
+    // A copy that lacks something answers its state vector: the asker's diff against it makes it hold everything.
+    const a2 = copy(a, 4);
+    Y.applyUpdate(a2, Y.encodeStateAsUpdate(b, lacking.sv));
+    expect(compareHeld(a2, holdSnapshot(b)!)).toEqual({ holds: true, within: true });
+    expect(compareHeld(null, holdSnapshot(b)!).sv).toBeUndefined(); // no copy: the whole document
 
     // A deletion changes no state vector: the delete set tells it apart.
     const c = copy(a, 3);
@@ -139,7 +145,7 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
-describe('Handoff with hold-checks: bytes to new replicas only', () => {
+describe('Handoff with hold-checks: every replica asked first, bytes only to those that lack something', () => {
   // n0..n5 -> n0..n6: find a document n0 held and is displaced from by the joiner n6.
   const before = config(names(6), 1);
   const after = config(names(7), 2);
@@ -150,7 +156,7 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
   const continuing = newSet.filter((n) => oldSet.includes(n));
   const fresh = newSet.filter((n) => !oldSet.includes(n));
 
-  function setup(answer: (peer: string) => Promise<boolean>) {
+  function setup(answer: (peer: string) => Promise<{ holds: boolean; sv?: Uint8Array }>) {
     const cfg = { current: before };
     const view = viewOn('n0', cfg);
     view.current();
@@ -158,14 +164,14 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
     view.current(); // the previous scope is known: n0 was in the old set
     const sched = new ManualScheduler();
     let held = true;
-    const pushes: Array<{ id: number; targets: readonly string[] }> = [];
+    const pushes: Array<{ id: number; targets: readonly string[]; since?: Uint8Array }> = [];
     const asked: string[] = [];
     const handoff = new Handoff({
       view,
       docs: { ids: () => (held ? [doc] : []), has: () => held, digest: () => Uint8Array.of(1, 2, 3), drop: () => ((held = false), true) },
-      pushWhole: (_id, targets) => {
+      pushWhole: (_id, targets, since) => {
         const id = pushes.length + 1;
-        pushes.push({ id, targets: [...targets] });
+        pushes.push({ id, targets: [...targets], ...(since ? { since } : {}) });
         return { requestId: id, effects: [] as SyncEffect[] };
       },
       forgetDoc: () => undefined,
@@ -177,7 +183,6 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
       log: silent,
       confirm: {
         snapshot: () => Uint8Array.of(0, 0),
-        heldBefore: (id) => placementOf(before).replicas(id.slice('agent/'.length)),
         ask: (peer) => {
           asked.push(peer);
           return answer(peer);
@@ -187,31 +192,45 @@ describe('Handoff with hold-checks: bytes to new replicas only', () => {
     return { handoff, pushes, asked, sched, isHeld: () => held };
   }
 
-  it('pushes to the new replica, confirms the continuing ones by snapshot, then drops', async () => {
-    expect(fresh.length).toBeGreaterThan(0);
-    const s = setup(async () => true);
+  it('asks every replica first: the new one (pre-warmed) gets only what it lacks, a continuing one confirms, then drops', async () => {
+    expect(fresh).toHaveLength(1);
+    expect(continuing).toHaveLength(2);
+    const sv = Uint8Array.of(1, 5, 9);
+    // The new replica lacks the last writes; one continuing replica confirms; the other does not answer (yet).
+    const s = setup((peer) => (fresh.includes(peer) ? Promise.resolve({ holds: false, sv }) : peer === continuing[0] ? Promise.resolve({ holds: true }) : new Promise(() => undefined)));
     s.handoff.round();
-    expect(s.pushes.map((p) => p.targets)).toEqual([fresh]);
-    expect(s.asked.sort()).toEqual([...continuing].sort());
+    expect(s.pushes).toEqual([]); // nothing sent before the answers
+    expect(s.asked.sort()).toEqual([...newSet].sort());
     await flush();
-    // Continuing replicas (a majority of the set with RF 3 when only one is new) confirmed: dropped without any push to them.
-    expect(s.handoff.confirmations).toBe(continuing.length);
-    expect(s.isHeld()).toBe(2 * continuing.length > newSet.length ? false : true);
+    expect(s.pushes.map((p) => p.targets)).toEqual([fresh]);
+    expect(s.pushes[0]!.since).toEqual(sv); // a diff against the new replica's state vector, not the whole document
+    expect(s.handoff.confirmations).toBe(1);
+    expect(s.isHeld()).toBe(true); // 1 of 3
     s.handoff.ack(s.pushes[0]!.id, fresh[0]!, 1);
-    expect(s.isHeld()).toBe(false);
+    expect(s.isHeld()).toBe(false); // the new replica stored what it lacked: 2 of 3 hold everything
     expect(s.pushes).toHaveLength(1);
+  });
+
+  it('two continuing replicas that confirm are a majority: dropped without a byte to the new one (anti-entropy brings it)', async () => {
+    const s = setup((peer) => (fresh.includes(peer) ? new Promise(() => undefined) : Promise.resolve({ holds: true })));
+    s.handoff.round();
+    await flush();
+    expect(s.handoff.confirmations).toBe(2);
+    expect(s.isHeld()).toBe(false);
+    expect(s.pushes).toEqual([]);
   });
 
   it('a continuing replica that lacks something gets the document; one that refuses is asked again, then pushed', async () => {
     let refusals = 0;
     const s = setup(async (peer) => {
-      if (peer === continuing[0]) return false; // lacks something
+      if (peer === continuing[0] || fresh.includes(peer)) return { holds: false }; // lacks something (no copy: the whole document)
       refusals++;
       throw new RefusedError('other-configuration', 'not on configuration 2 yet');
     });
     s.handoff.round();
     await flush();
-    expect(s.pushes.map((p) => p.targets)).toEqual([fresh, [continuing[0]]]);
+    expect(s.pushes.map((p) => p.targets[0]).sort()).toEqual([...fresh, continuing[0]].sort());
+    expect(s.pushes.every((p) => p.since === undefined)).toBe(true);
     expect(s.isHeld()).toBe(true); // nobody acknowledged yet
     for (let i = 0; i < 6; i++) {
       s.sched.advance(200);
