@@ -25,15 +25,7 @@ describe('consistency levels: 5 processes, replication factor 3 (127.0.31.11-15)
   const localIds = async (name: string, agent: string): Promise<string[]> => (await (await client(name)).memoryPage(agent, { limit: 1000 })).items.map((e) => e.id);
 
   it('five voters on one configuration', async () => {
-    await waitFor(
-      'five voters on one configuration',
-      async () => {
-        const all = await Promise.all(names().map(async (n) => (await client(n)).status()));
-        const ok = all.every((s) => s.voters.length === 5 && s.quorum.configuration === all[0]!.quorum.configuration);
-        return { ok, value: all, detail: all.map((s) => `${s.voters.length}@${s.quorum.configuration}`).join(' ') };
-      },
-      { timeoutMs: 30_000, intervalMs: 500 },
-    );
+    await clients.settledOn(5, 'five voters on one configuration');
   }, 60_000);
 
   it('--consistency all: acknowledged once every replica stored it; each lists it from its own copy at once', async () => {

@@ -26,15 +26,7 @@ describe('writes through a non-replica are forwarded: 5 processes, replication f
   };
 
   it('five voters on one configuration', async () => {
-    await waitFor(
-      'five voters on one configuration',
-      async () => {
-        const all = await Promise.all(names().map(async (n) => (await client(n)).status()));
-        const ok = all.every((s) => s.voters.length === 5 && s.quorum.configuration === all[0]!.quorum.configuration);
-        return { ok, value: all, detail: all.map((s) => `${s.voters.length}@${s.quorum.configuration}`).join(' ') };
-      },
-      { timeoutMs: 30_000, intervalMs: 500 },
-    );
+    await clients.settledOn(5, 'five voters on one configuration');
   }, 60_000);
 
   it('an add through a non-replica: acknowledged by a majority of the set, answered with the episode, no copy on the writer', async () => {

@@ -66,15 +66,7 @@ describe('replica sets: 7 processes, replication factor 3 (127.0.21.11-17)', () 
   };
 
   it('concurrent writes to 20 agents: each agent held by exactly its 3 replicas', async () => {
-    await waitFor(
-      'seven voters on one configuration',
-      async () => {
-        const all = await Promise.all(c.nodes.map(async (n) => (await client(n.name)).status()));
-        const ok = all.every((s) => s.voters.length === 7 && s.quorum.configuration === all[0]!.quorum.configuration);
-        return { ok, value: all, detail: all.map((s) => `${s.voters.length}@${s.quorum.configuration}`).join(' ') };
-      },
-      { timeoutMs: 30_000, intervalMs: 500 },
-    );
+    await clients.settledOn(7, 'seven voters on one configuration');
     const names = c.nodes.map((n) => n.name);
     const writes: Array<Promise<void>> = [];
     for (let r = 0; r < 3; r++) AGENTS.forEach((a, i) => writes.push(write(names[(i + r) % 7]!, a, `round ${r}`)));

@@ -7,6 +7,7 @@
 // - an apply that integrates more than the update shown (a pending update it completed) is
 //   delivered too, so no client misses what the node holds.
 import * as Y from 'yjs';
+import { oneDocMemory } from './lib/one-doc-memory.js';
 import * as decoding from 'lib0/decoding';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/node/logger.js';
@@ -29,19 +30,9 @@ interface Reader {
 
 function setup() {
   const doc = new Y.Doc();
-  const listeners: Array<(id: string, u: Uint8Array, origin: unknown) => void> = [];
-  doc.on('update', (u: Uint8Array, origin: unknown) => {
-    for (const l of listeners) l(DOC, u, origin);
-  });
   let applies = 0;
   const memory = {
-    docs: {
-      onLocalUpdate: (cb: (id: string, u: Uint8Array, origin: unknown) => void) => void listeners.push(cb),
-      stateVector: () => Y.encodeStateVector(doc),
-      diff: (_id: string, sv: Uint8Array) => Y.encodeStateAsUpdate(doc, sv),
-      doc: () => doc,
-      ids: () => [DOC],
-    },
+    docs: oneDocMemory(doc, DOC),
     writeQuorum: async (op: () => void) => {
       op();
       applies++;

@@ -7,6 +7,7 @@
 // - a client's own update is relayed to the members with clients on the document, before the
 //   write path runs.
 import * as Y from 'yjs';
+import { oneDocMemory } from './lib/one-doc-memory.js';
 import * as decoding from 'lib0/decoding';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/node/logger.js';
@@ -24,19 +25,9 @@ const DOC = 'doc/r';
 function setup(opts: { soon?: boolean } = {}) {
   const soonQueue: Array<() => void> = [];
   const doc = new Y.Doc();
-  const listeners: Array<(id: string, u: Uint8Array, origin: unknown) => void> = [];
-  doc.on('update', (u: Uint8Array, origin: unknown) => {
-    for (const l of listeners) l(DOC, u, origin);
-  });
   const writes: Uint8Array[] = [];
   const memory = {
-    docs: {
-      onLocalUpdate: (cb: (id: string, u: Uint8Array, origin: unknown) => void) => void listeners.push(cb),
-      stateVector: () => Y.encodeStateVector(doc),
-      diff: (_id: string, sv: Uint8Array) => Y.encodeStateAsUpdate(doc, sv),
-      doc: () => doc,
-      ids: () => [DOC],
-    },
+    docs: oneDocMemory(doc, DOC),
     // Stored on a majority at once: the test is about what happens before the write path.
     writeQuorum: async (op: () => void) => {
       op();

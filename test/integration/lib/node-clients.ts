@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { NodeClient } from '../../../src/client/node-client.js';
 import type { TriCluster } from './tri-cluster.js';
+import { waitFor } from './wait-for.js';
 
 export class NodeClients {
   private readonly byName = new Map<string, NodeClient>();
@@ -20,6 +21,19 @@ export class NodeClients {
       this.byName.set(name, k);
     }
     return k;
+  }
+
+  /** Waits until every node of the cluster lists `voters` voters on one configuration. */
+  async settledOn(voters: number, what: string): Promise<void> {
+    await waitFor(
+      what,
+      async () => {
+        const all = await Promise.all(this.cluster().nodes.map(async (n) => (await this.get(n.name)).status()));
+        const ok = all.every((s) => s.voters.length === voters && s.quorum.configuration === all[0]!.quorum.configuration);
+        return { ok, value: all, detail: all.map((s) => `${s.voters.length}@${s.quorum.configuration}`).join(' ') };
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
   }
 
   /** Drops the client of a node that was killed (its connection is dead). */

@@ -1,0 +1,17 @@
+// The `docs` side of a MemoryService fake holding one Y.Doc, for the Yjs hub tests: local
+// updates reach the hub's listeners, and state vectors and diffs come from the document.
+import * as Y from 'yjs';
+
+export function oneDocMemory(doc: Y.Doc, name: string) {
+  const listeners: Array<(id: string, u: Uint8Array, origin: unknown) => void> = [];
+  doc.on('update', (u: Uint8Array, origin: unknown) => {
+    for (const l of listeners) l(name, u, origin);
+  });
+  return {
+    onLocalUpdate: (cb: (id: string, u: Uint8Array, origin: unknown) => void) => void listeners.push(cb),
+    stateVector: () => Y.encodeStateVector(doc),
+    diff: (_id: string, sv: Uint8Array) => Y.encodeStateAsUpdate(doc, sv),
+    doc: () => doc,
+    ids: () => [name],
+  };
+}
