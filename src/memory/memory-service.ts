@@ -259,7 +259,7 @@ export class MemoryService implements AgentMemoryWriter {
     const plans = this.replicas.writePlans(changed, pushes, level);
     const release = this.replicas.pin(changed); // a non-replica's copy stays until the write resolved
     try {
-      if (!plans) await this.durable(); // a single voter (or replica): resolves once its own copy is on disk
+      if (!plans) await this.stored(); // a single voter (or replica): resolves once its own copy is on disk
       else {
         const acked = this.acks.wait(pushes.map((p) => p.requestId), plans, !this.commit, this.o.gate.ackRule());
         // No fsync running: ours starts once the pushes left, not at the end of the turn. Under
@@ -277,11 +277,6 @@ export class MemoryService implements AgentMemoryWriter {
   fullSnapshotFrom(peer: string, timeoutMs: number): Promise<boolean> {
     const start = () => this.run(this.engine.requestFullSnapshot(peer, this.o.runtime.clock.now()));
     return syncedWithin(this.o.runtime.scheduler, this.onSynced, (e) => e.peer === peer && e.mode === 'full_snapshot', timeoutMs, start);
-  }
-
-  /** Resolves once everything stored so far is on disk (a learner's pre-warm, before it says it caught up). */
-  stored(): Promise<void> {
-    return this.durable();
   }
 
   /** Starts one anti-entropy round with `peer` now (tests and heal speed-ups use it). */
@@ -369,7 +364,7 @@ export class MemoryService implements AgentMemoryWriter {
   }
 
   /** Resolves once every update stored so far is on disk (at once without group commit). */
-  private durable(): Promise<void> {
+  stored(): Promise<void> {
     if (!this.commit || this.docs.heldCount() === 0) return Promise.resolve();
     return new Promise((resolve, reject) => this.durableWaiters.push({ resolve, reject }));
   }
