@@ -143,7 +143,7 @@ describe('writes during a move (simulator, 7 nodes + 1, RF 3)', () => {
       // keeps both changes: a node may legitimately have released the first one already (every voter
       // of s8 told it they were done before it adopted s9), which node does depends on timing.
       const inSets = new Set([s7, s8, s9].flatMap((s) => s.replicasOf(`agent/${agent}`)!));
-      const keepsBoth = (i: number): boolean => same(c.node(i).memoryService.replicas.view.moves.epochs().slice(-2), [s7.epoch, s8.epoch]);
+      const keepsBoth = (i: number): boolean => c.node(i).memoryService.replicas.view.moves.epochs().slice(-2).join() === [s7.epoch, s8.epoch].join();
       const found = c.live().find((i) => i !== j8 && i !== j9 && !inSets.has(c.node(i).name) && keepsBoth(i));
       expect(found).toBeDefined();
       const writer = found!;
