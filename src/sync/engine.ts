@@ -331,6 +331,10 @@ export class SyncEngine {
         return;
       }
       case 'snapshot-request': {
+        // The requester is (re)starting: a restarted process lost both numberings of its previous
+        // life (ours and its own) and would refuse the whole snapshot (unknown-ref), nothing to resend.
+        this.names.forgetPeer(peer);
+        this.peerNames.forgetPeer(peer);
         this.refreshTree();
         const ids = this.replicas.snapshotIds(this.tree, peer);
         // With our digest check, so a document the requester holds equally already is skipped there.

@@ -140,21 +140,28 @@ describe('writes during a move (simulator, 7 nodes + 1, RF 3)', () => {
       const twice = AGENTS.find((a) => moved(a) && !same(s7.replicasOf(`agent/${a}`)!, s9.replicasOf(`agent/${a}`)!) && !same(s7.replicasOf(`agent/${a}`)!, s8.replicasOf(`agent/${a}`)!));
       expect(twice).toBeDefined(); // 48 agents: a few moved at both changes (each about 1 in 8)
       const agent = twice!;
-      // A writer in none of its sets: nothing but its own writes completes the move on it.
+      // A writer in none of its sets (nothing but its own writes completes the move on it) that still
+      // keeps both changes: a node may legitimately have released the first one already (every voter
+      // of s8 told it they were done before it adopted s9), which node does depends on timing.
       const inSets = new Set([s7, s8, s9].flatMap((s) => s.replicasOf(`agent/${agent}`)!));
-      const writer = c.live().find((i) => i !== j8 && i !== j9 && !inSets.has(c.node(i).name))!;
+      const keepsBoth = (i: number): boolean => c.node(i).memoryService.replicas.view.moves.epochs().slice(-2).join() === [s7.epoch, s8.epoch].join();
+      const found = c.live().find((i) => i !== j8 && i !== j9 && !inSets.has(c.node(i).name) && keepsBoth(i));
+      expect(found).toBeDefined();
+      const writer = found!;
       const view = c.node(writer).memoryService.replicas.view;
-      expect(view.moves.epochs().slice(-2)).toEqual([s7.epoch, s8.epoch]);
       const kept = view.moves.epochs();
-      expect(view.previousSets(`agent/${agent}`).map((p) => p.epoch).slice(0, 2)).toEqual([s8.epoch, s7.epoch]);
+      const previous = view.previousSets(`agent/${agent}`).map((p) => p.epoch);
+      expect(previous.slice(0, 2)).toEqual([s8.epoch, s7.epoch]);
       // The writer restarts before it writes: the previous configurations come back from its store.
       c.crash(writer);
       await c.runFor(1000);
       const started = c.restart(writer);
+      expect(c.node(writer).memoryService.replicas.view.moves.epochs()).toEqual(kept); // read from the store, before it hears anyone
+      // Catching up takes one snapshot (not a retry per source that still numbers documents for its previous life), so the move is still open here.
       expect(await c.runUntil(() => c.node(writer).gate.verdict().writable, 60_000)).toBe(true);
       await c.settle(started, 10_000);
       expect(c.node(writer).memoryService.replicas.view.moves.epochs()).toEqual(kept);
-      expect(c.node(writer).memoryService.replicas.view.previousSets(`agent/${agent}`).length).toBeGreaterThan(0);
+      expect(c.node(writer).memoryService.replicas.view.previousSets(`agent/${agent}`).map((p) => p.epoch)).toEqual(previous);
       for (let k = 0; k < 3; k++) acked.push({ agent, id: await c.settle(c.node(writer).memory(agent).addEpisode({ task: `second${k}`, outcome: 'ok' }), 10_000) });
       // Writing completes the move on the writer: later writes need the current set only.
       expect(await c.runUntil(() => c.node(writer).memoryService.replicas.view.previousSets(`agent/${agent}`).length === 0, 30_000)).toBe(true);

@@ -350,6 +350,30 @@ describe('document numbers', () => {
     expect(n.decodeErrors).toEqual([]);
   });
 
+  it('a restarted node pulls a full snapshot in one round from a peer that still numbers documents for its previous life', () => {
+    const n = net(['a', 'b']);
+    writeEpisode(n.node('a').docs, 'x', 1);
+    writeEpisode(n.node('b').docs, 'y', 1);
+    n.run();
+    writeEpisode(n.node('a').docs, 'x', 2);
+    writeEpisode(n.node('b').docs, 'y', 2);
+    n.run(); // now a names x by its own number and y by b's, both acknowledged
+    // b restarts (same store, new engine and numbering) before a ever hears it was gone; a writes meanwhile.
+    n.continuous = false;
+    const b = n.node('b');
+    n.nodes.set('b', { ...b, engine: new SyncEngine({ docs: b.docs, epoch: 777 }) });
+    n.node('b').engine.addPeer('a');
+    writeEpisode(n.node('a').docs, 'x', 3);
+    writeEpisode(n.node('a').docs, 'y', 3);
+    const kinds: string[] = [];
+    n.effects('b', n.node('b').engine.requestFullSnapshot('a', 0));
+    n.run((m) => (kinds.push(`${m.from}:${peekKind(m.bytes)}`), 'deliver'));
+    expect(kinds).not.toContain('b:unknown-ref');
+    expect(n.eventsOf('b', 'synced').at(-1)).toMatchObject({ mode: 'full_snapshot' });
+    expect(sameContent(n)).toBe(true);
+    expect(n.decodeErrors).toEqual([]);
+  });
+
   it('a restarted sender (new epoch) reusing numbers for other documents is never misread', () => {
     const n = net(['a', 'b']);
     writeEpisode(n.node('a').docs, 'x', 1);
