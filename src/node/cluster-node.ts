@@ -126,6 +126,8 @@ export class ClusterNode {
       memberCount: () => this.directory.size,
       drive: (now) => this.voterConfig.drive(now),
       onChange: () => this.directory.refreshSelf(),
+      word: () => this.gate.word(),
+      announceWord: () => this.joinLoop.announceWord(),
       stopped: isStopped,
     });
     this.voterConfig = new VoterConfigDriver({
@@ -139,7 +141,7 @@ export class ClusterNode {
         // A removed member admitted again cannot know it was removed: tell it to pull a full snapshot.
         for (const name of back) this.joinLoop.tellRejoin(name);
       },
-      onAdopted: () => this.lifecycle.queueCheck(),
+      onAdopted: () => this.lifecycle.adopted(),
       wake: () => this.lifecycle.queueCheck(),
       onVerified: (name) => {
         this.directory.refreshWord(name);
@@ -164,10 +166,7 @@ export class ClusterNode {
     });
     this.gate.onConfigChange(() => {
       this.directory.refreshSelf();
-      if (this.stopped) return;
-      this.lifecycle.updateMeta({ configWord: this.gate.word() });
-      // Straight to every live member as well (a quorum counts on this word); a learner tells only the proposers.
-      this.joinLoop.announceWord();
+      this.lifecycle.wordChanged();
     });
     const addressOf = (name: string): string | undefined => {
       const m = this.swim.peek(name);

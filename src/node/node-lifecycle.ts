@@ -4,6 +4,7 @@
 import type { Swim, SwimEffect } from '../../gossip/swim.js';
 import { NodeStoppedError } from '../errors.js';
 import type { QuorumGate } from '../quorum/quorum-gate.js';
+import type { WritableVerdict } from '../quorum/rules.js';
 import type { Logger, Runtime } from '../runtime/types.js';
 import type { LifecycleState } from './lifecycle.js';
 import { encodeMeta, type NodeMeta } from './meta.js';
@@ -29,6 +30,10 @@ export interface NodeLifecycleOptions {
   drive: (now: number) => void;
   /** Our lifecycle, role or word changed: the member directory's own row follows. */
   onChange: () => void;
+  /** The configuration word we are on (the gate's): every metadata update carries it. */
+  word: () => number;
+  /** Tells the cluster our new word directly, once it is published (JoinLoop.announceWord). */
+  announceWord: () => void;
   stopped: () => boolean;
 }
 
@@ -38,9 +43,13 @@ export class NodeLifecycle {
   private checkQueued = false;
   private pendingFreeSlots: number | undefined;
   private freeSlotsFlush: (() => void) | undefined;
+  /** The word last announced (publishWord), and the pending publication of a new one. */
+  private announcedWord: number | undefined;
+  private wordFlush: (() => void) | undefined;
 
   constructor(private readonly o: NodeLifecycleOptions) {
     this.published = { ...o.meta, lifecycle: this.current };
+    this.announcedWord = o.meta.configWord ?? 0;
   }
 
   get state(): LifecycleState {
@@ -75,10 +84,10 @@ export class NodeLifecycle {
     this.current = 'LEFT';
   }
 
-  /** Publishes new self-reported metadata (free slots, lifecycle, word) to the cluster. */
+  /** Publishes new self-reported metadata (free slots, lifecycle) to the cluster, with our current word. */
   updateMeta(patch: Partial<Pick<NodeMeta, 'freeSlots' | 'lifecycle' | 'configWord'>>): void {
     if (this.o.stopped()) throw new NodeStoppedError('the node has stopped');
-    const next = { ...this.published, ...patch };
+    const next = { ...this.published, configWord: this.o.word(), ...patch };
     const prev = this.published;
     if (next.freeSlots === prev.freeSlots && next.lifecycle === prev.lifecycle && next.configWord === prev.configWord) return;
     this.published = next;
@@ -96,6 +105,39 @@ export class NodeLifecycle {
       this.freeSlotsFlush = undefined;
       if (!this.o.stopped() && this.pendingFreeSlots !== undefined) this.updateMeta({ freeSlots: this.pendingFreeSlots });
     });
+  }
+
+  /**
+   * Our configuration word changed (the gate's listener): published once the change has settled,
+   * at once when it came with an adopted configuration (publishWord) and otherwise at the end of
+   * this turn, so the evidence that came with it (members counted on it) is in the table first.
+   */
+  wordChanged(): void {
+    if (this.wordFlush || this.o.stopped()) return;
+    this.wordFlush = this.o.runtime.scheduler.schedule(0, () => this.publishWord());
+  }
+
+  /**
+   * Publishes and announces a new word in one metadata update with the lifecycle it brings: a
+   * learner admitted with a writable set counted turns ACTIVE in the same update, not in a second
+   * one every member hears (at 1,000 nodes each update is ~N member events and N x 12 transmits).
+   */
+  publishWord(): void {
+    this.wordFlush?.();
+    this.wordFlush = undefined;
+    const word = this.o.word();
+    if (this.o.stopped() || word === this.announcedWord) return;
+    this.announcedWord = word;
+    this.follow(this.o.gate.verdict());
+    this.updateMeta({});
+    // Straight to every live member as well (a quorum counts on this word); a learner tells only the proposers.
+    this.o.announceWord();
+  }
+
+  /** We adopted a newer configuration: its word goes out now, and quorum is checked again. */
+  adopted(): void {
+    this.publishWord();
+    this.queueCheck();
   }
 
   /** Re-evaluates quorum every QUORUM_CHECK_MS: DEGRADED without it, ACTIVE with it, and downing. */
@@ -124,8 +166,12 @@ export class NodeLifecycle {
 
   private check(): void {
     this.o.drive(this.o.runtime.clock.now());
+    this.follow(this.o.gate.verdict());
+  }
+
+  /** ACTIVE with a writable verdict, DEGRADED without (only while running). */
+  private follow(v: WritableVerdict): void {
     if (!this.running) return;
-    const v = this.o.gate.verdict();
     if (!v.writable && this.current === 'ACTIVE') {
       this.o.log.warn({ reachable: v.reachable, voters: v.total }, `no quorum: read-only (${v.reason})`);
       this.set('DEGRADED');

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { runFuzz } from '../../src/fuzz/index.js';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
+import { decodeMetaShared } from '../../src/node/meta.js';
 import { simClusterPerTest } from './lib/sim-replay.js';
 import { disjointWritable } from './lib/split-check.js';
 
@@ -59,6 +60,22 @@ describe('admission on the simulator', () => {
     expect(epoch).toBeLessThanOrEqual(4); // the founder's, then a batch or three
     expect(ms).toBeLessThan(5_000);
   });
+
+  it('a forming cluster of 80 (checks periodic): each learner publishes its admission and ACTIVE in one metadata update', async () => {
+    const c = sim.track(new SimCluster({ seed: 'admission-one-update', nodes: 80, profile: 'lan' }));
+    // Members heard DEGRADED on a word, per word: a read-only wave is every learner heard so on the word admitting it.
+    const degradedOn = new Map<number, Set<string>>();
+    c.onMemberEvent((_i, e) => {
+      const meta = decodeMetaShared(e.member.meta);
+      if (meta?.lifecycle === 'DEGRADED') (degradedOn.get(meta.configWord ?? 0) ?? degradedOn.set(meta.configWord ?? 0, new Set()).get(meta.configWord ?? 0)!).add(e.member.name);
+    });
+    await c.start();
+    expect(await c.runUntil(() => c.allSee((ms) => ms.length === 80 && ms.every((m) => m.state === 'ACTIVE')), 30_000, 10)).toBe(true);
+    const config = c.node(0).gate.voterConfig();
+    expect(config.voters).toHaveLength(80);
+    // At most the proposer of each change after the founder's is heard read-only on it (it counts only the voters that accepted).
+    expect(degradedOn.get(c.node(0).gate.word())?.size ?? 0).toBeLessThanOrEqual(config.epoch - 1);
+  }, 60_000);
 });
 
 describe('graceful leave on the simulator', () => {

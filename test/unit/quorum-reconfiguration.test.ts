@@ -145,6 +145,29 @@ describe('the voter-set protocol as a state machine', () => {
     expect(n1.core.countedWord('n0', configWord(3, false))).toBe(configWord(3, false));
   });
 
+  it('a commit notice admitting learners counts them on the new configuration at once, at every member it reaches', () => {
+    const { nodes } = cluster(['n3', 'n4', 'n5', 'n6']);
+    const n3 = nodes.get('n3')!;
+    const next = nextConfig(CONFIG_1, 'n0', { admit: [{ name: 'n3', role: 'hybrid' }, { name: 'n4', role: 'hybrid' }, { name: 'n5', role: 'hybrid' }, { name: 'n6', role: 'hybrid' }] });
+    const d = n3.core.receiveCommit(toJsonPayload(commitNotice('n0', next, ['n0'])), 1_000);
+    // Its chooser and acceptor, then the other learners it admits (no configuration counted them; the notice went to each).
+    expect(d).toEqual([{ kind: 'verified', name: 'n0' }, { kind: 'verified', name: 'n4' }, { kind: 'verified', name: 'n5' }, { kind: 'verified', name: 'n6' }, { kind: 'adopted' }]);
+    for (const n of ['n4', 'n5', 'n6']) expect(n3.core.countedWord(n, configWord(1, false))).toBe(configWord(2, false));
+    // The voters of configuration 1 it did not hear from still count by their gossiped words.
+    expect(n3.core.countedWord('n1', configWord(1, false))).toBe(configWord(1, false));
+    // A notice skipping an epoch counts only its chooser and acceptors (the learners' past is not known).
+    const far = nextConfig(next, 'n0', { down: ['n6'] });
+    const n1 = nodes.get('n1')!;
+    const skipped = nextConfig(far, 'n0', { admit: [{ name: 'n7', role: 'hybrid' }] });
+    expect(n1.core.receiveCommit(toJsonPayload(commitNotice('n0', skipped, ['n0'])), 1_000)).toEqual([{ kind: 'verified', name: 'n0' }, { kind: 'adopted' }]);
+    // A member removed while away and admitted again may still count itself on an older one: not at once either.
+    const n2 = nodes.get('n2')!;
+    const downed = nextConfig(CONFIG_1, 'n0', { down: ['n1'] });
+    n2.gate.adopt(downed);
+    const back = nextConfig(downed, 'n0', { admit: [{ name: 'n1', role: 'hybrid' }, { name: 'n8', role: 'hybrid' }] });
+    expect(n2.core.receiveCommit(toJsonPayload(commitNotice('n0', back, ['n0'])), 1_000)).toEqual([{ kind: 'verified', name: 'n0' }, { kind: 'verified', name: 'n8' }, { kind: 'adopted' }]);
+  });
+
   it('catching up fetches a member configuration and adopts it if newer', () => {
     const { nodes } = cluster();
     const n1 = nodes.get('n1')!;
