@@ -184,8 +184,7 @@ export class Reconfiguration {
       // Whoever chose it is on it, and its acceptors can only end on it: count them at once.
       if (by !== undefined) this.saw(by, config.epoch);
       for (const n of acceptors) this.saw(n, config.epoch);
-      // So can the learners it admits (no configuration counted them before, and the notice went to
-      // every live member): counted at once, a forming cluster is not read-only while their words travel.
+      // So can the learners it admits (no configuration counted them before): counted at once.
       const held = gate.voterConfig();
       if (config.epoch === held.epoch + 1) for (const v of config.voters) if (!gate.isVoter(v.name) && !held.removed.includes(v.name)) this.saw(v.name, config.epoch);
     }
