@@ -121,7 +121,8 @@ export class MemoryService implements AgentMemoryWriter {
       scope: this.replicas.view,
     });
     this.replicas.attach(this.engine);
-    const forwardMs = 2 * this.writeTimeoutMs + 2_000; // the replica's admission wait, its write, an edit's majority read
+    // The replica's write plus 2 s, so a client waiting 10 s (the CLI) gets the write timeout, not silence, when the replica is cut off.
+    const forwardMs = this.writeTimeoutMs + 2_000;
     this.forward = new WriteForward({ self: o.self, rpc: o.rpc, addressOf: o.addressOf, view: this.replicas.view, peers: () => this.engine.peerList(), admit: (d, l) => this.replicas.admit(d, l), beforeRead: (a, l) => this.beforeRead(a, l), timeoutMs: forwardMs });
     this.commit = atEnd && new TurnFlush(atEnd, () => this.flush());
     // Two ticks: after the pushes' socket writes, which the first tick's push flush queues.
