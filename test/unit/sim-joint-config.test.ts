@@ -2,10 +2,12 @@
 // proposed voter configuration keeps accepting writes (joint quorum: a writable set of the
 // current voters and of the proposed ones) instead of being read-only until it learns the
 // outcome. Caught in the act: the test stops the world the moment a node holds a proposal and
-// writes through it; the write is acknowledged, and is on every node after the change.
+// writes through it; the write is acknowledged, and after the change is on every member of its
+// replica set and read through the writer.
 import { describe, expect, it } from 'vitest';
 import { SimCluster } from '../../src/sim/cluster-sim.js';
 import { simClusterPerTest, withReplay } from './lib/sim-replay.js';
+import { expectAckedOnReplicas } from './lib/replica-kept.js';
 
 const { track } = simClusterPerTest();
 
@@ -25,7 +27,10 @@ describe('joint quorum while a voter-set change is agreed (simulator, 5 nodes)',
       const write = node.memory('probe').addEpisode({ task: 'during the change', outcome: 'ok' });
       const id = await c.settle(write, 10_000);
       expect(await c.runUntil(() => [0, 1, 2, 3].every((i) => c.node(i).gate.voterConfig().voters.length === 4), 30_000)).toBe(true);
-      expect(await c.runUntil(() => [0, 1, 2, 3].every((i) => c.node(i).memory('probe').get(id)?.outcome === 'ok'), 30_000)).toBe(true);
+      // RF 3 of 4 voters: on every member of its replica set, and read through the writer whether it is one or not.
+      await expectAckedOnReplicas(c, [{ agent: 'probe', id }]);
+      await c.settle(node.memoryService.beforeRead('probe'), 10_000);
+      expect(node.memory('probe').get(id)?.outcome).toBe('ok');
     });
   });
 });
