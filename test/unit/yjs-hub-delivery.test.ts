@@ -7,7 +7,7 @@
 // - an apply that integrates more than the update shown (a pending update it completed) is
 //   delivered too, so no client misses what the node holds.
 import * as Y from 'yjs';
-import { oneDocMemory } from './lib/one-doc-memory.js';
+import { editOf, oneDocMemory } from './lib/one-doc-memory.js';
 import * as decoding from 'lib0/decoding';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/node/logger.js';
@@ -87,15 +87,6 @@ function updatesIn(r: Reader, from = 0): Uint8Array[] {
     if (sub === 1 || sub === 2) out.push(decoding.readVarUint8Array(d));
   }
   return out;
-}
-
-function editOf(doc: Y.Doc, f: () => void): Uint8Array {
-  let u: Uint8Array | undefined;
-  const h = (x: Uint8Array): void => void (u = x);
-  doc.on('update', h);
-  f();
-  doc.off('update', h);
-  return u!;
 }
 
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');

@@ -7,7 +7,7 @@
 // - a client's own update is relayed to the members with clients on the document, before the
 //   write path runs.
 import * as Y from 'yjs';
-import { oneDocMemory } from './lib/one-doc-memory.js';
+import { editOf, oneDocMemory } from './lib/one-doc-memory.js';
 import * as decoding from 'lib0/decoding';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/node/logger.js';
@@ -88,15 +88,6 @@ function updatesIn(frames: Uint8Array[]): Uint8Array[] {
 }
 
 const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-
-function editOf(doc: Y.Doc, f: () => void): Uint8Array {
-  let u: Uint8Array | undefined;
-  const h = (x: Uint8Array): void => void (u = x);
-  doc.on('update', h);
-  f();
-  doc.off('update', h);
-  return u!;
-}
 
 describe('yjs hub: update relays', () => {
   it('shows a relayed edit before the node has it, skips its push, and holds a client edit built on it until the push came', async () => {

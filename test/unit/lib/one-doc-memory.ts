@@ -15,3 +15,13 @@ export function oneDocMemory(doc: Y.Doc, name: string) {
     ids: () => [name],
   };
 }
+
+/** The update a change to `doc` made inside `f` produces. */
+export function editOf(doc: Y.Doc, f: () => void): Uint8Array {
+  let u: Uint8Array | undefined;
+  const h = (x: Uint8Array): void => void (u = x);
+  doc.on('update', h);
+  f();
+  doc.off('update', h);
+  return u!;
+}
