@@ -26,6 +26,11 @@ export interface AgentMemoryOptions {
   agentId?: string;
   /** Wrap an existing doc (e.g. rebuilt from storage) instead of creating one. */
   doc?: Y.Doc;
+  /**
+   * Write as this Yjs client id instead of a fresh one: only an id an earlier instance in this
+   * process wrote with and retired (retireClientId), when `doc` holds exactly the clock it ended at.
+   */
+  clientId?: number;
 }
 
 export interface NewEpisode {
@@ -70,9 +75,24 @@ export class AgentMemoryDoc {
     this.node = options.node;
     this.random = options.random;
     this.doc = options.doc ?? new Y.Doc(options.agentId === undefined ? {} : { guid: options.agentId });
-    this.clientId = randomClientId(this.random);
+    // Drawn even when an id is given: a seeded simulation's random stream must not depend on
+    // which documents residency unloaded (one draw fewer shifted every later random choice).
+    const drawn = randomClientId(this.random);
+    this.clientId = options.clientId ?? drawn;
     this.doc.clientID = this.clientId;
     this.episodes = episodesOf(this.doc);
+  }
+
+  /**
+   * Stops writing as the current client id (its document was unloaded, and a reload may write as
+   * it): returns the id and its clock in this document, or undefined when Yjs had swapped it (a
+   * peer used it). Later writes through this instance use `replacement`, with no random draw.
+   */
+  retireClientId(replacement: number): { id: number; clock: number } | undefined {
+    const own = this.doc.clientID === this.clientId ? { id: this.clientId, clock: Y.getState(this.doc.store, this.clientId) } : undefined;
+    this.clientId = replacement;
+    this.doc.clientID = replacement;
+    return own;
   }
 
   get clientID(): number {

@@ -11,7 +11,8 @@ export function randomHexId(random: () => number, length = 16): string {
 /**
  * A Yjs client id. Yjs treats it as a uint32; 0 is avoided only to keep logs unambiguous.
  * Must be fresh for every Y.Doc instance that writes: reusing one after a restart would make
- * new structs collide with ones peers already hold.
+ * new structs collide with ones peers already hold. The one exception: a reloaded agent document
+ * continues its retired instance's id (src/memory/agent-docs.ts ClientIdReuse).
  */
 export function randomClientId(random: () => number): number {
   return 1 + Math.floor(random() * 0xfffffffe);
